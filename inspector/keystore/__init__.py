@@ -1,0 +1,46 @@
+"""Keystore loading: the type comes from the bytes, each reader returns the same model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inspector.errors import InputError
+from inspector.keystore.detect import sniff
+from inspector.keystore.model import KeyEntry, Keystore, StoreType, TrustedEntry
+
+__all__ = ["KeyEntry", "Keystore", "StoreType", "TrustedEntry", "load_keystore", "read_bytes"]
+
+MAX_KEYSTORE_BYTES = 64 * 1024 * 1024
+
+
+def read_bytes(path: Path) -> bytes:
+    """Read a small input file, turning every OS error into a one-line InputError."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file", "check the path")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory", "give the keystore file inside it")
+    try:
+        if path.stat().st_size > MAX_KEYSTORE_BYTES:
+            raise InputError(f"{path}: {path.stat().st_size} bytes is too large for a keystore",
+                             "give the keystore file, not a capture or an archive")
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})", "check permissions") from None
+
+
+def load_keystore(path: Path, storepass: str | None, keypass: str | None = None) -> Keystore:
+    data = read_bytes(path)
+    store_type = sniff(data, str(path))
+    if store_type in (StoreType.JKS, StoreType.JCEKS):
+        from inspector.keystore.jks_reader import read_jks
+
+        return read_jks(path, data, store_type, storepass, keypass)
+    if store_type is StoreType.PKCS12:
+        from inspector.keystore.pkcs12_reader import read_pkcs12
+
+        return read_pkcs12(path, data, storepass)
+    from inspector.keystore.pem_reader import read_der_certificate, read_pem
+
+    if store_type is StoreType.PEM:
+        return read_pem(path, data, storepass)
+    return read_der_certificate(path, data)

@@ -1,0 +1,77 @@
+"""Typed keystore model: what a Java client could send, as the file really stores it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
+
+class StoreType(str, Enum):
+    JKS = "JKS"
+    JCEKS = "JCEKS"
+    PKCS12 = "PKCS12"
+    PEM = "PEM"
+    DER_CERTIFICATE = "DER certificate"
+
+
+#: File extensions and the type users expect from them (a hint only: content decides).
+EXTENSION_TYPES: dict[str, StoreType] = {
+    ".jks": StoreType.JKS,
+    ".keystore": StoreType.JKS,
+    ".truststore": StoreType.JKS,
+    ".jceks": StoreType.JCEKS,
+    ".p12": StoreType.PKCS12,
+    ".pfx": StoreType.PKCS12,
+    ".pkcs12": StoreType.PKCS12,
+    ".pem": StoreType.PEM,
+    ".crt": StoreType.PEM,
+    ".cer": StoreType.PEM,
+    ".der": StoreType.DER_CERTIFICATE,
+}
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """A PrivateKeyEntry: the key (None when it could not be decrypted) and the chain as stored."""
+
+    alias: str
+    chain: tuple[x509.Certificate, ...]
+    private_key: PrivateKeyTypes | None
+    #: True when the key did not open with the store password (JKS only).
+    key_password_differs: bool = False
+    #: True when the key was opened (with the store or the key password).
+    key_decrypted: bool = True
+
+
+@dataclass(frozen=True)
+class TrustedEntry:
+    alias: str
+    certificate: x509.Certificate
+
+
+@dataclass
+class Keystore:
+    path: Path
+    store_type: StoreType
+    key_entries: list[KeyEntry] = field(default_factory=list)
+    trusted_entries: list[TrustedEntry] = field(default_factory=list)
+    #: False when loaded without a password: nothing proves the file was not altered.
+    integrity_checked: bool = True
+    #: Secret-key entries (JCEKS / PKCS#12) are listed, never used for TLS.
+    secret_aliases: list[str] = field(default_factory=list)
+    #: How the chain order was obtained ("stored order" for JKS, "rebuilt" for PKCS#12).
+    chain_order_note: str = "stored order"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def expected_type(self) -> StoreType | None:
+        return EXTENSION_TYPES.get(self.path.suffix.lower())
+
+    def all_certificates(self) -> list[x509.Certificate]:
+        certs = [c for e in self.key_entries for c in e.chain]
+        certs += [t.certificate for t in self.trusted_entries]
+        return certs

@@ -1,0 +1,1 @@
+"""Renderers: text for people (tabulate, rustc-style findings), JSON for machines."""

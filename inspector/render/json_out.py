@@ -1,0 +1,42 @@
+"""JSON rendering: one envelope for every command, versioned (see docs/json-schema.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from inspector import __version__
+from inspector.findings import Finding, Severity
+
+SCHEMA_VERSION = 1
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    loc = {k: v for k, v in vars(f.location).items() if v is not None}
+    return {
+        "code": f.code,
+        "severity": f.severity.value,
+        "summary": f.summary,
+        "location": loc,
+        "evidence": [{"source": e.source, "fact": e.fact} for e in f.evidence],
+        "explanation": f.spec.explanation,
+        "fix": f.fix,
+        "inference": f.inference,
+    }
+
+
+def envelope(kind: str, findings: Iterable[Finding], **payload: Any) -> dict[str, Any]:
+    items = list(findings)
+    return {
+        "schema": f"mtls-inspector/{kind}",
+        "schema_version": SCHEMA_VERSION,
+        "tool_version": __version__,
+        **payload,
+        "findings": [finding_dict(f) for f in items],
+        "summary": {s.value: sum(1 for f in items if f.severity is s) for s in Severity},
+    }
+
+
+def dumps(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False)

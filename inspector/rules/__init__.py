@@ -1,0 +1,59 @@
+"""Rule registry: every rule is a small function yielding findings, registered with its code.
+
+Rule modules are imported on demand so `keystore` never pays for the capture rules' imports.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from inspector.findings import REGISTRY, CodeSpec, Finding
+
+ContextT = TypeVar("ContextT")
+
+#: Modules that register finding codes; `explain` and the docs page load them all.
+RULE_MODULES = ("inspector.rules.keystore_rules", "inspector.rules.wire_rules")
+
+
+@dataclass(frozen=True)
+class Rule(Generic[ContextT]):
+    name: str
+    codes: tuple[CodeSpec, ...]
+    check: Callable[[ContextT], Iterator[Finding]]
+    doc: str
+
+
+class RuleSet(Generic[ContextT]):
+    """An ordered group of rules over one kind of context (keystore, transcript...)."""
+
+    def __init__(self) -> None:
+        self.rules: list[Rule[ContextT]] = []
+
+    def rule(self, *codes: CodeSpec) -> Callable[[Callable[[ContextT], Iterator[Finding]]],
+                                                 Callable[[ContextT], Iterator[Finding]]]:
+        def decorate(func: Callable[[ContextT], Iterator[Finding]]
+                     ) -> Callable[[ContextT], Iterator[Finding]]:
+            self.rules.append(Rule(func.__name__, codes, func, (func.__doc__ or "").strip()))
+            return func
+
+        return decorate
+
+    def run(self, context: ContextT) -> list[Finding]:
+        findings: list[Finding] = []
+        for rule in self.rules:
+            findings.extend(rule.check(context))
+        return findings
+
+
+def load_all() -> dict[str, CodeSpec]:
+    """Import every rule module so the registry is complete."""
+    for module in RULE_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:  # a module not written yet is not an error
+            if exc.name != module:
+                raise
+    return REGISTRY
