@@ -32,12 +32,6 @@ def build_parser() -> argparse.ArgumentParser:
     from inspector.commands import explain_cmd, keystore_cmd
 
     keystore_cmd.add_parser(sub)
-    try:
-        from inspector.commands import pcap_cmd
-    except ImportError:  # pragma: no cover - the capture command is optional while built
-        pass
-    else:
-        pcap_cmd.add_parser(sub)
     explain_cmd.add_parser(sub)
     return parser
 

@@ -106,9 +106,11 @@ class Pki:
     leaf: Issued
 
 
-def make_pki(leaf_cn: str = "letstestcba", org: str = "Acme", **leaf_kwargs: object) -> Pki:
-    root = issue(f"{org} Root CA", ca=True, org=org)
-    inter = issue(f"{org} Issuing CA", root, ca=True, org=org)
+def make_pki(leaf_cn: str = "letstestcba", org: str = "Acme", days: int = 365,
+             **leaf_kwargs: object) -> Pki:
+    until = NOW + dt.timedelta(days=days)
+    root = issue(f"{org} Root CA", ca=True, org=org, not_after=until)
+    inter = issue(f"{org} Issuing CA", root, ca=True, org=org, not_after=until)
     leaf = issue(leaf_cn, inter, org=org, **leaf_kwargs)  # type: ignore[arg-type]
     return Pki(root, inter, leaf)
 
@@ -176,3 +178,21 @@ def sign_csr(csr_pem: bytes, issuer: Issued, eku: Sequence[x509.ObjectIdentifier
         .add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
     )
     return builder.sign(issuer.key, hashes.SHA256())
+
+
+def resign(leaf: Issued, issuer: Issued, digest: str, workdir: Path) -> Issued:
+    """Issue leaf's subject and key again with a digest cryptography refuses (sha1, md5)."""
+    csr = (x509.CertificateSigningRequestBuilder().subject_name(leaf.cert.subject)
+           .sign(leaf.key, hashes.SHA256()))
+    (workdir / "req.pem").write_bytes(csr.public_bytes(serialization.Encoding.PEM))
+    (workdir / "ca.pem").write_bytes(issuer.pem)
+    (workdir / "ca.key").write_bytes(issuer.key_pem)
+    (workdir / "ext.cnf").write_text(
+        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+        "extendedKeyUsage=clientAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
+    subprocess.run(["openssl", "x509", "-req", "-in", "req.pem", "-CA", "ca.pem", "-CAkey",
+                    "ca.key", f"-{digest}", "-set_serial", "7", "-days", "30", "-extfile",
+                    "ext.cnf", "-out", "out.pem"],
+                   cwd=workdir, check=True, capture_output=True, timeout=60)
+    cert = x509.load_pem_x509_certificate((workdir / "out.pem").read_bytes())
+    return Issued(cert, leaf.key)

@@ -29,12 +29,12 @@ def run(args: argparse.Namespace) -> int:
         for spec in sorted(registry.values(), key=lambda s: (s.group, s.code)):
             print(f"{spec.code:34} {spec.severity.value:8} {spec.title}")
         return ExitStatus.OK
-    spec = registry.get(args.code)
-    if spec is None:
+    if args.code not in registry:
         close = difflib.get_close_matches(args.code, list(registry), n=3)
         raise InputError(f"unknown finding code '{args.code}'",
                          f"did you mean {', '.join(close)}?" if close else
                          "see mtls-inspect explain --list")
+    spec = registry[args.code]
     print(f"{spec.code} ({spec.severity.value}, {spec.group}): {spec.title}\n")
     import textwrap
 

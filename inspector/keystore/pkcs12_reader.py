@@ -103,7 +103,7 @@ def _decrypt(algorithm: Any, ciphertext: bytes, password: str) -> bytes:
         # cryptography's RC2 only takes 128-bit keys; pycryptodomex (a pyjks dependency) does 40.
         from Cryptodome.Cipher import ARC2
 
-        rc2 = ARC2.new(key, ARC2.MODE_CBC, iv=iv, effective_keylen=len(key) * 8)
+        rc2 = ARC2.new(key, ARC2.MODE_CBC, iv=iv, effective_keylen=len(key) * 8)  # type: ignore[call-arg]
         plain = rc2.decrypt(ciphertext)
         return _unpad(plain)
     else:

@@ -1,0 +1,53 @@
+"""Shared fixtures: a PKI made at test time and a way to run the CLI in-process."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from inspector.cli import main
+from tests import pki as P
+
+
+@dataclass
+class CliResult:
+    status: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+    def codes(self) -> list[str]:
+        return sorted(f["code"] for f in self.json()["findings"])
+
+    def error_codes(self) -> list[str]:
+        return sorted(f["code"] for f in self.json()["findings"] if f["severity"] == "error")
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    def run(*argv: str) -> CliResult:
+        status = main(list(argv))
+        captured = capsys.readouterr()
+        return CliResult(status, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def acme() -> P.Pki:
+    return P.make_pki()
+
+
+@pytest.fixture(scope="session")
+def partner() -> P.Pki:
+    return P.make_pki("partner-client", org="Partner")
+
+
+needs_keytool = pytest.mark.skipif(P.KEYTOOL is None,
+                                   reason="keytool (Java) is not on PATH: keytool flows skipped")

@@ -1,0 +1,76 @@
+"""The command line as a whole: help, explain, docs drift, start-up cost, architecture."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+from inspector.commands.explain_cmd import markdown
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_explain_a_code(cli):  # type: ignore[no-untyped-def]
+    result = cli("explain", "chain-incomplete")
+    assert result.status == 0
+    assert result.out.startswith("chain-incomplete (error, keystore)")
+    assert "keytool completes the chain only at import time" in " ".join(result.out.split())
+
+
+def test_explain_unknown_code_suggests(cli):  # type: ignore[no-untyped-def]
+    result = cli("explain", "chain-incomplet")
+    assert result.status == 2 and "did you mean chain-incomplete" in result.err
+
+
+def test_explain_list_has_every_keystore_code(cli):  # type: ignore[no-untyped-def]
+    out = cli("explain", "--list").out
+    for code in ["keystore-type-mismatch", "signed-cert-under-other-alias", "chain-incomplete",
+                 "chain-out-of-order", "key-cert-mismatch", "cert-expired", "cert-not-yet-valid",
+                 "missing-client-auth-usage", "weak-key", "weak-signature",
+                 "multiple-key-entries", "self-signed-client-cert", "key-password-differs",
+                 "no-private-key-entry"]:
+        assert code in out
+
+
+def test_docs_page_matches_registry() -> None:
+    page = (ROOT / "docs" / "findings.md").read_text(encoding="utf-8")
+    assert page == markdown(), "docs/findings.md drifted: run mtls-inspect explain --markdown"
+
+
+def test_no_command_is_usage_error(cli):  # type: ignore[no-untyped-def]
+    assert cli().status == 2
+
+
+def _modules_after(*argv: str) -> set[str]:
+    code = ("import sys\nfrom inspector.cli import main\n"
+            f"try:\n    main({list(argv)!r})\nexcept SystemExit:\n    pass\n"
+            "print('\\n'.join(sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    return set(done.stdout.split())
+
+
+def test_help_and_keystore_do_not_import_scapy_or_openssl(tmp_path, acme):  # type: ignore[no-untyped-def]
+    from tests import pki as P
+
+    store = P.write_jks(tmp_path / "a.jks", "changeit", keys=[("a", acme.leaf.key,
+                                                               [acme.leaf.cert])])
+    for argv in (["--help"], ["keystore", str(store), "--storepass", "changeit"]):
+        loaded = _modules_after(*argv)
+        assert "inspector.cli" in loaded  # the probe really ran
+        heavy = {m for m in loaded if m.split(".")[0] in ("scapy", "OpenSSL")}
+        assert not heavy, f"{argv} imported {sorted(heavy)[:5]}"
+
+
+def test_parsers_never_import_inspector() -> None:
+    for path in (ROOT / "parsers").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            assert not any(n.split(".")[0] == "inspector" for n in names), path
