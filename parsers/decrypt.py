@@ -1,0 +1,139 @@
+"""Record decryption with secrets from a key log: TLS 1.3 and TLS 1.2 AEAD suites.
+
+Only AEAD suites are decrypted (GCM, CCM, ChaCha20-Poly1305): they are what modern peers
+negotiate. A CBC suite is reported as not decryptable, not guessed at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20Poly1305
+
+# suite → (aead, key length, hash)
+TLS13_SUITES = {
+    0x1301: ("gcm", 16, "sha256"), 0x1302: ("gcm", 32, "sha384"),
+    0x1303: ("chacha", 32, "sha256"), 0x1304: ("ccm", 16, "sha256"),
+}
+TLS12_AEAD_SUITES = {
+    0xC02B: ("gcm", 16, "sha256"), 0xC02C: ("gcm", 32, "sha384"),
+    0xC02F: ("gcm", 16, "sha256"), 0xC030: ("gcm", 32, "sha384"),
+    0x009C: ("gcm", 16, "sha256"), 0x009D: ("gcm", 32, "sha384"),
+    0x009E: ("gcm", 16, "sha256"), 0x009F: ("gcm", 32, "sha384"),
+    0xCCA8: ("chacha", 32, "sha256"), 0xCCA9: ("chacha", 32, "sha256"),
+    0xCCAA: ("chacha", 32, "sha256"),
+}
+
+
+class DecryptError(Exception):
+    pass
+
+
+def _aead(kind: str, key: bytes) -> Any:
+    if kind == "gcm":
+        return AESGCM(key)
+    if kind == "chacha":
+        return ChaCha20Poly1305(key)
+    return AESCCM(key)
+
+
+def hkdf_expand_label(secret: bytes, label: bytes, length: int, hash_name: str) -> bytes:
+    full = b"tls13 " + label
+    info = struct.pack("!HB", length, len(full)) + full + b"\x00"
+    out, block, counter = b"", b"", 1
+    while len(out) < length:
+        block = hmac.new(secret, block + info + bytes([counter]), hash_name).digest()
+        out += block
+        counter += 1
+    return out[:length]
+
+
+@dataclass
+class Tls13Decryptor:
+    """One direction, one epoch: nonce = iv XOR sequence number."""
+
+    aead: Any
+    iv: bytes
+    seq: int = 0
+
+    @classmethod
+    def from_secret(cls, suite: int, secret: bytes) -> Tls13Decryptor:
+        kind, key_len, hash_name = TLS13_SUITES[suite]
+        key = hkdf_expand_label(secret, b"key", key_len, hash_name)
+        iv = hkdf_expand_label(secret, b"iv", 12, hash_name)
+        return cls(_aead(kind, key), iv)
+
+    def decrypt(self, header: bytes, body: bytes) -> tuple[int, bytes]:
+        """(inner content type, content); raises DecryptError."""
+        nonce = bytes(a ^ b for a, b in zip(self.iv, self.seq.to_bytes(12, "big"), strict=True))
+        self.seq += 1
+        try:
+            plain = self.aead.decrypt(nonce, body, header)
+        except InvalidTag:
+            raise DecryptError("authentication tag mismatch (wrong secret?)") from None
+        end = len(plain)
+        while end and plain[end - 1] == 0:
+            end -= 1
+        if not end:
+            raise DecryptError("inner plaintext has no content type")
+        return plain[end - 1], plain[: end - 1]
+
+    def skip(self) -> None:
+        self.seq += 1
+
+
+def _p_hash(hash_name: str, secret: bytes, seed: bytes, size: int) -> bytes:
+    out, a = b"", seed
+    while len(out) < size:
+        a = hmac.new(secret, a, hash_name).digest()
+        out += hmac.new(secret, a + seed, hash_name).digest()
+    return out[:size]
+
+
+@dataclass
+class Tls12Decryptor:
+    aead: Any
+    iv: bytes
+    chacha: bool
+    seq: int = 0
+
+    @classmethod
+    def from_master(cls, suite: int, master: bytes, client_random: bytes,
+                    server_random: bytes, client_side: bool) -> Tls12Decryptor:
+        kind, key_len, hash_name = TLS12_AEAD_SUITES[suite]
+        iv_len = 12 if kind == "chacha" else 4
+        block = _p_hash(hash_name, master, b"key expansion" + server_random + client_random,
+                        2 * key_len + 2 * iv_len)
+        ckey, skey = block[:key_len], block[key_len: 2 * key_len]
+        civ, siv = block[2 * key_len: 2 * key_len + iv_len], block[2 * key_len + iv_len:]
+        return cls(_aead(kind, ckey if client_side else skey), civ if client_side else siv,
+                   kind == "chacha")
+
+    def decrypt(self, content_type: int, version: bytes, body: bytes) -> bytes:
+        seq = self.seq.to_bytes(8, "big")
+        self.seq += 1
+        if self.chacha:
+            nonce = bytes(a ^ b for a, b in zip(self.iv, b"\x00" * 4 + seq, strict=True))
+            ciphertext = body
+        else:
+            nonce, ciphertext = self.iv + body[:8], body[8:]
+        length = len(ciphertext) - 16
+        if length < 0:
+            raise DecryptError("record shorter than its tag")
+        aad = seq + bytes([content_type]) + version + length.to_bytes(2, "big")
+        try:
+            return bytes(self.aead.decrypt(nonce, ciphertext, aad))
+        except InvalidTag:
+            raise DecryptError("authentication tag mismatch (wrong master secret?)") from None
+
+    def skip(self) -> None:
+        self.seq += 1
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()

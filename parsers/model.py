@@ -1,0 +1,329 @@
+"""The transcript model every evidence source produces (pcap, live probe).
+
+Frozen dataclasses built from stdlib and cryptography types only: nothing from scapy travels
+past the decoder. `None` on an Optional field means "not observable", never "no".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from cryptography import x509
+
+
+class Direction(str, Enum):
+    CLIENT = "client"  # client → server
+    SERVER = "server"  # server → client
+
+    @property
+    def peer(self) -> Direction:
+        return Direction.SERVER if self is Direction.CLIENT else Direction.CLIENT
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    ip: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.ip}]:{self.port}" if ":" in self.ip else f"{self.ip}:{self.port}"
+
+
+TLS_VERSIONS = {0x0300: "SSL 3.0", 0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2",
+                0x0304: "TLS 1.3"}
+
+
+def version_name(value: int | None) -> str:
+    if value is None:
+        return "?"
+    return TLS_VERSIONS.get(value, f"0x{value:04x}")
+
+
+@dataclass(frozen=True)
+class DistinguishedName:
+    """A CA name from a CertificateRequest: the DER as sent plus a readable RFC 4514 form."""
+
+    der: bytes
+    text: str
+
+
+@dataclass(frozen=True)
+class ClientHello:
+    random: bytes
+    server_name: str | None
+    legacy_version: int
+    supported_versions: tuple[int, ...]
+    cipher_suites: tuple[int, ...]
+    signature_algorithms: tuple[int, ...]
+    post_handshake_auth: bool
+    session_id: bytes = b""
+
+
+@dataclass(frozen=True)
+class ServerHello:
+    random: bytes
+    version: int  # negotiated (supported_versions wins over legacy_version)
+    cipher_suite: int
+    hello_retry_request: bool = False
+    session_id: bytes = b""
+
+
+@dataclass(frozen=True)
+class CertificateRequest:
+    """TLS 1.2 (certificate_types, signature algorithms, CA names) or TLS 1.3 (context + exts)."""
+
+    tls13: bool
+    certificate_types: tuple[int, ...]
+    signature_algorithms: tuple[int, ...]
+    signature_algorithms_cert: tuple[int, ...]
+    ca_names: tuple[DistinguishedName, ...]
+    context: bytes = b""
+    post_handshake: bool = False
+    #: False when the TLS 1.3 request carries no certificate_authorities extension at all.
+    ca_names_present: bool = True
+
+
+@dataclass(frozen=True)
+class Certificate:
+    chain: tuple[x509.Certificate, ...]
+    context: bytes = b""
+    #: Certificates in the message that did not parse (kept as problems, not raised).
+    undecodable: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not self.chain and not self.undecodable
+
+
+@dataclass(frozen=True)
+class CertificateVerify:
+    algorithm: int
+    signature_length: int
+    #: None: not checkable here (needs the full transcript hash); True/False when it was checked.
+    verified: bool | None = None
+
+
+@dataclass(frozen=True)
+class Alert:
+    level: int
+    description: int
+    #: True when the alert travelled encrypted and we could not read it (level/description 0).
+    encrypted: bool = False
+
+    @property
+    def fatal(self) -> bool:
+        return self.level == 2
+
+    @property
+    def name(self) -> str:
+        if self.encrypted:
+            return "encrypted alert"
+        return ALERT_NAMES.get(self.description, f"alert {self.description}")
+
+
+@dataclass(frozen=True)
+class SimpleMessage:
+    """A handshake message whose body we do not need: ServerKeyExchange, Finished, ..."""
+
+    msg_type: int
+    length: int
+
+    @property
+    def name(self) -> str:
+        return HANDSHAKE_NAMES.get(self.msg_type, f"handshake type {self.msg_type}")
+
+
+@dataclass(frozen=True)
+class ChangeCipherSpec:
+    pass
+
+
+@dataclass(frozen=True)
+class EncryptedRecords:
+    """Opaque records we could not (or chose not to) decrypt, folded into one event."""
+
+    count: int
+    sizes: tuple[int, ...]
+    content_type: int = 23
+
+
+@dataclass(frozen=True)
+class ApplicationData:
+    """Decrypted (or plaintext) application data: its size and, if HTTP, the first line."""
+
+    length: int
+    first_line: str | None = None
+
+
+Message = (ClientHello | ServerHello | CertificateRequest | Certificate | CertificateVerify
+           | Alert | SimpleMessage | ChangeCipherSpec | EncryptedRecords | ApplicationData)
+
+
+@dataclass(frozen=True)
+class HandshakeEvent:
+    direction: Direction
+    time: float  # seconds since the capture's first packet (or the probe's start)
+    message: Message
+    frame: int | None = None  # 1-based packet number in the capture
+    encrypted: bool = False  # travelled inside an encrypted record (we decrypted it)
+
+    @property
+    def label(self) -> str:
+        return message_label(self.message)
+
+
+class Outcome(str, Enum):
+    COMPLETED = "completed"
+    ALERT = "alert"
+    RESET = "reset"
+    CLOSED = "closed"  # FIN before the handshake ended, no alert
+    INCOMPLETE = "incomplete"  # capture ended / started mid-way
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something the decoder met and could not decode: data, not an exception."""
+
+    kind: str  # gap, truncated, snaplen, malformed, mid-stream, undecryptable...
+    detail: str
+    direction: Direction | None = None
+    frame: int | None = None
+
+
+@dataclass
+class Transcript:
+    index: int
+    client: Endpoint
+    server: Endpoint
+    start_time: float  # absolute epoch seconds of the first packet
+    events: list[HandshakeEvent] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    decrypted: bool = False
+    keylog_available: bool = False
+    saw_syn: bool = False
+    reset_by: Direction | None = None
+    fin_by: list[Direction] = field(default_factory=list)
+    handshake_done: bool = False
+    #: True when handshake_done was inferred from encrypted record order (TLS 1.3, no keys).
+    done_inferred: bool = False
+    #: The server's and client's Finished (TLS 1.2 plaintext handshake) or inferred for 1.3.
+    last_time: float = 0.0
+
+    def messages(self, kind: type, direction: Direction | None = None) -> list[HandshakeEvent]:
+        return [e for e in self.events if isinstance(e.message, kind)
+                and (direction is None or e.direction is direction)]
+
+    def first(self, kind: type, direction: Direction | None = None) -> HandshakeEvent | None:
+        found = self.messages(kind, direction)
+        return found[0] if found else None
+
+    @property
+    def client_hello(self) -> ClientHello | None:
+        event = self.first(ClientHello, Direction.CLIENT)
+        return event.message if event and isinstance(event.message, ClientHello) else None
+
+    @property
+    def server_hello(self) -> ServerHello | None:
+        for event in self.messages(ServerHello, Direction.SERVER):
+            if isinstance(event.message, ServerHello) and not event.message.hello_retry_request:
+                return event.message
+        return None
+
+    @property
+    def version(self) -> int | None:
+        hello = self.server_hello
+        return hello.version if hello else None
+
+    @property
+    def tls13(self) -> bool:
+        return self.version == 0x0304
+
+    @property
+    def server_name(self) -> str | None:
+        hello = self.client_hello
+        return hello.server_name if hello else None
+
+    @property
+    def alerts(self) -> list[HandshakeEvent]:
+        return self.messages(Alert)
+
+    @property
+    def outcome(self) -> Outcome:
+        if any(isinstance(e.message, Alert) and e.message.fatal for e in self.events):
+            return Outcome.ALERT
+        if self.reset_by is not None and not self.handshake_done:
+            return Outcome.RESET
+        if self.handshake_done:
+            return Outcome.COMPLETED
+        if self.fin_by:
+            return Outcome.CLOSED
+        return Outcome.INCOMPLETE
+
+
+def message_label(message: Message) -> str:
+    if isinstance(message, ClientHello):
+        return "ClientHello"
+    if isinstance(message, ServerHello):
+        return "HelloRetryRequest" if message.hello_retry_request else "ServerHello"
+    if isinstance(message, CertificateRequest):
+        return "CertificateRequest" + (" (post-handshake)" if message.post_handshake else "")
+    if isinstance(message, Certificate):
+        return "Certificate" + (" (empty)" if message.empty else f" ({len(message.chain)})")
+    if isinstance(message, CertificateVerify):
+        return "CertificateVerify"
+    if isinstance(message, Alert):
+        return f"Alert {message.name}" + ("" if message.encrypted or message.fatal
+                                          else " (warning)")
+    if isinstance(message, SimpleMessage):
+        return message.name
+    if isinstance(message, ChangeCipherSpec):
+        return "ChangeCipherSpec"
+    if isinstance(message, EncryptedRecords):
+        return (f"{message.count} encrypted record{'s' if message.count > 1 else ''} "
+                f"({', '.join(str(s) for s in message.sizes[:6])}"
+                f"{', …' if len(message.sizes) > 6 else ''} bytes)")
+    if isinstance(message, ApplicationData):
+        return f"ApplicationData {message.length} bytes" + (
+            f" \"{message.first_line}\"" if message.first_line else "")
+    return type(message).__name__
+
+
+HANDSHAKE_NAMES = {
+    0: "HelloRequest", 1: "ClientHello", 2: "ServerHello", 4: "NewSessionTicket",
+    5: "EndOfEarlyData", 8: "EncryptedExtensions", 11: "Certificate", 12: "ServerKeyExchange",
+    13: "CertificateRequest", 14: "ServerHelloDone", 15: "CertificateVerify",
+    16: "ClientKeyExchange", 20: "Finished", 22: "CertificateStatus", 24: "KeyUpdate",
+    254: "MessageHash",
+}
+
+ALERT_NAMES = {
+    0: "close_notify", 10: "unexpected_message", 20: "bad_record_mac", 21: "decryption_failed",
+    22: "record_overflow", 30: "decompression_failure", 40: "handshake_failure",
+    41: "no_certificate", 42: "bad_certificate", 43: "unsupported_certificate",
+    44: "certificate_revoked", 45: "certificate_expired", 46: "certificate_unknown",
+    47: "illegal_parameter", 48: "unknown_ca", 49: "access_denied", 50: "decode_error",
+    51: "decrypt_error", 60: "export_restriction", 70: "protocol_version",
+    71: "insufficient_security", 80: "internal_error", 86: "inappropriate_fallback",
+    90: "user_canceled", 100: "no_renegotiation", 109: "missing_extension",
+    110: "unsupported_extension", 111: "certificate_unobtainable", 112: "unrecognized_name",
+    113: "bad_certificate_status_response", 114: "bad_certificate_hash_value",
+    115: "unknown_psk_identity", 116: "certificate_required", 120: "no_application_protocol",
+}
+
+SIGNATURE_SCHEMES = {
+    0x0201: "rsa_pkcs1_sha1", 0x0203: "ecdsa_sha1", 0x0401: "rsa_pkcs1_sha256",
+    0x0403: "ecdsa_secp256r1_sha256", 0x0501: "rsa_pkcs1_sha384", 0x0503: "ecdsa_secp384r1_sha384",
+    0x0601: "rsa_pkcs1_sha512", 0x0603: "ecdsa_secp521r1_sha512", 0x0804: "rsa_pss_rsae_sha256",
+    0x0805: "rsa_pss_rsae_sha384", 0x0806: "rsa_pss_rsae_sha512", 0x0807: "ed25519",
+    0x0808: "ed448", 0x0809: "rsa_pss_pss_sha256", 0x080A: "rsa_pss_pss_sha384",
+    0x080B: "rsa_pss_pss_sha512", 0x0402: "dsa_sha256", 0x0502: "dsa_sha384",
+    0x0602: "dsa_sha512", 0x0202: "dsa_sha1", 0x0101: "rsa_pkcs1_md5",
+}
+
+CERTIFICATE_TYPES = {1: "rsa_sign", 2: "dss_sign", 3: "rsa_fixed_dh", 4: "dss_fixed_dh",
+                     64: "ecdsa_sign", 65: "rsa_fixed_ecdh", 66: "ecdsa_fixed_ecdh"}
+
+
+def scheme_name(value: int) -> str:
+    return SIGNATURE_SCHEMES.get(value, f"0x{value:04x}")

@@ -1,0 +1,221 @@
+"""Streaming pcap / pcapng reader (and a small pcap writer).
+
+Hand-written on purpose: scapy's readers build a Python object per packet, which is the slowest
+part of a large capture; here a packet is a slice of a 1 MiB buffer, memory stays bounded
+whatever the file size, and pcapng Decryption Secrets Blocks are handed over as key-log text.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK = 1 << 20
+MAX_PACKET = 1 << 18  # larger than any snaplen we know: a length past it means corruption
+MAX_BLOCK = 1 << 24
+
+PCAP_MAGICS = {
+    b"\xd4\xc3\xb2\xa1": ("<", 1e-6), b"\xa1\xb2\xc3\xd4": (">", 1e-6),
+    b"\x4d\x3c\xb2\xa1": ("<", 1e-9), b"\xa1\xb2\x3c\x4d": (">", 1e-9),
+}
+PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
+
+
+class CaptureFormatError(Exception):
+    """The file is not a capture we can read at all (nothing decodable)."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    number: int
+    time: float
+    linktype: int
+    data: bytes
+    wire_length: int
+
+    @property
+    def cut(self) -> bool:
+        """True when the capture kept fewer bytes than were on the wire (snaplen)."""
+        return len(self.data) < self.wire_length
+
+
+@dataclass
+class CaptureFile:
+    path: Path
+    format: str = "?"
+    secrets: list[bytes] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    frames_read: int = 0
+    bytes_read: int = 0
+    linktypes: set[int] = field(default_factory=set)
+
+    def frames(self) -> Iterator[Frame]:
+        try:
+            handle = self.path.open("rb")
+        except OSError as exc:
+            raise CaptureFormatError(f"cannot read ({exc.strerror})") from None
+        with handle:
+            head = handle.read(4)
+            if head in PCAP_MAGICS:
+                self.format = "pcap"
+                yield from self._pcap(handle, head)
+            elif head == PCAPNG_SHB:
+                self.format = "pcapng"
+                yield from self._pcapng(handle, head)
+            elif not head:
+                raise CaptureFormatError("the file is empty")
+            else:
+                raise CaptureFormatError(
+                    f"not a pcap or pcapng file (starts with {head.hex(' ')})")
+
+    # -- pcap --------------------------------------------------------------------------------
+    def _pcap(self, handle: BinaryIO, magic: bytes) -> Iterator[Frame]:
+        order, unit = PCAP_MAGICS[magic]
+        header = magic + handle.read(20)
+        if len(header) < 24:
+            raise CaptureFormatError("pcap global header is truncated")
+        linktype = struct.unpack(order + "I", header[20:24])[0] & 0xFFFF
+        self.linktypes.add(linktype)
+        rec = struct.Struct(order + "IIII")
+        buf = b""
+        pos = 0
+        number = 0
+        offset = 24
+        while True:
+            if len(buf) - pos < 16:
+                more = handle.read(CHUNK)
+                buf = buf[pos:] + more
+                pos = 0
+                if len(buf) < 16:
+                    if buf:
+                        self.problems.append(
+                            f"file ends inside the header of packet {number + 1} "
+                            f"(truncated at byte {offset + len(buf)})")
+                    return
+            sec, frac, incl, orig = rec.unpack_from(buf, pos)
+            if incl > MAX_PACKET:
+                self.problems.append(f"packet {number + 1} at byte {offset}: absurd captured "
+                                     f"length {incl}; the rest of the file is not decodable")
+                return
+            while len(buf) - pos < 16 + incl:
+                more = handle.read(max(CHUNK, incl + 16))
+                if not more:
+                    self.problems.append(
+                        f"file ends inside packet {number + 1} ({len(buf) - pos - 16} of "
+                        f"{incl} bytes present): truncated capture")
+                    return
+                buf = buf[pos:] + more
+                pos = 0
+            number += 1
+            data = buf[pos + 16: pos + 16 + incl]
+            pos += 16 + incl
+            offset += 16 + incl
+            self.frames_read = number
+            self.bytes_read = offset
+            yield Frame(number, sec + frac * unit, linktype, data, orig)
+
+    # -- pcapng ------------------------------------------------------------------------------
+    def _pcapng(self, handle: BinaryIO, first: bytes) -> Iterator[Frame]:
+        order = "<"
+        interfaces: list[tuple[int, float, int]] = []  # linktype, ts unit, snaplen
+        number = 0
+        offset = 0
+        pending = first
+        while True:
+            head = pending + handle.read(8 - len(pending))
+            pending = b""
+            if len(head) < 8:
+                if head:
+                    self.problems.append(f"file ends inside a block header at byte {offset}")
+                return
+            btype_raw = head[:4]
+            if btype_raw == PCAPNG_SHB:
+                bom = handle.read(4)
+                if bom == b"\x4d\x3c\x2b\x1a":
+                    order = "<"
+                elif bom == b"\x1a\x2b\x3c\x4d":
+                    order = ">"
+                else:
+                    raise CaptureFormatError("pcapng section header has a bad byte-order magic")
+                length = struct.unpack(order + "I", head[4:8])[0]
+                body = bom + handle.read(max(0, length - 12))
+                interfaces = []
+            else:
+                length = struct.unpack(order + "I", head[4:8])[0]
+                if length < 12 or length > MAX_BLOCK or length % 4:
+                    self.problems.append(f"block at byte {offset}: absurd length {length}; "
+                                         "the rest of the file is not decodable")
+                    return
+                body = handle.read(length - 8)
+            if len(body) < length - 8:
+                self.problems.append(f"file ends inside the block at byte {offset} "
+                                     f"(packet {number + 1}): truncated capture")
+                return
+            offset += length
+            self.bytes_read = offset
+            btype = struct.unpack(order + "I", btype_raw)[0]
+            content = body[:-4]
+            if btype == 1:  # Interface Description Block
+                linktype, _, snaplen = struct.unpack_from(order + "HHI", content, 0)
+                interfaces.append((linktype, _tsresol(content[8:], order), snaplen))
+                self.linktypes.add(linktype)
+            elif btype in (6, 2):  # Enhanced / obsolete Packet Block
+                if btype == 6:
+                    iface, high, low, incl, orig = struct.unpack_from(order + "IIIII", content, 0)
+                else:
+                    iface, _drops, high, low, incl, orig = struct.unpack_from(
+                        order + "HHIIII", content, 0)
+                if iface >= len(interfaces):
+                    self.problems.append(f"packet {number + 1} names unknown interface {iface}")
+                    continue
+                linktype, unit, _ = interfaces[iface]
+                number += 1
+                self.frames_read = number
+                data = content[20: 20 + incl]
+                yield Frame(number, ((high << 32) | low) * unit, linktype, data, orig)
+            elif btype == 3:  # Simple Packet Block: no timestamp
+                if not interfaces:
+                    continue
+                orig = struct.unpack_from(order + "I", content, 0)[0]
+                linktype, _, snaplen = interfaces[0]
+                number += 1
+                self.frames_read = number
+                data = content[4: 4 + min(orig, snaplen or orig)]
+                yield Frame(number, 0.0, linktype, data, orig)
+            elif btype == 0x0000000A:  # Decryption Secrets Block
+                stype, slen = struct.unpack_from(order + "II", content, 0)
+                if stype == 0x544C534B:  # "TLSK": NSS key log
+                    self.secrets.append(bytes(content[8: 8 + slen]))
+
+
+def _tsresol(options: bytes, order: str) -> float:
+    pos = 0
+    while pos + 4 <= len(options):
+        code, length = struct.unpack_from(order + "HH", options, pos)
+        if code == 0:
+            break
+        if code == 9 and length >= 1:
+            value = options[pos + 4]
+            return 2.0 ** -(value & 0x7F) if value & 0x80 else 10.0 ** -value
+        pos += 4 + ((length + 3) & ~3)
+    return 1e-6
+
+
+class PcapWriter:
+    """A plain little-endian pcap writer (microsecond timestamps)."""
+
+    def __init__(self, handle: BinaryIO, linktype: int = 1, snaplen: int = 262144) -> None:
+        self.handle = handle
+        handle.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
+
+    def write(self, time: float, data: bytes, wire_length: int | None = None) -> None:
+        sec = int(time)
+        usec = int(round((time - sec) * 1e6))
+        if usec >= 1_000_000:
+            sec, usec = sec + 1, usec - 1_000_000
+        self.handle.write(struct.pack("<IIII", sec, usec, len(data),
+                                      wire_length if wire_length is not None else len(data)))
+        self.handle.write(data)
