@@ -103,8 +103,8 @@ def run_scenario(s: Scenario, port: int, pki: Path, out: Path) -> None:
     keys = out / f"{s.name}.keys"
     for f in (pcap, keys):
         f.unlink(missing_ok=True)
-    dump = subprocess.Popen(["tcpdump", "-i", s.interface, "-U", "--immediate-mode", "-Z", "root", "-w", str(pcap),
-                             f"tcp port {port}"], stderr=subprocess.PIPE, text=True)
+    dump = subprocess.Popen(["tcpdump", "-i", s.interface, "-U", "--immediate-mode", "-Z", "root",
+                             "-w", str(pcap), f"tcp port {port}"], stderr=subprocess.PIPE, text=True)
     wait_for(dump.stderr, "listening on")
     time.sleep(1.0)  # libpcap says "listening" a moment before packets really flow
     accept = f"[{host}]:{port}" if s.ipv6 else f"{host}:{port}"

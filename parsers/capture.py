@@ -53,7 +53,7 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
         conn.finish()
         if conn.is_tls:
             finished.append(conn)
-        else:
+        elif conn.is_tls is False:
             result.non_tls_connections += 1
 
     for frame in cf.frames():
@@ -83,15 +83,14 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
             continue
         key = (seg.src, seg.sport, seg.dst, seg.dport)
         found = active.get(key)
+        if found is None and not (seg.payload or seg.flags & packets.SYN):
+            continue  # a stray ACK/FIN/RST of a connection we no longer track
         if found is None or (seg.flags & packets.SYN and not seg.flags & packets.ACK
                              and found[0].t.events):
             if found is not None:  # port reuse: a new SYN on a used 4-tuple
                 close(found[0])
                 del active[key], active[(seg.dst, seg.dport, seg.src, seg.sport)]
-            if seg.flags & packets.SYN:
-                client_is_src = not seg.flags & packets.ACK
-            else:
-                client_is_src = seg.sport > seg.dport
+            client_is_src = not seg.flags & packets.ACK if seg.flags & packets.SYN else seg.sport > seg.dport
             client = (seg.src, seg.sport) if client_is_src else (seg.dst, seg.dport)
             server = (seg.dst, seg.dport) if client_is_src else (seg.src, seg.sport)
             transcript = Transcript(

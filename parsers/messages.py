@@ -176,7 +176,7 @@ def parse_certificate_request(raw: bytes, tls13: bool) -> CertificateRequest:
             ca_names=_ca_list(exts[EXT_CERT_AUTHORITIES]) if present else (),
             context=context, ca_names_present=present)
     msg = hs.TLSCertificateRequest(raw)
-    if msg.haslayer("Raw") or msg.haslayer("Padding") and len(msg["Padding"].load) > 0:
+    if msg.haslayer("Raw") or (msg.haslayer("Padding") and len(msg["Padding"].load) > 0):
         raise MalformedMessage("CertificateRequest has trailing or missing bytes")
     names = tuple(dn_from_der(bytes(der)) for _, der in (msg.certauth or []))
     return CertificateRequest(

@@ -213,7 +213,7 @@ class PcapWriter:
 
     def write(self, time: float, data: bytes, wire_length: int | None = None) -> None:
         sec = int(time)
-        usec = int(round((time - sec) * 1e6))
+        usec = round((time - sec) * 1e6)
         if usec >= 1_000_000:
             sec, usec = sec + 1, usec - 1_000_000
         self.handle.write(struct.pack("<IIII", sec, usec, len(data),

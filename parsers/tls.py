@@ -329,7 +329,7 @@ class TlsConnection:
                 isinstance(last.message, EncryptedRecords):
             sizes = last.message.sizes
             merged = EncryptedRecords(last.message.count + 1,
-                                      sizes + (length,) if len(sizes) < 64 else sizes)
+                                      (*sizes, length) if len(sizes) < 64 else sizes)
             self.t.events[-1] = HandshakeEvent(direction, last.time, merged, last.frame, True)
             return
         self._emit(direction, EncryptedRecords(1, (length,)), encrypted=True)
@@ -365,7 +365,7 @@ class TlsConnection:
         if post and msg_type == 13:
             from dataclasses import replace
 
-            message = replace(message, post_handshake=True)  # type: ignore[type-var]
+            message = replace(message, post_handshake=True)  # type: ignore[type-var,arg-type]
         if isinstance(message, ClientHello) and self.client_random is None:
             self.client_random = message.random
             if self.keylog is not None:

@@ -1,0 +1,343 @@
+"""`mtls-inspect pcap FILE`: every TLS connection in a capture, and why the failed ones failed."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from inspector import certs as C
+from inspector.errors import ExitStatus, InputError
+from inspector.findings import Evidence, Finding, Location, has_errors, make, sort_findings
+from inspector.passwords import add_password_options
+from inspector.render import json_out, text
+
+if TYPE_CHECKING:
+    from inspector.keystore.model import Keystore
+    from inspector.selection import Selection
+    from parsers.capture import CaptureResult
+    from parsers.model import Transcript
+
+DEFAULT_SAMPLE = Path(__file__).resolve().parents[2] / "captures" / "several.pcap"
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("pcap", help="explain the TLS handshakes in a pcap/pcapng file",
+                       description="Decode every TLS connection in a capture and explain why "
+                       "client authentication failed.")
+    p.add_argument("file", nargs="?", help="a .pcap or .pcapng file (default: the sample "
+                   "captures/several.pcap)")
+    p.add_argument("--keylog", metavar="F", help="NSS key log (SSLKEYLOGFILE) to decrypt "
+                   "TLS 1.3 handshakes and TLS 1.2 records")
+    p.add_argument("--keystore", metavar="F", help="the client's keystore: which key entry a "
+                   "Java client would have chosen")
+    add_password_options(p, "storepass", "keystore password")
+    add_password_options(p, "keypass", "key password (JKS entries whose password differs)")
+    p.add_argument("--connection", "-c", type=int, metavar="N", help="show connection N in full")
+    p.add_argument("--host", help="only connections to or from this address")
+    p.add_argument("--port", type=int, help="only connections on this TCP port")
+    p.add_argument("--all", action="store_true", help="show ladders of successful connections too")
+    p.add_argument("--at", metavar="YYYY-MM-DD", help="judge certificate validity at this date "
+                   "(default: the time of each connection)")
+    p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")
+    p.set_defaults(run=run)
+
+
+def _progress(size: int) -> Any:
+    if not sys.stderr.isatty() or size < 50 << 20:
+        return None
+
+    def show(done: int, frames: int) -> None:
+        print(f"\r  {done / size:5.1%}  {done >> 20} of {size >> 20} MiB, {frames} packets",
+              end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def run(args: argparse.Namespace) -> int:
+    from inspector.rules.wire_rules import check_transcript
+    from parsers.capture import CaptureFormatError, read_capture
+    from parsers.keylog import KeyLog
+
+    path = Path(args.file) if args.file else DEFAULT_SAMPLE
+    if not path.exists():
+        raise InputError(f"{path}: no such file", "check the path")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory", "give a .pcap or .pcapng file")
+    keylog = None
+    if args.keylog:
+        keylog = KeyLog()
+        from inspector.keystore import read_bytes
+
+        keylog.add_text(read_bytes(Path(args.keylog)).decode("utf-8", "replace"))
+        if not len(keylog):
+            raise InputError(f"--keylog {args.keylog}: no key log lines in this file",
+                             "give the NSS key log (SSLKEYLOGFILE) written by the client")
+    store = None
+    if args.keystore:
+        from inspector.commands.keystore_cmd import load_from_args
+
+        store = load_from_args(args, Path(args.keystore))
+    at = None
+    if args.at:
+        from inspector.commands.keystore_cmd import parse_date
+
+        at = parse_date(args.at)
+    try:
+        result = read_capture(path, keylog, _progress(path.stat().st_size))
+    except CaptureFormatError as exc:
+        raise InputError(f"{path}: {exc}", "give a pcap or pcapng capture file") from None
+    finally:
+        if sys.stderr.isatty():
+            print("\r\033[K", end="", file=sys.stderr)
+    transcripts = [t for t in result.transcripts if _selected(t, args)]
+    if args.connection is not None:
+        transcripts = [t for t in transcripts if t.index == args.connection]
+        if not transcripts:
+            raise InputError(f"{path}: no TLS connection #{args.connection}",
+                             f"connections here: 1..{len(result.transcripts)}")
+    per_conn = {t.index: sort_findings(check_transcript(t, store, str(path), at))
+                for t in transcripts}
+    file_findings = _file_findings(result, path)
+    everything = file_findings + [f for fs in per_conn.values() for f in fs]
+    if args.json:
+        print(json_out.dumps(json_out.envelope(
+            "pcap", everything, capture=capture_dict(result),
+            connections=[connection_dict(t, per_conn[t.index], store, at) for t in transcripts])))
+    else:
+        print(render_text(result, transcripts, per_conn, file_findings, store, at, args))
+    return ExitStatus.ERROR_FINDINGS if has_errors(everything) else ExitStatus.OK
+
+
+def _selected(t: Transcript, args: argparse.Namespace) -> bool:
+    if args.host and args.host not in (t.client.ip, t.server.ip):
+        return False
+    return not (args.port and args.port not in (t.client.port, t.server.port))
+
+
+def _file_findings(result: CaptureResult, path: Path) -> list[Finding]:
+    from inspector.rules.wire_rules import INCOMPLETE
+
+    if not result.problems:
+        return []
+    return [make(INCOMPLETE, f"{path.name}: {result.problems[0]}",
+                 location=Location(file=str(path)),
+                 evidence=[Evidence(str(path), p) for p in result.problems[:6]],
+                 fix="capture again (tcpdump -s 0 -w FILE) and copy the file whole")]
+
+
+# --- summaries ---------------------------------------------------------------------------------
+
+def requested(t: Transcript) -> str:
+    from parsers.model import CertificateRequest
+
+    if t.first(CertificateRequest) is not None:
+        return "yes"
+    if t.tls13 and not t.decrypted:
+        return "? (encrypted)"
+    return "no" if t.server_hello is not None else "-"
+
+
+def sent(t: Transcript) -> str:
+    from parsers.model import Certificate, Direction
+
+    event = t.first(Certificate, Direction.CLIENT)
+    if event is None or not isinstance(event.message, Certificate):
+        return "? (encrypted)" if t.tls13 and not t.decrypted else "-"
+    if event.message.empty:
+        return "empty"
+    return C.short_dn(event.message.chain[0].subject)
+
+
+def outcome(t: Transcript) -> str:
+    from parsers.model import Alert, Direction, EncryptedRecords, Outcome
+
+    state = t.outcome
+    if state is Outcome.ALERT:
+        alert = next(e for e in t.events if isinstance(e.message, Alert) and e.message.fatal)
+        return f"{alert.label.removeprefix('Alert ')} from {alert.direction.value}"
+    if state is Outcome.RESET and t.reset_by is not None:
+        return f"reset by {t.reset_by.value}"
+    if state is Outcome.COMPLETED and t.done_inferred:
+        last = t.events[-1]
+        if last.direction is Direction.SERVER and isinstance(last.message, EncryptedRecords) \
+                and last.message.sizes == (19,) and t.fin_by:
+            return "closed after a 19-byte record (alert?)"
+        return "completed? (encrypted)"
+    return str(state.value)
+
+
+def connection_rows(transcripts: list[Transcript], first_time: float) -> list[list[str]]:
+    from parsers.model import version_name
+
+    rows = []
+    for t in transcripts:
+        rows.append([str(t.index), f"{t.start_time - first_time:.3f}", f"{t.client} → {t.server}",
+                     t.server_name or "-", version_name(t.version), requested(t), sent(t),
+                     outcome(t)])
+    return rows
+
+
+def render_text(result: CaptureResult, transcripts: list[Transcript],
+                per_conn: dict[int, list[Finding]], file_findings: list[Finding],
+                store: Keystore | None, at: dt.datetime | None, args: argparse.Namespace) -> str:
+    from inspector.render.ladder import ladder
+    from inspector.rules.wire_rules import WireContext, selection_for
+
+    keys = ""
+    if result.keylog_entries:
+        keys = f", key log: {result.keylog_entries} session(s)"
+        if result.embedded_secrets:
+            keys += " (embedded in the pcapng)"
+    parts = [f"Capture {result.path}: {result.format}, {result.frames} packets, "
+             f"{len(result.transcripts)} TLS connection(s){keys}"]
+    if result.non_tls_connections:
+        parts[0] += f", {result.non_tls_connections} non-TLS TCP connection(s) ignored"
+    parts.append(text.table(connection_rows(transcripts, result.first_time or 0.0),
+                            ["#", "time", "client → server", "SNI", "version", "cert requested",
+                             "client cert sent", "outcome"]))
+    for finding in file_findings:
+        parts.append("\n" + text.finding(finding))
+    full = args.connection is not None
+    for t in transcripts:
+        findings = per_conn[t.index]
+        failed = has_errors(findings) or outcome(t) not in ("completed",)
+        if not (full or args.all or failed or findings):
+            continue
+        parts.append(f"\n── connection #{t.index}: {t.client} → {t.server}"
+                     f"{' (' + t.server_name + ')' if t.server_name else ''} ──")
+        parts.append(ladder(t))
+        if full:
+            parts.append(details(t))
+        if store is not None:
+            sel = selection_for(WireContext(t, store, str(result.path), at))
+            if sel is not None:
+                parts.append(selection_text(sel))
+        parts.append("")
+        parts.append(text.findings_block(findings))
+    everything = file_findings + [f for fs in per_conn.values() for f in fs]
+    parts.append(f"\n{text.summary_line(everything)}")
+    return "\n".join(parts)
+
+
+def details(t: Transcript) -> str:
+    from parsers.model import (
+        CERTIFICATE_TYPES,
+        Certificate,
+        CertificateRequest,
+        Direction,
+        scheme_name,
+    )
+
+    lines = []
+    req_event = t.first(CertificateRequest)
+    if req_event is not None and isinstance(req_event.message, CertificateRequest):
+        req = req_event.message
+        lines.append(f"\nCertificateRequest ({'TLS 1.3' if req.tls13 else 'TLS 1.2'}) at "
+                     f"{req_event.time:.4f} s:")
+        lines.append(f"  CA names the server accepts ({len(req.ca_names)}):")
+        lines += [f"    - {n.text}" for n in req.ca_names] or ["    (none: any certificate)"]
+        if req.certificate_types:
+            lines.append("  certificate types: " + ", ".join(
+                CERTIFICATE_TYPES.get(x, str(x)) for x in req.certificate_types))
+        if req.signature_algorithms:
+            lines.append("  signature algorithms: " + ", ".join(
+                scheme_name(s) for s in req.signature_algorithms))
+        if req.signature_algorithms_cert:
+            lines.append("  signature algorithms (cert): " + ", ".join(
+                scheme_name(s) for s in req.signature_algorithms_cert))
+    for direction in (Direction.SERVER, Direction.CLIENT):
+        event = t.first(Certificate, direction)
+        if event is None or not isinstance(event.message, Certificate):
+            continue
+        lines.append(f"\n{direction.value.capitalize()} chain sent at {event.time:.4f} s:")
+        if event.message.empty:
+            lines.append("  (empty)")
+        for i, cert in enumerate(event.message.chain):
+            lines.append(f"  [{i}] {C.dn(cert.subject)}  (issuer {C.dn(cert.issuer)}, "
+                         f"{cert.not_valid_before_utc.date()} .. {cert.not_valid_after_utc.date()})")
+    return "\n".join(lines)
+
+
+def selection_text(sel: Selection) -> str:
+    rows = [[c.alias, c.key_type, "yes" if c.accepted else "no", "; ".join(c.reasons)]
+            for c in sel.candidates]
+    lines = ["\nWhat a Java client would send for this CertificateRequest:",
+             text.table(rows, ["alias", "key", "acceptable", "why"])]
+    if sel.sunx509_fails:
+        lines.append(f"  SunX509: fails — {sel.sunx509_fails}")
+    else:
+        lines.append("  SunX509: " + (_pick(sel.sunx509) or "nothing (empty Certificate)"))
+    lines.append("  PKIX:    " + (_pick(sel.pkix) or "nothing (empty Certificate)"))
+    if sel.openssl_sends:
+        lines.append(f"  OpenSSL/curl: '{sel.openssl_sends}' (the configured certificate, "
+                     "whatever the CA names say)")
+    return "\n".join(lines)
+
+
+def _pick(aliases: list[str]) -> str:
+    if not aliases:
+        return ""
+    if len(aliases) == 1:
+        return f"'{aliases[0]}'"
+    return "one of " + ", ".join(f"'{a}'" for a in aliases) + " (Java's order is not defined)"
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+def capture_dict(result: CaptureResult) -> dict[str, Any]:
+    return {"path": str(result.path), "format": result.format, "packets": result.frames,
+            "tls_connections": len(result.transcripts),
+            "non_tls_connections": result.non_tls_connections,
+            "keylog_sessions": result.keylog_entries,
+            "embedded_secrets": result.embedded_secrets, "problems": result.problems}
+
+
+def event_dict(event: Any) -> dict[str, Any]:
+    from parsers.model import Alert, Certificate, CertificateRequest
+
+    m = event.message
+    item: dict[str, Any] = {"direction": event.direction.value, "time": round(event.time, 6),
+                            "frame": event.frame, "message": event.label,
+                            "encrypted": event.encrypted}
+    if isinstance(m, Alert):
+        item["alert"] = {"level": m.level, "description": m.description,
+                         "name": None if m.encrypted else m.name, "readable": not m.encrypted}
+    if isinstance(m, Certificate):
+        item["chain"] = [{"subject": C.dn(c.subject), "issuer": C.dn(c.issuer),
+                          "not_after": c.not_valid_after_utc.isoformat(),
+                          "sha256": C.fingerprint(c)} for c in m.chain]
+    if isinstance(m, CertificateRequest):
+        item["ca_names"] = [n.text for n in m.ca_names]
+        item["certificate_types"] = list(m.certificate_types)
+        item["signature_algorithms"] = list(m.signature_algorithms)
+    return item
+
+
+def connection_dict(t: Transcript, findings: list[Finding], store: Keystore | None,
+                    at: dt.datetime | None) -> dict[str, Any]:
+    from inspector.rules.wire_rules import WireContext, selection_for
+    from parsers.model import version_name
+
+    item: dict[str, Any] = {
+        "index": t.index, "client": str(t.client), "server": str(t.server),
+        "server_name": t.server_name, "version": version_name(t.version) if t.version else None,
+        "start_time": dt.datetime.fromtimestamp(t.start_time, dt.timezone.utc).isoformat(),
+        "decrypted": t.decrypted, "cert_requested": requested(t), "client_cert": sent(t),
+        "outcome": outcome(t), "events": [event_dict(e) for e in t.events],
+        "problems": [{"kind": p.kind, "detail": p.detail, "frame": p.frame} for p in t.problems],
+        "finding_codes": [f.code for f in findings],
+    }
+    if store is not None:
+        sel = selection_for(WireContext(t, store, None, at))
+        if sel is not None:
+            item["selection"] = {
+                "sunx509": sel.sunx509[0] if len(sel.sunx509) == 1 else None,
+                "sunx509_possible": sel.sunx509, "sunx509_fails": sel.sunx509_fails,
+                "pkix": sel.pkix[0] if len(sel.pkix) == 1 else None, "pkix_possible": sel.pkix,
+                "openssl": sel.openssl_sends,
+                "candidates": [{"alias": c.alias, "key_type": c.key_type, "accepted": c.accepted,
+                                "reasons": c.reasons} for c in sel.candidates]}
+    return item

@@ -1,0 +1,60 @@
+"""The handshake ladder: client | server columns, one line per message, failing step marked."""
+
+from __future__ import annotations
+
+from inspector import certs as C
+from parsers.model import (
+    Alert,
+    Certificate,
+    CertificateRequest,
+    ClientHello,
+    Direction,
+    HandshakeEvent,
+    ServerHello,
+    Transcript,
+    version_name,
+)
+
+WIDTH = 44
+
+
+def _detail(event: HandshakeEvent) -> str:
+    m = event.message
+    if isinstance(m, ClientHello) and m.server_name:
+        return f"{event.label} (SNI {m.server_name})"
+    if isinstance(m, ServerHello):
+        return f"{event.label} {version_name(m.version)}"
+    if isinstance(m, Certificate) and m.chain:
+        return f"{event.label} {C.short_dn(m.chain[0].subject)}"
+    if isinstance(m, CertificateRequest):
+        return f"{event.label} [{len(m.ca_names)} CA]"
+    return event.label
+
+
+def failing_event(t: Transcript) -> HandshakeEvent | None:
+    for event in t.events:
+        if isinstance(event.message, Alert) and event.message.fatal:
+            return event
+    return None
+
+
+def ladder(t: Transcript) -> str:
+    fail = failing_event(t)
+    lines = [f"{'time (s)':>9}  {'frame':>5}  {'client':<{WIDTH}}      server"]
+    for event in t.events:
+        text = _detail(event) + (" [enc]" if event.encrypted else "")
+        frame = str(event.frame) if event.frame is not None else "-"
+        if event.direction is Direction.CLIENT:
+            body = f"{text[:WIDTH]:<{WIDTH}} ───►"
+        else:
+            body = f"{'':<{WIDTH}} ◄───  {text}"
+        mark = "  ✗ fails here" if event is fail else ""
+        lines.append(f"{event.time:9.4f}  {frame:>5}  {body}{mark}")
+    end = []
+    if t.reset_by is not None:
+        end.append(f"RST from the {t.reset_by.value}")
+    if t.fin_by:
+        end.append("FIN from " + " and ".join(d.value for d in t.fin_by))
+    if end:
+        lines.append(f"{'':9}  {'':5}  [{'; '.join(end)}]")
+    return "\n".join(lines)
