@@ -1,0 +1,97 @@
+"""Bad captures: decode what is there, report what is not, exit 2 only when nothing is readable."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from parsers.capture import read_capture
+from parsers.pcapfile import PcapWriter
+
+CAPTURES = Path(__file__).resolve().parent.parent / "captures"
+
+
+def test_not_a_capture(cli, tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "notes.pcap"
+    path.write_text("hello\n")
+    result = cli("pcap", str(path))
+    assert result.status == 2 and "not a pcap or pcapng file" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_empty_missing_directory(cli, tmp_path):  # type: ignore[no-untyped-def]
+    empty = tmp_path / "e.pcap"
+    empty.write_bytes(b"")
+    assert cli("pcap", str(empty)).status == 2
+    assert "no such file" in cli("pcap", str(tmp_path / "nope.pcap")).err
+    assert "is a directory" in cli("pcap", str(tmp_path)).err
+
+
+def test_unsupported_link_type(cli, tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "usb.pcap"
+    with path.open("wb") as handle:
+        writer = PcapWriter(handle, linktype=189)
+        writer.write(1.0, b"\x00" * 60)
+    result = cli("pcap", str(path))
+    assert result.status == 2 and "link type 189 is not supported" in result.err
+
+
+def test_absurd_packet_length_stops_cleanly(tmp_path):  # type: ignore[no-untyped-def]
+    data = bytearray((CAPTURES / "tls12-success.pcap").read_bytes())
+    # corrupt the 6th packet's captured length
+    pos, count = 24, 0
+    while count < 5:
+        incl = struct.unpack_from("<I", data, pos + 8)[0]
+        pos += 16 + incl
+        count += 1
+    struct.pack_into("<I", data, pos + 8, 0x7FFFFFFF)
+    path = tmp_path / "absurd.pcap"
+    path.write_bytes(bytes(data))
+    result = read_capture(path)
+    assert result.frames == 5
+    assert "absurd captured length" in result.problems[0]
+    assert result.transcripts[0].client_hello is not None
+
+
+def test_corrupt_record_header_is_a_finding(cli, tmp_path):  # type: ignore[no-untyped-def]
+    data = bytearray((CAPTURES / "tls12-unknown-ca.pcap").read_bytes())
+    marker = data.find(b"\x16\x03\x03", 200)  # the server's first record
+    data[marker] = 0x99
+    path = tmp_path / "corrupt.pcap"
+    path.write_bytes(bytes(data))
+    result = cli("pcap", str(path), "--json")
+    assert result.status in (0, 1)
+    conn = result.json()["connections"][0]
+    assert any(p["kind"] == "malformed" for p in conn["problems"])
+    assert "capture-incomplete" in result.codes()
+
+
+def test_snaplen_cut_packets_are_reported(tmp_path):  # type: ignore[no-untyped-def]
+    from parsers.pcapfile import CaptureFile
+
+    path = tmp_path / "snap.pcap"
+    with path.open("wb") as handle:
+        writer = PcapWriter(handle, snaplen=600)
+        for frame in CaptureFile(CAPTURES / "tls12-unknown-ca.pcap").frames():
+            writer.write(frame.time, frame.data[:600], len(frame.data))
+    result = read_capture(path)
+    kinds = {p.kind for t in result.transcripts for p in t.problems}
+    assert "snaplen" in kinds
+    t = result.transcripts[0]
+    assert t.client_hello is not None  # small enough to survive the snaplen
+    assert t.outcome.value == "alert"  # the server's alert record is still read after resync
+
+
+def test_capture_started_mid_connection(tmp_path):  # type: ignore[no-untyped-def]
+    from parsers.pcapfile import CaptureFile
+
+    frames = list(CaptureFile(CAPTURES / "tls12-unknown-ca.pcap").frames())
+    path = tmp_path / "mid.pcap"
+    with path.open("wb") as handle:
+        writer = PcapWriter(handle)
+        for frame in frames[5:]:  # no SYN, no ClientHello
+            writer.write(frame.time, frame.data)
+    result = read_capture(path)
+    t = result.transcripts[0]
+    assert any(p.kind == "mid-stream" for p in t.problems)
+    assert t.outcome.value == "alert"
