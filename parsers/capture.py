@@ -56,62 +56,82 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
         elif conn.is_tls is False:
             result.non_tls_connections += 1
 
+    unpack_tcp = packets.TCP_HEADER.unpack_from
     for frame in cf.frames():
+        number, ftime, linktype, data, wire_length = frame
         if len(cf.secrets) > secrets_used:
             for blob in cf.secrets[secrets_used:]:
                 keylog.add_text(blob.decode("utf-8", "replace"))
             result.embedded_secrets += len(cf.secrets) - secrets_used
             secrets_used = len(cf.secrets)
         if result.first_time is None:
-            result.first_time = frame.time
-        if frame.linktype not in packets.SUPPORTED_LINKTYPES:
-            if frame.linktype not in unsupported:
-                unsupported.add(frame.linktype)
-                result.problems.append(f"link type {frame.linktype} is not supported "
-                                       "(Ethernet, Linux cooked, raw IP, loopback are)")
-            result.undecodable_frames += 1
-            continue
-        try:
-            seg = decode(frame.linktype, frame.data)
-        except packets.NotDecodable as exc:
-            result.undecodable_frames += 1
-            decode_problems += 1
-            if decode_problems <= 5:
-                result.problems.append(f"frame {frame.number}: {exc}")
-            continue
-        if seg is None:
-            continue
-        key = (seg.src, seg.sport, seg.dst, seg.dport)
+            result.first_time = ftime
+        # Fast path: Ethernet / IPv4 (no options, not fragmented) / TCP — most of any capture.
+        if linktype == 1 and data[12:14] == b"\x08\x00" and data[14] == 0x45 and data[23] == 6 \
+                and not (data[20] & 0x3F or data[21]) and len(data) >= 54:
+            key = data[26:38]
+            sport, dport, seq, _ack, doff, flags = unpack_tcp(data, 34)
+            end = 14 + ((data[16] << 8) | data[17])
+            start = 34 + (doff >> 4) * 4
+            payload = data[start:end]
+            wire_payload = end - start
+        else:
+            if linktype not in packets.SUPPORTED_LINKTYPES:
+                if linktype not in unsupported:
+                    unsupported.add(linktype)
+                    result.problems.append(f"link type {linktype} is not supported "
+                                           "(Ethernet, Linux cooked, raw IP, loopback are)")
+                result.undecodable_frames += 1
+                continue
+            try:
+                seg = decode(linktype, data)
+            except packets.NotDecodable as exc:
+                result.undecodable_frames += 1
+                decode_problems += 1
+                if decode_problems <= 5:
+                    result.problems.append(f"frame {number}: {exc}")
+                continue
+            if seg is None:
+                continue
+            key = seg.src + seg.dst + packets.PORTS.pack(seg.sport, seg.dport)
+            sport, dport, seq, flags, payload = seg.sport, seg.dport, seg.seq, seg.flags, \
+                seg.payload
+            wire_payload = seg.length
         found = active.get(key)
-        if found is None and not (seg.payload or seg.flags & packets.SYN):
-            continue  # a stray ACK/FIN/RST of a connection we no longer track
-        if found is None or (seg.flags & packets.SYN and not seg.flags & packets.ACK
+        if found is not None and not payload and not flags & 0x07:
+            continue  # a pure ACK: nothing for TLS, nothing for the connection's state
+        if found is None or (flags & packets.SYN and not flags & packets.ACK
                              and found[0].t.events):
+            if found is None and not (payload or flags & packets.SYN):
+                continue  # a stray ACK/FIN/RST of a connection we no longer track
+            half = len(key) // 2 - 2
+            src, dst = key[:half], key[half: 2 * half]
+            reverse = dst + src + packets.PORTS.pack(dport, sport)
             if found is not None:  # port reuse: a new SYN on a used 4-tuple
                 close(found[0])
-                del active[key], active[(seg.dst, seg.dport, seg.src, seg.sport)]
-            client_is_src = not seg.flags & packets.ACK if seg.flags & packets.SYN else seg.sport > seg.dport
-            client = (seg.src, seg.sport) if client_is_src else (seg.dst, seg.dport)
-            server = (seg.dst, seg.dport) if client_is_src else (seg.src, seg.sport)
+                del active[key], active[reverse]
+            client_is_src = (not flags & packets.ACK) if flags & packets.SYN else sport > dport
+            client, server = ((src, sport), (dst, dport)) if client_is_src else \
+                ((dst, dport), (src, sport))
             transcript = Transcript(
                 index=0, client=Endpoint(packets.ip_text(client[0]), client[1]),
-                server=Endpoint(packets.ip_text(server[0]), server[1]), start_time=frame.time)
+                server=Endpoint(packets.ip_text(server[0]), server[1]), start_time=ftime)
             conn = TlsConnection(transcript, keylog)
             result.tcp_connections += 1
-            active[(client[0], client[1], server[0], server[1])] = (conn, client_dir)
-            active[(server[0], server[1], client[0], client[1])] = (conn, server_dir)
+            active[key] = (conn, client_dir if client_is_src else server_dir)
+            active[reverse] = (conn, server_dir if client_is_src else client_dir)
             found = active[key]
         conn, direction = found
-        conn.segment(direction, seg.seq, seg.flags, seg.payload, frame.number, frame.time,
-                     seg.length)
+        conn.segment(direction, seq, flags, payload, number, ftime, wire_payload)
         t = conn.t
         if conn.is_tls is False or t.reset_by is not None or len(t.fin_by) == 2:
             close(conn)
-            del active[key], active[(seg.dst, seg.dport, seg.src, seg.sport)]
-        if progress is not None and frame.number % 4096 == 0:
+            half = len(key) // 2 - 2
+            del active[key], active[key[half: 2 * half] + key[:half] + key[-2:] + key[-4:-2]]
+        if progress is not None and number % 4096 == 0:
             now = _time.monotonic()
             if now - last_progress > 0.5:
-                progress(cf.bytes_read, frame.number)
+                progress(cf.bytes_read, number)
                 last_progress = now
     seen: set[int] = set()
     for conn, _ in active.values():

@@ -17,6 +17,8 @@ FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
 
 _H = struct.Struct("!H")
 _TCP = struct.Struct("!HHIIBB")
+TCP_HEADER = _TCP
+PORTS = struct.Struct("!HH")
 
 
 class Segment(NamedTuple):

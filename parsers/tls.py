@@ -197,10 +197,14 @@ class TlsConnection:
 
     # -- records -----------------------------------------------------------------------------
     def _deliver(self, state: _Direction, direction: Direction, data: bytes) -> None:
-        state.next_seq = ((state.next_seq or 0) + len(data)) & 0xFFFFFFFF
+        n = len(data)
+        state.next_seq = ((state.next_seq or 0) + n) & 0xFFFFFFFF
         if state.dead:
             return
-        i, n = 0, len(data)
+        if state.need > n and state.body is None:
+            state.need -= n  # fast path: the middle of a record we skip (bulk data)
+            return
+        i = 0
         if state.resync:
             i = self._find_header(data)
             if i < 0:

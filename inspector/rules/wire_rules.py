@@ -265,9 +265,10 @@ def empty_certificate(ctx: WireContext) -> Iterator[Finding]:
                "client sent an empty Certificate", location=ctx.where(),
                evidence=[ctx.ev(req_event, f"{len(req.ca_names)} CA name(s): {_ca_names_text(req)}"),
                          ctx.ev(cert_event, "no certificates")],
-               fix="see the findings below for the cause; with the client's keystore: "
-                   "mtls-inspect pcap FILE --keystore KEYSTORE --connection "
-                   f"{ctx.t.index}")
+               fix=("see the findings below for the cause" if ctx.store is not None else
+                    "rerun with the client's keystore to see which key entry a Java client would "
+                    f"pick and why none fits: mtls-inspect pcap {ctx.file or 'FILE'} --keystore "
+                    f"KEYSTORE --connection {ctx.t.index}"))
     yield from _why_not_sent(ctx, req_event, req)
 
 
