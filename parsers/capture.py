@@ -40,7 +40,8 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
     cf = CaptureFile(path)
     result = CaptureResult(path=path, format="?")
     keylog = keylog or KeyLog()
-    active: dict[tuple[bytes, int, bytes, int], tuple[TlsConnection, Direction]] = {}
+    # key: src + dst + ports, the raw bytes of the IP and TCP headers (one slice per packet)
+    active: dict[bytes, tuple[TlsConnection, Direction]] = {}
     finished: list[TlsConnection] = []
     unsupported: set[int] = set()
     secrets_used = 0
@@ -58,7 +59,7 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
 
     unpack_tcp = packets.TCP_HEADER.unpack_from
     for frame in cf.frames():
-        number, ftime, linktype, data, wire_length = frame
+        number, ftime, linktype, data, _ = frame
         if len(cf.secrets) > secrets_used:
             for blob in cf.secrets[secrets_used:]:
                 keylog.add_text(blob.decode("utf-8", "replace"))
