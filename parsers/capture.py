@@ -11,7 +11,7 @@ from parsers import packets
 from parsers.keylog import KeyLog
 from parsers.model import Direction, Endpoint, Transcript
 from parsers.pcapfile import CaptureFile, CaptureFormatError
-from parsers.tls import TlsConnection
+from parsers.tls import TlsConnection, _Direction
 
 __all__ = ["CaptureFormatError", "CaptureResult", "read_capture"]
 
@@ -20,7 +20,8 @@ __all__ = ["CaptureFormatError", "CaptureResult", "read_capture"]
 class CaptureResult:
     path: Path
     format: str
-    transcripts: list[Transcript] = field(default_factory=list)
+    transcripts: list[Transcript] = field(default_factory=list)  # empty with on_transcript
+    tls_connections: int = 0
     problems: list[str] = field(default_factory=list)
     frames: int = 0
     tcp_connections: int = 0
@@ -32,17 +33,25 @@ class CaptureResult:
 
 
 ProgressFn = Callable[[int, int], None]
+TranscriptFn = Callable[[Transcript], None]
 
 
 def read_capture(path: Path, keylog: KeyLog | None = None,
-                 progress: ProgressFn | None = None) -> CaptureResult:
-    """Decode every TLS connection in the file. Raises CaptureFormatError if nothing is readable."""
+                 progress: ProgressFn | None = None,
+                 on_transcript: TranscriptFn | None = None) -> CaptureResult:
+    """Decode every TLS connection in the file. Raises CaptureFormatError if nothing is readable.
+
+    Connections are numbered in the order their first TLS record appears. With `on_transcript`,
+    each transcript is handed over as soon as its connection ends and is not kept: memory then
+    stays bounded by the connections open at one time, whatever the file size.
+    """
     cf = CaptureFile(path)
     result = CaptureResult(path=path, format="?")
     keylog = keylog or KeyLog()
     # key: src + dst + ports, the raw bytes of the IP and TCP headers (one slice per packet)
-    active: dict[bytes, tuple[TlsConnection, Direction]] = {}
-    finished: list[TlsConnection] = []
+    active: dict[bytes, tuple[TlsConnection, Direction, _Direction]] = {}
+    finished: list[Transcript] = []
+    tls_count = 0
     unsupported: set[int] = set()
     secrets_used = 0
     decode_problems = 0
@@ -53,7 +62,11 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
     def close(conn: TlsConnection) -> None:
         conn.finish()
         if conn.is_tls:
-            finished.append(conn)
+            result.tls_connections += 1
+            if on_transcript is not None:
+                on_transcript(conn.t)
+            else:
+                finished.append(conn.t)
         elif conn.is_tls is False:
             result.non_tls_connections += 1
 
@@ -119,12 +132,24 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
                 server=Endpoint(packets.ip_text(server[0]), server[1]), start_time=ftime)
             conn = TlsConnection(transcript, keylog)
             result.tcp_connections += 1
-            active[key] = (conn, client_dir if client_is_src else server_dir)
-            active[reverse] = (conn, server_dir if client_is_src else client_dir)
+            mine, theirs = (client_dir, server_dir) if client_is_src else (server_dir, client_dir)
+            active[key] = (conn, mine, conn.dirs[mine])
+            active[reverse] = (conn, theirs, conn.dirs[theirs])
             found = active[key]
-        conn, direction = found
+        conn, direction, state = found
+        size = len(payload)
+        if state.need > size and state.next_seq == seq and state.body is None \
+                and not flags & 0x07 and size == wire_payload and not state.pending:
+            # Fast path: the middle of a record whose body we skip (bulk data). Same effect
+            # as conn.segment(), without three calls per packet.
+            state.need -= size
+            state.next_seq = (seq + size) & 0xFFFFFFFF
+            continue
         conn.segment(direction, seq, flags, payload, number, ftime, wire_payload)
         t = conn.t
+        if not t.index and conn.is_tls:
+            tls_count += 1
+            t.index = tls_count
         if conn.is_tls is False or t.reset_by is not None or len(t.fin_by) == 2:
             close(conn)
             half = len(key) // 2 - 2
@@ -135,7 +160,7 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
                 progress(cf.bytes_read, number)
                 last_progress = now
     seen: set[int] = set()
-    for conn, _ in active.values():
+    for conn, _, _ in active.values():
         if id(conn) not in seen:
             seen.add(id(conn))
             close(conn)
@@ -143,10 +168,7 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
     result.frames = cf.frames_read
     result.problems = cf.problems + result.problems
     result.keylog_entries = len(keylog)
-    finished.sort(key=lambda c: c.t.start_time)
-    for index, conn in enumerate(finished, 1):
-        conn.t.index = index
-        result.transcripts.append(conn.t)
+    result.transcripts = sorted(finished, key=lambda t: t.index)
     if result.frames == 0 and cf.problems:
         raise CaptureFormatError("; ".join(cf.problems))
     if unsupported and result.undecodable_frames == result.frames and result.frames:

@@ -21,7 +21,7 @@ class Direction(str, Enum):
         return Direction.SERVER if self is Direction.CLIENT else Direction.CLIENT
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Endpoint:
     ip: str
     port: int
@@ -40,7 +40,7 @@ def version_name(value: int | None) -> str:
     return TLS_VERSIONS.get(value, f"0x{value:04x}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DistinguishedName:
     """A CA name from a CertificateRequest: the DER as sent plus a readable RFC 4514 form."""
 
@@ -48,7 +48,7 @@ class DistinguishedName:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClientHello:
     random: bytes
     server_name: str | None
@@ -60,7 +60,7 @@ class ClientHello:
     session_id: bytes = b""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ServerHello:
     random: bytes
     version: int  # negotiated (supported_versions wins over legacy_version)
@@ -69,7 +69,7 @@ class ServerHello:
     session_id: bytes = b""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CertificateRequest:
     """TLS 1.2 (certificate_types, signature algorithms, CA names) or TLS 1.3 (context + exts)."""
 
@@ -84,7 +84,7 @@ class CertificateRequest:
     ca_names_present: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Certificate:
     chain: tuple[x509.Certificate, ...]
     context: bytes = b""
@@ -96,7 +96,7 @@ class Certificate:
         return not self.chain and not self.undecodable
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CertificateVerify:
     algorithm: int
     signature_length: int
@@ -104,7 +104,7 @@ class CertificateVerify:
     verified: bool | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Alert:
     level: int
     description: int
@@ -122,7 +122,7 @@ class Alert:
         return ALERT_NAMES.get(self.description, f"alert {self.description}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SimpleMessage:
     """A handshake message whose body we do not need: ServerKeyExchange, Finished, ..."""
 
@@ -134,12 +134,12 @@ class SimpleMessage:
         return HANDSHAKE_NAMES.get(self.msg_type, f"handshake type {self.msg_type}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChangeCipherSpec:
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EncryptedRecords:
     """Opaque records we could not (or chose not to) decrypt, folded into one event."""
 
@@ -148,7 +148,7 @@ class EncryptedRecords:
     content_type: int = 23
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ApplicationData:
     """Decrypted (or plaintext) application data: its size and, if HTTP, the first line."""
 
@@ -160,7 +160,7 @@ Message = (ClientHello | ServerHello | CertificateRequest | Certificate | Certif
            | Alert | SimpleMessage | ChangeCipherSpec | EncryptedRecords | ApplicationData)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HandshakeEvent:
     direction: Direction
     time: float  # seconds since the capture's first packet (or the probe's start)
@@ -181,7 +181,7 @@ class Outcome(str, Enum):
     INCOMPLETE = "incomplete"  # capture ended / started mid-way
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     """Something the decoder met and could not decode: data, not an exception."""
 

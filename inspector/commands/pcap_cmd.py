@@ -6,11 +6,19 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from inspector import certs as C
 from inspector.errors import ExitStatus, InputError
-from inspector.findings import Evidence, Finding, Location, has_errors, make, sort_findings
+from inspector.findings import (
+    Evidence,
+    Finding,
+    Location,
+    Severity,
+    has_errors,
+    make,
+    sort_findings,
+)
 from inspector.passwords import add_password_options
 from inspector.render import json_out, text
 
@@ -20,6 +28,7 @@ if TYPE_CHECKING:
     from parsers.capture import CaptureResult
     from parsers.model import Transcript
 
+PRETTY_JSON_MAX = 50  # connections; beyond, compact JSON (pipe through jq to read it)
 DEFAULT_SAMPLE = Path(__file__).resolve().parents[2] / "captures" / "several.pcap"
 
 
@@ -57,7 +66,6 @@ def _progress(size: int) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from inspector.rules.wire_rules import check_transcript
     from parsers.capture import CaptureFormatError, read_capture
     from parsers.keylog import KeyLog
 
@@ -85,30 +93,108 @@ def run(args: argparse.Namespace) -> int:
         from inspector.commands.keystore_cmd import parse_date
 
         at = parse_date(args.at)
+    report = Report(args, path, store, at)
     try:
-        result = read_capture(path, keylog, _progress(path.stat().st_size))
+        result = read_capture(path, keylog, _progress(path.stat().st_size), report.add)
     except CaptureFormatError as exc:
         raise InputError(f"{path}: {exc}", "give a pcap or pcapng capture file") from None
     finally:
         if sys.stderr.isatty():
             print("\r\033[K", end="", file=sys.stderr)
-    transcripts = [t for t in result.transcripts if _selected(t, args)]
-    if args.connection is not None:
-        transcripts = [t for t in transcripts if t.index == args.connection]
-        if not transcripts:
-            raise InputError(f"{path}: no TLS connection #{args.connection}",
-                             f"connections here: 1..{len(result.transcripts)}")
-    per_conn = {t.index: sort_findings(check_transcript(t, store, str(path), at))
-                for t in transcripts}
+    if args.connection is not None and args.connection not in report.rows:
+        raise InputError(f"{path}: no TLS connection #{args.connection}",
+                         f"connections here: 1..{result.tls_connections}")
     file_findings = _file_findings(result, path)
-    everything = file_findings + [f for fs in per_conn.values() for f in fs]
+    report.count(file_findings)
     if args.json:
-        print(json_out.dumps(json_out.envelope(
-            "pcap", everything, capture=capture_dict(result),
-            connections=[connection_dict(t, per_conn[t.index], store, at) for t in transcripts])))
+        report.write_json(sys.stdout, result, file_findings)
     else:
-        print(render_text(result, transcripts, per_conn, file_findings, store, at, args))
-    return ExitStatus.ERROR_FINDINGS if has_errors(everything) else ExitStatus.OK
+        report.write_text(sys.stdout, result, file_findings)
+    return ExitStatus.ERROR_FINDINGS if report.errors else ExitStatus.OK
+
+
+class Report:
+    """Takes each transcript as its connection ends, keeps only its rendered output.
+
+    This is what keeps `pcap` memory bounded on large captures: no transcript outlives its
+    connection; only table rows, text blocks of the connections worth showing, and JSON
+    fragments remain.
+    """
+
+    def __init__(self, args: argparse.Namespace, path: Path, store: Keystore | None,
+                 at: dt.datetime | None) -> None:
+        self.args, self.path, self.store, self.at = args, path, store, at
+        self.rows: dict[int, list[str]] = {}
+        self.blocks: dict[int, str] = {}
+        self.json_connections: dict[int, str] = {}
+        self.json_findings: dict[int, list[str]] = {}
+        self.severities: dict[str, int] = {s.value: 0 for s in Severity}
+        self.errors = False
+        self.first_time: float | None = None
+
+    def count(self, findings: list[Finding]) -> None:
+        for f in findings:
+            self.severities[f.severity.value] += 1
+        self.errors = self.errors or has_errors(findings)
+
+    def add(self, t: Transcript) -> None:
+        from inspector.rules.wire_rules import check_transcript
+
+        if self.first_time is None or t.start_time < self.first_time:
+            self.first_time = t.start_time
+        if not _selected(t, self.args) or self.args.connection not in (None, t.index):
+            return
+        findings = sort_findings(check_transcript(t, self.store, str(self.path), self.at))
+        self.count(findings)
+        self.rows[t.index] = connection_row(t)
+        if self.args.json:
+            self.json_connections[t.index] = json_out.compact(
+                connection_dict(t, findings, self.store, self.at))
+            self.json_findings[t.index] = [json_out.compact(json_out.finding_dict(f))
+                                           for f in findings]
+            return
+        full = self.args.connection is not None
+        failed = has_errors(findings) or outcome(t) != "completed"
+        if full or self.args.all or failed or findings:
+            self.blocks[t.index] = connection_block(t, findings, self.store, self.path, self.at,
+                                                    full)
+
+    def write_json(self, out: TextIO, result: CaptureResult, file_findings: list[Finding]) -> None:
+        order = sorted(self.json_connections)
+        findings = [json_out.compact(json_out.finding_dict(f)) for f in file_findings]
+        findings += [frag for index in order for frag in self.json_findings[index]]
+        json_out.write_assembled(out, "pcap", {"capture": capture_dict(result)},
+                                 {"connections": [self.json_connections[i] for i in order],
+                                  "findings": findings}, self.severities,
+                                 pretty=len(order) <= PRETTY_JSON_MAX)
+
+    def write_text(self, out: TextIO, result: CaptureResult, file_findings: list[Finding]) -> None:
+        keys = ""
+        if result.keylog_entries:
+            keys = f", key log: {result.keylog_entries} session(s)"
+            if result.embedded_secrets:
+                keys += " (embedded in the pcapng)"
+        head = (f"Capture {result.path}: {result.format}, {result.frames} packets, "
+                f"{result.tls_connections} TLS connection(s){keys}")
+        if result.non_tls_connections:
+            head += f", {result.non_tls_connections} non-TLS TCP connection(s) ignored"
+        base = self.first_time or 0.0
+        rows = [[row[0], f"{float(row[1]) - base:.3f}", *row[2:]]
+                for _, row in sorted(self.rows.items())]
+        out.write(head + "\n")
+        out.write(text.table(rows, ["#", "time", "client → server", "SNI", "version",
+                                    "cert requested", "client cert sent", "outcome"]) + "\n")
+        for f in file_findings:
+            out.write("\n" + text.finding(f) + "\n")
+        for index in sorted(self.blocks):
+            out.write(self.blocks.pop(index) + "\n")
+        counts = self.severities
+
+        def plural(n: int, word: str) -> str:
+            return f"{n} {word}{'' if n == 1 else 's'}"
+
+        out.write(f"\n{plural(counts['error'], 'error')}, "
+                  f"{plural(counts['warning'], 'warning')}, {counts['info']} info\n")
 
 
 def _selected(t: Transcript, args: argparse.Namespace) -> bool:
@@ -169,56 +255,29 @@ def outcome(t: Transcript) -> str:
     return str(state.value)
 
 
-def connection_rows(transcripts: list[Transcript], first_time: float) -> list[list[str]]:
+def connection_row(t: Transcript) -> list[str]:
+    """A table row; the time column holds the absolute start until the table is made."""
     from parsers.model import version_name
 
-    rows = []
-    for t in transcripts:
-        rows.append([str(t.index), f"{t.start_time - first_time:.3f}", f"{t.client} → {t.server}",
-                     t.server_name or "-", version_name(t.version), requested(t), sent(t),
-                     outcome(t)])
-    return rows
+    return [str(t.index), repr(t.start_time), f"{t.client} → {t.server}", t.server_name or "-",
+            version_name(t.version), requested(t), sent(t), outcome(t)]
 
 
-def render_text(result: CaptureResult, transcripts: list[Transcript],
-                per_conn: dict[int, list[Finding]], file_findings: list[Finding],
-                store: Keystore | None, at: dt.datetime | None, args: argparse.Namespace) -> str:
+def connection_block(t: Transcript, findings: list[Finding], store: Keystore | None, path: Path,
+                     at: dt.datetime | None, full: bool) -> str:
     from inspector.render.ladder import ladder
     from inspector.rules.wire_rules import WireContext, selection_for
 
-    keys = ""
-    if result.keylog_entries:
-        keys = f", key log: {result.keylog_entries} session(s)"
-        if result.embedded_secrets:
-            keys += " (embedded in the pcapng)"
-    parts = [f"Capture {result.path}: {result.format}, {result.frames} packets, "
-             f"{len(result.transcripts)} TLS connection(s){keys}"]
-    if result.non_tls_connections:
-        parts[0] += f", {result.non_tls_connections} non-TLS TCP connection(s) ignored"
-    parts.append(text.table(connection_rows(transcripts, result.first_time or 0.0),
-                            ["#", "time", "client → server", "SNI", "version", "cert requested",
-                             "client cert sent", "outcome"]))
-    for finding in file_findings:
-        parts.append("\n" + text.finding(finding))
-    full = args.connection is not None
-    for t in transcripts:
-        findings = per_conn[t.index]
-        failed = has_errors(findings) or outcome(t) not in ("completed",)
-        if not (full or args.all or failed or findings):
-            continue
-        parts.append(f"\n── connection #{t.index}: {t.client} → {t.server}"
-                     f"{' (' + t.server_name + ')' if t.server_name else ''} ──")
-        parts.append(ladder(t))
-        if full:
-            parts.append(details(t))
-        if store is not None:
-            sel = selection_for(WireContext(t, store, str(result.path), at))
-            if sel is not None:
-                parts.append(selection_text(sel))
-        parts.append("")
-        parts.append(text.findings_block(findings))
-    everything = file_findings + [f for fs in per_conn.values() for f in fs]
-    parts.append(f"\n{text.summary_line(everything)}")
+    parts = [f"\n── connection #{t.index}: {t.client} → {t.server}"
+             f"{' (' + t.server_name + ')' if t.server_name else ''} ──", ladder(t)]
+    if full:
+        parts.append(details(t))
+    if store is not None:
+        sel = selection_for(WireContext(t, store, str(path), at))
+        if sel is not None:
+            parts.append(selection_text(sel))
+    parts.append("")
+    parts.append(text.findings_block(findings))
     return "\n".join(parts)
 
 
@@ -289,7 +348,7 @@ def _pick(aliases: list[str]) -> str:
 
 def capture_dict(result: CaptureResult) -> dict[str, Any]:
     return {"path": str(result.path), "format": result.format, "packets": result.frames,
-            "tls_connections": len(result.transcripts),
+            "tls_connections": result.tls_connections,
             "non_tls_connections": result.non_tls_connections,
             "keylog_sessions": result.keylog_entries,
             "embedded_secrets": result.embedded_secrets, "problems": result.problems}

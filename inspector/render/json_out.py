@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TextIO
 
 from inspector import __version__
 from inspector.findings import Finding, Severity
@@ -38,5 +38,34 @@ def envelope(kind: str, findings: Iterable[Finding], **payload: Any) -> dict[str
     }
 
 
-def dumps(document: dict[str, Any]) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False)
+def dumps(document: dict[str, Any], pretty: bool = True) -> str:
+    """Pretty for small documents; compact (C encoder, 10x faster) for large captures."""
+    if pretty:
+        return json.dumps(document, indent=2, ensure_ascii=False)
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def write_assembled(out: TextIO, kind: str, payload: dict[str, Any],
+                    fragments: dict[str, list[str]], summary: dict[str, int], pretty: bool) -> None:
+    """The same envelope as `envelope`, written from pre-serialised fragments one by one, so a
+    large capture's report is never held twice in memory."""
+    head = {"schema": f"mtls-inspector/{kind}", "schema_version": SCHEMA_VERSION,
+            "tool_version": __version__, **payload}
+    if pretty:
+        document = dict(head)
+        for name, items in fragments.items():
+            document[name] = [json.loads(item) for item in items]
+        document["summary"] = summary
+        out.write(dumps(document) + "\n")
+        return
+    out.write(compact(head)[:-1])
+    for name, items in fragments.items():
+        out.write(f',"{name}":[')
+        for index, item in enumerate(items):
+            out.write("," + item if index else item)
+        out.write("]")
+    out.write(',"summary":' + compact(summary) + "}\n")
