@@ -71,24 +71,29 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
             result.non_tls_connections += 1
 
     unpack_tcp = packets.TCP_HEADER.unpack_from
-    for frame in cf.frames():
-        number, ftime, linktype, data, _ = frame
-        if len(cf.secrets) > secrets_used:
+    first_time: float | None = None
+    pcapng = False
+    for number, ftime, linktype, buf, o, incl, _orig in cf.raw_frames():
+        if first_time is None:
+            first_time = ftime
+            pcapng = cf.format == "pcapng"
+        if pcapng and len(cf.secrets) > secrets_used:
             for blob in cf.secrets[secrets_used:]:
                 keylog.add_text(blob.decode("utf-8", "replace"))
             result.embedded_secrets += len(cf.secrets) - secrets_used
             secrets_used = len(cf.secrets)
-        if result.first_time is None:
-            result.first_time = ftime
-        # Fast path: Ethernet / IPv4 (no options, not fragmented) / TCP — most of any capture.
-        if linktype == 1 and data[12:14] == b"\x08\x00" and data[14] == 0x45 and data[23] == 6 \
-                and not (data[20] & 0x3F or data[21]) and len(data) >= 54:
-            key = data[26:38]
-            sport, dport, seq, _ack, doff, flags = unpack_tcp(data, 34)
-            end = 14 + ((data[16] << 8) | data[17])
-            start = 34 + (doff >> 4) * 4
-            payload = data[start:end]
-            wire_payload = end - start
+        # Fast path, read in place: Ethernet / IPv4 without options, not fragmented / TCP.
+        if linktype == 1 and incl >= 54 and buf[o + 12] == 8 and buf[o + 13] == 0 \
+                and buf[o + 14] == 0x45 and buf[o + 23] == 6 \
+                and not (buf[o + 20] & 0x3F or buf[o + 21]):
+            key = buf[o + 26: o + 38]
+            sport, dport, seq, _ack, doff, flags = unpack_tcp(buf, o + 34)
+            start = o + 34 + (doff >> 4) * 4
+            wire_end = o + 14 + ((buf[o + 16] << 8) | buf[o + 17])
+            end = min(wire_end, o + incl)
+            size = end - start
+            wire_payload = wire_end - start
+            payload = b""
         else:
             if linktype not in packets.SUPPORTED_LINKTYPES:
                 if linktype not in unsupported:
@@ -98,7 +103,7 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
                 result.undecodable_frames += 1
                 continue
             try:
-                seg = decode(linktype, data)
+                seg = decode(linktype, buf[o: o + incl])
             except packets.NotDecodable as exc:
                 result.undecodable_frames += 1
                 decode_problems += 1
@@ -110,13 +115,15 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
             key = seg.src + seg.dst + packets.PORTS.pack(seg.sport, seg.dport)
             sport, dport, seq, flags, payload = seg.sport, seg.dport, seg.seq, seg.flags, \
                 seg.payload
+            size = len(payload)
             wire_payload = seg.length
-        found = active.get(key)
-        if found is not None and not payload and not flags & 0x07:
+            start = -1
+        if size <= 0 and not flags & 0x07:
             continue  # a pure ACK: nothing for TLS, nothing for the connection's state
+        found = active.get(key)
         if found is None or (flags & packets.SYN and not flags & packets.ACK
                              and found[0].t.events):
-            if found is None and not (payload or flags & packets.SYN):
+            if found is None and not (size > 0 or flags & packets.SYN):
                 continue  # a stray ACK/FIN/RST of a connection we no longer track
             half = len(key) // 2 - 2
             src, dst = key[:half], key[half: 2 * half]
@@ -137,7 +144,6 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
             active[reverse] = (conn, theirs, conn.dirs[theirs])
             found = active[key]
         conn, direction, state = found
-        size = len(payload)
         if state.need > size and state.next_seq == seq and state.body is None \
                 and not flags & 0x07 and size == wire_payload and not state.pending:
             # Fast path: the middle of a record whose body we skip (bulk data). Same effect
@@ -145,6 +151,8 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
             state.need -= size
             state.next_seq = (seq + size) & 0xFFFFFFFF
             continue
+        if start >= 0:
+            payload = buf[start: start + size] if size > 0 else b""
         conn.segment(direction, seq, flags, payload, number, ftime, wire_payload)
         t = conn.t
         if not t.index and conn.is_tls:
@@ -165,6 +173,7 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
             seen.add(id(conn))
             close(conn)
     result.format = cf.format
+    result.first_time = first_time
     result.frames = cf.frames_read
     result.problems = cf.problems + result.problems
     result.keylog_entries = len(keylog)

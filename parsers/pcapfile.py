@@ -24,6 +24,9 @@ PCAP_MAGICS = {
 PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
 
 
+RawFrame = tuple[int, float, int, bytes, int, int, int]
+
+
 class CaptureFormatError(Exception):
     """The file is not a capture we can read at all (nothing decodable)."""
 
@@ -54,6 +57,14 @@ class CaptureFile:
     linktypes: set[int] = field(default_factory=set)
 
     def frames(self) -> Iterator[Frame]:
+        """Each packet as a Frame (its bytes copied out)."""
+        for number, time, linktype, buf, start, incl, orig in self.raw_frames():
+            yield Frame(number, time, linktype, buf[start: start + incl], orig)
+
+    def raw_frames(self) -> Iterator[RawFrame]:
+        """(number, time, linktype, buffer, start, captured length, wire length): the packet is
+        buffer[start:start + captured length]. No copy is made: the hot loop reads headers in
+        place and slices only the payloads it needs."""
         try:
             handle = self.path.open("rb")
         except OSError as exc:
@@ -73,53 +84,55 @@ class CaptureFile:
                     f"not a pcap or pcapng file (starts with {head.hex(' ')})")
 
     # -- pcap --------------------------------------------------------------------------------
-    def _pcap(self, handle: BinaryIO, magic: bytes) -> Iterator[Frame]:
+    def _pcap(self, handle: BinaryIO, magic: bytes) -> Iterator[RawFrame]:
         order, unit = PCAP_MAGICS[magic]
         header = magic + handle.read(20)
         if len(header) < 24:
             raise CaptureFormatError("pcap global header is truncated")
         linktype = struct.unpack(order + "I", header[20:24])[0] & 0xFFFF
         self.linktypes.add(linktype)
-        rec = struct.Struct(order + "IIII")
+        unpack = struct.Struct(order + "IIII").unpack_from
         buf = b""
         pos = 0
         number = 0
         offset = 24
-        while True:
-            if len(buf) - pos < 16:
-                more = handle.read(CHUNK)
-                buf = buf[pos:] + more
-                pos = 0
-                if len(buf) < 16:
-                    if buf:
+        try:
+            while True:
+                if len(buf) - pos < 16:
+                    self.frames_read, self.bytes_read = number, offset
+                    more = handle.read(CHUNK)
+                    buf = buf[pos:] + more
+                    pos = 0
+                    if len(buf) < 16:
+                        if buf:
+                            self.problems.append(
+                                f"file ends inside the header of packet {number + 1} "
+                                f"(truncated at byte {offset + len(buf)})")
+                        return
+                sec, frac, incl, orig = unpack(buf, pos)
+                if incl > MAX_PACKET:
+                    self.problems.append(f"packet {number + 1} at byte {offset}: absurd captured "
+                                         f"length {incl}; the rest of the file is not decodable")
+                    return
+                while len(buf) - pos < 16 + incl:
+                    more = handle.read(max(CHUNK, incl + 16))
+                    if not more:
                         self.problems.append(
-                            f"file ends inside the header of packet {number + 1} "
-                            f"(truncated at byte {offset + len(buf)})")
-                    return
-            sec, frac, incl, orig = rec.unpack_from(buf, pos)
-            if incl > MAX_PACKET:
-                self.problems.append(f"packet {number + 1} at byte {offset}: absurd captured "
-                                     f"length {incl}; the rest of the file is not decodable")
-                return
-            while len(buf) - pos < 16 + incl:
-                more = handle.read(max(CHUNK, incl + 16))
-                if not more:
-                    self.problems.append(
-                        f"file ends inside packet {number + 1} ({len(buf) - pos - 16} of "
-                        f"{incl} bytes present): truncated capture")
-                    return
-                buf = buf[pos:] + more
-                pos = 0
-            number += 1
-            data = buf[pos + 16: pos + 16 + incl]
-            pos += 16 + incl
-            offset += 16 + incl
-            self.frames_read = number
-            self.bytes_read = offset
-            yield Frame(number, sec + frac * unit, linktype, data, orig)
+                            f"file ends inside packet {number + 1} ({len(buf) - pos - 16} of "
+                            f"{incl} bytes present): truncated capture")
+                        return
+                    buf = buf[pos:] + more
+                    pos = 0
+                number += 1
+                start = pos + 16
+                pos = start + incl
+                offset += 16 + incl
+                yield number, sec + frac * unit, linktype, buf, start, incl, orig
+        finally:
+            self.frames_read, self.bytes_read = number, offset
 
     # -- pcapng ------------------------------------------------------------------------------
-    def _pcapng(self, handle: BinaryIO, first: bytes) -> Iterator[Frame]:
+    def _pcapng(self, handle: BinaryIO, first: bytes) -> Iterator[RawFrame]:
         order = "<"
         interfaces: list[tuple[int, float, int]] = []  # linktype, ts unit, snaplen
         number = 0
@@ -175,8 +188,8 @@ class CaptureFile:
                 linktype, unit, _ = interfaces[iface]
                 number += 1
                 self.frames_read = number
-                data = content[20: 20 + incl]
-                yield Frame(number, ((high << 32) | low) * unit, linktype, data, orig)
+                incl = min(incl, len(content) - 20)
+                yield number, ((high << 32) | low) * unit, linktype, content, 20, incl, orig
             elif btype == 3:  # Simple Packet Block: no timestamp
                 if not interfaces:
                     continue
@@ -184,8 +197,8 @@ class CaptureFile:
                 linktype, _, snaplen = interfaces[0]
                 number += 1
                 self.frames_read = number
-                data = content[4: 4 + min(orig, snaplen or orig)]
-                yield Frame(number, 0.0, linktype, data, orig)
+                incl = min(orig, snaplen or orig, len(content) - 4)
+                yield number, 0.0, linktype, content, 4, incl, orig
             elif btype == 0x0000000A:  # Decryption Secrets Block
                 stype, slen = struct.unpack_from(order + "II", content, 0)
                 if stype == 0x544C534B:  # "TLSK": NSS key log

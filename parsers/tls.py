@@ -65,6 +65,15 @@ class _Direction:
     frames: list[int] = field(default_factory=list)
 
 
+@dataclass
+class _OpaqueRun:
+    direction: Direction
+    time: float
+    frame: int
+    count: int
+    sizes: list[int]
+
+
 class TlsConnection:
     """Feeds on TCP segments of one connection; `transcript` is the result."""
 
@@ -80,6 +89,7 @@ class TlsConnection:
         self.tls13 = False
         self.is_tls: bool | None = None
         self.secrets: dict[str, bytes] = {}
+        self._run: _OpaqueRun | None = None
 
     # -- TCP ---------------------------------------------------------------------------------
     def segment(self, direction: Direction, seq: int, flags: int, payload: bytes, frame: int,
@@ -194,6 +204,7 @@ class TlsConnection:
             # the server's is the best evidence that the handshake completed on its side.
             self.t.handshake_done = True
             self.t.done_inferred = True
+        self._flush_run()
 
     # -- records -----------------------------------------------------------------------------
     def _deliver(self, state: _Direction, direction: Direction, data: bytes) -> None:
@@ -327,16 +338,25 @@ class TlsConnection:
             self._emit(direction, ApplicationData(len(plain), line), encrypted=True)
 
     def _opaque(self, direction: Direction, length: int) -> None:
-        """Fold consecutive opaque records of one direction into one event."""
-        last = self.t.events[-1] if self.t.events else None
-        if last is not None and last.direction is direction and \
-                isinstance(last.message, EncryptedRecords):
-            sizes = last.message.sizes
-            merged = EncryptedRecords(last.message.count + 1,
-                                      (*sizes, length) if len(sizes) < 64 else sizes)
-            self.t.events[-1] = HandshakeEvent(direction, last.time, merged, last.frame, True)
+        """Fold consecutive opaque records of one direction into one event (built lazily: a
+        bulk transfer is thousands of records)."""
+        run = self._run
+        if run is not None and run.direction is direction:
+            run.count += 1
+            if len(run.sizes) < 64:
+                run.sizes.append(length)
             return
-        self._emit(direction, EncryptedRecords(1, (length,)), encrypted=True)
+        self._flush_run()
+        self._run = _OpaqueRun(direction, self.time, self.frame, 1, [length])
+
+    def _flush_run(self) -> None:
+        run = self._run
+        if run is None:
+            return
+        self._run = None
+        self.t.events.append(HandshakeEvent(run.direction, run.time - self.t.start_time,
+                                            EncryptedRecords(run.count, tuple(run.sizes)),
+                                            run.frame, True))
 
     # -- handshake messages ------------------------------------------------------------------
     def _handshake_bytes(self, state: _Direction, direction: Direction, data: bytes,
@@ -395,6 +415,7 @@ class TlsConnection:
             self.t.handshake_done = True
 
     def _emit(self, direction: Direction, message: Message, encrypted: bool = False) -> None:
+        self._flush_run()
         self.t.events.append(HandshakeEvent(direction, self.time - self.t.start_time, message,
                                             self.frame, encrypted))
 
