@@ -29,10 +29,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--traceback", action="store_true",
                         help="show the Python traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from inspector.commands import explain_cmd, keystore_cmd, pcap_cmd
+    from inspector.commands import (
+        explain_cmd,
+        keystore_cmd,
+        pcap_cmd,
+        probe_cmd,
+        select_cmd,
+        serve_cmd,
+    )
 
     keystore_cmd.add_parser(sub)
     pcap_cmd.add_parser(sub)
+    probe_cmd.add_parser(sub)
+    select_cmd.add_parser(sub)
+    serve_cmd.add_parser(sub)
     explain_cmd.add_parser(sub)
     return parser
 

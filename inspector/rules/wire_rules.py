@@ -133,6 +133,7 @@ class WireContext:
     store: Keystore | None = None
     file: str | None = None
     at: dt.datetime | None = None
+    command: str = "pcap"  # which command the fix suggestions should name
 
     def where(self) -> Location:
         return Location(file=self.file, connection=self.t.index)
@@ -267,8 +268,9 @@ def empty_certificate(ctx: WireContext) -> Iterator[Finding]:
                          ctx.ev(cert_event, "no certificates")],
                fix=("see the findings below for the cause" if ctx.store is not None else
                     "rerun with the client's keystore to see which key entry a Java client would "
-                    f"pick and why none fits: mtls-inspect pcap {ctx.file or 'FILE'} --keystore "
-                    f"KEYSTORE --connection {ctx.t.index}"))
+                    f"pick and why none fits: mtls-inspect {ctx.command} {ctx.file or 'FILE'} "
+                    "--keystore KEYSTORE"
+                    + (f" --connection {ctx.t.index}" if ctx.command == "pcap" else "")))
     yield from _why_not_sent(ctx, req_event, req)
 
 
@@ -511,6 +513,6 @@ def incomplete(ctx: WireContext) -> Iterator[Finding]:
 
 
 def check_transcript(t: Transcript, store: Keystore | None = None, file: str | None = None,
-                     at: dt.datetime | None = None) -> list[Finding]:
-    return RULES.run(WireContext(t, store, file, at))
+                     at: dt.datetime | None = None, command: str = "pcap") -> list[Finding]:
+    return RULES.run(WireContext(t, store, file, at, command))
 

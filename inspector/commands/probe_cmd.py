@@ -1,0 +1,187 @@
+"""`mtls-inspect probe HOST[:PORT]`: make the outbound two-way handshake and explain it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from inspector.errors import ExitStatus, InputError
+from inspector.findings import has_errors, sort_findings
+from inspector.passwords import add_password_options
+from inspector.render import json_out, text
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("probe", help="connect to a server with the client's keystore and explain "
+                       "the handshake", description="Perform the outbound mutual-TLS handshake "
+                       "(pyOpenSSL) and explain what the server asked, what a Java client sends, "
+                       "and why the server accepted or refused it.")
+    p.add_argument("target", metavar="HOST[:PORT]", help="the server (port 443 by default)")
+    p.add_argument("--keystore", metavar="F", help="the client's keystore")
+    add_password_options(p, "storepass", "keystore password")
+    add_password_options(p, "keypass", "key password (JKS entries whose password differs)")
+    p.add_argument("--alias", help="present this key entry (default: the one a Java client "
+                   "would choose for the server's CertificateRequest)")
+    p.add_argument("--servername", help="SNI and the name checked in the server certificate "
+                   "(default: HOST)")
+    p.add_argument("--tls-version", choices=["1.2", "1.3"], help="only this TLS version")
+    trust = p.add_mutually_exclusive_group()
+    trust.add_argument("--ca-file", metavar="F", help="CA(s) to verify the server with "
+                       "(default: the system store)")
+    trust.add_argument("--insecure", action="store_true", help="do not check the server")
+    p.add_argument("--timeout", type=float, default=10.0, help="connect and total deadline "
+                   "in seconds (default 10)")
+    p.add_argument("--http-request", metavar="PATH", help="after the handshake send "
+                   "GET PATH HTTP/1.1 and read the status line")
+    p.add_argument("--capture", metavar="OUT.pcap", help="write the connection as a pcap (0600)")
+    p.add_argument("--keylog", metavar="OUT.keys", help="write the NSS key log (0600)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=run)
+
+
+def _write_private(path: str, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.chmod(path, 0o600)
+
+
+def run(args: argparse.Namespace) -> int:
+    from inspector.commands.keystore_cmd import load_from_args
+    from inspector.probe import Target, handshake, looks_like_tls, parse_target
+    from inspector.rules.probe_rules import check_probe
+    from inspector.rules.wire_rules import WireContext, check_transcript, selection_for
+    from parsers.model import CertificateRequest
+
+    host, port = parse_target(args.target)
+    if args.timeout <= 0:
+        raise InputError(f"--timeout {args.timeout}: must be positive", "e.g. --timeout 10")
+    if args.ca_file and not Path(args.ca_file).is_file():
+        raise InputError(f"--ca-file {args.ca_file}: no such file", "give a PEM file of CAs")
+    store = load_from_args(args, Path(args.keystore)) if args.keystore else None
+    entries = {e.alias: e for e in store.key_entries} if store else {}
+    if args.alias and not store:
+        raise InputError("--alias needs --keystore", "give the keystore holding that alias")
+    if args.alias and args.alias not in entries:
+        raise InputError(f"{args.keystore}: no key entry '{args.alias}'",
+                         f"key entries: {', '.join(entries) or '(none)'}")
+    for entry in entries.values():
+        if args.alias in (None, entry.alias) and entry.private_key is None:
+            raise InputError(f"{args.keystore}: key entry '{entry.alias}' is locked",
+                             "give its password with --keypass-env/--keypass-file")
+    target = Target(host, port, args.servername, args.tls_version, args.timeout, args.ca_file,
+                    args.insecure, args.http_request)
+    steps: list[str] = []
+    attempts = []
+    if args.alias:
+        main = handshake(target, entries[args.alias])
+        steps.append(f"presented key entry '{args.alias}' (--alias)")
+    else:
+        main = handshake(target, None)
+        first = main.decode()
+        attempts.append(main)
+        _refuse_non_tls(main, host, port, looks_like_tls)
+        event = first.first(CertificateRequest)
+        if event is None:
+            steps.append("handshake without a client certificate: the server sent no "
+                         "CertificateRequest" + (" (TLS 1.3 decrypted with the probe's key log)"
+                                                 if first.tls13 else ""))
+        elif store is None:
+            steps.append("handshake without a client certificate (no --keystore given)")
+        else:
+            sel = selection_for(WireContext(first, store, None, None))
+            pick = sel.pkix[0] if sel and sel.pkix else None
+            if pick is None:
+                steps.append("handshake 1 without a certificate learnt the CertificateRequest; "
+                             "a Java client would send an empty Certificate, which is what "
+                             "handshake 1 did: no second handshake")
+            else:
+                steps.append("handshake 1 without a certificate learnt the CertificateRequest "
+                             "(pyOpenSSL has no client-certificate callback)")
+                steps.append(f"handshake 2 presented '{pick}', the entry a Java (PKIX) client "
+                             "chooses" + (f" (also possible: {', '.join(sel.pkix[1:])})"
+                                          if sel and len(sel.pkix) > 1 else ""))
+                main = handshake(target, entries[pick])
+    if main not in attempts:
+        attempts.append(main)
+    t = main.decode() if main.transcript is None else main.transcript
+    _refuse_non_tls(main, host, port, looks_like_tls)
+    if not main.received and main.reset_by is None:
+        if main.timed_out:
+            raise InputError(f"{host}:{port}: no TLS answer within {args.timeout:g} s after the "
+                             "ClientHello", "check that this port speaks TLS, or raise --timeout")
+        raise InputError(f"{host}:{port}: the server closed the connection before any TLS byte",
+                         "check that this port speaks TLS (and that it accepts this client)")
+    label = f"{host}:{port}"
+    findings = sort_findings(check_transcript(t, store, label, None, "probe")
+                             + check_probe(main, target))
+    if args.keylog:
+        _write_private(args.keylog, ("\n".join(main.keylog) + "\n").encode())
+    if args.capture:
+        from parsers.stream import write_pcap
+
+        write_pcap(Path(args.capture), main.chunks, main.client, main.server, main.start)
+        os.chmod(args.capture, 0o600)
+    if args.json:
+        from inspector.commands.pcap_cmd import connection_dict
+
+        print(json_out.dumps(json_out.envelope(
+            "probe", findings, probe=probe_dict(target, steps, attempts),
+            connections=[connection_dict(t, findings, store, None)])))
+    else:
+        print(render(target, steps, main, t, findings, store))
+    return ExitStatus.ERROR_FINDINGS if has_errors(findings) else ExitStatus.OK
+
+
+def _refuse_non_tls(attempt: Any, host: str, port: int, looks_like_tls: Any) -> None:
+    data = attempt.received
+    if data and not looks_like_tls(data):
+        quoted = data[:60].decode("latin-1").encode("unicode_escape").decode()
+        raise InputError(f"{host}:{port}: the server answered with non-TLS data: \"{quoted}\"",
+                         "this port does not speak TLS (plain HTTP?); check the port")
+
+
+def probe_dict(target: Any, steps: list[str], attempts: list[Any]) -> dict[str, Any]:
+    from inspector import certs as C
+
+    return {
+        "target": f"{target.host}:{target.port}", "servername": target.servername,
+        "tls_version": target.tls_version, "steps": steps,
+        "attempts": [{"alias": a.alias, "completed": a.completed, "error": a.error,
+                      "http_status": a.http_status, "version": a.version, "cipher": a.cipher,
+                      "timed_out": a.timed_out,
+                      "server_verify_errors": [{"depth": p.depth, "error": p.message,
+                                                "subject": p.subject} for p in a.verify_problems],
+                      "server_chain": [C.dn(c.subject) for c in a.server_chain]}
+                     for a in attempts],
+    }
+
+
+def render(target: Any, steps: list[str], main: Any, t: Any, findings: list[Any],
+           store: Any) -> str:
+    from inspector.commands.pcap_cmd import details, outcome, selection_text
+    from inspector.render.ladder import ladder
+    from inspector.rules.wire_rules import WireContext, selection_for
+
+    head = f"Probe {target.host}:{target.port}"
+    if target.servername:
+        head += f" (SNI {target.servername})"
+    head += f": {main.version or 'no TLS version agreed'}"
+    if main.cipher:
+        head += f", {main.cipher}"
+    parts = [head, f"outcome: {outcome(t)}" + (f"; HTTP: {main.http_status}"
+                                                if main.http_status else "")]
+    parts += [f"  - {step}" for step in steps]
+    if main.error:
+        parts.append(f"  OpenSSL said: {main.error}")
+    parts += ["", ladder(t), details(t)]
+    if store is not None:
+        sel = selection_for(WireContext(t, store, None, None))
+        if sel is not None:
+            parts.append(selection_text(sel))
+    parts += ["", text.findings_block(findings), "", text.summary_line(findings)]
+    return "\n".join(parts)
+
+

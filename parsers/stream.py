@@ -1,0 +1,80 @@
+"""Bytes recorded on a live connection → the same Transcript a capture gives, and a pcap of them.
+
+The probe records every byte it sends and receives; feeding them through the same TCP/TLS
+decoder as a capture keeps one set of rules for both sources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from parsers import framing
+from parsers.keylog import KeyLog
+from parsers.model import Direction, Endpoint, Transcript
+from parsers.pcapfile import PcapWriter
+from parsers.tls import TlsConnection
+
+Chunk = tuple[Direction, float, bytes]  # direction, absolute time, bytes
+CLIENT_ISN, SERVER_ISN = 1_000_000, 2_000_000
+MSS = 1448
+
+
+def transcript_from_chunks(chunks: Sequence[Chunk], client: Endpoint, server: Endpoint,
+                           keylog: KeyLog | None, start_time: float, closed_by: Direction | None,
+                           reset_by: Direction | None = None) -> Transcript:
+    t = Transcript(index=1, client=client, server=server, start_time=start_time)
+    conn = TlsConnection(t, keylog)
+    conn.segment(Direction.CLIENT, CLIENT_ISN - 1, 0x02, b"", 1, start_time)
+    conn.segment(Direction.SERVER, SERVER_ISN - 1, 0x12, b"", 2, start_time)
+    seq = {Direction.CLIENT: CLIENT_ISN, Direction.SERVER: SERVER_ISN}
+    frame = 3
+    for direction, when, data in chunks:
+        conn.segment(direction, seq[direction], 0x18, data, frame, when)
+        seq[direction] += len(data)
+        frame += 1
+    if reset_by is not None:
+        conn.segment(reset_by, seq[reset_by], 0x04, b"", frame, chunks[-1][1] if chunks else
+                     start_time)
+    elif closed_by is not None:
+        conn.segment(closed_by, seq[closed_by], 0x11, b"", frame, chunks[-1][1] if chunks else
+                     start_time)
+    conn.finish()
+    return t
+
+
+def write_pcap(path: Path, chunks: Sequence[Chunk], client: Endpoint, server: Endpoint,
+               start_time: float) -> None:
+    """A pcap Wireshark/tshark open and reassemble: SYN handshake, data segmented to an MSS
+    with consistent sequence and acknowledgement numbers, FIN at the end. Created 0600."""
+    import os
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        writer = PcapWriter(handle)
+        c, s = client, server
+        cseq, sseq = CLIENT_ISN - 1, SERVER_ISN - 1
+
+        def pkt(when: float, src: Endpoint, dst: Endpoint, seq: int, ack: int, flags: int,
+                data: bytes = b"") -> None:
+            writer.write(when, framing.tcp_packet(src.ip, dst.ip, src.port, dst.port, seq, ack,
+                                                  flags, data))
+
+        pkt(start_time, c, s, cseq, 0, framing.SYN)
+        pkt(start_time, s, c, sseq, cseq + 1, framing.SYN | framing.ACK)
+        cseq, sseq = cseq + 1, sseq + 1
+        pkt(start_time, c, s, cseq, sseq, framing.ACK)
+        last = start_time
+        for direction, when, data in chunks:
+            last = max(last, when)
+            for i in range(0, len(data), MSS):
+                piece = data[i: i + MSS]
+                if direction is Direction.CLIENT:
+                    pkt(when, c, s, cseq, sseq, framing.ACK | framing.PSH, piece)
+                    cseq += len(piece)
+                else:
+                    pkt(when, s, c, sseq, cseq, framing.ACK | framing.PSH, piece)
+                    sseq += len(piece)
+        pkt(last, c, s, cseq, sseq, framing.FIN | framing.ACK)
+        pkt(last, s, c, sseq, cseq + 1, framing.FIN | framing.ACK)
+        pkt(last, c, s, cseq + 1, sseq + 1, framing.ACK)

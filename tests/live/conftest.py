@@ -1,0 +1,186 @@
+"""Real peers on 127.0.0.1: our reference server, openssl s_server, nginx, and a Java client."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from tests import pki as P
+
+PW = "changeit"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+@dataclass
+class Files:
+    d: Path
+    acme: P.Pki
+    stranger: P.Pki
+
+    def __truediv__(self, name: str) -> Path:
+        return self.d / name
+
+
+@pytest.fixture(scope="session")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
+    d = tmp_path_factory.mktemp("live")
+    acme, stranger = P.make_pki(), P.make_pki("stranger", org="Stranger")
+    server = P.issue("localhost", acme.intermediate, eku=[ExtendedKeyUsageOID.SERVER_AUTH])
+    import datetime as dt
+
+    expired = P.issue("old-client", acme.intermediate,
+                      not_before=P.NOW - dt.timedelta(days=100),
+                      not_after=P.NOW - dt.timedelta(days=2))
+    server_only = P.issue("server-eku-client", acme.intermediate,
+                          eku=[ExtendedKeyUsageOID.SERVER_AUTH])
+    (d / "acme-root.pem").write_bytes(acme.root.pem)
+    (d / "stranger-root.pem").write_bytes(stranger.root.pem)
+    (d / "server.pem").write_bytes(server.pem + acme.intermediate.pem)
+    (d / "server.key").write_bytes(server.key_pem)
+    full = [acme.leaf.cert, acme.intermediate.cert, acme.root.cert]
+    stranger_full = [stranger.leaf.cert, stranger.intermediate.cert, stranger.root.cert]
+    tail = [acme.intermediate.cert, acme.root.cert]
+    stores = {
+        "good.jks": [("letstestcba", acme.leaf.key, full)],
+        "stranger.jks": [("stranger", stranger.leaf.key, stranger_full)],
+        "two.jks": [("acme", acme.leaf.key, full), ("stranger", stranger.leaf.key, stranger_full)],
+        "leafonly.jks": [("letstestcba", acme.leaf.key, [acme.leaf.cert])],
+        "expired.jks": [("old", expired.key, [expired.cert, *tail])],
+        "servereku.jks": [("svc", server_only.key, [server_only.cert, *tail])],
+    }
+    for name, keys in stores.items():
+        P.write_jks(d / name, PW, keys=keys)
+    return Files(d, acme, stranger)
+
+
+@pytest.fixture
+def serve(files: Files) -> Iterator[object]:
+    """Start our reference server with keyword options; stopped after the test."""
+    from inspector.server import ReferenceServer
+
+    started: list[ReferenceServer] = []
+
+    def start(**options: object) -> ReferenceServer:
+        server = ReferenceServer(files / "server.pem", files / "server.key",
+                                 [files / "acme-root.pem"], **options)  # type: ignore[arg-type]
+        started.append(server.start())
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def s_server(files: Files) -> Iterator[object]:
+    procs: list[subprocess.Popen[str]] = []
+
+    def start(*extra: str, version: str = "1.3") -> int:
+        port = free_port()
+        proc = subprocess.Popen(
+            ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", "server.pem",
+             "-key", "server.key", "-Verify", "3", "-verify_return_error", "-www",
+             f"-tls{version.replace('.', '_')}", *extra],
+            cwd=files.d, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        procs.append(proc)
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if "ACCEPT" in proc.stdout.readline():
+                return port
+        raise RuntimeError("openssl s_server did not start")
+
+    yield start
+    for proc in procs:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+
+
+@pytest.fixture
+def nginx(files: Files, tmp_path: Path) -> Iterator[int]:
+    if NGINX is None:
+        pytest.skip("nginx is not installed (apt-get install nginx): nginx scenarios skipped")
+    port = free_port()
+    for sub in ("logs", "tmp"):
+        (tmp_path / sub).mkdir()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(f"""
+user root;
+worker_processes 1;
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/logs/error.log info;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {tmp_path}/tmp; proxy_temp_path {tmp_path}/tmp;
+  fastcgi_temp_path {tmp_path}/tmp; uwsgi_temp_path {tmp_path}/tmp; scgi_temp_path {tmp_path}/tmp;
+  server {{
+    listen 127.0.0.1:{port} ssl;
+    ssl_certificate {files / 'server.pem'};
+    ssl_certificate_key {files / 'server.key'};
+    ssl_client_certificate {files / 'acme-root.pem'};
+    ssl_verify_client on;
+    ssl_verify_depth 3;
+    location / {{ return 200 "hello $ssl_client_s_dn\\n"; }}
+  }}
+}}
+""")
+    proc = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(tmp_path), "-g", "daemon off;"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_port(port)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+JAVA, JAVAC = shutil.which("java"), shutil.which("javac")
+
+
+@pytest.fixture(scope="session")
+def java_oracle(tmp_path_factory: pytest.TempPathFactory) -> object:
+    if JAVA is None or JAVAC is None:
+        pytest.skip("java/javac are not on PATH: the Java oracle is skipped")
+    out = tmp_path_factory.mktemp("java")
+    source = Path(__file__).resolve().parent.parent / "java" / "ChooseAlias.java"
+    subprocess.run([JAVAC, "-d", str(out), str(source)], check=True, capture_output=True,
+                   timeout=120)
+
+    def choose(keystore: Path, port: int, algorithm: str = "PKIX", protocol: str = "TLSv1.3"
+               ) -> str | None:
+        done = subprocess.run([JAVA, "-cp", str(out), "ChooseAlias", str(keystore), PW,
+                               "127.0.0.1", str(port), algorithm, protocol],
+                              capture_output=True, text=True, timeout=60)
+        alias = next(line.split("=", 1)[1] for line in done.stdout.splitlines()
+                     if line.startswith("ALIAS="))
+        return None if alias == "null" else alias
+
+    return choose

@@ -1,0 +1,212 @@
+"""`probe`, `select` and `serve` against real peers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+
+import pytest
+
+from tests.live.conftest import PW
+
+
+def probe(cli, port, *extra):  # type: ignore[no-untyped-def]
+    return cli("probe", f"127.0.0.1:{port}", "--insecure", "--storepass", PW, "--json", *extra)
+
+
+def ks(files, name):  # type: ignore[no-untyped-def]
+    return ["--keystore", str(files / name)]
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.3"])
+def test_success_presents_the_java_choice(cli, files, serve, version):  # type: ignore[no-untyped-def]
+    server = serve(tls_version=version)
+    result = probe(cli, server.port, *ks(files, "good.jks"))
+    doc = result.json()
+    assert result.status == 0, result.out
+    assert doc["connections"][0]["outcome"] == "completed"
+    assert [a["alias"] for a in doc["probe"]["attempts"]] == [None, "letstestcba"]
+    assert doc["connections"][0]["client_cert"] == "CN=letstestcba"
+    assert doc["connections"][0]["selection"]["pkix"] == "letstestcba"
+    assert server.reports[-1].accepted
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.3"])
+def test_issuer_not_in_ca_list_java_sends_empty(cli, files, serve, version):  # type: ignore[no-untyped-def]
+    server = serve(tls_version=version)
+    result = probe(cli, server.port, *ks(files, "stranger.jks"))
+    doc = result.json()
+    assert result.status == 1
+    assert len(doc["probe"]["attempts"]) == 1  # the first handshake already is what Java does
+    assert "no second handshake" in doc["probe"]["steps"][0]
+    assert {"client-cert-not-sent", "issuer-not-in-ca-list",
+            "server-rejected-client-cert"} <= set(result.error_codes())
+    # OpenSSL (curl) sends the configured certificate anyway: unknown_ca
+    forced = probe(cli, server.port, *ks(files, "stranger.jks"), "--alias", "stranger")
+    assert forced.json()["connections"][0]["outcome"] == "unknown_ca from server"
+
+
+def test_empty_ca_list_two_entries(cli, files, serve):  # type: ignore[no-untyped-def]
+    server = serve(send_ca_names=False)
+    result = probe(cli, server.port, *ks(files, "two.jks"))
+    doc = result.json()
+    assert "ca-list-empty" in result.codes()
+    assert sorted(doc["connections"][0]["selection"]["pkix_possible"]) == ["acme", "stranger"]
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.3"])
+def test_leaf_without_intermediate(cli, files, serve, version):  # type: ignore[no-untyped-def]
+    server = serve(tls_version=version)
+    java = probe(cli, server.port, *ks(files, "leafonly.jks"))
+    assert "issuer-not-in-ca-list" in java.error_codes()  # Java: issuer (intermediate) not named
+    forced = probe(cli, server.port, *ks(files, "leafonly.jks"), "--alias", "letstestcba")
+    assert {"client-chain-incomplete", "server-rejected-client-cert"} <= set(forced.error_codes())
+    assert "unknown_ca" in forced.json()["connections"][0]["outcome"]
+
+
+def test_expired_client_certificate(cli, files, s_server):  # type: ignore[no-untyped-def]
+    port = s_server("-CAfile", "acme-root.pem", version="1.2")
+    result = probe(cli, port, *ks(files, "expired.jks"))
+    assert {"client-cert-expired", "server-rejected-client-cert"} <= set(result.error_codes())
+    assert result.json()["connections"][0]["outcome"] == "certificate_expired from server"
+
+
+def test_server_auth_only_eku(cli, files, s_server):  # type: ignore[no-untyped-def]
+    port = s_server("-CAfile", "acme-root.pem", version="1.3")
+    result = probe(cli, port, *ks(files, "servereku.jks"))
+    outcome = result.json()["connections"][0]["outcome"]
+    assert outcome == "unsupported_certificate from server"
+    assert "server-rejected-client-cert" in result.error_codes()
+
+
+def test_certificate_required_tls13_without_keystore(cli, s_server):  # type: ignore[no-untyped-def]
+    port = s_server("-CAfile", "acme-root.pem", version="1.3")
+    result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--json")
+    conn = result.json()["connections"][0]
+    assert conn["outcome"] == "certificate_required from server"
+    assert conn["decrypted"] is True  # the probe's own key log decrypts TLS 1.3
+
+
+def test_verify_cafile_differs_from_named_cas(cli, files, s_server):  # type: ignore[no-untyped-def]
+    """The server names Stranger Root but trusts Acme Root: curl works, Java does not."""
+    port = s_server("-CAfile", "stranger-root.pem", "-verifyCAfile", "acme-root.pem",
+                    version="1.2")
+    java = probe(cli, port, *ks(files, "good.jks"))
+    assert "issuer-not-in-ca-list" in java.error_codes()
+    curl = probe(cli, port, *ks(files, "good.jks"), "--alias", "letstestcba")
+    assert curl.json()["connections"][0]["outcome"] == "completed"
+
+
+def test_nginx_answers_400_after_a_completed_handshake(cli, nginx):  # type: ignore[no-untyped-def]
+    result = cli("probe", f"127.0.0.1:{nginx}", "--insecure", "--http-request", "/", "--json")
+    doc = result.json()
+    assert doc["connections"][0]["outcome"] == "completed"
+    assert doc["probe"]["attempts"][-1]["http_status"].startswith("HTTP/1.1 400")
+    assert "http-rejected-client-cert" in result.error_codes()
+
+
+def test_nginx_accepts_the_java_choice(cli, files, nginx):  # type: ignore[no-untyped-def]
+    result = cli("probe", f"127.0.0.1:{nginx}", "--insecure", "--http-request", "/",
+                 "--keystore", str(files / "two.jks"), "--storepass", PW, "--json")
+    attempt = result.json()["probe"]["attempts"][-1]
+    assert attempt["alias"] == "acme"
+    assert attempt["http_status"].startswith("HTTP/1.1 200")
+
+
+def test_server_verification_and_name(cli, files, serve):  # type: ignore[no-untyped-def]
+    server = serve()
+    untrusted = cli("probe", f"127.0.0.1:{server.port}", "--ca-file",
+                    str(files / "stranger-root.pem"), "--json")
+    assert "client-rejected-server-cert" in untrusted.codes()
+    trusted = cli("probe", f"127.0.0.1:{server.port}", "--ca-file", str(files / "acme-root.pem"),
+                  "--servername", "wrong.example", "--json")
+    assert "client-rejected-server-cert" not in trusted.codes()
+    assert "server-name-mismatch" in trusted.codes()
+
+
+def test_capture_and_keylog_are_private_and_tshark_reads_them(cli, files, serve, tmp_path):  # type: ignore[no-untyped-def]
+    server = serve(tls_version="1.3")
+    pcap, keys = tmp_path / "out.pcap", tmp_path / "out.keys"
+    result = probe(cli, server.port, *ks(files, "good.jks"), "--capture", str(pcap),
+                   "--keylog", str(keys))
+    assert result.status == 0
+    for path in (pcap, keys):
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    # our own decoder reads the written pcap back with the key log
+    again = cli("pcap", str(pcap), "--keylog", str(keys), "--json")
+    assert again.json()["connections"][0]["client_cert"] == "CN=letstestcba"
+    tshark = shutil.which("tshark")
+    if tshark is None:
+        pytest.skip("tshark is not installed: the Wireshark check of --capture is skipped")
+    done = subprocess.run([tshark, "-r", str(pcap), "-o", f"tls.keylog_file:{keys}", "-Y",
+                           "tls.handshake.type == 13", "-T", "fields", "-e",
+                           "tls.handshake.type"], capture_output=True, text=True, timeout=60)
+    assert "13" in done.stdout.replace(",", " ").split()  # tshark decrypted the CertificateRequest
+
+
+def test_bad_targets_are_one_line_errors(cli):  # type: ignore[no-untyped-def]
+    from tests.live.conftest import free_port
+
+    refused = cli("probe", f"127.0.0.1:{free_port()}", "--insecure")
+    assert refused.status == 2 and "connection refused" in refused.err
+    unknown = cli("probe", "no-such-host.invalid:443", "--insecure")
+    assert unknown.status == 2 and "cannot resolve" in unknown.err
+    assert cli("probe", "127.0.0.1:99999").status == 2
+
+
+def test_plain_http_server_is_named_non_tls(cli):  # type: ignore[no-untyped-def]
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def answer() -> None:
+        conn, _ = listener.accept()
+        conn.settimeout(5)
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        conn.close()
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    result = cli("probe", f"127.0.0.1:{port}", "--insecure")
+    listener.close()
+    assert result.status == 2
+    assert "non-TLS data" in result.err and "HTTP/1.1 400 Bad Request" in result.err
+
+
+def test_silent_server_times_out(cli):  # type: ignore[no-untyped-def]
+    import socket
+    import time
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    start = time.monotonic()
+    result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--timeout", "1", "--json")
+    listener.close()
+    assert time.monotonic() - start < 5
+    assert result.status == 2 and "no TLS answer within 1 s" in result.err
+
+
+def test_reset_mid_handshake(cli):  # type: ignore[no-untyped-def]
+    import socket
+    import struct
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def reset() -> None:
+        conn, _ = listener.accept()
+        conn.recv(4096)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+
+    threading.Thread(target=reset, daemon=True).start()
+    result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--json")
+    listener.close()
+    assert result.status == 1
+    assert "connection-reset" in result.codes()
