@@ -67,6 +67,9 @@ public class ChooseAlias {
             socket.setEnabledProtocols(new String[] {protocol});
             try {
                 socket.startHandshake();
+                // TLS 1.3 servers judge the certificate after Finished: ask for something, read.
+                socket.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes("US-ASCII"));
+                socket.getOutputStream().flush();
                 socket.getInputStream().read();
             } catch (Exception e) {
                 System.out.println("ERROR=" + e);

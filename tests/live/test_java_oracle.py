@@ -1,0 +1,45 @@
+"""A real Java client is the oracle: for every scenario our `select` must name the alias that
+Java's key manager chose (or none)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.live.conftest import PW
+
+SCENARIOS = [
+    # keystore, server options, TLS version, key manager
+    ("good.jks", {}, "1.3", "PKIX"),
+    ("good.jks", {}, "1.2", "SunX509"),
+    ("stranger.jks", {}, "1.3", "PKIX"),
+    ("stranger.jks", {}, "1.2", "SunX509"),
+    ("two.jks", {}, "1.2", "PKIX"),
+    ("two.jks", {"names": "stranger-root.pem"}, "1.3", "PKIX"),
+    ("two.jks", {"names": "stranger-root.pem"}, "1.2", "SunX509"),
+    ("leafonly.jks", {}, "1.3", "PKIX"),
+    ("expired.jks", {}, "1.2", "PKIX"),
+    ("servereku.jks", {}, "1.3", "PKIX"),
+    ("good.jks", {"no_names": True}, "1.2", "PKIX"),
+]
+
+
+@pytest.mark.parametrize(("keystore", "server", "version", "manager"), SCENARIOS)
+def test_select_names_what_java_chose(cli, files, serve, java_oracle, keystore, server,  # type: ignore[no-untyped-def]
+                                      version, manager):
+    options = {"tls_version": version, "optional": True}
+    if "names" in server:
+        options["ca_names"] = [files / server["names"]]
+    if server.get("no_names"):
+        options["send_ca_names"] = False
+    srv = serve(**options)
+    java = java_oracle(files / keystore, srv.port, manager, f"TLSv{version}")
+    ours = cli("select", "--keystore", str(files / keystore), "--storepass", PW,
+               "--from-server", f"127.0.0.1:{srv.port}", "--tls-version", version, "--json")
+    selection = ours.json()["selection"]
+    possible = selection["pkix_possible" if manager == "PKIX" else "sunx509_possible"]
+    if java is None:
+        assert possible == [], f"Java sent nothing, we predicted {possible}"
+        assert ours.status == 1
+    else:
+        assert java in possible, f"Java chose {java}, we predicted {possible}"
+        assert len(possible) == 1 or server.get("no_names")
