@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show the Python traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     from inspector.commands import (
+        demo_cmd,
         explain_cmd,
         keystore_cmd,
         pcap_cmd,
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     probe_cmd.add_parser(sub)
     select_cmd.add_parser(sub)
     serve_cmd.add_parser(sub)
+    demo_cmd.add_parser(sub)
     explain_cmd.add_parser(sub)
     return parser
 

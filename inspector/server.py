@@ -172,8 +172,10 @@ class ReferenceServer:
         try:
             conn.do_handshake()
             report.version = conn.get_protocol_version_name()
-            chain = conn.get_peer_cert_chain(as_cryptography=True) or []
-            report.chain = list(chain)
+            # server side: get_peer_cert_chain() leaves the client's leaf out
+            leaf = conn.get_peer_certificate(as_cryptography=True)
+            rest = conn.get_peer_cert_chain(as_cryptography=True) or []
+            report.chain = ([leaf] if leaf is not None else []) + [c for c in rest if c != leaf]
             report.accepted = True
             with contextlib.suppress(SSL.Error, OSError):  # the client may leave at once
                 conn.recv(4096)
@@ -200,8 +202,8 @@ class ReferenceServer:
 def _record(conn: Any, cert: Any, errnum: int, depth: int, ok: int) -> bool:
     report = conn.get_app_data()
     if report is not None:
-        if depth == 0 and not report.chain:
-            report.chain = []
+        if depth == 0 and not report.chain:  # a refused chain is not kept by OpenSSL: keep its leaf
+            report.chain = [cert.to_cryptography()]
         if not ok:
             report.verify_errors.append((errnum, depth, C.dn(cert.to_cryptography().subject)))
     return bool(ok)

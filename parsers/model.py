@@ -320,6 +320,9 @@ SIGNATURE_SCHEMES = {
     0x080B: "rsa_pss_pss_sha512", 0x0402: "dsa_sha256", 0x0502: "dsa_sha384",
     0x0602: "dsa_sha512", 0x0202: "dsa_sha1", 0x0101: "rsa_pkcs1_md5",
     0x0301: "rsa_pkcs1_sha224", 0x0302: "dsa_sha224", 0x0303: "ecdsa_sha224",
+    0x081A: "ecdsa_brainpoolP256r1tls13_sha256", 0x081B: "ecdsa_brainpoolP384r1tls13_sha384",
+    0x081C: "ecdsa_brainpoolP512r1tls13_sha512", 0x0904: "mldsa44", 0x0905: "mldsa65",
+    0x0906: "mldsa87", 0x0708: "sm2sig_sm3",
 }
 
 CERTIFICATE_TYPES = {1: "rsa_sign", 2: "dss_sign", 3: "rsa_fixed_dh", 4: "dss_fixed_dh",

@@ -304,17 +304,23 @@ def _why_not_sent(ctx: WireContext, req_event: HandshakeEvent,
                        fix="reissue with an accepted key type (e.g. keytool -genkeypair -keyalg EC "
                            "-groupname secp256r1), or have the server accept this one")
         if issuer_reason:
+            entry = next(e for e in ctx.store.key_entries if e.alias == cand.alias) \
+                if ctx.store else None
+            issuers = "; ".join(dict.fromkeys(C.dn(c.issuer) for c in entry.chain)) \
+                if entry else "?"
+            top = C.dn(entry.chain[-1].issuer) if entry and entry.chain else "your root CA"
             yield make(ISSUER_NOT_LISTED,
-                       f"the server asks for certificates issued by {_ca_names_text(req)}; key entry "
-                       f"'{cand.alias}' {issuer_reason.removeprefix('no certificate in the chain is')}"
-                       .replace("issued by a named CA", "has no such issuer")
-                       + " — so a Java client sends an empty Certificate",
+                       f"the server asks for certificates issued by {_ca_names_text(req)}; key "
+                       f"entry '{cand.alias}' has none (its chain's issuers: {issuers}), so a Java "
+                       "client sends an empty Certificate",
                        location=Location(file=ctx.file, connection=ctx.t.index, alias=cand.alias),
                        evidence=[ctx.ev(req_event, f"CA names: {_ca_names_text(req)}"),
                                  Evidence(f"keystore entry '{cand.alias}'", issuer_reason)],
-                       fix=f"ask the server's team to trust your CA (give them the root of "
-                           f"'{cand.alias}': keytool -exportcert -rfc -alias root -keystore {store}),"
-                           " or get a certificate from a CA the server names")
+                       fix=(f"store the full chain in '{cand.alias}' (re-import the CA reply with "
+                            f"its intermediates: keytool -importcert -alias {cand.alias} -file "
+                            f"reply-chain.p7b -keystore {store}) if a named CA is above it; "
+                            f"otherwise ask the server's team to trust and name {top}, or use a "
+                            "certificate from a CA the server names"))
 
 
 @RULES.rule(ISSUER_NOT_LISTED, CHAIN_INCOMPLETE, CLIENT_EXPIRED)
@@ -354,11 +360,14 @@ def sent_chain(ctx: WireContext) -> Iterator[Finding]:
                    fix="use a client certificate from a CA the server names, or have the server "
                        "trust (and name) your CA", severity=Severity.WARNING)
         if len(cert.chain) == 1 and leaf.issuer != leaf.subject:
+            accepted = ctx.t.handshake_done and _fatal_alert(ctx) is None
             yield make(CHAIN_INCOMPLETE,
                        f"the client sent only its leaf {C.short_dn(leaf.subject)}; its issuer "
                        f"{C.dn(leaf.issuer)} is not among the server's CA names, so the server "
-                       "needs the intermediate, which was not sent",
-                       location=ctx.where(),
+                       "needs the intermediate, which was not sent"
+                       + ("; this server completed the handshake (it has the intermediate "
+                          "itself), stricter ones answer unknown_ca" if accepted else ""),
+                       location=ctx.where(), severity=Severity.WARNING if accepted else None,
                        evidence=[ctx.ev(cert_event, "1 certificate, issued by " + C.dn(leaf.issuer)),
                                  ctx.ev(req_event, f"CA names: {_ca_names_text(req)}")],
                        fix="store the intermediate in the key entry's chain: keytool -importcert "

@@ -38,3 +38,10 @@ def test_serve_command_line(cli, files):  # type: ignore[no-untyped-def]
         assert "sent no certificate → rejected" in out
     finally:
         proc.kill()
+
+
+def test_demo_shows_curl_works_java_does_not(cli):  # type: ignore[no-untyped-def]
+    result = cli("demo", "--tls-version", "1.2")
+    assert result.status == 0
+    assert "Same keystore, same server — Java: refused; OpenSSL/curl: accepted." in result.out
+    assert "error[issuer-not-in-ca-list]" in result.out
