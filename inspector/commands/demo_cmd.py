@@ -49,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
         srv = ReferenceServer(d / "server.pem", d / "server.key", [d / "trusted.pem"],
                               ca_names=[d / "named-root.pem"], tls_version=args.tls_version)
         print("Scenario: the partner's server trusts 'Acme Root CA' and 'Acme Issuing CA' but its "
-              "CertificateRequest names only 'Acme Root CA'.\nThe client's keystore holds key entry 'letstestcba' "
-              "with its leaf only (the intermediate was never imported).\n")
+              "CertificateRequest names only 'Acme Root CA'.\nThe client's keystore holds key "
+              "entry 'letstestcba' with its leaf only (the intermediate was never imported).\n")
         common = ["probe", f"127.0.0.1:{srv.port}", "--insecure", "--keystore", str(keystore),
                   "--storepass-file", str(d / "storepass")]
         with srv:
