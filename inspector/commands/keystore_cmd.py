@@ -46,6 +46,12 @@ def load_from_args(args: argparse.Namespace, path: Path) -> Keystore:
     storepass = resolve_password(args, "storepass", "Enter keystore password: ")
     keypass = resolve_password(args, "keypass", None)
     store = load_keystore(path, storepass, keypass)
+    locked = [e.alias for e in store.key_entries if e.key_password_differs and not e.key_decrypted]
+    if locked and keypass is None:
+        # as keytool does: ask for the key password when the store password does not open a key
+        keypass = resolve_password(args, "keypass", f"Enter key password for <{locked[0]}>: ")
+        if keypass is not None:
+            store = load_keystore(path, storepass, keypass)
     if not store.integrity_checked:
         print(f"warning: {path}: no password given: the integrity of this keystore has NOT "
               "been verified and its keys were not opened", file=sys.stderr)

@@ -210,3 +210,30 @@ def test_reset_mid_handshake(cli):  # type: ignore[no-untyped-def]
     listener.close()
     assert result.status == 1
     assert "connection-reset" in result.codes()
+
+
+def test_oversized_handshake_message(cli):  # type: ignore[no-untyped-def]
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def absurd() -> None:
+        conn, _ = listener.accept()
+        conn.settimeout(5)
+        conn.recv(4096)
+        conn.sendall(b"\x16\x03\x03\x00\x04\x02\xff\xff\xff")  # a 16 MB ServerHello announced
+        try:
+            conn.recv(4096)
+        except OSError:
+            pass
+        conn.close()
+
+    threading.Thread(target=absurd, daemon=True).start()
+    result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--timeout", "3", "--json")
+    listener.close()
+    assert result.status == 1, result.err
+    conn = result.json()["connections"][0]
+    assert any("absurd" in p["detail"] for p in conn["problems"])
+    assert "capture-incomplete" in result.codes()
