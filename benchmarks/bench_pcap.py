@@ -8,7 +8,7 @@ with a client certificate, some without, some from an untrusted CA) mixed with b
 captured with tcpdump while loopback's MTU is 1500 and GSO is off (realistic MSS;
 both restored afterwards).
 Then, alternating, it times
-    mtls-inspect pcap F [--keylog K] --json
+    mtls-inspect pcap F [--keylog K]          (the text report, as a user runs it)
     tshark -r F -Y "tls.handshake.type == 13" -T fields -e frame.number [-o tls.keylog_file:K]
 and prints wall time, MB/s, the ratios and peak RSS (from /usr/bin/time).
 Targets (issue 3): >= 3x faster than tshark without a key log, >= 2x with one, peak RSS < 150 MB.
@@ -190,7 +190,7 @@ def main() -> int:
             continue
         mine, theirs = [], []
         for _ in range(args.runs):
-            mine.append(measure([*ours, "pcap", str(path), "--json", *our_extra]))
+            mine.append(measure([*ours, "pcap", str(path), *our_extra]))
             theirs.append(measure(["tshark", "-r", str(path), "-Y", "tls.handshake.type == 13",
                                    "-T", "fields", "-e", "frame.number", *their_extra]))
         m = statistics.median(w for w, _ in mine)

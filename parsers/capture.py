@@ -70,103 +70,109 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
         elif conn.is_tls is False:
             result.non_tls_connections += 1
 
-    unpack_tcp = packets.TCP_HEADER.unpack_from
+    unpack_seq = packets.SEQ.unpack_from
     first_time: float | None = None
-    pcapng = False
-    for number, ftime, linktype, buf, o, incl, _orig in cf.raw_frames():
+    number = 0
+    for buf, linktype, records in cf.chunks():
         if first_time is None:
-            first_time = ftime
-            pcapng = cf.format == "pcapng"
-        if pcapng and len(cf.secrets) > secrets_used:
+            first_time = records[0][2]
+        if len(cf.secrets) > secrets_used:
             for blob in cf.secrets[secrets_used:]:
                 keylog.add_text(blob.decode("utf-8", "replace"))
             result.embedded_secrets += len(cf.secrets) - secrets_used
             secrets_used = len(cf.secrets)
-        # Fast path, read in place: Ethernet / IPv4 without options, not fragmented / TCP.
-        if linktype == 1 and incl >= 54 and buf[o + 12] == 8 and buf[o + 13] == 0 \
-                and buf[o + 14] == 0x45 and buf[o + 23] == 6 \
-                and not (buf[o + 20] & 0x3F or buf[o + 21]):
-            key = buf[o + 26: o + 38]
-            sport, dport, seq, _ack, doff, flags = unpack_tcp(buf, o + 34)
-            start = o + 34 + (doff >> 4) * 4
-            wire_end = o + 14 + ((buf[o + 16] << 8) | buf[o + 17])
-            end = min(wire_end, o + incl)
-            size = end - start
-            wire_payload = wire_end - start
-            payload = b""
-        else:
-            if linktype not in packets.SUPPORTED_LINKTYPES:
-                if linktype not in unsupported:
-                    unsupported.add(linktype)
-                    result.problems.append(f"link type {linktype} is not supported "
-                                           "(Ethernet, Linux cooked, raw IP, loopback are)")
-                result.undecodable_frames += 1
+        ethernet = linktype == 1
+        for o, incl, ftime, _orig in records:
+            number += 1
+            # Fast path, read in place: Ethernet / IPv4 without options, not fragmented / TCP.
+            if ethernet and incl >= 54 and buf[o + 12] == 8 and buf[o + 13] == 0 \
+                    and buf[o + 14] == 0x45 and buf[o + 23] == 6 \
+                    and not (buf[o + 20] & 0x3F or buf[o + 21]):
+                flags = buf[o + 47]
+                header = (buf[o + 46] >> 4) * 4
+                wire_payload = ((buf[o + 16] << 8) | buf[o + 17]) - 20 - header
+                if wire_payload <= 0 and not flags & 0x07:
+                    continue  # a pure ACK: nothing for TLS, nothing for the connection's state
+                key = buf[o + 26: o + 38]
+                seq = unpack_seq(buf, o + 38)[0]
+                start = o + 34 + header
+                size = o + incl - start  # what the capture kept of the payload
+                if size > wire_payload:
+                    size = wire_payload
+                payload = b""
+            else:
+                if linktype not in packets.SUPPORTED_LINKTYPES:
+                    if linktype not in unsupported:
+                        unsupported.add(linktype)
+                        result.problems.append(f"link type {linktype} is not supported "
+                                               "(Ethernet, Linux cooked, raw IP, loopback are)")
+                    result.undecodable_frames += 1
+                    continue
+                try:
+                    seg = decode(linktype, buf[o: o + incl])
+                except packets.NotDecodable as exc:
+                    result.undecodable_frames += 1
+                    decode_problems += 1
+                    if decode_problems <= 5:
+                        result.problems.append(f"frame {number}: {exc}")
+                    continue
+                if seg is None:
+                    continue
+                key = seg.src + seg.dst + packets.PORTS.pack(seg.sport, seg.dport)
+                seq, flags, payload = seg.seq, seg.flags, seg.payload
+                size = len(payload)
+                wire_payload = seg.length
+                start = -1
+            if size <= 0 and not flags & 0x07:
+                continue  # a pure ACK: nothing for TLS, nothing for the connection's state
+            found = active.get(key)
+            if found is None or (flags & packets.SYN and not flags & packets.ACK
+                                 and found[0].t.events):
+                if found is None and not (size > 0 or flags & packets.SYN):
+                    continue  # a stray ACK/FIN/RST of a connection we no longer track
+                half = len(key) // 2 - 2
+                src, dst = key[:half], key[half: 2 * half]
+                sport, dport = packets.PORTS.unpack(key[-4:])
+                reverse = dst + src + packets.PORTS.pack(dport, sport)
+                if found is not None:  # port reuse: a new SYN on a used 4-tuple
+                    close(found[0])
+                    del active[key], active[reverse]
+                client_is_src = (not flags & packets.ACK) if flags & packets.SYN else sport > dport
+                client, server = ((src, sport), (dst, dport)) if client_is_src else \
+                    ((dst, dport), (src, sport))
+                transcript = Transcript(
+                    index=0, client=Endpoint(packets.ip_text(client[0]), client[1]),
+                    server=Endpoint(packets.ip_text(server[0]), server[1]), start_time=ftime)
+                conn = TlsConnection(transcript, keylog)
+                result.tcp_connections += 1
+                mine, theirs = (client_dir, server_dir) if client_is_src else (server_dir, client_dir)
+                active[key] = (conn, mine, conn.dirs[mine])
+                active[reverse] = (conn, theirs, conn.dirs[theirs])
+                found = active[key]
+            conn, direction, state = found
+            if state.need > size and state.next_seq == seq and state.body is None \
+                    and not flags & 0x07 and size == wire_payload and not state.pending:
+                # Fast path: the middle of a record whose body we skip (bulk data). Same effect
+                # as conn.segment(), without three calls per packet.
+                state.need -= size
+                state.next_seq = (seq + size) & 0xFFFFFFFF
                 continue
-            try:
-                seg = decode(linktype, buf[o: o + incl])
-            except packets.NotDecodable as exc:
-                result.undecodable_frames += 1
-                decode_problems += 1
-                if decode_problems <= 5:
-                    result.problems.append(f"frame {number}: {exc}")
-                continue
-            if seg is None:
-                continue
-            key = seg.src + seg.dst + packets.PORTS.pack(seg.sport, seg.dport)
-            sport, dport, seq, flags, payload = seg.sport, seg.dport, seg.seq, seg.flags, \
-                seg.payload
-            size = len(payload)
-            wire_payload = seg.length
-            start = -1
-        if size <= 0 and not flags & 0x07:
-            continue  # a pure ACK: nothing for TLS, nothing for the connection's state
-        found = active.get(key)
-        if found is None or (flags & packets.SYN and not flags & packets.ACK
-                             and found[0].t.events):
-            if found is None and not (size > 0 or flags & packets.SYN):
-                continue  # a stray ACK/FIN/RST of a connection we no longer track
-            half = len(key) // 2 - 2
-            src, dst = key[:half], key[half: 2 * half]
-            reverse = dst + src + packets.PORTS.pack(dport, sport)
-            if found is not None:  # port reuse: a new SYN on a used 4-tuple
-                close(found[0])
-                del active[key], active[reverse]
-            client_is_src = (not flags & packets.ACK) if flags & packets.SYN else sport > dport
-            client, server = ((src, sport), (dst, dport)) if client_is_src else \
-                ((dst, dport), (src, sport))
-            transcript = Transcript(
-                index=0, client=Endpoint(packets.ip_text(client[0]), client[1]),
-                server=Endpoint(packets.ip_text(server[0]), server[1]), start_time=ftime)
-            conn = TlsConnection(transcript, keylog)
-            result.tcp_connections += 1
-            mine, theirs = (client_dir, server_dir) if client_is_src else (server_dir, client_dir)
-            active[key] = (conn, mine, conn.dirs[mine])
-            active[reverse] = (conn, theirs, conn.dirs[theirs])
-            found = active[key]
-        conn, direction, state = found
-        if state.need > size and state.next_seq == seq and state.body is None \
-                and not flags & 0x07 and size == wire_payload and not state.pending:
-            # Fast path: the middle of a record whose body we skip (bulk data). Same effect
-            # as conn.segment(), without three calls per packet.
-            state.need -= size
-            state.next_seq = (seq + size) & 0xFFFFFFFF
-            continue
-        if start >= 0:
-            payload = buf[start: start + size] if size > 0 else b""
-        conn.segment(direction, seq, flags, payload, number, ftime, wire_payload)
-        t = conn.t
-        if not t.index and conn.is_tls:
-            tls_count += 1
-            t.index = tls_count
-        if conn.is_tls is False or t.reset_by is not None or len(t.fin_by) == 2:
-            close(conn)
-            half = len(key) // 2 - 2
-            del active[key], active[key[half: 2 * half] + key[:half] + key[-2:] + key[-4:-2]]
-        if progress is not None and number % 4096 == 0:
-            now = _time.monotonic()
-            if now - last_progress > 0.5:
-                progress(cf.bytes_read, number)
-                last_progress = now
+            if start >= 0:
+                payload = buf[start: start + size] if size > 0 else b""
+            conn.segment(direction, seq, flags, payload, number, ftime, wire_payload)
+            t = conn.t
+            if not t.index and conn.is_tls:
+                tls_count += 1
+                t.index = tls_count
+            if conn.is_tls is False or t.reset_by is not None or len(t.fin_by) == 2:
+                close(conn)
+                half = len(key) // 2 - 2
+                del active[key], active[key[half: 2 * half] + key[:half] + key[-2:] + key[-4:-2]]
+            if progress is not None and number % 4096 == 0:
+                now = _time.monotonic()
+                if now - last_progress > 0.5:
+                    progress(cf.bytes_read, number)
+                    last_progress = now
     seen: set[int] = set()
     for conn, _, _ in active.values():
         if id(conn) not in seen:

@@ -209,10 +209,19 @@ class Transcript:
     done_inferred: bool = False
     #: The server's and client's Finished (TLS 1.2 plaintext handshake) or inferred for 1.3.
     last_time: float = 0.0
+    _index: tuple[int, dict[type, list[HandshakeEvent]]] | None = field(
+        default=None, repr=False, compare=False)
 
     def messages(self, kind: type, direction: Direction | None = None) -> list[HandshakeEvent]:
-        return [e for e in self.events if isinstance(e.message, kind)
-                and (direction is None or e.direction is direction)]
+        # Rules ask this dozens of times per transcript: index the events by type once.
+        index = self._index
+        if index is None or index[0] != len(self.events):
+            by_type: dict[type, list[HandshakeEvent]] = {}
+            for e in self.events:
+                by_type.setdefault(type(e.message), []).append(e)
+            index = self._index = (len(self.events), by_type)
+        found = index[1].get(kind, ())
+        return [e for e in found if direction is None or e.direction is direction]
 
     def first(self, kind: type, direction: Direction | None = None) -> HandshakeEvent | None:
         found = self.messages(kind, direction)

@@ -19,6 +19,7 @@ _H = struct.Struct("!H")
 _TCP = struct.Struct("!HHIIBB")
 TCP_HEADER = _TCP
 PORTS = struct.Struct("!HH")
+SEQ = struct.Struct("!I")
 
 
 class Segment(NamedTuple):

@@ -25,6 +25,7 @@ PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
 
 
 RawFrame = tuple[int, float, int, bytes, int, int, int]
+Chunk = tuple[bytes, int, list[tuple[int, int, float, int]]]
 
 
 class CaptureFormatError(Exception):
@@ -62,9 +63,17 @@ class CaptureFile:
             yield Frame(number, time, linktype, buf[start: start + incl], orig)
 
     def raw_frames(self) -> Iterator[RawFrame]:
-        """(number, time, linktype, buffer, start, captured length, wire length): the packet is
-        buffer[start:start + captured length]. No copy is made: the hot loop reads headers in
-        place and slices only the payloads it needs."""
+        """(number, time, linktype, buffer, start, captured length, wire length)."""
+        number = 0
+        for buf, linktype, records in self.chunks():
+            for start, incl, time, orig in records:
+                number += 1
+                yield number, time, linktype, buf, start, incl, orig
+
+    def chunks(self) -> Iterator[Chunk]:
+        """(buffer, link type, [(start, captured length, time, wire length), ...]): whole
+        packets laid in one buffer, so the hot loop walks a list instead of resuming a
+        generator per packet, and reads headers in place without copying packets out."""
         try:
             handle = self.path.open("rb")
         except OSError as exc:
@@ -84,7 +93,7 @@ class CaptureFile:
                     f"not a pcap or pcapng file (starts with {head.hex(' ')})")
 
     # -- pcap --------------------------------------------------------------------------------
-    def _pcap(self, handle: BinaryIO, magic: bytes) -> Iterator[RawFrame]:
+    def _pcap(self, handle: BinaryIO, magic: bytes) -> Iterator[Chunk]:
         order, unit = PCAP_MAGICS[magic]
         header = magic + handle.read(20)
         if len(header) < 24:
@@ -93,46 +102,51 @@ class CaptureFile:
         self.linktypes.add(linktype)
         unpack = struct.Struct(order + "IIII").unpack_from
         buf = b""
-        pos = 0
         number = 0
-        offset = 24
-        try:
-            while True:
-                if len(buf) - pos < 16:
-                    self.frames_read, self.bytes_read = number, offset
-                    more = handle.read(CHUNK)
-                    buf = buf[pos:] + more
-                    pos = 0
-                    if len(buf) < 16:
-                        if buf:
-                            self.problems.append(
-                                f"file ends inside the header of packet {number + 1} "
-                                f"(truncated at byte {offset + len(buf)})")
-                        return
+        offset = 24  # file offset of buf[0]
+        while True:
+            more = handle.read(CHUNK)
+            buf = buf + more if buf else more
+            end = len(buf)
+            records: list[tuple[int, int, float, int]] = []
+            append = records.append
+            pos = 0
+            while pos + 16 <= end:
                 sec, frac, incl, orig = unpack(buf, pos)
                 if incl > MAX_PACKET:
-                    self.problems.append(f"packet {number + 1} at byte {offset}: absurd captured "
-                                         f"length {incl}; the rest of the file is not decodable")
+                    self.frames_read, self.bytes_read = number + len(records), offset + pos
+                    if records:
+                        yield buf, linktype, records
+                    self.problems.append(
+                        f"packet {self.frames_read + 1} at byte {offset + pos}: absurd captured "
+                        f"length {incl}; the rest of the file is not decodable")
                     return
-                while len(buf) - pos < 16 + incl:
-                    more = handle.read(max(CHUNK, incl + 16))
-                    if not more:
+                if pos + 16 + incl > end:
+                    break
+                append((pos + 16, incl, sec + frac * unit, orig))
+                pos += 16 + incl
+            number += len(records)
+            self.frames_read, self.bytes_read = number, offset + pos
+            if records:
+                yield buf, linktype, records
+            if not more:
+                if pos < end:
+                    have = end - pos
+                    if have < 16:
                         self.problems.append(
-                            f"file ends inside packet {number + 1} ({len(buf) - pos - 16} of "
-                            f"{incl} bytes present): truncated capture")
-                        return
-                    buf = buf[pos:] + more
-                    pos = 0
-                number += 1
-                start = pos + 16
-                pos = start + incl
-                offset += 16 + incl
-                yield number, sec + frac * unit, linktype, buf, start, incl, orig
-        finally:
-            self.frames_read, self.bytes_read = number, offset
+                            f"file ends inside the header of packet {number + 1} "
+                            f"(truncated at byte {offset + end})")
+                    else:
+                        incl = unpack(buf, pos)[2]
+                        self.problems.append(
+                            f"file ends inside packet {number + 1} ({have - 16} of {incl} "
+                            "bytes present): truncated capture")
+                return
+            buf = buf[pos:]
+            offset += pos
 
     # -- pcapng ------------------------------------------------------------------------------
-    def _pcapng(self, handle: BinaryIO, first: bytes) -> Iterator[RawFrame]:
+    def _pcapng(self, handle: BinaryIO, first: bytes) -> Iterator[Chunk]:
         order = "<"
         interfaces: list[tuple[int, float, int]] = []  # linktype, ts unit, snaplen
         number = 0
@@ -189,7 +203,7 @@ class CaptureFile:
                 number += 1
                 self.frames_read = number
                 incl = min(incl, len(content) - 20)
-                yield number, ((high << 32) | low) * unit, linktype, content, 20, incl, orig
+                yield content, linktype, [(20, incl, ((high << 32) | low) * unit, orig)]
             elif btype == 3:  # Simple Packet Block: no timestamp
                 if not interfaces:
                     continue
@@ -198,7 +212,7 @@ class CaptureFile:
                 number += 1
                 self.frames_read = number
                 incl = min(orig, snaplen or orig, len(content) - 4)
-                yield number, 0.0, linktype, content, 4, incl, orig
+                yield content, linktype, [(4, incl, 0.0, orig)]
             elif btype == 0x0000000A:  # Decryption Secrets Block
                 stype, slen = struct.unpack_from(order + "II", content, 0)
                 if stype == 0x544C534B:  # "TLSK": NSS key log

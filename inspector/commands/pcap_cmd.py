@@ -131,6 +131,7 @@ class Report:
         self.severities: dict[str, int] = {s.value: 0 for s in Severity}
         self.errors = False
         self.first_time: float | None = None
+        self.info_only = 0  # connections whose findings are all info: listed, not detailed
 
     def count(self, findings: list[Finding]) -> None:
         for f in findings:
@@ -154,10 +155,13 @@ class Report:
                                            for f in findings]
             return
         full = self.args.connection is not None
-        failed = has_errors(findings) or outcome(t) != "completed"
-        if full or self.args.all or failed or findings:
+        failed = has_errors(findings) or outcome(t) not in ("completed", "completed? (encrypted)")
+        notable = failed or any(f.severity is not Severity.INFO for f in findings)
+        if full or self.args.all or notable:
             self.blocks[t.index] = connection_block(t, findings, self.store, self.path, self.at,
                                                     full)
+        elif findings:
+            self.info_only += 1
 
     def write_json(self, out: TextIO, result: CaptureResult, file_findings: list[Finding]) -> None:
         order = sorted(self.json_connections)
@@ -184,6 +188,9 @@ class Report:
         out.write(head + "\n")
         out.write(text.table(rows, ["#", "time", "client → server", "SNI", "version",
                                     "cert requested", "client cert sent", "outcome"]) + "\n")
+        if self.info_only:
+            out.write(f"\n{self.info_only} completed connection(s) have only info findings "
+                      "(e.g. TLS 1.3 without a key log): --all or --connection N shows them\n")
         for f in file_findings:
             out.write("\n" + text.finding(f) + "\n")
         for index in sorted(self.blocks):
@@ -354,6 +361,21 @@ def capture_dict(result: CaptureResult) -> dict[str, Any]:
             "embedded_secrets": result.embedded_secrets, "problems": result.problems}
 
 
+_SUMMARIES: dict[int, tuple[Any, dict[str, str]]] = {}
+
+
+def cert_summary(cert: Any) -> dict[str, str]:
+    """Memoised: the decoder shares one certificate object across every connection that sent
+    the same bytes, and a large capture sends the same few chains thousands of times."""
+    hit = _SUMMARIES.get(id(cert))
+    if hit is not None and hit[0] is cert:
+        return hit[1]
+    summary = {"subject": C.dn(cert.subject), "issuer": C.dn(cert.issuer),
+               "not_after": cert.not_valid_after_utc.isoformat(), "sha256": C.fingerprint(cert)}
+    _SUMMARIES[id(cert)] = (cert, summary)
+    return summary
+
+
 def event_dict(event: Any) -> dict[str, Any]:
     from parsers.model import Alert, Certificate, CertificateRequest
 
@@ -365,9 +387,7 @@ def event_dict(event: Any) -> dict[str, Any]:
         item["alert"] = {"level": m.level, "description": m.description,
                          "name": None if m.encrypted else m.name, "readable": not m.encrypted}
     if isinstance(m, Certificate):
-        item["chain"] = [{"subject": C.dn(c.subject), "issuer": C.dn(c.issuer),
-                          "not_after": c.not_valid_after_utc.isoformat(),
-                          "sha256": C.fingerprint(c)} for c in m.chain]
+        item["chain"] = [cert_summary(c) for c in m.chain]
     if isinstance(m, CertificateRequest):
         item["ca_names"] = [n.text for n in m.ca_names]
         item["certificate_types"] = list(m.certificate_types)
