@@ -23,26 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def build_keystore(workdir: Path, password: str) -> Path:
-    from cryptography.hazmat.primitives import serialization
-
     from tests import pki as P
 
-    pki = P.make_pki()
-    store = "letstestcba.jks"
-    P.keytool("-genkeypair", "-alias", "letstestcba", "-keyalg", "RSA", "-keysize", "2048",
-              "-validity", "365", "-keystore", store, "-storepass", password,
-              "-dname", "CN=letstestcba, O=Acme", cwd=workdir)
-    P.keytool("-certreq", "-alias", "letstestcba", "-file", "csr.pem", "-keystore", store,
-              "-storepass", password, cwd=workdir)
-    signed = P.sign_csr((workdir / "csr.pem").read_bytes(), pki.intermediate)
-    (workdir / "signed.pem").write_bytes(signed.public_bytes(serialization.Encoding.PEM))
-    for alias, issued in (("root", pki.root), ("intermediate", pki.intermediate)):
-        (workdir / f"{alias}.pem").write_bytes(issued.pem)
-        P.keytool("-import", "-trustcacerts", "-noprompt", "-alias", alias, "-file",
-                  f"{alias}.pem", "-keystore", store, "-storepass", password, cwd=workdir)
-    P.keytool("-importcert", "-noprompt", "-alias", "letstestcba", "-file", "signed.pem",
-              "-keystore", store, "-storepass", password, cwd=workdir)
-    return workdir / store
+    return P.keytool_guide(workdir, P.make_pki(), password)
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:

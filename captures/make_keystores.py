@@ -13,8 +13,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
@@ -24,25 +22,11 @@ PASSWORD = "changeit"
 
 
 def main() -> None:
-    pki = P.make_pki(days=3650)
     with tempfile.TemporaryDirectory() as tmp:
-        d = Path(tmp)
-        store = "letstestcba.jks"
-        P.keytool("-genkeypair", "-alias", "letstestcba", "-keyalg", "RSA", "-keysize", "2048",
-                  "-validity", "3650", "-keystore", store, "-storepass", PASSWORD,
-                  "-dname", "CN=letstestcba, O=Acme", cwd=d)
-        P.keytool("-certreq", "-alias", "letstestcba", "-file", "mycsr.pem", "-keystore", store,
-                  "-storepass", PASSWORD, cwd=d)
-        signed = P.sign_csr((d / "mycsr.pem").read_bytes(), pki.intermediate, days=3650)
-        (d / "SignedServerCert.pem").write_bytes(signed.public_bytes(serialization.Encoding.PEM))
-        for alias, issued in (("root", pki.root), ("intermediate", pki.intermediate)):
-            (d / f"{alias}.pem").write_bytes(issued.pem)
-            P.keytool("-import", "-trustcacerts", "-noprompt", "-alias", alias, "-file",
-                      f"{alias}.pem", "-keystore", store, "-storepass", PASSWORD, cwd=d)
-        P.keytool("-importcert", "-noprompt", "-alias", "letstestcba-signed", "-file",
-                  "SignedServerCert.pem", "-keystore", store, "-storepass", PASSWORD, cwd=d)
-        (HERE / store).write_bytes((d / store).read_bytes())
-    print(f"wrote {HERE / store}")
+        made = P.keytool_guide(Path(tmp), P.make_pki(days=3650), PASSWORD,
+                               reply_alias="letstestcba-signed", days=3650)
+        (HERE / made.name).write_bytes(made.read_bytes())
+    print(f"wrote {HERE / made.name}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,12 @@ def add_password_options(parser: ArgumentParser, kind: str, what: str) -> None:
                        "users: prefer -env or -file)")
 
 
+def add_keystore_password_options(parser: ArgumentParser) -> None:
+    """--storepass… and --keypass…, as every command that opens a keystore takes them."""
+    add_password_options(parser, "storepass", "keystore password")
+    add_password_options(parser, "keypass", "key password (JKS entries whose password differs)")
+
+
 def resolve_password(args: Namespace, kind: str, prompt: str | None) -> str | None:
     """The password from the options, else a prompt when stdin is a terminal, else None."""
     attr = kind.replace("-", "_")

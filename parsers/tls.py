@@ -150,7 +150,11 @@ class TlsConnection:
         self.t.problems.append(Problem("snaplen", f"packet cut by the capture's snaplen: "
                                        f"{wire_length - len(payload)} of {wire_length} bytes "
                                        "not captured", direction, self.frame))
-        state.next_seq = end
+        self._resume_at(state, direction, end)
+
+    def _resume_at(self, state: _Direction, direction: Direction, seq: int) -> None:
+        """Bytes before `seq` are lost: drop the partial record, find the next record header."""
+        state.next_seq = seq
         state.header.clear()
         state.need = 0
         state.body = None
@@ -182,12 +186,7 @@ class TlsConnection:
         missing = (first - base) & 0xFFFFFFFF
         self.t.problems.append(Problem("gap", f"{missing} bytes missing (lost segments)",
                                        direction, self.frame))
-        state.next_seq = first
-        state.header.clear()
-        state.need = 0
-        state.body = None
-        state.resync = True
-        self._drain(state, direction)
+        self._resume_at(state, direction, first)
 
     def finish(self) -> None:
         """End of capture: report what was never filled in, decode what is left."""

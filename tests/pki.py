@@ -15,7 +15,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from inspector.throwaway_pki import NOW, Issued, Pki, der, issue, make_pki, name, new_key, write_jks
 
-__all__ = ["KEYTOOL", "NOW", "Issued", "Pki", "der", "issue", "keytool", "make_pki", "name",
+__all__ = ["KEYTOOL", "NOW", "Issued", "Pki", "der", "issue", "keytool", "keytool_guide", "make_pki", "name",
            "new_key", "resign", "sign_csr", "write_jks", "write_pkcs12"]
 
 KEYTOOL = shutil.which("keytool")
@@ -76,3 +76,23 @@ def resign(leaf: Issued, issuer: Issued, digest: str, workdir: Path) -> Issued:
                    cwd=workdir, check=True, capture_output=True, timeout=60)
     cert = x509.load_pem_x509_certificate((workdir / "out.pem").read_bytes())
     return Issued(cert, leaf.key)
+
+
+def keytool_guide(d: Path, pki: Pki, password: str, store: str = "letstestcba.jks",
+                  reply_alias: str = "letstestcba", days: int = 365) -> Path:
+    """The vendor guide's steps with the real keytool: genkeypair, certreq, the CA signs,
+    import root and intermediate, import the reply (under `reply_alias`)."""
+    keytool("-genkeypair", "-alias", "letstestcba", "-keyalg", "RSA", "-keysize", "2048",
+            "-validity", str(days), "-keystore", store, "-storepass", password,
+            "-dname", "CN=letstestcba, O=Acme", cwd=d)
+    keytool("-certreq", "-alias", "letstestcba", "-file", "mycsr.pem", "-keystore", store,
+            "-storepass", password, cwd=d)
+    signed = sign_csr((d / "mycsr.pem").read_bytes(), pki.intermediate, days=days)
+    (d / "SignedServerCert.pem").write_bytes(signed.public_bytes(serialization.Encoding.PEM))
+    for alias, issued in (("root", pki.root), ("intermediate", pki.intermediate)):
+        (d / f"{alias}.pem").write_bytes(issued.pem)
+        keytool("-import", "-trustcacerts", "-noprompt", "-alias", alias, "-file",
+                f"{alias}.pem", "-keystore", store, "-storepass", password, cwd=d)
+    keytool("-importcert", "-noprompt", "-alias", reply_alias, "-file", "SignedServerCert.pem",
+            "-keystore", store, "-storepass", password, cwd=d)
+    return d / store

@@ -14,7 +14,7 @@ from inspector import certs as C
 from inspector.errors import ExitStatus, InputError
 from inspector.findings import Finding, has_errors, sort_findings
 from inspector.keystore import KeyEntry, Keystore, load_keystore
-from inspector.passwords import add_password_options, resolve_password
+from inspector.passwords import add_keystore_password_options, resolve_password
 from inspector.render import json_out, text
 
 
@@ -23,8 +23,7 @@ def add_parser(sub: Any) -> None:
                        description="List the entries and chains of a keystore and explain what "
                        "would break an outbound mutual-TLS call.")
     p.add_argument("file", help="the keystore (type is read from its bytes, not its name)")
-    add_password_options(p, "storepass", "store password")
-    add_password_options(p, "keypass", "key password (JKS entries whose password differs)")
+    add_keystore_password_options(p)
     p.add_argument("--alias", help="focus on one entry")
     p.add_argument("--at", metavar="YYYY-MM-DD", help="judge validity at this date (default: now)")
     p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")

@@ -19,7 +19,7 @@ from inspector.findings import (
     make,
     sort_findings,
 )
-from inspector.passwords import add_password_options
+from inspector.passwords import add_keystore_password_options
 from inspector.render import json_out, text
 
 if TYPE_CHECKING:
@@ -42,8 +42,7 @@ def add_parser(sub: Any) -> None:
                    "TLS 1.3 handshakes and TLS 1.2 records")
     p.add_argument("--keystore", metavar="F", help="the client's keystore: which key entry a "
                    "Java client would have chosen")
-    add_password_options(p, "storepass", "keystore password")
-    add_password_options(p, "keypass", "key password (JKS entries whose password differs)")
+    add_keystore_password_options(p)
     p.add_argument("--connection", "-c", type=int, metavar="N", help="show connection N in full")
     p.add_argument("--host", help="only connections to or from this address")
     p.add_argument("--port", type=int, help="only connections on this TCP port")

@@ -9,7 +9,7 @@ from typing import Any
 
 from inspector.errors import ExitStatus, InputError
 from inspector.findings import has_errors, sort_findings
-from inspector.passwords import add_password_options
+from inspector.passwords import add_keystore_password_options
 from inspector.render import json_out, text
 
 
@@ -20,8 +20,7 @@ def add_parser(sub: Any) -> None:
                        "and why the server accepted or refused it.")
     p.add_argument("target", metavar="HOST[:PORT]", help="the server (port 443 by default)")
     p.add_argument("--keystore", metavar="F", help="the client's keystore")
-    add_password_options(p, "storepass", "keystore password")
-    add_password_options(p, "keypass", "key password (JKS entries whose password differs)")
+    add_keystore_password_options(p)
     p.add_argument("--alias", help="present this key entry (default: the one a Java client "
                    "would choose for the server's CertificateRequest)")
     p.add_argument("--servername", help="SNI and the name checked in the server certificate "

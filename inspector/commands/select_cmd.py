@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.errors import ExitStatus, InputError
-from inspector.passwords import add_password_options
+from inspector.passwords import add_keystore_password_options
 from inspector.render import json_out
 
 #: What a typical server asks for when we only know its CA names (OpenSSL 3 defaults).
@@ -23,8 +23,7 @@ def add_parser(sub: Any) -> None:
                        description="Simulate Java's SunX509 and PKIX key managers for a "
                        "CertificateRequest, beside what OpenSSL/curl would send.")
     p.add_argument("--keystore", required=True, metavar="F", help="the client's keystore")
-    add_password_options(p, "storepass", "keystore password")
-    add_password_options(p, "keypass", "key password (JKS entries whose password differs)")
+    add_keystore_password_options(p)
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--ca-names", metavar="FILE", help="PEM certificates, or a text file "
                         "with one DN per line (RFC 4514, e.g. CN=Partner Root,O=Partner)")
