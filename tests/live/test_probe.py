@@ -236,3 +236,41 @@ def test_oversized_handshake_message(cli):  # type: ignore[no-untyped-def]
     conn = result.json()["connections"][0]
     assert any("absurd" in p["detail"] for p in conn["problems"])
     assert "capture-incomplete" in result.codes()
+
+
+def test_renegotiation_after_the_request_is_reported(cli, files):  # type: ignore[no-untyped-def]
+    """IIS-style: the server asks again (HelloRequest) only after it has seen the request."""
+    import threading
+    import time
+
+    from tests.live.conftest import free_port
+
+    port = free_port()
+    server = subprocess.Popen(
+        ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", "server.pem", "-key",
+         "server.key", "-CAfile", "acme-root.pem", "-verify", "2", "-tls1_2", "-naccept", "1"],
+        cwd=files.d, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+    assert server.stdout is not None and server.stdin is not None
+    while "ACCEPT" not in server.stdout.readline():
+        pass
+
+    def renegotiate_after_request() -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            line = server.stdout.readline()  # type: ignore[union-attr]
+            if "GET /" in line:
+                server.stdin.write("R\n")  # type: ignore[union-attr]
+                server.stdin.flush()  # type: ignore[union-attr]
+                return
+
+    threading.Thread(target=renegotiate_after_request, daemon=True).start()
+    try:
+        result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--http-request", "/",
+                     "--timeout", "3", "--json")
+    finally:
+        server.kill()
+        server.wait(timeout=5)
+    messages = [e["message"] for e in result.json()["connections"][0]["events"]]
+    assert "HelloRequest" in messages  # decrypted with the probe's own key log
+    assert "client-cert-requested-later" in result.codes()
