@@ -11,7 +11,7 @@ from parsers import packets
 from parsers.keylog import KeyLog
 from parsers.model import Direction, Endpoint, Transcript
 from parsers.pcapfile import CaptureFile, CaptureFormatError
-from parsers.tls import TlsConnection, _Direction
+from parsers.tls import RecordRecorder, TlsConnection, _Direction
 
 __all__ = ["CaptureFormatError", "CaptureResult", "read_capture"]
 
@@ -38,16 +38,19 @@ TranscriptFn = Callable[[Transcript], None]
 
 def read_capture(path: Path, keylog: KeyLog | None = None,
                  progress: ProgressFn | None = None,
-                 on_transcript: TranscriptFn | None = None) -> CaptureResult:
+                 on_transcript: TranscriptFn | None = None,
+                 record_only: bool = False) -> CaptureResult:
     """Decode every TLS connection in the file. Raises CaptureFormatError if nothing is readable.
 
     Connections are numbered in the order their first TLS record appears. With `on_transcript`,
     each transcript is handed over as soon as its connection ends and is not kept: memory then
-    stays bounded by the connections open at one time, whatever the file size.
+    stays bounded by the connections open at one time, whatever the file size. With
+    `record_only`, TLS is not interpreted: each transcript carries its records in `recorded`
+    for TlsConnection.replay (parsers.parallel).
     """
     cf = CaptureFile(path)
     result = CaptureResult(path=path, format="?")
-    keylog = keylog or KeyLog()
+    keylog = keylog if keylog is not None else KeyLog()
     # key: src + dst + ports, the raw bytes of the IP and TCP headers (one slice per packet)
     active: dict[bytes, tuple[TlsConnection, Direction, _Direction]] = {}
     finished: list[Transcript] = []
@@ -61,6 +64,8 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
 
     def close(conn: TlsConnection) -> None:
         conn.finish()
+        if isinstance(conn, RecordRecorder):
+            conn.t.recorded = conn.records
         if conn.is_tls:
             result.tls_connections += 1
             if on_transcript is not None:
@@ -127,7 +132,7 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
                 continue  # a pure ACK: nothing for TLS, nothing for the connection's state
             found = active.get(key)
             if found is None or (flags & packets.SYN and not flags & packets.ACK
-                                 and found[0].t.events):
+                                 and found[0].has_data):
                 if found is None and not (size > 0 or flags & packets.SYN):
                     continue  # a stray ACK/FIN/RST of a connection we no longer track
                 half = len(key) // 2 - 2
@@ -143,7 +148,9 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
                 transcript = Transcript(
                     index=0, client=Endpoint(packets.ip_text(client[0]), client[1]),
                     server=Endpoint(packets.ip_text(server[0]), server[1]), start_time=ftime)
-                conn = TlsConnection(transcript, keylog)
+                conn = (RecordRecorder(transcript, keep_app_data=bool(len(keylog))
+                                   or cf.format == "pcapng")
+                    if record_only else TlsConnection(transcript, keylog))
                 result.tcp_connections += 1
                 mine, theirs = (client_dir, server_dir) if client_is_src else (server_dir, client_dir)
                 active[key] = (conn, mine, conn.dirs[mine])

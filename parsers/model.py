@@ -211,6 +211,9 @@ class Transcript:
     last_time: float = 0.0
     _index: tuple[int, dict[type, list[HandshakeEvent]]] | None = field(
         default=None, repr=False, compare=False)
+    #: Records a worker process took, not decoded yet (parsers.parallel); None once replayed.
+    recorded: list[tuple[bool, int, float, bytes, bytes | None]] | None = field(
+        default=None, repr=False, compare=False)
 
     def messages(self, kind: type, direction: Direction | None = None) -> list[HandshakeEvent]:
         # Rules ask this dozens of times per transcript: index the events by type once.

@@ -90,6 +90,7 @@ class TlsConnection:
         self.is_tls: bool | None = None
         self.secrets: dict[str, bytes] = {}
         self._run: _OpaqueRun | None = None
+        self.has_data = False  # any TCP payload seen (a SYN after that starts a new connection)
 
     # -- TCP ---------------------------------------------------------------------------------
     def segment(self, direction: Direction, seq: int, flags: int, payload: bytes, frame: int,
@@ -115,6 +116,7 @@ class TlsConnection:
                                            " decoding resumes at the first record header",
                                            direction, frame))
         if payload:
+            self.has_data = True
             self._tcp_data(state, direction, seq, payload)
         if wire_length is not None and wire_length > len(payload):
             self._snaplen_cut(state, direction, seq, payload, wire_length)
@@ -190,12 +192,18 @@ class TlsConnection:
 
     def finish(self) -> None:
         """End of capture: report what was never filled in, decode what is left."""
+        self.finish_tcp()
+        self.finish_tls()
+
+    def finish_tcp(self) -> None:
         for direction, state in self.dirs.items():
             while state.pending:
                 self._skip_gap(state, direction)
             if state.need or state.header:
                 self.t.problems.append(Problem(
                     "truncated", "capture ends inside a TLS record", direction, self.frame))
+
+    def finish_tls(self) -> None:
         client, server = self.dirs[Direction.CLIENT], self.dirs[Direction.SERVER]
         if self.tls13 and not self.t.handshake_done and client.encrypted and server.encrypted \
                 and client.decryptor is None:
@@ -204,6 +212,18 @@ class TlsConnection:
             self.t.handshake_done = True
             self.t.done_inferred = True
         self._flush_run()
+        # one order whichever process found them (TCP problems in a worker, TLS ones here)
+        self.t.problems.sort(key=lambda p: p.frame or 0)
+
+    def replay(self, records: list[RecordedRecord]) -> None:
+        """Process records a RecordRecorder took in a worker process, exactly as if read here."""
+        for server_side, frame, time, header, body in records:
+            direction = Direction.SERVER if server_side else Direction.CLIENT
+            state = self.dirs[direction]
+            self.frame, self.time = frame, time
+            if not self._wants_body(state, header[0], (header[3] << 8) | header[4]):
+                body = None
+            self._record(state, direction, header, body)
 
     # -- records -----------------------------------------------------------------------------
     def _deliver(self, state: _Direction, direction: Direction, data: bytes) -> None:
@@ -271,6 +291,7 @@ class TlsConnection:
         return -1
 
     def _wants_body(self, state: _Direction, ctype: int, length: int) -> bool:
+        """Keep this record's body? Decides what bulk data is skipped unread."""
         if ctype != 23:
             return True
         if self.tls13 and state.decryptor is None and not state.encrypted:
@@ -442,3 +463,35 @@ class TlsConnection:
             return None
         return Tls12Decryptor.from_master(self.suite, master, self.client_random,
                                           self.server_random, direction is Direction.CLIENT)
+
+
+#: (from the server?, frame, time, record header, body or None): plain types, cheap to pickle
+RecordedRecord = tuple[bool, int, float, bytes, "bytes | None"]
+KEEP_FIRST_RECORDS = 64
+
+
+class RecordRecorder(TlsConnection):
+    """The worker half: TCP reassembly and record splitting only. Records are kept (with a
+    superset of the bodies TlsConnection would keep) for TlsConnection.replay elsewhere."""
+
+    def __init__(self, transcript: Transcript, keep_app_data: bool) -> None:
+        super().__init__(transcript, None)
+        self.keep_app_data = keep_app_data
+        self.records: list[RecordedRecord] = []
+        self._seen = {Direction.CLIENT: 0, Direction.SERVER: 0}
+
+    def _wants_body(self, state: _Direction, ctype: int, length: int) -> bool:
+        if ctype != 23:
+            return True
+        if not self.keep_app_data:
+            return False
+        direction = Direction.CLIENT if state is self.dirs[Direction.CLIENT] else Direction.SERVER
+        return self._seen[direction] < KEEP_FIRST_RECORDS or length <= 1024
+
+    def _record(self, state: _Direction, direction: Direction, header: bytes,
+                body: bytes | None) -> None:
+        self._seen[direction] += 1
+        self.records.append((direction is Direction.SERVER, self.frame, self.time, header, body))
+
+    def finish(self) -> None:
+        self.finish_tcp()

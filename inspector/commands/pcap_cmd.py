@@ -65,8 +65,9 @@ def _progress(size: int) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from parsers.capture import CaptureFormatError, read_capture
+    from parsers.capture import CaptureFormatError
     from parsers.keylog import KeyLog
+    from parsers.parallel import read_capture_parallel
 
     path = Path(args.file) if args.file else DEFAULT_SAMPLE
     if not path.exists():
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         at = parse_date(args.at)
     report = Report(args, path, store, at)
     try:
-        result = read_capture(path, keylog, _progress(path.stat().st_size), report.add)
+        result = read_capture_parallel(path, keylog, _progress(path.stat().st_size), report.add)
     except CaptureFormatError as exc:
         raise InputError(f"{path}: {exc}", "give a pcap or pcapng capture file") from None
     finally:
