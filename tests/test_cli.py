@@ -74,3 +74,21 @@ def test_parsers_never_import_inspector() -> None:
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
             assert not any(n.split(".")[0] == "inspector" for n in names), path
+
+
+def test_large_table_layout_matches_tabulate() -> None:
+    import random
+
+    from tabulate import tabulate
+
+    from inspector.render.text import simple_table
+
+    rnd = random.Random(7)
+    headers = ["#", "time", "client → server", "SNI", "outcome"]
+    for _ in range(30):
+        rows = [[str(i), f"{rnd.random():.3f}", "127.0.0.1:45678 → 127.0.0.1:443",
+                 rnd.choice(["-", "localhost", "a-much-longer-name.example.com"]),
+                 rnd.choice(["completed", "unknown_ca from server"])]
+                for i in range(rnd.randint(1, 40))]
+        expected = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+        assert simple_table(rows, headers) == expected

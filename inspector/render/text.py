@@ -9,10 +9,32 @@ from typing import Any
 from inspector.findings import Finding, Severity
 
 
+#: Above this many rows, lay the table out ourselves: tabulate takes ~40 µs a row (0.2 s for a
+#: capture of 5,000 connections); the layout is the same ("simple", left-aligned, no numparse).
+LARGE_TABLE = 500
+
+
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    if len(rows) > LARGE_TABLE:
+        return simple_table([[str(c) for c in row] for row in rows], [str(h) for h in headers])
     from tabulate import tabulate
 
     return str(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
+
+
+def simple_table(rows: list[list[str]], headers: list[str]) -> str:
+    widths = [len(h) + 2 for h in headers]  # tabulate: a header gets 2 columns of padding
+    for row in rows:
+        for i, cell in enumerate(row):
+            if len(cell) > widths[i]:
+                widths[i] = len(cell)
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
+
+    out = [line(headers), "  ".join("-" * w for w in widths)]
+    out += [line(row) for row in rows]
+    return "\n".join(out)
 
 
 def heading(text: str) -> str:
