@@ -8,7 +8,6 @@ from typing import Any
 
 from inspector.findings import Finding, Severity
 
-
 #: Above this many rows, lay the table out ourselves: tabulate takes ~40 µs a row (0.2 s for a
 #: capture of 5,000 connections); the layout is the same ("simple", left-aligned, no numparse).
 LARGE_TABLE = 500
