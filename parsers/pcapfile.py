@@ -11,7 +11,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 CHUNK = 1 << 20
 MAX_PACKET = 1 << 18  # larger than any snaplen we know: a length past it means corruption
@@ -22,6 +22,7 @@ PCAP_MAGICS = {
     b"\x4d\x3c\xb2\xa1": ("<", 1e-9), b"\xa1\xb2\x3c\x4d": (">", 1e-9),
 }
 PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 RawFrame = tuple[int, float, int, bytes, int, int, int]
@@ -80,7 +81,9 @@ class CaptureFile:
             raise CaptureFormatError(f"cannot read ({exc.strerror})") from None
         with handle:
             head = handle.read(4)
-            if head in PCAP_MAGICS:
+            if head[:2] == GZIP_MAGIC:
+                yield from self._via_scapy()
+            elif head in PCAP_MAGICS:
                 self.format = "pcap"
                 yield from self._pcap(handle, head)
             elif head == PCAPNG_SHB:
@@ -144,6 +147,49 @@ class CaptureFile:
                 return
             buf = buf[pos:]
             offset += pos
+
+    # -- compressed captures -------------------------------------------------------------------
+    def _via_scapy(self) -> Iterator[Chunk]:
+        """A .pcap.gz / .pcapng.gz: scapy's readers open gzip transparently. Slower per packet
+        than our reader (a Python object per packet) and blind to Decryption Secrets Blocks
+        (give --keylog), but streaming all the same."""
+        import logging
+
+        from scapy.utils import RawPcapReader
+
+        # scapy would warn that its own TLS layer cannot use embedded secrets: not our case
+        logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+        try:
+            reader = RawPcapReader(str(self.path))
+        except Exception as exc:  # scapy raises Scapy_Exception / OSError / EOFError
+            raise CaptureFormatError(f"compressed, but not a pcap or pcapng inside ({exc})"
+                                     ) from None
+        self.format = "pcapng (gzip)" if type(reader).__name__ == "RawPcapNgReader" \
+            else "pcap (gzip)"
+        number = 0
+        try:
+            with reader:
+                while True:
+                    meta: Any
+                    try:
+                        data, meta = reader._read_packet()
+                    except EOFError:
+                        return
+                    except Exception as exc:
+                        self.problems.append(f"after packet {number}: {exc}")
+                        return
+                    number += 1
+                    self.frames_read = number
+                    if hasattr(meta, "tshigh"):  # pcapng
+                        time = ((meta.tshigh << 32) | meta.tslow) / meta.tsresol
+                        linktype = meta.linktype
+                    else:
+                        time = meta.sec + meta.usec / (1e9 if reader.nano else 1e6)
+                        linktype = reader.linktype
+                    self.linktypes.add(linktype)
+                    yield data, linktype, [(0, len(data), time, meta.wirelen)]
+        finally:
+            self.bytes_read = self.path.stat().st_size
 
     # -- pcapng ------------------------------------------------------------------------------
     def _pcapng(self, handle: BinaryIO, first: bytes) -> Iterator[Chunk]:

@@ -95,3 +95,21 @@ def test_capture_started_mid_connection(tmp_path):  # type: ignore[no-untyped-de
     t = result.transcripts[0]
     assert any(p.kind == "mid-stream" for p in t.problems)
     assert t.outcome.value == "alert"
+
+
+def test_gzip_compressed_capture_is_read_through_scapy(cli, tmp_path):  # type: ignore[no-untyped-def]
+    import gzip
+
+    plain = cli("pcap", str(CAPTURES / "several.pcap"), "--json").json()
+    packed = tmp_path / "several.pcap.gz"
+    packed.write_bytes(gzip.compress((CAPTURES / "several.pcap").read_bytes()))
+    result = cli("pcap", str(packed), "--json")
+    doc = result.json()
+    assert doc["capture"]["format"] == "pcap (gzip)"
+    assert doc["connections"] == plain["connections"]
+    assert result.err == ""
+    ng = tmp_path / "s.pcapng.gz"
+    ng.write_bytes(gzip.compress((CAPTURES / "tls13-secrets.pcapng").read_bytes()))
+    keyed = cli("pcap", str(ng), "--keylog", str(CAPTURES / "tls13-success.keys"), "--json")
+    assert keyed.json()["capture"]["format"] == "pcapng (gzip)"
+    assert keyed.json()["connections"][0]["client_cert"] == "CN=letstestcba"
