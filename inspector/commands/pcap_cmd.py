@@ -412,11 +412,7 @@ def connection_dict(t: Transcript, findings: list[Finding], store: Keystore | No
     if store is not None:
         sel = selection_for(WireContext(t, store, None, at))
         if sel is not None:
-            item["selection"] = {
-                "sunx509": sel.sunx509[0] if len(sel.sunx509) == 1 else None,
-                "sunx509_possible": sel.sunx509, "sunx509_fails": sel.sunx509_fails,
-                "pkix": sel.pkix[0] if len(sel.pkix) == 1 else None, "pkix_possible": sel.pkix,
-                "openssl": sel.openssl_sends,
-                "candidates": [{"alias": c.alias, "key_type": c.key_type, "accepted": c.accepted,
-                                "reasons": c.reasons} for c in sel.candidates]}
+            from inspector.commands.select_cmd import selection_dict
+
+            item["selection"] = selection_dict(sel)
     return item
