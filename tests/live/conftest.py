@@ -180,8 +180,10 @@ def java_oracle(tmp_path_factory: pytest.TempPathFactory) -> object:
         done = subprocess.run([JAVA, "-cp", str(out), "ChooseAlias", str(keystore), PW,
                                "127.0.0.1", str(port), algorithm, protocol],
                               capture_output=True, text=True, timeout=60)
-        alias = next(line.split("=", 1)[1] for line in done.stdout.splitlines()
-                     if line.startswith("ALIAS="))
+        lines = done.stdout.splitlines()
+        if "ASKED=true" not in lines:  # no CertificateRequest reached the key manager
+            pytest.fail(f"the Java client was never asked for a certificate: {done.stdout}")
+        alias = next(line.split("=", 1)[1] for line in lines if line.startswith("ALIAS="))
         if alias == "null":
             return None
         # PKIX names its choice "builder.entry.alias" (e.g. 1.0.letstestcba)

@@ -43,3 +43,21 @@ def test_select_names_what_java_chose(cli, files, serve, java_oracle, keystore, 
     else:
         assert java in possible, f"Java chose {java}, we predicted {possible}"
         assert len(possible) == 1 or server.get("no_names")
+
+
+def test_java_and_select_agree_on_openssl_s_server(cli, files, s_server, java_oracle):  # type: ignore[no-untyped-def]
+    """openssl s_server naming Stranger Root while trusting Acme Root (-verifyCAfile)."""
+    port = s_server("-CAfile", "stranger-root.pem", "-verifyCAfile", "acme-root.pem",
+                    version="1.2")
+    for keystore in ("good.jks", "two.jks"):
+        java = java_oracle(files / keystore, port, "PKIX", "TLSv1.2")
+        ours = cli("select", "--keystore", str(files / keystore), "--storepass", PW,
+                   "--from-server", f"127.0.0.1:{port}", "--json").json()["selection"]
+        assert ours["pkix"] == java, (keystore, java, ours["pkix_possible"])
+
+
+def test_java_and_select_agree_on_nginx(cli, files, nginx, java_oracle):  # type: ignore[no-untyped-def]
+    java = java_oracle(files / "two.jks", nginx, "PKIX", "TLSv1.2")  # nginx 1.22: no 1.3 by default
+    ours = cli("select", "--keystore", str(files / "two.jks"), "--storepass", PW,
+               "--from-server", f"127.0.0.1:{nginx}", "--json").json()["selection"]
+    assert java == "acme" and ours["pkix"] == "acme"
