@@ -162,6 +162,7 @@ def test_plain_http_server_is_named_non_tls(cli):  # type: ignore[no-untyped-def
     import threading
 
     listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)  # every socket has a timeout, test sockets too
     port = listener.getsockname()[1]
 
     def answer() -> None:
@@ -184,6 +185,7 @@ def test_silent_server_times_out(cli):  # type: ignore[no-untyped-def]
     import time
 
     listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)  # every socket has a timeout, test sockets too
     port = listener.getsockname()[1]
     start = time.monotonic()
     result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--timeout", "1", "--json")
@@ -198,6 +200,7 @@ def test_reset_mid_handshake(cli):  # type: ignore[no-untyped-def]
     import threading
 
     listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)  # every socket has a timeout, test sockets too
     port = listener.getsockname()[1]
 
     def reset() -> None:
@@ -218,6 +221,7 @@ def test_oversized_handshake_message(cli):  # type: ignore[no-untyped-def]
     import threading
 
     listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)  # every socket has a timeout, test sockets too
     port = listener.getsockname()[1]
 
     def absurd() -> None:
