@@ -54,6 +54,7 @@ def _key_entry(alias: str, entry: Any, storepass: str | None, keypass: str | Non
                              "check --keypass-env/--keypass-file") from None
     key: PrivateKeyTypes | None = None
     if entry.is_decrypted():
-        key = serialization.load_der_private_key(entry.pkey_pkcs8, None)
+        key = serialization.load_der_private_key(
+            entry.pkey_pkcs8, None, unsafe_skip_rsa_key_validation=True)  # integrity: store hash
     return KeyEntry(alias=alias, chain=chain, private_key=key, key_password_differs=differs,
                     key_decrypted=key is not None)

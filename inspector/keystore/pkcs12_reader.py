@@ -227,13 +227,15 @@ def _walk(bags: Any, password: str | None, keys: list[_KeyBag], certs: list[_Cer
                 try:
                     der = _decrypt(value["encryption_algorithm"],
                                    bytes(value["encrypted_data"].native), password)
-                    key = serialization.load_der_private_key(der, None)
+                    key = serialization.load_der_private_key(
+                        der, None, unsafe_skip_rsa_key_validation=True)  # the MAC vouches
                 except (ValueError, KeyError):
                     key = None
             keys.append(_KeyBag(friendly, key_id, key))
         elif bag_id == "key_bag":
             keys.append(_KeyBag(friendly, key_id,
-                                serialization.load_der_private_key(value.dump(), None)))
+                                serialization.load_der_private_key(
+                                    value.dump(), None, unsafe_skip_rsa_key_validation=True)))
         elif bag_id == "secret_bag":
             secrets.append(friendly or "(unnamed secret)")
 
