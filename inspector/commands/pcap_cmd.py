@@ -53,6 +53,14 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
+def _shown(path: Path) -> Path:
+    """The sample's path as the user would type it from here, when it is below the cwd."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 def _progress(size: int) -> Any:
     if not sys.stderr.isatty() or size < 50 << 20:
         return None
@@ -69,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     from parsers.keylog import KeyLog
     from parsers.parallel import read_capture_parallel
 
-    path = Path(args.file) if args.file else DEFAULT_SAMPLE
+    path = Path(args.file) if args.file else _shown(DEFAULT_SAMPLE)
     if not path.exists():
         raise InputError(f"{path}: no such file", "check the path")
     if path.is_dir():
