@@ -63,6 +63,7 @@ SCENARIOS = [
     Scenario("tls12-empty-ca-list", "1.2", server_args=["-no_ca_names"]),
     Scenario("tls12-server-untrusted", "1.2", client_args=["-verify_return_error"]),
     Scenario("tls12-server-only-1.3", "1.3", client_version="1.2"),
+    Scenario("tls13-hello-retry", "1.3", server_args=["-groups", "P-256"]),
 ]
 
 

@@ -415,6 +415,10 @@ class TlsConnection:
             if self.keylog is not None:
                 self.secrets = self.keylog.for_client_random(message.random)
                 self.t.keylog_available = bool(self.secrets)
+        elif isinstance(message, ServerHello) and message.hello_retry_request:
+            # HelloRetryRequest exists only in TLS 1.3: the ChangeCipherSpec that follows is the
+            # compatibility one, and the second ClientHello travels in clear
+            self.tls13 = True
         elif isinstance(message, ServerHello) and not message.hello_retry_request:
             self.server_random = message.random
             self.suite = message.cipher_suite

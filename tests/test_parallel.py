@@ -17,6 +17,7 @@ CASES = [
     ("tls12-mss1448.pcap", None),
     ("truncated.pcap", None),
     ("tls13-ipv6.pcap", "tls13-ipv6.keys"),
+    ("tls13-hello-retry.pcap", "tls13-hello-retry.keys"),
 ]
 
 

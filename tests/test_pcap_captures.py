@@ -42,6 +42,7 @@ EXPECTED = {
     "tls13-certificate-required.pcap": (["handshake-encrypted-no-keylog"], [],
                                         "closed after a 19-byte record (alert?)"),
     "tls13-secrets.pcapng": ([], [], "completed"),
+    "tls13-hello-retry.pcap": ([], ["handshake-encrypted-no-keylog"], "completed? (encrypted)"),
 }
 
 
@@ -153,3 +154,13 @@ def test_text_report_has_table_ladder_and_details(cli):  # type: ignore[no-untyp
 def test_default_sample_needs_no_argument(cli):  # type: ignore[no-untyped-def]
     result = cli("pcap", "--json")
     assert result.json()["capture"]["path"].endswith("several.pcap")
+
+
+def test_hello_retry_request_then_decryption(cli):  # type: ignore[no-untyped-def]
+    result = run(cli, "tls13-hello-retry.pcap", "--keylog", keys("tls13-hello-retry.keys"))
+    conn = result.json()["connections"][0]
+    messages = [e["message"] for e in conn["events"]]
+    assert messages[:6] == ["ClientHello", "HelloRetryRequest", "ChangeCipherSpec",
+                            "ChangeCipherSpec", "ClientHello", "ServerHello"]
+    assert conn["outcome"] == "completed" and conn["client_cert"] == "CN=letstestcba"
+    assert result.codes() == []
