@@ -44,6 +44,7 @@ class Scenario:
     interface: str = "lo"
     send_chain: bool = True
     client_version: str | None = None
+    resume: bool = False  # a second client run resumes the first one's session
 
 
 SCENARIOS = [
@@ -64,6 +65,8 @@ SCENARIOS = [
     Scenario("tls12-server-untrusted", "1.2", client_args=["-verify_return_error"]),
     Scenario("tls12-server-only-1.3", "1.3", client_version="1.2"),
     Scenario("tls13-hello-retry", "1.3", server_args=["-groups", "P-256"]),
+    Scenario("tls12-resumed", "1.2", resume=True),
+    Scenario("tls13-resumed", "1.3", resume=True),
 ]
 
 
@@ -112,7 +115,7 @@ def run_scenario(s: Scenario, port: int, pki: Path, out: Path) -> None:
     server = subprocess.Popen(
         ["openssl", "s_server", "-accept", accept, *(["-6"] if s.ipv6 else []),
          "-cert", "server.pem", "-key", "server.key", "-CAfile", "acme-root.pem",
-         "-Verify", "3", "-verify_return_error", "-naccept", "1", "-www",
+         "-Verify", "3", "-verify_return_error", "-naccept", "2" if s.resume else "1", "-www",
          f"-tls{s.version.replace('.', '_')}", *s.server_args],
         cwd=pki, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wait_for(server.stdout, "ACCEPT")
@@ -126,8 +129,10 @@ def run_scenario(s: Scenario, port: int, pki: Path, out: Path) -> None:
         if s.send_chain:
             inter = "partner-inter.pem" if s.client_cert == "partner" else "acme-inter.pem"
             client_cmd += ["-cert_chain", inter]
-    subprocess.run(client_cmd, cwd=pki, input="GET / HTTP/1.0\r\n\r\n", capture_output=True,
-                   text=True, timeout=20)
+    runs = [["-sess_out", "session.pem"], ["-sess_in", "session.pem"]] if s.resume else [[]]
+    for extra in runs:
+        subprocess.run([*client_cmd, *extra], cwd=pki, input="GET / HTTP/1.0\r\n\r\n",
+                       capture_output=True, text=True, timeout=20)
     try:
         server.wait(timeout=5)
     except subprocess.TimeoutExpired:

@@ -67,6 +67,8 @@ class ServerHello:
     cipher_suite: int
     hello_retry_request: bool = False
     session_id: bytes = b""
+    #: TLS 1.3: the server accepted a pre-shared key (session resumption).
+    psk: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +252,24 @@ class Transcript:
     @property
     def tls13(self) -> bool:
         return self.version == 0x0304
+
+    @property
+    def resumed(self) -> bool:
+        """An abbreviated handshake: no certificate exchange happens in it at all."""
+        sh, ch = self.server_hello, self.client_hello
+        if sh is None:
+            return False
+        if sh.version == 0x0304:
+            return sh.psk
+        if sh.session_id and ch is not None and sh.session_id == ch.session_id:
+            return True
+        for event in self.events:  # TLS 1.2: the server's CCS before any Certificate
+            if event.direction is Direction.SERVER:
+                if isinstance(event.message, ChangeCipherSpec):
+                    return True
+                if isinstance(event.message, (Certificate, CertificateRequest)):
+                    return False
+        return False
 
     @property
     def server_name(self) -> str | None:

@@ -43,6 +43,9 @@ EXPECTED = {
                                         "closed after a 19-byte record (alert?)"),
     "tls13-secrets.pcapng": ([], [], "completed"),
     "tls13-hello-retry.pcap": ([], ["handshake-encrypted-no-keylog"], "completed? (encrypted)"),
+    "tls12-resumed.pcap": ([], ["session-resumed"], "completed"),
+    "tls13-resumed.pcap": ([], ["handshake-encrypted-no-keylog", "session-resumed"],
+                           "completed? (encrypted)"),
 }
 
 
@@ -164,3 +167,13 @@ def test_hello_retry_request_then_decryption(cli):  # type: ignore[no-untyped-de
                             "ChangeCipherSpec", "ClientHello", "ServerHello"]
     assert conn["outcome"] == "completed" and conn["client_cert"] == "CN=letstestcba"
     assert result.codes() == []
+
+
+def test_resumed_sessions_are_not_missing_requests(cli):  # type: ignore[no-untyped-def]
+    for name in ("tls12-resumed", "tls13-resumed"):
+        result = run(cli, f"{name}.pcap", "--keylog", keys(f"{name}.keys"))
+        first, second = result.json()["connections"]
+        assert first["cert_requested"] == "yes" and first["client_cert"] == "CN=letstestcba"
+        assert second["cert_requested"] == "no (resumed)"
+        assert "no-certificate-request" not in result.codes()
+        assert "session-resumed" in result.codes()

@@ -236,6 +236,8 @@ def requested(t: Transcript) -> str:
 
     if t.first(CertificateRequest) is not None:
         return "yes"
+    if t.resumed:
+        return "no (resumed)"
     if t.tls13 and not t.decrypted:
         return "? (encrypted)"
     return "no" if t.server_hello is not None else "-"
@@ -246,7 +248,7 @@ def sent(t: Transcript) -> str:
 
     event = t.first(Certificate, Direction.CLIENT)
     if event is None or not isinstance(event.message, Certificate):
-        return "? (encrypted)" if t.tls13 and not t.decrypted else "-"
+        return "? (encrypted)" if t.tls13 and not t.decrypted and not t.resumed else "-"
     if event.message.empty:
         return "empty"
     return C.short_dn(event.message.chain[0].subject)

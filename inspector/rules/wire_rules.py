@@ -35,6 +35,12 @@ NO_REQUEST = register(
     renegotiation or TLS 1.3 post-handshake authentication, both inside the encrypted channel
     (a key log shows them). Check the port, the load balancer, and the server's client-auth
     setting.""", G)
+RESUMED = register(
+    "session-resumed", Severity.INFO, "A resumed session: no certificate exchange in it",
+    """An abbreviated handshake (TLS 1.2 session id or ticket, TLS 1.3 pre-shared key) skips
+    Certificate and CertificateRequest: the client was authenticated in the full handshake that
+    created the session, which is where to look (earlier in the capture, or before it
+    started).""", G)
 NOT_SENT = register(
     "client-cert-not-sent", Severity.ERROR, "The client answered with an empty Certificate",
     """The server asked for a certificate and the client sent none. A Java client does this when
@@ -236,10 +242,16 @@ def early_failures(ctx: WireContext) -> Iterator[Finding]:
                        "(e.g. openssl s_client -tls1_2 / -tls1_3 to see what the server takes)")
 
 
-@RULES.rule(NO_REQUEST)
+@RULES.rule(NO_REQUEST, RESUMED)
 def no_request(ctx: WireContext) -> Iterator[Finding]:
-    """A visible, complete handshake without CertificateRequest."""
+    """A visible, complete handshake without CertificateRequest (a resumed one is normal)."""
     if _request(ctx) is not None or ctx.t.server_hello is None:
+        return
+    if ctx.t.resumed:
+        yield make(RESUMED, "session resumed: the client certificate, if any, was checked in "
+                   "the handshake that created the session", location=ctx.where(),
+                   evidence=[ctx.ev(ctx.t.first(ServerHello), "abbreviated handshake")],
+                   fix="look at the full handshake that created this session")
         return
     if ctx.t.tls13 and not ctx.t.decrypted:
         return  # not observable: handshake-encrypted-no-keylog says so
@@ -466,7 +478,7 @@ def reset(ctx: WireContext) -> Iterator[Finding]:
 def encrypted_tls13(ctx: WireContext) -> Iterator[Finding]:
     """TLS 1.3 without keys: infer from record sizes and order, and say what would settle it."""
     t = ctx.t
-    if not t.tls13 or t.decrypted:
+    if not t.tls13 or t.decrypted or t.resumed:
         return
     server_first = next((e for e in t.events if e.direction is Direction.SERVER
                          and isinstance(e.message, EncryptedRecords)), None)
