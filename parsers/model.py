@@ -203,6 +203,8 @@ class Transcript:
     problems: list[Problem] = field(default_factory=list)
     decrypted: bool = False
     keylog_available: bool = False
+    #: A key log was given but holds no secrets for this connection's client random.
+    keylog_missed: bool = False
     saw_syn: bool = False
     reset_by: Direction | None = None
     fin_by: list[Direction] = field(default_factory=list)

@@ -415,6 +415,7 @@ class TlsConnection:
             if self.keylog is not None:
                 self.secrets = self.keylog.for_client_random(message.random)
                 self.t.keylog_available = bool(self.secrets)
+                self.t.keylog_missed = not self.secrets and len(self.keylog) > 0
         elif isinstance(message, ServerHello) and message.hello_retry_request:
             # HelloRetryRequest exists only in TLS 1.3: the ChangeCipherSpec that follows is the
             # compatibility one, and the second ClientHello travels in clear

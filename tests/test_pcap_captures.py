@@ -177,3 +177,10 @@ def test_resumed_sessions_are_not_missing_requests(cli):  # type: ignore[no-unty
         assert second["cert_requested"] == "no (resumed)"
         assert "no-certificate-request" not in result.codes()
         assert "session-resumed" in result.codes()
+
+
+def test_key_log_of_another_session_is_named(cli):  # type: ignore[no-untyped-def]
+    result = run(cli, "tls13-success.pcap", "--keylog", keys("tls13-unknown-ca.keys"))
+    finding = next(f for f in result.json()["findings"]
+                   if f["code"] == "handshake-encrypted-no-keylog")
+    assert "has no secrets for this connection" in finding["summary"]

@@ -503,12 +503,17 @@ def encrypted_tls13(ctx: WireContext) -> Iterator[Finding]:
             severity = Severity.ERROR
     if server_first is not None and isinstance(server_first.message, EncryptedRecords):
         facts.insert(0, ctx.ev(server_first, f"server's encrypted flight: {server_first.message.sizes}"))
-    hint = "the client's key log (SSLKEYLOGFILE) for this capture"
-    if t.keylog_available is False and ctx.file:
-        hint = "--keylog FILE with the client's SSLKEYLOGFILE"
+    hint = "--keylog FILE with the client's SSLKEYLOGFILE"
+    missed = ""
+    hello = t.client_hello
+    if t.keylog_missed and hello is not None:
+        missed = (f"; the key log given has no secrets for this connection (client random "
+                  f"{hello.random.hex()[:16]}…): it comes from another client or session")
+        hint = "the key log written by the client of this very connection"
     yield make(ENCRYPTED,
                "TLS 1.3: the certificate exchange is encrypted" + (f"; {guess}" if guess else
-                                                                   "; give the key log to see it"),
+                                                                   "; give the key log to see it")
+               + missed,
                location=ctx.where(), evidence=facts, severity=severity,
                fix=f"rerun with {hint} (or a pcapng with embedded secrets: editcap "
                    "--inject-secrets tls,keys.txt in.pcap out.pcapng)",
