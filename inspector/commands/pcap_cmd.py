@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from parsers.capture import CaptureResult
     from parsers.model import Transcript
 
+INFO_BLOCKS_SHOWN = 20  # connections detailed for info findings alone; beyond, only counted
 PRETTY_JSON_MAX = 50  # connections; beyond, compact JSON (pipe through jq to read it)
 DEFAULT_SAMPLE = Path(__file__).resolve().parents[2] / "captures" / "several.pcap"
 
@@ -140,6 +141,7 @@ class Report:
         self.errors = False
         self.first_time: float | None = None
         self.info_only = 0  # connections whose findings are all info: listed, not detailed
+        self.info_shown = 0
 
     def count(self, findings: list[Finding]) -> None:
         for f in findings:
@@ -165,11 +167,14 @@ class Report:
         full = self.args.connection is not None
         failed = has_errors(findings) or outcome(t) not in ("completed", "completed? (encrypted)")
         notable = failed or any(f.severity is not Severity.INFO for f in findings)
-        if full or self.args.all or notable:
+        if findings and not (full or self.args.all or notable):
+            if self.info_shown >= INFO_BLOCKS_SHOWN:
+                self.info_only += 1
+                return
+            self.info_shown += 1
+        if full or self.args.all or notable or findings:
             self.blocks[t.index] = connection_block(t, findings, self.store, self.path, self.at,
                                                     full)
-        elif findings:
-            self.info_only += 1
 
     def write_json(self, out: TextIO, result: CaptureResult, file_findings: list[Finding]) -> None:
         order = sorted(self.json_connections)
@@ -197,7 +202,7 @@ class Report:
         out.write(text.table(rows, ["#", "time", "client → server", "SNI", "version",
                                     "cert requested", "client cert sent", "outcome"]) + "\n")
         if self.info_only:
-            out.write(f"\n{self.info_only} completed connection(s) have only info findings "
+            out.write(f"\n{self.info_only} more completed connection(s) have only info findings "
                       "(e.g. TLS 1.3 without a key log): --all or --connection N shows them\n")
         for f in file_findings:
             out.write("\n" + text.finding(f) + "\n")
