@@ -75,7 +75,8 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
         elif conn.is_tls is False:
             result.non_tls_connections += 1
 
-    unpack_seq = packets.SEQ.unpack_from
+    # Ethernet type, IPv4 total length, flags+fragment offset, protocol, TCP seq, offset, flags
+    unpack_eth_ip_tcp = packets.ETH_IPV4_TCP.unpack_from
     first_time: float | None = None
     number = 0
     for buf, linktype, records in cf.chunks():
@@ -90,16 +91,16 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
         for o, incl, ftime, _orig in records:
             number += 1
             # Fast path, read in place: Ethernet / IPv4 without options, not fragmented / TCP.
-            if ethernet and incl >= 54 and buf[o + 12] == 8 and buf[o + 13] == 0 \
-                    and buf[o + 14] == 0x45 and buf[o + 23] == 6 \
-                    and not (buf[o + 20] & 0x3F or buf[o + 21]):
-                flags = buf[o + 47]
-                header = (buf[o + 46] >> 4) * 4
-                wire_payload = ((buf[o + 16] << 8) | buf[o + 17]) - 20 - header
+            if ethernet and incl >= 54:
+                etype, ip_total, fragment, proto, seq, doff, flags = unpack_eth_ip_tcp(buf, o)
+            else:
+                etype = 0
+            if etype == 0x0800 and proto == 6 and buf[o + 14] == 0x45 and not fragment & 0x3FFF:
+                header = (doff >> 4) * 4
+                wire_payload = ip_total - 20 - header
                 if wire_payload <= 0 and not flags & 0x07:
                     continue  # a pure ACK: nothing for TLS, nothing for the connection's state
                 key = buf[o + 26: o + 38]
-                seq = unpack_seq(buf, o + 38)[0]
                 start = o + 34 + header
                 size = o + incl - start  # what the capture kept of the payload
                 if size > wire_payload:

@@ -19,7 +19,7 @@ _H = struct.Struct("!H")
 _TCP = struct.Struct("!HHIIBB")
 TCP_HEADER = _TCP
 PORTS = struct.Struct("!HH")
-SEQ = struct.Struct("!I")
+ETH_IPV4_TCP = struct.Struct("!12xH2xH2xH1xB14xI4xBB")
 
 
 class Segment(NamedTuple):
