@@ -219,7 +219,7 @@ class Transcript:
     recorded: list[tuple[bool, int, float, bytes, bytes | None]] | None = field(
         default=None, repr=False, compare=False)
 
-    def messages(self, kind: type, direction: Direction | None = None) -> list[HandshakeEvent]:
+    def _of_type(self, kind: type) -> list[HandshakeEvent]:
         # Rules ask this dozens of times per transcript: index the events by type once.
         index = self._index
         if index is None or index[0] != len(self.events):
@@ -227,12 +227,17 @@ class Transcript:
             for e in self.events:
                 by_type.setdefault(type(e.message), []).append(e)
             index = self._index = (len(self.events), by_type)
-        found = index[1].get(kind, ())
-        return [e for e in found if direction is None or e.direction is direction]
+        return index[1].get(kind, [])
+
+    def messages(self, kind: type, direction: Direction | None = None) -> list[HandshakeEvent]:
+        found = self._of_type(kind)
+        return list(found) if direction is None else [e for e in found if e.direction is direction]
 
     def first(self, kind: type, direction: Direction | None = None) -> HandshakeEvent | None:
-        found = self.messages(kind, direction)
-        return found[0] if found else None
+        for event in self._of_type(kind):
+            if direction is None or event.direction is direction:
+                return event
+        return None
 
     @property
     def client_hello(self) -> ClientHello | None:
