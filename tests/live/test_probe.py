@@ -5,8 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import stat
+import struct
 import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -157,85 +162,71 @@ def test_bad_targets_are_one_line_errors(cli):  # type: ignore[no-untyped-def]
     assert cli("probe", "127.0.0.1:99999").status == 2
 
 
-def test_plain_http_server_is_named_non_tls(cli):  # type: ignore[no-untyped-def]
-    import socket
-    import threading
-
+@contextlib.contextmanager
+def misbehaving_server(handle: Callable[[socket.socket], None] | None) -> Iterator[int]:
+    """A one-connection TCP server on 127.0.0.1 that does `handle` to its client (None: it
+    never even accepts). Yields the port."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(10)  # every socket has a timeout, test sockets too
-    port = listener.getsockname()[1]
 
-    def answer() -> None:
-        conn, _ = listener.accept()
+    def serve() -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
         conn.settimeout(5)
-        conn.recv(4096)
-        conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-        conn.close()
+        with conn, contextlib.suppress(OSError):
+            handle(conn)  # type: ignore[misc]
 
-    thread = threading.Thread(target=answer, daemon=True)
-    thread.start()
-    result = cli("probe", f"127.0.0.1:{port}", "--insecure")
-    listener.close()
+    if handle is not None:
+        threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+
+
+def answer_plain_http(conn: socket.socket) -> None:
+    conn.recv(4096)
+    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+
+def reset_after_client_hello(conn: socket.socket) -> None:
+    conn.recv(4096)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def announce_16_mb_server_hello(conn: socket.socket) -> None:
+    conn.recv(4096)
+    conn.sendall(b"\x16\x03\x03\x00\x04\x02\xff\xff\xff")
+    conn.recv(4096)
+
+
+def test_plain_http_server_is_named_non_tls(cli):  # type: ignore[no-untyped-def]
+    with misbehaving_server(answer_plain_http) as port:
+        result = cli("probe", f"127.0.0.1:{port}", "--insecure")
     assert result.status == 2
     assert "non-TLS data" in result.err and "HTTP/1.1 400 Bad Request" in result.err
 
 
 def test_silent_server_times_out(cli):  # type: ignore[no-untyped-def]
-    import socket
-    import time
-
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(10)  # every socket has a timeout, test sockets too
-    port = listener.getsockname()[1]
     start = time.monotonic()
-    result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--timeout", "1", "--json")
-    listener.close()
+    with misbehaving_server(None) as port:
+        result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--timeout", "1", "--json")
     assert time.monotonic() - start < 5
     assert result.status == 2 and "no TLS answer within 1 s" in result.err
 
 
 def test_reset_mid_handshake(cli):  # type: ignore[no-untyped-def]
-    import socket
-    import struct
-    import threading
-
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(10)  # every socket has a timeout, test sockets too
-    port = listener.getsockname()[1]
-
-    def reset() -> None:
-        conn, _ = listener.accept()
-        conn.recv(4096)
-        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        conn.close()
-
-    threading.Thread(target=reset, daemon=True).start()
-    result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--json")
-    listener.close()
+    with misbehaving_server(reset_after_client_hello) as port:
+        result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--json")
     assert result.status == 1
     assert "connection-reset" in result.codes()
 
 
 def test_oversized_handshake_message(cli):  # type: ignore[no-untyped-def]
-    import socket
-    import threading
-
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(10)  # every socket has a timeout, test sockets too
-    port = listener.getsockname()[1]
-
-    def absurd() -> None:
-        conn, _ = listener.accept()
-        conn.settimeout(5)
-        conn.recv(4096)
-        conn.sendall(b"\x16\x03\x03\x00\x04\x02\xff\xff\xff")  # a 16 MB ServerHello announced
-        with contextlib.suppress(OSError):
-            conn.recv(4096)
-        conn.close()
-
-    threading.Thread(target=absurd, daemon=True).start()
-    result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--timeout", "3", "--json")
-    listener.close()
+    with misbehaving_server(announce_16_mb_server_hello) as port:
+        result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--timeout", "3", "--json")
     assert result.status == 1, result.err
     conn = result.json()["connections"][0]
     assert any("absurd" in p["detail"] for p in conn["problems"])
@@ -244,9 +235,6 @@ def test_oversized_handshake_message(cli):  # type: ignore[no-untyped-def]
 
 def test_renegotiation_after_the_request_is_reported(cli, files):  # type: ignore[no-untyped-def]
     """IIS-style: the server asks again (HelloRequest) only after it has seen the request."""
-    import threading
-    import time
-
     from tests.live.conftest import free_port
 
     port = free_port()
