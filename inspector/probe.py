@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import socket
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +52,6 @@ class Attempt:
     http_status: str | None = None
     server_chain: list[x509.Certificate] = field(default_factory=list)
     verify_problems: list[VerifyProblem] = field(default_factory=list)
-    client_ca_names: list[bytes] = field(default_factory=list)
     version: str | None = None
     cipher: str | None = None
     transcript: Transcript | None = None
@@ -305,9 +303,6 @@ def _collect(conn: Any, attempt: Attempt) -> None:
     except TypeError:
         chain = [c.to_cryptography() for c in (conn.get_peer_cert_chain() or [])]
     attempt.server_chain = list(chain)
-    with warnings.catch_warnings():  # X509Name is deprecated but the only way to this list
-        warnings.simplefilter("ignore", DeprecationWarning)
-        attempt.client_ca_names = [n.der() for n in (conn.get_client_ca_list() or [])]
     attempt.version = conn.get_protocol_version_name()
     attempt.cipher = conn.get_cipher_name()
 

@@ -47,7 +47,6 @@ class CaRequest:
 
     tls13: bool
     ca_names: tuple[bytes, ...]  # DER of each name
-    ca_texts: tuple[str, ...]
     certificate_types: tuple[int, ...] = ()
     signature_algorithms: tuple[int, ...] = ()
     source: str = ""

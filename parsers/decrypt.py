@@ -6,7 +6,6 @@ negotiate. A CBC suite is reported as not decryptable, not guessed at.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import struct
 from dataclasses import dataclass
@@ -134,6 +133,3 @@ class Tls12Decryptor:
     def skip(self) -> None:
         self.seq += 1
 
-
-def sha256(data: bytes) -> bytes:
-    return hashlib.sha256(data).digest()

@@ -62,7 +62,6 @@ class _Direction:
     finished: bool = False
     decryptor: Tls12Decryptor | Tls13Decryptor | None = None
     app_records: int = 0
-    frames: list[int] = field(default_factory=list)
 
 
 @dataclass

@@ -20,7 +20,7 @@ RSA_SCHEMES = (0x0804, 0x0401, 0x0403)
 def request(*names: P.Issued, tls13: bool = False, types: tuple[int, ...] = (1, 64),
             schemes: tuple[int, ...] = RSA_SCHEMES) -> CaRequest:
     return CaRequest(tls13=tls13, ca_names=tuple(n.cert.subject.public_bytes() for n in names),
-                     ca_texts=(), certificate_types=() if tls13 else types,
+                     certificate_types=() if tls13 else types,
                      signature_algorithms=schemes)
 
 

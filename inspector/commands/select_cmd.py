@@ -76,7 +76,7 @@ def request_from_args(args: argparse.Namespace) -> Any:
     tls13 = args.tls_version == "1.3"
     if args.empty_ca_list or args.ca_names:
         names = [] if args.empty_ca_list else names_from_file(Path(args.ca_names))
-        return CaRequest(tls13=tls13, ca_names=tuple(names), ca_texts=(),
+        return CaRequest(tls13=tls13, ca_names=tuple(names),
                          certificate_types=() if tls13 else DEFAULT_CERT_TYPES,
                          signature_algorithms=DEFAULT_SIGALGS,
                          source="--empty-ca-list" if args.empty_ca_list else str(args.ca_names))

@@ -179,7 +179,6 @@ def _fatal_alert(ctx: WireContext) -> HandshakeEvent | None:
 
 def ca_request(req: CertificateRequest, source: str) -> CaRequest:
     return CaRequest(tls13=req.tls13, ca_names=tuple(n.der for n in req.ca_names),
-                     ca_texts=tuple(n.text for n in req.ca_names),
                      certificate_types=req.certificate_types,
                      signature_algorithms=req.signature_algorithms, source=source)
 
