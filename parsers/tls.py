@@ -90,6 +90,7 @@ class TlsConnection:
         self.secrets: dict[str, bytes] = {}
         self._run: _OpaqueRun | None = None
         self.has_data = False  # any TCP payload seen (a SYN after that starts a new connection)
+        self._renegotiation: tuple[bytes, dict[str, bytes]] | None = None
 
     # -- TCP ---------------------------------------------------------------------------------
     def segment(self, direction: Direction, seq: int, flags: int, payload: bytes, frame: int,
@@ -415,11 +416,19 @@ class TlsConnection:
                 self.secrets = self.keylog.for_client_random(message.random)
                 self.t.keylog_available = bool(self.secrets)
                 self.t.keylog_missed = not self.secrets and len(self.keylog) > 0
+        elif isinstance(message, ClientHello) and not self.tls13 and self.keylog is not None:
+            # TLS 1.2 renegotiation: the new handshake brings its own CLIENT_RANDOM; its keys
+            # take over at this ServerHello's ChangeCipherSpecs (the current epoch's decryptors
+            # are already built and keep working until then)
+            self._renegotiation = (message.random, self.keylog.for_client_random(message.random))
         elif isinstance(message, ServerHello) and message.hello_retry_request:
             # HelloRetryRequest exists only in TLS 1.3: the ChangeCipherSpec that follows is the
             # compatibility one, and the second ClientHello travels in clear
             self.tls13 = True
         elif isinstance(message, ServerHello) and not message.hello_retry_request:
+            if self._renegotiation is not None:
+                self.client_random, self.secrets = self._renegotiation
+                self._renegotiation = None
             self.server_random = message.random
             self.suite = message.cipher_suite
             self.tls13 = message.version == 0x0304

@@ -263,6 +263,10 @@ def test_renegotiation_after_the_request_is_reported(cli, files):  # type: ignor
     finally:
         server.kill()
         server.wait(timeout=5)
-    messages = [e["message"] for e in result.json()["connections"][0]["events"]]
+    conn = result.json()["connections"][0]
+    messages = [e["message"] for e in conn["events"]]
     assert "HelloRequest" in messages  # decrypted with the probe's own key log
+    # the renegotiated handshake's Finished messages decrypt with its own CLIENT_RANDOM
+    assert messages.count("Finished") == 4, messages
+    assert not [p for p in conn["problems"] if p["kind"] == "undecryptable"]
     assert "client-cert-requested-later" in result.codes()
