@@ -29,7 +29,7 @@ HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e
 
 EXT_SERVER_NAME, EXT_SIG_ALGS, EXT_CERT_AUTHORITIES = 0, 13, 47
 EXT_SUPPORTED_VERSIONS, EXT_POST_HANDSHAKE_AUTH, EXT_SIG_ALGS_CERT = 43, 49, 50
-EXT_PRE_SHARED_KEY = 41
+EXT_PRE_SHARED_KEY, EXT_ENCRYPT_THEN_MAC = 41, 22
 
 
 class MalformedMessage(Exception):
@@ -101,7 +101,8 @@ def parse_server_hello(body: bytes) -> ServerHello:
         version = struct.unpack("!H", exts[EXT_SUPPORTED_VERSIONS])[0]
     return ServerHello(random=random, version=version, cipher_suite=suite,
                        hello_retry_request=random == HRR_RANDOM,
-                       session_id=bytes(body[35: 35 + sid_len]), psk=EXT_PRE_SHARED_KEY in exts)
+                       session_id=bytes(body[35: 35 + sid_len]), psk=EXT_PRE_SHARED_KEY in exts,
+                       encrypt_then_mac=EXT_ENCRYPT_THEN_MAC in exts)
 
 
 def parse_certificate_verify(body: bytes, tls12_or_13: bool = True) -> CertificateVerify:

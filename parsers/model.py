@@ -69,6 +69,8 @@ class ServerHello:
     session_id: bytes = b""
     #: TLS 1.3: the server accepted a pre-shared key (session resumption).
     psk: bool = False
+    #: TLS 1.2: encrypt_then_mac was negotiated (changes CBC record layout).
+    encrypt_then_mac: bool = False
 
 
 @dataclass(frozen=True, slots=True)

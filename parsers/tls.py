@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from parsers import messages
 from parsers.decrypt import (
     TLS12_AEAD_SUITES,
+    TLS12_CBC_SUITES,
     TLS13_SUITES,
     DecryptError,
+    Tls12CbcDecryptor,
     Tls12Decryptor,
     Tls13Decryptor,
 )
@@ -60,7 +62,7 @@ class _Direction:
     handshake: bytearray = field(default_factory=bytearray)
     encrypted: bool = False
     finished: bool = False
-    decryptor: Tls12Decryptor | Tls13Decryptor | None = None
+    decryptor: Tls12Decryptor | Tls12CbcDecryptor | Tls13Decryptor | None = None
     app_records: int = 0
 
 
@@ -91,6 +93,7 @@ class TlsConnection:
         self._run: _OpaqueRun | None = None
         self.has_data = False  # any TCP payload seen (a SYN after that starts a new connection)
         self._renegotiation: tuple[bytes, dict[str, bytes]] | None = None
+        self.encrypt_then_mac = False
 
     # -- TCP ---------------------------------------------------------------------------------
     def segment(self, direction: Direction, seq: int, flags: int, payload: bytes, frame: int,
@@ -431,6 +434,7 @@ class TlsConnection:
                 self._renegotiation = None
             self.server_random = message.random
             self.suite = message.cipher_suite
+            self.encrypt_then_mac = message.encrypt_then_mac
             self.tls13 = message.version == 0x0304
             if self.tls13:
                 server = self.dirs[Direction.SERVER]
@@ -465,17 +469,23 @@ class TlsConnection:
         assert self.suite is not None
         return Tls13Decryptor.from_secret(self.suite, secret)
 
-    def _tls12_decryptor(self, direction: Direction) -> Tls12Decryptor | None:
+    def _tls12_decryptor(self, direction: Direction) -> Tls12Decryptor | Tls12CbcDecryptor | None:
         master = self.secrets.get("CLIENT_RANDOM")
         if master is None or self.suite is None or self.client_random is None \
                 or self.server_random is None:
             return None
-        if self.suite not in TLS12_AEAD_SUITES:
-            self.t.problems.append(Problem("undecryptable", f"cipher suite 0x{self.suite:04x} is "
-                                           "not an AEAD suite we decrypt", direction, self.frame))
-            return None
-        return Tls12Decryptor.from_master(self.suite, master, self.client_random,
-                                          self.server_random, direction is Direction.CLIENT)
+        client_side = direction is Direction.CLIENT
+        if self.suite in TLS12_AEAD_SUITES:
+            return Tls12Decryptor.from_master(self.suite, master, self.client_random,
+                                              self.server_random, client_side)
+        if self.suite in TLS12_CBC_SUITES:
+            return Tls12CbcDecryptor.from_master(self.suite, master, self.client_random,
+                                                 self.server_random, client_side,
+                                                 self.encrypt_then_mac)
+        self.t.problems.append(Problem("undecryptable", f"cipher suite 0x{self.suite:04x} is "
+                                       "not one we decrypt (AEAD or AES-CBC)", direction,
+                                       self.frame))
+        return None
 
 
 #: (from the server?, frame, time, record header, body or None): plain types, cheap to pickle

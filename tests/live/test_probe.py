@@ -270,3 +270,14 @@ def test_renegotiation_after_the_request_is_reported(cli, files):  # type: ignor
     assert messages.count("Finished") == 4, messages
     assert not [p for p in conn["problems"] if p["kind"] == "undecryptable"]
     assert "client-cert-requested-later" in result.codes()
+
+
+@pytest.mark.parametrize("etm", [True, False])
+def test_tls12_cbc_suites_are_decrypted(cli, files, s_server, etm):  # type: ignore[no-untyped-def]
+    extra = ["-cipher", "ECDHE-RSA-AES128-SHA"] + ([] if etm else ["-no_etm"])
+    port = s_server("-CAfile", "acme-root.pem", *extra, version="1.2")
+    result = probe(cli, port, *ks(files, "good.jks"), "--http-request", "/")
+    conn = result.json()["connections"][0]
+    assert conn["outcome"] == "completed"
+    assert not [p for p in conn["problems"] if p["kind"] == "undecryptable"]
+    assert any('"HTTP/1.0 200 ok"' in e["message"] for e in conn["events"])
