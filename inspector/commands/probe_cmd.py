@@ -66,16 +66,22 @@ def run(args: argparse.Namespace) -> int:
     if args.alias and args.alias not in entries:
         raise InputError(f"{args.keystore}: no key entry '{args.alias}'",
                          f"key entries: {', '.join(entries) or '(none)'}")
-    for entry in entries.values():
-        if args.alias in (None, entry.alias) and entry.private_key is None:
-            raise InputError(f"{args.keystore}: key entry '{entry.alias}' is locked",
-                             "give its password with --keypass-env/--keypass-file")
+
+    def present(alias: str) -> Any:
+        """The entry to present; a key we could not open cannot be presented."""
+        entry = entries[alias]
+        if entry.private_key is None:
+            raise InputError(f"{args.keystore}: key entry '{alias}' is locked (its key did not "
+                             "open)", "give the store password, and --keypass-env/--keypass-file "
+                             "if the key has its own")
+        return entry
+
     target = Target(host, port, args.servername, args.tls_version, args.timeout, args.ca_file,
                     args.insecure, args.http_request)
     steps: list[str] = []
     attempts = []
     if args.alias:
-        main = handshake(target, entries[args.alias])
+        main = handshake(target, present(args.alias))
         steps.append(f"presented key entry '{args.alias}' (--alias)")
     else:
         main = handshake(target, None)
@@ -102,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
                 steps.append(f"handshake 2 presented '{pick}', the entry a Java (PKIX) client "
                              "chooses" + (f" (also possible: {', '.join(sel.pkix[1:])})"
                                           if sel and len(sel.pkix) > 1 else ""))
-                main = handshake(target, entries[pick])
+                main = handshake(target, present(pick))
     if main not in attempts:
         attempts.append(main)
     t = main.decode() if main.transcript is None else main.transcript

@@ -304,6 +304,17 @@ def _why_not_sent(ctx: WireContext, req_event: HandshakeEvent,
                            "server to accept RSA signatures", inference=True)
         return
     for cand in sel.candidates:
+        if any(r.startswith("key password differs") for r in cand.reasons) and ctx.store:
+            from inspector.rules.keystore_rules import KEY_PASSWORD
+
+            yield make(KEY_PASSWORD,
+                       f"key entry '{cand.alias}' has its own key password: a Java client's "
+                       "PKIX key manager skips it (empty Certificate), SunX509 fails at start-up",
+                       location=Location(file=ctx.file, connection=ctx.t.index, alias=cand.alias),
+                       evidence=[Evidence(f"keystore entry '{cand.alias}'",
+                                          "the store password does not open its key")],
+                       fix=f"keytool -keypasswd -alias {cand.alias} -keystore {ctx.store.path}   "
+                           "(set the key password to the store password)")
         key_reason = next((r for r in cand.reasons if r.startswith("key type")), None)
         issuer_reason = next((r for r in cand.reasons if r.startswith("no certificate in")), None)
         store = str(ctx.store.path) if ctx.store else "KEYSTORE"

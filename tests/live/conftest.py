@@ -75,6 +75,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
     }
     for name, keys in stores.items():
         P.write_jks(d / name, PW, keys=keys)
+    P.write_jks(d / "keypass.jks", PW, keys=[("letstestcba", acme.leaf.key, full)],
+                keypass="a-different-key-password")
     return Files(d, acme, stranger)
 
 

@@ -281,3 +281,18 @@ def test_tls12_cbc_suites_are_decrypted(cli, files, s_server, etm):  # type: ign
     assert conn["outcome"] == "completed"
     assert not [p for p in conn["problems"] if p["kind"] == "undecryptable"]
     assert any('"HTTP/1.0 200 ok"' in e["message"] for e in conn["events"])
+
+
+def test_key_password_that_differs_makes_java_send_nothing(cli, files, serve):  # type: ignore[no-untyped-def]
+    server = serve(tls_version="1.3")
+    result = probe(cli, server.port, *ks(files, "keypass.jks"))
+    doc = result.json()
+    assert {"key-password-differs", "client-cert-not-sent"} <= set(result.error_codes())
+    assert doc["connections"][0]["selection"]["sunx509_fails"] is not None
+    assert len(doc["probe"]["attempts"]) == 1
+    locked = cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--storepass", PW,
+                 "--keystore", str(files / "keypass.jks"), "--alias", "letstestcba")
+    assert locked.status == 2 and "is locked" in locked.err
+    opened = probe(cli, server.port, *ks(files, "keypass.jks"), "--alias", "letstestcba",
+                   "--keypass", "a-different-key-password")
+    assert opened.json()["connections"][0]["outcome"] == "completed"
