@@ -92,3 +92,15 @@ def test_large_table_layout_matches_tabulate() -> None:
                 for i in range(rnd.randint(1, 40))]
         expected = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
         assert simple_table(rows, headers) == expected
+
+
+def test_spool_keeps_order_past_memory(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from inspector.render import spool
+
+    monkeypatch.setattr(spool, "IN_MEMORY", 1024)  # spill to disk almost at once
+    parked = spool.Spool()
+    for key in (5, 1, 3, 1, 2):
+        parked.add(key, f"piece {key} " + "é" * 300)
+    assert parked.keys() == [1, 2, 3, 5] and len(parked) == 4
+    assert [t.split()[1] for t in parked.texts()] == ["1", "1", "2", "3", "5"]
+    assert parked._file._rolled  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -21,6 +22,7 @@ from inspector.findings import (
 )
 from inspector.passwords import add_keystore_password_options
 from inspector.render import json_out, text
+from inspector.render.spool import Spool
 
 if TYPE_CHECKING:
     from inspector.keystore.model import Keystore
@@ -134,9 +136,9 @@ class Report:
                  at: dt.datetime | None) -> None:
         self.args, self.path, self.store, self.at = args, path, store, at
         self.rows: dict[int, list[str]] = {}
-        self.blocks: dict[int, str] = {}
-        self.json_connections: dict[int, str] = {}
-        self.json_findings: dict[int, list[str]] = {}
+        self.blocks = Spool()
+        self.json_connections = Spool()
+        self.json_findings = Spool()
         self.severities: dict[str, int] = {s.value: 0 for s in Severity}
         self.errors = False
         self.first_time: float | None = None
@@ -159,10 +161,10 @@ class Report:
         self.count(findings)
         self.rows[t.index] = connection_row(t)
         if self.args.json:
-            self.json_connections[t.index] = json_out.compact(
-                connection_dict(t, findings, self.store, self.at))
-            self.json_findings[t.index] = [json_out.compact(json_out.finding_dict(f))
-                                           for f in findings]
+            self.json_connections.add(t.index, json_out.compact(
+                connection_dict(t, findings, self.store, self.at)))
+            for f in findings:
+                self.json_findings.add(t.index, json_out.compact(json_out.finding_dict(f)))
             return
         full = self.args.connection is not None
         failed = has_errors(findings) or outcome(t) not in ("completed", "completed? (encrypted)")
@@ -173,17 +175,17 @@ class Report:
                 return
             self.info_shown += 1
         if full or self.args.all or notable or findings:
-            self.blocks[t.index] = connection_block(t, findings, self.store, self.path, self.at,
-                                                    full)
+            self.blocks.add(t.index, connection_block(t, findings, self.store, self.path,
+                                                      self.at, full))
 
     def write_json(self, out: TextIO, result: CaptureResult, file_findings: list[Finding]) -> None:
-        order = sorted(self.json_connections)
-        findings = [json_out.compact(json_out.finding_dict(f)) for f in file_findings]
-        findings += [frag for index in order for frag in self.json_findings[index]]
+        file_level = [json_out.compact(json_out.finding_dict(f)) for f in file_findings]
         json_out.write_assembled(out, "pcap", {"capture": capture_dict(result)},
-                                 {"connections": [self.json_connections[i] for i in order],
-                                  "findings": findings}, self.severities,
-                                 pretty=len(order) <= PRETTY_JSON_MAX)
+                                 {"connections": self.json_connections.texts(),
+                                  "findings": itertools.chain(file_level,
+                                                              self.json_findings.texts())},
+                                 self.severities,
+                                 pretty=len(self.json_connections) <= PRETTY_JSON_MAX)
 
     def write_text(self, out: TextIO, result: CaptureResult, file_findings: list[Finding]) -> None:
         keys = ""
@@ -206,8 +208,8 @@ class Report:
                       "(e.g. TLS 1.3 without a key log): --all or --connection N shows them\n")
         for f in file_findings:
             out.write("\n" + text.finding(f) + "\n")
-        for index in sorted(self.blocks):
-            out.write(self.blocks.pop(index) + "\n")
+        for block in self.blocks.texts():
+            out.write(block + "\n")
         counts = self.severities
 
         def plural(n: int, word: str) -> str:

@@ -50,7 +50,8 @@ def compact(value: Any) -> str:
 
 
 def write_assembled(out: TextIO, kind: str, payload: dict[str, Any],
-                    fragments: dict[str, list[str]], summary: dict[str, int], pretty: bool) -> None:
+                    fragments: dict[str, Iterable[str]], summary: dict[str, int],
+                    pretty: bool) -> None:
     """The same envelope as `envelope`, written from pre-serialised fragments one by one, so a
     large capture's report is never held twice in memory."""
     head = {"schema": f"mtls-inspector/{kind}", "schema_version": SCHEMA_VERSION,
