@@ -490,7 +490,7 @@ class TlsConnection:
 
 #: (from the server?, frame, time, record header, body or None): plain types, cheap to pickle
 RecordedRecord = tuple[bool, int, float, bytes, "bytes | None"]
-KEEP_FIRST_RECORDS = 64
+KEEP_FIRST_BYTES = 128 << 10
 
 
 class RecordRecorder(TlsConnection):
@@ -501,7 +501,7 @@ class RecordRecorder(TlsConnection):
         super().__init__(transcript, None)
         self.keep_app_data = keep_app_data
         self.records: list[RecordedRecord] = []
-        self._seen = {Direction.CLIENT: 0, Direction.SERVER: 0}
+        self._kept = {Direction.CLIENT: 0, Direction.SERVER: 0}
 
     def _wants_body(self, state: _Direction, ctype: int, length: int) -> bool:
         if ctype != 23:
@@ -509,11 +509,17 @@ class RecordRecorder(TlsConnection):
         if not self.keep_app_data:
             return False
         direction = Direction.CLIENT if state is self.dirs[Direction.CLIENT] else Direction.SERVER
-        return self._seen[direction] < KEEP_FIRST_RECORDS or length <= 1024
+        if length <= 1024:
+            return True
+        # the handshake (TLS 1.3: all of it in application_data records) and the first data
+        # records; a bulk transfer beyond that would only be shipped to be thrown away
+        if self._kept[direction] < KEEP_FIRST_BYTES:
+            self._kept[direction] += length
+            return True
+        return False
 
     def _record(self, state: _Direction, direction: Direction, header: bytes,
                 body: bytes | None) -> None:
-        self._seen[direction] += 1
         self.records.append((direction is Direction.SERVER, self.frame, self.time, header, body))
 
     def finish(self) -> None:
