@@ -105,7 +105,7 @@ def parse_server_hello(body: bytes) -> ServerHello:
                        encrypt_then_mac=EXT_ENCRYPT_THEN_MAC in exts)
 
 
-def parse_certificate_verify(body: bytes, tls12_or_13: bool = True) -> CertificateVerify:
+def parse_certificate_verify(body: bytes) -> CertificateVerify:
     try:
         algorithm, length = struct.unpack_from("!HH", body, 0)
     except struct.error:

@@ -207,14 +207,11 @@ class Transcript:
     keylog_available: bool = False
     #: A key log was given but holds no secrets for this connection's client random.
     keylog_missed: bool = False
-    saw_syn: bool = False
     reset_by: Direction | None = None
     fin_by: list[Direction] = field(default_factory=list)
     handshake_done: bool = False
     #: True when handshake_done was inferred from encrypted record order (TLS 1.3, no keys).
     done_inferred: bool = False
-    #: The server's and client's Finished (TLS 1.2 plaintext handshake) or inferred for 1.3.
-    last_time: float = 0.0
     _index: tuple[int, dict[type, list[HandshakeEvent]]] | None = field(
         default=None, repr=False, compare=False)
     #: Records a worker process took, not decoded yet (parsers.parallel); None once replayed.

@@ -12,7 +12,7 @@ from pathlib import Path
 from parsers import framing
 from parsers.keylog import KeyLog
 from parsers.model import Direction, Endpoint, Transcript
-from parsers.pcapfile import PcapWriter
+from parsers.pcapfile import PcapWriter, open_private
 from parsers.tls import TlsConnection
 
 Chunk = tuple[Direction, float, bytes]  # direction, absolute time, bytes
@@ -47,10 +47,7 @@ def write_pcap(path: Path, chunks: Sequence[Chunk], client: Endpoint, server: En
                start_time: float) -> None:
     """A pcap Wireshark/tshark open and reassemble: SYN handshake, data segmented to an MSS
     with consistent sequence and acknowledgement numbers, FIN at the end. Created 0600."""
-    import os
-
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
+    with open_private(path) as handle:
         writer = PcapWriter(handle)
         c, s = client, server
         cseq, sseq = CLIENT_ISN - 1, SERVER_ISN - 1

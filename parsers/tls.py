@@ -100,13 +100,11 @@ class TlsConnection:
                 time: float, wire_length: int | None = None) -> None:
         state = self.dirs[direction]
         self.frame, self.time = frame, time
-        self.t.last_time = time
         if flags & RST:
             self.t.reset_by = direction
             return
         if flags & SYN:
             state.next_seq = (seq + 1) & 0xFFFFFFFF
-            self.t.saw_syn = True
             return
         if state.next_seq is None:
             if not payload:

@@ -372,6 +372,7 @@ def _pick(aliases: list[str]) -> str:
 
 def capture_dict(result: CaptureResult) -> dict[str, Any]:
     return {"path": str(result.path), "format": result.format, "packets": result.frames,
+            "tcp_connections": result.tcp_connections,
             "tls_connections": result.tls_connections,
             "non_tls_connections": result.non_tls_connections,
             "keylog_sessions": result.keylog_entries,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +37,6 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--keylog", metavar="OUT.keys", help="write the NSS key log (0600)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=run)
-
-
-def _write_private(path: str, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chmod(path, 0o600)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -123,12 +115,14 @@ def run(args: argparse.Namespace) -> int:
     findings = sort_findings(check_transcript(t, store, label, None, "probe")
                              + check_probe(main, target))
     if args.keylog:
-        _write_private(args.keylog, ("\n".join(main.keylog) + "\n").encode())
+        from parsers.pcapfile import open_private
+
+        with open_private(Path(args.keylog)) as handle:
+            handle.write(("\n".join(main.keylog) + "\n").encode())
     if args.capture:
         from parsers.stream import write_pcap
 
         write_pcap(Path(args.capture), main.chunks, main.client, main.server, main.start)
-        os.chmod(args.capture, 0o600)
     if args.json:
         from inspector.commands.pcap_cmd import connection_dict
 

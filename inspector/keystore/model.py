@@ -70,8 +70,3 @@ class Keystore:
     @property
     def expected_type(self) -> StoreType | None:
         return EXTENSION_TYPES.get(self.path.suffix.lower())
-
-    def all_certificates(self) -> list[x509.Certificate]:
-        certs = [c for e in self.key_entries for c in e.chain]
-        certs += [t.certificate for t in self.trusted_entries]
-        return certs
