@@ -25,11 +25,17 @@ sys.path.insert(0, str(ROOT))
 PW = "changeit"
 
 
-def timed(cmd: list[str], cwd: Path, stdin: str = "") -> float:
+def timed(cmd: list[str], cwd: Path, stdin: str = "", expect: str = "") -> float:
+    """Wall time of one run; a run that fails or does not say `expect` stops the benchmark
+    (a fast failure must never pass for a fast tool)."""
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=60,
-                   check=False)
-    return time.perf_counter() - start
+    done = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=60,
+                          check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0 or expect not in done.stdout:
+        sys.exit(f"bench_probe: {cmd[0]} failed (exit {done.returncode}, wanted {expect!r}):\n"
+                 f"{done.stdout[-400:]}{done.stderr[-400:]}")
+    return elapsed
 
 
 def main() -> int:
@@ -70,19 +76,26 @@ def main() -> int:
         probe = [*ours, "probe", f"127.0.0.1:{port}", "--insecure", "--keystore", "client.jks",
                  "--storepass", PW]
         tools = {
-            "mtls-inspect probe (Java's choice, 2 handshakes)": (probe, ""),
-            "mtls-inspect probe --alias (1 handshake)": ([*probe, "--alias", "letstestcba"], ""),
+            "mtls-inspect probe (Java's choice)": (probe, "", "installed 'letstestcba'"),
+            "mtls-inspect probe --alias": ([*probe, "--alias", "letstestcba"], "",
+                                           "No findings"),
             "java (JSSE, PKIX)": (["java", "-cp", str(d), "ChooseAlias", "client.jks", PW,
-                                   "127.0.0.1", str(port), "PKIX", f"TLSv{args.tls_version}"], ""),
+                                   "127.0.0.1", str(port), "PKIX", f"TLSv{args.tls_version}"], "",
+                                  "letstestcba"),
             "openssl s_client": (["openssl", "s_client", "-connect", f"127.0.0.1:{port}",
                                   "-cert", "client.pem", "-key", "client.key", "-cert_chain",
-                                  "chain.pem", version], "GET / HTTP/1.0\r\n\r\n"),
+                                  "chain.pem", version], "GET / HTTP/1.0\r\n\r\n",
+                                 "SSL handshake has read"),
         }
+        # A regular `pip install` byte-compiles the package; an editable one under
+        # PYTHONDONTWRITEBYTECODE=1 (this environment) would recompile it on every run.
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "inspector"),
+                        str(ROOT / "parsers")], check=True, capture_output=True)
         times: dict[str, list[float]] = {name: [] for name in tools}
         try:
             for _ in range(args.runs):
-                for name, (cmd, stdin) in tools.items():
-                    times[name].append(timed(cmd, d, stdin))
+                for name, (cmd, stdin, expect) in tools.items():
+                    times[name].append(timed(cmd, d, stdin, expect))
         finally:
             srv.kill()
     medians = {name: statistics.median(v) for name, v in times.items()}

@@ -1,16 +1,19 @@
 """The live outbound handshake: a pyOpenSSL client over memory BIOs on a real socket.
 
-Every byte both ways is recorded with its time, so the same decoder as for captures turns it
-into a Transcript; the client's own key log (set_keylog_callback) decrypts TLS 1.3. pyOpenSSL
-has no client-certificate callback, so to present what a Java client would, the probe first
-learns the server's CertificateRequest with a handshake that sends no certificate, then — only
-if a Java client would send an entry — repeats the handshake with that entry.
+Every byte both ways is recorded with its time and decoded as it passes by the same decoder as
+for captures; the client's own key log (set_keylog_callback) decrypts TLS 1.3. pyOpenSSL has
+no client-certificate callback, but with memory BIOs it does not need one: the server's bytes
+are handed to OpenSSL one record at a time, after our decoder has read them, so when the
+CertificateRequest arrives (TLS 1.3: decrypted with the secrets OpenSSL has just logged) the
+entry a Java client would choose is installed on the connection before OpenSSL answers it.
+One handshake, as the real client makes.
 """
 
 from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +22,16 @@ from cryptography import x509
 from inspector.errors import InputError
 from inspector.keystore.model import KeyEntry
 from parsers.keylog import KeyLog
-from parsers.model import Direction, Endpoint, Transcript
-from parsers.stream import Chunk, transcript_from_chunks
+from parsers.model import CertificateRequest, Direction, Endpoint, SimpleMessage, Transcript
+from parsers.stream import Chunk, LiveDecoder
+from parsers.tls import MAX_RECORD
+
+#: Called once with the transcript as it stands when the CertificateRequest has been read;
+#: returns the key entry to present, or None for an empty Certificate.
+ChooseEntry = Callable[[Transcript], "KeyEntry | None"]
 
 READ_AFTER_HANDSHAKE = 1.5  # seconds to wait for a TLS 1.3 post-handshake alert
+NEW_SESSION_TICKET = 4
 MAX_RECORDED = 4 << 20  # bytes kept per attempt: enough for any handshake, bounded for a bad peer
 
 
@@ -54,15 +63,9 @@ class Attempt:
     verify_problems: list[VerifyProblem] = field(default_factory=list)
     version: str | None = None
     cipher: str | None = None
+    #: the CertificateRequest was read before OpenSSL answered it (the choice could be made)
+    request_seen: bool = False
     transcript: Transcript | None = None
-
-    def decode(self) -> Transcript:
-        keylog = KeyLog()
-        keylog.add_text("\n".join(self.keylog))
-        t = transcript_from_chunks(self.chunks, self.client, self.server, keylog, self.start,
-                                   self.closed_by, self.reset_by)
-        self.transcript = t
-        return t
 
     @property
     def received(self) -> bytes:
@@ -94,7 +97,7 @@ def parse_target(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _context(target: Target, entry: KeyEntry | None, attempt: Attempt) -> Any:
+def _context(target: Target, entry: KeyEntry | None, attempt: Attempt, keys: KeyLog) -> Any:
     from OpenSSL import SSL
 
     ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
@@ -102,7 +105,12 @@ def _context(target: Target, entry: KeyEntry | None, attempt: Attempt) -> Any:
     if target.tls_version:
         ctx.set_min_proto_version(versions[target.tls_version])
         ctx.set_max_proto_version(versions[target.tls_version])
-    ctx.set_keylog_callback(lambda _conn, line: attempt.keylog.append(line.decode()))
+
+    def log(_conn: Any, line: bytes) -> None:
+        attempt.keylog.append(line.decode())
+        keys.add_text(line.decode())
+
+    ctx.set_keylog_callback(log)
 
     def verify(_conn: Any, cert: Any, errnum: int, depth: int, ok: int) -> bool:
         if not ok:
@@ -139,14 +147,16 @@ def _verify_message(errnum: int) -> str:
     return _VERIFY_MESSAGES.get(errnum, f"verify error {errnum}")
 
 
-def handshake(target: Target, entry: KeyEntry | None) -> Attempt:
-    """One full attempt; socket errors become InputError only when nothing was exchanged."""
+def handshake(target: Target, entry: KeyEntry | None, choose: ChooseEntry | None = None) -> Attempt:
+    """One attempt presenting `entry`, or — with `choose` — the entry it picks when the
+    CertificateRequest arrives. Socket errors become InputError only when nothing was exchanged."""
     from OpenSSL import SSL
 
     attempt = Attempt(alias=entry.alias if entry else None)
+    keys = KeyLog()
     deadline = time.monotonic() + target.timeout
     try:
-        infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+        socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise InputError(f"{target.host}: cannot resolve ({exc.strerror})",
                          "check the host name") from None
@@ -162,19 +172,30 @@ def handshake(target: Target, entry: KeyEntry | None) -> Attempt:
     except OSError as exc:
         raise InputError(f"{target.host}:{target.port}: cannot connect ({exc.strerror})",
                          "check the address") from None
-    del infos
     local, remote = sock.getsockname(), sock.getpeername()
     attempt.client = Endpoint(local[0], local[1])
     attempt.server = Endpoint(remote[0], remote[1])
-    conn = SSL.Connection(_context(target, entry, attempt), None)
+    decoder = LiveDecoder(attempt.client, attempt.server, keys, attempt.start)
+    contexts = [_context(target, entry, attempt, keys)]  # kept alive: OpenSSL holds callbacks
+    conn = SSL.Connection(contexts[0], None)
     conn.set_connect_state()
     name = target.servername or (None if _is_ip(target.host) else target.host)
     if name:
         conn.set_tlsext_host_name(name.encode("idna"))
     recorded = 0
+    pending = bytearray()  # server bytes received, not yet handed to OpenSSL
+    raw_mode = False  # the server does not speak TLS records: pass its bytes on unsplit
+
+    def record(direction: Direction, data: bytes) -> tuple[float, int]:
+        """Keep the bytes (bounded) for the capture; returns their time and frame number."""
+        nonlocal recorded
+        now = time.time()
+        if recorded < MAX_RECORDED:
+            attempt.chunks.append((direction, now, data))
+            recorded += len(data)
+        return now, len(attempt.chunks) + 2
 
     def flush() -> None:
-        nonlocal recorded
         while True:
             try:
                 out = conn.bio_read(65536)
@@ -187,34 +208,74 @@ def handshake(target: Target, entry: KeyEntry | None) -> Attempt:
             except OSError:
                 attempt.reset_by = attempt.reset_by or Direction.SERVER
                 return
-            if recorded < MAX_RECORDED:
-                attempt.chunks.append((Direction.CLIENT, time.time(), out))
-                recorded += len(out)
+            decoder.feed(Direction.CLIENT, *record(Direction.CLIENT, out), out)
+
+    def next_record() -> bytes | None:
+        """The next complete record in `pending` (or all of it, for a non-TLS peer)."""
+        nonlocal raw_mode
+        if len(pending) >= 5 and not raw_mode:
+            length = (pending[3] << 8) | pending[4]
+            if pending[0] not in (20, 21, 22, 23) or pending[1] != 3 or length > MAX_RECORD:
+                raw_mode = True
+            elif len(pending) >= 5 + length:
+                out = bytes(pending[: 5 + length])
+                del pending[: 5 + length]
+                return out
+        if raw_mode and pending:
+            out = bytes(pending)
+            pending.clear()
+            return out
+        return None
+
+    def hand_over(data: bytes) -> None:
+        """Our decoder reads the bytes first; at the CertificateRequest the entry is chosen."""
+        decoder.feed(Direction.SERVER, arrival[0], int(arrival[1]), data)
+        if choose is not None and not attempt.request_seen:
+            request = decoder.transcript.first(CertificateRequest)
+            if request is not None:
+                attempt.request_seen = True
+                chosen = choose(decoder.transcript)
+                if chosen is not None:
+                    contexts.append(_context(target, chosen, attempt, keys))
+                    conn.set_context(contexts[-1])
+                    attempt.alias = chosen.alias
+        conn.bio_write(data)
+
+    arrival: list[float] = [attempt.start, 0]  # time and frame of the last bytes received
 
     def pump(wait: float | None = None) -> bool:
-        """Move the server's next bytes into OpenSSL; False when the connection ended."""
-        nonlocal recorded
-        remaining = deadline - time.monotonic() if wait is None else wait
-        if remaining <= 0:
-            attempt.timed_out = True
-            return False
-        sock.settimeout(remaining)
-        try:
-            data = sock.recv(65536)
-        except TimeoutError:
-            attempt.timed_out = wait is None
-            return False
-        except ConnectionResetError:
-            attempt.reset_by = Direction.SERVER
-            return False
-        if not data:
-            attempt.closed_by = Direction.SERVER
-            return False
-        if recorded < MAX_RECORDED:
-            attempt.chunks.append((Direction.SERVER, time.time(), data))
-            recorded += len(data)
-        conn.bio_write(data)
-        return True
+        """Move the server's next record into OpenSSL; False when the connection ended."""
+        while True:
+            data = next_record()
+            if data is not None:
+                hand_over(data)
+                return True
+            remaining = deadline - time.monotonic() if wait is None else wait
+            if remaining <= 0:
+                attempt.timed_out = True
+                return end_of_stream()
+            sock.settimeout(remaining)
+            try:
+                data = sock.recv(65536)
+            except TimeoutError:
+                attempt.timed_out = wait is None
+                return end_of_stream()
+            except ConnectionResetError:
+                attempt.reset_by = Direction.SERVER
+                return end_of_stream()
+            if not data:
+                attempt.closed_by = Direction.SERVER
+                return end_of_stream()
+            arrival[:] = record(Direction.SERVER, data)
+            pending.extend(data)
+
+    def end_of_stream() -> bool:
+        """The connection ended inside a record: OpenSSL and the decoder get what there is."""
+        if pending:
+            data = bytes(pending)
+            pending.clear()
+            hand_over(data)
+        return False
 
     try:
         while True:
@@ -232,14 +293,24 @@ def handshake(target: Target, entry: KeyEntry | None) -> Attempt:
                 break
         flush()
         if attempt.completed:
-            _after_handshake(conn, attempt, target, flush, pump)
+            _after_handshake(conn, attempt, target, flush, pump,
+                             lambda: _ticket_received(decoder.transcript))
         _collect(conn, attempt)
     finally:
         sock.close()
+    attempt.transcript = decoder.close(attempt.closed_by, attempt.reset_by)
     return attempt
 
 
-def _after_handshake(conn: Any, attempt: Attempt, target: Target, flush: Any, pump: Any) -> None:
+def _ticket_received(t: Transcript) -> bool:
+    """A TLS 1.3 server that asked for a certificate sends a NewSessionTicket only after our
+    Finished, which follows our Certificate: by then it has judged the certificate."""
+    return any(e.direction is Direction.SERVER and isinstance(e.message, SimpleMessage)
+               and e.message.msg_type == NEW_SESSION_TICKET for e in reversed(t.events[-4:]))
+
+
+def _after_handshake(conn: Any, attempt: Attempt, target: Target, flush: Any, pump: Any,
+                     judged: Callable[[], bool]) -> None:
     """Read once (TLS 1.3 servers judge the client certificate after Finished), then the
     optional HTTP request."""
     from OpenSSL import SSL
@@ -254,8 +325,10 @@ def _after_handshake(conn: Any, attempt: Attempt, target: Target, flush: Any, pu
                 if not pump(max(0.01, end - time.monotonic())):
                     return None
                 if until_quiet:
-                    # The server spoke after our Finished (TLS 1.3 session tickets) without an
-                    # alert: it has judged our certificate. Give a rejection a moment, no more.
+                    if judged():
+                        return None
+                    # The server spoke after our Finished without an alert or a ticket: give
+                    # a rejection a moment, no more.
                     end = min(end, time.monotonic() + 0.05)
             except SSL.ZeroReturnError:
                 attempt.closed_by = Direction.SERVER

@@ -39,14 +39,15 @@ TranscriptFn = Callable[[Transcript], None]
 def read_capture(path: Path, keylog: KeyLog | None = None,
                  progress: ProgressFn | None = None,
                  on_transcript: TranscriptFn | None = None,
-                 record_only: bool = False) -> CaptureResult:
+                 record_only: bool = False, lean: bool = False) -> CaptureResult:
     """Decode every TLS connection in the file. Raises CaptureFormatError if nothing is readable.
 
     Connections are numbered in the order their first TLS record appears. With `on_transcript`,
     each transcript is handed over as soon as its connection ends and is not kept: memory then
     stays bounded by the connections open at one time, whatever the file size. With
     `record_only`, TLS is not interpreted: each transcript carries its records in `recorded`
-    for TlsConnection.replay (parsers.parallel).
+    for TlsConnection.replay (parsers.parallel). `lean` reads Certificate and CertificateRequest
+    by hand instead of through scapy (parsers/lean.py).
     """
     cf = CaptureFile(path)
     result = CaptureResult(path=path, format="?")
@@ -151,7 +152,7 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
                     server=Endpoint(packets.ip_text(server[0]), server[1]), start_time=ftime)
                 conn = (RecordRecorder(transcript, keep_app_data=bool(len(keylog))
                                    or cf.format == "pcapng")
-                    if record_only else TlsConnection(transcript, keylog))
+                    if record_only else TlsConnection(transcript, keylog, lean))
                 result.tcp_connections += 1
                 mine, theirs = (client_dir, server_dir) if client_is_src else (server_dir, client_dir)
                 active[key] = (conn, mine, conn.dirs[mine])

@@ -1,7 +1,8 @@
 """Handshake message bodies → our frozen models.
 
 Certificate and CertificateRequest go through scapy's TLS classes (memoised by their bytes: one
-server sends the same ones to every client, so a large capture parses each once). ClientHello,
+server sends the same ones to every client, so a large capture parses each once) — or, for the
+live probe, through the hand readers of parsers/lean.py (scapy's import outweighs one handshake). ClientHello,
 ServerHello and CertificateVerify are read by hand: they differ in every connection, and scapy's
 per-message cost would dominate a capture of thousands of handshakes.
 """
@@ -40,7 +41,7 @@ def _u16_list(data: bytes) -> tuple[int, ...]:
     return struct.unpack(f"!{len(data) // 2}H", data[: len(data) // 2 * 2])
 
 
-def _extensions(data: bytes, pos: int) -> dict[int, bytes]:
+def extensions(data: bytes, pos: int) -> dict[int, bytes]:
     out: dict[int, bytes] = {}
     if pos + 2 > len(data):
         return out
@@ -64,7 +65,7 @@ def parse_client_hello(body: bytes) -> ClientHello:
         suites = _u16_list(body[pos + 2: pos + 2 + suites_len])
         pos += 2 + suites_len
         pos += 1 + body[pos]  # compression methods
-        exts = _extensions(body, pos)
+        exts = extensions(body, pos)
     except (IndexError, struct.error):
         raise MalformedMessage("ClientHello is truncated") from None
     name = None
@@ -93,7 +94,7 @@ def parse_server_hello(body: bytes) -> ServerHello:
         sid_len = body[34]
         pos = 35 + sid_len
         suite = struct.unpack_from("!H", body, pos)[0]
-        exts = _extensions(body, pos + 3)
+        exts = extensions(body, pos + 3)
     except (IndexError, struct.error):
         raise MalformedMessage("ServerHello is truncated") from None
     version = legacy
@@ -140,7 +141,7 @@ _SHORT = {"common_name": "CN", "organization_name": "O", "organizational_unit_na
           "serial_number": "serialNumber", "user_id": "UID"}
 
 
-def _ca_list(data: bytes) -> tuple[DistinguishedName, ...]:
+def ca_list(data: bytes) -> tuple[DistinguishedName, ...]:
     """A DistinguishedName list: 2-byte total length, then 2-byte length + DER each."""
     out = []
     if len(data) < 2:
@@ -165,18 +166,15 @@ def parse_certificate_request(raw: bytes, tls13: bool) -> CertificateRequest:
     """raw is the whole message (4-byte header included), as scapy expects it."""
     hs = _scapy_handshake()
     if tls13:
+        # scapy reads the context; the extensions (certificate_authorities, signature
+        # algorithms) are read the one way both decoders share
+        from dataclasses import replace
+
+        from parsers.lean import read_certificate_request
+
         msg = hs.TLS13CertificateRequest(raw)
-        exts = _extensions(raw, 4 + 1 + raw[4])
-        context = bytes(msg.cert_req_ctxt or b"")
-        sig = exts.get(EXT_SIG_ALGS, b"")
-        sig_cert = exts.get(EXT_SIG_ALGS_CERT, b"")
-        present = EXT_CERT_AUTHORITIES in exts
-        return CertificateRequest(
-            tls13=True, certificate_types=(),
-            signature_algorithms=_u16_list(sig[2:]) if sig else (),
-            signature_algorithms_cert=_u16_list(sig_cert[2:]) if sig_cert else (),
-            ca_names=_ca_list(exts[EXT_CERT_AUTHORITIES]) if present else (),
-            context=context, ca_names_present=present)
+        return replace(read_certificate_request(raw[4:], True),
+                       context=bytes(msg.cert_req_ctxt or b""))
     msg = hs.TLSCertificateRequest(raw)
     if msg.haslayer("Raw") or (msg.haslayer("Padding") and len(msg["Padding"].load) > 0):
         raise MalformedMessage("CertificateRequest has trailing or missing bytes")
@@ -212,9 +210,16 @@ def parse_certificate(raw: bytes, tls13: bool) -> Certificate:
     return Certificate(chain=tuple(chain), context=context, undecodable=bad)
 
 
-def decode(msg_type: int, raw: bytes, tls13: bool) -> Message:
-    """Decode one complete handshake message (raw includes its 4-byte header)."""
+def decode(msg_type: int, raw: bytes, tls13: bool, lean: bool = False) -> Message:
+    """Decode one complete handshake message (raw includes its 4-byte header). `lean` reads
+    Certificate and CertificateRequest by hand (parsers/lean.py) instead of through scapy."""
     body = raw[4:]
+    if lean and msg_type in (11, 13):
+        from parsers import lean as hand
+
+        if msg_type == 11:
+            return hand.read_certificate(bytes(body), tls13)
+        return hand.read_certificate_request(bytes(body), tls13)
     if msg_type == 1:
         return parse_client_hello(body)
     if msg_type == 2:

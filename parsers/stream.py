@@ -20,27 +20,45 @@ CLIENT_ISN, SERVER_ISN = 1_000_000, 2_000_000
 MSS = 1448
 
 
+class LiveDecoder:
+    """Decodes a live connection as its bytes pass, so the probe can act on the server's
+    CertificateRequest before OpenSSL answers it. The key log may grow meanwhile: OpenSSL logs
+    each secret as it derives it, and the decoder retries the keys it was missing."""
+
+    def __init__(self, client: Endpoint, server: Endpoint, keylog: KeyLog | None,
+                 start_time: float, lean: bool = True) -> None:
+        self.transcript = Transcript(index=1, client=client, server=server, start_time=start_time)
+        self.conn = TlsConnection(self.transcript, keylog, lean)
+        self.conn.segment(Direction.CLIENT, CLIENT_ISN - 1, 0x02, b"", 1, start_time)
+        self.conn.segment(Direction.SERVER, SERVER_ISN - 1, 0x12, b"", 2, start_time)
+        self.seq = {Direction.CLIENT: CLIENT_ISN, Direction.SERVER: SERVER_ISN}
+        self.last = (start_time, 2)
+
+    def feed(self, direction: Direction, when: float, frame: int, data: bytes) -> None:
+        self.conn.refresh_keys()
+        self.conn.segment(direction, self.seq[direction], 0x18, data, frame, when)
+        self.seq[direction] += len(data)
+        self.last = (when, frame)
+
+    def close(self, closed_by: Direction | None, reset_by: Direction | None) -> Transcript:
+        when, frame = self.last[0], self.last[1] + 1
+        self.conn.refresh_keys()
+        if reset_by is not None:
+            self.conn.segment(reset_by, self.seq[reset_by], 0x04, b"", frame, when)
+        elif closed_by is not None:
+            self.conn.segment(closed_by, self.seq[closed_by], 0x11, b"", frame, when)
+        self.conn.finish()
+        return self.transcript
+
+
 def transcript_from_chunks(chunks: Sequence[Chunk], client: Endpoint, server: Endpoint,
                            keylog: KeyLog | None, start_time: float, closed_by: Direction | None,
-                           reset_by: Direction | None = None) -> Transcript:
-    t = Transcript(index=1, client=client, server=server, start_time=start_time)
-    conn = TlsConnection(t, keylog)
-    conn.segment(Direction.CLIENT, CLIENT_ISN - 1, 0x02, b"", 1, start_time)
-    conn.segment(Direction.SERVER, SERVER_ISN - 1, 0x12, b"", 2, start_time)
-    seq = {Direction.CLIENT: CLIENT_ISN, Direction.SERVER: SERVER_ISN}
-    frame = 3
-    for direction, when, data in chunks:
-        conn.segment(direction, seq[direction], 0x18, data, frame, when)
-        seq[direction] += len(data)
-        frame += 1
-    if reset_by is not None:
-        conn.segment(reset_by, seq[reset_by], 0x04, b"", frame, chunks[-1][1] if chunks else
-                     start_time)
-    elif closed_by is not None:
-        conn.segment(closed_by, seq[closed_by], 0x11, b"", frame, chunks[-1][1] if chunks else
-                     start_time)
-    conn.finish()
-    return t
+                           reset_by: Direction | None = None, lean: bool = True) -> Transcript:
+    """Recorded chunks (frames numbered from 3, after the SYN pair) → a Transcript."""
+    decoder = LiveDecoder(client, server, keylog, start_time, lean)
+    for frame, (direction, when, data) in enumerate(chunks, 3):
+        decoder.feed(direction, when, frame, data)
+    return decoder.close(closed_by, reset_by)
 
 
 def write_pcap(path: Path, chunks: Sequence[Chunk], client: Endpoint, server: Endpoint,

@@ -63,6 +63,8 @@ class _Direction:
     encrypted: bool = False
     finished: bool = False
     decryptor: Tls12Decryptor | Tls12CbcDecryptor | Tls13Decryptor | None = None
+    #: the key epoch a decryptor was wanted for but the key log had no secret yet (live use)
+    wanted: str | None = None
     app_records: int = 0
 
 
@@ -78,9 +80,10 @@ class _OpaqueRun:
 class TlsConnection:
     """Feeds on TCP segments of one connection; `transcript` is the result."""
 
-    def __init__(self, transcript: Transcript, keylog: KeyLog | None) -> None:
+    def __init__(self, transcript: Transcript, keylog: KeyLog | None, lean: bool = False) -> None:
         self.t = transcript
         self.keylog = keylog
+        self.lean = lean  # hand readers instead of scapy (parsers/lean.py)
         self.dirs = {Direction.CLIENT: _Direction(), Direction.SERVER: _Direction()}
         self.frame = 0
         self.time = 0.0
@@ -300,7 +303,7 @@ class TlsConnection:
             # record's body is kept for decryption
             state.encrypted = True
             direction = next(d for d, s in self.dirs.items() if s is state)
-            state.decryptor = self._tls13_decryptor(direction, "HANDSHAKE")
+            self._switch_keys(state, direction, "HANDSHAKE")
         if state.decryptor is None:
             return False
         # After the handshake, read small records (alerts, tickets, post-handshake requests,
@@ -314,7 +317,7 @@ class TlsConnection:
             self._emit(direction, ChangeCipherSpec())
             if not self.tls13:
                 state.encrypted = True
-                state.decryptor = self._tls12_decryptor(direction)
+                self._switch_keys(state, direction, "TLS12")
             return
         if not state.encrypted or ctype not in (21, 22, 23):
             if ctype == 22 and body is not None:
@@ -343,7 +346,7 @@ class TlsConnection:
                 inner, plain = ctype, state.decryptor.decrypt(ctype, header[1:3], body)
         except DecryptError as exc:
             self.t.problems.append(Problem("undecryptable", str(exc), direction, self.frame))
-            state.decryptor = None
+            state.decryptor, state.wanted = None, None
             self._opaque(direction, length)
             return
         self.t.decrypted = True
@@ -403,7 +406,7 @@ class TlsConnection:
                  encrypted: bool) -> None:
         post = state.finished and self.tls13
         try:
-            message = messages.decode(msg_type, raw, self.tls13)
+            message = messages.decode(msg_type, raw, self.tls13, self.lean)
         except messages.MalformedMessage as exc:
             self.t.problems.append(Problem("malformed", str(exc), direction, self.frame))
             return
@@ -437,12 +440,12 @@ class TlsConnection:
             if self.tls13:
                 server = self.dirs[Direction.SERVER]
                 server.encrypted = True
-                server.decryptor = self._tls13_decryptor(Direction.SERVER, "HANDSHAKE")
+                self._switch_keys(server, Direction.SERVER, "HANDSHAKE")
         self._emit(direction, message, encrypted=encrypted)
         if msg_type == 20:  # Finished
             state.finished = True
             if self.tls13:
-                state.decryptor = self._tls13_decryptor(direction, "APPLICATION")
+                self._switch_keys(state, direction, "APPLICATION")
             self._check_done()
 
     def _check_done(self) -> None:
@@ -455,13 +458,31 @@ class TlsConnection:
                                             self.frame, encrypted))
 
     # -- keys --------------------------------------------------------------------------------
+    def _switch_keys(self, state: _Direction, direction: Direction, epoch: str) -> None:
+        state.decryptor = (self._tls12_decryptor(direction) if epoch == "TLS12"
+                           else self._tls13_decryptor(direction, epoch))
+        # retried by refresh_keys only for want of a secret (not for an unsupported suite)
+        state.wanted = epoch if state.decryptor is None and _label(direction, epoch) not in \
+            self.secrets else None
+
+    def refresh_keys(self) -> None:
+        """Live use: OpenSSL logs each secret as it derives it, after our decoder has seen the
+        message that leads to it; retry the decryptors that were wanted before their secret."""
+        if self.keylog is None or self.client_random is None:
+            return
+        if not self.secrets:
+            self.secrets = self.keylog.for_client_random(self.client_random)
+            if not self.secrets:
+                return
+            self.t.keylog_available, self.t.keylog_missed = True, False
+        for direction, state in self.dirs.items():
+            if state.wanted is not None and state.decryptor is None:
+                self._switch_keys(state, direction, state.wanted)
+
     def _tls13_decryptor(self, direction: Direction, epoch: str) -> Tls13Decryptor | None:
         if self.suite not in TLS13_SUITES:
             return None
-        side = "CLIENT" if direction is Direction.CLIENT else "SERVER"
-        label = (f"{side}_HANDSHAKE_TRAFFIC_SECRET" if epoch == "HANDSHAKE"
-                 else f"{side}_TRAFFIC_SECRET_0")
-        secret = self.secrets.get(label)
+        secret = self.secrets.get(_label(direction, epoch))
         if secret is None:
             return None
         assert self.suite is not None
@@ -484,6 +505,14 @@ class TlsConnection:
                                        "not one we decrypt (AEAD or AES-CBC)", direction,
                                        self.frame))
         return None
+
+
+def _label(direction: Direction, epoch: str) -> str:
+    """The key log label holding the secret of one direction's key epoch."""
+    if epoch == "TLS12":
+        return "CLIENT_RANDOM"
+    side = "CLIENT" if direction is Direction.CLIENT else "SERVER"
+    return f"{side}_HANDSHAKE_TRAFFIC_SECRET" if epoch == "HANDSHAKE" else f"{side}_TRAFFIC_SECRET_0"
 
 
 #: (from the server?, frame, time, record header, body or None): plain types, cheap to pickle

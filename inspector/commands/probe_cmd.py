@@ -44,7 +44,6 @@ def run(args: argparse.Namespace) -> int:
     from inspector.probe import Target, handshake, looks_like_tls, parse_target
     from inspector.rules.probe_rules import check_probe
     from inspector.rules.wire_rules import WireContext, check_transcript, selection_for
-    from parsers.model import CertificateRequest
 
     host, port = parse_target(args.target)
     if args.timeout <= 0:
@@ -70,47 +69,30 @@ def run(args: argparse.Namespace) -> int:
 
     target = Target(host, port, args.servername, args.tls_version, args.timeout, args.ca_file,
                     args.insecure, args.http_request)
-    steps: list[str] = []
-    attempts = []
-    if args.alias:
-        main = handshake(target, present(args.alias))
-        steps.append(f"presented key entry '{args.alias}' (--alias)")
-    else:
-        main = handshake(target, None)
-        first = main.decode()
-        attempts.append(main)
-        _refuse_non_tls(main, host, port, looks_like_tls)
-        event = first.first(CertificateRequest)
-        if event is None:
-            steps.append("handshake without a client certificate: the server sent no "
-                         "CertificateRequest" + (" (TLS 1.3 decrypted with the probe's key log)"
-                                                 if first.tls13 else ""))
-        elif store is None:
-            steps.append("handshake without a client certificate (no --keystore given)")
-        else:
-            sel = selection_for(WireContext(first, store, None, None))
-            pick = sel.pkix[0] if sel and sel.pkix else None
-            if pick is None:
-                steps.append("handshake 1 without a certificate learnt the CertificateRequest; "
-                             "a Java client would send an empty Certificate, which is what "
-                             "handshake 1 did: no second handshake")
-            else:
-                steps.append("handshake 1 without a certificate learnt the CertificateRequest "
-                             "(pyOpenSSL has no client-certificate callback)")
-                steps.append(f"handshake 2 presented '{pick}', the entry a Java (PKIX) client "
-                             "chooses" + (f" (also possible: {', '.join(sel.pkix[1:])})"
-                                          if sel and len(sel.pkix) > 1 else ""))
-                main = handshake(target, present(pick))
-    if main not in attempts:
-        attempts.append(main)
-    t = main.decode() if main.transcript is None else main.transcript
+    choice: dict[str, Any] = {}
+
+    def choose(t: Any) -> Any:
+        """At the CertificateRequest: the entry a Java (PKIX) client would send, or None."""
+        if store is None:
+            return None
+        sel = selection_for(WireContext(t, store, None, None))
+        choice["selection"] = sel
+        pick = sel.pkix[0] if sel and sel.pkix else None
+        return present(pick) if pick else None
+
+    main = (handshake(target, present(args.alias)) if args.alias
+            else handshake(target, None, choose))
     _refuse_non_tls(main, host, port, looks_like_tls)
+    assert main.transcript is not None
+    t = main.transcript
+    steps = _steps(args.alias, main, t, store, choice.get("selection"))
     if not main.received and main.reset_by is None:
         if main.timed_out:
             raise InputError(f"{host}:{port}: no TLS answer within {args.timeout:g} s after the "
                              "ClientHello", "check that this port speaks TLS, or raise --timeout")
         raise InputError(f"{host}:{port}: the server closed the connection before any TLS byte",
                          "check that this port speaks TLS (and that it accepts this client)")
+    attempts = [main]
     label = f"{host}:{port}"
     findings = sort_findings(check_transcript(t, store, label, None, "probe")
                              + check_probe(main, target))
@@ -132,6 +114,25 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(render(target, steps, main, t, findings, store))
     return ExitStatus.ERROR_FINDINGS if has_errors(findings) else ExitStatus.OK
+
+
+def _steps(alias: str | None, main: Any, t: Any, store: Any, sel: Any) -> list[str]:
+    """What the probe did, in the order it did it (shown above the ladder, and in --json)."""
+    if alias:
+        return [f"presented key entry '{alias}' (--alias)"]
+    if not main.request_seen:
+        return ["the server sent no CertificateRequest: no client certificate was asked for"
+                + (" (TLS 1.3 decrypted with the probe's key log)" if t.tls13 else "")]
+    how = ("read the CertificateRequest as it arrived, decrypted with the secrets OpenSSL had "
+           "just logged" if t.tls13 else "read the CertificateRequest as it arrived")
+    if store is None:
+        return [how, "no --keystore: an empty Certificate was sent"]
+    if main.alias is None:
+        return [how, "no key entry is one a Java client would send here: an empty Certificate "
+                "was sent, as Java does"]
+    also = f" (also possible: {', '.join(sel.pkix[1:])})" if sel and len(sel.pkix) > 1 else ""
+    return [how, f"installed '{main.alias}', the entry a Java (PKIX) client chooses, before "
+            f"OpenSSL answered: one handshake{also}"]
 
 
 def _refuse_non_tls(attempt: Any, host: str, port: int, looks_like_tls: Any) -> None:

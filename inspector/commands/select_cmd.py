@@ -123,8 +123,8 @@ def _from_server(args: argparse.Namespace) -> Any:
     host, port = parse_target(args.from_server)
     attempt = handshake(Target(host, port, None, args.tls_version, args.timeout, args.ca_file,
                                True, None), None)
-    t = attempt.decode()
-    event = t.first(CertificateRequest)
+    assert attempt.transcript is not None
+    event = attempt.transcript.first(CertificateRequest)
     if event is None or not isinstance(event.message, CertificateRequest):
         raise InputError(f"--from-server {args.from_server}: the server sent no "
                          "CertificateRequest", "it does not ask for client certificates here")

@@ -33,10 +33,12 @@ def test_success_presents_the_java_choice(cli, files, serve, version):  # type: 
     doc = result.json()
     assert result.status == 0, result.out
     assert doc["connections"][0]["outcome"] == "completed"
-    assert [a["alias"] for a in doc["probe"]["attempts"]] == [None, "letstestcba"]
+    assert [a["alias"] for a in doc["probe"]["attempts"]] == ["letstestcba"]
+    assert "one handshake" in doc["probe"]["steps"][-1]
     assert doc["connections"][0]["client_cert"] == "CN=letstestcba"
     assert doc["connections"][0]["selection"]["pkix"] == "letstestcba"
-    assert server.reports[-1].accepted
+    # chosen while the handshake ran: the server saw one connection, and accepted it
+    assert len(server.reports) == 1 and server.reports[0].accepted
 
 
 @pytest.mark.parametrize("version", ["1.2", "1.3"])
@@ -45,8 +47,8 @@ def test_issuer_not_in_ca_list_java_sends_empty(cli, files, serve, version):  # 
     result = probe(cli, server.port, *ks(files, "stranger.jks"))
     doc = result.json()
     assert result.status == 1
-    assert len(doc["probe"]["attempts"]) == 1  # the first handshake already is what Java does
-    assert "no second handshake" in doc["probe"]["steps"][0]
+    assert len(doc["probe"]["attempts"]) == 1 and len(server.reports) == 1
+    assert "an empty Certificate was sent, as Java does" in doc["probe"]["steps"][-1]
     assert {"client-cert-not-sent", "issuer-not-in-ca-list",
             "server-rejected-client-cert"} <= set(result.error_codes())
     # OpenSSL (curl) sends the configured certificate anyway: unknown_ca
@@ -296,3 +298,30 @@ def test_key_password_that_differs_makes_java_send_nothing(cli, files, serve):  
     opened = probe(cli, server.port, *ks(files, "keypass.jks"), "--alias", "letstestcba",
                    "--keypass", "a-different-key-password")
     assert opened.json()["connections"][0]["outcome"] == "completed"
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.3"])
+def test_live_decoding_matches_scapy_on_the_recorded_bytes(files, serve, version):  # type: ignore[no-untyped-def]
+    """The probe decodes while the handshake runs, by hand; scapy decoding the same recorded
+    bytes afterwards (with the whole key log known) must tell the same story."""
+    from inspector.keystore import load_keystore
+    from inspector.probe import Target, handshake
+    from parsers.keylog import KeyLog
+    from parsers.model import Certificate, CertificateRequest
+    from parsers.stream import transcript_from_chunks
+
+    store = load_keystore(files / "good.jks", PW)
+    server = serve(tls_version=version)
+    target = Target("127.0.0.1", server.port, None, version, 10.0, None, True, None)
+    attempt = handshake(target, None, lambda _t: store.key_entries[0])
+    keys = KeyLog()
+    keys.add_text("\n".join(attempt.keylog))
+    again = transcript_from_chunks(attempt.chunks, attempt.client, attempt.server, keys,
+                                   attempt.start, attempt.closed_by, attempt.reset_by, lean=False)
+    assert attempt.transcript is not None
+    assert attempt.transcript.events == again.events
+    assert attempt.transcript.problems == again.problems == []
+    kinds = [type(e.message) for e in again.events]
+    assert kinds.count(Certificate) == 2 and CertificateRequest in kinds
+    assert attempt.request_seen and attempt.alias == "letstestcba"
+    assert len(server.reports) == 1 and server.reports[0].accepted

@@ -1,0 +1,104 @@
+"""Certificate and CertificateRequest read by hand, for the live probe.
+
+A probe decodes one handshake; importing scapy's TLS layer costs ~0.4 s, ten times the
+handshake itself, so the probe reads these two messages with `struct` and keeps scapy for
+captures (where one import serves thousands of connections). The readers return the very models
+the scapy path returns; tests/test_lean_reader.py holds them equal on every sample capture,
+on live probe transcripts and on generated messages. They are stricter than scapy: a length
+that does not add up is a MalformedMessage, never a silent partial read.
+"""
+
+from __future__ import annotations
+
+from cryptography import x509
+
+from parsers.messages import (
+    EXT_CERT_AUTHORITIES,
+    EXT_SIG_ALGS,
+    EXT_SIG_ALGS_CERT,
+    MalformedMessage,
+    ca_list,
+    dn_from_der,
+    extensions,
+)
+from parsers.model import Certificate, CertificateRequest, DistinguishedName
+
+#: The two hand-read message types (Certificate, CertificateRequest).
+LEAN_TYPES = frozenset({11, 13})
+
+
+class _Reader:
+    """Length-prefixed fields of a handshake body; every overrun is a MalformedMessage."""
+
+    def __init__(self, data: bytes, what: str) -> None:
+        self.data, self.pos, self.what = data, 0, what
+
+    def take(self, n: int) -> bytes:
+        if self.pos + n > len(self.data):
+            raise MalformedMessage(f"{self.what} is truncated (a length runs past its end)")
+        out = self.data[self.pos: self.pos + n]
+        self.pos += n
+        return out
+
+    def uint(self, size: int) -> int:
+        return int.from_bytes(self.take(size), "big")
+
+    def vector(self, length_size: int) -> bytes:
+        return self.take(self.uint(length_size))
+
+    def done(self) -> None:
+        if self.pos != len(self.data):
+            raise MalformedMessage(f"{self.what} has {len(self.data) - self.pos} trailing bytes")
+
+
+def _u16s(data: bytes) -> tuple[int, ...]:
+    return tuple(int.from_bytes(data[i: i + 2], "big") for i in range(0, len(data) - 1, 2))
+
+
+def _dn_list(data: bytes, what: str) -> tuple[DistinguishedName, ...]:
+    names = _Reader(data, what)
+    out = []
+    while names.pos < len(data):
+        out.append(dn_from_der(names.vector(2)))
+    return tuple(out)
+
+
+def read_certificate(body: bytes, tls13: bool) -> Certificate:
+    """TLS 1.2: certificate_list<0..2^24-1>; TLS 1.3: context + CertificateEntry list."""
+    r = _Reader(body, "Certificate")
+    context = r.vector(1) if tls13 else b""
+    entries = _Reader(r.vector(3), "Certificate list")
+    r.done()
+    chain, bad = [], 0
+    while entries.pos < len(entries.data):
+        der = entries.vector(3)
+        if tls13:
+            entries.vector(2)  # per-certificate extensions (OCSP, SCT): not needed here
+        try:
+            chain.append(x509.load_der_x509_certificate(der))
+        except ValueError:
+            bad += 1
+    return Certificate(chain=tuple(chain), context=context, undecodable=bad)
+
+
+def read_certificate_request(body: bytes, tls13: bool) -> CertificateRequest:
+    """TLS 1.2: types, signature algorithms, CA names; TLS 1.3: context + extensions."""
+    r = _Reader(body, "CertificateRequest")
+    if tls13:
+        context = r.vector(1)
+        exts = extensions(body, r.pos)
+        sig = exts.get(EXT_SIG_ALGS, b"")
+        sig_cert = exts.get(EXT_SIG_ALGS_CERT, b"")
+        present = EXT_CERT_AUTHORITIES in exts
+        return CertificateRequest(
+            tls13=True, certificate_types=(),
+            signature_algorithms=_u16s(sig[2:]) if sig else (),
+            signature_algorithms_cert=_u16s(sig_cert[2:]) if sig_cert else (),
+            ca_names=ca_list(exts[EXT_CERT_AUTHORITIES]) if present else (),
+            context=context, ca_names_present=present)
+    types = tuple(r.vector(1))
+    sig_algs = _u16s(r.vector(2))
+    names = _dn_list(r.vector(2), "CertificateRequest CA names")
+    r.done()
+    return CertificateRequest(tls13=False, certificate_types=types, signature_algorithms=sig_algs,
+                              signature_algorithms_cert=(), ca_names=names)
