@@ -122,7 +122,7 @@ def _context(target: Target, entry: KeyEntry | None, attempt: Attempt, keys: Key
     ctx.set_verify(SSL.VERIFY_PEER, verify)
     if target.ca_file:
         ctx.load_verify_locations(target.ca_file)
-    else:
+    elif not target.insecure:
         ctx.set_default_verify_paths()
     if entry is not None and entry.private_key is not None and entry.chain:
         # pyOpenSSL 24+ takes cryptography objects directly (its own types are deprecated)
@@ -236,6 +236,8 @@ def handshake(target: Target, entry: KeyEntry | None, choose: ChooseEntry | None
                 attempt.request_seen = True
                 chosen = choose(decoder.transcript)
                 if chosen is not None:
+                    # pyOpenSSL freezes a context once used, and a chain can only be set on
+                    # one: switch to a context holding the entry (SSL_set_SSL_CTX)
                     contexts.append(_context(target, chosen, attempt, keys))
                     conn.set_context(contexts[-1])
                     attempt.alias = chosen.alias
