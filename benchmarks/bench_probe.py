@@ -25,19 +25,6 @@ sys.path.insert(0, str(ROOT))
 PW = "changeit"
 
 
-def timed(cmd: list[str], cwd: Path, stdin: str = "", expect: str = "") -> float:
-    """Wall time of one run; a run that fails or does not say `expect` stops the benchmark
-    (a fast failure must never pass for a fast tool)."""
-    start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=60,
-                          check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0 or expect not in done.stdout:
-        sys.exit(f"bench_probe: {cmd[0]} failed (exit {done.returncode}, wanted {expect!r}):\n"
-                 f"{done.stdout[-400:]}{done.stderr[-400:]}")
-    return elapsed
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
@@ -47,6 +34,7 @@ def main() -> int:
         sys.exit("bench_probe: java and javac are needed for the Java client")
     from cryptography.x509.oid import ExtendedKeyUsageOID
 
+    from benchmarks.common import byte_compile, timed_run
     from tests import pki as P
     from tests.live.conftest import free_port
 
@@ -87,15 +75,12 @@ def main() -> int:
                                   "chain.pem", version], "GET / HTTP/1.0\r\n\r\n",
                                  "SSL handshake has read"),
         }
-        # A regular `pip install` byte-compiles the package; an editable one under
-        # PYTHONDONTWRITEBYTECODE=1 (this environment) would recompile it on every run.
-        subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "inspector"),
-                        str(ROOT / "parsers")], check=True, capture_output=True)
+        byte_compile()
         times: dict[str, list[float]] = {name: [] for name in tools}
         try:
             for _ in range(args.runs):
                 for name, (cmd, stdin, expect) in tools.items():
-                    times[name].append(timed(cmd, d, stdin, expect))
+                    times[name].append(timed_run(cmd, cwd=d, stdin=stdin, expect=expect))
         finally:
             srv.kill()
     medians = {name: statistics.median(v) for name, v in times.items()}

@@ -34,6 +34,7 @@ def test_success_presents_the_java_choice(cli, files, serve, version):  # type: 
     assert result.status == 0, result.out
     assert doc["connections"][0]["outcome"] == "completed"
     assert [a["alias"] for a in doc["probe"]["attempts"]] == ["letstestcba"]
+    assert doc["probe"]["attempts"][0]["certificate_request_seen"] is True
     assert "one handshake" in doc["probe"]["steps"][-1]
     assert doc["connections"][0]["client_cert"] == "CN=letstestcba"
     assert doc["connections"][0]["selection"]["pkix"] == "letstestcba"
