@@ -125,6 +125,9 @@ def _steps(alias: str | None, main: Any, t: Any, store: Any, sel: Any) -> list[s
                 + (" (TLS 1.3 decrypted with the probe's key log)" if t.tls13 else "")]
     how = ("read the CertificateRequest as it arrived, decrypted with the secrets OpenSSL had "
            "just logged" if t.tls13 else "read the CertificateRequest as it arrived")
+    if _asked_later(t):
+        how += (" — in the renegotiated handshake (decrypted with the probe's key log): the "
+                "server asked only after the first handshake")
     if store is None:
         return [how, "no --keystore: an empty Certificate was sent"]
     if main.alias is None:
@@ -132,7 +135,19 @@ def _steps(alias: str | None, main: Any, t: Any, store: Any, sel: Any) -> list[s
                 "was sent, as Java does"]
     also = f" (also possible: {', '.join(sel.pkix[1:])})" if sel and len(sel.pkix) > 1 else ""
     return [how, f"installed '{main.alias}', the entry a Java (PKIX) client chooses, before "
-            f"OpenSSL answered: one handshake{also}"]
+            f"OpenSSL answered{'' if _asked_later(t) else ': one handshake'}{also}"]
+
+
+def _asked_later(t: Any) -> bool:
+    """The first CertificateRequest came after a HelloRequest (TLS 1.2 renegotiation)."""
+    from parsers.model import CertificateRequest, SimpleMessage
+
+    for event in t.events:
+        if isinstance(event.message, SimpleMessage) and event.message.msg_type == 0:
+            return True
+        if isinstance(event.message, CertificateRequest):
+            return False
+    return False
 
 
 def _refuse_non_tls(attempt: Any, host: str, port: int, looks_like_tls: Any) -> None:

@@ -236,7 +236,8 @@ def test_oversized_handshake_message(cli):  # type: ignore[no-untyped-def]
     assert "capture-incomplete" in result.codes()
 
 
-def test_renegotiation_after_the_request_is_reported(cli, files):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("keystore", [False, True])
+def test_renegotiation_after_the_request_is_reported(cli, files, keystore):  # type: ignore[no-untyped-def]
     """IIS-style: the server asks again (HelloRequest) only after it has seen the request."""
     from tests.live.conftest import free_port
 
@@ -262,7 +263,8 @@ def test_renegotiation_after_the_request_is_reported(cli, files):  # type: ignor
     threading.Thread(target=renegotiate_after_request, daemon=True).start()
     try:
         result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--http-request", "/",
-                     "--timeout", "3", "--json")
+                     "--timeout", "3", "--json",
+                     *([*ks(files, "good.jks"), "--storepass", PW] if keystore else []))
     finally:
         server.kill()
         server.wait(timeout=5)
@@ -273,6 +275,12 @@ def test_renegotiation_after_the_request_is_reported(cli, files):  # type: ignor
     assert messages.count("Finished") == 4, messages
     assert not [p for p in conn["problems"] if p["kind"] == "undecryptable"]
     assert "client-cert-requested-later" in result.codes()
+    sent = [e for e in conn["events"] if e["message"].startswith("Certificate (") and
+            e["direction"] == "client"]
+    # s_server -verify asks in the first handshake too (and only once): Java's choice goes there
+    assert [c["subject"] for c in sent[0]["chain"]][:1] == (["CN=letstestcba,O=Acme"]
+                                                           if keystore else []), sent
+    assert result.json()["probe"]["attempts"][0]["certificate_request_seen"] is True
 
 
 @pytest.mark.parametrize("etm", [True, False])
@@ -326,3 +334,53 @@ def test_live_decoding_matches_scapy_on_the_recorded_bytes(files, serve, version
     assert kinds.count(Certificate) == 2 and CertificateRequest in kinds
     assert attempt.request_seen and attempt.alias == "letstestcba"
     assert len(server.reports) == 1 and server.reports[0].accepted
+
+
+def test_iis_style_request_only_in_the_renegotiation(cli, files):  # type: ignore[no-untyped-def]
+    """No CertificateRequest in the first handshake; after the HTTP request the server
+    renegotiates and asks. Java's choice is installed when that request arrives (decrypted with
+    the probe's key log) and goes out in the renegotiated handshake, as a Java client's would."""
+    from tests.live.conftest import free_port
+
+    port = free_port()
+    server = subprocess.Popen(
+        ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", "server.pem", "-key",
+         "server.key", "-CAfile", "acme-root.pem", "-tls1_2", "-naccept", "1", "-no_ticket",
+         "-no_cache"],  # no resumption: the renegotiation is a full handshake, as on IIS
+        cwd=files.d, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+    assert server.stdout is not None and server.stdin is not None
+    while "ACCEPT" not in server.stdout.readline():
+        pass
+    seen: list[str] = []
+
+    def renegotiate_after_request() -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            line = server.stdout.readline()  # type: ignore[union-attr]
+            seen.append(line)
+            if "GET /" in line:
+                server.stdin.write("R\n")  # type: ignore[union-attr]
+                server.stdin.flush()  # type: ignore[union-attr]
+            if "letstestcba" in line:
+                return
+
+    watcher = threading.Thread(target=renegotiate_after_request, daemon=True)
+    watcher.start()
+    try:
+        result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--http-request", "/",
+                     "--timeout", "3", "--json", *ks(files, "good.jks"), "--storepass", PW)
+        watcher.join(timeout=5)
+    finally:
+        server.kill()
+        server.wait(timeout=5)
+    conn = result.json()["connections"][0]
+    requests = [e for e in conn["events"] if e["message"].startswith("CertificateRequest")]
+    sent = [e for e in conn["events"] if e["message"].startswith("Certificate (")
+            and e["direction"] == "client"]
+    assert len(requests) == 1 and requests[0]["encrypted"]  # only in the renegotiation
+    assert len(sent) == 1 and sent[0]["encrypted"]
+    assert sent[0]["chain"][0]["subject"] == "CN=letstestcba,O=Acme"
+    assert any("letstestcba" in line for line in seen)  # the server received it
+    assert "client-cert-requested-later" in result.codes()
+    assert "in the renegotiated handshake" in result.json()["probe"]["steps"][0]
