@@ -73,6 +73,7 @@ class ReferenceServer:
                  log: Callable[[ClientReport], None] | None = None, timeout: float = 10.0,
                  send_ca_names: bool = True) -> None:
         self.reports: list[ClientReport] = []
+        self._reported = threading.Condition()
         self._log = log
         self._timeout = timeout
         self._ctx = self._context(cert, key, client_ca, ca_names, optional, tls_version,
@@ -123,6 +124,13 @@ class ReferenceServer:
                                                                         ok))
         return ctx
 
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[ClientReport]:
+        """The reports once `count` clients are done: the server thread writes a report when
+        the client has gone, which can be just after the client returned."""
+        with self._reported:
+            self._reported.wait_for(lambda: len(self.reports) >= count, timeout)
+            return list(self.reports)
+
     def start(self) -> ReferenceServer:
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
         self._thread.start()
@@ -151,7 +159,9 @@ class ReferenceServer:
                 return
             served += 1
             report = self.handle(raw, peer)
-            self.reports.append(report)
+            with self._reported:
+                self.reports.append(report)
+                self._reported.notify_all()
             if self._log is not None:
                 self._log(report)
 

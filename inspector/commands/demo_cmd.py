@@ -67,9 +67,10 @@ def run(args: argparse.Namespace) -> int:
             for finding in doc["findings"]:
                 print(f"  {finding['severity']}[{finding['code']}]: {finding['summary']}")
             print("\n━━ the reference server's log ━━")
-            for report in srv.reports:
+            reports = srv.wait_for(2)
+            for report in reports:
                 print("  " + report.line())
-        accepted = [r.accepted for r in srv.reports]
+        accepted = [r.accepted for r in reports]
         verdict = {True: "accepted", False: "refused"}
         print(f"\nSame keystore, same server — Java: {verdict[accepted[0]]}; OpenSSL/curl: "
               f"{verdict[accepted[-1]]}.")

@@ -39,7 +39,8 @@ def test_success_presents_the_java_choice(cli, files, serve, version):  # type: 
     assert doc["connections"][0]["client_cert"] == "CN=letstestcba"
     assert doc["connections"][0]["selection"]["pkix"] == "letstestcba"
     # chosen while the handshake ran: the server saw one connection, and accepted it
-    assert len(server.reports) == 1 and server.reports[0].accepted
+    reports = server.wait_for(1)
+    assert len(reports) == 1 and reports[0].accepted
 
 
 @pytest.mark.parametrize("version", ["1.2", "1.3"])
@@ -48,7 +49,7 @@ def test_issuer_not_in_ca_list_java_sends_empty(cli, files, serve, version):  # 
     result = probe(cli, server.port, *ks(files, "stranger.jks"))
     doc = result.json()
     assert result.status == 1
-    assert len(doc["probe"]["attempts"]) == 1 and len(server.reports) == 1
+    assert len(doc["probe"]["attempts"]) == 1 and len(server.wait_for(1)) == 1
     assert "an empty Certificate was sent, as Java does" in doc["probe"]["steps"][-1]
     assert {"client-cert-not-sent", "issuer-not-in-ca-list",
             "server-rejected-client-cert"} <= set(result.error_codes())
@@ -333,7 +334,8 @@ def test_live_decoding_matches_scapy_on_the_recorded_bytes(files, serve, version
     kinds = [type(e.message) for e in again.events]
     assert kinds.count(Certificate) == 2 and CertificateRequest in kinds
     assert attempt.request_seen and attempt.alias == "letstestcba"
-    assert len(server.reports) == 1 and server.reports[0].accepted
+    reports = server.wait_for(1)
+    assert len(reports) == 1 and reports[0].accepted
 
 
 def test_iis_style_request_only_in_the_renegotiation(cli, files):  # type: ignore[no-untyped-def]

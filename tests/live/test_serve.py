@@ -14,7 +14,7 @@ def test_server_explains_accept_and_reject(cli, files, serve):  # type: ignore[n
         cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--keystore",
             str(files / keystore), "--storepass", PW, "--alias",
             {"good.jks": "letstestcba", "stranger.jks": "stranger", "expired.jks": "old"}[keystore])
-    lines = [r.line() for r in server.reports]
+    lines = [r.line() for r in server.wait_for(3)]
     assert lines[0].endswith("→ accepted")
     assert "rejected with unknown_ca" in lines[1] and "[finding server-rejected-client-cert]" in lines[1]
     assert "rejected with certificate_expired" in lines[2] and "client-cert-expired" in lines[2]
