@@ -22,6 +22,11 @@ def add_parser(sub: Any) -> None:
     add_keystore_password_options(p)
     p.add_argument("--alias", help="present this key entry (default: the one a Java client "
                    "would choose for the server's CertificateRequest)")
+    p.add_argument("--key-manager", choices=["PKIX", "SunX509"], default="PKIX",
+                   help="whose choice to present without --alias: PKIX (ranks by validity and "
+                   "EKU; what most frameworks configure) or SunX509 (Java's built-in default, "
+                   "KeyManagerFactory.getDefaultAlgorithm(): first acceptable entry; fails at "
+                   "start-up when a key has its own password). Default PKIX")
     p.add_argument("--servername", help="SNI and the name checked in the server certificate "
                    "(default: HOST)")
     p.add_argument("--tls-version", choices=["1.2", "1.3"], help="only this TLS version")
@@ -72,12 +77,13 @@ def run(args: argparse.Namespace) -> int:
     choice: dict[str, Any] = {}
 
     def choose(t: Any) -> Any:
-        """At the CertificateRequest: the entry a Java (PKIX) client would send, or None."""
+        """At the CertificateRequest: the entry the Java key manager would send, or None."""
         if store is None:
             return None
         sel = selection_for(WireContext(t, store, None, None))
         choice["selection"] = sel
-        pick = sel.pkix[0] if sel and sel.pkix else None
+        picks = _picks(sel, args.key_manager)
+        pick = picks[0] if picks else None
         return present(pick) if pick else None
 
     main = (handshake(target, present(args.alias)) if args.alias
@@ -85,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     _refuse_non_tls(main, host, port, looks_like_tls)
     assert main.transcript is not None
     t = main.transcript
-    steps = _steps(args.alias, main, t, store, choice.get("selection"))
+    steps = _steps(args.alias, main, t, store, choice.get("selection"), args.key_manager)
     if not main.received and main.reset_by is None:
         if main.timed_out:
             raise InputError(f"{host}:{port}: no TLS answer within {args.timeout:g} s after the "
@@ -109,14 +115,22 @@ def run(args: argparse.Namespace) -> int:
         from inspector.commands.pcap_cmd import connection_dict
 
         print(json_out.dumps(json_out.envelope(
-            "probe", findings, probe=probe_dict(target, steps, attempts),
+            "probe", findings, probe=probe_dict(target, steps, attempts, args.key_manager),
             connections=[connection_dict(t, findings, store, None)])))
     else:
         print(render(target, steps, main, t, findings, store))
     return ExitStatus.ERROR_FINDINGS if has_errors(findings) else ExitStatus.OK
 
 
-def _steps(alias: str | None, main: Any, t: Any, store: Any, sel: Any) -> list[str]:
+def _picks(sel: Any, key_manager: str) -> list[str]:
+    """The aliases the key manager could choose (it takes the first it meets)."""
+    if sel is None:
+        return []
+    return list(sel.sunx509 if key_manager == "SunX509" else sel.pkix)
+
+
+def _steps(alias: str | None, main: Any, t: Any, store: Any, sel: Any,
+           key_manager: str) -> list[str]:
     """What the probe did, in the order it did it (shown above the ladder, and in --json)."""
     if alias:
         return [f"presented key entry '{alias}' (--alias)"]
@@ -130,11 +144,15 @@ def _steps(alias: str | None, main: Any, t: Any, store: Any, sel: Any) -> list[s
                 "server asked only after the first handshake")
     if store is None:
         return [how, "no --keystore: an empty Certificate was sent"]
+    if key_manager == "SunX509" and sel is not None and sel.sunx509_fails:
+        return [how, f"a SunX509 client would not even connect ({sel.sunx509_fails}); the probe "
+                "went on with an empty Certificate, as a PKIX client sends"]
     if main.alias is None:
-        return [how, "no key entry is one a Java client would send here: an empty Certificate "
-                "was sent, as Java does"]
-    also = f" (also possible: {', '.join(sel.pkix[1:])})" if sel and len(sel.pkix) > 1 else ""
-    return [how, f"installed '{main.alias}', the entry a Java (PKIX) client chooses, before "
+        return [how, f"no key entry is one a Java ({key_manager}) client would send here: an "
+                "empty Certificate was sent, as Java does"]
+    picks = _picks(sel, key_manager)
+    also = f" (also possible: {', '.join(picks[1:])})" if len(picks) > 1 else ""
+    return [how, f"installed '{main.alias}', the entry a Java ({key_manager}) client chooses, before "
             f"OpenSSL answered{'' if _asked_later(t) else ': one handshake'}{also}"]
 
 
@@ -158,11 +176,13 @@ def _refuse_non_tls(attempt: Any, host: str, port: int, looks_like_tls: Any) -> 
                          "this port does not speak TLS (plain HTTP?); check the port")
 
 
-def probe_dict(target: Any, steps: list[str], attempts: list[Any]) -> dict[str, Any]:
+def probe_dict(target: Any, steps: list[str], attempts: list[Any],
+               key_manager: str) -> dict[str, Any]:
     from inspector import certs as C
 
     return {
         "target": f"{target.host}:{target.port}", "servername": target.servername,
+        "key_manager": key_manager,
         "tls_version": target.tls_version, "steps": steps,
         "attempts": [{"alias": a.alias, "certificate_request_seen": a.request_seen,
                       "completed": a.completed, "error": a.error,

@@ -302,6 +302,10 @@ def test_key_password_that_differs_makes_java_send_nothing(cli, files, serve):  
     assert {"key-password-differs", "client-cert-not-sent"} <= set(result.error_codes())
     assert doc["connections"][0]["selection"]["sunx509_fails"] is not None
     assert len(doc["probe"]["attempts"]) == 1
+    assert doc["probe"]["key_manager"] == "PKIX"
+    sun = probe(cli, server.port, *ks(files, "keypass.jks"), "--key-manager", "SunX509").json()
+    assert "a SunX509 client would not even connect" in sun["probe"]["steps"][-1]
+    assert sun["probe"]["key_manager"] == "SunX509"
     locked = cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--storepass", PW,
                  "--keystore", str(files / "keypass.jks"), "--alias", "letstestcba")
     assert locked.status == 2 and "is locked" in locked.err
@@ -386,3 +390,15 @@ def test_iis_style_request_only_in_the_renegotiation(cli, files):  # type: ignor
     assert any("letstestcba" in line for line in seen)  # the server received it
     assert "client-cert-requested-later" in result.codes()
     assert "in the renegotiated handshake" in result.json()["probe"]["steps"][0]
+
+
+def test_hello_retry_request_then_java_choice(cli, files, s_server):  # type: ignore[no-untyped-def]
+    """The server wants a group the client did not offer a key share for: HelloRetryRequest,
+    a second ClientHello, then the (encrypted) request — still one connection, Java's choice."""
+    port = s_server("-CAfile", "acme-root.pem", "-groups", "secp384r1", version="1.3")
+    result = probe(cli, port, *ks(files, "good.jks"))
+    conn = result.json()["connections"][0]
+    messages = [e["message"] for e in conn["events"]]
+    assert messages.count("ClientHello") == 2 and any("HelloRetryRequest" in m for m in messages)
+    assert conn["outcome"] == "completed" and conn["client_cert"] == "CN=letstestcba"
+    assert result.status == 0 and "one handshake" in result.json()["probe"]["steps"][-1]
