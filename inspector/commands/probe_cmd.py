@@ -23,10 +23,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--alias", help="present this key entry (default: the one a Java client "
                    "would choose for the server's CertificateRequest)")
     p.add_argument("--key-manager", choices=["PKIX", "SunX509"], default="PKIX",
-                   help="whose choice to present without --alias: PKIX (ranks by validity and "
-                   "EKU; what most frameworks configure) or SunX509 (Java's built-in default, "
-                   "KeyManagerFactory.getDefaultAlgorithm(): first acceptable entry; fails at "
-                   "start-up when a key has its own password). Default PKIX")
+                   help="whose choice to present without --alias: PKIX (default; ranks by "
+                   "validity and EKU, so its pick is determined) or SunX509 (the JDK's default "
+                   "algorithm: the first acceptable entry it meets; fails at start-up when a key "
+                   "has its own password)")
     p.add_argument("--servername", help="SNI and the name checked in the server certificate "
                    "(default: HOST)")
     p.add_argument("--tls-version", choices=["1.2", "1.3"], help="only this TLS version")
