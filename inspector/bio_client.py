@@ -1,0 +1,318 @@
+"""pyOpenSSL over memory BIOs on a real socket, with our decoder reading every byte first.
+
+Every byte both ways is recorded with its time and decoded as it passes, by the same decoder as
+for captures; the client's own key log (set_keylog_callback) decrypts TLS 1.3. pyOpenSSL has
+no client-certificate callback, but with memory BIOs it does not need one: the server's bytes
+are handed to OpenSSL one record at a time, after our decoder has read them, so when the
+CertificateRequest arrives (TLS 1.3: decrypted with the secret OpenSSL logged a moment before)
+the entry a Java client would choose is installed before OpenSSL answers it. One handshake, as
+the real client makes — also when the request comes later, in a TLS 1.2 renegotiation.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Any
+
+from inspector.keystore.model import KeyEntry
+from inspector.probe import Attempt, ChooseEntry, Target, VerifyProblem, is_ip
+from parsers.keylog import KeyLog
+from parsers.model import CertificateRequest, Direction, Endpoint, SimpleMessage
+from parsers.stream import LiveDecoder
+from parsers.tls import MAX_RECORD
+
+READ_AFTER_HANDSHAKE = 1.5  # seconds to wait for a TLS 1.3 post-handshake alert
+QUIET_AFTER_SERVER_SPOKE = 0.05  # then this long for a rejection, unless a ticket says "judged"
+NEW_SESSION_TICKET = 4
+MAX_RECORDED = 4 << 20  # bytes kept per attempt: enough for any handshake, bounded for a bad peer
+REJECTION_MARKERS = ("No required SSL certificate was sent", "The SSL certificate error",
+                     "SSL certificate error")  # nginx's 400 pages
+
+
+class BioClient:
+    """One connection: the handshake, the read after it, the optional HTTP request."""
+
+    def __init__(self, sock: socket.socket, target: Target, attempt: Attempt,
+                 entry: KeyEntry | None, choose: ChooseEntry | None) -> None:
+        from OpenSSL import SSL
+
+        self.sock, self.target, self.attempt, self.choose = sock, target, attempt, choose
+        self.deadline = time.monotonic() + target.timeout
+        local, remote = sock.getsockname(), sock.getpeername()
+        attempt.client = Endpoint(local[0], local[1])
+        attempt.server = Endpoint(remote[0], remote[1])
+        self.keys = KeyLog()  # grows as OpenSSL derives secrets; the decoder reads it live
+        self.decoder = LiveDecoder(attempt.client, attempt.server, self.keys, attempt.start)
+        self.contexts = [self._context(entry)]  # all kept alive: OpenSSL holds their callbacks
+        self.conn = SSL.Connection(self.contexts[0], None)
+        self.conn.set_connect_state()
+        name = target.servername or (None if is_ip(target.host) else target.host)
+        if name:
+            self.conn.set_tlsext_host_name(name.encode("idna"))
+        self.recorded = 0
+        self.pending = bytearray()  # server bytes received, not yet handed to OpenSSL
+        self.raw_mode = False  # the peer does not speak TLS records: pass its bytes unsplit
+        self.arrival: tuple[float, int] = (attempt.start, 0)  # time, frame of the last recv
+
+    # -- the whole attempt ---------------------------------------------------------------------
+    def run(self) -> None:
+        from OpenSSL import SSL
+
+        a = self.attempt
+        while True:
+            try:
+                self.conn.do_handshake()
+                a.completed = True
+                break
+            except SSL.WantReadError:
+                self.flush()
+                if not self.pump():
+                    break
+            except SSL.Error as exc:
+                a.error = ssl_error(exc)
+                self.flush()  # our own alert goes out
+                break
+        self.flush()
+        if a.completed:
+            if self.target.http_path is not None:
+                self.http_request(self.target.http_path)
+            elif self.conn.get_protocol_version_name() == "TLSv1.3":
+                self.read(READ_AFTER_HANDSHAKE, until_judged=True)
+        self._collect()
+        a.transcript = self.decoder.close(a.closed_by, a.reset_by)
+
+    # -- OpenSSL configuration -----------------------------------------------------------------
+    def _context(self, entry: KeyEntry | None) -> Any:
+        from OpenSSL import SSL
+
+        target, attempt, keys = self.target, self.attempt, self.keys
+        ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
+        versions = {"1.2": SSL.TLS1_2_VERSION, "1.3": SSL.TLS1_3_VERSION}
+        if target.tls_version:
+            ctx.set_min_proto_version(versions[target.tls_version])
+            ctx.set_max_proto_version(versions[target.tls_version])
+
+        def log(_conn: Any, line: bytes) -> None:
+            attempt.keylog.append(line.decode())
+            keys.add_text(line.decode())
+
+        ctx.set_keylog_callback(log)
+
+        def verify(_conn: Any, cert: Any, errnum: int, depth: int, ok: int) -> bool:
+            if not ok:
+                attempt.verify_problems.append(VerifyProblem(
+                    depth, errnum, verify_message(errnum),
+                    cert.to_cryptography().subject.rfc4514_string()))
+            return True  # keep going: the client-certificate exchange is what we came to see
+
+        ctx.set_verify(SSL.VERIFY_PEER, verify)
+        if target.ca_file:
+            ctx.load_verify_locations(target.ca_file)
+        elif not target.insecure:
+            ctx.set_default_verify_paths()
+        if entry is not None and entry.private_key is not None and entry.chain:
+            # pyOpenSSL 24+ takes cryptography objects directly (its own types are deprecated)
+            ctx.use_certificate(entry.chain[0])
+            ctx.use_privatekey(entry.private_key)  # type: ignore[arg-type]
+            for cert in entry.chain[1:]:
+                if cert.issuer != cert.subject:  # roots are not sent, as Java does not either
+                    ctx.add_extra_chain_cert(cert)
+        return ctx
+
+    def _present(self, entry: KeyEntry) -> None:
+        """Mid-handshake: pyOpenSSL freezes a context once used, and a chain can be set only
+        on a context, so switch to a new one holding the entry (SSL_set_SSL_CTX)."""
+        self.contexts.append(self._context(entry))
+        self.conn.set_context(self.contexts[-1])
+        self.attempt.alias = entry.alias
+
+    # -- bytes out -----------------------------------------------------------------------------
+    def _record(self, direction: Direction, data: bytes) -> tuple[float, int]:
+        """Keep the bytes (bounded) for the capture; returns their time and frame number."""
+        now = time.time()
+        if self.recorded < MAX_RECORDED:
+            self.attempt.chunks.append((direction, now, data))
+            self.recorded += len(data)
+        return now, len(self.attempt.chunks) + 2
+
+    def flush(self) -> None:
+        """Send what OpenSSL wrote; the decoder reads it as it goes."""
+        from OpenSSL import SSL
+
+        while True:
+            try:
+                out = self.conn.bio_read(65536)
+            except SSL.WantReadError:
+                return
+            if not out:
+                return
+            try:
+                self.sock.sendall(out)
+            except OSError:
+                self.attempt.reset_by = self.attempt.reset_by or Direction.SERVER
+                return
+            self.decoder.feed(Direction.CLIENT, *self._record(Direction.CLIENT, out), out)
+
+    # -- bytes in ------------------------------------------------------------------------------
+    def pump(self, wait: float | None = None) -> bool:
+        """Move the server's next record into OpenSSL; False when nothing more came (closed,
+        reset, or no byte within `wait` / the deadline)."""
+        a = self.attempt
+        while True:
+            data = self._next_record()
+            if data is not None:
+                self._hand_over(data)
+                return True
+            remaining = self.deadline - time.monotonic() if wait is None else wait
+            if remaining <= 0:
+                a.timed_out = True
+                return self._hand_over_partial()
+            self.sock.settimeout(remaining)
+            try:
+                data = self.sock.recv(65536)
+            except TimeoutError:
+                a.timed_out = wait is None
+                return self._hand_over_partial()
+            except ConnectionResetError:
+                a.reset_by = Direction.SERVER
+                return self._hand_over_partial()
+            if not data:
+                a.closed_by = Direction.SERVER
+                return self._hand_over_partial()
+            self.arrival = self._record(Direction.SERVER, data)
+            self.pending.extend(data)
+
+    def _next_record(self) -> bytes | None:
+        """The next complete record in `pending` (or all of it, for a non-TLS peer)."""
+        pending = self.pending
+        if len(pending) >= 5 and not self.raw_mode:
+            length = (pending[3] << 8) | pending[4]
+            if pending[0] not in (20, 21, 22, 23) or pending[1] != 3 or length > MAX_RECORD:
+                self.raw_mode = True
+            elif len(pending) >= 5 + length:
+                out = bytes(pending[: 5 + length])
+                del pending[: 5 + length]
+                return out
+        if self.raw_mode and pending:
+            out = bytes(pending)
+            pending.clear()
+            return out
+        return None
+
+    def _hand_over_partial(self) -> bool:
+        """Nothing more is coming now: OpenSSL and the decoder get the partial record (both
+        keep it until the rest arrives, if it ever does)."""
+        if self.pending:
+            data = bytes(self.pending)
+            self.pending.clear()
+            self._hand_over(data)
+        return False
+
+    def _hand_over(self, data: bytes) -> None:
+        """Our decoder reads the bytes first; at the CertificateRequest the entry is chosen."""
+        self.decoder.feed(Direction.SERVER, self.arrival[0], self.arrival[1], data)
+        if not self.attempt.request_seen and \
+                self.decoder.transcript.first(CertificateRequest) is not None:
+            self.attempt.request_seen = True
+            if self.choose is not None:
+                chosen = self.choose(self.decoder.transcript)
+                if chosen is not None:
+                    self._present(chosen)
+        self.conn.bio_write(data)
+
+    # -- after the handshake -------------------------------------------------------------------
+    def read(self, wait: float, until_judged: bool = False) -> bytes | None:
+        """Application data within `wait` seconds, or None. `until_judged`: stop once the
+        server has judged our certificate — a ticket, or a quiet moment after it spoke."""
+        from OpenSSL import SSL
+
+        end = time.monotonic() + wait
+        while time.monotonic() < end:
+            try:
+                return bytes(self.conn.recv(65536))
+            except SSL.WantReadError:
+                self.flush()
+                if not self.pump(max(0.01, end - time.monotonic())):
+                    return None
+                if until_judged:
+                    if self._ticket_received():
+                        return None
+                    end = min(end, time.monotonic() + QUIET_AFTER_SERVER_SPOKE)
+            except SSL.ZeroReturnError:
+                self.attempt.closed_by = Direction.SERVER
+                return None
+            except SSL.Error as exc:
+                self.attempt.error = ssl_error(exc)
+                self.flush()
+                return None
+        return None
+
+    def _ticket_received(self) -> bool:
+        """A TLS 1.3 server that asked for a certificate sends a NewSessionTicket only after
+        our Finished, which follows our Certificate: by then it has judged the certificate."""
+        return any(e.direction is Direction.SERVER and isinstance(e.message, SimpleMessage)
+                   and e.message.msg_type == NEW_SESSION_TICKET
+                   for e in self.decoder.transcript.events[-4:])
+
+    def http_request(self, path: str) -> None:
+        """GET path, then the status line (nginx refuses a bad certificate with HTTP 400 after
+        a completed handshake; IIS asks for one by renegotiating after the request)."""
+        from OpenSSL import SSL
+
+        a = self.attempt
+        host = self.target.servername or self.target.host
+        request = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: mtls-inspector"
+                   "\r\nConnection: close\r\n\r\n").encode()
+        try:
+            self.conn.sendall(request)
+        except SSL.Error as exc:
+            a.error = ssl_error(exc)
+            self.flush()
+            return
+        self.flush()
+        body = b""
+        deadline = time.monotonic() + max(1.0, self.target.timeout)
+        while b"\r\n" not in body and time.monotonic() < deadline:
+            data = self.read(deadline - time.monotonic())
+            if not data:
+                break
+            body += data
+        if body:
+            a.http_status = body.split(b"\r\n", 1)[0].decode("latin-1")[:200]
+            text = body.decode("latin-1")
+            marker = next((m for m in REJECTION_MARKERS if m in text), None)
+            if marker:
+                a.http_status += f" ({marker})"
+
+    def _collect(self) -> None:
+        conn, a = self.conn, self.attempt
+        try:
+            chain = conn.get_peer_cert_chain(as_cryptography=True) or []
+        except TypeError:
+            chain = [c.to_cryptography() for c in (conn.get_peer_cert_chain() or [])]
+        a.server_chain = list(chain)
+        a.version = conn.get_protocol_version_name()
+        a.cipher = conn.get_cipher_name()
+
+
+_VERIFY_MESSAGES = {
+    2: "unable to get issuer certificate", 10: "certificate has expired",
+    9: "certificate is not yet valid", 18: "self-signed certificate",
+    19: "self-signed certificate in certificate chain",
+    20: "unable to get local issuer certificate", 21: "unable to verify the first certificate",
+    26: "unsupported certificate purpose", 62: "hostname mismatch",
+}
+
+
+def verify_message(errnum: int) -> str:
+    return _VERIFY_MESSAGES.get(errnum, f"verify error {errnum}")
+
+
+def ssl_error(exc: Exception) -> str:
+    """OpenSSL's own words from a pyOpenSSL error (its reason strings, joined)."""
+    parts = []
+    for item in getattr(exc, "args", [[]])[0] or []:
+        if isinstance(item, tuple) and len(item) >= 3:
+            parts.append(str(item[2]))
+    return "; ".join(parts) or str(exc)
