@@ -50,6 +50,8 @@ class BioClient:
         name = target.servername or (None if is_ip(target.host) else target.host)
         if name:
             self.conn.set_tlsext_host_name(name.encode("idna"))
+        if target.post_handshake_auth:
+            _offer_post_handshake_auth(self.conn)
         self.recorded = 0
         self.pending = bytearray()  # server bytes received, not yet handed to OpenSSL
         self.raw_mode = False  # the peer does not speak TLS records: pass its bytes unsplit
@@ -294,6 +296,18 @@ class BioClient:
         a.server_chain = list(chain)
         a.version = conn.get_protocol_version_name()
         a.cipher = conn.get_cipher_name()
+
+
+def _offer_post_handshake_auth(conn: Any) -> None:
+    """pyOpenSSL has no call for it; the OpenSSL binding it is built on has the function."""
+    from OpenSSL.SSL import _lib  # type: ignore[attr-defined]
+
+    if not getattr(_lib, "Cryptography_HAS_SSL_VERIFY_CLIENT_POST_HANDSHAKE", False):
+        from inspector.errors import InputError
+
+        raise InputError("--post-handshake-auth: this OpenSSL build cannot offer it",
+                         "upgrade cryptography/pyOpenSSL, or leave the option out")
+    _lib.SSL_set_post_handshake_auth(conn._ssl, 1)
 
 
 _VERIFY_MESSAGES = {

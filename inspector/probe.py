@@ -70,6 +70,8 @@ class Target:
     ca_file: str | None
     insecure: bool
     http_path: str | None
+    #: offer TLS 1.3 post-handshake authentication (OpenSSL/curl can; Java does not)
+    post_handshake_auth: bool = False
 
 
 def parse_target(text: str) -> tuple[str, int]:

@@ -38,6 +38,9 @@ def add_parser(sub: Any) -> None:
                    "in seconds (default 10)")
     p.add_argument("--http-request", metavar="PATH", help="after the handshake send "
                    "GET PATH HTTP/1.1 and read the status line")
+    p.add_argument("--post-handshake-auth", action="store_true", help="offer TLS 1.3 "
+                   "post-handshake authentication, for servers that ask for the certificate only "
+                   "after the request (Apache per-location, IIS); Java clients do not offer it")
     p.add_argument("--capture", metavar="OUT.pcap", help="write the connection as a pcap (0600)")
     p.add_argument("--keylog", metavar="OUT.keys", help="write the NSS key log (0600)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -73,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         return entry
 
     target = Target(host, port, args.servername, args.tls_version, args.timeout, args.ca_file,
-                    args.insecure, args.http_request)
+                    args.insecure, args.http_request, args.post_handshake_auth)
     choice: dict[str, Any] = {}
 
     def choose(t: Any) -> Any:
@@ -139,9 +142,10 @@ def _steps(alias: str | None, main: Any, t: Any, store: Any, sel: Any,
                 + (" (TLS 1.3 decrypted with the probe's key log)" if t.tls13 else "")]
     how = ("read the CertificateRequest as it arrived, decrypted with the secrets OpenSSL had "
            "just logged" if t.tls13 else "read the CertificateRequest as it arrived")
-    if _asked_later(t):
-        how += (" — in the renegotiated handshake (decrypted with the probe's key log): the "
-                "server asked only after the first handshake")
+    later = _asked_later(t)
+    if later:
+        how += (f" — {later} (decrypted with the probe's key log): the server asked only "
+                "after the handshake")
     if store is None:
         return [how, "no --keystore: an empty Certificate was sent"]
     if key_manager == "SunX509" and sel is not None and sel.sunx509_fails:
@@ -156,16 +160,17 @@ def _steps(alias: str | None, main: Any, t: Any, store: Any, sel: Any,
             f"OpenSSL answered{'' if _asked_later(t) else ': one handshake'}{also}"]
 
 
-def _asked_later(t: Any) -> bool:
-    """The first CertificateRequest came after a HelloRequest (TLS 1.2 renegotiation)."""
+def _asked_later(t: Any) -> str:
+    """How the first CertificateRequest came after the handshake, or "" if it did not."""
     from parsers.model import CertificateRequest, SimpleMessage
 
     for event in t.events:
         if isinstance(event.message, SimpleMessage) and event.message.msg_type == 0:
-            return True
+            return "in the renegotiated handshake"
         if isinstance(event.message, CertificateRequest):
-            return False
-    return False
+            return "after the handshake (TLS 1.3 post-handshake auth)" \
+                if event.message.post_handshake else ""
+    return ""
 
 
 def _refuse_non_tls(attempt: Any, host: str, port: int, looks_like_tls: Any) -> None:

@@ -125,9 +125,13 @@ def later_request(ctx: ProbeContext) -> Iterator[Finding]:
                        "certificate only now (renegotiation / post-handshake authentication)",
                        location=ctx.where(),
                        evidence=[Evidence(f"{event.label} at {event.time:.3f} s", "after Finished")],
-                       fix="send the HTTP request the server expects (--http-request PATH) and make "
-                           "sure the client allows renegotiation; or configure the server to ask "
-                           "for the certificate in the initial handshake")
+                       fix=("a Java client does not offer TLS 1.3 post-handshake authentication, "
+                            "so such a server refuses it (often HTTP 403): configure the server "
+                            "to ask in the initial handshake, or let the client use TLS 1.2"
+                            if isinstance(m, CertificateRequest) else
+                            "send the HTTP request the server expects (--http-request PATH) and "
+                            "make sure the client allows renegotiation; or configure the server "
+                            "to ask for the certificate in the initial handshake"))
             return
 
 

@@ -402,3 +402,53 @@ def test_hello_retry_request_then_java_choice(cli, files, s_server):  # type: ig
     assert messages.count("ClientHello") == 2 and any("HelloRetryRequest" in m for m in messages)
     assert conn["outcome"] == "completed" and conn["client_cert"] == "CN=letstestcba"
     assert result.status == 0 and "one handshake" in result.json()["probe"]["steps"][-1]
+
+
+def test_tls13_post_handshake_auth(cli, files):  # type: ignore[no-untyped-def]
+    """Offered with --post-handshake-auth, the server's post-handshake CertificateRequest
+    (s_server's 'c' command, after the request) is decrypted and answered with Java's choice."""
+    from tests.live.conftest import free_port
+
+    port = free_port()
+    server = subprocess.Popen(
+        ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", "server.pem", "-key",
+         "server.key", "-CAfile", "acme-root.pem", "-tls1_3", "-naccept", "1"],
+        cwd=files.d, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+    assert server.stdout is not None and server.stdin is not None
+    while "ACCEPT" not in server.stdout.readline():
+        pass
+    seen: list[str] = []
+
+    def request_after_get() -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            line = server.stdout.readline()  # type: ignore[union-attr]
+            seen.append(line)
+            if "GET /" in line:
+                server.stdin.write("c\n")  # type: ignore[union-attr]
+                server.stdin.flush()  # type: ignore[union-attr]
+            if "letstestcba" in line:
+                return
+
+    watcher = threading.Thread(target=request_after_get, daemon=True)
+    watcher.start()
+    try:
+        result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--http-request", "/",
+                     "--timeout", "3", "--post-handshake-auth", "--json",
+                     *ks(files, "good.jks"), "--storepass", PW)
+        watcher.join(timeout=5)
+    finally:
+        server.kill()
+        server.wait(timeout=5)
+    doc = result.json()
+    events = doc["connections"][0]["events"]
+    labels = [e["message"] for e in events]
+    assert any(m.startswith("CertificateRequest") and "post-handshake" in m for m in labels), labels
+    sent = [e for e in events if e["message"].startswith("Certificate (")
+            and e["direction"] == "client"]
+    assert len(sent) == 1 and sent[0]["chain"][0]["subject"] == "CN=letstestcba,O=Acme"
+    assert any("letstestcba" in line for line in seen)  # the server received it
+    assert "after the handshake (TLS 1.3 post-handshake auth)" in doc["probe"]["steps"][0]
+    later = [f for f in doc["findings"] if f["code"] == "client-cert-requested-later"]
+    assert later and "post-handshake authentication" in later[0]["fix"]
