@@ -237,38 +237,52 @@ def test_oversized_handshake_message(cli):  # type: ignore[no-untyped-def]
     assert "capture-incomplete" in result.codes()
 
 
-@pytest.mark.parametrize("keystore", [False, True])
-def test_renegotiation_after_the_request_is_reported(cli, files, keystore):  # type: ignore[no-untyped-def]
-    """IIS-style: the server asks again (HelloRequest) only after it has seen the request."""
+@contextlib.contextmanager
+def s_server_typing(files, args: list[str], command: str) -> Iterator[tuple[int, list[str]]]:  # type: ignore[no-untyped-def]
+    """openssl s_server that gets `command` typed on its stdin ('R' renegotiate and ask, 'c'
+    TLS 1.3 post-handshake CertificateRequest) once the client's GET has arrived — as IIS asks
+    only after it has seen the request. Yields the port and the server's output lines so far."""
     from tests.live.conftest import free_port
 
     port = free_port()
     server = subprocess.Popen(
         ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", "server.pem", "-key",
-         "server.key", "-CAfile", "acme-root.pem", "-verify", "2", "-tls1_2", "-naccept", "1"],
+         "server.key", "-CAfile", "acme-root.pem", "-naccept", "1", *args],
         cwd=files.d, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True)
     assert server.stdout is not None and server.stdin is not None
     while "ACCEPT" not in server.stdout.readline():
         pass
+    seen: list[str] = []
 
-    def renegotiate_after_request() -> None:
+    def type_after_request() -> None:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             line = server.stdout.readline()  # type: ignore[union-attr]
-            if "GET /" in line:
-                server.stdin.write("R\n")  # type: ignore[union-attr]
-                server.stdin.flush()  # type: ignore[union-attr]
+            if not line:
                 return
+            seen.append(line)
+            if "GET /" in line:
+                server.stdin.write(command + "\n")  # type: ignore[union-attr]
+                server.stdin.flush()  # type: ignore[union-attr]
 
-    threading.Thread(target=renegotiate_after_request, daemon=True).start()
+    watcher = threading.Thread(target=type_after_request, daemon=True)
+    watcher.start()
     try:
-        result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--http-request", "/",
-                     "--timeout", "3", "--json",
-                     *([*ks(files, "good.jks"), "--storepass", PW] if keystore else []))
+        yield port, seen
     finally:
         server.kill()
         server.wait(timeout=5)
+        watcher.join(timeout=5)
+
+
+@pytest.mark.parametrize("keystore", [False, True])
+def test_renegotiation_after_the_request_is_reported(cli, files, keystore):  # type: ignore[no-untyped-def]
+    """IIS-style: the server asks again (HelloRequest) only after it has seen the request."""
+    with s_server_typing(files, ["-verify", "2", "-tls1_2"], "R") as (port, _):
+        result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--http-request", "/",
+                     "--timeout", "3", "--json",
+                     *([*ks(files, "good.jks"), "--storepass", PW] if keystore else []))
     conn = result.json()["connections"][0]
     messages = [e["message"] for e in conn["events"]]
     assert "HelloRequest" in messages  # decrypted with the probe's own key log
@@ -346,40 +360,10 @@ def test_iis_style_request_only_in_the_renegotiation(cli, files):  # type: ignor
     """No CertificateRequest in the first handshake; after the HTTP request the server
     renegotiates and asks. Java's choice is installed when that request arrives (decrypted with
     the probe's key log) and goes out in the renegotiated handshake, as a Java client's would."""
-    from tests.live.conftest import free_port
-
-    port = free_port()
-    server = subprocess.Popen(
-        ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", "server.pem", "-key",
-         "server.key", "-CAfile", "acme-root.pem", "-tls1_2", "-naccept", "1", "-no_ticket",
-         "-no_cache"],  # no resumption: the renegotiation is a full handshake, as on IIS
-        cwd=files.d, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True)
-    assert server.stdout is not None and server.stdin is not None
-    while "ACCEPT" not in server.stdout.readline():
-        pass
-    seen: list[str] = []
-
-    def renegotiate_after_request() -> None:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            line = server.stdout.readline()  # type: ignore[union-attr]
-            seen.append(line)
-            if "GET /" in line:
-                server.stdin.write("R\n")  # type: ignore[union-attr]
-                server.stdin.flush()  # type: ignore[union-attr]
-            if "letstestcba" in line:
-                return
-
-    watcher = threading.Thread(target=renegotiate_after_request, daemon=True)
-    watcher.start()
-    try:
+    # no resumption: the renegotiation is a full handshake, as on IIS
+    with s_server_typing(files, ["-tls1_2", "-no_ticket", "-no_cache"], "R") as (port, seen):
         result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--http-request", "/",
                      "--timeout", "3", "--json", *ks(files, "good.jks"), "--storepass", PW)
-        watcher.join(timeout=5)
-    finally:
-        server.kill()
-        server.wait(timeout=5)
     conn = result.json()["connections"][0]
     requests = [e for e in conn["events"] if e["message"].startswith("CertificateRequest")]
     sent = [e for e in conn["events"] if e["message"].startswith("Certificate (")
@@ -407,40 +391,10 @@ def test_hello_retry_request_then_java_choice(cli, files, s_server):  # type: ig
 def test_tls13_post_handshake_auth(cli, files):  # type: ignore[no-untyped-def]
     """Offered with --post-handshake-auth, the server's post-handshake CertificateRequest
     (s_server's 'c' command, after the request) is decrypted and answered with Java's choice."""
-    from tests.live.conftest import free_port
-
-    port = free_port()
-    server = subprocess.Popen(
-        ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", "server.pem", "-key",
-         "server.key", "-CAfile", "acme-root.pem", "-tls1_3", "-naccept", "1"],
-        cwd=files.d, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True)
-    assert server.stdout is not None and server.stdin is not None
-    while "ACCEPT" not in server.stdout.readline():
-        pass
-    seen: list[str] = []
-
-    def request_after_get() -> None:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            line = server.stdout.readline()  # type: ignore[union-attr]
-            seen.append(line)
-            if "GET /" in line:
-                server.stdin.write("c\n")  # type: ignore[union-attr]
-                server.stdin.flush()  # type: ignore[union-attr]
-            if "letstestcba" in line:
-                return
-
-    watcher = threading.Thread(target=request_after_get, daemon=True)
-    watcher.start()
-    try:
+    with s_server_typing(files, ["-tls1_3"], "c") as (port, seen):
         result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--http-request", "/",
                      "--timeout", "3", "--post-handshake-auth", "--json",
                      *ks(files, "good.jks"), "--storepass", PW)
-        watcher.join(timeout=5)
-    finally:
-        server.kill()
-        server.wait(timeout=5)
     doc = result.json()
     events = doc["connections"][0]["events"]
     labels = [e["message"] for e in events]
