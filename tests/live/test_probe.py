@@ -406,3 +406,14 @@ def test_tls13_post_handshake_auth(cli, files):  # type: ignore[no-untyped-def]
     assert "after the handshake (TLS 1.3 post-handshake auth)" in doc["probe"]["steps"][0]
     later = [f for f in doc["findings"] if f["code"] == "client-cert-requested-later"]
     assert later and "post-handshake authentication" in later[0]["fix"]
+
+
+def test_probe_imports_neither_scapy_nor_pyjks(files, serve):  # type: ignore[no-untyped-def]
+    """The speed design (issue 4): the probe decodes by hand and reads JKS by hand."""
+    from tests.test_cli import modules_after
+
+    server = serve(tls_version="1.3")
+    loaded = modules_after("probe", f"127.0.0.1:{server.port}", "--insecure", "--keystore",
+                           str(files / "good.jks"), "--storepass", PW)
+    assert "inspector.bio_client" in loaded and "parsers.lean" in loaded  # it really probed
+    assert not {m for m in loaded if m.split(".")[0] in ("scapy", "jks")}
