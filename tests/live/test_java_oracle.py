@@ -1,5 +1,5 @@
 """A real Java client is the oracle: for every scenario our `select` must name the alias that
-Java's key manager chose (or none)."""
+Java's key manager chose (or none), and `probe --key-manager` must present that entry."""
 
 from __future__ import annotations
 
@@ -43,6 +43,11 @@ def test_select_names_what_java_chose(cli, files, serve, java_oracle, keystore, 
     else:
         assert java in possible, f"Java chose {java}, we predicted {possible}"
         assert len(possible) == 1 or server.get("no_names")
+    probed = cli("probe", f"127.0.0.1:{srv.port}", "--insecure", "--keystore",
+                 str(files / keystore), "--storepass", PW, "--tls-version", version,
+                 "--key-manager", manager, "--json").json()
+    presented = probed["probe"]["attempts"][0]["alias"]
+    assert presented == java or (presented in possible and len(possible) > 1), (java, presented)
 
 
 def test_java_and_select_agree_on_openssl_s_server(cli, files, s_server, java_oracle):  # type: ignore[no-untyped-def]
