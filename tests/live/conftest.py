@@ -191,4 +191,5 @@ def java_oracle(tmp_path_factory: pytest.TempPathFactory) -> object:
         # PKIX names its choice "builder.entry.alias" (e.g. 1.0.letstestcba)
         return re.sub(r"^\d+\.\d+\.", "", alias) if algorithm == "PKIX" else alias
 
+    choose.classpath = out  # type: ignore[attr-defined]  # for tests that run java themselves
     return choose

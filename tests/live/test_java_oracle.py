@@ -66,3 +66,37 @@ def test_java_and_select_agree_on_nginx(cli, files, nginx, java_oracle):  # type
     ours = cli("select", "--keystore", str(files / "two.jks"), "--storepass", PW,
                "--from-server", f"127.0.0.1:{nginx}", "--json").json()["selection"]
     assert java == "acme" and ours["pkix"] == "acme"
+
+
+def test_java_does_not_offer_post_handshake_auth(files, java_oracle):  # type: ignore[no-untyped-def]
+    """What the client-cert-requested-later finding tells users, measured: the JDK's TLS 1.3
+    ClientHello has no post_handshake_auth extension, so a server cannot ask it later."""
+    import socket
+    import subprocess
+
+    from parsers.messages import parse_client_hello
+    from tests.live.conftest import JAVA
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(30)
+        port = listener.getsockname()[1]
+        client = subprocess.Popen([JAVA, "-cp", str(java_oracle.classpath), "ChooseAlias",
+                                   str(files / "good.jks"), PW, "127.0.0.1", str(port), "PKIX",
+                                   "TLSv1.3"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            conn, _ = listener.accept()
+            with conn:
+                conn.settimeout(10)
+                data = b""
+                while len(data) < 5 or len(data) < 5 + int.from_bytes(data[3:5], "big"):
+                    chunk = conn.recv(65536)
+                    assert chunk, "the Java client closed before its ClientHello"
+                    data += chunk
+        finally:
+            client.kill()
+            client.wait(timeout=10)
+    hello = parse_client_hello(data[9: 5 + int.from_bytes(data[3:5], "big")])
+    assert 0x0304 in hello.supported_versions  # it did offer TLS 1.3
+    assert hello.post_handshake_auth is False
