@@ -53,6 +53,8 @@ class Attempt:
     cipher: str | None = None
     #: the CertificateRequest was read before OpenSSL answered it (the choice could be made)
     request_seen: bool = False
+    #: the proxy's answer to CONNECT, when the probe went through one
+    proxy_status: str | None = None
     transcript: Transcript | None = None
 
     @property
@@ -72,18 +74,24 @@ class Target:
     http_path: str | None
     #: offer TLS 1.3 post-handshake authentication (OpenSSL/curl can; Java does not)
     post_handshake_auth: bool = False
+    #: an HTTP proxy to tunnel through with CONNECT (Java's https.proxyHost, curl's --proxy)
+    proxy: tuple[str, int] | None = None
 
 
-def parse_target(text: str) -> tuple[str, int]:
+def parse_target(text: str, what: str = "") -> tuple[str, int]:
+    """HOST[:PORT] (port 443 by default), [IPv6]:PORT; with `what` (an option name) the port
+    is required — a proxy has no usual port."""
+    default = "" if what else "443"
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
-        port = rest.lstrip(":") or "443"
+        port = rest.lstrip(":") or default
     elif text.count(":") == 1:
         host, port = text.split(":")
     else:
-        host, port = text, "443"
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise InputError(f"{text}: the port must be a number from 1 to 65535", "write HOST:PORT")
+        host, port = text, default
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        label = f"{what} {text}" if what else text
+        raise InputError(f"{label}: the port must be a number from 1 to 65535", "write HOST:PORT")
     return host, int(port)
 
 
@@ -93,28 +101,74 @@ def handshake(target: Target, entry: KeyEntry | None, choose: ChooseEntry | None
     from inspector.bio_client import BioClient
 
     attempt = Attempt(alias=entry.alias if entry else None)
+    host, port = target.proxy or (target.host, target.port)
+    what = f"proxy {host}:{port}" if target.proxy else f"{host}:{port}"
     try:
-        socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise InputError(f"{target.host}: cannot resolve ({exc.strerror})",
+        raise InputError(f"{what}: cannot resolve {host} ({exc.strerror})",
                          "check the host name") from None
     attempt.start = time.time()
     try:
-        sock = socket.create_connection((target.host, target.port), timeout=target.timeout)
+        sock = socket.create_connection((host, port), timeout=target.timeout)
     except ConnectionRefusedError:
-        raise InputError(f"{target.host}:{target.port}: connection refused",
+        raise InputError(f"{what}: connection refused",
                          "check the port and that the server is running") from None
     except TimeoutError:
-        raise InputError(f"{target.host}:{target.port}: no answer within {target.timeout:g} s",
+        raise InputError(f"{what}: no answer within {target.timeout:g} s",
                          "check the address, the firewall, or raise --timeout") from None
     except OSError as exc:
-        raise InputError(f"{target.host}:{target.port}: cannot connect ({exc.strerror})",
-                         "check the address") from None
+        raise InputError(f"{what}: cannot connect ({exc.strerror})", "check the address") from None
     try:
+        if target.proxy:
+            attempt.proxy_status = open_tunnel(sock, target)
         BioClient(sock, target, attempt, entry, choose).run()
     finally:
         sock.close()
     return attempt
+
+
+def open_tunnel(sock: socket.socket, target: Target) -> str:
+    """HTTP CONNECT through the proxy, as Java's https.proxyHost and curl's --proxy do; returns
+    the proxy's status line. Anything but 200 is a one-line error naming the proxy's answer."""
+    assert target.proxy is not None
+    proxy = f"proxy {target.proxy[0]}:{target.proxy[1]}"
+    authority = (f"[{target.host}]:{target.port}" if ":" in target.host
+                 else f"{target.host}:{target.port}")
+    try:
+        sock.sendall(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n"
+                     "User-Agent: mtls-inspector\r\n\r\n".encode())
+        reply = b""
+        while b"\r\n\r\n" not in reply and len(reply) < 65536:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    except TimeoutError:
+        raise InputError(f"{proxy}: no answer to CONNECT {authority} within {target.timeout:g} s",
+                         "check that this is an HTTP proxy, or raise --timeout") from None
+    except OSError as exc:
+        raise InputError(f"{proxy}: reset the connection on CONNECT {authority} "
+                         f"({exc.strerror}): not an HTTP proxy?",
+                         "give the proxy's HOST:PORT (the one in https.proxyHost/proxyPort)") from None
+    if not reply:
+        raise InputError(f"{proxy}: closed the connection without answering CONNECT {authority}: "
+                         "not an HTTP proxy?",
+                         "give the proxy's HOST:PORT (the one in https.proxyHost/proxyPort)")
+    status = reply.split(b"\r\n", 1)[0].decode("latin-1")[:200]
+    parts = status.split()
+    if len(parts) < 2 or not parts[0].startswith("HTTP/"):
+        quoted = reply[:60].decode("latin-1").encode("unicode_escape").decode()
+        raise InputError(f"{proxy}: not an HTTP proxy (answered \"{quoted}\" to CONNECT)",
+                         "give the proxy's HOST:PORT (the one in https.proxyHost/proxyPort)")
+    if parts[1] != "200":
+        hint = ("the probe does not authenticate to proxies yet; ask for an exception for this "
+                "host, or probe from a machine that needs no proxy" if parts[1] == "407" else
+                "check that the proxy allows CONNECT to this host and port")
+        raise InputError(f"{proxy}: CONNECT {authority} refused: {status}", hint)
+    return status
+
+
 
 
 def is_ip(host: str) -> bool:

@@ -41,6 +41,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--post-handshake-auth", action="store_true", help="offer TLS 1.3 "
                    "post-handshake authentication, for servers that ask for the certificate only "
                    "after the request (Apache per-location, IIS); Java clients do not offer it")
+    p.add_argument("--proxy", metavar="HOST:PORT", help="reach the server through this HTTP "
+                   "proxy (CONNECT), as a client with https.proxyHost/--proxy does")
     p.add_argument("--capture", metavar="OUT.pcap", help="write the connection as a pcap (0600)")
     p.add_argument("--keylog", metavar="OUT.keys", help="write the NSS key log (0600)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -75,8 +77,9 @@ def run(args: argparse.Namespace) -> int:
                              "if the key has its own")
         return entry
 
+    proxy = parse_target(args.proxy, what="--proxy") if args.proxy else None
     target = Target(host, port, args.servername, args.tls_version, args.timeout, args.ca_file,
-                    args.insecure, args.http_request, args.post_handshake_auth)
+                    args.insecure, args.http_request, args.post_handshake_auth, proxy)
     choice: dict[str, Any] = {}
 
     def choose(t: Any) -> Any:
@@ -95,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
     assert main.transcript is not None
     t = main.transcript
     steps = _steps(args.alias, main, t, store, choice.get("selection"), args.key_manager)
+    if proxy:
+        steps.insert(0, f"through proxy {args.proxy}: CONNECT {host}:{port} → {main.proxy_status}")
     if not main.received and main.reset_by is None:
         if main.timed_out:
             raise InputError(f"{host}:{port}: no TLS answer within {args.timeout:g} s after the "
@@ -188,8 +193,10 @@ def probe_dict(target: Any, steps: list[str], attempts: list[Any],
     return {
         "target": f"{target.host}:{target.port}", "servername": target.servername,
         "key_manager": key_manager,
+        "proxy": (f"{target.proxy[0]}:{target.proxy[1]}" if target.proxy else None),
         "tls_version": target.tls_version, "steps": steps,
         "attempts": [{"alias": a.alias, "certificate_request_seen": a.request_seen,
+                      "proxy_status": a.proxy_status,
                       "completed": a.completed, "error": a.error,
                       "http_status": a.http_status, "version": a.version, "cipher": a.cipher,
                       "timed_out": a.timed_out,

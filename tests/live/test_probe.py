@@ -417,3 +417,42 @@ def test_probe_imports_neither_scapy_nor_pyjks(files, serve):  # type: ignore[no
                            str(files / "good.jks"), "--storepass", PW)
     assert "inspector.bio_client" in loaded and "parsers.lean" in loaded  # it really probed
     assert not {m for m in loaded if m.split(".")[0] in ("scapy", "jks")}
+
+
+def test_probe_through_an_http_proxy(cli, files, serve):  # type: ignore[no-untyped-def]
+    from tests.live.proxy import ConnectProxy
+
+    server = serve(tls_version="1.3")
+    with ConnectProxy() as proxy:
+        result = probe(cli, server.port, *ks(files, "good.jks"), "--proxy",
+                       f"127.0.0.1:{proxy.port}")
+    doc = result.json()
+    assert result.status == 0, result.out
+    assert proxy.requests == [f"CONNECT 127.0.0.1:{server.port} HTTP/1.1"]
+    assert doc["probe"]["proxy"] == f"127.0.0.1:{proxy.port}"
+    assert doc["probe"]["steps"][0].startswith(f"through proxy 127.0.0.1:{proxy.port}")
+    assert doc["connections"][0]["client_cert"] == "CN=letstestcba"
+    assert server.wait_for(1)[0].accepted
+
+
+def test_proxy_refusals_are_one_line_errors(cli, files, serve):  # type: ignore[no-untyped-def]
+    from tests.live.conftest import free_port
+    from tests.live.proxy import ConnectProxy
+
+    server = serve()
+    with ConnectProxy(refuse_with="407 Proxy Authentication Required") as proxy:
+        refused = cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--proxy",
+                      f"127.0.0.1:{proxy.port}")
+    assert refused.status == 2 and "407 Proxy Authentication Required" in refused.err
+    assert "does not authenticate to proxies" in refused.err and "Traceback" not in refused.err
+    closed = cli("probe", f"127.0.0.1:{server.port}", "--proxy", f"127.0.0.1:{free_port()}")
+    assert closed.status == 2 and "proxy 127.0.0.1:" in closed.err and "refused" in closed.err
+    assert cli("probe", f"127.0.0.1:{server.port}", "--proxy", "127.0.0.1").status == 2
+    # a web server that is no proxy answers CONNECT with 400; a TLS server with an alert
+    with misbehaving_server(answer_plain_http) as plain:
+        odd = cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--proxy",
+                  f"127.0.0.1:{plain}")
+    assert odd.status == 2 and "refused: HTTP/1.1 400 Bad Request" in odd.err
+    tls = cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--timeout", "3", "--proxy",
+              f"127.0.0.1:{server.port}")
+    assert tls.status == 2 and "not an HTTP proxy" in tls.err, tls.err
