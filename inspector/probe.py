@@ -76,6 +76,8 @@ class Target:
     post_handshake_auth: bool = False
     #: an HTTP proxy to tunnel through with CONNECT (Java's https.proxyHost, curl's --proxy)
     proxy: tuple[str, int] | None = None
+    #: "user:password" for the proxy's Basic authentication; never shown
+    proxy_credentials: str | None = field(default=None, repr=False)
 
 
 def parse_target(text: str, what: str = "") -> tuple[str, int]:
@@ -135,8 +137,14 @@ def open_tunnel(sock: socket.socket, target: Target) -> str:
     proxy = f"proxy {target.proxy[0]}:{target.proxy[1]}"
     authority = (f"[{target.host}]:{target.port}" if ":" in target.host
                  else f"{target.host}:{target.port}")
+    auth = ""
+    if target.proxy_credentials is not None:
+        import base64
+
+        token = base64.b64encode(target.proxy_credentials.encode()).decode()
+        auth = f"Proxy-Authorization: Basic {token}\r\n"
     try:
-        sock.sendall(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n"
+        sock.sendall(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n{auth}"
                      "User-Agent: mtls-inspector\r\n\r\n".encode())
         reply = b""
         while b"\r\n\r\n" not in reply and len(reply) < 65536:
@@ -162,9 +170,13 @@ def open_tunnel(sock: socket.socket, target: Target) -> str:
         raise InputError(f"{proxy}: not an HTTP proxy (answered \"{quoted}\" to CONNECT)",
                          "give the proxy's HOST:PORT (the one in https.proxyHost/proxyPort)")
     if parts[1] != "200":
-        hint = ("the probe does not authenticate to proxies yet; ask for an exception for this "
-                "host, or probe from a machine that needs no proxy" if parts[1] == "407" else
-                "check that the proxy allows CONNECT to this host and port")
+        if parts[1] != "407":
+            hint = "check that the proxy allows CONNECT to this host and port"
+        elif target.proxy_credentials is None:
+            hint = "give --proxy-user USER and --proxy-pass-env VAR (Basic authentication)"
+        else:
+            hint = ("the proxy refused these credentials (Basic); check them — proxies that "
+                    "want NTLM or Kerberos are not supported")
         raise InputError(f"{proxy}: CONNECT {authority} refused: {status}", hint)
     return status
 

@@ -1,7 +1,8 @@
 """A small real HTTP CONNECT proxy on 127.0.0.1 for the probe's --proxy tests.
 
-It relays bytes both ways like squid would, only to 127.0.0.1, and can refuse with a status
-(407 to play a proxy that wants authentication). Every socket has a timeout.
+It relays bytes both ways like squid would, only to 127.0.0.1; it can refuse with a status, or
+demand Basic authentication (407 without the right Proxy-Authorization). Every socket has a
+timeout.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import threading
 
 
 class ConnectProxy:
-    def __init__(self, refuse_with: str | None = None) -> None:
+    def __init__(self, refuse_with: str | None = None, credentials: str | None = None) -> None:
         self.refuse_with = refuse_with
+        self.credentials = credentials  # "user:password" this proxy wants, Basic
         self.requests: list[str] = []
         self._listener = socket.socket()
         self._listener.bind(("127.0.0.1", 0))
@@ -56,6 +58,17 @@ class ConnectProxy:
         self.requests.append(line)
         method, authority = line.split()[:2]
         host, _, port = authority.rpartition(":")
+        if self.credentials is not None:
+            import base64
+
+            wanted = "Basic " + base64.b64encode(self.credentials.encode()).decode()
+            given = [h.split(":", 1)[1].strip() for h in head.decode("latin-1").split("\r\n")
+                     if h.lower().startswith("proxy-authorization:")]
+            if given != [wanted]:
+                client.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                               b"Proxy-Authenticate: Basic realm=\"test\"\r\n"
+                               b"Content-Length: 0\r\n\r\n")
+                return
         if self.refuse_with or method != "CONNECT" or host not in ("127.0.0.1", "localhost"):
             client.sendall(f"HTTP/1.1 {self.refuse_with or '403 Forbidden'}\r\n"
                            "Content-Length: 0\r\n\r\n".encode())

@@ -444,7 +444,7 @@ def test_proxy_refusals_are_one_line_errors(cli, files, serve):  # type: ignore[
         refused = cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--proxy",
                       f"127.0.0.1:{proxy.port}")
     assert refused.status == 2 and "407 Proxy Authentication Required" in refused.err
-    assert "does not authenticate to proxies" in refused.err and "Traceback" not in refused.err
+    assert "--proxy-user" in refused.err and "Traceback" not in refused.err
     closed = cli("probe", f"127.0.0.1:{server.port}", "--proxy", f"127.0.0.1:{free_port()}")
     assert closed.status == 2 and "proxy 127.0.0.1:" in closed.err and "refused" in closed.err
     assert cli("probe", f"127.0.0.1:{server.port}", "--proxy", "127.0.0.1").status == 2
@@ -456,3 +456,25 @@ def test_proxy_refusals_are_one_line_errors(cli, files, serve):  # type: ignore[
     tls = cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--timeout", "3", "--proxy",
               f"127.0.0.1:{server.port}")
     assert tls.status == 2 and "not an HTTP proxy" in tls.err, tls.err
+
+
+def test_proxy_with_basic_authentication(cli, files, serve, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    from tests.live.proxy import ConnectProxy
+
+    server = serve(tls_version="1.2")
+    secret = "pr0xy-s3cret"
+    monkeypatch.setenv("PROXY_PW", secret)
+    with ConnectProxy(credentials=f"svc-integration:{secret}") as proxy:
+        where = f"127.0.0.1:{proxy.port}"
+        anonymous = cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--proxy", where)
+        wrong = cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--proxy", where,
+                    "--proxy-user", "svc-integration", "--proxy-pass", "nope")
+        right = probe(cli, server.port, *ks(files, "good.jks"), "--proxy", where,
+                      "--proxy-user", "svc-integration", "--proxy-pass-env", "PROXY_PW")
+    assert anonymous.status == 2 and "--proxy-user" in anonymous.err
+    assert wrong.status == 2 and "refused these credentials" in wrong.err
+    assert right.status == 0 and right.json()["connections"][0]["client_cert"] == "CN=letstestcba"
+    for result in (anonymous, wrong, right):
+        assert secret not in result.out + result.err and "nope" not in result.out
+    lonely = cli("probe", f"127.0.0.1:{server.port}", "--proxy-pass-env", "PROXY_PW")
+    assert lonely.status == 2 and "needs --proxy-user" in lonely.err
