@@ -6,9 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from inspector.commands.proxy_args import add_proxy_options, proxy_from_args
 from inspector.errors import ExitStatus, InputError
 from inspector.findings import has_errors, sort_findings
-from inspector.passwords import add_keystore_password_options, add_password_options
+from inspector.passwords import add_keystore_password_options
 from inspector.render import json_out, text
 
 
@@ -38,14 +39,10 @@ def add_parser(sub: Any) -> None:
                    "in seconds (default 10)")
     p.add_argument("--http-request", metavar="PATH", help="after the handshake send "
                    "GET PATH HTTP/1.1 and read the status line")
-    p.add_argument("--proxy-user", metavar="USER", help="authenticate to the proxy (Basic) as "
-                   "USER; the password from --proxy-pass-env/--proxy-pass-file or a prompt")
-    add_password_options(p, "proxy-pass", "proxy password")
+    add_proxy_options(p)
     p.add_argument("--post-handshake-auth", action="store_true", help="offer TLS 1.3 "
                    "post-handshake authentication, for servers that ask for the certificate only "
                    "after the request (Apache per-location, IIS); Java clients do not offer it")
-    p.add_argument("--proxy", metavar="HOST:PORT", help="reach the server through this HTTP "
-                   "proxy (CONNECT), as a client with https.proxyHost/--proxy does")
     p.add_argument("--capture", metavar="OUT.pcap", help="write the connection as a pcap (0600)")
     p.add_argument("--keylog", metavar="OUT.keys", help="write the NSS key log (0600)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -80,10 +77,9 @@ def run(args: argparse.Namespace) -> int:
                              "if the key has its own")
         return entry
 
-    proxy = parse_target(args.proxy, what="--proxy") if args.proxy else None
+    proxy, credentials = proxy_from_args(args)
     target = Target(host, port, args.servername, args.tls_version, args.timeout, args.ca_file,
-                    args.insecure, args.http_request, args.post_handshake_auth, proxy,
-                    _proxy_credentials(args))
+                    args.insecure, args.http_request, args.post_handshake_auth, proxy, credentials)
     choice: dict[str, Any] = {}
 
     def choose(t: Any) -> Any:
@@ -132,23 +128,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(render(target, steps, main, t, findings, store))
     return ExitStatus.ERROR_FINDINGS if has_errors(findings) else ExitStatus.OK
-
-
-def _proxy_credentials(args: argparse.Namespace) -> str | None:
-    from inspector.passwords import resolve_password
-
-    given = args.proxy_pass or args.proxy_pass_env or args.proxy_pass_file
-    if args.proxy_user is None:
-        if given:
-            raise InputError("--proxy-pass… needs --proxy-user", "give --proxy-user USER too")
-        return None
-    if not args.proxy:
-        raise InputError("--proxy-user needs --proxy", "give --proxy HOST:PORT too")
-    password = resolve_password(args, "proxy-pass", f"Proxy password for {args.proxy_user}: ")
-    if password is None:
-        raise InputError(f"--proxy-user {args.proxy_user}: no password given",
-                         "use --proxy-pass-env VAR or --proxy-pass-file F")
-    return f"{args.proxy_user}:{password}"
 
 
 def _picks(sel: Any, key_manager: str) -> list[str]:

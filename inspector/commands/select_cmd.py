@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from inspector.commands.proxy_args import add_proxy_options, proxy_from_args
 from inspector.errors import ExitStatus, InputError
 from inspector.passwords import add_keystore_password_options
 from inspector.render import json_out
@@ -39,6 +40,7 @@ def add_parser(sub: Any) -> None:
                    help="the TLS version of the request (default: as observed, else 1.2)")
     p.add_argument("--ca-file", metavar="F", help="with --from-server: CA for the server")
     p.add_argument("--timeout", type=float, default=10.0, help="with --from-server (seconds)")
+    add_proxy_options(p)
     p.add_argument("--at", metavar="YYYY-MM-DD", help="judge validity at this date")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=run)
@@ -121,8 +123,9 @@ def _from_server(args: argparse.Namespace) -> Any:
     from parsers.model import CertificateRequest
 
     host, port = parse_target(args.from_server)
+    proxy, credentials = proxy_from_args(args)
     attempt = handshake(Target(host, port, None, args.tls_version, args.timeout, args.ca_file,
-                               True, None), None)
+                               True, None, proxy=proxy, proxy_credentials=credentials), None)
     assert attempt.transcript is not None
     event = attempt.transcript.first(CertificateRequest)
     if event is None or not isinstance(event.message, CertificateRequest):
@@ -136,6 +139,9 @@ def run(args: argparse.Namespace) -> int:
     from inspector.commands.pcap_cmd import selection_text
     from inspector.selection import select
 
+    if (args.proxy or args.proxy_user) and not args.from_server:
+        raise InputError("--proxy goes with --from-server", "ask the server through the proxy: "
+                         "--from-server HOST:PORT --proxy PROXY:PORT")
     store = load_from_args(args, Path(args.keystore))
     request = request_from_args(args)
     at = parse_date(args.at) if args.at else dt.datetime.now(dt.timezone.utc)

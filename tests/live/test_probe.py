@@ -478,3 +478,18 @@ def test_proxy_with_basic_authentication(cli, files, serve, tmp_path, monkeypatc
         assert secret not in result.out + result.err and "nope" not in result.out
     lonely = cli("probe", f"127.0.0.1:{server.port}", "--proxy-pass-env", "PROXY_PW")
     assert lonely.status == 2 and "needs --proxy-user" in lonely.err
+
+
+def test_select_from_server_through_a_proxy(cli, files, serve):  # type: ignore[no-untyped-def]
+    from tests.live.proxy import ConnectProxy
+
+    server = serve(tls_version="1.3")
+    with ConnectProxy() as proxy:
+        result = cli("select", "--keystore", str(files / "good.jks"), "--storepass", PW,
+                     "--from-server", f"127.0.0.1:{server.port}", "--proxy",
+                     f"127.0.0.1:{proxy.port}", "--json")
+    assert result.status == 0 and result.json()["selection"]["pkix"] == "letstestcba"
+    assert proxy.requests == [f"CONNECT 127.0.0.1:{server.port} HTTP/1.1"]
+    misplaced = cli("select", "--keystore", str(files / "good.jks"), "--storepass", PW,
+                    "--empty-ca-list", "--proxy", f"127.0.0.1:{proxy.port}")
+    assert misplaced.status == 2 and "--proxy goes with --from-server" in misplaced.err
