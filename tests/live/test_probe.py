@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.live.conftest import PW
 
@@ -493,3 +495,33 @@ def test_select_from_server_through_a_proxy(cli, files, serve):  # type: ignore[
     misplaced = cli("select", "--keystore", str(files / "good.jks"), "--storepass", PW,
                     "--empty-ca-list", "--proxy", f"127.0.0.1:{proxy.port}")
     assert misplaced.status == 2 and "--proxy goes with --from-server" in misplaced.err
+
+
+def _server_hello_like(body: bytes) -> bytes:
+    """A plausible server flight start: a handshake record whose content is random."""
+    return b"\x16\x03\x03" + len(body).to_bytes(2, "big") + body
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.binary(max_size=300),
+                          st.binary(max_size=300).map(_server_hello_like),
+                          st.binary(max_size=40).map(lambda b: b"\x15\x03\x03\x00\x02" + b[:2])),
+                min_size=1, max_size=4))
+def test_a_server_answering_garbage_never_crashes_the_probe(cli, files, answers):  # type: ignore[no-untyped-def]
+    """Whatever a broken peer sends after our ClientHello: a report or a one-line error."""
+    def answer(conn: socket.socket) -> None:
+        conn.recv(65536)
+        for chunk in answers:
+            conn.sendall(chunk)
+
+    with misbehaving_server(answer) as port:
+        result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--timeout", "1", "--json",
+                     *ks(files, "good.jks"), "--storepass", PW)
+    assert result.status in (0, 1, 2), result.err
+    assert "Traceback" not in result.err
+    if result.status == 2:
+        errors = [line for line in result.err.splitlines() if not line.startswith("warning:")]
+        assert len(errors) == 1 and errors[0].startswith("mtls-inspect: error:"), result.err
+    else:
+        assert result.json()["connections"]
