@@ -20,11 +20,9 @@ from parsers.messages import (
     ca_list,
     dn_from_der,
     extensions,
+    u16_list,
 )
 from parsers.model import Certificate, CertificateRequest, DistinguishedName
-
-#: The two hand-read message types (Certificate, CertificateRequest).
-LEAN_TYPES = frozenset({11, 13})
 
 
 class _Reader:
@@ -49,10 +47,6 @@ class _Reader:
     def done(self) -> None:
         if self.pos != len(self.data):
             raise MalformedMessage(f"{self.what} has {len(self.data) - self.pos} trailing bytes")
-
-
-def _u16s(data: bytes) -> tuple[int, ...]:
-    return tuple(int.from_bytes(data[i: i + 2], "big") for i in range(0, len(data) - 1, 2))
 
 
 def _dn_list(data: bytes, what: str) -> tuple[DistinguishedName, ...]:
@@ -92,12 +86,12 @@ def read_certificate_request(body: bytes, tls13: bool) -> CertificateRequest:
         present = EXT_CERT_AUTHORITIES in exts
         return CertificateRequest(
             tls13=True, certificate_types=(),
-            signature_algorithms=_u16s(sig[2:]) if sig else (),
-            signature_algorithms_cert=_u16s(sig_cert[2:]) if sig_cert else (),
+            signature_algorithms=u16_list(sig[2:]) if sig else (),
+            signature_algorithms_cert=u16_list(sig_cert[2:]) if sig_cert else (),
             ca_names=ca_list(exts[EXT_CERT_AUTHORITIES]) if present else (),
             context=context, ca_names_present=present)
     types = tuple(r.vector(1))
-    sig_algs = _u16s(r.vector(2))
+    sig_algs = u16_list(r.vector(2))
     names = _dn_list(r.vector(2), "CertificateRequest CA names")
     r.done()
     return CertificateRequest(tls13=False, certificate_types=types, signature_algorithms=sig_algs,

@@ -2,9 +2,10 @@
 
 Certificate and CertificateRequest go through scapy's TLS classes (memoised by their bytes: one
 server sends the same ones to every client, so a large capture parses each once) — or, for the
-live probe, through the hand readers of parsers/lean.py (scapy's import outweighs one handshake). ClientHello,
-ServerHello and CertificateVerify are read by hand: they differ in every connection, and scapy's
-per-message cost would dominate a capture of thousands of handshakes.
+live probe, through the hand readers of parsers/lean.py (scapy's import outweighs one
+handshake). ClientHello, ServerHello and CertificateVerify are read by hand: they differ in
+every connection, and scapy's per-message cost would dominate a capture of thousands of
+handshakes.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class MalformedMessage(Exception):
     """A handshake message whose body does not parse (reported as a Problem)."""
 
 
-def _u16_list(data: bytes) -> tuple[int, ...]:
+def u16_list(data: bytes) -> tuple[int, ...]:
     return struct.unpack(f"!{len(data) // 2}H", data[: len(data) // 2 * 2])
 
 
@@ -62,7 +63,7 @@ def parse_client_hello(body: bytes) -> ClientHello:
         session_id = body[35: 35 + sid_len]
         pos = 35 + sid_len
         suites_len = struct.unpack_from("!H", body, pos)[0]
-        suites = _u16_list(body[pos + 2: pos + 2 + suites_len])
+        suites = u16_list(body[pos + 2: pos + 2 + suites_len])
         pos += 2 + suites_len
         pos += 1 + body[pos]  # compression methods
         exts = extensions(body, pos)
@@ -77,13 +78,13 @@ def parse_client_hello(body: bytes) -> ClientHello:
     versions: tuple[int, ...] = ()
     if EXT_SUPPORTED_VERSIONS in exts:
         raw = exts[EXT_SUPPORTED_VERSIONS]
-        versions = _u16_list(raw[1: 1 + raw[0]]) if raw else ()
+        versions = u16_list(raw[1: 1 + raw[0]]) if raw else ()
     sig = exts.get(EXT_SIG_ALGS, b"")
     return ClientHello(
         random=bytes(random), server_name=name, legacy_version=legacy,
         supported_versions=tuple(v for v in versions if v & 0x0F0F != 0x0A0A),
         cipher_suites=tuple(s for s in suites if s & 0x0F0F != 0x0A0A),
-        signature_algorithms=_u16_list(sig[2:]) if sig else (),
+        signature_algorithms=u16_list(sig[2:]) if sig else (),
         post_handshake_auth=EXT_POST_HANDSHAKE_AUTH in exts, session_id=bytes(session_id))
 
 

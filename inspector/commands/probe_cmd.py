@@ -145,12 +145,15 @@ def _steps(alias: str | None, main: Any, t: Any, store: Any, sel: Any,
     if not main.request_seen:
         return ["the server sent no CertificateRequest: no client certificate was asked for"
                 + (" (TLS 1.3 decrypted with the probe's key log)" if t.tls13 else "")]
-    how = ("read the CertificateRequest as it arrived, decrypted with the secrets OpenSSL had "
-           "just logged" if t.tls13 else "read the CertificateRequest as it arrived")
     later = _asked_later(t)
     if later:
-        how += (f" — {later} (decrypted with the probe's key log): the server asked only "
-                "after the handshake")
+        how = (f"read the CertificateRequest as it arrived {later}, decrypted with the probe's "
+               "key log: the server asked only after the handshake")
+    elif t.tls13:
+        how = ("read the CertificateRequest as it arrived, decrypted with the secrets OpenSSL "
+               "had just logged")
+    else:
+        how = "read the CertificateRequest as it arrived"
     if store is None:
         return [how, "no --keystore: an empty Certificate was sent"]
     if key_manager == "SunX509" and sel is not None and sel.sunx509_fails:
@@ -162,7 +165,7 @@ def _steps(alias: str | None, main: Any, t: Any, store: Any, sel: Any,
     picks = _picks(sel, key_manager)
     also = f" (also possible: {', '.join(picks[1:])})" if len(picks) > 1 else ""
     return [how, f"installed '{main.alias}', the entry a Java ({key_manager}) client chooses, before "
-            f"OpenSSL answered{'' if _asked_later(t) else ': one handshake'}{also}"]
+            f"OpenSSL answered{'' if later else ': one handshake'}{also}"]
 
 
 def _asked_later(t: Any) -> str:
