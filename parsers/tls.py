@@ -459,22 +459,28 @@ class TlsConnection:
 
     # -- keys --------------------------------------------------------------------------------
     def _switch_keys(self, state: _Direction, direction: Direction, epoch: str) -> None:
+        self._fetch_secrets()
         state.decryptor = (self._tls12_decryptor(direction) if epoch == "TLS12"
                            else self._tls13_decryptor(direction, epoch))
         # retried by refresh_keys only for want of a secret (not for an unsupported suite)
         state.wanted = epoch if state.decryptor is None and _label(direction, epoch) not in \
             self.secrets else None
 
+    def _fetch_secrets(self) -> None:
+        """Look the secrets up again while there are none: a live key log fills in during the
+        handshake, and a renegotiation's CLIENT_RANDOM is logged after its ClientHello."""
+        if self.secrets or self.keylog is None or self.client_random is None:
+            return
+        self.secrets = self.keylog.for_client_random(self.client_random)
+        if self.secrets:
+            self.t.keylog_available, self.t.keylog_missed = True, False
+
     def refresh_keys(self) -> None:
         """Live use: OpenSSL logs each secret as it derives it, after our decoder has seen the
         message that leads to it; retry the decryptors that were wanted before their secret."""
-        if self.keylog is None or self.client_random is None:
-            return
+        self._fetch_secrets()
         if not self.secrets:
-            self.secrets = self.keylog.for_client_random(self.client_random)
-            if not self.secrets:
-                return
-            self.t.keylog_available, self.t.keylog_missed = True, False
+            return
         for direction, state in self.dirs.items():
             if state.wanted is not None and state.decryptor is None:
                 self._switch_keys(state, direction, state.wanted)
