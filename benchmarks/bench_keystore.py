@@ -30,8 +30,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
     from benchmarks.common import timed_run
 
     # ours exits 1 when the store has error findings (the guide's store does)
-    return timed_run(cmd, ok=(0, 1), expect="Keystore" if "keystore" in cmd else "Alias name",
-                     env=env)
+    return timed_run(cmd, ok=(0, 1), expect="Keystore" if "keystore" in cmd else "Alias name", env=env)
 
 
 def main() -> int:
@@ -49,10 +48,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         store = args.keystore or build_keystore(Path(tmp), env[args.storepass_env])
         script = Path(sysconfig.get_path("scripts")) / "mtls-inspect"
-        ours = ([str(script)] if script.exists() else [sys.executable, "-m", "inspector"])
+        ours = [str(script)] if script.exists() else [sys.executable, "-m", "inspector"]
         ours += ["keystore", str(store), "--storepass-env", args.storepass_env]
-        theirs = [keytool, "-list", "-v", "-keystore", str(store),
-                  "-storepass:env", args.storepass_env]
+        theirs = [keytool, "-list", "-v", "-keystore", str(store), "-storepass:env", args.storepass_env]
         from benchmarks.common import byte_compile
 
         byte_compile()

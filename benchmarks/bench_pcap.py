@@ -46,10 +46,15 @@ def _pki(d: Path) -> None:
     acme = P.make_pki(days=3650)
     stranger = P.make_pki("stranger", org="Stranger", days=3650)
     server = P.issue("localhost", acme.intermediate, eku=[ExtendedKeyUsageOID.SERVER_AUTH])
-    files = {"root.pem": acme.root.pem, "server.pem": server.pem + acme.intermediate.pem,
-             "server.key": server.key_pem, "client.pem": acme.leaf.pem + acme.intermediate.pem,
-             "client.key": acme.leaf.key_pem, "stranger.pem": stranger.leaf.pem,
-             "stranger.key": stranger.leaf.key_pem}
+    files = {
+        "root.pem": acme.root.pem,
+        "server.pem": server.pem + acme.intermediate.pem,
+        "server.key": server.key_pem,
+        "client.pem": acme.leaf.pem + acme.intermediate.pem,
+        "client.key": acme.leaf.key_pem,
+        "stranger.pem": stranger.leaf.pem,
+        "stranger.key": stranger.leaf.key_pem,
+    }
     for name, data in files.items():
         (d / name).write_bytes(data)
 
@@ -102,8 +107,10 @@ def _client(d: Path, keylog: Path, handshakes: int, bulk_mb: int) -> None:
         kind = "none" if i % 10 == 3 else "stranger" if i % 10 == 7 else "good"
         size = 5 << 20 if kind == "good" and i % bulk_every == 0 else 0
         try:
-            with socket.create_connection(("127.0.0.1", PORT), timeout=10) as raw, \
-                    contexts[kind].wrap_socket(raw, server_hostname="localhost") as conn:
+            with (
+                socket.create_connection(("127.0.0.1", PORT), timeout=10) as raw,
+                contexts[kind].wrap_socket(raw, server_hostname="localhost") as conn,
+            ):
                 conn.sendall(f"GET {size} HTTP/1.0\r\n\r\n".encode())
                 got = 0
                 while True:
@@ -123,8 +130,11 @@ def generate(path: Path, keylog: Path, handshakes: int, bulk_mb: int) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     keylog.unlink(missing_ok=True)
     mtu = Path("/sys/class/net/lo/mtu").read_text().strip()
-    gso = subprocess.run(["ip", "-d", "link", "show", "lo"], capture_output=True, text=True,
-                         check=True).stdout.split("gso_max_segs ")[1].split()[0]
+    gso = (
+        subprocess.run(["ip", "-d", "link", "show", "lo"], capture_output=True, text=True, check=True)
+        .stdout.split("gso_max_segs ")[1]
+        .split()[0]
+    )
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         _pki(d)
@@ -134,9 +144,26 @@ def generate(path: Path, keylog: Path, handshakes: int, bulk_mb: int) -> None:
         # MTU 1500 and no GSO: the capture sees real 1448-byte segments, as on a network
         subprocess.run(["ip", "link", "set", "lo", "mtu", "1500", "gso_max_segs", "1"], check=True)
         try:
-            dump = subprocess.Popen(["tcpdump", "-i", "lo", "-s", "0", "-B", "262144", "-U",
-                                     "--immediate-mode", "-Z", "root", "-w", str(path),
-                                     f"tcp port {PORT}"], stderr=subprocess.PIPE, text=True)
+            dump = subprocess.Popen(
+                [
+                    "tcpdump",
+                    "-i",
+                    "lo",
+                    "-s",
+                    "0",
+                    "-B",
+                    "262144",
+                    "-U",
+                    "--immediate-mode",
+                    "-Z",
+                    "root",
+                    "-w",
+                    str(path),
+                    f"tcp port {PORT}",
+                ],
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             assert dump.stderr is not None
             dump.stderr.readline()
             time.sleep(1.0)
@@ -149,8 +176,10 @@ def generate(path: Path, keylog: Path, handshakes: int, bulk_mb: int) -> None:
             subprocess.run(["ip", "link", "set", "lo", "mtu", mtu, "gso_max_segs", gso], check=True)
             stop.set()
             server.join(timeout=5)
-    print(f"generated {path} ({path.stat().st_size >> 20} MiB) in {time.monotonic() - start:.0f} s;"
-          f" tcpdump: {' / '.join(line for line in err.splitlines() if 'packets' in line)}")
+    print(
+        f"generated {path} ({path.stat().st_size >> 20} MiB) in {time.monotonic() - start:.0f} s;"
+        f" tcpdump: {' / '.join(line for line in err.splitlines() if 'packets' in line)}"
+    )
     path.chmod(0o600)
 
 
@@ -200,8 +229,10 @@ def main() -> int:
     script = Path(sysconfig.get_path("scripts")) / "mtls-inspect"
     ours = [str(script)] if script.exists() else [sys.executable, "-m", "inspector"]
     size_mb = path.stat().st_size / 1e6
-    variants = [("no key log", [], []),
-                ("with key log", ["--keylog", str(keylog)], ["-o", f"tls.keylog_file:{keylog}"])]
+    variants = [
+        ("no key log", [], []),
+        ("with key log", ["--keylog", str(keylog)], ["-o", f"tls.keylog_file:{keylog}"]),
+    ]
     print(f"capture: {path} ({size_mb:.0f} MB)")
     for label, our_extra, their_extra in variants:
         if our_extra and not keylog.exists():
@@ -209,13 +240,29 @@ def main() -> int:
         mine, theirs = [], []
         for _ in range(args.runs):
             mine.append(measure([*ours, "pcap", str(path), *our_extra]))
-            theirs.append(measure(["tshark", "-r", str(path), "-Y", "tls.handshake.type == 13",
-                                   "-T", "fields", "-e", "frame.number", *their_extra]))
+            theirs.append(
+                measure(
+                    [
+                        "tshark",
+                        "-r",
+                        str(path),
+                        "-Y",
+                        "tls.handshake.type == 13",
+                        "-T",
+                        "fields",
+                        "-e",
+                        "frame.number",
+                        *their_extra,
+                    ]
+                )
+            )
         m = statistics.median(w for w, _ in mine)
         t = statistics.median(w for w, _ in theirs)
-        print(f"[{label}] mtls-inspect: {m:6.2f} s ({size_mb / m:6.1f} MB/s, peak "
-              f"{max(r for _, r in mine)} MB) | tshark: {t:6.2f} s ({size_mb / t:6.1f} MB/s, peak "
-              f"{max(r for _, r in theirs)} MB) | speed-up x{t / m:.2f}")
+        print(
+            f"[{label}] mtls-inspect: {m:6.2f} s ({size_mb / m:6.1f} MB/s, peak "
+            f"{max(r for _, r in mine)} MB) | tshark: {t:6.2f} s ({size_mb / t:6.1f} MB/s, peak "
+            f"{max(r for _, r in theirs)} MB) | speed-up x{t / m:.2f}"
+        )
     return 0
 
 

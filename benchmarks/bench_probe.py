@@ -48,32 +48,88 @@ def main() -> int:
         (d / "client.pem").write_bytes(acme.leaf.pem)
         (d / "chain.pem").write_bytes(acme.intermediate.pem)
         (d / "client.key").write_bytes(acme.leaf.key_pem)
-        P.write_jks(d / "client.jks", PW, keys=[("letstestcba", acme.leaf.key, [
-            acme.leaf.cert, acme.intermediate.cert, acme.root.cert])])
-        subprocess.run(["javac", "-d", str(d), str(ROOT / "tests" / "java" / "ChooseAlias.java")],
-                       check=True, capture_output=True)
+        P.write_jks(
+            d / "client.jks",
+            PW,
+            keys=[("letstestcba", acme.leaf.key, [acme.leaf.cert, acme.intermediate.cert, acme.root.cert])],
+        )
+        subprocess.run(
+            ["javac", "-d", str(d), str(ROOT / "tests" / "java" / "ChooseAlias.java")],
+            check=True,
+            capture_output=True,
+        )
         port = free_port()
         version = f"-tls{args.tls_version.replace('.', '_')}"
-        srv = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert",
-                                "server.pem", "-key", "server.key", "-CAfile", "root.pem",
-                                "-Verify", "2", "-www", version], cwd=d,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        srv = subprocess.Popen(
+            [
+                "openssl",
+                "s_server",
+                "-accept",
+                f"127.0.0.1:{port}",
+                "-cert",
+                "server.pem",
+                "-key",
+                "server.key",
+                "-CAfile",
+                "root.pem",
+                "-Verify",
+                "2",
+                "-www",
+                version,
+            ],
+            cwd=d,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(0.5)
         script = Path(sysconfig.get_path("scripts")) / "mtls-inspect"
         ours = [str(script)] if script.exists() else [sys.executable, "-m", "inspector"]
-        probe = [*ours, "probe", f"127.0.0.1:{port}", "--insecure", "--keystore", "client.jks",
-                 "--storepass", PW]
+        probe = [
+            *ours,
+            "probe",
+            f"127.0.0.1:{port}",
+            "--insecure",
+            "--keystore",
+            "client.jks",
+            "--storepass",
+            PW,
+        ]
         tools = {
             "mtls-inspect probe (Java's choice)": (probe, "", "installed 'letstestcba'"),
-            "mtls-inspect probe --alias": ([*probe, "--alias", "letstestcba"], "",
-                                           "No findings"),
-            "java (JSSE, PKIX)": (["java", "-cp", str(d), "ChooseAlias", "client.jks", PW,
-                                   "127.0.0.1", str(port), "PKIX", f"TLSv{args.tls_version}"], "",
-                                  "letstestcba"),
-            "openssl s_client": (["openssl", "s_client", "-connect", f"127.0.0.1:{port}",
-                                  "-cert", "client.pem", "-key", "client.key", "-cert_chain",
-                                  "chain.pem", version], "GET / HTTP/1.0\r\n\r\n",
-                                 "SSL handshake has read"),
+            "mtls-inspect probe --alias": ([*probe, "--alias", "letstestcba"], "", "No findings"),
+            "java (JSSE, PKIX)": (
+                [
+                    "java",
+                    "-cp",
+                    str(d),
+                    "ChooseAlias",
+                    "client.jks",
+                    PW,
+                    "127.0.0.1",
+                    str(port),
+                    "PKIX",
+                    f"TLSv{args.tls_version}",
+                ],
+                "",
+                "letstestcba",
+            ),
+            "openssl s_client": (
+                [
+                    "openssl",
+                    "s_client",
+                    "-connect",
+                    f"127.0.0.1:{port}",
+                    "-cert",
+                    "client.pem",
+                    "-key",
+                    "client.key",
+                    "-cert_chain",
+                    "chain.pem",
+                    version,
+                ],
+                "GET / HTTP/1.0\r\n\r\n",
+                "SSL handshake has read",
+            ),
         }
         byte_compile()
         times: dict[str, list[float]] = {name: [] for name in tools}
@@ -87,8 +143,10 @@ def main() -> int:
     java, s_client = medians["java (JSSE, PKIX)"], medians["openssl s_client"]
     print(f"TLS {args.tls_version}, {args.runs} alternating runs each")
     for name, value in medians.items():
-        print(f"{name:36} median {value * 1000:7.1f} ms   ratio to java {value / java:5.2f}"
-              f"   to s_client {value / s_client:5.1f}")
+        print(
+            f"{name:36} median {value * 1000:7.1f} ms   ratio to java {value / java:5.2f}"
+            f"   to s_client {value / s_client:5.1f}"
+        )
     print("target (issue 4): probe / java <= 1.0")
     return 0
 

@@ -57,8 +57,9 @@ SCENARIOS = [
     Scenario("tls12-expired", "1.2", client_cert="expired"),
     Scenario("tls12-leaf-only", "1.2", send_chain=False),
     Scenario("tls12-sigalg-mismatch", "1.2", server_args=["-client_sigalgs", "ECDSA+SHA256"]),
-    Scenario("tls12-frag512", "1.2", server_args=["-max_send_frag", "512"],
-             client_args=["-max_send_frag", "512"]),
+    Scenario(
+        "tls12-frag512", "1.2", server_args=["-max_send_frag", "512"], client_args=["-max_send_frag", "512"]
+    ),
     Scenario("tls13-ipv6", "1.3", ipv6=True),
     Scenario("tls12-any-interface", "1.2", client_cert="partner", interface="any"),
     Scenario("tls12-empty-ca-list", "1.2", server_args=["-no_ca_names"]),
@@ -76,15 +77,25 @@ def write_pki(d: Path) -> None:
     server = P.issue("localhost", server_root, org="Partner", eku=[ExtendedKeyUsageOID.SERVER_AUTH])
     acme = P.make_pki(days=3650)
     partner = P.make_pki("stranger", org="Stranger", days=3650)
-    expired = P.issue("letstestcba-old", acme.intermediate,
-                      not_before=now - dt.timedelta(days=400), not_after=now - dt.timedelta(days=5))
+    expired = P.issue(
+        "letstestcba-old",
+        acme.intermediate,
+        not_before=now - dt.timedelta(days=400),
+        not_after=now - dt.timedelta(days=5),
+    )
     files = {
-        "server-root.pem": server_root.pem, "server.pem": server.pem, "server.key": server.key_pem,
-        "acme-root.pem": acme.root.pem, "acme-inter.pem": acme.intermediate.pem,
-        "acme.pem": acme.leaf.pem, "acme.key": acme.leaf.key_pem,
-        "partner.pem": partner.leaf.pem, "partner.key": partner.leaf.key_pem,
+        "server-root.pem": server_root.pem,
+        "server.pem": server.pem,
+        "server.key": server.key_pem,
+        "acme-root.pem": acme.root.pem,
+        "acme-inter.pem": acme.intermediate.pem,
+        "acme.pem": acme.leaf.pem,
+        "acme.key": acme.leaf.key_pem,
+        "partner.pem": partner.leaf.pem,
+        "partner.key": partner.leaf.key_pem,
         "partner-inter.pem": partner.intermediate.pem,
-        "expired.pem": expired.pem, "expired.key": expired.key_pem,
+        "expired.pem": expired.pem,
+        "expired.key": expired.key_pem,
     }
     for name, data in files.items():
         (d / name).write_bytes(data)
@@ -107,23 +118,68 @@ def run_scenario(s: Scenario, port: int, pki: Path, out: Path) -> None:
     keys = out / f"{s.name}.keys"
     for f in (pcap, keys):
         f.unlink(missing_ok=True)
-    dump = subprocess.Popen(["tcpdump", "-i", s.interface, "-U", "--immediate-mode", "-Z", "root",
-                             "-w", str(pcap), f"tcp port {port}"], stderr=subprocess.PIPE, text=True)
+    dump = subprocess.Popen(
+        [
+            "tcpdump",
+            "-i",
+            s.interface,
+            "-U",
+            "--immediate-mode",
+            "-Z",
+            "root",
+            "-w",
+            str(pcap),
+            f"tcp port {port}",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     wait_for(dump.stderr, "listening on")
     time.sleep(1.0)  # libpcap says "listening" a moment before packets really flow
     accept = f"[{host}]:{port}" if s.ipv6 else f"{host}:{port}"
     server = subprocess.Popen(
-        ["openssl", "s_server", "-accept", accept, *(["-6"] if s.ipv6 else []),
-         "-cert", "server.pem", "-key", "server.key", "-CAfile", "acme-root.pem",
-         "-Verify", "3", "-verify_return_error", "-naccept", "2" if s.resume else "1", "-www",
-         f"-tls{s.version.replace('.', '_')}", *s.server_args],
-        cwd=pki, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            "openssl",
+            "s_server",
+            "-accept",
+            accept,
+            *(["-6"] if s.ipv6 else []),
+            "-cert",
+            "server.pem",
+            "-key",
+            "server.key",
+            "-CAfile",
+            "acme-root.pem",
+            "-Verify",
+            "3",
+            "-verify_return_error",
+            "-naccept",
+            "2" if s.resume else "1",
+            "-www",
+            f"-tls{s.version.replace('.', '_')}",
+            *s.server_args,
+        ],
+        cwd=pki,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     wait_for(server.stdout, "ACCEPT")
-    client_cmd = ["openssl", "s_client", "-connect", accept, "-servername", "localhost",
-                  "-ign_eof", "-keylogfile", str(keys), "-CAfile",
-                  "acme-root.pem" if "untrusted" in s.name else "server-root.pem",
-                  f"-tls{(s.client_version or s.version).replace('.', '_')}",
-                  *s.client_args]
+    client_cmd = [
+        "openssl",
+        "s_client",
+        "-connect",
+        accept,
+        "-servername",
+        "localhost",
+        "-ign_eof",
+        "-keylogfile",
+        str(keys),
+        "-CAfile",
+        "acme-root.pem" if "untrusted" in s.name else "server-root.pem",
+        f"-tls{(s.client_version or s.version).replace('.', '_')}",
+        *s.client_args,
+    ]
     if s.client_cert:
         client_cmd += ["-cert", f"{s.client_cert}.pem", "-key", f"{s.client_cert}.key"]
         if s.send_chain:
@@ -131,8 +187,14 @@ def run_scenario(s: Scenario, port: int, pki: Path, out: Path) -> None:
             client_cmd += ["-cert_chain", inter]
     runs = [["-sess_out", "session.pem"], ["-sess_in", "session.pem"]] if s.resume else [[]]
     for extra in runs:
-        subprocess.run([*client_cmd, *extra], cwd=pki, input="GET / HTTP/1.0\r\n\r\n",
-                       capture_output=True, text=True, timeout=20)
+        subprocess.run(
+            [*client_cmd, *extra],
+            cwd=pki,
+            input="GET / HTTP/1.0\r\n\r\n",
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
     try:
         server.wait(timeout=5)
     except subprocess.TimeoutExpired:
@@ -150,21 +212,37 @@ def derived(out: Path) -> None:
     from parsers.resegment import resegment
 
     # pcapng with the key log embedded as a Decryption Secrets Block
-    subprocess.run(["editcap", "--inject-secrets", f"tls,{out / 'tls13-success.keys'}",
-                    str(out / "tls13-success.pcap"), str(out / "tls13-secrets.pcapng")],
-                   check=True)
+    subprocess.run(
+        [
+            "editcap",
+            "--inject-secrets",
+            f"tls,{out / 'tls13-success.keys'}",
+            str(out / "tls13-success.pcap"),
+            str(out / "tls13-secrets.pcapng"),
+        ],
+        check=True,
+    )
     # realistic MSS, one segment delivered out of order, one retransmitted
-    resegment(out / "tls12-success.pcap", out / "tls12-mss1448.pcap", mss=1448,
-              reorder=True, retransmit=True)
+    resegment(out / "tls12-success.pcap", out / "tls12-mss1448.pcap", mss=1448, reorder=True, retransmit=True)
     resegment(out / "tls13-success.pcap", out / "tls13-mss1448.pcap", mss=1448)
     # a file cut in the middle of a packet
     data = (out / "tls12-success.pcap").read_bytes()
     (out / "truncated.pcap").write_bytes(data[: len(data) * 2 // 3])
     # several connections in one file
-    subprocess.run(["mergecap", "-F", "pcap", "-w", str(out / "several.pcap"),
-                    str(out / "tls12-success.pcap"), str(out / "tls12-unknown-ca.pcap"),
-                    str(out / "tls13-certificate-required.pcap"),
-                    str(out / "tls12-no-client-cert.pcap")], check=True)
+    subprocess.run(
+        [
+            "mergecap",
+            "-F",
+            "pcap",
+            "-w",
+            str(out / "several.pcap"),
+            str(out / "tls12-success.pcap"),
+            str(out / "tls12-unknown-ca.pcap"),
+            str(out / "tls13-certificate-required.pcap"),
+            str(out / "tls12-no-client-cert.pcap"),
+        ],
+        check=True,
+    )
     for f in out.iterdir():
         if f.suffix in (".pcap", ".pcapng", ".keys"):
             f.chmod(0o600)

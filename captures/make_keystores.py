@@ -23,8 +23,9 @@ PASSWORD = "changeit"
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        made = P.keytool_guide(Path(tmp), P.make_pki(days=3650), PASSWORD,
-                               reply_alias="letstestcba-signed", days=3650)
+        made = P.keytool_guide(
+            Path(tmp), P.make_pki(days=3650), PASSWORD, reply_alias="letstestcba-signed", days=3650
+        )
         (HERE / made.name).write_bytes(made.read_bytes())
     print(f"wrote {HERE / made.name}")
 

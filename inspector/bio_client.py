@@ -26,15 +26,24 @@ READ_AFTER_HANDSHAKE = 1.5  # seconds to wait for a TLS 1.3 post-handshake alert
 QUIET_AFTER_SERVER_SPOKE = 0.05  # then this long for a rejection, unless a ticket says "judged"
 NEW_SESSION_TICKET = 4
 MAX_RECORDED = 4 << 20  # bytes kept per attempt: enough for any handshake, bounded for a bad peer
-REJECTION_MARKERS = ("No required SSL certificate was sent", "The SSL certificate error",
-                     "SSL certificate error")  # nginx's 400 pages
+REJECTION_MARKERS = (
+    "No required SSL certificate was sent",
+    "The SSL certificate error",
+    "SSL certificate error",
+)  # nginx's 400 pages
 
 
 class BioClient:
     """One connection: the handshake, the read after it, the optional HTTP request."""
 
-    def __init__(self, sock: socket.socket, target: Target, attempt: Attempt,
-                 entry: KeyEntry | None, choose: ChooseEntry | None) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        target: Target,
+        attempt: Attempt,
+        entry: KeyEntry | None,
+        choose: ChooseEntry | None,
+    ) -> None:
         from OpenSSL import SSL
 
         self.sock, self.target, self.attempt, self.choose = sock, target, attempt, choose
@@ -103,9 +112,11 @@ class BioClient:
 
         def verify(_conn: Any, cert: Any, errnum: int, depth: int, ok: int) -> bool:
             if not ok:
-                attempt.verify_problems.append(VerifyProblem(
-                    depth, errnum, verify_message(errnum),
-                    cert.to_cryptography().subject.rfc4514_string()))
+                attempt.verify_problems.append(
+                    VerifyProblem(
+                        depth, errnum, verify_message(errnum), cert.to_cryptography().subject.rfc4514_string()
+                    )
+                )
             return True  # keep going: the client-certificate exchange is what we came to see
 
         ctx.set_verify(SSL.VERIFY_PEER, verify)
@@ -214,8 +225,7 @@ class BioClient:
     def _hand_over(self, data: bytes) -> None:
         """Our decoder reads the bytes first; at the CertificateRequest the entry is chosen."""
         self.decoder.feed(Direction.SERVER, self.arrival[0], self.arrival[1], data)
-        if not self.attempt.request_seen and \
-                self.decoder.transcript.first(CertificateRequest) is not None:
+        if not self.attempt.request_seen and self.decoder.transcript.first(CertificateRequest) is not None:
             self.attempt.request_seen = True
             if self.choose is not None:
                 chosen = self.choose(self.decoder.transcript)
@@ -253,9 +263,12 @@ class BioClient:
     def _ticket_received(self) -> bool:
         """A TLS 1.3 server that asked for a certificate sends a NewSessionTicket only after
         our Finished, which follows our Certificate: by then it has judged the certificate."""
-        return any(e.direction is Direction.SERVER and isinstance(e.message, SimpleMessage)
-                   and e.message.msg_type == NEW_SESSION_TICKET
-                   for e in self.decoder.transcript.events[-4:])
+        return any(
+            e.direction is Direction.SERVER
+            and isinstance(e.message, SimpleMessage)
+            and e.message.msg_type == NEW_SESSION_TICKET
+            for e in self.decoder.transcript.events[-4:]
+        )
 
     def http_request(self, path: str) -> None:
         """GET path, then the status line (nginx refuses a bad certificate with HTTP 400 after
@@ -264,8 +277,9 @@ class BioClient:
 
         a = self.attempt
         host = self.target.servername or self.target.host
-        request = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: mtls-inspector"
-                   "\r\nConnection: close\r\n\r\n").encode()
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: mtls-inspector\r\nConnection: close\r\n\r\n"
+        ).encode()
         try:
             self.conn.sendall(request)
         except SSL.Error as exc:
@@ -305,17 +319,23 @@ def _offer_post_handshake_auth(conn: Any) -> None:
     if not getattr(_lib, "Cryptography_HAS_SSL_VERIFY_CLIENT_POST_HANDSHAKE", False):
         from inspector.errors import InputError
 
-        raise InputError("--post-handshake-auth: this OpenSSL build cannot offer it",
-                         "upgrade cryptography/pyOpenSSL, or leave the option out")
+        raise InputError(
+            "--post-handshake-auth: this OpenSSL build cannot offer it",
+            "upgrade cryptography/pyOpenSSL, or leave the option out",
+        )
     _lib.SSL_set_post_handshake_auth(conn._ssl, 1)
 
 
 _VERIFY_MESSAGES = {
-    2: "unable to get issuer certificate", 10: "certificate has expired",
-    9: "certificate is not yet valid", 18: "self-signed certificate",
+    2: "unable to get issuer certificate",
+    10: "certificate has expired",
+    9: "certificate is not yet valid",
+    18: "self-signed certificate",
     19: "self-signed certificate in certificate chain",
-    20: "unable to get local issuer certificate", 21: "unable to verify the first certificate",
-    26: "unsupported certificate purpose", 62: "hostname mismatch",
+    20: "unable to get local issuer certificate",
+    21: "unable to verify the first certificate",
+    26: "unsupported certificate purpose",
+    62: "hostname mismatch",
 }
 
 

@@ -65,8 +65,7 @@ def describe_key(key: CertificatePublicKeyTypes | PrivateKeyTypes) -> str:
 
 
 def public_key_bytes(key: CertificatePublicKeyTypes) -> bytes:
-    return key.public_bytes(serialization.Encoding.DER,
-                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def same_public_key(a: CertificatePublicKeyTypes, b: CertificatePublicKeyTypes) -> bool:
@@ -108,8 +107,15 @@ def key_usage(cert: x509.Certificate) -> list[str] | None:
         value = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return None
-    names = ["digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
-             "key_agreement", "key_cert_sign", "crl_sign"]
+    names = [
+        "digital_signature",
+        "content_commitment",
+        "key_encipherment",
+        "data_encipherment",
+        "key_agreement",
+        "key_cert_sign",
+        "crl_sign",
+    ]
     used = [n for n in names if getattr(value, n)]
     if value.key_agreement:
         used += [n for n in ("encipher_only", "decipher_only") if getattr(value, n)]
@@ -162,8 +168,7 @@ class Link:
 
     @property
     def ok(self) -> bool:
-        return self.name_matches and self.key_id_matches is not False and \
-            self.signature_valid is not False
+        return self.name_matches and self.key_id_matches is not False and self.signature_valid is not False
 
     def describe(self) -> str:
         parts = ["issuer DN " + ("matches" if self.name_matches else "differs")]

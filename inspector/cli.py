@@ -26,8 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 no error findings, 1 error findings, 2 bad input or usage.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--traceback", action="store_true",
-                        help="show the Python traceback of an error")
+    parser.add_argument("--traceback", action="store_true", help="show the Python traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     from inspector.commands import (
         demo_cmd,
@@ -70,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # an unexpected failure still gets one line, not a traceback
         if args.traceback:
             raise
-        print(f"mtls-inspect: internal error: {type(exc).__name__}: {exc} "
-              "(rerun with --traceback and report it)", file=sys.stderr)
+        print(
+            f"mtls-inspect: internal error: {type(exc).__name__}: {exc} "
+            "(rerun with --traceback and report it)",
+            file=sys.stderr,
+        )
         return ExitStatus.BAD_INPUT

@@ -14,10 +14,10 @@ def add_password_options(parser: ArgumentParser, kind: str, what: str) -> None:
     """Add --KIND, --KIND-env, --KIND-file (KIND is storepass or keypass)."""
     group = parser.add_mutually_exclusive_group()
     group.add_argument(f"--{kind}-env", metavar="VAR", help=f"read the {what} from variable VAR")
-    group.add_argument(f"--{kind}-file", metavar="F", help=f"read the {what} from the first "
-                       "line of file F")
-    group.add_argument(f"--{kind}", metavar="P", help=f"the {what} itself (visible to other "
-                       "users: prefer -env or -file)")
+    group.add_argument(f"--{kind}-file", metavar="F", help=f"read the {what} from the first line of file F")
+    group.add_argument(
+        f"--{kind}", metavar="P", help=f"the {what} itself (visible to other users: prefer -env or -file)"
+    )
 
 
 def add_keystore_password_options(parser: ArgumentParser) -> None:
@@ -33,21 +33,27 @@ def resolve_password(args: Namespace, kind: str, prompt: str | None) -> str | No
     env: str | None = getattr(args, f"{attr}_env", None)
     file: str | None = getattr(args, f"{attr}_file", None)
     if value is not None:
-        print(f"warning: --{kind} on the command line is visible to other users; "
-              f"prefer --{kind}-env VAR or --{kind}-file F", file=sys.stderr)
+        print(
+            f"warning: --{kind} on the command line is visible to other users; "
+            f"prefer --{kind}-env VAR or --{kind}-file F",
+            file=sys.stderr,
+        )
         return value
     if env is not None:
         if env not in os.environ:
-            raise InputError(f"--{kind}-env {env}: the variable is not set",
-                             f"export {env}=... first, or use --{kind}-file")
+            raise InputError(
+                f"--{kind}-env {env}: the variable is not set",
+                f"export {env}=... first, or use --{kind}-file",
+            )
         return os.environ[env]
     if file is not None:
         path = Path(file)
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise InputError(f"--{kind}-file {file}: cannot read ({exc.strerror})",
-                             "check the path and permissions") from None
+            raise InputError(
+                f"--{kind}-file {file}: cannot read ({exc.strerror})", "check the path and permissions"
+            ) from None
         return text.splitlines()[0] if text else ""
     if prompt is not None and sys.stdin is not None and sys.stdin.isatty():
         import getpass

@@ -108,17 +108,19 @@ def handshake(target: Target, entry: KeyEntry | None, choose: ChooseEntry | None
     try:
         socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise InputError(f"{what}: cannot resolve {host} ({exc.strerror})",
-                         "check the host name") from None
+        raise InputError(f"{what}: cannot resolve {host} ({exc.strerror})", "check the host name") from None
     attempt.start = time.time()
     try:
         sock = socket.create_connection((host, port), timeout=target.timeout)
     except ConnectionRefusedError:
-        raise InputError(f"{what}: connection refused",
-                         "check the port and that the server is running") from None
+        raise InputError(
+            f"{what}: connection refused", "check the port and that the server is running"
+        ) from None
     except TimeoutError:
-        raise InputError(f"{what}: no answer within {target.timeout:g} s",
-                         "check the address, the firewall, or raise --timeout") from None
+        raise InputError(
+            f"{what}: no answer within {target.timeout:g} s",
+            "check the address, the firewall, or raise --timeout",
+        ) from None
     except OSError as exc:
         raise InputError(f"{what}: cannot connect ({exc.strerror})", "check the address") from None
     try:
@@ -135,8 +137,7 @@ def open_tunnel(sock: socket.socket, target: Target) -> str:
     the proxy's status line. Anything but 200 is a one-line error naming the proxy's answer."""
     assert target.proxy is not None
     proxy = f"proxy {target.proxy[0]}:{target.proxy[1]}"
-    authority = (f"[{target.host}]:{target.port}" if ":" in target.host
-                 else f"{target.host}:{target.port}")
+    authority = f"[{target.host}]:{target.port}" if ":" in target.host else f"{target.host}:{target.port}"
     auth = ""
     if target.proxy_credentials is not None:
         import base64
@@ -144,8 +145,10 @@ def open_tunnel(sock: socket.socket, target: Target) -> str:
         token = base64.b64encode(target.proxy_credentials.encode()).decode()
         auth = f"Proxy-Authorization: Basic {token}\r\n"
     try:
-        sock.sendall(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n{auth}"
-                     "User-Agent: mtls-inspector\r\n\r\n".encode())
+        sock.sendall(
+            f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n{auth}"
+            "User-Agent: mtls-inspector\r\n\r\n".encode()
+        )
         reply = b""
         while b"\r\n\r\n" not in reply and len(reply) < 65536:
             chunk = sock.recv(4096)
@@ -153,34 +156,40 @@ def open_tunnel(sock: socket.socket, target: Target) -> str:
                 break
             reply += chunk
     except TimeoutError:
-        raise InputError(f"{proxy}: no answer to CONNECT {authority} within {target.timeout:g} s",
-                         "check that this is an HTTP proxy, or raise --timeout") from None
+        raise InputError(
+            f"{proxy}: no answer to CONNECT {authority} within {target.timeout:g} s",
+            "check that this is an HTTP proxy, or raise --timeout",
+        ) from None
     except OSError as exc:
-        raise InputError(f"{proxy}: reset the connection on CONNECT {authority} "
-                         f"({exc.strerror}): not an HTTP proxy?",
-                         "give the proxy's HOST:PORT (the one in https.proxyHost/proxyPort)") from None
+        raise InputError(
+            f"{proxy}: reset the connection on CONNECT {authority} ({exc.strerror}): not an HTTP proxy?",
+            "give the proxy's HOST:PORT (the one in https.proxyHost/proxyPort)",
+        ) from None
     if not reply:
-        raise InputError(f"{proxy}: closed the connection without answering CONNECT {authority}: "
-                         "not an HTTP proxy?",
-                         "give the proxy's HOST:PORT (the one in https.proxyHost/proxyPort)")
+        raise InputError(
+            f"{proxy}: closed the connection without answering CONNECT {authority}: not an HTTP proxy?",
+            "give the proxy's HOST:PORT (the one in https.proxyHost/proxyPort)",
+        )
     status = reply.split(b"\r\n", 1)[0].decode("latin-1")[:200]
     parts = status.split()
     if len(parts) < 2 or not parts[0].startswith("HTTP/"):
         quoted = reply[:60].decode("latin-1").encode("unicode_escape").decode()
-        raise InputError(f"{proxy}: not an HTTP proxy (answered \"{quoted}\" to CONNECT)",
-                         "give the proxy's HOST:PORT (the one in https.proxyHost/proxyPort)")
+        raise InputError(
+            f'{proxy}: not an HTTP proxy (answered "{quoted}" to CONNECT)',
+            "give the proxy's HOST:PORT (the one in https.proxyHost/proxyPort)",
+        )
     if parts[1] != "200":
         if parts[1] != "407":
             hint = "check that the proxy allows CONNECT to this host and port"
         elif target.proxy_credentials is None:
             hint = "give --proxy-user USER and --proxy-pass-env VAR (Basic authentication)"
         else:
-            hint = ("the proxy refused these credentials (Basic); check them — proxies that "
-                    "want NTLM or Kerberos are not supported")
+            hint = (
+                "the proxy refused these credentials (Basic); check them — proxies that "
+                "want NTLM or Kerberos are not supported"
+            )
         raise InputError(f"{proxy}: CONNECT {authority} refused: {status}", hint)
     return status
-
-
 
 
 def is_ip(host: str) -> bool:
@@ -212,7 +221,6 @@ def hostname_matches(cert: x509.Certificate, name: str) -> bool:
         pattern = pattern.lower().rstrip(".")
         if pattern == wanted:
             return True
-        if pattern.startswith("*.") and "." in wanted and \
-                wanted.split(".", 1)[1] == pattern[2:]:
+        if pattern.startswith("*.") and "." in wanted and wanted.split(".", 1)[1] == pattern[2:]:
             return True
     return False

@@ -22,12 +22,27 @@ from inspector.keystore.model import KeyEntry, Keystore
 
 # signature scheme → key type it needs
 _SCHEME_KEY = {
-    0x0401: "RSA", 0x0501: "RSA", 0x0601: "RSA", 0x0201: "RSA", 0x0101: "RSA",
-    0x0804: "RSA", 0x0805: "RSA", 0x0806: "RSA",
-    0x0809: "RSASSA-PSS", 0x080A: "RSASSA-PSS", 0x080B: "RSASSA-PSS",
-    0x0403: "EC", 0x0503: "EC", 0x0603: "EC", 0x0203: "EC",
-    0x0807: "Ed25519", 0x0808: "Ed448",
-    0x0402: "DSA", 0x0502: "DSA", 0x0602: "DSA", 0x0202: "DSA",
+    0x0401: "RSA",
+    0x0501: "RSA",
+    0x0601: "RSA",
+    0x0201: "RSA",
+    0x0101: "RSA",
+    0x0804: "RSA",
+    0x0805: "RSA",
+    0x0806: "RSA",
+    0x0809: "RSASSA-PSS",
+    0x080A: "RSASSA-PSS",
+    0x080B: "RSASSA-PSS",
+    0x0403: "EC",
+    0x0503: "EC",
+    0x0603: "EC",
+    0x0203: "EC",
+    0x0807: "Ed25519",
+    0x0808: "Ed448",
+    0x0402: "DSA",
+    0x0502: "DSA",
+    0x0602: "DSA",
+    0x0202: "DSA",
 }
 _TLS13_RSA = {0x0804, 0x0805, 0x0806}  # RSA keys sign CertificateVerify with PSS in TLS 1.3
 _CERT_TYPE_KEY = {1: "RSA", 2: "DSA", 64: "EC"}
@@ -98,14 +113,20 @@ def allowed_key_types(req: CaRequest) -> tuple[set[str], str]:
     """Key types the request admits, and a sentence saying why."""
     schemes = set(req.signature_algorithms)
     if req.tls13:
-        types = {_SCHEME_KEY[s] for s in schemes if s in _SCHEME_KEY and s not in
-                 (0x0401, 0x0501, 0x0601, 0x0201, 0x0101, 0x0203)}
+        types = {
+            _SCHEME_KEY[s]
+            for s in schemes
+            if s in _SCHEME_KEY and s not in (0x0401, 0x0501, 0x0601, 0x0201, 0x0101, 0x0203)
+        }
         if not schemes & _TLS13_RSA:
             types.discard("RSA")
         types.discard("DSA")
         return types, "TLS 1.3 signature_algorithms (DSA never; RSA needs rsa_pss_rsae_*)"
-    by_sig = {_SCHEME_KEY[s] for s in schemes if s in _SCHEME_KEY} if schemes else \
-        {"RSA", "DSA", "EC", "Ed25519", "Ed448", "RSASSA-PSS"}
+    by_sig = (
+        {_SCHEME_KEY[s] for s in schemes if s in _SCHEME_KEY}
+        if schemes
+        else {"RSA", "DSA", "EC", "Ed25519", "Ed448", "RSASSA-PSS"}
+    )
     by_type = {_CERT_TYPE_KEY[t] for t in req.certificate_types if t in _CERT_TYPE_KEY}
     if "RSA" in by_type:
         by_type.add("RSASSA-PSS")
@@ -115,8 +136,9 @@ def allowed_key_types(req: CaRequest) -> tuple[set[str], str]:
     return types, "TLS 1.2 certificate_types and signature_algorithms"
 
 
-def select(store: Keystore, req: CaRequest, at: dt.datetime,
-           configured_alias: str | None = None) -> Selection:
+def select(
+    store: Keystore, req: CaRequest, at: dt.datetime, configured_alias: str | None = None
+) -> Selection:
     names = {canonical_dn(n) for n in req.ca_names}
     allowed, why = allowed_key_types(req)
     candidates: list[Candidate] = []
@@ -129,24 +151,27 @@ def select(store: Keystore, req: CaRequest, at: dt.datetime,
             cand.reasons.append("no certificate chain")
         if kt not in allowed:
             cand.accepted = False
-            cand.reasons.append(f"key type {kt} not accepted by the request ({why}: "
-                                f"{', '.join(sorted(allowed)) or 'none'})")
+            cand.reasons.append(
+                f"key type {kt} not accepted by the request ({why}: {', '.join(sorted(allowed)) or 'none'})"
+            )
         if names and entry.chain:
-            hit = next((c for c in entry.chain
-                        if canonical_dn(c.issuer.public_bytes()) in names), None)
+            hit = next((c for c in entry.chain if canonical_dn(c.issuer.public_bytes()) in names), None)
             if hit is None:
                 issuers = "; ".join(dict.fromkeys(C.dn(c.issuer) for c in entry.chain))
                 cand.accepted = False
-                cand.reasons.append(f"no certificate in the chain is issued by a named CA "
-                                    f"(issuers: {issuers})")
+                cand.reasons.append(
+                    f"no certificate in the chain is issued by a named CA (issuers: {issuers})"
+                )
             else:
                 cand.matched_issuer = C.dn(hit.issuer)
                 cand.reasons.append(f"issuer {cand.matched_issuer} is named by the server")
         elif not names:
             cand.reasons.append("the server names no CA: any entry is acceptable")
         if entry.key_password_differs:
-            sunx509_fails = (f"key entry '{entry.alias}' has its own password: SunX509 fails at "
-                             "start-up (\"Cannot recover key\")")
+            sunx509_fails = (
+                f"key entry '{entry.alias}' has its own password: SunX509 fails at "
+                'start-up ("Cannot recover key")'
+            )
             cand.accepted = False
             cand.reasons.append("key password differs from the store password: PKIX skips it")
         if cand.accepted:
@@ -160,8 +185,14 @@ def select(store: Keystore, req: CaRequest, at: dt.datetime,
     best = min((c.rank for c in accepted if c.rank is not None), default=None)
     pkix = [c.alias for c in accepted if c.rank == best]
     configured = configured_alias or (store.key_entries[0].alias if store.key_entries else None)
-    return Selection(req, candidates, [c.alias for c in accepted] if not sunx509_fails else [],
-                     pkix, sunx509_fails, configured)
+    return Selection(
+        req,
+        candidates,
+        [c.alias for c in accepted] if not sunx509_fails else [],
+        pkix,
+        sunx509_fails,
+        configured,
+    )
 
 
 def _rank(leaf: x509.Certificate, at: dt.datetime) -> Rank:

@@ -25,16 +25,22 @@ from inspector.errors import InputError
 #: OpenSSL verify error → (the alert OpenSSL sends, our finding code, a sentence)
 VERIFY_ERRORS = {
     2: ("unknown_ca", "client-chain-incomplete", "the issuer of a certificate is not available"),
-    20: ("unknown_ca", "server-rejected-client-cert",
-         "no trusted CA issued the chain (missing intermediate, or an untrusted CA)"),
+    20: (
+        "unknown_ca",
+        "server-rejected-client-cert",
+        "no trusted CA issued the chain (missing intermediate, or an untrusted CA)",
+    ),
     21: ("unknown_ca", "client-chain-incomplete", "cannot verify the first certificate"),
     18: ("unknown_ca", "self-signed-client-cert", "a self-signed certificate that is not trusted"),
     19: ("unknown_ca", "server-rejected-client-cert", "a self-signed root that is not trusted"),
     10: ("certificate_expired", "client-cert-expired", "a certificate has expired"),
     9: ("certificate_expired", "cert-not-yet-valid", "a certificate is not yet valid"),
     7: ("decrypt_error", "chain-out-of-order", "a certificate signature does not verify"),
-    26: ("unsupported_certificate", "missing-client-auth-usage",
-         "the certificate is not valid for TLS client authentication"),
+    26: (
+        "unsupported_certificate",
+        "missing-client-auth-usage",
+        "the certificate is not valid for TLS client authentication",
+    ),
     24: ("bad_certificate", "chain-out-of-order", "an intermediate is not a CA"),
 }
 
@@ -49,43 +55,54 @@ class ClientReport:
     error: str | None = None
 
     def line(self) -> str:
-        sent = (f"sent {C.short_dn(self.chain[0].subject)} ({len(self.chain)} certificate(s))"
-                if self.chain else "sent no certificate")
+        sent = (
+            f"sent {C.short_dn(self.chain[0].subject)} ({len(self.chain)} certificate(s))"
+            if self.chain
+            else "sent no certificate"
+        )
         head = f"client {self.peer}: {self.version or 'no TLS'}, {sent}"
         if self.accepted:
             return f"{head} → accepted"
         if self.verify_errors:
             errnum, depth, subject = self.verify_errors[0]
-            alert, code, why = VERIFY_ERRORS.get(errnum, ("bad_certificate",
-                                                          "server-rejected-client-cert",
-                                                          f"verify error {errnum}"))
-            return (f"{head} → rejected with {alert}: {why} (depth {depth}, {subject}) "
-                    f"[finding {code}]")
+            alert, code, why = VERIFY_ERRORS.get(
+                errnum, ("bad_certificate", "server-rejected-client-cert", f"verify error {errnum}")
+            )
+            return f"{head} → rejected with {alert}: {why} (depth {depth}, {subject}) [finding {code}]"
         if not self.chain:
             return f"{head} → rejected: a certificate is required [finding client-cert-not-sent]"
         return f"{head} → failed: {self.error}"
 
 
 class ReferenceServer:
-    def __init__(self, cert: Path, key: Path, client_ca: list[Path],
-                 ca_names: list[Path] | None = None, optional: bool = False,
-                 tls_version: str | None = None, host: str = "127.0.0.1", port: int = 0,
-                 log: Callable[[ClientReport], None] | None = None, timeout: float = 10.0,
-                 send_ca_names: bool = True) -> None:
+    def __init__(
+        self,
+        cert: Path,
+        key: Path,
+        client_ca: list[Path],
+        ca_names: list[Path] | None = None,
+        optional: bool = False,
+        tls_version: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log: Callable[[ClientReport], None] | None = None,
+        timeout: float = 10.0,
+        send_ca_names: bool = True,
+    ) -> None:
         self.reports: list[ClientReport] = []
         self._reported = threading.Condition()
         self._log = log
         self._timeout = timeout
-        self._ctx = self._context(cert, key, client_ca, ca_names, optional, tls_version,
-                                  send_ca_names)
+        self._ctx = self._context(cert, key, client_ca, ca_names, optional, tls_version, send_ca_names)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._sock = socket.socket(family, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             self._sock.bind((host, port))
         except OSError as exc:
-            raise InputError(f"{host}:{port}: cannot listen ({exc.strerror})",
-                             "pick another --port") from None
+            raise InputError(
+                f"{host}:{port}: cannot listen ({exc.strerror})", "pick another --port"
+            ) from None
         self._sock.listen(16)
         self._sock.settimeout(0.2)
         self.host, self.port = host, self._sock.getsockname()[1]
@@ -93,8 +110,15 @@ class ReferenceServer:
         self._thread: threading.Thread | None = None
 
     @staticmethod
-    def _context(cert: Path, key: Path, client_ca: list[Path], ca_names: list[Path] | None,
-                 optional: bool, tls_version: str | None, send_ca_names: bool) -> Any:
+    def _context(
+        cert: Path,
+        key: Path,
+        client_ca: list[Path],
+        ca_names: list[Path] | None,
+        optional: bool,
+        tls_version: str | None,
+        send_ca_names: bool,
+    ) -> Any:
         from OpenSSL import SSL, crypto
 
         ctx = SSL.Context(SSL.TLS_SERVER_METHOD)
@@ -108,20 +132,20 @@ class ReferenceServer:
             for ca in client_ca:
                 ctx.load_verify_locations(str(ca))
         except SSL.Error as exc:
-            raise InputError(f"{cert} / {key}: cannot load ({exc})",
-                             "give PEM files: the server chain and its key") from None
+            raise InputError(
+                f"{cert} / {key}: cannot load ({exc})", "give PEM files: the server chain and its key"
+            ) from None
         names: list[Any] = []
         # pyOpenSSL deprecates X509Name, but it is still the only way to set the CA list.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            for path in (ca_names if ca_names is not None else client_ca):
+            for path in ca_names if ca_names is not None else client_ca:
                 for c in x509.load_pem_x509_certificates(path.read_bytes()):
                     names.append(crypto.X509.from_cryptography(c).get_subject())
             if send_ca_names:
                 ctx.set_client_ca_list(names)
         mode = SSL.VERIFY_PEER | (0 if optional else SSL.VERIFY_FAIL_IF_NO_PEER_CERT)
-        ctx.set_verify(mode, lambda conn, c, errnum, depth, ok: _record(conn, c, errnum, depth,
-                                                                        ok))
+        ctx.set_verify(mode, lambda conn, c, errnum, depth, ok: _record(conn, c, errnum, depth, ok))
         return ctx
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[ClientReport]:
@@ -189,15 +213,20 @@ class ReferenceServer:
             report.accepted = True
             with contextlib.suppress(SSL.Error, OSError):  # the client may leave at once
                 conn.recv(4096)
-                body = (f"hello {C.dn(report.chain[0].subject)}\n" if report.chain
-                        else "hello\n")
-                conn.sendall((f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n"
-                              f"Connection: close\r\n\r\n{body}").encode())
+                body = f"hello {C.dn(report.chain[0].subject)}\n" if report.chain else "hello\n"
+                conn.sendall(
+                    (
+                        f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n{body}"
+                    ).encode()
+                )
                 conn.shutdown()
         except SSL.Error as exc:
             report.version = report.version or conn.get_protocol_version_name()
-            report.error = ("timed out" if isinstance(exc, SSL.WantReadError | SSL.WantWriteError)
-                            else str(exc) or type(exc).__name__)
+            report.error = (
+                "timed out"
+                if isinstance(exc, SSL.WantReadError | SSL.WantWriteError)
+                else str(exc) or type(exc).__name__
+            )
             report.accepted = False
             if not report.chain:
                 with contextlib.suppress(SSL.Error):

@@ -16,6 +16,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 NOW = dt.datetime.now(dt.timezone.utc)
 
+
 def new_key(kind: str = "rsa", size: int = 2048) -> CertificateIssuerPrivateKeyTypes:
     if kind == "ec":
         return ec.generate_private_key(ec.SECP256R1() if size == 256 else ec.SECP384R1())
@@ -23,8 +24,9 @@ def new_key(kind: str = "rsa", size: int = 2048) -> CertificateIssuerPrivateKeyT
 
 
 def name(cn: str, org: str = "Acme") -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
-                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    return x509.Name(
+        [x509.NameAttribute(NameOID.ORGANIZATION_NAME, org), x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    )
 
 
 @dataclass
@@ -38,9 +40,9 @@ class Issued:
 
     @property
     def key_pem(self) -> bytes:
-        return self.key.private_bytes(serialization.Encoding.PEM,
-                                      serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption())
+        return self.key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
 
 
 def issue(
@@ -76,18 +78,38 @@ def issue(
     if issuer is not None:
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),  # type: ignore[arg-type]
-            critical=False)
+            critical=False,
+        )
     if ca:
-        builder = builder.add_extension(x509.KeyUsage(
-            digital_signature=True, content_commitment=False, key_encipherment=False,
-            data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-            encipher_only=False, decipher_only=False), critical=True)
+        builder = builder.add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
     else:
-        builder = builder.add_extension(x509.KeyUsage(
-            digital_signature=digital_signature, content_commitment=False,
-            key_encipherment=True, data_encipherment=False, key_agreement=False,
-            key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False),
-            critical=True)
+        builder = builder.add_extension(
+            x509.KeyUsage(
+                digital_signature=digital_signature,
+                content_commitment=False,
+                key_encipherment=True,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         if eku is not None:
             builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
     cert = builder.sign(signer, hash_algorithm or hashes.SHA256())  # type: ignore[arg-type]
@@ -101,8 +123,7 @@ class Pki:
     leaf: Issued
 
 
-def make_pki(leaf_cn: str = "letstestcba", org: str = "Acme", days: int = 365,
-             **leaf_kwargs: object) -> Pki:
+def make_pki(leaf_cn: str = "letstestcba", org: str = "Acme", days: int = 365, **leaf_kwargs: object) -> Pki:
     until = NOW + dt.timedelta(days=days)
     root = issue(f"{org} Root CA", ca=True, org=org, not_after=until)
     inter = issue(f"{org} Issuing CA", root, ca=True, org=org, not_after=until)
@@ -125,8 +146,9 @@ def write_jks(
 
     entries = []
     for alias, key, chain in keys:
-        pkcs8 = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption())
+        pkcs8 = key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         entry = jks.PrivateKeyEntry.new(alias, [der(c) for c in chain], pkcs8)
         entry.encrypt(keypass or storepass)
         entries.append(entry)
@@ -134,5 +156,3 @@ def write_jks(
         entries.append(jks.TrustedCertEntry.new(alias, der(cert)))
     jks.KeyStore.new("jks", entries).save(str(path), storepass)
     return path
-
-

@@ -36,10 +36,14 @@ ProgressFn = Callable[[int, int], None]
 TranscriptFn = Callable[[Transcript], None]
 
 
-def read_capture(path: Path, keylog: KeyLog | None = None,
-                 progress: ProgressFn | None = None,
-                 on_transcript: TranscriptFn | None = None,
-                 record_only: bool = False, lean: bool = False) -> CaptureResult:
+def read_capture(
+    path: Path,
+    keylog: KeyLog | None = None,
+    progress: ProgressFn | None = None,
+    on_transcript: TranscriptFn | None = None,
+    record_only: bool = False,
+    lean: bool = False,
+) -> CaptureResult:
     """Decode every TLS connection in the file. Raises CaptureFormatError if nothing is readable.
 
     Connections are numbered in the order their first TLS record appears. With `on_transcript`,
@@ -101,7 +105,7 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
                 wire_payload = ip_total - 20 - header
                 if wire_payload <= 0 and not flags & 0x07:
                     continue  # a pure ACK: nothing for TLS, nothing for the connection's state
-                key = buf[o + 26: o + 38]
+                key = buf[o + 26 : o + 38]
                 start = o + 34 + header
                 size = o + incl - start  # what the capture kept of the payload
                 if size > wire_payload:
@@ -111,12 +115,14 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
                 if linktype not in packets.SUPPORTED_LINKTYPES:
                     if linktype not in unsupported:
                         unsupported.add(linktype)
-                        result.problems.append(f"link type {linktype} is not supported "
-                                               "(Ethernet, Linux cooked, raw IP, loopback are)")
+                        result.problems.append(
+                            f"link type {linktype} is not supported "
+                            "(Ethernet, Linux cooked, raw IP, loopback are)"
+                        )
                     result.undecodable_frames += 1
                     continue
                 try:
-                    seg = decode(linktype, buf[o: o + incl])
+                    seg = decode(linktype, buf[o : o + incl])
                 except packets.NotDecodable as exc:
                     result.undecodable_frames += 1
                     decode_problems += 1
@@ -133,41 +139,52 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
             if size <= 0 and not flags & 0x07:
                 continue  # a pure ACK: nothing for TLS, nothing for the connection's state
             found = active.get(key)
-            if found is None or (flags & packets.SYN and not flags & packets.ACK
-                                 and found[0].has_data):
+            if found is None or (flags & packets.SYN and not flags & packets.ACK and found[0].has_data):
                 if found is None and not (size > 0 or flags & packets.SYN):
                     continue  # a stray ACK/FIN/RST of a connection we no longer track
                 half = len(key) // 2 - 2
-                src, dst = key[:half], key[half: 2 * half]
+                src, dst = key[:half], key[half : 2 * half]
                 sport, dport = packets.PORTS.unpack(key[-4:])
                 reverse = dst + src + packets.PORTS.pack(dport, sport)
                 if found is not None:  # port reuse: a new SYN on a used 4-tuple
                     close(found[0])
                     del active[key], active[reverse]
                 client_is_src = (not flags & packets.ACK) if flags & packets.SYN else sport > dport
-                client, server = ((src, sport), (dst, dport)) if client_is_src else \
-                    ((dst, dport), (src, sport))
+                client, server = (
+                    ((src, sport), (dst, dport)) if client_is_src else ((dst, dport), (src, sport))
+                )
                 transcript = Transcript(
-                    index=0, client=Endpoint(packets.ip_text(client[0]), client[1]),
-                    server=Endpoint(packets.ip_text(server[0]), server[1]), start_time=ftime)
-                conn = (RecordRecorder(transcript, keep_app_data=bool(len(keylog))
-                                   or cf.format == "pcapng")
-                    if record_only else TlsConnection(transcript, keylog, lean))
+                    index=0,
+                    client=Endpoint(packets.ip_text(client[0]), client[1]),
+                    server=Endpoint(packets.ip_text(server[0]), server[1]),
+                    start_time=ftime,
+                )
+                conn = (
+                    RecordRecorder(transcript, keep_app_data=bool(len(keylog)) or cf.format == "pcapng")
+                    if record_only
+                    else TlsConnection(transcript, keylog, lean)
+                )
                 result.tcp_connections += 1
                 mine, theirs = (client_dir, server_dir) if client_is_src else (server_dir, client_dir)
                 active[key] = (conn, mine, conn.dirs[mine])
                 active[reverse] = (conn, theirs, conn.dirs[theirs])
                 found = active[key]
             conn, direction, state = found
-            if state.need > size and state.next_seq == seq and state.body is None \
-                    and not flags & 0x07 and size == wire_payload and not state.pending:
+            if (
+                state.need > size
+                and state.next_seq == seq
+                and state.body is None
+                and not flags & 0x07
+                and size == wire_payload
+                and not state.pending
+            ):
                 # Fast path: the middle of a record whose body we skip (bulk data). Same effect
                 # as conn.segment(), without three calls per packet.
                 state.need -= size
                 state.next_seq = (seq + size) & 0xFFFFFFFF
                 continue
             if start >= 0:
-                payload = buf[start: start + size] if size > 0 else b""
+                payload = buf[start : start + size] if size > 0 else b""
             conn.segment(direction, seq, flags, payload, number, ftime, wire_payload)
             t = conn.t
             if not t.index and conn.is_tls:
@@ -176,7 +193,7 @@ def read_capture(path: Path, keylog: KeyLog | None = None,
             if conn.is_tls is False or t.reset_by is not None or len(t.fin_by) == 2:
                 close(conn)
                 half = len(key) // 2 - 2
-                del active[key], active[key[half: 2 * half] + key[:half] + key[-2:] + key[-4:-2]]
+                del active[key], active[key[half : 2 * half] + key[:half] + key[-2:] + key[-4:-2]]
             if progress is not None and number % 4096 == 0:
                 now = _time.monotonic()
                 if now - last_progress > 0.5:

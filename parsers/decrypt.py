@@ -17,29 +17,44 @@ from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20
 
 # suite → (aead, key length, hash)
 TLS13_SUITES = {
-    0x1301: ("gcm", 16, "sha256"), 0x1302: ("gcm", 32, "sha384"),
-    0x1303: ("chacha", 32, "sha256"), 0x1304: ("ccm", 16, "sha256"),
+    0x1301: ("gcm", 16, "sha256"),
+    0x1302: ("gcm", 32, "sha384"),
+    0x1303: ("chacha", 32, "sha256"),
+    0x1304: ("ccm", 16, "sha256"),
 }
 TLS12_AEAD_SUITES = {
-    0xC02B: ("gcm", 16, "sha256"), 0xC02C: ("gcm", 32, "sha384"),
-    0xC02F: ("gcm", 16, "sha256"), 0xC030: ("gcm", 32, "sha384"),
-    0x009C: ("gcm", 16, "sha256"), 0x009D: ("gcm", 32, "sha384"),
-    0x009E: ("gcm", 16, "sha256"), 0x009F: ("gcm", 32, "sha384"),
-    0xCCA8: ("chacha", 32, "sha256"), 0xCCA9: ("chacha", 32, "sha256"),
+    0xC02B: ("gcm", 16, "sha256"),
+    0xC02C: ("gcm", 32, "sha384"),
+    0xC02F: ("gcm", 16, "sha256"),
+    0xC030: ("gcm", 32, "sha384"),
+    0x009C: ("gcm", 16, "sha256"),
+    0x009D: ("gcm", 32, "sha384"),
+    0x009E: ("gcm", 16, "sha256"),
+    0x009F: ("gcm", 32, "sha384"),
+    0xCCA8: ("chacha", 32, "sha256"),
+    0xCCA9: ("chacha", 32, "sha256"),
     0xCCAA: ("chacha", 32, "sha256"),
 }
 
 
 # suite → (key length, MAC hash, PRF hash): CBC suites, MAC-then-encrypt or encrypt-then-MAC
 TLS12_CBC_SUITES = {
-    0x002F: (16, "sha1", "sha256"), 0x0035: (32, "sha1", "sha256"),
-    0x003C: (16, "sha256", "sha256"), 0x003D: (32, "sha256", "sha256"),
-    0x0033: (16, "sha1", "sha256"), 0x0039: (32, "sha1", "sha256"),
-    0x0067: (16, "sha256", "sha256"), 0x006B: (32, "sha256", "sha256"),
-    0xC009: (16, "sha1", "sha256"), 0xC00A: (32, "sha1", "sha256"),
-    0xC013: (16, "sha1", "sha256"), 0xC014: (32, "sha1", "sha256"),
-    0xC023: (16, "sha256", "sha256"), 0xC024: (32, "sha384", "sha384"),
-    0xC027: (16, "sha256", "sha256"), 0xC028: (32, "sha384", "sha384"),
+    0x002F: (16, "sha1", "sha256"),
+    0x0035: (32, "sha1", "sha256"),
+    0x003C: (16, "sha256", "sha256"),
+    0x003D: (32, "sha256", "sha256"),
+    0x0033: (16, "sha1", "sha256"),
+    0x0039: (32, "sha1", "sha256"),
+    0x0067: (16, "sha256", "sha256"),
+    0x006B: (32, "sha256", "sha256"),
+    0xC009: (16, "sha1", "sha256"),
+    0xC00A: (32, "sha1", "sha256"),
+    0xC013: (16, "sha1", "sha256"),
+    0xC014: (32, "sha1", "sha256"),
+    0xC023: (16, "sha256", "sha256"),
+    0xC024: (32, "sha384", "sha384"),
+    0xC027: (16, "sha256", "sha256"),
+    0xC028: (32, "sha384", "sha384"),
 }
 
 
@@ -116,16 +131,17 @@ class Tls12Decryptor:
     seq: int = 0
 
     @classmethod
-    def from_master(cls, suite: int, master: bytes, client_random: bytes,
-                    server_random: bytes, client_side: bool) -> Tls12Decryptor:
+    def from_master(
+        cls, suite: int, master: bytes, client_random: bytes, server_random: bytes, client_side: bool
+    ) -> Tls12Decryptor:
         kind, key_len, hash_name = TLS12_AEAD_SUITES[suite]
         iv_len = 12 if kind == "chacha" else 4
-        block = _p_hash(hash_name, master, b"key expansion" + server_random + client_random,
-                        2 * key_len + 2 * iv_len)
-        ckey, skey = block[:key_len], block[key_len: 2 * key_len]
-        civ, siv = block[2 * key_len: 2 * key_len + iv_len], block[2 * key_len + iv_len:]
-        return cls(_aead(kind, ckey if client_side else skey), civ if client_side else siv,
-                   kind == "chacha")
+        block = _p_hash(
+            hash_name, master, b"key expansion" + server_random + client_random, 2 * key_len + 2 * iv_len
+        )
+        ckey, skey = block[:key_len], block[key_len : 2 * key_len]
+        civ, siv = block[2 * key_len : 2 * key_len + iv_len], block[2 * key_len + iv_len :]
+        return cls(_aead(kind, ckey if client_side else skey), civ if client_side else siv, kind == "chacha")
 
     def decrypt(self, content_type: int, version: bytes, body: bytes) -> bytes:
         seq = self.seq.to_bytes(8, "big")
@@ -148,7 +164,6 @@ class Tls12Decryptor:
         self.seq += 1
 
 
-
 @dataclass
 class Tls12CbcDecryptor:
     """AES-CBC suites (explicit IV, TLS 1.1+). The MAC is stripped, not checked: a wrong key
@@ -160,15 +175,22 @@ class Tls12CbcDecryptor:
     seq: int = 0
 
     @classmethod
-    def from_master(cls, suite: int, master: bytes, client_random: bytes,
-                    server_random: bytes, client_side: bool,
-                    encrypt_then_mac: bool) -> Tls12CbcDecryptor:
+    def from_master(
+        cls,
+        suite: int,
+        master: bytes,
+        client_random: bytes,
+        server_random: bytes,
+        client_side: bool,
+        encrypt_then_mac: bool,
+    ) -> Tls12CbcDecryptor:
         key_len, mac_hash, prf_hash = TLS12_CBC_SUITES[suite]
         mac_len = hashlib.new(mac_hash).digest_size
-        block = _p_hash(prf_hash, master, b"key expansion" + server_random + client_random,
-                        2 * mac_len + 2 * key_len)
-        keys = block[2 * mac_len:]
-        key = keys[:key_len] if client_side else keys[key_len: 2 * key_len]
+        block = _p_hash(
+            prf_hash, master, b"key expansion" + server_random + client_random, 2 * mac_len + 2 * key_len
+        )
+        keys = block[2 * mac_len :]
+        key = keys[:key_len] if client_side else keys[key_len : 2 * key_len]
         return cls(key, mac_len, encrypt_then_mac)
 
     def decrypt(self, content_type: int, version: bytes, body: bytes) -> bytes:
@@ -182,7 +204,7 @@ class Tls12CbcDecryptor:
         decryptor = Cipher(algorithms.AES(self.key), modes.CBC(body[:16])).decryptor()
         plain = decryptor.update(body[16:]) + decryptor.finalize()
         pad = plain[-1]
-        if pad + 1 > len(plain) or plain[-pad - 1:] != bytes([pad]) * (pad + 1):
+        if pad + 1 > len(plain) or plain[-pad - 1 :] != bytes([pad]) * (pad + 1):
             raise DecryptError("bad CBC padding (wrong master secret?)")
         plain = plain[: -pad - 1]
         if not self.encrypt_then_mac:

@@ -21,12 +21,23 @@ def _checksum(data: bytes) -> int:
     return ~total & 0xFFFF
 
 
-def tcp_packet(src: str, dst: str, sport: int, dport: int, seq: int, ack: int, flags: int,
-               payload: bytes = b"", window: int = 65535, ip_id: int = 0) -> bytes:
+def tcp_packet(
+    src: str,
+    dst: str,
+    sport: int,
+    dport: int,
+    seq: int,
+    ack: int,
+    flags: int,
+    payload: bytes = b"",
+    window: int = 65535,
+    ip_id: int = 0,
+) -> bytes:
     """One Ethernet frame carrying a TCP segment over IPv4 or IPv6."""
     s, d = ipaddress.ip_address(src), ipaddress.ip_address(dst)
-    header = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                         5 << 4, flags, window, 0, 0)
+    header = struct.pack(
+        "!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4, flags, window, 0, 0
+    )
     length = len(header) + len(payload)
     if s.version == 4:
         pseudo = s.packed + d.packed + struct.pack("!BBH", 0, 6, length)
@@ -35,8 +46,9 @@ def tcp_packet(src: str, dst: str, sport: int, dport: int, seq: int, ack: int, f
     csum = _checksum(pseudo + header + payload)
     tcp = header[:16] + struct.pack("!H", csum) + header[18:] + payload
     if s.version == 4:
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), ip_id & 0xFFFF, 0x4000, 64, 6,
-                         0, s.packed, d.packed)
+        ip = struct.pack(
+            "!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), ip_id & 0xFFFF, 0x4000, 64, 6, 0, s.packed, d.packed
+        )
         ip = ip[:10] + struct.pack("!H", _checksum(ip)) + ip[12:]
         etype = 0x0800
     else:

@@ -34,7 +34,7 @@ class _Reader:
     def take(self, n: int) -> bytes:
         if self.pos + n > len(self.data):
             raise MalformedMessage(f"{self.what} is truncated (a length runs past its end)")
-        out = self.data[self.pos: self.pos + n]
+        out = self.data[self.pos : self.pos + n]
         self.pos += n
         return out
 
@@ -85,14 +85,22 @@ def read_certificate_request(body: bytes, tls13: bool) -> CertificateRequest:
         sig_cert = exts.get(EXT_SIG_ALGS_CERT, b"")
         present = EXT_CERT_AUTHORITIES in exts
         return CertificateRequest(
-            tls13=True, certificate_types=(),
+            tls13=True,
+            certificate_types=(),
             signature_algorithms=u16_list(sig[2:]) if sig else (),
             signature_algorithms_cert=u16_list(sig_cert[2:]) if sig_cert else (),
             ca_names=ca_list(exts[EXT_CERT_AUTHORITIES]) if present else (),
-            context=context, ca_names_present=present)
+            context=context,
+            ca_names_present=present,
+        )
     types = tuple(r.vector(1))
     sig_algs = u16_list(r.vector(2))
     names = _dn_list(r.vector(2), "CertificateRequest CA names")
     r.done()
-    return CertificateRequest(tls13=False, certificate_types=types, signature_algorithms=sig_algs,
-                              signature_algorithms_cert=(), ca_names=names)
+    return CertificateRequest(
+        tls13=False,
+        certificate_types=types,
+        signature_algorithms=sig_algs,
+        signature_algorithms_cert=(),
+        ca_names=names,
+    )

@@ -50,7 +50,7 @@ def extensions(data: bytes, pos: int) -> dict[int, bytes]:
     pos += 2
     while pos + 4 <= min(end, len(data)):
         etype, elen = struct.unpack_from("!HH", data, pos)
-        out[etype] = data[pos + 4: pos + 4 + elen]
+        out[etype] = data[pos + 4 : pos + 4 + elen]
         pos += 4 + elen
     return out
 
@@ -60,10 +60,10 @@ def parse_client_hello(body: bytes) -> ClientHello:
         legacy = struct.unpack_from("!H", body, 0)[0]
         random = body[2:34]
         sid_len = body[34]
-        session_id = body[35: 35 + sid_len]
+        session_id = body[35 : 35 + sid_len]
         pos = 35 + sid_len
         suites_len = struct.unpack_from("!H", body, pos)[0]
-        suites = u16_list(body[pos + 2: pos + 2 + suites_len])
+        suites = u16_list(body[pos + 2 : pos + 2 + suites_len])
         pos += 2 + suites_len
         pos += 1 + body[pos]  # compression methods
         exts = extensions(body, pos)
@@ -74,18 +74,22 @@ def parse_client_hello(body: bytes) -> ClientHello:
         sni = exts[EXT_SERVER_NAME]
         if len(sni) > 5 and sni[2] == 0:
             length = struct.unpack_from("!H", sni, 3)[0]
-            name = sni[5: 5 + length].decode("ascii", "replace")
+            name = sni[5 : 5 + length].decode("ascii", "replace")
     versions: tuple[int, ...] = ()
     if EXT_SUPPORTED_VERSIONS in exts:
         raw = exts[EXT_SUPPORTED_VERSIONS]
-        versions = u16_list(raw[1: 1 + raw[0]]) if raw else ()
+        versions = u16_list(raw[1 : 1 + raw[0]]) if raw else ()
     sig = exts.get(EXT_SIG_ALGS, b"")
     return ClientHello(
-        random=bytes(random), server_name=name, legacy_version=legacy,
+        random=bytes(random),
+        server_name=name,
+        legacy_version=legacy,
         supported_versions=tuple(v for v in versions if v & 0x0F0F != 0x0A0A),
         cipher_suites=tuple(s for s in suites if s & 0x0F0F != 0x0A0A),
         signature_algorithms=u16_list(sig[2:]) if sig else (),
-        post_handshake_auth=EXT_POST_HANDSHAKE_AUTH in exts, session_id=bytes(session_id))
+        post_handshake_auth=EXT_POST_HANDSHAKE_AUTH in exts,
+        session_id=bytes(session_id),
+    )
 
 
 def parse_server_hello(body: bytes) -> ServerHello:
@@ -101,10 +105,15 @@ def parse_server_hello(body: bytes) -> ServerHello:
     version = legacy
     if len(exts.get(EXT_SUPPORTED_VERSIONS, b"")) == 2:
         version = struct.unpack("!H", exts[EXT_SUPPORTED_VERSIONS])[0]
-    return ServerHello(random=random, version=version, cipher_suite=suite,
-                       hello_retry_request=random == HRR_RANDOM,
-                       session_id=bytes(body[35: 35 + sid_len]), psk=EXT_PRE_SHARED_KEY in exts,
-                       encrypt_then_mac=EXT_ENCRYPT_THEN_MAC in exts)
+    return ServerHello(
+        random=random,
+        version=version,
+        cipher_suite=suite,
+        hello_retry_request=random == HRR_RANDOM,
+        session_id=bytes(body[35 : 35 + sid_len]),
+        psk=EXT_PRE_SHARED_KEY in exts,
+        encrypt_then_mac=EXT_ENCRYPT_THEN_MAC in exts,
+    )
 
 
 def parse_certificate_verify(body: bytes) -> CertificateVerify:
@@ -136,10 +145,19 @@ def dn_from_der(der: bytes) -> DistinguishedName:
         return DistinguishedName(der, f"(undecodable DN, {len(der)} bytes)")
 
 
-_SHORT = {"common_name": "CN", "organization_name": "O", "organizational_unit_name": "OU",
-          "country_name": "C", "state_or_province_name": "ST", "locality_name": "L",
-          "email_address": "emailAddress", "domain_component": "DC", "street_address": "STREET",
-          "serial_number": "serialNumber", "user_id": "UID"}
+_SHORT = {
+    "common_name": "CN",
+    "organization_name": "O",
+    "organizational_unit_name": "OU",
+    "country_name": "C",
+    "state_or_province_name": "ST",
+    "locality_name": "L",
+    "email_address": "emailAddress",
+    "domain_component": "DC",
+    "street_address": "STREET",
+    "serial_number": "serialNumber",
+    "user_id": "UID",
+}
 
 
 def ca_list(data: bytes) -> tuple[DistinguishedName, ...]:
@@ -151,7 +169,7 @@ def ca_list(data: bytes) -> tuple[DistinguishedName, ...]:
     pos = 2
     while pos + 2 <= min(end, len(data)):
         length = struct.unpack_from("!H", data, pos)[0]
-        out.append(dn_from_der(bytes(data[pos + 2: pos + 2 + length])))
+        out.append(dn_from_der(bytes(data[pos + 2 : pos + 2 + length])))
         pos += 2 + length
     return tuple(out)
 
@@ -174,16 +192,18 @@ def parse_certificate_request(raw: bytes, tls13: bool) -> CertificateRequest:
         from parsers.lean import read_certificate_request
 
         msg = hs.TLS13CertificateRequest(raw)
-        return replace(read_certificate_request(raw[4:], True),
-                       context=bytes(msg.cert_req_ctxt or b""))
+        return replace(read_certificate_request(raw[4:], True), context=bytes(msg.cert_req_ctxt or b""))
     msg = hs.TLSCertificateRequest(raw)
     if msg.haslayer("Raw") or (msg.haslayer("Padding") and len(msg["Padding"].load) > 0):
         raise MalformedMessage("CertificateRequest has trailing or missing bytes")
     names = tuple(dn_from_der(bytes(der)) for _, der in (msg.certauth or []))
     return CertificateRequest(
-        tls13=False, certificate_types=tuple(int(t) for t in (msg.ctypes or [])),
+        tls13=False,
+        certificate_types=tuple(int(t) for t in (msg.ctypes or [])),
         signature_algorithms=tuple(int(s) for s in (msg.sig_algs or [])),
-        signature_algorithms_cert=(), ca_names=names)
+        signature_algorithms_cert=(),
+        ca_names=names,
+    )
 
 
 @lru_cache(maxsize=512)
@@ -236,8 +256,7 @@ def decode(msg_type: int, raw: bytes, tls13: bool, lean: bool = False) -> Messag
         except MalformedMessage:
             raise
         except Exception as exc:
-            raise MalformedMessage(
-                f"CertificateRequest does not parse ({type(exc).__name__})") from None
+            raise MalformedMessage(f"CertificateRequest does not parse ({type(exc).__name__})") from None
     if msg_type == 15:
         return parse_certificate_verify(body)
     return SimpleMessage(msg_type=msg_type, length=len(body))

@@ -30,8 +30,7 @@ class Endpoint:
         return f"[{self.ip}]:{self.port}" if ":" in self.ip else f"{self.ip}:{self.port}"
 
 
-TLS_VERSIONS = {0x0300: "SSL 3.0", 0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2",
-                0x0304: "TLS 1.3"}
+TLS_VERSIONS = {0x0300: "SSL 3.0", 0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}
 
 
 def version_name(value: int | None) -> str:
@@ -160,8 +159,18 @@ class ApplicationData:
     first_line: str | None = None
 
 
-Message = (ClientHello | ServerHello | CertificateRequest | Certificate | CertificateVerify
-           | Alert | SimpleMessage | ChangeCipherSpec | EncryptedRecords | ApplicationData)
+Message = (
+    ClientHello
+    | ServerHello
+    | CertificateRequest
+    | Certificate
+    | CertificateVerify
+    | Alert
+    | SimpleMessage
+    | ChangeCipherSpec
+    | EncryptedRecords
+    | ApplicationData
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,10 +222,12 @@ class Transcript:
     #: True when handshake_done was inferred from encrypted record order (TLS 1.3, no keys).
     done_inferred: bool = False
     _index: tuple[int, dict[type, list[HandshakeEvent]]] | None = field(
-        default=None, repr=False, compare=False)
+        default=None, repr=False, compare=False
+    )
     #: Records a worker process took, not decoded yet (parsers.parallel); None once replayed.
     recorded: list[tuple[bool, int, float, bytes, bytes | None]] | None = field(
-        default=None, repr=False, compare=False)
+        default=None, repr=False, compare=False
+    )
 
     def _of_type(self, kind: type) -> list[HandshakeEvent]:
         # Rules ask this dozens of times per transcript: index the events by type once.
@@ -311,60 +322,123 @@ def message_label(message: Message) -> str:
     if isinstance(message, CertificateVerify):
         return "CertificateVerify"
     if isinstance(message, Alert):
-        return f"Alert {message.name}" + ("" if message.encrypted or message.fatal
-                                          else " (warning)")
+        return f"Alert {message.name}" + ("" if message.encrypted or message.fatal else " (warning)")
     if isinstance(message, SimpleMessage):
         return message.name
     if isinstance(message, ChangeCipherSpec):
         return "ChangeCipherSpec"
     if isinstance(message, EncryptedRecords):
-        return (f"{message.count} encrypted record{'s' if message.count > 1 else ''} "
-                f"({', '.join(str(s) for s in message.sizes[:6])}"
-                f"{', …' if len(message.sizes) > 6 else ''} bytes)")
+        return (
+            f"{message.count} encrypted record{'s' if message.count > 1 else ''} "
+            f"({', '.join(str(s) for s in message.sizes[:6])}"
+            f"{', …' if len(message.sizes) > 6 else ''} bytes)"
+        )
     if isinstance(message, ApplicationData):
         return f"ApplicationData {message.length} bytes" + (
-            f" \"{message.first_line}\"" if message.first_line else "")
+            f' "{message.first_line}"' if message.first_line else ""
+        )
     return type(message).__name__
 
 
 HANDSHAKE_NAMES = {
-    0: "HelloRequest", 1: "ClientHello", 2: "ServerHello", 4: "NewSessionTicket",
-    5: "EndOfEarlyData", 8: "EncryptedExtensions", 11: "Certificate", 12: "ServerKeyExchange",
-    13: "CertificateRequest", 14: "ServerHelloDone", 15: "CertificateVerify",
-    16: "ClientKeyExchange", 20: "Finished", 22: "CertificateStatus", 24: "KeyUpdate",
+    0: "HelloRequest",
+    1: "ClientHello",
+    2: "ServerHello",
+    4: "NewSessionTicket",
+    5: "EndOfEarlyData",
+    8: "EncryptedExtensions",
+    11: "Certificate",
+    12: "ServerKeyExchange",
+    13: "CertificateRequest",
+    14: "ServerHelloDone",
+    15: "CertificateVerify",
+    16: "ClientKeyExchange",
+    20: "Finished",
+    22: "CertificateStatus",
+    24: "KeyUpdate",
     254: "MessageHash",
 }
 
 ALERT_NAMES = {
-    0: "close_notify", 10: "unexpected_message", 20: "bad_record_mac", 21: "decryption_failed",
-    22: "record_overflow", 30: "decompression_failure", 40: "handshake_failure",
-    41: "no_certificate", 42: "bad_certificate", 43: "unsupported_certificate",
-    44: "certificate_revoked", 45: "certificate_expired", 46: "certificate_unknown",
-    47: "illegal_parameter", 48: "unknown_ca", 49: "access_denied", 50: "decode_error",
-    51: "decrypt_error", 60: "export_restriction", 70: "protocol_version",
-    71: "insufficient_security", 80: "internal_error", 86: "inappropriate_fallback",
-    90: "user_canceled", 100: "no_renegotiation", 109: "missing_extension",
-    110: "unsupported_extension", 111: "certificate_unobtainable", 112: "unrecognized_name",
-    113: "bad_certificate_status_response", 114: "bad_certificate_hash_value",
-    115: "unknown_psk_identity", 116: "certificate_required", 120: "no_application_protocol",
+    0: "close_notify",
+    10: "unexpected_message",
+    20: "bad_record_mac",
+    21: "decryption_failed",
+    22: "record_overflow",
+    30: "decompression_failure",
+    40: "handshake_failure",
+    41: "no_certificate",
+    42: "bad_certificate",
+    43: "unsupported_certificate",
+    44: "certificate_revoked",
+    45: "certificate_expired",
+    46: "certificate_unknown",
+    47: "illegal_parameter",
+    48: "unknown_ca",
+    49: "access_denied",
+    50: "decode_error",
+    51: "decrypt_error",
+    60: "export_restriction",
+    70: "protocol_version",
+    71: "insufficient_security",
+    80: "internal_error",
+    86: "inappropriate_fallback",
+    90: "user_canceled",
+    100: "no_renegotiation",
+    109: "missing_extension",
+    110: "unsupported_extension",
+    111: "certificate_unobtainable",
+    112: "unrecognized_name",
+    113: "bad_certificate_status_response",
+    114: "bad_certificate_hash_value",
+    115: "unknown_psk_identity",
+    116: "certificate_required",
+    120: "no_application_protocol",
 }
 
 SIGNATURE_SCHEMES = {
-    0x0201: "rsa_pkcs1_sha1", 0x0203: "ecdsa_sha1", 0x0401: "rsa_pkcs1_sha256",
-    0x0403: "ecdsa_secp256r1_sha256", 0x0501: "rsa_pkcs1_sha384", 0x0503: "ecdsa_secp384r1_sha384",
-    0x0601: "rsa_pkcs1_sha512", 0x0603: "ecdsa_secp521r1_sha512", 0x0804: "rsa_pss_rsae_sha256",
-    0x0805: "rsa_pss_rsae_sha384", 0x0806: "rsa_pss_rsae_sha512", 0x0807: "ed25519",
-    0x0808: "ed448", 0x0809: "rsa_pss_pss_sha256", 0x080A: "rsa_pss_pss_sha384",
-    0x080B: "rsa_pss_pss_sha512", 0x0402: "dsa_sha256", 0x0502: "dsa_sha384",
-    0x0602: "dsa_sha512", 0x0202: "dsa_sha1", 0x0101: "rsa_pkcs1_md5",
-    0x0301: "rsa_pkcs1_sha224", 0x0302: "dsa_sha224", 0x0303: "ecdsa_sha224",
-    0x081A: "ecdsa_brainpoolP256r1tls13_sha256", 0x081B: "ecdsa_brainpoolP384r1tls13_sha384",
-    0x081C: "ecdsa_brainpoolP512r1tls13_sha512", 0x0904: "mldsa44", 0x0905: "mldsa65",
-    0x0906: "mldsa87", 0x0708: "sm2sig_sm3",
+    0x0201: "rsa_pkcs1_sha1",
+    0x0203: "ecdsa_sha1",
+    0x0401: "rsa_pkcs1_sha256",
+    0x0403: "ecdsa_secp256r1_sha256",
+    0x0501: "rsa_pkcs1_sha384",
+    0x0503: "ecdsa_secp384r1_sha384",
+    0x0601: "rsa_pkcs1_sha512",
+    0x0603: "ecdsa_secp521r1_sha512",
+    0x0804: "rsa_pss_rsae_sha256",
+    0x0805: "rsa_pss_rsae_sha384",
+    0x0806: "rsa_pss_rsae_sha512",
+    0x0807: "ed25519",
+    0x0808: "ed448",
+    0x0809: "rsa_pss_pss_sha256",
+    0x080A: "rsa_pss_pss_sha384",
+    0x080B: "rsa_pss_pss_sha512",
+    0x0402: "dsa_sha256",
+    0x0502: "dsa_sha384",
+    0x0602: "dsa_sha512",
+    0x0202: "dsa_sha1",
+    0x0101: "rsa_pkcs1_md5",
+    0x0301: "rsa_pkcs1_sha224",
+    0x0302: "dsa_sha224",
+    0x0303: "ecdsa_sha224",
+    0x081A: "ecdsa_brainpoolP256r1tls13_sha256",
+    0x081B: "ecdsa_brainpoolP384r1tls13_sha384",
+    0x081C: "ecdsa_brainpoolP512r1tls13_sha512",
+    0x0904: "mldsa44",
+    0x0905: "mldsa65",
+    0x0906: "mldsa87",
+    0x0708: "sm2sig_sm3",
 }
 
-CERTIFICATE_TYPES = {1: "rsa_sign", 2: "dss_sign", 3: "rsa_fixed_dh", 4: "dss_fixed_dh",
-                     64: "ecdsa_sign", 65: "rsa_fixed_ecdh", 66: "ecdsa_fixed_ecdh"}
+CERTIFICATE_TYPES = {
+    1: "rsa_sign",
+    2: "dss_sign",
+    3: "rsa_fixed_dh",
+    4: "dss_fixed_dh",
+    64: "ecdsa_sign",
+    65: "rsa_fixed_ecdh",
+    66: "ecdsa_fixed_ecdh",
+}
 
 
 def scheme_name(value: int) -> str:

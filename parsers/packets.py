@@ -9,9 +9,18 @@ from typing import NamedTuple
 ETHERNET, NULL, LOOP, RAW, SLL, SLL2 = 1, 0, 108, 101, 113, 276
 RAW_ALIASES = {12, 14, 101, 228, 229}
 SUPPORTED_LINKTYPES = {ETHERNET, NULL, LOOP, SLL, SLL2, *RAW_ALIASES}
-LINKTYPE_NAMES = {ETHERNET: "Ethernet", NULL: "BSD loopback", LOOP: "OpenBSD loopback",
-                  SLL: "Linux cooked (SLL)", SLL2: "Linux cooked v2 (SLL2)", 101: "raw IP",
-                  12: "raw IP", 14: "raw IP", 228: "raw IPv4", 229: "raw IPv6"}
+LINKTYPE_NAMES = {
+    ETHERNET: "Ethernet",
+    NULL: "BSD loopback",
+    LOOP: "OpenBSD loopback",
+    SLL: "Linux cooked (SLL)",
+    SLL2: "Linux cooked v2 (SLL2)",
+    101: "raw IP",
+    12: "raw IP",
+    14: "raw IP",
+    228: "raw IPv4",
+    229: "raw IPv6",
+}
 
 FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
 
@@ -83,13 +92,13 @@ def decode(linktype: int, data: bytes) -> Segment | None:
                 return None
             if frag & 0x3FFF:
                 raise NotDecodable("IPv4 fragment (not reassembled)")
-            src, dst = data[off + 12: off + 16], data[off + 16: off + 20]
+            src, dst = data[off + 12 : off + 16], data[off + 16 : off + 20]
             end = off + total if total else len(data)
             tcp = off + ihl
         elif version == 6:
             plen = _H.unpack_from(data, off + 4)[0]
             nxt = data[off + 6]
-            src, dst = data[off + 8: off + 24], data[off + 24: off + 40]
+            src, dst = data[off + 8 : off + 24], data[off + 24 : off + 40]
             tcp = off + 40
             end = tcp + plen if plen else len(data)
             while nxt in (0, 43, 60):
@@ -103,8 +112,7 @@ def decode(linktype: int, data: bytes) -> Segment | None:
             return None
         sport, dport, seq, _ack, doff, flags = _TCP.unpack_from(data, tcp)
         start = tcp + (doff >> 4) * 4
-        payload = data[start: min(end, len(data))]
-        return Segment(src, dst, sport, dport, seq, flags, payload,
-                       max(end - start, len(payload)))
+        payload = data[start : min(end, len(data))]
+        return Segment(src, dst, sport, dport, seq, flags, payload, max(end - start, len(payload)))
     except (IndexError, struct.error):
         raise NotDecodable("packet too short for its headers") from None

@@ -62,8 +62,9 @@ def _worker(conn: Any, path: Path, keylog: KeyLog | None, progress: ProgressFn |
         conn.close()
 
 
-def read_capture_parallel(path: Path, keylog: KeyLog | None, progress: ProgressFn | None,
-                          on_transcript: TranscriptFn) -> CaptureResult:
+def read_capture_parallel(
+    path: Path, keylog: KeyLog | None, progress: ProgressFn | None, on_transcript: TranscriptFn
+) -> CaptureResult:
     """Same contract as read_capture(..., on_transcript=...); reads serially for small files
     or where fork is not available."""
     try:

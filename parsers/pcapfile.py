@@ -18,8 +18,10 @@ MAX_PACKET = 1 << 18  # larger than any snaplen we know: a length past it means 
 MAX_BLOCK = 1 << 24
 
 PCAP_MAGICS = {
-    b"\xd4\xc3\xb2\xa1": ("<", 1e-6), b"\xa1\xb2\xc3\xd4": (">", 1e-6),
-    b"\x4d\x3c\xb2\xa1": ("<", 1e-9), b"\xa1\xb2\x3c\x4d": (">", 1e-9),
+    b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
+    b"\xa1\xb2\xc3\xd4": (">", 1e-6),
+    b"\x4d\x3c\xb2\xa1": ("<", 1e-9),
+    b"\xa1\xb2\x3c\x4d": (">", 1e-9),
 }
 PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -61,7 +63,7 @@ class CaptureFile:
     def frames(self) -> Iterator[Frame]:
         """Each packet as a Frame (its bytes copied out)."""
         for number, time, linktype, buf, start, incl, orig in self.raw_frames():
-            yield Frame(number, time, linktype, buf[start: start + incl], orig)
+            yield Frame(number, time, linktype, buf[start : start + incl], orig)
 
     def raw_frames(self) -> Iterator[RawFrame]:
         """(number, time, linktype, buffer, start, captured length, wire length)."""
@@ -92,8 +94,7 @@ class CaptureFile:
             elif not head:
                 raise CaptureFormatError("the file is empty")
             else:
-                raise CaptureFormatError(
-                    f"not a pcap or pcapng file (starts with {head.hex(' ')})")
+                raise CaptureFormatError(f"not a pcap or pcapng file (starts with {head.hex(' ')})")
 
     # -- pcap --------------------------------------------------------------------------------
     def _pcap(self, handle: BinaryIO, magic: bytes) -> Iterator[Chunk]:
@@ -122,7 +123,8 @@ class CaptureFile:
                         yield buf, linktype, records
                     self.problems.append(
                         f"packet {self.frames_read + 1} at byte {offset + pos}: absurd captured "
-                        f"length {incl}; the rest of the file is not decodable")
+                        f"length {incl}; the rest of the file is not decodable"
+                    )
                     return
                 if pos + 16 + incl > end:
                     break
@@ -138,12 +140,14 @@ class CaptureFile:
                     if have < 16:
                         self.problems.append(
                             f"file ends inside the header of packet {number + 1} "
-                            f"(truncated at byte {offset + end})")
+                            f"(truncated at byte {offset + end})"
+                        )
                     else:
                         incl = unpack(buf, pos)[2]
                         self.problems.append(
                             f"file ends inside packet {number + 1} ({have - 16} of {incl} "
-                            "bytes present): truncated capture")
+                            "bytes present): truncated capture"
+                        )
                 return
             buf = buf[pos:]
             offset += pos
@@ -162,10 +166,8 @@ class CaptureFile:
         try:
             reader = RawPcapReader(str(self.path))
         except Exception as exc:  # scapy raises Scapy_Exception / OSError / EOFError
-            raise CaptureFormatError(f"compressed, but not a pcap or pcapng inside ({exc})"
-                                     ) from None
-        self.format = "pcapng (gzip)" if type(reader).__name__ == "RawPcapNgReader" \
-            else "pcap (gzip)"
+            raise CaptureFormatError(f"compressed, but not a pcap or pcapng inside ({exc})") from None
+        self.format = "pcapng (gzip)" if type(reader).__name__ == "RawPcapNgReader" else "pcap (gzip)"
         number = 0
         try:
             with reader:
@@ -220,13 +222,16 @@ class CaptureFile:
             else:
                 length = struct.unpack(order + "I", head[4:8])[0]
                 if length < 12 or length > MAX_BLOCK or length % 4:
-                    self.problems.append(f"block at byte {offset}: absurd length {length}; "
-                                         "the rest of the file is not decodable")
+                    self.problems.append(
+                        f"block at byte {offset}: absurd length {length}; "
+                        "the rest of the file is not decodable"
+                    )
                     return
                 body = handle.read(length - 8)
             if len(body) < length - 8:
-                self.problems.append(f"file ends inside the block at byte {offset} "
-                                     f"(packet {number + 1}): truncated capture")
+                self.problems.append(
+                    f"file ends inside the block at byte {offset} (packet {number + 1}): truncated capture"
+                )
                 return
             offset += length
             self.bytes_read = offset
@@ -240,8 +245,7 @@ class CaptureFile:
                 if btype == 6:
                     iface, high, low, incl, orig = struct.unpack_from(order + "IIIII", content, 0)
                 else:
-                    iface, _drops, high, low, incl, orig = struct.unpack_from(
-                        order + "HHIIII", content, 0)
+                    iface, _drops, high, low, incl, orig = struct.unpack_from(order + "HHIIII", content, 0)
                 if iface >= len(interfaces):
                     self.problems.append(f"packet {number + 1} names unknown interface {iface}")
                     continue
@@ -262,7 +266,7 @@ class CaptureFile:
             elif btype == 0x0000000A:  # Decryption Secrets Block
                 stype, slen = struct.unpack_from(order + "II", content, 0)
                 if stype == 0x544C534B:  # "TLSK": NSS key log
-                    self.secrets.append(bytes(content[8: 8 + slen]))
+                    self.secrets.append(bytes(content[8 : 8 + slen]))
 
 
 def _tsresol(options: bytes, order: str) -> float:
@@ -273,7 +277,7 @@ def _tsresol(options: bytes, order: str) -> float:
             break
         if code == 9 and length >= 1:
             value = options[pos + 4]
-            return 2.0 ** -(value & 0x7F) if value & 0x80 else 10.0 ** -value
+            return 2.0 ** -(value & 0x7F) if value & 0x80 else 10.0**-value
         pos += 4 + ((length + 3) & ~3)
     return 1e-6
 
@@ -300,6 +304,7 @@ class PcapWriter:
         usec = round((time - sec) * 1e6)
         if usec >= 1_000_000:
             sec, usec = sec + 1, usec - 1_000_000
-        self.handle.write(struct.pack("<IIII", sec, usec, len(data),
-                                      wire_length if wire_length is not None else len(data)))
+        self.handle.write(
+            struct.pack("<IIII", sec, usec, len(data), wire_length if wire_length is not None else len(data))
+        )
         self.handle.write(data)

@@ -10,8 +10,7 @@ from parsers import framing, packets
 from parsers.pcapfile import CaptureFile, PcapWriter
 
 
-def resegment(src: Path, dst: Path, mss: int = 1448, reorder: bool = False,
-              retransmit: bool = False) -> int:
+def resegment(src: Path, dst: Path, mss: int = 1448, reorder: bool = False, retransmit: bool = False) -> int:
     """Returns the number of packets written."""
     out: list[tuple[float, bytes]] = []
     reordered = retransmitted = False
@@ -21,14 +20,23 @@ def resegment(src: Path, dst: Path, mss: int = 1448, reorder: bool = False,
             continue
         src_ip, dst_ip = packets.ip_text(seg.src), packets.ip_text(seg.dst)
         ack = 0  # the original ack is not needed by any reader; keep the ACK flag
-        pieces = [seg.payload[i: i + mss] for i in range(0, len(seg.payload), mss)] or [b""]
+        pieces = [seg.payload[i : i + mss] for i in range(0, len(seg.payload), mss)] or [b""]
         frames = []
         offset = 0
         for n, piece in enumerate(pieces):
             flags = seg.flags if n == len(pieces) - 1 else (seg.flags & ~(framing.FIN | framing.PSH))
-            frames.append(framing.tcp_packet(src_ip, dst_ip, seg.sport, seg.dport,
-                                             seg.seq + offset, ack, flags | framing.ACK
-                                             if not seg.flags & framing.SYN else flags, piece))
+            frames.append(
+                framing.tcp_packet(
+                    src_ip,
+                    dst_ip,
+                    seg.sport,
+                    seg.dport,
+                    seg.seq + offset,
+                    ack,
+                    flags | framing.ACK if not seg.flags & framing.SYN else flags,
+                    piece,
+                )
+            )
             offset += len(piece)
         if reorder and not reordered and len(frames) >= 3:
             frames[0], frames[1] = frames[1], frames[0]

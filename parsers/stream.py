@@ -25,8 +25,9 @@ class LiveDecoder:
     CertificateRequest before OpenSSL answers it. The key log may grow meanwhile: OpenSSL logs
     each secret as it derives it, and the decoder retries the keys it was missing."""
 
-    def __init__(self, client: Endpoint, server: Endpoint, keylog: KeyLog | None,
-                 start_time: float, lean: bool = True) -> None:
+    def __init__(
+        self, client: Endpoint, server: Endpoint, keylog: KeyLog | None, start_time: float, lean: bool = True
+    ) -> None:
         self.transcript = Transcript(index=1, client=client, server=server, start_time=start_time)
         self.conn = TlsConnection(self.transcript, keylog, lean)
         self.conn.segment(Direction.CLIENT, CLIENT_ISN - 1, 0x02, b"", 1, start_time)
@@ -51,9 +52,16 @@ class LiveDecoder:
         return self.transcript
 
 
-def transcript_from_chunks(chunks: Sequence[Chunk], client: Endpoint, server: Endpoint,
-                           keylog: KeyLog | None, start_time: float, closed_by: Direction | None,
-                           reset_by: Direction | None = None, lean: bool = True) -> Transcript:
+def transcript_from_chunks(
+    chunks: Sequence[Chunk],
+    client: Endpoint,
+    server: Endpoint,
+    keylog: KeyLog | None,
+    start_time: float,
+    closed_by: Direction | None,
+    reset_by: Direction | None = None,
+    lean: bool = True,
+) -> Transcript:
     """Recorded chunks (frames numbered from 3, after the SYN pair) → a Transcript."""
     decoder = LiveDecoder(client, server, keylog, start_time, lean)
     for frame, (direction, when, data) in enumerate(chunks, 3):
@@ -61,8 +69,9 @@ def transcript_from_chunks(chunks: Sequence[Chunk], client: Endpoint, server: En
     return decoder.close(closed_by, reset_by)
 
 
-def write_pcap(path: Path, chunks: Sequence[Chunk], client: Endpoint, server: Endpoint,
-               start_time: float) -> None:
+def write_pcap(
+    path: Path, chunks: Sequence[Chunk], client: Endpoint, server: Endpoint, start_time: float
+) -> None:
     """A pcap Wireshark/tshark open and reassemble: SYN handshake, data segmented to an MSS
     with consistent sequence and acknowledgement numbers, FIN at the end. Created 0600."""
     with open_private(path) as handle:
@@ -70,10 +79,10 @@ def write_pcap(path: Path, chunks: Sequence[Chunk], client: Endpoint, server: En
         c, s = client, server
         cseq, sseq = CLIENT_ISN - 1, SERVER_ISN - 1
 
-        def pkt(when: float, src: Endpoint, dst: Endpoint, seq: int, ack: int, flags: int,
-                data: bytes = b"") -> None:
-            writer.write(when, framing.tcp_packet(src.ip, dst.ip, src.port, dst.port, seq, ack,
-                                                  flags, data))
+        def pkt(
+            when: float, src: Endpoint, dst: Endpoint, seq: int, ack: int, flags: int, data: bytes = b""
+        ) -> None:
+            writer.write(when, framing.tcp_packet(src.ip, dst.ip, src.port, dst.port, seq, ack, flags, data))
 
         pkt(start_time, c, s, cseq, 0, framing.SYN)
         pkt(start_time, s, c, sseq, cseq + 1, framing.SYN | framing.ACK)
@@ -83,7 +92,7 @@ def write_pcap(path: Path, chunks: Sequence[Chunk], client: Endpoint, server: En
         for direction, when, data in chunks:
             last = max(last, when)
             for i in range(0, len(data), MSS):
-                piece = data[i: i + MSS]
+                piece = data[i : i + MSS]
                 if direction is Direction.CLIENT:
                     pkt(when, c, s, cseq, sseq, framing.ACK | framing.PSH, piece)
                     cseq += len(piece)

@@ -42,8 +42,12 @@ FIN, SYN, RST = 0x01, 0x02, 0x04
 
 
 def plausible_header(data: bytes | bytearray, pos: int) -> bool:
-    return (data[pos] in (20, 21, 22, 23) and data[pos + 1] == 3 and data[pos + 2] <= 4
-            and ((data[pos + 3] << 8) | data[pos + 4]) <= MAX_RECORD)
+    return (
+        data[pos] in (20, 21, 22, 23)
+        and data[pos + 1] == 3
+        and data[pos + 2] <= 4
+        and ((data[pos + 3] << 8) | data[pos + 4]) <= MAX_RECORD
+    )
 
 
 @dataclass
@@ -99,8 +103,16 @@ class TlsConnection:
         self.encrypt_then_mac = False
 
     # -- TCP ---------------------------------------------------------------------------------
-    def segment(self, direction: Direction, seq: int, flags: int, payload: bytes, frame: int,
-                time: float, wire_length: int | None = None) -> None:
+    def segment(
+        self,
+        direction: Direction,
+        seq: int,
+        flags: int,
+        payload: bytes,
+        frame: int,
+        time: float,
+        wire_length: int | None = None,
+    ) -> None:
         state = self.dirs[direction]
         self.frame, self.time = frame, time
         if flags & RST:
@@ -116,9 +128,14 @@ class TlsConnection:
                 return
             state.next_seq = seq
             state.resync = True
-            self.t.problems.append(Problem("mid-stream", "capture starts inside the connection;"
-                                           " decoding resumes at the first record header",
-                                           direction, frame))
+            self.t.problems.append(
+                Problem(
+                    "mid-stream",
+                    "capture starts inside the connection; decoding resumes at the first record header",
+                    direction,
+                    frame,
+                )
+            )
         if payload:
             self.has_data = True
             self._tcp_data(state, direction, seq, payload)
@@ -146,16 +163,24 @@ class TlsConnection:
         if state.pending_bytes > MAX_PENDING:
             self._skip_gap(state, direction)
 
-    def _snaplen_cut(self, state: _Direction, direction: Direction, seq: int, payload: bytes,
-                     wire_length: int) -> None:
+    def _snaplen_cut(
+        self, state: _Direction, direction: Direction, seq: int, payload: bytes, wire_length: int
+    ) -> None:
         """The capture kept only part of this segment: skip the rest and resynchronise."""
         end = (seq + wire_length) & 0xFFFFFFFF
         assert state.next_seq is not None
         if (end - state.next_seq) & 0xFFFFFFFF >= 0x80000000:
             return  # already past it
-        self.t.problems.append(Problem("snaplen", f"packet cut by the capture's snaplen: "
-                                       f"{wire_length - len(payload)} of {wire_length} bytes "
-                                       "not captured", direction, self.frame))
+        self.t.problems.append(
+            Problem(
+                "snaplen",
+                f"packet cut by the capture's snaplen: "
+                f"{wire_length - len(payload)} of {wire_length} bytes "
+                "not captured",
+                direction,
+                self.frame,
+            )
+        )
         self._resume_at(state, direction, end)
 
     def _resume_at(self, state: _Direction, direction: Direction, seq: int) -> None:
@@ -190,8 +215,9 @@ class TlsConnection:
         base = state.next_seq
         first = min(state.pending, key=lambda s: (s - base) & 0xFFFFFFFF)
         missing = (first - base) & 0xFFFFFFFF
-        self.t.problems.append(Problem("gap", f"{missing} bytes missing (lost segments)",
-                                       direction, self.frame))
+        self.t.problems.append(
+            Problem("gap", f"{missing} bytes missing (lost segments)", direction, self.frame)
+        )
         self._resume_at(state, direction, first)
 
     def finish(self) -> None:
@@ -204,13 +230,19 @@ class TlsConnection:
             while state.pending:
                 self._skip_gap(state, direction)
             if state.need or state.header:
-                self.t.problems.append(Problem(
-                    "truncated", "capture ends inside a TLS record", direction, self.frame))
+                self.t.problems.append(
+                    Problem("truncated", "capture ends inside a TLS record", direction, self.frame)
+                )
 
     def finish_tls(self) -> None:
         client, server = self.dirs[Direction.CLIENT], self.dirs[Direction.SERVER]
-        if self.tls13 and not self.t.handshake_done and client.encrypted and server.encrypted \
-                and client.decryptor is None:
+        if (
+            self.tls13
+            and not self.t.handshake_done
+            and client.encrypted
+            and server.encrypted
+            and client.decryptor is None
+        ):
             # Without keys the client's Finished is not visible: its encrypted flight after
             # the server's is the best evidence that the handshake completed on its side.
             self.t.handshake_done = True
@@ -245,8 +277,13 @@ class TlsConnection:
                 return
             state.resync = False
         if self.is_tls is None:
-            if direction is Direction.CLIENT and not state.header and n - i >= 3 and data[i] == 22 \
-                    and data[i + 1] == 3:
+            if (
+                direction is Direction.CLIENT
+                and not state.header
+                and n - i >= 3
+                and data[i] == 22
+                and data[i + 1] == 3
+            ):
                 self.is_tls = True
             elif n - i >= 1 and not state.header:
                 if data[i] in (20, 21, 22, 23) and n - i >= 2 and data[i + 1] == 3:
@@ -258,16 +295,22 @@ class TlsConnection:
         while i < n:
             if state.need == 0:
                 take = min(5 - len(state.header), n - i)
-                state.header += data[i: i + take]
+                state.header += data[i : i + take]
                 i += take
                 if len(state.header) < 5:
                     return
                 header = bytes(state.header)
                 state.header.clear()
                 if not plausible_header(header, 0):
-                    self.t.problems.append(Problem(
-                        "malformed", f"not a TLS record header ({header.hex(' ')}); the rest of "
-                        "this direction is skipped", direction, self.frame))
+                    self.t.problems.append(
+                        Problem(
+                            "malformed",
+                            f"not a TLS record header ({header.hex(' ')}); the rest of "
+                            "this direction is skipped",
+                            direction,
+                            self.frame,
+                        )
+                    )
                     state.dead = True
                     return
                 length = (header[3] << 8) | header[4]
@@ -279,7 +322,7 @@ class TlsConnection:
                     continue
             take = min(state.need, n - i)
             if state.body is not None:
-                state.body += data[i: i + take]
+                state.body += data[i : i + take]
             i += take
             state.need -= take
             if state.need == 0:
@@ -310,8 +353,7 @@ class TlsConnection:
         # KeyUpdate) and the first data records (an HTTP status line); skip bulk data.
         return not state.finished or length <= 1024 or state.app_records < 2
 
-    def _record(self, state: _Direction, direction: Direction, header: bytes,
-                body: bytes | None) -> None:
+    def _record(self, state: _Direction, direction: Direction, header: bytes, body: bytes | None) -> None:
         ctype, length = header[0], (header[3] << 8) | header[4]
         if ctype == 20:
             self._emit(direction, ChangeCipherSpec())
@@ -357,8 +399,11 @@ class TlsConnection:
         elif inner == 23:
             state.app_records += 1
             first = plain.split(b"\r\n", 1)[0][:120]
-            line = first.decode("latin-1") if first[:5] in (b"HTTP/", b"GET /", b"POST ") \
-                or first[:4] in (b"PUT ", b"HEAD") else None
+            line = (
+                first.decode("latin-1")
+                if first[:5] in (b"HTTP/", b"GET /", b"POST ") or first[:4] in (b"PUT ", b"HEAD")
+                else None
+            )
             self._emit(direction, ApplicationData(len(plain), line), encrypted=True)
 
     def _opaque(self, direction: Direction, length: int) -> None:
@@ -378,21 +423,31 @@ class TlsConnection:
         if run is None:
             return
         self._run = None
-        self.t.events.append(HandshakeEvent(run.direction, run.time - self.t.start_time,
-                                            EncryptedRecords(run.count, tuple(run.sizes)),
-                                            run.frame, True))
+        self.t.events.append(
+            HandshakeEvent(
+                run.direction,
+                run.time - self.t.start_time,
+                EncryptedRecords(run.count, tuple(run.sizes)),
+                run.frame,
+                True,
+            )
+        )
 
     # -- handshake messages ------------------------------------------------------------------
-    def _handshake_bytes(self, state: _Direction, direction: Direction, data: bytes,
-                         encrypted: bool) -> None:
+    def _handshake_bytes(self, state: _Direction, direction: Direction, data: bytes, encrypted: bool) -> None:
         buf = state.handshake
         buf += data
         while len(buf) >= 4:
             length = (buf[1] << 16) | (buf[2] << 8) | buf[3]
             if length > MAX_HANDSHAKE_MESSAGE:
-                self.t.problems.append(Problem("malformed", f"handshake message of {length} "
-                                               "bytes announced: absurd, skipped", direction,
-                                               self.frame))
+                self.t.problems.append(
+                    Problem(
+                        "malformed",
+                        f"handshake message of {length} bytes announced: absurd, skipped",
+                        direction,
+                        self.frame,
+                    )
+                )
                 buf.clear()
                 state.dead = True
                 return
@@ -402,8 +457,9 @@ class TlsConnection:
             del buf[: 4 + length]
             self._message(state, direction, raw[0], raw, encrypted)
 
-    def _message(self, state: _Direction, direction: Direction, msg_type: int, raw: bytes,
-                 encrypted: bool) -> None:
+    def _message(
+        self, state: _Direction, direction: Direction, msg_type: int, raw: bytes, encrypted: bool
+    ) -> None:
         post = state.finished and self.tls13
         try:
             message = messages.decode(msg_type, raw, self.tls13, self.lean)
@@ -454,17 +510,20 @@ class TlsConnection:
 
     def _emit(self, direction: Direction, message: Message, encrypted: bool = False) -> None:
         self._flush_run()
-        self.t.events.append(HandshakeEvent(direction, self.time - self.t.start_time, message,
-                                            self.frame, encrypted))
+        self.t.events.append(
+            HandshakeEvent(direction, self.time - self.t.start_time, message, self.frame, encrypted)
+        )
 
     # -- keys --------------------------------------------------------------------------------
     def _switch_keys(self, state: _Direction, direction: Direction, epoch: str) -> None:
         self._fetch_secrets()
-        state.decryptor = (self._tls12_decryptor(direction) if epoch == "TLS12"
-                           else self._tls13_decryptor(direction, epoch))
+        state.decryptor = (
+            self._tls12_decryptor(direction) if epoch == "TLS12" else self._tls13_decryptor(direction, epoch)
+        )
         # retried by refresh_keys only for want of a secret (not for an unsupported suite)
-        state.wanted = epoch if state.decryptor is None and _label(direction, epoch) not in \
-            self.secrets else None
+        state.wanted = (
+            epoch if state.decryptor is None and _label(direction, epoch) not in self.secrets else None
+        )
 
     def _fetch_secrets(self) -> None:
         """Look the secrets up again while there are none: a live key log fills in during the
@@ -496,20 +555,25 @@ class TlsConnection:
 
     def _tls12_decryptor(self, direction: Direction) -> Tls12Decryptor | Tls12CbcDecryptor | None:
         master = self.secrets.get("CLIENT_RANDOM")
-        if master is None or self.suite is None or self.client_random is None \
-                or self.server_random is None:
+        if master is None or self.suite is None or self.client_random is None or self.server_random is None:
             return None
         client_side = direction is Direction.CLIENT
         if self.suite in TLS12_AEAD_SUITES:
-            return Tls12Decryptor.from_master(self.suite, master, self.client_random,
-                                              self.server_random, client_side)
+            return Tls12Decryptor.from_master(
+                self.suite, master, self.client_random, self.server_random, client_side
+            )
         if self.suite in TLS12_CBC_SUITES:
-            return Tls12CbcDecryptor.from_master(self.suite, master, self.client_random,
-                                                 self.server_random, client_side,
-                                                 self.encrypt_then_mac)
-        self.t.problems.append(Problem("undecryptable", f"cipher suite 0x{self.suite:04x} is "
-                                       "not one we decrypt (AEAD or AES-CBC)", direction,
-                                       self.frame))
+            return Tls12CbcDecryptor.from_master(
+                self.suite, master, self.client_random, self.server_random, client_side, self.encrypt_then_mac
+            )
+        self.t.problems.append(
+            Problem(
+                "undecryptable",
+                f"cipher suite 0x{self.suite:04x} is not one we decrypt (AEAD or AES-CBC)",
+                direction,
+                self.frame,
+            )
+        )
         return None
 
 
@@ -551,8 +615,7 @@ class RecordRecorder(TlsConnection):
             return True
         return False
 
-    def _record(self, state: _Direction, direction: Direction, header: bytes,
-                body: bytes | None) -> None:
+    def _record(self, state: _Direction, direction: Direction, header: bytes, body: bytes | None) -> None:
         self.records.append((direction is Direction.SERVER, self.frame, self.time, header, body))
 
     def finish(self) -> None:

@@ -49,5 +49,6 @@ def partner() -> P.Pki:
     return P.make_pki("partner-client", org="Partner")
 
 
-needs_keytool = pytest.mark.skipif(P.KEYTOOL is None,
-                                   reason="keytool (Java) is not on PATH: keytool flows skipped")
+needs_keytool = pytest.mark.skipif(
+    P.KEYTOOL is None, reason="keytool (Java) is not on PATH: keytool flows skipped"
+)

@@ -26,11 +26,22 @@ def test_explain_unknown_code_suggests(cli):  # type: ignore[no-untyped-def]
 
 def test_explain_list_has_every_keystore_code(cli):  # type: ignore[no-untyped-def]
     out = cli("explain", "--list").out
-    for code in ["keystore-type-mismatch", "signed-cert-under-other-alias", "chain-incomplete",
-                 "chain-out-of-order", "key-cert-mismatch", "cert-expired", "cert-not-yet-valid",
-                 "missing-client-auth-usage", "weak-key", "weak-signature",
-                 "multiple-key-entries", "self-signed-client-cert", "key-password-differs",
-                 "no-private-key-entry"]:
+    for code in [
+        "keystore-type-mismatch",
+        "signed-cert-under-other-alias",
+        "chain-incomplete",
+        "chain-out-of-order",
+        "key-cert-mismatch",
+        "cert-expired",
+        "cert-not-yet-valid",
+        "missing-client-auth-usage",
+        "weak-key",
+        "weak-signature",
+        "multiple-key-entries",
+        "self-signed-client-cert",
+        "key-password-differs",
+        "no-private-key-entry",
+    ]:
         assert code in out
 
 
@@ -44,19 +55,19 @@ def test_no_command_is_usage_error(cli):  # type: ignore[no-untyped-def]
 
 
 def modules_after(*argv: str) -> set[str]:
-    code = ("import sys\nfrom inspector.cli import main\n"
-            f"try:\n    main({list(argv)!r})\nexcept SystemExit:\n    pass\n"
-            "print('\\n'.join(sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, timeout=60)
+    code = (
+        "import sys\nfrom inspector.cli import main\n"
+        f"try:\n    main({list(argv)!r})\nexcept SystemExit:\n    pass\n"
+        "print('\\n'.join(sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     return set(done.stdout.split())
 
 
 def test_help_and_keystore_do_not_import_scapy_or_openssl(tmp_path, acme):  # type: ignore[no-untyped-def]
     from tests import pki as P
 
-    store = P.write_jks(tmp_path / "a.jks", "changeit", keys=[("a", acme.leaf.key,
-                                                               [acme.leaf.cert])])
+    store = P.write_jks(tmp_path / "a.jks", "changeit", keys=[("a", acme.leaf.key, [acme.leaf.cert])])
     for argv in (["--help"], ["keystore", str(store), "--storepass", "changeit"]):
         loaded = modules_after(*argv)
         assert "inspector.cli" in loaded  # the probe really ran
@@ -86,10 +97,16 @@ def test_large_table_layout_matches_tabulate() -> None:
     rnd = random.Random(7)
     headers = ["#", "time", "client → server", "SNI", "outcome"]
     for _ in range(30):
-        rows = [[str(i), f"{rnd.random():.3f}", "127.0.0.1:45678 → 127.0.0.1:443",
-                 rnd.choice(["-", "localhost", "a-much-longer-name.example.com"]),
-                 rnd.choice(["completed", "unknown_ca from server"])]
-                for i in range(rnd.randint(1, 40))]
+        rows = [
+            [
+                str(i),
+                f"{rnd.random():.3f}",
+                "127.0.0.1:45678 → 127.0.0.1:443",
+                rnd.choice(["-", "localhost", "a-much-longer-name.example.com"]),
+                rnd.choice(["completed", "unknown_ca from server"]),
+            ]
+            for i in range(rnd.randint(1, 40))
+        ]
         expected = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
         assert simple_table(rows, headers) == expected
 

@@ -22,11 +22,14 @@ def _summary(store: Keystore) -> list[object]:
     """Everything the rules read from a store, in comparable form."""
     keys = []
     for e in store.key_entries:
-        key = None if e.private_key is None else e.private_key.private_bytes(
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption())
-        keys.append((e.alias, [P.der(c) for c in e.chain], key, e.key_password_differs,
-                     e.key_decrypted))
+        key = (
+            None
+            if e.private_key is None
+            else e.private_key.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        keys.append((e.alias, [P.der(c) for c in e.chain], key, e.key_password_differs, e.key_decrypted))
     trusted = [(t.alias, P.der(t.certificate)) for t in store.trusted_entries]
     return [keys, trusted, store.integrity_checked, store.secret_aliases]
 
@@ -47,11 +50,15 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     full = [acme.leaf.cert, acme.intermediate.cert, acme.root.cert]
     return {
         "one": P.write_jks(d / "one.jks", PW, keys=[("letstestcba", acme.leaf.key, full)]),
-        "two": P.write_jks(d / "two.jks", PW, keys=[
-            ("zeta", acme.leaf.key, full[:1]), ("Alpha", ec_key, [ec_leaf.cert])],
-            trusted=[("root", acme.root.cert), ("intermediate", acme.intermediate.cert)]),
-        "keypass": P.write_jks(d / "keypass.jks", PW, keys=[("k", acme.leaf.key, full)],
-                               keypass="another-one"),
+        "two": P.write_jks(
+            d / "two.jks",
+            PW,
+            keys=[("zeta", acme.leaf.key, full[:1]), ("Alpha", ec_key, [ec_leaf.cert])],
+            trusted=[("root", acme.root.cert), ("intermediate", acme.intermediate.cert)],
+        ),
+        "keypass": P.write_jks(
+            d / "keypass.jks", PW, keys=[("k", acme.leaf.key, full)], keypass="another-one"
+        ),
         "trusted": P.write_jks(d / "trusted.jks", PW, trusted=[("root", acme.root.cert)]),
         "empty": P.write_jks(d / "empty.jks", PW),
         "unicode": P.write_jks(d / "unicode.jks", "pässwörd€", keys=[("clé", acme.leaf.key, full)]),
@@ -66,8 +73,12 @@ def test_same_as_pyjks(stores, name):  # type: ignore[no-untyped-def]
 
 def test_non_ascii_password_and_alias(stores):  # type: ignore[no-untyped-def]
     _both(stores["unicode"], "pässwörd€")
-    assert read_jks_by_hand(stores["unicode"], stores["unicode"].read_bytes(), "pässwörd€",
-                            None).key_entries[0].alias == "clé"
+    assert (
+        read_jks_by_hand(stores["unicode"], stores["unicode"].read_bytes(), "pässwörd€", None)
+        .key_entries[0]
+        .alias
+        == "clé"
+    )
 
 
 def test_key_password_that_differs(stores):  # type: ignore[no-untyped-def]
@@ -82,8 +93,10 @@ def test_key_password_that_differs(stores):  # type: ignore[no-untyped-def]
 def test_wrong_store_password_is_the_same_error(stores):  # type: ignore[no-untyped-def]
     path = stores["one"]
     errors = []
-    for reader in (lambda: read_jks_by_hand(path, path.read_bytes(), "wrong", None),
-                   lambda: read_with_pyjks(path, path.read_bytes(), StoreType.JKS, "wrong", None)):
+    for reader in (
+        lambda: read_jks_by_hand(path, path.read_bytes(), "wrong", None),
+        lambda: read_with_pyjks(path, path.read_bytes(), StoreType.JKS, "wrong", None),
+    ):
         with pytest.raises(InputError) as info:
             reader()
         errors.append(str(info.value))
@@ -94,15 +107,60 @@ def test_wrong_store_password_is_the_same_error(stores):  # type: ignore[no-unty
 def test_keytool_made_jks(tmp_path):  # type: ignore[no-untyped-def]
     acme = P.make_pki()
     store = "real.jks"
-    P.keytool("-genkeypair", "-alias", "letstestcba", "-keyalg", "RSA", "-keysize", "2048",
-              "-storetype", "JKS", "-keystore", store, "-storepass", PW, "-keypass", PW,
-              "-dname", "CN=letstestcba, O=Acme", cwd=tmp_path)
-    P.keytool("-genkeypair", "-alias", "ec-own-pass", "-keyalg", "EC", "-storetype", "JKS",
-              "-keystore", store, "-storepass", PW, "-keypass", "key-secret",
-              "-dname", "CN=ec, O=Acme", cwd=tmp_path)
+    P.keytool(
+        "-genkeypair",
+        "-alias",
+        "letstestcba",
+        "-keyalg",
+        "RSA",
+        "-keysize",
+        "2048",
+        "-storetype",
+        "JKS",
+        "-keystore",
+        store,
+        "-storepass",
+        PW,
+        "-keypass",
+        PW,
+        "-dname",
+        "CN=letstestcba, O=Acme",
+        cwd=tmp_path,
+    )
+    P.keytool(
+        "-genkeypair",
+        "-alias",
+        "ec-own-pass",
+        "-keyalg",
+        "EC",
+        "-storetype",
+        "JKS",
+        "-keystore",
+        store,
+        "-storepass",
+        PW,
+        "-keypass",
+        "key-secret",
+        "-dname",
+        "CN=ec, O=Acme",
+        cwd=tmp_path,
+    )
     (tmp_path / "root.pem").write_bytes(acme.root.pem)
-    P.keytool("-importcert", "-noprompt", "-alias", "root", "-file", "root.pem",
-              "-storetype", "JKS", "-keystore", store, "-storepass", PW, cwd=tmp_path)
+    P.keytool(
+        "-importcert",
+        "-noprompt",
+        "-alias",
+        "root",
+        "-file",
+        "root.pem",
+        "-storetype",
+        "JKS",
+        "-keystore",
+        store,
+        "-storepass",
+        PW,
+        cwd=tmp_path,
+    )
     path = tmp_path / store
     assert path.read_bytes()[:4] == b"\xfe\xed\xfe\xed"
     _both(path, PW)

@@ -14,15 +14,17 @@ PW = "changeit"
 
 @pytest.fixture
 def good_jks(tmp_path, acme):  # type: ignore[no-untyped-def]
-    return P.write_jks(tmp_path / "good.jks", PW, keys=[("a", acme.leaf.key, [
-        acme.leaf.cert, acme.intermediate.cert, acme.root.cert])])
+    return P.write_jks(
+        tmp_path / "good.jks",
+        PW,
+        keys=[("a", acme.leaf.key, [acme.leaf.cert, acme.intermediate.cert, acme.root.cert])],
+    )
 
 
 def assert_one_line_error(result, *needles: str) -> None:  # type: ignore[no-untyped-def]
     assert result.status == 2
     assert result.out == ""
-    lines = [line for line in result.err.splitlines()
-             if line.strip() and not line.startswith("warning:")]
+    lines = [line for line in result.err.splitlines() if line.strip() and not line.startswith("warning:")]
     assert len(lines) == 1, result.err
     assert "Traceback" not in result.err
     for needle in needles:
@@ -94,8 +96,9 @@ def test_password_from_env_and_file(cli, good_jks, tmp_path, monkeypatch):  # ty
     secret.chmod(stat.S_IRUSR)
     result = cli("keystore", str(good_jks), "--storepass-file", str(secret))
     assert result.status == 0 and PW not in result.out + result.err
-    assert_one_line_error(cli("keystore", str(good_jks), "--storepass-env", "UNSET_VAR_X"),
-                          "UNSET_VAR_X", "not set")
+    assert_one_line_error(
+        cli("keystore", str(good_jks), "--storepass-env", "UNSET_VAR_X"), "UNSET_VAR_X", "not set"
+    )
 
 
 def test_storepass_flag_warns_and_is_never_printed(cli, good_jks):  # type: ignore[no-untyped-def]
@@ -127,8 +130,9 @@ def test_private_keys_never_printed(cli, tmp_path, acme):  # type: ignore[no-unt
 
 
 def test_bad_date(cli, good_jks):  # type: ignore[no-untyped-def]
-    assert_one_line_error(cli("keystore", str(good_jks), "--storepass", PW, "--at", "tomorrow"),
-                          "--at tomorrow", "YYYY-MM-DD")
+    assert_one_line_error(
+        cli("keystore", str(good_jks), "--storepass", PW, "--at", "tomorrow"), "--at tomorrow", "YYYY-MM-DD"
+    )
 
 
 def test_traceback_flag_shows_the_exception(cli, tmp_path):  # type: ignore[no-untyped-def]

@@ -18,10 +18,12 @@ def inspect(cli, path: Path, *extra: str) -> CliResult:  # type: ignore[no-untyp
 
 
 def test_correct_jks_has_no_error_and_exit_0(cli, tmp_path, acme):  # type: ignore[no-untyped-def]
-    store = P.write_jks(tmp_path / "good.jks", PW,
-                        keys=[("letstestcba", acme.leaf.key,
-                               [acme.leaf.cert, acme.intermediate.cert, acme.root.cert])],
-                        trusted=[("root", acme.root.cert)])
+    store = P.write_jks(
+        tmp_path / "good.jks",
+        PW,
+        keys=[("letstestcba", acme.leaf.key, [acme.leaf.cert, acme.intermediate.cert, acme.root.cert])],
+        trusted=[("root", acme.root.cert)],
+    )
     result = inspect(cli, store)
     assert result.status == 0
     assert result.codes() == []
@@ -30,15 +32,22 @@ def test_correct_jks_has_no_error_and_exit_0(cli, tmp_path, acme):  # type: igno
     assert doc["keystore"]["type"] == "JKS"
     entry = next(e for e in doc["keystore"]["entries"] if e["alias"] == "letstestcba")
     assert [c["position"] for c in entry["chain"]] == [0, 1, 2]
-    assert entry["chain"][0]["issued_by_next"] == {"ok": True, "issuer_name_matches": True,
-                                                   "key_id_matches": True, "signature_valid": True}
+    assert entry["chain"][0]["issued_by_next"] == {
+        "ok": True,
+        "issuer_name_matches": True,
+        "key_id_matches": True,
+        "signature_valid": True,
+    }
     assert entry["key_algorithm"] == "RSA" and entry["key_size"] == 2048
 
 
 def test_chain_incomplete_leaf_only(cli, tmp_path, acme):  # type: ignore[no-untyped-def]
-    store = P.write_jks(tmp_path / "c.jks", PW, keys=[("letstestcba", acme.leaf.key,
-                                                       [acme.leaf.cert])],
-                        trusted=[("intermediate", acme.intermediate.cert)])
+    store = P.write_jks(
+        tmp_path / "c.jks",
+        PW,
+        keys=[("letstestcba", acme.leaf.key, [acme.leaf.cert])],
+        trusted=[("intermediate", acme.intermediate.cert)],
+    )
     result = inspect(cli, store)
     assert result.status == 1
     assert result.error_codes() == ["chain-incomplete"]
@@ -49,12 +58,12 @@ def test_chain_incomplete_leaf_only(cli, tmp_path, acme):  # type: ignore[no-unt
 
 
 def test_chain_ending_at_intermediate_is_only_info(cli, tmp_path, acme):  # type: ignore[no-untyped-def]
-    store = P.write_jks(tmp_path / "c.jks", PW, keys=[("a", acme.leaf.key,
-                                                       [acme.leaf.cert, acme.intermediate.cert])])
+    store = P.write_jks(
+        tmp_path / "c.jks", PW, keys=[("a", acme.leaf.key, [acme.leaf.cert, acme.intermediate.cert])]
+    )
     result = inspect(cli, store)
     assert result.status == 0
-    assert [(f["code"], f["severity"]) for f in result.json()["findings"]] == [
-        ("chain-incomplete", "info")]
+    assert [(f["code"], f["severity"]) for f in result.json()["findings"]] == [("chain-incomplete", "info")]
 
 
 def test_chain_reversed_is_out_of_order(cli, tmp_path, acme):  # type: ignore[no-untyped-def]
@@ -80,16 +89,22 @@ def test_unrelated_cert_in_chain(cli, tmp_path, acme, partner):  # type: ignore[
 
 
 def test_key_cert_mismatch(cli, tmp_path, acme, partner):  # type: ignore[no-untyped-def]
-    store = P.write_jks(tmp_path / "m.jks", PW,
-                        keys=[("a", partner.leaf.key,
-                               [acme.leaf.cert, acme.intermediate.cert, acme.root.cert])])
+    store = P.write_jks(
+        tmp_path / "m.jks",
+        PW,
+        keys=[("a", partner.leaf.key, [acme.leaf.cert, acme.intermediate.cert, acme.root.cert])],
+    )
     assert inspect(cli, store).error_codes() == ["key-cert-mismatch"]
 
 
 def test_signed_cert_under_other_alias(cli, tmp_path, acme):  # type: ignore[no-untyped-def]
     selfsigned = P.issue("letstestcba", key=acme.leaf.key)
-    store = P.write_jks(tmp_path / "s.jks", PW, keys=[("letstestcba", acme.leaf.key, [selfsigned.cert])],
-                        trusted=[("signed", acme.leaf.cert), ("root", acme.root.cert)])
+    store = P.write_jks(
+        tmp_path / "s.jks",
+        PW,
+        keys=[("letstestcba", acme.leaf.key, [selfsigned.cert])],
+        trusted=[("signed", acme.leaf.cert), ("root", acme.root.cert)],
+    )
     result = inspect(cli, store)
     assert result.error_codes() == ["signed-cert-under-other-alias"]
     fix = result.json()["findings"][0]["fix"]
@@ -108,13 +123,19 @@ def test_self_signed_client_cert(cli, tmp_path):  # type: ignore[no-untyped-def]
 
 
 def test_expired_and_not_yet_valid(cli, tmp_path, acme):  # type: ignore[no-untyped-def]
-    old = P.issue("old", acme.intermediate, not_before=P.NOW - dt.timedelta(days=400),
-                  not_after=P.NOW - dt.timedelta(days=2))
+    old = P.issue(
+        "old",
+        acme.intermediate,
+        not_before=P.NOW - dt.timedelta(days=400),
+        not_after=P.NOW - dt.timedelta(days=2),
+    )
     future = P.issue("future", acme.intermediate, not_before=P.NOW + dt.timedelta(days=30))
     chain_tail = [acme.intermediate.cert, acme.root.cert]
-    store = P.write_jks(tmp_path / "d.jks", PW, keys=[("old", old.key, [old.cert, *chain_tail]),
-                                                      ("future", future.key,
-                                                       [future.cert, *chain_tail])])
+    store = P.write_jks(
+        tmp_path / "d.jks",
+        PW,
+        keys=[("old", old.key, [old.cert, *chain_tail]), ("future", future.key, [future.cert, *chain_tail])],
+    )
     result = inspect(cli, store)
     assert result.error_codes() == ["cert-expired", "cert-not-yet-valid"]
     # --at moves the judgement: a date inside both validity periods clears both.
@@ -127,8 +148,7 @@ def test_missing_client_auth_usage(cli, tmp_path, acme):  # type: ignore[no-unty
     server_only = P.issue("svc", acme.intermediate, eku=[ExtendedKeyUsageOID.SERVER_AUTH])
     no_sig = P.issue("nosig", acme.intermediate, digital_signature=False)
     tail = [acme.intermediate.cert, acme.root.cert]
-    store = P.write_jks(tmp_path / "e.jks", PW, keys=[("svc", server_only.key,
-                                                       [server_only.cert, *tail])])
+    store = P.write_jks(tmp_path / "e.jks", PW, keys=[("svc", server_only.key, [server_only.cert, *tail])])
     result = inspect(cli, store)
     assert result.error_codes() == ["missing-client-auth-usage"]
     assert "serverAuth (no clientAuth)" in result.json()["findings"][0]["summary"]
@@ -138,11 +158,14 @@ def test_missing_client_auth_usage(cli, tmp_path, acme):  # type: ignore[no-unty
 
 
 def test_weak_key_and_weak_signature(cli, tmp_path, acme):  # type: ignore[no-untyped-def]
-    small = P.resign(P.issue("small", acme.intermediate, key=P.new_key(size=1024)),
-                     acme.intermediate, "sha1", tmp_path)
-    store = P.write_jks(tmp_path / "w.jks", PW, keys=[("small", small.key,
-                                                       [small.cert, acme.intermediate.cert,
-                                                        acme.root.cert])])
+    small = P.resign(
+        P.issue("small", acme.intermediate, key=P.new_key(size=1024)), acme.intermediate, "sha1", tmp_path
+    )
+    store = P.write_jks(
+        tmp_path / "w.jks",
+        PW,
+        keys=[("small", small.key, [small.cert, acme.intermediate.cert, acme.root.cert])],
+    )
     result = inspect(cli, store)
     assert result.codes() == ["weak-key", "weak-signature"]
     assert result.status == 0  # warnings only
@@ -150,10 +173,14 @@ def test_weak_key_and_weak_signature(cli, tmp_path, acme):  # type: ignore[no-un
 
 
 def test_multiple_key_entries(cli, tmp_path, acme, partner):  # type: ignore[no-untyped-def]
-    store = P.write_jks(tmp_path / "two.jks", PW, keys=[
-        ("acme", acme.leaf.key, [acme.leaf.cert, acme.intermediate.cert, acme.root.cert]),
-        ("partner", partner.leaf.key, [partner.leaf.cert, partner.intermediate.cert,
-                                       partner.root.cert])])
+    store = P.write_jks(
+        tmp_path / "two.jks",
+        PW,
+        keys=[
+            ("acme", acme.leaf.key, [acme.leaf.cert, acme.intermediate.cert, acme.root.cert]),
+            ("partner", partner.leaf.key, [partner.leaf.cert, partner.intermediate.cert, partner.root.cert]),
+        ],
+    )
     result = inspect(cli, store)
     assert result.codes() == ["multiple-key-entries"]
     assert "'acme', 'partner'" in result.json()["findings"][0]["summary"]
@@ -161,8 +188,9 @@ def test_multiple_key_entries(cli, tmp_path, acme, partner):  # type: ignore[no-
 
 def test_key_password_differs(cli, tmp_path, acme):  # type: ignore[no-untyped-def]
     chain = [acme.leaf.cert, acme.intermediate.cert, acme.root.cert]
-    store = P.write_jks(tmp_path / "kp.jks", PW, keys=[("letstestcba", acme.leaf.key, chain)],
-                        keypass="other-secret")
+    store = P.write_jks(
+        tmp_path / "kp.jks", PW, keys=[("letstestcba", acme.leaf.key, chain)], keypass="other-secret"
+    )
     result = inspect(cli, store)
     assert result.error_codes() == ["key-password-differs"]
     assert "keytool -keypasswd -alias letstestcba" in result.json()["findings"][0]["fix"]
@@ -181,8 +209,13 @@ def test_no_private_key_entry(cli, tmp_path, acme):  # type: ignore[no-untyped-d
 
 
 def test_type_mismatch_p12_named_jks(cli, tmp_path, acme):  # type: ignore[no-untyped-def]
-    path = P.write_pkcs12(tmp_path / "letstestcba.jks", PW, "letstestcba", acme.leaf.key,
-                          [acme.leaf.cert, acme.intermediate.cert, acme.root.cert])
+    path = P.write_pkcs12(
+        tmp_path / "letstestcba.jks",
+        PW,
+        "letstestcba",
+        acme.leaf.key,
+        [acme.leaf.cert, acme.intermediate.cert, acme.root.cert],
+    )
     result = inspect(cli, path)
     assert result.codes() == ["keystore-type-mismatch"]
     finding = result.json()["findings"][0]
@@ -191,9 +224,14 @@ def test_type_mismatch_p12_named_jks(cli, tmp_path, acme):  # type: ignore[no-un
 
 
 def test_alias_focus_filters_entries(cli, tmp_path, acme, partner):  # type: ignore[no-untyped-def]
-    store = P.write_jks(tmp_path / "f.jks", PW, keys=[
-        ("good", acme.leaf.key, [acme.leaf.cert, acme.intermediate.cert, acme.root.cert]),
-        ("broken", partner.leaf.key, [partner.leaf.cert])])
+    store = P.write_jks(
+        tmp_path / "f.jks",
+        PW,
+        keys=[
+            ("good", acme.leaf.key, [acme.leaf.cert, acme.intermediate.cert, acme.root.cert]),
+            ("broken", partner.leaf.key, [partner.leaf.cert]),
+        ],
+    )
     assert "chain-incomplete" in inspect(cli, store).error_codes()
     focused = inspect(cli, store, "--alias", "good")
     assert focused.error_codes() == []

@@ -15,28 +15,70 @@ pytestmark = [needs_keytool, pytest.mark.keytool]
 
 
 def genkeypair(d: Path, store: str = "letstestcba.jks", *extra: str) -> None:
-    P.keytool("-genkeypair", "-alias", "letstestcba", "-keyalg", "RSA", "-keysize", "2048",
-              "-validity", "365", "-keystore", store, "-storepass", PW,
-              "-dname", "CN=letstestcba, O=Acme", *extra, cwd=d)
+    P.keytool(
+        "-genkeypair",
+        "-alias",
+        "letstestcba",
+        "-keyalg",
+        "RSA",
+        "-keysize",
+        "2048",
+        "-validity",
+        "365",
+        "-keystore",
+        store,
+        "-storepass",
+        PW,
+        "-dname",
+        "CN=letstestcba, O=Acme",
+        *extra,
+        cwd=d,
+    )
 
 
 def certreq_and_sign(d: Path, issuer: P.Issued, store: str = "letstestcba.jks") -> None:
-    P.keytool("-certreq", "-alias", "letstestcba", "-file", "mycsr.pem", "-keystore", store,
-              "-storepass", PW, cwd=d)
+    P.keytool(
+        "-certreq", "-alias", "letstestcba", "-file", "mycsr.pem", "-keystore", store, "-storepass", PW, cwd=d
+    )
     signed = P.sign_csr((d / "mycsr.pem").read_bytes(), issuer)
     (d / "SignedServerCert.pem").write_bytes(signed.public_bytes(serialization.Encoding.PEM))
 
 
 def import_ca(d: Path, alias: str, cert: P.Issued, store: str = "letstestcba.jks") -> None:
     (d / f"{alias}.pem").write_bytes(cert.pem)
-    P.keytool("-import", "-trustcacerts", "-alias", alias, "-file", f"{alias}.pem",
-              "-keystore", store, "-storepass", PW, "-noprompt", cwd=d)
+    P.keytool(
+        "-import",
+        "-trustcacerts",
+        "-alias",
+        alias,
+        "-file",
+        f"{alias}.pem",
+        "-keystore",
+        store,
+        "-storepass",
+        PW,
+        "-noprompt",
+        cwd=d,
+    )
 
 
-def import_reply(d: Path, alias: str = "letstestcba", store: str = "letstestcba.jks",
-                 check: bool = True) -> str:
-    done = P.keytool("-importcert", "-alias", alias, "-file", "SignedServerCert.pem",
-                     "-keystore", store, "-storepass", PW, "-noprompt", cwd=d, check=check)
+def import_reply(
+    d: Path, alias: str = "letstestcba", store: str = "letstestcba.jks", check: bool = True
+) -> str:
+    done = P.keytool(
+        "-importcert",
+        "-alias",
+        alias,
+        "-file",
+        "SignedServerCert.pem",
+        "-keystore",
+        store,
+        "-storepass",
+        PW,
+        "-noprompt",
+        cwd=d,
+        check=check,
+    )
     return done.stdout + done.stderr
 
 
@@ -52,8 +94,11 @@ def test_guide_steps_give_a_clean_keystore(cli, tmp_path, acme):  # type: ignore
     entries = {e["alias"]: e for e in result.json()["keystore"]["entries"]}
     assert set(entries) == {"letstestcba", "root", "intermediate"}
     chain = entries["letstestcba"]["chain"]
-    assert [c["subject"] for c in chain] == ["CN=letstestcba,O=Acme", "CN=Acme Issuing CA,O=Acme",
-                                            "CN=Acme Root CA,O=Acme"]
+    assert [c["subject"] for c in chain] == [
+        "CN=letstestcba,O=Acme",
+        "CN=Acme Issuing CA,O=Acme",
+        "CN=Acme Root CA,O=Acme",
+    ]
     assert entries["root"]["type"] == "trustedCertEntry"
 
 
@@ -110,8 +155,19 @@ def test_intermediate_never_imported(cli, tmp_path, acme):  # type: ignore[no-un
 
 def test_self_signed_exported_with_rfc(cli, tmp_path):  # type: ignore[no-untyped-def]
     genkeypair(tmp_path, "letstestcba.jks", "-storetype", "JKS")
-    P.keytool("-exportcert", "-alias", "letstestcba", "-file", "ServerCert.pem", "-keystore",
-              "letstestcba.jks", "-storepass", PW, "-rfc", cwd=tmp_path)
+    P.keytool(
+        "-exportcert",
+        "-alias",
+        "letstestcba",
+        "-file",
+        "ServerCert.pem",
+        "-keystore",
+        "letstestcba.jks",
+        "-storepass",
+        PW,
+        "-rfc",
+        cwd=tmp_path,
+    )
     result = cli("keystore", str(tmp_path / "letstestcba.jks"), "--storepass", PW, "--json")
     assert result.codes() == ["self-signed-client-cert"]
     exported = cli("keystore", str(tmp_path / "ServerCert.pem"), "--json")
@@ -136,8 +192,22 @@ def test_jceks_is_read(cli, tmp_path):  # type: ignore[no-untyped-def]
 
 def test_two_key_entries_in_pkcs12(cli, tmp_path, acme):  # type: ignore[no-untyped-def]
     genkeypair(tmp_path, "two.p12")
-    P.keytool("-genkeypair", "-alias", "second", "-keyalg", "EC", "-groupname", "secp256r1",
-              "-keystore", "two.p12", "-storepass", PW, "-dname", "CN=second", cwd=tmp_path)
+    P.keytool(
+        "-genkeypair",
+        "-alias",
+        "second",
+        "-keyalg",
+        "EC",
+        "-groupname",
+        "secp256r1",
+        "-keystore",
+        "two.p12",
+        "-storepass",
+        PW,
+        "-dname",
+        "CN=second",
+        cwd=tmp_path,
+    )
     import_ca(tmp_path, "root", acme.root, "two.p12")
     result = cli("keystore", str(tmp_path / "two.p12"), "--storepass", PW, "--json")
     entries = {e["alias"]: e for e in result.json()["keystore"]["entries"]}

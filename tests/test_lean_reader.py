@@ -40,8 +40,7 @@ def test_every_sample_capture_decodes_the_same(path: Path) -> None:
     for a, b in zip(by_scapy, by_hand, strict=True):
         assert a.events == b.events
         assert a.problems == b.problems
-        seen += sum(1 for e in a.events if type(e.message).__name__ in
-                    ("Certificate", "CertificateRequest"))
+        seen += sum(1 for e in a.events if type(e.message).__name__ in ("Certificate", "CertificateRequest"))
     if path.name not in NO_CERTIFICATES:
         assert seen > 0  # the comparison covered the two messages
 
@@ -66,14 +65,20 @@ names = st.lists(st.sampled_from([0, 1, 2]), max_size=5)
 
 
 @settings(max_examples=40, deadline=None)
-@given(picks=names, types=st.lists(st.integers(0, 255), max_size=6),
-       algs=st.lists(st.integers(0, 0xFFFF), max_size=12))
+@given(
+    picks=names,
+    types=st.lists(st.integers(0, 255), max_size=6),
+    algs=st.lists(st.integers(0, 0xFFFF), max_size=12),
+)
 def test_generated_tls12_certificate_request(ders, picks, types, algs):  # type: ignore[no-untyped-def]
     from cryptography import x509
 
     subjects = [x509.load_der_x509_certificate(ders[i]).subject.public_bytes() for i in picks]
-    body = (_vec(bytes(types), 1) + _vec(b"".join(a.to_bytes(2, "big") for a in algs), 2)
-            + _vec(b"".join(_vec(s, 2) for s in subjects), 2))
+    body = (
+        _vec(bytes(types), 1)
+        + _vec(b"".join(a.to_bytes(2, "big") for a in algs), 2)
+        + _vec(b"".join(_vec(s, 2) for s in subjects), 2)
+    )
     raw = _message(13, body)
     assert read_certificate_request(body, False) == messages.parse_certificate_request(raw, False)
 

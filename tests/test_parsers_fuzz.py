@@ -29,12 +29,21 @@ def _connection() -> TlsConnection:
 tls_like = st.one_of(
     st.binary(max_size=600),
     # plausible record headers with random bodies and lengths
-    st.builds(lambda t, ln, body: bytes([t, 3, 3]) + ln.to_bytes(2, "big") + body,
-              st.sampled_from([20, 21, 22, 23]), st.integers(0, 20000), st.binary(max_size=300)),
+    st.builds(
+        lambda t, ln, body: bytes([t, 3, 3]) + ln.to_bytes(2, "big") + body,
+        st.sampled_from([20, 21, 22, 23]),
+        st.integers(0, 20000),
+        st.binary(max_size=300),
+    ),
     # handshake records with random message types and lengths
-    st.builds(lambda mt, ln, body: b"\x16\x03\x03" + (len(body) + 4).to_bytes(2, "big")
-              + bytes([mt]) + ln.to_bytes(3, "big") + body,
-              st.integers(0, 255), st.integers(0, (1 << 24) - 1), st.binary(max_size=300)),
+    st.builds(
+        lambda mt, ln, body: (
+            b"\x16\x03\x03" + (len(body) + 4).to_bytes(2, "big") + bytes([mt]) + ln.to_bytes(3, "big") + body
+        ),
+        st.integers(0, 255),
+        st.integers(0, (1 << 24) - 1),
+        st.binary(max_size=300),
+    ),
 )
 
 
@@ -54,8 +63,9 @@ def test_random_streams_never_raise(chunks):  # type: ignore[no-untyped-def]
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(0, len(HANDSHAKE) - 1), min_size=1, max_size=12),
-       st.binary(min_size=1, max_size=12))
+@given(
+    st.lists(st.integers(0, len(HANDSHAKE) - 1), min_size=1, max_size=12), st.binary(min_size=1, max_size=12)
+)
 def test_corrupted_capture_files_never_raise(tmp_path_factory, positions, noise):  # type: ignore[no-untyped-def]
     data = bytearray(HANDSHAKE)
     for i, pos in enumerate(positions):
@@ -83,8 +93,18 @@ def test_random_tcp_segments_in_a_pcap(tmp_path):  # type: ignore[no-untyped-def
             payload = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(0, 200)))
             if i % 7 == 0:
                 payload = b"\x16\x03\x03" + payload
-            writer.write(i * 0.001, framing.tcp_packet(
-                "127.0.0.1" if i % 2 else "127.0.0.2", "127.0.0.2" if i % 2 else "127.0.0.1",
-                40000 + i % 5, 443, rnd.getrandbits(32), 0, 0x18, payload))
+            writer.write(
+                i * 0.001,
+                framing.tcp_packet(
+                    "127.0.0.1" if i % 2 else "127.0.0.2",
+                    "127.0.0.2" if i % 2 else "127.0.0.1",
+                    40000 + i % 5,
+                    443,
+                    rnd.getrandbits(32),
+                    0,
+                    0x18,
+                    payload,
+                ),
+            )
     result = read_capture(path)
     assert result.frames == 300

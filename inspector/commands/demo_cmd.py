@@ -22,8 +22,9 @@ PASSWORD = "changeit"
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("demo", help="reproduce 'curl works, Java does not' on 127.0.0.1 and "
-                       "explain it", description=__doc__)
+    p = sub.add_parser(
+        "demo", help="reproduce 'curl works, Java does not' on 127.0.0.1 and explain it", description=__doc__
+    )
     p.add_argument("--tls-version", choices=["1.2", "1.3"], default="1.3")
     p.set_defaults(run=run)
 
@@ -43,16 +44,31 @@ def run(args: argparse.Namespace) -> int:
         (d / "server.key").write_bytes(server.key_pem)
         (d / "named-root.pem").write_bytes(client.root.pem)
         (d / "storepass").write_text(PASSWORD + "\n")
-        keystore = write_jks(d / "letstestcba.jks", PASSWORD,
-                             keys=[("letstestcba", client.leaf.key, [client.leaf.cert])])
+        keystore = write_jks(
+            d / "letstestcba.jks", PASSWORD, keys=[("letstestcba", client.leaf.key, [client.leaf.cert])]
+        )
         (d / "trusted.pem").write_bytes(client.root.pem + client.intermediate.pem)
-        srv = ReferenceServer(d / "server.pem", d / "server.key", [d / "trusted.pem"],
-                              ca_names=[d / "named-root.pem"], tls_version=args.tls_version)
-        print("Scenario: the partner's server trusts 'Acme Root CA' and 'Acme Issuing CA' but its "
-              "CertificateRequest names only 'Acme Root CA'.\nThe client's keystore holds key "
-              "entry 'letstestcba' with its leaf only (the intermediate was never imported).\n")
-        common = ["probe", f"127.0.0.1:{srv.port}", "--insecure", "--keystore", str(keystore),
-                  "--storepass-file", str(d / "storepass")]
+        srv = ReferenceServer(
+            d / "server.pem",
+            d / "server.key",
+            [d / "trusted.pem"],
+            ca_names=[d / "named-root.pem"],
+            tls_version=args.tls_version,
+        )
+        print(
+            "Scenario: the partner's server trusts 'Acme Root CA' and 'Acme Issuing CA' but its "
+            "CertificateRequest names only 'Acme Root CA'.\nThe client's keystore holds key "
+            "entry 'letstestcba' with its leaf only (the intermediate was never imported).\n"
+        )
+        common = [
+            "probe",
+            f"127.0.0.1:{srv.port}",
+            "--insecure",
+            "--keystore",
+            str(keystore),
+            "--storepass-file",
+            str(d / "storepass"),
+        ]
         with srv:
             print("━━ 1. what a Java client does (mtls-inspect probe, Java's choice) ━━")
             java = main(common)
@@ -62,8 +78,7 @@ def run(args: argparse.Namespace) -> int:
                 curl = main([*common, "--alias", "letstestcba", "--json"])
             doc = json.loads(out.getvalue())
             conn = doc["connections"][0]
-            print(f"  presented 'letstestcba' ({conn['client_cert']}, leaf only): "
-                  f"{conn['outcome']}")
+            print(f"  presented 'letstestcba' ({conn['client_cert']}, leaf only): {conn['outcome']}")
             for finding in doc["findings"]:
                 print(f"  {finding['severity']}[{finding['code']}]: {finding['summary']}")
             print("\n━━ the reference server's log ━━")
@@ -72,9 +87,13 @@ def run(args: argparse.Namespace) -> int:
                 print("  " + report.line())
         accepted = [r.accepted for r in reports]
         verdict = {True: "accepted", False: "refused"}
-        print(f"\nSame keystore, same server — Java: {verdict[accepted[0]]}; OpenSSL/curl: "
-              f"{verdict[accepted[-1]]}.")
+        print(
+            f"\nSame keystore, same server — Java: {verdict[accepted[0]]}; OpenSSL/curl: "
+            f"{verdict[accepted[-1]]}."
+        )
         del java, curl
-        print("Fix: import the CA reply as a full chain (leaf + intermediate) under the alias, so a "
-              "certificate in the chain is issued by a CA the server names.")
+        print(
+            "Fix: import the CA reply as a full chain (leaf + intermediate) under the alias, so a "
+            "certificate in the chain is issued by a CA the server names."
+        )
     return ExitStatus.OK

@@ -19,9 +19,12 @@ from inspector.render import json_out, text
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("keystore", help="inspect a JKS / JCEKS / PKCS#12 / PEM keystore",
-                       description="List the entries and chains of a keystore and explain what "
-                       "would break an outbound mutual-TLS call.")
+    p = sub.add_parser(
+        "keystore",
+        help="inspect a JKS / JCEKS / PKCS#12 / PEM keystore",
+        description="List the entries and chains of a keystore and explain what "
+        "would break an outbound mutual-TLS call.",
+    )
     p.add_argument("file", help="the keystore (type is read from its bytes, not its name)")
     add_keystore_password_options(p)
     p.add_argument("--alias", help="focus on one entry")
@@ -52,8 +55,11 @@ def load_from_args(args: argparse.Namespace, path: Path) -> Keystore:
         if keypass is not None:
             store = load_keystore(path, storepass, keypass)
     if not store.integrity_checked:
-        print(f"warning: {path}: no password given: the integrity of this keystore has NOT "
-              "been verified and its keys were not opened", file=sys.stderr)
+        print(
+            f"warning: {path}: no password given: the integrity of this keystore has NOT "
+            "been verified and its keys were not opened",
+            file=sys.stderr,
+        )
     return store
 
 
@@ -65,18 +71,23 @@ def run(args: argparse.Namespace) -> int:
     store = load_from_args(args, path)
     aliases = [e.alias for e in store.key_entries] + [t.alias for t in store.trusted_entries]
     if args.alias is not None and args.alias not in aliases:
-        raise InputError(f"{path}: no entry with alias '{args.alias}'",
-                         f"aliases here: {', '.join(aliases) or '(none)'}")
+        raise InputError(
+            f"{path}: no entry with alias '{args.alias}'", f"aliases here: {', '.join(aliases) or '(none)'}"
+        )
     findings = sort_findings(check_keystore(store, at, args.alias))
     if args.json:
-        print(json_out.dumps(json_out.envelope("keystore", findings,
-                                               keystore=keystore_dict(store, at, args.alias))))
+        print(
+            json_out.dumps(
+                json_out.envelope("keystore", findings, keystore=keystore_dict(store, at, args.alias))
+            )
+        )
     else:
         print(render_text(store, findings, at, args.alias))
     return ExitStatus.ERROR_FINDINGS if has_errors(findings) else ExitStatus.OK
 
 
 # --- report -----------------------------------------------------------------------------------
+
 
 def _date(value: dt.datetime) -> str:
     return value.strftime("%Y-%m-%d")
@@ -106,8 +117,17 @@ def entries_rows(store: Keystore, alias: str | None) -> list[list[str]]:
         if alias not in (None, t.alias):
             continue
         subject, issuer, after = _cert_row(t.certificate)
-        rows.append([t.alias, "trustedCertEntry", C.describe_key(t.certificate.public_key()),
-                     subject, issuer, after, "-"])
+        rows.append(
+            [
+                t.alias,
+                "trustedCertEntry",
+                C.describe_key(t.certificate.public_key()),
+                subject,
+                issuer,
+                after,
+                "-",
+            ]
+        )
     for name in store.secret_aliases:
         rows.append([name, "SecretKeyEntry", "-", "-", "-", "-", "-"])
     return rows
@@ -126,34 +146,46 @@ def chain_rows(entry: KeyEntry, at: dt.datetime) -> list[list[str]]:
         eku = C.ext_key_usage(cert)
         ca = C.is_ca(cert)
         state = C.validity_state(cert, at)
-        rows.append([str(i), C.dn(cert.subject), C.dn(cert.issuer),
-                     f"{_date(cert.not_valid_before_utc)} .. {_date(cert.not_valid_after_utc)}"
-                     + ("" if state == "valid" else f" ({state.upper()})"),
-                     "-" if ca is None else ("CA" if ca else "no"),
-                     "any" if eku is None else ",".join(eku), issued])
+        rows.append(
+            [
+                str(i),
+                C.dn(cert.subject),
+                C.dn(cert.issuer),
+                f"{_date(cert.not_valid_before_utc)} .. {_date(cert.not_valid_after_utc)}"
+                + ("" if state == "valid" else f" ({state.upper()})"),
+                "-" if ca is None else ("CA" if ca else "no"),
+                "any" if eku is None else ",".join(eku),
+                issued,
+            ]
+        )
     return rows
 
 
-def render_text(store: Keystore, findings: list[Finding], at: dt.datetime,
-                alias: str | None) -> str:
+def render_text(store: Keystore, findings: list[Finding], at: dt.datetime, alias: str | None) -> str:
     expected = store.expected_type
     typed = store.store_type.value
     if expected is not None and expected is not store.store_type:
         typed += f" (the name suggests {expected.value})"
     integrity = "integrity verified" if store.integrity_checked else "integrity NOT verified"
     count = len(store.key_entries) + len(store.trusted_entries) + len(store.secret_aliases)
-    parts = [f"Keystore {store.path}: {typed}, {integrity}, {count} entries",
-             text.table(entries_rows(store, alias),
-                        ["alias", "entry type", "key", "subject", "issuer", "not after", "chain"])]
+    parts = [
+        f"Keystore {store.path}: {typed}, {integrity}, {count} entries",
+        text.table(
+            entries_rows(store, alias),
+            ["alias", "entry type", "key", "subject", "issuer", "not after", "chain"],
+        ),
+    ]
     for note in store.notes:
         parts.append(f"note: {note}")
     for entry in store.key_entries:
         if alias not in (None, entry.alias) or not entry.chain:
             continue
-        parts.append(f"\nChain of '{entry.alias}' ({store.chain_order_note}, judged at "
-                     f"{_date(at)})")
-        parts.append(text.table(chain_rows(entry, at), ["#", "subject", "issuer", "valid",
-                                                        "CA", "EKU", "issued by next?"]))
+        parts.append(f"\nChain of '{entry.alias}' ({store.chain_order_note}, judged at {_date(at)})")
+        parts.append(
+            text.table(
+                chain_rows(entry, at), ["#", "subject", "issuer", "valid", "CA", "EKU", "issued by next?"]
+            )
+        )
     parts.append("\nFindings")
     parts.append(text.findings_block(findings))
     parts.append(f"\n{text.summary_line(findings)}")
@@ -185,24 +217,34 @@ def keystore_dict(store: Keystore, at: dt.datetime, alias: str | None) -> dict[s
             continue
         chain = []
         for i, cert in enumerate(e.chain):
-            item = {"position": i, **cert_dict(cert),
-                    "validity": C.validity_state(cert, at)}
+            item = {"position": i, **cert_dict(cert), "validity": C.validity_state(cert, at)}
             if i + 1 < len(e.chain):
                 lk = C.link(cert, e.chain[i + 1])
-                item["issued_by_next"] = {"ok": lk.ok, "issuer_name_matches": lk.name_matches,
-                                          "key_id_matches": lk.key_id_matches,
-                                          "signature_valid": lk.signature_valid}
+                item["issued_by_next"] = {
+                    "ok": lk.ok,
+                    "issuer_name_matches": lk.name_matches,
+                    "key_id_matches": lk.key_id_matches,
+                    "signature_valid": lk.signature_valid,
+                }
             chain.append(item)
-        key = e.private_key if e.private_key is not None else (
-            e.chain[0].public_key() if e.chain else None)
+        key = e.private_key if e.private_key is not None else (e.chain[0].public_key() if e.chain else None)
         algo, size = C.key_algorithm(key) if key is not None else (None, None)
-        entries.append({"alias": e.alias, "type": "PrivateKeyEntry", "key_algorithm": algo,
-                        "key_size": size, "key_decrypted": e.key_decrypted,
-                        "key_password_differs": e.key_password_differs, "chain": chain})
+        entries.append(
+            {
+                "alias": e.alias,
+                "type": "PrivateKeyEntry",
+                "key_algorithm": algo,
+                "key_size": size,
+                "key_decrypted": e.key_decrypted,
+                "key_password_differs": e.key_password_differs,
+                "chain": chain,
+            }
+        )
     for t in store.trusted_entries:
         if alias in (None, t.alias):
-            entries.append({"alias": t.alias, "type": "trustedCertEntry",
-                            "certificate": cert_dict(t.certificate)})
+            entries.append(
+                {"alias": t.alias, "type": "trustedCertEntry", "certificate": cert_dict(t.certificate)}
+            )
     entries += [{"alias": s, "type": "SecretKeyEntry"} for s in store.secret_aliases]
     return {
         "path": str(store.path),

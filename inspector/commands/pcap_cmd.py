@@ -36,22 +36,34 @@ DEFAULT_SAMPLE = Path(__file__).resolve().parents[2] / "captures" / "several.pca
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("pcap", help="explain the TLS handshakes in a pcap/pcapng file",
-                       description="Decode every TLS connection in a capture and explain why "
-                       "client authentication failed.")
-    p.add_argument("file", nargs="?", help="a .pcap or .pcapng file (default: the sample "
-                   "captures/several.pcap)")
-    p.add_argument("--keylog", metavar="F", help="NSS key log (SSLKEYLOGFILE) to decrypt "
-                   "TLS 1.3 handshakes and TLS 1.2 records")
-    p.add_argument("--keystore", metavar="F", help="the client's keystore: which key entry a "
-                   "Java client would have chosen")
+    p = sub.add_parser(
+        "pcap",
+        help="explain the TLS handshakes in a pcap/pcapng file",
+        description="Decode every TLS connection in a capture and explain why client authentication failed.",
+    )
+    p.add_argument(
+        "file", nargs="?", help="a .pcap or .pcapng file (default: the sample captures/several.pcap)"
+    )
+    p.add_argument(
+        "--keylog",
+        metavar="F",
+        help="NSS key log (SSLKEYLOGFILE) to decrypt TLS 1.3 handshakes and TLS 1.2 records",
+    )
+    p.add_argument(
+        "--keystore",
+        metavar="F",
+        help="the client's keystore: which key entry a Java client would have chosen",
+    )
     add_keystore_password_options(p)
     p.add_argument("--connection", "-c", type=int, metavar="N", help="show connection N in full")
     p.add_argument("--host", help="only connections to or from this address")
     p.add_argument("--port", type=int, help="only connections on this TCP port")
     p.add_argument("--all", action="store_true", help="show ladders of successful connections too")
-    p.add_argument("--at", metavar="YYYY-MM-DD", help="judge certificate validity at this date "
-                   "(default: the time of each connection)")
+    p.add_argument(
+        "--at",
+        metavar="YYYY-MM-DD",
+        help="judge certificate validity at this date (default: the time of each connection)",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")
     p.set_defaults(run=run)
 
@@ -69,8 +81,12 @@ def _progress(size: int) -> Any:
         return None
 
     def show(done: int, frames: int) -> None:
-        print(f"\r  {done / size:5.1%}  {done >> 20} of {size >> 20} MiB, {frames} packets",
-              end="", file=sys.stderr, flush=True)
+        print(
+            f"\r  {done / size:5.1%}  {done >> 20} of {size >> 20} MiB, {frames} packets",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
 
     return show
 
@@ -92,8 +108,10 @@ def run(args: argparse.Namespace) -> int:
 
         keylog.add_text(read_bytes(Path(args.keylog)).decode("utf-8", "replace"))
         if not len(keylog):
-            raise InputError(f"--keylog {args.keylog}: no key log lines in this file",
-                             "give the NSS key log (SSLKEYLOGFILE) written by the client")
+            raise InputError(
+                f"--keylog {args.keylog}: no key log lines in this file",
+                "give the NSS key log (SSLKEYLOGFILE) written by the client",
+            )
     store = None
     if args.keystore:
         from inspector.commands.keystore_cmd import load_from_args
@@ -113,8 +131,9 @@ def run(args: argparse.Namespace) -> int:
         if sys.stderr.isatty():
             print("\r\033[K", end="", file=sys.stderr)
     if args.connection is not None and args.connection not in report.rows:
-        raise InputError(f"{path}: no TLS connection #{args.connection}",
-                         f"connections here: 1..{result.tls_connections}")
+        raise InputError(
+            f"{path}: no TLS connection #{args.connection}", f"connections here: 1..{result.tls_connections}"
+        )
     file_findings = _file_findings(result, path)
     report.count(file_findings)
     if args.json:
@@ -132,8 +151,9 @@ class Report:
     fragments remain.
     """
 
-    def __init__(self, args: argparse.Namespace, path: Path, store: Keystore | None,
-                 at: dt.datetime | None) -> None:
+    def __init__(
+        self, args: argparse.Namespace, path: Path, store: Keystore | None, at: dt.datetime | None
+    ) -> None:
         self.args, self.path, self.store, self.at = args, path, store, at
         self.rows: dict[int, list[str]] = {}
         self.blocks = Spool()
@@ -161,8 +181,9 @@ class Report:
         self.count(findings)
         self.rows[t.index] = connection_row(t)
         if self.args.json:
-            self.json_connections.add(t.index, json_out.compact(
-                connection_dict(t, findings, self.store, self.at)))
+            self.json_connections.add(
+                t.index, json_out.compact(connection_dict(t, findings, self.store, self.at))
+            )
             for f in findings:
                 self.json_findings.add(t.index, json_out.compact(json_out.finding_dict(f)))
             return
@@ -175,17 +196,21 @@ class Report:
                 return
             self.info_shown += 1
         if full or self.args.all or notable or findings:
-            self.blocks.add(t.index, connection_block(t, findings, self.store, self.path,
-                                                      self.at, full))
+            self.blocks.add(t.index, connection_block(t, findings, self.store, self.path, self.at, full))
 
     def write_json(self, out: TextIO, result: CaptureResult, file_findings: list[Finding]) -> None:
         file_level = [json_out.compact(json_out.finding_dict(f)) for f in file_findings]
-        json_out.write_assembled(out, "pcap", {"capture": capture_dict(result)},
-                                 {"connections": self.json_connections.texts(),
-                                  "findings": itertools.chain(file_level,
-                                                              self.json_findings.texts())},
-                                 self.severities,
-                                 pretty=len(self.json_connections) <= PRETTY_JSON_MAX)
+        json_out.write_assembled(
+            out,
+            "pcap",
+            {"capture": capture_dict(result)},
+            {
+                "connections": self.json_connections.texts(),
+                "findings": itertools.chain(file_level, self.json_findings.texts()),
+            },
+            self.severities,
+            pretty=len(self.json_connections) <= PRETTY_JSON_MAX,
+        )
 
     def write_text(self, out: TextIO, result: CaptureResult, file_findings: list[Finding]) -> None:
         keys = ""
@@ -193,19 +218,36 @@ class Report:
             keys = f", key log: {result.keylog_entries} session(s)"
             if result.embedded_secrets:
                 keys += " (embedded in the pcapng)"
-        head = (f"Capture {result.path}: {result.format}, {result.frames} packets, "
-                f"{result.tls_connections} TLS connection(s){keys}")
+        head = (
+            f"Capture {result.path}: {result.format}, {result.frames} packets, "
+            f"{result.tls_connections} TLS connection(s){keys}"
+        )
         if result.non_tls_connections:
             head += f", {result.non_tls_connections} non-TLS TCP connection(s) ignored"
         base = self.first_time or 0.0
-        rows = [[row[0], f"{float(row[1]) - base:.3f}", *row[2:]]
-                for _, row in sorted(self.rows.items())]
+        rows = [[row[0], f"{float(row[1]) - base:.3f}", *row[2:]] for _, row in sorted(self.rows.items())]
         out.write(head + "\n")
-        out.write(text.table(rows, ["#", "time", "client → server", "SNI", "version",
-                                    "cert requested", "client cert sent", "outcome"]) + "\n")
+        out.write(
+            text.table(
+                rows,
+                [
+                    "#",
+                    "time",
+                    "client → server",
+                    "SNI",
+                    "version",
+                    "cert requested",
+                    "client cert sent",
+                    "outcome",
+                ],
+            )
+            + "\n"
+        )
         if self.info_only:
-            out.write(f"\n{self.info_only} more completed connection(s) have only info findings "
-                      "(e.g. TLS 1.3 without a key log): --all or --connection N shows them\n")
+            out.write(
+                f"\n{self.info_only} more completed connection(s) have only info findings "
+                "(e.g. TLS 1.3 without a key log): --all or --connection N shows them\n"
+            )
         for f in file_findings:
             out.write("\n" + text.finding(f) + "\n")
         for block in self.blocks.texts():
@@ -215,8 +257,10 @@ class Report:
         def plural(n: int, word: str) -> str:
             return f"{n} {word}{'' if n == 1 else 's'}"
 
-        out.write(f"\n{plural(counts['error'], 'error')}, "
-                  f"{plural(counts['warning'], 'warning')}, {counts['info']} info\n")
+        out.write(
+            f"\n{plural(counts['error'], 'error')}, "
+            f"{plural(counts['warning'], 'warning')}, {counts['info']} info\n"
+        )
 
 
 def _selected(t: Transcript, args: argparse.Namespace) -> bool:
@@ -230,13 +274,19 @@ def _file_findings(result: CaptureResult, path: Path) -> list[Finding]:
 
     if not result.problems:
         return []
-    return [make(INCOMPLETE, f"{path.name}: {result.problems[0]}",
-                 location=Location(file=str(path)),
-                 evidence=[Evidence(str(path), p) for p in result.problems[:6]],
-                 fix="capture again (tcpdump -s 0 -w FILE) and copy the file whole")]
+    return [
+        make(
+            INCOMPLETE,
+            f"{path.name}: {result.problems[0]}",
+            location=Location(file=str(path)),
+            evidence=[Evidence(str(path), p) for p in result.problems[:6]],
+            fix="capture again (tcpdump -s 0 -w FILE) and copy the file whole",
+        )
+    ]
 
 
 # --- summaries ---------------------------------------------------------------------------------
+
 
 def requested(t: Transcript) -> str:
     from parsers.model import CertificateRequest
@@ -272,8 +322,12 @@ def outcome(t: Transcript) -> str:
         return f"reset by {t.reset_by.value}"
     if state is Outcome.COMPLETED and t.done_inferred:
         last = t.events[-1]
-        if last.direction is Direction.SERVER and isinstance(last.message, EncryptedRecords) \
-                and last.message.sizes == (19,) and t.fin_by:
+        if (
+            last.direction is Direction.SERVER
+            and isinstance(last.message, EncryptedRecords)
+            and last.message.sizes == (19,)
+            and t.fin_by
+        ):
             return "closed after a 19-byte record (alert?)"
         return "completed? (encrypted)"
     return str(state.value)
@@ -283,17 +337,34 @@ def connection_row(t: Transcript) -> list[str]:
     """A table row; the time column holds the absolute start until the table is made."""
     from parsers.model import version_name
 
-    return [str(t.index), repr(t.start_time), f"{t.client} → {t.server}", t.server_name or "-",
-            version_name(t.version), requested(t), sent(t), outcome(t)]
+    return [
+        str(t.index),
+        repr(t.start_time),
+        f"{t.client} → {t.server}",
+        t.server_name or "-",
+        version_name(t.version),
+        requested(t),
+        sent(t),
+        outcome(t),
+    ]
 
 
-def connection_block(t: Transcript, findings: list[Finding], store: Keystore | None, path: Path,
-                     at: dt.datetime | None, full: bool) -> str:
+def connection_block(
+    t: Transcript,
+    findings: list[Finding],
+    store: Keystore | None,
+    path: Path,
+    at: dt.datetime | None,
+    full: bool,
+) -> str:
     from inspector.render.ladder import ladder
     from inspector.rules.wire_rules import WireContext, selection_for
 
-    parts = [f"\n── connection #{t.index}: {t.client} → {t.server}"
-             f"{' (' + t.server_name + ')' if t.server_name else ''} ──", ladder(t)]
+    parts = [
+        f"\n── connection #{t.index}: {t.client} → {t.server}"
+        f"{' (' + t.server_name + ')' if t.server_name else ''} ──",
+        ladder(t),
+    ]
     if full:
         parts.append(details(t))
     if store is not None:
@@ -318,19 +389,25 @@ def details(t: Transcript) -> str:
     req_event = t.first(CertificateRequest)
     if req_event is not None and isinstance(req_event.message, CertificateRequest):
         req = req_event.message
-        lines.append(f"\nCertificateRequest ({'TLS 1.3' if req.tls13 else 'TLS 1.2'}) at "
-                     f"{req_event.time:.4f} s:")
+        lines.append(
+            f"\nCertificateRequest ({'TLS 1.3' if req.tls13 else 'TLS 1.2'}) at {req_event.time:.4f} s:"
+        )
         lines.append(f"  CA names the server accepts ({len(req.ca_names)}):")
         lines += [f"    - {n.text}" for n in req.ca_names] or ["    (none: any certificate)"]
         if req.certificate_types:
-            lines.append("  certificate types: " + ", ".join(
-                CERTIFICATE_TYPES.get(x, str(x)) for x in req.certificate_types))
+            lines.append(
+                "  certificate types: "
+                + ", ".join(CERTIFICATE_TYPES.get(x, str(x)) for x in req.certificate_types)
+            )
         if req.signature_algorithms:
-            lines.append("  signature algorithms: " + ", ".join(
-                scheme_name(s) for s in req.signature_algorithms))
+            lines.append(
+                "  signature algorithms: " + ", ".join(scheme_name(s) for s in req.signature_algorithms)
+            )
         if req.signature_algorithms_cert:
-            lines.append("  signature algorithms (cert): " + ", ".join(
-                scheme_name(s) for s in req.signature_algorithms_cert))
+            lines.append(
+                "  signature algorithms (cert): "
+                + ", ".join(scheme_name(s) for s in req.signature_algorithms_cert)
+            )
     for direction in (Direction.SERVER, Direction.CLIENT):
         event = t.first(Certificate, direction)
         if event is None or not isinstance(event.message, Certificate):
@@ -339,24 +416,30 @@ def details(t: Transcript) -> str:
         if event.message.empty:
             lines.append("  (empty)")
         for i, cert in enumerate(event.message.chain):
-            lines.append(f"  [{i}] {C.dn(cert.subject)}  (issuer {C.dn(cert.issuer)}, "
-                         f"{cert.not_valid_before_utc.date()} .. {cert.not_valid_after_utc.date()})")
+            lines.append(
+                f"  [{i}] {C.dn(cert.subject)}  (issuer {C.dn(cert.issuer)}, "
+                f"{cert.not_valid_before_utc.date()} .. {cert.not_valid_after_utc.date()})"
+            )
     return "\n".join(lines)
 
 
 def selection_text(sel: Selection) -> str:
-    rows = [[c.alias, c.key_type, "yes" if c.accepted else "no", "; ".join(c.reasons)]
-            for c in sel.candidates]
-    lines = ["\nWhat a Java client would send for this CertificateRequest:",
-             text.table(rows, ["alias", "key", "acceptable", "why"])]
+    rows = [
+        [c.alias, c.key_type, "yes" if c.accepted else "no", "; ".join(c.reasons)] for c in sel.candidates
+    ]
+    lines = [
+        "\nWhat a Java client would send for this CertificateRequest:",
+        text.table(rows, ["alias", "key", "acceptable", "why"]),
+    ]
     if sel.sunx509_fails:
         lines.append(f"  SunX509: fails — {sel.sunx509_fails}")
     else:
         lines.append("  SunX509: " + (_pick(sel.sunx509) or "nothing (empty Certificate)"))
     lines.append("  PKIX:    " + (_pick(sel.pkix) or "nothing (empty Certificate)"))
     if sel.openssl_sends:
-        lines.append(f"  OpenSSL/curl: '{sel.openssl_sends}' (the configured certificate, "
-                     "whatever the CA names say)")
+        lines.append(
+            f"  OpenSSL/curl: '{sel.openssl_sends}' (the configured certificate, whatever the CA names say)"
+        )
     return "\n".join(lines)
 
 
@@ -370,13 +453,19 @@ def _pick(aliases: list[str]) -> str:
 
 # --- JSON --------------------------------------------------------------------------------------
 
+
 def capture_dict(result: CaptureResult) -> dict[str, Any]:
-    return {"path": str(result.path), "format": result.format, "packets": result.frames,
-            "tcp_connections": result.tcp_connections,
-            "tls_connections": result.tls_connections,
-            "non_tls_connections": result.non_tls_connections,
-            "keylog_sessions": result.keylog_entries,
-            "embedded_secrets": result.embedded_secrets, "problems": result.problems}
+    return {
+        "path": str(result.path),
+        "format": result.format,
+        "packets": result.frames,
+        "tcp_connections": result.tcp_connections,
+        "tls_connections": result.tls_connections,
+        "non_tls_connections": result.non_tls_connections,
+        "keylog_sessions": result.keylog_entries,
+        "embedded_secrets": result.embedded_secrets,
+        "problems": result.problems,
+    }
 
 
 _SUMMARIES: dict[int, tuple[Any, dict[str, str]]] = {}
@@ -388,8 +477,12 @@ def cert_summary(cert: Any) -> dict[str, str]:
     hit = _SUMMARIES.get(id(cert))
     if hit is not None and hit[0] is cert:
         return hit[1]
-    summary = {"subject": C.dn(cert.subject), "issuer": C.dn(cert.issuer),
-               "not_after": cert.not_valid_after_utc.isoformat(), "sha256": C.fingerprint(cert)}
+    summary = {
+        "subject": C.dn(cert.subject),
+        "issuer": C.dn(cert.issuer),
+        "not_after": cert.not_valid_after_utc.isoformat(),
+        "sha256": C.fingerprint(cert),
+    }
     _SUMMARIES[id(cert)] = (cert, summary)
     return summary
 
@@ -398,12 +491,20 @@ def event_dict(event: Any) -> dict[str, Any]:
     from parsers.model import Alert, Certificate, CertificateRequest
 
     m = event.message
-    item: dict[str, Any] = {"direction": event.direction.value, "time": round(event.time, 6),
-                            "frame": event.frame, "message": event.label,
-                            "encrypted": event.encrypted}
+    item: dict[str, Any] = {
+        "direction": event.direction.value,
+        "time": round(event.time, 6),
+        "frame": event.frame,
+        "message": event.label,
+        "encrypted": event.encrypted,
+    }
     if isinstance(m, Alert):
-        item["alert"] = {"level": m.level, "description": m.description,
-                         "name": None if m.encrypted else m.name, "readable": not m.encrypted}
+        item["alert"] = {
+            "level": m.level,
+            "description": m.description,
+            "name": None if m.encrypted else m.name,
+            "readable": not m.encrypted,
+        }
     if isinstance(m, Certificate):
         item["chain"] = [cert_summary(c) for c in m.chain]
     if isinstance(m, CertificateRequest):
@@ -413,17 +514,24 @@ def event_dict(event: Any) -> dict[str, Any]:
     return item
 
 
-def connection_dict(t: Transcript, findings: list[Finding], store: Keystore | None,
-                    at: dt.datetime | None) -> dict[str, Any]:
+def connection_dict(
+    t: Transcript, findings: list[Finding], store: Keystore | None, at: dt.datetime | None
+) -> dict[str, Any]:
     from inspector.rules.wire_rules import WireContext, selection_for
     from parsers.model import version_name
 
     item: dict[str, Any] = {
-        "index": t.index, "client": str(t.client), "server": str(t.server),
-        "server_name": t.server_name, "version": version_name(t.version) if t.version else None,
+        "index": t.index,
+        "client": str(t.client),
+        "server": str(t.server),
+        "server_name": t.server_name,
+        "version": version_name(t.version) if t.version else None,
         "start_time": dt.datetime.fromtimestamp(t.start_time, dt.timezone.utc).isoformat(),
-        "decrypted": t.decrypted, "cert_requested": requested(t), "client_cert": sent(t),
-        "outcome": outcome(t), "events": [event_dict(e) for e in t.events],
+        "decrypted": t.decrypted,
+        "cert_requested": requested(t),
+        "client_cert": sent(t),
+        "outcome": outcome(t),
+        "events": [event_dict(e) for e in t.events],
         "problems": [{"kind": p.kind, "detail": p.detail, "frame": p.frame} for p in t.problems],
         "finding_codes": [f.code for f in findings],
     }

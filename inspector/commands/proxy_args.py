@@ -10,10 +10,18 @@ from inspector.passwords import add_password_options
 
 
 def add_proxy_options(p: Any) -> None:
-    p.add_argument("--proxy", metavar="HOST:PORT", help="reach the server through this HTTP "
-                   "proxy (CONNECT), as a client with https.proxyHost/--proxy does")
-    p.add_argument("--proxy-user", metavar="USER", help="authenticate to the proxy (Basic) as "
-                   "USER; the password from --proxy-pass-env/--proxy-pass-file or a prompt")
+    p.add_argument(
+        "--proxy",
+        metavar="HOST:PORT",
+        help="reach the server through this HTTP "
+        "proxy (CONNECT), as a client with https.proxyHost/--proxy does",
+    )
+    p.add_argument(
+        "--proxy-user",
+        metavar="USER",
+        help="authenticate to the proxy (Basic) as "
+        "USER; the password from --proxy-pass-env/--proxy-pass-file or a prompt",
+    )
     add_password_options(p, "proxy-pass", "proxy password")
 
 
@@ -32,6 +40,8 @@ def proxy_from_args(args: argparse.Namespace) -> tuple[tuple[str, int] | None, s
         raise InputError("--proxy-user needs --proxy", "give --proxy HOST:PORT too")
     password = resolve_password(args, "proxy-pass", f"Proxy password for {args.proxy_user}: ")
     if password is None:
-        raise InputError(f"--proxy-user {args.proxy_user}: no password given",
-                         "use --proxy-pass-env VAR or --proxy-pass-file F")
+        raise InputError(
+            f"--proxy-user {args.proxy_user}: no password given",
+            "use --proxy-pass-env VAR or --proxy-pass-file F",
+        )
     return proxy, f"{args.proxy_user}:{password}"

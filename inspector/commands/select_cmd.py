@@ -14,30 +14,66 @@ from inspector.passwords import add_keystore_password_options
 from inspector.render import json_out
 
 #: What a typical server asks for when we only know its CA names (OpenSSL 3 defaults).
-DEFAULT_SIGALGS = (0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0804, 0x0805, 0x0806, 0x0809,
-                   0x080A, 0x080B, 0x0401, 0x0501, 0x0601)
+DEFAULT_SIGALGS = (
+    0x0403,
+    0x0503,
+    0x0603,
+    0x0807,
+    0x0808,
+    0x0804,
+    0x0805,
+    0x0806,
+    0x0809,
+    0x080A,
+    0x080B,
+    0x0401,
+    0x0501,
+    0x0601,
+)
 DEFAULT_CERT_TYPES = (1, 64)
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("select", help="which key entry a Java client would send to a server",
-                       description="Simulate Java's SunX509 and PKIX key managers for a "
-                       "CertificateRequest, beside what OpenSSL/curl would send.")
+    p = sub.add_parser(
+        "select",
+        help="which key entry a Java client would send to a server",
+        description="Simulate Java's SunX509 and PKIX key managers for a "
+        "CertificateRequest, beside what OpenSSL/curl would send.",
+    )
     p.add_argument("--keystore", required=True, metavar="F", help="the client's keystore")
     add_keystore_password_options(p)
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--ca-names", metavar="FILE", help="PEM certificates, or a text file "
-                        "with one DN per line (RFC 4514, e.g. CN=Partner Root,O=Partner)")
-    source.add_argument("--from-pcap", metavar="F", help="take the CertificateRequest from a "
-                        "capture (see --connection, --keylog)")
-    source.add_argument("--from-server", metavar="HOST:PORT", help="ask the server itself "
-                        "(one handshake without a certificate)")
+    source.add_argument(
+        "--ca-names",
+        metavar="FILE",
+        help="PEM certificates, or a text file "
+        "with one DN per line (RFC 4514, e.g. CN=Partner Root,O=Partner)",
+    )
+    source.add_argument(
+        "--from-pcap",
+        metavar="F",
+        help="take the CertificateRequest from a capture (see --connection, --keylog)",
+    )
+    source.add_argument(
+        "--from-server",
+        metavar="HOST:PORT",
+        help="ask the server itself (one handshake without a certificate)",
+    )
     source.add_argument("--empty-ca-list", action="store_true", help="a server naming no CA")
-    p.add_argument("--connection", "-c", type=int, metavar="N",
-                   help="with --from-pcap: the connection (default: the first with a request)")
+    p.add_argument(
+        "--connection",
+        "-c",
+        type=int,
+        metavar="N",
+        help="with --from-pcap: the connection (default: the first with a request)",
+    )
     p.add_argument("--keylog", metavar="F", help="with --from-pcap: key log for TLS 1.3")
-    p.add_argument("--tls-version", choices=["1.2", "1.3"], default=None,
-                   help="the TLS version of the request (default: as observed, else 1.2)")
+    p.add_argument(
+        "--tls-version",
+        choices=["1.2", "1.3"],
+        default=None,
+        help="the TLS version of the request (default: as observed, else 1.2)",
+    )
     p.add_argument("--ca-file", metavar="F", help="with --from-server: CA for the server")
     p.add_argument("--timeout", type=float, default=10.0, help="with --from-server (seconds)")
     add_proxy_options(p)
@@ -56,8 +92,10 @@ def names_from_file(path: Path) -> list[bytes]:
         try:
             return [c.subject.public_bytes() for c in x509.load_pem_x509_certificates(data)]
         except ValueError as exc:
-            raise InputError(f"--ca-names {path}: a certificate does not parse ({exc})",
-                             "give PEM certificates or one DN per line") from None
+            raise InputError(
+                f"--ca-names {path}: a certificate does not parse ({exc})",
+                "give PEM certificates or one DN per line",
+            ) from None
     names = []
     for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
         line = line.strip()
@@ -67,8 +105,10 @@ def names_from_file(path: Path) -> list[bytes]:
         try:
             names.append(x509.Name.from_rfc4514_string(line.replace(", ", ",")).public_bytes())
         except ValueError as exc:
-            raise InputError(f"--ca-names {path}, line {number}: not a DN ({exc})",
-                             "write one DN per line, e.g. CN=Partner Root,O=Partner") from None
+            raise InputError(
+                f"--ca-names {path}, line {number}: not a DN ({exc})",
+                "write one DN per line, e.g. CN=Partner Root,O=Partner",
+            ) from None
     return names
 
 
@@ -78,10 +118,13 @@ def request_from_args(args: argparse.Namespace) -> Any:
     tls13 = args.tls_version == "1.3"
     if args.empty_ca_list or args.ca_names:
         names = [] if args.empty_ca_list else names_from_file(Path(args.ca_names))
-        return CaRequest(tls13=tls13, ca_names=tuple(names),
-                         certificate_types=() if tls13 else DEFAULT_CERT_TYPES,
-                         signature_algorithms=DEFAULT_SIGALGS,
-                         source="--empty-ca-list" if args.empty_ca_list else str(args.ca_names))
+        return CaRequest(
+            tls13=tls13,
+            ca_names=tuple(names),
+            certificate_types=() if tls13 else DEFAULT_CERT_TYPES,
+            signature_algorithms=DEFAULT_SIGALGS,
+            source="--empty-ca-list" if args.empty_ca_list else str(args.ca_names),
+        )
     if args.from_pcap:
         return _from_pcap(args)
     return _from_server(args)
@@ -113,8 +156,10 @@ def _from_pcap(args: argparse.Namespace) -> Any:
         if event is not None and isinstance(event.message, CertificateRequest):
             return ca_request(event.message, f"{path}, connection #{t.index}")
     which = f"connection #{args.connection}" if args.connection else "any connection"
-    raise InputError(f"--from-pcap {path}: no CertificateRequest visible in {which}",
-                     "TLS 1.3 needs --keylog; or pick another --connection")
+    raise InputError(
+        f"--from-pcap {path}: no CertificateRequest visible in {which}",
+        "TLS 1.3 needs --keylog; or pick another --connection",
+    )
 
 
 def _from_server(args: argparse.Namespace) -> Any:
@@ -124,13 +169,28 @@ def _from_server(args: argparse.Namespace) -> Any:
 
     host, port = parse_target(args.from_server)
     proxy, credentials = proxy_from_args(args)
-    attempt = handshake(Target(host, port, None, args.tls_version, args.timeout, args.ca_file,
-                               True, None, proxy=proxy, proxy_credentials=credentials), None)
+    attempt = handshake(
+        Target(
+            host,
+            port,
+            None,
+            args.tls_version,
+            args.timeout,
+            args.ca_file,
+            True,
+            None,
+            proxy=proxy,
+            proxy_credentials=credentials,
+        ),
+        None,
+    )
     assert attempt.transcript is not None
     event = attempt.transcript.first(CertificateRequest)
     if event is None or not isinstance(event.message, CertificateRequest):
-        raise InputError(f"--from-server {args.from_server}: the server sent no "
-                         "CertificateRequest", "it does not ask for client certificates here")
+        raise InputError(
+            f"--from-server {args.from_server}: the server sent no CertificateRequest",
+            "it does not ask for client certificates here",
+        )
     return ca_request(event.message, f"server {host}:{port}")
 
 
@@ -140,8 +200,10 @@ def run(args: argparse.Namespace) -> int:
     from inspector.selection import select
 
     if (args.proxy or args.proxy_user) and not args.from_server:
-        raise InputError("--proxy goes with --from-server", "ask the server through the proxy: "
-                         "--from-server HOST:PORT --proxy PROXY:PORT")
+        raise InputError(
+            "--proxy goes with --from-server",
+            "ask the server through the proxy: --from-server HOST:PORT --proxy PROXY:PORT",
+        )
     store = load_from_args(args, Path(args.keystore))
     request = request_from_args(args)
     at = parse_date(args.at) if args.at else dt.datetime.now(dt.timezone.utc)
@@ -152,8 +214,10 @@ def run(args: argparse.Namespace) -> int:
         from parsers.messages import dn_from_der
 
         names = [dn_from_der(n).text for n in request.ca_names]
-        print(f"CertificateRequest from {request.source} (TLS {'1.3' if request.tls13 else '1.2'})"
-              f": {len(names)} CA name(s)")
+        print(
+            f"CertificateRequest from {request.source} (TLS {'1.3' if request.tls13 else '1.2'})"
+            f": {len(names)} CA name(s)"
+        )
         for name in names:
             print(f"  - {name}")
         print(selection_text(sel))
@@ -164,13 +228,25 @@ def selection_dict(sel: Any) -> dict[str, Any]:
     from parsers.messages import dn_from_der
 
     return {
-        "request": {"source": sel.request.source, "tls13": sel.request.tls13,
-                    "ca_names": [dn_from_der(n).text for n in sel.request.ca_names]},
+        "request": {
+            "source": sel.request.source,
+            "tls13": sel.request.tls13,
+            "ca_names": [dn_from_der(n).text for n in sel.request.ca_names],
+        },
         "sunx509": sel.sunx509[0] if len(sel.sunx509) == 1 else None,
-        "sunx509_possible": sel.sunx509, "sunx509_fails": sel.sunx509_fails,
-        "pkix": sel.pkix[0] if len(sel.pkix) == 1 else None, "pkix_possible": sel.pkix,
+        "sunx509_possible": sel.sunx509,
+        "sunx509_fails": sel.sunx509_fails,
+        "pkix": sel.pkix[0] if len(sel.pkix) == 1 else None,
+        "pkix_possible": sel.pkix,
         "openssl": sel.openssl_sends,
-        "candidates": [{"alias": c.alias, "key_type": c.key_type, "accepted": c.accepted,
-                        "rank": c.rank.name if c.rank is not None else None,
-                        "reasons": c.reasons} for c in sel.candidates],
+        "candidates": [
+            {
+                "alias": c.alias,
+                "key_type": c.key_type,
+                "accepted": c.accepted,
+                "rank": c.rank.name if c.rank is not None else None,
+                "reasons": c.reasons,
+            }
+            for c in sel.candidates
+        ],
     }

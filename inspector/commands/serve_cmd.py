@@ -11,19 +11,29 @@ from inspector.errors import ExitStatus, InputError
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("serve", help="run a reference mTLS server on 127.0.0.1 that explains "
-                       "why it accepts or refuses each client",
-                       description="A mutual-TLS server for reproducing a partner's server: "
-                       "what it trusts (--client-ca) and what it names (--ca-names) can differ.")
+    p = sub.add_parser(
+        "serve",
+        help="run a reference mTLS server on 127.0.0.1 that explains why it accepts or refuses each client",
+        description="A mutual-TLS server for reproducing a partner's server: "
+        "what it trusts (--client-ca) and what it names (--ca-names) can differ.",
+    )
     p.add_argument("--cert", required=True, help="server certificate chain (PEM)")
     p.add_argument("--key", required=True, help="server private key (PEM)")
-    p.add_argument("--client-ca", action="append", default=[], metavar="F",
-                   help="CA certificates trusted for client certificates (repeatable)")
-    p.add_argument("--ca-names", action="append", metavar="F", help="certificates whose "
-                   "subjects the CertificateRequest names (default: the --client-ca ones)")
+    p.add_argument(
+        "--client-ca",
+        action="append",
+        default=[],
+        metavar="F",
+        help="CA certificates trusted for client certificates (repeatable)",
+    )
+    p.add_argument(
+        "--ca-names",
+        action="append",
+        metavar="F",
+        help="certificates whose subjects the CertificateRequest names (default: the --client-ca ones)",
+    )
     p.add_argument("--no-ca-names", action="store_true", help="send an empty CA list")
-    p.add_argument("--optional", action="store_true", help="ask for a certificate, do not "
-                   "require one")
+    p.add_argument("--optional", action="store_true", help="ask for a certificate, do not require one")
     p.add_argument("--tls-version", choices=["1.2", "1.3"])
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8443, help="port (0: any free port)")
@@ -39,15 +49,24 @@ def run(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise InputError(f"{path}: no such file", "give PEM files")
     if not args.client_ca:
-        raise InputError("--client-ca is required", "give the CA(s) that issue client "
-                         "certificates")
-    server = ReferenceServer(Path(args.cert), Path(args.key), [Path(p) for p in args.client_ca],
-                             [Path(p) for p in args.ca_names] if args.ca_names else None,
-                             args.optional, args.tls_version, args.host, args.port,
-                             log=lambda r: print(r.line(), flush=True),
-                             send_ca_names=not args.no_ca_names)
-    print(f"listening on {args.host}:{server.port} (client certificate "
-          f"{'optional' if args.optional else 'required'})", flush=True)
+        raise InputError("--client-ca is required", "give the CA(s) that issue client certificates")
+    server = ReferenceServer(
+        Path(args.cert),
+        Path(args.key),
+        [Path(p) for p in args.client_ca],
+        [Path(p) for p in args.ca_names] if args.ca_names else None,
+        args.optional,
+        args.tls_version,
+        args.host,
+        args.port,
+        log=lambda r: print(r.line(), flush=True),
+        send_ca_names=not args.no_ca_names,
+    )
+    print(
+        f"listening on {args.host}:{server.port} (client certificate "
+        f"{'optional' if args.optional else 'required'})",
+        flush=True,
+    )
     try:
         server.serve_forever(args.max_connections)
     except KeyboardInterrupt:

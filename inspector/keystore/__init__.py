@@ -21,8 +21,10 @@ def read_bytes(path: Path) -> bytes:
         raise InputError(f"{path}: is a directory", "give the keystore file inside it")
     try:
         if path.stat().st_size > MAX_KEYSTORE_BYTES:
-            raise InputError(f"{path}: {path.stat().st_size} bytes is too large for a keystore",
-                             "give the keystore file, not a capture or an archive")
+            raise InputError(
+                f"{path}: {path.stat().st_size} bytes is too large for a keystore",
+                "give the keystore file, not a capture or an archive",
+            )
         return path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})", "check permissions") from None

@@ -69,5 +69,6 @@ def _sniff_der(data: bytes, name: str) -> StoreType:
         return StoreType.PKCS12
     if inner_tag == 0x30:
         return StoreType.DER_CERTIFICATE
-    raise InputError(f"{name}: a DER file that is neither PKCS#12 nor a certificate",
-                     "give a .jks/.p12/.pfx/.pem file")
+    raise InputError(
+        f"{name}: a DER file that is neither PKCS#12 nor a certificate", "give a .jks/.p12/.pfx/.pem file"
+    )

@@ -60,7 +60,7 @@ class _Cursor:
     def take(self, n: int) -> bytes:
         if n < 0 or self.pos + n > len(self.data):
             raise JksFormatError(f"truncated at byte {self.pos} (wanted {n} more)")
-        out = self.data[self.pos: self.pos + n]
+        out = self.data[self.pos : self.pos + n]
         self.pos += n
         return out
 
@@ -139,8 +139,9 @@ def unprotect(entry: JksKeyEntry, password: str) -> bytes | None:
     while len(stream) < len(encrypted):
         block = hashlib.sha1(secret + block).digest()
         stream += block
-    plain = (int.from_bytes(encrypted, "big") ^ int.from_bytes(stream[: len(encrypted)], "big")
-             ).to_bytes(len(encrypted), "big")
+    plain = (int.from_bytes(encrypted, "big") ^ int.from_bytes(stream[: len(encrypted)], "big")).to_bytes(
+        len(encrypted), "big"
+    )
     if not hmac.compare_digest(hashlib.sha1(secret + plain).digest(), check):
         return None
     return plain

@@ -23,33 +23,41 @@ def read_jks(
     return read_with_pyjks(path, data, store_type, storepass, keypass)
 
 
-def read_jks_by_hand(path: Path, data: bytes, storepass: str | None,
-                     keypass: str | None) -> Keystore:
+def read_jks_by_hand(path: Path, data: bytes, storepass: str | None, keypass: str | None) -> Keystore:
     from inspector.keystore import jks_format as F
 
     name = str(path)
     try:
         parsed = F.parse(data, storepass)
     except F.JksPasswordError:
-        raise InputError(f"{name}: {WRONG_PASSWORD}",
-                         "check --storepass-env/--storepass-file, or copy the file again") from None
+        raise InputError(
+            f"{name}: {WRONG_PASSWORD}", "check --storepass-env/--storepass-file, or copy the file again"
+        ) from None
     except F.JksFormatError as exc:
-        raise InputError(f"{name}: corrupt or truncated JKS keystore ({exc})",
-                         "copy the file again in binary mode") from None
+        raise InputError(
+            f"{name}: corrupt or truncated JKS keystore ({exc})", "copy the file again in binary mode"
+        ) from None
     store = Keystore(path=path, store_type=StoreType.JKS, integrity_checked=storepass is not None)
     for entry in sorted(parsed.keys, key=lambda e: e.alias):
-        chain = tuple(_certificate(der, name, entry.alias) for kind, der in entry.chain
-                      if kind == "X.509")
+        chain = tuple(_certificate(der, name, entry.alias) for kind, der in entry.chain if kind == "X.509")
         pkcs8 = F.unprotect(entry, storepass) if storepass is not None else None
         differs = storepass is not None and pkcs8 is None
         if pkcs8 is None and keypass is not None:
             pkcs8 = F.unprotect(entry, keypass)
             if pkcs8 is None:
-                raise InputError(f"{name}: the key password does not open key entry "
-                                 f"'{entry.alias}'", "check --keypass-env/--keypass-file")
-        store.key_entries.append(KeyEntry(
-            alias=entry.alias, chain=chain, private_key=_private_key(pkcs8),
-            key_password_differs=differs, key_decrypted=pkcs8 is not None))
+                raise InputError(
+                    f"{name}: the key password does not open key entry '{entry.alias}'",
+                    "check --keypass-env/--keypass-file",
+                )
+        store.key_entries.append(
+            KeyEntry(
+                alias=entry.alias,
+                chain=chain,
+                private_key=_private_key(pkcs8),
+                key_password_differs=differs,
+                key_decrypted=pkcs8 is not None,
+            )
+        )
     for alias, kind, der in sorted(parsed.trusted):
         if kind == "X.509":
             store.trusted_entries.append(TrustedEntry(alias, _certificate(der, name, alias)))
@@ -65,12 +73,19 @@ def read_with_pyjks(
     try:
         ks = jks.KeyStore.loads(data, storepass, try_decrypt_keys=storepass is not None)
     except jks.util.KeystoreSignatureException:
-        raise InputError(f"{name}: {WRONG_PASSWORD}",
-                         "check --storepass-env/--storepass-file, or copy the file again") from None
-    except (jks.util.BadKeystoreFormatException, jks.util.UnexpectedJavaTypeException,
-            jks.util.DuplicateAliasException, EOFError) as exc:
-        raise InputError(f"{name}: corrupt or truncated {store_type.value} keystore ({exc})",
-                         "copy the file again in binary mode") from None
+        raise InputError(
+            f"{name}: {WRONG_PASSWORD}", "check --storepass-env/--storepass-file, or copy the file again"
+        ) from None
+    except (
+        jks.util.BadKeystoreFormatException,
+        jks.util.UnexpectedJavaTypeException,
+        jks.util.DuplicateAliasException,
+        EOFError,
+    ) as exc:
+        raise InputError(
+            f"{name}: corrupt or truncated {store_type.value} keystore ({exc})",
+            "copy the file again in binary mode",
+        ) from None
     store = Keystore(path=path, store_type=store_type, integrity_checked=storepass is not None)
     for alias, entry in sorted(ks.private_keys.items()):
         store.key_entries.append(_key_entry(alias, entry, storepass, keypass, name, jks))
@@ -82,29 +97,33 @@ def read_with_pyjks(
     return store
 
 
-def _key_entry(alias: str, entry: Any, storepass: str | None, keypass: str | None, name: str,
-               jks: Any) -> KeyEntry:
-    chain = tuple(_certificate(der, name, alias) for kind, der in entry.cert_chain
-                  if kind == "X.509")
+def _key_entry(
+    alias: str, entry: Any, storepass: str | None, keypass: str | None, name: str, jks: Any
+) -> KeyEntry:
+    chain = tuple(_certificate(der, name, alias) for kind, der in entry.cert_chain if kind == "X.509")
     differs = storepass is not None and not entry.is_decrypted()
     if not entry.is_decrypted() and keypass is not None:
         try:
             entry.decrypt(keypass)
         except jks.util.DecryptionFailureException:
-            raise InputError(f"{name}: the key password does not open key entry '{alias}'",
-                             "check --keypass-env/--keypass-file") from None
+            raise InputError(
+                f"{name}: the key password does not open key entry '{alias}'",
+                "check --keypass-env/--keypass-file",
+            ) from None
     key = _private_key(entry.pkey_pkcs8 if entry.is_decrypted() else None)
-    return KeyEntry(alias=alias, chain=chain, private_key=key, key_password_differs=differs,
-                    key_decrypted=key is not None)
+    return KeyEntry(
+        alias=alias, chain=chain, private_key=key, key_password_differs=differs, key_decrypted=key is not None
+    )
 
 
 def _certificate(der: bytes, name: str, alias: str) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(der)
     except ValueError:
-        raise InputError(f"{name}: entry '{alias}' holds a certificate that does not parse "
-                         "(corrupt file?)", "copy the file again in binary mode; give the "
-                         "password so the store digest is checked") from None
+        raise InputError(
+            f"{name}: entry '{alias}' holds a certificate that does not parse (corrupt file?)",
+            "copy the file again in binary mode; give the password so the store digest is checked",
+        ) from None
 
 
 def _private_key(pkcs8: bytes | None) -> PrivateKeyTypes | None:

@@ -83,9 +83,7 @@ def _decrypt(algorithm: Any, ciphertext: bytes, password: str) -> bytes:
     salt = bytes(algorithm.kdf_salt)
     key_length = int(algorithm.key_length)
     if kdf == "pbkdf2":
-        key = hashlib.pbkdf2_hmac(
-            algorithm.kdf_hmac, password.encode("utf-8"), salt, iterations, key_length
-        )
+        key = hashlib.pbkdf2_hmac(algorithm.kdf_hmac, password.encode("utf-8"), salt, iterations, key_length)
         iv = bytes(algorithm.encryption_iv)
     elif kdf == "pkcs12_kdf":
         bmp = _bmp_password(password)
@@ -164,21 +162,27 @@ def read_pkcs12(path: Path, data: bytes, password: str | None) -> Keystore:
         pfx = pkcs12.Pfx.load(data)
         auth_type = pfx["auth_safe"]["content_type"].native
         if auth_type != "data":
-            raise InputError(f"{name}: PKCS#12 in public-key integrity mode ({auth_type})",
-                             "re-export it with password integrity")
+            raise InputError(
+                f"{name}: PKCS#12 in public-key integrity mode ({auth_type})",
+                "re-export it with password integrity",
+            )
         content = bytes(pfx["auth_safe"]["content"].native)
         has_mac = pfx["mac_data"].native is not None
         safes = list(pfx.authenticated_safe)
     except InputError:
         raise
     except Exception:
-        raise InputError(f"{name}: PKCS#12 structure does not parse (truncated or corrupt?)",
-                         "copy the file again in binary mode") from None
+        raise InputError(
+            f"{name}: PKCS#12 structure does not parse (truncated or corrupt?)",
+            "copy the file again in binary mode",
+        ) from None
 
     if has_mac:
         if password is None:
-            raise InputError(f"{name}: this PKCS#12 keystore needs its password",
-                             "use --storepass-env VAR, --storepass-file F or the prompt")
+            raise InputError(
+                f"{name}: this PKCS#12 keystore needs its password",
+                "use --storepass-env VAR, --storepass-file F or the prompt",
+            )
         _check_mac(pfx, content, password, name)
 
     keys: list[_KeyBag] = []
@@ -195,11 +199,13 @@ def read_pkcs12(path: Path, data: bytes, password: str | None) -> Keystore:
                 continue
             enc = info["content"]["encrypted_content_info"]
             try:
-                plain = _decrypt(enc["content_encryption_algorithm"],
-                                 bytes(enc["encrypted_content"].native), password)
+                plain = _decrypt(
+                    enc["content_encryption_algorithm"], bytes(enc["encrypted_content"].native), password
+                )
             except (ValueError, KeyError):
-                raise InputError(f"{name}: wrong password, or the file is corrupted",
-                                 WRONG_PASSWORD_HINT) from None
+                raise InputError(
+                    f"{name}: wrong password, or the file is corrupted", WRONG_PASSWORD_HINT
+                ) from None
             bags = pkcs12.SafeContents.load(plain)
         else:
             undecryptable += 1
@@ -210,8 +216,9 @@ def read_pkcs12(path: Path, data: bytes, password: str | None) -> Keystore:
     return _assemble(path, keys, certs, secrets, integrity=has_mac and password is not None)
 
 
-def _walk(bags: Any, password: str | None, keys: list[_KeyBag], certs: list[_CertBag],
-          secrets: list[str], cms: Any) -> None:
+def _walk(
+    bags: Any, password: str | None, keys: list[_KeyBag], certs: list[_CertBag], secrets: list[str], cms: Any
+) -> None:
     for bag in bags:
         bag_id = bag["bag_id"].native
         friendly, key_id, trusted = _attributes(bag)
@@ -225,17 +232,25 @@ def _walk(bags: Any, password: str | None, keys: list[_KeyBag], certs: list[_Cer
             key: PrivateKeyTypes | None = None
             if password is not None:
                 try:
-                    der = _decrypt(value["encryption_algorithm"],
-                                   bytes(value["encrypted_data"].native), password)
+                    der = _decrypt(
+                        value["encryption_algorithm"], bytes(value["encrypted_data"].native), password
+                    )
                     key = serialization.load_der_private_key(
-                        der, None, unsafe_skip_rsa_key_validation=True)  # the MAC vouches
+                        der, None, unsafe_skip_rsa_key_validation=True
+                    )  # the MAC vouches
                 except (ValueError, KeyError):
                     key = None
             keys.append(_KeyBag(friendly, key_id, key))
         elif bag_id == "key_bag":
-            keys.append(_KeyBag(friendly, key_id,
-                                serialization.load_der_private_key(
-                                    value.dump(), None, unsafe_skip_rsa_key_validation=True)))
+            keys.append(
+                _KeyBag(
+                    friendly,
+                    key_id,
+                    serialization.load_der_private_key(
+                        value.dump(), None, unsafe_skip_rsa_key_validation=True
+                    ),
+                )
+            )
         elif bag_id == "secret_bag":
             secrets.append(friendly or "(unnamed secret)")
 
@@ -252,30 +267,38 @@ def build_chain(leaf: x509.Certificate, pool: list[x509.Certificate]) -> list[x5
     return chain
 
 
-def _assemble(path: Path, keys: list[_KeyBag], certs: list[_CertBag], secrets: list[str],
-              integrity: bool) -> Keystore:
-    store = Keystore(path=path, store_type=StoreType.PKCS12, integrity_checked=integrity,
-                     chain_order_note="rebuilt by issuer, as Java does for PKCS#12")
+def _assemble(
+    path: Path, keys: list[_KeyBag], certs: list[_CertBag], secrets: list[str], integrity: bool
+) -> Keystore:
+    store = Keystore(
+        path=path,
+        store_type=StoreType.PKCS12,
+        integrity_checked=integrity,
+        chain_order_note="rebuilt by issuer, as Java does for PKCS#12",
+    )
     pool = [c.cert for c in certs]
     used: set[int] = set()
     for index, kb in enumerate(keys):
         alias = kb.friendly_name or f"key-{index + 1}"
-        leaf_bag = next((c for c in certs if kb.local_key_id and c.local_key_id == kb.local_key_id),
-                        None)
+        leaf_bag = next((c for c in certs if kb.local_key_id and c.local_key_id == kb.local_key_id), None)
         if leaf_bag is None and kb.key is not None:
             pub = kb.key.public_key()
             leaf_bag = next((c for c in certs if c.cert.public_key() == pub), None)
         chain = build_chain(leaf_bag.cert, pool) if leaf_bag else []
         used.update(id(c) for c in certs if c.cert in chain)
-        store.key_entries.append(KeyEntry(alias=alias, chain=tuple(chain), private_key=kb.key,
-                                          key_decrypted=kb.key is not None))
+        store.key_entries.append(
+            KeyEntry(alias=alias, chain=tuple(chain), private_key=kb.key, key_decrypted=kb.key is not None)
+        )
     for index, cb in enumerate(certs):
         if cb.trusted:
             store.trusted_entries.append(
-                TrustedEntry(alias=cb.friendly_name or f"cert-{index + 1}", certificate=cb.cert))
+                TrustedEntry(alias=cb.friendly_name or f"cert-{index + 1}", certificate=cb.cert)
+            )
     loose = [c for c in certs if not c.trusted and id(c) not in used]
     if loose:
-        store.notes.append(f"{len(loose)} certificate(s) stored without an entry of their own "
-                           "(chain material only; Java does not list them)")
+        store.notes.append(
+            f"{len(loose)} certificate(s) stored without an entry of their own "
+            "(chain material only; Java does not list them)"
+        )
     store.secret_aliases.extend(secrets)
     return store

@@ -49,13 +49,22 @@ def compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def write_assembled(out: TextIO, kind: str, payload: dict[str, Any],
-                    fragments: dict[str, Iterable[str]], summary: dict[str, int],
-                    pretty: bool) -> None:
+def write_assembled(
+    out: TextIO,
+    kind: str,
+    payload: dict[str, Any],
+    fragments: dict[str, Iterable[str]],
+    summary: dict[str, int],
+    pretty: bool,
+) -> None:
     """The same envelope as `envelope`, written from pre-serialised fragments one by one, so a
     large capture's report is never held twice in memory."""
-    head = {"schema": f"mtls-inspector/{kind}", "schema_version": SCHEMA_VERSION,
-            "tool_version": __version__, **payload}
+    head = {
+        "schema": f"mtls-inspector/{kind}",
+        "schema_version": SCHEMA_VERSION,
+        "tool_version": __version__,
+        **payload,
+    }
     if pretty:
         document = dict(head)
         for name, items in fragments.items():

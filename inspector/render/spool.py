@@ -16,7 +16,8 @@ class Spool:
     def __init__(self) -> None:
         # SpooledTemporaryFile moves to a private (0600) temporary file past IN_MEMORY bytes
         self._file = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (lives as long as the report)
-            max_size=IN_MEMORY, mode="w+b")
+            max_size=IN_MEMORY, mode="w+b"
+        )
         self._where: dict[int, list[tuple[int, int]]] = {}
         self._end = 0
 

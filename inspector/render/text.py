@@ -51,8 +51,9 @@ def finding(f: Finding) -> str:
     if f.inference:
         lines.append("   = note: this is an inference from what the capture shows")
     if f.fix:
-        wrapped = textwrap.wrap(f.fix, width=96, subsequent_indent=" " * 12,
-                                break_on_hyphens=False, break_long_words=False)
+        wrapped = textwrap.wrap(
+            f.fix, width=96, subsequent_indent=" " * 12, break_on_hyphens=False, break_long_words=False
+        )
         lines.append("   = help: " + "\n".join(wrapped))
     return "\n".join(lines)
 
@@ -65,9 +66,13 @@ def summary_line(findings: Iterable[Finding]) -> str:
     def plural(n: int, word: str) -> str:
         return f"{n} {word}{'' if n == 1 else 's'}"
 
-    return ", ".join([plural(counts[Severity.ERROR], "error"),
-                      plural(counts[Severity.WARNING], "warning"),
-                      f"{counts[Severity.INFO]} info"])
+    return ", ".join(
+        [
+            plural(counts[Severity.ERROR], "error"),
+            plural(counts[Severity.WARNING], "warning"),
+            f"{counts[Severity.INFO]} info",
+        ]
+    )
 
 
 def findings_block(findings: Sequence[Finding]) -> str:

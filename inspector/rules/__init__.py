@@ -15,8 +15,7 @@ from inspector.findings import REGISTRY, CodeSpec, Finding
 ContextT = TypeVar("ContextT")
 
 #: Modules that register finding codes; `explain` and the docs page load them all.
-RULE_MODULES = ("inspector.rules.keystore_rules", "inspector.rules.wire_rules",
-                "inspector.rules.probe_rules")
+RULE_MODULES = ("inspector.rules.keystore_rules", "inspector.rules.wire_rules", "inspector.rules.probe_rules")
 
 
 @dataclass(frozen=True)
@@ -33,10 +32,12 @@ class RuleSet(Generic[ContextT]):
     def __init__(self) -> None:
         self.rules: list[Rule[ContextT]] = []
 
-    def rule(self, *codes: CodeSpec) -> Callable[[Callable[[ContextT], Iterator[Finding]]],
-                                                 Callable[[ContextT], Iterator[Finding]]]:
-        def decorate(func: Callable[[ContextT], Iterator[Finding]]
-                     ) -> Callable[[ContextT], Iterator[Finding]]:
+    def rule(
+        self, *codes: CodeSpec
+    ) -> Callable[[Callable[[ContextT], Iterator[Finding]]], Callable[[ContextT], Iterator[Finding]]]:
+        def decorate(
+            func: Callable[[ContextT], Iterator[Finding]],
+        ) -> Callable[[ContextT], Iterator[Finding]]:
             self.rules.append(Rule(func.__name__, codes, func, (func.__doc__ or "").strip()))
             return func
 

@@ -17,82 +17,136 @@ from inspector.rules import RuleSet
 G = "keystore"
 
 TYPE_MISMATCH = register(
-    "keystore-type-mismatch", Severity.WARNING, "The file's real type differs from its name",
+    "keystore-type-mismatch",
+    Severity.WARNING,
+    "The file's real type differs from its name",
     """Since Java 9 `keytool -genkeypair -keystore x.jks` writes PKCS#12 whatever the name says;
     `-storetype JKS` is needed for a real JKS. Java itself reads both (keystore.type.compat), but
     products that ask for a "Java Key Store" and tools that trust the extension may not. The type is
-    read from the bytes: FE ED FE ED is JKS, CE CE CE CE is JCEKS, a DER SEQUENCE is PKCS#12.""", G)
+    read from the bytes: FE ED FE ED is JKS, CE CE CE CE is JCEKS, a DER SEQUENCE is PKCS#12.""",
+    G,
+)
 NO_KEY_ENTRY = register(
-    "no-private-key-entry", Severity.ERROR, "The keystore holds no private key entry",
+    "no-private-key-entry",
+    Severity.ERROR,
+    "The keystore holds no private key entry",
     """A client can only authenticate with a PrivateKeyEntry: the key pair made by -genkeypair with
     its signed certificate imported under the same alias. A store with only trustedCertEntry
-    entries is a trust store; a Java client using it as a key store sends an empty Certificate.""", G)
+    entries is a trust store; a Java client using it as a key store sends an empty Certificate.""",
+    G,
+)
 KEY_MISMATCH = register(
-    "key-cert-mismatch", Severity.ERROR, "The private key does not match the entry's certificate",
+    "key-cert-mismatch",
+    Severity.ERROR,
+    "The private key does not match the entry's certificate",
     """The first certificate of a key entry must carry the public half of the entry's private key.
     When it does not, the client's CertificateVerify cannot be verified (the server answers
     decrypt_error) and OpenSSL refuses the pair outright ("key values mismatch"). It happens when a
-    CA reply for another CSR is imported, or a chain is stored in the wrong order.""", G)
+    CA reply for another CSR is imported, or a chain is stored in the wrong order.""",
+    G,
+)
 SIGNED_OTHER_ALIAS = register(
-    "signed-cert-under-other-alias", Severity.ERROR,
+    "signed-cert-under-other-alias",
+    Severity.ERROR,
     "The CA-signed certificate was imported under another alias",
     """keytool binds a CA reply to a key pair only when it is imported under the key pair's alias.
     Imported under a new alias it silently becomes a trustedCertEntry, and the key entry keeps its
     self-signed certificate, which no server trusts. Evidence: the key entry's chain is one
-    self-signed certificate while a trusted entry holds a certificate with the same public key.""", G)
+    self-signed certificate while a trusted entry holds a certificate with the same public key.""",
+    G,
+)
 SELF_SIGNED = register(
-    "self-signed-client-cert", Severity.WARNING, "The client certificate is self-signed",
+    "self-signed-client-cert",
+    Severity.WARNING,
+    "The client certificate is self-signed",
     """A self-signed client certificate works only when the server trusts exactly this
     certificate, and only if the server names it among its CA names (a Java client matches the
     issuer, which is the certificate itself). Export it with -exportcert -rfc and give it to the
-    server's team; a CA-signed certificate is the better path.""", G)
+    server's team; a CA-signed certificate is the better path.""",
+    G,
+)
 CHAIN_INCOMPLETE = register(
-    "chain-incomplete", Severity.ERROR, "The key entry's chain is missing its issuer(s)",
+    "chain-incomplete",
+    Severity.ERROR,
+    "The key entry's chain is missing its issuer(s)",
     """The chain stored with a key entry is what a Java client sends and what it matches against
     the server's CA names (the issuer of every certificate in the chain). A chain that stops at
     the leaf lacks the intermediate: the server cannot build a path (unknown_ca) and a server that
     names only its root is not matched, so Java sends an empty Certificate. keytool completes the
-    chain only at import time, from the certificates already in the store.""", G)
+    chain only at import time, from the certificates already in the store.""",
+    G,
+)
 CHAIN_ORDER = register(
-    "chain-out-of-order", Severity.ERROR,
+    "chain-out-of-order",
+    Severity.ERROR,
     "The chain is not in leaf → intermediate → root order, or holds unrelated certificates",
     """Every certificate i of a chain must be issued by certificate i+1 (issuer DN, authority key
     id, signature). From JKS, Java sends the stored order; servers answer a reversed or mixed chain
     with unsupported_certificate, bad_certificate or decrypt_error. Certificates that belong to no
-    path are sent too and confuse strict servers.""", G)
+    path are sent too and confuse strict servers.""",
+    G,
+)
 EXPIRED = register(
-    "cert-expired", Severity.ERROR, "A certificate in the chain has expired",
+    "cert-expired",
+    Severity.ERROR,
+    "A certificate in the chain has expired",
     """Servers reject an expired client certificate or CA with certificate_expired (or, nginx,
-    HTTP 400). A Java client still sends it: the key manager does not filter on dates.""", G)
+    HTTP 400). A Java client still sends it: the key manager does not filter on dates.""",
+    G,
+)
 NOT_YET_VALID = register(
-    "cert-not-yet-valid", Severity.ERROR, "A certificate in the chain is not valid yet",
+    "cert-not-yet-valid",
+    Severity.ERROR,
+    "A certificate in the chain is not valid yet",
     """notBefore lies after the time of judgement: a clock skew or a certificate issued for the
-    future. Servers answer certificate_expired or bad_certificate.""", G)
+    future. Servers answer certificate_expired or bad_certificate.""",
+    G,
+)
 CLIENT_AUTH_USAGE = register(
-    "missing-client-auth-usage", Severity.ERROR, "The leaf is not fit for TLS client authentication",
+    "missing-client-auth-usage",
+    Severity.ERROR,
+    "The leaf is not fit for TLS client authentication",
     """An extendedKeyUsage extension without clientAuth (e.g. serverAuth only), or a keyUsage
     without digitalSignature, forbids TLS client authentication. OpenSSL-based servers answer
-    unsupported_certificate, nginx HTTP 400. Java still sends such a certificate.""", G)
+    unsupported_certificate, nginx HTTP 400. Java still sends such a certificate.""",
+    G,
+)
 WEAK_KEY = register(
-    "weak-key", Severity.WARNING, "A key in the chain is too small",
+    "weak-key",
+    Severity.WARNING,
+    "A key in the chain is too small",
     """RSA and DSA keys under 2048 bits and EC keys under 256 bits are refused by OpenSSL at
-    security level 2 (Debian's default) and by modern Java (jdk.certpath.disabledAlgorithms).""", G)
+    security level 2 (Debian's default) and by modern Java (jdk.certpath.disabledAlgorithms).""",
+    G,
+)
 WEAK_SIGNATURE = register(
-    "weak-signature", Severity.WARNING, "A certificate is signed with SHA-1 or MD5",
+    "weak-signature",
+    Severity.WARNING,
+    "A certificate is signed with SHA-1 or MD5",
     """SHA-1 and MD5 signatures on certificates other than a trust anchor are refused by current
     OpenSSL and Java defaults (ca_md_too_weak), and fall outside TLS 1.3's signature_algorithms_cert.
-    A root's self-signature does not matter.""", G)
+    A root's self-signature does not matter.""",
+    G,
+)
 MULTIPLE_KEYS = register(
-    "multiple-key-entries", Severity.WARNING, "The keystore holds several key entries",
+    "multiple-key-entries",
+    Severity.WARNING,
+    "The keystore holds several key entries",
     """With several PrivateKeyEntry entries, which one a Java client sends depends on the server's
     CA names (first entry whose chain holds a named issuer); with an empty CA list any may be sent.
     Keep one key entry per keystore, or check with `mtls-inspect select` which one a server
-    gets.""", G)
+    gets.""",
+    G,
+)
 KEY_PASSWORD = register(
-    "key-password-differs", Severity.ERROR, "A key entry's password differs from the store password",
+    "key-password-differs",
+    Severity.ERROR,
+    "A key entry's password differs from the store password",
     """Java's key managers open every key with the store password. When a JKS key entry has its
     own password, SunX509 fails at start-up ("Cannot recover key") and PKIX silently sends an empty
-    Certificate message. PKCS#12 has no separate key password.""", G)
+    Certificate message. PKCS#12 has no separate key password.""",
+    G,
+)
 
 RULES: RuleSet[KeystoreContext] = RuleSet()
 
@@ -139,15 +193,18 @@ def type_mismatch(ctx: KeystoreContext) -> Iterator[Finding]:
     stem = store.path.with_name(store.path.stem + f"-{target.lower()}{store.path.suffix}")
     yield make(
         TYPE_MISMATCH,
-        f"{store.path.name} is {actual.value}, not {expected.value if expected else '?'} "
-        "as its name says",
+        f"{store.path.name} is {actual.value}, not {expected.value if expected else '?'} as its name says",
         location=ctx.where(),
-        evidence=[Evidence(ctx.file, f"first bytes {store.path.read_bytes()[:4].hex(' ')} "
-                                     f"→ {actual.value}"),
-                  Evidence(ctx.file, f"extension '{store.path.suffix}' suggests {target}")],
-        fix=(f"keytool -importkeystore -srckeystore {ctx.q} -srcstoretype {actual.value} "
-             f"-destkeystore {shlex.quote(str(stem))} -deststoretype {target}"
-             if actual in binary else "give the file the extension of its real type"),
+        evidence=[
+            Evidence(ctx.file, f"first bytes {store.path.read_bytes()[:4].hex(' ')} → {actual.value}"),
+            Evidence(ctx.file, f"extension '{store.path.suffix}' suggests {target}"),
+        ],
+        fix=(
+            f"keytool -importkeystore -srckeystore {ctx.q} -srcstoretype {actual.value} "
+            f"-destkeystore {shlex.quote(str(stem))} -deststoretype {target}"
+            if actual in binary
+            else "give the file the extension of its real type"
+        ),
     )
 
 
@@ -163,8 +220,10 @@ def no_key_entry(ctx: KeystoreContext) -> Iterator[Finding]:
         "an empty Certificate",
         location=ctx.where(),
         evidence=[Evidence(ctx.file, f"{trusted} trustedCertEntry, 0 PrivateKeyEntry")],
-        fix=(f"import the key pair, e.g. keytool -importkeystore -srckeystore client.p12 "
-             f"-srcstoretype PKCS12 -destkeystore {ctx.q}{_storetype_flag(ctx.store)}"),
+        fix=(
+            f"import the key pair, e.g. keytool -importkeystore -srckeystore client.p12 "
+            f"-srcstoretype PKCS12 -destkeystore {ctx.q}{_storetype_flag(ctx.store)}"
+        ),
     )
 
 
@@ -177,11 +236,15 @@ def key_mismatch(ctx: KeystoreContext) -> Iterator[Finding]:
         if C.private_matches(entry.private_key, entry.chain[0]):
             continue
         elsewhere = [i for i, c in enumerate(entry.chain) if C.private_matches(entry.private_key, c)]
-        others = [t.alias for t in ctx.store.trusted_entries
-                  if C.private_matches(entry.private_key, t.certificate)]
-        evidence = [Evidence(ctx.source(entry, 0),
-                             f"{C.dn(entry.chain[0].subject)} has a different public key "
-                             "than the entry's private key")]
+        others = [
+            t.alias for t in ctx.store.trusted_entries if C.private_matches(entry.private_key, t.certificate)
+        ]
+        evidence = [
+            Evidence(
+                ctx.source(entry, 0),
+                f"{C.dn(entry.chain[0].subject)} has a different public key than the entry's private key",
+            )
+        ]
         hint = ""
         if elsewhere:
             hint = f"; the key belongs to chain[{elsewhere[0]}] (chain stored in the wrong order)"
@@ -191,10 +254,13 @@ def key_mismatch(ctx: KeystoreContext) -> Iterator[Finding]:
         yield make(
             KEY_MISMATCH,
             f"the private key of '{entry.alias}' does not match its certificate{hint}",
-            location=ctx.where(entry, 0), evidence=evidence,
-            fix=(f"import the CA reply made from this key's CSR: keytool -importcert -alias "
-                 f"{shlex.quote(entry.alias)} -file signed.pem -keystore {ctx.q} "
-                 "(keytool refuses a reply for another key)"),
+            location=ctx.where(entry, 0),
+            evidence=evidence,
+            fix=(
+                f"import the CA reply made from this key's CSR: keytool -importcert -alias "
+                f"{shlex.quote(entry.alias)} -file signed.pem -keystore {ctx.q} "
+                "(keytool refuses a reply for another key)"
+            ),
         )
 
 
@@ -223,26 +289,43 @@ def self_signed_or_misfiled(ctx: KeystoreContext) -> Iterator[Finding]:
                 f"the signed certificate for '{entry.alias}' sits in trusted entry "
                 f"'{misfiled}'; '{entry.alias}' still holds its self-signed certificate",
                 location=ctx.where(entry, 0),
-                evidence=[Evidence(ctx.source(entry, 0), "chain is 1 self-signed certificate "
-                                   f"{C.dn(entry.chain[0].subject)}"),
-                          Evidence(f"keystore entry '{misfiled}'", "trustedCertEntry with the same "
-                                   "public key, issued by "
-                                   + C.dn(next(t.certificate for t in ctx.store.trusted_entries
-                                               if t.alias == misfiled).issuer))],
-                fix=(f"keytool -exportcert -rfc -alias {other} -file {other}.pem -keystore {ctx.q}"
-                     f" && keytool -delete -alias {other} -keystore {ctx.q}"
-                     f" && keytool -importcert -alias {alias} -file {other}.pem -keystore {ctx.q}"),
+                evidence=[
+                    Evidence(
+                        ctx.source(entry, 0),
+                        f"chain is 1 self-signed certificate {C.dn(entry.chain[0].subject)}",
+                    ),
+                    Evidence(
+                        f"keystore entry '{misfiled}'",
+                        "trustedCertEntry with the same "
+                        "public key, issued by "
+                        + C.dn(
+                            next(
+                                t.certificate for t in ctx.store.trusted_entries if t.alias == misfiled
+                            ).issuer
+                        ),
+                    ),
+                ],
+                fix=(
+                    f"keytool -exportcert -rfc -alias {other} -file {other}.pem -keystore {ctx.q}"
+                    f" && keytool -delete -alias {other} -keystore {ctx.q}"
+                    f" && keytool -importcert -alias {alias} -file {other}.pem -keystore {ctx.q}"
+                ),
             )
             continue
         yield make(
             SELF_SIGNED,
             f"'{entry.alias}' is self-signed: the server must trust exactly this certificate",
             location=ctx.where(entry, 0),
-            evidence=[Evidence(ctx.source(entry, 0),
-                               f"subject = issuer = {C.dn(entry.chain[0].subject)}, "
-                               "signature verifies with its own key")],
-            fix=(f"keytool -exportcert -alias {alias} -file {entry.alias}.pem -keystore {ctx.q} "
-                 "-rfc   (give the PEM to the server's team for its trust store)"),
+            evidence=[
+                Evidence(
+                    ctx.source(entry, 0),
+                    f"subject = issuer = {C.dn(entry.chain[0].subject)}, signature verifies with its own key",
+                )
+            ],
+            fix=(
+                f"keytool -exportcert -alias {alias} -file {entry.alias}.pem -keystore {ctx.q} "
+                "-rfc   (give the PEM to the server's team for its trust store)"
+            ),
         )
 
 
@@ -258,14 +341,16 @@ def chain_incomplete(ctx: KeystoreContext) -> Iterator[Finding]:
         if any(c.subject == last.issuer for c in entry.chain):
             continue  # present but misplaced: chain-out-of-order says so
         position = len(entry.chain) - 1
-        holders = [t.alias for t in ctx.store.trusted_entries
-                   if t.certificate.subject == last.issuer]
-        evidence = [Evidence(ctx.source(entry, position),
-                             f"issuer {C.dn(last.issuer)} is not in the chain")]
+        holders = [t.alias for t in ctx.store.trusted_entries if t.certificate.subject == last.issuer]
+        evidence = [Evidence(ctx.source(entry, position), f"issuer {C.dn(last.issuer)} is not in the chain")]
         if holders:
-            evidence.append(Evidence(f"keystore entry '{holders[0]}'",
-                                     "trusted entry with that subject: in the store, not in the "
-                                     "chain (keytool links the chain only at import time)"))
+            evidence.append(
+                Evidence(
+                    f"keystore entry '{holders[0]}'",
+                    "trusted entry with that subject: in the store, not in the "
+                    "chain (keytool links the chain only at import time)",
+                )
+            )
         alias = shlex.quote(entry.alias)
         if C.is_ca(last):
             # Chain ends at an intermediate: the root is missing, which is usual and harmless.
@@ -273,18 +358,24 @@ def chain_incomplete(ctx: KeystoreContext) -> Iterator[Finding]:
                 CHAIN_INCOMPLETE,
                 f"'{entry.alias}' chain ends at intermediate {C.short_dn(last.subject)}; the root "
                 f"{C.short_dn(last.issuer)} is not included (usually harmless)",
-                location=ctx.where(entry, position), evidence=evidence, severity=Severity.INFO,
-                fix="nothing needed unless the server requires the root in the chain")
+                location=ctx.where(entry, position),
+                evidence=evidence,
+                severity=Severity.INFO,
+                fix="nothing needed unless the server requires the root in the chain",
+            )
             continue
         yield make(
             CHAIN_INCOMPLETE,
             f"'{entry.alias}' has no intermediate: the chain stops at the leaf, issued by "
             f"{C.dn(last.issuer)}",
-            location=ctx.where(entry, position), evidence=evidence,
-            fix=(f"import the CA reply as a full chain: keytool -importcert -alias {alias} "
-                 f"-file reply-chain.p7b -keystore {ctx.q}  (or import the intermediate first: "
-                 f"keytool -importcert -trustcacerts -alias intermediate -file intermediate.pem "
-                 f"-keystore {ctx.q}, then re-import the signed certificate under {alias})"),
+            location=ctx.where(entry, position),
+            evidence=evidence,
+            fix=(
+                f"import the CA reply as a full chain: keytool -importcert -alias {alias} "
+                f"-file reply-chain.p7b -keystore {ctx.q}  (or import the intermediate first: "
+                f"keytool -importcert -trustcacerts -alias intermediate -file intermediate.pem "
+                f"-keystore {ctx.q}, then re-import the signed certificate under {alias})"
+            ),
         )
 
 
@@ -306,15 +397,18 @@ def _proper_order(entry: KeyEntry) -> list[x509.Certificate] | None:
 def chain_order(ctx: KeystoreContext) -> Iterator[Finding]:
     """cert i must be issued by cert i+1."""
     for entry in ctx.entries():
-        broken = [(i, C.link(entry.chain[i], entry.chain[i + 1]))
-                  for i in range(len(entry.chain) - 1)]
+        broken = [(i, C.link(entry.chain[i], entry.chain[i + 1])) for i in range(len(entry.chain) - 1)]
         broken = [(i, lk) for i, lk in broken if not lk.ok]
         if not broken:
             continue
-        evidence = [Evidence(ctx.source(entry, i),
-                             f"{C.short_dn(entry.chain[i].subject)} → "
-                             f"{C.short_dn(entry.chain[i + 1].subject)}: {lk.describe()}")
-                    for i, lk in broken]
+        evidence = [
+            Evidence(
+                ctx.source(entry, i),
+                f"{C.short_dn(entry.chain[i].subject)} → "
+                f"{C.short_dn(entry.chain[i + 1].subject)}: {lk.describe()}",
+            )
+            for i, lk in broken
+        ]
         ordered = _proper_order(entry)
         first = entry.chain[0]
         alias = shlex.quote(entry.alias)
@@ -324,13 +418,20 @@ def chain_order(ctx: KeystoreContext) -> Iterator[Finding]:
             what = "stored root first (reversed)" if root_first else "out of order"
             summary = f"'{entry.alias}' chain is {what}; the right order is {order}"
         else:
-            summary = (f"'{entry.alias}' chain holds certificates that are not one path "
-                       f"(unrelated certificate(s) at position(s) "
-                       f"{', '.join(str(i + 1) for i, _ in broken)})")
+            summary = (
+                f"'{entry.alias}' chain holds certificates that are not one path "
+                f"(unrelated certificate(s) at position(s) "
+                f"{', '.join(str(i + 1) for i, _ in broken)})"
+            )
         yield make(
-            CHAIN_ORDER, summary, location=ctx.where(entry, broken[0][0]), evidence=evidence,
-            fix=(f"write the certificates leaf first into chain.pem (leaf, intermediate(s), root), "
-                 f"then: keytool -importcert -alias {alias} -file chain.pem -keystore {ctx.q}"),
+            CHAIN_ORDER,
+            summary,
+            location=ctx.where(entry, broken[0][0]),
+            evidence=evidence,
+            fix=(
+                f"write the certificates leaf first into chain.pem (leaf, intermediate(s), root), "
+                f"then: keytool -importcert -alias {alias} -file chain.pem -keystore {ctx.q}"
+            ),
         )
 
 
@@ -348,12 +449,18 @@ def validity(ctx: KeystoreContext) -> Iterator[Finding]:
                     f"'{entry.alias}' {role} {C.short_dn(cert.subject)} expired on "
                     f"{cert.not_valid_after_utc.date().isoformat()}",
                     location=ctx.where(entry, i),
-                    evidence=[Evidence(ctx.source(entry, i),
-                                       f"notAfter {cert.not_valid_after_utc.isoformat()} < {when}")],
-                    fix=(f"renew: keytool -certreq -alias {shlex.quote(entry.alias)} -file "
-                         f"renew.csr -keystore {ctx.q}, have it signed, re-import the reply"
-                         if i == 0 else "import the CA's renewed certificate and re-import the "
-                         "reply so the chain holds it"),
+                    evidence=[
+                        Evidence(
+                            ctx.source(entry, i), f"notAfter {cert.not_valid_after_utc.isoformat()} < {when}"
+                        )
+                    ],
+                    fix=(
+                        f"renew: keytool -certreq -alias {shlex.quote(entry.alias)} -file "
+                        f"renew.csr -keystore {ctx.q}, have it signed, re-import the reply"
+                        if i == 0
+                        else "import the CA's renewed certificate and re-import the "
+                        "reply so the chain holds it"
+                    ),
                 )
             elif state == "not-yet-valid":
                 yield make(
@@ -361,8 +468,12 @@ def validity(ctx: KeystoreContext) -> Iterator[Finding]:
                     f"'{entry.alias}' {role} {C.short_dn(cert.subject)} is valid only from "
                     f"{cert.not_valid_before_utc.isoformat()}",
                     location=ctx.where(entry, i),
-                    evidence=[Evidence(ctx.source(entry, i),
-                                       f"notBefore {cert.not_valid_before_utc.isoformat()} > {when}")],
+                    evidence=[
+                        Evidence(
+                            ctx.source(entry, i),
+                            f"notBefore {cert.not_valid_before_utc.isoformat()} > {when}",
+                        )
+                    ],
                     fix="check the clocks of the client, the server and the CA; wait or reissue",
                 )
 
@@ -371,8 +482,9 @@ def validity(ctx: KeystoreContext) -> Iterator[Finding]:
 def client_auth_usage(ctx: KeystoreContext) -> Iterator[Finding]:
     """EKU must allow clientAuth; keyUsage must allow digitalSignature."""
     for entry in ctx.entries():
-        if not entry.chain or (len(entry.chain) == 1 and C.is_self_signed(entry.chain[0])
-                               and C.is_ca(entry.chain[0])):
+        if not entry.chain or (
+            len(entry.chain) == 1 and C.is_self_signed(entry.chain[0]) and C.is_ca(entry.chain[0])
+        ):
             continue
         leaf = entry.chain[0]
         eku, ku = C.ext_key_usage(leaf), C.key_usage(leaf)
@@ -385,13 +497,14 @@ def client_auth_usage(ctx: KeystoreContext) -> Iterator[Finding]:
             continue
         yield make(
             CLIENT_AUTH_USAGE,
-            f"'{entry.alias}' leaf may not be used for TLS client authentication: "
-            + "; ".join(problems),
+            f"'{entry.alias}' leaf may not be used for TLS client authentication: " + "; ".join(problems),
             location=ctx.where(entry, 0),
             evidence=[Evidence(ctx.source(entry, 0), p) for p in problems],
-            fix=(f"reissue with client auth: keytool -certreq -alias {shlex.quote(entry.alias)} "
-                 f"-ext EKU=clientAuth -ext KU=digitalSignature -file client.csr -keystore "
-                 f"{ctx.q}, and ask the CA for a client-auth profile"),
+            fix=(
+                f"reissue with client auth: keytool -certreq -alias {shlex.quote(entry.alias)} "
+                f"-ext EKU=clientAuth -ext KU=digitalSignature -file client.csr -keystore "
+                f"{ctx.q}, and ask the CA for a client-auth profile"
+            ),
         )
 
 
@@ -410,19 +523,25 @@ def weak_crypto(ctx: KeystoreContext) -> Iterator[Finding]:
                     location=ctx.where(entry, i),
                     evidence=[Evidence(ctx.source(entry, i), f"public key {algo} {size} bits")],
                     severity=Severity.ERROR if algo != "EC" and size < 1024 else None,
-                    fix=("generate a new key pair: keytool -genkeypair -alias "
-                         f"{shlex.quote(entry.alias)} -keyalg RSA -keysize 2048 ... and get it "
-                         "signed" if i == 0 else "ask the CA for a chain with stronger keys"),
+                    fix=(
+                        "generate a new key pair: keytool -genkeypair -alias "
+                        f"{shlex.quote(entry.alias)} -keyalg RSA -keysize 2048 ... and get it "
+                        "signed"
+                        if i == 0
+                        else "ask the CA for a chain with stronger keys"
+                    ),
                 )
             digest = C.signature_hash(cert)
             if digest in ("sha1", "md5") and not C.is_self_signed(cert):
                 yield make(
                     WEAK_SIGNATURE,
-                    f"'{entry.alias}' chain[{i}] {C.short_dn(cert.subject)} is signed with "
-                    f"{digest.upper()}",
+                    f"'{entry.alias}' chain[{i}] {C.short_dn(cert.subject)} is signed with {digest.upper()}",
                     location=ctx.where(entry, i),
-                    evidence=[Evidence(ctx.source(entry, i),
-                                       f"signature algorithm {cert.signature_algorithm_oid._name}")],
+                    evidence=[
+                        Evidence(
+                            ctx.source(entry, i), f"signature algorithm {cert.signature_algorithm_oid._name}"
+                        )
+                    ],
                     severity=Severity.ERROR if digest == "md5" else None,
                     fix="ask the CA to reissue the certificate with SHA-256",
                 )
@@ -439,11 +558,17 @@ def multiple_keys(ctx: KeystoreContext) -> Iterator[Finding]:
         f"{len(entries)} key entries ({', '.join(repr(e.alias) for e in entries)}): a Java client "
         "sends the first whose chain holds an issuer the server names",
         location=ctx.where(),
-        evidence=[Evidence(f"keystore entry '{e.alias}'",
-                           "issuers: " + "; ".join(sorted({C.short_dn(c.issuer) for c in e.chain})))
-                  for e in entries],
-        fix=(f"keep one key entry per keystore (keytool -delete -alias <unused> -keystore {ctx.q}),"
-             f" or check which one a server picks: mtls-inspect select --keystore {ctx.q} ..."),
+        evidence=[
+            Evidence(
+                f"keystore entry '{e.alias}'",
+                "issuers: " + "; ".join(sorted({C.short_dn(c.issuer) for c in e.chain})),
+            )
+            for e in entries
+        ],
+        fix=(
+            f"keep one key entry per keystore (keytool -delete -alias <unused> -keystore {ctx.q}),"
+            f" or check which one a server picks: mtls-inspect select --keystore {ctx.q} ..."
+        ),
     )
 
 
@@ -457,12 +582,18 @@ def key_password(ctx: KeystoreContext) -> Iterator[Finding]:
         yield make(
             KEY_PASSWORD,
             f"key entry '{entry.alias}' does not open with the store password: Java's SunX509 "
-            "fails (\"Cannot recover key\"), PKIX sends an empty Certificate",
+            'fails ("Cannot recover key"), PKIX sends an empty Certificate',
             location=ctx.where(entry),
-            evidence=[Evidence(ctx.source(entry), "key decryption with the store password failed;"
-                                                  " the store's integrity check passed")],
-            fix=(f"keytool -keypasswd -alias {alias} -keystore {ctx.q}   (set the key password "
-                 "to the store password), or convert the store to PKCS12"),
+            evidence=[
+                Evidence(
+                    ctx.source(entry),
+                    "key decryption with the store password failed; the store's integrity check passed",
+                )
+            ],
+            fix=(
+                f"keytool -keypasswd -alias {alias} -keystore {ctx.q}   (set the key password "
+                "to the store password), or convert the store to PKCS12"
+            ),
         )
 
 

@@ -15,30 +15,44 @@ from parsers.model import CertificateRequest, Direction, SimpleMessage
 G = "probe"
 
 NAME_MISMATCH = register(
-    "server-name-mismatch", Severity.ERROR, "The server's certificate does not match its name",
+    "server-name-mismatch",
+    Severity.ERROR,
+    "The server's certificate does not match its name",
     """The name the client connects to (SNI / host) is not among the server certificate's
     subjectAltName entries. Java and curl abort the handshake (certificate_unknown /
     "No subject alternative names matching"); this is the server's side to fix, or the client
-    uses the wrong host name.""", G)
+    uses the wrong host name.""",
+    G,
+)
 HTTP_REJECTED = register(
-    "http-rejected-client-cert", Severity.ERROR,
+    "http-rejected-client-cert",
+    Severity.ERROR,
     "The server finished the handshake, then refused the request for the client certificate",
     """nginx with ssl_verify_client on does not abort the handshake when the client certificate is
     missing, untrusted, expired or unfit: it answers the first HTTP request with 400 "No required
-    SSL certificate was sent" or "The SSL certificate error". Only the HTTP status shows it.""", G)
+    SSL certificate was sent" or "The SSL certificate error". Only the HTTP status shows it.""",
+    G,
+)
 RENEGOTIATION = register(
-    "client-cert-requested-later", Severity.WARNING,
+    "client-cert-requested-later",
+    Severity.WARNING,
     "The server asks for the client certificate only after the handshake",
     """IIS/http.sys and some proxies request the client certificate only after they have seen the
     request: by TLS 1.2 renegotiation (HelloRequest) or TLS 1.3 post-handshake authentication
     (a CertificateRequest after Finished; only if the client offered post_handshake_auth). A
-    probe without an HTTP request never sees it; Java does not offer post-handshake auth.""", G)
+    probe without an HTTP request never sees it; Java does not offer post-handshake auth.""",
+    G,
+)
 
 TIMEOUT = register(
-    "handshake-timeout", Severity.ERROR, "The server stopped answering in the middle of the handshake",
+    "handshake-timeout",
+    Severity.ERROR,
+    "The server stopped answering in the middle of the handshake",
     """The server sent part of the handshake, then nothing until the probe's deadline (--timeout).
     A server waiting for something the client never sends, a middlebox holding the connection, or
-    an overloaded server: compare with the server's log at that time.""", G)
+    an overloaded server: compare with the server's log at that time.""",
+    G,
+)
 
 RULES: RuleSet[ProbeContext] = RuleSet()
 
@@ -61,17 +75,21 @@ def server_authentication(ctx: ProbeContext) -> Iterator[Finding]:
     problems = [p for p in a.verify_problems if p.errnum != 62]
     if problems:
         first = problems[0]
-        yield make(CLIENT_REJECTED,
-                   f"the server's chain does not verify against "
-                   f"{ctx.target.ca_file or 'the system trust store'}: {first.message} "
-                   f"(depth {first.depth}, {first.subject}) — a Java or curl client would abort "
-                   "here; the probe went on to see the client-certificate exchange",
-                   location=ctx.where(),
-                   evidence=[Evidence("server Certificate", f"[{i}] {C.dn(c.subject)} issued by "
-                                      f"{C.dn(c.issuer)}") for i, c in enumerate(a.server_chain[:4])],
-                   fix="give the server's CA with --ca-file ca.pem (and add it to the client's "
-                       "trust store: keytool -importcert -trustcacerts -alias partner-ca -file "
-                       "ca.pem -keystore truststore.jks), or use --insecure to skip this check")
+        yield make(
+            CLIENT_REJECTED,
+            f"the server's chain does not verify against "
+            f"{ctx.target.ca_file or 'the system trust store'}: {first.message} "
+            f"(depth {first.depth}, {first.subject}) — a Java or curl client would abort "
+            "here; the probe went on to see the client-certificate exchange",
+            location=ctx.where(),
+            evidence=[
+                Evidence("server Certificate", f"[{i}] {C.dn(c.subject)} issued by {C.dn(c.issuer)}")
+                for i, c in enumerate(a.server_chain[:4])
+            ],
+            fix="give the server's CA with --ca-file ca.pem (and add it to the client's "
+            "trust store: keytool -importcert -trustcacerts -alias partner-ca -file "
+            "ca.pem -keystore truststore.jks), or use --insecure to skip this check",
+        )
     name = ctx.target.servername or ctx.target.host
     leaf = a.server_chain[0]
     if not hostname_matches(leaf, name):
@@ -79,15 +97,19 @@ def server_authentication(ctx: ProbeContext) -> Iterator[Finding]:
             from cryptography import x509
 
             names = leaf.extensions.get_extension_for_class(
-                x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+                x509.SubjectAlternativeName
+            ).value.get_values_for_type(x509.DNSName)
         except Exception:
             names = []
-        yield make(NAME_MISMATCH,
-                   f"the server certificate {C.short_dn(leaf.subject)} is not valid for '{name}' "
-                   f"(subjectAltName: {', '.join(names) or 'none'})", location=ctx.where(),
-                   evidence=[Evidence("server Certificate", C.dn(leaf.subject))],
-                   fix="connect with the name the certificate carries (--servername NAME), or "
-                       "have the server's certificate reissued with this name")
+        yield make(
+            NAME_MISMATCH,
+            f"the server certificate {C.short_dn(leaf.subject)} is not valid for '{name}' "
+            f"(subjectAltName: {', '.join(names) or 'none'})",
+            location=ctx.where(),
+            evidence=[Evidence("server Certificate", C.dn(leaf.subject))],
+            fix="connect with the name the certificate carries (--servername NAME), or "
+            "have the server's certificate reissued with this name",
+        )
 
 
 @RULES.rule(HTTP_REJECTED)
@@ -97,17 +119,24 @@ def http_status(ctx: ProbeContext) -> Iterator[Finding]:
         return
     parts = status.split()
     code = parts[1] if len(parts) > 1 else ""
-    if code in ("400", "403", "495", "496") and ("certificate" in status.lower()
-                                                 or code in ("495", "496", "403")):
+    if code in ("400", "403", "495", "496") and (
+        "certificate" in status.lower() or code in ("495", "496", "403")
+    ):
         sent = ctx.attempt.alias
-        yield make(HTTP_REJECTED,
-                   f"the handshake completed but the server answered the request with "
-                   f"'{status}'" + (" — no client certificate was sent" if sent is None else
-                                    f" — it refused the certificate of '{sent}'"),
-                   location=ctx.where(),
-                   evidence=[Evidence("HTTP response", status)],
-                   fix="see the other findings for why the certificate was missing or refused; "
-                       "nginx logs the exact verify error (client SSL certificate verify error)")
+        yield make(
+            HTTP_REJECTED,
+            f"the handshake completed but the server answered the request with "
+            f"'{status}'"
+            + (
+                " — no client certificate was sent"
+                if sent is None
+                else f" — it refused the certificate of '{sent}'"
+            ),
+            location=ctx.where(),
+            evidence=[Evidence("HTTP response", status)],
+            fix="see the other findings for why the certificate was missing or refused; "
+            "nginx logs the exact verify error (client SSL certificate verify error)",
+        )
 
 
 @RULES.rule(RENEGOTIATION)
@@ -117,21 +146,26 @@ def later_request(ctx: ProbeContext) -> Iterator[Finding]:
         return
     for event in t.events:
         m = event.message
-        later = (isinstance(m, SimpleMessage) and m.msg_type == 0 and event.direction is
-                 Direction.SERVER) or (isinstance(m, CertificateRequest) and m.post_handshake)
+        later = (
+            isinstance(m, SimpleMessage) and m.msg_type == 0 and event.direction is Direction.SERVER
+        ) or (isinstance(m, CertificateRequest) and m.post_handshake)
         if later:
-            yield make(RENEGOTIATION,
-                       f"the server sent {event.label} after the handshake: it asks for the client "
-                       "certificate only now (renegotiation / post-handshake authentication)",
-                       location=ctx.where(),
-                       evidence=[Evidence(f"{event.label} at {event.time:.3f} s", "after Finished")],
-                       fix=("a Java client does not offer TLS 1.3 post-handshake authentication, "
-                            "so such a server refuses it (often HTTP 403): configure the server "
-                            "to ask in the initial handshake, or let the client use TLS 1.2"
-                            if isinstance(m, CertificateRequest) else
-                            "send the HTTP request the server expects (--http-request PATH) and "
-                            "make sure the client allows renegotiation; or configure the server "
-                            "to ask for the certificate in the initial handshake"))
+            yield make(
+                RENEGOTIATION,
+                f"the server sent {event.label} after the handshake: it asks for the client "
+                "certificate only now (renegotiation / post-handshake authentication)",
+                location=ctx.where(),
+                evidence=[Evidence(f"{event.label} at {event.time:.3f} s", "after Finished")],
+                fix=(
+                    "a Java client does not offer TLS 1.3 post-handshake authentication, "
+                    "so such a server refuses it (often HTTP 403): configure the server "
+                    "to ask in the initial handshake, or let the client use TLS 1.2"
+                    if isinstance(m, CertificateRequest)
+                    else "send the HTTP request the server expects (--http-request PATH) and "
+                    "make sure the client allows renegotiation; or configure the server "
+                    "to ask for the certificate in the initial handshake"
+                ),
+            )
             return
 
 
@@ -145,7 +179,10 @@ def timeout(ctx: ProbeContext) -> Iterator[Finding]:
     if not a.timed_out or a.completed or t is None or not t.events:
         return
     last = t.events[-1]
-    yield make(TIMEOUT, f"no answer from the server within {ctx.target.timeout:g} s after "
-               f"{last.label}", location=ctx.where(),
-               evidence=[Evidence(f"{last.label} at {last.time:.3f} s", "the last message")],
-               fix="raise --timeout if the server is slow; otherwise read the server's log")
+    yield make(
+        TIMEOUT,
+        f"no answer from the server within {ctx.target.timeout:g} s after {last.label}",
+        location=ctx.where(),
+        evidence=[Evidence(f"{last.label} at {last.time:.3f} s", "the last message")],
+        fix="raise --timeout if the server is slow; otherwise read the server's log",
+    )

@@ -29,91 +29,146 @@ from parsers.model import (
 G = "wire"
 
 NO_REQUEST = register(
-    "no-certificate-request", Severity.WARNING, "The server never asked for a client certificate",
+    "no-certificate-request",
+    Severity.WARNING,
+    "The server never asked for a client certificate",
     """The handshake has no CertificateRequest: this server (or whatever terminated TLS in front
     of it) is not set up for mutual TLS on this port, or it asks later — by TLS 1.2
     renegotiation or TLS 1.3 post-handshake authentication, both inside the encrypted channel
     (a key log shows them). Check the port, the load balancer, and the server's client-auth
-    setting.""", G)
+    setting.""",
+    G,
+)
 RESUMED = register(
-    "session-resumed", Severity.INFO, "A resumed session: no certificate exchange in it",
+    "session-resumed",
+    Severity.INFO,
+    "A resumed session: no certificate exchange in it",
     """An abbreviated handshake (TLS 1.2 session id or ticket, TLS 1.3 pre-shared key) skips
     Certificate and CertificateRequest: the client was authenticated in the full handshake that
     created the session, which is where to look (earlier in the capture, or before it
-    started).""", G)
+    started).""",
+    G,
+)
 NOT_SENT = register(
-    "client-cert-not-sent", Severity.ERROR, "The client answered with an empty Certificate",
+    "client-cert-not-sent",
+    Severity.ERROR,
+    "The client answered with an empty Certificate",
     """The server asked for a certificate and the client sent none. A Java client does this when
     no key entry matches the request (issuer not among the CA names, unsuitable key type, a key
     password that differs); OpenSSL-based clients when no certificate is configured or its key
-    cannot sign with any accepted signature algorithm.""", G)
+    cannot sign with any accepted signature algorithm.""",
+    G,
+)
 ISSUER_NOT_LISTED = register(
-    "issuer-not-in-ca-list", Severity.ERROR, "No certificate issuer is among the server's CA names",
+    "issuer-not-in-ca-list",
+    Severity.ERROR,
+    "No certificate issuer is among the server's CA names",
     """A Java (JSSE) client sends a key entry only if the issuer of some certificate in the entry's
     stored chain is one of the CA names in the CertificateRequest; otherwise it sends an empty
     Certificate ("No X.509 certificate for client authentication"). openssl s_client and curl send
-    the configured certificate anyway, which is why "curl works, Java does not".""", G)
+    the configured certificate anyway, which is why "curl works, Java does not".""",
+    G,
+)
 KEY_TYPE = register(
-    "no-acceptable-key-type", Severity.ERROR, "The client's key type is not accepted by the request",
+    "no-acceptable-key-type",
+    Severity.ERROR,
+    "The client's key type is not accepted by the request",
     """TLS 1.2 CertificateRequest lists certificate_types (rsa_sign, ecdsa_sign, ...) and
     signature_algorithms; TLS 1.3 lists signature_algorithms only (RSA keys must sign with
     RSA-PSS, DSA is never allowed). A key that fits none of them cannot be used: the client sends
-    an empty Certificate.""", G)
+    an empty Certificate.""",
+    G,
+)
 CA_LIST_EMPTY = register(
-    "ca-list-empty", Severity.WARNING, "The server sent an empty CA list",
+    "ca-list-empty",
+    Severity.WARNING,
+    "The server sent an empty CA list",
     """A CertificateRequest with no CA names lets a Java client pick any key entry; with several
     entries the choice is not predictable and may be the wrong one. (Windows Schannel truncates
     long lists, which then match nothing.) Ask the server to name its trusted CAs, or keep one
-    key entry in the keystore.""", G)
+    key entry in the keystore.""",
+    G,
+)
 CHAIN_INCOMPLETE = register(
-    "client-chain-incomplete", Severity.ERROR, "The client sent its leaf without the intermediate",
+    "client-chain-incomplete",
+    Severity.ERROR,
+    "The client sent its leaf without the intermediate",
     """The client's Certificate carries only the leaf, whose issuer is not among the server's CA
     names: the server needs the intermediate to build a path to a CA it trusts and answers
     unknown_ca. Put the intermediate into the key entry's chain (re-import the CA reply as a full
-    chain).""", G)
+    chain).""",
+    G,
+)
 REJECTED = register(
-    "server-rejected-client-cert", Severity.ERROR, "The server rejected the client's certificate",
+    "server-rejected-client-cert",
+    Severity.ERROR,
+    "The server rejected the client's certificate",
     """A fatal alert from the server after the client's Certificate / CertificateVerify: the
     alert names why (unknown_ca: issuer not trusted; bad_certificate: chain broken or policy;
     unsupported_certificate: key usage / EKU; certificate_expired; decrypt_error: the
     CertificateVerify signature did not verify; certificate_required / handshake_failure: none
     was sent; access_denied: valid but not authorised). In TLS 1.3 the alert arrives after the
-    client's Finished, on its first read.""", G)
+    client's Finished, on its first read.""",
+    G,
+)
 CLIENT_REJECTED = register(
-    "client-rejected-server-cert", Severity.ERROR, "The client rejected the server's certificate",
+    "client-rejected-server-cert",
+    Severity.ERROR,
+    "The client rejected the server's certificate",
     """The client sent a fatal alert after the server's Certificate: the client does not trust the
     server's chain (unknown_ca), found it expired, or the name did not match. This is the other
     direction of authentication, not a client-certificate problem: fix the client's trust store
-    (or the server's chain).""", G)
+    (or the server's chain).""",
+    G,
+)
 NEGOTIATION = register(
-    "negotiation-failed", Severity.ERROR, "The handshake failed before any certificate exchange",
+    "negotiation-failed",
+    Severity.ERROR,
+    "The handshake failed before any certificate exchange",
     """A fatal alert before the CertificateRequest means the peers could not agree on a protocol
     version, cipher suite or extension: not a mutual-TLS problem. protocol_version: no common TLS
-    version; handshake_failure right after ClientHello: no common cipher suite or group.""", G)
+    version; handshake_failure right after ClientHello: no common cipher suite or group.""",
+    G,
+)
 RESET = register(
-    "connection-reset", Severity.ERROR, "The connection was reset or closed without an alert",
+    "connection-reset",
+    Severity.ERROR,
+    "The connection was reset or closed without an alert",
     """A TCP RST (or FIN) in the middle of the handshake, without a TLS alert: a middlebox, a
     server that drops unauthenticated clients silently, or a crash. When it follows the client's
-    certificate flight, the server most likely rejected the certificate without saying why.""", G)
+    certificate flight, the server most likely rejected the certificate without saying why.""",
+    G,
+)
 ENCRYPTED = register(
-    "handshake-encrypted-no-keylog", Severity.INFO,
+    "handshake-encrypted-no-keylog",
+    Severity.INFO,
     "TLS 1.3 hides the certificate exchange; no key log was given",
     """TLS 1.3 encrypts CertificateRequest, Certificate, CertificateVerify and the alerts after
     the handshake. Without the client's key log (SSLKEYLOGFILE, NSS format) we infer from record
     sizes and order: an empty client Certificate is a 25-byte record, an alert a 19-byte one.
     Give --keylog FILE, or a pcapng with the secrets embedded (editcap --inject-secrets), to
-    settle it.""", G)
+    settle it.""",
+    G,
+)
 INCOMPLETE = register(
-    "capture-incomplete", Severity.WARNING, "The capture is missing part of the conversation",
+    "capture-incomplete",
+    Severity.WARNING,
+    "The capture is missing part of the conversation",
     """Lost segments (gaps), a capture that starts mid-connection, packets cut by the snaplen,
     or a file truncated at the end: what is missing cannot be decoded, and a finding that depends
     on it would be a guess. Capture again with a larger snaplen (tcpdump -s 0) and from the
-    start of the connection.""", G)
+    start of the connection.""",
+    G,
+)
 CLIENT_EXPIRED = register(
-    "client-cert-expired", Severity.ERROR, "The client sent an expired certificate",
+    "client-cert-expired",
+    Severity.ERROR,
+    "The client sent an expired certificate",
     """The certificate the client sent was outside its validity period at the time of the
     capture. Java sends it all the same; the server answers certificate_expired (or, nginx,
-    HTTP 400). Renew it and re-import the reply.""", G)
+    HTTP 400). Renew it and re-import the reply.""",
+    G,
+)
 
 ALERT_MEANING = {
     "unknown_ca": "the server does not trust the issuer of the chain the client sent",
@@ -123,7 +178,7 @@ ALERT_MEANING = {
     "certificate_revoked": "the server found the certificate revoked (CRL/OCSP)",
     "certificate_unknown": "the server could not accept the certificate (unspecified)",
     "decrypt_error": "the CertificateVerify signature did not verify: key/certificate mismatch "
-                     "or an unsupported signature scheme",
+    "or an unsupported signature scheme",
     "certificate_required": "the server requires a client certificate and none was sent",
     "handshake_failure": "the server requires a client certificate (none acceptable was sent)",
     "access_denied": "the certificate is valid but not authorised (server-side ACL on the subject)",
@@ -178,9 +233,13 @@ def _fatal_alert(ctx: WireContext) -> HandshakeEvent | None:
 
 
 def ca_request(req: CertificateRequest, source: str) -> CaRequest:
-    return CaRequest(tls13=req.tls13, ca_names=tuple(n.der for n in req.ca_names),
-                     certificate_types=req.certificate_types,
-                     signature_algorithms=req.signature_algorithms, source=source)
+    return CaRequest(
+        tls13=req.tls13,
+        ca_names=tuple(n.der for n in req.ca_names),
+        certificate_types=req.certificate_types,
+        signature_algorithms=req.signature_algorithms,
+        source=source,
+    )
 
 
 def selection_for(ctx: WireContext) -> Selection | None:
@@ -210,35 +269,46 @@ def early_failures(ctx: WireContext) -> Iterator[Finding]:
         return
     position = _index_of(ctx, alert)
     before = ctx.t.events[:position]
-    server_cert = any(isinstance(e.message, Certificate) and e.direction is Direction.SERVER
-                      for e in before)
+    server_cert = any(isinstance(e.message, Certificate) and e.direction is Direction.SERVER for e in before)
     requested = any(isinstance(e.message, CertificateRequest) for e in before)
     name = alert.message.name
-    if alert.direction is Direction.CLIENT and server_cert and \
-            not any(isinstance(e.message, Certificate) and e.direction is Direction.CLIENT
-                    for e in before):
-        yield make(CLIENT_REJECTED,
-                   f"the client aborted with {name} after the server's Certificate: it does not "
-                   "accept the server's chain — not a client-certificate problem",
-                   location=ctx.where(), evidence=[ctx.ev(alert, f"fatal {name} sent by the client")],
-                   fix="add the server's root CA to the client's trust store (keytool -importcert "
-                       "-trustcacerts -alias partner-root -file root.pem -keystore truststore.jks), "
-                       "or check the server's chain and host name")
+    if (
+        alert.direction is Direction.CLIENT
+        and server_cert
+        and not any(isinstance(e.message, Certificate) and e.direction is Direction.CLIENT for e in before)
+    ):
+        yield make(
+            CLIENT_REJECTED,
+            f"the client aborted with {name} after the server's Certificate: it does not "
+            "accept the server's chain — not a client-certificate problem",
+            location=ctx.where(),
+            evidence=[ctx.ev(alert, f"fatal {name} sent by the client")],
+            fix="add the server's root CA to the client's trust store (keytool -importcert "
+            "-trustcacerts -alias partner-root -file root.pem -keystore truststore.jks), "
+            "or check the server's chain and host name",
+        )
         return
     if not requested and not server_cert and not ctx.t.tls13:
         who = "server" if alert.direction is Direction.SERVER else "client"
         hello = ctx.t.client_hello
         versions = ", ".join(f"0x{v:04x}" for v in (hello.supported_versions if hello else ()))
-        yield make(NEGOTIATION,
-                   f"the {who} aborted with {name} before any certificate was requested: "
-                   "version / cipher negotiation failed (not an mTLS problem)",
-                   location=ctx.where(),
-                   evidence=[ctx.ev(alert, f"fatal {name} from the {who}"),
-                             ctx.ev(ctx.t.first(ClientHello), f"client offered "
-                                    f"{len(hello.cipher_suites) if hello else 0} suites"
-                                    + (f", versions {versions}" if versions else ""))],
-                   fix="align the TLS versions and cipher suites of client and server "
-                       "(e.g. openssl s_client -tls1_2 / -tls1_3 to see what the server takes)")
+        yield make(
+            NEGOTIATION,
+            f"the {who} aborted with {name} before any certificate was requested: "
+            "version / cipher negotiation failed (not an mTLS problem)",
+            location=ctx.where(),
+            evidence=[
+                ctx.ev(alert, f"fatal {name} from the {who}"),
+                ctx.ev(
+                    ctx.t.first(ClientHello),
+                    f"client offered "
+                    f"{len(hello.cipher_suites) if hello else 0} suites"
+                    + (f", versions {versions}" if versions else ""),
+                ),
+            ],
+            fix="align the TLS versions and cipher suites of client and server "
+            "(e.g. openssl s_client -tls1_2 / -tls1_3 to see what the server takes)",
+        )
 
 
 @RULES.rule(NO_REQUEST, RESUMED)
@@ -247,21 +317,28 @@ def no_request(ctx: WireContext) -> Iterator[Finding]:
     if _request(ctx) is not None or ctx.t.server_hello is None:
         return
     if ctx.t.resumed:
-        yield make(RESUMED, "session resumed: the client certificate, if any, was checked in "
-                   "the handshake that created the session", location=ctx.where(),
-                   evidence=[ctx.ev(ctx.t.first(ServerHello), "abbreviated handshake")],
-                   fix="look at the full handshake that created this session")
+        yield make(
+            RESUMED,
+            "session resumed: the client certificate, if any, was checked in "
+            "the handshake that created the session",
+            location=ctx.where(),
+            evidence=[ctx.ev(ctx.t.first(ServerHello), "abbreviated handshake")],
+            fix="look at the full handshake that created this session",
+        )
         return
     if ctx.t.tls13 and not ctx.t.decrypted:
         return  # not observable: handshake-encrypted-no-keylog says so
     if not ctx.t.handshake_done:
         return
-    yield make(NO_REQUEST,
-               "the handshake completed without a CertificateRequest: the server did not ask for "
-               "a client certificate", location=ctx.where(),
-               evidence=[ctx.ev(ctx.t.first(ServerHello), "no CertificateRequest follows")],
-               fix="check the port and whether TLS ends at a load balancer; on the server enable "
-                   "client auth (nginx: ssl_verify_client on; ssl_client_certificate ca.pem)")
+    yield make(
+        NO_REQUEST,
+        "the handshake completed without a CertificateRequest: the server did not ask for "
+        "a client certificate",
+        location=ctx.where(),
+        evidence=[ctx.ev(ctx.t.first(ServerHello), "no CertificateRequest follows")],
+        fix="check the port and whether TLS ends at a load balancer; on the server enable "
+        "client auth (nginx: ssl_verify_client on; ssl_client_certificate ca.pem)",
+    )
 
 
 @RULES.rule(NOT_SENT, ISSUER_NOT_LISTED, KEY_TYPE)
@@ -272,77 +349,103 @@ def empty_certificate(ctx: WireContext) -> Iterator[Finding]:
         return
     req_event, req = found
     cert_event, _ = sent
-    yield make(NOT_SENT,
-               f"the server asked for a certificate (CA names: {_ca_names_text(req)}) and the "
-               "client sent an empty Certificate", location=ctx.where(),
-               evidence=[ctx.ev(req_event, f"{len(req.ca_names)} CA name(s): {_ca_names_text(req)}"),
-                         ctx.ev(cert_event, "no certificates")],
-               fix=("see the findings below for the cause" if ctx.store is not None else
-                    "rerun with the client's keystore to see which key entry a Java client would "
-                    f"pick and why none fits: mtls-inspect {ctx.command} {ctx.file or 'FILE'} "
-                    "--keystore KEYSTORE"
-                    + (f" --connection {ctx.t.index}" if ctx.command == "pcap" else "")))
+    yield make(
+        NOT_SENT,
+        f"the server asked for a certificate (CA names: {_ca_names_text(req)}) and the "
+        "client sent an empty Certificate",
+        location=ctx.where(),
+        evidence=[
+            ctx.ev(req_event, f"{len(req.ca_names)} CA name(s): {_ca_names_text(req)}"),
+            ctx.ev(cert_event, "no certificates"),
+        ],
+        fix=(
+            "see the findings below for the cause"
+            if ctx.store is not None
+            else "rerun with the client's keystore to see which key entry a Java client would "
+            f"pick and why none fits: mtls-inspect {ctx.command} {ctx.file or 'FILE'} "
+            "--keystore KEYSTORE" + (f" --connection {ctx.t.index}" if ctx.command == "pcap" else "")
+        ),
+    )
     yield from _why_not_sent(ctx, req_event, req)
 
 
-def _why_not_sent(ctx: WireContext, req_event: HandshakeEvent,
-                  req: CertificateRequest) -> Iterator[Finding]:
+def _why_not_sent(ctx: WireContext, req_event: HandshakeEvent, req: CertificateRequest) -> Iterator[Finding]:
     allowed, why = allowed_key_types(ca_request(req, ""))
     sel = selection_for(ctx)
     if sel is None:
         if "RSA" not in allowed:
             schemes = ", ".join(scheme_name(s) for s in req.signature_algorithms[:6])
-            yield make(KEY_TYPE,
-                       f"the request admits only {', '.join(sorted(allowed)) or 'no'} keys: an RSA "
-                       "client certificate (the usual kind) cannot be used", location=ctx.where(),
-                       evidence=[ctx.ev(req_event, f"signature_algorithms: {schemes}; "
-                                                   f"certificate_types: "
-                                                   + ", ".join(CERTIFICATE_TYPES.get(t, str(t))
-                                                               for t in req.certificate_types))],
-                       fix="reissue the client certificate with an accepted key type "
-                           "(keytool -genkeypair -keyalg EC -groupname secp256r1 ...), or ask the "
-                           "server to accept RSA signatures", inference=True)
+            yield make(
+                KEY_TYPE,
+                f"the request admits only {', '.join(sorted(allowed)) or 'no'} keys: an RSA "
+                "client certificate (the usual kind) cannot be used",
+                location=ctx.where(),
+                evidence=[
+                    ctx.ev(
+                        req_event,
+                        f"signature_algorithms: {schemes}; "
+                        f"certificate_types: "
+                        + ", ".join(CERTIFICATE_TYPES.get(t, str(t)) for t in req.certificate_types),
+                    )
+                ],
+                fix="reissue the client certificate with an accepted key type "
+                "(keytool -genkeypair -keyalg EC -groupname secp256r1 ...), or ask the "
+                "server to accept RSA signatures",
+                inference=True,
+            )
         return
     for cand in sel.candidates:
         if any(r.startswith("key password differs") for r in cand.reasons) and ctx.store:
             from inspector.rules.keystore_rules import KEY_PASSWORD
 
-            yield make(KEY_PASSWORD,
-                       f"key entry '{cand.alias}' has its own key password: a Java client's "
-                       "PKIX key manager skips it (empty Certificate), SunX509 fails at start-up",
-                       location=Location(file=ctx.file, connection=ctx.t.index, alias=cand.alias),
-                       evidence=[Evidence(f"keystore entry '{cand.alias}'",
-                                          "the store password does not open its key")],
-                       fix=f"keytool -keypasswd -alias {cand.alias} -keystore {ctx.store.path}   "
-                           "(set the key password to the store password)")
+            yield make(
+                KEY_PASSWORD,
+                f"key entry '{cand.alias}' has its own key password: a Java client's "
+                "PKIX key manager skips it (empty Certificate), SunX509 fails at start-up",
+                location=Location(file=ctx.file, connection=ctx.t.index, alias=cand.alias),
+                evidence=[
+                    Evidence(f"keystore entry '{cand.alias}'", "the store password does not open its key")
+                ],
+                fix=f"keytool -keypasswd -alias {cand.alias} -keystore {ctx.store.path}   "
+                "(set the key password to the store password)",
+            )
         key_reason = next((r for r in cand.reasons if r.startswith("key type")), None)
         issuer_reason = next((r for r in cand.reasons if r.startswith("no certificate in")), None)
         store = str(ctx.store.path) if ctx.store else "KEYSTORE"
         if key_reason:
-            yield make(KEY_TYPE, f"key entry '{cand.alias}': {key_reason}",
-                       location=Location(file=ctx.file, connection=ctx.t.index, alias=cand.alias),
-                       evidence=[ctx.ev(req_event, why),
-                                 Evidence(f"keystore entry '{cand.alias}'", f"key type {cand.key_type}")],
-                       fix="reissue with an accepted key type (e.g. keytool -genkeypair -keyalg EC "
-                           "-groupname secp256r1), or have the server accept this one")
+            yield make(
+                KEY_TYPE,
+                f"key entry '{cand.alias}': {key_reason}",
+                location=Location(file=ctx.file, connection=ctx.t.index, alias=cand.alias),
+                evidence=[
+                    ctx.ev(req_event, why),
+                    Evidence(f"keystore entry '{cand.alias}'", f"key type {cand.key_type}"),
+                ],
+                fix="reissue with an accepted key type (e.g. keytool -genkeypair -keyalg EC "
+                "-groupname secp256r1), or have the server accept this one",
+            )
         if issuer_reason:
-            entry = next(e for e in ctx.store.key_entries if e.alias == cand.alias) \
-                if ctx.store else None
-            issuers = "; ".join(dict.fromkeys(C.dn(c.issuer) for c in entry.chain)) \
-                if entry else "?"
+            entry = next(e for e in ctx.store.key_entries if e.alias == cand.alias) if ctx.store else None
+            issuers = "; ".join(dict.fromkeys(C.dn(c.issuer) for c in entry.chain)) if entry else "?"
             top = C.dn(entry.chain[-1].issuer) if entry and entry.chain else "your root CA"
-            yield make(ISSUER_NOT_LISTED,
-                       f"the server asks for certificates issued by {_ca_names_text(req)}; key "
-                       f"entry '{cand.alias}' has none (its chain's issuers: {issuers}), so a Java "
-                       "client sends an empty Certificate",
-                       location=Location(file=ctx.file, connection=ctx.t.index, alias=cand.alias),
-                       evidence=[ctx.ev(req_event, f"CA names: {_ca_names_text(req)}"),
-                                 Evidence(f"keystore entry '{cand.alias}'", issuer_reason)],
-                       fix=(f"store the full chain in '{cand.alias}' (re-import the CA reply with "
-                            f"its intermediates: keytool -importcert -alias {cand.alias} -file "
-                            f"reply-chain.p7b -keystore {store}) if a named CA is above it; "
-                            f"otherwise ask the server's team to trust and name {top}, or use a "
-                            "certificate from a CA the server names"))
+            yield make(
+                ISSUER_NOT_LISTED,
+                f"the server asks for certificates issued by {_ca_names_text(req)}; key "
+                f"entry '{cand.alias}' has none (its chain's issuers: {issuers}), so a Java "
+                "client sends an empty Certificate",
+                location=Location(file=ctx.file, connection=ctx.t.index, alias=cand.alias),
+                evidence=[
+                    ctx.ev(req_event, f"CA names: {_ca_names_text(req)}"),
+                    Evidence(f"keystore entry '{cand.alias}'", issuer_reason),
+                ],
+                fix=(
+                    f"store the full chain in '{cand.alias}' (re-import the CA reply with "
+                    f"its intermediates: keytool -importcert -alias {cand.alias} -file "
+                    f"reply-chain.p7b -keystore {store}) if a named CA is above it; "
+                    f"otherwise ask the server's team to trust and name {top}, or use a "
+                    "certificate from a CA the server names"
+                ),
+            )
 
 
 @RULES.rule(ISSUER_NOT_LISTED, CHAIN_INCOMPLETE, CLIENT_EXPIRED)
@@ -355,14 +458,16 @@ def sent_chain(ctx: WireContext) -> Iterator[Finding]:
     leaf = cert.chain[0]
     for i, c in enumerate(cert.chain):
         if C.validity_state(c, ctx.when) != "valid":
-            yield make(CLIENT_EXPIRED,
-                       f"the client sent {C.short_dn(c.subject)} (chain[{i}]), valid "
-                       f"{c.not_valid_before_utc.date()} .. {c.not_valid_after_utc.date()}, "
-                       f"outside its validity at the capture's time {ctx.when.date()}",
-                       location=Location(file=ctx.file, connection=ctx.t.index, position=i),
-                       evidence=[ctx.ev(cert_event, f"chain[{i}] {C.dn(c.subject)}")],
-                       fix="renew the certificate (keytool -certreq ..., have it signed, re-import "
-                           "the reply under the key entry's alias)")
+            yield make(
+                CLIENT_EXPIRED,
+                f"the client sent {C.short_dn(c.subject)} (chain[{i}]), valid "
+                f"{c.not_valid_before_utc.date()} .. {c.not_valid_after_utc.date()}, "
+                f"outside its validity at the capture's time {ctx.when.date()}",
+                location=Location(file=ctx.file, connection=ctx.t.index, position=i),
+                evidence=[ctx.ev(cert_event, f"chain[{i}] {C.dn(c.subject)}")],
+                fix="renew the certificate (keytool -certreq ..., have it signed, re-import "
+                "the reply under the key entry's alias)",
+            )
     if found is None:
         return
     req_event, req = found
@@ -371,30 +476,45 @@ def sent_chain(ctx: WireContext) -> Iterator[Finding]:
     names = {canonical_dn(n.der) for n in req.ca_names}
     issuers = [canonical_dn(c.issuer.public_bytes()) for c in cert.chain]
     if not names & set(issuers):
-        yield make(ISSUER_NOT_LISTED,
-                   f"the client sent {C.short_dn(leaf.subject)} although no certificate in it is "
-                   f"issued by a CA the server names ({_ca_names_text(req)}): OpenSSL/curl send "
-                   "it anyway, a Java client would have sent an empty Certificate",
-                   location=ctx.where(),
-                   evidence=[ctx.ev(req_event, f"CA names: {_ca_names_text(req)}"),
-                             ctx.ev(cert_event, "issuers: " + "; ".join(
-                                 dict.fromkeys(C.dn(c.issuer) for c in cert.chain)))],
-                   fix="use a client certificate from a CA the server names, or have the server "
-                       "trust (and name) your CA", severity=Severity.WARNING)
+        yield make(
+            ISSUER_NOT_LISTED,
+            f"the client sent {C.short_dn(leaf.subject)} although no certificate in it is "
+            f"issued by a CA the server names ({_ca_names_text(req)}): OpenSSL/curl send "
+            "it anyway, a Java client would have sent an empty Certificate",
+            location=ctx.where(),
+            evidence=[
+                ctx.ev(req_event, f"CA names: {_ca_names_text(req)}"),
+                ctx.ev(
+                    cert_event, "issuers: " + "; ".join(dict.fromkeys(C.dn(c.issuer) for c in cert.chain))
+                ),
+            ],
+            fix="use a client certificate from a CA the server names, or have the server "
+            "trust (and name) your CA",
+            severity=Severity.WARNING,
+        )
         if len(cert.chain) == 1 and leaf.issuer != leaf.subject:
             accepted = ctx.t.handshake_done and _fatal_alert(ctx) is None
-            yield make(CHAIN_INCOMPLETE,
-                       f"the client sent only its leaf {C.short_dn(leaf.subject)}; its issuer "
-                       f"{C.dn(leaf.issuer)} is not among the server's CA names, so the server "
-                       "needs the intermediate, which was not sent"
-                       + ("; this server completed the handshake (it has the intermediate "
-                          "itself), stricter ones answer unknown_ca" if accepted else ""),
-                       location=ctx.where(), severity=Severity.WARNING if accepted else None,
-                       evidence=[ctx.ev(cert_event, "1 certificate, issued by " + C.dn(leaf.issuer)),
-                                 ctx.ev(req_event, f"CA names: {_ca_names_text(req)}")],
-                       fix="store the intermediate in the key entry's chain: keytool -importcert "
-                           "-alias <alias> -file reply-chain.p7b -keystore <keystore> "
-                           "(openssl s_client: -cert_chain intermediate.pem)")
+            yield make(
+                CHAIN_INCOMPLETE,
+                f"the client sent only its leaf {C.short_dn(leaf.subject)}; its issuer "
+                f"{C.dn(leaf.issuer)} is not among the server's CA names, so the server "
+                "needs the intermediate, which was not sent"
+                + (
+                    "; this server completed the handshake (it has the intermediate "
+                    "itself), stricter ones answer unknown_ca"
+                    if accepted
+                    else ""
+                ),
+                location=ctx.where(),
+                severity=Severity.WARNING if accepted else None,
+                evidence=[
+                    ctx.ev(cert_event, "1 certificate, issued by " + C.dn(leaf.issuer)),
+                    ctx.ev(req_event, f"CA names: {_ca_names_text(req)}"),
+                ],
+                fix="store the intermediate in the key entry's chain: keytool -importcert "
+                "-alias <alias> -file reply-chain.p7b -keystore <keystore> "
+                "(openssl s_client: -cert_chain intermediate.pem)",
+            )
 
 
 @RULES.rule(CA_LIST_EMPTY)
@@ -404,18 +524,23 @@ def empty_ca_list(ctx: WireContext) -> Iterator[Finding]:
     if found is None or found[1].ca_names:
         return
     event, req = found
-    detail = ("no certificate_authorities extension" if req.tls13 and not req.ca_names_present
-              else "an empty CA list")
+    detail = (
+        "no certificate_authorities extension"
+        if req.tls13 and not req.ca_names_present
+        else "an empty CA list"
+    )
     pick = ""
     sel = selection_for(ctx)
     if sel is not None and len(sel.pkix) > 1:
         pick = f"; with this keystore Java could send any of {', '.join(sel.pkix)}"
-    yield make(CA_LIST_EMPTY,
-               f"the CertificateRequest carries {detail}: a Java client accepts any key entry"
-               + pick, location=ctx.where(),
-               evidence=[ctx.ev(event, f"{len(req.ca_names)} CA names")],
-               fix="ask the server to send its client CA names (nginx: ssl_client_certificate; "
-                   "openssl s_server: -CAfile without -no_ca_names), or keep one key entry")
+    yield make(
+        CA_LIST_EMPTY,
+        f"the CertificateRequest carries {detail}: a Java client accepts any key entry" + pick,
+        location=ctx.where(),
+        evidence=[ctx.ev(event, f"{len(req.ca_names)} CA names")],
+        fix="ask the server to send its client CA names (nginx: ssl_client_certificate; "
+        "openssl s_server: -CAfile without -no_ca_names), or keep one key entry",
+    )
 
 
 @RULES.rule(REJECTED)
@@ -429,31 +554,40 @@ def server_rejected(ctx: WireContext) -> Iterator[Finding]:
         return
     name = alert.message.name
     cert_event, cert = sent
-    what = "an empty Certificate" if cert.empty else \
-        f"{C.short_dn(cert.chain[0].subject)} ({len(cert.chain)} certificate(s))"
+    what = (
+        "an empty Certificate"
+        if cert.empty
+        else f"{C.short_dn(cert.chain[0].subject)} ({len(cert.chain)} certificate(s))"
+    )
     meaning = ALERT_MEANING.get(name, "see the alert's name")
     after = "CertificateVerify" if ctx.t.first(CertificateVerify, Direction.CLIENT) else "Certificate"
     if name == "decrypt_error":
         meaning += " (it came right after the client's CertificateVerify)"
-    yield make(REJECTED,
-               f"the server answered {what} with a fatal {name} alert: {meaning}",
-               location=ctx.where(),
-               evidence=[ctx.ev(cert_event, f"client sent {what}"),
-                         ctx.ev(alert, f"fatal {name} from the server, after the client's {after}"
-                                + (" (TLS 1.3: after the client's Finished)" if ctx.t.tls13 else ""))],
-               fix=_rejection_fix(name))
+    yield make(
+        REJECTED,
+        f"the server answered {what} with a fatal {name} alert: {meaning}",
+        location=ctx.where(),
+        evidence=[
+            ctx.ev(cert_event, f"client sent {what}"),
+            ctx.ev(
+                alert,
+                f"fatal {name} from the server, after the client's {after}"
+                + (" (TLS 1.3: after the client's Finished)" if ctx.t.tls13 else ""),
+            ),
+        ],
+        fix=_rejection_fix(name),
+    )
 
 
 def _rejection_fix(name: str) -> str:
     return {
         "unknown_ca": "send the full chain (leaf + intermediates) and make sure the server trusts "
-                      "your root; compare its CA names with your chain's issuers",
+        "your root; compare its CA names with your chain's issuers",
         "certificate_expired": "renew the client certificate and re-import the reply",
-        "unsupported_certificate": "reissue with extendedKeyUsage clientAuth and keyUsage "
-                                   "digitalSignature",
+        "unsupported_certificate": "reissue with extendedKeyUsage clientAuth and keyUsage digitalSignature",
         "bad_certificate": "check the chain order and completeness: mtls-inspect keystore KEYSTORE",
         "decrypt_error": "check the private key matches the certificate (mtls-inspect keystore) and "
-                         "that the signature scheme is one the server accepts",
+        "that the signature scheme is one the server accepts",
         "certificate_required": "configure the client certificate; see why it was not sent",
         "handshake_failure": "configure the client certificate; see why it was not sent",
         "access_denied": "ask the server's team to authorise the certificate's subject",
@@ -471,17 +605,22 @@ def reset(ctx: WireContext) -> Iterator[Finding]:
     who = t.reset_by or t.fin_by[0]
     how = "reset (RST)" if t.reset_by is not None else "closed (FIN)"
     last = t.events[-1]
-    after_cert = any(isinstance(e.message, Certificate) and e.direction is Direction.CLIENT
-                     for e in t.events)
-    yield make(RESET,
-               f"the {who.value} {how} the connection during the handshake, after {last.label}, "
-               "without a TLS alert" + (": the server likely rejected the client certificate "
-                                        "silently" if after_cert and who is Direction.SERVER else ""),
-               location=ctx.where(),
-               evidence=[ctx.ev(last, f"last message before the {how}")],
-               fix="read the server's (or the middlebox's) log around this time; retry with "
-                   "mtls-inspect probe to see the server's answer directly",
-               inference=after_cert)
+    after_cert = any(isinstance(e.message, Certificate) and e.direction is Direction.CLIENT for e in t.events)
+    yield make(
+        RESET,
+        f"the {who.value} {how} the connection during the handshake, after {last.label}, "
+        "without a TLS alert"
+        + (
+            ": the server likely rejected the client certificate silently"
+            if after_cert and who is Direction.SERVER
+            else ""
+        ),
+        location=ctx.where(),
+        evidence=[ctx.ev(last, f"last message before the {how}")],
+        fix="read the server's (or the middlebox's) log around this time; retry with "
+        "mtls-inspect probe to see the server's answer directly",
+        inference=after_cert,
+    )
 
 
 @RULES.rule(ENCRYPTED)
@@ -490,10 +629,14 @@ def encrypted_tls13(ctx: WireContext) -> Iterator[Finding]:
     t = ctx.t
     if not t.tls13 or t.decrypted or t.resumed:
         return
-    server_first = next((e for e in t.events if e.direction is Direction.SERVER
-                         and isinstance(e.message, EncryptedRecords)), None)
-    client_flight = next((e for e in t.events if e.direction is Direction.CLIENT
-                          and isinstance(e.message, EncryptedRecords)), None)
+    server_first = next(
+        (e for e in t.events if e.direction is Direction.SERVER and isinstance(e.message, EncryptedRecords)),
+        None,
+    )
+    client_flight = next(
+        (e for e in t.events if e.direction is Direction.CLIENT and isinstance(e.message, EncryptedRecords)),
+        None,
+    )
     facts = []
     guess = ""
     severity = Severity.INFO
@@ -503,13 +646,20 @@ def encrypted_tls13(ctx: WireContext) -> Iterator[Finding]:
         if sizes and sizes[0] == 25:
             guess = "the client's first encrypted record is 25 bytes: an empty Certificate"
         position = _index_of(ctx, client_flight)
-        reply = next((e for e in t.events[position + 1:] if e.direction is Direction.SERVER), None)
-        if reply is not None and isinstance(reply.message, EncryptedRecords) and \
-                reply.message.sizes[0] == 19 and reply is t.events[-1] and t.fin_by:
+        reply = next((e for e in t.events[position + 1 :] if e.direction is Direction.SERVER), None)
+        if (
+            reply is not None
+            and isinstance(reply.message, EncryptedRecords)
+            and reply.message.sizes[0] == 19
+            and reply is t.events[-1]
+            and t.fin_by
+        ):
             facts.append(ctx.ev(reply, "a single 19-byte record, then the connection closed"))
-            guess += ("; " if guess else "") + ("the server answered the client's flight with a "
-                                                "19-byte record (the size of an alert) and closed: "
-                                                "it most likely rejected the client certificate")
+            guess += ("; " if guess else "") + (
+                "the server answered the client's flight with a "
+                "19-byte record (the size of an alert) and closed: "
+                "it most likely rejected the client certificate"
+            )
             severity = Severity.ERROR
     if server_first is not None and isinstance(server_first.message, EncryptedRecords):
         facts.insert(0, ctx.ev(server_first, f"server's encrypted flight: {server_first.message.sizes}"))
@@ -517,38 +667,56 @@ def encrypted_tls13(ctx: WireContext) -> Iterator[Finding]:
     missed = ""
     hello = t.client_hello
     if t.keylog_missed and hello is not None:
-        missed = (f"; the key log given has no secrets for this connection (client random "
-                  f"{hello.random.hex()[:16]}…): it comes from another client or session")
+        missed = (
+            f"; the key log given has no secrets for this connection (client random "
+            f"{hello.random.hex()[:16]}…): it comes from another client or session"
+        )
         hint = "the key log written by the client of this very connection"
-    yield make(ENCRYPTED,
-               "TLS 1.3: the certificate exchange is encrypted" + (f"; {guess}" if guess else
-                                                                   "; give the key log to see it")
-               + missed,
-               location=ctx.where(), evidence=facts, severity=severity,
-               fix=f"rerun with {hint} (or a pcapng with embedded secrets: editcap "
-                   "--inject-secrets tls,keys.txt in.pcap out.pcapng)",
-               inference=bool(guess))
+    yield make(
+        ENCRYPTED,
+        "TLS 1.3: the certificate exchange is encrypted"
+        + (f"; {guess}" if guess else "; give the key log to see it")
+        + missed,
+        location=ctx.where(),
+        evidence=facts,
+        severity=severity,
+        fix=f"rerun with {hint} (or a pcapng with embedded secrets: editcap "
+        "--inject-secrets tls,keys.txt in.pcap out.pcapng)",
+        inference=bool(guess),
+    )
 
 
 @RULES.rule(INCOMPLETE)
 def incomplete(ctx: WireContext) -> Iterator[Finding]:
     """Gaps, truncation, snaplen, mid-stream starts."""
-    problems = [p for p in ctx.t.problems if p.kind in ("gap", "truncated", "snaplen",
-                                                        "mid-stream", "malformed")]
+    problems = [
+        p for p in ctx.t.problems if p.kind in ("gap", "truncated", "snaplen", "mid-stream", "malformed")
+    ]
     if not problems:
         return
     kinds = sorted({p.kind for p in problems})
-    yield make(INCOMPLETE,
-               f"connection #{ctx.t.index} is not fully captured ({', '.join(kinds)}): findings "
-               "about the missing part cannot be made", location=ctx.where(),
-               evidence=[Evidence(f"frame {p.frame}" if p.frame else "capture",
-                                  f"{p.direction.value + ': ' if p.direction else ''}{p.detail}")
-                         for p in problems[:6]],
-               fix="capture again from before the connection starts, with tcpdump -s 0 (no "
-                   "snaplen) on the right interface")
+    yield make(
+        INCOMPLETE,
+        f"connection #{ctx.t.index} is not fully captured ({', '.join(kinds)}): findings "
+        "about the missing part cannot be made",
+        location=ctx.where(),
+        evidence=[
+            Evidence(
+                f"frame {p.frame}" if p.frame else "capture",
+                f"{p.direction.value + ': ' if p.direction else ''}{p.detail}",
+            )
+            for p in problems[:6]
+        ],
+        fix="capture again from before the connection starts, with tcpdump -s 0 (no "
+        "snaplen) on the right interface",
+    )
 
 
-def check_transcript(t: Transcript, store: Keystore | None = None, file: str | None = None,
-                     at: dt.datetime | None = None, command: str = "pcap") -> list[Finding]:
+def check_transcript(
+    t: Transcript,
+    store: Keystore | None = None,
+    file: str | None = None,
+    at: dt.datetime | None = None,
+    command: str = "pcap",
+) -> list[Finding]:
     return RULES.run(WireContext(t, store, file, at, command))
-

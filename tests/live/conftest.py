@@ -53,11 +53,13 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
     server = P.issue("localhost", acme.intermediate, eku=[ExtendedKeyUsageOID.SERVER_AUTH])
     import datetime as dt
 
-    expired = P.issue("old-client", acme.intermediate,
-                      not_before=P.NOW - dt.timedelta(days=100),
-                      not_after=P.NOW - dt.timedelta(days=2))
-    server_only = P.issue("server-eku-client", acme.intermediate,
-                          eku=[ExtendedKeyUsageOID.SERVER_AUTH])
+    expired = P.issue(
+        "old-client",
+        acme.intermediate,
+        not_before=P.NOW - dt.timedelta(days=100),
+        not_after=P.NOW - dt.timedelta(days=2),
+    )
+    server_only = P.issue("server-eku-client", acme.intermediate, eku=[ExtendedKeyUsageOID.SERVER_AUTH])
     (d / "acme-root.pem").write_bytes(acme.root.pem)
     (d / "stranger-root.pem").write_bytes(stranger.root.pem)
     (d / "server.pem").write_bytes(server.pem + acme.intermediate.pem)
@@ -75,8 +77,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
     }
     for name, keys in stores.items():
         P.write_jks(d / name, PW, keys=keys)
-    P.write_jks(d / "keypass.jks", PW, keys=[("letstestcba", acme.leaf.key, full)],
-                keypass="a-different-key-password")
+    P.write_jks(
+        d / "keypass.jks", PW, keys=[("letstestcba", acme.leaf.key, full)], keypass="a-different-key-password"
+    )
     return Files(d, acme, stranger)
 
 
@@ -88,8 +91,9 @@ def serve(files: Files) -> Iterator[object]:
     started: list[ReferenceServer] = []
 
     def start(**options: object) -> ReferenceServer:
-        server = ReferenceServer(files / "server.pem", files / "server.key",
-                                 [files / "acme-root.pem"], **options)  # type: ignore[arg-type]
+        server = ReferenceServer(
+            files / "server.pem", files / "server.key", [files / "acme-root.pem"], **options
+        )  # type: ignore[arg-type]
         started.append(server.start())
         return server
 
@@ -105,10 +109,27 @@ def s_server(files: Files) -> Iterator[object]:
     def start(*extra: str, version: str = "1.3") -> int:
         port = free_port()
         proc = subprocess.Popen(
-            ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", "server.pem",
-             "-key", "server.key", "-Verify", "3", "-verify_return_error", "-www",
-             f"-tls{version.replace('.', '_')}", *extra],
-            cwd=files.d, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            [
+                "openssl",
+                "s_server",
+                "-accept",
+                f"127.0.0.1:{port}",
+                "-cert",
+                "server.pem",
+                "-key",
+                "server.key",
+                "-Verify",
+                "3",
+                "-verify_return_error",
+                "-www",
+                f"-tls{version.replace('.', '_')}",
+                *extra,
+            ],
+            cwd=files.d,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         procs.append(proc)
         assert proc.stdout is not None
         deadline = time.monotonic() + 10
@@ -146,17 +167,20 @@ http {{
   fastcgi_temp_path {tmp_path}/tmp; uwsgi_temp_path {tmp_path}/tmp; scgi_temp_path {tmp_path}/tmp;
   server {{
     listen 127.0.0.1:{port} ssl;
-    ssl_certificate {files / 'server.pem'};
-    ssl_certificate_key {files / 'server.key'};
-    ssl_client_certificate {files / 'acme-root.pem'};
+    ssl_certificate {files / "server.pem"};
+    ssl_certificate_key {files / "server.key"};
+    ssl_client_certificate {files / "acme-root.pem"};
     ssl_verify_client on;
     ssl_verify_depth 3;
     location / {{ return 200 "hello $ssl_client_s_dn\\n"; }}
   }}
 }}
 """)
-    proc = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(tmp_path), "-g", "daemon off;"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [NGINX, "-c", str(conf), "-p", str(tmp_path), "-g", "daemon off;"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_port(port)
         yield port
@@ -174,14 +198,26 @@ def java_oracle(tmp_path_factory: pytest.TempPathFactory) -> object:
         pytest.skip("java/javac are not on PATH: the Java oracle is skipped")
     out = tmp_path_factory.mktemp("java")
     source = Path(__file__).resolve().parent.parent / "java" / "ChooseAlias.java"
-    subprocess.run([JAVAC, "-d", str(out), str(source)], check=True, capture_output=True,
-                   timeout=120)
+    subprocess.run([JAVAC, "-d", str(out), str(source)], check=True, capture_output=True, timeout=120)
 
-    def choose(keystore: Path, port: int, algorithm: str = "PKIX", protocol: str = "TLSv1.3"
-               ) -> str | None:
-        done = subprocess.run([JAVA, "-cp", str(out), "ChooseAlias", str(keystore), PW,
-                               "127.0.0.1", str(port), algorithm, protocol],
-                              capture_output=True, text=True, timeout=60)
+    def choose(keystore: Path, port: int, algorithm: str = "PKIX", protocol: str = "TLSv1.3") -> str | None:
+        done = subprocess.run(
+            [
+                JAVA,
+                "-cp",
+                str(out),
+                "ChooseAlias",
+                str(keystore),
+                PW,
+                "127.0.0.1",
+                str(port),
+                algorithm,
+                protocol,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         lines = done.stdout.splitlines()
         if "ASKED=true" not in lines:  # no CertificateRequest reached the key manager
             pytest.fail(f"the Java client was never asked for a certificate: {done.stdout}")

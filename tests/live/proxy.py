@@ -62,16 +62,22 @@ class ConnectProxy:
             import base64
 
             wanted = "Basic " + base64.b64encode(self.credentials.encode()).decode()
-            given = [h.split(":", 1)[1].strip() for h in head.decode("latin-1").split("\r\n")
-                     if h.lower().startswith("proxy-authorization:")]
+            given = [
+                h.split(":", 1)[1].strip()
+                for h in head.decode("latin-1").split("\r\n")
+                if h.lower().startswith("proxy-authorization:")
+            ]
             if given != [wanted]:
-                client.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\n"
-                               b"Proxy-Authenticate: Basic realm=\"test\"\r\n"
-                               b"Content-Length: 0\r\n\r\n")
+                client.sendall(
+                    b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                    b'Proxy-Authenticate: Basic realm="test"\r\n'
+                    b"Content-Length: 0\r\n\r\n"
+                )
                 return
         if self.refuse_with or method != "CONNECT" or host not in ("127.0.0.1", "localhost"):
-            client.sendall(f"HTTP/1.1 {self.refuse_with or '403 Forbidden'}\r\n"
-                           "Content-Length: 0\r\n\r\n".encode())
+            client.sendall(
+                f"HTTP/1.1 {self.refuse_with or '403 Forbidden'}\r\nContent-Length: 0\r\n\r\n".encode()
+            )
             return
         with socket.create_connection(("127.0.0.1", int(port)), timeout=5) as upstream:
             client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")

@@ -24,8 +24,16 @@ SCENARIOS = [
 
 
 @pytest.mark.parametrize(("keystore", "server", "version", "manager"), SCENARIOS)
-def test_select_names_what_java_chose(cli, files, serve, java_oracle, keystore, server,  # type: ignore[no-untyped-def]
-                                      version, manager):
+def test_select_names_what_java_chose(
+    cli,
+    files,
+    serve,
+    java_oracle,
+    keystore,
+    server,  # type: ignore[no-untyped-def]
+    version,
+    manager,
+):
     options = {"tls_version": version, "optional": True}
     if "names" in server:
         options["ca_names"] = [files / server["names"]]
@@ -33,8 +41,18 @@ def test_select_names_what_java_chose(cli, files, serve, java_oracle, keystore, 
         options["send_ca_names"] = False
     srv = serve(**options)
     java = java_oracle(files / keystore, srv.port, manager, f"TLSv{version}")
-    ours = cli("select", "--keystore", str(files / keystore), "--storepass", PW,
-               "--from-server", f"127.0.0.1:{srv.port}", "--tls-version", version, "--json")
+    ours = cli(
+        "select",
+        "--keystore",
+        str(files / keystore),
+        "--storepass",
+        PW,
+        "--from-server",
+        f"127.0.0.1:{srv.port}",
+        "--tls-version",
+        version,
+        "--json",
+    )
     selection = ours.json()["selection"]
     possible = selection["pkix_possible" if manager == "PKIX" else "sunx509_possible"]
     if java is None:
@@ -43,28 +61,54 @@ def test_select_names_what_java_chose(cli, files, serve, java_oracle, keystore, 
     else:
         assert java in possible, f"Java chose {java}, we predicted {possible}"
         assert len(possible) == 1 or server.get("no_names")
-    probed = cli("probe", f"127.0.0.1:{srv.port}", "--insecure", "--keystore",
-                 str(files / keystore), "--storepass", PW, "--tls-version", version,
-                 "--key-manager", manager, "--json").json()
+    probed = cli(
+        "probe",
+        f"127.0.0.1:{srv.port}",
+        "--insecure",
+        "--keystore",
+        str(files / keystore),
+        "--storepass",
+        PW,
+        "--tls-version",
+        version,
+        "--key-manager",
+        manager,
+        "--json",
+    ).json()
     presented = probed["probe"]["attempts"][0]["alias"]
     assert presented == java or (presented in possible and len(possible) > 1), (java, presented)
 
 
 def test_java_and_select_agree_on_openssl_s_server(cli, files, s_server, java_oracle):  # type: ignore[no-untyped-def]
     """openssl s_server naming Stranger Root while trusting Acme Root (-verifyCAfile)."""
-    port = s_server("-CAfile", "stranger-root.pem", "-verifyCAfile", "acme-root.pem",
-                    version="1.2")
+    port = s_server("-CAfile", "stranger-root.pem", "-verifyCAfile", "acme-root.pem", version="1.2")
     for keystore in ("good.jks", "two.jks"):
         java = java_oracle(files / keystore, port, "PKIX", "TLSv1.2")
-        ours = cli("select", "--keystore", str(files / keystore), "--storepass", PW,
-                   "--from-server", f"127.0.0.1:{port}", "--json").json()["selection"]
+        ours = cli(
+            "select",
+            "--keystore",
+            str(files / keystore),
+            "--storepass",
+            PW,
+            "--from-server",
+            f"127.0.0.1:{port}",
+            "--json",
+        ).json()["selection"]
         assert ours["pkix"] == java, (keystore, java, ours["pkix_possible"])
 
 
 def test_java_and_select_agree_on_nginx(cli, files, nginx, java_oracle):  # type: ignore[no-untyped-def]
     java = java_oracle(files / "two.jks", nginx, "PKIX", "TLSv1.2")  # nginx 1.22: no 1.3 by default
-    ours = cli("select", "--keystore", str(files / "two.jks"), "--storepass", PW,
-               "--from-server", f"127.0.0.1:{nginx}", "--json").json()["selection"]
+    ours = cli(
+        "select",
+        "--keystore",
+        str(files / "two.jks"),
+        "--storepass",
+        PW,
+        "--from-server",
+        f"127.0.0.1:{nginx}",
+        "--json",
+    ).json()["selection"]
     assert java == "acme" and ours["pkix"] == "acme"
 
 
@@ -82,9 +126,22 @@ def test_java_does_not_offer_post_handshake_auth(files, java_oracle):  # type: i
         listener.listen(1)
         listener.settimeout(30)
         port = listener.getsockname()[1]
-        client = subprocess.Popen([JAVA, "-cp", str(java_oracle.classpath), "ChooseAlias",
-                                   str(files / "good.jks"), PW, "127.0.0.1", str(port), "PKIX",
-                                   "TLSv1.3"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = subprocess.Popen(
+            [
+                JAVA,
+                "-cp",
+                str(java_oracle.classpath),
+                "ChooseAlias",
+                str(files / "good.jks"),
+                PW,
+                "127.0.0.1",
+                str(port),
+                "PKIX",
+                "TLSv1.3",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             conn, _ = listener.accept()
             with conn:
@@ -97,6 +154,6 @@ def test_java_does_not_offer_post_handshake_auth(files, java_oracle):  # type: i
         finally:
             client.kill()
             client.wait(timeout=10)
-    hello = parse_client_hello(data[9: 5 + int.from_bytes(data[3:5], "big")])
+    hello = parse_client_hello(data[9 : 5 + int.from_bytes(data[3:5], "big")])
     assert 0x0304 in hello.supported_versions  # it did offer TLS 1.3
     assert hello.post_handshake_auth is False

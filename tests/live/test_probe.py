@@ -53,8 +53,9 @@ def test_issuer_not_in_ca_list_java_sends_empty(cli, files, serve, version):  # 
     assert result.status == 1
     assert len(doc["probe"]["attempts"]) == 1 and len(server.wait_for(1)) == 1
     assert "an empty Certificate was sent, as Java does" in doc["probe"]["steps"][-1]
-    assert {"client-cert-not-sent", "issuer-not-in-ca-list",
-            "server-rejected-client-cert"} <= set(result.error_codes())
+    assert {"client-cert-not-sent", "issuer-not-in-ca-list", "server-rejected-client-cert"} <= set(
+        result.error_codes()
+    )
     # OpenSSL (curl) sends the configured certificate anyway: unknown_ca
     forced = probe(cli, server.port, *ks(files, "stranger.jks"), "--alias", "stranger")
     assert forced.json()["connections"][0]["outcome"] == "unknown_ca from server"
@@ -103,8 +104,7 @@ def test_certificate_required_tls13_without_keystore(cli, s_server):  # type: ig
 
 def test_verify_cafile_differs_from_named_cas(cli, files, s_server):  # type: ignore[no-untyped-def]
     """The server names Stranger Root but trusts Acme Root: curl works, Java does not."""
-    port = s_server("-CAfile", "stranger-root.pem", "-verifyCAfile", "acme-root.pem",
-                    version="1.2")
+    port = s_server("-CAfile", "stranger-root.pem", "-verifyCAfile", "acme-root.pem", version="1.2")
     java = probe(cli, port, *ks(files, "good.jks"))
     assert "issuer-not-in-ca-list" in java.error_codes()
     curl = probe(cli, port, *ks(files, "good.jks"), "--alias", "letstestcba")
@@ -120,8 +120,18 @@ def test_nginx_answers_400_after_a_completed_handshake(cli, nginx):  # type: ign
 
 
 def test_nginx_accepts_the_java_choice(cli, files, nginx):  # type: ignore[no-untyped-def]
-    result = cli("probe", f"127.0.0.1:{nginx}", "--insecure", "--http-request", "/",
-                 "--keystore", str(files / "two.jks"), "--storepass", PW, "--json")
+    result = cli(
+        "probe",
+        f"127.0.0.1:{nginx}",
+        "--insecure",
+        "--http-request",
+        "/",
+        "--keystore",
+        str(files / "two.jks"),
+        "--storepass",
+        PW,
+        "--json",
+    )
     attempt = result.json()["probe"]["attempts"][-1]
     assert attempt["alias"] == "acme"
     assert attempt["http_status"].startswith("HTTP/1.1 200")
@@ -129,11 +139,19 @@ def test_nginx_accepts_the_java_choice(cli, files, nginx):  # type: ignore[no-un
 
 def test_server_verification_and_name(cli, files, serve):  # type: ignore[no-untyped-def]
     server = serve()
-    untrusted = cli("probe", f"127.0.0.1:{server.port}", "--ca-file",
-                    str(files / "stranger-root.pem"), "--json")
+    untrusted = cli(
+        "probe", f"127.0.0.1:{server.port}", "--ca-file", str(files / "stranger-root.pem"), "--json"
+    )
     assert "client-rejected-server-cert" in untrusted.codes()
-    trusted = cli("probe", f"127.0.0.1:{server.port}", "--ca-file", str(files / "acme-root.pem"),
-                  "--servername", "wrong.example", "--json")
+    trusted = cli(
+        "probe",
+        f"127.0.0.1:{server.port}",
+        "--ca-file",
+        str(files / "acme-root.pem"),
+        "--servername",
+        "wrong.example",
+        "--json",
+    )
     assert "client-rejected-server-cert" not in trusted.codes()
     assert "server-name-mismatch" in trusted.codes()
 
@@ -141,8 +159,7 @@ def test_server_verification_and_name(cli, files, serve):  # type: ignore[no-unt
 def test_capture_and_keylog_are_private_and_tshark_reads_them(cli, files, serve, tmp_path):  # type: ignore[no-untyped-def]
     server = serve(tls_version="1.3")
     pcap, keys = tmp_path / "out.pcap", tmp_path / "out.keys"
-    result = probe(cli, server.port, *ks(files, "good.jks"), "--capture", str(pcap),
-                   "--keylog", str(keys))
+    result = probe(cli, server.port, *ks(files, "good.jks"), "--capture", str(pcap), "--keylog", str(keys))
     assert result.status == 0
     for path in (pcap, keys):
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -152,9 +169,24 @@ def test_capture_and_keylog_are_private_and_tshark_reads_them(cli, files, serve,
     tshark = shutil.which("tshark")
     if tshark is None:
         pytest.skip("tshark is not installed: the Wireshark check of --capture is skipped")
-    done = subprocess.run([tshark, "-r", str(pcap), "-o", f"tls.keylog_file:{keys}", "-Y",
-                           "tls.handshake.type == 13", "-T", "fields", "-e",
-                           "tls.handshake.type"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            tshark,
+            "-r",
+            str(pcap),
+            "-o",
+            f"tls.keylog_file:{keys}",
+            "-Y",
+            "tls.handshake.type == 13",
+            "-T",
+            "fields",
+            "-e",
+            "tls.handshake.type",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "13" in done.stdout.replace(",", " ").split()  # tshark decrypted the CertificateRequest
 
 
@@ -248,10 +280,27 @@ def s_server_typing(files, args: list[str], command: str) -> Iterator[tuple[int,
 
     port = free_port()
     server = subprocess.Popen(
-        ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", "server.pem", "-key",
-         "server.key", "-CAfile", "acme-root.pem", "-naccept", "1", *args],
-        cwd=files.d, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True)
+        [
+            "openssl",
+            "s_server",
+            "-accept",
+            f"127.0.0.1:{port}",
+            "-cert",
+            "server.pem",
+            "-key",
+            "server.key",
+            "-CAfile",
+            "acme-root.pem",
+            "-naccept",
+            "1",
+            *args,
+        ],
+        cwd=files.d,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     assert server.stdout is not None and server.stdin is not None
     while "ACCEPT" not in server.stdout.readline():
         pass
@@ -282,9 +331,17 @@ def s_server_typing(files, args: list[str], command: str) -> Iterator[tuple[int,
 def test_renegotiation_after_the_request_is_reported(cli, files, keystore):  # type: ignore[no-untyped-def]
     """IIS-style: the server asks again (HelloRequest) only after it has seen the request."""
     with s_server_typing(files, ["-verify", "2", "-tls1_2"], "R") as (port, _):
-        result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--http-request", "/",
-                     "--timeout", "3", "--json",
-                     *([*ks(files, "good.jks"), "--storepass", PW] if keystore else []))
+        result = cli(
+            "probe",
+            f"127.0.0.1:{port}",
+            "--insecure",
+            "--http-request",
+            "/",
+            "--timeout",
+            "3",
+            "--json",
+            *([*ks(files, "good.jks"), "--storepass", PW] if keystore else []),
+        )
     conn = result.json()["connections"][0]
     messages = [e["message"] for e in conn["events"]]
     assert "HelloRequest" in messages  # decrypted with the probe's own key log
@@ -292,11 +349,13 @@ def test_renegotiation_after_the_request_is_reported(cli, files, keystore):  # t
     assert messages.count("Finished") == 4, messages
     assert not [p for p in conn["problems"] if p["kind"] == "undecryptable"]
     assert "client-cert-requested-later" in result.codes()
-    sent = [e for e in conn["events"] if e["message"].startswith("Certificate (") and
-            e["direction"] == "client"]
+    sent = [
+        e for e in conn["events"] if e["message"].startswith("Certificate (") and e["direction"] == "client"
+    ]
     # s_server -verify asks in the first handshake too (and only once): Java's choice goes there
-    assert [c["subject"] for c in sent[0]["chain"]][:1] == (["CN=letstestcba,O=Acme"]
-                                                           if keystore else []), sent
+    assert [c["subject"] for c in sent[0]["chain"]][:1] == (["CN=letstestcba,O=Acme"] if keystore else []), (
+        sent
+    )
     assert result.json()["probe"]["attempts"][0]["certificate_request_seen"] is True
 
 
@@ -322,11 +381,27 @@ def test_key_password_that_differs_makes_java_send_nothing(cli, files, serve):  
     sun = probe(cli, server.port, *ks(files, "keypass.jks"), "--key-manager", "SunX509").json()
     assert "a SunX509 client would not even connect" in sun["probe"]["steps"][-1]
     assert sun["probe"]["key_manager"] == "SunX509"
-    locked = cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--storepass", PW,
-                 "--keystore", str(files / "keypass.jks"), "--alias", "letstestcba")
+    locked = cli(
+        "probe",
+        f"127.0.0.1:{server.port}",
+        "--insecure",
+        "--storepass",
+        PW,
+        "--keystore",
+        str(files / "keypass.jks"),
+        "--alias",
+        "letstestcba",
+    )
     assert locked.status == 2 and "is locked" in locked.err
-    opened = probe(cli, server.port, *ks(files, "keypass.jks"), "--alias", "letstestcba",
-                   "--keypass", "a-different-key-password")
+    opened = probe(
+        cli,
+        server.port,
+        *ks(files, "keypass.jks"),
+        "--alias",
+        "letstestcba",
+        "--keypass",
+        "a-different-key-password",
+    )
     assert opened.json()["connections"][0]["outcome"] == "completed"
 
 
@@ -346,8 +421,16 @@ def test_live_decoding_matches_scapy_on_the_recorded_bytes(files, serve, version
     attempt = handshake(target, None, lambda _t: store.key_entries[0])
     keys = KeyLog()
     keys.add_text("\n".join(attempt.keylog))
-    again = transcript_from_chunks(attempt.chunks, attempt.client, attempt.server, keys,
-                                   attempt.start, attempt.closed_by, attempt.reset_by, lean=False)
+    again = transcript_from_chunks(
+        attempt.chunks,
+        attempt.client,
+        attempt.server,
+        keys,
+        attempt.start,
+        attempt.closed_by,
+        attempt.reset_by,
+        lean=False,
+    )
     assert attempt.transcript is not None
     assert attempt.transcript.events == again.events
     assert attempt.transcript.problems == again.problems == []
@@ -364,12 +447,24 @@ def test_iis_style_request_only_in_the_renegotiation(cli, files):  # type: ignor
     the probe's key log) and goes out in the renegotiated handshake, as a Java client's would."""
     # no resumption: the renegotiation is a full handshake, as on IIS
     with s_server_typing(files, ["-tls1_2", "-no_ticket", "-no_cache"], "R") as (port, seen):
-        result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--http-request", "/",
-                     "--timeout", "3", "--json", *ks(files, "good.jks"), "--storepass", PW)
+        result = cli(
+            "probe",
+            f"127.0.0.1:{port}",
+            "--insecure",
+            "--http-request",
+            "/",
+            "--timeout",
+            "3",
+            "--json",
+            *ks(files, "good.jks"),
+            "--storepass",
+            PW,
+        )
     conn = result.json()["connections"][0]
     requests = [e for e in conn["events"] if e["message"].startswith("CertificateRequest")]
-    sent = [e for e in conn["events"] if e["message"].startswith("Certificate (")
-            and e["direction"] == "client"]
+    sent = [
+        e for e in conn["events"] if e["message"].startswith("Certificate (") and e["direction"] == "client"
+    ]
     assert len(requests) == 1 and requests[0]["encrypted"]  # only in the renegotiation
     assert len(sent) == 1 and sent[0]["encrypted"]
     assert sent[0]["chain"][0]["subject"] == "CN=letstestcba,O=Acme"
@@ -394,15 +489,25 @@ def test_tls13_post_handshake_auth(cli, files):  # type: ignore[no-untyped-def]
     """Offered with --post-handshake-auth, the server's post-handshake CertificateRequest
     (s_server's 'c' command, after the request) is decrypted and answered with Java's choice."""
     with s_server_typing(files, ["-tls1_3"], "c") as (port, seen):
-        result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--http-request", "/",
-                     "--timeout", "3", "--post-handshake-auth", "--json",
-                     *ks(files, "good.jks"), "--storepass", PW)
+        result = cli(
+            "probe",
+            f"127.0.0.1:{port}",
+            "--insecure",
+            "--http-request",
+            "/",
+            "--timeout",
+            "3",
+            "--post-handshake-auth",
+            "--json",
+            *ks(files, "good.jks"),
+            "--storepass",
+            PW,
+        )
     doc = result.json()
     events = doc["connections"][0]["events"]
     labels = [e["message"] for e in events]
     assert any(m.startswith("CertificateRequest") and "post-handshake" in m for m in labels), labels
-    sent = [e for e in events if e["message"].startswith("Certificate (")
-            and e["direction"] == "client"]
+    sent = [e for e in events if e["message"].startswith("Certificate (") and e["direction"] == "client"]
     assert len(sent) == 1 and sent[0]["chain"][0]["subject"] == "CN=letstestcba,O=Acme"
     assert any("letstestcba" in line for line in seen)  # the server received it
     assert "after the handshake (TLS 1.3 post-handshake auth)" in doc["probe"]["steps"][0]
@@ -415,8 +520,15 @@ def test_probe_imports_neither_scapy_nor_pyjks(files, serve):  # type: ignore[no
     from tests.test_cli import modules_after
 
     server = serve(tls_version="1.3")
-    loaded = modules_after("probe", f"127.0.0.1:{server.port}", "--insecure", "--keystore",
-                           str(files / "good.jks"), "--storepass", PW)
+    loaded = modules_after(
+        "probe",
+        f"127.0.0.1:{server.port}",
+        "--insecure",
+        "--keystore",
+        str(files / "good.jks"),
+        "--storepass",
+        PW,
+    )
     assert "inspector.bio_client" in loaded and "parsers.lean" in loaded  # it really probed
     assert not {m for m in loaded if m.split(".")[0] in ("scapy", "jks")}
 
@@ -426,8 +538,7 @@ def test_probe_through_an_http_proxy(cli, files, serve):  # type: ignore[no-unty
 
     server = serve(tls_version="1.3")
     with ConnectProxy() as proxy:
-        result = probe(cli, server.port, *ks(files, "good.jks"), "--proxy",
-                       f"127.0.0.1:{proxy.port}")
+        result = probe(cli, server.port, *ks(files, "good.jks"), "--proxy", f"127.0.0.1:{proxy.port}")
     doc = result.json()
     assert result.status == 0, result.out
     assert proxy.requests == [f"CONNECT 127.0.0.1:{server.port} HTTP/1.1"]
@@ -443,8 +554,7 @@ def test_proxy_refusals_are_one_line_errors(cli, files, serve):  # type: ignore[
 
     server = serve()
     with ConnectProxy(refuse_with="407 Proxy Authentication Required") as proxy:
-        refused = cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--proxy",
-                      f"127.0.0.1:{proxy.port}")
+        refused = cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--proxy", f"127.0.0.1:{proxy.port}")
     assert refused.status == 2 and "407 Proxy Authentication Required" in refused.err
     assert "--proxy-user" in refused.err and "Traceback" not in refused.err
     closed = cli("probe", f"127.0.0.1:{server.port}", "--proxy", f"127.0.0.1:{free_port()}")
@@ -452,11 +562,17 @@ def test_proxy_refusals_are_one_line_errors(cli, files, serve):  # type: ignore[
     assert cli("probe", f"127.0.0.1:{server.port}", "--proxy", "127.0.0.1").status == 2
     # a web server that is no proxy answers CONNECT with 400; a TLS server with an alert
     with misbehaving_server(answer_plain_http) as plain:
-        odd = cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--proxy",
-                  f"127.0.0.1:{plain}")
+        odd = cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--proxy", f"127.0.0.1:{plain}")
     assert odd.status == 2 and "refused: HTTP/1.1 400 Bad Request" in odd.err
-    tls = cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--timeout", "3", "--proxy",
-              f"127.0.0.1:{server.port}")
+    tls = cli(
+        "probe",
+        f"127.0.0.1:{server.port}",
+        "--insecure",
+        "--timeout",
+        "3",
+        "--proxy",
+        f"127.0.0.1:{server.port}",
+    )
     assert tls.status == 2 and "not an HTTP proxy" in tls.err, tls.err
 
 
@@ -469,10 +585,28 @@ def test_proxy_with_basic_authentication(cli, files, serve, tmp_path, monkeypatc
     with ConnectProxy(credentials=f"svc-integration:{secret}") as proxy:
         where = f"127.0.0.1:{proxy.port}"
         anonymous = cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--proxy", where)
-        wrong = cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--proxy", where,
-                    "--proxy-user", "svc-integration", "--proxy-pass", "nope")
-        right = probe(cli, server.port, *ks(files, "good.jks"), "--proxy", where,
-                      "--proxy-user", "svc-integration", "--proxy-pass-env", "PROXY_PW")
+        wrong = cli(
+            "probe",
+            f"127.0.0.1:{server.port}",
+            "--insecure",
+            "--proxy",
+            where,
+            "--proxy-user",
+            "svc-integration",
+            "--proxy-pass",
+            "nope",
+        )
+        right = probe(
+            cli,
+            server.port,
+            *ks(files, "good.jks"),
+            "--proxy",
+            where,
+            "--proxy-user",
+            "svc-integration",
+            "--proxy-pass-env",
+            "PROXY_PW",
+        )
     assert anonymous.status == 2 and "--proxy-user" in anonymous.err
     assert wrong.status == 2 and "refused these credentials" in wrong.err
     assert right.status == 0 and right.json()["connections"][0]["client_cert"] == "CN=letstestcba"
@@ -487,13 +621,30 @@ def test_select_from_server_through_a_proxy(cli, files, serve):  # type: ignore[
 
     server = serve(tls_version="1.3")
     with ConnectProxy() as proxy:
-        result = cli("select", "--keystore", str(files / "good.jks"), "--storepass", PW,
-                     "--from-server", f"127.0.0.1:{server.port}", "--proxy",
-                     f"127.0.0.1:{proxy.port}", "--json")
+        result = cli(
+            "select",
+            "--keystore",
+            str(files / "good.jks"),
+            "--storepass",
+            PW,
+            "--from-server",
+            f"127.0.0.1:{server.port}",
+            "--proxy",
+            f"127.0.0.1:{proxy.port}",
+            "--json",
+        )
     assert result.status == 0 and result.json()["selection"]["pkix"] == "letstestcba"
     assert proxy.requests == [f"CONNECT 127.0.0.1:{server.port} HTTP/1.1"]
-    misplaced = cli("select", "--keystore", str(files / "good.jks"), "--storepass", PW,
-                    "--empty-ca-list", "--proxy", f"127.0.0.1:{proxy.port}")
+    misplaced = cli(
+        "select",
+        "--keystore",
+        str(files / "good.jks"),
+        "--storepass",
+        PW,
+        "--empty-ca-list",
+        "--proxy",
+        f"127.0.0.1:{proxy.port}",
+    )
     assert misplaced.status == 2 and "--proxy goes with --from-server" in misplaced.err
 
 
@@ -502,22 +653,42 @@ def _server_hello_like(body: bytes) -> bytes:
     return b"\x16\x03\x03" + len(body).to_bytes(2, "big") + body
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(st.lists(st.one_of(st.binary(max_size=300),
-                          st.binary(max_size=300).map(_server_hello_like),
-                          st.binary(max_size=40).map(lambda b: b"\x15\x03\x03\x00\x02" + b[:2])),
-                min_size=1, max_size=4))
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.lists(
+        st.one_of(
+            st.binary(max_size=300),
+            st.binary(max_size=300).map(_server_hello_like),
+            st.binary(max_size=40).map(lambda b: b"\x15\x03\x03\x00\x02" + b[:2]),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_a_server_answering_garbage_never_crashes_the_probe(cli, files, answers):  # type: ignore[no-untyped-def]
     """Whatever a broken peer sends after our ClientHello: a report or a one-line error."""
+
     def answer(conn: socket.socket) -> None:
         conn.recv(65536)
         for chunk in answers:
             conn.sendall(chunk)
 
     with misbehaving_server(answer) as port:
-        result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--timeout", "1", "--json",
-                     *ks(files, "good.jks"), "--storepass", PW)
+        result = cli(
+            "probe",
+            f"127.0.0.1:{port}",
+            "--insecure",
+            "--timeout",
+            "1",
+            "--json",
+            *ks(files, "good.jks"),
+            "--storepass",
+            PW,
+        )
     assert result.status in (0, 1, 2), result.err
     assert "Traceback" not in result.err
     if result.status == 2:

@@ -11,9 +11,17 @@ from tests.live.conftest import PW, free_port
 def test_server_explains_accept_and_reject(cli, files, serve):  # type: ignore[no-untyped-def]
     server = serve(tls_version="1.2")
     for keystore in ("good.jks", "stranger.jks", "expired.jks"):
-        cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--keystore",
-            str(files / keystore), "--storepass", PW, "--alias",
-            {"good.jks": "letstestcba", "stranger.jks": "stranger", "expired.jks": "old"}[keystore])
+        cli(
+            "probe",
+            f"127.0.0.1:{server.port}",
+            "--insecure",
+            "--keystore",
+            str(files / keystore),
+            "--storepass",
+            PW,
+            "--alias",
+            {"good.jks": "letstestcba", "stranger.jks": "stranger", "expired.jks": "old"}[keystore],
+        )
     lines = [r.line() for r in server.wait_for(3)]
     assert lines[0].endswith("→ accepted")
     assert "rejected with unknown_ca" in lines[1] and "[finding server-rejected-client-cert]" in lines[1]
@@ -23,16 +31,37 @@ def test_server_explains_accept_and_reject(cli, files, serve):  # type: ignore[n
 def test_serve_command_line(cli, files):  # type: ignore[no-untyped-def]
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "inspector", "serve", "--cert", str(files / "server.pem"),
-         "--key", str(files / "server.key"), "--client-ca", str(files / "acme-root.pem"),
-         "--ca-names", str(files / "stranger-root.pem"), "--port", str(port),
-         "--max-connections", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "inspector",
+            "serve",
+            "--cert",
+            str(files / "server.pem"),
+            "--key",
+            str(files / "server.key"),
+            "--client-ca",
+            str(files / "acme-root.pem"),
+            "--ca-names",
+            str(files / "stranger-root.pem"),
+            "--port",
+            str(port),
+            "--max-connections",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         wait_port_without_connecting = proc.stdout.readline()  # type: ignore[union-attr]
         assert f"listening on 127.0.0.1:{port}" in wait_port_without_connecting
         result = cli("probe", f"127.0.0.1:{port}", "--insecure", "--json")
-        names = next(e for e in result.json()["connections"][0]["events"]
-                     if e["message"].startswith("CertificateRequest"))["ca_names"]
+        names = next(
+            e
+            for e in result.json()["connections"][0]["events"]
+            if e["message"].startswith("CertificateRequest")
+        )["ca_names"]
         assert names == ["CN=Stranger Root CA,O=Stranger"]  # names differ from what it trusts
         out, _ = proc.communicate(timeout=20)
         assert "sent no certificate → rejected" in out
