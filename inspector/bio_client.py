@@ -43,11 +43,13 @@ class BioClient:
         attempt: Attempt,
         entry: KeyEntry | None,
         choose: ChooseEntry | None,
+        deadline: float | None = None,
     ) -> None:
         from OpenSSL import SSL
 
         self.sock, self.target, self.attempt, self.choose = sock, target, attempt, choose
-        self.deadline = time.monotonic() + target.timeout
+        #: monotonic time by which everything ends (`--timeout` is total, set before connecting)
+        self.deadline = time.monotonic() + target.timeout if deadline is None else deadline
         local, remote = sock.getsockname(), sock.getpeername()
         attempt.client = Endpoint(local[0], local[1])
         attempt.server = Endpoint(remote[0], remote[1])
@@ -161,7 +163,11 @@ class BioClient:
             if not out:
                 return
             try:
+                self.sock.settimeout(max(0.001, self.deadline - time.monotonic()))
                 self.sock.sendall(out)
+            except TimeoutError:  # the server stopped reading
+                self.attempt.timed_out = True
+                return
             except OSError:
                 self.attempt.reset_by = self.attempt.reset_by or Direction.SERVER
                 return
@@ -172,20 +178,22 @@ class BioClient:
         """Move the server's next record into OpenSSL; False when nothing more came (closed,
         reset, or no byte within `wait` / the deadline)."""
         a = self.attempt
+        # one limit for the whole call: a peer trickling bytes must not extend it
+        limit = self.deadline if wait is None else min(self.deadline, time.monotonic() + wait)
         while True:
             data = self._next_record()
             if data is not None:
                 self._hand_over(data)
                 return True
-            remaining = self.deadline - time.monotonic() if wait is None else wait
+            remaining = limit - time.monotonic()
             if remaining <= 0:
-                a.timed_out = True
+                a.timed_out = a.timed_out or limit >= self.deadline
                 return self._hand_over_partial()
             self.sock.settimeout(remaining)
             try:
                 data = self.sock.recv(65536)
             except TimeoutError:
-                a.timed_out = wait is None
+                a.timed_out = a.timed_out or limit >= self.deadline
                 return self._hand_over_partial()
             except ConnectionResetError:
                 a.reset_by = Direction.SERVER
@@ -239,7 +247,7 @@ class BioClient:
         server has judged our certificate — a ticket, or a quiet moment after it spoke."""
         from OpenSSL import SSL
 
-        end = time.monotonic() + wait
+        end = min(self.deadline, time.monotonic() + wait)
         while time.monotonic() < end:
             try:
                 return bytes(self.conn.recv(65536))
@@ -288,9 +296,8 @@ class BioClient:
             return
         self.flush()
         body = b""
-        deadline = time.monotonic() + max(1.0, self.target.timeout)
-        while b"\r\n" not in body and time.monotonic() < deadline:
-            data = self.read(deadline - time.monotonic())
+        while b"\r\n" not in body and time.monotonic() < self.deadline:
+            data = self.read(self.deadline - time.monotonic())
             if not data:
                 break
             body += data

@@ -102,6 +102,7 @@ def handshake(target: Target, entry: KeyEntry | None, choose: ChooseEntry | None
     CertificateRequest arrives. Socket errors become InputError only when nothing was exchanged."""
     from inspector.bio_client import BioClient
 
+    deadline = time.monotonic() + target.timeout  # total: connect, CONNECT, handshake, reads
     attempt = Attempt(alias=entry.alias if entry else None)
     host, port = target.proxy or (target.host, target.port)
     what = f"proxy {host}:{port}" if target.proxy else f"{host}:{port}"
@@ -125,16 +126,17 @@ def handshake(target: Target, entry: KeyEntry | None, choose: ChooseEntry | None
         raise InputError(f"{what}: cannot connect ({exc.strerror})", "check the address") from None
     try:
         if target.proxy:
-            attempt.proxy_status = open_tunnel(sock, target)
-        BioClient(sock, target, attempt, entry, choose).run()
+            attempt.proxy_status = open_tunnel(sock, target, deadline)
+        BioClient(sock, target, attempt, entry, choose, deadline).run()
     finally:
         sock.close()
     return attempt
 
 
-def open_tunnel(sock: socket.socket, target: Target) -> str:
+def open_tunnel(sock: socket.socket, target: Target, deadline: float) -> str:
     """HTTP CONNECT through the proxy, as Java's https.proxyHost and curl's --proxy do; returns
-    the proxy's status line. Anything but 200 is a one-line error naming the proxy's answer."""
+    the proxy's status line. Anything but 200 is a one-line error naming the proxy's answer.
+    The whole reply must come before `deadline` (a proxy trickling bytes cannot hold us)."""
     assert target.proxy is not None
     proxy = f"proxy {target.proxy[0]}:{target.proxy[1]}"
     authority = f"[{target.host}]:{target.port}" if ":" in target.host else f"{target.host}:{target.port}"
@@ -151,13 +153,18 @@ def open_tunnel(sock: socket.socket, target: Target) -> str:
         )
         reply = b""
         while b"\r\n\r\n" not in reply and len(reply) < 65536:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            sock.settimeout(remaining)
             chunk = sock.recv(4096)
             if not chunk:
                 break
             reply += chunk
     except TimeoutError:
+        said = "no answer" if not reply else "no complete answer"
         raise InputError(
-            f"{proxy}: no answer to CONNECT {authority} within {target.timeout:g} s",
+            f"{proxy}: {said} to CONNECT {authority} within {target.timeout:g} s",
             "check that this is an HTTP proxy, or raise --timeout",
         ) from None
     except OSError as exc:
