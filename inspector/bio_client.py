@@ -56,6 +56,8 @@ class BioClient:
         self.keys = KeyLog()  # grows as OpenSSL derives secrets; the decoder reads it live
         self.decoder = LiveDecoder(attempt.client, attempt.server, self.keys, attempt.start)
         self.contexts = [self._context(entry)]  # all kept alive: OpenSSL holds their callbacks
+        if entry is not None and attempt.key_mismatch == entry.alias:
+            attempt.alias = None
         self.conn = SSL.Connection(self.contexts[0], None)
         self.conn.set_connect_state()
         name = target.servername or (None if is_ip(target.host) else target.host)
@@ -126,7 +128,8 @@ class BioClient:
             ctx.load_verify_locations(target.ca_file)
         elif not target.insecure:
             ctx.set_default_verify_paths()
-        if entry is not None and entry.private_key is not None and entry.chain:
+        if entry is not None and self._presentable(entry):
+            assert entry.private_key is not None
             # pyOpenSSL 24+ takes cryptography objects directly (its own types are deprecated)
             ctx.use_certificate(entry.chain[0])
             ctx.use_privatekey(entry.private_key)  # type: ignore[arg-type]
@@ -140,7 +143,19 @@ class BioClient:
         on a context, so switch to a new one holding the entry (SSL_set_SSL_CTX)."""
         self.contexts.append(self._context(entry))
         self.conn.set_context(self.contexts[-1])
-        self.attempt.alias = entry.alias
+        self.attempt.alias = entry.alias if self._presentable(entry) else None
+
+    def _presentable(self, entry: KeyEntry) -> bool:
+        """OpenSSL sends only a certificate whose key it holds ("key values mismatch" otherwise);
+        a mismatched entry is noted, and the handshake goes on without it."""
+        from inspector.certs import private_matches
+
+        if entry.private_key is None or not entry.chain:
+            return False
+        if not private_matches(entry.private_key, entry.chain[0]):
+            self.attempt.key_mismatch = entry.alias
+            return False
+        return True
 
     # -- bytes out -----------------------------------------------------------------------------
     def _record(self, direction: Direction, data: bytes) -> tuple[float, int]:

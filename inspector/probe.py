@@ -55,6 +55,9 @@ class Attempt:
     request_seen: bool = False
     #: the proxy's answer to CONNECT, when the probe went through one
     proxy_status: str | None = None
+    #: the entry due to be sent whose private key is not its certificate's: OpenSSL refuses
+    #: the pair, so an empty Certificate went out instead (Java would send it and fail later)
+    key_mismatch: str | None = None
     transcript: Transcript | None = None
 
     @property

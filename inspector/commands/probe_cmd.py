@@ -179,8 +179,12 @@ def _picks(sel: Any, key_manager: str) -> list[str]:
 
 def _steps(alias: str | None, main: Any, t: Any, store: Any, sel: Any, key_manager: str) -> list[str]:
     """What the probe did, in the order it did it (shown above the ladder, and in --json)."""
+    mismatch = (
+        f"'{main.key_mismatch}' would be sent, but its private key is not its certificate's: "
+        "OpenSSL refuses the pair, so an empty Certificate was sent instead"
+    )
     if alias:
-        return [f"presented key entry '{alias}' (--alias)"]
+        return [mismatch if main.key_mismatch else f"presented key entry '{alias}' (--alias)"]
     if not main.request_seen:
         return [
             "the server sent no CertificateRequest: no client certificate was asked for"
@@ -204,6 +208,8 @@ def _steps(alias: str | None, main: Any, t: Any, store: Any, sel: Any, key_manag
             f"a SunX509 client would not even connect ({sel.sunx509_fails}); the probe "
             "went on with an empty Certificate, as a PKIX client sends",
         ]
+    if main.key_mismatch:
+        return [how, f"{mismatch} (Java sends it, then fails on the signature)"]
     if main.alias is None:
         return [
             how,

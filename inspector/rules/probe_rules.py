@@ -9,6 +9,7 @@ from inspector import certs as C
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
 from inspector.probe import Attempt, Target, hostname_matches
 from inspector.rules import RuleSet
+from inspector.rules.keystore_rules import KEY_MISMATCH
 from inspector.rules.wire_rules import CLIENT_REJECTED
 from parsers.model import CertificateRequest, Direction, SimpleMessage
 
@@ -185,4 +186,24 @@ def timeout(ctx: ProbeContext) -> Iterator[Finding]:
         location=ctx.where(),
         evidence=[Evidence(f"{last.label} at {last.time:.3f} s", "the last message")],
         fix="raise --timeout if the server is slow; otherwise read the server's log",
+    )
+
+
+@RULES.rule(KEY_MISMATCH)
+def unpresentable_entry(ctx: ProbeContext) -> Iterator[Finding]:
+    """The entry Java would send has a key that is not its certificate's: OpenSSL refuses to
+    send it, so the probe cannot show the server's answer — say what Java's would be."""
+    alias = ctx.attempt.key_mismatch
+    if alias is None:
+        return
+    yield make(
+        KEY_MISMATCH,
+        f"the private key of '{alias}' does not match its certificate: a Java client sends "
+        "that certificate, signs the CertificateVerify with the other key, and the server "
+        "answers decrypt_error; the probe could not present it (OpenSSL refuses the pair) and "
+        "sent an empty Certificate instead",
+        location=ctx.where(),
+        evidence=[Evidence(f"keystore entry '{alias}'", "the key's public half differs from chain[0]'s")],
+        fix=f"run `mtls-inspect keystore` on the store: import the CA reply made from this key's "
+        f"CSR under alias '{alias}', or re-create the entry from the matching key and certificate",
     )
