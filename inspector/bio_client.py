@@ -15,8 +15,9 @@ import socket
 import time
 from typing import Any
 
+from inspector.attempt import Attempt, ChooseEntry, Target, VerifyProblem
+from inspector.hostnames import is_ip
 from inspector.keystore.model import KeyEntry
-from inspector.probe import Attempt, ChooseEntry, Target, VerifyProblem, is_ip
 from parsers.keylog import KeyLog
 from parsers.model import CertificateRequest, Direction, Endpoint, SimpleMessage
 from parsers.stream import LiveDecoder

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from inspector import certs as C
+from inspector.attempt import Attempt, Target
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
-from inspector.probe import Attempt, Target, hostname_matches
+from inspector.hostnames import hostname_matches
 from inspector.rules import RuleSet
 from inspector.rules.wire_rules import CLIENT_REJECTED
 from parsers.model import CertificateRequest, Direction, SimpleMessage
