@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 
 from inspector.keystore.model import KeyEntry
 from parsers.model import Direction, Endpoint, Transcript
-from parsers.stream import Chunk
+
+if TYPE_CHECKING:
+    from parsers.stream import Chunk
 
 #: Called once with the transcript as it stands when the CertificateRequest has been read;
 #: returns the key entry to present, or None for an empty Certificate.

@@ -15,6 +15,7 @@ import socket
 import time
 from typing import Any
 
+from inspector import events as E
 from inspector.attempt import Attempt, ChooseEntry, Target, VerifyProblem
 from inspector.hostnames import is_ip
 from inspector.keystore.model import KeyEntry
@@ -264,11 +265,9 @@ class BioClient:
     def _ticket_received(self) -> bool:
         """A TLS 1.3 server that asked for a certificate sends a NewSessionTicket only after
         our Finished, which follows our Certificate: by then it has judged the certificate."""
+        recent = self.decoder.transcript.events[-4:]
         return any(
-            e.direction is Direction.SERVER
-            and isinstance(e.message, SimpleMessage)
-            and e.message.msg_type == NEW_SESSION_TICKET
-            for e in self.decoder.transcript.events[-4:]
+            s.message.msg_type == NEW_SESSION_TICKET for s in E.every(recent, SimpleMessage, Direction.SERVER)
         )
 
     def http_request(self, path: str) -> None:
