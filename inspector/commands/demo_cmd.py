@@ -9,12 +9,15 @@ names, finds none, and sends an empty Certificate.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
 from inspector.errors import ExitStatus
 
+if TYPE_CHECKING:
+    from inspector.commands import Subcommands
 
-def add_parser(sub: Any) -> None:
+
+def add_parser(sub: Subcommands) -> None:
     p = sub.add_parser(
         "demo", help="reproduce 'curl works, Java does not' on 127.0.0.1 and explain it", description=__doc__
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from inspector.commands.options import load_from_args, parse_date
 from inspector.errors import ExitStatus, InputError
@@ -14,8 +14,11 @@ from inspector.render import json_out
 from inspector.render.emit import emit_text
 from inspector.render.keystore import keystore_dict, keystore_text
 
+if TYPE_CHECKING:
+    from inspector.commands import Subcommands
 
-def add_parser(sub: Any) -> None:
+
+def add_parser(sub: Subcommands) -> None:
     p = sub.add_parser(
         "keystore",
         help="inspect a JKS / JCEKS / PKCS#12 / PEM keystore",

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from inspector.errors import ExitStatus, InputError
 from inspector.passwords import add_keystore_password_options
 
+if TYPE_CHECKING:
+    from inspector.commands import Subcommands
+
 DEFAULT_SAMPLE = Path(__file__).resolve().parents[2] / "captures" / "several.pcap"
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: Subcommands) -> None:
     p = sub.add_parser(
         "pcap",
         help="explain the TLS handshakes in a pcap/pcapng file",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from inspector.commands.proxy_args import add_proxy_options, proxy_from_args
 from inspector.errors import ExitStatus, InputError
@@ -12,9 +12,10 @@ from inspector.passwords import add_keystore_password_options
 
 if TYPE_CHECKING:
     from inspector.attempt import Attempt
+    from inspector.commands import Subcommands
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: Subcommands) -> None:
     p = sub.add_parser(
         "probe",
         help="connect to a server with the client's keystore and explain the handshake",

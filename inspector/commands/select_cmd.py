@@ -5,17 +5,18 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from inspector.commands.proxy_args import add_proxy_options, proxy_from_args
 from inspector.errors import ExitStatus, InputError
 from inspector.passwords import add_keystore_password_options
 
 if TYPE_CHECKING:
+    from inspector.commands import Subcommands
     from inspector.selection import CaRequest
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: Subcommands) -> None:
     p = sub.add_parser(
         "select",
         help="which key entry a Java client would send to a server",

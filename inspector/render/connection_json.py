@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from cryptography import x509
 
 from inspector import certs as C
 from inspector.findings import Finding
+from inspector.render.json_out import JsonObject
 from inspector.render.selection import selection_dict
 from inspector.render.summary import outcome, requested, sent
 from inspector.selection import Selection
@@ -37,9 +37,9 @@ def cert_summary(cert: x509.Certificate) -> dict[str, str]:
     return summary
 
 
-def event_dict(event: HandshakeEvent) -> dict[str, Any]:
+def event_dict(event: HandshakeEvent) -> JsonObject:
     m = event.message
-    item: dict[str, Any] = {
+    item: JsonObject = {
         "direction": event.direction.value,
         "time": round(event.time, 6),
         "frame": event.frame,
@@ -62,8 +62,8 @@ def event_dict(event: HandshakeEvent) -> dict[str, Any]:
     return item
 
 
-def connection_dict(t: Transcript, findings: list[Finding], selection: Selection | None) -> dict[str, Any]:
-    item: dict[str, Any] = {
+def connection_dict(t: Transcript, findings: list[Finding], selection: Selection | None) -> JsonObject:
+    item: JsonObject = {
         "index": t.index,
         "client": str(t.client),
         "server": str(t.server),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from cryptography import x509
 
@@ -11,6 +10,7 @@ from inspector import certs as C
 from inspector.findings import Finding
 from inspector.keystore.model import KeyEntry, Keystore
 from inspector.render import text
+from inspector.render.json_out import JsonObject
 
 
 def _date(value: dt.datetime) -> str:
@@ -116,7 +116,7 @@ def keystore_text(store: Keystore, findings: list[Finding], at: dt.datetime, ali
     return "\n".join(parts)
 
 
-def cert_dict(cert: x509.Certificate) -> dict[str, Any]:
+def cert_dict(cert: x509.Certificate) -> JsonObject:
     algo, size = C.key_algorithm(cert.public_key())
     return {
         "subject": C.dn(cert.subject),
@@ -134,8 +134,8 @@ def cert_dict(cert: x509.Certificate) -> dict[str, Any]:
     }
 
 
-def keystore_dict(store: Keystore, at: dt.datetime, alias: str | None) -> dict[str, Any]:
-    entries: list[dict[str, Any]] = []
+def keystore_dict(store: Keystore, at: dt.datetime, alias: str | None) -> JsonObject:
+    entries: list[JsonObject] = []
     for e in store.key_entries:
         if alias not in (None, e.alias):
             continue

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from inspector.findings import Severity, has_errors
 from inspector.render import json_out, text
 from inspector.render.connection_json import connection_dict
+from inspector.render.json_out import JsonObject
 from inspector.render.spool import Spool
 from inspector.render.summary import COMPLETED, outcome
 from inspector.render.transcript import CONNECTION_HEADERS, connection_block, connection_row
@@ -116,7 +117,7 @@ class PcapReport:
         out.write("\n" + text.counts_line(scan.severities) + "\n")
 
 
-def capture_dict(result: CaptureResult) -> dict[str, Any]:
+def capture_dict(result: CaptureResult) -> JsonObject:
     return {
         "path": str(result.path),
         "format": result.format,

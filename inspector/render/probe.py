@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from inspector import certs as C
 from inspector.render import json_out, text
 from inspector.render.connection_json import connection_dict
+from inspector.render.json_out import JsonObject
 from inspector.render.ladder import ladder
 from inspector.render.selection import selection_text
 from inspector.render.summary import outcome
@@ -38,7 +39,7 @@ def probe_text(result: ProbeResult) -> str:
     return "\n".join(parts)
 
 
-def probe_document(result: ProbeResult) -> dict[str, Any]:
+def probe_document(result: ProbeResult) -> JsonObject:
     """The `mtls-inspector/probe` JSON document."""
     conn = result.connection
     return json_out.envelope(
@@ -49,7 +50,7 @@ def probe_document(result: ProbeResult) -> dict[str, Any]:
     )
 
 
-def probe_dict(result: ProbeResult) -> dict[str, Any]:
+def probe_dict(result: ProbeResult) -> JsonObject:
     target = result.request.target
     return {
         "target": f"{target.host}:{target.port}",
@@ -62,7 +63,7 @@ def probe_dict(result: ProbeResult) -> dict[str, Any]:
     }
 
 
-def attempt_dict(a: Attempt) -> dict[str, Any]:
+def attempt_dict(a: Attempt) -> JsonObject:
     return {
         "alias": a.alias,
         "certificate_request_seen": a.request_seen,

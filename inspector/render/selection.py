@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from inspector.render import text
+from inspector.render.json_out import JsonObject
 from inspector.selection import CaRequest, Selection
 from parsers.messages import dn_from_der
 
@@ -53,7 +52,7 @@ def select_text(sel: Selection) -> str:
     return request_text(sel.request) + "\n" + selection_text(sel)
 
 
-def selection_dict(sel: Selection) -> dict[str, Any]:
+def selection_dict(sel: Selection) -> JsonObject:
     return {
         "request": {
             "source": sel.request.source,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from inspector.findings import Finding, Severity
 
@@ -13,7 +12,7 @@ from inspector.findings import Finding, Severity
 LARGE_TABLE = 500
 
 
-def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
     if len(rows) > LARGE_TABLE:
         return simple_table([[str(c) for c in row] for row in rows], [str(h) for h in headers])
     from tabulate import tabulate
