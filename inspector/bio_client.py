@@ -13,14 +13,19 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
+from inspector import events as E
+from inspector.attempt import Attempt, ChooseEntry, Target, VerifyProblem
+from inspector.hostnames import is_ip
 from inspector.keystore.model import KeyEntry
-from inspector.probe import Attempt, ChooseEntry, Target, VerifyProblem, is_ip
 from parsers.keylog import KeyLog
 from parsers.model import CertificateRequest, Direction, Endpoint, SimpleMessage
 from parsers.stream import LiveDecoder
 from parsers.tls import MAX_RECORD
+
+if TYPE_CHECKING:
+    from OpenSSL import SSL, crypto
 
 READ_AFTER_HANDSHAKE = 1.5  # seconds to wait for a TLS 1.3 post-handshake alert
 QUIET_AFTER_SERVER_SPOKE = 0.05  # then this long for a rejection, unless a ticket says "judged"
@@ -98,7 +103,7 @@ class BioClient:
         a.transcript = self.decoder.close(a.closed_by, a.reset_by)
 
     # -- OpenSSL configuration -----------------------------------------------------------------
-    def _context(self, entry: KeyEntry | None) -> Any:
+    def _context(self, entry: KeyEntry | None) -> SSL.Context:
         from OpenSSL import SSL
 
         target, attempt, keys = self.target, self.attempt, self.keys
@@ -108,13 +113,13 @@ class BioClient:
             ctx.set_min_proto_version(versions[target.tls_version])
             ctx.set_max_proto_version(versions[target.tls_version])
 
-        def log(_conn: Any, line: bytes) -> None:
+        def log(_conn: SSL.Connection, line: bytes) -> None:
             attempt.keylog.append(line.decode())
             keys.add_text(line.decode())
 
         ctx.set_keylog_callback(log)
 
-        def verify(_conn: Any, cert: Any, errnum: int, depth: int, ok: int) -> bool:
+        def verify(_conn: SSL.Connection, cert: crypto.X509, errnum: int, depth: int, ok: int) -> bool:
             if not ok:
                 attempt.verify_problems.append(
                     VerifyProblem(
@@ -286,11 +291,9 @@ class BioClient:
     def _ticket_received(self) -> bool:
         """A TLS 1.3 server that asked for a certificate sends a NewSessionTicket only after
         our Finished, which follows our Certificate: by then it has judged the certificate."""
+        recent = self.decoder.transcript.events[-4:]
         return any(
-            e.direction is Direction.SERVER
-            and isinstance(e.message, SimpleMessage)
-            and e.message.msg_type == NEW_SESSION_TICKET
-            for e in self.decoder.transcript.events[-4:]
+            s.message.msg_type == NEW_SESSION_TICKET for s in E.every(recent, SimpleMessage, Direction.SERVER)
         )
 
     def http_request(self, path: str) -> None:
@@ -334,7 +337,7 @@ class BioClient:
         a.cipher = conn.get_cipher_name()
 
 
-def _offer_post_handshake_auth(conn: Any) -> None:
+def _offer_post_handshake_auth(conn: SSL.Connection) -> None:
     """pyOpenSSL has no call for it; the OpenSSL binding it is built on has the function."""
     from OpenSSL.SSL import _lib  # type: ignore[attr-defined]
 

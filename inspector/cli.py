@@ -6,24 +6,21 @@ Heavy imports (scapy, pyOpenSSL) happen inside the commands that need them.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 
 from inspector import __version__
 from inspector.errors import ExitStatus, InputError
 
-COMMANDS = ("keystore", "pcap", "explain")
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse exits 2 on usage errors already; keep its one-line message."""
-
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = argparse.ArgumentParser(
         prog="mtls-inspect",
         description="Explains why an outbound mutual-TLS handshake failed.",
-        epilog="Exit status: 0 no error findings, 1 error findings, 2 bad input or usage.",
+        epilog="Exit status: 0 no error findings, 1 error findings, 2 bad input or usage, "
+        "70 a bug in mtls-inspect (rerun with --traceback and report it).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--traceback", action="store_true", help="show the Python traceback of an error")
@@ -49,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if sys.stderr is None:  # started with stderr closed (2>&-): errors go nowhere, not to stdout
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the process)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
@@ -59,19 +58,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         if args.traceback:
             raise
-        print(f"mtls-inspect: error: {exc.line()}", file=sys.stderr)
+        _error(f"error: {exc.line()}")
         return ExitStatus.BAD_INPUT
     except KeyboardInterrupt:
-        print("mtls-inspect: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
+        _error("interrupted")
+        return ExitStatus.INTERRUPTED
+    except BrokenPipeError:  # the reader went away before the report was written
+        from inspector.render.emit import silence_stdout
+
+        silence_stdout()
         return ExitStatus.OK
-    except Exception as exc:  # an unexpected failure still gets one line, not a traceback
+    except Exception as exc:  # a bug: one line and its own status, never mistaken for bad input
         if args.traceback:
             raise
-        print(
-            f"mtls-inspect: internal error: {type(exc).__name__}: {exc} "
-            "(rerun with --traceback and report it)",
-            file=sys.stderr,
+        _error(
+            f"internal error: {type(exc).__name__}: {_one_line(exc)} (a bug in mtls-inspect: rerun with "
+            "--traceback and report it)"
         )
-        return ExitStatus.BAD_INPUT
+        return ExitStatus.INTERNAL_ERROR
+
+
+def _error(message: str) -> None:
+    """One line on stderr; a closed or broken stderr does not change the exit status."""
+    with contextlib.suppress(OSError, ValueError):
+        print(f"mtls-inspect: {message}", file=sys.stderr, flush=True)
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).splitlines())

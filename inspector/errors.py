@@ -11,6 +11,10 @@ class ExitStatus(IntEnum):
     OK = 0
     ERROR_FINDINGS = 1
     BAD_INPUT = 2
+    #: a bug in the tool (an unexpected exception), never bad input: sysexits.h EX_SOFTWARE
+    INTERNAL_ERROR = 70
+    #: stopped by Ctrl-C (128 + SIGINT)
+    INTERRUPTED = 130
 
 
 class InputError(Exception):

@@ -1,86 +1,19 @@
-"""The live outbound handshake: its target, its result (Attempt), and the connection set-up.
+"""The live outbound handshake: resolve, connect (through a proxy's CONNECT), run the pump.
 
-The byte pump itself — pyOpenSSL over memory BIOs, our decoder reading every record before
-OpenSSL does — is inspector/bio_client.py.
+What a handshake is asked and what it did are plain data in inspector/attempt.py; the byte
+pump itself — pyOpenSSL over memory BIOs, our decoder reading every record before OpenSSL
+does — is inspector/bio_client.py.
 """
 
 from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from cryptography import x509
-
+from inspector.attempt import Attempt, ChooseEntry, Target
+from inspector.bio_client import BioClient
 from inspector.errors import InputError
 from inspector.keystore.model import KeyEntry
-from parsers.model import Direction, Endpoint, Transcript
-from parsers.stream import Chunk
-
-#: Called once with the transcript as it stands when the CertificateRequest has been read;
-#: returns the key entry to present, or None for an empty Certificate.
-ChooseEntry = Callable[[Transcript], "KeyEntry | None"]
-
-
-@dataclass
-class VerifyProblem:
-    depth: int
-    errnum: int
-    message: str
-    subject: str
-
-
-@dataclass
-class Attempt:
-    """One handshake: what was sent with it, what happened, every byte recorded."""
-
-    alias: str | None
-    chunks: list[Chunk] = field(default_factory=list)
-    keylog: list[str] = field(default_factory=list)
-    start: float = 0.0
-    client: Endpoint = field(default_factory=lambda: Endpoint("127.0.0.1", 0))
-    server: Endpoint = field(default_factory=lambda: Endpoint("127.0.0.1", 0))
-    completed: bool = False
-    error: str | None = None
-    closed_by: Direction | None = None
-    reset_by: Direction | None = None
-    timed_out: bool = False
-    http_status: str | None = None
-    server_chain: list[x509.Certificate] = field(default_factory=list)
-    verify_problems: list[VerifyProblem] = field(default_factory=list)
-    version: str | None = None
-    cipher: str | None = None
-    #: the CertificateRequest was read before OpenSSL answered it (the choice could be made)
-    request_seen: bool = False
-    #: the proxy's answer to CONNECT, when the probe went through one
-    proxy_status: str | None = None
-    #: the entry due to be sent whose private key is not its certificate's: OpenSSL refuses
-    #: the pair, so an empty Certificate went out instead (Java would send it and fail later)
-    key_mismatch: str | None = None
-    transcript: Transcript | None = None
-
-    @property
-    def received(self) -> bytes:
-        return b"".join(d for direction, _, d in self.chunks if direction is Direction.SERVER)
-
-
-@dataclass(frozen=True)
-class Target:
-    host: str
-    port: int
-    servername: str | None
-    tls_version: str | None  # "1.2" / "1.3" / None
-    timeout: float
-    ca_file: str | None
-    insecure: bool
-    http_path: str | None
-    #: offer TLS 1.3 post-handshake authentication (OpenSSL/curl can; Java does not)
-    post_handshake_auth: bool = False
-    #: an HTTP proxy to tunnel through with CONNECT (Java's https.proxyHost, curl's --proxy)
-    proxy: tuple[str, int] | None = None
-    #: "user:password" for the proxy's Basic authentication; never shown
-    proxy_credentials: str | None = field(default=None, repr=False)
 
 
 def parse_target(text: str, what: str = "") -> tuple[str, int]:
@@ -103,8 +36,6 @@ def parse_target(text: str, what: str = "") -> tuple[str, int]:
 def handshake(target: Target, entry: KeyEntry | None, choose: ChooseEntry | None = None) -> Attempt:
     """One attempt presenting `entry`, or — with `choose` — the entry it picks when the
     CertificateRequest arrives. Socket errors become InputError only when nothing was exchanged."""
-    from inspector.bio_client import BioClient
-
     deadline = time.monotonic() + target.timeout  # total: connect, CONNECT, handshake, reads
     attempt = Attempt(alias=entry.alias if entry else None)
     host, port = target.proxy or (target.host, target.port)
@@ -202,35 +133,5 @@ def open_tunnel(sock: socket.socket, target: Target, deadline: float) -> str:
     return status
 
 
-def is_ip(host: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host)
-        return True
-    except ValueError:
-        return False
-
-
 def looks_like_tls(data: bytes) -> bool:
     return len(data) >= 3 and data[0] in (20, 21, 22, 23) and data[1] == 3
-
-
-def hostname_matches(cert: x509.Certificate, name: str) -> bool:
-    """RFC 6125 style: SAN DNS names (one left-most wildcard label) or IP addresses."""
-    import ipaddress
-
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return False
-    if is_ip(name):
-        return ipaddress.ip_address(name) in san.get_values_for_type(x509.IPAddress)
-    wanted = name.lower().rstrip(".")
-    for pattern in san.get_values_for_type(x509.DNSName):
-        pattern = pattern.lower().rstrip(".")
-        if pattern == wanted:
-            return True
-        if pattern.startswith("*.") and "." in wanted and wanted.split(".", 1)[1] == pattern[2:]:
-            return True
-    return False

@@ -15,12 +15,15 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 
 from inspector import certs as C
 from inspector.errors import InputError
+
+if TYPE_CHECKING:
+    from OpenSSL import SSL, crypto
 
 #: OpenSSL verify error → (the alert OpenSSL sends, our finding code, a sentence)
 VERIFY_ERRORS = {
@@ -118,7 +121,7 @@ class ReferenceServer:
         optional: bool,
         tls_version: str | None,
         send_ca_names: bool,
-    ) -> Any:
+    ) -> SSL.Context:
         from OpenSSL import SSL, crypto
 
         ctx = SSL.Context(SSL.TLS_SERVER_METHOD)
@@ -135,7 +138,7 @@ class ReferenceServer:
             raise InputError(
                 f"{cert} / {key}: cannot load ({exc})", "give PEM files: the server chain and its key"
             ) from None
-        names: list[Any] = []
+        names: list[crypto.X509Name] = []
         # pyOpenSSL deprecates X509Name, but it is still the only way to set the CA list.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -189,7 +192,7 @@ class ReferenceServer:
             if self._log is not None:
                 self._log(report)
 
-    def handle(self, raw: socket.socket, peer: Any) -> ClientReport:
+    def handle(self, raw: socket.socket, peer: tuple[str, int]) -> ClientReport:
         from OpenSSL import SSL
 
         # Blocking socket with kernel-level timeouts: OpenSSL then reads and writes directly,
@@ -238,9 +241,9 @@ class ReferenceServer:
         return report
 
 
-def _record(conn: Any, cert: Any, errnum: int, depth: int, ok: int) -> bool:
+def _record(conn: SSL.Connection, cert: crypto.X509, errnum: int, depth: int, ok: int) -> bool:
     report = conn.get_app_data()
-    if report is not None:
+    if isinstance(report, ClientReport):
         if depth == 0 and not report.chain:  # a refused chain is not kept by OpenSSL: keep its leaf
             report.chain = [cert.to_cryptography()]
         if not ok:

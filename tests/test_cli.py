@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -121,3 +122,121 @@ def test_spool_keeps_order_past_memory(monkeypatch) -> None:  # type: ignore[no-
     assert parked.keys() == [1, 2, 3, 5] and len(parked) == 4
     assert [t.split()[1] for t in parked.texts()] == ["1", "1", "2", "3", "5"]
     assert parked._file._rolled  # type: ignore[attr-defined]
+
+
+# --- exit statuses that do not depend on the reader -------------------------------------------
+
+SAMPLE = ROOT / "captures" / "several.pcap"
+KEYSTORE = ROOT / "captures" / "letstestcba.jks"
+#: A bug planted in the keystore rules, as a real bug would surface: mid-command, unexpected.
+PLANT_BUG = (
+    "import sys\n"
+    "import inspector.rules.keystore_rules as rules\n"
+    "def broken(*args, **kwargs):\n"
+    "    raise RuntimeError('planted bug\\nsecond line')\n"
+    "rules.check_keystore = broken\n"
+    "from inspector.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "inspector", *argv], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+
+
+def test_a_bug_exits_70_with_one_line() -> None:
+    argv = ["keystore", str(KEYSTORE), "--storepass-env", "STOREPASS"]
+    env = {**os.environ, "STOREPASS": "changeit"}
+    done = subprocess.run(
+        [sys.executable, "-c", PLANT_BUG, *argv],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 70  # EX_SOFTWARE: never 2, which means bad input
+    assert done.stdout == ""
+    assert done.stderr == (
+        "mtls-inspect: internal error: RuntimeError: planted bug second line (a bug in mtls-inspect: "
+        "rerun with --traceback and report it)\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", PLANT_BUG, "--traceback", *argv],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
+    assert shown.returncode == 1  # Python's own status for an uncaught exception
+    assert shown.stderr.startswith("Traceback (most recent call last):")
+    assert "RuntimeError: planted bug" in shown.stderr and "in broken" in shown.stderr
+
+
+def test_bad_input_is_still_2_not_70() -> None:
+    done = run_cli("pcap", str(ROOT / "captures" / "missing.pcap"))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert (
+        done.stderr
+        == "mtls-inspect: error: captures/missing.pcap: no such file — check the path\n".replace(
+            "captures/", str(ROOT / "captures") + "/"
+        )
+    )
+
+
+def test_report_into_a_closed_pipe_keeps_the_findings_status() -> None:
+    """`pcap … | head -1`: the reader went away; the status is still 1 (error findings), with
+    nothing on stderr (no 'Broken pipe', no 'Exception ignored')."""
+    for argv, status in (
+        (["pcap", str(SAMPLE)], 1),
+        (["pcap", str(SAMPLE), "--json"], 1),
+        (["keystore", str(KEYSTORE), "--storepass", "changeit"], 1),
+        (["explain", "--list"], 0),
+    ):
+        read_end, write_end = os.pipe()
+        os.close(read_end)  # every write now fails with EPIPE
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "inspector", *argv],
+                stdout=write_end,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,
+                timeout=120,
+            )
+        finally:
+            os.close(write_end)
+        assert done.returncode == status, argv
+        assert "Broken pipe" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+
+
+def test_head_1_keeps_the_findings_status() -> None:
+    done = subprocess.run(
+        ["bash", "-c", f"{sys.executable} -m inspector pcap {SAMPLE} | head -1; echo ${{PIPESTATUS[0]}}"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    first, status = done.stdout.splitlines()
+    assert first.startswith("Capture ") and status == "1"
+    assert done.stderr == ""
+
+
+def test_closed_stderr_does_not_change_the_report() -> None:
+    """Started with stderr closed (2>&-), the report is whole and the status the findings'."""
+    whole = run_cli("pcap", str(SAMPLE))
+    assert whole.returncode == 1
+    for argv in (["pcap", str(SAMPLE)], ["keystore", str(KEYSTORE)]):
+        closed = subprocess.run(
+            ["bash", "-c", f"{sys.executable} -m inspector {' '.join(argv)} 2>&-"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+        expected = run_cli(*argv)
+        assert (closed.returncode, closed.stdout) == (expected.returncode, expected.stdout), argv

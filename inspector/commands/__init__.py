@@ -1,1 +1,10 @@
-"""One module per subcommand: argument wiring, running, and the command's own report."""
+"""One module per subcommand (`*_cmd`): its options, and `run` — parse, call one function, render."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    #: what each command's `add_parser` adds itself to
+    Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]

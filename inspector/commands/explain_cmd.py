@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import difflib
-from typing import Any
+from typing import TYPE_CHECKING
 
 from inspector.errors import ExitStatus, InputError
 
+if TYPE_CHECKING:
+    from inspector.commands import Subcommands
 
-def add_parser(sub: Any) -> None:
+
+def add_parser(sub: Subcommands) -> None:
     p = sub.add_parser(
         "explain",
         help="print the long explanation of a finding code",

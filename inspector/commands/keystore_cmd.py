@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-
-from inspector import certs as C
+from inspector.commands.options import load_from_args, parse_date
 from inspector.errors import ExitStatus, InputError
-from inspector.findings import Finding, has_errors, sort_findings
-from inspector.keystore import KeyEntry, Keystore, load_keystore
-from inspector.passwords import add_keystore_password_options, resolve_password
-from inspector.render import json_out, text
+from inspector.findings import has_errors, sort_findings
+from inspector.passwords import add_keystore_password_options
+from inspector.render import json_out
+from inspector.render.emit import emit_text
+from inspector.render.keystore import keystore_dict, keystore_text
+
+if TYPE_CHECKING:
+    from inspector.commands import Subcommands
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: Subcommands) -> None:
     p = sub.add_parser(
         "keystore",
         help="inspect a JKS / JCEKS / PKCS#12 / PEM keystore",
@@ -33,36 +33,6 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
-def parse_date(value: str | None, option: str = "--at") -> dt.datetime:
-    if value is None:
-        return dt.datetime.now(dt.timezone.utc)
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{option} {value}: not a date", "write it as YYYY-MM-DD") from None
-    return dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.timezone.utc)
-
-
-def load_from_args(args: argparse.Namespace, path: Path) -> Keystore:
-    """Load a keystore with the password options; shared by every command taking --keystore."""
-    storepass = resolve_password(args, "storepass", "Enter keystore password: ")
-    keypass = resolve_password(args, "keypass", None)
-    store = load_keystore(path, storepass, keypass)
-    locked = [e.alias for e in store.key_entries if e.key_password_differs and not e.key_decrypted]
-    if locked and keypass is None:
-        # as keytool does: ask for the key password when the store password does not open a key
-        keypass = resolve_password(args, "keypass", f"Enter key password for <{locked[0]}>: ")
-        if keypass is not None:
-            store = load_keystore(path, storepass, keypass)
-    if not store.integrity_checked:
-        print(
-            f"warning: {path}: no password given: the integrity of this keystore has NOT "
-            "been verified and its keys were not opened",
-            file=sys.stderr,
-        )
-    return store
-
-
 def run(args: argparse.Namespace) -> int:
     from inspector.rules.keystore_rules import check_keystore
 
@@ -75,184 +45,8 @@ def run(args: argparse.Namespace) -> int:
             f"{path}: no entry with alias '{args.alias}'", f"aliases here: {', '.join(aliases) or '(none)'}"
         )
     findings = sort_findings(check_keystore(store, at, args.alias))
+    status = ExitStatus.ERROR_FINDINGS if has_errors(findings) else ExitStatus.OK
     if args.json:
-        print(
-            json_out.dumps(
-                json_out.envelope("keystore", findings, keystore=keystore_dict(store, at, args.alias))
-            )
-        )
-    else:
-        print(render_text(store, findings, at, args.alias))
-    return ExitStatus.ERROR_FINDINGS if has_errors(findings) else ExitStatus.OK
-
-
-# --- report -----------------------------------------------------------------------------------
-
-
-def _date(value: dt.datetime) -> str:
-    return value.strftime("%Y-%m-%d")
-
-
-def _entry_key(entry: KeyEntry) -> str:
-    if entry.private_key is not None:
-        return C.describe_key(entry.private_key)
-    if entry.chain:
-        return C.describe_key(entry.chain[0].public_key()) + " (from cert)"
-    return "?"
-
-
-def _cert_row(cert: x509.Certificate) -> tuple[str, str, str]:
-    return C.short_dn(cert.subject), C.short_dn(cert.issuer), _date(cert.not_valid_after_utc)
-
-
-def entries_rows(store: Keystore, alias: str | None) -> list[list[str]]:
-    rows: list[list[str]] = []
-    for e in store.key_entries:
-        if alias not in (None, e.alias):
-            continue
-        subject, issuer, after = _cert_row(e.chain[0]) if e.chain else ("-", "-", "-")
-        kind = "PrivateKeyEntry" + (" (key locked)" if not e.key_decrypted else "")
-        rows.append([e.alias, kind, _entry_key(e), subject, issuer, after, str(len(e.chain))])
-    for t in store.trusted_entries:
-        if alias not in (None, t.alias):
-            continue
-        subject, issuer, after = _cert_row(t.certificate)
-        rows.append(
-            [
-                t.alias,
-                "trustedCertEntry",
-                C.describe_key(t.certificate.public_key()),
-                subject,
-                issuer,
-                after,
-                "-",
-            ]
-        )
-    for name in store.secret_aliases:
-        rows.append([name, "SecretKeyEntry", "-", "-", "-", "-", "-"])
-    return rows
-
-
-def chain_rows(entry: KeyEntry, at: dt.datetime) -> list[list[str]]:
-    rows = []
-    for i, cert in enumerate(entry.chain):
-        if i + 1 < len(entry.chain):
-            lk = C.link(cert, entry.chain[i + 1])
-            issued = ("yes" if lk.ok else "NO") + f" ({lk.describe()})"
-        elif cert.issuer == cert.subject:
-            issued = "self-signed" if C.is_self_signed(cert) else "self-issued, bad signature"
-        else:
-            issued = "issuer not in chain"
-        eku = C.ext_key_usage(cert)
-        ca = C.is_ca(cert)
-        state = C.validity_state(cert, at)
-        rows.append(
-            [
-                str(i),
-                C.dn(cert.subject),
-                C.dn(cert.issuer),
-                f"{_date(cert.not_valid_before_utc)} .. {_date(cert.not_valid_after_utc)}"
-                + ("" if state == "valid" else f" ({state.upper()})"),
-                "-" if ca is None else ("CA" if ca else "no"),
-                "any" if eku is None else ",".join(eku),
-                issued,
-            ]
-        )
-    return rows
-
-
-def render_text(store: Keystore, findings: list[Finding], at: dt.datetime, alias: str | None) -> str:
-    expected = store.expected_type
-    typed = store.store_type.value
-    if expected is not None and expected is not store.store_type:
-        typed += f" (the name suggests {expected.value})"
-    integrity = "integrity verified" if store.integrity_checked else "integrity NOT verified"
-    count = len(store.key_entries) + len(store.trusted_entries) + len(store.secret_aliases)
-    parts = [
-        f"Keystore {store.path}: {typed}, {integrity}, {count} entries",
-        text.table(
-            entries_rows(store, alias),
-            ["alias", "entry type", "key", "subject", "issuer", "not after", "chain"],
-        ),
-    ]
-    for note in store.notes:
-        parts.append(f"note: {note}")
-    for entry in store.key_entries:
-        if alias not in (None, entry.alias) or not entry.chain:
-            continue
-        parts.append(f"\nChain of '{entry.alias}' ({store.chain_order_note}, judged at {_date(at)})")
-        parts.append(
-            text.table(
-                chain_rows(entry, at), ["#", "subject", "issuer", "valid", "CA", "EKU", "issued by next?"]
-            )
-        )
-    parts.append("\nFindings")
-    parts.append(text.findings_block(findings))
-    parts.append(f"\n{text.summary_line(findings)}")
-    return "\n".join(parts)
-
-
-def cert_dict(cert: x509.Certificate) -> dict[str, Any]:
-    algo, size = C.key_algorithm(cert.public_key())
-    return {
-        "subject": C.dn(cert.subject),
-        "issuer": C.dn(cert.issuer),
-        "serial": format(cert.serial_number, "x"),
-        "not_before": cert.not_valid_before_utc.isoformat(),
-        "not_after": cert.not_valid_after_utc.isoformat(),
-        "is_ca": C.is_ca(cert),
-        "extended_key_usage": C.ext_key_usage(cert),
-        "key_usage": C.key_usage(cert),
-        "key_algorithm": algo,
-        "key_size": size,
-        "signature_hash": C.signature_hash(cert),
-        "sha256": C.fingerprint(cert),
-    }
-
-
-def keystore_dict(store: Keystore, at: dt.datetime, alias: str | None) -> dict[str, Any]:
-    entries: list[dict[str, Any]] = []
-    for e in store.key_entries:
-        if alias not in (None, e.alias):
-            continue
-        chain = []
-        for i, cert in enumerate(e.chain):
-            item = {"position": i, **cert_dict(cert), "validity": C.validity_state(cert, at)}
-            if i + 1 < len(e.chain):
-                lk = C.link(cert, e.chain[i + 1])
-                item["issued_by_next"] = {
-                    "ok": lk.ok,
-                    "issuer_name_matches": lk.name_matches,
-                    "key_id_matches": lk.key_id_matches,
-                    "signature_valid": lk.signature_valid,
-                }
-            chain.append(item)
-        key = e.private_key if e.private_key is not None else (e.chain[0].public_key() if e.chain else None)
-        algo, size = C.key_algorithm(key) if key is not None else (None, None)
-        entries.append(
-            {
-                "alias": e.alias,
-                "type": "PrivateKeyEntry",
-                "key_algorithm": algo,
-                "key_size": size,
-                "key_decrypted": e.key_decrypted,
-                "key_password_differs": e.key_password_differs,
-                "chain": chain,
-            }
-        )
-    for t in store.trusted_entries:
-        if alias in (None, t.alias):
-            entries.append(
-                {"alias": t.alias, "type": "trustedCertEntry", "certificate": cert_dict(t.certificate)}
-            )
-    entries += [{"alias": s, "type": "SecretKeyEntry"} for s in store.secret_aliases]
-    return {
-        "path": str(store.path),
-        "type": store.store_type.value,
-        "type_suggested_by_name": store.expected_type.value if store.expected_type else None,
-        "integrity_checked": store.integrity_checked,
-        "chain_order": store.chain_order_note,
-        "judged_at": at.isoformat(),
-        "entries": entries,
-        "notes": store.notes,
-    }
+        document = json_out.envelope("keystore", findings, keystore=keystore_dict(store, at, args.alias))
+        return emit_text(json_out.dumps(document), status)
+    return emit_text(keystore_text(store, findings, at, args.alias), status)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from inspector.errors import InputError
 from inspector.passwords import add_password_options
 
 
-def add_proxy_options(p: Any) -> None:
+def add_proxy_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--proxy",
         metavar="HOST:PORT",

@@ -4,36 +4,19 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from inspector.commands.proxy_args import add_proxy_options, proxy_from_args
 from inspector.errors import ExitStatus, InputError
 from inspector.passwords import add_keystore_password_options
-from inspector.render import json_out
 
-#: What a typical server asks for when we only know its CA names (OpenSSL 3 defaults).
-DEFAULT_SIGALGS = (
-    0x0403,
-    0x0503,
-    0x0603,
-    0x0807,
-    0x0808,
-    0x0804,
-    0x0805,
-    0x0806,
-    0x0809,
-    0x080A,
-    0x080B,
-    0x0401,
-    0x0501,
-    0x0601,
-)
-DEFAULT_CERT_TYPES = (1, 64)
+if TYPE_CHECKING:
+    from inspector.commands import Subcommands
+    from inspector.selection import CaRequest
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: Subcommands) -> None:
     p = sub.add_parser(
         "select",
         help="which key entry a Java client would send to a server",
@@ -82,121 +65,46 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
-def names_from_file(path: Path) -> list[bytes]:
-    from cryptography import x509
-
-    from inspector.keystore import read_bytes
-
-    data = read_bytes(path)
-    if b"-----BEGIN CERTIFICATE-----" in data:
-        try:
-            return [c.subject.public_bytes() for c in x509.load_pem_x509_certificates(data)]
-        except ValueError as exc:
-            raise InputError(
-                f"--ca-names {path}: a certificate does not parse ({exc})",
-                "give PEM certificates or one DN per line",
-            ) from None
-    names = []
-    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        line = re.sub(r"^(subject|issuer|Owner|Issuer)\s*[:=]\s*", "", line)
-        try:
-            names.append(x509.Name.from_rfc4514_string(line.replace(", ", ",")).public_bytes())
-        except ValueError as exc:
-            raise InputError(
-                f"--ca-names {path}, line {number}: not a DN ({exc})",
-                "write one DN per line, e.g. CN=Partner Root,O=Partner",
-            ) from None
-    return names
-
-
-def request_from_args(args: argparse.Namespace) -> Any:
-    from inspector.selection import CaRequest
+def request_from_args(args: argparse.Namespace) -> CaRequest:
+    """The request to choose for, from whichever source the options name."""
+    from inspector.analysis import ca_request
 
     tls13 = args.tls_version == "1.3"
-    if args.empty_ca_list or args.ca_names:
-        names = [] if args.empty_ca_list else names_from_file(Path(args.ca_names))
-        return CaRequest(
-            tls13=tls13,
-            ca_names=tuple(names),
-            certificate_types=() if tls13 else DEFAULT_CERT_TYPES,
-            signature_algorithms=DEFAULT_SIGALGS,
-            source="--empty-ca-list" if args.empty_ca_list else str(args.ca_names),
+    if args.empty_ca_list:
+        return ca_request.from_names([], tls13, "--empty-ca-list")
+    if args.ca_names:
+        return ca_request.from_names(
+            ca_request.names_from_file(Path(args.ca_names)), tls13, str(args.ca_names)
         )
     if args.from_pcap:
-        return _from_pcap(args)
-    return _from_server(args)
-
-
-def _from_pcap(args: argparse.Namespace) -> Any:
-    from inspector.rules.wire_rules import ca_request
-    from parsers.capture import CaptureFormatError, read_capture
-    from parsers.keylog import KeyLog
-    from parsers.model import CertificateRequest
-
-    keylog = None
-    if args.keylog:
-        from inspector.keystore import read_bytes
-
-        keylog = KeyLog()
-        keylog.add_text(read_bytes(Path(args.keylog)).decode("utf-8", "replace"))
-    path = Path(args.from_pcap)
-    if not path.is_file():
-        raise InputError(f"--from-pcap {path}: no such file", "check the path")
-    try:
-        result = read_capture(path, keylog)
-    except CaptureFormatError as exc:
-        raise InputError(f"--from-pcap {path}: {exc}", "give a pcap or pcapng file") from None
-    for t in result.transcripts:
-        if args.connection not in (None, t.index):
-            continue
-        event = t.first(CertificateRequest)
-        if event is not None and isinstance(event.message, CertificateRequest):
-            return ca_request(event.message, f"{path}, connection #{t.index}")
-    which = f"connection #{args.connection}" if args.connection else "any connection"
-    raise InputError(
-        f"--from-pcap {path}: no CertificateRequest visible in {which}",
-        "TLS 1.3 needs --keylog; or pick another --connection",
-    )
-
-
-def _from_server(args: argparse.Namespace) -> Any:
-    from inspector.probe import Target, handshake, parse_target
-    from inspector.rules.wire_rules import ca_request
-    from parsers.model import CertificateRequest
+        return ca_request.from_pcap(
+            Path(args.from_pcap), Path(args.keylog) if args.keylog else None, args.connection
+        )
+    from inspector.attempt import Target
+    from inspector.probe import parse_target
 
     host, port = parse_target(args.from_server)
     proxy, credentials = proxy_from_args(args)
-    attempt = handshake(
-        Target(
-            host,
-            port,
-            None,
-            args.tls_version,
-            args.timeout,
-            args.ca_file,
-            True,
-            None,
-            proxy=proxy,
-            proxy_credentials=credentials,
-        ),
+    target = Target(
+        host,
+        port,
         None,
+        args.tls_version,
+        args.timeout,
+        args.ca_file,
+        True,
+        None,
+        proxy=proxy,
+        proxy_credentials=credentials,
     )
-    assert attempt.transcript is not None
-    event = attempt.transcript.first(CertificateRequest)
-    if event is None or not isinstance(event.message, CertificateRequest):
-        raise InputError(
-            f"--from-server {args.from_server}: the server sent no CertificateRequest",
-            "it does not ask for client certificates here",
-        )
-    return ca_request(event.message, f"server {host}:{port}")
+    return ca_request.from_server(target, args.from_server)
 
 
 def run(args: argparse.Namespace) -> int:
-    from inspector.commands.keystore_cmd import load_from_args, parse_date
-    from inspector.commands.pcap_cmd import selection_text
+    from inspector.commands.options import load_from_args, parse_date
+    from inspector.render import json_out
+    from inspector.render.emit import emit_text
+    from inspector.render.selection import select_text, selection_dict
     from inspector.selection import select
 
     if (args.proxy or args.proxy_user) and not args.from_server:
@@ -208,45 +116,9 @@ def run(args: argparse.Namespace) -> int:
     request = request_from_args(args)
     at = parse_date(args.at) if args.at else dt.datetime.now(dt.timezone.utc)
     sel = select(store, request, at)
+    status = ExitStatus.ERROR_FINDINGS if sel.java_sends_nothing else ExitStatus.OK
     if args.json:
-        print(json_out.dumps(json_out.envelope("select", [], selection=selection_dict(sel))))
-    else:
-        from parsers.messages import dn_from_der
-
-        names = [dn_from_der(n).text for n in request.ca_names]
-        print(
-            f"CertificateRequest from {request.source} (TLS {'1.3' if request.tls13 else '1.2'})"
-            f": {len(names)} CA name(s)"
+        return emit_text(
+            json_out.dumps(json_out.envelope("select", [], selection=selection_dict(sel))), status
         )
-        for name in names:
-            print(f"  - {name}")
-        print(selection_text(sel))
-    return ExitStatus.ERROR_FINDINGS if sel.java_sends_nothing else ExitStatus.OK
-
-
-def selection_dict(sel: Any) -> dict[str, Any]:
-    from parsers.messages import dn_from_der
-
-    return {
-        "request": {
-            "source": sel.request.source,
-            "tls13": sel.request.tls13,
-            "ca_names": [dn_from_der(n).text for n in sel.request.ca_names],
-        },
-        "sunx509": sel.sunx509[0] if len(sel.sunx509) == 1 else None,
-        "sunx509_possible": sel.sunx509,
-        "sunx509_fails": sel.sunx509_fails,
-        "pkix": sel.pkix[0] if len(sel.pkix) == 1 else None,
-        "pkix_possible": sel.pkix,
-        "openssl": sel.openssl_sends,
-        "candidates": [
-            {
-                "alias": c.alias,
-                "key_type": c.key_type,
-                "accepted": c.accepted,
-                "rank": c.rank.name if c.rank is not None else None,
-                "reasons": c.reasons,
-            }
-            for c in sel.candidates
-        ],
-    }
+    return emit_text(select_text(sel), status)

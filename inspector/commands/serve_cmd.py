@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from inspector.errors import ExitStatus, InputError
 
+if TYPE_CHECKING:
+    from inspector.commands import Subcommands
 
-def add_parser(sub: Any) -> None:
+
+def add_parser(sub: Subcommands) -> None:
     p = sub.add_parser(
         "serve",
         help="run a reference mTLS server on 127.0.0.1 that explains why it accepts or refuses each client",

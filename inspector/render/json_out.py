@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from typing import Any, TextIO
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TextIO, TypeAlias
 
 from inspector import __version__
 from inspector.findings import Finding, Severity
 
 SCHEMA_VERSION = 1
 
+#: What a JSON document holds (covariant containers, so dict[str, str] is one too).
+JsonValue: TypeAlias = "str | int | float | bool | Sequence[JsonValue] | Mapping[str, JsonValue] | None"
+JsonObject = dict[str, JsonValue]
 
-def finding_dict(f: Finding) -> dict[str, Any]:
+
+def finding_dict(f: Finding) -> JsonObject:
     loc = {k: v for k, v in vars(f.location).items() if v is not None}
     return {
         "code": f.code,
@@ -26,7 +30,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
-def envelope(kind: str, findings: Iterable[Finding], **payload: Any) -> dict[str, Any]:
+def envelope(kind: str, findings: Iterable[Finding], **payload: JsonValue) -> JsonObject:
     items = list(findings)
     return {
         "schema": f"mtls-inspector/{kind}",
@@ -38,21 +42,21 @@ def envelope(kind: str, findings: Iterable[Finding], **payload: Any) -> dict[str
     }
 
 
-def dumps(document: dict[str, Any], pretty: bool = True) -> str:
+def dumps(document: JsonObject, pretty: bool = True) -> str:
     """Pretty for small documents; compact (C encoder, 10x faster) for large captures."""
     if pretty:
         return json.dumps(document, indent=2, ensure_ascii=False)
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
-def compact(value: Any) -> str:
+def compact(value: JsonValue) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def write_assembled(
     out: TextIO,
     kind: str,
-    payload: dict[str, Any],
+    payload: JsonObject,
     fragments: dict[str, Iterable[str]],
     summary: dict[str, int],
     pretty: bool,

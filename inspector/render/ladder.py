@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from inspector import certs as C
+from inspector import events as E
 from parsers.model import (
-    Alert,
     Certificate,
     CertificateRequest,
     ClientHello,
@@ -31,15 +31,9 @@ def _detail(event: HandshakeEvent) -> str:
     return event.label
 
 
-def failing_event(t: Transcript) -> HandshakeEvent | None:
-    for event in t.events:
-        if isinstance(event.message, Alert) and event.message.fatal:
-            return event
-    return None
-
-
 def ladder(t: Transcript) -> str:
-    fail = failing_event(t)
+    fatal = E.fatal_alert(t)
+    fail = fatal.event if fatal is not None else None
     lines = [f"{'time (s)':>9}  {'frame':>5}  {'client':<{WIDTH}}      server"]
     for event in t.events:
         text = _detail(event) + (" [enc]" if event.encrypted else "")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
 
 from inspector.findings import Finding, Severity
 
@@ -13,7 +12,7 @@ from inspector.findings import Finding, Severity
 LARGE_TABLE = 500
 
 
-def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
     if len(rows) > LARGE_TABLE:
         return simple_table([[str(c) for c in row] for row in rows], [str(h) for h in headers])
     from tabulate import tabulate
@@ -36,10 +35,6 @@ def simple_table(rows: list[list[str]], headers: list[str]) -> str:
     return "\n".join(out)
 
 
-def heading(text: str) -> str:
-    return f"{text}\n{'=' * len(text)}"
-
-
 def finding(f: Finding) -> str:
     """`error[code]: summary` / `--> where` / `= evidence:` / `= help:` (ruff/rustc style)."""
     lines = [f"{f.severity.value}[{f.code}]: {f.summary}"]
@@ -59,18 +54,23 @@ def finding(f: Finding) -> str:
 
 
 def summary_line(findings: Iterable[Finding]) -> str:
-    counts = {s: 0 for s in Severity}
+    counts = {s.value: 0 for s in Severity}
     for f in findings:
-        counts[f.severity] += 1
+        counts[f.severity.value] += 1
+    return counts_line(counts)
+
+
+def counts_line(counts: Mapping[str, int]) -> str:
+    """`2 errors, 1 warning, 0 info` from counts by severity name."""
 
     def plural(n: int, word: str) -> str:
         return f"{n} {word}{'' if n == 1 else 's'}"
 
     return ", ".join(
         [
-            plural(counts[Severity.ERROR], "error"),
-            plural(counts[Severity.WARNING], "warning"),
-            f"{counts[Severity.INFO]} info",
+            plural(counts[Severity.ERROR.value], "error"),
+            plural(counts[Severity.WARNING.value], "warning"),
+            f"{counts[Severity.INFO.value]} info",
         ]
     )
 

@@ -21,9 +21,9 @@ RULE_MODULES = ("inspector.rules.keystore_rules", "inspector.rules.wire_rules", 
 @dataclass(frozen=True)
 class Rule(Generic[ContextT]):
     name: str
+    #: the codes this rule may report (a test holds every rule to them)
     codes: tuple[CodeSpec, ...]
     check: Callable[[ContextT], Iterator[Finding]]
-    doc: str
 
 
 class RuleSet(Generic[ContextT]):
@@ -38,16 +38,19 @@ class RuleSet(Generic[ContextT]):
         def decorate(
             func: Callable[[ContextT], Iterator[Finding]],
         ) -> Callable[[ContextT], Iterator[Finding]]:
-            self.rules.append(Rule(func.__name__, codes, func, (func.__doc__ or "").strip()))
+            self.rules.append(Rule(func.__name__, codes, func))
             return func
 
         return decorate
 
     def run(self, context: ContextT) -> list[Finding]:
-        findings: list[Finding] = []
+        return [finding for _, finding in self.run_by_rule(context)]
+
+    def run_by_rule(self, context: ContextT) -> Iterator[tuple[Rule[ContextT], Finding]]:
+        """Each finding with the rule that made it, in rule order."""
         for rule in self.rules:
-            findings.extend(rule.check(context))
-        return findings
+            for finding in rule.check(context):
+                yield rule, finding
 
 
 def load_all() -> dict[str, CodeSpec]:

@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from inspector import certs as C
+from inspector import events as E
+from inspector.attempt import Attempt, Target
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
-from inspector.probe import Attempt, Target, hostname_matches
+from inspector.hostnames import hostname_matches
 from inspector.rules import RuleSet
 from inspector.rules.keystore_rules import KEY_MISMATCH
 from inspector.rules.wire_rules import CLIENT_REJECTED
@@ -146,11 +148,13 @@ def later_request(ctx: ProbeContext) -> Iterator[Finding]:
     if t is None:
         return
     for event in t.events:
-        m = event.message
-        later = (
-            isinstance(m, SimpleMessage) and m.msg_type == 0 and event.direction is Direction.SERVER
-        ) or (isinstance(m, CertificateRequest) and m.post_handshake)
-        if later:
+        hello_request = E.message_as(event, SimpleMessage)
+        request = E.message_as(event, CertificateRequest)
+        renegotiating = (
+            hello_request is not None and hello_request.msg_type == 0 and event.direction is Direction.SERVER
+        )
+        post_handshake = request is not None and request.post_handshake
+        if renegotiating or post_handshake:
             yield make(
                 RENEGOTIATION,
                 f"the server sent {event.label} after the handshake: it asks for the client "
@@ -161,7 +165,7 @@ def later_request(ctx: ProbeContext) -> Iterator[Finding]:
                     "a Java client does not offer TLS 1.3 post-handshake authentication, "
                     "so such a server refuses it (often HTTP 403): configure the server "
                     "to ask in the initial handshake, or let the client use TLS 1.2"
-                    if isinstance(m, CertificateRequest)
+                    if post_handshake
                     else "send the HTTP request the server expects (--http-request PATH) and "
                     "make sure the client allows renegotiation; or configure the server "
                     "to ask for the certificate in the initial handshake"

@@ -7,13 +7,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from inspector import certs as C
+from inspector import events as E
+from inspector.events import Seen
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
 from inspector.keystore.model import Keystore
 from inspector.rules import RuleSet
+from inspector.rules.keystore_rules import KEY_PASSWORD
 from inspector.selection import CaRequest, Selection, allowed_key_types, canonical_dn, select
 from parsers.model import (
     CERTIFICATE_TYPES,
-    Alert,
     Certificate,
     CertificateRequest,
     CertificateVerify,
@@ -211,25 +213,12 @@ class WireContext:
         return self.at or dt.datetime.fromtimestamp(self.t.start_time or 0, dt.timezone.utc)
 
 
-def _request(ctx: WireContext) -> tuple[HandshakeEvent, CertificateRequest] | None:
-    event = ctx.t.first(CertificateRequest, Direction.SERVER)
-    if event is None or not isinstance(event.message, CertificateRequest):
-        return None
-    return event, event.message
+def _request(ctx: WireContext) -> Seen[CertificateRequest] | None:
+    return E.first(ctx.t, CertificateRequest, Direction.SERVER)
 
 
-def _client_cert(ctx: WireContext) -> tuple[HandshakeEvent, Certificate] | None:
-    event = ctx.t.first(Certificate, Direction.CLIENT)
-    if event is None or not isinstance(event.message, Certificate):
-        return None
-    return event, event.message
-
-
-def _fatal_alert(ctx: WireContext) -> HandshakeEvent | None:
-    for event in ctx.t.events:
-        if isinstance(event.message, Alert) and event.message.fatal:
-            return event
-    return None
+def _client_cert(ctx: WireContext) -> Seen[Certificate] | None:
+    return E.first(ctx.t, Certificate, Direction.CLIENT)
 
 
 def ca_request(req: CertificateRequest, source: str) -> CaRequest:
@@ -246,8 +235,7 @@ def selection_for(ctx: WireContext) -> Selection | None:
     found = _request(ctx)
     if found is None or ctx.store is None:
         return None
-    event, req = found
-    return select(ctx.store, ca_request(req, ctx.ev(event, "").source), ctx.when)
+    return select(ctx.store, ca_request(found.message, ctx.ev(found.event, "").source), ctx.when)
 
 
 def _ca_names_text(req: CertificateRequest) -> str:
@@ -264,18 +252,18 @@ def _index_of(ctx: WireContext, event: HandshakeEvent) -> int:
 @RULES.rule(NEGOTIATION, CLIENT_REJECTED)
 def early_failures(ctx: WireContext) -> Iterator[Finding]:
     """Fatal alerts before the certificate exchange, and the client rejecting the server."""
-    alert = _fatal_alert(ctx)
-    if alert is None or not isinstance(alert.message, Alert):
+    fatal = E.fatal_alert(ctx.t)
+    if fatal is None:
         return
-    position = _index_of(ctx, alert)
-    before = ctx.t.events[:position]
-    server_cert = any(isinstance(e.message, Certificate) and e.direction is Direction.SERVER for e in before)
-    requested = any(isinstance(e.message, CertificateRequest) for e in before)
-    name = alert.message.name
+    alert = fatal.event
+    before = ctx.t.events[: _index_of(ctx, alert)]
+    server_cert = E.any_of(before, Certificate, Direction.SERVER)
+    requested = E.any_of(before, CertificateRequest)
+    name = fatal.message.name
     if (
         alert.direction is Direction.CLIENT
         and server_cert
-        and not any(isinstance(e.message, Certificate) and e.direction is Direction.CLIENT for e in before)
+        and not E.any_of(before, Certificate, Direction.CLIENT)
     ):
         yield make(
             CLIENT_REJECTED,
@@ -341,14 +329,14 @@ def no_request(ctx: WireContext) -> Iterator[Finding]:
     )
 
 
-@RULES.rule(NOT_SENT, ISSUER_NOT_LISTED, KEY_TYPE)
+@RULES.rule(NOT_SENT, ISSUER_NOT_LISTED, KEY_TYPE, KEY_PASSWORD)
 def empty_certificate(ctx: WireContext) -> Iterator[Finding]:
     """The client's Certificate is empty: say why, with the keystore when we have it."""
     found, sent = _request(ctx), _client_cert(ctx)
-    if found is None or sent is None or not sent[1].empty:
+    if found is None or sent is None or not sent.message.empty:
         return
-    req_event, req = found
-    cert_event, _ = sent
+    req_event, req = found.event, found.message
+    cert_event = sent.event
     yield make(
         NOT_SENT,
         f"the server asked for a certificate (CA names: {_ca_names_text(req)}) and the "
@@ -452,9 +440,9 @@ def _why_not_sent(ctx: WireContext, req_event: HandshakeEvent, req: CertificateR
 def sent_chain(ctx: WireContext) -> Iterator[Finding]:
     """The chain the client did send, against the CA names and the capture's time."""
     found, sent = _request(ctx), _client_cert(ctx)
-    if sent is None or sent[1].empty:
+    if sent is None or sent.message.empty:
         return
-    cert_event, cert = sent
+    cert_event, cert = sent.event, sent.message
     leaf = cert.chain[0]
     for i, c in enumerate(cert.chain):
         if C.validity_state(c, ctx.when) != "valid":
@@ -470,7 +458,7 @@ def sent_chain(ctx: WireContext) -> Iterator[Finding]:
             )
     if found is None:
         return
-    req_event, req = found
+    req_event, req = found.event, found.message
     if not req.ca_names:
         return
     names = {canonical_dn(n.der) for n in req.ca_names}
@@ -493,7 +481,7 @@ def sent_chain(ctx: WireContext) -> Iterator[Finding]:
             severity=Severity.WARNING,
         )
         if len(cert.chain) == 1 and leaf.issuer != leaf.subject:
-            accepted = ctx.t.handshake_done and _fatal_alert(ctx) is None
+            accepted = ctx.t.handshake_done and E.fatal_alert(ctx.t) is None
             yield make(
                 CHAIN_INCOMPLETE,
                 f"the client sent only its leaf {C.short_dn(leaf.subject)}; its issuer "
@@ -521,9 +509,9 @@ def sent_chain(ctx: WireContext) -> Iterator[Finding]:
 def empty_ca_list(ctx: WireContext) -> Iterator[Finding]:
     """An empty CA list: Java may pick any key entry."""
     found = _request(ctx)
-    if found is None or found[1].ca_names:
+    if found is None or found.message.ca_names:
         return
-    event, req = found
+    event, req = found.event, found.message
     detail = (
         "no certificate_authorities extension"
         if req.tls13 and not req.ca_names_present
@@ -546,14 +534,15 @@ def empty_ca_list(ctx: WireContext) -> Iterator[Finding]:
 @RULES.rule(REJECTED)
 def server_rejected(ctx: WireContext) -> Iterator[Finding]:
     """A fatal server alert after the client's certificate flight."""
-    alert = _fatal_alert(ctx)
+    fatal = E.fatal_alert(ctx.t)
     sent = _client_cert(ctx)
-    if alert is None or sent is None or alert.direction is not Direction.SERVER:
+    if fatal is None or sent is None or fatal.direction is not Direction.SERVER:
         return
-    if not isinstance(alert.message, Alert) or _index_of(ctx, alert) < _index_of(ctx, sent[0]):
+    alert = fatal.event
+    if _index_of(ctx, alert) < _index_of(ctx, sent.event):
         return
-    name = alert.message.name
-    cert_event, cert = sent
+    name = fatal.message.name
+    cert_event, cert = sent.event, sent.message
     what = (
         "an empty Certificate"
         if cert.empty
@@ -598,14 +587,14 @@ def _rejection_fix(name: str) -> str:
 def reset(ctx: WireContext) -> Iterator[Finding]:
     """RST/FIN during the handshake without any alert."""
     t = ctx.t
-    if t.handshake_done or _fatal_alert(ctx) is not None or not t.events:
+    if t.handshake_done or E.fatal_alert(t) is not None or not t.events:
         return
     if t.reset_by is None and not t.fin_by:
         return
     who = t.reset_by or t.fin_by[0]
     how = "reset (RST)" if t.reset_by is not None else "closed (FIN)"
     last = t.events[-1]
-    after_cert = any(isinstance(e.message, Certificate) and e.direction is Direction.CLIENT for e in t.events)
+    after_cert = E.any_of(t.events, Certificate, Direction.CLIENT)
     yield make(
         RESET,
         f"the {who.value} {how} the connection during the handshake, after {last.label}, "
@@ -629,28 +618,23 @@ def encrypted_tls13(ctx: WireContext) -> Iterator[Finding]:
     t = ctx.t
     if not t.tls13 or t.decrypted or t.resumed:
         return
-    server_first = next(
-        (e for e in t.events if e.direction is Direction.SERVER and isinstance(e.message, EncryptedRecords)),
-        None,
-    )
-    client_flight = next(
-        (e for e in t.events if e.direction is Direction.CLIENT and isinstance(e.message, EncryptedRecords)),
-        None,
-    )
+    server_first = next(E.every(t.events, EncryptedRecords, Direction.SERVER), None)
+    client_flight = next(E.every(t.events, EncryptedRecords, Direction.CLIENT), None)
     facts = []
     guess = ""
     severity = Severity.INFO
-    if client_flight is not None and isinstance(client_flight.message, EncryptedRecords):
+    if client_flight is not None:
         sizes = client_flight.message.sizes
-        facts.append(ctx.ev(client_flight, f"client's encrypted flight: records of {sizes} bytes"))
+        facts.append(ctx.ev(client_flight.event, f"client's encrypted flight: records of {sizes} bytes"))
         if sizes and sizes[0] == 25:
             guess = "the client's first encrypted record is 25 bytes: an empty Certificate"
-        position = _index_of(ctx, client_flight)
+        position = _index_of(ctx, client_flight.event)
         reply = next((e for e in t.events[position + 1 :] if e.direction is Direction.SERVER), None)
+        reply_records = E.message_as(reply, EncryptedRecords)
         if (
             reply is not None
-            and isinstance(reply.message, EncryptedRecords)
-            and reply.message.sizes[0] == 19
+            and reply_records is not None
+            and reply_records.sizes[0] == 19
             and reply is t.events[-1]
             and t.fin_by
         ):
@@ -661,8 +645,10 @@ def encrypted_tls13(ctx: WireContext) -> Iterator[Finding]:
                 "it most likely rejected the client certificate"
             )
             severity = Severity.ERROR
-    if server_first is not None and isinstance(server_first.message, EncryptedRecords):
-        facts.insert(0, ctx.ev(server_first, f"server's encrypted flight: {server_first.message.sizes}"))
+    if server_first is not None:
+        facts.insert(
+            0, ctx.ev(server_first.event, f"server's encrypted flight: {server_first.message.sizes}")
+        )
     hint = "--keylog FILE with the client's SSLKEYLOGFILE"
     missed = ""
     hello = t.client_hello

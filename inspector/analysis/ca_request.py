@@ -1,0 +1,117 @@
+"""`select`: the CertificateRequest to choose for — from CA names, a capture or the server.
+
+Each source ends in the same `CaRequest`, so the choice itself (inspector/selection.py) does not
+care where the request came from.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from inspector import events as E
+from inspector.attempt import Target
+from inspector.errors import InputError
+from inspector.keystore import read_bytes
+from inspector.rules.wire_rules import ca_request
+from inspector.selection import CaRequest
+from parsers.model import CertificateRequest
+
+#: What a typical server asks for when we only know its CA names (OpenSSL 3 defaults).
+DEFAULT_SIGALGS = (
+    0x0403,
+    0x0503,
+    0x0603,
+    0x0807,
+    0x0808,
+    0x0804,
+    0x0805,
+    0x0806,
+    0x0809,
+    0x080A,
+    0x080B,
+    0x0401,
+    0x0501,
+    0x0601,
+)
+DEFAULT_CERT_TYPES = (1, 64)
+
+
+def from_names(names: list[bytes], tls13: bool, source: str) -> CaRequest:
+    """A request naming these CAs (DER names), as a typical server words the rest of it."""
+    return CaRequest(
+        tls13=tls13,
+        ca_names=tuple(names),
+        certificate_types=() if tls13 else DEFAULT_CERT_TYPES,
+        signature_algorithms=DEFAULT_SIGALGS,
+        source=source,
+    )
+
+
+def names_from_file(path: Path) -> list[bytes]:
+    """DER names from PEM certificates (their subjects) or from one DN per line."""
+    from cryptography import x509
+
+    data = read_bytes(path)
+    if b"-----BEGIN CERTIFICATE-----" in data:
+        try:
+            return [c.subject.public_bytes() for c in x509.load_pem_x509_certificates(data)]
+        except ValueError as exc:
+            raise InputError(
+                f"--ca-names {path}: a certificate does not parse ({exc})",
+                "give PEM certificates or one DN per line",
+            ) from None
+    names = []
+    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = re.sub(r"^(subject|issuer|Owner|Issuer)\s*[:=]\s*", "", line)
+        try:
+            names.append(x509.Name.from_rfc4514_string(line.replace(", ", ",")).public_bytes())
+        except ValueError as exc:
+            raise InputError(
+                f"--ca-names {path}, line {number}: not a DN ({exc})",
+                "write one DN per line, e.g. CN=Partner Root,O=Partner",
+            ) from None
+    return names
+
+
+def from_pcap(path: Path, keylog_path: Path | None, connection: int | None) -> CaRequest:
+    """The first CertificateRequest visible in the capture (in `connection`, if given)."""
+    from inspector.analysis.capture import load_keylog
+    from parsers.capture import CaptureFormatError, read_capture
+
+    keylog = load_keylog(keylog_path) if keylog_path else None
+    if not path.is_file():
+        raise InputError(f"--from-pcap {path}: no such file", "check the path")
+    try:
+        result = read_capture(path, keylog)
+    except CaptureFormatError as exc:
+        raise InputError(f"--from-pcap {path}: {exc}", "give a pcap or pcapng file") from None
+    for t in result.transcripts:
+        if connection not in (None, t.index):
+            continue
+        seen = E.first(t, CertificateRequest)
+        if seen is not None:
+            return ca_request(seen.message, f"{path}, connection #{t.index}")
+    which = f"connection #{connection}" if connection else "any connection"
+    raise InputError(
+        f"--from-pcap {path}: no CertificateRequest visible in {which}",
+        "TLS 1.3 needs --keylog; or pick another --connection",
+    )
+
+
+def from_server(target: Target, label: str) -> CaRequest:
+    """One handshake without a certificate, to read the server's CertificateRequest."""
+    from inspector.probe import handshake
+
+    attempt = handshake(target, None)
+    assert attempt.transcript is not None
+    seen = E.first(attempt.transcript, CertificateRequest)
+    if seen is None:
+        raise InputError(
+            f"--from-server {label}: the server sent no CertificateRequest",
+            "it does not ask for client certificates here",
+        )
+    return ca_request(seen.message, f"server {target.host}:{target.port}")

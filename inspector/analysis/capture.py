@@ -1,0 +1,133 @@
+"""`pcap`: read a capture, judge each connection as it ends, hand it on (memory stays flat)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from inspector.analysis.connection import ConnectionResult, analyse_connection
+from inspector.errors import InputError
+from inspector.findings import Evidence, Finding, Location, Severity, has_errors, make
+from inspector.keystore import read_bytes
+from inspector.keystore.model import Keystore
+from inspector.rules.wire_rules import INCOMPLETE
+from parsers.keylog import KeyLog
+from parsers.model import Transcript
+
+if TYPE_CHECKING:
+    from parsers.capture import CaptureResult
+
+#: Reports progress while reading: (bytes done, packets).
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which connections to report (--host, --port, --connection)."""
+
+    host: str | None = None
+    port: int | None = None
+    connection: int | None = None
+
+    def holds(self, t: Transcript) -> bool:
+        if self.host and self.host not in (t.client.ip, t.server.ip):
+            return False
+        if self.port and self.port not in (t.client.port, t.server.port):
+            return False
+        return self.connection in (None, t.index)
+
+
+@dataclass
+class CaptureScan:
+    """The whole capture: its reader's summary, file-level findings, counts over what was shown."""
+
+    result: CaptureResult
+    file_findings: list[Finding]
+    severities: dict[str, int]
+    errors: bool
+    #: start of the earliest connection in the file (the table's times count from it)
+    first_time: float | None
+
+
+@dataclass
+class _Tally:
+    severities: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Severity})
+    errors: bool = False
+    first_time: float | None = None
+    selected: int = 0
+
+    def count(self, findings: list[Finding]) -> None:
+        for f in findings:
+            self.severities[f.severity.value] += 1
+        self.errors = self.errors or has_errors(findings)
+
+
+def capture_path(file: str | None, default: Path) -> Path:
+    path = Path(file) if file else default
+    if not path.exists():
+        raise InputError(f"{path}: no such file", "check the path")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory", "give a .pcap or .pcapng file")
+    return path
+
+
+def load_keylog(path: Path) -> KeyLog:
+    keylog = KeyLog()
+    keylog.add_text(read_bytes(path).decode("utf-8", "replace"))
+    return keylog
+
+
+def scan_capture(
+    path: Path,
+    keylog: KeyLog | None,
+    store: Keystore | None,
+    at: dt.datetime | None,
+    scope: Scope,
+    on_connection: Callable[[ConnectionResult], None],
+    progress: ProgressFn | None = None,
+) -> CaptureScan:
+    """Read the capture (in two processes when it is large); each connection in `scope` is
+    judged as it ends and given to `on_connection`, then dropped."""
+    from parsers.capture import CaptureFormatError
+    from parsers.parallel import read_capture_parallel
+
+    tally = _Tally()
+
+    def take(t: Transcript) -> None:
+        if tally.first_time is None or t.start_time < tally.first_time:
+            tally.first_time = t.start_time
+        if not scope.holds(t):
+            return
+        tally.selected += 1
+        judged = analyse_connection(t, store, str(path), at)
+        tally.count(judged.findings)
+        on_connection(judged)
+
+    try:
+        result = read_capture_parallel(path, keylog, progress, take)
+    except CaptureFormatError as exc:
+        raise InputError(f"{path}: {exc}", "give a pcap or pcapng capture file") from None
+    if scope.connection is not None and not tally.selected:
+        raise InputError(
+            f"{path}: no TLS connection #{scope.connection}", f"connections here: 1..{result.tls_connections}"
+        )
+    file_findings = _file_findings(result, path)
+    tally.count(file_findings)
+    return CaptureScan(result, file_findings, tally.severities, tally.errors, tally.first_time)
+
+
+def _file_findings(result: CaptureResult, path: Path) -> list[Finding]:
+    if not result.problems:
+        return []
+    return [
+        make(
+            INCOMPLETE,
+            f"{path.name}: {result.problems[0]}",
+            location=Location(file=str(path)),
+            evidence=[Evidence(str(path), p) for p in result.problems[:6]],
+            fix="capture again (tcpdump -s 0 -w FILE) and copy the file whole",
+        )
+    ]

@@ -1,0 +1,33 @@
+"""One connection judged: the wire rules' findings and, with a keystore, Java's choice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from inspector.findings import Finding, sort_findings
+from inspector.keystore.model import Keystore
+from inspector.rules.wire_rules import WireContext, check_transcript, selection_for
+from inspector.selection import Selection
+from parsers.model import Transcript
+
+
+@dataclass(frozen=True)
+class ConnectionResult:
+    """One connection judged: its findings (sorted) and, with a keystore, Java's choice."""
+
+    transcript: Transcript
+    findings: list[Finding]
+    selection: Selection | None
+
+
+def analyse_connection(
+    t: Transcript,
+    store: Keystore | None,
+    file: str | None,
+    at: dt.datetime | None,
+    command: str = "pcap",
+) -> ConnectionResult:
+    findings = sort_findings(check_transcript(t, store, file, at, command))
+    selection = selection_for(WireContext(t, store, file, at)) if store is not None else None
+    return ConnectionResult(t, findings, selection)

@@ -1,0 +1,72 @@
+"""Typed access to a transcript's events: the message narrowed to its class in one place.
+
+`Transcript.first(kind)` returns a `HandshakeEvent` whose `message` is the whole `Message`
+union, so every caller used to repeat `isinstance(event.message, kind)` to reach its fields.
+`Seen` pairs the event (time, direction, frame, label) with its message already narrowed.
+(This belongs beside `Transcript` in parsers/model.py; it lives here while another change
+owns that module.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from parsers.model import Alert, Direction, HandshakeEvent, Message, Transcript
+
+M = TypeVar("M", bound=Message)
+
+
+@dataclass(frozen=True, slots=True)
+class Seen(Generic[M]):
+    """One event and its message, typed as the class asked for."""
+
+    event: HandshakeEvent
+    message: M
+
+    @property
+    def direction(self) -> Direction:
+        return self.event.direction
+
+    @property
+    def time(self) -> float:
+        return self.event.time
+
+
+def message_as(event: HandshakeEvent | None, kind: type[M]) -> M | None:
+    """The event's message if it is a `kind`, else None."""
+    if event is not None and isinstance(event.message, kind):
+        return event.message
+    return None
+
+
+def seen_as(event: HandshakeEvent | None, kind: type[M]) -> Seen[M] | None:
+    message = message_as(event, kind)
+    return None if message is None or event is None else Seen(event, message)
+
+
+def first(t: Transcript, kind: type[M], direction: Direction | None = None) -> Seen[M] | None:
+    """The first `kind` message (from `direction`, if given)."""
+    return seen_as(t.first(kind, direction), kind)
+
+
+def every(
+    events: Iterable[HandshakeEvent], kind: type[M], direction: Direction | None = None
+) -> Iterator[Seen[M]]:
+    """Each `kind` message among `events`, in order (from `direction`, if given)."""
+    for event in events:
+        if direction is not None and event.direction is not direction:
+            continue
+        seen = seen_as(event, kind)
+        if seen is not None:
+            yield seen
+
+
+def any_of(events: Iterable[HandshakeEvent], kind: type[M], direction: Direction | None = None) -> bool:
+    return next(every(events, kind, direction), None) is not None
+
+
+def fatal_alert(t: Transcript) -> Seen[Alert] | None:
+    """The first fatal alert, either way: where the handshake failed."""
+    return next((s for s in every(t.events, Alert) if s.message.fatal), None)

@@ -1,0 +1,83 @@
+"""A connection as JSON (the `connections` items of the pcap and probe documents)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cryptography import x509
+
+from inspector import certs as C
+from inspector.findings import Finding
+from inspector.render.json_out import JsonObject
+from inspector.render.selection import selection_dict
+from inspector.render.summary import outcome, requested, sent
+from inspector.selection import Selection
+from parsers.model import Alert, Certificate, CertificateRequest, HandshakeEvent, Transcript, version_name
+
+#: Certificates summarised and remembered; past this the memo starts afresh (bounded memory).
+SUMMARY_MEMO = 4096
+_SUMMARIES: dict[int, tuple[x509.Certificate, dict[str, str]]] = {}
+
+
+def cert_summary(cert: x509.Certificate) -> dict[str, str]:
+    """Memoised: the decoder shares one certificate object across every connection that sent
+    the same bytes, and a large capture sends the same few chains thousands of times."""
+    hit = _SUMMARIES.get(id(cert))
+    if hit is not None and hit[0] is cert:
+        return hit[1]
+    summary = {
+        "subject": C.dn(cert.subject),
+        "issuer": C.dn(cert.issuer),
+        "not_after": cert.not_valid_after_utc.isoformat(),
+        "sha256": C.fingerprint(cert),
+    }
+    if len(_SUMMARIES) >= SUMMARY_MEMO:
+        _SUMMARIES.clear()
+    _SUMMARIES[id(cert)] = (cert, summary)
+    return summary
+
+
+def event_dict(event: HandshakeEvent) -> JsonObject:
+    m = event.message
+    item: JsonObject = {
+        "direction": event.direction.value,
+        "time": round(event.time, 6),
+        "frame": event.frame,
+        "message": event.label,
+        "encrypted": event.encrypted,
+    }
+    if isinstance(m, Alert):
+        item["alert"] = {
+            "level": m.level,
+            "description": m.description,
+            "name": None if m.encrypted else m.name,
+            "readable": not m.encrypted,
+        }
+    if isinstance(m, Certificate):
+        item["chain"] = [cert_summary(c) for c in m.chain]
+    if isinstance(m, CertificateRequest):
+        item["ca_names"] = [n.text for n in m.ca_names]
+        item["certificate_types"] = list(m.certificate_types)
+        item["signature_algorithms"] = list(m.signature_algorithms)
+    return item
+
+
+def connection_dict(t: Transcript, findings: list[Finding], selection: Selection | None) -> JsonObject:
+    item: JsonObject = {
+        "index": t.index,
+        "client": str(t.client),
+        "server": str(t.server),
+        "server_name": t.server_name,
+        "version": version_name(t.version) if t.version else None,
+        "start_time": dt.datetime.fromtimestamp(t.start_time, dt.timezone.utc).isoformat(),
+        "decrypted": t.decrypted,
+        "cert_requested": requested(t),
+        "client_cert": sent(t),
+        "outcome": outcome(t),
+        "events": [event_dict(e) for e in t.events],
+        "problems": [{"kind": p.kind, "detail": p.detail, "frame": p.frame} for p in t.problems],
+        "finding_codes": [f.code for f in findings],
+    }
+    if selection is not None:
+        item["selection"] = selection_dict(selection)
+    return item

@@ -1,0 +1,99 @@
+"""A connection as text: its table row, its block (ladder, details, selection, findings)."""
+
+from __future__ import annotations
+
+from inspector import certs as C
+from inspector import events as E
+from inspector.findings import Finding
+from inspector.render import text
+from inspector.render.ladder import ladder
+from inspector.render.selection import selection_text
+from inspector.render.summary import outcome, requested, sent
+from inspector.selection import Selection
+from parsers.model import (
+    CERTIFICATE_TYPES,
+    Certificate,
+    CertificateRequest,
+    Direction,
+    Transcript,
+    scheme_name,
+    version_name,
+)
+
+CONNECTION_HEADERS = [
+    "#",
+    "time",
+    "client → server",
+    "SNI",
+    "version",
+    "cert requested",
+    "client cert sent",
+    "outcome",
+]
+
+
+def connection_row(t: Transcript) -> list[str]:
+    """A table row; the time column holds the absolute start until the table is made."""
+    return [
+        str(t.index),
+        repr(t.start_time),
+        f"{t.client} → {t.server}",
+        t.server_name or "-",
+        version_name(t.version),
+        requested(t),
+        sent(t),
+        outcome(t),
+    ]
+
+
+def connection_block(t: Transcript, findings: list[Finding], selection: Selection | None, full: bool) -> str:
+    parts = [
+        f"\n── connection #{t.index}: {t.client} → {t.server}"
+        f"{' (' + t.server_name + ')' if t.server_name else ''} ──",
+        ladder(t),
+    ]
+    if full:
+        parts.append(details(t))
+    if selection is not None:
+        parts.append(selection_text(selection))
+    parts.append("")
+    parts.append(text.findings_block(findings))
+    return "\n".join(parts)
+
+
+def details(t: Transcript) -> str:
+    """The CertificateRequest in full and both chains (--connection N, and the probe)."""
+    lines = []
+    seen = E.first(t, CertificateRequest)
+    if seen is not None:
+        req = seen.message
+        lines.append(f"\nCertificateRequest ({'TLS 1.3' if req.tls13 else 'TLS 1.2'}) at {seen.time:.4f} s:")
+        lines.append(f"  CA names the server accepts ({len(req.ca_names)}):")
+        lines += [f"    - {n.text}" for n in req.ca_names] or ["    (none: any certificate)"]
+        if req.certificate_types:
+            lines.append(
+                "  certificate types: "
+                + ", ".join(CERTIFICATE_TYPES.get(x, str(x)) for x in req.certificate_types)
+            )
+        if req.signature_algorithms:
+            lines.append(
+                "  signature algorithms: " + ", ".join(scheme_name(s) for s in req.signature_algorithms)
+            )
+        if req.signature_algorithms_cert:
+            lines.append(
+                "  signature algorithms (cert): "
+                + ", ".join(scheme_name(s) for s in req.signature_algorithms_cert)
+            )
+    for direction in (Direction.SERVER, Direction.CLIENT):
+        chain = E.first(t, Certificate, direction)
+        if chain is None:
+            continue
+        lines.append(f"\n{direction.value.capitalize()} chain sent at {chain.time:.4f} s:")
+        if chain.message.empty:
+            lines.append("  (empty)")
+        for i, cert in enumerate(chain.message.chain):
+            lines.append(
+                f"  [{i}] {C.dn(cert.subject)}  (issuer {C.dn(cert.issuer)}, "
+                f"{cert.not_valid_before_utc.date()} .. {cert.not_valid_after_utc.date()})"
+            )
+    return "\n".join(lines)
