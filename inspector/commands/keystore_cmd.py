@@ -13,7 +13,7 @@ from cryptography import x509
 from inspector import certs as C
 from inspector.errors import ExitStatus, InputError
 from inspector.findings import Finding, has_errors, sort_findings
-from inspector.keystore import KeyEntry, Keystore, load_keystore
+from inspector.keystore import KeyEntry, Keystore, TrustedEntry, load_keystore
 from inspector.passwords import add_keystore_password_options, resolve_password
 from inspector.render import json_out, text
 
@@ -112,14 +112,14 @@ def entries_rows(store: Keystore, alias: str | None) -> list[list[str]]:
             continue
         subject, issuer, after = _cert_row(e.chain[0]) if e.chain else ("-", "-", "-")
         kind = "PrivateKeyEntry" + (" (key locked)" if not e.key_decrypted else "")
-        rows.append([e.alias, kind, _entry_key(e), subject, issuer, after, str(len(e.chain))])
+        rows.append([_alias(e), kind, _entry_key(e), subject, issuer, after, str(len(e.chain))])
     for t in store.trusted_entries:
         if alias not in (None, t.alias):
             continue
         subject, issuer, after = _cert_row(t.certificate)
         rows.append(
             [
-                t.alias,
+                _alias(t),
                 "trustedCertEntry",
                 C.describe_key(t.certificate.public_key()),
                 subject,
@@ -131,6 +131,10 @@ def entries_rows(store: Keystore, alias: str | None) -> list[list[str]]:
     for name in store.secret_aliases:
         rows.append([name, "SecretKeyEntry", "-", "-", "-", "-", "-"])
     return rows
+
+
+def _alias(entry: KeyEntry | TrustedEntry) -> str:
+    return entry.alias + (f" (written {entry.stored_name})" if entry.stored_name else "")
 
 
 def chain_rows(entry: KeyEntry, at: dt.datetime) -> list[list[str]]:
@@ -232,6 +236,7 @@ def keystore_dict(store: Keystore, at: dt.datetime, alias: str | None) -> dict[s
         entries.append(
             {
                 "alias": e.alias,
+                "stored_name": e.stored_name,
                 "type": "PrivateKeyEntry",
                 "key_algorithm": algo,
                 "key_size": size,
@@ -243,7 +248,12 @@ def keystore_dict(store: Keystore, at: dt.datetime, alias: str | None) -> dict[s
     for t in store.trusted_entries:
         if alias in (None, t.alias):
             entries.append(
-                {"alias": t.alias, "type": "trustedCertEntry", "certificate": cert_dict(t.certificate)}
+                {
+                    "alias": t.alias,
+                    "stored_name": t.stored_name,
+                    "type": "trustedCertEntry",
+                    "certificate": cert_dict(t.certificate),
+                }
             )
     entries += [{"alias": s, "type": "SecretKeyEntry"} for s in store.secret_aliases]
     return {

@@ -164,10 +164,21 @@ def _unpad(plain: bytes) -> bytes:
 
 
 def _check_mac(pfx: Any, content: bytes, password: str, name: str) -> None:
+    hash_name = pfx["mac_data"]["mac"]["digest_algorithm"]["algorithm"].native
+    if hash_name not in ("sha1", "sha224", "sha256", "sha384", "sha512"):
+        raise InputError(
+            f"{name}: unsupported PKCS#12 MAC algorithm {C.escape_text(str(hash_name))}",
+            "re-export the store with a SHA-1 or SHA-2 MAC",
+        )
+    if not _mac_matches(pfx, content, password):
+        raise InputError(f"{name}: wrong password, or the file is corrupted", WRONG_PASSWORD_HINT)
+
+
+def _mac_matches(pfx: Any, content: bytes, password: str) -> bool:
     mac_data = pfx["mac_data"]
     hash_name = mac_data["mac"]["digest_algorithm"]["algorithm"].native
     if hash_name not in ("sha1", "sha224", "sha256", "sha384", "sha512"):
-        raise InputError(f"{name}: unsupported PKCS#12 MAC algorithm {hash_name}")
+        return False
     salt = bytes(mac_data["mac_salt"].native)
     iterations = int(mac_data["iterations"].native)
     if iterations > MAX_ITERATIONS:
@@ -179,8 +190,8 @@ def _check_mac(pfx: Any, content: bytes, password: str, name: str) -> None:
     for bmp in candidates:
         key = pkcs12_kdf(hash_name, bmp, salt, 3, iterations, size)
         if hmac.compare_digest(hmac.new(key, content, hash_name).digest(), expected):
-            return
-    raise InputError(f"{name}: wrong password, or the file is corrupted", WRONG_PASSWORD_HINT)
+            return True
+    return False
 
 
 def _attributes(bag: Any) -> tuple[str | None, bytes | None, bool]:
@@ -237,10 +248,12 @@ def _read(path: Path, data: bytes, password: str | None) -> Keystore:
 
     if has_mac:
         if password is None:
-            raise InputError(
-                f"{name}: this PKCS#12 keystore needs its password",
-                "use --storepass-env VAR, --storepass-file F or the prompt",
-            )
+            if not _mac_matches(pfx, content, ""):
+                raise InputError(
+                    f"{name}: this PKCS#12 keystore needs its password",
+                    "use --storepass-env VAR, --storepass-file F or the prompt",
+                )
+            password = ""  # written with an empty password (cryptography's NoEncryption())
         _check_mac(pfx, content, password, name)
 
     walk = _Walk(password)
