@@ -20,6 +20,10 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 )
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+# A negative serial is reported as a finding (load_certificate); cryptography's deprecation
+# warning would otherwise be printed on our stderr each time the serial is read.
+warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
+
 EKU_NAMES = {
     ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
     ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth",
@@ -86,6 +90,24 @@ def describe_key(key: CertificatePublicKeyTypes | PrivateKeyTypes) -> str:
     return f"{name} {size}" if size else name
 
 
+def public_key(cert: x509.Certificate) -> CertificatePublicKeyTypes | None:
+    """The certificate's key, or None when it is invalid (an EC point off its curve...)."""
+    try:
+        return cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return None
+
+
+def describe_public_key(cert: x509.Certificate) -> str:
+    key = public_key(cert)
+    return describe_key(key) if key is not None else "invalid key"
+
+
+def public_key_algorithm(cert: x509.Certificate) -> tuple[str, int | None]:
+    key = public_key(cert)
+    return key_algorithm(key) if key is not None else ("invalid", None)
+
+
 def public_key_bytes(key: CertificatePublicKeyTypes) -> bytes:
     return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
@@ -94,9 +116,22 @@ def same_public_key(a: CertificatePublicKeyTypes, b: CertificatePublicKeyTypes) 
     return public_key_bytes(a) == public_key_bytes(b)
 
 
+def same_certificate_key(a: x509.Certificate, b: x509.Certificate) -> bool:
+    return _spki(a) == _spki(b)
+
+
 def private_matches(key: PrivateKeyTypes, cert: x509.Certificate) -> bool:
-    public = key.public_key()
-    return public_key_bytes(public) == public_key_bytes(cert.public_key())  # type: ignore[arg-type]
+    """Same public half (compared as encoded SubjectPublicKeyInfo, so an invalid key still compares)."""
+    return public_key_bytes(key.public_key()) == _spki(cert)  # type: ignore[arg-type]
+
+
+def _spki(cert: x509.Certificate) -> bytes:
+    key = public_key(cert)
+    if key is not None:
+        return public_key_bytes(key)
+    from asn1crypto import x509 as ax
+
+    return bytes(ax.Certificate.load(cert.public_bytes(serialization.Encoding.DER)).public_key.dump())
 
 
 def signature_hash(cert: x509.Certificate) -> str | None:
@@ -185,8 +220,8 @@ def _verify_as_written(
 
     if child.issuer != issuer.subject:
         return False
+    key = public_key(issuer)
     try:
-        key = issuer.public_key()
         digest = child.signature_hash_algorithm
         if isinstance(key, rsa.RSAPublicKey) and digest is not None:
             key.verify(sig, tbs, padding.PKCS1v15(), digest)

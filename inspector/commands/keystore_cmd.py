@@ -97,7 +97,7 @@ def _entry_key(entry: KeyEntry) -> str:
     if entry.private_key is not None:
         return C.describe_key(entry.private_key)
     if entry.chain:
-        return C.describe_key(entry.chain[0].public_key()) + " (from cert)"
+        return C.describe_public_key(entry.chain[0]) + " (from cert)"
     return "?"
 
 
@@ -121,7 +121,7 @@ def entries_rows(store: Keystore, alias: str | None) -> list[list[str]]:
             [
                 _alias(t),
                 "trustedCertEntry",
-                C.describe_key(t.certificate.public_key()),
+                C.describe_public_key(t.certificate),
                 subject,
                 issuer,
                 after,
@@ -197,7 +197,7 @@ def render_text(store: Keystore, findings: list[Finding], at: dt.datetime, alias
 
 
 def cert_dict(cert: x509.Certificate) -> dict[str, Any]:
-    algo, size = C.key_algorithm(cert.public_key())
+    algo, size = C.public_key_algorithm(cert)
     return {
         "subject": C.dn(cert.subject),
         "issuer": C.dn(cert.issuer),
@@ -231,7 +231,7 @@ def keystore_dict(store: Keystore, at: dt.datetime, alias: str | None) -> dict[s
                     "signature_valid": lk.signature_valid,
                 }
             chain.append(item)
-        key = e.private_key if e.private_key is not None else (e.chain[0].public_key() if e.chain else None)
+        key = e.private_key if e.private_key is not None else (C.public_key(e.chain[0]) if e.chain else None)
         algo, size = C.key_algorithm(key) if key is not None else (None, None)
         entries.append(
             {

@@ -92,6 +92,12 @@ def read_with_pyjks(
             f"{name}: corrupt or truncated {store_type.value} keystore ({C.escape_text(str(exc))[:200]})",
             "copy the file again in binary mode",
         ) from None
+    except Exception:
+        # javaobj failing inside a sealed key object: its message may quote the object's bytes
+        raise InputError(
+            f"{name}: corrupt {store_type.value} keystore (a serialized key object does not parse)",
+            "copy the file again in binary mode; give the password so the store digest is checked first",
+        ) from None
     store = Keystore(path=path, store_type=store_type, integrity_checked=storepass is not None)
     problems = store.certificate_problems
     for alias, entry in sorted(ks.private_keys.items()):

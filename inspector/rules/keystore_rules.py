@@ -307,7 +307,7 @@ def _signed_copy(ctx: KeystoreContext, entry: KeyEntry) -> str | None:
     leaf = entry.chain[0]
     for trusted in ctx.store.trusted_entries:
         cert = trusted.certificate
-        if cert.issuer != cert.subject and C.same_public_key(cert.public_key(), leaf.public_key()):
+        if cert.issuer != cert.subject and C.same_certificate_key(cert, leaf):
             return trusted.alias
     return None
 
@@ -588,7 +588,7 @@ def weak_crypto(ctx: KeystoreContext) -> Iterator[Finding]:
     refused_below = {"RSA": 2048, "DSA": 2048, "EC": 224}  # OpenSSL security level 2 (112 bits)
     for entry in ctx.entries():
         for i, cert in enumerate(entry.chain):
-            algo, size = C.key_algorithm(cert.public_key())
+            algo, size = C.public_key_algorithm(cert)
             if algo in minimum and size is not None and size < minimum[algo]:
                 yield make(
                     WEAK_KEY,
