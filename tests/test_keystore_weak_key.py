@@ -29,8 +29,9 @@ def _handshake(tmp_path: Path, version: str) -> tuple[str, str]:
     port = _free_port()
     server = subprocess.Popen(
         [
-            *(OPENSSL, "s_server", "-accept", f"127.0.0.1:{port}", "-cert", "server.pem", "-key", "server.key"),
-            *("-CAfile", "ca.pem", "-Verify", "1", "-verify_return_error", "-naccept", "1"),
+            *(OPENSSL, "s_server", "-accept", f"127.0.0.1:{port}", "-naccept", "1"),
+            *("-cert", "server.pem", "-key", "server.key", "-CAfile", "ca.pem"),
+            *("-Verify", "1", "-verify_return_error"),
         ],
         cwd=tmp_path,
         stdin=subprocess.PIPE,
@@ -48,7 +49,8 @@ def _handshake(tmp_path: Path, version: str) -> tuple[str, str]:
         client = subprocess.run(
             [
                 *(OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}", "-cert", "client.pem"),
-                *("-key", "client.key", "-CAfile", "ca.pem", f"-tls{version}", "-cipher", "DEFAULT:@SECLEVEL=0"),
+                *("-key", "client.key", "-CAfile", "ca.pem", f"-tls{version}"),
+                *("-cipher", "DEFAULT:@SECLEVEL=0"),  # our client must be allowed to send it
             ],
             cwd=tmp_path,
             input="",
