@@ -283,3 +283,70 @@ def test_unnamed_trusted_and_key_entries_share_javas_counter(cli, tmp_path, acme
         "partner": [partner.root.cert.serial_number],
     }
     assert our_view(cli, path) == java
+
+
+def _with_pbe_iterations(data: bytes, count: int | None, where: str) -> bytes:
+    """The store with one PBES2 iteration count changed ("cert": the encrypted safe; "key": the
+    shrouded key bag), its MAC recomputed so only the count is odd."""
+    import hashlib
+    import hmac
+
+    from asn1crypto import cms
+
+    from inspector.keystore.pkcs12_reader import pkcs12_kdf
+
+    pfx = apkcs12.Pfx.load(data)
+    safes = []
+    for info in pfx.authenticated_safe:
+        info = cms.ContentInfo.load(info.dump())
+        if info["content_type"].native == "encrypted_data" and where == "cert":
+            alg = info["content"]["encrypted_content_info"]["content_encryption_algorithm"]
+            params = alg["parameters"]["key_derivation_func"]["parameters"]
+            params["iteration_count"] = count or params["iteration_count"].native
+        elif info["content_type"].native == "data" and where == "key":
+            bags = apkcs12.SafeContents.load(bytes(info["content"].native))
+            for bag in bags:
+                if bag["bag_id"].native == "pkcs8_shrouded_key_bag":
+                    alg = bag["bag_value"]["encryption_algorithm"]
+                    params = alg["parameters"]["key_derivation_func"]["parameters"]
+                    params["iteration_count"] = count or params["iteration_count"].native
+            info = cms.ContentInfo({"content_type": "data", "content": bags.dump(force=True)})
+        safes.append(info)
+    content = apkcs12.AuthenticatedSafe(safes).dump(force=True)
+    mac = pfx["mac_data"]
+    digest = mac["mac"]["digest_algorithm"]["algorithm"].native
+    secret = PW.encode("utf-16-be") + b"\x00\x00"
+    salt, rounds = bytes(mac["mac_salt"].native), int(mac["iterations"].native)
+    key = pkcs12_kdf(digest, secret, salt, 3, rounds, hashlib.new(digest).digest_size)
+    mac_value = hmac.new(key, content, digest).digest()
+    rebuilt = apkcs12.Pfx(
+        {
+            "version": "v3",
+            "auth_safe": {"content_type": "data", "content": content},
+            "mac_data": {
+                "mac": {"digest_algorithm": {"algorithm": digest}, "digest": mac_value},
+                "mac_salt": salt,
+                "iterations": rounds,
+            },
+        }
+    )
+    return rebuilt.dump(force=True)
+
+
+@pytest.mark.parametrize(("where", "java_says"), [("cert", "cert PBE"), ("key", "key PBE")])
+def test_pbe_iteration_count_above_java_limit(cli, tmp_path, acme, where, java_says) -> None:  # type: ignore[no-untyped-def]
+    good = P.write_pkcs12(tmp_path / "ok.p12", PW, "a", acme.leaf.key, [acme.leaf.cert])
+    path = tmp_path / f"slow-{where}.p12"
+    path.write_bytes(_with_pbe_iterations(good.read_bytes(), 100_000_000, where))
+    java = P.keytool("-list", "-v", "-keystore", str(path), "-storepass", PW, cwd=tmp_path, check=False)
+    if where == "cert":  # Java refuses at load; a key's count only when the key is used
+        assert "cert PBE iteration count too large" in java.stdout + java.stderr
+    result = cli("keystore", str(path), "--storepass", PW)
+    assert result.status == 2 and result.out == "" and "internal error" not in result.err
+    lines = [line for line in result.err.splitlines() if not line.startswith("warning:")]
+    assert len(lines) == 1 and str(path) in lines[0]
+    assert f"{java_says} iteration count 100,000,000 is above Java's limit of 5,000,000" in lines[0]
+    # the same rewrite keeping the count reads fine: only the count made the difference
+    path.write_bytes(_with_pbe_iterations(good.read_bytes(), None, where))
+    again = cli("keystore", str(path), "--storepass", PW, "--json")
+    assert again.status == 0 and again.json()["keystore"]["entries"][0]["key_decrypted"] is True
