@@ -195,10 +195,22 @@ def authority_key_id(cert: x509.Certificate) -> bytes | None:
 
 
 def signature_by(child: x509.Certificate, issuer: x509.Certificate) -> bool | None:
-    """Does issuer's key verify child's signature? None when the algorithm is not checkable."""
-    as_written = signed_as_written(child)
-    if as_written is not None:
-        return _verify_as_written(child, issuer, *as_written)
+    """Does issuer's key verify child's signature? None when the algorithm is not checkable.
+
+    A certificate re-encoded to be read (load_certificate) is verified on the bytes its issuer
+    signed, but only after the ordinary check failed: the same certificate loaded as written
+    elsewhere is never judged by another input's bytes."""
+    result = _verify_directly(child, issuer)
+    if result is not True:
+        as_written = signed_as_written(child)
+        if as_written is not None:
+            written = _verify_as_written(child, issuer, *as_written)
+            if written is not None:
+                return written
+    return result
+
+
+def _verify_directly(child: x509.Certificate, issuer: x509.Certificate) -> bool | None:
     try:
         child.verify_directly_issued_by(issuer)
         return True
@@ -320,9 +332,10 @@ def load_certificate(der: bytes) -> LoadedCertificate:
     return _lenient(der, problems)
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return escape_text(text[:160])
+def one_line(exc: BaseException) -> str:
+    """An exception's message made fit for one terminal line: first line, escaped, bounded."""
+    lines = str(exc).splitlines()
+    return escape_text(lines[0][:160]) if lines else type(exc).__name__
 
 
 def _refusals(cert: x509.Certificate) -> list[str]:
@@ -334,7 +347,7 @@ def _refusals(cert: x509.Certificate) -> list[str]:
             if isinstance(value, x509.Name):
                 value.rfc4514_string()
         except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
-            refused.append(f"{part}: {_one_line(exc)}")
+            refused.append(f"{part}: {one_line(exc)}")
     return refused
 
 
@@ -344,7 +357,7 @@ def _key_problems(cert: x509.Certificate) -> list[str]:
     except UnsupportedAlgorithm:
         return []
     except ValueError as exc:
-        return [f"its public key is invalid ({_one_line(exc)})"]
+        return [f"its public key is invalid ({one_line(exc)})"]
     return []
 
 
@@ -384,7 +397,7 @@ def _lenient(der: bytes, problems: list[str]) -> LoadedCertificate:
         if left:
             return LoadedCertificate(None, (*problems, *left), tuple(nonstandard))
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
-        return LoadedCertificate(None, (*problems, f"the certificate does not parse ({_one_line(exc)})"))
+        return LoadedCertificate(None, (*problems, f"the certificate does not parse ({one_line(exc)})"))
     if len(_SIGNED_AS_WRITTEN) >= _SIGNED_AS_WRITTEN_MAX:
         _SIGNED_AS_WRITTEN.pop(next(iter(_SIGNED_AS_WRITTEN)))
     _SIGNED_AS_WRITTEN[fingerprint(cert).encode()] = (signed, bytes(parsed["signature_value"].native))
@@ -448,7 +461,7 @@ def _repair_extensions(tbs: Any, algorithm: Any, signature: Any, problems: list[
         try:
             _rebuild(alone, algorithm, signature).extensions  # noqa: B018 - decoding is the check
         except (ValueError, TypeError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
-            problems.append(f"extension {label} does not decode ({_one_line(exc)}; left out)")
+            problems.append(f"extension {label} does not decode ({one_line(exc)}; left out)")
             continue
         kept.append(ext)
     tbs["extensions"] = ax.Extensions(kept)

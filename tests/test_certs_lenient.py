@@ -200,3 +200,11 @@ def test_certificate_that_does_not_parse_at_all_is_left_out_and_said(cli, tmp_pa
     assert malformed[0]["location"]["position"] == 1
     (entry,) = result.json()["keystore"]["entries"]
     assert len(entry["chain"]) == 2
+
+
+def test_bytes_recorded_for_a_re_encoded_certificate_never_judge_a_good_one(acme, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Another input may re-encode to the very same certificate: its recorded bytes must not turn
+    a signature that verifies as written into a failure."""
+    key = C.fingerprint(acme.leaf.cert).encode()
+    monkeypatch.setitem(C._SIGNED_AS_WRITTEN, key, (b"\x30\x00", b"\x00" * 256))
+    assert C.signature_by(acme.leaf.cert, acme.intermediate.cert) is True

@@ -134,7 +134,8 @@ def _encrypted_private_key_info(der: bytes) -> tuple[str, bytes]:
         info = keys.EncryptedPrivateKeyInfo.load(der)
         return info["encryption_algorithm"]["algorithm"].dotted, info["encrypted_data"].native
     except (ValueError, TypeError, KeyError) as exc:
-        raise JksFormatError(f"key entry is not an EncryptedPrivateKeyInfo ({exc})") from None
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise JksFormatError(f"key entry is not an EncryptedPrivateKeyInfo ({first})") from None
 
 
 def unprotect(entry: JksKeyEntry, password: str) -> bytes | None:

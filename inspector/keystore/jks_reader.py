@@ -37,7 +37,8 @@ def read_jks_by_hand(path: Path, data: bytes, storepass: str | None, keypass: st
         ) from None
     except F.JksFormatError as exc:
         raise InputError(
-            f"{name}: corrupt or truncated JKS keystore ({exc})", "copy the file again in binary mode"
+            f"{name}: corrupt or truncated JKS keystore ({C.one_line(exc)})",
+            "copy the file again in binary mode",
         ) from None
     store = Keystore(path=path, store_type=StoreType.JKS, integrity_checked=storepass is not None)
     problems = store.certificate_problems
@@ -89,7 +90,7 @@ def read_with_pyjks(
         EOFError,
     ) as exc:
         raise InputError(
-            f"{name}: corrupt or truncated {store_type.value} keystore ({C.escape_text(str(exc))[:200]})",
+            f"{name}: corrupt or truncated {store_type.value} keystore ({C.one_line(exc)})",
             "copy the file again in binary mode",
         ) from None
     except Exception:

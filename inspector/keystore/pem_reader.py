@@ -60,7 +60,7 @@ def _load_key(name: str, label: str, block: bytes, password: str | None) -> Priv
                 "check --storepass-env/--storepass-file",
             ) from None
         raise InputError(
-            f"{name}: a {label} block does not parse ({C.escape_text(str(exc).splitlines()[0])[:120]})",
+            f"{name}: a {label} block does not parse ({C.one_line(exc)})",
             "check the PEM was copied whole",
         ) from None
 
