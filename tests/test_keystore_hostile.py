@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 
@@ -182,3 +183,54 @@ def test_corrupted_jceks_sealed_key_prints_no_key_material(cli, tmp_path, caplog
     )
     assert run.returncode == 2 and run.stdout == ""
     assert run.stderr.count("\n") == 1 and "Oops" not in run.stderr and str(path) in run.stderr
+
+
+# --- found by flipping bytes -------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not on PATH")
+def test_pkcs12_without_mac_with_flipped_bytes(cli, tmp_path, acme) -> None:  # type: ignore[no-untyped-def]
+    """openssl pkcs12 -nomac: nothing vouches for the bytes, every structure is parsed as found
+    (a bad ContentType used to escape as an internal error)."""
+    (tmp_path / "key.pem").write_bytes(acme.leaf.key_pem)
+    (tmp_path / "chain.pem").write_bytes(acme.leaf.pem + acme.intermediate.pem)
+    subprocess.run(
+        [
+            *("openssl", "pkcs12", "-export", "-inkey", "key.pem", "-in", "chain.pem", "-nomac"),
+            *("-name", "a", "-passout", f"pass:{PW}", "-out", "nomac.p12"),
+        ],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    path = tmp_path / "nomac.p12"
+    data = path.read_bytes()
+    assert cli("keystore", str(path), "--storepass", PW).status in (0, 1)
+    for offset in range(0, 160):  # the outer structures, where the failures were
+        broken = bytearray(data)
+        broken[offset] ^= 0xFF
+        path.write_bytes(bytes(broken))
+        result = cli("keystore", str(path), "--storepass", PW)
+        assert "internal error" not in result.err, (offset, result.err)
+        if result.status == 2:
+            one_line_error(result, str(path))
+        else:
+            assert result.status in (0, 1), offset
+
+
+def test_pem_key_of_an_unknown_algorithm(cli, tmp_path, acme) -> None:  # type: ignore[no-untyped-def]
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+
+    der = acme.leaf.key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    rsa_oid = bytes.fromhex("06092a864886f70d010101")
+    assert der.count(rsa_oid) == 1
+    odd = der.replace(rsa_oid, bytes.fromhex("06092a864886f70d010163"))  # 1.2.840.113549.1.1.99
+    body = base64.encodebytes(odd).decode()
+    path = tmp_path / "odd.pem"
+    key_pem = f"-----BEGIN PRIVATE KEY-----\n{body}-----END PRIVATE KEY-----\n"
+    path.write_text(key_pem + acme.leaf.pem.decode())
+    one_line_error(cli("keystore", str(path)), str(path), "a type this tool cannot read")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
@@ -53,13 +54,14 @@ def read_jks_by_hand(path: Path, data: bytes, storepass: str | None, keypass: st
                     f"{name}: the key password does not open key entry '{C.escape_text(entry.alias)}'",
                     "check --keypass-env/--keypass-file",
                 )
+        key = _private_key(pkcs8)
         store.key_entries.append(
             KeyEntry(
                 alias=C.escape_text(entry.alias),
                 chain=chain,
-                private_key=_private_key(pkcs8),
+                private_key=key,
                 key_password_differs=differs,
-                key_decrypted=pkcs8 is not None,
+                key_decrypted=key is not None,
             )
         )
     for alias, kind, der in sorted(parsed.trusted):
@@ -182,4 +184,7 @@ def _private_key(pkcs8: bytes | None) -> PrivateKeyTypes | None:
     if pkcs8 is None:
         return None
     # the store digest vouches for the bytes: skip cryptography's slow RSA re-validation
-    return serialization.load_der_private_key(pkcs8, None, unsafe_skip_rsa_key_validation=True)
+    try:
+        return serialization.load_der_private_key(pkcs8, None, unsafe_skip_rsa_key_validation=True)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return None  # an unknown key type, or (without a password) altered bytes: shown as locked

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
@@ -48,6 +49,11 @@ def _load_key(name: str, label: str, block: bytes, password: str | None) -> Priv
     secret = password.encode("utf-8") if encrypted and password is not None else None
     try:
         return serialization.load_pem_private_key(block, secret, unsafe_skip_rsa_key_validation=False)
+    except UnsupportedAlgorithm as exc:
+        raise InputError(
+            f"{name}: the private key is of a type this tool cannot read ({C.one_line(exc)})",
+            "give an RSA, EC, DSA, Ed25519 or Ed448 key",
+        ) from None
     except TypeError:
         raise InputError(
             f"{name}: the private key is encrypted",

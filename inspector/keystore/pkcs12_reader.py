@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
@@ -259,8 +260,8 @@ def _read(path: Path, data: bytes, password: str | None) -> Keystore:
     walk = _Walk(password)
     undecryptable = 0
     for info in safes:
-        kind = info["content_type"].native
         try:
+            kind = info["content_type"].native
             if kind == "data":
                 bags = pkcs12.SafeContents.load(bytes(info["content"].native))
             elif kind == "encrypted_data":
@@ -331,7 +332,7 @@ def _walk(bags: Any, walk: _Walk) -> None:
                     key = serialization.load_der_private_key(
                         der, None, unsafe_skip_rsa_key_validation=True
                     )  # the MAC vouches
-                except (ValueError, KeyError, TypeError):
+                except (ValueError, KeyError, TypeError, UnsupportedAlgorithm):
                     key = None
             walk.keys.append(_KeyBag(friendly, key_id, key, walk.java_alias(friendly)))
         elif bag_id == "key_bag":
