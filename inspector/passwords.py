@@ -38,26 +38,40 @@ def resolve_password(args: Namespace, kind: str, prompt: str | None) -> str | No
             f"prefer --{kind}-env VAR or --{kind}-file F",
             file=sys.stderr,
         )
-        return value
+        return _text(value, f"--{kind}")
     if env is not None:
         if env not in os.environ:
             raise InputError(
                 f"--{kind}-env {env}: the variable is not set",
                 f"export {env}=... first, or use --{kind}-file",
             )
-        return os.environ[env]
+        return _text(os.environ[env], f"--{kind}-env {env}")
     if file is not None:
         path = Path(file)
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except OSError as exc:
             raise InputError(
                 f"--{kind}-file {file}: cannot read ({exc.strerror})", "check the path and permissions"
             ) from None
+        text = _text(raw.decode("utf-8", "surrogateescape"), f"--{kind}-file {file}")
         return text.splitlines()[0] if text else ""
     if prompt is not None and sys.stdin is not None and sys.stdin.isatty():
         import getpass
 
         entered = getpass.getpass(prompt)
-        return entered if entered else None
+        return _text(entered, "the password typed") if entered else None
     return None
+
+
+def _text(password: str, source: str) -> str:
+    """Passwords are text (Java reads char[]): bytes that are not UTF-8 are refused, never quoted.
+
+    Python hands undecodable bytes of argv / the environment over as lone surrogates; Java would
+    have turned them into other characters, so no password made of them can be right."""
+    if any("\udc80" <= ch <= "\udcff" for ch in password):
+        raise InputError(
+            f"{source}: the password is not valid UTF-8 text",
+            "give the password as UTF-8 (the encoding keytool uses on this system)",
+        )
+    return password

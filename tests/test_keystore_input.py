@@ -26,7 +26,7 @@ def assert_one_line_error(result, *needles: str) -> None:  # type: ignore[no-unt
     assert result.out == ""
     lines = [line for line in result.err.splitlines() if line.strip() and not line.startswith("warning:")]
     assert len(lines) == 1, result.err
-    assert "Traceback" not in result.err
+    assert "Traceback" not in result.err and "internal error" not in result.err
     for needle in needles:
         assert needle in lines[0]
 
@@ -41,7 +41,36 @@ def test_flipped_byte_in_jks(cli, good_jks):  # type: ignore[no-untyped-def]
     data[len(data) // 2] ^= 0xFF
     good_jks.write_bytes(bytes(data))
     result = cli("keystore", str(good_jks), "--storepass", PW)
-    assert result.status == 2 and "Traceback" not in result.err
+    assert_one_line_error(result, str(good_jks), "wrong password, or the file is corrupted")
+
+
+@pytest.mark.parametrize("kind", ["jks", "jceks"])
+def test_flipped_bytes_without_password_are_a_report_or_one_line(cli, tmp_path, acme, kind):  # type: ignore[no-untyped-def]
+    """Without a password nothing checks the digest first: ~80 bytes spread over the file,
+    flipped in turn, must each end in a report (0/1) or one line naming the file (2)."""
+    chain = [acme.leaf.cert, acme.intermediate.cert]
+    path = tmp_path / f"store.{kind}"
+    if kind == "jks":
+        P.write_jks(path, PW, keys=[("a", acme.leaf.key, chain)], trusted=[("root", acme.root.cert)])
+    else:
+        if P.KEYTOOL is None:
+            pytest.skip("keytool makes the JCEKS store")
+        source = P.write_jks(tmp_path / "src.jks", PW, keys=[("a", acme.leaf.key, chain)])
+        P.keytool(
+            "-importkeystore", "-srckeystore", source.name, "-srcstoretype", "JKS", "-srcstorepass", PW,
+            "-destkeystore", path.name, "-deststoretype", "JCEKS", "-deststorepass", PW, cwd=tmp_path,
+        )  # fmt: skip
+    data = path.read_bytes()
+    for offset in range(0, len(data), max(1, len(data) // 80)):
+        broken = bytearray(data)
+        broken[offset] ^= 0xFF
+        path.write_bytes(bytes(broken))
+        result = cli("keystore", str(path))
+        assert "internal error" not in result.err and "Traceback" not in result.err, (offset, result.err)
+        if result.status == 2:
+            assert_one_line_error(result, str(path))
+        else:
+            assert result.status in (0, 1) and result.out.startswith("Keystore "), offset
 
 
 def test_truncated_jks(cli, good_jks):  # type: ignore[no-untyped-def]

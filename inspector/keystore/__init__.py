@@ -32,6 +32,12 @@ def read_bytes(path: Path) -> bytes:
 
 def load_keystore(path: Path, storepass: str | None, keypass: str | None = None) -> Keystore:
     data = read_bytes(path)
+    store = _read(path, data, storepass, keypass)
+    store.first_bytes = data[:4]
+    return store
+
+
+def _read(path: Path, data: bytes, storepass: str | None, keypass: str | None) -> Keystore:
     store_type = sniff(data, str(path))
     if store_type in (StoreType.JKS, StoreType.JCEKS):
         from inspector.keystore.jks_reader import read_jks

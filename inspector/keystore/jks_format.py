@@ -71,9 +71,20 @@ class _Cursor:
         return int(struct.unpack(">I", self.take(4))[0])
 
     def utf(self) -> str:
-        raw = self.take(self.u16())
-        # Java's modified UTF-8 differs from UTF-8 only for NUL and supplementary characters
-        return raw.replace(b"\xc0\x80", b"\x00").decode("utf-8", "surrogatepass")
+        try:
+            return java_utf(self.take(self.u16()))
+        except UnicodeDecodeError as exc:
+            raise JksFormatError(f"a name is not modified UTF-8 (byte {exc.start})") from None
+
+
+def java_utf(raw: bytes) -> str:
+    """Java's modified UTF-8 (DataInput.readUTF): NUL as C0 80, supplementary characters as two
+    encoded surrogates (what keytool writes for an emoji alias). Pairs are joined; a lone
+    surrogate stays (and is escaped when shown)."""
+    text = raw.replace(b"\xc0\x80", b"\x00").decode("utf-8", "surrogatepass")
+    if not any("\ud800" <= ch <= "\udfff" for ch in text):
+        return text
+    return text.encode("utf-16-be", "surrogatepass").decode("utf-16-be", "surrogatepass")
 
 
 def parse(data: bytes, storepass: str | None) -> JksStore:
@@ -123,7 +134,8 @@ def _encrypted_private_key_info(der: bytes) -> tuple[str, bytes]:
         info = keys.EncryptedPrivateKeyInfo.load(der)
         return info["encryption_algorithm"]["algorithm"].dotted, info["encrypted_data"].native
     except (ValueError, TypeError, KeyError) as exc:
-        raise JksFormatError(f"key entry is not an EncryptedPrivateKeyInfo ({exc})") from None
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise JksFormatError(f"key entry is not an EncryptedPrivateKeyInfo ({first})") from None
 
 
 def unprotect(entry: JksKeyEntry, password: str) -> bytes | None:

@@ -6,11 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
+from inspector import certs as C
 from inspector.errors import InputError
-from inspector.keystore.model import KeyEntry, Keystore, StoreType, TrustedEntry
+from inspector.keystore.certificates import read_certificate
+from inspector.keystore.model import CertificateProblem, KeyEntry, Keystore, StoreType, TrustedEntry
 
 WRONG_PASSWORD = "wrong password, or the file is corrupted (a JKS cannot tell these apart)"
 
@@ -35,32 +38,37 @@ def read_jks_by_hand(path: Path, data: bytes, storepass: str | None, keypass: st
         ) from None
     except F.JksFormatError as exc:
         raise InputError(
-            f"{name}: corrupt or truncated JKS keystore ({exc})", "copy the file again in binary mode"
+            f"{name}: corrupt or truncated JKS keystore ({C.one_line(exc)})",
+            "copy the file again in binary mode",
         ) from None
     store = Keystore(path=path, store_type=StoreType.JKS, integrity_checked=storepass is not None)
+    problems = store.certificate_problems
     for entry in sorted(parsed.keys, key=lambda e: e.alias):
-        chain = tuple(_certificate(der, name, entry.alias) for kind, der in entry.chain if kind == "X.509")
+        chain = _chain(entry.chain, C.escape_text(entry.alias), problems)
         pkcs8 = F.unprotect(entry, storepass) if storepass is not None else None
         differs = storepass is not None and pkcs8 is None
         if pkcs8 is None and keypass is not None:
             pkcs8 = F.unprotect(entry, keypass)
             if pkcs8 is None:
                 raise InputError(
-                    f"{name}: the key password does not open key entry '{entry.alias}'",
+                    f"{name}: the key password does not open key entry '{C.escape_text(entry.alias)}'",
                     "check --keypass-env/--keypass-file",
                 )
+        key = _private_key(pkcs8)
         store.key_entries.append(
             KeyEntry(
-                alias=entry.alias,
+                alias=C.escape_text(entry.alias),
                 chain=chain,
-                private_key=_private_key(pkcs8),
+                private_key=key,
                 key_password_differs=differs,
-                key_decrypted=pkcs8 is not None,
+                key_decrypted=key is not None,
             )
         )
     for alias, kind, der in sorted(parsed.trusted):
-        if kind == "X.509":
-            store.trusted_entries.append(TrustedEntry(alias, _certificate(der, name, alias)))
+        shown = C.escape_text(alias)
+        cert = read_certificate(der, shown, None, problems) if kind == "X.509" else None
+        if cert is not None:
+            store.trusted_entries.append(TrustedEntry(shown, cert))
     return store
 
 
@@ -70,8 +78,9 @@ def read_with_pyjks(
     import jks
 
     name = str(path)
+    _silence_javaobj()
     try:
-        ks = jks.KeyStore.loads(data, storepass, try_decrypt_keys=storepass is not None)
+        ks = _java_utf_keystore(jks).loads(data, storepass, try_decrypt_keys=storepass is not None)
     except jks.util.KeystoreSignatureException:
         raise InputError(
             f"{name}: {WRONG_PASSWORD}", "check --storepass-env/--storepass-file, or copy the file again"
@@ -83,24 +92,69 @@ def read_with_pyjks(
         EOFError,
     ) as exc:
         raise InputError(
-            f"{name}: corrupt or truncated {store_type.value} keystore ({exc})",
+            f"{name}: corrupt or truncated {store_type.value} keystore ({C.one_line(exc)})",
             "copy the file again in binary mode",
         ) from None
+    except Exception:
+        # javaobj failing inside a sealed key object: its message may quote the object's bytes
+        raise InputError(
+            f"{name}: corrupt {store_type.value} keystore (a serialized key object does not parse)",
+            "copy the file again in binary mode; give the password so the store digest is checked first",
+        ) from None
     store = Keystore(path=path, store_type=store_type, integrity_checked=storepass is not None)
+    problems = store.certificate_problems
     for alias, entry in sorted(ks.private_keys.items()):
-        store.key_entries.append(_key_entry(alias, entry, storepass, keypass, name, jks))
+        store.key_entries.append(_key_entry(alias, entry, storepass, keypass, name, jks, problems))
     for alias, entry in sorted(ks.certs.items()):
-        if entry.type == "X.509":
-            cert = _certificate(entry.cert, name, alias)
-            store.trusted_entries.append(TrustedEntry(alias=alias, certificate=cert))
-    store.secret_aliases.extend(sorted(ks.secret_keys))
+        shown = C.escape_text(alias)
+        cert = read_certificate(entry.cert, shown, None, problems) if entry.type == "X.509" else None
+        if cert is not None:
+            store.trusted_entries.append(TrustedEntry(alias=shown, certificate=cert))
+    store.secret_aliases.extend(C.escape_text(a) for a in sorted(ks.secret_keys))
     return store
 
 
+def _silence_javaobj() -> None:
+    """javaobj (under pyjks, for JCEKS sealed keys) logs an "Oops ... state dump" with the
+    object's bytes on a parse error: never let a library write key material to our stderr."""
+    import logging
+
+    logger = logging.getLogger("javaobj")
+    logger.disabled = True
+    logger.propagate = False
+
+
+def _java_utf_keystore(jks: Any) -> Any:
+    """pyjks' KeyStore, reading names as Java writes them (modified UTF-8, not strict UTF-8)."""
+    from inspector.keystore.jks_format import java_utf
+
+    class JavaUtfKeyStore(jks.KeyStore):  # type: ignore[misc,name-defined]
+        @classmethod
+        def _read_utf(cls, data: bytes, pos: int, kind: str | None = None) -> tuple[str, int]:
+            size = int.from_bytes(data[pos : pos + 2], "big")
+            if pos + 2 + size > len(data):
+                raise jks.util.BadKeystoreFormatException(f"truncated {kind or 'name'}")
+            try:
+                return java_utf(data[pos + 2 : pos + 2 + size]), pos + 2 + size
+            except UnicodeDecodeError:
+                raise jks.util.BadKeystoreFormatException(
+                    f"{kind or 'a name'} is not modified UTF-8"
+                ) from None
+
+    return JavaUtfKeyStore
+
+
 def _key_entry(
-    alias: str, entry: Any, storepass: str | None, keypass: str | None, name: str, jks: Any
+    alias: str,
+    entry: Any,
+    storepass: str | None,
+    keypass: str | None,
+    name: str,
+    jks: Any,
+    problems: list[CertificateProblem],
 ) -> KeyEntry:
-    chain = tuple(_certificate(der, name, alias) for kind, der in entry.cert_chain if kind == "X.509")
+    alias = C.escape_text(alias)
+    chain = _chain(entry.cert_chain, alias, problems)
     differs = storepass is not None and not entry.is_decrypted()
     if not entry.is_decrypted() and keypass is not None:
         try:
@@ -116,18 +170,21 @@ def _key_entry(
     )
 
 
-def _certificate(der: bytes, name: str, alias: str) -> x509.Certificate:
-    try:
-        return x509.load_der_x509_certificate(der)
-    except ValueError:
-        raise InputError(
-            f"{name}: entry '{alias}' holds a certificate that does not parse (corrupt file?)",
-            "copy the file again in binary mode; give the password so the store digest is checked",
-        ) from None
+def _chain(
+    stored: list[tuple[str, bytes]], alias: str, problems: list[CertificateProblem]
+) -> tuple[x509.Certificate, ...]:
+    """The stored chain's X.509 certificates; one that cannot be read at all is left out (and said)."""
+    read = (
+        read_certificate(der, alias, i, problems) for i, (kind, der) in enumerate(stored) if kind == "X.509"
+    )
+    return tuple(c for c in read if c is not None)
 
 
 def _private_key(pkcs8: bytes | None) -> PrivateKeyTypes | None:
     if pkcs8 is None:
         return None
     # the store digest vouches for the bytes: skip cryptography's slow RSA re-validation
-    return serialization.load_der_private_key(pkcs8, None, unsafe_skip_rsa_key_validation=True)
+    try:
+        return serialization.load_der_private_key(pkcs8, None, unsafe_skip_rsa_key_validation=True)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return None  # an unknown key type, or (without a password) altered bytes: shown as locked

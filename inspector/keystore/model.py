@@ -45,12 +45,30 @@ class KeyEntry:
     key_password_differs: bool = False
     #: True when the key was opened (with the store or the key password).
     key_decrypted: bool = True
+    #: The name as written in the file, when Java's alias differs (PKCS#12 lower-cases it).
+    stored_name: str | None = None
 
 
 @dataclass(frozen=True)
 class TrustedEntry:
     alias: str
     certificate: x509.Certificate
+    stored_name: str | None = None
+
+
+@dataclass(frozen=True)
+class CertificateProblem:
+    """A certificate the strict parser refused, or read only leniently: said as a finding."""
+
+    alias: str
+    #: position in the key entry's chain; None for a trusted entry or loose certificate
+    position: int | None
+    #: the subject as far as it could be read ("" when the certificate could not be read at all)
+    subject: str
+    problems: tuple[str, ...]
+    nonstandard: tuple[str, ...]
+    #: False when nothing usable could be read: the certificate is missing from the entry
+    readable: bool
 
 
 @dataclass
@@ -66,6 +84,11 @@ class Keystore:
     #: How the chain order was obtained ("stored order" for JKS, "rebuilt" for PKCS#12).
     chain_order_note: str = "stored order"
     notes: list[str] = field(default_factory=list)
+    #: The file's first bytes, the evidence for its real type.
+    first_bytes: bytes = b""
+    #: PKCS#12 keys Java does not load (an unencrypted KeyBag: "Unsupported PKCS12 bag type").
+    ignored_keys: list[str] = field(default_factory=list)
+    certificate_problems: list[CertificateProblem] = field(default_factory=list)
 
     @property
     def expected_type(self) -> StoreType | None:

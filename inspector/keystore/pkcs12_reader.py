@@ -1,28 +1,46 @@
-"""A faithful multi-entry PKCS#12 reader.
+"""A faithful multi-entry PKCS#12 reader: the entries Java's PKCS12KeyStore would see.
 
 `cryptography.load_pkcs12` returns one key and loose certificates; keytool's files hold several
 key entries and trusted-cert entries (marked with Java's trusted-key-usage attribute). So we walk
-the SafeBags ourselves (asn1crypto for the ASN.1, hashlib / cryptography for the PBE) and rebuild
-each key entry's chain the way Java's PKCS12KeyStore does: leaf by localKeyId, then issuer by
-subject until a self-issued certificate.
+the SafeBags ourselves (asn1crypto for the ASN.1, hashlib / cryptography / pycryptodomex for the
+PBE) and name and chain each entry as Java does (sun.security.pkcs12.PKCS12KeyStore, JDK 17):
+the alias is the friendlyName lower-cased, or "1", "2", ... in bag order when there is none; the
+leaf is the certificate with the key's localKeyId (else its friendlyName); the chain is rebuilt
+by inspector.chains. An unencrypted KeyBag is not loaded by Java ("Unsupported PKCS12 bag
+type"): it is reported, never offered as a key entry. Iteration counts above Java's own limit
+(MAX_ITERATION_COUNT, 5,000,000) are refused, as Java refuses them, before any work is done.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
+from inspector import certs as C
+from inspector.chains import build_chain
 from inspector.errors import InputError
-from inspector.keystore.model import KeyEntry, Keystore, StoreType, TrustedEntry
+from inspector.keystore.certificates import read_certificate
+from inspector.keystore.model import CertificateProblem, KeyEntry, Keystore, StoreType, TrustedEntry
 
 WRONG_PASSWORD_HINT = "check the password (--storepass-env VAR, --storepass-file F or the prompt)"
+#: sun.security.pkcs12.PKCS12KeyStore.MAX_ITERATION_COUNT (JDK 8u301+, 11, 17, 21, 25): Java refuses
+#: a larger MAC, certificate-PBE or key-PBE iteration count, so no Java client can use such a store;
+#: and 5M rounds of the PKCS#12 KDF already take seconds here.
+MAX_ITERATIONS = 5_000_000
+
+
+class _TooManyIterations(Exception):
+    def __init__(self, what: str, count: int) -> None:
+        super().__init__(what)
+        self.what, self.count = what, count
 
 
 @dataclass
@@ -31,6 +49,8 @@ class _CertBag:
     friendly_name: str | None
     local_key_id: bytes | None
     trusted: bool
+    #: Java's alias (trusted certificates only)
+    alias: str = ""
 
 
 @dataclass
@@ -38,6 +58,29 @@ class _KeyBag:
     friendly_name: str | None
     local_key_id: bytes | None
     key: PrivateKeyTypes | None
+    #: Java's alias: friendlyName lower-cased, or its unfriendly number
+    alias: str = ""
+
+
+@dataclass
+class _Walk:
+    """What the bags of every SafeContents hold, in file order, named as Java names them."""
+
+    password: str | None
+    keys: list[_KeyBag] = field(default_factory=list)
+    certs: list[_CertBag] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list)
+    ignored_keys: list[str] = field(default_factory=list)
+    skipped_keys: int = 0
+    problems: list[CertificateProblem] = field(default_factory=list)
+    unnamed: int = 0
+
+    def java_alias(self, friendly: str | None) -> str:
+        """PKCS12KeyStore.getUnfriendlyName: a counter over every unnamed entry, in bag order."""
+        if friendly is None:
+            self.unnamed += 1
+            return str(self.unnamed)
+        return friendly.lower()
 
 
 def pkcs12_kdf(
@@ -72,7 +115,7 @@ def _bmp_password(password: str) -> bytes:
     return password.encode("utf-16-be") + b"\x00\x00"
 
 
-def _decrypt(algorithm: Any, ciphertext: bytes, password: str) -> bytes:
+def _decrypt(algorithm: Any, ciphertext: bytes, password: str, what: str) -> bytes:
     """Decrypt PBES2 (PBKDF2 + AES/3DES) or PKCS#12 PBE (SHA-1 + 3DES / RC2)."""
     from cryptography.hazmat.primitives import padding
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -80,6 +123,8 @@ def _decrypt(algorithm: Any, ciphertext: bytes, password: str) -> bytes:
     kdf = algorithm.kdf
     cipher_name = algorithm.encryption_cipher
     iterations = int(algorithm.kdf_iterations)
+    if iterations > MAX_ITERATIONS:
+        raise _TooManyIterations(what, iterations)
     salt = bytes(algorithm.kdf_salt)
     key_length = int(algorithm.key_length)
     if kdf == "pbkdf2":
@@ -120,12 +165,25 @@ def _unpad(plain: bytes) -> bytes:
 
 
 def _check_mac(pfx: Any, content: bytes, password: str, name: str) -> None:
+    hash_name = pfx["mac_data"]["mac"]["digest_algorithm"]["algorithm"].native
+    if hash_name not in ("sha1", "sha224", "sha256", "sha384", "sha512"):
+        raise InputError(
+            f"{name}: unsupported PKCS#12 MAC algorithm {C.escape_text(str(hash_name))}",
+            "re-export the store with a SHA-1 or SHA-2 MAC",
+        )
+    if not _mac_matches(pfx, content, password):
+        raise InputError(f"{name}: wrong password, or the file is corrupted", WRONG_PASSWORD_HINT)
+
+
+def _mac_matches(pfx: Any, content: bytes, password: str) -> bool:
     mac_data = pfx["mac_data"]
     hash_name = mac_data["mac"]["digest_algorithm"]["algorithm"].native
     if hash_name not in ("sha1", "sha224", "sha256", "sha384", "sha512"):
-        raise InputError(f"{name}: unsupported PKCS#12 MAC algorithm {hash_name}")
+        return False
     salt = bytes(mac_data["mac_salt"].native)
     iterations = int(mac_data["iterations"].native)
+    if iterations > MAX_ITERATIONS:
+        raise _TooManyIterations("MAC", iterations)
     expected = bytes(mac_data["mac"]["digest"].native)
     size = hashlib.new(hash_name).digest_size
     # OpenSSL and Java disagree on how an empty password is encoded: accept both.
@@ -133,8 +191,8 @@ def _check_mac(pfx: Any, content: bytes, password: str, name: str) -> None:
     for bmp in candidates:
         key = pkcs12_kdf(hash_name, bmp, salt, 3, iterations, size)
         if hmac.compare_digest(hmac.new(key, content, hash_name).digest(), expected):
-            return
-    raise InputError(f"{name}: wrong password, or the file is corrupted", WRONG_PASSWORD_HINT)
+            return True
+    return False
 
 
 def _attributes(bag: Any) -> tuple[str | None, bytes | None, bool]:
@@ -155,7 +213,19 @@ def _attributes(bag: Any) -> tuple[str | None, bytes | None, bool]:
 
 
 def read_pkcs12(path: Path, data: bytes, password: str | None) -> Keystore:
-    from asn1crypto import cms, pkcs12
+    name = str(path)
+    try:
+        return _read(path, data, password)
+    except _TooManyIterations as exc:
+        raise InputError(
+            f"{name}: PKCS#12 {exc.what} iteration count {exc.count:,} is above Java's limit "
+            f'of {MAX_ITERATIONS:,} (PKCS12KeyStore refuses it: "{exc.what} iteration count too large")',
+            "re-export the store with a normal count, e.g. openssl pkcs12 -export -iter 10000 -maciter 10000",
+        ) from None
+
+
+def _read(path: Path, data: bytes, password: str | None) -> Keystore:
+    from asn1crypto import pkcs12
 
     name = str(path)
     try:
@@ -179,126 +249,159 @@ def read_pkcs12(path: Path, data: bytes, password: str | None) -> Keystore:
 
     if has_mac:
         if password is None:
-            raise InputError(
-                f"{name}: this PKCS#12 keystore needs its password",
-                "use --storepass-env VAR, --storepass-file F or the prompt",
-            )
+            if not _mac_matches(pfx, content, ""):
+                raise InputError(
+                    f"{name}: this PKCS#12 keystore needs its password",
+                    "use --storepass-env VAR, --storepass-file F or the prompt",
+                )
+            password = ""  # written with an empty password (cryptography's NoEncryption())
         _check_mac(pfx, content, password, name)
 
-    keys: list[_KeyBag] = []
-    certs: list[_CertBag] = []
-    secrets: list[str] = []
+    walk = _Walk(password)
     undecryptable = 0
     for info in safes:
-        kind = info["content_type"].native
-        if kind == "data":
-            bags = pkcs12.SafeContents.load(bytes(info["content"].native))
-        elif kind == "encrypted_data":
-            if password is None:
+        try:
+            kind = info["content_type"].native
+            if kind == "data":
+                bags = pkcs12.SafeContents.load(bytes(info["content"].native))
+            elif kind == "encrypted_data":
+                if password is None:
+                    undecryptable += 1
+                    continue
+                enc = info["content"]["encrypted_content_info"]
+                try:
+                    plain = _decrypt(
+                        enc["content_encryption_algorithm"],
+                        bytes(enc["encrypted_content"].native),
+                        password,
+                        "cert PBE",
+                    )
+                except (ValueError, KeyError):
+                    raise InputError(
+                        f"{name}: wrong password, or the file is corrupted", WRONG_PASSWORD_HINT
+                    ) from None
+                bags = pkcs12.SafeContents.load(plain)
+            else:
                 undecryptable += 1
                 continue
-            enc = info["content"]["encrypted_content_info"]
-            try:
-                plain = _decrypt(
-                    enc["content_encryption_algorithm"], bytes(enc["encrypted_content"].native), password
-                )
-            except (ValueError, KeyError):
-                raise InputError(
-                    f"{name}: wrong password, or the file is corrupted", WRONG_PASSWORD_HINT
-                ) from None
-            bags = pkcs12.SafeContents.load(plain)
-        else:
-            undecryptable += 1
-            continue
-        _walk(bags, password, keys, certs, secrets, cms)
-    if undecryptable and not certs and not keys:
+            _walk(bags, walk)
+        except (InputError, _TooManyIterations):
+            raise
+        except (ValueError, TypeError, KeyError, IndexError):
+            raise InputError(
+                f"{name}: a PKCS#12 SafeContents does not parse (corrupt file?)",
+                "copy the file again in binary mode",
+            ) from None
+    if undecryptable and not walk.certs and not walk.keys:
         raise InputError(f"{name}: the PKCS#12 content is encrypted", "give the store password")
-    return _assemble(path, keys, certs, secrets, integrity=has_mac and password is not None)
+    store = _assemble(path, walk, integrity=has_mac and password is not None)
+    return store
 
 
-def _walk(
-    bags: Any, password: str | None, keys: list[_KeyBag], certs: list[_CertBag], secrets: list[str], cms: Any
-) -> None:
-    for bag in bags:
+def _walk(bags: Any, walk: _Walk) -> None:
+    for index, bag in enumerate(bags):
         bag_id = bag["bag_id"].native
         friendly, key_id, trusted = _attributes(bag)
         value = bag["bag_value"]
         if bag_id == "cert_bag":
             if value["cert_id"].native != "x509":
                 continue
-            der = value["cert_value"].parsed.dump()
-            certs.append(_CertBag(x509.load_der_x509_certificate(der), friendly, key_id, trusted))
+            if key_id is None and len(walk.keys) == 1 and index == 0:
+                key_id = b"01"  # Java's workaround for one key without localKeyId
+            label = friendly or f"certificate {len(walk.certs) + 1}"
+            cert = read_certificate(value["cert_value"].parsed.dump(), label, None, walk.problems)
+            if cert is None:
+                continue
+            alias = walk.java_alias(friendly) if trusted else ""
+            walk.certs.append(_CertBag(cert, friendly, key_id, trusted, alias))
         elif bag_id == "pkcs8_shrouded_key_bag":
+            if key_id is None:
+                if walk.keys:
+                    walk.skipped_keys += 1  # Java skips a second key without localKeyId
+                    continue
+                key_id = b"01"
             key: PrivateKeyTypes | None = None
-            if password is not None:
+            if walk.password is not None:
                 try:
                     der = _decrypt(
-                        value["encryption_algorithm"], bytes(value["encrypted_data"].native), password
+                        value["encryption_algorithm"],
+                        bytes(value["encrypted_data"].native),
+                        walk.password,
+                        "key PBE",
                     )
                     key = serialization.load_der_private_key(
                         der, None, unsafe_skip_rsa_key_validation=True
                     )  # the MAC vouches
-                except (ValueError, KeyError):
+                except (ValueError, KeyError, TypeError, UnsupportedAlgorithm):
                     key = None
-            keys.append(_KeyBag(friendly, key_id, key))
+            walk.keys.append(_KeyBag(friendly, key_id, key, walk.java_alias(friendly)))
         elif bag_id == "key_bag":
-            keys.append(
-                _KeyBag(
-                    friendly,
-                    key_id,
-                    serialization.load_der_private_key(
-                        value.dump(), None, unsafe_skip_rsa_key_validation=True
-                    ),
-                )
-            )
+            walk.ignored_keys.append(friendly or f"key bag {len(walk.ignored_keys) + 1}")
         elif bag_id == "secret_bag":
-            secrets.append(friendly or "(unnamed secret)")
+            walk.secrets.append(walk.java_alias(friendly))
 
 
-def build_chain(leaf: x509.Certificate, pool: list[x509.Certificate]) -> list[x509.Certificate]:
-    """Follow issuer → subject through the pool as Java's PKCS12KeyStore does."""
-    by_subject = {c.subject.public_bytes(): c for c in pool}
-    chain = [leaf]
-    while chain[-1].issuer != chain[-1].subject and len(chain) < 16:
-        nxt = by_subject.get(chain[-1].issuer.public_bytes())
-        if nxt is None or nxt in chain:
-            break
-        chain.append(nxt)
-    return chain
+def _leaf_for(kb: _KeyBag, certs: list[_CertBag]) -> _CertBag | None:
+    """PKCS12KeyStore.findMatchedCertificate: localKeyId (and alias) first, then alias alone."""
+    key_match = alias_match = None
+    for cb in certs:
+        if cb.trusted:
+            continue
+        same_alias = cb.friendly_name is not None and cb.friendly_name.lower() == kb.alias
+        if kb.local_key_id == cb.local_key_id:
+            key_match = cb
+            if same_alias:
+                return cb
+        elif same_alias:
+            alias_match = cb
+    return key_match or alias_match
 
 
-def _assemble(
-    path: Path, keys: list[_KeyBag], certs: list[_CertBag], secrets: list[str], integrity: bool
-) -> Keystore:
+def _assemble(path: Path, walk: _Walk, integrity: bool) -> Keystore:
     store = Keystore(
         path=path,
         store_type=StoreType.PKCS12,
         integrity_checked=integrity,
         chain_order_note="rebuilt by issuer, as Java does for PKCS#12",
     )
-    pool = [c.cert for c in certs]
+    pool = [c.cert for c in walk.certs]
     used: set[int] = set()
-    for index, kb in enumerate(keys):
-        alias = kb.friendly_name or f"key-{index + 1}"
-        leaf_bag = next((c for c in certs if kb.local_key_id and c.local_key_id == kb.local_key_id), None)
-        if leaf_bag is None and kb.key is not None:
-            pub = kb.key.public_key()
-            leaf_bag = next((c for c in certs if c.cert.public_key() == pub), None)
+    for kb in walk.keys:
+        leaf_bag = _leaf_for(kb, walk.certs)
         chain = build_chain(leaf_bag.cert, pool) if leaf_bag else []
-        used.update(id(c) for c in certs if c.cert in chain)
+        used.update(id(c) for c in walk.certs if c.cert in chain)
         store.key_entries.append(
-            KeyEntry(alias=alias, chain=tuple(chain), private_key=kb.key, key_decrypted=kb.key is not None)
+            KeyEntry(
+                alias=C.escape_text(kb.alias),
+                chain=tuple(chain),
+                private_key=kb.key,
+                key_decrypted=kb.key is not None,
+                stored_name=_stored(kb.friendly_name, kb.alias),
+            )
         )
-    for index, cb in enumerate(certs):
+    for cb in walk.certs:
         if cb.trusted:
             store.trusted_entries.append(
-                TrustedEntry(alias=cb.friendly_name or f"cert-{index + 1}", certificate=cb.cert)
+                TrustedEntry(
+                    alias=C.escape_text(cb.alias),
+                    certificate=cb.cert,
+                    stored_name=_stored(cb.friendly_name, cb.alias),
+                )
             )
-    loose = [c for c in certs if not c.trusted and id(c) not in used]
+    loose = [c for c in walk.certs if not c.trusted and id(c) not in used]
     if loose:
         store.notes.append(
             f"{len(loose)} certificate(s) stored without an entry of their own "
             "(chain material only; Java does not list them)"
         )
-    store.secret_aliases.extend(secrets)
+    if walk.skipped_keys:
+        store.notes.append(f"{walk.skipped_keys} more private key(s) without a localKeyId: Java skips them")
+    store.secret_aliases.extend(C.escape_text(s) for s in walk.secrets)
+    store.ignored_keys.extend(C.escape_text(k) for k in walk.ignored_keys)
+    store.certificate_problems.extend(walk.problems)
     return store
+
+
+def _stored(friendly: str | None, alias: str) -> str | None:
+    """The friendlyName as written, when Java's alias spells it differently."""
+    return C.escape_text(friendly) if friendly is not None and friendly != alias else None

@@ -8,7 +8,7 @@ from cryptography import x509
 
 from inspector import certs as C
 from inspector.findings import Finding
-from inspector.keystore.model import KeyEntry, Keystore
+from inspector.keystore.model import KeyEntry, Keystore, TrustedEntry
 from inspector.render import text
 from inspector.render.json_out import JsonObject
 
@@ -21,7 +21,7 @@ def _entry_key(entry: KeyEntry) -> str:
     if entry.private_key is not None:
         return C.describe_key(entry.private_key)
     if entry.chain:
-        return C.describe_key(entry.chain[0].public_key()) + " (from cert)"
+        return C.describe_public_key(entry.chain[0]) + " (from cert)"
     return "?"
 
 
@@ -36,16 +36,16 @@ def entries_rows(store: Keystore, alias: str | None) -> list[list[str]]:
             continue
         subject, issuer, after = _cert_row(e.chain[0]) if e.chain else ("-", "-", "-")
         kind = "PrivateKeyEntry" + (" (key locked)" if not e.key_decrypted else "")
-        rows.append([e.alias, kind, _entry_key(e), subject, issuer, after, str(len(e.chain))])
+        rows.append([_alias(e), kind, _entry_key(e), subject, issuer, after, str(len(e.chain))])
     for t in store.trusted_entries:
         if alias not in (None, t.alias):
             continue
         subject, issuer, after = _cert_row(t.certificate)
         rows.append(
             [
-                t.alias,
+                _alias(t),
                 "trustedCertEntry",
-                C.describe_key(t.certificate.public_key()),
+                C.describe_public_key(t.certificate),
                 subject,
                 issuer,
                 after,
@@ -55,6 +55,10 @@ def entries_rows(store: Keystore, alias: str | None) -> list[list[str]]:
     for name in store.secret_aliases:
         rows.append([name, "SecretKeyEntry", "-", "-", "-", "-", "-"])
     return rows
+
+
+def _alias(entry: KeyEntry | TrustedEntry) -> str:
+    return entry.alias + (f" (written {entry.stored_name})" if entry.stored_name else "")
 
 
 def chain_rows(entry: KeyEntry, at: dt.datetime) -> list[list[str]]:
@@ -117,7 +121,7 @@ def keystore_text(store: Keystore, findings: list[Finding], at: dt.datetime, ali
 
 
 def cert_dict(cert: x509.Certificate) -> JsonObject:
-    algo, size = C.key_algorithm(cert.public_key())
+    algo, size = C.public_key_algorithm(cert)
     return {
         "subject": C.dn(cert.subject),
         "issuer": C.dn(cert.issuer),
@@ -151,11 +155,12 @@ def keystore_dict(store: Keystore, at: dt.datetime, alias: str | None) -> JsonOb
                     "signature_valid": lk.signature_valid,
                 }
             chain.append(item)
-        key = e.private_key if e.private_key is not None else (e.chain[0].public_key() if e.chain else None)
+        key = e.private_key if e.private_key is not None else (C.public_key(e.chain[0]) if e.chain else None)
         algo, size = C.key_algorithm(key) if key is not None else (None, None)
         entries.append(
             {
                 "alias": e.alias,
+                "stored_name": e.stored_name,
                 "type": "PrivateKeyEntry",
                 "key_algorithm": algo,
                 "key_size": size,
@@ -167,7 +172,12 @@ def keystore_dict(store: Keystore, at: dt.datetime, alias: str | None) -> JsonOb
     for t in store.trusted_entries:
         if alias in (None, t.alias):
             entries.append(
-                {"alias": t.alias, "type": "trustedCertEntry", "certificate": cert_dict(t.certificate)}
+                {
+                    "alias": t.alias,
+                    "stored_name": t.stored_name,
+                    "type": "trustedCertEntry",
+                    "certificate": cert_dict(t.certificate),
+                }
             )
     entries += [{"alias": s, "type": "SecretKeyEntry"} for s in store.secret_aliases]
     return {

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from cryptography import x509
 
 from inspector import certs as C
+from inspector import chains
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
 from inspector.keystore.model import KeyEntry, Keystore, StoreType
 from inspector.rules import RuleSet
@@ -113,10 +114,15 @@ CLIENT_AUTH_USAGE = register(
 )
 WEAK_KEY = register(
     "weak-key",
-    Severity.WARNING,
+    Severity.ERROR,
     "A key in the chain is too small",
-    """RSA and DSA keys under 2048 bits and EC keys under 256 bits are refused by OpenSSL at
-    security level 2 (Debian's default) and by modern Java (jdk.certpath.disabledAlgorithms).""",
+    """RSA and DSA keys under 2048 bits and EC keys under 224 bits are refused by OpenSSL 3 at
+    security level 2 — the default of OpenSSL 3.2+ and of Debian/Ubuntu builds of 3.0: measured
+    against `openssl s_server -Verify 1 -verify_return_error` (3.0.19), an RSA-1024 client
+    certificate ends the handshake with "EE certificate key too weak" and alert bad_certificate,
+    in TLS 1.2 and 1.3 ("CA certificate key too weak" for a CA). A Java client still sends it
+    (jdk.certpath.disabledAlgorithms only refuses RSA under 1024). EC keys of 224 to 255 bits
+    pass level 2 and are a warning.""",
     G,
 )
 WEAK_SIGNATURE = register(
@@ -145,6 +151,38 @@ KEY_PASSWORD = register(
     """Java's key managers open every key with the store password. When a JKS key entry has its
     own password, SunX509 fails at start-up ("Cannot recover key") and PKIX silently sends an empty
     Certificate message. PKCS#12 has no separate key password.""",
+    G,
+)
+
+IGNORED_KEY_BAG = register(
+    "pkcs12-key-not-loaded-by-java",
+    Severity.ERROR,
+    "A PKCS#12 private key is stored in a way Java does not load",
+    """Java's PKCS12KeyStore reads private keys only from PKCS8ShroudedKeyBag (an encrypted key).
+    A key written unencrypted — `openssl pkcs12 -export -keypbe NONE`, Python cryptography's
+    NoEncryption() — sits in a KeyBag, which Java skips ("Unsupported PKCS12 bag type"): keytool
+    lists no key entry and a Java client sends an empty Certificate. Re-export with an encrypted
+    key.""",
+    G,
+)
+CERT_UNREADABLE = register(
+    "cert-malformed",
+    Severity.WARNING,
+    "A certificate is malformed: a strict parser refuses part of it",
+    """The certificate breaks a rule of X.509 / DER that strict parsers (Python cryptography,
+    often OpenSSL) enforce: an invalid string in a name, version 2, a negative serial, a duplicate
+    or undecodable extension, an invalid public key. The report shows what could be read; the
+    part named was left out or repaired for reading. A peer may refuse the certificate (Java
+    refuses duplicate extensions). Reissue it.""",
+    G,
+)
+CERT_NONSTANDARD = register(
+    "cert-nonstandard-encoding",
+    Severity.INFO,
+    "A certificate's encoding is not strictly standard, but Java and OpenSSL read it",
+    """E.g. an ecdsa-with-SHA256 AlgorithmIdentifier written with explicit NULL parameters, as
+    older JDKs wrote EC certificates. RFC 5758 says the parameters are absent; Java and OpenSSL
+    accept both, so nothing is wrong for a handshake. Said for completeness.""",
     G,
 )
 
@@ -196,7 +234,7 @@ def type_mismatch(ctx: KeystoreContext) -> Iterator[Finding]:
         f"{store.path.name} is {actual.value}, not {expected.value if expected else '?'} as its name says",
         location=ctx.where(),
         evidence=[
-            Evidence(ctx.file, f"first bytes {store.path.read_bytes()[:4].hex(' ')} → {actual.value}"),
+            Evidence(ctx.file, f"first bytes {store.first_bytes.hex(' ')} → {actual.value}"),
             Evidence(ctx.file, f"extension '{store.path.suffix}' suggests {target}"),
         ],
         fix=(
@@ -211,8 +249,8 @@ def type_mismatch(ctx: KeystoreContext) -> Iterator[Finding]:
 @RULES.rule(NO_KEY_ENTRY)
 def no_key_entry(ctx: KeystoreContext) -> Iterator[Finding]:
     """A trust store used as a key store."""
-    if ctx.store.key_entries:
-        return
+    if ctx.store.key_entries or ctx.store.ignored_keys:
+        return  # an ignored key bag is said by its own finding
     trusted = len(ctx.store.trusted_entries)
     yield make(
         NO_KEY_ENTRY,
@@ -269,7 +307,7 @@ def _signed_copy(ctx: KeystoreContext, entry: KeyEntry) -> str | None:
     leaf = entry.chain[0]
     for trusted in ctx.store.trusted_entries:
         cert = trusted.certificate
-        if cert.issuer != cert.subject and C.same_public_key(cert.public_key(), leaf.public_key()):
+        if cert.issuer != cert.subject and C.same_certificate_key(cert, leaf):
             return trusted.alias
     return None
 
@@ -329,68 +367,103 @@ def self_signed_or_misfiled(ctx: KeystoreContext) -> Iterator[Finding]:
         )
 
 
+def _known_certificates(store: Keystore) -> list[tuple[str, x509.Certificate]]:
+    """Every certificate the store holds, with where it sits (for evidence)."""
+    known = [(f"keystore entry '{t.alias}'", t.certificate) for t in store.trusted_entries]
+    for e in store.key_entries:
+        known += [(f"keystore entry '{e.alias}', chain[{i}]", c) for i, c in enumerate(e.chain)]
+    return known
+
+
 @RULES.rule(CHAIN_INCOMPLETE)
 def chain_incomplete(ctx: KeystoreContext) -> Iterator[Finding]:
-    """The last certificate is not self-signed and its issuer is nowhere in the chain."""
+    """The last certificate is not self-issued and its issuer is not in the chain: judged on the
+    evidence. The issuer found in the store and issued by another CA is a missing intermediate
+    (error); found and self-signed, a root left out (info); found nowhere, it may be a root the
+    server trusts or a missing intermediate, and nothing here tells which (warning)."""
+    known = _known_certificates(ctx.store)
     for entry in ctx.entries():
         if not entry.chain:
             continue
         last = entry.chain[-1]
-        if last.issuer == last.subject:
+        if chains.is_self_issued(last):
             continue
-        if any(c.subject == last.issuer for c in entry.chain):
+        if any(chains.same_name(c.subject, last.issuer) for c in entry.chain):
             continue  # present but misplaced: chain-out-of-order says so
         position = len(entry.chain) - 1
-        holders = [t.alias for t in ctx.store.trusted_entries if t.certificate.subject == last.issuer]
-        evidence = [Evidence(ctx.source(entry, position), f"issuer {C.dn(last.issuer)} is not in the chain")]
-        if holders:
+        alias = shlex.quote(entry.alias)
+        issuer = C.dn(last.issuer)
+        evidence = [Evidence(ctx.source(entry, position), f"issuer {issuer} is not in the chain")]
+        found = [(where, c) for where, c in known if chains.same_name(c.subject, last.issuer)]
+        intermediates = [(where, c) for where, c in found if not chains.java_self_signed(c)]
+        roots = [(where, c) for where, c in found if chains.java_self_signed(c)]
+        import_reply = (
+            f"import the CA reply as a full chain: keytool -importcert -alias {alias} "
+            f"-file reply-chain.p7b -keystore {ctx.q}"
+        )
+        if intermediates:
+            where, cert = intermediates[0]
             evidence.append(
                 Evidence(
-                    f"keystore entry '{holders[0]}'",
-                    "trusted entry with that subject: in the store, not in the "
-                    "chain (keytool links the chain only at import time)",
+                    where,
+                    f"{C.dn(cert.subject)} is in the store, issued by {C.dn(cert.issuer)}: an "
+                    "intermediate, missing from this chain (keytool links a chain only at import time)",
                 )
             )
-        alias = shlex.quote(entry.alias)
-        if C.is_ca(last):
-            # Chain ends at an intermediate: the root is missing, which is usual and harmless.
             yield make(
                 CHAIN_INCOMPLETE,
-                f"'{entry.alias}' chain ends at intermediate {C.short_dn(last.subject)}; the root "
-                f"{C.short_dn(last.issuer)} is not included (usually harmless)",
+                f"'{entry.alias}' chain lacks the intermediate {C.short_dn(last.issuer)}: it stops at "
+                f"{C.short_dn(last.subject)}",
+                location=ctx.where(entry, position),
+                evidence=evidence,
+                fix=f"{import_reply}  (or re-import the signed certificate under {alias} so keytool "
+                "links the intermediate already in the store)",
+            )
+        elif roots or C.is_ca(last):
+            for where, cert in roots[:1]:
+                evidence.append(Evidence(where, f"{C.dn(cert.subject)} is in the store, self-signed: a root"))
+            yield make(
+                CHAIN_INCOMPLETE,
+                f"'{entry.alias}' chain ends at {C.short_dn(last.subject)}; the root "
+                f"{C.short_dn(last.issuer)} is not included (usually harmless: servers hold the root)",
                 location=ctx.where(entry, position),
                 evidence=evidence,
                 severity=Severity.INFO,
                 fix="nothing needed unless the server requires the root in the chain",
             )
-            continue
-        yield make(
-            CHAIN_INCOMPLETE,
-            f"'{entry.alias}' has no intermediate: the chain stops at the leaf, issued by "
-            f"{C.dn(last.issuer)}",
-            location=ctx.where(entry, position),
-            evidence=evidence,
-            fix=(
-                f"import the CA reply as a full chain: keytool -importcert -alias {alias} "
-                f"-file reply-chain.p7b -keystore {ctx.q}  (or import the intermediate first: "
-                f"keytool -importcert -trustcacerts -alias intermediate -file intermediate.pem "
-                f"-keystore {ctx.q}, then re-import the signed certificate under {alias})"
-            ),
-        )
+        else:
+            evidence.append(
+                Evidence(
+                    ctx.file,
+                    f"no certificate named {issuer} anywhere in the store: nothing shows whether it is "
+                    "a root or an intermediate",
+                )
+            )
+            yield make(
+                CHAIN_INCOMPLETE,
+                f"'{entry.alias}' chain stops at {C.short_dn(last.subject)}, issued by {issuer}, which "
+                "is not in the store: fine if that is a root the server trusts (a Java client "
+                "matches the server's CA names against it); if it is an intermediate, the server "
+                "cannot build a path (unknown_ca)",
+                location=ctx.where(entry, position),
+                evidence=evidence,
+                severity=Severity.WARNING,
+                fix=(
+                    f"ask the CA whether {C.short_dn(last.issuer)} is a root; if it is an intermediate, "
+                    f"{import_reply}"
+                ),
+            )
 
 
 def _proper_order(entry: KeyEntry) -> list[x509.Certificate] | None:
     """The chain's certificates in leaf → root order, or None if they are not one path."""
-    from inspector.keystore.pkcs12_reader import build_chain
-
     leaf = entry.chain[0]
     if entry.private_key is not None:
         leaf = next((c for c in entry.chain if C.private_matches(entry.private_key, c)), leaf)
     else:
         non_ca = [c for c in entry.chain if not C.is_ca(c)]
         leaf = non_ca[0] if non_ca else leaf
-    ordered = build_chain(leaf, list(entry.chain))
-    return ordered if len(ordered) == len(entry.chain) else None
+    return chains.proper_order(entry.chain, leaf)
 
 
 @RULES.rule(CHAIN_ORDER)
@@ -512,17 +585,24 @@ def client_auth_usage(ctx: KeystoreContext) -> Iterator[Finding]:
 def weak_crypto(ctx: KeystoreContext) -> Iterator[Finding]:
     """Small keys anywhere in the chain; SHA-1/MD5 signatures on non-anchor certificates."""
     minimum = {"RSA": 2048, "DSA": 2048, "EC": 256}
+    refused_below = {"RSA": 2048, "DSA": 2048, "EC": 224}  # OpenSSL security level 2 (112 bits)
     for entry in ctx.entries():
         for i, cert in enumerate(entry.chain):
-            algo, size = C.key_algorithm(cert.public_key())
+            algo, size = C.public_key_algorithm(cert)
             if algo in minimum and size is not None and size < minimum[algo]:
                 yield make(
                     WEAK_KEY,
                     f"'{entry.alias}' chain[{i}] {C.short_dn(cert.subject)} has a {algo} "
-                    f"{size}-bit key (minimum {minimum[algo]})",
+                    f"{size}-bit key (minimum {minimum[algo]})"
+                    + (
+                        f': OpenSSL 3 servers at security level 2 refuse it ("{_too_weak(i)}", '
+                        "alert bad_certificate); a Java client still sends it"
+                        if size < refused_below[algo]
+                        else ""
+                    ),
                     location=ctx.where(entry, i),
                     evidence=[Evidence(ctx.source(entry, i), f"public key {algo} {size} bits")],
-                    severity=Severity.ERROR if algo != "EC" and size < 1024 else None,
+                    severity=Severity.ERROR if size < refused_below[algo] else Severity.WARNING,
                     fix=(
                         "generate a new key pair: keytool -genkeypair -alias "
                         f"{shlex.quote(entry.alias)} -keyalg RSA -keysize 2048 ... and get it "
@@ -545,6 +625,64 @@ def weak_crypto(ctx: KeystoreContext) -> Iterator[Finding]:
                     severity=Severity.ERROR if digest == "md5" else None,
                     fix="ask the CA to reissue the certificate with SHA-256",
                 )
+
+
+def _too_weak(position: int) -> str:
+    return "EE certificate key too weak" if position == 0 else "CA certificate key too weak"
+
+
+@RULES.rule(IGNORED_KEY_BAG)
+def key_bag_ignored_by_java(ctx: KeystoreContext) -> Iterator[Finding]:
+    """An unencrypted PKCS#12 KeyBag: loaded here, skipped by Java."""
+    for name in ctx.store.ignored_keys:
+        yield make(
+            IGNORED_KEY_BAG,
+            f"the private key '{name}' is stored unencrypted (a PKCS#12 KeyBag), which Java does not "
+            "load: a Java client sees no key entry and sends an empty Certificate",
+            location=ctx.where(),
+            evidence=[
+                Evidence(
+                    ctx.file, f"KeyBag '{name}' (1.2.840.113549.1.12.10.1.1), not a PKCS8ShroudedKeyBag"
+                ),
+                Evidence("Java PKCS12KeyStore", 'logs "Unsupported PKCS12 bag type" and skips it'),
+            ],
+            fix=(
+                "re-export with an encrypted key: openssl pkcs12 -in STORE -nodes -out all.pem, then "
+                "openssl pkcs12 -export -in all.pem -name ALIAS -out fixed.p12 (no -keypbe NONE)"
+            ),
+        )
+
+
+@RULES.rule(CERT_UNREADABLE, CERT_NONSTANDARD)
+def certificate_encoding(ctx: KeystoreContext) -> Iterator[Finding]:
+    """What the readers could only read leniently, or not at all."""
+    for problem in ctx.store.certificate_problems:
+        if ctx.alias not in (None, problem.alias):
+            continue
+        place = f"'{problem.alias}'" + (f" chain[{problem.position}]" if problem.position is not None else "")
+        who = f"{place} {problem.subject}" if problem.subject else place
+        source = f"keystore entry {place}"
+        location = Location(file=ctx.file, alias=problem.alias, position=problem.position)
+        if problem.problems:
+            shown = (
+                "shown as far as it could be read" if problem.readable else "left out: nothing could be read"
+            )
+            yield make(
+                CERT_UNREADABLE,
+                f"certificate {who} is malformed ({'; '.join(problem.problems)}); {shown}",
+                location=location,
+                evidence=[Evidence(source, p) for p in problem.problems],
+                fix="have the certificate reissued by its CA (a strict peer may refuse it)",
+                severity=Severity.WARNING if problem.readable else Severity.ERROR,
+            )
+        for note in problem.nonstandard:
+            yield make(
+                CERT_NONSTANDARD,
+                f"certificate {who} has a non-standard encoding: {note}",
+                location=location,
+                evidence=[Evidence(source, note)],
+                fix="nothing needed",
+            )
 
 
 @RULES.rule(MULTIPLE_KEYS)
