@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from inspector import certs as C
+from inspector.commands import java_args
 from inspector.errors import ExitStatus, InputError
 from inspector.findings import (
     Evidence,
@@ -64,6 +65,7 @@ def add_parser(sub: Any) -> None:
         metavar="YYYY-MM-DD",
         help="judge certificate validity at this date (default: the time of each connection)",
     )
+    java_args.add_java_version_option(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")
     p.set_defaults(run=run)
 
@@ -96,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from parsers.keylog import KeyLog
     from parsers.parallel import read_capture_parallel
 
+    java_args.apply_java_version(args)
     path = Path(args.file) if args.file else _shown(DEFAULT_SAMPLE)
     if not path.exists():
         raise InputError(f"{path}: no such file", "check the path")
@@ -431,11 +434,19 @@ def selection_text(sel: Selection) -> str:
         "\nWhat a Java client would send for this CertificateRequest:",
         text.table(rows, ["alias", "key", "acceptable", "why"]),
     ]
-    if sel.sunx509_fails:
+    if sel.request_aborts:
+        lines.append(f"  {sel.java} aborts the handshake: {sel.request_aborts}")
+    elif sel.sunx509_fails:
         lines.append(f"  SunX509: fails — {sel.sunx509_fails}")
     else:
-        lines.append("  SunX509: " + (_pick(sel.sunx509) or "nothing (empty Certificate)"))
-    lines.append("  PKIX:    " + (_pick(sel.pkix) or "nothing (empty Certificate)"))
+        lines.append(
+            "  SunX509: " + (_pick(sel.sunx509) or "nothing (empty Certificate)") + f" — {sel.sunx509_why}"
+        )
+    if not sel.request_aborts:
+        lines.append(
+            "  PKIX:    " + (_pick(sel.pkix) or "nothing (empty Certificate)") + f" — {sel.pkix_why}"
+        )
+    lines += [f"  then aborts: {text_}" for text_ in (sel.sunx509_aborts, sel.pkix_aborts) if text_]
     if sel.openssl_sends:
         lines.append(
             f"  OpenSSL/curl: '{sel.openssl_sends}' (the configured certificate, whatever the CA names say)"

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from inspector.commands import java_args
 from inspector.commands.proxy_args import add_proxy_options, proxy_from_args
 from inspector.errors import ExitStatus, InputError
 from inspector.findings import has_errors, sort_findings
@@ -63,6 +64,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--capture", metavar="OUT.pcap", help="write the connection as a pcap (0600)")
     p.add_argument("--keylog", metavar="OUT.keys", help="write the NSS key log (0600)")
+    java_args.add_java_version_option(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=run)
 
@@ -73,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from inspector.rules.probe_rules import check_probe
     from inspector.rules.wire_rules import WireContext, check_transcript, selection_for
 
+    java_args.apply_java_version(args)
     host, port = parse_target(args.target)
     if args.timeout <= 0:
         raise InputError(f"--timeout {args.timeout}: must be positive", "e.g. --timeout 10")

@@ -8,29 +8,16 @@ import re
 from pathlib import Path
 from typing import Any
 
+from inspector.commands.java_args import (
+    add_java_version_option,
+    add_request_options,
+    apply_java_version,
+    assumed_request,
+)
 from inspector.commands.proxy_args import add_proxy_options, proxy_from_args
 from inspector.errors import ExitStatus, InputError
 from inspector.passwords import add_keystore_password_options
 from inspector.render import json_out
-
-#: What a typical server asks for when we only know its CA names (OpenSSL 3 defaults).
-DEFAULT_SIGALGS = (
-    0x0403,
-    0x0503,
-    0x0603,
-    0x0807,
-    0x0808,
-    0x0804,
-    0x0805,
-    0x0806,
-    0x0809,
-    0x080A,
-    0x080B,
-    0x0401,
-    0x0501,
-    0x0601,
-)
-DEFAULT_CERT_TYPES = (1, 64)
 
 
 def add_parser(sub: Any) -> None:
@@ -78,6 +65,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--timeout", type=float, default=10.0, help="with --from-server (seconds)")
     add_proxy_options(p)
     p.add_argument("--at", metavar="YYYY-MM-DD", help="judge validity at this date")
+    add_java_version_option(p)
+    add_request_options(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=run)
 
@@ -86,6 +75,7 @@ def names_from_file(path: Path) -> list[bytes]:
     from cryptography import x509
 
     from inspector.keystore import read_bytes
+    from inspector.x500 import parse_dn_text
 
     data = read_bytes(path)
     if b"-----BEGIN CERTIFICATE-----" in data:
@@ -103,7 +93,7 @@ def names_from_file(path: Path) -> list[bytes]:
             continue
         line = re.sub(r"^(subject|issuer|Owner|Issuer)\s*[:=]\s*", "", line)
         try:
-            names.append(x509.Name.from_rfc4514_string(line.replace(", ", ",")).public_bytes())
+            names.append(parse_dn_text(line).public_bytes())
         except ValueError as exc:
             raise InputError(
                 f"--ca-names {path}, line {number}: not a DN ({exc})",
@@ -121,9 +111,9 @@ def request_from_args(args: argparse.Namespace) -> Any:
         return CaRequest(
             tls13=tls13,
             ca_names=tuple(names),
-            certificate_types=() if tls13 else DEFAULT_CERT_TYPES,
-            signature_algorithms=DEFAULT_SIGALGS,
             source="--empty-ca-list" if args.empty_ca_list else str(args.ca_names),
+            ca_names_present=bool(names),
+            **assumed_request(args, tls13),
         )
     if args.from_pcap:
         return _from_pcap(args)
@@ -199,6 +189,12 @@ def run(args: argparse.Namespace) -> int:
     from inspector.commands.pcap_cmd import selection_text
     from inspector.selection import select
 
+    apply_java_version(args)
+    if (args.sigalgs or args.cert_types) and not (args.ca_names or args.empty_ca_list):
+        raise InputError(
+            "--sigalgs/--cert-types describe an assumed request",
+            "use them with --ca-names or --empty-ca-list (a live or captured request has its own)",
+        )
     if (args.proxy or args.proxy_user) and not args.from_server:
         raise InputError(
             "--proxy goes with --from-server",
@@ -212,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
         print(json_out.dumps(json_out.envelope("select", [], selection=selection_dict(sel))))
     else:
         from parsers.messages import dn_from_der
+        from parsers.model import CERTIFICATE_TYPES, scheme_name
 
         names = [dn_from_der(n).text for n in request.ca_names]
         print(
@@ -220,6 +217,15 @@ def run(args: argparse.Namespace) -> int:
         )
         for name in names:
             print(f"  - {name}")
+        if request.assumed:
+            schemes = ", ".join(map(scheme_name, request.signature_algorithms))
+            print(f"signature_algorithms {request.assumed}: {schemes}")
+            if request.certificate_types:
+                print(
+                    "certificate_types: "
+                    + ", ".join(CERTIFICATE_TYPES.get(t, str(t)) for t in request.certificate_types)
+                )
+        print(f"Simulating {sel.java}'s client (--java-version to change)")
         print(selection_text(sel))
     return ExitStatus.ERROR_FINDINGS if sel.java_sends_nothing else ExitStatus.OK
 
@@ -232,7 +238,16 @@ def selection_dict(sel: Any) -> dict[str, Any]:
             "source": sel.request.source,
             "tls13": sel.request.tls13,
             "ca_names": [dn_from_der(n).text for n in sel.request.ca_names],
+            "signature_algorithms": list(sel.request.signature_algorithms),
+            "certificate_types": list(sel.request.certificate_types),
+            "assumed": sel.request.assumed or None,
         },
+        "java": sel.java,
+        "sunx509_why": sel.sunx509_why,
+        "pkix_why": sel.pkix_why,
+        "sunx509_aborts": sel.sunx509_aborts,
+        "pkix_aborts": sel.pkix_aborts,
+        "request_aborts": sel.request_aborts,
         "sunx509": sel.sunx509[0] if len(sel.sunx509) == 1 else None,
         "sunx509_possible": sel.sunx509,
         "sunx509_fails": sel.sunx509_fails,

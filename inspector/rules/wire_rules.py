@@ -10,7 +10,7 @@ from inspector import certs as C
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
 from inspector.keystore.model import Keystore
 from inspector.rules import RuleSet
-from inspector.selection import CaRequest, Selection, allowed_key_types, canonical_dn, select
+from inspector.selection import CaRequest, Reason, Selection, allowed_key_types, canonical_dn, select
 from parsers.model import (
     CERTIFICATE_TYPES,
     Alert,
@@ -239,6 +239,8 @@ def ca_request(req: CertificateRequest, source: str) -> CaRequest:
         certificate_types=req.certificate_types,
         signature_algorithms=req.signature_algorithms,
         source=source,
+        signature_algorithms_cert=req.signature_algorithms_cert,
+        ca_names_present=req.ca_names_present,
     )
 
 
@@ -395,7 +397,7 @@ def _why_not_sent(ctx: WireContext, req_event: HandshakeEvent, req: CertificateR
             )
         return
     for cand in sel.candidates:
-        if any(r.startswith("key password differs") for r in cand.reasons) and ctx.store:
+        if Reason.KEY_PASSWORD in cand.codes and ctx.store:
             from inspector.rules.keystore_rules import KEY_PASSWORD
 
             yield make(
@@ -409,8 +411,9 @@ def _why_not_sent(ctx: WireContext, req_event: HandshakeEvent, req: CertificateR
                 fix=f"keytool -keypasswd -alias {cand.alias} -keystore {ctx.store.path}   "
                 "(set the key password to the store password)",
             )
-        key_reason = next((r for r in cand.reasons if r.startswith("key type")), None)
-        issuer_reason = next((r for r in cand.reasons if r.startswith("no certificate in")), None)
+        by_code = dict(zip(cand.codes, cand.reasons, strict=True))
+        key_reason = by_code.get(Reason.KEY_TYPE)
+        issuer_reason = by_code.get(Reason.ISSUER_NOT_NAMED)
         store = str(ctx.store.path) if ctx.store else "KEYSTORE"
         if key_reason:
             yield make(

