@@ -10,7 +10,15 @@ from inspector import certs as C
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
 from inspector.keystore.model import Keystore
 from inspector.rules import RuleSet
-from inspector.selection import CaRequest, Reason, Selection, allowed_key_types, canonical_dn, select
+from inspector.selection import (
+    CaRequest,
+    Reason,
+    Selection,
+    allowed_key_types,
+    canonical_dn,
+    java_aborts,
+    select,
+)
 from parsers.model import (
     CERTIFICATE_TYPES,
     Alert,
@@ -87,6 +95,16 @@ CA_LIST_EMPTY = register(
     entries the choice is not predictable and may be the wrong one. (Windows Schannel truncates
     long lists, which then match nothing.) Ask the server to name its trusted CAs, or keep one
     key entry in the keystore.""",
+    G,
+)
+JAVA_ABORTS_REQUEST = register(
+    "java-rejects-request",
+    Severity.ERROR,
+    "A Java client ends the handshake on this CertificateRequest by itself",
+    """Java refuses some requests before its key manager is asked: one longer than
+    jdk.tls.maxHandshakeMessageSize (32768 bytes by default — a server naming hundreds of CAs),
+    or a TLS 1.3 certificate_authorities extension that is present but empty. Raise the limit
+    on the client (-Djdk.tls.maxHandshakeMessageSize=65536), or fix the server's CA list.""",
     G,
 )
 CHAIN_INCOMPLETE = register(
@@ -520,6 +538,25 @@ def sent_chain(ctx: WireContext) -> Iterator[Finding]:
             )
 
 
+@RULES.rule(JAVA_ABORTS_REQUEST)
+def java_rejects_request(ctx: WireContext) -> Iterator[Finding]:
+    """Requests a Java client aborts on by itself (size limit, empty TLS 1.3 CA extension)."""
+    found = _request(ctx)
+    if found is None:
+        return
+    event, req = found
+    said = java_aborts(ca_request(req, ""))
+    if said:
+        yield make(
+            JAVA_ABORTS_REQUEST,
+            f"a Java client would not answer this request: {said}",
+            location=ctx.where(),
+            evidence=[ctx.ev(event, f"{len(req.ca_names)} CA names")],
+            fix="java -Djdk.tls.maxHandshakeMessageSize=65536 ... (size), or have the server send "
+            "fewer CA names / no empty certificate_authorities extension",
+        )
+
+
 @RULES.rule(CA_LIST_EMPTY)
 def empty_ca_list(ctx: WireContext) -> Iterator[Finding]:
     """An empty CA list: Java may pick any key entry."""
@@ -534,8 +571,8 @@ def empty_ca_list(ctx: WireContext) -> Iterator[Finding]:
     )
     pick = ""
     sel = selection_for(ctx)
-    if sel is not None and len(sel.pkix) > 1:
-        pick = f"; with this keystore Java could send any of {', '.join(sel.pkix)}"
+    if sel is not None and len(sel.candidates) > 1 and sel.pkix:
+        pick = f"; with this keystore a PKIX client sends '{sel.pkix[0]}' ({sel.pkix_why})"
     yield make(
         CA_LIST_EMPTY,
         f"the CertificateRequest carries {detail}: a Java client accepts any key entry" + pick,
