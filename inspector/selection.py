@@ -271,6 +271,12 @@ def java_aborts(req: CaRequest, java: JavaProfile | None = None) -> str | None:
             f"with -Djdk.tls.maxHandshakeMessageSize={1 << max(size, 1).bit_length()} or have "
             "the server name fewer CAs"
         )
+    if req.signature_algorithms and not _known(req.signature_algorithms, req, java):
+        return (
+            f"none of the server's signature algorithms is enabled in Java {java.version} "
+            '(SHA-1 schemes are disabled in TLS 1.2 since JDK 24): Java aborts ("No supported '
+            'signature algorithm") before choosing a key entry; have the server offer SHA-256 schemes'
+        )
     if req.tls13 and req.ca_names_present and not req.ca_names:
         return (
             "the TLS 1.3 certificate_authorities extension is present but empty: Java rejects "

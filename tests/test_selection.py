@@ -250,3 +250,43 @@ def test_java_aborts_on_the_request_itself() -> None:
     empty = CaRequest(True, (), (), (0x0804,), ca_names_present=True)
     assert "insufficient data" in (java_aborts(empty) or "")
     assert java_aborts(CaRequest(True, (), (), (0x0804,), ca_names_present=False)) is None
+
+
+def test_select_without_a_server_says_which_request_it_assumes(cli, tmp_path, acme):  # type: ignore[no-untyped-def]
+    """OpenSSL 3 servers offer DSA schemes in TLS 1.2, and Java then sends a DSA entry."""
+    from cryptography.hazmat.primitives.asymmetric import dsa
+
+    leaf = P.issue("dsa-client", acme.intermediate, key=dsa.generate_private_key(2048))
+    path = P.write_jks(
+        tmp_path / "d.jks", "pw", keys=[("dsa", leaf.key, [leaf.cert, acme.intermediate.cert])]
+    )
+    names = tmp_path / "names.txt"
+    names.write_text("cn=acme root ca, o=acme\n")  # lower-case keywords are valid input
+    base = ("select", "--keystore", str(path), "--storepass", "pw", "--ca-names", str(names))
+    assumed = cli(*base, "--java-version", "17")
+    assert assumed.status == 0, assumed.err
+    assert "signature_algorithms assumed: what OpenSSL-based servers send" in assumed.out
+    assert "dsa_sha256" in assumed.out and "Simulating Java 17's client" in assumed.out
+    assert "PKIX:    'dsa'" in assumed.out
+    given = cli(*base, "--sigalgs", "rsa_pss_rsae_sha256,rsa_pkcs1_sha256", "--json")
+    assert given.status == 1 and given.json()["selection"]["pkix"] is None
+    assert given.json()["selection"]["request"]["assumed"] == "given (--sigalgs)"
+    no_dss = cli(*base, "--cert-types", "rsa_sign,ecdsa_sign", "--json")
+    assert no_dss.json()["selection"]["pkix"] is None
+    bad = cli(*base, "--sigalgs", "nonsense")
+    assert bad.status == 2 and "--sigalgs: 'nonsense' is not a signature scheme" in bad.err
+
+
+def test_java_version_changes_the_pick(tmp_path, acme):  # type: ignore[no-untyped-def]
+    """JDK 11 asks for one key type at a time (EC first here): PKIX takes the expired EC entry;
+    JDK 17 asks for all at once and prefers the valid RSA one (both measured)."""
+    from inspector.java_versions import profile
+
+    past = {"not_before": NOW - dt.timedelta(days=30), "not_after": NOW - dt.timedelta(days=1)}
+    old_ec = P.issue("ec", acme.intermediate, key=P.new_key("ec", 256), **past)
+    tail = [acme.intermediate.cert, acme.root.cert]
+    ks = store(tmp_path, ("ec", old_ec.key, [old_ec.cert, *tail]), ("rsa", acme.leaf.key, full(acme)))
+    req = request(acme.root, schemes=(0x0403, 0x0804, 0x0401))
+    assert select(ks, req, NOW, java=profile(11)).pkix == ["ec"]
+    assert select(ks, req, NOW, java=profile(17)).pkix == ["rsa"]
+    assert select(ks, req, NOW, java=profile(17)).java == "Java 17"

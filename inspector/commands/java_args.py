@@ -10,27 +10,16 @@ from inspector.errors import InputError
 from inspector.java_versions import SUPPORTED, use
 
 #: What common servers send in a CertificateRequest when we only know their CA names: OpenSSL 3
-#: (s_server, nginx, Apache httpd) in TLS 1.2, DSA schemes included — a Java client then also
-#: considers DSA key entries. Java servers and IIS send subsets of it.
+#: (s_server, nginx, Apache httpd), measured from openssl 3.0 s_server. In TLS 1.2 it offers
+#: the DSA schemes and dss_sign: a Java client then also considers DSA key entries. Java
+#: servers and IIS send subsets of it.
 COMMON_SIGALGS = (
     0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0809, 0x080A, 0x080B, 0x0804, 0x0805, 0x0806,
-    0x0401, 0x0501, 0x0601, 0x0303, 0x0203, 0x0301, 0x0201, 0x0302, 0x0202, 0x0402, 0x0502, 0x0602,
+    0x0401, 0x0501, 0x0601, 0x0303, 0x0301, 0x0302, 0x0402, 0x0502, 0x0602,
 )  # fmt: skip
-#: OpenSSL 3 in TLS 1.3: no SHA-1, SHA-224 or DSA schemes.
-COMMON_SIGALGS_TLS13 = (
-    0x0403,
-    0x0503,
-    0x0603,
-    0x0807,
-    0x0808,
-    0x0809,
-    0x080A,
-    0x080B,
-    0x0804,
-    0x0805,
-    0x0806,
-)
-COMMON_CERT_TYPES = (1, 64, 2)  # rsa_sign, ecdsa_sign, dss_sign: OpenSSL's order
+#: The same server in TLS 1.3: no DSA schemes.
+COMMON_SIGALGS_TLS13 = COMMON_SIGALGS[:16]
+COMMON_CERT_TYPES = (1, 2, 64)  # rsa_sign, dss_sign, ecdsa_sign, in OpenSSL's order
 
 _CERT_TYPE_NAMES = {"rsa_sign": 1, "rsa": 1, "dss_sign": 2, "dsa": 2, "ecdsa_sign": 64, "ecdsa": 64, "ec": 64}
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests import pki as P
@@ -91,6 +91,8 @@ class Outcome:
     ours_why: str
     presented: str | None = None
     request_aborts: str | None = None
+    aborts_after_choosing: str | None = None
+    chain_sent: bool = False
 
     @property
     def agrees(self) -> bool:
@@ -158,6 +160,7 @@ def build_world(d: Path) -> World:
     ec256_ec = leaf("ec256-ecca", ec_inter, P.new_key("ec", 256))
     ec384_ec = leaf("ec384-ecca", ec_inter, P.new_key("ec", 384))
     ed = leaf("ed25519-ecca", ec_inter, ed25519.Ed25519PrivateKey.generate())
+    dsa_leaf = leaf("dsa-client", acme.intermediate, dsa.generate_private_key(2048))
     sha512_root = P.issue(
         "Acme SHA512 Root", ca=True, org="Acme", not_after=until, hash_algorithm=hashes.SHA512()
     )
@@ -170,6 +173,7 @@ def build_world(d: Path) -> World:
     jks["ec256-ecca.jks"] = [("ec256", ec256_ec.key, [ec256_ec.cert, *ec_tail])]
     jks["ec384-ecca.jks"] = [("ec384", ec384_ec.key, [ec384_ec.cert, *ec_tail])]
     jks["ed25519.jks"] = [("ed", ed.key, [ed.cert, *ec_tail])]
+    jks["dsa.jks"] = [("dsa", dsa_leaf.key, [dsa_leaf.cert, *acme_tail])]
     jks["sha512root.jks"] = [("sha512", sha512_leaf.key, [sha512_leaf.cert, sha512_root.cert])]
     raw["pss.jks"] = [("pss", pss_key, [pss_cert, *acme_tail])]
     (d / "trust.pem").write_bytes((d / "trust.pem").read_bytes() + sha512_root.pem)
@@ -184,6 +188,7 @@ def build_world(d: Path) -> World:
         "ed25519.jks",
         "pss.jks",
         "sha512root.jks",
+        "dsa.jks",
     ):
         for name in SIGALG_SERVERS:
             for version in ("1.2", "1.3"):
@@ -212,6 +217,7 @@ def build_world(d: Path) -> World:
     svc_a, svc_old = acme_leaf("svc-a", **server_eku), acme_leaf("svc-old", **server_eku, **past)
     stranger_entry = (stranger.leaf.key, [stranger.leaf.cert, stranger.intermediate.cert, stranger.root.cert])
     ec_entry = (ec256_rsa.key, [ec256_rsa.cert, *acme_tail])
+    old_ec = leaf("ec-old", acme.intermediate, P.new_key("ec", 256), **past)
     multi = {
         "m-two-valid.jks": [("alpha", *valid_a), ("beta", *valid_b)],
         "m-two-valid-rev.jks": [("beta", *valid_b), ("alpha", *valid_a)],
@@ -222,6 +228,7 @@ def build_world(d: Path) -> World:
         "m-three-states.jks": [("prod", *expired_b), ("staging", *svc_a), ("test", *valid_b)],
         "m-rsa-ec.jks": [("rsa1", *valid_a), ("ec1", *ec_entry)],
         "m-ec-rsa.jks": [("ec1", *ec_entry), ("rsa1", *valid_a)],
+        "m-ecold-rsa.jks": [("ecold", old_ec.key, [old_ec.cert, *acme_tail]), ("rsa1", *valid_a)],
         "m-many.jks": [(f"client{i}", *(valid_a if i % 2 else valid_b)) for i in range(14)],
     }
     jks.update({name: [(a, k, c) for a, k, c in entries] for name, entries in multi.items()})
@@ -423,6 +430,13 @@ def _supports_java_version() -> bool:
     return True
 
 
+def _client_chain_sent(probed: Any) -> bool:
+    if not isinstance(probed, dict):
+        return False
+    events = probed["connections"][0].get("events", [])
+    return any(e.get("direction") == "client" and e.get("chain") for e in events)
+
+
 #: What select's JSON would say when the server sends no CertificateRequest at all.
 _NO_REQUEST: dict[str, Any] = {"sunx509_possible": [], "pkix_possible": [], "candidates": []}
 
@@ -504,6 +518,8 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> list[Outcome]:
                         why[:300],
                         probed["probe"]["attempts"][0]["alias"] if isinstance(probed, dict) else None,
                         sel.get("request_aborts"),
+                        sel.get("sunx509_aborts" if manager == "SunX509" else "pkix_aborts"),
+                        _client_chain_sent(probed),
                     )
                 )
     _report(results)
@@ -583,3 +599,48 @@ def test_requests_java_aborts_on_are_named(outcomes: list[Outcome]) -> None:
     for r in empty:
         assert r.request_aborts and "certificate_authorities" in r.request_aborts, r.line()
     assert not [r.line() for r in outcomes if r.request_aborts and r.java_asked]
+    own = [r for r in outcomes if not r.java_asked and "Received fatal alert" not in r.java_error]
+    assert not [r.line() for r in own if not r.request_aborts]
+
+
+def test_probe_really_sends_the_entry(outcomes: list[Outcome]) -> None:
+    """The entry the probe installs goes out on the wire (RSASSA-PSS and EdDSA keys included),
+    unless Java itself would abort for want of a CertificateVerify scheme."""
+    # Known gap: against a SHA-1-only server Java 17 signs with SHA-1, the probe's OpenSSL 3
+    # (security level 1) cannot, and sends an empty Certificate instead.
+    unsent = [
+        r.line()
+        for r in outcomes
+        if r.presented and not r.chain_sent and not r.aborts_after_choosing and r.case.server != "sig-sha1"
+    ]
+    assert not unsent, "\n".join(unsent)
+    assert any(r.presented == "pss" and r.chain_sent for r in outcomes)
+    assert any(r.presented == "ed" and r.chain_sent for r in outcomes)
+
+
+def test_assumed_request_is_what_openssl_servers_send(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`select --ca-names` without a live server assumes OpenSSL 3's request: the same
+    signature algorithms and certificate types a real s_server sends (DSA included in TLS 1.2)."""
+    from inspector.commands.java_args import COMMON_CERT_TYPES, COMMON_SIGALGS, COMMON_SIGALGS_TLS13
+
+    d = tmp_path_factory.mktemp("assumed")
+    pki = P.make_pki()
+    (d / "server.pem").write_bytes(pki.leaf.pem)
+    (d / "server.key").write_bytes(pki.leaf.key_pem)
+    (d / "ca.pem").write_bytes(pki.root.pem)
+    P.write_jks(d / "c.jks", PW, keys=[("c", pki.leaf.key, [pki.leaf.cert])])
+    w = World(d, {"plain": Server("plain", "ca.pem")})
+    (d / "trust.pem").write_bytes(pki.root.pem)
+    with s_servers(w, ("1.2", "1.3")) as ports:
+        for version, sigalgs, types in (
+            ("1.2", COMMON_SIGALGS, COMMON_CERT_TYPES),
+            ("1.3", COMMON_SIGALGS_TLS13, ()),
+        ):
+            port = ports[("plain", version)]
+            _, doc = _cli(
+                "select", "--keystore", str(d / "c.jks"), "--storepass", PW, "--tls-version", version,
+                "--from-server", f"127.0.0.1:{port}", "--json",
+            )  # fmt: skip
+            request = doc["selection"]["request"]
+            assert tuple(request["signature_algorithms"]) == sigalgs, version
+            assert tuple(request["certificate_types"]) == types, version
