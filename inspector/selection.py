@@ -210,6 +210,8 @@ def _known(schemes: tuple[int, ...], req: CaRequest, java: JavaProfile) -> list[
             continue
         if s in _SHA1 and not req.tls13 and not java.tls12_sha1_schemes:
             continue
+        if scheme.key == "RSASSA-PSS" and not req.tls13 and not java.rsassa_pss_tls12:
+            continue
         out.append(s)
     return out
 
@@ -217,9 +219,6 @@ def _known(schemes: tuple[int, ...], req: CaRequest, java: JavaProfile) -> list[
 def request_key_types(req: CaRequest, java: JavaProfile | None = None) -> list[str]:
     """The key types JSSE asks its key manager for, in its order."""
     java = java or profile()
-    if not req.tls13 and java.tls12_types_from_certificate_types:
-        order = {1: "RSA", 2: "DSA", 64: "EC"}
-        return [order[t] for t in req.certificate_types if t in order]
     signing = _known(req.signature_algorithms, req, java)
     cert_schemes = _known(req.signature_algorithms_cert or req.signature_algorithms, req, java)
     admitted = set().union(*(_CERT_TYPE_KEYS.get(t, set()) for t in req.certificate_types))

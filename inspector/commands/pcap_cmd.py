@@ -431,7 +431,7 @@ def selection_text(sel: Selection) -> str:
         [c.alias, c.key_type, "yes" if c.accepted else "no", "; ".join(c.reasons)] for c in sel.candidates
     ]
     lines = [
-        "\nWhat a Java client would send for this CertificateRequest:",
+        f"\nWhat a Java client would send for this CertificateRequest (simulating {sel.java or 'Java'}):",
         text.table(rows, ["alias", "key", "acceptable", "why"]),
     ]
     if sel.request_aborts:
