@@ -19,6 +19,7 @@ from inspector import events as E
 from inspector.attempt import Attempt, ChooseEntry, Target, VerifyProblem
 from inspector.hostnames import is_ip
 from inspector.keystore.model import KeyEntry
+from inspector.rsassa_pss import install_private_key
 from parsers.keylog import KeyLog
 from parsers.model import CertificateRequest, Direction, Endpoint, SimpleMessage
 from parsers.stream import LiveDecoder
@@ -137,7 +138,7 @@ class BioClient:
             assert entry.private_key is not None
             # pyOpenSSL 24+ takes cryptography objects directly (its own types are deprecated)
             ctx.use_certificate(entry.chain[0])
-            ctx.use_privatekey(entry.private_key)  # type: ignore[arg-type]
+            install_private_key(ctx, entry)  # RSASSA-PSS keys as RSA-PSS for OpenSSL
             for cert in entry.chain[1:]:
                 if cert.issuer != cert.subject:  # roots are not sent, as Java does not either
                     ctx.add_extra_chain_cert(cert)

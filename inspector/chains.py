@@ -15,15 +15,14 @@ from collections.abc import Sequence
 from cryptography import x509
 
 from inspector import certs as C
+from inspector.x500 import CanonicalName, canonical_dn
 
 #: Longer chains than this are not built (Java has no limit, but loops are cut by equality).
 MAX_CHAIN = 16
 
 
-def canonical_name(name: x509.Name) -> bytes:
+def canonical_name(name: x509.Name) -> CanonicalName:
     """The name as X500Principal compares it (canonical: case- and space-insensitive)."""
-    from inspector.selection import canonical_dn  # moves to inspector.x500 at merge
-
     return canonical_dn(C.name_der(name))
 
 

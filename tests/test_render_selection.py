@@ -59,6 +59,9 @@ def test_selection_document() -> None:
         "source": "names.txt",
         "tls13": False,
         "ca_names": ["CN=Partner Root,O=Partner"],
+        "signature_algorithms": [],
+        "certificate_types": [],
+        "assumed": None,
     }
     assert (doc["pkix"], doc["pkix_possible"], doc["sunx509"], doc["openssl"]) == (
         None,

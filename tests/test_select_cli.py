@@ -38,7 +38,13 @@ def test_empty_ca_list_names_every_candidate(cli, tmp_path, acme, partner):  # t
     store = two_entries(tmp_path, acme, partner)
     result = cli("select", "--keystore", str(store), "--storepass", PW, "--empty-ca-list")
     assert result.status == 0
-    assert "one of 'acme', 'partner' (Java's order is not defined)" in result.out
+    assert (
+        "SunX509: 'partner' — first fitting RSA entry in SunX509's alias order (partner, acme" in result.out
+    )
+    assert "PKIX:    'acme' — first fully valid entry in keystore order (acme, partner)" in result.out
+    assert "not defined" not in result.out
+    assert "signature_algorithms assumed: what OpenSSL-based servers send" in result.out
+    assert "dsa_sha256" in result.out and "Simulating Java " in result.out
 
 
 def test_from_pcap_and_nothing_matches(cli, tmp_path, partner):  # type: ignore[no-untyped-def]

@@ -17,40 +17,32 @@ from inspector.rules.wire_rules import ca_request
 from inspector.selection import CaRequest
 from parsers.model import CertificateRequest
 
-#: What a typical server asks for when we only know its CA names (OpenSSL 3 defaults).
-DEFAULT_SIGALGS = (
-    0x0403,
-    0x0503,
-    0x0603,
-    0x0807,
-    0x0808,
-    0x0804,
-    0x0805,
-    0x0806,
-    0x0809,
-    0x080A,
-    0x080B,
-    0x0401,
-    0x0501,
-    0x0601,
-)
-DEFAULT_CERT_TYPES = (1, 64)
 
-
-def from_names(names: list[bytes], tls13: bool, source: str) -> CaRequest:
-    """A request naming these CAs (DER names), as a typical server words the rest of it."""
+def from_names(
+    names: list[bytes],
+    tls13: bool,
+    source: str,
+    signature_algorithms: tuple[int, ...],
+    certificate_types: tuple[int, ...],
+    assumed: str,
+) -> CaRequest:
+    """A request naming these CAs (DER names); the rest of it is assumed (or given), and says so."""
     return CaRequest(
         tls13=tls13,
         ca_names=tuple(names),
-        certificate_types=() if tls13 else DEFAULT_CERT_TYPES,
-        signature_algorithms=DEFAULT_SIGALGS,
+        certificate_types=() if tls13 else certificate_types,
+        signature_algorithms=signature_algorithms,
         source=source,
+        ca_names_present=bool(names),
+        assumed=assumed,
     )
 
 
 def names_from_file(path: Path) -> list[bytes]:
     """DER names from PEM certificates (their subjects) or from one DN per line."""
     from cryptography import x509
+
+    from inspector.x500 import parse_dn_text
 
     data = read_bytes(path)
     if b"-----BEGIN CERTIFICATE-----" in data:
@@ -68,7 +60,7 @@ def names_from_file(path: Path) -> list[bytes]:
             continue
         line = re.sub(r"^(subject|issuer|Owner|Issuer)\s*[:=]\s*", "", line)
         try:
-            names.append(x509.Name.from_rfc4514_string(line.replace(", ", ",")).public_bytes())
+            names.append(parse_dn_text(line).public_bytes())
         except ValueError as exc:
             raise InputError(
                 f"--ca-names {path}, line {number}: not a DN ({exc})",

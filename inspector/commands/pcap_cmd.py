@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from inspector.commands import java_args
 from inspector.errors import ExitStatus, InputError
 from inspector.passwords import add_keystore_password_options
 
@@ -44,6 +45,7 @@ def add_parser(sub: Subcommands) -> None:
         metavar="YYYY-MM-DD",
         help="judge certificate validity at this date (default: the time of each connection)",
     )
+    java_args.add_java_version_option(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")
     p.set_defaults(run=run)
 
@@ -64,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from inspector.render.pcap import PcapReport, PcapView
     from inspector.render.progress import capture_progress
 
+    java_args.apply_java_version(args)
     path = capture_path(args.file, _shown(DEFAULT_SAMPLE))
     keylog = None
     if args.keylog:

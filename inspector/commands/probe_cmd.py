@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from inspector.commands import java_args
 from inspector.commands.proxy_args import add_proxy_options, proxy_from_args
 from inspector.errors import ExitStatus, InputError
 from inspector.passwords import add_keystore_password_options
@@ -65,6 +66,7 @@ def add_parser(sub: Subcommands) -> None:
     )
     p.add_argument("--capture", metavar="OUT.pcap", help="write the connection as a pcap (0600)")
     p.add_argument("--keylog", metavar="OUT.keys", help="write the NSS key log (0600)")
+    java_args.add_java_version_option(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=run)
 
@@ -80,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     from inspector.render.emit import emit_text
     from inspector.render.probe import probe_document, probe_text
 
+    java_args.apply_java_version(args)
     host, port = parse_target(args.target)
     if args.timeout <= 0:
         raise InputError(f"--timeout {args.timeout}: must be positive", "e.g. --timeout 10")

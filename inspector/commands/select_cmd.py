@@ -7,6 +7,12 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from inspector.commands.java_args import (
+    add_java_version_option,
+    add_request_options,
+    apply_java_version,
+    assumed_request,
+)
 from inspector.commands.proxy_args import add_proxy_options, proxy_from_args
 from inspector.errors import ExitStatus, InputError
 from inspector.passwords import add_keystore_password_options
@@ -61,6 +67,8 @@ def add_parser(sub: Subcommands) -> None:
     p.add_argument("--timeout", type=float, default=10.0, help="with --from-server (seconds)")
     add_proxy_options(p)
     p.add_argument("--at", metavar="YYYY-MM-DD", help="judge validity at this date")
+    add_java_version_option(p)
+    add_request_options(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=run)
 
@@ -71,11 +79,10 @@ def request_from_args(args: argparse.Namespace) -> CaRequest:
 
     tls13 = args.tls_version == "1.3"
     if args.empty_ca_list:
-        return ca_request.from_names([], tls13, "--empty-ca-list")
+        return ca_request.from_names([], tls13, "--empty-ca-list", **assumed_request(args, tls13))
     if args.ca_names:
-        return ca_request.from_names(
-            ca_request.names_from_file(Path(args.ca_names)), tls13, str(args.ca_names)
-        )
+        names = ca_request.names_from_file(Path(args.ca_names))
+        return ca_request.from_names(names, tls13, str(args.ca_names), **assumed_request(args, tls13))
     if args.from_pcap:
         return ca_request.from_pcap(
             Path(args.from_pcap), Path(args.keylog) if args.keylog else None, args.connection
@@ -107,6 +114,12 @@ def run(args: argparse.Namespace) -> int:
     from inspector.render.selection import select_text, selection_dict
     from inspector.selection import select
 
+    apply_java_version(args)
+    if (args.sigalgs or args.cert_types) and not (args.ca_names or args.empty_ca_list):
+        raise InputError(
+            "--sigalgs/--cert-types describe an assumed request",
+            "use them with --ca-names or --empty-ca-list (a live or captured request has its own)",
+        )
     if (args.proxy or args.proxy_user) and not args.from_server:
         raise InputError(
             "--proxy goes with --from-server",

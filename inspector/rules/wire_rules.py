@@ -13,7 +13,15 @@ from inspector.findings import Evidence, Finding, Location, Severity, make, regi
 from inspector.keystore.model import Keystore
 from inspector.rules import RuleSet
 from inspector.rules.keystore_rules import KEY_PASSWORD
-from inspector.selection import CaRequest, Selection, allowed_key_types, canonical_dn, select
+from inspector.selection import (
+    CaRequest,
+    Reason,
+    Selection,
+    allowed_key_types,
+    canonical_dn,
+    java_aborts,
+    select,
+)
 from parsers.model import (
     CERTIFICATE_TYPES,
     Certificate,
@@ -89,6 +97,16 @@ CA_LIST_EMPTY = register(
     entries the choice is not predictable and may be the wrong one. (Windows Schannel truncates
     long lists, which then match nothing.) Ask the server to name its trusted CAs, or keep one
     key entry in the keystore.""",
+    G,
+)
+JAVA_ABORTS_REQUEST = register(
+    "java-rejects-request",
+    Severity.ERROR,
+    "A Java client ends the handshake on this CertificateRequest by itself",
+    """Java refuses some requests before its key manager is asked: one longer than
+    jdk.tls.maxHandshakeMessageSize (32768 bytes by default — a server naming hundreds of CAs),
+    or a TLS 1.3 certificate_authorities extension that is present but empty. Raise the limit
+    on the client (-Djdk.tls.maxHandshakeMessageSize=65536), or fix the server's CA list.""",
     G,
 )
 CHAIN_INCOMPLETE = register(
@@ -228,6 +246,8 @@ def ca_request(req: CertificateRequest, source: str) -> CaRequest:
         certificate_types=req.certificate_types,
         signature_algorithms=req.signature_algorithms,
         source=source,
+        signature_algorithms_cert=req.signature_algorithms_cert,
+        ca_names_present=req.ca_names_present,
     )
 
 
@@ -383,7 +403,7 @@ def _why_not_sent(ctx: WireContext, req_event: HandshakeEvent, req: CertificateR
             )
         return
     for cand in sel.candidates:
-        if any(r.startswith("key password differs") for r in cand.reasons) and ctx.store:
+        if Reason.KEY_PASSWORD in cand.codes and ctx.store:
             from inspector.rules.keystore_rules import KEY_PASSWORD
 
             yield make(
@@ -397,8 +417,9 @@ def _why_not_sent(ctx: WireContext, req_event: HandshakeEvent, req: CertificateR
                 fix=f"keytool -keypasswd -alias {cand.alias} -keystore {ctx.store.path}   "
                 "(set the key password to the store password)",
             )
-        key_reason = next((r for r in cand.reasons if r.startswith("key type")), None)
-        issuer_reason = next((r for r in cand.reasons if r.startswith("no certificate in")), None)
+        by_code = dict(zip(cand.codes, cand.reasons, strict=True))
+        key_reason = by_code.get(Reason.KEY_TYPE)
+        issuer_reason = by_code.get(Reason.ISSUER_NOT_NAMED)
         store = str(ctx.store.path) if ctx.store else "KEYSTORE"
         if key_reason:
             yield make(
@@ -505,6 +526,25 @@ def sent_chain(ctx: WireContext) -> Iterator[Finding]:
             )
 
 
+@RULES.rule(JAVA_ABORTS_REQUEST)
+def java_rejects_request(ctx: WireContext) -> Iterator[Finding]:
+    """Requests a Java client aborts on by itself (size limit, empty TLS 1.3 CA extension)."""
+    found = _request(ctx)
+    if found is None:
+        return
+    event, req = found.event, found.message
+    said = java_aborts(ca_request(req, ""))
+    if said:
+        yield make(
+            JAVA_ABORTS_REQUEST,
+            f"a Java client would not answer this request: {said}",
+            location=ctx.where(),
+            evidence=[ctx.ev(event, f"{len(req.ca_names)} CA names")],
+            fix="java -Djdk.tls.maxHandshakeMessageSize=65536 ... (size), or have the server send "
+            "fewer CA names / no empty certificate_authorities extension",
+        )
+
+
 @RULES.rule(CA_LIST_EMPTY)
 def empty_ca_list(ctx: WireContext) -> Iterator[Finding]:
     """An empty CA list: Java may pick any key entry."""
@@ -519,8 +559,8 @@ def empty_ca_list(ctx: WireContext) -> Iterator[Finding]:
     )
     pick = ""
     sel = selection_for(ctx)
-    if sel is not None and len(sel.pkix) > 1:
-        pick = f"; with this keystore Java could send any of {', '.join(sel.pkix)}"
+    if sel is not None and len(sel.candidates) > 1 and sel.pkix:
+        pick = f"; with this keystore a PKIX client sends '{sel.pkix[0]}' ({sel.pkix_why})"
     yield make(
         CA_LIST_EMPTY,
         f"the CertificateRequest carries {detail}: a Java client accepts any key entry" + pick,
