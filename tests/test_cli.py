@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from inspector.commands.explain_cmd import markdown
+from inspector.render.explain import markdown
+from inspector.rules import load_all
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,7 +49,7 @@ def test_explain_list_has_every_keystore_code(cli):  # type: ignore[no-untyped-d
 
 def test_docs_page_matches_registry() -> None:
     page = (ROOT / "docs" / "findings.md").read_text(encoding="utf-8")
-    assert page == markdown(), "docs/findings.md drifted: run mtls-inspect explain --markdown"
+    assert page == markdown(load_all()), "docs/findings.md drifted: run mtls-inspect explain --markdown"
 
 
 def test_no_command_is_usage_error(cli):  # type: ignore[no-untyped-def]

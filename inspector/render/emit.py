@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 
-def emit(write: Callable[[TextIO], None], status: int) -> int:
+def emit(write: Callable[[TextIO], object], status: int) -> int:
     """Run `write` on stdout and return `status`, also when the reader went away."""
     try:
         write(sys.stdout)
