@@ -19,8 +19,8 @@ from inspector.keystore.model import KeyEntry
 from inspector.probe import Attempt, ChooseEntry, Target, VerifyProblem, is_ip
 from parsers.keylog import KeyLog
 from parsers.model import CertificateRequest, Direction, Endpoint, SimpleMessage
+from parsers.records import plausible_header
 from parsers.stream import LiveDecoder
-from parsers.tls import MAX_RECORD
 
 READ_AFTER_HANDSHAKE = 1.5  # seconds to wait for a TLS 1.3 post-handshake alert
 QUIET_AFTER_SERVER_SPOKE = 0.05  # then this long for a rejection, unless a ticket says "judged"
@@ -201,7 +201,7 @@ class BioClient:
         pending = self.pending
         if len(pending) >= 5 and not self.raw_mode:
             length = (pending[3] << 8) | pending[4]
-            if pending[0] not in (20, 21, 22, 23) or pending[1] != 3 or length > MAX_RECORD:
+            if not plausible_header(pending):
                 self.raw_mode = True
             elif len(pending) >= 5 + length:
                 out = bytes(pending[: 5 + length])

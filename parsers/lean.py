@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from cryptography import x509
 
-from parsers.messages import (
+from parsers.model import Certificate, CertificateRequest, DistinguishedName
+from parsers.tlsfields import (
     EXT_CERT_AUTHORITIES,
     EXT_SIG_ALGS,
     EXT_SIG_ALGS_CERT,
@@ -22,7 +23,6 @@ from parsers.messages import (
     extensions,
     u16_list,
 )
-from parsers.model import Certificate, CertificateRequest, DistinguishedName
 
 
 class _Reader:

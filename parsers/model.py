@@ -213,7 +213,6 @@ class Transcript:
     events: list[HandshakeEvent] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     decrypted: bool = False
-    keylog_available: bool = False
     #: A key log was given but holds no secrets for this connection's client random.
     keylog_missed: bool = False
     reset_by: Direction | None = None
@@ -222,10 +221,6 @@ class Transcript:
     #: True when handshake_done was inferred from encrypted record order (TLS 1.3, no keys).
     done_inferred: bool = False
     _index: tuple[int, dict[type, list[HandshakeEvent]]] | None = field(
-        default=None, repr=False, compare=False
-    )
-    #: Records a worker process took, not decoded yet (parsers.parallel); None once replayed.
-    recorded: list[tuple[bool, int, float, bytes, bytes | None]] | None = field(
         default=None, repr=False, compare=False
     )
 
@@ -292,10 +287,6 @@ class Transcript:
     def server_name(self) -> str | None:
         hello = self.client_hello
         return hello.server_name if hello else None
-
-    @property
-    def alerts(self) -> list[HandshakeEvent]:
-        return self.messages(Alert)
 
     @property
     def outcome(self) -> Outcome:
