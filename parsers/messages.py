@@ -1,18 +1,22 @@
 """Handshake message bodies → our frozen models.
 
-Certificate and CertificateRequest go through scapy's TLS classes (memoised by their bytes: one
-server sends the same ones to every client, so a large capture parses each once) — or, for the
-live probe, through the hand readers of parsers/lean.py (scapy's import outweighs one
-handshake). ClientHello, ServerHello and CertificateVerify are read by hand: they differ in
-every connection, and scapy's per-message cost would dominate a capture of thousands of
-handshakes.
+Certificate is read by hand (parsers/lean.py): linear in the message (scapy's reader took
+~100 s for a 1 MB message of 1,200 certificates), strict about lengths, and held equal to
+scapy's reading (`parse_certificate`) on every sample by tests/test_lean_reader.py.
+CertificateRequest goes through scapy's TLS classes in captures, or the hand reader for the
+live probe (scapy's import outweighs one handshake). Both are memoised by their bytes — one
+server sends the same ones to every client, so a large capture parses each once — but only up
+to MEMO_MAX_BYTES, so the cache stays small whatever the capture holds. ClientHello,
+ServerHello and CertificateVerify are read by hand: they differ in every connection.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
+from typing import TypeVar, cast
 
 from cryptography import x509
 
@@ -126,7 +130,10 @@ def parse_certificate_verify(body: bytes) -> CertificateVerify:
     return CertificateVerify(algorithm=algorithm, signature_length=length)
 
 
-@lru_cache(maxsize=512)
+MEMO_MAX_BYTES = 64 << 10  # larger messages are decoded each time: at most 512 x 64 KiB cached
+MEMO_ENTRIES = 512
+
+
 def parse_certificate_request(raw: bytes, tls13: bool) -> CertificateRequest:
     """raw is the whole message (4-byte header included), as scapy expects it."""
     from parsers import scapy_tls
@@ -148,8 +155,8 @@ def parse_certificate_request(raw: bytes, tls13: bool) -> CertificateRequest:
     )
 
 
-@lru_cache(maxsize=512)
 def parse_certificate(raw: bytes, tls13: bool) -> Certificate:
+    """scapy's reading of a Certificate: the reference the hand reader is held equal to."""
     from parsers import scapy_tls
 
     fields = scapy_tls.certificate(raw, tls13)
@@ -167,22 +174,17 @@ def decode(msg_type: int, raw: bytes, tls13: bool, lean: bool = False) -> Messag
     """Decode one complete handshake message (raw includes its 4-byte header). `lean` reads
     Certificate and CertificateRequest by hand (parsers/lean.py) instead of through scapy."""
     body = raw[4:]
-    if lean and msg_type in (11, 13):
-        if msg_type == 11:
-            return hand_readers.read_certificate(bytes(body), tls13)
+    if msg_type == 11:
+        return _memoised(_read_certificate, bytes(raw), tls13)
+    if lean and msg_type == 13:
         return hand_readers.read_certificate_request(bytes(body), tls13)
     if msg_type == 1:
         return parse_client_hello(body)
     if msg_type == 2:
         return parse_server_hello(body)
-    if msg_type == 11:
-        try:
-            return parse_certificate(bytes(raw), tls13)
-        except Exception as exc:
-            raise MalformedMessage(f"Certificate does not parse ({type(exc).__name__})") from None
     if msg_type == 13:
         try:
-            return parse_certificate_request(bytes(raw), tls13)
+            return _memoised(parse_certificate_request, bytes(raw), tls13)
         except MalformedMessage:
             raise
         except Exception as exc:
@@ -190,3 +192,22 @@ def decode(msg_type: int, raw: bytes, tls13: bool, lean: bool = False) -> Messag
     if msg_type == 15:
         return parse_certificate_verify(body)
     return SimpleMessage(msg_type=msg_type, length=len(body))
+
+
+def _read_certificate(raw: bytes, tls13: bool) -> Certificate:
+    return hand_readers.read_certificate(raw[4:], tls13)
+
+
+_M = TypeVar("_M", Certificate, CertificateRequest)
+
+
+@lru_cache(maxsize=MEMO_ENTRIES)
+def _cached(read: Callable[[bytes, bool], Message], raw: bytes, tls13: bool) -> Message:
+    return read(raw, tls13)
+
+
+def _memoised(read: Callable[[bytes, bool], _M], raw: bytes, tls13: bool) -> _M:
+    """read(raw, tls13), remembered for small messages (the same server's, again and again)."""
+    if len(raw) > MEMO_MAX_BYTES:
+        return read(raw, tls13)
+    return cast(_M, _cached(read, raw, tls13))
