@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from parsers.boundary import Record, TcpFacts
-from parsers.model import Direction, Problem
+from parsers.model import MAX_PROBLEMS, Direction, Problem, too_many_problems
 from parsers.records import APPLICATION_DATA, CONTENT_TYPES, HANDSHAKE, RecordSplitter
 from parsers.tcp import FIN, RST, SYN, TcpReassembler
 
@@ -48,7 +48,7 @@ class _Lane:
         c.on_record(Record(c.index, self.from_server, c.frame, c.time, header, body))
 
     def report(self, kind: str, detail: str) -> None:
-        self.conn.problems.append(Problem(kind, detail, self.direction, self.conn.frame))
+        self.conn.add_problem(Problem(kind, detail, self.direction, self.conn.frame))
 
     def malformed(self, detail: str) -> None:
         self.report("malformed", detail)
@@ -78,6 +78,7 @@ class TcpConnection:
         self.is_tls: bool | None = None
         self.has_data = False  # any payload seen (a SYN after that starts a new connection)
         self.problems: list[Problem] = []
+        self.dropped_problems = 0  # past MAX_PROBLEMS
         self.fin_by: list[Direction] = []
         self.reset_by: Direction | None = None
         self.frame = 0
@@ -115,7 +116,7 @@ class TcpConnection:
                 if flags & FIN:
                     self.fin_by.append(direction)
                 return
-            self.problems.append(
+            self.add_problem(
                 Problem(
                     "mid-stream",
                     "capture starts inside the connection; decoding resumes at the first record header",
@@ -146,12 +147,20 @@ class TcpConnection:
             self.on_tls(self)
         return tls
 
+    def add_problem(self, problem: Problem) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
+        else:
+            self.dropped_problems += 1
+
     def finish(self) -> TcpFacts:
         """End of the connection: report what was never filled in."""
         for lane in self.lanes.values():
             lane.tcp.finish()
             if lane.splitter.inside_record:
-                self.problems.append(
+                self.add_problem(
                     Problem("truncated", "capture ends inside a TLS record", lane.direction, self.frame)
                 )
+        if self.dropped_problems:
+            self.problems.append(too_many_problems(self.dropped_problems, self.frame))
         return TcpFacts(tuple(self.problems), tuple(self.fin_by), self.reset_by)

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from parsers.model import Direction, EncryptedRecords, HandshakeEvent, Message, Transcript
 
 MAX_SIZES = 64  # record sizes kept per folded run
+#: events kept per transcript: a handshake has a few dozen; a connection of millions of tiny
+#: records (hostile or broken) must not hold one object per record
+MAX_EVENTS = 10_000
 
 
 @dataclass
@@ -24,10 +27,17 @@ class TranscriptWriter:
     def __init__(self, transcript: Transcript) -> None:
         self.t = transcript
         self._run: _OpaqueRun | None = None
+        self.dropped = 0  # events past MAX_EVENTS: counted, not kept
 
     def emit(self, direction: Direction, message: Message, frame: int, time: float, encrypted: bool) -> None:
         self.flush()
-        self.t.events.append(HandshakeEvent(direction, time - self.t.start_time, message, frame, encrypted))
+        self._append(HandshakeEvent(direction, time - self.t.start_time, message, frame, encrypted))
+
+    def _append(self, event: HandshakeEvent) -> None:
+        if len(self.t.events) < MAX_EVENTS:
+            self.t.events.append(event)
+        else:
+            self.dropped += 1
 
     def opaque(self, direction: Direction, length: int, frame: int, time: float) -> None:
         run = self._run
@@ -44,7 +54,7 @@ class TranscriptWriter:
         if run is None:
             return
         self._run = None
-        self.t.events.append(
+        self._append(
             HandshakeEvent(
                 run.direction,
                 run.time - self.t.start_time,

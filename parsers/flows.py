@@ -8,6 +8,7 @@ their first record appears. Streaming: memory is bounded by the connections open
 from __future__ import annotations
 
 import time as _time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,13 +16,14 @@ from pathlib import Path
 from parsers import packets
 from parsers.boundary import ConnectionClosed, ConnectionOpened, Item, SecretsFound
 from parsers.connection import TcpConnection
-from parsers.model import Direction, Endpoint, Transcript
+from parsers.model import Direction, Endpoint, Problem, Transcript
 from parsers.pcapfile import CaptureFile, CaptureFormatError
 from parsers.tcp import TcpReassembler
 
 ProgressFn = Callable[[int, int], None]  # (bytes read, frames read)
 ItemFn = Callable[[Item], None]
 PROGRESS_EVERY = 4096  # frames between looks at the clock
+MAX_OPEN_CONNECTIONS = 20_000  # tracked at once; past it the oldest is closed
 MAX_DECODE_PROBLEMS = 5  # undecodable frames named in the summary
 FIN_SYN_RST = 0x07
 
@@ -61,7 +63,8 @@ class FlowReader:
         self.progress = progress
         self.file = CaptureFile(path)
         self.result = CaptureResult(path=path, format="?")
-        self.active: dict[bytes, _Flow] = {}
+        # in creation order, so the oldest is found at once (OrderedDict: O(1) at the front)
+        self.active: OrderedDict[bytes, _Flow] = OrderedDict()
         self.tls_count = 0
         self.keep_app_data = keys_given
         self._unsupported: set[int] = set()
@@ -204,7 +207,26 @@ class FlowReader:
         )
         self.active[key] = (conn, mine, conn.reassembler(mine))
         self.active[reverse] = (conn, theirs, conn.reassembler(theirs))
+        if len(self.active) > 2 * MAX_OPEN_CONNECTIONS:
+            self._evict_oldest()
         return self.active[key]
+
+    def _evict_oldest(self) -> None:
+        """Too many connections open at once (a scan, a flood of half-open ones): close the
+        oldest, so memory stays flat whatever the capture holds."""
+        key = next(iter(self.active))
+        conn = self.active[key][0]
+        conn.add_problem(
+            Problem(
+                "limit",
+                f"more than {MAX_OPEN_CONNECTIONS} connections open at once: this one (the oldest) "
+                "was closed early; later packets of it are read as a new connection",
+                None,
+                conn.frame,
+            )
+        )
+        self._finish(conn)
+        del self.active[key], self.active[_reverse(key)]
 
     def _finish(self, conn: TcpConnection) -> None:
         """The connection ended (or the capture did): count it, close its transcript."""

@@ -194,14 +194,22 @@ class Outcome(str, Enum):
     INCOMPLETE = "incomplete"  # capture ended / started mid-way
 
 
+#: problems kept per connection and per pipeline half; past it they are counted in one more
+MAX_PROBLEMS = 100
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """Something the decoder met and could not decode: data, not an exception."""
 
-    kind: str  # gap, truncated, snaplen, malformed, mid-stream, undecryptable...
+    kind: str  # gap, truncated, snaplen, malformed, mid-stream, undecryptable, limit...
     detail: str
     direction: Direction | None = None
     frame: int | None = None
+
+
+def too_many_problems(count: int, frame: int | None) -> Problem:
+    return Problem("limit", f"{count} more problems in this connection, not listed", None, frame)
 
 
 @dataclass

@@ -15,11 +15,12 @@ from parsers import messages
 from parsers.boundary import Record, TcpFacts
 from parsers.connection import TcpConnection
 from parsers.decrypt import DecryptError, Tls13Decryptor
-from parsers.events import TranscriptWriter
+from parsers.events import MAX_EVENTS, TranscriptWriter
 from parsers.handshake import AbsurdLength, HandshakeAssembler
 from parsers.keylog import KeyLog
 from parsers.keys import Epoch, KeySchedule, RecordProtection, UnsupportedSuite
 from parsers.model import (
+    MAX_PROBLEMS,
     Alert,
     ApplicationData,
     CertificateRequest,
@@ -31,6 +32,7 @@ from parsers.model import (
     ServerHello,
     SimpleMessage,
     Transcript,
+    too_many_problems,
 )
 from parsers.records import ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, HANDSHAKE, MAX_RECORD, record_length
 
@@ -64,6 +66,7 @@ class TlsSession:
         self.time = 0.0
         self.tls13 = False
         self._renegotiation: tuple[bytes, dict[str, bytes]] | None = None
+        self.dropped_problems = 0  # past MAX_PROBLEMS
 
     # -- records -----------------------------------------------------------------------------
     def record(self, record: Record) -> None:
@@ -226,7 +229,10 @@ class TlsSession:
         self.writer.emit(direction, message, self.frame, self.time, encrypted)
 
     def _problem(self, kind: str, detail: str, direction: Direction) -> None:
-        self.t.problems.append(Problem(kind, detail, direction, self.frame))
+        if len(self.t.problems) < MAX_PROBLEMS:
+            self.t.problems.append(Problem(kind, detail, direction, self.frame))
+        else:
+            self.dropped_problems += 1
 
     # -- keys --------------------------------------------------------------------------------
     def _fetch_secrets(self) -> None:
@@ -259,6 +265,8 @@ class TlsSession:
     def close(self, facts: TcpFacts) -> Transcript:
         """The connection ended: merge what TCP saw, settle what the records imply."""
         t = self.t
+        if self.dropped_problems:
+            t.problems.append(too_many_problems(self.dropped_problems, self.frame))
         t.problems[:0] = facts.problems
         t.fin_by = list(facts.fin_by)
         t.reset_by = facts.reset_by
@@ -275,6 +283,15 @@ class TlsSession:
             t.handshake_done = True
             t.done_inferred = True
         self.writer.flush()
+        if self.writer.dropped:
+            t.problems.append(
+                Problem(
+                    "limit",
+                    f"more than {MAX_EVENTS} messages: {self.writer.dropped} more not kept",
+                    None,
+                    self.frame,
+                )
+            )
         t.problems.sort(key=lambda p: p.frame or 0)
         return t
 
