@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import sys
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkContext
 from pathlib import Path
@@ -31,6 +33,9 @@ def min_parallel_bytes() -> int:
 
 
 def _worker(pipe: Connection, path: Path, keys_given: bool, progress: ProgressFn | None) -> None:
+    # Ctrl-C reaches the whole process group: the parent answers it (one line, exit 130) and
+    # ends this worker; the worker itself must not print a traceback of its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     batch: list[Item] = []
 
     def ship(item: Item) -> None:
@@ -40,14 +45,19 @@ def _worker(pipe: Connection, path: Path, keys_given: bool, progress: ProgressFn
             batch.clear()
 
     try:
-        result = FlowReader(path, ship, keys_given, progress).run()
-        if batch:
-            pipe.send(("items", batch))
-        pipe.send(("done", result))
-    except CaptureFormatError as exc:
-        pipe.send(("error", str(exc)))
-    except Exception as exc:  # reported by the parent as one line, never a hang
-        pipe.send(("crash", f"{type(exc).__name__}: {exc}"))
+        try:
+            result = FlowReader(path, ship, keys_given, progress).run()
+            if batch:
+                pipe.send(("items", batch))
+            pipe.send(("done", result))
+        except CaptureFormatError as exc:
+            pipe.send(("error", str(exc)))
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the parent stopped reading (interrupted): nothing to say
+        except Exception as exc:  # reported by the parent as one line, never a hang
+            pipe.send(("crash", f"{type(exc).__name__}: {exc}"))
+    except OSError:
+        return  # the parent is gone
     finally:
         pipe.close()
 
@@ -93,6 +103,9 @@ def read_capture_parallel(
                 raise RuntimeError(f"capture reader failed: {payload}")
     finally:
         receiver.close()
-        worker.join(timeout=10)
-        if worker.is_alive():
-            worker.kill()
+        worker.join(timeout=0 if sys.exc_info()[0] is not None else 10)
+        if worker.is_alive():  # interrupted, or it hangs: end it now, quietly (SIGTERM)
+            worker.terminate()
+            worker.join(timeout=5)
+            if worker.is_alive():
+                worker.kill()
