@@ -22,8 +22,8 @@ from inspector.keystore.model import KeyEntry
 from inspector.rsassa_pss import install_private_key
 from parsers.keylog import KeyLog
 from parsers.model import CertificateRequest, Direction, Endpoint, SimpleMessage
+from parsers.records import plausible_header
 from parsers.stream import LiveDecoder
-from parsers.tls import MAX_RECORD
 
 if TYPE_CHECKING:
     from OpenSSL import SSL, crypto
@@ -230,7 +230,7 @@ class BioClient:
         pending = self.pending
         if len(pending) >= 5 and not self.raw_mode:
             length = (pending[3] << 8) | pending[4]
-            if pending[0] not in (20, 21, 22, 23) or pending[1] != 3 or length > MAX_RECORD:
+            if not plausible_header(pending):
                 self.raw_mode = True
             elif len(pending) >= 5 + length:
                 out = bytes(pending[: 5 + length])

@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import struct
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20Poly1305
@@ -62,7 +61,10 @@ class DecryptError(Exception):
     pass
 
 
-def _aead(kind: str, key: bytes) -> Any:
+Aead = AESGCM | AESCCM | ChaCha20Poly1305
+
+
+def _aead(kind: str, key: bytes) -> Aead:
     if kind == "gcm":
         return AESGCM(key)
     if kind == "chacha":
@@ -85,7 +87,7 @@ def hkdf_expand_label(secret: bytes, label: bytes, length: int, hash_name: str) 
 class Tls13Decryptor:
     """One direction, one epoch: nonce = iv XOR sequence number."""
 
-    aead: Any
+    aead: Aead
     iv: bytes
     seq: int = 0
 
@@ -125,7 +127,7 @@ def _p_hash(hash_name: str, secret: bytes, seed: bytes, size: int) -> bytes:
 
 @dataclass
 class Tls12Decryptor:
-    aead: Any
+    aead: Aead
     iv: bytes
     chacha: bool
     seq: int = 0

@@ -19,7 +19,6 @@ LABELS = {
 @dataclass
 class KeyLog:
     secrets: dict[bytes, dict[str, bytes]] = field(default_factory=dict)
-    bad_lines: int = 0
 
     def add_text(self, text: str) -> None:
         for line in text.splitlines():
@@ -28,12 +27,10 @@ class KeyLog:
                 continue
             parts = line.split()
             if len(parts) != 3 or parts[0] not in LABELS:
-                self.bad_lines += 1
-                continue
+                continue  # not a key log line (a comment, another tool's format): ignored
             try:
                 random, secret = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
             except ValueError:
-                self.bad_lines += 1
                 continue
             self.secrets.setdefault(random, {})[parts[0]] = secret
 

@@ -12,17 +12,15 @@ from __future__ import annotations
 
 from cryptography import x509
 
-from parsers.messages import (
+from parsers.model import Certificate, CertificateRequest, DistinguishedName
+from parsers.tlsfields import (
     EXT_CERT_AUTHORITIES,
     EXT_SIG_ALGS,
     EXT_SIG_ALGS_CERT,
     MalformedMessage,
-    ca_list,
     dn_from_der,
-    extensions,
     u16_list,
 )
-from parsers.model import Certificate, CertificateRequest, DistinguishedName
 
 
 class _Reader:
@@ -57,6 +55,33 @@ def _dn_list(data: bytes, what: str) -> tuple[DistinguishedName, ...]:
     return tuple(out)
 
 
+def _extensions(data: bytes, what: str) -> dict[int, bytes]:
+    """An extension block's content: type and length-prefixed data each, nothing left over."""
+    block = _Reader(data, what)
+    out: dict[int, bytes] = {}
+    while block.pos < len(data):
+        etype = block.uint(2)
+        out[etype] = block.vector(2)
+    return out
+
+
+def _schemes(data: bytes, what: str) -> tuple[int, ...]:
+    """A signature scheme list extension: a 2-byte length, then 2 bytes per scheme."""
+    r = _Reader(data, f"CertificateRequest {what} extension")
+    schemes = r.vector(2)
+    r.done()
+    if len(schemes) % 2:
+        raise MalformedMessage(f"CertificateRequest {what} extension has an odd length ({len(schemes)})")
+    return u16_list(schemes)
+
+
+def _dn_vector(data: bytes, what: str) -> tuple[DistinguishedName, ...]:
+    r = _Reader(data, f"CertificateRequest {what} extension")
+    names = r.vector(2)
+    r.done()
+    return _dn_list(names, f"CertificateRequest {what} extension")
+
+
 def read_certificate(body: bytes, tls13: bool) -> Certificate:
     """TLS 1.2: certificate_list<0..2^24-1>; TLS 1.3: context + CertificateEntry list."""
     r = _Reader(body, "Certificate")
@@ -70,7 +95,7 @@ def read_certificate(body: bytes, tls13: bool) -> Certificate:
             entries.vector(2)  # per-certificate extensions (OCSP, SCT): not needed here
         try:
             chain.append(x509.load_der_x509_certificate(der))
-        except ValueError:
+        except (ValueError, x509.InvalidVersion):  # counted and reported, the rest still read
             bad += 1
     return Certificate(chain=tuple(chain), context=context, undecodable=bad)
 
@@ -80,18 +105,21 @@ def read_certificate_request(body: bytes, tls13: bool) -> CertificateRequest:
     r = _Reader(body, "CertificateRequest")
     if tls13:
         context = r.vector(1)
-        exts = extensions(body, r.pos)
-        sig = exts.get(EXT_SIG_ALGS, b"")
-        sig_cert = exts.get(EXT_SIG_ALGS_CERT, b"")
-        present = EXT_CERT_AUTHORITIES in exts
+        exts = _extensions(r.vector(2), "CertificateRequest extensions")
+        r.done()
+        sig = exts.get(EXT_SIG_ALGS)
+        sig_cert = exts.get(EXT_SIG_ALGS_CERT)
+        authorities = exts.get(EXT_CERT_AUTHORITIES)
         return CertificateRequest(
             tls13=True,
             certificate_types=(),
-            signature_algorithms=u16_list(sig[2:]) if sig else (),
-            signature_algorithms_cert=u16_list(sig_cert[2:]) if sig_cert else (),
-            ca_names=ca_list(exts[EXT_CERT_AUTHORITIES]) if present else (),
+            signature_algorithms=_schemes(sig, "signature_algorithms") if sig is not None else (),
+            signature_algorithms_cert=(
+                _schemes(sig_cert, "signature_algorithms_cert") if sig_cert is not None else ()
+            ),
+            ca_names=_dn_vector(authorities, "certificate_authorities") if authorities is not None else (),
             context=context,
-            ca_names_present=present,
+            ca_names_present=authorities is not None,
         )
     types = tuple(r.vector(1))
     sig_algs = u16_list(r.vector(2))

@@ -194,14 +194,22 @@ class Outcome(str, Enum):
     INCOMPLETE = "incomplete"  # capture ended / started mid-way
 
 
+#: problems kept per connection and per pipeline half; past it they are counted in one more
+MAX_PROBLEMS = 100
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """Something the decoder met and could not decode: data, not an exception."""
 
-    kind: str  # gap, truncated, snaplen, malformed, mid-stream, undecryptable...
+    kind: str  # gap, truncated, snaplen, malformed, mid-stream, undecryptable, limit...
     detail: str
     direction: Direction | None = None
     frame: int | None = None
+
+
+def too_many_problems(count: int, frame: int | None) -> Problem:
+    return Problem("limit", f"{count} more problems in this connection, not listed", None, frame)
 
 
 @dataclass
@@ -213,7 +221,6 @@ class Transcript:
     events: list[HandshakeEvent] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     decrypted: bool = False
-    keylog_available: bool = False
     #: A key log was given but holds no secrets for this connection's client random.
     keylog_missed: bool = False
     reset_by: Direction | None = None
@@ -222,10 +229,6 @@ class Transcript:
     #: True when handshake_done was inferred from encrypted record order (TLS 1.3, no keys).
     done_inferred: bool = False
     _index: tuple[int, dict[type, list[HandshakeEvent]]] | None = field(
-        default=None, repr=False, compare=False
-    )
-    #: Records a worker process took, not decoded yet (parsers.parallel); None once replayed.
-    recorded: list[tuple[bool, int, float, bytes, bytes | None]] | None = field(
         default=None, repr=False, compare=False
     )
 
@@ -292,10 +295,6 @@ class Transcript:
     def server_name(self) -> str | None:
         hello = self.client_hello
         return hello.server_name if hello else None
-
-    @property
-    def alerts(self) -> list[HandshakeEvent]:
-        return self.messages(Alert)
 
     @property
     def outcome(self) -> Outcome:

@@ -9,24 +9,11 @@ from typing import NamedTuple
 ETHERNET, NULL, LOOP, RAW, SLL, SLL2 = 1, 0, 108, 101, 113, 276
 RAW_ALIASES = {12, 14, 101, 228, 229}
 SUPPORTED_LINKTYPES = {ETHERNET, NULL, LOOP, SLL, SLL2, *RAW_ALIASES}
-LINKTYPE_NAMES = {
-    ETHERNET: "Ethernet",
-    NULL: "BSD loopback",
-    LOOP: "OpenBSD loopback",
-    SLL: "Linux cooked (SLL)",
-    SLL2: "Linux cooked v2 (SLL2)",
-    101: "raw IP",
-    12: "raw IP",
-    14: "raw IP",
-    228: "raw IPv4",
-    229: "raw IPv6",
-}
 
 FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
 
 _H = struct.Struct("!H")
 _TCP = struct.Struct("!HHIIBB")
-TCP_HEADER = _TCP
 PORTS = struct.Struct("!HH")
 ETH_IPV4_TCP = struct.Struct("!12xH2xH2xH1xB14xI4xBB")
 

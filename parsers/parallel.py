@@ -1,28 +1,30 @@
-"""Read a large capture with two cores: a worker process walks the packets, the main one
-interprets TLS and explains.
+"""Read a large capture with two cores: the same pipeline as read_capture, cut in two.
 
-The worker does what costs per packet — frames, TCP reassembly, record boundaries, skipping
-bulk data — and ships each finished connection's records (plain tuples of bytes: cheap to
-pickle). This process meanwhile imports scapy, replays those records through the same
-TlsConnection code (decryption, message decoding, memoised), and runs the rules. Connection
-numbers come from the worker, so the output is the same as a serial read's, byte for byte
-(a test checks it).
+A worker process runs the stream half (parsers.flows: frames, TCP reassembly, record
+boundaries, skipping bulk data) — what costs per packet — and ships its items
+(parsers.boundary: plain records, cheap to pickle) in batches. This process meanwhile imports
+scapy and runs the TLS half (parsers.transcripts: decryption, message decoding) and the rules.
+Both halves are the very code a serial read runs, so the output is the same, byte for byte.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import sys
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkContext
 from pathlib import Path
-from typing import Any
 
-from parsers.capture import CaptureResult, ProgressFn, TranscriptFn, read_capture
+from parsers.boundary import Item
+from parsers.capture import read_capture
+from parsers.flows import CaptureResult, FlowReader, ProgressFn
 from parsers.keylog import KeyLog
-from parsers.model import Transcript
 from parsers.pcapfile import CaptureFormatError
-from parsers.tls import TlsConnection
+from parsers.transcripts import TranscriptBuilder, TranscriptFn
 
-BATCH = 32
+BATCH = 1024  # items per message through the pipe
 
 
 def min_parallel_bytes() -> int:
@@ -30,53 +32,57 @@ def min_parallel_bytes() -> int:
     return int(os.environ.get("MTLS_INSPECT_PARALLEL_MIN", 16 << 20))
 
 
-def _worker(conn: Any, path: Path, keylog: KeyLog | None, progress: ProgressFn | None) -> None:
-    batch: list[Transcript] = []
-    shipped_secrets = 0
-    reader_keylog = keylog if keylog is not None else KeyLog()
+def _worker(pipe: Connection, path: Path, keys_given: bool, progress: ProgressFn | None) -> None:
+    # Ctrl-C reaches the whole process group: the parent answers it (one line, exit 130) and
+    # ends this worker; the worker itself must not print a traceback of its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    batch: list[Item] = []
 
-    def ship(t: Transcript) -> None:
-        nonlocal shipped_secrets
-        batch.append(t)
+    def ship(item: Item) -> None:
+        batch.append(item)
         if len(batch) >= BATCH:
-            flush()
-
-    def flush() -> None:
-        nonlocal shipped_secrets
-        if len(reader_keylog.secrets) != shipped_secrets:  # pcapng Decryption Secrets Blocks
-            conn.send(("secrets", reader_keylog.secrets))
-            shipped_secrets = len(reader_keylog.secrets)
-        if batch:
-            conn.send(("batch", batch[:]))
+            pipe.send(("items", batch[:]))
             batch.clear()
 
     try:
-        result = read_capture(path, reader_keylog, progress, ship, record_only=True)
-        flush()
-        conn.send(("done", result))
-    except CaptureFormatError as exc:
-        conn.send(("error", str(exc)))
-    except Exception as exc:  # reported by the parent as one line, never a hang
-        conn.send(("crash", f"{type(exc).__name__}: {exc}"))
+        try:
+            result = FlowReader(path, ship, keys_given, progress).run()
+            if batch:
+                pipe.send(("items", batch))
+            pipe.send(("done", result))
+        except CaptureFormatError as exc:
+            pipe.send(("error", str(exc)))
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the parent stopped reading (interrupted): nothing to say
+        except Exception as exc:  # reported by the parent as one line, never a hang
+            pipe.send(("crash", f"{type(exc).__name__}: {exc}"))
+    except OSError:
+        return  # the parent is gone
     finally:
-        conn.close()
+        pipe.close()
 
 
 def read_capture_parallel(
-    path: Path, keylog: KeyLog | None, progress: ProgressFn | None, on_transcript: TranscriptFn
+    path: Path,
+    keylog: KeyLog | None,
+    progress: ProgressFn | None,
+    on_transcript: TranscriptFn,
+    min_bytes: int | None = None,
 ) -> CaptureResult:
-    """Same contract as read_capture(..., on_transcript=...); reads serially for small files
-    or where fork is not available."""
+    """Same contract as read_capture(..., on_transcript=...); reads serially for files under
+    `min_bytes` (default: min_parallel_bytes()) or where fork is not available."""
+    threshold = min_parallel_bytes() if min_bytes is None else min_bytes
     try:
         size = path.stat().st_size
-        context: Any = multiprocessing.get_context("fork")
+        context: ForkContext | None = multiprocessing.get_context("fork")
     except (OSError, ValueError):
         size, context = 0, None
-    if context is None or size < min_parallel_bytes() or (os.cpu_count() or 1) < 2:
+    if context is None or size < threshold or (os.cpu_count() or 1) < 2:
         return read_capture(path, keylog, progress, on_transcript)
     keys = keylog if keylog is not None else KeyLog()
+    builder = TranscriptBuilder(keys, on_transcript)
     receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(target=_worker, args=(sender, path, keylog, progress), daemon=True)
+    worker = context.Process(target=_worker, args=(sender, path, bool(len(keys)), progress), daemon=True)
     worker.start()
     sender.close()
     try:
@@ -85,17 +91,11 @@ def read_capture_parallel(
                 kind, payload = receiver.recv()
             except EOFError:
                 raise CaptureFormatError("the capture reader stopped unexpectedly") from None
-            if kind == "batch":
-                for t in payload:
-                    tls = TlsConnection(t, keys)
-                    tls.replay(t.recorded or [])
-                    t.recorded = None
-                    tls.finish_tls()
-                    on_transcript(t)
-            elif kind == "secrets":
-                keys.secrets.update(payload)
+            if kind == "items":
+                builder.feed_all(payload)
             elif kind == "done":
                 result: CaptureResult = payload
+                result.keylog_entries = len(keys)
                 return result
             elif kind == "error":
                 raise CaptureFormatError(payload)
@@ -103,6 +103,9 @@ def read_capture_parallel(
                 raise RuntimeError(f"capture reader failed: {payload}")
     finally:
         receiver.close()
-        worker.join(timeout=10)
-        if worker.is_alive():
-            worker.kill()
+        worker.join(timeout=0 if sys.exc_info()[0] is not None else 10)
+        if worker.is_alive():  # interrupted, or it hangs: end it now, quietly (SIGTERM)
+            worker.terminate()
+            worker.join(timeout=5)
+            if worker.is_alive():
+                worker.kill()

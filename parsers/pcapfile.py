@@ -11,7 +11,10 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
+
+if TYPE_CHECKING:
+    from scapy.utils import RawPcapReader
 
 CHUNK = 1 << 20
 MAX_PACKET = 1 << 18  # larger than any snaplen we know: a length past it means corruption
@@ -25,6 +28,15 @@ PCAP_MAGICS = {
 }
 PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
 GZIP_MAGIC = b"\x1f\x8b"
+#: block type → (name, smallest valid total length: header, fixed fields, trailing length)
+PCAPNG_BLOCKS = {
+    0x0A0D0D0A: ("section header", 28),
+    1: ("interface description", 20),
+    2: ("packet block", 32),
+    3: ("simple packet block", 16),
+    6: ("enhanced packet block", 32),
+    0x0A: ("decryption secrets block", 20),
+}
 
 
 RawFrame = tuple[int, float, int, bytes, int, int, int]
@@ -43,11 +55,6 @@ class Frame(NamedTuple):
     linktype: int
     data: bytes
     wire_length: int
-
-    @property
-    def cut(self) -> bool:
-        """True when the capture kept fewer bytes than were on the wire (snaplen)."""
-        return len(self.data) < self.wire_length
 
 
 @dataclass
@@ -172,9 +179,8 @@ class CaptureFile:
         try:
             with reader:
                 while True:
-                    meta: Any
                     try:
-                        data, meta = reader._read_packet()
+                        data, time, linktype, wire_length = _scapy_packet(reader)
                     except EOFError:
                         return
                     except Exception as exc:
@@ -182,18 +188,25 @@ class CaptureFile:
                         return
                     number += 1
                     self.frames_read = number
-                    if hasattr(meta, "tshigh"):  # pcapng
-                        time = ((meta.tshigh << 32) | meta.tslow) / meta.tsresol
-                        linktype = meta.linktype
-                    else:
-                        time = meta.sec + meta.usec / (1e9 if reader.nano else 1e6)
-                        linktype = reader.linktype
                     self.linktypes.add(linktype)
-                    yield data, linktype, [(0, len(data), time, meta.wirelen)]
+                    yield data, linktype, [(0, len(data), time, wire_length)]
         finally:
             self.bytes_read = self.path.stat().st_size
 
     # -- pcapng ------------------------------------------------------------------------------
+    def _block_length_ok(self, btype: int, length: int, offset: int) -> bool:
+        """A block length we can read: within bounds and at least the fixed part of its type
+        (a shorter block would make its fields run past its end)."""
+        name, minimum = PCAPNG_BLOCKS.get(btype, ("block", 12))
+        if length < 12 or length > MAX_BLOCK or length % 4:
+            problem = f"absurd length {length}"
+        elif length < minimum:
+            problem = f"{name} of {length} bytes, shorter than its minimum {minimum}"
+        else:
+            return True
+        self.problems.append(f"block at byte {offset}: {problem}; the rest of the file is not decodable")
+        return False
+
     def _pcapng(self, handle: BinaryIO, first: bytes) -> Iterator[Chunk]:
         order = "<"
         interfaces: list[tuple[int, float, int]] = []  # linktype, ts unit, snaplen
@@ -217,15 +230,13 @@ class CaptureFile:
                 else:
                     raise CaptureFormatError("pcapng section header has a bad byte-order magic")
                 length = struct.unpack(order + "I", head[4:8])[0]
-                body = bom + handle.read(max(0, length - 12))
+                if not self._block_length_ok(0x0A0D0D0A, length, offset):
+                    return
+                body = bom + handle.read(length - 12)
                 interfaces = []
             else:
                 length = struct.unpack(order + "I", head[4:8])[0]
-                if length < 12 or length > MAX_BLOCK or length % 4:
-                    self.problems.append(
-                        f"block at byte {offset}: absurd length {length}; "
-                        "the rest of the file is not decodable"
-                    )
+                if not self._block_length_ok(struct.unpack(order + "I", btype_raw)[0], length, offset):
                     return
                 body = handle.read(length - 8)
             if len(body) < length - 8:
@@ -267,6 +278,18 @@ class CaptureFile:
                 stype, slen = struct.unpack_from(order + "II", content, 0)
                 if stype == 0x544C534B:  # "TLSK": NSS key log
                     self.secrets.append(bytes(content[8 : 8 + slen]))
+
+
+def _scapy_packet(reader: RawPcapReader) -> tuple[bytes, float, int, int]:
+    """The scapy boundary: one packet as (data, time, link type, wire length)."""
+    from scapy.utils import RawPcapNgReader
+
+    if isinstance(reader, RawPcapNgReader):
+        data, ng = reader._read_packet()
+        return bytes(data), ((ng.tshigh << 32) | ng.tslow) / ng.tsresol, int(ng.linktype), int(ng.wirelen)
+    data, meta = reader._read_packet()
+    time = meta.sec + meta.usec / (1e9 if reader.nano else 1e6)
+    return bytes(data), float(time), int(reader.linktype), int(meta.wirelen)
 
 
 def _tsresol(options: bytes, order: str) -> float:

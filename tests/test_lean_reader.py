@@ -131,3 +131,37 @@ def test_lengths_that_do_not_add_up_are_named() -> None:
         read_certificate_request(b"\x01\x40\x00\x00\x00\x00\xff", False)
     with pytest.raises(messages.MalformedMessage, match="Certificate is truncated"):
         read_certificate(b"\x00\x00\x10\x00", False)
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        # context, then an extension block whose length runs past the message
+        (b"\x00\x00\x10\x00\x0d\x00\x04\x00\x02\x04\x03", "CertificateRequest is truncated"),
+        # an extension whose own length runs past the block
+        (b"\x00\x00\x06\x00\x0d\x00\x08\x00\x02", "CertificateRequest extensions is truncated"),
+        # a well-formed request followed by two bytes of nothing
+        (b"\x00\x00\x08\x00\x0d\x00\x04\x00\x02\x04\x03\xab\xcd", "CertificateRequest has 2 trailing bytes"),
+        # signature_algorithms with a byte after its list
+        (b"\x00\x00\x09\x00\x0d\x00\x05\x00\x02\x04\x03\x00", "signature_algorithms extension has 1"),
+        # signature_algorithms of an odd length
+        (b"\x00\x00\x07\x00\x0d\x00\x03\x00\x01\x04", "signature_algorithms extension has an odd length"),
+        # certificate_authorities announcing more names than it holds
+        (b"\x00\x00\x08\x00\x2f\x00\x04\x00\x10\x00\x01", "certificate_authorities extension is truncated"),
+        # certificate_authorities with a byte after its list
+        (b"\x00\x00\x07\x00\x2f\x00\x03\x00\x00\x00", "certificate_authorities extension has 1 trailing"),
+    ],
+)
+def test_tls13_certificate_request_lengths_that_do_not_add_up_are_named(body: bytes, named: str) -> None:
+    """TLS 1.3's reader is as strict as TLS 1.2's: both the hand path and the capture path."""
+    with pytest.raises(messages.MalformedMessage, match=named):
+        read_certificate_request(body, True)
+    with pytest.raises(messages.MalformedMessage, match=named):
+        messages.parse_certificate_request(_message(13, body), True)
+
+
+def test_a_well_formed_tls13_certificate_request_still_reads() -> None:
+    body = b"\x00\x00\x0e\x00\x0d\x00\x04\x00\x02\x04\x03\x00\x2f\x00\x02\x00\x00"
+    request = read_certificate_request(body, True)
+    assert request.signature_algorithms == (0x0403,)
+    assert request.ca_names == () and request.ca_names_present

@@ -1,0 +1,65 @@
+"""Transcript events: decoded messages → HandshakeEvents appended to a Transcript, with
+consecutive opaque records of one direction folded into one event (a bulk transfer is
+thousands of records; the fold is built lazily)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from parsers.model import Direction, EncryptedRecords, HandshakeEvent, Message, Transcript
+
+MAX_SIZES = 64  # record sizes kept per folded run
+#: events kept per transcript: a handshake has a few dozen; a connection of millions of tiny
+#: records (hostile or broken) must not hold one object per record
+MAX_EVENTS = 10_000
+
+
+@dataclass
+class _OpaqueRun:
+    direction: Direction
+    time: float
+    frame: int
+    count: int
+    sizes: list[int]
+
+
+class TranscriptWriter:
+    def __init__(self, transcript: Transcript) -> None:
+        self.t = transcript
+        self._run: _OpaqueRun | None = None
+        self.dropped = 0  # events past MAX_EVENTS: counted, not kept
+
+    def emit(self, direction: Direction, message: Message, frame: int, time: float, encrypted: bool) -> None:
+        self.flush()
+        self._append(HandshakeEvent(direction, time - self.t.start_time, message, frame, encrypted))
+
+    def _append(self, event: HandshakeEvent) -> None:
+        if len(self.t.events) < MAX_EVENTS:
+            self.t.events.append(event)
+        else:
+            self.dropped += 1
+
+    def opaque(self, direction: Direction, length: int, frame: int, time: float) -> None:
+        run = self._run
+        if run is not None and run.direction is direction:
+            run.count += 1
+            if len(run.sizes) < MAX_SIZES:
+                run.sizes.append(length)
+            return
+        self.flush()
+        self._run = _OpaqueRun(direction, time, frame, 1, [length])
+
+    def flush(self) -> None:
+        run = self._run
+        if run is None:
+            return
+        self._run = None
+        self._append(
+            HandshakeEvent(
+                run.direction,
+                run.time - self.t.start_time,
+                EncryptedRecords(run.count, tuple(run.sizes)),
+                run.frame,
+                True,
+            )
+        )

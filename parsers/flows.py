@@ -1,0 +1,251 @@
+"""The stream half of the capture pipeline: a capture file → boundary items (parsers.boundary).
+
+Frames (parsers.pcapfile) → TCP segments (parsers.packets) → one TcpConnection per 4-tuple
+(parsers.connection: reassembly and record framing). TLS connections are numbered in the order
+their first record appears. Streaming: memory is bounded by the connections open at one time.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from parsers import packets
+from parsers.boundary import ConnectionClosed, ConnectionOpened, Item, SecretsFound
+from parsers.connection import TcpConnection
+from parsers.model import Direction, Endpoint, Problem, Transcript
+from parsers.pcapfile import CaptureFile, CaptureFormatError
+from parsers.tcp import TcpReassembler
+
+ProgressFn = Callable[[int, int], None]  # (bytes read, frames read)
+ItemFn = Callable[[Item], None]
+PROGRESS_EVERY = 4096  # frames between looks at the clock
+MAX_OPEN_CONNECTIONS = 20_000  # tracked at once; past it the oldest is closed
+MAX_DECODE_PROBLEMS = 5  # undecodable frames named in the summary
+FIN_SYN_RST = 0x07
+
+
+@dataclass
+class CaptureResult:
+    """The capture's summary (the stream half's counts) and, unless streamed, its transcripts."""
+
+    path: Path
+    format: str
+    transcripts: list[Transcript] = field(default_factory=list)  # empty with on_transcript
+    tls_connections: int = 0
+    problems: list[str] = field(default_factory=list)
+    frames: int = 0
+    tcp_connections: int = 0
+    non_tls_connections: int = 0
+    undecodable_frames: int = 0
+    keylog_entries: int = 0
+    embedded_secrets: int = 0
+    first_time: float | None = None
+
+
+#: per 4-tuple key (src + dst + ports as raw bytes): the connection, this side's direction and
+#: its reassembler (for the fast path)
+_Flow = tuple[TcpConnection, Direction, TcpReassembler]
+
+
+class FlowReader:
+    """Reads the file once; items go to `emit` as they happen; `run` returns the summary."""
+
+    def __init__(
+        self, path: Path, emit: ItemFn, keys_given: bool, progress: ProgressFn | None = None
+    ) -> None:
+        self.path = path
+        self.emit = emit
+        self.keys_given = keys_given
+        self.progress = progress
+        self.file = CaptureFile(path)
+        self.result = CaptureResult(path=path, format="?")
+        # in creation order, so the oldest is found at once (OrderedDict: O(1) at the front)
+        self.active: OrderedDict[bytes, _Flow] = OrderedDict()
+        self.tls_count = 0
+        self.keep_app_data = keys_given
+        self._unsupported: set[int] = set()
+        self._decode_problems = 0
+        self._secrets_used = 0
+        self._last_progress = _time.monotonic()
+
+    def run(self) -> CaptureResult:
+        """Raises CaptureFormatError if nothing in the file is readable."""
+        cf, result = self.file, self.result
+        number = 0
+        for buf, linktype, records in cf.chunks():
+            if result.first_time is None:
+                result.first_time = records[0][2]
+                # a pcapng may embed its key log: keep encrypted bodies for it
+                self.keep_app_data = self.keys_given or cf.format == "pcapng"
+            self._embedded_secrets()
+            number = self._packets(buf, linktype, records, number)
+        seen: set[int] = set()
+        for conn, _, _ in self.active.values():
+            if id(conn) not in seen:
+                seen.add(id(conn))
+                self._finish(conn)
+        self.active.clear()
+        result.format = cf.format
+        result.frames = cf.frames_read
+        result.problems = cf.problems + result.problems
+        if result.frames == 0 and cf.problems:
+            raise CaptureFormatError("; ".join(cf.problems))
+        if self._unsupported and result.undecodable_frames == result.frames and result.frames:
+            raise CaptureFormatError(result.problems[0])
+        return result
+
+    def _embedded_secrets(self) -> None:
+        secrets = self.file.secrets
+        if len(secrets) > self._secrets_used:
+            for blob in secrets[self._secrets_used :]:
+                self.emit(SecretsFound(blob.decode("utf-8", "replace")))
+            self.result.embedded_secrets += len(secrets) - self._secrets_used
+            self._secrets_used = len(secrets)
+
+    def _packets(
+        self, buf: bytes, linktype: int, records: list[tuple[int, int, float, int]], number: int
+    ) -> int:
+        """The hot loop: one iteration per packet, headers read in place."""
+        active = self.active
+        # Ethernet type, IPv4 total length, flags+fragment offset, protocol, TCP seq, offset, flags
+        unpack_eth_ip_tcp = packets.ETH_IPV4_TCP.unpack_from
+        ethernet = linktype == packets.ETHERNET
+        for o, incl, ftime, _orig in records:
+            number += 1
+            # Fast path, read in place: Ethernet / IPv4 without options, not fragmented / TCP.
+            if ethernet and incl >= 54:
+                etype, ip_total, fragment, proto, seq, doff, flags = unpack_eth_ip_tcp(buf, o)
+            else:
+                etype = 0
+            if etype == 0x0800 and proto == 6 and buf[o + 14] == 0x45 and not fragment & 0x3FFF:
+                header = (doff >> 4) * 4
+                wire_payload = ip_total - 20 - header
+                if wire_payload <= 0 and not flags & FIN_SYN_RST:
+                    continue  # a pure ACK: nothing for TLS, nothing for the connection's state
+                key = buf[o + 26 : o + 38]
+                start = o + 34 + header
+                size = min(o + incl - start, wire_payload)  # what the capture kept of the payload
+                payload = b""
+            else:
+                seg = self._decode(linktype, buf[o : o + incl], number)
+                if seg is None:
+                    continue
+                key = seg.src + seg.dst + packets.PORTS.pack(seg.sport, seg.dport)
+                seq, flags, payload = seg.seq, seg.flags, seg.payload
+                size = len(payload)
+                wire_payload = seg.length
+                start = -1
+            if size <= 0 and not flags & FIN_SYN_RST:
+                continue
+            found = active.get(key)
+            if found is None or (flags & packets.SYN and not flags & packets.ACK and found[0].has_data):
+                found = self._open(key, found, flags, size, ftime)
+                if found is None:
+                    continue
+            conn, direction, tcp = found
+            if size == wire_payload and not flags & FIN_SYN_RST and tcp.fast_forward(seq, size):
+                continue  # the middle of a record whose body is skipped (bulk data)
+            if start >= 0:
+                payload = buf[start : start + size] if size > 0 else b""
+            conn.segment(direction, seq, flags, payload, number, ftime, wire_payload)
+            if conn.ended:
+                self._finish(conn)
+                del active[key], active[_reverse(key)]
+            if self.progress is not None and number % PROGRESS_EVERY == 0:
+                self._report_progress(number)
+        return number
+
+    def _decode(self, linktype: int, data: bytes, number: int) -> packets.Segment | None:
+        """The general path: any supported link type, IPv6, IP options. None: skip the frame."""
+        result = self.result
+        if linktype not in packets.SUPPORTED_LINKTYPES:
+            if linktype not in self._unsupported:
+                self._unsupported.add(linktype)
+                result.problems.append(
+                    f"link type {linktype} is not supported (Ethernet, Linux cooked, raw IP, loopback are)"
+                )
+            result.undecodable_frames += 1
+            return None
+        try:
+            return packets.decode(linktype, data)
+        except packets.NotDecodable as exc:
+            result.undecodable_frames += 1
+            self._decode_problems += 1
+            if self._decode_problems <= MAX_DECODE_PROBLEMS:
+                result.problems.append(f"frame {number}: {exc}")
+            return None
+
+    def _open(self, key: bytes, found: _Flow | None, flags: int, size: int, ftime: float) -> _Flow | None:
+        """A new connection on this 4-tuple (or a new SYN reusing it). None: not worth one."""
+        if found is None and not (size > 0 or flags & packets.SYN):
+            return None  # a stray ACK/FIN/RST of a connection we no longer track
+        half = len(key) // 2 - 2
+        src, dst = key[:half], key[half : 2 * half]
+        sport, dport = packets.PORTS.unpack(key[-4:])
+        reverse = dst + src + packets.PORTS.pack(dport, sport)
+        if found is not None:  # port reuse: a new SYN on a used 4-tuple
+            self._finish(found[0])
+            del self.active[key], self.active[reverse]
+        client_is_src = (not flags & packets.ACK) if flags & packets.SYN else sport > dport
+        client, server = ((src, sport), (dst, dport)) if client_is_src else ((dst, dport), (src, sport))
+        client_end = Endpoint(packets.ip_text(client[0]), client[1])
+        server_end = Endpoint(packets.ip_text(server[0]), server[1])
+
+        def opened(conn: TcpConnection) -> None:
+            self.tls_count += 1
+            conn.index = self.tls_count
+            self.emit(ConnectionOpened(conn.index, client_end, server_end, ftime))
+
+        conn = TcpConnection(self.emit, self.keep_app_data, on_tls=opened)
+        self.result.tcp_connections += 1
+        mine, theirs = (
+            (Direction.CLIENT, Direction.SERVER) if client_is_src else (Direction.SERVER, Direction.CLIENT)
+        )
+        self.active[key] = (conn, mine, conn.reassembler(mine))
+        self.active[reverse] = (conn, theirs, conn.reassembler(theirs))
+        if len(self.active) > 2 * MAX_OPEN_CONNECTIONS:
+            self._evict_oldest()
+        return self.active[key]
+
+    def _evict_oldest(self) -> None:
+        """Too many connections open at once (a scan, a flood of half-open ones): close the
+        oldest, so memory stays flat whatever the capture holds."""
+        key = next(iter(self.active))
+        conn = self.active[key][0]
+        conn.add_problem(
+            Problem(
+                "limit",
+                f"more than {MAX_OPEN_CONNECTIONS} connections open at once: this one (the oldest) "
+                "was closed early; later packets of it are read as a new connection",
+                None,
+                conn.frame,
+            )
+        )
+        self._finish(conn)
+        del self.active[key], self.active[_reverse(key)]
+
+    def _finish(self, conn: TcpConnection) -> None:
+        """The connection ended (or the capture did): count it, close its transcript."""
+        facts = conn.finish()
+        if conn.is_tls:
+            self.result.tls_connections += 1
+            self.emit(ConnectionClosed(conn.index, facts))
+        elif conn.is_tls is False:
+            self.result.non_tls_connections += 1
+
+    def _report_progress(self, number: int) -> None:
+        assert self.progress is not None
+        now = _time.monotonic()
+        if now - self._last_progress > 0.5:
+            self.progress(self.file.bytes_read, number)
+            self._last_progress = now
+
+
+def _reverse(key: bytes) -> bytes:
+    """The other direction's key: addresses and ports swapped."""
+    half = len(key) // 2 - 2
+    return key[half : 2 * half] + key[:half] + key[-2:] + key[-4:-2]

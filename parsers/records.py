@@ -1,0 +1,130 @@
+"""TLS record framing: one direction's in-order bytes → (record header, body) pairs.
+
+The splitter does not interpret records. A `keep_body` policy decides per header whether the
+body is worth copying; bulk application data is skipped by its length, never buffered. After a
+loss it resynchronises at the next plausible record header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+CHANGE_CIPHER_SPEC, ALERT, HANDSHAKE, APPLICATION_DATA = 20, 21, 22, 23
+CONTENT_TYPES = (CHANGE_CIPHER_SPEC, ALERT, HANDSHAKE, APPLICATION_DATA)
+HEADER_SIZE = 5
+MAX_RECORD = (1 << 14) + 2048  # the largest ciphertext TLS allows
+
+
+def plausible_header(data: bytes | bytearray, pos: int = 0) -> bool:
+    """Five bytes at `pos` that a TLS record header could be: the one check, used everywhere."""
+    return (
+        data[pos] in CONTENT_TYPES
+        and data[pos + 1] == 3
+        and data[pos + 2] <= 4
+        and ((data[pos + 3] << 8) | data[pos + 4]) <= MAX_RECORD
+    )
+
+
+def record_length(header: bytes | bytearray) -> int:
+    return (header[3] << 8) | header[4]
+
+
+def find_header(data: bytes) -> int:
+    """Offset of the first plausible record header in `data`, -1 if none."""
+    for pos in range(max(0, len(data) - 4)):
+        if plausible_header(data, pos):
+            return pos
+    return -1
+
+
+#: (content type, length) → copy this record's body?
+KeepBodyFn = Callable[[int, int], bool]
+#: (header, body or None when it was skipped)
+RecordFn = Callable[[bytes, "bytes | None"], None]
+#: (the bytes, where the stream's first record starts) → is this TLS at all?
+GateFn = Callable[[bytes, int], bool]
+#: the detail of a malformed-header Problem
+MalformedFn = Callable[[str], None]
+
+
+class RecordSplitter:
+    """A `parsers.tcp.ByteSink`. Once it meets something that is not a record header, the
+    rest of the direction is skipped (`dead`)."""
+
+    def __init__(self, keep_body: KeepBodyFn, on_record: RecordFn, on_malformed: MalformedFn) -> None:
+        self.keep_body = keep_body
+        self.on_record = on_record
+        self.on_malformed = on_malformed
+        #: asked about the first bytes until it says yes (set by the connection; None: TLS known)
+        self.gate: GateFn | None = None
+        self.header = bytearray()  # a record header split across segments
+        self.need = 0  # bytes of the current record's body still to come
+        self.body: bytearray | None = None  # None while skipping the current body
+        self.record_header = b""
+        self.resync = False
+        self.dead = False
+
+    @property
+    def inside_record(self) -> bool:
+        return bool(self.need or self.header)
+
+    def lost(self) -> None:
+        self.header.clear()
+        self.need = 0
+        self.body = None
+        self.resync = True
+
+    def skip_ahead(self, size: int) -> bool:
+        if self.need > size and self.body is None:
+            self.need -= size
+            return True
+        return False
+
+    def data(self, data: bytes) -> None:
+        if self.dead:
+            return
+        n = len(data)
+        if self.need > n and self.body is None:
+            self.need -= n  # the middle of a record we skip (bulk data)
+            return
+        i = 0
+        if self.resync:
+            i = find_header(data)
+            if i < 0:
+                return
+            self.resync = False
+        if self.gate is not None and not self.header and not self.gate(data, i):
+            self.dead = True
+            return
+        while i < n:
+            if self.need == 0:
+                take = min(HEADER_SIZE - len(self.header), n - i)
+                self.header += data[i : i + take]
+                i += take
+                if len(self.header) < HEADER_SIZE:
+                    return
+                header = bytes(self.header)
+                self.header.clear()
+                if not plausible_header(header):
+                    self.on_malformed(
+                        f"not a TLS record header ({header.hex(' ')}); the rest of this direction is skipped"
+                    )
+                    self.dead = True
+                    return
+                length = record_length(header)
+                self.record_header = header
+                self.need = length
+                self.body = bytearray() if self.keep_body(header[0], length) else None
+                if length == 0:
+                    self.body = None
+                    self.on_record(header, b"")
+                    continue
+            take = min(self.need, n - i)
+            if self.body is not None:
+                self.body += data[i : i + take]
+            i += take
+            self.need -= take
+            if self.need == 0:
+                body = bytes(self.body) if self.body is not None else None
+                self.body = None
+                self.on_record(self.record_header, body)

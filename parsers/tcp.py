@@ -1,0 +1,135 @@
+"""TCP reassembly for one direction: segments in any order → the stream's bytes, in order.
+
+What it hands on is a `ByteSink`: each run of in-order bytes, and a mark where bytes were lost
+(a gap, or a packet the capture's snaplen cut) so the next layer resynchronises. It knows
+nothing of TLS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
+MAX_PENDING = 4 << 20  # out-of-order bytes kept per direction before declaring a gap
+SEQ_MASK = 0xFFFFFFFF
+HALF_SPACE = 0x80000000
+
+
+class ByteSink(Protocol):
+    """What reassembled bytes feed (parsers.records.RecordSplitter)."""
+
+    def data(self, data: bytes) -> None: ...
+
+    def lost(self) -> None:
+        """Bytes before what comes next were lost: drop partial state, resynchronise."""
+
+    def skip_ahead(self, size: int) -> bool:
+        """Consume `size` bytes unseen if they are known to be of no interest (bulk data)."""
+        ...
+
+
+#: (kind, detail): a Problem of this direction, in the connection's words
+ReportFn = Callable[[str, str], None]
+
+
+class TcpReassembler:
+    """One direction of one connection, by sequence number (32-bit wrap-around included)."""
+
+    def __init__(self, sink: ByteSink, report: ReportFn) -> None:
+        self.sink = sink
+        self.report = report
+        self.next_seq: int | None = None  # None until a SYN or the first payload
+        self.pending: dict[int, bytes] = {}
+        self.pending_bytes = 0
+
+    @property
+    def started(self) -> bool:
+        return self.next_seq is not None
+
+    def syn(self, seq: int) -> None:
+        self.next_seq = (seq + 1) & SEQ_MASK
+
+    def start_mid_stream(self, seq: int) -> None:
+        """The capture begins inside the connection: take `seq` as the start, resynchronise."""
+        self.next_seq = seq
+        self.sink.lost()
+
+    def fast_forward(self, seq: int, size: int) -> bool:
+        """The per-packet fast path: an in-order segment the next layer skips unseen."""
+        if seq != self.next_seq or self.pending or not self.sink.skip_ahead(size):
+            return False
+        self.next_seq = (seq + size) & SEQ_MASK
+        return True
+
+    def feed(self, seq: int, payload: bytes) -> None:
+        assert self.next_seq is not None
+        diff = (seq - self.next_seq) & SEQ_MASK
+        if diff >= HALF_SPACE:  # before next_seq: retransmission or overlap
+            overlap = 0x100000000 - diff
+            if overlap >= len(payload):
+                return
+            payload = payload[overlap:]
+            diff = 0
+        if diff == 0:
+            self._deliver(payload)
+            self._drain()
+            return
+        if seq not in self.pending or len(self.pending[seq]) < len(payload):
+            self.pending_bytes += len(payload) - len(self.pending.get(seq, b""))
+            self.pending[seq] = payload
+        if self.pending_bytes > MAX_PENDING:
+            self._skip_gap()
+
+    def cut(self, seq: int, captured: int, wire_length: int) -> None:
+        """The capture kept `captured` of this segment's `wire_length` bytes: skip the rest."""
+        end = (seq + wire_length) & SEQ_MASK
+        assert self.next_seq is not None
+        if (end - self.next_seq) & SEQ_MASK >= HALF_SPACE:
+            return  # already past it
+        self.report(
+            "snaplen",
+            f"packet cut by the capture's snaplen: {wire_length - captured} of {wire_length} bytes "
+            "not captured",
+        )
+        self._resume_at(end)
+
+    def finish(self) -> None:
+        """End of capture: whatever is still out of order follows a gap."""
+        while self.pending:
+            self._skip_gap()
+
+    def _deliver(self, data: bytes) -> None:
+        self.next_seq = ((self.next_seq or 0) + len(data)) & SEQ_MASK
+        self.sink.data(data)
+
+    def _resume_at(self, seq: int) -> None:
+        """Bytes before `seq` are lost."""
+        self.next_seq = seq
+        self.sink.lost()
+        self._drain()
+
+    def _drain(self) -> None:
+        while self.pending:
+            assert self.next_seq is not None
+            progressed = False
+            for seq in list(self.pending):
+                diff = (seq - self.next_seq) & SEQ_MASK
+                if diff < HALF_SPACE and diff != 0:
+                    continue
+                data = self.pending.pop(seq)
+                self.pending_bytes -= len(data)
+                overlap = 0 if diff == 0 else 0x100000000 - diff
+                if overlap < len(data):
+                    self._deliver(data[overlap:])
+                progressed = True
+            if not progressed:
+                return
+
+    def _skip_gap(self) -> None:
+        """Lost segments: jump to the earliest pending data."""
+        assert self.next_seq is not None
+        base = self.next_seq
+        first = min(self.pending, key=lambda s: (s - base) & SEQ_MASK)
+        self.report("gap", f"{(first - base) & SEQ_MASK} bytes missing (lost segments)")
+        self._resume_at(first)

@@ -1,0 +1,86 @@
+"""Shared TLS field readers: length-prefixed lists, extensions, distinguished names.
+
+The scapy-backed readers (parsers.messages) and the hand readers (parsers.lean) both use these,
+so neither imports the other for them.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from parsers.model import DistinguishedName
+
+EXT_SERVER_NAME, EXT_SIG_ALGS, EXT_CERT_AUTHORITIES = 0, 13, 47
+EXT_SUPPORTED_VERSIONS, EXT_POST_HANDSHAKE_AUTH, EXT_SIG_ALGS_CERT = 43, 49, 50
+EXT_PRE_SHARED_KEY, EXT_ENCRYPT_THEN_MAC = 41, 22
+
+
+class MalformedMessage(Exception):
+    """A handshake message whose body does not parse (reported as a Problem)."""
+
+
+def u16_list(data: bytes) -> tuple[int, ...]:
+    return struct.unpack(f"!{len(data) // 2}H", data[: len(data) // 2 * 2])
+
+
+def extensions(data: bytes, pos: int) -> dict[int, bytes]:
+    out: dict[int, bytes] = {}
+    if pos + 2 > len(data):
+        return out
+    end = pos + 2 + struct.unpack_from("!H", data, pos)[0]
+    pos += 2
+    while pos + 4 <= min(end, len(data)):
+        etype, elen = struct.unpack_from("!HH", data, pos)
+        out[etype] = data[pos + 4 : pos + 4 + elen]
+        pos += 4 + elen
+    return out
+
+
+def dn_from_der(der: bytes) -> DistinguishedName:
+    """A CA name as sent (DER) with a readable RFC 4514 string."""
+    from asn1crypto import x509 as ax509
+
+    try:
+        name = ax509.Name.load(der)
+        parts = []
+        for rdn in reversed(list(name.chosen)):
+            for atv in rdn:
+                key = atv["type"].native
+                short = _SHORT.get(key, atv["type"].dotted)
+                value = atv["value"].native
+                text = str(value)
+                for ch in ("\\", ",", "+", '"', "<", ">", ";", "="):
+                    text = text.replace(ch, "\\" + ch)
+                parts.append(f"{short}={text}")
+        return DistinguishedName(der, ",".join(parts) or "(empty DN)")
+    except Exception:
+        return DistinguishedName(der, f"(undecodable DN, {len(der)} bytes)")
+
+
+_SHORT = {
+    "common_name": "CN",
+    "organization_name": "O",
+    "organizational_unit_name": "OU",
+    "country_name": "C",
+    "state_or_province_name": "ST",
+    "locality_name": "L",
+    "email_address": "emailAddress",
+    "domain_component": "DC",
+    "street_address": "STREET",
+    "serial_number": "serialNumber",
+    "user_id": "UID",
+}
+
+
+def ca_list(data: bytes) -> tuple[DistinguishedName, ...]:
+    """A DistinguishedName list: 2-byte total length, then 2-byte length + DER each."""
+    out = []
+    if len(data) < 2:
+        return ()
+    end = 2 + struct.unpack_from("!H", data, 0)[0]
+    pos = 2
+    while pos + 2 <= min(end, len(data)):
+        length = struct.unpack_from("!H", data, pos)[0]
+        out.append(dn_from_der(bytes(data[pos + 2 : pos + 2 + length])))
+        pos += 2 + length
+    return tuple(out)

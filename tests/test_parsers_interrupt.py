@@ -1,0 +1,57 @@
+"""Ctrl-C during a two-process read: exit 130 and one line, no traceback from the worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from parsers import framing
+from parsers.pcapfile import PcapWriter
+
+HELLO = b"\x16\x03\x01\x00\x2e\x01\x00\x00\x2a\x03\x03" + bytes(32) + b"\x00\x00\x02\x13\x01\x01\x00"
+
+
+def _many_connections(path: Path, count: int) -> None:
+    with path.open("wb") as handle:
+        writer = PcapWriter(handle)
+        for i in range(count):
+            client = f"10.{i // 62500}.{i // 250 % 250}.{i % 250 + 1}"
+            for seq, flags, data in ((0, framing.SYN, b""), (1, framing.ACK | framing.PSH, HELLO)):
+                packet = framing.tcp_packet(client, "10.200.0.1", 40000, 443, seq, 0, flags, data)
+                writer.write(i * 1e-4, packet)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def test_ctrl_c_during_a_parallel_read_is_one_line_and_130(tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "many.pcap"
+    _many_connections(path, 40_000)
+    env = {**os.environ, "MTLS_INSPECT_PARALLEL_MIN": "0"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "inspector", "pcap", str(path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own process group: Ctrl-C reaches the reader and its worker
+    )
+    deadline = time.monotonic() + 60
+    while not _children(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert proc.poll() is None, "the read ended before the worker could be interrupted"
+    worker = _children(proc.pid)[0]
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert err == "mtls-inspect: interrupted\n"
+    assert not Path(f"/proc/{worker}").exists() or "zombie" in Path(f"/proc/{worker}/status").read_text()
