@@ -1,10 +1,11 @@
 """Handshake message bodies → our frozen models.
 
-Certificate is read by hand (parsers/lean.py): linear in the message (scapy's reader took
-~100 s for a 1 MB message of 1,200 certificates), strict about lengths, and held equal to
-scapy's reading (`parse_certificate`) on every sample by tests/test_lean_reader.py.
-CertificateRequest goes through scapy's TLS classes in captures, or the hand reader for the
-live probe (scapy's import outweighs one handshake). Both are memoised by their bytes — one
+Certificate and CertificateRequest go through scapy's TLS classes in captures (the design's
+decoder), or the hand readers of parsers/lean.py for the live probe (scapy's import outweighs
+one handshake). A Certificate message over SCAPY_CERTIFICATE_MAX bytes is read by hand in
+captures too: scapy's reader is quadratic in it (~100 s for a 1 MB message of 1,151
+certificates; the hand reader 0.03 s). The two readers are held equal on every sample by
+tests/test_lean_reader.py. Both are memoised by their bytes — one
 server sends the same ones to every client, so a large capture parses each once — but only up
 to MEMO_MAX_BYTES, so the cache stays small whatever the capture holds. ClientHello,
 ServerHello and CertificateVerify are read by hand: they differ in every connection.
@@ -132,6 +133,9 @@ def parse_certificate_verify(body: bytes) -> CertificateVerify:
 
 MEMO_MAX_BYTES = 64 << 10  # larger messages are decoded each time: at most 512 x 64 KiB cached
 MEMO_ENTRIES = 512
+#: Larger Certificate messages are read by hand even in captures (scapy is quadratic in them);
+#: real chains are 2-10 KB, a chain of 4 RSA-4096 certificates with long extensions ~16 KB.
+SCAPY_CERTIFICATE_MAX = 64 << 10
 
 
 def parse_certificate_request(raw: bytes, tls13: bool) -> CertificateRequest:
@@ -175,7 +179,12 @@ def decode(msg_type: int, raw: bytes, tls13: bool, lean: bool = False) -> Messag
     Certificate and CertificateRequest by hand (parsers/lean.py) instead of through scapy."""
     body = raw[4:]
     if msg_type == 11:
-        return _memoised(_read_certificate, bytes(raw), tls13)
+        if lean or len(raw) > SCAPY_CERTIFICATE_MAX:
+            return _memoised(_read_certificate, bytes(raw), tls13)
+        try:
+            return _memoised(parse_certificate, bytes(raw), tls13)
+        except Exception as exc:
+            raise MalformedMessage(f"Certificate does not parse ({type(exc).__name__})") from None
     if lean and msg_type == 13:
         return hand_readers.read_certificate_request(bytes(body), tls13)
     if msg_type == 1:
