@@ -305,16 +305,6 @@ def _tsresol(options: bytes, order: str) -> float:
     return 1e-6
 
 
-def open_private(path: Path) -> BinaryIO:
-    """Open for writing, readable by the owner only (0600) even if the file already existed:
-    captures and key logs are secrets."""
-    import os
-
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    return os.fdopen(fd, "wb")
-
-
 class PcapWriter:
     """A plain little-endian pcap writer (microsecond timestamps)."""
 

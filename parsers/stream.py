@@ -7,12 +7,12 @@ decoder as a capture keeps one set of rules for both sources.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
+from typing import BinaryIO
 
 from parsers import framing
 from parsers.keylog import KeyLog
 from parsers.model import Direction, Endpoint, Transcript
-from parsers.pcapfile import PcapWriter, open_private
+from parsers.pcapfile import PcapWriter
 from parsers.tls import TlsConnection
 
 Chunk = tuple[Direction, float, bytes]  # direction, absolute time, bytes
@@ -70,35 +70,35 @@ def transcript_from_chunks(
 
 
 def write_pcap(
-    path: Path, chunks: Sequence[Chunk], client: Endpoint, server: Endpoint, start_time: float
+    handle: BinaryIO, chunks: Sequence[Chunk], client: Endpoint, server: Endpoint, start_time: float
 ) -> None:
     """A pcap Wireshark/tshark open and reassemble: SYN handshake, data segmented to an MSS
-    with consistent sequence and acknowledgement numbers, FIN at the end. Created 0600."""
-    with open_private(path) as handle:
-        writer = PcapWriter(handle)
-        c, s = client, server
-        cseq, sseq = CLIENT_ISN - 1, SERVER_ISN - 1
+    with consistent sequence and acknowledgement numbers, FIN at the end. The caller opens the
+    file (it holds secrets: inspector/private_files.py)."""
+    writer = PcapWriter(handle)
+    c, s = client, server
+    cseq, sseq = CLIENT_ISN - 1, SERVER_ISN - 1
 
-        def pkt(
-            when: float, src: Endpoint, dst: Endpoint, seq: int, ack: int, flags: int, data: bytes = b""
-        ) -> None:
-            writer.write(when, framing.tcp_packet(src.ip, dst.ip, src.port, dst.port, seq, ack, flags, data))
+    def pkt(
+        when: float, src: Endpoint, dst: Endpoint, seq: int, ack: int, flags: int, data: bytes = b""
+    ) -> None:
+        writer.write(when, framing.tcp_packet(src.ip, dst.ip, src.port, dst.port, seq, ack, flags, data))
 
-        pkt(start_time, c, s, cseq, 0, framing.SYN)
-        pkt(start_time, s, c, sseq, cseq + 1, framing.SYN | framing.ACK)
-        cseq, sseq = cseq + 1, sseq + 1
-        pkt(start_time, c, s, cseq, sseq, framing.ACK)
-        last = start_time
-        for direction, when, data in chunks:
-            last = max(last, when)
-            for i in range(0, len(data), MSS):
-                piece = data[i : i + MSS]
-                if direction is Direction.CLIENT:
-                    pkt(when, c, s, cseq, sseq, framing.ACK | framing.PSH, piece)
-                    cseq += len(piece)
-                else:
-                    pkt(when, s, c, sseq, cseq, framing.ACK | framing.PSH, piece)
-                    sseq += len(piece)
-        pkt(last, c, s, cseq, sseq, framing.FIN | framing.ACK)
-        pkt(last, s, c, sseq, cseq + 1, framing.FIN | framing.ACK)
-        pkt(last, c, s, cseq + 1, sseq + 1, framing.ACK)
+    pkt(start_time, c, s, cseq, 0, framing.SYN)
+    pkt(start_time, s, c, sseq, cseq + 1, framing.SYN | framing.ACK)
+    cseq, sseq = cseq + 1, sseq + 1
+    pkt(start_time, c, s, cseq, sseq, framing.ACK)
+    last = start_time
+    for direction, when, data in chunks:
+        last = max(last, when)
+        for i in range(0, len(data), MSS):
+            piece = data[i : i + MSS]
+            if direction is Direction.CLIENT:
+                pkt(when, c, s, cseq, sseq, framing.ACK | framing.PSH, piece)
+                cseq += len(piece)
+            else:
+                pkt(when, s, c, sseq, cseq, framing.ACK | framing.PSH, piece)
+                sseq += len(piece)
+    pkt(last, c, s, cseq, sseq, framing.FIN | framing.ACK)
+    pkt(last, s, c, sseq, cseq + 1, framing.FIN | framing.ACK)
+    pkt(last, c, s, cseq + 1, sseq + 1, framing.ACK)

@@ -113,16 +113,3 @@ def test_gzip_compressed_capture_is_read_through_scapy(cli, tmp_path):  # type: 
     keyed = cli("pcap", str(ng), "--keylog", str(CAPTURES / "tls13-success.keys"), "--json")
     assert keyed.json()["capture"]["format"] == "pcapng (gzip)"
     assert keyed.json()["connections"][0]["client_cert"] == "CN=letstestcba"
-
-
-def test_open_private_tightens_an_existing_file(tmp_path):  # type: ignore[no-untyped-def]
-    import stat
-
-    from parsers.pcapfile import open_private
-
-    path = tmp_path / "keys.txt"
-    path.write_text("old")
-    path.chmod(0o644)
-    with open_private(path) as handle:
-        handle.write(b"new")
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.read_bytes() == b"new"

@@ -105,7 +105,8 @@ def rfc_capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         (Direction.CLIENT, 1_500_000_000.0, record(22, CLIENT_HELLO)),
         (Direction.SERVER, 1_500_000_000.001, record(22, SERVER_HELLO) + bytes.fromhex(SERVER_FLIGHT_RECORD)),
     ]
-    write_pcap(d / "rfc8448.pcap", chunks, client, server, 1_500_000_000.0)
+    with (d / "rfc8448.pcap").open("wb") as handle:
+        write_pcap(handle, chunks, client, server, 1_500_000_000.0)
     keys = d / "rfc8448.keys"
     keys.write_text(
         f"SERVER_HANDSHAKE_TRAFFIC_SECRET {CLIENT_RANDOM} {SERVER_HS_SECRET}\n"

@@ -66,6 +66,7 @@ def add_parser(sub: Subcommands) -> None:
     )
     p.add_argument("--capture", metavar="OUT.pcap", help="write the connection as a pcap (0600)")
     p.add_argument("--keylog", metavar="OUT.keys", help="write the NSS key log (0600)")
+    p.add_argument("--force", action="store_true", help="let --capture/--keylog overwrite an existing file")
     java_args.add_java_version_option(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=run)
@@ -77,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from inspector.attempt import Target
     from inspector.commands.options import load_from_args
     from inspector.findings import has_errors
+    from inspector.private_files import check_output
     from inspector.probe import parse_target
     from inspector.render import json_out
     from inspector.render.emit import emit_text
@@ -86,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
     host, port = parse_target(args.target)
     if args.timeout <= 0:
         raise InputError(f"--timeout {args.timeout}: must be positive", "e.g. --timeout 10")
+    for option, out in (("--capture", args.capture), ("--keylog", args.keylog)):
+        if out:  # before connecting: a probe must not run for an output it cannot write
+            check_output(Path(out), option, args.force)
     if args.ca_file and not Path(args.ca_file).is_file():
         raise InputError(f"--ca-file {args.ca_file}: no such file", "give a PEM file of CAs")
     store = load_from_args(args, Path(args.keystore)) if args.keystore else None
@@ -113,21 +118,23 @@ def run(args: argparse.Namespace) -> int:
     result = run_probe(
         ProbeRequest(target, store, args.keystore or "", args.alias, args.key_manager, args.proxy)
     )
-    save_artifacts(result.attempt, args.keylog, args.capture)
+    save_artifacts(result.attempt, args.keylog, args.capture, args.force)
     status = ExitStatus.ERROR_FINDINGS if has_errors(result.connection.findings) else ExitStatus.OK
     if args.json:
         return emit_text(json_out.dumps(probe_document(result)), status)
     return emit_text(probe_text(result), status)
 
 
-def save_artifacts(attempt: Attempt, keylog: str | None, capture: str | None) -> None:
-    """--keylog and --capture: the probe's own key log and its bytes as a pcap (both 0600)."""
-    if keylog:
-        from parsers.pcapfile import open_private
+def save_artifacts(attempt: Attempt, keylog: str | None, capture: str | None, force: bool) -> None:
+    """--keylog and --capture: the probe's own key log and its bytes as a pcap (both 0600, new
+    files unless --force, never through a symbolic link)."""
+    from inspector.private_files import open_private
 
-        with open_private(Path(keylog)) as handle:
+    if keylog:
+        with open_private(Path(keylog), "--keylog", force) as handle:
             handle.write(("\n".join(attempt.keylog) + "\n").encode())
     if capture:
         from parsers.stream import write_pcap
 
-        write_pcap(Path(capture), attempt.chunks, attempt.client, attempt.server, attempt.start)
+        with open_private(Path(capture), "--capture", force) as handle:
+            write_pcap(handle, attempt.chunks, attempt.client, attempt.server, attempt.start)
