@@ -133,5 +133,29 @@ def open_tunnel(sock: socket.socket, target: Target, deadline: float) -> str:
     return status
 
 
+def refuse_unanswered(attempt: Attempt, target: Target) -> None:
+    """One line when the server never spoke TLS to us — non-TLS bytes, silence, a close before
+    any byte — instead of a report about a handshake that never started."""
+    where = f"{target.host}:{target.port}"
+    data = attempt.received
+    if data and not looks_like_tls(data):
+        quoted = data[:60].decode("latin-1").encode("unicode_escape").decode()
+        raise InputError(
+            f'{where}: the server answered with non-TLS data: "{quoted}"',
+            "this port does not speak TLS (plain HTTP?); check the port",
+        )
+    if data or attempt.reset_by is not None:
+        return
+    if attempt.timed_out:
+        raise InputError(
+            f"{where}: no TLS answer within {target.timeout:g} s after the ClientHello",
+            "check that this port speaks TLS, or raise --timeout",
+        )
+    raise InputError(
+        f"{where}: the server closed the connection before any TLS byte",
+        "check that this port speaks TLS (and that it accepts this client)",
+    )
+
+
 def looks_like_tls(data: bytes) -> bool:
     return len(data) >= 3 and data[0] in (20, 21, 22, 23) and data[1] == 3

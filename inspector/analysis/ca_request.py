@@ -96,14 +96,22 @@ def from_pcap(path: Path, keylog_path: Path | None, connection: int | None) -> C
 
 def from_server(target: Target, label: str) -> CaRequest:
     """One handshake without a certificate, to read the server's CertificateRequest."""
-    from inspector.probe import handshake
+    from inspector.probe import handshake, refuse_unanswered
 
     attempt = handshake(target, None)
+    refuse_unanswered(attempt, target)
     assert attempt.transcript is not None
     seen = E.first(attempt.transcript, CertificateRequest)
     if seen is None:
+        if attempt.reset_by is not None:
+            said = "the server reset the connection before any CertificateRequest"
+        elif not attempt.completed:
+            ended = attempt.error or ("no answer before --timeout" if attempt.timed_out else "closed")
+            said = f"the handshake ended before any CertificateRequest ({ended})"
+        else:
+            said = "the server sent no CertificateRequest"
+            raise InputError(f"--from-server {label}: {said}", "it does not ask for client certificates here")
         raise InputError(
-            f"--from-server {label}: the server sent no CertificateRequest",
-            "it does not ask for client certificates here",
+            f"--from-server {label}: {said}", f"run mtls-inspect probe {label} to see the handshake"
         )
     return ca_request(seen.message, f"server {target.host}:{target.port}")

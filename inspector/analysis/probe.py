@@ -10,7 +10,7 @@ from inspector.attempt import Attempt, Target
 from inspector.errors import InputError
 from inspector.findings import sort_findings
 from inspector.keystore.model import KeyEntry, Keystore
-from inspector.probe import handshake, looks_like_tls
+from inspector.probe import handshake, refuse_unanswered
 from inspector.rules.probe_rules import check_probe
 from inspector.rules.wire_rules import WireContext, check_transcript, selection_for
 from inspector.selection import Selection
@@ -75,23 +75,13 @@ def run_probe(request: ProbeRequest) -> ProbeResult:
     alias = request.alias
     attempt = handshake(target, present(alias)) if alias else handshake(target, None, choose)
     host, port = target.host, target.port
-    _refuse_non_tls(attempt, host, port)
+    refuse_unanswered(attempt, target)
     assert attempt.transcript is not None
     t = attempt.transcript
     steps = _steps(request, attempt, t, chosen[-1] if chosen else None)
     if target.proxy:
         steps.insert(
             0, f"through proxy {request.proxy_label}: CONNECT {host}:{port} → {attempt.proxy_status}"
-        )
-    if not attempt.received and attempt.reset_by is None:
-        if attempt.timed_out:
-            raise InputError(
-                f"{host}:{port}: no TLS answer within {target.timeout:g} s after the ClientHello",
-                "check that this port speaks TLS, or raise --timeout",
-            )
-        raise InputError(
-            f"{host}:{port}: the server closed the connection before any TLS byte",
-            "check that this port speaks TLS (and that it accepts this client)",
         )
     findings = sort_findings(
         check_transcript(t, store, f"{host}:{port}", None, "probe") + check_probe(attempt, target)
@@ -166,13 +156,3 @@ def _asked_later(t: Transcript) -> str:
         if req is not None:
             return "after the handshake (TLS 1.3 post-handshake auth)" if req.post_handshake else ""
     return ""
-
-
-def _refuse_non_tls(attempt: Attempt, host: str, port: int) -> None:
-    data = attempt.received
-    if data and not looks_like_tls(data):
-        quoted = data[:60].decode("latin-1").encode("unicode_escape").decode()
-        raise InputError(
-            f'{host}:{port}: the server answered with non-TLS data: "{quoted}"',
-            "this port does not speak TLS (plain HTTP?); check the port",
-        )

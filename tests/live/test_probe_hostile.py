@@ -35,3 +35,62 @@ def test_key_that_is_not_the_certificates_is_reported(cli, s_server, mismatch_st
     assert "server answers decrypt_error" in finding["summary"]
     assert doc["connections"][0]["client_cert"] == "empty"  # nothing presented
     assert any("OpenSSL refuses the pair" in step for step in doc["probe"]["steps"])
+
+
+def _one_connection_server(handle):  # type: ignore[no-untyped-def]
+    import contextlib
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = listener.accept()
+            conn.settimeout(5)
+            with conn:
+                handle(conn)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener
+
+
+def _plain_http(conn):  # type: ignore[no-untyped-def]
+    conn.recv(4096)
+    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+
+def _silent(conn):  # type: ignore[no-untyped-def]
+    conn.recv(4096)
+    conn.recv(4096)  # until the client gives up
+
+
+def _alert(conn):  # type: ignore[no-untyped-def]
+    conn.recv(4096)
+    conn.sendall(b"\x15\x03\x03\x00\x02\x02\x46")  # fatal protocol_version
+
+
+@pytest.mark.parametrize(
+    ("handle", "expected"),
+    [
+        (_plain_http, 'the server answered with non-TLS data: "HTTP/1.1 400 Bad Request'),
+        (_silent, "no TLS answer within 1 s after the ClientHello"),
+        (_alert, "the handshake ended before any CertificateRequest ("),
+    ],
+    ids=["plain-http", "silent", "alert"],
+)
+def test_select_from_server_says_why_no_request_came(cli, files, handle, expected):  # type: ignore[no-untyped-def]
+    listener = _one_connection_server(handle)
+    port = listener.getsockname()[1]
+    try:
+        result = cli(
+            *("select", "--keystore", str(files / "good.jks"), "--storepass", PW),
+            *("--from-server", f"127.0.0.1:{port}", "--timeout", "1"),
+        )
+    finally:
+        listener.close()
+    assert result.status == 2
+    lines = [line for line in result.err.splitlines() if not line.startswith("warning:")]
+    assert len(lines) == 1 and expected in lines[0], result.err
+    assert "sent no CertificateRequest" not in result.err
