@@ -9,6 +9,9 @@ names, finds none, and sends an empty Certificate.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from inspector.errors import ExitStatus
@@ -30,4 +33,26 @@ def run(args: argparse.Namespace) -> int:
     from inspector.render.demo import demo_text
     from inspector.render.emit import emit_text
 
-    return emit_text(demo_text(run_demo(args.tls_version)), ExitStatus.OK)
+    with _terminate_as_interrupt():  # SIGTERM still removes the throwaway keys and servers
+        result = run_demo(args.tls_version)
+    return emit_text(demo_text(result), ExitStatus.OK)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Python's default SIGTERM ends the process at once, skipping every `finally`: the demo's
+    temporary directory (a private key) would stay behind. Turn it into KeyboardInterrupt, which
+    unwinds (and the CLI reports as one line, exit 130)."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (the CLI called from a test's worker thread)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -74,3 +74,34 @@ def test_demo_shows_curl_works_java_does_not(cli):  # type: ignore[no-untyped-de
     assert result.status == 0
     assert "Same keystore, same server — Java: refused; OpenSSL/curl: accepted." in result.out
     assert "error[issuer-not-in-ca-list]" in result.out
+
+
+def test_demo_interrupted_by_sigterm_leaves_no_key_behind(tmp_path):  # type: ignore[no-untyped-def]
+    """The demo writes a throwaway private key to a temporary directory; a SIGTERM (a CI job's
+    timeout, `kill`) must still remove it (issue 10 item 16)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "inspector", "demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(tmp_path.glob("mtls-demo-*/*")):
+        time.sleep(0.005)
+    assert any(tmp_path.glob("mtls-demo-*/*")), "the demo never wrote its temporary files"
+    demo.send_signal(signal.SIGTERM)
+    out, err = demo.communicate(timeout=30)
+    if demo.returncode == 0:  # it finished before the signal landed: nothing to prove this time
+        assert not list(tmp_path.glob("mtls-demo-*"))
+        return
+    assert demo.returncode == 130, err
+    assert err.strip() == "mtls-inspect: interrupted"
+    assert not list(tmp_path.glob("mtls-demo-*")), "the temporary key stayed behind"
