@@ -98,7 +98,7 @@ def test_demo_interrupted_by_sigterm_leaves_no_key_behind(tmp_path):  # type: ig
         time.sleep(0.005)
     assert any(tmp_path.glob("mtls-demo-*/*")), "the demo never wrote its temporary files"
     demo.send_signal(signal.SIGTERM)
-    out, err = demo.communicate(timeout=30)
+    _out, err = demo.communicate(timeout=30)
     if demo.returncode == 0:  # it finished before the signal landed: nothing to prove this time
         assert not list(tmp_path.glob("mtls-demo-*"))
         return
