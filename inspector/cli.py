@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.add_parser(sub)
     demo_cmd.add_parser(sub)
     explain_cmd.add_parser(sub)
+    __import__("inspector.commands.report_cmd", fromlist=["add_parser"]).add_parser(sub)
     return parser
 
 

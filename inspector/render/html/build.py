@@ -1,0 +1,403 @@
+"""From a command's JSON document to the page's values (see model.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from inspector.render.html.chains import CertIndex, ca_match, keystore_chain
+from inspector.render.html.coerce import as_dict, as_dicts, as_int, as_list, as_str, as_strs
+from inspector.render.html.ladder_svg import cited_steps, ladder
+from inspector.render.html.model import (
+    AttemptView,
+    CandidateView,
+    CaptureView,
+    ConnectionView,
+    EntryView,
+    Evidence,
+    Fact,
+    FindingView,
+    KeystoreView,
+    Page,
+    ProbeView,
+    SelectionRow,
+    SelectionView,
+    Verdict,
+)
+from inspector.render.html.sanitize import clean_text
+
+MAX_DETAILED = 100  # connections drawn in full; the rest are rows of the table
+KNOWN = {"schema", "schema_version", "tool_version", "findings", "summary"}
+KNOWN |= {"capture", "connections", "keystore", "probe", "selection"}
+_COMMAND = re.compile(r"^(keytool|openssl|curl|java|mtls-inspect|cat|cp|mv)\b|&& keytool")
+SEVERITIES = ("error", "warning", "info")
+HEADING = {"pcap": "Capture ", "keystore": "Keystore ", "probe": "Probe of ", "select": "Selection for "}
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def finding_view(raw: dict[str, Any]) -> FindingView:
+    location = as_dict(raw.get("location"))
+    where = []
+    if location.get("file") is not None:
+        where.append(as_str(location["file"]))
+    if location.get("alias") is not None:
+        where.append(f"entry '{as_str(location['alias'])}'")
+    if location.get("position") is not None:
+        where.append(f"chain[{as_str(location['position'])}]")
+    connection = as_int(location.get("connection"))
+    if connection is not None:
+        where.append(f"connection {connection}")
+    severity = as_str(raw.get("severity"))
+    fix = as_str(raw.get("fix"))
+    return FindingView(
+        code=as_str(raw.get("code")) or "(no code)",
+        severity=severity if severity in SEVERITIES else "info",
+        summary=as_str(raw.get("summary")),
+        evidence=[
+            Evidence(as_str(e.get("source")), as_str(e.get("fact"))) for e in as_dicts(raw.get("evidence"))
+        ],
+        fix=" &&\n".join(fix.split(" && ")) if _COMMAND.search(fix) else fix,
+        fix_is_command=bool(_COMMAND.search(fix)),
+        explanation=as_str(raw.get("explanation")),
+        where=" · ".join(where),
+        connection=connection,
+        alias=as_str(location.get("alias")) if location.get("alias") is not None else None,
+        inference=raw.get("inference") is True,
+    )
+
+
+def outcome_class(outcome: str, has_error: bool) -> str:
+    text = outcome.lower()
+    if has_error or text.startswith(("reset", "alert")) or re.search(r" from (client|server)$", text):
+        return "fail"
+    return "ok" if text == "completed" else "unclear"
+
+
+def selection_view(raw: dict[str, Any]) -> SelectionView:
+    request = as_dict(raw.get("request"))
+
+    def java(choice: Any, possible: list[str], fails: str) -> tuple[str, bool]:
+        if fails:
+            return f"cannot start: {fails}", False
+        if isinstance(choice, str) and choice:
+            return f"sends '{choice}'", True
+        if len(possible) > 1:
+            return f"sends one of {', '.join(repr(p) for p in possible)} (Java's order is not defined)", True
+        return "sends an empty Certificate (no entry fits)", False
+
+    sun, sun_ok = java(
+        raw.get("sunx509"), as_strs(raw.get("sunx509_possible")), as_str(raw.get("sunx509_fails"))
+    )
+    pkix, pkix_ok = java(raw.get("pkix"), as_strs(raw.get("pkix_possible")), "")
+    openssl = as_str(raw.get("openssl"))
+    rows = [
+        SelectionRow("Java SunX509 (the JDK default)", sun, sun_ok),
+        SelectionRow("Java PKIX", pkix, pkix_ok),
+        SelectionRow(
+            "OpenSSL / curl",
+            f"sends '{openssl}' (the configured entry)" if openssl else "sends nothing (no entry configured)",
+            bool(openssl),
+        ),
+    ]
+    candidates = [
+        CandidateView(
+            alias=as_str(c.get("alias")),
+            key_type=as_str(c.get("key_type")),
+            accepted=c.get("accepted") is True,
+            rank=as_str(c.get("rank")),
+            reasons=as_strs(c.get("reasons")),
+        )
+        for c in as_dicts(raw.get("candidates"))
+    ]
+    return SelectionView(
+        source=as_str(request.get("source")),
+        tls13=request.get("tls13") is True,
+        ca_names=as_strs(request.get("ca_names")),
+        rows=rows,
+        candidates=candidates,
+    )
+
+
+def _request_and_chain(
+    events: list[dict[str, Any]],
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]] | None]:
+    request: dict[str, Any] | None = None
+    chain: list[dict[str, Any]] | None = None
+    for event in events:
+        message = as_str(event.get("message"))
+        if event.get("direction") == "server" and message.startswith("CertificateRequest"):
+            request = event
+        is_certificate = message.startswith("Certificate") and not message.startswith("CertificateRe")
+        if event.get("direction") == "client" and is_certificate:
+            if isinstance(event.get("chain"), list):
+                chain = as_dicts(event["chain"])
+            elif "empty" in message:
+                chain = []
+    return request, chain
+
+
+def connection_view(
+    raw: dict[str, Any], findings: list[FindingView], index: CertIndex, detailed: bool, number: int
+) -> ConnectionView:
+    conn_index = as_int(raw.get("index")) or number
+    events = as_dicts(raw.get("events"))
+    outcome = as_str(raw.get("outcome"))
+    mine = [f for f in findings if f.connection == conn_index]
+    klass = outcome_class(outcome, any(f.severity == "error" for f in mine))
+    server_name = as_str(raw.get("server_name"))
+    anchor = f"conn-{conn_index}"
+    for event in events:
+        for position, cert in enumerate(as_dicts(event.get("chain"))):
+            index.add(cert, f"connection {conn_index}, {as_str(event.get('direction'))}'s chain[{position}]")
+    request, chain = _request_and_chain(events)
+    selection = as_dict(raw.get("selection"))
+    cited = cited_steps([e.source for f in mine if f.severity != "info" for e in f.evidence])
+    return ConnectionView(
+        index=conn_index,
+        anchor=anchor,
+        client=as_str(raw.get("client")),
+        server=as_str(raw.get("server")),
+        server_name=server_name,
+        version=as_str(raw.get("version")),
+        outcome=outcome,
+        outcome_class=klass,
+        decrypted=raw.get("decrypted") is True,
+        cert_requested=as_str(raw.get("cert_requested")),
+        client_cert=as_str(raw.get("client_cert")),
+        start_time=as_str(raw.get("start_time")),
+        codes=as_strs(raw.get("finding_codes")),
+        findings=mine,
+        problems=[
+            " ".join(x for x in (as_str(p.get("kind")), as_str(p.get("detail"))) if x)
+            + (f" (frame {as_str(p.get('frame'))})" if p.get("frame") is not None else "")
+            for p in as_dicts(raw.get("problems"))
+        ],
+        ladder=ladder(
+            events,
+            client=as_str(raw.get("client")) or "client",
+            server=as_str(raw.get("server")) or "server",
+            server_name=server_name,
+            outcome=outcome,
+            outcome_class=klass,
+            cited=cited,
+            title=f"Handshake ladder of connection {conn_index}",
+        )
+        if detailed and events
+        else None,
+        ca_match=ca_match(request, chain, index, f"connection {conn_index}", anchor) if detailed else None,
+        selection=selection_view(selection) if selection and detailed else None,
+        detailed=detailed,
+    )
+
+
+def _facts(pairs: list[tuple[str, Any]]) -> list[Fact]:
+    return [Fact(label, as_str(value)) for label, value in pairs if value is not None and as_str(value) != ""]
+
+
+def capture_view(raw: dict[str, Any]) -> CaptureView:
+    return CaptureView(
+        facts=_facts(
+            [
+                ("file", raw.get("path")),
+                ("format", raw.get("format")),
+                ("packets", raw.get("packets")),
+                ("TCP connections", raw.get("tcp_connections")),
+                ("TLS connections", raw.get("tls_connections")),
+                ("other TCP connections", raw.get("non_tls_connections")),
+                ("key log sessions", raw.get("keylog_sessions")),
+                ("embedded secrets blocks", raw.get("embedded_secrets")),
+            ]
+        ),
+        problems=[_problem(p) if isinstance(p, dict) else as_str(p) for p in as_list(raw.get("problems"))],
+    )
+
+
+def _problem(p: dict[str, Any]) -> str:
+    return "; ".join(f"{k}: {as_str(v)}" for k, v in p.items())
+
+
+def keystore_view(raw: dict[str, Any], index: CertIndex, findings: list[FindingView]) -> KeystoreView:
+    entries = []
+    for entry in as_dicts(raw.get("entries")):
+        alias = as_str(entry.get("alias"))
+        kind = as_str(entry.get("type"))
+        where = f"keystore entry '{alias}'"
+        chain = (
+            keystore_chain(as_dicts(entry.get("chain")), index, where)
+            if "chain" in entry
+            else keystore_chain([as_dict(entry.get("certificate"))], index, where)
+            if isinstance(entry.get("certificate"), dict)
+            else []
+        )
+        size = as_int(entry.get("key_size"))
+        key = as_str(entry.get("key_algorithm")) + (f" {size} bits" if size else "")
+        facts = _facts(
+            [
+                ("private key", key or None),
+                ("key decrypted", entry.get("key_decrypted")),
+                ("key password differs from the store's", entry.get("key_password_differs")),
+            ]
+        )
+        about = [f.severity for f in findings if f.alias == alias]
+        worst = next((s for s in SEVERITIES if s in about), "")
+        entries.append(EntryView(alias=alias, type=kind, worst=worst, facts=facts, chain=chain))
+    return KeystoreView(
+        facts=_facts(
+            [
+                ("file", raw.get("path")),
+                ("type (from its bytes)", raw.get("type")),
+                ("type its name suggests", raw.get("type_suggested_by_name")),
+                ("integrity checked", raw.get("integrity_checked")),
+                ("chain order", raw.get("chain_order")),
+                ("judged at", raw.get("judged_at")),
+            ]
+        ),
+        notes=as_strs(raw.get("notes")),
+        entries=entries,
+    )
+
+
+def probe_view(raw: dict[str, Any]) -> ProbeView:
+    attempts = []
+    for attempt in as_dicts(raw.get("attempts")):
+        alias = attempt.get("alias")
+        attempts.append(
+            AttemptView(
+                facts=_facts(
+                    [
+                        ("entry presented", f"'{as_str(alias)}'" if alias else "none (empty Certificate)"),
+                        ("CertificateRequest read", attempt.get("certificate_request_seen")),
+                        ("handshake completed", attempt.get("completed")),
+                        ("OpenSSL said", attempt.get("error")),
+                        ("version", attempt.get("version")),
+                        ("cipher", attempt.get("cipher")),
+                        ("HTTP status", attempt.get("http_status")),
+                        ("proxy answer", attempt.get("proxy_status")),
+                        ("timed out", True if attempt.get("timed_out") is True else None),
+                    ]
+                ),
+                verify_errors=[
+                    f"depth {as_str(e.get('depth'))}: {as_str(e.get('error'))} ({as_str(e.get('subject'))})"
+                    for e in as_dicts(attempt.get("server_verify_errors"))
+                ],
+                server_chain=as_strs(attempt.get("server_chain")),
+            )
+        )
+    return ProbeView(
+        facts=_facts(
+            [
+                ("target", raw.get("target")),
+                ("server name (SNI)", raw.get("servername")),
+                ("key manager simulated", raw.get("key_manager")),
+                ("proxy", raw.get("proxy")),
+                ("TLS version asked", raw.get("tls_version")),
+            ]
+        ),
+        steps=as_strs(raw.get("steps")),
+        attempts=attempts,
+    )
+
+
+def verdict(
+    kind: str, document: dict[str, Any], findings: list[FindingView], connections: list[ConnectionView]
+) -> Verdict:
+    errors = [f for f in findings if f.severity == "error"]
+    warnings = [f for f in findings if f.severity == "warning"]
+    infos = [f for f in findings if f.severity == "info"]
+    context = ""
+    java_empty = False
+    if kind == "pcap":
+        capture = as_dict(document.get("capture"))
+        failed = sum(1 for c in connections if c.outcome_class == "fail")
+        done = sum(1 for c in connections if c.outcome_class == "ok")
+        path = as_str(capture.get("path")) or "the capture"
+        context = (
+            f"{_plural(len(connections), 'TLS connection')} in {path}: "
+            f"{failed} failed, {done} completed, {len(connections) - failed - done} unclear."
+        )
+    elif kind == "probe":
+        probe = as_dict(document.get("probe"))
+        outcome = connections[0].outcome if connections else ""
+        target = as_str(probe.get("target")) or "the server"
+        context = f"Probe of {target}: {outcome or 'no handshake seen'}."
+    elif kind == "keystore":
+        keystore = as_dict(document.get("keystore"))
+        entries = as_dicts(keystore.get("entries"))
+        keys = sum(1 for e in entries if e.get("type") == "PrivateKeyEntry")
+        context = (
+            f"Keystore {as_str(keystore.get('path'))} ({as_str(keystore.get('type')) or 'type unknown'}): "
+            f"{_plural(keys, 'key entry')}, {_plural(len(entries) - keys, 'other entry')}."
+        ).replace("entrys", "entries")
+    elif kind == "select":
+        view = selection_view(as_dict(document.get("selection")))
+        java_empty = not view.rows[0].ok and not view.rows[1].ok
+        source = view.source or "the server"
+        context = f"For the CertificateRequest from {source}: a Java client (PKIX) {view.rows[1].answer}."
+    if errors:
+        level, headline = "error", f"{_plural(len(errors), 'error')} to fix"
+    elif java_empty:
+        level, headline = "error", "A Java client would send an empty Certificate"
+    elif warnings:
+        level, headline = "warning", f"No errors; {_plural(len(warnings), 'warning')} to read"
+    else:
+        level, headline = "ok", "No problems found"
+    return Verdict(level, headline, context, errors, warnings, infos)
+
+
+def build_page(document: dict[str, Any], *, redacted: bool) -> Page:
+    schema = as_str(document.get("schema"))
+    kind = schema.split("/", 1)[1] if schema.startswith("mtls-inspector/") else schema or "unknown"
+    findings = sorted(
+        (finding_view(f) for f in as_dicts(document.get("findings"))),
+        key=lambda f: SEVERITIES.index(f.severity),
+    )
+    index = CertIndex()
+    keystore = None
+    if "keystore" in document:
+        keystore = keystore_view(as_dict(document["keystore"]), index, findings)
+    raw_connections = as_dicts(document.get("connections"))
+    with_findings = {f.connection for f in findings if f.severity in ("error", "warning")}
+    ordered = sorted(
+        range(len(raw_connections)),
+        key=lambda i: (as_int(raw_connections[i].get("index")) not in with_findings, i),
+    )
+    chosen = set(ordered[:MAX_DETAILED])
+    connections = [
+        connection_view(raw, findings, index, i in chosen, i + 1) for i, raw in enumerate(raw_connections)
+    ]
+    probe = probe_view(as_dict(document["probe"])) if "probe" in document else None
+    selection = selection_view(as_dict(document["selection"])) if "selection" in document else None
+    subject = {
+        "pcap": as_str(as_dict(document.get("capture")).get("path")),
+        "keystore": as_str(as_dict(document.get("keystore")).get("path")),
+        "probe": as_str(as_dict(document.get("probe")).get("target")),
+        "select": selection.source if selection else "",
+    }.get(kind, "")
+    other = [
+        Fact(clean_text(str(key)), json.dumps(value, indent=2, ensure_ascii=True)[:20000])
+        for key, value in document.items()
+        if key not in KNOWN
+    ]
+    return Page(
+        kind=kind,
+        title=f"mtls-inspector {kind} report" + (f": {subject}" if subject else ""),
+        heading=HEADING.get(kind, "") + (subject or f"{kind} report"),
+        schema=schema,
+        tool_version=as_str(document.get("tool_version")),
+        redacted=redacted,
+        verdict=verdict(kind, document, findings, connections),
+        capture=capture_view(as_dict(document["capture"])) if "capture" in document else None,
+        keystore=keystore,
+        probe=probe,
+        selection=selection,
+        connections=connections,
+        show_table=len(connections) > 1,
+        outcomes=sorted({c.outcome for c in connections if c.outcome}),
+        omitted=len(connections) - len(chosen),
+        certificates=index.all(),
+        other=other,
+    )
