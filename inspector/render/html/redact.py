@@ -19,7 +19,8 @@ from inspector.render.html.sanitize import map_strings
 
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%[\w.]+)?(?![\w:])")
-_CN = re.compile(r"(?:^|[,+/])\s*CN\s*=\s*((?:\\.|[^,+\\])+)", re.I)
+_CN = re.compile(r"(?<![\w])CN\s*=\s*((?:\\.|[^,+\\])+)", re.I)  # a whole CN value
+_CN_WORD = re.compile(r"(?<![\w])CN\s*=\s*([^,+;\s()\\]+)", re.I)  # a CN value that is one word
 _HOSTNAME = re.compile(r"^(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?$")
 _EMAIL = re.compile(r"[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _DOC_NETS = ("192.0.2.", "198.51.100.", "203.0.113.")
@@ -156,7 +157,7 @@ def redact(document: dict[str, Any]) -> dict[str, Any]:
         for match in _IPV6.finditer(text):
             if match.group().count(":") >= 2 and _is_ip(match.group()):
                 names.address(match.group())
-        for match in _CN.finditer(text):
+        for match in _CN_WORD.finditer(text):
             value = match.group(1).strip()
             if _HOSTNAME.match(value) or value.lower() in names.names:
                 names.host(value)
