@@ -113,8 +113,12 @@ def selection_view(raw: dict[str, Any]) -> SelectionView:
         )
         for c in as_dicts(raw.get("candidates"))
     ]
+    source = as_str(request.get("source"))
     return SelectionView(
-        source=as_str(request.get("source")),
+        source=source,
+        request_text=source
+        if source.startswith("CertificateRequest ")
+        else f"CertificateRequest from {source}",
         tls13=request.get("tls13") is True,
         ca_names=as_strs(request.get("ca_names")),
         rows=rows,
@@ -335,8 +339,7 @@ def verdict(
     elif kind == "select":
         view = selection_view(as_dict(document.get("selection")))
         java_empty = not view.rows[0].ok and not view.rows[1].ok
-        source = view.source or "the server"
-        context = f"For the CertificateRequest from {source}: a Java client (PKIX) {view.rows[1].answer}."
+        context = f"For the {view.request_text}: a Java client (PKIX) {view.rows[1].answer}."
     if errors:
         level, headline = "error", f"{_plural(len(errors), 'error')} to fix"
     elif java_empty:

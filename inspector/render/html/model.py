@@ -111,6 +111,7 @@ class CandidateView:
 @dataclass(frozen=True)
 class SelectionView:
     source: str
+    request_text: str  # "CertificateRequest from server at 0.081 s, frame 4" / "... from FILE, connection #1"
     tls13: bool
     ca_names: list[str]
     rows: list[SelectionRow]
