@@ -525,3 +525,30 @@ def test_templates_and_assets_are_package_data() -> None:
         ["static/report.css", "static/report.js", "templates/macros.html.j2", "templates/report.html.j2"]
     )
     assert all(any(fnmatch.fnmatch(p, pat) for pat in patterns) for p in shipped)
+
+
+def test_select_document_where_java_sends_nothing_exits_1(tmp_path, samples) -> None:  # type: ignore[no-untyped-def]
+    selection = {
+        "request": {"source": "names.txt", "tls13": False, "ca_names": ["CN=Partner Root,O=Partner"]},
+        "sunx509": None,
+        "sunx509_possible": [],
+        "sunx509_fails": None,
+        "pkix": None,
+        "pkix_possible": [],
+        "openssl": "acme",
+        "candidates": [
+            {"alias": "acme", "key_type": "RSA", "accepted": False, "rank": None, "reasons": ["not named"]}
+        ],
+    }
+    doc = {"schema": "mtls-inspector/select", "schema_version": 1, "selection": selection, "findings": []}
+    source = tmp_path / "select.json"
+    source.write_text(json.dumps(doc))
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["report", str(source), "--html", str(tmp_path / "s.html")]) == 1
+    page = (tmp_path / "s.html").read_text()
+    assert "A Java client would send an empty Certificate" in page
+    assert "CertificateRequest from names.txt: a Java client (PKIX) sends an empty Certificate" in page
+    selection["pkix"] = "acme"
+    source.write_text(json.dumps(doc))
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["report", str(source), "--html", str(tmp_path / "s.html")]) == 0
