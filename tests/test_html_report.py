@@ -231,8 +231,33 @@ def test_many_connections_and_long_ones_stay_readable() -> None:
     page = render_html(doc, redact=False)
     assert page.count('<tr class="row-ok"') == 300
     assert page.count('<section class="connection') == 100
-    assert "200 connections without findings are listed in the table only." in page
+    assert "200 connections are listed in the table only; 100 are drawn below, those with findings" in page
     assert page.count('<g class="msg') == 60 and "… 140 more messages not drawn …" in page
+
+
+def test_a_capture_of_thousands_of_failures_gives_a_short_verdict_and_a_bounded_table() -> None:
+    failure = {"code": "server-rejected-client-cert", "severity": "error", "summary": "unknown_ca"}
+    connections = [{"index": i, "outcome": "unknown_ca from server"} for i in range(1, 2501)]
+    connections += [{"index": 2501, "outcome": "completed"}]
+    findings = [dict(failure, location={"connection": i}) for i in range(1, 2501)]
+    doc = {
+        "schema": "mtls-inspector/pcap",
+        "schema_version": 1,
+        "capture": {"path": "big.pcap"},
+        "connections": connections,
+        "findings": findings,
+    }
+    page = render_html(doc, redact=True)
+    verdict = page.split('id="verdict"', 1)[1].split("</section>", 1)[0]
+    assert verdict.count("<article") == 1 and "2500 errors to fix" in verdict
+    assert "2501 TLS connections in big.pcap: 2500 failed, 1 completed, 0 unclear." in verdict
+    also = re.search(r'<p class="also small">(.*?)</p>', verdict, re.S)
+    assert also is not None
+    assert re.sub(r"<[^>]+>", "", also.group(1)) == (
+        "Also in connections " + ", ".join(str(n) for n in range(2, 22)) + " and 2479 more."
+    )
+    assert page.count('<tr class="row-') == 2000 and page.count('<section class="connection') == 100
+    assert "501 more connections are not listed; the JSON document has them all." in page
 
 
 HOSTILE = 'CN=<script>alert(1)</script>\x1b[31mred\x1b]0;title\x07,O="Evil" & <b>Co</b>'
@@ -440,7 +465,7 @@ def test_stdin_document(tmp_path, monkeypatch, samples) -> None:  # type: ignore
 
 
 _JSON_LEAF = st.one_of(
-    st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=8), st.just([]), st.just({})
+    st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=8), st.builds(list), st.builds(dict)
 )
 
 

@@ -17,6 +17,7 @@ from inspector.render.html.model import (
     EntryView,
     Evidence,
     Fact,
+    FindingCard,
     FindingView,
     KeystoreView,
     Page,
@@ -28,6 +29,9 @@ from inspector.render.html.model import (
 from inspector.render.html.sanitize import clean_text
 
 MAX_DETAILED = 100  # connections drawn in full; the rest are rows of the table
+MAX_TABLE_ROWS = 2000  # beyond this a browser's table is no longer something to read
+GROUP_OVER = 3  # a code found in more connections than this gets one card naming the others
+ALSO_NAMED = 20
 KNOWN = {"schema", "schema_version", "tool_version", "findings", "summary"}
 KNOWN |= {"capture", "connections", "keystore", "probe", "selection"}
 _COMMAND = re.compile(r"^(keytool|openssl|curl|java|mtls-inspect|cat|cp|mv)\b|&& keytool")
@@ -145,12 +149,10 @@ def _request_and_chain(
 
 
 def connection_view(
-    raw: dict[str, Any], findings: list[FindingView], index: CertIndex, detailed: bool, number: int
+    raw: dict[str, Any], mine: list[FindingView], index: CertIndex, detailed: bool, conn_index: int
 ) -> ConnectionView:
-    conn_index = as_int(raw.get("index")) or number
     events = as_dicts(raw.get("events"))
     outcome = as_str(raw.get("outcome"))
-    mine = [f for f in findings if f.connection == conn_index]
     klass = outcome_class(outcome, any(f.severity == "error" for f in mine))
     server_name = as_str(raw.get("server_name"))
     anchor = f"conn-{conn_index}"
@@ -306,9 +308,26 @@ def probe_view(raw: dict[str, Any]) -> ProbeView:
     )
 
 
+def cards(findings: list[FindingView]) -> list[FindingCard]:
+    """Every finding, except that a code seen in many connections is one card naming the rest."""
+    by_code: dict[str, list[FindingView]] = {}
+    for finding in findings:
+        by_code.setdefault(finding.code, []).append(finding)
+    shown: list[FindingCard] = []
+    for finding in findings:  # in the document's order; a grouped code where it first appears
+        same = by_code[finding.code]
+        if len(same) <= GROUP_OVER:
+            shown.append(FindingCard(finding, [], 0))
+        elif finding is same[0]:
+            others = [f.connection for f in same[1:] if f.connection is not None][:ALSO_NAMED]
+            shown.append(FindingCard(finding, others, len(same) - 1 - len(others)))
+    return shown
+
+
 def verdict(
-    kind: str, document: dict[str, Any], findings: list[FindingView], connections: list[ConnectionView]
+    kind: str, document: dict[str, Any], findings: list[FindingView], outcomes: list[tuple[str, str]]
 ) -> Verdict:
+    """`outcomes`: (outcome, outcome class) of every connection, listed in the table or not."""
     errors = [f for f in findings if f.severity == "error"]
     warnings = [f for f in findings if f.severity == "warning"]
     infos = [f for f in findings if f.severity == "info"]
@@ -316,16 +335,16 @@ def verdict(
     java_empty = False
     if kind == "pcap":
         capture = as_dict(document.get("capture"))
-        failed = sum(1 for c in connections if c.outcome_class == "fail")
-        done = sum(1 for c in connections if c.outcome_class == "ok")
+        failed = sum(1 for _, klass in outcomes if klass == "fail")
+        done = sum(1 for _, klass in outcomes if klass == "ok")
         path = as_str(capture.get("path")) or "the capture"
         context = (
-            f"{_plural(len(connections), 'TLS connection')} in {path}: "
-            f"{failed} failed, {done} completed, {len(connections) - failed - done} unclear."
+            f"{_plural(len(outcomes), 'TLS connection')} in {path}: "
+            f"{failed} failed, {done} completed, {len(outcomes) - failed - done} unclear."
         )
     elif kind == "probe":
         probe = as_dict(document.get("probe"))
-        outcome = connections[0].outcome if connections else ""
+        outcome = outcomes[0][0] if outcomes else ""
         target = as_str(probe.get("target")) or "the server"
         context = f"Probe of {target}: {outcome or 'no handshake seen'}."
     elif kind == "keystore":
@@ -348,7 +367,38 @@ def verdict(
         level, headline = "warning", f"No errors; {_plural(len(warnings), 'warning')} to read"
     else:
         level, headline = "ok", "No problems found"
-    return Verdict(level, headline, context, errors, warnings, infos)
+    return Verdict(
+        level, headline, context, cards(errors), cards(warnings), cards(infos), len(warnings), len(infos)
+    )
+
+
+def _table_order(
+    raw_connections: list[dict[str, Any]], findings: list[dict[str, Any]]
+) -> tuple[list[int], list[int]]:
+    """Connection numbers, and positions in the order they earn a place on the page: those with
+    error or warning findings first, then by position."""
+    numbers = [as_int(raw.get("index")) or i + 1 for i, raw in enumerate(raw_connections)]
+    noteworthy = {
+        as_int(as_dict(f.get("location")).get("connection")) for f in findings if f.get("severity") != "info"
+    }
+    ordered = sorted(range(len(raw_connections)), key=lambda i: (numbers[i] not in noteworthy, i))
+    return numbers, ordered
+
+
+def trim(document: dict[str, Any]) -> dict[str, Any]:
+    """Connections beyond the table keep only what the verdict counts (their outcome), so a capture
+    of many thousands is sanitised, redacted and rendered in seconds."""
+    raw_connections = document.get("connections")
+    if not isinstance(raw_connections, list) or len(raw_connections) <= MAX_TABLE_ROWS:
+        return document
+    kept = as_dicts(raw_connections)
+    numbers, ordered = _table_order(kept, as_dicts(document.get("findings")))
+    listed = set(ordered[:MAX_TABLE_ROWS])
+    connections = [
+        raw if i in listed else {"index": numbers[i], "outcome": raw.get("outcome")}
+        for i, raw in enumerate(kept)
+    ]
+    return {**document, "connections": connections}
 
 
 def build_page(document: dict[str, Any], *, redacted: bool) -> Page:
@@ -363,14 +413,20 @@ def build_page(document: dict[str, Any], *, redacted: bool) -> Page:
     if "keystore" in document:
         keystore = keystore_view(as_dict(document["keystore"]), index, findings)
     raw_connections = as_dicts(document.get("connections"))
-    with_findings = {f.connection for f in findings if f.severity in ("error", "warning")}
-    ordered = sorted(
-        range(len(raw_connections)),
-        key=lambda i: (as_int(raw_connections[i].get("index")) not in with_findings, i),
-    )
+    numbers, ordered = _table_order(raw_connections, as_dicts(document.get("findings")))
+    by_connection: dict[int | None, list[FindingView]] = {}
+    for finding in findings:
+        by_connection.setdefault(finding.connection, []).append(finding)
+    outcomes = []
+    for number, raw in zip(numbers, raw_connections, strict=True):
+        has_error = any(f.severity == "error" for f in by_connection.get(number, []))
+        outcome = as_str(raw.get("outcome"))
+        outcomes.append((outcome, outcome_class(outcome, has_error)))
+    listed = sorted(ordered[:MAX_TABLE_ROWS])
     chosen = set(ordered[:MAX_DETAILED])
     connections = [
-        connection_view(raw, findings, index, i in chosen, i + 1) for i, raw in enumerate(raw_connections)
+        connection_view(raw_connections[i], by_connection.get(numbers[i], []), index, i in chosen, numbers[i])
+        for i in listed
     ]
     probe = probe_view(as_dict(document["probe"])) if "probe" in document else None
     selection = selection_view(as_dict(document["selection"])) if "selection" in document else None
@@ -392,7 +448,7 @@ def build_page(document: dict[str, Any], *, redacted: bool) -> Page:
         schema=schema,
         tool_version=as_str(document.get("tool_version")),
         redacted=redacted,
-        verdict=verdict(kind, document, findings, connections),
+        verdict=verdict(kind, document, findings, outcomes),
         capture=capture_view(as_dict(document["capture"])) if "capture" in document else None,
         keystore=keystore,
         probe=probe,
@@ -401,6 +457,7 @@ def build_page(document: dict[str, Any], *, redacted: bool) -> Page:
         show_table=len(connections) > 1,
         outcomes=sorted({c.outcome for c in connections if c.outcome}),
         omitted=len(connections) - len(chosen),
+        not_listed=len(raw_connections) - len(connections),
         certificates=index.all(),
         other=other,
     )

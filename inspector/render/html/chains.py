@@ -173,8 +173,8 @@ def ca_match(
     elif not chain:
         state = "empty"
         message = (
-            "The client sent an empty Certificate: none of its certificates is issued by a CA the server "
-            f"names ({'; '.join(names)})."
+            f"The client sent an empty Certificate; the server names {' or '.join(names)}. "
+            "The findings say why nothing was sent."
         )
     elif matched:
         first = min(matched)

@@ -30,13 +30,25 @@ class FindingView:
 
 
 @dataclass(frozen=True)
+class FindingCard:
+    """One finding shown in full; a code found in many connections is shown once, with the others
+    named, so a capture of thousands of failures still gives a short verdict."""
+
+    finding: FindingView
+    also_in: list[int]  # other connections with the same code
+    more: int  # and this many beyond those
+
+
+@dataclass(frozen=True)
 class Verdict:
     level: str  # error | warning | ok
     headline: str
     context: str
-    errors: list[FindingView]
-    warnings: list[FindingView]
-    infos: list[FindingView]
+    errors: list[FindingCard]
+    warnings: list[FindingCard]
+    infos: list[FindingCard]
+    warning_count: int
+    info_count: int
 
 
 @dataclass
@@ -235,6 +247,7 @@ class Page:
     connections: list[ConnectionView]
     show_table: bool
     outcomes: list[str]
-    omitted: int
+    omitted: int  # connections in the table without a drawn section
+    not_listed: int  # connections beyond the table's limit
     certificates: list[CertView]
     other: list[Fact]

@@ -11,7 +11,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from inspector.render.html.build import build_page
+from inspector.render.html.build import build_page, trim
 from inspector.render.html.redact import redact as redact_document
 from inspector.render.html.sanitize import sanitize
 
@@ -38,7 +38,7 @@ def _csp_hash(text: str) -> str:
 
 
 def render(document: dict[str, Any], *, redact: bool) -> str:
-    clean = sanitize(document)
+    clean = sanitize(trim(document))
     if redact:
         clean = redact_document(clean)
     page = build_page(clean, redacted=redact)

@@ -84,6 +84,7 @@ class Pseudonyms:
 
 
 def _strings(value: Any) -> list[str]:
+    """Every distinct string of the document, in order of first appearance."""
     found: list[str] = []
 
     def keep(text: str) -> str:
@@ -151,18 +152,22 @@ def redact(document: dict[str, Any]) -> dict[str, Any]:
         names.host(host)
     texts = _strings(document)
     for text in texts:
-        for match in _IPV4.finditer(text):
-            if _is_ip(match.group()):
-                names.address(match.group())
-        for match in _IPV6.finditer(text):
-            if match.group().count(":") >= 2 and _is_ip(match.group()):
-                names.address(match.group())
-        for match in _CN_WORD.finditer(text):
-            value = match.group(1).strip()
-            if _HOSTNAME.match(value) or value.lower() in names.names:
-                names.host(value)
-        for match in _EMAIL.finditer(text):
-            names.mail(match.group())
+        if "." in text:
+            for match in _IPV4.finditer(text):
+                if _is_ip(match.group()):
+                    names.address(match.group())
+        if "::" in text or text.count(":") >= 6:
+            for match in _IPV6.finditer(text):
+                if match.group().count(":") >= 2 and _is_ip(match.group()):
+                    names.address(match.group())
+        if "=" in text:
+            for match in _CN_WORD.finditer(text):
+                value = match.group(1).strip()
+                if _HOSTNAME.match(value) or value.lower() in names.names:
+                    names.host(value)
+        if "@" in text:
+            for match in _EMAIL.finditer(text):
+                names.mail(match.group())
     folders = sorted({_folder(p) for p in _paths(document)} - {"", "/", "\\"}, key=len, reverse=True)
     tokens = sorted(names.names, key=len, reverse=True)
     pattern = (
@@ -174,7 +179,8 @@ def redact(document: dict[str, Any]) -> dict[str, Any]:
     def replace(text: str) -> str:
         for folder in folders:
             text = text.replace(folder, "")
-        text = _EMAIL.sub(lambda m: names.mail(m.group()), text)
+        if "@" in text:
+            text = _EMAIL.sub(lambda m: names.mail(m.group()), text)
         if pattern is not None:
             text = pattern.sub(lambda m: names.names[m.group(1).lower()], text)
         return text

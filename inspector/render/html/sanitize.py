@@ -35,14 +35,25 @@ def clean_text(text: str) -> str:
 
 
 def map_strings(value: Any, fn: Callable[[str], str]) -> Any:
-    """A copy of a JSON value with `fn` applied to every string value (keys are left alone)."""
-    if isinstance(value, str):
-        return fn(value)
-    if isinstance(value, dict):
-        return {key: map_strings(item, fn) for key, item in value.items()}
-    if isinstance(value, list):
-        return [map_strings(item, fn) for item in value]
-    return value
+    """A copy of a JSON value with `fn` applied to every string value (keys are left alone).
+
+    Each distinct string is transformed once: a capture's document repeats the same texts
+    (messages, explanations) thousands of times."""
+    done: dict[str, str] = {}
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            found = done.get(item)
+            if found is None:
+                found = done[item] = fn(item)
+            return found
+        if isinstance(item, dict):
+            return {key: walk(inner) for key, inner in item.items()}
+        if isinstance(item, list):
+            return [walk(inner) for inner in item]
+        return item
+
+    return walk(value)
 
 
 def sanitize(document: dict[str, Any]) -> dict[str, Any]:
