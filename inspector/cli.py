@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         keystore_cmd,
         pcap_cmd,
         probe_cmd,
+        report_cmd,
         select_cmd,
         serve_cmd,
     )
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.add_parser(sub)
     demo_cmd.add_parser(sub)
     explain_cmd.add_parser(sub)
+    report_cmd.add_parser(sub)
     return parser
 
 

@@ -1,0 +1,194 @@
+"""`--redact`: hostnames, IP addresses and e-mail addresses replaced by consistent pseudonyms.
+
+The same name always gets the same pseudonym across the page, so the story still reads
+("host-1 named CN=Acme Root CA; the client at 192.0.2.1 sent ..."). IPv4 addresses become
+documentation addresses (RFC 5737: 192.0.2.x, then 198.51.100.x, 203.0.113.x), IPv6 ones
+2001:db8::x (RFC 3849), so nobody mistakes them for a real network. Hostnames are taken from
+where the document says a host is (SNI, the probe's target, server name and proxy) and from
+certificate names whose CN is a hostname; CA and organisation names are kept: they are the
+diagnosis. File paths keep only their last component (the fix commands still name the file).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from inspector.render.html.sanitize import map_strings
+
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
+_IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%[\w.]+)?(?![\w:])")
+_CN = re.compile(r"(?<![\w])CN\s*=\s*((?:\\.|[^,+\\])+)", re.I)  # a whole CN value
+_CN_WORD = re.compile(r"(?<![\w])CN\s*=\s*([^,+;\s()\\]+)", re.I)  # a CN value that is one word
+_HOSTNAME = re.compile(r"^(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?$")
+_EMAIL = re.compile(r"[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_DOC_NETS = ("192.0.2.", "198.51.100.", "203.0.113.")
+
+
+def _host_of(endpoint: str) -> str:
+    """`host`, `host:port`, `[v6]:port` or a bare IPv6 address → the host part."""
+    text = endpoint.strip()
+    if text.startswith("["):
+        return text[1:].split("]", 1)[0]
+    if text.count(":") == 1:
+        return text.split(":", 1)[0]
+    return text
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+class Pseudonyms:
+    """First come, first numbered: the walk order of the document fixes the names."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self._count = {"v4": 0, "v6": 0, "host": 0, "mail": 0}
+
+    def _next(self, kind: str) -> int:
+        self._count[kind] += 1
+        return self._count[kind]
+
+    def address(self, text: str) -> str:
+        key = text.lower()
+        if key not in self.names:
+            if ":" in text:
+                self.names[key] = f"2001:db8::{self._next('v6'):x}"
+            else:
+                n = self._next("v4") - 1
+                net, host = divmod(n, 254)
+                self.names[key] = f"{_DOC_NETS[net]}{host + 1}" if net < len(_DOC_NETS) else f"ip-{n + 1}"
+        return self.names[key]
+
+    def host(self, text: str) -> str:
+        bare = text.lower().rstrip(".")
+        if bare.startswith("*."):
+            return "*." + self.host(bare[2:])
+        if _is_ip(bare):
+            return self.address(bare)
+        if bare not in self.names:
+            self.names[bare] = f"host-{self._next('host')}"
+        return self.names[bare]
+
+    def mail(self, text: str) -> str:
+        key = text.lower()
+        if key not in self.names:
+            self.names[key] = f"mail-{self._next('mail')}@example.invalid"
+        return self.names[key]
+
+
+def _strings(value: Any) -> list[str]:
+    """Every distinct string of the document, in order of first appearance."""
+    found: list[str] = []
+
+    def keep(text: str) -> str:
+        found.append(text)
+        return text
+
+    map_strings(value, keep)
+    return found
+
+
+def _declared_hosts(document: dict[str, Any]) -> list[str]:
+    """Where the document says "this is a host"."""
+    hosts: list[str] = []
+    probe = document.get("probe")
+    if isinstance(probe, dict):
+        for key in ("target", "servername", "proxy"):
+            if isinstance(probe.get(key), str) and probe[key]:
+                hosts.append(_host_of(probe[key]))
+    connections = document.get("connections")
+    for conn in connections if isinstance(connections, list) else []:
+        if not isinstance(conn, dict):
+            continue
+        for key in ("client", "server"):
+            if isinstance(conn.get(key), str):
+                hosts.append(_host_of(conn[key]))
+        if isinstance(conn.get("server_name"), str) and conn["server_name"]:
+            hosts.append(conn["server_name"])
+        events = conn.get("events")
+        for event in events if isinstance(events, list) else []:
+            if isinstance(event, dict) and event.get("direction") == "server":
+                chain = event.get("chain")
+                if isinstance(chain, list) and chain and isinstance(chain[0], dict):
+                    hosts.extend(_cn_values(str(chain[0].get("subject", ""))))
+    attempts = probe.get("attempts") if isinstance(probe, dict) else None
+    for attempt in attempts if isinstance(attempts, list) else []:
+        chain = attempt.get("server_chain") if isinstance(attempt, dict) else None
+        if isinstance(chain, list) and chain:
+            hosts.extend(_cn_values(str(chain[0])))
+    return hosts
+
+
+def _cn_values(dn: str) -> list[str]:
+    """A server certificate's CN names a host (even a one-label one such as `localhost`)."""
+    return [m.group(1).strip() for m in _CN.finditer(dn) if " " not in m.group(1).strip()]
+
+
+def _paths(document: dict[str, Any]) -> list[str]:
+    paths: list[str] = []
+    for section in ("keystore", "capture"):
+        part = document.get(section)
+        if isinstance(part, dict) and isinstance(part.get("path"), str):
+            paths.append(part["path"])
+    findings = document.get("findings")
+    for finding in findings if isinstance(findings, list) else []:
+        location = finding.get("location") if isinstance(finding, dict) else None
+        if isinstance(location, dict) and isinstance(location.get("file"), str):
+            paths.append(location["file"])
+    return paths
+
+
+def redact(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `document` with every host, address and e-mail address replaced."""
+    names = Pseudonyms()
+    for host in _declared_hosts(document):
+        names.host(host)
+    texts = _strings(document)
+    for text in texts:
+        if "." in text:
+            for match in _IPV4.finditer(text):
+                if _is_ip(match.group()):
+                    names.address(match.group())
+        if "::" in text or text.count(":") >= 6:
+            for match in _IPV6.finditer(text):
+                if match.group().count(":") >= 2 and _is_ip(match.group()):
+                    names.address(match.group())
+        if "=" in text:
+            for match in _CN_WORD.finditer(text):
+                value = match.group(1).strip()
+                if _HOSTNAME.match(value) or value.lower() in names.names:
+                    names.host(value)
+        if "@" in text:
+            for match in _EMAIL.finditer(text):
+                names.mail(match.group())
+    folders = sorted({_folder(p) for p in _paths(document)} - {"", "/", "\\"}, key=len, reverse=True)
+    tokens = sorted(names.names, key=len, reverse=True)
+    pattern = (
+        re.compile(r"(?<![\w-])(" + "|".join(re.escape(t) for t in tokens) + r")(?![\w-]|\.[\w-])", re.I)
+        if tokens
+        else None
+    )
+
+    def replace(text: str) -> str:
+        for folder in folders:
+            text = text.replace(folder, "")
+        if "@" in text:
+            text = _EMAIL.sub(lambda m: names.mail(m.group()), text)
+        if pattern is not None:
+            text = pattern.sub(lambda m: names.names[m.group(1).lower()], text)
+        return text
+
+    redacted: dict[str, Any] = map_strings(document, replace)
+    return redacted
+
+
+def _folder(path: str) -> str:
+    """`dir/sub/file.jks` → `dir/sub/`: stripped everywhere, so derived names in fixes lose it too."""
+    return path[: max(path.rfind("/"), path.rfind("\\")) + 1]
