@@ -6,18 +6,21 @@ log written through a planted link, or over another file, is how secrets leak.""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 from typing import BinaryIO
 
 from inspector.errors import InputError
 
+_REGULAR = "give the path of a regular file"
+
 
 def check_output(path: Path, option: str, force: bool) -> None:
     """One line naming `option PATH` and what to do, if PATH cannot be written as a new private file."""
     label = f"{option} {path}"
     if path.is_symlink():
-        raise InputError(f"{label}: is a symbolic link (not followed)", "give the path of a regular file")
+        raise InputError(f"{label}: is a symbolic link (not followed)", _REGULAR)
     if path.is_dir():
         raise InputError(f"{label}: is a directory", "give a file name inside it")
     parent = path.parent
@@ -44,6 +47,10 @@ def open_private(path: Path, option: str, force: bool) -> BinaryIO:
     except FileExistsError:
         raise InputError(f"{option} {path}: already exists", "give another name, or --force") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(f"{option} {path}: is a symbolic link (not followed)", _REGULAR) from None
+        if exc.errno == errno.EISDIR:
+            raise InputError(f"{option} {path}: is a directory", "give a file name inside it") from None
         raise InputError(f"{option} {path}: cannot write ({exc.strerror})", "give another path") from None
     os.fchmod(fd, 0o600)
     return os.fdopen(fd, "wb")

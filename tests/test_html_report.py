@@ -445,7 +445,8 @@ def test_the_page_is_never_written_through_a_symlink(tmp_path, capsys, samples) 
     link.symlink_to(victim)
     assert main(["report", str(source), "--html", str(link)]) == 2
     assert capsys.readouterr().err == (
-        f"mtls-inspect: error: {link}: is a symbolic link — not following it; name a regular file\n"
+        f"mtls-inspect: error: --html {link}: is a symbolic link (not followed)"
+        " — give the path of a regular file\n"
     )
     assert victim.read_text() == "keep me"
     existing = tmp_path / "old.html"
