@@ -165,6 +165,17 @@ IGNORED_KEY_BAG = register(
     key.""",
     G,
 )
+ALIAS_UNREACHABLE = register(
+    "alias-unreachable-in-java",
+    Severity.ERROR,
+    "Java lists this key entry but cannot open it (upper case in a JKS/JCEKS alias)",
+    """JKS and JCEKS stores keep aliases as written, but Java looks every alias up lower-cased:
+    an entry written with upper-case letters by a tool other than keytool is listed by
+    `keytool -list` and then "does not exist" (measured with JDK 17). A Java key manager skips it,
+    so a Java client never sends it. keytool itself always writes lower-case aliases; rewrite the
+    store with keytool (keytool -importkeystore from a PKCS#12 export) or convert it to PKCS12.""",
+    G,
+)
 CERT_UNREADABLE = register(
     "cert-malformed",
     Severity.WARNING,
@@ -649,6 +660,29 @@ def key_bag_ignored_by_java(ctx: KeystoreContext) -> Iterator[Finding]:
             fix=(
                 "re-export with an encrypted key: openssl pkcs12 -in STORE -nodes -out all.pem, then "
                 "openssl pkcs12 -export -in all.pem -name ALIAS -out fixed.p12 (no -keypbe NONE)"
+            ),
+        )
+
+
+@RULES.rule(ALIAS_UNREACHABLE)
+def alias_unreachable(ctx: KeystoreContext) -> Iterator[Finding]:
+    for entry in ctx.entries():
+        if entry.java_reachable:
+            continue
+        yield make(
+            ALIAS_UNREACHABLE,
+            f"key entry '{entry.alias}' has upper-case letters: Java lists it but looks it up as "
+            f"'{entry.alias.lower()}' and cannot open it (\"Alias <{entry.alias}> does not exist\"); "
+            "a Java client never sends it",
+            location=ctx.where(entry),
+            evidence=[
+                Evidence(
+                    ctx.source(entry), f"alias written as '{entry.alias}' in a {ctx.store.store_type.value}"
+                )
+            ],
+            fix=(
+                f"convert the store with a tool that keeps the entry, e.g. to PKCS#12 (openssl or "
+                f"KeyStore Explorer), then keytool -importkeystore ... -destkeystore {ctx.q}"
             ),
         )
 
