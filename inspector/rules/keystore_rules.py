@@ -666,6 +666,7 @@ def key_bag_ignored_by_java(ctx: KeystoreContext) -> Iterator[Finding]:
 
 @RULES.rule(ALIAS_UNREACHABLE)
 def alias_unreachable(ctx: KeystoreContext) -> Iterator[Finding]:
+    """A JKS/JCEKS key entry Java cannot open: its alias has upper-case letters."""
     for entry in ctx.entries():
         if entry.java_reachable:
             continue
@@ -681,8 +682,8 @@ def alias_unreachable(ctx: KeystoreContext) -> Iterator[Finding]:
                 )
             ],
             fix=(
-                f"convert the store with a tool that keeps the entry, e.g. to PKCS#12 (openssl or "
-                f"KeyStore Explorer), then keytool -importkeystore ... -destkeystore {ctx.q}"
+                "rename the entry to lower case in the tool that wrote the store, or build the store "
+                "again with keytool from the key and certificate (keytool writes lower-case aliases)"
             ),
         )
 
