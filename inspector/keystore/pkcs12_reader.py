@@ -31,9 +31,10 @@ from inspector.keystore.certificates import read_certificate
 from inspector.keystore.model import CertificateProblem, KeyEntry, Keystore, StoreType, TrustedEntry
 
 WRONG_PASSWORD_HINT = "check the password (--storepass-env VAR, --storepass-file F or the prompt)"
-#: sun.security.pkcs12.PKCS12KeyStore.MAX_ITERATION_COUNT (JDK 8u301+, 11, 17, 21, 25): Java refuses
-#: a larger MAC, certificate-PBE or key-PBE iteration count, so no Java client can use such a store;
-#: and 5M rounds of the PKCS#12 KDF already take seconds here.
+#: sun.security.pkcs12.PKCS12KeyStore.MAX_ITERATION_COUNT (JDK 17: measured with keytool, "MAC
+#: iteration count too large"; JDK 25: same constant in its source). Java refuses a larger MAC,
+#: certificate-PBE or key-PBE count, so no Java client can use such a store; and 5M rounds of the
+#: PKCS#12 KDF already take seconds here. Java has no property to raise it.
 MAX_ITERATIONS = 5_000_000
 
 
