@@ -71,10 +71,12 @@ CHAIN_INCOMPLETE = register(
     Severity.ERROR,
     "The key entry's chain is missing its issuer(s)",
     """The chain stored with a key entry is what a Java client sends and what it matches against
-    the server's CA names (the issuer of every certificate in the chain). A chain that stops at
-    the leaf lacks the intermediate: the server cannot build a path (unknown_ca) and a server that
-    names only its root is not matched, so Java sends an empty Certificate. keytool completes the
-    chain only at import time, from the certificates already in the store.""",
+    the server's CA names (the issuer of every certificate in the chain). Judged on the evidence
+    in the store: an error when the missing issuer is known to be an intermediate (a certificate
+    with that name, itself issued by another CA, sits in the store — keytool links a chain only at
+    import time); info when it is a root (servers hold their roots); a warning when nothing in the
+    store tells: a leaf issued straight by a root the server trusts works, a leaf whose
+    intermediate is missing gets unknown_ca. A server's CA names settle it (select, probe).""",
     G,
 )
 CHAIN_ORDER = register(
