@@ -73,8 +73,8 @@ CHAIN_INCOMPLETE = register(
     """The chain stored with a key entry is what a Java client sends and what it matches against
     the server's CA names (the issuer of every certificate in the chain). Judged on the evidence
     in the store: an error when the missing issuer is known to be an intermediate (a certificate
-    with that name, itself issued by another CA, sits in the store — keytool links a chain only at
-    import time); info when it is a root (servers hold their roots); a warning when nothing in the
+    with that name, itself issued by another CA, sits in the store: keytool completes the chain
+    only at import time); info when it is a root (servers hold their roots); a warning when nothing in the
     store tells: a leaf issued straight by a root the server trusts works, a leaf whose
     intermediate is missing gets unknown_ca. A server's CA names settle it (select, probe).""",
     G,
