@@ -166,6 +166,17 @@ def test_ec_certificate_with_explicit_null_parameters_is_read_in_full(cli, tmp_p
     (entry,) = result.json()["keystore"]["entries"]
     assert entry["chain"][0]["subject"] == "CN=ec client,O=Acme"
     assert entry["chain"][0]["issued_by_next"]["ok"] is True
+    # the same certificate in a JKS key entry, as an old JDK's keytool stored it
+    import jks
+    from cryptography.hazmat.primitives import serialization as ser
+
+    pkcs8 = leaf.key.private_bytes(ser.Encoding.DER, ser.PrivateFormat.PKCS8, ser.NoEncryption())
+    entry_jks = jks.PrivateKeyEntry.new("old", [der, P.der(root.cert)], pkcs8)
+    entry_jks.encrypt(PW)
+    jks.KeyStore.new("jks", [entry_jks]).save(str(tmp_path / "old.jks"), PW)
+    result = cli("keystore", str(tmp_path / "old.jks"), "--storepass", PW, "--json")
+    assert result.status == 0 and "internal error" not in result.err
+    assert result.codes() == ["cert-nonstandard-encoding"]
 
 
 def test_ec_point_off_the_curve_is_an_error_on_that_certificate(cli, tmp_path, acme) -> None:  # type: ignore[no-untyped-def]
