@@ -216,6 +216,22 @@ def test_certificate_that_does_not_parse_at_all_is_left_out_and_said(cli, tmp_pa
 def test_bytes_recorded_for_a_re_encoded_certificate_never_judge_a_good_one(acme, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Another input may re-encode to the very same certificate: its recorded bytes must not turn
     a signature that verifies as written into a failure."""
-    key = C.fingerprint(acme.leaf.cert).encode()
+    key = C.fingerprint(acme.leaf.cert)
     monkeypatch.setitem(C._SIGNED_AS_WRITTEN, key, (b"\x30\x00", b"\x00" * 256))
     assert C.signature_by(acme.leaf.cert, acme.intermediate.cert) is True
+
+
+def test_a_version_1_certificate_is_not_called_malformed_for_its_version(acme) -> None:  # type: ignore[no-untyped-def]
+    """v1 (openssl x509 -req without extensions, as some projects' test CAs are) is valid X.509."""
+    tbs = ax.TbsCertificate.load(tbs_of(acme.leaf.cert))
+    tbs["version"] = "v1"
+    del tbs["extensions"]
+    cn = b"\x0c\x0bletstestcba"
+    body = tbs.dump(force=True)
+    assert body.count(cn) == 1
+    der = signed(body.replace(cn, b"\x0c\x0b\xff\xfetstestcba"), acme.intermediate.key)
+    loaded = C.load_certificate(der)
+    assert loaded.cert is not None and loaded.cert.version == x509.Version.v1
+    assert loaded.problems == ("subject common_name: invalid string encoding (read with \ufffd)",)
+    plain = C.load_certificate(signed(body, acme.intermediate.key))
+    assert plain.cert is not None and plain.problems == () and plain.nonstandard == ()
