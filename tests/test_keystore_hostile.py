@@ -260,3 +260,26 @@ def test_upper_case_alias_is_listed_but_unreachable_in_java(cli, tmp_path, acme,
     assert result.status == 1
     assert result.error_codes() == ["alias-unreachable-in-java"]
     assert [e["alias"] for e in result.json()["keystore"]["entries"]] == ["MyKey"]
+
+
+@needs_keytool
+@pytest.mark.keytool
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not on PATH")
+def test_pkcs12_with_a_cipher_neither_we_nor_java_read(cli, tmp_path, acme) -> None:  # type: ignore[no-untyped-def]
+    """ARIA-256 for the certificates (openssl can): not "wrong password" but what it is."""
+    (tmp_path / "key.pem").write_bytes(acme.leaf.key_pem)
+    (tmp_path / "chain.pem").write_bytes(acme.leaf.pem + acme.intermediate.pem)
+    made = subprocess.run(
+        [
+            *("openssl", "pkcs12", "-export", "-inkey", "key.pem", "-in", "chain.pem", "-name", "a"),
+            *("-certpbe", "ARIA-256-CBC", "-passout", f"pass:{PW}", "-out", "aria.p12"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+    )
+    if made.returncode != 0:
+        pytest.skip("this openssl cannot write ARIA")
+    java = P.keytool("-list", "-keystore", "aria.p12", "-storepass", PW, cwd=tmp_path, check=False)
+    assert java.returncode != 0
+    line = one_line_error(cli("keystore", str(tmp_path / "aria.p12"), "--storepass", PW), "aria.p12")
+    assert "is not supported" in line and "wrong password" not in line

@@ -293,7 +293,7 @@ def _with_pbe_iterations(data: bytes, count: int | None, where: str) -> bytes:
 
     from asn1crypto import cms
 
-    from inspector.keystore.pkcs12_reader import pkcs12_kdf
+    from inspector.keystore.pkcs12_crypto import pkcs12_kdf
 
     pfx = apkcs12.Pfx.load(data)
     safes = []
