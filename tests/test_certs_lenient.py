@@ -235,3 +235,24 @@ def test_a_version_1_certificate_is_not_called_malformed_for_its_version(acme) -
     assert loaded.problems == ("subject common_name: invalid string encoding (read with \ufffd)",)
     plain = C.load_certificate(signed(body, acme.intermediate.key))
     assert plain.cert is not None and plain.problems == () and plain.nonstandard == ()
+
+
+def test_malformed_chain_certificate_in_pkcs12_is_filed_under_the_entry(cli, tmp_path, acme) -> None:  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+
+    odd_inter = x509.load_der_x509_certificate(edited(acme.intermediate, acme.root, _duplicate_extension))
+    data = pkcs12.serialize_key_and_certificates(
+        b"client",
+        acme.leaf.key,
+        acme.leaf.cert,
+        [odd_inter, acme.root.cert],
+        BestAvailableEncryption(PW.encode()),
+    )
+    path = tmp_path / "odd.p12"
+    path.write_bytes(data)
+    result = cli("keystore", str(path), "--storepass", PW, "--json")
+    assert result.status in (0, 1) and "internal error" not in result.err
+    (finding,) = [f for f in result.json()["findings"] if f["code"] == "cert-malformed"]
+    assert finding["location"] == {"file": str(path), "alias": "client", "position": 1}
+    assert "appears twice" in finding["summary"]
+    assert len(result.json()["keystore"]["entries"][0]["chain"]) == 3

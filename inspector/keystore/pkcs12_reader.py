@@ -13,6 +13,7 @@ type"): it is reported, never offered as a key entry. Iteration counts above Jav
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,8 @@ class _Walk:
     ignored_keys: list[str] = field(default_factory=list)
     skipped_keys: int = 0
     problems: list[CertificateProblem] = field(default_factory=list)
+    #: chain material read leniently: filed under the key entries whose chain holds it
+    chain_problems: list[tuple[x509.Certificate, CertificateProblem]] = field(default_factory=list)
     unnamed: int = 0
 
     def java_alias(self, friendly: str | None) -> str:
@@ -207,12 +210,18 @@ def _walk(bags: Any, walk: _Walk) -> None:
                 continue
             if key_id is None and len(walk.keys) == 1 and index == 0:
                 key_id = b"01"  # Java's workaround for one key without localKeyId
-            label = friendly or f"certificate {len(walk.certs) + 1}"
-            cert = read_certificate(value["cert_value"].parsed.dump(), label, None, walk.problems)
-            if cert is None:
-                continue
             alias = walk.java_alias(friendly) if trusted else ""
-            walk.certs.append(_CertBag(cert, friendly, key_id, trusted, alias))
+            # a trusted entry's problem is filed under its alias; chain material under its bag
+            # until _assemble knows which chains hold it
+            label = C.escape_text(alias) if trusted else f"certificate bag {len(walk.certs) + 1}"
+            found: list[CertificateProblem] = []
+            cert = read_certificate(value["cert_value"].parsed.dump(), label, None, found)
+            if cert is not None:
+                walk.certs.append(_CertBag(cert, friendly, key_id, trusted, alias))
+            if cert is not None and not trusted:
+                walk.chain_problems.extend((cert, problem) for problem in found)
+            else:
+                walk.problems.extend(found)
         elif bag_id == "pkcs8_shrouded_key_bag":
             if key_id is None:
                 if walk.keys:
@@ -298,6 +307,13 @@ def _assemble(path: Path, walk: _Walk, integrity: bool) -> Keystore:
     store.secret_aliases.extend(C.escape_text(s) for s in walk.secrets)
     store.ignored_keys.extend(C.escape_text(k) for k in walk.ignored_keys)
     store.certificate_problems.extend(walk.problems)
+    for cert, problem in walk.chain_problems:
+        places = [(e.alias, i) for e in store.key_entries for i, c in enumerate(e.chain) if c is cert]
+        store.certificate_problems.extend(
+            dataclasses.replace(problem, alias=alias, position=i) for alias, i in places
+        )
+        if not places:
+            store.certificate_problems.append(problem)
     return store
 
 
