@@ -308,7 +308,7 @@ class LoadedCertificate:
 
 
 #: Signed bytes of certificates re-encoded for reading: their signature is checked on these.
-_SIGNED_AS_WRITTEN: dict[bytes, tuple[bytes, bytes]] = {}
+_SIGNED_AS_WRITTEN: dict[str, tuple[bytes, bytes]] = {}
 _SIGNED_AS_WRITTEN_MAX = 4096
 
 
@@ -361,8 +361,8 @@ def _key_problems(cert: x509.Certificate) -> list[str]:
     return []
 
 
-_ECDSA_OIDS = {"1.2.840.10045.4.1", "1.2.840.10045.4.3.1", "1.2.840.10045.4.3.2", "1.2.840.10045.4.3.3"}
-_ECDSA_OIDS |= {"1.2.840.10045.4.3.4"}
+#: ecdsa-with-SHA1, -SHA224, -SHA256, -SHA384, -SHA512: RFC 5758 says no parameters
+_ECDSA_OIDS = frozenset(f"1.2.840.10045.4.{tail}" for tail in ("1", "3.1", "3.2", "3.3", "3.4"))
 
 
 def _lenient(der: bytes, problems: list[str]) -> LoadedCertificate:
@@ -385,8 +385,8 @@ def _lenient(der: bytes, problems: list[str]) -> LoadedCertificate:
                 f"{inner['algorithm'].native} is written with explicit NULL parameters "
                 "(as older JDKs wrote EC certificates; Java and OpenSSL read it)"
             )
-        if tbs["version"].native != "v3":
-            problems.append(f"X.509 {tbs['version'].native} (read as v3)")
+        if tbs["version"].native == "v2":  # v1 and v3 are fine; cryptography refuses v2
+            problems.append("X.509 v2 (read as v3)")
             tbs["version"] = ax.Version("v3")
         for part in ("subject", "issuer"):
             if _repair_name(tbs[part], part, problems):
@@ -396,11 +396,11 @@ def _lenient(der: bytes, problems: list[str]) -> LoadedCertificate:
         left = _refusals(cert)
         if left:
             return LoadedCertificate(None, (*problems, *left), tuple(nonstandard))
-    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, x509.InvalidVersion) as exc:
         return LoadedCertificate(None, (*problems, f"the certificate does not parse ({one_line(exc)})"))
     if len(_SIGNED_AS_WRITTEN) >= _SIGNED_AS_WRITTEN_MAX:
         _SIGNED_AS_WRITTEN.pop(next(iter(_SIGNED_AS_WRITTEN)))
-    _SIGNED_AS_WRITTEN[fingerprint(cert).encode()] = (signed, bytes(parsed["signature_value"].native))
+    _SIGNED_AS_WRITTEN[fingerprint(cert)] = (signed, bytes(parsed["signature_value"].native))
     problems += _key_problems(cert)
     return LoadedCertificate(cert, tuple(problems), tuple(nonstandard))
 
@@ -469,4 +469,4 @@ def _repair_extensions(tbs: Any, algorithm: Any, signature: Any, problems: list[
 
 def signed_as_written(cert: x509.Certificate) -> tuple[bytes, bytes] | None:
     """(TBS bytes, signature) as the issuer signed them, for a certificate re-encoded for reading."""
-    return _SIGNED_AS_WRITTEN.get(fingerprint(cert).encode())
+    return _SIGNED_AS_WRITTEN.get(fingerprint(cert))

@@ -27,7 +27,9 @@ def canonical_name(name: x509.Name) -> CanonicalName:
 
 
 def same_name(a: x509.Name, b: x509.Name) -> bool:
-    return a == b or canonical_name(a) == canonical_name(b)
+    """X500Principal.equals. Not cryptography's Name ==, which ignores the string types Java
+    tells apart (a BMPString value is compared by its encoding)."""
+    return C.name_der(a) == C.name_der(b) or canonical_name(a) == canonical_name(b)
 
 
 def is_self_issued(cert: x509.Certificate) -> bool:

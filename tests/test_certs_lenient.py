@@ -166,6 +166,17 @@ def test_ec_certificate_with_explicit_null_parameters_is_read_in_full(cli, tmp_p
     (entry,) = result.json()["keystore"]["entries"]
     assert entry["chain"][0]["subject"] == "CN=ec client,O=Acme"
     assert entry["chain"][0]["issued_by_next"]["ok"] is True
+    # the same certificate in a JKS key entry, as an old JDK's keytool stored it
+    import jks
+    from cryptography.hazmat.primitives import serialization as ser
+
+    pkcs8 = leaf.key.private_bytes(ser.Encoding.DER, ser.PrivateFormat.PKCS8, ser.NoEncryption())
+    entry_jks = jks.PrivateKeyEntry.new("old", [der, P.der(root.cert)], pkcs8)
+    entry_jks.encrypt(PW)
+    jks.KeyStore.new("jks", [entry_jks]).save(str(tmp_path / "old.jks"), PW)
+    result = cli("keystore", str(tmp_path / "old.jks"), "--storepass", PW, "--json")
+    assert result.status == 0 and "internal error" not in result.err
+    assert result.codes() == ["cert-nonstandard-encoding"]
 
 
 def test_ec_point_off_the_curve_is_an_error_on_that_certificate(cli, tmp_path, acme) -> None:  # type: ignore[no-untyped-def]
@@ -205,6 +216,43 @@ def test_certificate_that_does_not_parse_at_all_is_left_out_and_said(cli, tmp_pa
 def test_bytes_recorded_for_a_re_encoded_certificate_never_judge_a_good_one(acme, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Another input may re-encode to the very same certificate: its recorded bytes must not turn
     a signature that verifies as written into a failure."""
-    key = C.fingerprint(acme.leaf.cert).encode()
+    key = C.fingerprint(acme.leaf.cert)
     monkeypatch.setitem(C._SIGNED_AS_WRITTEN, key, (b"\x30\x00", b"\x00" * 256))
     assert C.signature_by(acme.leaf.cert, acme.intermediate.cert) is True
+
+
+def test_a_version_1_certificate_is_not_called_malformed_for_its_version(acme) -> None:  # type: ignore[no-untyped-def]
+    """v1 (openssl x509 -req without extensions, as some projects' test CAs are) is valid X.509."""
+    tbs = ax.TbsCertificate.load(tbs_of(acme.leaf.cert))
+    tbs["version"] = "v1"
+    del tbs["extensions"]
+    cn = b"\x0c\x0bletstestcba"
+    body = tbs.dump(force=True)
+    assert body.count(cn) == 1
+    der = signed(body.replace(cn, b"\x0c\x0b\xff\xfetstestcba"), acme.intermediate.key)
+    loaded = C.load_certificate(der)
+    assert loaded.cert is not None and loaded.cert.version == x509.Version.v1
+    assert loaded.problems == ("subject common_name: invalid string encoding (read with \ufffd)",)
+    plain = C.load_certificate(signed(body, acme.intermediate.key))
+    assert plain.cert is not None and plain.problems == () and plain.nonstandard == ()
+
+
+def test_malformed_chain_certificate_in_pkcs12_is_filed_under_the_entry(cli, tmp_path, acme) -> None:  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+
+    odd_inter = x509.load_der_x509_certificate(edited(acme.intermediate, acme.root, _duplicate_extension))
+    data = pkcs12.serialize_key_and_certificates(
+        b"client",
+        acme.leaf.key,
+        acme.leaf.cert,
+        [odd_inter, acme.root.cert],
+        BestAvailableEncryption(PW.encode()),
+    )
+    path = tmp_path / "odd.p12"
+    path.write_bytes(data)
+    result = cli("keystore", str(path), "--storepass", PW, "--json")
+    assert result.status in (0, 1) and "internal error" not in result.err
+    (finding,) = [f for f in result.json()["findings"] if f["code"] == "cert-malformed"]
+    assert finding["location"] == {"file": str(path), "alias": "client", "position": 1}
+    assert "appears twice" in finding["summary"]
+    assert len(result.json()["keystore"]["entries"][0]["chain"]) == 3

@@ -234,3 +234,52 @@ def test_pem_key_of_an_unknown_algorithm(cli, tmp_path, acme) -> None:  # type: 
     key_pem = f"-----BEGIN PRIVATE KEY-----\n{body}-----END PRIVATE KEY-----\n"
     path.write_text(key_pem + acme.leaf.pem.decode())
     one_line_error(cli("keystore", str(path)), str(path), "a type this tool cannot read")
+
+
+@needs_keytool
+@pytest.mark.keytool
+@pytest.mark.parametrize("storetype", ["JKS", "JCEKS"])
+def test_upper_case_alias_is_listed_but_unreachable_in_java(cli, tmp_path, acme, storetype) -> None:  # type: ignore[no-untyped-def]
+    """Writers other than keytool may keep the case; Java then lists the entry and cannot open it."""
+    import hashlib
+
+    path = P.write_jks(tmp_path / "case.jks", PW, keys=[("mykey", acme.leaf.key, [acme.leaf.cert])])
+    if storetype == "JCEKS":
+        P.keytool(
+            "-importkeystore", "-srckeystore", path.name, "-srcstorepass", PW, "-destkeystore", "case.jceks",
+            "-deststoretype", "JCEKS", "-deststorepass", PW, "-destkeypass", PW, cwd=tmp_path,
+        )  # fmt: skip
+        path = tmp_path / "case.jceks"
+    body = path.read_bytes()[:-20]
+    assert body.count(b"\x00\x05mykey") == 1
+    body = body.replace(b"\x00\x05mykey", b"\x00\x05MyKey")
+    path.write_bytes(body + hashlib.sha1(PW.encode("utf-16-be") + b"Mighty Aphrodite" + body).digest())
+    java = P.keytool("-list", "-keystore", path.name, "-storepass", PW, cwd=tmp_path, check=False)
+    assert java.returncode == 1 and "Alias <MyKey> does not exist" in java.stdout
+    result = cli("keystore", str(path), "--storepass", PW, "--json")
+    assert result.status == 1
+    assert result.error_codes() == ["alias-unreachable-in-java"]
+    assert [e["alias"] for e in result.json()["keystore"]["entries"]] == ["MyKey"]
+
+
+@needs_keytool
+@pytest.mark.keytool
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not on PATH")
+def test_pkcs12_with_a_cipher_neither_we_nor_java_read(cli, tmp_path, acme) -> None:  # type: ignore[no-untyped-def]
+    """ARIA-256 for the certificates (openssl can): not "wrong password" but what it is."""
+    (tmp_path / "key.pem").write_bytes(acme.leaf.key_pem)
+    (tmp_path / "chain.pem").write_bytes(acme.leaf.pem + acme.intermediate.pem)
+    made = subprocess.run(
+        [
+            *("openssl", "pkcs12", "-export", "-inkey", "key.pem", "-in", "chain.pem", "-name", "a"),
+            *("-certpbe", "ARIA-256-CBC", "-passout", f"pass:{PW}", "-out", "aria.p12"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+    )
+    if made.returncode != 0:
+        pytest.skip("this openssl cannot write ARIA")
+    java = P.keytool("-list", "-keystore", "aria.p12", "-storepass", PW, cwd=tmp_path, check=False)
+    assert java.returncode != 0
+    line = one_line_error(cli("keystore", str(tmp_path / "aria.p12"), "--storepass", PW), "aria.p12")
+    assert "is not supported" in line and "wrong password" not in line

@@ -43,29 +43,31 @@ def read_jks_by_hand(path: Path, data: bytes, storepass: str | None, keypass: st
         ) from None
     store = Keystore(path=path, store_type=StoreType.JKS, integrity_checked=storepass is not None)
     problems = store.certificate_problems
-    for entry in sorted(parsed.keys, key=lambda e: e.alias):
-        chain = _chain(entry.chain, C.escape_text(entry.alias), problems)
+    for entry in sorted(parsed.keys, key=lambda e: e.alias.lower()):
+        alias, reachable = java_alias(entry.alias)
+        chain = _chain(entry.chain, alias, problems)
         pkcs8 = F.unprotect(entry, storepass) if storepass is not None else None
         differs = storepass is not None and pkcs8 is None
         if pkcs8 is None and keypass is not None:
             pkcs8 = F.unprotect(entry, keypass)
             if pkcs8 is None:
                 raise InputError(
-                    f"{name}: the key password does not open key entry '{C.escape_text(entry.alias)}'",
+                    f"{name}: the key password does not open key entry '{alias}'",
                     "check --keypass-env/--keypass-file",
                 )
         key = _private_key(pkcs8)
         store.key_entries.append(
             KeyEntry(
-                alias=C.escape_text(entry.alias),
+                alias=alias,
+                java_reachable=reachable,
                 chain=chain,
                 private_key=key,
                 key_password_differs=differs,
                 key_decrypted=key is not None,
             )
         )
-    for alias, kind, der in sorted(parsed.trusted):
-        shown = C.escape_text(alias)
+    for raw, kind, der in sorted(parsed.trusted, key=lambda t: t[0].lower()):
+        shown, _ = java_alias(raw)
         cert = read_certificate(der, shown, None, problems) if kind == "X.509" else None
         if cert is not None:
             store.trusted_entries.append(TrustedEntry(shown, cert))
@@ -105,13 +107,21 @@ def read_with_pyjks(
     problems = store.certificate_problems
     for alias, entry in sorted(ks.private_keys.items()):
         store.key_entries.append(_key_entry(alias, entry, storepass, keypass, name, jks, problems))
-    for alias, entry in sorted(ks.certs.items()):
-        shown = C.escape_text(alias)
+    for raw, entry in sorted(ks.certs.items()):
+        shown, _ = java_alias(raw)
         cert = read_certificate(entry.cert, shown, None, problems) if entry.type == "X.509" else None
         if cert is not None:
             store.trusted_entries.append(TrustedEntry(alias=shown, certificate=cert))
-    store.secret_aliases.extend(C.escape_text(a) for a in sorted(ks.secret_keys))
+    store.secret_aliases.extend(java_alias(a)[0] for a in sorted(ks.secret_keys))
     return store
+
+
+def java_alias(raw: str) -> tuple[str, bool]:
+    """(alias as Java lists it, whether Java can open it). JavaKeyStore and JceKeyStore list an
+    alias as written but look every alias up lower-cased (Locale.ENGLISH): an entry written with
+    upper-case letters (by a tool other than keytool) is listed and never found — measured with
+    keytool 17: "Alias <MyKey> does not exist", for JKS and JCEKS alike."""
+    return C.escape_text(raw), raw == raw.lower()
 
 
 def _silence_javaobj() -> None:
@@ -153,7 +163,7 @@ def _key_entry(
     jks: Any,
     problems: list[CertificateProblem],
 ) -> KeyEntry:
-    alias = C.escape_text(alias)
+    alias, reachable = java_alias(alias)
     chain = _chain(entry.cert_chain, alias, problems)
     differs = storepass is not None and not entry.is_decrypted()
     if not entry.is_decrypted() and keypass is not None:
@@ -166,7 +176,12 @@ def _key_entry(
             ) from None
     key = _private_key(entry.pkey_pkcs8 if entry.is_decrypted() else None)
     return KeyEntry(
-        alias=alias, chain=chain, private_key=key, key_password_differs=differs, key_decrypted=key is not None
+        alias=alias,
+        chain=chain,
+        private_key=key,
+        key_password_differs=differs,
+        key_decrypted=key is not None,
+        java_reachable=reachable,
     )
 
 

@@ -47,6 +47,8 @@ class KeyEntry:
     key_decrypted: bool = True
     #: The name as written in the file, when Java's alias differs (PKCS#12 lower-cases it).
     stored_name: str | None = None
+    #: False when Java lists the entry but cannot open it (JKS/JCEKS alias with upper case).
+    java_reachable: bool = True
 
 
 @dataclass(frozen=True)

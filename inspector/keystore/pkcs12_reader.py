@@ -13,8 +13,7 @@ type"): it is reported, never offered as a key entry. Iteration counts above Jav
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,18 +28,15 @@ from inspector.chains import build_chain
 from inspector.errors import InputError
 from inspector.keystore.certificates import read_certificate
 from inspector.keystore.model import CertificateProblem, KeyEntry, Keystore, StoreType, TrustedEntry
+from inspector.keystore.pkcs12_crypto import (
+    MAX_ITERATIONS,
+    TooManyIterations,
+    UnsupportedPbe,
+    decrypt,
+    mac_matches,
+)
 
 WRONG_PASSWORD_HINT = "check the password (--storepass-env VAR, --storepass-file F or the prompt)"
-#: sun.security.pkcs12.PKCS12KeyStore.MAX_ITERATION_COUNT (JDK 8u301+, 11, 17, 21, 25): Java refuses
-#: a larger MAC, certificate-PBE or key-PBE iteration count, so no Java client can use such a store;
-#: and 5M rounds of the PKCS#12 KDF already take seconds here.
-MAX_ITERATIONS = 5_000_000
-
-
-class _TooManyIterations(Exception):
-    def __init__(self, what: str, count: int) -> None:
-        super().__init__(what)
-        self.what, self.count = what, count
 
 
 @dataclass
@@ -73,6 +69,8 @@ class _Walk:
     ignored_keys: list[str] = field(default_factory=list)
     skipped_keys: int = 0
     problems: list[CertificateProblem] = field(default_factory=list)
+    #: chain material read leniently: filed under the key entries whose chain holds it
+    chain_problems: list[tuple[x509.Certificate, CertificateProblem]] = field(default_factory=list)
     unnamed: int = 0
 
     def java_alias(self, friendly: str | None) -> str:
@@ -83,87 +81,6 @@ class _Walk:
         return friendly.lower()
 
 
-def pkcs12_kdf(
-    hash_name: str, password: bytes, salt: bytes, purpose: int, iterations: int, size: int
-) -> bytes:
-    """RFC 7292 appendix B.2 key derivation (purpose 1 = key, 2 = IV, 3 = MAC key)."""
-    u = hashlib.new(hash_name).digest_size
-    v = hashlib.new(hash_name).block_size
-    diversifier = bytes([purpose]) * v
-
-    def stretch(data: bytes) -> bytes:
-        if not data:
-            return b""
-        count = -(-len(data) // v) * v
-        return (data * (count // len(data) + 1))[:count]
-
-    block = bytearray(stretch(salt) + stretch(password))
-    out = b""
-    while len(out) < size:
-        digest = hashlib.new(hash_name, diversifier + bytes(block)).digest()
-        for _ in range(iterations - 1):
-            digest = hashlib.new(hash_name, digest).digest()
-        out += digest
-        addend = int.from_bytes((digest * (v // u + 1))[:v], "big") + 1
-        for start in range(0, len(block), v):
-            chunk = int.from_bytes(block[start : start + v], "big")
-            block[start : start + v] = ((chunk + addend) % (1 << (v * 8))).to_bytes(v, "big")
-    return out[:size]
-
-
-def _bmp_password(password: str) -> bytes:
-    return password.encode("utf-16-be") + b"\x00\x00"
-
-
-def _decrypt(algorithm: Any, ciphertext: bytes, password: str, what: str) -> bytes:
-    """Decrypt PBES2 (PBKDF2 + AES/3DES) or PKCS#12 PBE (SHA-1 + 3DES / RC2)."""
-    from cryptography.hazmat.primitives import padding
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
-    kdf = algorithm.kdf
-    cipher_name = algorithm.encryption_cipher
-    iterations = int(algorithm.kdf_iterations)
-    if iterations > MAX_ITERATIONS:
-        raise _TooManyIterations(what, iterations)
-    salt = bytes(algorithm.kdf_salt)
-    key_length = int(algorithm.key_length)
-    if kdf == "pbkdf2":
-        key = hashlib.pbkdf2_hmac(algorithm.kdf_hmac, password.encode("utf-8"), salt, iterations, key_length)
-        iv = bytes(algorithm.encryption_iv)
-    elif kdf == "pkcs12_kdf":
-        bmp = _bmp_password(password)
-        key = pkcs12_kdf("sha1", bmp, salt, 1, iterations, key_length)
-        iv = pkcs12_kdf("sha1", bmp, salt, 2, iterations, 8)
-    else:
-        raise InputError(f"unsupported PKCS#12 encryption (key derivation {kdf})")
-    if cipher_name == "aes":
-        cipher_algo: Any = algorithms.AES(key)
-    elif cipher_name == "tripledes":
-        from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
-
-        cipher_algo = TripleDES(key)
-    elif cipher_name == "rc2":
-        # cryptography's RC2 only takes 128-bit keys; pycryptodomex (a pyjks dependency) does 40.
-        from Cryptodome.Cipher import ARC2
-
-        rc2 = ARC2.new(key, ARC2.MODE_CBC, iv=iv, effective_keylen=len(key) * 8)  # type: ignore[call-arg]
-        plain = rc2.decrypt(ciphertext)
-        return _unpad(plain)
-    else:
-        raise InputError(f"unsupported PKCS#12 cipher {cipher_name}")
-    decryptor = Cipher(cipher_algo, modes.CBC(iv)).decryptor()
-    padded = decryptor.update(ciphertext) + decryptor.finalize()
-    unpadder = padding.PKCS7(cipher_algo.block_size).unpadder()
-    return unpadder.update(padded) + unpadder.finalize()
-
-
-def _unpad(plain: bytes) -> bytes:
-    pad = plain[-1] if plain else 0
-    if not 1 <= pad <= 8 or plain[-pad:] != bytes([pad]) * pad:
-        raise ValueError("bad padding")
-    return plain[:-pad]
-
-
 def _check_mac(pfx: Any, content: bytes, password: str, name: str) -> None:
     hash_name = pfx["mac_data"]["mac"]["digest_algorithm"]["algorithm"].native
     if hash_name not in ("sha1", "sha224", "sha256", "sha384", "sha512"):
@@ -171,28 +88,8 @@ def _check_mac(pfx: Any, content: bytes, password: str, name: str) -> None:
             f"{name}: unsupported PKCS#12 MAC algorithm {C.escape_text(str(hash_name))}",
             "re-export the store with a SHA-1 or SHA-2 MAC",
         )
-    if not _mac_matches(pfx, content, password):
+    if not mac_matches(pfx, content, password):
         raise InputError(f"{name}: wrong password, or the file is corrupted", WRONG_PASSWORD_HINT)
-
-
-def _mac_matches(pfx: Any, content: bytes, password: str) -> bool:
-    mac_data = pfx["mac_data"]
-    hash_name = mac_data["mac"]["digest_algorithm"]["algorithm"].native
-    if hash_name not in ("sha1", "sha224", "sha256", "sha384", "sha512"):
-        return False
-    salt = bytes(mac_data["mac_salt"].native)
-    iterations = int(mac_data["iterations"].native)
-    if iterations > MAX_ITERATIONS:
-        raise _TooManyIterations("MAC", iterations)
-    expected = bytes(mac_data["mac"]["digest"].native)
-    size = hashlib.new(hash_name).digest_size
-    # OpenSSL and Java disagree on how an empty password is encoded: accept both.
-    candidates = [_bmp_password(password)] + ([b""] if password == "" else [])
-    for bmp in candidates:
-        key = pkcs12_kdf(hash_name, bmp, salt, 3, iterations, size)
-        if hmac.compare_digest(hmac.new(key, content, hash_name).digest(), expected):
-            return True
-    return False
 
 
 def _attributes(bag: Any) -> tuple[str | None, bytes | None, bool]:
@@ -216,7 +113,12 @@ def read_pkcs12(path: Path, data: bytes, password: str | None) -> Keystore:
     name = str(path)
     try:
         return _read(path, data, password)
-    except _TooManyIterations as exc:
+    except UnsupportedPbe as exc:
+        raise InputError(
+            f"{name}: {C.escape_text(str(exc))}",
+            "re-export the store with AES (openssl pkcs12 -export's default): Java reads AES, 3DES, RC2",
+        ) from None
+    except TooManyIterations as exc:
         raise InputError(
             f"{name}: PKCS#12 {exc.what} iteration count {exc.count:,} is above Java's limit "
             f'of {MAX_ITERATIONS:,} (PKCS12KeyStore refuses it: "{exc.what} iteration count too large")',
@@ -249,7 +151,7 @@ def _read(path: Path, data: bytes, password: str | None) -> Keystore:
 
     if has_mac:
         if password is None:
-            if not _mac_matches(pfx, content, ""):
+            if not mac_matches(pfx, content, ""):
                 raise InputError(
                     f"{name}: this PKCS#12 keystore needs its password",
                     "use --storepass-env VAR, --storepass-file F or the prompt",
@@ -270,7 +172,7 @@ def _read(path: Path, data: bytes, password: str | None) -> Keystore:
                     continue
                 enc = info["content"]["encrypted_content_info"]
                 try:
-                    plain = _decrypt(
+                    plain = decrypt(
                         enc["content_encryption_algorithm"],
                         bytes(enc["encrypted_content"].native),
                         password,
@@ -285,7 +187,7 @@ def _read(path: Path, data: bytes, password: str | None) -> Keystore:
                 undecryptable += 1
                 continue
             _walk(bags, walk)
-        except (InputError, _TooManyIterations):
+        except (InputError, TooManyIterations, UnsupportedPbe):
             raise
         except (ValueError, TypeError, KeyError, IndexError):
             raise InputError(
@@ -308,12 +210,18 @@ def _walk(bags: Any, walk: _Walk) -> None:
                 continue
             if key_id is None and len(walk.keys) == 1 and index == 0:
                 key_id = b"01"  # Java's workaround for one key without localKeyId
-            label = friendly or f"certificate {len(walk.certs) + 1}"
-            cert = read_certificate(value["cert_value"].parsed.dump(), label, None, walk.problems)
-            if cert is None:
-                continue
             alias = walk.java_alias(friendly) if trusted else ""
-            walk.certs.append(_CertBag(cert, friendly, key_id, trusted, alias))
+            # a trusted entry's problem is filed under its alias; chain material under its bag
+            # until _assemble knows which chains hold it
+            label = C.escape_text(alias) if trusted else f"certificate bag {len(walk.certs) + 1}"
+            found: list[CertificateProblem] = []
+            cert = read_certificate(value["cert_value"].parsed.dump(), label, None, found)
+            if cert is not None:
+                walk.certs.append(_CertBag(cert, friendly, key_id, trusted, alias))
+            if cert is not None and not trusted:
+                walk.chain_problems.extend((cert, problem) for problem in found)
+            else:
+                walk.problems.extend(found)
         elif bag_id == "pkcs8_shrouded_key_bag":
             if key_id is None:
                 if walk.keys:
@@ -323,7 +231,7 @@ def _walk(bags: Any, walk: _Walk) -> None:
             key: PrivateKeyTypes | None = None
             if walk.password is not None:
                 try:
-                    der = _decrypt(
+                    der = decrypt(
                         value["encryption_algorithm"],
                         bytes(value["encrypted_data"].native),
                         walk.password,
@@ -399,6 +307,13 @@ def _assemble(path: Path, walk: _Walk, integrity: bool) -> Keystore:
     store.secret_aliases.extend(C.escape_text(s) for s in walk.secrets)
     store.ignored_keys.extend(C.escape_text(k) for k in walk.ignored_keys)
     store.certificate_problems.extend(walk.problems)
+    for cert, problem in walk.chain_problems:
+        places = [(e.alias, i) for e in store.key_entries for i, c in enumerate(e.chain) if c is cert]
+        store.certificate_problems.extend(
+            dataclasses.replace(problem, alias=alias, position=i) for alias, i in places
+        )
+        if not places:
+            store.certificate_problems.append(problem)
     return store
 
 

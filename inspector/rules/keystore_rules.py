@@ -71,10 +71,12 @@ CHAIN_INCOMPLETE = register(
     Severity.ERROR,
     "The key entry's chain is missing its issuer(s)",
     """The chain stored with a key entry is what a Java client sends and what it matches against
-    the server's CA names (the issuer of every certificate in the chain). A chain that stops at
-    the leaf lacks the intermediate: the server cannot build a path (unknown_ca) and a server that
-    names only its root is not matched, so Java sends an empty Certificate. keytool completes the
-    chain only at import time, from the certificates already in the store.""",
+    the server's CA names (the issuer of every certificate in the chain). Judged on the evidence
+    in the store: an error when the missing issuer is known to be an intermediate (a certificate
+    with that name, itself issued by another CA, sits in the store: keytool completes the chain
+    only at import time); info when it is a root (servers hold their roots); a warning when nothing in the
+    store tells: a leaf issued straight by a root the server trusts works, a leaf whose
+    intermediate is missing gets unknown_ca. A server's CA names settle it (select, probe).""",
     G,
 )
 CHAIN_ORDER = register(
@@ -163,6 +165,17 @@ IGNORED_KEY_BAG = register(
     NoEncryption() — sits in a KeyBag, which Java skips ("Unsupported PKCS12 bag type"): keytool
     lists no key entry and a Java client sends an empty Certificate. Re-export with an encrypted
     key.""",
+    G,
+)
+ALIAS_UNREACHABLE = register(
+    "alias-unreachable-in-java",
+    Severity.ERROR,
+    "Java lists this key entry but cannot open it (upper case in a JKS/JCEKS alias)",
+    """JKS and JCEKS stores keep aliases as written, but Java looks every alias up lower-cased:
+    an entry written with upper-case letters by a tool other than keytool is listed by
+    `keytool -list` and then "does not exist" (measured with JDK 17). A Java key manager skips it,
+    so a Java client never sends it. keytool itself always writes lower-case aliases; rewrite the
+    store with keytool (keytool -importkeystore from a PKCS#12 export) or convert it to PKCS12.""",
     G,
 )
 CERT_UNREADABLE = register(
@@ -649,6 +662,30 @@ def key_bag_ignored_by_java(ctx: KeystoreContext) -> Iterator[Finding]:
             fix=(
                 "re-export with an encrypted key: openssl pkcs12 -in STORE -nodes -out all.pem, then "
                 "openssl pkcs12 -export -in all.pem -name ALIAS -out fixed.p12 (no -keypbe NONE)"
+            ),
+        )
+
+
+@RULES.rule(ALIAS_UNREACHABLE)
+def alias_unreachable(ctx: KeystoreContext) -> Iterator[Finding]:
+    """A JKS/JCEKS key entry Java cannot open: its alias has upper-case letters."""
+    for entry in ctx.entries():
+        if entry.java_reachable:
+            continue
+        yield make(
+            ALIAS_UNREACHABLE,
+            f"key entry '{entry.alias}' has upper-case letters: Java lists it but looks it up as "
+            f"'{entry.alias.lower()}' and cannot open it (\"Alias <{entry.alias}> does not exist\"); "
+            "a Java client never sends it",
+            location=ctx.where(entry),
+            evidence=[
+                Evidence(
+                    ctx.source(entry), f"alias written as '{entry.alias}' in a {ctx.store.store_type.value}"
+                )
+            ],
+            fix=(
+                "rename the entry to lower case in the tool that wrote the store, or build the store "
+                "again with keytool from the key and certificate (keytool writes lower-case aliases)"
             ),
         )
 
