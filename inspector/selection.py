@@ -128,6 +128,7 @@ class Reason(str, Enum):
     EXPIRED = "expired or not yet valid"
     EXTENSION_MISMATCH = "EKU/keyUsage unfit for clientAuth"
     NO_CERTIFICATE_VERIFY = "no CertificateVerify scheme for this key"
+    UNREACHABLE = "Java cannot look the alias up"
 
 
 @dataclass(frozen=True)
@@ -331,6 +332,12 @@ def select(
         if not entry.chain:
             cand.accepted = False
             cand.note(Reason.NO_CHAIN, "no certificate chain")
+        if not entry.java_reachable:
+            cand.accepted = False
+            cand.note(
+                Reason.UNREACHABLE,
+                "alias stored in upper case in a JKS/JCEKS file: Java lists it but cannot look it up",
+            )
         if kt not in types:
             cand.accepted = False
             cand.note(Reason.KEY_TYPE, f"key type {kt} not among the types Java asks for ({why})")

@@ -352,11 +352,6 @@ def test_pbe_iteration_count_above_java_limit(cli, tmp_path, acme, where, java_s
     assert again.status == 0 and again.json()["keystore"]["entries"][0]["key_decrypted"] is True
 
 
-@pytest.mark.xfail(
-    reason="selection.canonical_dn (asn1crypto) folds BMPString into text; Java's X500Principal form "
-    "(inspector/x500.py, another branch) should make this pass once chains.canonical_name uses it",
-    strict=False,
-)
 def test_bmpstring_issuer_does_not_match_a_utf8string_subject(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """X500Principal compares a BMPString value by its hex encoding: a leaf naming its issuer in
     BMPString does not chain to the UTF8String subject, though the text is the same."""
