@@ -1,0 +1,70 @@
+"""javax.net.debug logs (JDK 8 to 25) read into the transcript model the pcap decoder produces.
+
+`read_log(stream)` streams: handshakes come out as their thread moves on, the summary (what the
+log holds, exceptions outside any handshake, key entries the key manager found) is complete once
+the iterator is exhausted.
+"""
+
+from __future__ import annotations
+
+import gzip
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from parsers.javalog.assemble import Assembler
+from parsers.javalog.model import LoggedHandshake, LogSummary
+from parsers.javalog.scan import Scanner
+
+__all__ = ["JavaLogReader", "LogSummary", "LoggedHandshake", "open_log", "read_log"]
+
+
+class JavaLogReader:
+    def __init__(self, stream: BinaryIO) -> None:
+        self.scanner = Scanner(stream)
+        self.assembler = Assembler()
+
+    @property
+    def summary(self) -> LogSummary:
+        return self.assembler.summary
+
+    def handshakes(self) -> Iterator[LoggedHandshake]:
+        for entry in self.scanner.entries():
+            yield from self.assembler.feed(entry)
+        yield from self.assembler.finish()
+        stats, summary = self.scanner.stats, self.assembler.summary
+        summary.bytes, summary.lines = stats.bytes, stats.lines
+        summary.debug_lines, summary.hex_dumps = stats.modern_lines, stats.hex_dumps
+        summary.record_lines = stats.record_lines
+        summary.binary = stats.nul_bytes or stats.undecodable
+        modern, legacy = stats.modern_lines > 0, stats.jdk8_markers > 0
+        summary.fmt = (
+            "JDK 11+ and JDK 8"
+            if modern and legacy
+            else "JDK 11+"
+            if modern
+            else "JDK 8"
+            if legacy or summary.handshakes
+            else "none"
+        )
+        if stats.truncated_blocks:
+            summary.problems.append(f"{stats.truncated_blocks} block(s) cut short (no closing ')')")
+
+
+def read_log(stream: BinaryIO) -> JavaLogReader:
+    return JavaLogReader(stream)
+
+
+def open_log(name: str) -> BinaryIO:
+    """A file (gzip recognised by its magic bytes, whatever its name) or '-' for stdin."""
+    if name == "-":
+        raw: BinaryIO = sys.stdin.buffer
+        head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+        return gzip.GzipFile(fileobj=raw) if head == b"\x1f\x8b" else raw  # type: ignore[return-value]
+    handle = Path(name).open("rb")  # noqa: SIM115 (returned to the caller, who closes it)
+    if handle.read(2) == b"\x1f\x8b":
+        handle.seek(0)
+        return gzip.GzipFile(fileobj=handle)  # type: ignore[return-value]
+    handle.seek(0)
+    return handle
