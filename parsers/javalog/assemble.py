@@ -179,11 +179,12 @@ class Assembler:
         self.open[thread] = build
         return build
 
-    def _current(self, thread: str, line: int, fmt: str, when: float | None) -> _Build:
+    def _current(self, thread: str, line: int, fmt: str, when: float | None, message: bool = True) -> _Build:
+        """The thread's open handshake; a new one (begun before the log, if `message`) otherwise."""
         build = self.open.get(thread)
         if build is None:
             build = self._new(thread, line, fmt, when)
-            build.started_mid = True
+            build.started_mid = message
         return build
 
     # --- JDK 11+ ------------------------------------------------------------------------------
@@ -211,7 +212,7 @@ class Assembler:
             return
         if thread not in self.open and not _starts_handshake_fact(msg):
             return
-        build = self._current(thread, e.line, "JDK 11+", when)
+        build = self._current(thread, e.line, "JDK 11+", when, msg.startswith(("Consuming", "Produced")))
         build.last_line = max(build.last_line, e.line + len(e.block))
         if e.truncated:
             build.problems.append(Problem("truncated", f"the block at line {e.line} is cut short"))
@@ -353,7 +354,7 @@ class Assembler:
                 KeyEntryFact(e.line, alias, len(chain), tuple(f.issuer for f in chain))
             )
             return
-        build = self._current(thread, e.line, "JDK 8", None)
+        build = self._current(thread, e.line, "JDK 8", None, text.startswith("*** "))
         build.last_line = max(build.last_line, e.line + len(e.block))
         if text.startswith("*** ServerHello"):
             chosen = B.VERSIONS.get(text.split(",", 1)[1].strip(), 0x0303) if "," in text else 0x0303

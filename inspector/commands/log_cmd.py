@@ -1,0 +1,363 @@
+"""`mtls-inspect log FILE|-`: the Java client's own javax.net.debug log, explained.
+
+Every handshake in the log becomes the transcript the pcap decoder produces, so the wire rules
+and the pcap renderers (table, ladder, CertificateRequest, chains, selection) are reused as they
+are; log_rules adds what only Java's log says. Evidence names log lines, not frames.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import gzip
+import sys
+import zlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from inspector.errors import ExitStatus, InputError
+from inspector.findings import Evidence, Finding, Location, Severity, has_errors, sort_findings
+from inspector.passwords import add_keystore_password_options
+from inspector.render import json_out, text
+from inspector.rules.wire_rules import WireContext
+
+if TYPE_CHECKING:
+    from inspector.keystore.model import Keystore
+    from parsers.javalog import LoggedHandshake, LogSummary
+    from parsers.model import HandshakeEvent
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "log",
+        help="explain a Java client's javax.net.debug log (JDK 8 to 25), or a pasted Java exception",
+        description="Read the Java client's own debug log (-Djavax.net.debug=ssl:handshake:verbose, "
+        "all or ssl; also .gz, or - for stdin), rebuild every handshake in it and explain the failed ones.",
+    )
+    p.add_argument(
+        "file", help="the log file (its stderr on JDK 11+, stdout on JDK 8); .gz works; - reads stdin"
+    )
+    p.add_argument(
+        "--keystore", metavar="F", help="the client's keystore: which key entry Java would have chosen"
+    )
+    add_keystore_password_options(p)
+    p.add_argument("--connection", "-c", type=int, metavar="N", help="show handshake N in full")
+    p.add_argument("--all", action="store_true", help="show ladders of successful handshakes too")
+    p.add_argument(
+        "--at", metavar="YYYY-MM-DD", help="judge validity at this date (default: each handshake's time)"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")
+    p.set_defaults(run=run)
+
+
+@dataclasses.dataclass(frozen=True)
+class LogWireContext(WireContext):
+    """The wire rules' context with evidence naming log lines instead of capture frames."""
+
+    def ev(self, event: HandshakeEvent | None, fact: str) -> Evidence:
+        if event is None:
+            return Evidence(f"handshake #{self.t.index}", fact)
+        who = "client" if event.direction.value == "client" else "server"
+        verb = "sent by" if who == "client" else "received from"
+        where = f"log line {event.frame}" if event.frame is not None else "log"
+        return Evidence(f"{event.label} {verb} the {who} ({where})", fact)
+
+
+def run(args: argparse.Namespace) -> int:
+    from parsers.javalog import open_log, read_log
+
+    name = args.file
+    if name != "-":
+        path = Path(name)
+        if not path.exists():
+            raise InputError(f"{name}: no such file", "check the path")
+        if path.is_dir():
+            raise InputError(f"{name}: is a directory", "give the log file the JVM's stderr was written to")
+    store = None
+    if args.keystore:
+        from inspector.commands.keystore_cmd import load_from_args
+
+        store = load_from_args(args, Path(args.keystore))
+    at = None
+    if args.at:
+        from inspector.commands.keystore_cmd import parse_date
+
+        at = parse_date(args.at)
+    shown = "stdin" if name == "-" else name
+    report = LogReport(args, shown, store, at)
+    try:
+        reader = read_log(open_log(name))
+        for logged in reader.handshakes():
+            report.add(logged, reader.summary)
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(
+            f"{shown}: cannot read ({exc})", "give the uncompressed log, or a whole .gz file"
+        ) from None
+    summary = reader.summary
+    if summary.binary and not summary.handshakes and not summary.exceptions:
+        raise InputError(
+            f"{shown}: binary data, not a text log ({summary.bytes} bytes)",
+            "give the file the JVM's stderr was written to "
+            "(java -Djavax.net.debug=ssl:handshake:verbose ... 2> client.log)",
+        )
+    file_findings = report.file_findings(summary)
+    if not summary.handshakes and not file_findings:
+        raise InputError(
+            f"{shown}: no javax.net.debug output and no Java exception in its {summary.lines} lines",
+            "run the client with -Djavax.net.debug=ssl:handshake:verbose and give its stderr",
+        )
+    if args.connection is not None and args.connection not in report.rows:
+        raise InputError(
+            f"{shown}: no handshake #{args.connection}", f"handshakes here: 1..{summary.handshakes}"
+        )
+    report.count(file_findings)
+    if args.json:
+        report.write_json(sys.stdout, summary, file_findings)
+    else:
+        report.write_text(sys.stdout, summary, file_findings)
+    return ExitStatus.ERROR_FINDINGS if report.errors else ExitStatus.OK
+
+
+def _augment(findings: list[Finding], logged: LoggedHandshake) -> list[Finding]:
+    """Java's own sentences become evidence of the wire finding they confirm."""
+    from parsers.javalog.model import Said
+
+    said = logged.said(Said.EMPTY_CERT_INSTEAD) + logged.said(Said.NO_AUTH_SCHEME)
+    said += logged.said(Said.NO_CLIENT_AUTH_SCHEME) + logged.said(Said.NO_SUITABLE_JDK8)
+    out = []
+    for f in findings:
+        if f.code == "client-cert-not-sent" and said:
+            extra = tuple(Evidence(f"log line {s.line}", f"Java says: {s.text}") for s in said[:3])
+            f = dataclasses.replace(f, evidence=f.evidence + extra)
+        out.append(f)
+    return out
+
+
+def check(
+    logged: LoggedHandshake, summary: LogSummary, store: Keystore | None, file: str, at: dt.datetime | None
+) -> list[Finding]:
+    from inspector.rules.log_rules import check_handshake
+    from inspector.rules.wire_rules import RULES
+
+    t = logged.transcript
+    when = at if at is not None or t.start_time else dt.datetime.now(dt.timezone.utc)
+    wire = [
+        f for f in RULES.run(LogWireContext(t, store, file, when, "log")) if f.code != "capture-incomplete"
+    ]
+    if t.client_hello is None:  # no handshake messages printed: message order is unknown
+        wire = [f for f in wire if f.code not in ("negotiation-failed", "client-rejected-server-cert")]
+    wire = _augment(wire, logged)
+    codes = {f.code for f in wire}
+    own = [
+        f
+        for f in check_handshake(logged, summary, file)
+        if not (f.code == "java-no-suitable-certificate" and "client-cert-not-sent" in codes)
+    ]
+    return sort_findings(wire + own)
+
+
+class LogReport:
+    """Keeps each handshake's rendered output only (as pcap's Report does), so memory stays bounded."""
+
+    def __init__(
+        self, args: argparse.Namespace, file: str, store: Keystore | None, at: dt.datetime | None
+    ) -> None:
+        self.args, self.file, self.store, self.at = args, file, store, at
+        self.rows: dict[int, list[str]] = {}
+        self.blocks: dict[int, str] = {}
+        self.json_items: dict[int, dict[str, Any]] = {}
+        self.findings: list[Finding] = []
+        self.severities: dict[str, int] = {s.value: 0 for s in Severity}
+        self.errors = False
+        self.hosts: list[str] = []
+
+    def count(self, findings: list[Finding]) -> None:
+        for f in findings:
+            self.severities[f.severity.value] += 1
+        self.errors = self.errors or has_errors(findings)
+
+    def add(self, logged: LoggedHandshake, summary: LogSummary) -> None:
+        from inspector.commands.pcap_cmd import connection_block, connection_dict, outcome
+
+        t = logged.transcript
+        if t.server_name:
+            self.hosts.append(t.server_name)
+        if self.args.connection not in (None, t.index):
+            return
+        findings = check(logged, summary, self.store, self.file, self.at)
+        self.count(findings)
+        self.rows[t.index] = row(logged)
+        if self.args.json:
+            item = connection_dict(t, findings, self.store, self.at)
+            item.update(log_dict(logged))
+            self.json_items[t.index] = item
+            self.findings += findings
+            return
+        full = self.args.connection is not None
+        notable = (
+            has_errors(findings)
+            or outcome(t) != "completed"
+            or any(f.severity is Severity.WARNING for f in findings)
+        )
+        if full or self.args.all or notable:
+            block = connection_block(t, findings, self.store, Path(self.file), self.at, full)
+            self.blocks[t.index] = _relabel(block, logged)
+
+    def file_findings(self, summary: LogSummary) -> list[Finding]:
+        from inspector.rules.log_rules import explain_exception, relevant
+
+        host = self.hosts[0] if len(set(self.hosts)) == 1 else None
+        out = [explain_exception(e, self.file, host) for e in summary.exceptions if relevant(e)]
+        if summary.unknown_zones:
+            from inspector.findings import make
+            from inspector.rules.log_rules import NOT_SHOWN
+
+            out.append(
+                make(
+                    NOT_SHOWN,
+                    f"time zone {', '.join(sorted(summary.unknown_zones))} is unknown here: "
+                    "its times were read as UTC",
+                    location=Location(file=self.file),
+                    fix="give --at YYYY-MM-DD to judge validity at a date of your choice",
+                )
+            )
+        return out
+
+    def write_text(self, out: TextIO, summary: LogSummary, file_findings: list[Finding]) -> None:
+        out.write(header(self.file, summary) + "\n")
+        if self.rows:
+            out.write(
+                text.table(
+                    [r for _, r in sorted(self.rows.items())],
+                    [
+                        "#",
+                        "lines",
+                        "thread",
+                        "server (SNI)",
+                        "version",
+                        "cert requested",
+                        "client cert sent",
+                        "outcome",
+                    ],
+                )
+                + "\n"
+            )
+        for f in file_findings:
+            out.write("\n" + text.finding(f) + "\n")
+        for _, block in sorted(self.blocks.items()):
+            out.write(block + "\n")
+        c = self.severities
+
+        def plural(n: int, word: str) -> str:
+            return f"{n} {word}{'' if n == 1 else 's'}"
+
+        out.write(f"\n{plural(c['error'], 'error')}, {plural(c['warning'], 'warning')}, {c['info']} info\n")
+
+    def write_json(self, out: TextIO, summary: LogSummary, file_findings: list[Finding]) -> None:
+        document = json_out.envelope(
+            "log",
+            file_findings + self.findings,
+            log=summary_dict(self.file, summary),
+            handshakes=[item for _, item in sorted(self.json_items.items())],
+        )
+        out.write(json_out.dumps(document) + "\n")
+
+
+def header(file: str, s: LogSummary) -> str:
+    parts = [f"Java log {file}: {s.fmt} format, {s.lines} lines, {s.handshakes} handshake(s)"]
+    if s.fmt != "none":
+        parts.append(f"javax.net.debug looks like {s.debug_option}")
+    lines = [", ".join(parts)]
+    if s.key_manager:
+        lines.append(f"  key manager: {s.key_manager}")
+    for e in s.key_entries[:6]:
+        lines.append(
+            f"  key entry '{e.alias}' (line {e.line}): {e.chain_length} certificate(s), issuers "
+            + "; ".join(dict.fromkeys(e.issuers))
+        )
+    return "\n".join(lines)
+
+
+def row(logged: LoggedHandshake) -> list[str]:
+    from inspector.commands.pcap_cmd import outcome, requested, sent
+    from parsers.model import version_name
+
+    t = logged.transcript
+    state = outcome(t)
+    if logged.fatal is not None and not logged.fatal.received and state.endswith("from client"):
+        state = f"{logged.fatal.alert} sent by Java"
+    if logged.http_status is not None:
+        state += f", HTTP {logged.http_status[0]}"
+    return [
+        str(t.index),
+        f"{logged.first_line}-{logged.last_line}",
+        logged.thread,
+        t.server_name or "-",
+        version_name(t.version) if t.version else "-",
+        requested(t),
+        sent(t),
+        state,
+    ]
+
+
+def _relabel(block: str, logged: LoggedHandshake) -> str:
+    """The pcap block, with the frame column titled as what it holds here: log lines."""
+    t = logged.transcript
+    head = (
+        f"── handshake #{t.index}: thread {logged.thread}, lines {logged.first_line}-{logged.last_line}"
+        + (f" ({t.server_name})" if t.server_name else "")
+    )
+    lines = block.split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith("── connection #"):
+            lines[i] = head + " ──"
+        if line.lstrip().startswith("time (s)") and " frame " in line:
+            lines[i] = line.replace(" frame ", "  line ", 1)
+            break
+    if logged.exception is not None:
+        lines.append(f"\nJava's exception (line {logged.exception.line}): {logged.exception.text[:300]}")
+    return "\n".join(lines)
+
+
+def log_dict(logged: LoggedHandshake) -> dict[str, Any]:
+    from parsers.javalog.certtext import facts_of
+
+    return {
+        "thread": logged.thread,
+        "lines": [logged.first_line, logged.last_line],
+        "format": logged.fmt,
+        "java_says": [
+            {"line": s.line, "kind": s.said.name.lower(), "text": s.text} for s in logged.statements
+        ],
+        "fatal": dataclasses.asdict(logged.fatal) if logged.fatal else None,
+        "exception": {"line": logged.exception.line, "chain": [list(c) for c in logged.exception.chain]}
+        if logged.exception
+        else None,
+        "matching_aliases": logged.matching_aliases,
+        "key_manager": logged.key_manager,
+        "certificates_from_text": logged.certs_from_text,
+        "http_status": list(logged.http_status) if logged.http_status else None,
+        "not_shown": logged.not_shown,
+        "rebuilt_certificates": sum(
+            1 for e in logged.transcript.events for c in getattr(e.message, "chain", ()) if facts_of(c)
+        ),
+    }
+
+
+def summary_dict(file: str, s: LogSummary) -> dict[str, Any]:
+    return {
+        "path": file,
+        "format": s.fmt,
+        "lines": s.lines,
+        "bytes": s.bytes,
+        "handshakes": s.handshakes,
+        "debug_option_inferred": s.debug_option,
+        "key_manager": s.key_manager,
+        "key_entries": [
+            {"alias": e.alias, "line": e.line, "chain_length": e.chain_length, "issuers": list(e.issuers)}
+            for e in s.key_entries
+        ],
+        "exceptions": [{"line": e.line, "chain": [list(c) for c in e.chain]} for e in s.exceptions],
+        "problems": s.problems,
+    }
