@@ -209,6 +209,20 @@ class LogReport:
 
         host = self.hosts[0] if len(set(self.hosts)) == 1 else None
         out = [explain_exception(e, self.file, host) for e in summary.exceptions if relevant(e)]
+        if summary.problems:
+            from inspector.findings import make
+            from inspector.rules.log_rules import LOG_INCOMPLETE
+
+            out.append(
+                make(
+                    LOG_INCOMPLETE,
+                    f"{self.file}: {summary.problems[0]}"
+                    + (f" (+{len(summary.problems) - 1} more)" if len(summary.problems) > 1 else ""),
+                    location=Location(file=self.file),
+                    evidence=[Evidence(self.file, p) for p in summary.problems[:6]],
+                    fix="keep the JVM's whole stderr, unedited (java ... 2> client.log)",
+                )
+            )
         if summary.unknown_zones:
             from inspector.findings import make
             from inspector.rules.log_rules import NOT_SHOWN

@@ -31,7 +31,17 @@ class JavaLogReader:
 
     def handshakes(self) -> Iterator[LoggedHandshake]:
         for entry in self.scanner.entries():
-            yield from self.assembler.feed(entry)
+            try:
+                yield from self.assembler.feed(entry)
+            except (
+                ValueError,
+                IndexError,
+                KeyError,
+                TypeError,
+            ) as exc:  # a malformed block: data, not a crash
+                self.assembler.summary.problems.append(
+                    f"line {entry.line}: not understood ({type(exc).__name__}), skipped"
+                )
         yield from self.assembler.finish()
         stats, summary = self.scanner.stats, self.assembler.summary
         summary.bytes, summary.lines = stats.bytes, stats.lines

@@ -354,9 +354,13 @@ class Assembler:
                 KeyEntryFact(e.line, alias, len(chain), tuple(f.issuer for f in chain))
             )
             return
+        if thread not in self.open and not text.startswith(("*** ", "Warning: no suitable")) and m is None:
+            return  # "%% No cached client session" and the like, before any handshake
         build = self._current(thread, e.line, "JDK 8", None, text.startswith("*** "))
         build.last_line = max(build.last_line, e.line + len(e.block))
-        if text.startswith("*** ServerHello"):
+        if text.startswith("*** ServerHelloDone"):
+            build.add(Direction.SERVER, None, SimpleMessage(14, 0), e.line)
+        elif text.startswith("*** ServerHello"):
             chosen = B.VERSIONS.get(text.split(",", 1)[1].strip(), 0x0303) if "," in text else 0x0303
             build.add(Direction.SERVER, None, ServerHello(b"", chosen, 0), e.line)
         elif text.startswith("*** Certificate chain"):
@@ -374,8 +378,6 @@ class Assembler:
             read = B.jdk8_request(e.block)
             self._request_notes(build, read, e.line)
             build.add(Direction.SERVER, None, read.message, e.line)
-        elif text.startswith("*** ServerHelloDone"):
-            build.add(Direction.SERVER, None, SimpleMessage(14, 0), e.line)
         elif text.startswith("*** CertificateVerify"):
             build.add(Direction.CLIENT, None, CertificateVerify(0, 0), e.line)
         elif text.startswith("*** Finished"):

@@ -299,7 +299,7 @@ def jdk8_client_hello(block: list[str], version: str) -> ClientHello:
         m = re.search(r"server_name: \[type=host_name \(0\), value=([^\]\s,]+)", line)
         if m:
             sni = m.group(1)
-        if line.startswith("Extension signature_algorithms,"):
+        if line.startswith("Extension signature_algorithms,") and ":" in line:
             names = line.split(":", 1)[1].split(",")
             schemes = [JDK8_SCHEMES[n.strip()] for n in names if n.strip() in JDK8_SCHEMES]
     legacy = VERSIONS.get(version.strip(), 0x0303)

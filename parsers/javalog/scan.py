@@ -68,8 +68,12 @@ class ScanStats:
     truncated_blocks: int = 0
 
 
+_CONTROL = {c: "?" for c in range(32) if c != 9} | {127: "?"}
+
+
 def _decode(raw: bytes) -> str:
-    return raw.decode("utf-8", "replace").rstrip("\r")
+    """Text of one line; control characters (terminal escapes) become '?': never echoed raw."""
+    return raw.decode("utf-8", "replace").rstrip("\r").translate(_CONTROL)
 
 
 class Scanner:
@@ -213,7 +217,7 @@ class Scanner:
         self, buf: bytes, text: str, line_end: int, limit: int, eof: bool
     ) -> tuple[Entry | None, int]:
         entry = Entry(Kind.JDK8, 0, text)
-        if not text.startswith("*** "):
+        if not text.startswith(("*** ", "found key for")):
             return entry, line_end + 1
         nxt = BOTH.search(buf, line_end, limit)
         if nxt is None and not eof and limit - line_end < MAX_BLOCK:
