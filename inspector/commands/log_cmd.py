@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from inspector.errors import ExitStatus, InputError
 from inspector.findings import Evidence, Finding, Location, Severity, has_errors, sort_findings
-from inspector.passwords import add_keystore_password_options
+from inspector.passwords import add_keystore_password_options, add_password_options, resolve_password
 from inspector.render import json_out, text
 from inspector.rules.wire_rules import WireContext
 
 if TYPE_CHECKING:
+    from inspector.java_trust import Truststore
     from inspector.keystore.model import Keystore
     from parsers.javalog import LoggedHandshake, LogSummary
     from parsers.model import HandshakeEvent
@@ -42,6 +43,7 @@ def add_parser(sub: Any) -> None:
         "--keystore", metavar="F", help="the client's keystore: which key entry Java would have chosen"
     )
     add_keystore_password_options(p)
+    add_truststore_options(p)
     p.add_argument("--connection", "-c", type=int, metavar="N", help="show handshake N in full")
     p.add_argument("--all", action="store_true", help="show ladders of successful handshakes too")
     p.add_argument(
@@ -49,6 +51,36 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")
     p.set_defaults(run=run)
+
+
+def add_truststore_options(p: argparse.ArgumentParser) -> None:
+    """--truststore F and its password, keytool-style; --host for endpoint identification."""
+    p.add_argument(
+        "--truststore",
+        metavar="F",
+        help="the client's truststore (JKS, PKCS#12, PEM): judge the server's chain as Java does "
+        "(default: the JDK's cacerts when a JDK is found)",
+    )
+    add_password_options(p, "truststore-pass", "truststore password")
+    p.add_argument(
+        "--host", metavar="H", help="the host name the client connected to (default: the SNI in the log)"
+    )
+
+
+def load_trust(args: argparse.Namespace) -> Truststore | None:
+    """The truststore given, else the JDK's cacerts (None when no JDK is found)."""
+    from inspector.java_trust import default_truststore, load_truststore
+
+    if getattr(args, "truststore", None):
+        path = Path(args.truststore)
+        if not path.exists():
+            raise InputError(f"--truststore {path}: no such file", "check the path")
+        password = resolve_password(args, "truststore-pass", "Enter truststore password: ")
+        return load_truststore(path, password)
+    try:
+        return default_truststore()
+    except InputError:
+        return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         at = parse_date(args.at)
     shown = "stdin" if name == "-" else name
     report = LogReport(args, shown, store, at)
+    report.trust = load_trust(args)
     try:
         reader = read_log(open_log(name))
         for logged in reader.handshakes():
@@ -171,6 +204,7 @@ class LogReport:
         self.severities: dict[str, int] = {s.value: 0 for s in Severity}
         self.errors = False
         self.hosts: list[str] = []
+        self.trust: Truststore | None = None
 
     def count(self, findings: list[Finding]) -> None:
         for f in findings:
@@ -186,6 +220,7 @@ class LogReport:
         if self.args.connection not in (None, t.index):
             return
         findings = check(logged, summary, self.store, self.file, self.at)
+        findings += self.trust_findings(logged)
         self.count(findings)
         self.rows[t.index] = row(logged)
         if self.args.json:
@@ -203,6 +238,30 @@ class LogReport:
         if full or self.args.all or notable:
             block = connection_block(t, findings, self.store, Path(self.file), self.at, full)
             self.blocks[t.index] = _relabel(block, logged)
+
+    def trust_findings(self, logged: LoggedHandshake) -> list[Finding]:
+        from inspector.java_trust import judge
+        from inspector.rules.log_rules import trust_finding
+        from parsers.javalog.certtext import facts_of
+        from parsers.model import Certificate, Direction
+
+        if self.trust is None:
+            return []
+        event = logged.transcript.first(Certificate, Direction.SERVER)
+        if event is None or not isinstance(event.message, Certificate):
+            return []
+        chain = event.message.chain
+        host = self.args.host or logged.transcript.server_name
+        t = logged.transcript
+        when = self.at or (
+            dt.datetime.fromtimestamp(t.start_time, dt.timezone.utc)
+            if t.start_time
+            else dt.datetime.now(dt.timezone.utc)
+        )
+        rebuilt = any(facts_of(c) is not None for c in chain)
+        verdict = judge(chain, self.trust, host, when, check_signatures=not rebuilt)
+        found = trust_finding(verdict, logged, self.file, host, explicit=bool(self.args.truststore))
+        return [found] if found else []
 
     def file_findings(self, summary: LogSummary) -> list[Finding]:
         from inspector.rules.log_rules import explain_exception, relevant
@@ -240,6 +299,11 @@ class LogReport:
 
     def write_text(self, out: TextIO, summary: LogSummary, file_findings: list[Finding]) -> None:
         out.write(header(self.file, summary) + "\n")
+        out.write(
+            f"  Java's trust judged with {self.trust.label}\n"
+            if self.trust is not None
+            else "  Java's trust not judged: no --truststore and no JDK found (JAVA_HOME, java on PATH)\n"
+        )
         if self.rows:
             out.write(
                 text.table(
@@ -273,6 +337,7 @@ class LogReport:
             "log",
             file_findings + self.findings,
             log=summary_dict(self.file, summary),
+            truststore=self.trust.label if self.trust is not None else None,
             handshakes=[item for _, item in sorted(self.json_items.items())],
         )
         out.write(json_out.dumps(document) + "\n")

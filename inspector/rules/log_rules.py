@@ -532,3 +532,123 @@ TLS_EXCEPTION = re.compile(r"SSL|Cert|PKIX|Validator|Keystore|KeyStore|Handshake
 
 def relevant(exc: JavaException) -> bool:
     return any(TLS_EXCEPTION.search(c) or TLS_EXCEPTION.search(m) for c, m in exc.chain)
+
+
+# --- Java's trust verdict with a given truststore (inspector.java_trust) -------------------------
+
+TRUST_REJECTS = register(
+    "java-truststore-rejects",
+    Severity.ERROR,
+    "With this truststore, Java rejects the server's certificate",
+    """The server's chain judged as the JDK's PKIX trust manager judges it: anchors from the
+    truststore (any certificate there, an intermediate too), path building that ignores the
+    order and the extras of what the server sent, validity at the handshake's time, then HTTPS
+    endpoint identification (subjectAltName only, no CN fallback, IP addresses only in IP SANs).
+    The summary gives Java's own sentence; the fix, the keytool command.""",
+    G,
+)
+TRUST_ACCEPTS = register(
+    "java-truststore-accepts",
+    Severity.INFO,
+    "With this truststore, Java trusts the server's certificate",
+    """The path Java would build from the server's leaf to an anchor of the truststore, named.
+    When the log shows the client rejecting the server all the same, the client ran with another
+    truststore (check -Djavax.net.ssl.trustStore and the application's own SSLContext).""",
+    G,
+)
+
+
+def _java_accepted_server(logged: LoggedHandshake) -> bool:
+    """The client went on after the server's Certificate: its trust manager accepted the chain."""
+    from parsers.model import Alert
+
+    events = logged.transcript.events
+    start = next(
+        (
+            i
+            for i, e in enumerate(events)
+            if isinstance(e.message, Certificate) and e.direction is Direction.SERVER
+        ),
+        None,
+    )
+    if start is None:
+        return False
+    return any(
+        e.direction is Direction.CLIENT and not isinstance(e.message, Alert) for e in events[start + 1 :]
+    )
+
+
+def trust_finding(
+    verdict: object, logged: LoggedHandshake, file: str, host: str | None, explicit: bool = True
+) -> Finding | None:
+    """One finding for the verdict on this handshake's server chain (None without a chain)."""
+    from inspector.java_trust import TrustVerdict
+
+    assert isinstance(verdict, TrustVerdict)
+    line, chain = _server_chain(logged)
+    if chain is None:
+        return None
+    where = Location(file=file, connection=logged.transcript.index)
+    evidence = [
+        Evidence(
+            f"log line {line}", "server chain: " + " → ".join(C.short_dn(c.subject) for c in chain.chain)
+        ),
+        Evidence("truststore", verdict.store),
+    ]
+    if not verdict.signatures_checked:
+        evidence.append(
+            Evidence(
+                "log",
+                "certificates rebuilt from the log's text: names and key ids matched, signatures not checked",
+            )
+        )
+    if host is None:
+        evidence.append(
+            Evidence("log", "no host name in the log (no SNI): endpoint identification not checked")
+        )
+    java_failed = any(
+        "PKIX" in t or "No subject alternative" in t or "validity check failed" in t
+        for _, t in _all_text(logged)
+    )
+    if verdict.trusted:
+        return make(
+            TRUST_ACCEPTS,
+            "Java would trust the server with this truststore: "
+            + " → ".join(verdict.path)
+            + (
+                "; yet the log shows the client rejecting it: the client ran with another truststore"
+                if java_failed
+                else ""
+            ),
+            location=where,
+            evidence=evidence,
+            fix="point the client at this truststore: -Djavax.net.ssl.trustStore=... "
+            "-Djavax.net.ssl.trustStorePassword=..."
+            if java_failed
+            else "",
+            severity=Severity.WARNING if java_failed else None,
+        )
+    if _java_accepted_server(logged):
+        evidence.append(Evidence("log", "the client went on after the server's Certificate: it trusted it"))
+        return make(
+            TRUST_REJECTS,
+            f"with this truststore Java would say: {verdict.java_says} — {verdict.cause}; the logged client "
+            + (
+                "trusted the server, so it ran with another truststore"
+                if explicit
+                else "trusted the server, so it ran with its own truststore, not the JDK's cacerts"
+            ),
+            location=where,
+            evidence=evidence,
+            fix=verdict.fix if explicit else "give the client's truststore: --truststore F",
+            severity=Severity.WARNING if explicit else Severity.INFO,
+            inference=not verdict.signatures_checked,
+        )
+    return make(
+        TRUST_REJECTS,
+        f"with this truststore Java says: {verdict.java_says} — {verdict.cause}",
+        location=where,
+        evidence=evidence,
+        fix=verdict.fix,
+        inference=not verdict.signatures_checked,
+    )

