@@ -169,7 +169,7 @@ def no_suitable(ctx: LogContext) -> Iterator[Finding]:
     req = _request(h)
     names = "; ".join(n.text for n in req.ca_names) if req and req.ca_names else None
     evidence = [ctx.at(s.line, s.text) for s in sorted(said, key=lambda s: s.line)[:5]]
-    entries = ctx.summary.key_entries
+    entries = ctx.logged.key_entries or ctx.summary.key_entries
     why = ""
     if entries:
         listed = ", ".join(

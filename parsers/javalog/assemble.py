@@ -99,6 +99,7 @@ class _Build:
     exception_line: int = 0
     exception_thread: str | None = None
     aliases: list[str] = field(default_factory=list)
+    key_entries: list[KeyEntryFact] = field(default_factory=list)
     key_manager: str | None = None
     from_text: bool = False
     negotiated: int | None = None
@@ -138,6 +139,11 @@ class Assembler:
         self._jdk8_thread = "main"
         self._jdk8_chains = 0
         self._epochs: dict[str, float | None] = {}
+        self._days: dict[str, float | None] = {}
+        self._keys: dict[str, list[KeyEntryFact]] = {}
+        self._keys_used: set[str] = set()
+        self._key_seen: set[tuple[str, int, tuple[str, ...]]] = set()
+        self._last_key_thread: str | None = None
 
     # --- entry points -------------------------------------------------------------------------
 
@@ -159,6 +165,21 @@ class Assembler:
     # --- helpers ------------------------------------------------------------------------------
 
     def _epoch(self, stamp: str) -> float | None:
+        # fast path: `yyyy-MM-dd HH:mm:ss.SSS ZONE`, the day and zone parsed once
+        if len(stamp) >= 23 and stamp[10] == " " and stamp[13] == ":" and stamp[19] == ".":
+            key = stamp[:10] + stamp[23:]
+            day = self._days.get(key, -1.0)
+            if day == -1.0:
+                midnight = self._slow_epoch(f"{stamp[:10]} 00:00:00.000{stamp[23:]}")
+                day = self._days[key] = midnight
+            if day is not None and stamp[11:13].isdigit() and stamp[14:16].isdigit():
+                try:
+                    return day + int(stamp[11:13]) * 3600 + int(stamp[14:16]) * 60 + float(stamp[17:23])
+                except ValueError:
+                    pass
+        return self._slow_epoch(stamp)
+
+    def _slow_epoch(self, stamp: str) -> float | None:
         if stamp in self._epochs:
             return self._epochs[stamp]
         when = parse_java_time(stamp)
@@ -173,8 +194,23 @@ class Assembler:
         self._epochs[stamp] = value
         return value
 
+    def _key_entry(self, thread: str, fact: KeyEntryFact) -> None:
+        """A key manager's entry: for the thread's next handshakes, and once in the summary."""
+        if thread in self._keys_used:
+            self._keys_used.discard(thread)
+            self._keys[thread] = []
+        self._keys.setdefault(thread, []).append(fact)
+        self._last_key_thread = thread
+        seen = (fact.alias, fact.chain_length, fact.issuers)
+        if seen not in self._key_seen:
+            self._key_seen.add(seen)
+            self.summary.key_entries.append(fact)
+
     def _new(self, thread: str, line: int, fmt: str, when: float | None) -> _Build:
         build = _Build(self.next_index, thread, line, fmt, when)
+        keys = self._keys.get(thread) or self._keys.get(self._last_key_thread or "", [])
+        build.key_entries = list(keys)
+        self._keys_used.add(thread)
         self.next_index += 1
         self.open[thread] = build
         return build
@@ -197,9 +233,7 @@ class Assembler:
         if msg.startswith("found key for"):
             chain = parse_modern(e.block, e.line + 1)
             alias = msg.split(":", 1)[1].strip() if ":" in msg else "?"
-            self.summary.key_entries.append(
-                KeyEntryFact(e.line, alias, len(chain), tuple(f.issuer for f in chain))
-            )
+            self._key_entry(thread, KeyEntryFact(e.line, alias, len(chain), tuple(f.issuer for f in chain)))
             return
         if msg.startswith("Produced ClientHello"):
             old = self.open.get(thread)
@@ -350,9 +384,7 @@ class Assembler:
         if text.startswith("found key for"):
             chain = parse_jdk8(e.block, e.line + 1)
             alias = text.split(":", 1)[1].strip() if ":" in text else "?"
-            self.summary.key_entries.append(
-                KeyEntryFact(e.line, alias, len(chain), tuple(f.issuer for f in chain))
-            )
+            self._key_entry(thread, KeyEntryFact(e.line, alias, len(chain), tuple(f.issuer for f in chain)))
             return
         if thread not in self.open and not text.startswith(("*** ", "Warning: no suitable")) and m is None:
             return  # "%% No cached client session" and the like, before any handshake
@@ -478,6 +510,7 @@ class Assembler:
             if build.exception
             else None,
             matching_aliases=build.aliases,
+            key_entries=build.key_entries,
             key_manager=build.key_manager,
             certs_from_text=build.from_text,
             http_status=build.http,

@@ -9,6 +9,7 @@ certificate becomes one carrying exactly the printed facts, signed by a throwawa
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import ipaddress
 import re
@@ -83,8 +84,23 @@ def _extensions(lines: list[str]) -> dict[str, object]:
     return found
 
 
+_PARSED: dict[str, list[CertFacts]] = {}
+
+
 def parse_modern(lines: list[str], first_line: int = 0) -> list[CertFacts]:
-    """Every `"certificate" : {` dump in a JDK 11+ block, in order."""
+    """Every `"certificate" : {` dump in a JDK 11+ block, in order (memoised: logs repeat chains)."""
+    key = "\n".join(lines)
+    hit = _PARSED.get(key)
+    if hit is not None:
+        return [dataclasses.replace(f, line=first_line + f.line) for f in hit]
+    found = _parse_modern(lines, 0)
+    if len(_PARSED) > 512:
+        _PARSED.clear()
+    _PARSED[key] = found
+    return [dataclasses.replace(f, line=first_line + f.line) for f in found]
+
+
+def _parse_modern(lines: list[str], first_line: int = 0) -> list[CertFacts]:
     starts = [i for i, line in enumerate(lines) if line.strip().startswith('"certificate" : {')]
     out = []
     for n, start in enumerate(starts):

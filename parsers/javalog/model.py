@@ -75,6 +75,8 @@ class LoggedHandshake:
     fatal: FatalLine | None = None
     exception: JavaException | None = None
     matching_aliases: list[str] = field(default_factory=list)
+    #: The key manager's entries (`found key for`) logged on this thread before the handshake.
+    key_entries: list[KeyEntryFact] = field(default_factory=list)
     key_manager: str | None = None
     certs_from_text: bool = False
     #: Things this handshake's log lines cannot show (said to the user, not guessed).

@@ -69,11 +69,48 @@ class ScanStats:
 
 
 _CONTROL = {c: "?" for c in range(32) if c != 9} | {127: "?"}
+_BLOCK_CONTROL = {c: v for c, v in _CONTROL.items() if c != 10}
 
 
 def _decode(raw: bytes) -> str:
     """Text of one line; control characters (terminal escapes) become '?': never echoed raw."""
     return raw.decode("utf-8", "replace").rstrip("\r").translate(_CONTROL)
+
+
+def _decode_lines(raw: bytes, limit: int) -> list[str]:
+    """The first `limit` lines (-1: all) of a block, decoded in one go (per-line calls cost)."""
+    if limit >= 0:
+        end = -1
+        for _ in range(limit):
+            end = raw.find(b"\n", end + 1)
+            if end == -1:
+                break
+        raw = raw if end == -1 else raw[:end]
+    return raw.decode("utf-8", "replace").replace("\r", "").translate(_BLOCK_CONTROL).split("\n")
+
+
+#: How much of a block the assembler reads (-1: all); the others are skipped undecoded.
+_WHOLE = (
+    "Produced ClientHello",
+    "Consuming ServerHello handshake",
+    "Consuming HelloRetryRequest",
+    "Consuming CertificateRequest",
+    "Consuming server Certificate",
+    "Consuming Certificate handshake",
+    "Produced client Certificate handshake",
+    "Produced client Certificate message",
+    "Received alert",
+    "Fatal (",
+    "handling exception",
+    "found key for",
+)
+_HEAD = ("Produced client CertificateVerify", "Produced CertificateVerify", "Plaintext after DECRYPTION")
+
+
+def _block_limit(message: str) -> int:
+    if message.startswith(_WHOLE):
+        return -1
+    return 4 if message.startswith(_HEAD) else 0
 
 
 class Scanner:
@@ -109,9 +146,12 @@ class Scanner:
     def _count(self, data: bytes, first: bool) -> None:
         stats = self.stats
         stats.bytes += len(data)
-        stats.modern_lines += data.count(b"javax.net.ssl|")
-        stats.hex_dumps += data.count(b"|Raw read (") + data.count(b"|Raw write (")
-        stats.record_lines += data.count(b"|READ: ") + data.count(b"|WRITE: ")
+        if not stats.modern_lines:  # presence is what the summary needs: stop counting once seen
+            stats.modern_lines = data.count(b"javax.net.ssl|")
+        if not stats.hex_dumps:
+            stats.hex_dumps = data.count(b"|Raw read (") + data.count(b"|Raw write (")
+        if not stats.record_lines:
+            stats.record_lines = data.count(b"|READ: ") + data.count(b"|WRITE: ")
         if first:
             head = data[:8192]
             stats.nul_bytes = b"\0" in head
@@ -119,9 +159,11 @@ class Scanner:
                 head.decode("utf-8")
             except UnicodeDecodeError as exc:
                 stats.undecodable = exc.start < len(head) - 4
-        if not self._jdk8 and (b"\n*** " in data or data.startswith(b"*** ") or b"\n%% " in data):
+        if self._jdk8 or (stats.modern_lines and stats.bytes > 64 << 20):
+            return  # JDK 8 markers are looked for in the first 64 MB of a JDK 11+ log only
+        if b"\n*** " in data or data.startswith(b"*** ") or b"\n%% " in data:
             self._jdk8 = True
-        stats.jdk8_markers += data.count(b"\n*** ")
+            stats.jdk8_markers = data.count(b"\n*** ") + data.startswith(b"*** ")
 
     def _scan(
         self, buf: bytes, limit: int, line_at_1: int, eof: bool
@@ -195,22 +237,25 @@ class Scanner:
         if not message.rstrip().endswith(" ("):
             return entry, line_end + 1
         entry.text = message.rstrip()[:-2]
+        want = _block_limit(entry.text)
         end = self._block_end(buf, line_end, limit)
         next_header = buf.find(b"\njavax.net.ssl|", line_end, end if end != -1 else limit)
         if next_header != -1:  # cut short (interleaved or truncated): the block ends there
-            entry.block = [_decode(x) for x in buf[line_end + 1 : next_header].split(b"\n")]
+            entry.block = _decode_lines(buf[line_end + 1 : next_header], want) if want else []
             entry.truncated = True
             self.stats.truncated_blocks += 1
             return entry, next_header + 1
         if end == -1:
             if not eof and limit - start < MAX_BLOCK:
                 return None, start
-            body = buf[line_end + 1 : limit].split(b"\n")
             entry.truncated = True
             self.stats.truncated_blocks += 1
-            entry.block = [_decode(x) for x in body[:2000]]
+            entry.block = _decode_lines(buf[line_end + 1 : limit], 2000 if want < 0 else want) if want else []
             return entry, limit
-        entry.block = [_decode(x) for x in buf[line_end + 1 : end].split(b"\n")[:-2]]
+        if want:
+            body = buf[line_end + 1 : end]
+            lines = _decode_lines(body, want)
+            entry.block = lines[:-2] if want < 0 else lines
         return entry, end
 
     def _legacy(
@@ -223,7 +268,7 @@ class Scanner:
         if nxt is None and not eof and limit - line_end < MAX_BLOCK:
             return None, 0
         end = nxt.start() + 1 if nxt else limit
-        entry.block = [_decode(x) for x in buf[line_end + 1 : end].split(b"\n")][:5000]
+        entry.block = _decode_lines(buf[line_end + 1 : end], 5000)
         if entry.block and entry.block[-1] == "":
             entry.block.pop()
         return entry, end
