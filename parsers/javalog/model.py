@@ -117,4 +117,4 @@ class LogSummary:
             return "all"
         if self.handshakes and self.record_lines:
             return "ssl:handshake:verbose (JDK 25) or ssl:record"
-        return "ssl:handshake"
+        return "ssl:handshake or ssl:handshake:verbose"
