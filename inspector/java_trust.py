@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import warnings
+from argparse import ArgumentParser, Namespace
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
 from inspector import certs as C
+from inspector.findings import Finding
 
 CACERTS_PASSWORD = "changeit"
 PKIX_BUILD = (
@@ -270,4 +272,42 @@ def identity_problem(leaf: x509.Certificate, host: str) -> tuple[str, str] | Non
     return (
         f"No subject alternative DNS name matching {host} found.",
         "DNS SANs: " + (", ".join(names) or "none"),
+    )
+
+
+def add_truststore_arguments(parser: ArgumentParser) -> None:
+    """--truststore F with keytool-style password options (--truststore-pass-env/-file)."""
+    from inspector.passwords import add_password_options
+
+    parser.add_argument(
+        "--truststore",
+        metavar="F",
+        help="the Java client's truststore (JKS, PKCS#12, PEM): judge the server's chain as Java's "
+        "PKIX trust manager does",
+    )
+    add_password_options(parser, "truststore-pass", "truststore password")
+
+
+def truststore_from_args(args: Namespace) -> Truststore | None:
+    from inspector.errors import InputError
+    from inspector.passwords import resolve_password
+
+    if not getattr(args, "truststore", None):
+        return None
+    path = Path(args.truststore)
+    if not path.exists():
+        raise InputError(f"--truststore {path}: no such file", "check the path")
+    return load_truststore(path, resolve_password(args, "truststore-pass", "Enter truststore password: "))
+
+
+def judge_from_args(args: Namespace, chain: list[x509.Certificate], host: str, label: str) -> Finding:
+    """probe/pcap: the chain from the wire judged with --truststore, as one finding."""
+    from inspector.findings import Location
+    from inspector.rules.log_rules import chain_trust_finding
+
+    store = truststore_from_args(args)
+    assert store is not None
+    verdict = judge(tuple(chain), store, host, dt.datetime.now(dt.timezone.utc))
+    return chain_trust_finding(
+        verdict, tuple(chain), Location(file=label), f"server Certificate from {label}"
     )

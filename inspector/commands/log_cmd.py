@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from inspector.errors import ExitStatus, InputError
 from inspector.findings import Evidence, Finding, Location, Severity, has_errors, sort_findings
-from inspector.passwords import add_keystore_password_options, add_password_options, resolve_password
+from inspector.passwords import add_keystore_password_options
 from inspector.render import json_out, text
 from inspector.rules.wire_rules import WireContext
 
@@ -55,13 +55,9 @@ def add_parser(sub: Any) -> None:
 
 def add_truststore_options(p: argparse.ArgumentParser) -> None:
     """--truststore F and its password, keytool-style; --host for endpoint identification."""
-    p.add_argument(
-        "--truststore",
-        metavar="F",
-        help="the client's truststore (JKS, PKCS#12, PEM): judge the server's chain as Java does "
-        "(default: the JDK's cacerts when a JDK is found)",
-    )
-    add_password_options(p, "truststore-pass", "truststore password")
+    from inspector.java_trust import add_truststore_arguments
+
+    add_truststore_arguments(p)
     p.add_argument(
         "--host", metavar="H", help="the host name the client connected to (default: the SNI in the log)"
     )
@@ -69,14 +65,11 @@ def add_truststore_options(p: argparse.ArgumentParser) -> None:
 
 def load_trust(args: argparse.Namespace) -> Truststore | None:
     """The truststore given, else the JDK's cacerts (None when no JDK is found)."""
-    from inspector.java_trust import default_truststore, load_truststore
+    from inspector.java_trust import default_truststore, truststore_from_args
 
-    if getattr(args, "truststore", None):
-        path = Path(args.truststore)
-        if not path.exists():
-            raise InputError(f"--truststore {path}: no such file", "check the path")
-        password = resolve_password(args, "truststore-pass", "Enter truststore password: ")
-        return load_truststore(path, password)
+    given = truststore_from_args(args)
+    if given is not None:
+        return given
     try:
         return default_truststore()
     except InputError:

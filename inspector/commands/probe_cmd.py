@@ -63,6 +63,9 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--capture", metavar="OUT.pcap", help="write the connection as a pcap (0600)")
     p.add_argument("--keylog", metavar="OUT.keys", help="write the NSS key log (0600)")
+    from inspector.java_trust import add_truststore_arguments
+
+    add_truststore_arguments(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=run)
 
@@ -143,6 +146,12 @@ def run(args: argparse.Namespace) -> int:
     attempts = [main]
     label = f"{host}:{port}"
     findings = sort_findings(check_transcript(t, store, label, None, "probe") + check_probe(main, target))
+    if args.truststore and main.server_chain:  # Java's verdict beside OpenSSL's (inspector/java_trust.py)
+        from inspector.java_trust import judge_from_args
+
+        findings = sort_findings(
+            [*findings, judge_from_args(args, main.server_chain, args.servername or host, label)]
+        )
     if args.keylog:
         from parsers.pcapfile import open_private
 

@@ -652,3 +652,30 @@ def trust_finding(
         fix=verdict.fix,
         inference=not verdict.signatures_checked,
     )
+
+
+def chain_trust_finding(
+    verdict: object, chain: tuple[object, ...], location: Location, source: str
+) -> Finding:
+    """The verdict on a chain read from the wire (probe, pcap): real certificates, signatures checked."""
+    from inspector.java_trust import TrustVerdict
+
+    assert isinstance(verdict, TrustVerdict)
+    evidence = [
+        Evidence(source, "server chain: " + " → ".join(C.short_dn(c.subject) for c in chain)),  # type: ignore[attr-defined]
+        Evidence("truststore", verdict.store),
+    ]
+    if verdict.trusted:
+        return make(
+            TRUST_ACCEPTS,
+            "Java would trust the server with this truststore: " + " → ".join(verdict.path),
+            location=location,
+            evidence=evidence,
+        )
+    return make(
+        TRUST_REJECTS,
+        f"with this truststore Java says: {verdict.java_says} — {verdict.cause}",
+        location=location,
+        evidence=evidence,
+        fix=verdict.fix,
+    )

@@ -60,6 +60,7 @@ class Logs:
     d: Path
     dirs: dict[tuple[str, str], Path]
     verdicts: dict[tuple[str, str], dict[str, str]]
+    ports: dict[str, int]  # the servers stay up for the session (probe tests use them)
 
     def path(self, jdk: str, debug: str, scenario: str) -> Path:
         return self.dirs[(jdk, debug)] / f"{scenario}.log"
@@ -88,7 +89,7 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Logs]:
             out = d / f"jdk{jdk}-{debug.replace(':', '_')}"
             verdicts[(jdk, debug)] = S.run_java(java, classes, debug, d, ports, out)
             dirs[(jdk, debug)] = out
-    yield Logs(d, dirs, verdicts)
+        yield Logs(d, dirs, verdicts, ports)
 
 
 def inspect(cli, path: Path, *extra: str):  # type: ignore[no-untyped-def]
@@ -331,3 +332,33 @@ def test_without_truststore_the_jdks_cacerts_is_used(cli, logs, monkeypatch):  #
     assert rejected.status == 1
     assert "error[java-truststore-rejects]" in rejected.out
     assert "no trust anchor in the JDK's cacerts" in rejected.out
+
+
+@pytest.mark.parametrize("scenario", TRUST_CASES)
+def test_probe_truststore_verdict_matches_the_real_java_client(cli, logs, scenario, monkeypatch):  # type: ignore[no-untyped-def]
+    """The same judgement on the certificates from the wire (signatures checked) as Java's."""
+    case = next(s for s in S.SCENARIOS if s.name == scenario)
+    java_verdict = logs.verdicts[("17", "ssl:handshake:verbose")][scenario]
+    monkeypatch.setenv("TRUST_PW", S.PW)
+    result = cli(
+        "probe",
+        f"127.0.0.1:{logs.ports[case.server]}",
+        "--insecure",
+        "--servername",
+        case.host,
+        "--tls-version",
+        case.protocol.removeprefix("TLSv"),
+        "--truststore",
+        str(logs.d / case.truststore),
+        "--truststore-pass-env",
+        "TRUST_PW",
+        "--json",
+    )
+    verdicts = [f for f in result.json()["findings"] if f["code"].startswith("java-truststore-")]
+    assert len(verdicts) == 1, result.out[-1500:]
+    if java_verdict.startswith("OK"):
+        assert verdicts[0]["code"] == "java-truststore-accepts"
+    else:
+        assert verdicts[0]["code"] == "java-truststore-rejects"
+        java_says = verdicts[0]["summary"].removeprefix("with this truststore Java says: ").split(" — ")[0]
+        assert java_says in java_verdict, (java_says, java_verdict)
