@@ -92,7 +92,9 @@ def generate(path: Path, mb: int, threads: int) -> int:
     return handshakes
 
 
-def run_once(path: Path) -> tuple[float, int, str]:
+def run_once(path: Path) -> tuple[float, float, int, str]:
+    """Wall time, CPU time (user + sys: what an idle machine's wall time would be), peak RSS."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
         [
@@ -115,8 +117,9 @@ def run_once(path: Path) -> tuple[float, int, str]:
     elapsed = time.perf_counter() - start
     if done.returncode not in (0, 1):
         sys.exit(f"benchmark: mtls-inspect log failed (exit {done.returncode}): {done.stderr[-400:]}")
-    rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, rss_kb, done.stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu, after.ru_maxrss, done.stdout
 
 
 def main() -> int:
@@ -137,11 +140,12 @@ def main() -> int:
     expected = int(count_file.read_text())
     byte_compile()
     size = path.stat().st_size
-    times = []
+    times, cpus = [], []
     rss = 0
     for _ in range(args.runs):
-        elapsed, rss, report = run_once(path)
+        elapsed, cpu, rss, report = run_once(path)
         times.append(elapsed)
+        cpus.append(cpu)
         head = report.splitlines()[0]
         if f"{expected} handshake(s)" not in head:
             sys.exit(f"benchmark: expected {expected} handshakes, the report says: {head}")
@@ -151,6 +155,10 @@ def main() -> int:
     )
     print(f"mtls-inspect log: best {best:.2f} s, median {median:.2f} s over {args.runs} runs")
     print(f"throughput: {size / 1e6 / best:.0f} MB/s (best), {size / 1e6 / median:.0f} MB/s (median)")
+    print(
+        f"CPU time: best {min(cpus):.2f} s = {size / 1e6 / min(cpus):.0f} MB/s per CPU second "
+        f"(load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
     print(f"peak RSS: {rss / 1024:.0f} MB")
     return 0
 

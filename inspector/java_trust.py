@@ -162,6 +162,24 @@ def _build(
     return None
 
 
+_BUILT: dict[tuple[int, ...], tuple[tuple[x509.Certificate, ...], Truststore, object]] = {}
+
+
+def _cached_build(
+    chain: tuple[x509.Certificate, ...], store: Truststore, check: bool
+) -> tuple[list[x509.Certificate], tuple[str, x509.Certificate]] | None:
+    """Path building once per (chain, store): a log repeats the same chain thousands of times."""
+    key = (id(store), int(check), *(id(c) for c in chain))
+    hit = _BUILT.get(key)
+    if hit is not None and hit[1] is store and all(a is b for a, b in zip(hit[0], chain, strict=True)):
+        return hit[2]  # type: ignore[return-value]
+    found = _build(chain[0], list(chain[1:]), list(store.anchors), [chain[0]], check)
+    if len(_BUILT) > 1024:
+        _BUILT.clear()
+    _BUILT[key] = (chain, store, found)
+    return found
+
+
 def _slug(name: x509.Name) -> str:
     text = C.short_dn(name).removeprefix("CN=")
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "server-ca"
@@ -181,7 +199,7 @@ def judge(
         verdict.cause = "the server sent no certificate"
         return verdict
     leaf = chain[0]
-    found = _build(leaf, list(chain[1:]), list(store.anchors), [leaf], check_signatures)
+    found = _cached_build(chain, store, check_signatures)
     if found is None:
         top = chain[0]
         for cert in chain[1:]:  # the furthest the server's own certificates reach

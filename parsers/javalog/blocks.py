@@ -52,10 +52,12 @@ _LIST = re.compile(r"\[(.*)\]")
 _SUITE = re.compile(r"\(0x([0-9A-Fa-f]{4})\)")
 
 
-def _values(block: list[str]) -> dict[str, str]:
-    """Top-level `"key": value` pairs (first occurrence wins)."""
+def _values(block: list[str], stop: str = '"extensions"') -> dict[str, str]:
+    """Top-level `"key": value` pairs before `stop` (first occurrence wins)."""
     out: dict[str, str] = {}
     for line in block:
+        if stop in line:
+            break
         m = _VALUE.match(line)
         if m and m.group(1) not in out:
             out[m.group(1)] = m.group(2)

@@ -9,7 +9,6 @@ certificate becomes one carrying exactly the printed facts, signed by a throwawa
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import ipaddress
 import re
@@ -40,7 +39,7 @@ class CertFacts:
     ca: bool | None = None
     subject_key_id: bytes | None = None
     authority_key_id: bytes | None = None
-    line: int = 0
+    line: int = 0  # the dump's first line, counted from the start of its block
 
 
 _FIELD = re.compile(r'^\s*"([a-z ]+?)"\s*:\s*"?(.*?)"?,?\s*$')
@@ -92,12 +91,12 @@ def parse_modern(lines: list[str], first_line: int = 0) -> list[CertFacts]:
     key = "\n".join(lines)
     hit = _PARSED.get(key)
     if hit is not None:
-        return [dataclasses.replace(f, line=first_line + f.line) for f in hit]
+        return hit
     found = _parse_modern(lines, 0)
     if len(_PARSED) > 512:
         _PARSED.clear()
     _PARSED[key] = found
-    return [dataclasses.replace(f, line=first_line + f.line) for f in found]
+    return found
 
 
 def _parse_modern(lines: list[str], first_line: int = 0) -> list[CertFacts]:

@@ -31,6 +31,8 @@ _JDK8 = (
     rb"|[^\n,\[]{1,80}, (?:RECV|SEND|WRITE|handling exception|fatal error))"
 )
 BOTH = re.compile(MODERN.pattern + rb"|" + _JDK8)
+#: JDK 11+ only: the keywords alone (4x faster than matching each header); the line is checked after.
+KEYWORD = re.compile(rb"\|(?:" + _KEYWORDS + rb")")
 _HEADER = re.compile(
     r"javax\.net\.ssl\|([A-Z]+)\|(.*?)\|(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ ?[^|]*)\|([^|]*)\|(.*)"
 )
@@ -169,7 +171,7 @@ class Scanner:
         self, buf: bytes, limit: int, line_at_1: int, eof: bool
     ) -> Generator[Entry, None, tuple[int, int]]:
         """Yield the entries of buf[:limit]; return where to keep from and that line's number."""
-        pattern = BOTH if self._jdk8 else MODERN
+        pattern = BOTH if self._jdk8 else KEYWORD
         counted_pos, counted_line = 1, line_at_1
 
         def line_of(p: int) -> int:
@@ -179,10 +181,21 @@ class Scanner:
             return counted_line
 
         pos = 1
+        search_from = 0
         next_exc = buf.find(b"Exception: ", pos, limit)
         while True:
-            m = pattern.search(buf, pos - 1, limit)
-            start = m.start() + 1 if m else limit
+            m = pattern.search(buf, search_from, limit)
+            keyword_at = -1
+            if m is None:
+                start = limit
+            elif pattern is KEYWORD:  # a keyword after a '|': is it the message of a header line?
+                start = buf.rfind(b"\n", 0, m.start()) + 1
+                if start < pos or not buf.startswith(b"javax.net.ssl|", start):
+                    search_from = m.end()
+                    continue
+                keyword_at = m.start() + 1 - start
+            else:
+                start = m.start() + 1
             while next_exc != -1 and next_exc < start:
                 line_start = buf.rfind(b"\n", 0, next_exc) + 1
                 line_end = buf.find(b"\n", next_exc, limit)
@@ -198,13 +211,17 @@ class Scanner:
                 return self._keep(buf, start, line_of)
             text = _decode(buf[start:line_end])
             if text.startswith("javax.net.ssl|"):
-                entry, end = self._modern(buf, text, start, line_end, limit, eof)
+                entry, end = self._modern(buf, text, start, line_end, limit, eof, keyword_at)
             else:
                 entry, end = self._legacy(buf, text, line_end, limit, eof)
+            if entry is None and end == -1:  # the keyword was not where a header's message starts
+                search_from = m.end() if m else limit
+                continue
             if entry is None:  # the block runs past the buffer: read more first
                 return self._keep(buf, start, line_of)
             entry.line = line_of(start)
             pos = end
+            search_from = end - 1
             if next_exc != -1 and next_exc < end:
                 next_exc = buf.find(b"Exception: ", end, limit)
             yield entry
@@ -226,11 +243,13 @@ class Scanner:
             search = close + 2
 
     def _modern(
-        self, buf: bytes, text: str, start: int, line_end: int, limit: int, eof: bool
+        self, buf: bytes, text: str, start: int, line_end: int, limit: int, eof: bool, keyword_at: int = -1
     ) -> tuple[Entry | None, int]:
         m = _HEADER.match(text)
         if m is None:
             return Entry(Kind.MODERN, 0, text), line_end + 1
+        if keyword_at >= 0 and len(text[: m.start(5)].encode()) != keyword_at:
+            return None, -1
         level, thread, stamp, _caller, message = m.groups()
         tid, _, name = thread.partition("|")
         entry = Entry(Kind.MODERN, 0, message, level=level, thread_id=tid, thread_name=name, stamp=stamp)
