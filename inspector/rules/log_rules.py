@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from inspector import certs as C
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
 from inspector.rules import RuleSet
+from inspector.rules.probe_rules import HTTP_REJECTED
 from parsers.javalog.model import JavaException, LoggedHandshake, LogSummary, Said
 from parsers.model import Certificate, CertificateRequest, Direction
 
@@ -319,6 +320,30 @@ def alert_without_messages(ctx: LogContext) -> Iterator[Finding]:
     yield dataclasses.replace(found, location=ctx.where())
 
 
+@RULES.rule(HTTP_REJECTED)
+def http_after_handshake(ctx: LogContext) -> Iterator[Finding]:
+    """nginx (ssl_verify_client on) finishes the handshake and answers 400: only `all` logs show it."""
+    h = ctx.logged
+    if h.http_status is None:
+        return
+    code, reason = h.http_status
+    if not (code in (495, 496, 403) or (code == 400 and "certificate" in reason.lower())):
+        return
+    said = h.said(Said.DECRYPTED)
+    client = h.transcript.first(Certificate, Direction.CLIENT)
+    empty = client is not None and isinstance(client.message, Certificate) and client.message.empty
+    yield make(
+        HTTP_REJECTED,
+        f"the handshake completed but the server answered the request with HTTP {code} {reason}"
+        + (" — no client certificate was sent" if empty else ""),
+        location=ctx.where(),
+        evidence=[ctx.at(s.line, f"decrypted: {s.text}") for s in said[:1]]
+        + ([ctx.at(client.frame or 0, "the client's Certificate was empty")] if empty and client else []),
+        fix="see the other findings for why the certificate was missing or refused; nginx logs the "
+        "exact verify error (client SSL certificate verify error)",
+    )
+
+
 @RULES.rule(INVALID_CA_EXT)
 def empty_ca_extension(ctx: LogContext) -> Iterator[Finding]:
     """TLS 1.3 CertificateRequest with an empty certificate_authorities extension."""
@@ -373,6 +398,13 @@ def limits(ctx: LogContext) -> Iterator[Finding]:
         notes.append(
             "which key entries Java considered: key-manager lines (found key for / matching alias) "
             "need javax.net.debug=all (or JDK 25)"
+        )
+    sent_empty = client is not None and isinstance(client.message, Certificate) and client.message.empty
+    if not t.tls13 and t.handshake_done and sent_empty and h.http_status is None and h.fatal is None:
+        notes.append(
+            "what the server answered: it finished the handshake without a client certificate (nginx "
+            "then answers HTTP 400 'No required SSL certificate was sent'); javax.net.debug=all shows the "
+            "decrypted answer"
         )
     if t.tls13 and t.handshake_done and h.fatal is None and h.http_status is None:
         notes.append(

@@ -359,7 +359,11 @@ class Assembler:
         data, _ = hex_bytes(e.block[1:] if e.block and not e.block[0].strip()[:1].isdigit() else e.block, 0)
         m = re.match(rb"HTTP/\d\.\d (\d{3}) ([^\r\n]*)", data)
         if m:
-            build.http = (int(m.group(1)), m.group(2).decode("latin-1"))
+            reason = m.group(2).decode("latin-1")
+            title = re.search(rb"<title>([^<]{1,120})</title>", data)
+            if title:  # nginx says why in the page: "400 No required SSL certificate was sent"
+                reason += f" ({title.group(1).decode('latin-1')})"
+            build.http = (int(m.group(1)), reason)
             build.statements.append(Statement(e.line, Said.DECRYPTED, m.group(0).decode("latin-1")))
 
     # --- JDK 8 --------------------------------------------------------------------------------

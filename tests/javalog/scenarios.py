@@ -64,6 +64,7 @@ SCENARIOS = [
     Scenario("nonames13", "good.jks", "trust-acme.jks", "s13-nonames", "TLSv1.3"),
     Scenario("srvexpired12", "good.jks", "trust-acme.jks", "s12-expired", "TLSv1.2"),
     Scenario("srvleafonly12", "good.jks", "trust-acme.jks", "s12-leafonly", "TLSv1.2"),
+    Scenario("nginx-nocert12", "stranger.jks", "trust-acme.jks", "nginx", "TLSv1.2"),
     Scenario("anchor-intermediate12", "good.jks", "trust-intermediate.jks", "s12", "TLSv1.2"),
 ]
 
@@ -152,11 +153,52 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+
+
+def _nginx(d: Path, port: int) -> subprocess.Popen[str]:
+    """nginx with ssl_verify_client on: it finishes the handshake and answers HTTP 400."""
+    run = d / "nginx"
+    for sub in ("logs", "tmp"):
+        (run / sub).mkdir(parents=True, exist_ok=True)
+    (d / "server-chain.pem").write_bytes(
+        (d / "server.pem").read_bytes() + (d / "acme-intermediate.pem").read_bytes()
+    )
+    temp = " ".join(f"{k}_temp_path {run}/tmp;" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    (run / "nginx.conf").write_text(
+        f"user root; worker_processes 1; pid {run}/nginx.pid; error_log {run}/logs/error.log info;\n"
+        "events { worker_connections 64; }\n"
+        f"http {{ access_log off; {temp}\n"
+        f"  server {{ listen 127.0.0.1:{port} ssl; ssl_protocols TLSv1.2 TLSv1.3;\n"
+        f"    ssl_certificate {d}/server-chain.pem; ssl_certificate_key {d}/server.key;\n"
+        f"    ssl_client_certificate {d}/acme-root.pem; ssl_verify_client on; ssl_verify_depth 3;\n"
+        '    location / { return 200 "hello $ssl_client_s_dn\\n"; } } }\n'
+    )
+    assert NGINX is not None
+    return subprocess.Popen(
+        [NGINX, "-c", str(run / "nginx.conf"), "-p", str(run), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
 @contextmanager
 def servers(d: Path) -> Iterator[dict[str, int]]:
     procs: list[subprocess.Popen[str]] = []
     ports: dict[str, int] = {}
     try:
+        if NGINX is not None:
+            port = _free_port()
+            procs.append(_nginx(d, port))
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    ports["nginx"] = port
+                    break
+                except OSError:
+                    time.sleep(0.05)
         for key, (version, extra, cert) in SERVERS.items():
             port = _free_port()
             proc = subprocess.Popen(
@@ -192,8 +234,8 @@ def servers(d: Path) -> Iterator[dict[str, int]]:
         yield ports
     finally:
         for proc in procs:
-            proc.kill()
-            proc.wait(timeout=5)
+            proc.terminate()
+            proc.wait(timeout=10)
 
 
 def compile_client(java_home_bin: Path | None, out: Path, release: str | None = None) -> Path:
@@ -217,6 +259,8 @@ def run_java(
     out.mkdir(parents=True, exist_ok=True)
     lines = []
     for s in scenarios or SCENARIOS:
+        if s.server not in ports:  # nginx is not installed
+            continue
         lines.append(
             f"{s.name} {d / s.keystore if s.keystore != '-' else '-'} {PW} "
             f"{d / s.truststore if s.truststore != '-' else '-'} {s.host} {ports[s.server]} "

