@@ -26,6 +26,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
 from inspector import certs as C
 from inspector.findings import Finding
+from parsers.model import Transcript
 
 CACERTS_PASSWORD = "changeit"
 PKIX_BUILD = (
@@ -329,3 +330,32 @@ def judge_from_args(args: Namespace, chain: list[x509.Certificate], host: str, l
     return chain_trust_finding(
         verdict, tuple(chain), Location(file=label), f"server Certificate from {label}"
     )
+
+
+_LOADED: dict[str, Truststore] = {}
+
+
+def judge_transcript(args: Namespace, t: Transcript, label: str, at: dt.datetime | None) -> list[Finding]:
+    """pcap: the server chain of one connection judged with --truststore (loaded once)."""
+    from inspector.findings import Location
+    from inspector.rules.log_rules import chain_trust_finding
+    from parsers.model import Certificate, Direction
+
+    event = t.first(Certificate, Direction.SERVER)
+    if event is None or not isinstance(event.message, Certificate) or not event.message.chain:
+        return []
+    store = _LOADED.get(args.truststore)
+    if store is None:
+        store = _LOADED[args.truststore] = truststore_from_args(args)  # type: ignore[assignment]
+    assert store is not None
+    when = at or dt.datetime.fromtimestamp(t.start_time, dt.timezone.utc)
+    verdict = judge(event.message.chain, store, t.server_name, when)
+    frame = f", frame {event.frame}" if event.frame is not None else ""
+    return [
+        chain_trust_finding(
+            verdict,
+            event.message.chain,
+            Location(file=label, connection=t.index),
+            f"server Certificate at {event.time:.3f} s{frame}",
+        )
+    ]

@@ -64,6 +64,9 @@ def add_parser(sub: Any) -> None:
         metavar="YYYY-MM-DD",
         help="judge certificate validity at this date (default: the time of each connection)",
     )
+    from inspector.java_trust import add_truststore_arguments
+
+    add_truststore_arguments(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")
     p.set_defaults(run=run)
 
@@ -177,7 +180,12 @@ class Report:
             self.first_time = t.start_time
         if not _selected(t, self.args) or self.args.connection not in (None, t.index):
             return
-        findings = sort_findings(check_transcript(t, self.store, str(self.path), self.at))
+        findings = check_transcript(t, self.store, str(self.path), self.at)
+        if self.args.truststore:  # Java's verdict on the server chain (inspector/java_trust.py)
+            from inspector.java_trust import judge_transcript
+
+            findings += judge_transcript(self.args, t, str(self.path), self.at)
+        findings = sort_findings(findings)
         self.count(findings)
         self.rows[t.index] = connection_row(t)
         if self.args.json:

@@ -373,3 +373,35 @@ def test_probe_truststore_verdict_matches_the_real_java_client(cli, logs, scenar
         assert verdicts[0]["code"] == "java-truststore-rejects"
         java_says = verdicts[0]["summary"].removeprefix("with this truststore Java says: ").split(" — ")[0]
         assert java_says in java_verdict, (java_says, java_verdict)
+
+
+def test_pcap_truststore_verdicts(cli, logs, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """A capture written by the probe, judged with the truststores the Java client used."""
+    monkeypatch.setenv("TRUST_PW", S.PW)
+    capture = tmp_path / "s12.pcap"
+    probed = cli(
+        "probe",
+        f"127.0.0.1:{logs.ports['s12']}",
+        "--insecure",
+        "--tls-version",
+        "1.2",
+        "--capture",
+        str(capture),
+    )
+    assert capture.exists(), probed.out
+    for store, code in (
+        ("trust-acme.jks", "java-truststore-accepts"),
+        ("trust-stranger.jks", "java-truststore-rejects"),
+    ):
+        result = cli(
+            "pcap",
+            str(capture),
+            "--truststore",
+            str(logs.d / store),
+            "--truststore-pass-env",
+            "TRUST_PW",
+            "--json",
+        )
+        found = [f for f in result.json()["findings"] if f["code"].startswith("java-truststore-")]
+        assert [f["code"] for f in found] == [code]
+        assert found[0]["evidence"][0]["source"].startswith("server Certificate at ")
