@@ -10,6 +10,13 @@ import pytest
 
 from parsers.javalog.names import parse_dn, split_dn_list
 
+
+@pytest.fixture(autouse=True)
+def no_jdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hermetic: the machine's JDK cacerts plays no part (tests/live compares with real Java)."""
+    monkeypatch.setattr("inspector.java_trust.find_jdk_cacerts", lambda: None)
+
+
 JDK8_CHAIN_ENTRY = """chain [{n}] = [
 [
   Version: V3
@@ -203,6 +210,7 @@ def test_an_application_log_line_with_a_server_alert(cli, tmp_path):  # type: ig
     )
     result = cli("log", str(write(tmp_path, "app.log", text)))
     assert result.status == 1
+    assert "Java's trust not judged: no --truststore and no JDK found" in result.out
     assert "error[java-received-fatal-alert]" in result.out
     assert "said by the server" in result.out
     assert "--> " in result.out and "log line 2" in result.out
@@ -259,3 +267,97 @@ def test_every_truncation_of_a_jdk8_log_gives_a_report(cli, tmp_path):  # type: 
         err = result.err
         assert result.status in (0, 1, 2)
         assert "internal error" not in err and "Traceback" not in err
+
+
+PKIX8 = (
+    "http-nio-8080-exec-1, SEND TLSv1.2 ALERT:  fatal, description = certificate_unknown\n"
+    "http-nio-8080-exec-1, WRITE: TLSv1.2 Alert, length = 2\n"
+    "http-nio-8080-exec-1, called closeSocket()\n"
+    f"http-nio-8080-exec-1, handling exception: javax.net.ssl.SSLHandshakeException: {_PKIX}\n"
+)
+
+
+def test_jdk8_client_rejecting_the_server(cli, tmp_path):  # type: ignore[no-untyped-def]
+    text = jdk8_log(["CN=Partner Root CA, O=Partner, C=DE"], None, "").split("*** CertificateRequest")[0]
+    text = text.replace("main, ", "http-nio-8080-exec-1, ") + PKIX8
+    result = cli("log", str(write(tmp_path, "pkix8.log", text)), "--json")
+    document = result.json()
+    assert result.status == 1
+    (hs,) = document["handshakes"]
+    assert hs["thread"] == "http-nio-8080-exec-1"
+    assert hs["outcome"] == "certificate_unknown sent by Java"
+    codes = {f["code"] for f in document["findings"] if f["severity"] == "error"}
+    assert codes == {"client-rejected-server-cert", "java-pkix-path-failed"}
+    pkix = next(f for f in document["findings"] if f["code"] == "java-pkix-path-failed")
+    assert "no trust anchor for CN=Partner Root CA,O=Partner,C=DE" in pkix["summary"]
+
+
+def modern(thread: str, message: str, ms: int = 0) -> str:
+    return f"javax.net.ssl|DEBUG|{thread}|2026-11-27 13:15:35.{ms:03d} IRST|Foo.java:1|{message}"
+
+
+SNIPPET = [
+    modern("9B 1E|pool|1", "Produced ClientHello handshake message ("),
+    '"ClientHello": {',
+    '  "client version"      : "TLSv1.2",',
+    '  "cipher suites"       : "[TLS_AES_128_GCM_SHA256(0x1301)]",',
+    '  "extensions"          : [',
+    '    "server_name (0)": {',
+    "      type=host_name (0), value=api.partner.example",
+    "    },",
+    "  ]",
+    "}",
+    ")",
+    modern("9B 1E|pool|1", "Consuming ServerHello handshake message (", 5),
+    '"ServerHello": {',
+    '  "server version"      : "TLSv1.2",',
+    '  "cipher suite"        : "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384(0xC030)",',
+    "}",
+    ")",
+    modern("9B 1E|pool|1", "Consuming CertificateRequest handshake message (", 9),
+    '"CertificateRequest": {',
+    '  "certificate types": [rsa_sign, dss_sign, ecdsa_sign]',
+    '  "supported signature algorithms": [rsa_pkcs1_sha256, ecdsa_secp256r1_sha256]',
+    '  "certificate authorities": [CN=Corpus Root CA, O=Corpus PKI, C=US, '
+    "CN=Unrelated Root CA, O=Unrelated Org, C=DE]",
+    "}",
+    ")",
+    modern("9B 1E|pool|1", "No X.509 cert selected for [EC, EdDSA, RSASSA-PSS, RSA, DSA]", 10),
+    modern("9B 1E|pool|1", "No available authentication scheme", 10),
+    modern("9B 1E|pool|1", "Produced client Certificate handshake message (", 11),
+    '"Certificates": <empty list>',
+    ")",
+]
+
+
+def test_thread_ids_with_spaces_pipes_in_names_and_an_unknown_zone(cli, tmp_path):  # type: ignore[no-untyped-def]
+    path = write(tmp_path, "snippet.log", "\r\n".join(SNIPPET) + "\r\n")
+    document = cli("log", str(path), "--json").json()
+    (hs,) = document["handshakes"]
+    assert hs["thread"] == "pool|1"
+    assert hs["server_name"] == "api.partner.example"
+    request = next(e for e in hs["events"] if e["message"].startswith("CertificateRequest"))
+    assert request["ca_names"] == [
+        "CN=Corpus Root CA,O=Corpus PKI,C=US",
+        "CN=Unrelated Root CA,O=Unrelated Org,C=DE",
+    ]
+    assert request["time"] == 0.009
+    notes = [f for f in document["findings"] if f["code"] == "log-cannot-show"]
+    assert any(
+        "split where the attribute order starts again" in e["fact"] for f in notes for e in f["evidence"]
+    )
+    assert not any("IRST" in f["summary"] for f in notes)  # IRST is a known zone (+03:30)
+    assert "client-cert-not-sent" in {f["code"] for f in document["findings"]}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_shuffled_and_dropped_lines_never_crash(cli, tmp_path, seed):  # type: ignore[no-untyped-def]
+    import random
+
+    rng = random.Random(seed)
+    lines = SNIPPET + jdk8_log(["CN=A"], None, FAILED8).splitlines()
+    picked = [line for line in lines if rng.random() > 0.2]
+    rng.shuffle(picked)
+    result = cli("log", str(write(tmp_path, f"soup{seed}.log", "\n".join(picked))))
+    assert result.status in (0, 1, 2)
+    assert "internal error" not in result.err

@@ -219,6 +219,7 @@ class LogReport:
         if self.args.json:
             item = connection_dict(t, findings, self.store, self.at)
             item.update(log_dict(logged))
+            item["outcome"] = self.rows[t.index][7]  # as the table says it (who sent the alert)
             self.json_items[t.index] = item
             self.findings += findings
             return

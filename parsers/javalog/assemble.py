@@ -109,6 +109,7 @@ class _Build:
     http: tuple[int, str] | None = None
     started_mid: bool = False
     request_notes: list[str] = field(default_factory=list)
+    display: str | None = None  # the thread's name when the key does not carry it (JDK 8)
 
     def add(self, direction: Direction, when: float | None, message: Message, line: int) -> None:
         base = self.t0 if self.t0 is not None else when
@@ -136,7 +137,6 @@ class Assembler:
         self.next_index = 1
         self.last_thread: str | None = None
         self.orphan: list[tuple[int, list[tuple[str, str]], str | None]] = []
-        self._jdk8_thread = "main"
         self._jdk8_chains = 0
         self._epochs: dict[str, float | None] = {}
         self._days: dict[str, float | None] = {}
@@ -371,10 +371,12 @@ class Assembler:
     def _legacy(self, e: Entry) -> Iterator[LoggedHandshake]:
         text = e.text
         m = _JDK8_THREAD.match(text)
-        if m:
-            self._jdk8_thread = m.group(1).strip()
-        thread = f"jdk8|{self._jdk8_thread}"
+        # JDK 8 names the thread on record lines only, after the `***` lines it belongs with: one
+        # JDK 8 handshake is open at a time, and it takes the name of the first thread seen in it
+        thread = "jdk8|?"
         self.last_thread = thread
+        if m and thread in self.open and self.open[thread].display is None:
+            self.open[thread].display = m.group(1).strip()
         if text.startswith("*** ClientHello"):
             old = self.open.get(thread)
             if old is not None:
@@ -486,7 +488,7 @@ class Assembler:
             del self.open[build.thread]
         hello = next((e.message for e in build.events if isinstance(e.message, ClientHello)), None)
         server = hello.server_name if isinstance(hello, ClientHello) and hello.server_name else "?"
-        name = build.thread.split("|", 1)[1] if "|" in build.thread else build.thread
+        name = build.display or (build.thread.split("|", 1)[1] if "|" in build.thread else build.thread)
         t = Transcript(
             index=build.index,
             client=Endpoint(f"thread {name}", 0),
