@@ -155,9 +155,37 @@ def _augment(findings: list[Finding], logged: LoggedHandshake) -> list[Finding]:
     for f in findings:
         if f.code == "client-cert-not-sent" and said:
             extra = tuple(Evidence(f"log line {s.line}", f"Java says: {s.text}") for s in said[:3])
-            f = dataclasses.replace(f, evidence=f.evidence + extra)
+            f = dataclasses.replace(f, evidence=f.evidence + extra + _entries_against_request(logged))
         out.append(f)
     return out
+
+
+def _entries_against_request(logged: LoggedHandshake) -> tuple[Evidence, ...]:
+    """With key-manager debug the log names the key entries: say which issuer matched none."""
+    from parsers.javalog.names import parse_dn
+    from parsers.model import CertificateRequest
+
+    event = logged.transcript.first(CertificateRequest)
+    if event is None or not isinstance(event.message, CertificateRequest) or not event.message.ca_names:
+        return ()
+    wanted = {n.text.lower().replace(" ", "") for n in event.message.ca_names}
+    out = []
+    for entry in logged.key_entries[:4]:
+        issuers = [parse_dn(i) for i in dict.fromkeys(entry.issuers)]
+        texts = [n.rfc4514_string() for n in issuers if n is not None]
+        hit = [t for t in texts if t.lower().replace(" ", "") in wanted]
+        out.append(
+            Evidence(
+                f"log line {entry.line}",
+                f"key entry '{entry.alias}' ({entry.chain_length} certificate(s)): "
+                + (
+                    f"issued by {hit[0]}, a named CA"
+                    if hit
+                    else f"its chain's issuers ({'; '.join(texts) or '?'}) are none of the CA names"
+                ),
+            )
+        )
+    return tuple(out)
 
 
 def check(

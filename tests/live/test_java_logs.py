@@ -186,6 +186,11 @@ def test_all_log_names_the_key_entry_and_alias(cli, logs):  # type: ignore[no-un
     leaf = inspect(cli, logs.path("17", "all", "leafonly13")).json()
     assert [(e["alias"], e["chain_length"]) for e in leaf["log"]["key_entries"]] == [("letstestcba", 1)]
     assert leaf["handshakes"][0]["matching_aliases"] == []
+    not_sent = next(f for f in leaf["findings"] if f["code"] == "client-cert-not-sent")
+    assert (
+        "key entry 'letstestcba' (1 certificate(s)): its chain's issuers (CN=Acme Issuing CA,O=Acme) "
+        "are none of the CA names"
+    ) in [e["fact"] for e in not_sent["evidence"]]
 
 
 def test_keystore_selection_table_on_a_log(cli, logs):  # type: ignore[no-untyped-def]
