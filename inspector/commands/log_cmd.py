@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import gzip
+import itertools
 import sys
 import zlib
 from pathlib import Path
@@ -20,7 +21,10 @@ from inspector.errors import ExitStatus, InputError
 from inspector.findings import Evidence, Finding, Location, Severity, has_errors, sort_findings
 from inspector.passwords import add_keystore_password_options
 from inspector.render import json_out, text
+from inspector.render.spool import Spool
 from inspector.rules.wire_rules import WireContext
+
+PRETTY_JSON_MAX = 50  # handshakes; beyond, compact JSON (pipe through jq to read it)
 
 if TYPE_CHECKING:
     from inspector.java_trust import Truststore
@@ -219,9 +223,9 @@ class LogReport:
     ) -> None:
         self.args, self.file, self.store, self.at = args, file, store, at
         self.rows: dict[int, list[str]] = {}
-        self.blocks: dict[int, str] = {}
-        self.json_items: dict[int, dict[str, Any]] = {}
-        self.findings: list[Finding] = []
+        self.blocks = Spool()  # parked on disk past a few MB: flat memory whatever the log's size
+        self.json_handshakes = Spool()
+        self.json_findings = Spool()
         self.severities: dict[str, int] = {s.value: 0 for s in Severity}
         self.errors = False
         self.hosts: list[str] = []
@@ -248,8 +252,9 @@ class LogReport:
             item = connection_dict(t, findings, self.store, self.at)
             item.update(log_dict(logged))
             item["outcome"] = self.rows[t.index][7]  # as the table says it (who sent the alert)
-            self.json_items[t.index] = item
-            self.findings += findings
+            self.json_handshakes.add(t.index, json_out.compact(item))
+            for f in findings:
+                self.json_findings.add(t.index, json_out.compact(json_out.finding_dict(f)))
             return
         full = self.args.connection is not None
         notable = (
@@ -259,7 +264,7 @@ class LogReport:
         )
         if full or self.args.all or notable:
             block = connection_block(t, findings, self.store, Path(self.file), self.at, full)
-            self.blocks[t.index] = _relabel(block, logged)
+            self.blocks.add(t.index, _relabel(block, logged))
 
     def trust_findings(self, logged: LoggedHandshake) -> list[Finding]:
         from inspector.java_trust import judge
@@ -345,7 +350,7 @@ class LogReport:
             )
         for f in file_findings:
             out.write("\n" + text.finding(f) + "\n")
-        for _, block in sorted(self.blocks.items()):
+        for block in self.blocks.texts():
             out.write(block + "\n")
         c = self.severities
 
@@ -355,14 +360,21 @@ class LogReport:
         out.write(f"\n{plural(c['error'], 'error')}, {plural(c['warning'], 'warning')}, {c['info']} info\n")
 
     def write_json(self, out: TextIO, summary: LogSummary, file_findings: list[Finding]) -> None:
-        document = json_out.envelope(
+        file_level = [json_out.compact(json_out.finding_dict(f)) for f in file_findings]
+        json_out.write_assembled(
+            out,
             "log",
-            file_findings + self.findings,
-            log=summary_dict(self.file, summary),
-            truststore=self.trust.label if self.trust is not None else None,
-            handshakes=[item for _, item in sorted(self.json_items.items())],
+            {
+                "log": summary_dict(self.file, summary),
+                "truststore": self.trust.label if self.trust is not None else None,
+            },
+            {
+                "handshakes": self.json_handshakes.texts(),
+                "findings": itertools.chain(file_level, self.json_findings.texts()),
+            },
+            self.severities,
+            pretty=len(self.json_handshakes) <= PRETTY_JSON_MAX,
         )
-        out.write(json_out.dumps(document) + "\n")
 
 
 def header(file: str, s: LogSummary) -> str:
