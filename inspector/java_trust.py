@@ -46,6 +46,8 @@ class Truststore:
     path: Path | None
     anchors: tuple[tuple[str, x509.Certificate], ...]
     notes: tuple[str, ...] = ()
+    #: The JDK's own cacerts (no --truststore): fixes go to a truststore of the user's, not into the JDK.
+    jdk_default: bool = False
 
 
 @dataclass
@@ -110,6 +112,7 @@ def default_truststore() -> Truststore | None:
         f"the JDK's cacerts at {cacerts} ({len(store.anchors)} anchors; no --truststore given)",
         cacerts,
         store.anchors,
+        jdk_default=True,
     )
 
 
@@ -212,10 +215,16 @@ def judge(
         verdict.cause = f"no trust anchor in {store.label} for {missing}" + (
             " — the server sent its leaf only; an anchor for its issuer would also do" if leaf_only else ""
         )
-        target = store.path if store.path is not None else Path("truststore.jks")
+        target = store.path if store.path is not None and not store.jdk_default else Path("truststore.jks")
         verdict.fix = (
             f"keytool -importcert -trustcacerts -alias {_slug(top.issuer)} -file {_slug(top.issuer)}.pem "
             f"-keystore {target}   (the certificate of {missing}, from the server's operator)"
+            + (
+                "; then run the client with -Djavax.net.ssl.trustStore=truststore.jks "
+                "-Djavax.net.ssl.trustStorePassword=... (rather than editing the JDK's cacerts)"
+                if store.jdk_default
+                else ""
+            )
         )
         return verdict
     path, (alias, anchor) = found

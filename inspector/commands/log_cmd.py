@@ -197,12 +197,15 @@ def check(
 ) -> list[Finding]:
     from inspector.rules.log_rules import check_handshake
     from inspector.rules.wire_rules import RULES
+    from parsers.javalog.model import Said
 
     t = logged.transcript
     when = at if at is not None or t.start_time else dt.datetime.now(dt.timezone.utc)
     wire = [
         f for f in RULES.run(LogWireContext(t, store, file, when, "log")) if f.code != "capture-incomplete"
     ]
+    if logged.said(Said.INVALID_CA_EXTENSION):  # Java aborted on the list: it chose nothing
+        wire = [f for f in wire if f.code != "ca-list-empty"]
     if t.client_hello is None:  # no handshake messages printed: message order is unknown
         wire = [f for f in wire if f.code not in ("negotiation-failed", "client-rejected-server-cert")]
     wire = _augment(wire, logged)

@@ -592,6 +592,18 @@ TRUST_ACCEPTS = register(
 
 def _java_accepted_server(logged: LoggedHandshake) -> bool:
     """The client went on after the server's Certificate: its trust manager accepted the chain."""
+
+    if _host_failed(logged):
+        return True  # Java checks the host name only after the chain validated
+    return _went_on(logged)
+
+
+def _host_failed(logged: LoggedHandshake) -> bool:
+    return any("No subject alternative" in t or "No name matching" in t for _, t in _all_text(logged))
+
+
+def _went_on(logged: LoggedHandshake) -> bool:
+    """The client sent more than an alert after the server's Certificate."""
     from parsers.model import Alert
 
     events = logged.transcript.events
@@ -660,7 +672,19 @@ def trust_finding(
             else "",
             severity=Severity.WARNING if java_failed else None,
         )
-    if _java_accepted_server(logged):
+    pkix = verdict.java_says.startswith("PKIX")
+    if not pkix and not _host_failed(logged) and _went_on(logged):
+        evidence.append(Evidence("log", "the client went on after the server's Certificate"))
+        return make(
+            TRUST_REJECTS,
+            f"an HTTPS client would say: {verdict.java_says} — {verdict.cause}; this client went on: it "
+            "does not check host names (no endpoint identification)",
+            location=where,
+            evidence=evidence,
+            fix=verdict.fix,
+            severity=Severity.WARNING,
+        )
+    if pkix and _java_accepted_server(logged):
         evidence.append(Evidence("log", "the client went on after the server's Certificate: it trusted it"))
         return make(
             TRUST_REJECTS,

@@ -35,11 +35,13 @@ EXPECTED: dict[str, tuple[int, set[str], str]] = {
     "untrusted12": (1, {"client-rejected-server-cert", "java-pkix-path-failed", TRUST}, "-"),
     "untrusted13": (1, {"client-rejected-server-cert", "java-pkix-path-failed", TRUST}, "-"),
     "srvleafonly12": (1, {"client-rejected-server-cert", "java-pkix-path-failed", TRUST}, "-"),
-    "hostname12": (1, {"client-rejected-server-cert", "java-hostname-mismatch", TRUST}, "-"),
+    "hostname12": (1, {"client-rejected-server-cert", "java-hostname-mismatch", TRUST}, "-"),  # with --host
     "srvexpired12": (1, {"client-rejected-server-cert", "java-server-cert-expired", TRUST}, "-"),
     "protocol": (1, {"negotiation-failed"}, "-"),
-    "nonames13": (1, {"ca-list-empty", "java-empty-certificate-authorities"}, "-"),
+    "nonames13": (1, {"java-empty-certificate-authorities"}, "-"),
     "nginx-nocert12": (1, {"client-cert-not-sent"}, "empty"),
+    # no endpoint identification in this client: Java went on; an HTTPS client would not (warning)
+    "nohostcheck12": (0, {TRUST}, "CN=letstestcba"),
 }
 #: only javax.net.debug=all decrypts the server's answer after the handshake
 EXPECTED_ALL_EXTRA = {"nginx-nocert12": {"http-rejected-client-cert"}}
@@ -410,3 +412,13 @@ def test_pcap_truststore_verdicts(cli, logs, tmp_path, monkeypatch):  # type: ig
         found = [f for f in result.json()["findings"] if f["code"].startswith("java-truststore-")]
         assert [f["code"] for f in found] == [code]
         assert found[0]["evidence"][0]["source"].startswith("server Certificate at ")
+
+
+def test_a_client_without_host_name_checks_gets_a_warning_not_an_error(cli, logs):  # type: ignore[no-untyped-def]
+    assert logs.verdicts[("17", "ssl:handshake:verbose")]["nohostcheck12"].startswith("OK")
+    document = inspect(cli, logs.path("17", "ssl:handshake:verbose", "nohostcheck12")).json()
+    (finding,) = [f for f in document["findings"] if f["code"] == "java-truststore-rejects"]
+    assert finding["severity"] == "warning"
+    assert finding["summary"].startswith(
+        "an HTTPS client would say: No subject alternative DNS name matching wrong.example found."
+    )
