@@ -198,7 +198,7 @@ def test_a_pasted_pkix_stack_trace_is_explained(cli, tmp_path):  # type: ignore[
     assert finding["code"] == "java-exception"
     assert "said by the client (its trust manager)" in finding["summary"]
     assert "mtls-inspect probe HOST:PORT --truststore TRUSTSTORE" in finding["fix"]
-    assert [e["source"] for e in finding["evidence"]] == ["log line 1", "log line 1", "log line 1"]
+    assert [e["source"] for e in finding["evidence"]] == ["log line 1", "log line 4", "log line 6"]
     assert len(document["log"]["exceptions"][0]["chain"]) == 3
 
 
@@ -361,3 +361,18 @@ def test_shuffled_and_dropped_lines_never_crash(cli, tmp_path, seed):  # type: i
     result = cli("log", str(write(tmp_path, f"soup{seed}.log", "\n".join(picked))))
     assert result.status in (0, 1, 2)
     assert "internal error" not in result.err
+
+
+def test_a_pasted_hostname_exception_fills_in_the_host(cli, tmp_path):  # type: ignore[no-untyped-def]
+    text = (
+        "javax.net.ssl.SSLHandshakeException: (certificate_unknown) No subject alternative DNS name "
+        "matching api.partner.example found.\n"
+        "\tat java.base/sun.security.ssl.Alert.createSSLException(Unknown Source)\n"
+        "Caused by: java.security.cert.CertificateException: No subject alternative DNS name matching "
+        "api.partner.example found.\n"
+    )
+    result = cli("log", str(write(tmp_path, "host.txt", text)), "--json")
+    (finding,) = result.json()["findings"]
+    assert finding["code"] == "java-exception"
+    assert "said by the client (HTTPS endpoint identification)" in finding["summary"]
+    assert "mtls-inspect probe api.partner.example --insecure" in finding["fix"]

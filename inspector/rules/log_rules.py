@@ -533,7 +533,8 @@ _MEANINGS: tuple[tuple[str, str, str, str], ...] = (
 def explain_exception(exc: JavaException, file: str, host: str | None) -> Finding:
     """What a lone exception means, who said it, and the next checks (commands filled in)."""
     text = exc.text
-    target = host or "HOST:PORT"
+    named = re.search(r"matching (?:IP address )?([\w.\-:\[\]]+?)\.? found|https://([\w.\-]+(?::\d+)?)", text)
+    target = host or (next(g for g in named.groups() if g) if named else "HOST:PORT")
     for pattern, who, meaning, checks in _MEANINGS:
         m = re.search(pattern, text)
         if m is None:
@@ -543,7 +544,10 @@ def explain_exception(exc: JavaException, file: str, host: str | None) -> Findin
             spec,
             f"{exc.chain[0][0].rsplit('.', 1)[-1]}: {exc.chain[0][1][:160]} — said by {who}: {meaning}",
             location=Location(file=file),
-            evidence=[Evidence(f"log line {exc.line}", f"{c}: {msg}"[:240]) for c, msg in exc.chain[:4]],
+            evidence=[
+                Evidence(f"log line {exc.line_of(i)}", f"{c}: {msg}"[:240])
+                for i, (c, msg) in enumerate(exc.chain[:4])
+            ],
             fix="next: "
             + checks.format(file=file, host=target)
             + "; and rerun the client with -Djavax.net.debug=ssl:handshake:verbose, "
@@ -553,7 +557,10 @@ def explain_exception(exc: JavaException, file: str, host: str | None) -> Findin
         EXCEPTION,
         f"{exc.chain[0][0]}: {exc.chain[0][1][:160]} (not a TLS failure this tool knows)",
         location=Location(file=file),
-        evidence=[Evidence(f"log line {exc.line}", f"{c}: {msg}"[:240]) for c, msg in exc.chain[:4]],
+        evidence=[
+            Evidence(f"log line {exc.line_of(i)}", f"{c}: {msg}"[:240])
+            for i, (c, msg) in enumerate(exc.chain[:4])
+        ],
         fix=f"rerun the client with -Djavax.net.debug=ssl:handshake:verbose, then mtls-inspect log {file}",
         severity=Severity.WARNING,
     )

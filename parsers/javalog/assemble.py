@@ -136,7 +136,7 @@ class Assembler:
         self.open: dict[str, _Build] = {}
         self.next_index = 1
         self.last_thread: str | None = None
-        self.orphan: list[tuple[int, list[tuple[str, str]], str | None]] = []
+        self.orphan: list[tuple[int, list[tuple[str, str]], str | None, list[int]]] = []
         self._jdk8_chains = 0
         self._epochs: dict[str, float | None] = {}
         self._days: dict[str, float | None] = {}
@@ -159,8 +159,8 @@ class Assembler:
         for build in sorted(self.open.values(), key=lambda b: b.index):
             yield self._close(build, at_end=True)
         self.open.clear()
-        for line, chain, thread in self.orphan:
-            self.summary.exceptions.append(JavaException(line, tuple(chain), thread))
+        for line, chain, thread, lines in self.orphan:
+            self.summary.exceptions.append(JavaException(line, tuple(chain), thread, tuple(lines)))
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -466,6 +466,7 @@ class Assembler:
         if caused and self.orphan and self.orphan[-1][0] >= e.line - 400:
             if found not in self.orphan[-1][1]:
                 self.orphan[-1][1].append(found)
+                self.orphan[-1][3].append(e.line)
             return
         build = None
         if thread is not None:
@@ -479,7 +480,7 @@ class Assembler:
             return
         if caused:
             return
-        self.orphan.append((e.line, [found], thread))
+        self.orphan.append((e.line, [found], thread, [e.line]))
 
     # --- closing ------------------------------------------------------------------------------
 

@@ -38,6 +38,11 @@ class JavaException:
     line: int
     chain: tuple[tuple[str, str], ...]  # (class, message)
     thread: str | None = None
+    #: The line of each element of `chain` (empty when only the first line is known).
+    lines: tuple[int, ...] = ()
+
+    def line_of(self, position: int) -> int:
+        return self.lines[position] if position < len(self.lines) else self.line
 
     @property
     def text(self) -> str:
