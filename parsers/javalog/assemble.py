@@ -144,6 +144,7 @@ class Assembler:
         self._keys_used: set[str] = set()
         self._key_seen: set[tuple[str, int, tuple[str, ...]]] = set()
         self._last_key_thread: str | None = None
+        self._jdk8_names: set[str] = set()
 
     # --- entry points -------------------------------------------------------------------------
 
@@ -375,6 +376,8 @@ class Assembler:
         # JDK 8 handshake is open at a time, and it takes the name of the first thread seen in it
         thread = "jdk8|?"
         self.last_thread = thread
+        if m:
+            self._jdk8_names.add(m.group(1).strip())
         if m and thread in self.open and self.open[thread].display is None:
             self.open[thread].display = m.group(1).strip()
         if text.startswith("*** ClientHello"):
@@ -523,5 +526,10 @@ class Assembler:
             http_status=build.http,
         )
         logged.not_shown.extend(build.request_notes)
+        if build.fmt == "JDK 8" and len(self._jdk8_names) > 1:
+            logged.not_shown.append(
+                "which thread each JDK 8 message belongs to: JDK 8 names the thread on record lines only, "
+                f"and {len(self._jdk8_names)} threads write to this log; overlapping handshakes may be mixed"
+            )
         self.summary.handshakes += 1
         return logged
