@@ -11,17 +11,17 @@ import gzip
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from parsers.javalog.assemble import Assembler
 from parsers.javalog.model import LoggedHandshake, LogSummary
+from parsers.javalog.prefix import ByteSource
 from parsers.javalog.scan import Scanner
 
 __all__ = ["JavaLogReader", "LogSummary", "LoggedHandshake", "open_log", "read_log"]
 
 
 class JavaLogReader:
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: ByteSource) -> None:
         self.scanner = Scanner(stream)
         self.assembler = Assembler()
 
@@ -62,19 +62,42 @@ class JavaLogReader:
             summary.problems.append(f"{stats.truncated_blocks} block(s) cut short (no closing ')')")
 
 
-def read_log(stream: BinaryIO) -> JavaLogReader:
+def read_log(stream: ByteSource) -> JavaLogReader:
     return JavaLogReader(stream)
 
 
-def open_log(name: str) -> BinaryIO:
-    """A file (gzip recognised by its magic bytes, whatever its name) or '-' for stdin."""
+def open_log(name: str) -> ByteSource:
+    """A file (gzip recognised by its magic bytes, whatever its name) or '-' for stdin; a
+    collector's per-line prefix (Kubernetes, syslog) is stripped."""
     if name == "-":
-        raw: BinaryIO = sys.stdin.buffer
+        raw = sys.stdin.buffer
         head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
-        return gzip.GzipFile(fileobj=raw) if head == b"\x1f\x8b" else raw  # type: ignore[return-value]
-    handle = Path(name).open("rb")  # noqa: SIM115 (returned to the caller, who closes it)
-    if handle.read(2) == b"\x1f\x8b":
+        stream: ByteSource = gzip.GzipFile(fileobj=raw) if head == b"\x1f\x8b" else raw
+    else:
+        handle = Path(name).open("rb")  # noqa: SIM115 (returned to the caller, who closes it)
+        magic = handle.read(2)
         handle.seek(0)
-        return gzip.GzipFile(fileobj=handle)  # type: ignore[return-value]
-    handle.seek(0)
-    return handle
+        stream = gzip.GzipFile(fileobj=handle) if magic == b"\x1f\x8b" else handle
+    return _strip_prefix(stream)
+
+
+def _strip_prefix(stream: ByteSource) -> ByteSource:
+    from parsers.javalog.prefix import SAMPLE, PrefixStripped, learn_prefix
+
+    head = stream.read(SAMPLE)
+    pattern = learn_prefix(head)
+    rest = _Prepend(head, stream)
+    return PrefixStripped(rest, pattern) if pattern is not None else rest
+
+
+class _Prepend:
+    """The sample read to learn the prefix, then the rest of the stream."""
+
+    def __init__(self, head: bytes, stream: ByteSource) -> None:
+        self.head, self.stream = head, stream
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            out, self.head = self.head, b""
+            return out
+        return self.stream.read(size)

@@ -13,7 +13,8 @@ import re
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import BinaryIO
+
+from parsers.javalog.prefix import ByteSource
 
 CHUNK = 1 << 22
 MAX_BLOCK = 4 << 20  # a block larger than this is not a block: the closing ")" was lost
@@ -118,7 +119,7 @@ def _block_limit(message: str) -> int:
 
 
 class Scanner:
-    def __init__(self, stream: BinaryIO, chunk: int = CHUNK) -> None:
+    def __init__(self, stream: ByteSource, chunk: int = CHUNK) -> None:
         self.stream = stream
         self.chunk = chunk
         self.stats = ScanStats()

@@ -422,3 +422,17 @@ def test_a_client_without_host_name_checks_gets_a_warning_not_an_error(cli, logs
     assert finding["summary"].startswith(
         "an HTTPS client would say: No subject alternative DNS name matching wrong.example found."
     )
+
+
+def test_a_collector_prefix_on_every_line_is_stripped(cli, logs, tmp_path):  # type: ignore[no-untyped-def]
+    """kubectl logs / CRI files put `TIMESTAMP stderr F ` before every line the JVM wrote."""
+    lines = logs.path("17", "ssl:handshake:verbose", "nocert13").read_text().splitlines()
+    prefixed = tmp_path / "pod.log"
+    prefixed.write_text(
+        "".join(f"2026-11-27T13:15:{i % 60:02d}.{i:06d}Z stderr F {line}\n" for i, line in enumerate(lines))
+    )
+    document = inspect(cli, prefixed).json()
+    (hs,) = document["handshakes"]
+    assert hs["client_cert"] == "empty"
+    assert hs["lines"] == [48, 377]
+    assert {"client-cert-not-sent", "server-rejected-client-cert"} <= codes(document)
