@@ -96,32 +96,47 @@ def version_of(name: str) -> int | None:
 
 
 def client_hello(block: list[str]) -> ClientHello:
+    """One pass over the block (ClientHellos are long and every handshake has one)."""
     values = _values(block)
-    suites = tuple(int(x, 16) for x in _SUITE.findall(values.get("cipher suites", "")))
     sni = None
-    for line in _section(block, "server_name (0)"):
-        m = re.search(r"value=([^,}\s]+)", line)
-        if m:
-            sni = m.group(1)
-    versions = _list_after(_section(block, "supported_versions (43)"), '"versions"') or []
-    schemes = _list_after(_section(block, "signature_algorithms (13)"), '"signature schemes"') or []
+    versions: list[str] = []
+    schemes: list[str] = []
+    pha = False
+    section = ""
+    for line in block:
+        stripped = line.lstrip()
+        if stripped.startswith('"') and stripped.endswith("{"):
+            section = stripped
+            if section.startswith('"post_handshake_auth'):
+                pha = True
+            continue
+        if section.startswith('"server_name (0)') and "value=" in stripped:
+            m = re.search(r"value=([^,}\s]+)", stripped)
+            sni = m.group(1) if m else sni
+        elif section.startswith('"supported_versions (43)') and stripped.startswith('"versions"'):
+            versions = _list_after([stripped], '"versions"') or []
+        elif section.startswith('"signature_algorithms (13)') and stripped.startswith('"signature schemes"'):
+            schemes = _list_after([stripped], '"signature schemes"') or []
+    suites = tuple(int(x, 16) for x in _SUITE.findall(values.get("cipher suites", "")))
     legacy = version_of(values.get("client version", "")) or 0x0303
+    random, session = values.get("random", ""), values.get("session id", "")
     return ClientHello(
-        random=bytes.fromhex(values.get("random", "")) if _is_hex(values.get("random", "")) else b"",
+        random=bytes.fromhex(random) if _is_hex(random) else b"",
         server_name=sni,
         legacy_version=legacy,
         supported_versions=tuple(v for v in (version_of(x) for x in versions) if v is not None),
         cipher_suites=suites,
         signature_algorithms=tuple(SCHEMES[s] for s in schemes if s in SCHEMES),
-        post_handshake_auth=_has(block, "post_handshake_auth"),
-        session_id=bytes.fromhex(values.get("session id", ""))
-        if _is_hex(values.get("session id", ""))
-        else b"",
+        post_handshake_auth=pha,
+        session_id=bytes.fromhex(session) if _is_hex(session) else b"",
     )
 
 
+_HEXTEXT = re.compile(r"(?:[0-9A-Fa-f]{2})*")
+
+
 def _is_hex(text: str) -> bool:
-    return len(text) % 2 == 0 and all(c in "0123456789abcdefABCDEF" for c in text)
+    return _HEXTEXT.fullmatch(text) is not None
 
 
 def server_hello(block: list[str], negotiated: int | None = None) -> ServerHello:

@@ -7,6 +7,8 @@ where the attribute order starts again (a `CN=` after `C=`): `split_dn_list` doe
 
 from __future__ import annotations
 
+import functools
+
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
@@ -105,6 +107,7 @@ def _attribute(ava: str) -> x509.NameAttribute[str] | None:
         return None
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_dn(text: str) -> x509.Name | None:
     """`CN=A, O=B, C=US` (Java's order) → x509.Name in DER order; None when it is not a DN."""
     rdns: list[x509.RelativeDistinguishedName] = []
