@@ -101,7 +101,7 @@ class LogSummary:
     bytes: int = 0
     lines: int = 0
     handshakes: int = 0
-    debug_lines: int = 0
+    debug_lines: int = 0  # javax.net.ssl lines in the first chunk holding any: presence, not a total
     hex_dumps: int = 0
     record_lines: int = 0
     key_entries: list[KeyEntryFact] = field(default_factory=list)
