@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from inspector.java_trust import Truststore
     from inspector.keystore.model import Keystore
     from parsers.javalog import LoggedHandshake, LogSummary
-    from parsers.model import HandshakeEvent
+    from parsers.model import HandshakeEvent, Transcript
 
 
 def add_parser(sub: Any) -> None:
@@ -233,6 +233,7 @@ class LogReport:
         self.errors = False
         self.hosts: list[str] = []
         self.trust: Truststore | None = None
+        self.sent_aliases: dict[str, int] = {}  # keystore alias → first handshake that sent it
 
     def count(self, findings: list[Finding]) -> None:
         for f in findings:
@@ -245,6 +246,7 @@ class LogReport:
         t = logged.transcript
         if t.server_name:
             self.hosts.append(t.server_name)
+        self._note_sent_entry(t)
         if self.args.connection not in (None, t.index):
             return
         findings = check(logged, summary, self.store, self.file, self.at)
@@ -268,6 +270,38 @@ class LogReport:
         if full or self.args.all or notable:
             block = connection_block(t, findings, self.store, Path(self.file), self.at, full)
             self.blocks.add(t.index, _relabel(block, logged))
+
+    def _note_sent_entry(self, t: Transcript) -> None:
+        """The keystore entry whose certificate the client sent (subject and serial as logged)."""
+        from parsers.model import Certificate, Direction
+
+        if self.store is None:
+            return
+        event = t.first(Certificate, Direction.CLIENT)
+        if event is None or not isinstance(event.message, Certificate) or not event.message.chain:
+            return
+        leaf = event.message.chain[0]
+        for entry in self.store.key_entries:
+            if entry.chain and (entry.chain[0].subject, entry.chain[0].serial_number) == (
+                leaf.subject,
+                leaf.serial_number,
+            ):
+                self.sent_aliases.setdefault(entry.alias, t.index)
+
+    def keystore_findings(self) -> list[Finding]:
+        """The keystore's own problems, for the entries the log shows being sent (once each)."""
+        from inspector.rules.keystore_rules import check_keystore
+
+        if self.store is None or not self.sent_aliases:
+            return []
+        when = self.at or dt.datetime.now(dt.timezone.utc)
+        out: list[Finding] = []
+        for alias, index in sorted(self.sent_aliases.items(), key=lambda kv: kv[1]):
+            for f in check_keystore(self.store, when, alias):
+                if f.severity is not Severity.INFO and (f.location.alias in (None, alias)):
+                    note = Evidence(f"handshake #{index}", f"the client sent the certificate of '{alias}'")
+                    out.append(dataclasses.replace(f, evidence=(*f.evidence, note)))
+        return out
 
     def trust_findings(self, logged: LoggedHandshake) -> list[Finding]:
         from inspector.java_trust import judge
@@ -298,6 +332,7 @@ class LogReport:
 
         host = self.hosts[0] if len(set(self.hosts)) == 1 else None
         out = [explain_exception(e, self.file, host) for e in summary.exceptions if relevant(e)]
+        out += self.keystore_findings()
         if summary.problems:
             from inspector.findings import make
             from inspector.rules.log_rules import LOG_INCOMPLETE

@@ -57,6 +57,7 @@ SCENARIOS = [
     Scenario("leafonly13", "leafonly.jks", "trust-acme.jks", "s13", "TLSv1.3"),
     Scenario("expired12", "expired.jks", "trust-acme.jks", "s12", "TLSv1.2"),
     Scenario("mismatch12", "mismatch.jks", "trust-acme.jks", "s12", "TLSv1.2"),
+    Scenario("weakkey12", "weak.jks", "trust-acme.jks", "s12", "TLSv1.2"),
     Scenario("untrusted12", "good.jks", "trust-stranger.jks", "s12", "TLSv1.2"),
     Scenario("untrusted13", "good.jks", "trust-stranger.jks", "s13", "TLSv1.3"),
     Scenario("hostname12", "good.jks", "trust-acme.jks", "s12", "TLSv1.2", host="wrong.example"),
@@ -126,6 +127,7 @@ def build_files(d: Path) -> object:
         not_after=NOW - dt.timedelta(days=2),
     )
     selfsigned = issue("letstestcba", None, key=acme.leaf.key)
+    weak = issue("weak-client", acme.intermediate, key=new_key("rsa", 1024))
     (d / "acme-root.pem").write_bytes(acme.root.pem)
     (d / "acme-intermediate.pem").write_bytes(acme.intermediate.pem)
     (d / "stranger-root.pem").write_bytes(stranger.root.pem)
@@ -141,6 +143,7 @@ def build_files(d: Path) -> object:
         "leafonly.jks": [("letstestcba", acme.leaf.key, [acme.leaf.cert])],
         "expired.jks": [("old", expired.key, [expired.cert, *tail])],
         "mismatch.jks": [("letstestcba", stranger.leaf.key, full)],
+        "weak.jks": [("weak", weak.key, [weak.cert, *tail])],
     }
     for file, keys in stores.items():
         write_jks(d / file, PW, keys=keys)

@@ -32,6 +32,7 @@ EXPECTED: dict[str, tuple[int, set[str], str]] = {
     "leafonly13": (1, {"client-cert-not-sent", "server-rejected-client-cert"}, "empty"),
     "expired12": (1, {"client-cert-expired", "server-rejected-client-cert"}, "CN=old-client"),
     "mismatch12": (1, {"server-rejected-client-cert"}, "CN=letstestcba"),
+    "weakkey12": (1, {"server-rejected-client-cert"}, "CN=weak-client"),
     "untrusted12": (1, {"client-rejected-server-cert", "java-pkix-path-failed", TRUST}, "-"),
     "untrusted13": (1, {"client-rejected-server-cert", "java-pkix-path-failed", TRUST}, "-"),
     "srvleafonly12": (1, {"client-rejected-server-cert", "java-pkix-path-failed", TRUST}, "-"),
@@ -436,3 +437,16 @@ def test_a_collector_prefix_on_every_line_is_stripped(cli, logs, tmp_path):  # t
     assert hs["client_cert"] == "empty"
     assert hs["lines"] == [48, 377]
     assert {"client-cert-not-sent", "server-rejected-client-cert"} <= codes(document)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "keystore", "code"),
+    [("mismatch12", "mismatch.jks", "key-cert-mismatch"), ("weakkey12", "weak.jks", "weak-key")],
+)
+def test_keystore_problems_of_the_entry_the_log_shows_sent(cli, logs, scenario, keystore, code):  # type: ignore[no-untyped-def]
+    path = logs.path("17", "ssl:handshake:verbose", scenario)
+    document = inspect(cli, path, "--keystore", str(logs.d / keystore), "--storepass", S.PW).json()
+    found = [f for f in document["findings"] if f["code"] == code]
+    assert len(found) == 1
+    assert {"source": "handshake #1", "fact": found[0]["evidence"][-1]["fact"]} == found[0]["evidence"][-1]
+    assert "the client sent the certificate of" in found[0]["evidence"][-1]["fact"]
