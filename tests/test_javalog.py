@@ -376,3 +376,38 @@ def test_a_pasted_hostname_exception_fills_in_the_host(cli, tmp_path):  # type: 
     assert finding["code"] == "java-exception"
     assert "said by the client (HTTPS endpoint identification)" in finding["summary"]
     assert "mtls-inspect probe api.partner.example --insecure" in finding["fix"]
+
+
+def test_a_line_that_never_ends_is_skipped_with_bounded_memory(tmp_path):
+    import resource
+
+    from parsers.javalog import open_log, read_log
+
+    path = tmp_path / "long.log"
+    head = jdk8_log(["CN=A"], None, FAILED8)
+    with path.open("w") as out:
+        out.write("x" * (40 << 20))  # 40 MB without a newline
+        out.write("\n" + head)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    reader = read_log(open_log(str(path)))
+    handshakes = list(reader.handshakes())
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert len(handshakes) == 1
+    assert reader.summary.problems == ["1 line(s) longer than 8 MB skipped"]
+    assert reader.summary.lines == head.count("\n") + 1
+    hello = head.splitlines().index("*** ClientHello, TLSv1.2")
+    assert handshakes[0].first_line == hello + 2  # line numbers still right after the skipped line
+    assert grown_mb < 40
+
+
+def test_gzip_on_stdin(tmp_path):
+    import subprocess
+    import sys
+
+    packed = gzip.compress(jdk8_log(["CN=Partner Root CA, O=Partner, C=DE"], None, FAILED8).encode())
+    done = subprocess.run(
+        [sys.executable, "-m", "inspector", "log", "-"], input=packed, capture_output=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert b"Java log stdin: JDK 8 format" in done.stdout
+    assert b"error[client-cert-not-sent]" in done.stdout

@@ -475,6 +475,8 @@ def log_dict(logged: LoggedHandshake) -> dict[str, Any]:
     from parsers.javalog.certtext import facts_of
 
     return {
+        "client": f"thread {logged.thread}",  # a log names the thread, not the socket
+        "server": logged.transcript.server_name,
         "thread": logged.thread,
         "lines": [logged.first_line, logged.last_line],
         "format": logged.fmt,

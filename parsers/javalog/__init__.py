@@ -58,6 +58,8 @@ class JavaLogReader:
             if legacy or summary.handshakes
             else "none"
         )
+        if stats.long_lines:
+            summary.problems.append(f"{stats.long_lines} line(s) longer than 8 MB skipped")
         if stats.truncated_blocks:
             summary.problems.append(f"{stats.truncated_blocks} block(s) cut short (no closing ')')")
 

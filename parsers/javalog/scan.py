@@ -69,6 +69,7 @@ class ScanStats:
     nul_bytes: bool = False
     undecodable: bool = False
     truncated_blocks: int = 0
+    long_lines: int = 0  # lines over 8 MB, skipped
 
 
 _CONTROL = {c: "?" for c in range(32) if c != 9} | {127: "?"}
@@ -129,8 +130,18 @@ class Scanner:
         buf = b"\n"
         line_at_1 = 1  # the line number of the line starting at buf[1]
         eof = False
+        skipping = False  # inside a line longer than MAX_BLOCK: dropped up to its end
         while not eof:
             data = self.stream.read(self.chunk)
+            if skipping and data:
+                newline = data.find(b"\n")
+                if newline == -1:
+                    self.stats.bytes += len(data)
+                    continue
+                self.stats.bytes += newline + 1
+                data, skipping, line_at_1 = data[newline + 1 :], False, line_at_1 + 1
+                if not data:
+                    continue
             if not data:
                 eof = True
                 if len(buf) == 1:
@@ -145,6 +156,15 @@ class Scanner:
             limit = len(buf) if eof else buf.rfind(b"\n") + 1
             keep, lines_before_keep = yield from self._scan(buf, limit, line_at_1, eof)
             line_at_1 = lines_before_keep
+            if not eof and len(buf) - keep > 2 * MAX_BLOCK:  # a line that never ends: bounded memory
+                self.stats.long_lines += 1
+                tail = buf[keep:]
+                cut = tail.rfind(b"\n")
+                if cut != -1:
+                    line_at_1 += tail.count(b"\n", 0, cut + 1)
+                skipping = True
+                buf = b"\n"
+                continue
             buf = b"\n" + buf[keep:]
         self.stats.lines = line_at_1 - 1
 
