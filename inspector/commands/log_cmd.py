@@ -256,6 +256,7 @@ class LogReport:
         if self.args.json:
             item = connection_dict(t, findings, self.store, self.at)
             item.update(log_dict(logged))
+            _unmark_rebuilt(item, t)
             item["outcome"] = self.rows[t.index][7]  # as the table says it (who sent the alert)
             self.json_handshakes.add(t.index, json_out.compact(item))
             for f in findings:
@@ -469,6 +470,19 @@ def _relabel(block: str, logged: LoggedHandshake) -> str:
     if logged.exception is not None:
         lines.append(f"\nJava's exception (line {logged.exception.line}): {logged.exception.text[:300]}")
     return "\n".join(lines)
+
+
+def _unmark_rebuilt(item: dict[str, Any], t: Transcript) -> None:
+    """Certificates rebuilt from the log's text have no real fingerprint: say null, not a guess."""
+    from parsers.javalog.certtext import facts_of
+
+    for event, out in zip(t.events, item["events"], strict=True):
+        chain = getattr(event.message, "chain", ())
+        if chain and "chain" in out:  # copies: the summaries are shared (memoised per certificate)
+            out["chain"] = [
+                {**summary, "sha256": None, "from_log_text": True} if facts_of(cert) is not None else summary
+                for cert, summary in zip(chain, out["chain"], strict=True)
+            ]
 
 
 def log_dict(logged: LoggedHandshake) -> dict[str, Any]:

@@ -169,6 +169,7 @@ def test_ca_names_chain_and_lines_read_from_the_log(cli, logs):  # type: ignore[
     assert "Consuming CertificateRequest handshake message" in lines[request["frame"] - 1]
     server = next(e for e in hs["events"] if e["direction"] == "server" and "chain" in e)
     assert [c["subject"] for c in server["chain"]] == ["CN=localhost,O=Acme", "CN=Acme Issuing CA,O=Acme"]
+    assert [(c["sha256"], c["from_log_text"]) for c in server["chain"]] == [(None, True), (None, True)]
     said = {s["kind"] for s in hs["java_says"]}
     assert {"no_auth_scheme", "empty_cert_instead", "fatal"} <= said
     ok = inspect(cli, logs.path("17", "ssl:handshake:verbose", "success13")).json()["handshakes"][0]
