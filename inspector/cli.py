@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         demo_cmd,
         explain_cmd,
         keystore_cmd,
+        log_cmd,
         pcap_cmd,
         probe_cmd,
         report_cmd,
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     keystore_cmd.add_parser(sub)
     pcap_cmd.add_parser(sub)
+    log_cmd.add_parser(sub)
     probe_cmd.add_parser(sub)
     select_cmd.add_parser(sub)
     serve_cmd.add_parser(sub)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inspector.analysis.connection import ConnectionResult, analyse_connection
 from inspector.errors import InputError
-from inspector.findings import Evidence, Finding, Location, Severity, has_errors, make
+from inspector.findings import Evidence, Finding, Location, Severity, has_errors, make, sort_findings
 from inspector.keystore import read_bytes
 from inspector.keystore.model import Keystore
 from inspector.rules.wire_rules import INCOMPLETE
@@ -88,9 +88,11 @@ def scan_capture(
     scope: Scope,
     on_connection: Callable[[ConnectionResult], None],
     progress: ProgressFn | None = None,
+    also_judge: Callable[[Transcript], list[Finding]] | None = None,
 ) -> CaptureScan:
     """Read the capture (in two processes when it is large); each connection in `scope` is
-    judged as it ends and given to `on_connection`, then dropped."""
+    judged as it ends (by the wire rules, and `also_judge` — Java's trust with --truststore) and
+    given to `on_connection`, then dropped."""
     from parsers.capture import CaptureFormatError
     from parsers.parallel import read_capture_parallel
 
@@ -103,6 +105,9 @@ def scan_capture(
             return
         tally.selected += 1
         judged = analyse_connection(t, store, str(path), at)
+        extra = also_judge(t) if also_judge is not None else []
+        if extra:
+            judged = replace(judged, findings=sort_findings([*judged.findings, *extra]))
         tally.count(judged.findings)
         on_connection(judged)
 

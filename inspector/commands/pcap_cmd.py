@@ -11,7 +11,14 @@ from inspector.errors import ExitStatus, InputError
 from inspector.passwords import add_keystore_password_options
 
 if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Callable
+
     from inspector.commands import Subcommands
+    from inspector.findings import Finding
+    from parsers.model import Transcript
+
+    JudgeFn = Callable[[Transcript], list[Finding]]
 
 DEFAULT_SAMPLE = Path(__file__).resolve().parents[2] / "captures" / "several.pcap"
 
@@ -46,6 +53,9 @@ def add_parser(sub: Subcommands) -> None:
         help="judge certificate validity at this date (default: the time of each connection)",
     )
     java_args.add_java_version_option(p)
+    from inspector.commands.trust_args import add_truststore_arguments
+
+    add_truststore_arguments(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")
     p.set_defaults(run=run)
 
@@ -80,8 +90,16 @@ def run(args: argparse.Namespace) -> int:
     at = parse_date(args.at) if args.at else None
     report = PcapReport(PcapView(json=args.json, full=args.connection is not None, show_all=args.all))
     with capture_progress(path.stat().st_size) as progress:
-        scan = scan_capture(
-            path, keylog, store, at, Scope(args.host, args.port, args.connection), report.add, progress
-        )
+        scope = Scope(args.host, args.port, args.connection)
+        scan = scan_capture(path, keylog, store, at, scope, report.add, progress, _java_trust(args, path, at))
     status = ExitStatus.ERROR_FINDINGS if scan.errors else ExitStatus.OK
     return emit(lambda out: report.write(out, scan), status)
+
+
+def _java_trust(args: argparse.Namespace, path: Path, at: dt.datetime | None) -> JudgeFn | None:
+    """With --truststore: each server chain judged as the JDK's PKIX trust manager would."""
+    if not args.truststore:
+        return None
+    from inspector.commands.trust_args import judge_transcript
+
+    return lambda t: judge_transcript(args, t, str(path), at)

@@ -12,6 +12,7 @@ from inspector.errors import ExitStatus, InputError
 from inspector.passwords import add_keystore_password_options
 
 if TYPE_CHECKING:
+    from inspector.analysis.probe import ProbeResult
     from inspector.attempt import Attempt
     from inspector.commands import Subcommands
 
@@ -68,6 +69,9 @@ def add_parser(sub: Subcommands) -> None:
     p.add_argument("--keylog", metavar="OUT.keys", help="write the NSS key log (0600)")
     p.add_argument("--force", action="store_true", help="let --capture/--keylog overwrite an existing file")
     java_args.add_java_version_option(p)
+    from inspector.commands.trust_args import add_truststore_arguments
+
+    add_truststore_arguments(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=run)
 
@@ -118,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
     result = run_probe(
         ProbeRequest(target, store, args.keystore or "", args.alias, args.key_manager, args.proxy)
     )
+    if args.truststore and result.attempt.server_chain:  # Java's verdict beside OpenSSL's
+        result = _with_java_trust(args, result)
     save_artifacts(result.attempt, args.keylog, args.capture, args.force)
     status = ExitStatus.ERROR_FINDINGS if has_errors(result.connection.findings) else ExitStatus.OK
     if args.json:
@@ -138,3 +144,17 @@ def save_artifacts(attempt: Attempt, keylog: str | None, capture: str | None, fo
 
         with open_private(Path(capture), "--capture", force) as handle:
             write_pcap(handle, attempt.chunks, attempt.client, attempt.server, attempt.start)
+
+
+def _with_java_trust(args: argparse.Namespace, result: ProbeResult) -> ProbeResult:
+    """The server chain judged with --truststore as the JDK's PKIX trust manager would."""
+    from dataclasses import replace
+
+    from inspector.commands.trust_args import judge_from_args
+    from inspector.findings import sort_findings
+
+    target = result.request.target
+    label = f"{target.host}:{target.port}"
+    verdict = judge_from_args(args, result.attempt.server_chain, target.servername or target.host, label)
+    connection = replace(result.connection, findings=sort_findings([*result.connection.findings, verdict]))
+    return replace(result, connection=connection)

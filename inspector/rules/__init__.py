@@ -15,7 +15,12 @@ from inspector.findings import REGISTRY, CodeSpec, Finding
 ContextT = TypeVar("ContextT")
 
 #: Modules that register finding codes; `explain` and the docs page load them all.
-RULE_MODULES = ("inspector.rules.keystore_rules", "inspector.rules.wire_rules", "inspector.rules.probe_rules")
+RULE_MODULES = (
+    "inspector.rules.keystore_rules",
+    "inspector.rules.wire_rules",
+    "inspector.rules.probe_rules",
+    "inspector.rules.log_rules",
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,73 @@
+"""--truststore and its keytool-style password options, shared by log, probe and pcap: the
+server's chain judged as the JDK's PKIX trust manager judges it (inspector/java_trust.py), as a
+finding (inspector/rules/log_rules.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from argparse import ArgumentParser, Namespace
+from pathlib import Path
+
+from cryptography import x509
+
+from inspector.errors import InputError
+from inspector.findings import Finding, Location
+from inspector.java_trust import Truststore, judge, load_truststore
+from inspector.passwords import add_password_options, resolve_password
+from inspector.rules.log_rules import chain_trust_finding
+from parsers.model import Certificate, Direction, Transcript
+
+
+def add_truststore_arguments(parser: ArgumentParser) -> None:
+    """--truststore F with keytool-style password options (--truststore-pass-env/-file)."""
+    parser.add_argument(
+        "--truststore",
+        metavar="F",
+        help="the Java client's truststore (JKS, PKCS#12, PEM): judge the server's chain as Java's "
+        "PKIX trust manager does",
+    )
+    add_password_options(parser, "truststore-pass", "truststore password")
+
+
+def truststore_from_args(args: Namespace) -> Truststore | None:
+    if not getattr(args, "truststore", None):
+        return None
+    path = Path(args.truststore)
+    if not path.exists():
+        raise InputError(f"--truststore {path}: no such file", "check the path")
+    return load_truststore(path, resolve_password(args, "truststore-pass", "Enter truststore password: "))
+
+
+def judge_from_args(args: Namespace, chain: list[x509.Certificate], host: str, label: str) -> Finding:
+    """probe/pcap: the chain from the wire judged with --truststore, as one finding."""
+    store = truststore_from_args(args)
+    assert store is not None
+    verdict = judge(tuple(chain), store, host, dt.datetime.now(dt.timezone.utc))
+    return chain_trust_finding(
+        verdict, tuple(chain), Location(file=label), f"server Certificate from {label}"
+    )
+
+
+_LOADED: dict[str, Truststore] = {}
+
+
+def judge_transcript(args: Namespace, t: Transcript, label: str, at: dt.datetime | None) -> list[Finding]:
+    """pcap: the server chain of one connection judged with --truststore (loaded once)."""
+    event = t.first(Certificate, Direction.SERVER)
+    if event is None or not isinstance(event.message, Certificate) or not event.message.chain:
+        return []
+    store = _LOADED.get(args.truststore)
+    if store is None:
+        store = _LOADED[args.truststore] = truststore_from_args(args)  # type: ignore[assignment]
+    assert store is not None
+    when = at or dt.datetime.fromtimestamp(t.start_time, dt.timezone.utc)
+    verdict = judge(event.message.chain, store, t.server_name, when)
+    frame = f", frame {event.frame}" if event.frame is not None else ""
+    return [
+        chain_trust_finding(
+            verdict,
+            event.message.chain,
+            Location(file=label, connection=t.index),
+            f"server Certificate at {event.time:.3f} s{frame}",
+        )
+    ]

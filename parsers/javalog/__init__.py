@@ -1,0 +1,105 @@
+"""javax.net.debug logs (JDK 8 to 25) read into the transcript model the pcap decoder produces.
+
+`read_log(stream)` streams: handshakes come out as their thread moves on, the summary (what the
+log holds, exceptions outside any handshake, key entries the key manager found) is complete once
+the iterator is exhausted.
+"""
+
+from __future__ import annotations
+
+import gzip
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from parsers.javalog.assemble import Assembler
+from parsers.javalog.model import LoggedHandshake, LogSummary
+from parsers.javalog.prefix import ByteSource
+from parsers.javalog.scan import Scanner
+
+__all__ = ["JavaLogReader", "LogSummary", "LoggedHandshake", "open_log", "read_log"]
+
+
+class JavaLogReader:
+    def __init__(self, stream: ByteSource) -> None:
+        self.scanner = Scanner(stream)
+        self.assembler = Assembler()
+
+    @property
+    def summary(self) -> LogSummary:
+        return self.assembler.summary
+
+    def handshakes(self) -> Iterator[LoggedHandshake]:
+        for entry in self.scanner.entries():
+            try:
+                yield from self.assembler.feed(entry)
+            except (
+                ValueError,
+                IndexError,
+                KeyError,
+                TypeError,
+            ) as exc:  # a malformed block: data, not a crash
+                self.assembler.summary.problems.append(
+                    f"line {entry.line}: not understood ({type(exc).__name__}), skipped"
+                )
+        yield from self.assembler.finish()
+        stats, summary = self.scanner.stats, self.assembler.summary
+        summary.bytes, summary.lines = stats.bytes, stats.lines
+        summary.debug_lines, summary.hex_dumps = stats.modern_lines, stats.hex_dumps
+        summary.record_lines = stats.record_lines
+        summary.binary = stats.nul_bytes or stats.undecodable
+        modern, legacy = stats.modern_lines > 0, stats.jdk8_markers > 0
+        summary.fmt = (
+            "JDK 11+ and JDK 8"
+            if modern and legacy
+            else "JDK 11+"
+            if modern
+            else "JDK 8"
+            if legacy or summary.handshakes
+            else "none"
+        )
+        if stats.long_lines:
+            summary.problems.append(f"{stats.long_lines} line(s) longer than 8 MB skipped")
+        if stats.truncated_blocks:
+            summary.problems.append(f"{stats.truncated_blocks} block(s) cut short (no closing ')')")
+
+
+def read_log(stream: ByteSource) -> JavaLogReader:
+    return JavaLogReader(stream)
+
+
+def open_log(name: str) -> ByteSource:
+    """A file (gzip recognised by its magic bytes, whatever its name) or '-' for stdin; a
+    collector's per-line prefix (Kubernetes, syslog) is stripped."""
+    if name == "-":
+        raw = sys.stdin.buffer
+        head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+        stream: ByteSource = gzip.GzipFile(fileobj=raw) if head == b"\x1f\x8b" else raw
+    else:
+        handle = Path(name).open("rb")  # noqa: SIM115 (returned to the caller, who closes it)
+        magic = handle.read(2)
+        handle.seek(0)
+        stream = gzip.GzipFile(fileobj=handle) if magic == b"\x1f\x8b" else handle
+    return _strip_prefix(stream)
+
+
+def _strip_prefix(stream: ByteSource) -> ByteSource:
+    from parsers.javalog.prefix import SAMPLE, PrefixStripped, learn_prefix
+
+    head = stream.read(SAMPLE)
+    pattern = learn_prefix(head)
+    rest = _Prepend(head, stream)
+    return PrefixStripped(rest, pattern) if pattern is not None else rest
+
+
+class _Prepend:
+    """The sample read to learn the prefix, then the rest of the stream."""
+
+    def __init__(self, head: bytes, stream: ByteSource) -> None:
+        self.head, self.stream = head, stream
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            out, self.head = self.head, b""
+            return out
+        return self.stream.read(size)
