@@ -255,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("targets", nargs="*", help="targets to run (default: all)")
     parser.add_argument("--seconds", type=float, default=60.0, help="per target")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--replay", metavar="FILE.bin", help="run one saved input of the (single) target again"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="mtls-fuzz-") as tmp:
         work = Path(tmp)
@@ -263,6 +266,16 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [t for t in chosen if t not in available]
         if unknown:
             parser.error(f"unknown target(s) {', '.join(unknown)}; known: {', '.join(available)}")
+        if args.replay:
+            if len(chosen) != 1:
+                parser.error("--replay takes exactly one target")
+            target = available[chosen[0]]
+            path = work / f"input{target.suffix}"
+            path.write_bytes(Path(args.replay).read_bytes())
+            status, out, err = run_cli(target.argv(path))
+            print(f"exit {status}\n--- stdout\n{out!r}\n--- stderr\n{err!r}")
+            print("contract:", check(path, status, out, err) or "held")
+            return 0
         rnd = random.Random(args.seed)
         broken = 0
         for name in chosen:

@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 )
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from parsers.printable import escape_text as escape_text
+
 # A negative serial is reported as a finding (load_certificate); cryptography's deprecation
 # warning would otherwise be printed on our stderr each time the serial is read.
 warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
@@ -33,20 +35,6 @@ EKU_NAMES = {
     ExtendedKeyUsageOID.OCSP_SIGNING: "OCSPSigning",
     ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE: "anyExtendedKeyUsage",
 }
-
-
-def escape_text(text: str) -> str:
-    """Input text made safe for a terminal: control, format and unpaired-surrogate characters
-    become backslash-hex of their UTF-8 bytes, as openssl shows ESC as \\1B."""
-    if text.isprintable():
-        return text
-    out = []
-    for ch in text:
-        if ch.isprintable():
-            out.append(ch)
-        else:
-            out.append("".join(f"\\{b:02X}" for b in ch.encode("utf-8", "surrogatepass")))
-    return "".join(out)
 
 
 def dn(name: x509.Name) -> str:

@@ -83,9 +83,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _error(message: str) -> None:
-    """One line on stderr; a closed or broken stderr does not change the exit status."""
+    """One line on stderr; a closed or broken stderr does not change the exit status. Messages
+    quote input (a file's bytes, a server's answer): control characters are escaped, so the line
+    stays one line and no terminal escape gets through."""
+    from parsers.printable import escape_text
+
     with contextlib.suppress(OSError, ValueError):
-        print(f"mtls-inspect: {message}", file=sys.stderr, flush=True)
+        print(f"mtls-inspect: {escape_text(message)}", file=sys.stderr, flush=True)
 
 
 def _one_line(exc: Exception) -> str:

@@ -10,8 +10,6 @@ that does not add up is a MalformedMessage, never a silent partial read.
 
 from __future__ import annotations
 
-from cryptography import x509
-
 from parsers.model import Certificate, CertificateRequest, DistinguishedName
 from parsers.tlsfields import (
     EXT_CERT_AUTHORITIES,
@@ -19,6 +17,7 @@ from parsers.tlsfields import (
     EXT_SIG_ALGS_CERT,
     MalformedMessage,
     dn_from_der,
+    load_certificate,
     u16_list,
 )
 
@@ -93,10 +92,11 @@ def read_certificate(body: bytes, tls13: bool) -> Certificate:
         der = entries.vector(3)
         if tls13:
             entries.vector(2)  # per-certificate extensions (OCSP, SCT): not needed here
-        try:
-            chain.append(x509.load_der_x509_certificate(der))
-        except (ValueError, x509.InvalidVersion):  # counted and reported, the rest still read
+        cert = load_certificate(der)
+        if cert is None:  # counted and reported, the rest still read
             bad += 1
+        else:
+            chain.append(cert)
     return Certificate(chain=tuple(chain), context=context, undecodable=bad)
 
 

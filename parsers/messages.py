@@ -19,8 +19,6 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import TypeVar, cast
 
-from cryptography import x509
-
 from parsers import lean as hand_readers
 from parsers.model import (
     Certificate,
@@ -31,6 +29,7 @@ from parsers.model import (
     ServerHello,
     SimpleMessage,
 )
+from parsers.printable import escape_text
 from parsers.tlsfields import (
     EXT_ENCRYPT_THEN_MAC,
     EXT_POST_HANDSHAKE_AUTH,
@@ -42,6 +41,7 @@ from parsers.tlsfields import (
     ca_list,
     dn_from_der,
     extensions,
+    load_certificate,
     u16_list,
 )
 
@@ -81,7 +81,7 @@ def parse_client_hello(body: bytes) -> ClientHello:
         sni = exts[EXT_SERVER_NAME]
         if len(sni) > 5 and sni[2] == 0:
             length = struct.unpack_from("!H", sni, 3)[0]
-            name = sni[5 : 5 + length].decode("ascii", "replace")
+            name = escape_text(sni[5 : 5 + length].decode("ascii", "replace"))
     versions: tuple[int, ...] = ()
     if EXT_SUPPORTED_VERSIONS in exts:
         raw = exts[EXT_SUPPORTED_VERSIONS]
@@ -167,10 +167,11 @@ def parse_certificate(raw: bytes, tls13: bool) -> Certificate:
     chain = []
     bad = 0
     for der in fields.ders:
-        try:
-            chain.append(x509.load_der_x509_certificate(der))
-        except ValueError:
+        cert = load_certificate(der)
+        if cert is None:
             bad += 1
+        else:
+            chain.append(cert)
     return Certificate(chain=tuple(chain), context=fields.context, undecodable=bad)
 
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import struct
 
+from cryptography import x509
+
 from parsers.model import DistinguishedName
+from parsers.printable import escape_text
 
 EXT_SERVER_NAME, EXT_SIG_ALGS, EXT_CERT_AUTHORITIES = 0, 13, 47
 EXT_SUPPORTED_VERSIONS, EXT_POST_HANDSHAKE_AUTH, EXT_SIG_ALGS_CERT = 43, 49, 50
@@ -51,6 +54,7 @@ def dn_from_der(der: bytes) -> DistinguishedName:
                 text = str(value)
                 for ch in ("\\", ",", "+", '"', "<", ">", ";", "="):
                     text = text.replace(ch, "\\" + ch)
+                text = escape_text(text)
                 parts.append(f"{short}={text}")
         return DistinguishedName(der, ",".join(parts) or "(empty DN)")
     except Exception:
@@ -84,3 +88,23 @@ def ca_list(data: bytes) -> tuple[DistinguishedName, ...]:
         out.append(dn_from_der(bytes(data[pos + 2 : pos + 2 + length])))
         pos += 2 + length
     return tuple(out)
+
+
+def load_certificate(der: bytes) -> x509.Certificate | None:
+    """A certificate off the wire, or None when cryptography cannot read the parts every report
+    shows (names, validity, key): counted as undecodable, so one odd certificate never costs the
+    report. cryptography parses lazily, so those parts are read here, not later in a rule."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a negative serial is shown, not shouted
+            cert = x509.load_der_x509_certificate(der)
+            cert.subject.public_bytes()
+            cert.issuer.public_bytes()
+            cert.subject.rfc4514_string()
+            cert.issuer.rfc4514_string()
+            _ = cert.not_valid_before_utc, cert.not_valid_after_utc, cert.serial_number
+    except (ValueError, TypeError, OverflowError, x509.InvalidVersion):
+        return None
+    return cert

@@ -23,6 +23,7 @@ from inspector.passwords import add_keystore_password_options
 from inspector.render import json_out, text
 from inspector.render.spool import Spool
 from inspector.rules.wire_rules import WireContext
+from inspector.times import utc_from_timestamp
 
 PRETTY_JSON_MAX = 50  # handshakes; beyond, compact JSON (pipe through jq to read it)
 
@@ -327,9 +328,7 @@ class LogReport:
         host = self.args.host or logged.transcript.server_name
         t = logged.transcript
         when = self.at or (
-            dt.datetime.fromtimestamp(t.start_time, dt.timezone.utc)
-            if t.start_time
-            else dt.datetime.now(dt.timezone.utc)
+            utc_from_timestamp(t.start_time) if t.start_time else dt.datetime.now(dt.timezone.utc)
         )
         rebuilt = any(facts_of(c) is not None for c in chain)
         verdict = judge(chain, self.trust, host, when, check_signatures=not rebuilt)

@@ -15,6 +15,7 @@ from inspector.findings import Finding, Location
 from inspector.java_trust import Truststore, judge, load_truststore
 from inspector.passwords import add_password_options, resolve_password
 from inspector.rules.log_rules import chain_trust_finding
+from inspector.times import utc_from_timestamp
 from parsers.model import Certificate, Direction, Transcript
 
 
@@ -60,7 +61,7 @@ def judge_transcript(args: Namespace, t: Transcript, label: str, at: dt.datetime
     if store is None:
         store = _LOADED[args.truststore] = truststore_from_args(args)  # type: ignore[assignment]
     assert store is not None
-    when = at or dt.datetime.fromtimestamp(t.start_time, dt.timezone.utc)
+    when = at or utc_from_timestamp(t.start_time)
     verdict = judge(event.message.chain, store, t.server_name, when)
     frame = f", frame {event.frame}" if event.frame is not None else ""
     return [

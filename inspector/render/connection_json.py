@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from cryptography import x509
 
 from inspector import certs as C
@@ -12,6 +10,7 @@ from inspector.render.json_out import JsonObject
 from inspector.render.selection import selection_dict
 from inspector.render.summary import outcome, requested, sent
 from inspector.selection import Selection
+from inspector.times import utc_from_timestamp
 from parsers.model import Alert, Certificate, CertificateRequest, HandshakeEvent, Transcript, version_name
 
 #: Certificates summarised and remembered; past this the memo starts afresh (bounded memory).
@@ -69,7 +68,7 @@ def connection_dict(t: Transcript, findings: list[Finding], selection: Selection
         "server": str(t.server),
         "server_name": t.server_name,
         "version": version_name(t.version) if t.version else None,
-        "start_time": dt.datetime.fromtimestamp(t.start_time, dt.timezone.utc).isoformat(),
+        "start_time": utc_from_timestamp(t.start_time).isoformat(),
         "decrypted": t.decrypted,
         "cert_requested": requested(t),
         "client_cert": sent(t),

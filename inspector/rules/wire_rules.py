@@ -22,6 +22,7 @@ from inspector.selection import (
     java_aborts,
     select,
 )
+from inspector.times import utc_from_timestamp
 from parsers.model import (
     CERTIFICATE_TYPES,
     Certificate,
@@ -228,7 +229,7 @@ class WireContext:
 
     @property
     def when(self) -> dt.datetime:
-        return self.at or dt.datetime.fromtimestamp(self.t.start_time or 0, dt.timezone.utc)
+        return self.at or utc_from_timestamp(self.t.start_time or 0)
 
 
 def _request(ctx: WireContext) -> Seen[CertificateRequest] | None:
