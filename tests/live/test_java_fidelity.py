@@ -236,7 +236,16 @@ def build_world(d: Path) -> World:
     w.servers["names-all"] = Server("names-all", "all-roots.pem")
     w.servers["names-none"] = Server("names-none", "all-roots.pem", ("-no_ca_names",))
     w.servers["names-stranger"] = Server("names-stranger", "stranger-root.pem")
-    multi_stores = [*multi, "m-two-valid.p12", "m-three.p12", "m-expired-valid.p12", "m-many.p12"]
+    multi_stores = [
+        *multi,
+        "m-two-valid.jceks",
+        "m-three.jceks",
+        "m-many.jceks",
+        "m-two-valid.p12",
+        "m-three.p12",
+        "m-expired-valid.p12",
+        "m-many.p12",
+    ]
     for store in multi_stores:
         for server_name in ("names-all", "names-none", "names-stranger"):
             if server_name == "names-stranger" and "three" not in store:
@@ -292,6 +301,12 @@ def build_world(d: Path) -> World:
         P.write_jks(d / name, PW, keys=keys)
     for name, raw_keys in raw.items():
         P.write_jks_raw(d / name, PW, raw_keys)
+    for name in ("m-two-valid", "m-three", "m-many"):
+        P.keytool(
+            "-importkeystore", "-srckeystore", f"{name}.jks", "-srcstoretype", "JKS", "-srcstorepass", PW,
+            "-destkeystore", f"{name}.jceks", "-deststoretype", "JCEKS", "-deststorepass", PW, "-noprompt",
+            cwd=d,
+        )  # fmt: skip
     for name in ("m-two-valid", "m-three", "m-expired-valid", "m-many"):
         P.keytool(
             "-importkeystore", "-srckeystore", f"{name}.jks", "-srcstoretype", "JKS", "-srcstorepass", PW,
@@ -324,6 +339,11 @@ def build_world(d: Path) -> World:
     ):
         for version in ("1.2", "1.3"):
             w.cases.append(Case("keystore-formats", store, "names-all", version))
+    only = os.environ.get("MTLS_FIDELITY_CATEGORIES")  # e.g. CI's second JDK: the sensitive ones
+    if only:
+        w.cases = [c for c in w.cases if c.category in only.split(",")]
+        used = {c.server for c in w.cases}
+        w.servers = {k: v for k, v in w.servers.items() if k in used}
     return w
 
 
@@ -483,7 +503,10 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> list[Outcome]:
                         ]
                     )
                 )
+        started = time.monotonic()
         java = run_java(classes, lines)
+        print(f"\nJava oracle: {len(lines)} decisions in {time.monotonic() - started:.1f} s")
+        started = time.monotonic()
         for n, case in enumerate(w.cases):
             port = ports[(case.server, case.version)]
             common = ["--keystore", str(d / case.store), "--storepass", PW, "--tls-version", case.version]
@@ -524,6 +547,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> list[Outcome]:
                         tuple(f["code"] for f in probed["findings"]) if isinstance(probed, dict) else (),
                     )
                 )
+    print(f"select + probe: {len(results)} decisions in {time.monotonic() - started:.1f} s")
     _report(results)
     return results
 
@@ -578,7 +602,8 @@ CATEGORIES = [
 @pytest.mark.parametrize("category", CATEGORIES)
 def test_select_names_what_java_chose(outcomes: list[Outcome], category: str) -> None:
     mine = [r for r in outcomes if r.case.category == category]
-    assert mine, category
+    if not mine:
+        pytest.skip(f"{category}: not in MTLS_FIDELITY_CATEGORIES")
     wrong = [r.line() for r in mine if not r.agrees and not _known(r)]
     assert not wrong, f"{len(wrong)}/{len(mine)} disagree with Java:\n" + "\n".join(wrong)
 
@@ -586,6 +611,8 @@ def test_select_names_what_java_chose(outcomes: list[Outcome], category: str) ->
 @pytest.mark.parametrize("category", CATEGORIES)
 def test_probe_presents_what_java_chose(outcomes: list[Outcome], category: str) -> None:
     mine = [r for r in outcomes if r.case.category == category]
+    if not mine:
+        pytest.skip(f"{category}: not in MTLS_FIDELITY_CATEGORIES")
     wrong = [r.line() for r in mine if not r.probe_agrees and not _known(r)]
     assert not wrong, f"{len(wrong)}/{len(mine)} presented another entry than Java:\n" + "\n".join(wrong)
 
@@ -595,7 +622,8 @@ def test_requests_java_aborts_on_are_named(outcomes: list[Outcome]) -> None:
     naming the limit and how to raise it."""
     aborted = [r for r in outcomes if "exceeds the maximum allowed size" in r.java_error]
     empty = [r for r in outcomes if "insufficient data" in r.java_error]
-    assert aborted and empty
+    if not os.environ.get("MTLS_FIDELITY_CATEGORIES"):
+        assert aborted and empty
     for r in aborted:
         assert r.request_aborts and "jdk.tls.maxHandshakeMessageSize" in r.request_aborts, r.line()
         assert "java-rejects-request" in r.probe_codes, r.line()
@@ -618,8 +646,9 @@ def test_probe_really_sends_the_entry(outcomes: list[Outcome]) -> None:
         if r.presented and not r.chain_sent and not r.aborts_after_choosing and r.case.server != "sig-sha1"
     ]
     assert not unsent, "\n".join(unsent)
-    assert any(r.presented == "pss" and r.chain_sent for r in outcomes)
-    assert any(r.presented == "ed" and r.chain_sent for r in outcomes) or java_major() < 15  # EdDSA: JDK 15+
+    if any(r.case.category == "key-types" for r in outcomes):
+        assert any(r.presented == "pss" and r.chain_sent for r in outcomes)
+        assert any(r.presented == "ed" and r.chain_sent for r in outcomes) or java_major() < 15  # EdDSA: 15+
 
 
 def test_assumed_request_is_what_openssl_servers_send(tmp_path_factory: pytest.TempPathFactory) -> None:
