@@ -677,3 +677,16 @@ def test_assumed_request_is_what_openssl_servers_send(tmp_path_factory: pytest.T
             request = doc["selection"]["request"]
             assert tuple(request["signature_algorithms"]) == sigalgs, version
             assert tuple(request["certificate_types"]) == types, version
+
+
+def test_aborts_after_choosing_are_predicted(outcomes: list[Outcome]) -> None:
+    """P-384 key, server offering only ecdsa_secp256r1_sha256: Java chooses it, then cannot sign
+    ("No supported CertificateVerify signature algorithm"); select says so, probe reports it."""
+    failed = [r for r in outcomes if "No supported CertificateVerify signature algorithm" in r.java_error]
+    if any(r.case.category == "key-types" for r in outcomes):
+        assert failed
+    for r in failed:
+        assert r.aborts_after_choosing and "CertificateVerify" in r.aborts_after_choosing, r.line()
+        assert "java-no-certificate-verify-scheme" in r.probe_codes, r.line()
+    predicted = [r for r in outcomes if r.aborts_after_choosing and r.java]
+    assert not [r.line() for r in predicted if "CertificateVerify" not in r.java_error and r.java_asked]
