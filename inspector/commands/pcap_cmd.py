@@ -446,7 +446,9 @@ def selection_text(sel: Selection) -> str:
         lines.append(
             "  PKIX:    " + (_pick(sel.pkix) or "nothing (empty Certificate)") + f" — {sel.pkix_why}"
         )
-    lines += [f"  then aborts: {text_}" for text_ in (sel.sunx509_aborts, sel.pkix_aborts) if text_]
+    lines += [
+        f"  then aborts: {said}" for said in dict.fromkeys((sel.sunx509_aborts, sel.pkix_aborts)) if said
+    ]
     if sel.openssl_sends:
         lines.append(
             f"  OpenSSL/curl: '{sel.openssl_sends}' (the configured certificate, whatever the CA names say)"
