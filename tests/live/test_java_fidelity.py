@@ -469,18 +469,25 @@ def _pick(possible: list[str]) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory: pytest.TempPathFactory) -> list[Outcome]:
-    d = tmp_path_factory.mktemp("fidelity")
-    w = build_world(d)
-    classes = tmp_path_factory.mktemp("oracle-classes")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    return build_world(tmp_path_factory.mktemp("fidelity"))
+
+
+@pytest.fixture(scope="module")
+def classes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """OracleBatch compiled once with the system javac, for every JDK from 11 on."""
+    out = tmp_path_factory.mktemp("oracle-classes")
     assert JAVAC is not None
     source = Path(__file__).resolve().parent.parent / "java" / "OracleBatch.java"
     subprocess.run(
-        [JAVAC, "--release", "11", "-d", str(classes), str(source)],
-        check=True,
-        capture_output=True,
-        timeout=120,
+        [JAVAC, "--release", "11", "-d", str(out), str(source)], check=True, capture_output=True, timeout=120
     )
+    return out
+
+
+@pytest.fixture(scope="module")
+def outcomes(world: World, classes: Path) -> list[Outcome]:
+    w, d = world, world.d
     version_args = _version_args()
     results: list[Outcome] = []
     with s_servers(w, ("1.2", "1.3")) as ports:
@@ -690,3 +697,106 @@ def test_aborts_after_choosing_are_predicted(outcomes: list[Outcome]) -> None:
         assert "java-no-certificate-verify-scheme" in r.probe_codes, r.line()
     predicted = [r for r in outcomes if r.aborts_after_choosing and r.java]
     assert not [r.line() for r in predicted if "CertificateVerify" not in r.java_error and r.java_asked]
+
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+
+
+@contextlib.contextmanager
+def nginx_server(w: World) -> Iterator[int]:
+    """nginx 1.22 with ssl_verify_client on: it finishes the handshake whatever the client sends
+    and answers the request with 400 when the certificate is missing or refused."""
+    assert NGINX is not None
+    root = w.d / "nginx"
+    for sub in ("logs", "tmp"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    conf = root / "nginx.conf"
+    conf.write_text(f"""
+user root;
+worker_processes 1;
+pid {root}/nginx.pid;
+error_log {root}/logs/error.log info;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {root}/tmp; proxy_temp_path {root}/tmp;
+  fastcgi_temp_path {root}/tmp; uwsgi_temp_path {root}/tmp; scgi_temp_path {root}/tmp;
+  server {{
+    listen 127.0.0.1:{port} ssl;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_certificate {w.d / "server.pem"};
+    ssl_certificate_key {w.d / "server.key"};
+    ssl_client_certificate {w.d / "all-roots.pem"};
+    ssl_verify_client on;
+    ssl_verify_depth 3;
+    location / {{ return 200 "hello\\n"; }}
+  }}
+}}
+""")
+    proc = subprocess.Popen(
+        [NGINX, "-c", str(conf), "-p", str(root), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        from tests.live.conftest import wait_port
+
+        wait_port(port)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.skipif(
+    NGINX is None, reason="nginx is not installed (apt-get install nginx): nginx cases skipped"
+)
+def test_nginx_http_400_outcomes(world: World, classes: Path) -> None:
+    """Against nginx the outcome is an HTTP status, not an alert: select names Java's choice,
+    probe presents it and reports http-rejected-client-cert exactly where Java got a 400."""
+    stores = ("rsa.jks", "stranger.jks", "leafonly.jks", "m-expired-svc.jks", "m-two-valid.jks")
+    with nginx_server(world) as port:
+        lines = [
+            "\t".join(
+                [
+                    f"{store}|{manager}|{version}",
+                    str(world.d / store),
+                    PW,
+                    "127.0.0.1",
+                    str(port),
+                    manager,
+                    f"TLSv{version}",
+                ]
+            )
+            for store in stores
+            for manager in ("SunX509", "PKIX")
+            for version in ("1.2", "1.3")
+        ]
+        java = run_java(classes, lines)
+        statuses: Counter[str] = Counter()
+        for ident, got in java.items():
+            store, manager, version = ident.split("|")
+            alias = got["ALIAS"] if got["ALIAS"] != "null" else None
+            if alias and manager == "PKIX":
+                alias = re.sub(r"^\d+\.\d+\.", "", alias)
+            common = ["--keystore", str(world.d / store), "--storepass", PW, "--tls-version", version]
+            _, selected = _cli(
+                "select", *common, "--from-server", f"127.0.0.1:{port}", "--json", *_version_args()
+            )
+            possible = selected["selection"]["sunx509_possible" if manager == "SunX509" else "pkix_possible"]
+            assert _pick(possible) == alias, (ident, got, possible)
+            _, probed = _cli(
+                "probe", f"127.0.0.1:{port}", "--insecure", *common, "--key-manager", manager,
+                "--http-request", "/", "--json", *_version_args(),
+            )  # fmt: skip
+            attempt = probed["probe"]["attempts"][0]
+            assert attempt["alias"] == alias, (ident, attempt)
+            java_code = got["HTTP"].split()[1] if len(got["HTTP"].split()) > 1 else ""
+            our_code = (attempt["http_status"] or "").split()[1:2]
+            assert our_code == [java_code], (ident, got["HTTP"], attempt["http_status"])
+            codes = {f["code"] for f in probed["findings"]}
+            assert ("http-rejected-client-cert" in codes) == (java_code == "400"), (ident, codes)
+            statuses[java_code] += 1
+    print(f"nginx: HTTP status per decision {dict(statuses)}")
+    assert statuses["400"] and statuses["200"], statuses  # both outcomes were exercised
