@@ -66,7 +66,7 @@ def java_alias_order(store: Keystore) -> list[str]:
     """The key entries' aliases in the order `KeyStore.aliases()` gives them."""
     aliases = [e.alias for e in store.key_entries]
     if store.store_type in (StoreType.JKS, StoreType.JCEKS):
-        in_file = jks_file_order(store.path) if store.store_type is StoreType.JKS else None
+        in_file = jks_file_order(store.path)
         everything = in_file or [*aliases, *(t.alias for t in store.trusted_entries)]
         ordered = [a for a in hashtable_order(everything) if a in set(aliases)]
         return ordered + [a for a in aliases if a not in set(ordered)]
@@ -74,13 +74,14 @@ def java_alias_order(store: Keystore) -> list[str]:
 
 
 def jks_file_order(path: Path) -> list[str] | None:
-    """The aliases of a JKS file in the order it stores them (the order Java fills its
-    Hashtable in); None when the file is not plain JKS or does not walk cleanly."""
+    """The aliases of a JKS or JCEKS file in the order it stores them (the order Java fills its
+    Hashtable in); None when the file does not walk cleanly (JCEKS secret-key entries are Java
+    serialised objects, not walked)."""
     try:
         data = path.read_bytes()
     except OSError:
         return None
-    if data[:4] != b"\xfe\xed\xfe\xed":
+    if data[:4] not in (b"\xfe\xed\xfe\xed", b"\xce\xce\xce\xce"):
         return None
     pos, aliases = 12, []
 

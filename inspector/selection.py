@@ -265,11 +265,11 @@ def java_aborts(req: CaRequest, java: JavaProfile | None = None) -> str | None:
     size = _message_size(req)
     if size > java.max_handshake_message_size:
         return (
-            f"the CertificateRequest is about {size} bytes, over Java's limit of "
+            f"the CertificateRequest is {size} bytes, over Java's limit of "
             f"{java.max_handshake_message_size} (jdk.tls.maxHandshakeMessageSize): Java ends the "
-            '"The size of the handshake message … exceeds the maximum allowed size"; raise it '
-            f"with -Djdk.tls.maxHandshakeMessageSize={1 << max(size, 1).bit_length()} or have "
-            "the server name fewer CAs"
+            f'handshake ("The size of the handshake message ({size}) exceeds the maximum allowed '
+            f'size"); raise it with -Djdk.tls.maxHandshakeMessageSize={1 << max(size, 1).bit_length()} '
+            "or have the server name fewer CAs"
         )
     if req.signature_algorithms and not _known(req.signature_algorithms, req, java):
         return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
@@ -290,3 +291,33 @@ def test_java_version_changes_the_pick(tmp_path, acme):  # type: ignore[no-untyp
     assert select(ks, req, NOW, java=profile(11)).pkix == ["ec"]
     assert select(ks, req, NOW, java=profile(17)).pkix == ["rsa"]
     assert select(ks, req, NOW, java=profile(17)).java == "Java 17"
+
+
+def test_pcap_and_select_say_which_jdk_they_simulate(cli, tmp_path):  # type: ignore[no-untyped-def]
+    from inspector.java_versions import use
+
+    acme = P.make_pki()  # same DNs as the CA the capture's server names
+    path = P.write_jks(tmp_path / "c.jks", "pw", keys=[("letstestcba", acme.leaf.key, full(acme))])
+    try:
+        doc = cli(
+            "pcap", str(CAPTURES / "tls12-no-client-cert.pcap"), "--keystore", str(path), "--storepass", "pw",
+            "--java-version", "11", "--json",
+        ).json()  # fmt: skip
+        assert doc["connections"][0]["selection"]["java"] == "Java 11"
+        text = cli("pcap", str(CAPTURES / "tls12-no-client-cert.pcap"), "--keystore", str(path),
+                   "--storepass", "pw", "--java-version", "25").out  # fmt: skip
+        assert "(simulating Java 25)" in text
+        with pytest.raises(SystemExit) as usage:  # argparse: a usage error, exit 2
+            cli(
+                "select",
+                "--keystore",
+                str(path),
+                "--storepass",
+                "pw",
+                "--empty-ca-list",
+                "--java-version",
+                "9",
+            )
+        assert usage.value.code == 2
+    finally:
+        use(None)

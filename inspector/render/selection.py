@@ -28,7 +28,8 @@ def selection_text(sel: Selection) -> str:
         )
     if not sel.request_aborts:
         lines.append("  PKIX:    " + (_pick(sel.pkix) or "nothing (empty Certificate)") + _why(sel.pkix_why))
-    lines += [f"  then aborts: {why}" for why in (sel.sunx509_aborts, sel.pkix_aborts) if why]
+    # an abort both key managers share is said once
+    lines += [f"  then aborts: {why}" for why in dict.fromkeys((sel.sunx509_aborts, sel.pkix_aborts)) if why]
     if sel.openssl_sends:
         lines.append(
             f"  OpenSSL/curl: '{sel.openssl_sends}' (the configured certificate, whatever the CA names say)"

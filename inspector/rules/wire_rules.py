@@ -110,6 +110,17 @@ JAVA_ABORTS_REQUEST = register(
     on the client (-Djdk.tls.maxHandshakeMessageSize=65536), or fix the server's CA list.""",
     G,
 )
+JAVA_CANNOT_SIGN = register(
+    "java-no-certificate-verify-scheme",
+    Severity.ERROR,
+    "Java would choose a key entry it then cannot sign with",
+    """JSSE picks the entry by key type (RSA, EC, ...) and only then looks for a
+    CertificateVerify scheme: an EC key on P-384 against a server offering only
+    ecdsa_secp256r1_sha256 (or a key whose scheme the server left out) is chosen, and the
+    handshake ends with "No supported CertificateVerify signature algorithm". Use a key the
+    server's signature algorithms cover, or have the server add the scheme.""",
+    G,
+)
 CHAIN_INCOMPLETE = register(
     "client-chain-incomplete",
     Severity.ERROR,
@@ -543,6 +554,38 @@ def java_rejects_request(ctx: WireContext) -> Iterator[Finding]:
             evidence=[ctx.ev(event, f"{len(req.ca_names)} CA names")],
             fix="java -Djdk.tls.maxHandshakeMessageSize=65536 ... (size), or have the server send "
             "fewer CA names / no empty certificate_authorities extension",
+        )
+
+
+@RULES.rule(JAVA_CANNOT_SIGN)
+def java_cannot_sign(ctx: WireContext) -> Iterator[Finding]:
+    """The entry Java chooses has no CertificateVerify scheme (curve included)."""
+    sel = selection_for(ctx)
+    found = _request(ctx)
+    if sel is None or found is None:
+        return
+    said = sel.pkix_aborts or sel.sunx509_aborts
+    if said:
+        who = (
+            "PKIX and SunX509"
+            if sel.pkix_aborts and sel.sunx509_aborts
+            else "PKIX"
+            if sel.pkix_aborts
+            else "SunX509"
+        )
+        yield make(
+            JAVA_CANNOT_SIGN,
+            f"a Java client ({who}) would choose {said}",
+            location=ctx.where(),
+            evidence=[
+                ctx.ev(
+                    found.event,
+                    "signature_algorithms: "
+                    + ", ".join(map(scheme_name, found.message.signature_algorithms)),
+                )
+            ],
+            fix="use a key entry whose key the server's signature algorithms cover (e.g. EC P-256 for "
+            "ecdsa_secp256r1_sha256), or have the server accept the key's scheme",
         )
 
 

@@ -5,6 +5,7 @@
 //   ID  KEYSTORE  STOREPASS  HOST  PORT  PKIX|SunX509  TLSv1.2|TLSv1.3
 // Output (stdout), one line per case, tab-separated:
 //   ID  ASKED=true|false  ALIAS=<alias>|null  TYPES=<key types of the last call>  ERROR=<exception>|
+//   HTTP=<the response's status line>|
 // Builds with javac --release 11 so that every JDK from 11 on runs the same class file.
 import java.io.BufferedReader;
 import java.io.File;
@@ -62,6 +63,7 @@ public class OracleBatch {
     static String run(String[] f) {
         Spy spy = null;
         String error = "";
+        StringBuilder status = new StringBuilder();
         try {
             char[] password = f[2].toCharArray();
             KeyStore store = KeyStore.getInstance(new File(f[1]), password);
@@ -83,13 +85,17 @@ public class OracleBatch {
                 // TLS 1.3 servers judge the certificate after Finished: ask for something, read.
                 socket.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 socket.getOutputStream().flush();
-                socket.getInputStream().read();
+                // The status line tells what nginx made of the certificate (400 when it is missing).
+                for (int c = socket.getInputStream().read(); c != -1 && c != '\n' && status.length() < 200;
+                        c = socket.getInputStream().read()) {
+                    if (c != '\r' && c != '\t') status.append((char) c);
+                }
             }
         } catch (Exception e) {
             error = oneLine(e);
         }
         return f[0] + "\tASKED=" + (spy != null && spy.asked) + "\tALIAS=" + (spy == null ? null : spy.chosen)
-            + "\tTYPES=" + (spy == null ? "" : spy.types) + "\tERROR=" + error;
+            + "\tTYPES=" + (spy == null ? "" : spy.types) + "\tERROR=" + error + "\tHTTP=" + status;
     }
 
     public static void main(String[] args) throws Exception {
