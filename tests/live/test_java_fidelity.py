@@ -578,11 +578,9 @@ def _report(results: list[Outcome]) -> None:
     print("\n".join(rows))
 
 
-#: Disagreements that belong to another part of issue 8 (reported, not failed here).
-KNOWN = {
-    "keystore-formats:ossl-noname.p12": "point 4 (inspector/keystore): Java names an entry without "
-    "friendlyName '1', the PKCS#12 reader 'key-1'",
-}
+#: Disagreements known and explained (reported, not failed here). Empty since the PKCS#12 reader
+#: names an entry without friendlyName '1' as Java does (it said 'key-1').
+KNOWN: dict[str, str] = {}
 
 
 def _known(r: Outcome) -> bool:
