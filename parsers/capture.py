@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from parsers.flows import CaptureResult, FlowReader, ProgressFn
+from parsers.gcpolicy import fewer_collections
 from parsers.keylog import KeyLog
 from parsers.model import Transcript
 from parsers.pcapfile import CaptureFormatError
@@ -36,7 +37,8 @@ def read_capture(
     keylog = keylog if keylog is not None else KeyLog()
     finished: list[Transcript] = []
     builder = TranscriptBuilder(keylog, on_transcript or finished.append, lean)
-    result = FlowReader(path, builder.feed, keys_given=bool(len(keylog)), progress=progress).run()
+    with fewer_collections():
+        result = FlowReader(path, builder.feed, keys_given=bool(len(keylog)), progress=progress).run()
     result.keylog_entries = len(keylog)
     result.transcripts = sorted(finished, key=lambda t: t.index)
     return result

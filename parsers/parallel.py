@@ -20,6 +20,7 @@ from pathlib import Path
 from parsers.boundary import Item
 from parsers.capture import read_capture
 from parsers.flows import CaptureResult, FlowReader, ProgressFn
+from parsers.gcpolicy import fewer_collections
 from parsers.keylog import KeyLog
 from parsers.pcapfile import CaptureFormatError
 from parsers.transcripts import TranscriptBuilder, TranscriptFn
@@ -46,7 +47,8 @@ def _worker(pipe: Connection, path: Path, keys_given: bool, progress: ProgressFn
 
     try:
         try:
-            result = FlowReader(path, ship, keys_given, progress).run()
+            with fewer_collections():
+                result = FlowReader(path, ship, keys_given, progress).run()
             if batch:
                 pipe.send(("items", batch))
             pipe.send(("done", result))
@@ -86,21 +88,22 @@ def read_capture_parallel(
     worker.start()
     sender.close()
     try:
-        while True:
-            try:
-                kind, payload = receiver.recv()
-            except EOFError:
-                raise CaptureFormatError("the capture reader stopped unexpectedly") from None
-            if kind == "items":
-                builder.feed_all(payload)
-            elif kind == "done":
-                result: CaptureResult = payload
-                result.keylog_entries = len(keys)
-                return result
-            elif kind == "error":
-                raise CaptureFormatError(payload)
-            else:
-                raise RuntimeError(f"capture reader failed: {payload}")
+        with fewer_collections():
+            while True:
+                try:
+                    kind, payload = receiver.recv()
+                except EOFError:
+                    raise CaptureFormatError("the capture reader stopped unexpectedly") from None
+                if kind == "items":
+                    builder.feed_all(payload)
+                elif kind == "done":
+                    result: CaptureResult = payload
+                    result.keylog_entries = len(keys)
+                    return result
+                elif kind == "error":
+                    raise CaptureFormatError(payload)
+                else:
+                    raise RuntimeError(f"capture reader failed: {payload}")
     finally:
         receiver.close()
         worker.join(timeout=0 if sys.exc_info()[0] is not None else 10)

@@ -55,7 +55,7 @@ class RecordSplitter:
         self.keep_body = keep_body
         self.on_record = on_record
         self.on_malformed = on_malformed
-        #: asked about the first bytes until it says yes (set by the connection; None: TLS known)
+        #: asked about the first bytes until it says yes (set by the connection)
         self.gate: GateFn | None = None
         self.header = bytearray()  # a record header split across segments
         self.need = 0  # bytes of the current record's body still to come
@@ -93,9 +93,11 @@ class RecordSplitter:
             if i < 0:
                 return
             self.resync = False
-        if self.gate is not None and not self.header and not self.gate(data, i):
-            self.dead = True
-            return
+        if self.gate is not None and not self.header:
+            if not self.gate(data, i):
+                self.dead = True
+                return
+            self.gate = None
         while i < n:
             if self.need == 0:
                 take = min(HEADER_SIZE - len(self.header), n - i)
