@@ -31,7 +31,7 @@ def read_capture(
     Connections are numbered in the order their first TLS record appears. With `on_transcript`,
     each transcript is handed over as soon as its connection ends and is not kept: memory then
     stays bounded by the connections open at one time, whatever the file size. `lean` reads
-    Certificate and CertificateRequest by hand instead of through scapy (parsers/lean.py).
+    CertificateRequest by hand too instead of through scapy (parsers/lean.py).
     Secrets embedded in a pcapng are added to `keylog`.
     """
     keylog = keylog if keylog is not None else KeyLog()
