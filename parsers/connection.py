@@ -23,6 +23,7 @@ KEEP_FIRST_BYTES = 128 << 10
 SMALL_RECORD = 1024  # alerts, tickets, post-handshake requests, KeyUpdate: always kept
 
 RecordSink = Callable[[Record], None]
+_new_record = tuple.__new__  # Record is a NamedTuple: built in C, once per record
 #: called when a connection turns out to be TLS, before its first record (sets its `index`)
 OnTls = Callable[["SharedState"], None]
 
@@ -92,7 +93,7 @@ class _LaneEnds:
 
     def record(self, header: bytes, body: bytes | None) -> None:
         c = self.shared
-        c.on_record(Record(c.index, self.from_server, c.frame, c.time, header, body))
+        c.on_record(_new_record(Record, (c.index, self.from_server, c.frame, c.time, header, body)))
 
     def report(self, kind: str, detail: str) -> None:
         self.shared.add_problem(Problem(kind, detail, self.direction, self.shared.frame))
@@ -133,7 +134,7 @@ class _Lane:
 class TcpConnection:
     """Feed it segments of one connection (either direction); records go to `on_record`."""
 
-    __slots__ = ("fin_by", "has_data", "lanes", "reset_by", "shared")
+    __slots__ = ("_client", "_server", "fin_by", "has_data", "lanes", "reset_by", "shared")
 
     def __init__(
         self,
@@ -143,7 +144,9 @@ class TcpConnection:
         on_tls: OnTls | None = None,
     ) -> None:
         self.shared = SharedState(on_record, keep_app_data, index, on_tls)
-        self.lanes = {d: _Lane(self.shared, d) for d in (Direction.CLIENT, Direction.SERVER)}
+        self._client = _Lane(self.shared, Direction.CLIENT)
+        self._server = _Lane(self.shared, Direction.SERVER)
+        self.lanes = {Direction.CLIENT: self._client, Direction.SERVER: self._server}
         self.has_data = False  # any payload seen (a SYN after that starts a new connection)
         self.fin_by: list[Direction] = []
         self.reset_by: Direction | None = None
@@ -182,7 +185,7 @@ class TcpConnection:
         time: float,
         wire_length: int | None = None,
     ) -> None:
-        tcp = self.lanes[direction].tcp
+        tcp = (self._server if direction is Direction.SERVER else self._client).tcp
         shared = self.shared
         shared.frame, shared.time = frame, time
         if flags & RST:
@@ -191,7 +194,7 @@ class TcpConnection:
         if flags & SYN:
             tcp.syn(seq)
             return
-        if not tcp.started:
+        if tcp.next_seq is None:  # neither a SYN nor data seen yet in this direction
             if not payload:
                 if flags & FIN:
                     self.fin_by.append(direction)

@@ -128,7 +128,9 @@ class FlowReader:
                     continue  # a pure ACK: nothing for TLS, nothing for the connection's state
                 key = buf[o + 26 : o + 38]
                 start = o + 34 + header
-                size = min(o + incl - start, wire_payload)  # what the capture kept of the payload
+                size = o + incl - start  # what the capture kept of the payload
+                if size > wire_payload:
+                    size = wire_payload
                 payload = b""
             else:
                 seg = self._decode(linktype, buf[o : o + incl], number)
