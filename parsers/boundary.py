@@ -33,6 +33,13 @@ class Record(NamedTuple):
     def direction(self) -> Direction:
         return Direction.SERVER if self.from_server else Direction.CLIENT
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # unpickled the same way: a C call per record instead of the generated __new__
+        return _new_tuple, (Record, tuple(self))
+
+
+_new_tuple = tuple.__new__
+
 
 @dataclass(frozen=True, slots=True)
 class ConnectionOpened:

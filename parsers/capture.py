@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from parsers.flows import CaptureResult, FlowReader, ProgressFn
+from parsers.gcpolicy import fewer_collections
 from parsers.keylog import KeyLog
 from parsers.model import Transcript
 from parsers.pcapfile import CaptureFormatError
@@ -30,13 +31,14 @@ def read_capture(
     Connections are numbered in the order their first TLS record appears. With `on_transcript`,
     each transcript is handed over as soon as its connection ends and is not kept: memory then
     stays bounded by the connections open at one time, whatever the file size. `lean` reads
-    Certificate and CertificateRequest by hand instead of through scapy (parsers/lean.py).
+    CertificateRequest by hand too instead of through scapy (parsers/lean.py).
     Secrets embedded in a pcapng are added to `keylog`.
     """
     keylog = keylog if keylog is not None else KeyLog()
     finished: list[Transcript] = []
     builder = TranscriptBuilder(keylog, on_transcript or finished.append, lean)
-    result = FlowReader(path, builder.feed, keys_given=bool(len(keylog)), progress=progress).run()
+    with fewer_collections():
+        result = FlowReader(path, builder.feed, keys_given=bool(len(keylog)), progress=progress).run()
     result.keylog_entries = len(keylog)
     result.transcripts = sorted(finished, key=lambda t: t.index)
     return result

@@ -1,6 +1,11 @@
 """One TCP connection, both directions: segments → TLS records (parsers.boundary.Record) and
 the TCP facts of the connection (FIN, RST, gaps). The stream half of the pipeline: nothing
-here decrypts or decodes a handshake message."""
+here decrypts or decodes a handshake message.
+
+The objects of one connection form no reference cycle (callbacks point at `SharedState` and
+`_LaneEnds`, which point at nothing of the lanes): a closed connection is freed at once, and
+the garbage collector never has to walk thousands of open ones to find it.
+"""
 
 from __future__ import annotations
 
@@ -18,23 +23,66 @@ KEEP_FIRST_BYTES = 128 << 10
 SMALL_RECORD = 1024  # alerts, tickets, post-handshake requests, KeyUpdate: always kept
 
 RecordSink = Callable[[Record], None]
+_new_record = tuple.__new__  # Record is a NamedTuple: built in C, once per record
+#: called when a connection turns out to be TLS, before its first record (sets its `index`)
+OnTls = Callable[["SharedState"], None]
 
 
-class _Lane:
-    """One direction: reassembly feeding record framing."""
+class SharedState:
+    """What both directions of one connection share."""
 
-    def __init__(self, conn: TcpConnection, direction: Direction) -> None:
-        self.conn = conn
+    __slots__ = (
+        "dropped_problems",
+        "frame",
+        "index",
+        "is_tls",
+        "keep_app_data",
+        "on_record",
+        "on_tls",
+        "problems",
+        "time",
+    )
+
+    def __init__(
+        self,
+        on_record: RecordSink,
+        keep_app_data: bool,
+        index: int,
+        on_tls: Callable[[SharedState], None] | None,
+    ) -> None:
+        self.on_record = on_record
+        #: keys may exist (a key log, or a pcapng that can embed one): keep encrypted bodies
+        self.keep_app_data = keep_app_data
+        self.index = index  # the connection number records carry (set by on_tls when 0)
+        self.frame = 0  # of the segment being read
+        self.time = 0.0
+        self.problems: list[Problem] = []
+        self.dropped_problems = 0  # past MAX_PROBLEMS
+        self.is_tls: bool | None = None
+        self.on_tls = on_tls
+
+    def add_problem(self, problem: Problem) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
+        else:
+            self.dropped_problems += 1
+
+
+class _LaneEnds:
+    """One direction's callbacks from its reassembler and record splitter."""
+
+    __slots__ = ("direction", "from_server", "kept", "shared")
+
+    def __init__(self, shared: SharedState, direction: Direction) -> None:
+        self.shared = shared
         self.direction = direction
         self.from_server = direction is Direction.SERVER
         self.kept = 0
-        self.splitter = RecordSplitter(self.keep_body, self.record, self.malformed)
-        self.tcp = TcpReassembler(self.splitter, self.report)
 
     def keep_body(self, content_type: int, length: int) -> bool:
         if content_type != APPLICATION_DATA:
             return True
-        if not self.conn.keep_app_data:
+        if not self.shared.keep_app_data:
             return False
         if length <= SMALL_RECORD:
             return True
@@ -44,45 +92,79 @@ class _Lane:
         return False
 
     def record(self, header: bytes, body: bytes | None) -> None:
-        c = self.conn
-        c.on_record(Record(c.index, self.from_server, c.frame, c.time, header, body))
+        c = self.shared
+        c.on_record(_new_record(Record, (c.index, self.from_server, c.frame, c.time, header, body)))
 
     def report(self, kind: str, detail: str) -> None:
-        self.conn.add_problem(Problem(kind, detail, self.direction, self.conn.frame))
+        self.shared.add_problem(Problem(kind, detail, self.direction, self.shared.frame))
 
     def malformed(self, detail: str) -> None:
         self.report("malformed", detail)
 
     def gate(self, data: bytes, i: int) -> bool:
-        return self.conn.classify(self, data, i)
+        """Is this TLS at all? Decided once per connection, from the first bytes either
+        direction delivers; afterwards every direction goes on as decided."""
+        shared = self.shared
+        if shared.is_tls is not None:
+            return True
+        n = len(data)
+        if not self.from_server and n - i >= 3 and data[i] == HANDSHAKE and data[i + 1] == 3:
+            tls = True
+        else:
+            tls = data[i] in CONTENT_TYPES and n - i >= 2 and data[i + 1] == 3
+        shared.is_tls = tls
+        if tls and shared.on_tls is not None:
+            shared.on_tls(shared)
+        return tls
+
+
+class _Lane:
+    """One direction: reassembly feeding record framing."""
+
+    __slots__ = ("direction", "splitter", "tcp")
+
+    def __init__(self, shared: SharedState, direction: Direction) -> None:
+        ends = _LaneEnds(shared, direction)
+        self.direction = direction
+        self.splitter = RecordSplitter(ends.keep_body, ends.record, ends.malformed)
+        self.splitter.gate = ends.gate
+        self.tcp = TcpReassembler(self.splitter, ends.report)
 
 
 class TcpConnection:
     """Feed it segments of one connection (either direction); records go to `on_record`."""
+
+    __slots__ = ("_client", "_server", "fin_by", "has_data", "lanes", "reset_by", "shared")
 
     def __init__(
         self,
         on_record: RecordSink,
         keep_app_data: bool,
         index: int = 0,
-        on_tls: Callable[[TcpConnection], None] | None = None,
+        on_tls: OnTls | None = None,
     ) -> None:
-        self.on_record = on_record
-        #: keys may exist (a key log, or a pcapng that can embed one): keep encrypted bodies
-        self.keep_app_data = keep_app_data
-        self.index = index  # the connection number records carry (set by on_tls if 0)
-        self.on_tls = on_tls
-        self.lanes = {d: _Lane(self, d) for d in (Direction.CLIENT, Direction.SERVER)}
-        for lane in self.lanes.values():
-            lane.splitter.gate = lane.gate
-        self.is_tls: bool | None = None
+        self.shared = SharedState(on_record, keep_app_data, index, on_tls)
+        self._client = _Lane(self.shared, Direction.CLIENT)
+        self._server = _Lane(self.shared, Direction.SERVER)
+        self.lanes = {Direction.CLIENT: self._client, Direction.SERVER: self._server}
         self.has_data = False  # any payload seen (a SYN after that starts a new connection)
-        self.problems: list[Problem] = []
-        self.dropped_problems = 0  # past MAX_PROBLEMS
         self.fin_by: list[Direction] = []
         self.reset_by: Direction | None = None
-        self.frame = 0
-        self.time = 0.0
+
+    @property
+    def index(self) -> int:
+        return self.shared.index
+
+    @property
+    def is_tls(self) -> bool | None:
+        return self.shared.is_tls
+
+    @property
+    def frame(self) -> int:
+        return self.shared.frame
+
+    def add_problem(self, problem: Problem) -> None:
+        self.shared.add_problem(problem)
 
     def reassembler(self, direction: Direction) -> TcpReassembler:
         """For the capture reader's per-packet fast path (TcpReassembler.fast_forward)."""
@@ -91,7 +173,7 @@ class TcpConnection:
     @property
     def ended(self) -> bool:
         """Nothing more will come: not TLS, reset, or closed both ways."""
-        return self.is_tls is False or self.reset_by is not None or len(self.fin_by) == 2
+        return self.shared.is_tls is False or self.reset_by is not None or len(self.fin_by) == 2
 
     def segment(
         self,
@@ -103,20 +185,21 @@ class TcpConnection:
         time: float,
         wire_length: int | None = None,
     ) -> None:
-        tcp = self.lanes[direction].tcp
-        self.frame, self.time = frame, time
+        tcp = (self._server if direction is Direction.SERVER else self._client).tcp
+        shared = self.shared
+        shared.frame, shared.time = frame, time
         if flags & RST:
             self.reset_by = direction
             return
         if flags & SYN:
             tcp.syn(seq)
             return
-        if not tcp.started:
+        if tcp.next_seq is None:  # neither a SYN nor data seen yet in this direction
             if not payload:
                 if flags & FIN:
                     self.fin_by.append(direction)
                 return
-            self.add_problem(
+            shared.add_problem(
                 Problem(
                     "mid-stream",
                     "capture starts inside the connection; decoding resumes at the first record header",
@@ -133,34 +216,16 @@ class TcpConnection:
         if flags & FIN and direction not in self.fin_by:
             self.fin_by.append(direction)
 
-    def classify(self, lane: _Lane, data: bytes, i: int) -> bool:
-        """Decide from a direction's first bytes whether this is TLS at all."""
-        n = len(data)
-        if lane.direction is Direction.CLIENT and n - i >= 3 and data[i] == HANDSHAKE and data[i + 1] == 3:
-            tls = True
-        else:
-            tls = data[i] in CONTENT_TYPES and n - i >= 2 and data[i + 1] == 3
-        self.is_tls = tls
-        for other in self.lanes.values():
-            other.splitter.gate = None
-        if tls and self.on_tls is not None:
-            self.on_tls(self)
-        return tls
-
-    def add_problem(self, problem: Problem) -> None:
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(problem)
-        else:
-            self.dropped_problems += 1
-
     def finish(self) -> TcpFacts:
         """End of the connection: report what was never filled in."""
+        shared = self.shared
         for lane in self.lanes.values():
             lane.tcp.finish()
             if lane.splitter.inside_record:
-                self.add_problem(
-                    Problem("truncated", "capture ends inside a TLS record", lane.direction, self.frame)
+                shared.add_problem(
+                    Problem("truncated", "capture ends inside a TLS record", lane.direction, shared.frame)
                 )
-        if self.dropped_problems:
-            self.problems.append(too_many_problems(self.dropped_problems, self.frame))
-        return TcpFacts(tuple(self.problems), tuple(self.fin_by), self.reset_by)
+        problems = shared.problems
+        if shared.dropped_problems:
+            problems.append(too_many_problems(shared.dropped_problems, shared.frame))
+        return TcpFacts(tuple(problems), tuple(self.fin_by), self.reset_by)

@@ -30,8 +30,13 @@ class TranscriptWriter:
         self.dropped = 0  # events past MAX_EVENTS: counted, not kept
 
     def emit(self, direction: Direction, message: Message, frame: int, time: float, encrypted: bool) -> None:
-        self.flush()
-        self._append(HandshakeEvent(direction, time - self.t.start_time, message, frame, encrypted))
+        if self._run is not None:
+            self.flush()
+        events = self.t.events
+        if len(events) < MAX_EVENTS:
+            events.append(HandshakeEvent(direction, time - self.t.start_time, message, frame, encrypted))
+        else:
+            self.dropped += 1
 
     def _append(self, event: HandshakeEvent) -> None:
         if len(self.t.events) < MAX_EVENTS:

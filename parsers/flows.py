@@ -15,7 +15,7 @@ from pathlib import Path
 
 from parsers import packets
 from parsers.boundary import ConnectionClosed, ConnectionOpened, Item, SecretsFound
-from parsers.connection import TcpConnection
+from parsers.connection import SharedState, TcpConnection
 from parsers.model import Direction, Endpoint, Problem, Transcript
 from parsers.pcapfile import CaptureFile, CaptureFormatError
 from parsers.tcp import TcpReassembler
@@ -23,7 +23,7 @@ from parsers.tcp import TcpReassembler
 ProgressFn = Callable[[int, int], None]  # (bytes read, frames read)
 ItemFn = Callable[[Item], None]
 PROGRESS_EVERY = 4096  # frames between looks at the clock
-MAX_OPEN_CONNECTIONS = 20_000  # tracked at once; past it the oldest is closed
+MAX_OPEN_CONNECTIONS = 10_000  # tracked at once (~6 KB each); past it the oldest is closed
 MAX_DECODE_PROBLEMS = 5  # undecodable frames named in the summary
 FIN_SYN_RST = 0x07
 
@@ -128,7 +128,9 @@ class FlowReader:
                     continue  # a pure ACK: nothing for TLS, nothing for the connection's state
                 key = buf[o + 26 : o + 38]
                 start = o + 34 + header
-                size = min(o + incl - start, wire_payload)  # what the capture kept of the payload
+                size = o + incl - start  # what the capture kept of the payload
+                if size > wire_payload:
+                    size = wire_payload
                 payload = b""
             else:
                 seg = self._decode(linktype, buf[o : o + incl], number)
@@ -195,10 +197,10 @@ class FlowReader:
         client_end = Endpoint(packets.ip_text(client[0]), client[1])
         server_end = Endpoint(packets.ip_text(server[0]), server[1])
 
-        def opened(conn: TcpConnection) -> None:
+        def opened(state: SharedState) -> None:
             self.tls_count += 1
-            conn.index = self.tls_count
-            self.emit(ConnectionOpened(conn.index, client_end, server_end, ftime))
+            state.index = self.tls_count
+            self.emit(ConnectionOpened(state.index, client_end, server_end, ftime))
 
         conn = TcpConnection(self.emit, self.keep_app_data, on_tls=opened)
         self.result.tcp_connections += 1

@@ -3,8 +3,6 @@ complete messages, header included. Messages may span records; a record may hold
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 HEADER_SIZE = 4
 MAX_HANDSHAKE_MESSAGE = 1 << 20  # a bigger message is absurd: reported, not buffered
 
@@ -21,19 +19,20 @@ class HandshakeAssembler:
     def __init__(self) -> None:
         self.buffer = bytearray()
 
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        """Each message completed by `data`, as soon as it is complete (the caller may change
-        how later records are read after one, e.g. at a ServerHello). Raises AbsurdLength and
-        forgets what it held."""
+    def feed(self, data: bytes) -> tuple[list[bytes], AbsurdLength | None]:
+        """The messages `data` completes, in order (framing does not depend on what they say,
+        so they can be split before any is read); and, if a header announced an absurd length,
+        that error: what was held is then forgotten."""
         buf = self.buffer
         buf += data
+        out: list[bytes] = []
         while len(buf) >= HEADER_SIZE:
             length = (buf[1] << 16) | (buf[2] << 8) | buf[3]
             if length > MAX_HANDSHAKE_MESSAGE:
                 buf.clear()
-                raise AbsurdLength(length)
+                return out, AbsurdLength(length)
             if len(buf) < HEADER_SIZE + length:
-                return
-            raw = bytes(buf[: HEADER_SIZE + length])
+                break
+            out.append(bytes(buf[: HEADER_SIZE + length]))
             del buf[: HEADER_SIZE + length]
-            yield raw
+        return out, None

@@ -1,11 +1,11 @@
-"""Certificate and CertificateRequest read by hand, for the live probe.
+"""Certificate and CertificateRequest read by hand, with `struct`.
 
-A probe decodes one handshake; importing scapy's TLS layer costs ~0.4 s, ten times the
-handshake itself, so the probe reads these two messages with `struct` and keeps scapy for
-captures (where one import serves thousands of connections). The readers return the very models
-the scapy path returns; tests/test_lean_reader.py holds them equal on every sample capture,
-on live probe transcripts and on generated messages. They are stricter than scapy: a length
-that does not add up is a MalformedMessage, never a silent partial read.
+Certificate is always read here (linear in the message; scapy's reader is not). The probe also
+reads CertificateRequest here: importing scapy's TLS layer costs ~0.4 s, ten times one
+handshake, while a capture pays it once for thousands of connections. The readers return the
+very models the scapy path returns; tests/test_lean_reader.py holds them equal on every sample
+capture, on live probe transcripts and on generated messages. They are stricter than scapy: a
+length that does not add up is a MalformedMessage, never a silent partial read.
 """
 
 from __future__ import annotations

@@ -177,7 +177,7 @@ def parse_certificate(raw: bytes, tls13: bool) -> Certificate:
 
 def decode(msg_type: int, raw: bytes, tls13: bool, lean: bool = False) -> Message:
     """Decode one complete handshake message (raw includes its 4-byte header). `lean` reads
-    Certificate and CertificateRequest by hand (parsers/lean.py) instead of through scapy."""
+    CertificateRequest by hand (parsers/lean.py) instead of through scapy."""
     body = raw[4:]
     if msg_type == 11:
         if lean or len(raw) > SCAPY_CERTIFICATE_MAX:

@@ -17,14 +17,18 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import ForkContext
 from pathlib import Path
 
-from parsers.boundary import Item
+from parsers.boundary import Item, Record
 from parsers.capture import read_capture
 from parsers.flows import CaptureResult, FlowReader, ProgressFn
+from parsers.gcpolicy import fewer_collections
 from parsers.keylog import KeyLog
 from parsers.pcapfile import CaptureFormatError
 from parsers.transcripts import TranscriptBuilder, TranscriptFn
 
-BATCH = 1024  # items per message through the pipe
+# items per message through the pipe: small enough that the worker rarely waits for this
+# process to take one, large enough that pickling is not per item
+BATCH = 512
+BATCH_BYTES = 256 << 10
 
 
 def min_parallel_bytes() -> int:
@@ -37,16 +41,22 @@ def _worker(pipe: Connection, path: Path, keys_given: bool, progress: ProgressFn
     # ends this worker; the worker itself must not print a traceback of its own
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     batch: list[Item] = []
+    size = 0
 
     def ship(item: Item) -> None:
+        nonlocal size
         batch.append(item)
-        if len(batch) >= BATCH:
+        if type(item) is Record and item.body is not None:
+            size += len(item.body)
+        if len(batch) >= BATCH or size >= BATCH_BYTES:
             pipe.send(("items", batch[:]))
             batch.clear()
+            size = 0
 
     try:
         try:
-            result = FlowReader(path, ship, keys_given, progress).run()
+            with fewer_collections():
+                result = FlowReader(path, ship, keys_given, progress).run()
             if batch:
                 pipe.send(("items", batch))
             pipe.send(("done", result))
@@ -86,21 +96,22 @@ def read_capture_parallel(
     worker.start()
     sender.close()
     try:
-        while True:
-            try:
-                kind, payload = receiver.recv()
-            except EOFError:
-                raise CaptureFormatError("the capture reader stopped unexpectedly") from None
-            if kind == "items":
-                builder.feed_all(payload)
-            elif kind == "done":
-                result: CaptureResult = payload
-                result.keylog_entries = len(keys)
-                return result
-            elif kind == "error":
-                raise CaptureFormatError(payload)
-            else:
-                raise RuntimeError(f"capture reader failed: {payload}")
+        with fewer_collections():
+            while True:
+                try:
+                    kind, payload = receiver.recv()
+                except EOFError:
+                    raise CaptureFormatError("the capture reader stopped unexpectedly") from None
+                if kind == "items":
+                    builder.feed_all(payload)
+                elif kind == "done":
+                    result: CaptureResult = payload
+                    result.keylog_entries = len(keys)
+                    return result
+                elif kind == "error":
+                    raise CaptureFormatError(payload)
+                else:
+                    raise RuntimeError(f"capture reader failed: {payload}")
     finally:
         receiver.close()
         worker.join(timeout=0 if sys.exc_info()[0] is not None else 10)

@@ -55,7 +55,7 @@ class RecordSplitter:
         self.keep_body = keep_body
         self.on_record = on_record
         self.on_malformed = on_malformed
-        #: asked about the first bytes until it says yes (set by the connection; None: TLS known)
+        #: asked about the first bytes until it says yes (set by the connection)
         self.gate: GateFn | None = None
         self.header = bytearray()  # a record header split across segments
         self.need = 0  # bytes of the current record's body still to come
@@ -74,35 +74,37 @@ class RecordSplitter:
         self.body = None
         self.resync = True
 
-    def skip_ahead(self, size: int) -> bool:
-        if self.need > size and self.body is None:
-            self.need -= size
-            return True
-        return False
+    def skippable(self) -> int:
+        """Bytes ahead that need not be seen: the rest of a record whose body is skipped."""
+        return self.need if self.body is None and not self.dead else 0
 
-    def data(self, data: bytes) -> None:
+    def data(self, data: bytes, skipped: int = 0) -> int:
+        """A `parsers.tcp.ByteSink`: returns how many bytes after these it need not see."""
+        self.need -= skipped  # passed by unseen, as the last call allowed
         if self.dead:
-            return
+            return 0
         n = len(data)
         if self.need > n and self.body is None:
             self.need -= n  # the middle of a record we skip (bulk data)
-            return
+            return self.need
         i = 0
         if self.resync:
             i = find_header(data)
             if i < 0:
-                return
+                return 0
             self.resync = False
-        if self.gate is not None and not self.header and not self.gate(data, i):
-            self.dead = True
-            return
+        if self.gate is not None and not self.header:
+            if not self.gate(data, i):
+                self.dead = True
+                return 0
+            self.gate = None
         while i < n:
             if self.need == 0:
                 take = min(HEADER_SIZE - len(self.header), n - i)
                 self.header += data[i : i + take]
                 i += take
                 if len(self.header) < HEADER_SIZE:
-                    return
+                    return 0
                 header = bytes(self.header)
                 self.header.clear()
                 if not plausible_header(header):
@@ -110,8 +112,8 @@ class RecordSplitter:
                         f"not a TLS record header ({header.hex(' ')}); the rest of this direction is skipped"
                     )
                     self.dead = True
-                    return
-                length = record_length(header)
+                    return 0
+                length = (header[3] << 8) | header[4]
                 self.record_header = header
                 self.need = length
                 self.body = bytearray() if self.keep_body(header[0], length) else None
@@ -128,3 +130,4 @@ class RecordSplitter:
                 body = bytes(self.body) if self.body is not None else None
                 self.body = None
                 self.on_record(self.record_header, body)
+        return self.skippable()

@@ -19,14 +19,13 @@ HALF_SPACE = 0x80000000
 class ByteSink(Protocol):
     """What reassembled bytes feed (parsers.records.RecordSplitter)."""
 
-    def data(self, data: bytes) -> None: ...
+    def data(self, data: bytes, skipped: int = 0) -> int:
+        """The next bytes of the stream, after `skipped` bytes passed unseen (never more than
+        it last allowed). Returns how many bytes after these it need not see (bulk data)."""
+        ...
 
     def lost(self) -> None:
         """Bytes before what comes next were lost: drop partial state, resynchronise."""
-
-    def skip_ahead(self, size: int) -> bool:
-        """Consume `size` bytes unseen if they are known to be of no interest (bulk data)."""
-        ...
 
 
 #: (kind, detail): a Problem of this direction, in the connection's words
@@ -42,6 +41,8 @@ class TcpReassembler:
         self.next_seq: int | None = None  # None until a SYN or the first payload
         self.pending: dict[int, bytes] = {}
         self.pending_bytes = 0
+        self.skippable = 0  # bytes ahead the sink said it need not see
+        self.skipped = 0  # of those, passed by and not told to the sink yet
 
     @property
     def started(self) -> bool:
@@ -53,12 +54,16 @@ class TcpReassembler:
     def start_mid_stream(self, seq: int) -> None:
         """The capture begins inside the connection: take `seq` as the start, resynchronise."""
         self.next_seq = seq
+        self.skippable = self.skipped = 0
         self.sink.lost()
 
     def fast_forward(self, seq: int, size: int) -> bool:
-        """The per-packet fast path: an in-order segment the next layer skips unseen."""
-        if seq != self.next_seq or self.pending or not self.sink.skip_ahead(size):
+        """The per-packet fast path: an in-order segment the next layer need not see (the
+        middle of a bulk record) passes by without a copy or a call."""
+        if seq != self.next_seq or size >= self.skippable or self.pending:
             return False
+        self.skippable -= size
+        self.skipped += size
         self.next_seq = (seq + size) & SEQ_MASK
         return True
 
@@ -73,7 +78,8 @@ class TcpReassembler:
             diff = 0
         if diff == 0:
             self._deliver(payload)
-            self._drain()
+            if self.pending:
+                self._drain()
             return
         if seq not in self.pending or len(self.pending[seq]) < len(payload):
             self.pending_bytes += len(payload) - len(self.pending.get(seq, b""))
@@ -98,14 +104,18 @@ class TcpReassembler:
         """End of capture: whatever is still out of order follows a gap."""
         while self.pending:
             self._skip_gap()
+        if self.skipped:
+            self._deliver(b"")
 
     def _deliver(self, data: bytes) -> None:
         self.next_seq = ((self.next_seq or 0) + len(data)) & SEQ_MASK
-        self.sink.data(data)
+        self.skippable = self.sink.data(data, self.skipped)
+        self.skipped = 0
 
     def _resume_at(self, seq: int) -> None:
         """Bytes before `seq` are lost."""
         self.next_seq = seq
+        self.skippable = self.skipped = 0
         self.sink.lost()
         self._drain()
 

@@ -16,7 +16,7 @@ from parsers.boundary import Record, TcpFacts
 from parsers.connection import TcpConnection
 from parsers.decrypt import DecryptError, Tls13Decryptor
 from parsers.events import MAX_EVENTS, TranscriptWriter
-from parsers.handshake import AbsurdLength, HandshakeAssembler
+from parsers.handshake import HandshakeAssembler
 from parsers.keylog import KeyLog
 from parsers.keys import Epoch, KeySchedule, RecordProtection, UnsupportedSuite
 from parsers.model import (
@@ -34,7 +34,7 @@ from parsers.model import (
     Transcript,
     too_many_problems,
 )
-from parsers.records import ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, HANDSHAKE, MAX_RECORD, record_length
+from parsers.records import ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, HANDSHAKE, MAX_RECORD
 
 __all__ = ["MAX_RECORD", "TlsConnection", "TlsSession"]
 
@@ -60,7 +60,8 @@ class TlsSession:
         self.t = transcript
         self.lean = lean  # hand readers instead of scapy (parsers/lean.py)
         self.keys = KeySchedule(keylog)
-        self.sides = {Direction.CLIENT: _Side(), Direction.SERVER: _Side()}
+        self._client, self._server = _Side(), _Side()
+        self.sides = {Direction.CLIENT: self._client, Direction.SERVER: self._server}
         self.writer = TranscriptWriter(transcript)
         self.frame = 0
         self.time = 0.0
@@ -70,14 +71,15 @@ class TlsSession:
 
     # -- records -----------------------------------------------------------------------------
     def record(self, record: Record) -> None:
-        direction = record.direction
-        side = self.sides[direction]
+        _, from_server, self.frame, self.time, header, body = record
+        if from_server:
+            direction, side = Direction.SERVER, self._server
+        else:
+            direction, side = Direction.CLIENT, self._client
         if side.dead:
             return
-        self.frame, self.time = record.frame, record.time
-        header, body = record.header, record.body
-        ctype, length = header[0], record_length(header)
-        if not self._wants_body(side, direction, ctype, length):
+        ctype, length = header[0], (header[3] << 8) | header[4]
+        if ctype == APPLICATION_DATA and not self._wants_body(side, direction, length):
             body = None
         protection = side.protection
         if ctype == CHANGE_CIPHER_SPEC:
@@ -108,10 +110,8 @@ class TlsSession:
         self.t.decrypted = True
         self._decrypted(side, direction, inner, plain)
 
-    def _wants_body(self, side: _Side, direction: Direction, ctype: int, length: int) -> bool:
-        """Read this record's body? Bulk data is left unread."""
-        if ctype != APPLICATION_DATA:
-            return True
+    def _wants_body(self, side: _Side, direction: Direction, length: int) -> bool:
+        """Read this application_data record's body? Bulk data is left unread."""
         protection = side.protection
         if self.tls13 and protection.decryptor is None and not protection.encrypted:
             # the client's first encrypted record: switch to its handshake keys now, so the
@@ -163,11 +163,11 @@ class TlsSession:
 
     # -- handshake messages ------------------------------------------------------------------
     def _handshake_bytes(self, side: _Side, direction: Direction, data: bytes, encrypted: bool) -> None:
-        try:
-            for raw in side.handshake.feed(data):
-                self._message(side, direction, raw, encrypted)
-        except AbsurdLength as exc:
-            self._problem("malformed", str(exc), direction)
+        complete, absurd = side.handshake.feed(data)
+        for raw in complete:
+            self._message(side, direction, raw, encrypted)
+        if absurd is not None:
+            self._problem("malformed", str(absurd), direction)
             side.dead = True
 
     def _message(self, side: _Side, direction: Direction, raw: bytes, encrypted: bool) -> None:

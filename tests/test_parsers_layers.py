@@ -18,23 +18,22 @@ from parsers.tls import TlsSession
 
 
 class Sink:
-    """A ByteSink that remembers what reached it."""
+    """A ByteSink that remembers what reached it; after each delivery it lets `skippable`
+    bytes pass unseen."""
 
     def __init__(self, skippable: int = 0) -> None:
         self.out: list[bytes | str] = []
         self.skippable = skippable
 
-    def data(self, data: bytes) -> None:
-        self.out.append(bytes(data))
+    def data(self, data: bytes, skipped: int = 0) -> int:
+        if skipped:
+            self.out.append(f"SKIPPED {skipped}")
+        if data:
+            self.out.append(bytes(data))
+        return self.skippable
 
     def lost(self) -> None:
         self.out.append("LOST")
-
-    def skip_ahead(self, size: int) -> bool:
-        if self.skippable > size:
-            self.skippable -= size
-            return True
-        return False
 
 
 def _reassembler(sink: Sink) -> tuple[TcpReassembler, list[tuple[str, str]]]:
@@ -90,11 +89,15 @@ def test_tcp_fast_forward_only_in_order_and_only_what_the_next_layer_skips() -> 
     sink = Sink(skippable=100)
     tcp, _ = _reassembler(sink)
     tcp.syn(0)
+    assert not tcp.fast_forward(1, 10)  # nothing delivered yet: nothing known to be skippable
+    tcp.feed(1, b"head")
     assert not tcp.fast_forward(50, 10)  # not the next byte
-    assert tcp.fast_forward(1, 10)
-    assert tcp.next_seq == 11
-    assert not tcp.fast_forward(11, 200)  # more than the record still to skip
-    assert sink.out == []
+    assert tcp.fast_forward(5, 10)
+    assert tcp.fast_forward(15, 60)
+    assert tcp.next_seq == 75
+    assert not tcp.fast_forward(75, 30)  # more than the rest the sink allowed
+    tcp.feed(75, b"tail")
+    assert sink.out == [b"head", "SKIPPED 70", b"tail"]
 
 
 # -- records ---------------------------------------------------------------------------------
@@ -121,11 +124,12 @@ def test_records_are_split_across_and_within_segments() -> None:
 
 def test_skipped_bodies_are_not_buffered() -> None:
     splitter, records, _ = _splitter(keep=False)
-    splitter.data(b"\x17\x03\x03\x40\x00" + b"z" * 100)
-    assert splitter.body is None and splitter.need == 0x4000 - 100
-    assert splitter.skip_ahead(1000)
-    splitter.data(b"z" * (0x4000 - 1100))
+    assert splitter.data(b"\x17\x03\x03\x40\x00" + b"z" * 100) == 0x4000 - 100
+    assert splitter.body is None
+    # 1000 bytes passed by unseen (as allowed), then the record's last bytes and the next header
+    assert splitter.data(b"z" * (0x4000 - 1100) + b"\x15\x03", skipped=1000) == 0
     assert records == [(b"\x17\x03\x03\x40\x00", None)]
+    assert splitter.inside_record  # the next record's header is half there
 
 
 def test_a_bad_header_ends_the_direction_with_one_problem() -> None:
@@ -204,15 +208,17 @@ def test_with_keys_application_data_is_kept_up_to_a_budget() -> None:
 # -- handshake assembly ----------------------------------------------------------------------
 def test_handshake_messages_span_records_and_share_them() -> None:
     hs = HandshakeAssembler()
-    assert list(hs.feed(b"\x0e\x00\x00\x00\x14\x00")) == [b"\x0e\x00\x00\x00"]
-    assert list(hs.feed(b"\x00\x02ab\x0e\x00\x00\x00")) == [b"\x14\x00\x00\x02ab", b"\x0e\x00\x00\x00"]
+    assert hs.feed(b"\x0e\x00\x00\x00\x14\x00") == ([b"\x0e\x00\x00\x00"], None)
+    assert hs.feed(b"\x00\x02ab\x0e\x00\x00\x00") == ([b"\x14\x00\x00\x02ab", b"\x0e\x00\x00\x00"], None)
 
 
 def test_an_absurd_message_length_is_refused_not_buffered() -> None:
     hs = HandshakeAssembler()
     n = MAX_HANDSHAKE_MESSAGE + 1
-    with pytest.raises(AbsurdLength, match=f"handshake message of {n} bytes announced"):
-        list(hs.feed(b"\x0b" + n.to_bytes(3, "big")))
+    complete, absurd = hs.feed(b"\x0e\x00\x00\x00" + b"\x0b" + n.to_bytes(3, "big"))
+    assert complete == [b"\x0e\x00\x00\x00"]  # what came before it is still read
+    assert isinstance(absurd, AbsurdLength)
+    assert str(absurd) == f"handshake message of {n} bytes announced: absurd, skipped"
     assert hs.buffer == bytearray()
 
 
