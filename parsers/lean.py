@@ -1,8 +1,8 @@
 """Certificate and CertificateRequest read by hand, with `struct`.
 
-Certificate is always read here (linear in the message; scapy's reader is not). The probe also
-reads CertificateRequest here: importing scapy's TLS layer costs ~0.4 s, ten times one
-handshake, while a capture pays it once for thousands of connections. The readers return the
+The probe reads both here: importing scapy's TLS layer costs ~0.4 s, ten times one handshake,
+while a capture pays it once for thousands of connections (captures go through scapy, except a
+Certificate message over 64 KiB: scapy's reader is quadratic, this one linear). The readers return the
 very models the scapy path returns; tests/test_lean_reader.py holds them equal on every sample
 capture, on live probe transcripts and on generated messages. They are stricter than scapy: a
 length that does not add up is a MalformedMessage, never a silent partial read.
