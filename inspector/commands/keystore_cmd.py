@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from inspector.commands.html_args import add_html_options, check_html_args, write_page
 from inspector.commands.options import load_from_args, parse_date
 from inspector.errors import ExitStatus, InputError
 from inspector.findings import has_errors, sort_findings
@@ -30,6 +31,7 @@ def add_parser(sub: Subcommands) -> None:
     p.add_argument("--alias", help="focus on one entry")
     p.add_argument("--at", metavar="YYYY-MM-DD", help="judge validity at this date (default: now)")
     p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")
+    add_html_options(p)
     p.set_defaults(run=run)
 
 
@@ -38,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     at = parse_date(args.at)
+    check_html_args(args)
     store = load_from_args(args, path)
     aliases = [e.alias for e in store.key_entries] + [t.alias for t in store.trusted_entries]
     if args.alias is not None and args.alias not in aliases:
@@ -46,7 +49,9 @@ def run(args: argparse.Namespace) -> int:
         )
     findings = sort_findings(check_keystore(store, at, args.alias))
     status = ExitStatus.ERROR_FINDINGS if has_errors(findings) else ExitStatus.OK
-    if args.json:
+    if args.json or args.html:
         document = json_out.envelope("keystore", findings, keystore=keystore_dict(store, at, args.alias))
-        return emit_text(json_out.dumps(document), status)
+        write_page(args, document)
+        if args.json:
+            return emit_text(json_out.dumps(document), status)
     return emit_text(keystore_text(store, findings, at, args.alias), status)

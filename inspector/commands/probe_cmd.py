@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inspector.commands import java_args
+from inspector.commands import html_args, java_args
 from inspector.commands.proxy_args import add_proxy_options, proxy_from_args
 from inspector.errors import ExitStatus, InputError
 from inspector.passwords import add_keystore_password_options
@@ -73,6 +73,7 @@ def add_parser(sub: Subcommands) -> None:
 
     add_truststore_arguments(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    html_args.add_html_options(p)
     p.set_defaults(run=run)
 
 
@@ -95,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
     for option, out in (("--capture", args.capture), ("--keylog", args.keylog)):
         if out:  # before connecting: a probe must not run for an output it cannot write
             check_output(Path(out), option, args.force)
+    html_args.check_html_args(args)
     if args.ca_file and not Path(args.ca_file).is_file():
         raise InputError(f"--ca-file {args.ca_file}: no such file", "give a PEM file of CAs")
     store = load_from_args(args, Path(args.keystore)) if args.keystore else None
@@ -126,8 +128,11 @@ def run(args: argparse.Namespace) -> int:
         result = _with_java_trust(args, result)
     save_artifacts(result.attempt, args.keylog, args.capture, args.force)
     status = ExitStatus.ERROR_FINDINGS if has_errors(result.connection.findings) else ExitStatus.OK
-    if args.json:
-        return emit_text(json_out.dumps(probe_document(result)), status)
+    if args.json or args.html:
+        document = probe_document(result)
+        html_args.write_page(args, document)
+        if args.json:
+            return emit_text(json_out.dumps(document), status)
     return emit_text(probe_text(result), status)
 
 

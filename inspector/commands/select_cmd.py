@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from inspector.commands.html_args import add_html_options, check_html_args, write_page
 from inspector.commands.java_args import (
     add_java_version_option,
     add_request_options,
@@ -70,6 +71,7 @@ def add_parser(sub: Subcommands) -> None:
     add_java_version_option(p)
     add_request_options(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_html_options(p)
     p.set_defaults(run=run)
 
 
@@ -125,13 +127,15 @@ def run(args: argparse.Namespace) -> int:
             "--proxy goes with --from-server",
             "ask the server through the proxy: --from-server HOST:PORT --proxy PROXY:PORT",
         )
+    check_html_args(args)
     store = load_from_args(args, Path(args.keystore))
     request = request_from_args(args)
     at = parse_date(args.at) if args.at else dt.datetime.now(dt.timezone.utc)
     sel = select(store, request, at)
     status = ExitStatus.ERROR_FINDINGS if sel.java_sends_nothing else ExitStatus.OK
-    if args.json:
-        return emit_text(
-            json_out.dumps(json_out.envelope("select", [], selection=selection_dict(sel))), status
-        )
+    if args.json or args.html:
+        document = json_out.envelope("select", [], selection=selection_dict(sel))
+        write_page(args, document)
+        if args.json:
+            return emit_text(json_out.dumps(document), status)
     return emit_text(select_text(sel), status)
