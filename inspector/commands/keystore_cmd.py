@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from inspector.commands.help_examples import examples
 from inspector.commands.html_args import add_html_options, check_html_args, write_page
 from inspector.commands.options import load_from_args, parse_date
 from inspector.errors import ExitStatus, InputError
@@ -25,6 +26,13 @@ def add_parser(sub: Subcommands) -> None:
         help="inspect a JKS / JCEKS / PKCS#12 / PEM keystore",
         description="List the entries and chains of a keystore and explain what "
         "would break an outbound mutual-TLS call.",
+        **examples(
+            "STOREPASS=changeit mtls-inspect keystore captures/letstestcba.jks --storepass-env STOREPASS",
+            "STOREPASS=changeit mtls-inspect keystore captures/letstestcba.jks --storepass-env "
+            "STOREPASS --alias letstestcba --at 2030-01-01 --json",
+            "STOREPASS=changeit mtls-inspect keystore captures/letstestcba.jks --storepass-env "
+            "STOREPASS --html keystore.html",
+        ),
     )
     p.add_argument("file", help="the keystore (type is read from its bytes, not its name)")
     add_keystore_password_options(p)

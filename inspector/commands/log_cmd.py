@@ -17,6 +17,7 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from inspector.commands.help_examples import examples
 from inspector.commands.html_args import add_html_options, check_html_args, document_of, write_page
 from inspector.errors import ExitStatus, InputError
 from inspector.findings import Evidence, Finding, Location, Severity, has_errors, sort_findings
@@ -40,6 +41,12 @@ def add_parser(sub: Any) -> None:
         help="explain a Java client's javax.net.debug log (JDK 8 to 25), or a pasted Java exception",
         description="Read the Java client's own debug log (-Djavax.net.debug=ssl:handshake:verbose, "
         "all or ssl; also .gz, or - for stdin), rebuild every handshake in it and explain the failed ones.",
+        **examples(
+            "mtls-inspect log captures/java-nocert12.log",
+            "STOREPASS=changeit mtls-inspect log captures/java-nocert12.log --keystore "
+            "captures/letstestcba.jks --storepass-env STOREPASS",
+            "java -Djavax.net.debug=ssl:handshake:verbose -jar app.jar 2>&1 | mtls-inspect log -",
+        ),
     )
     p.add_argument(
         "file", help="the log file (its stderr on JDK 11+, stdout on JDK 8); .gz works; - reads stdin"

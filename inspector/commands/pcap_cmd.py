@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inspector.commands import html_args, java_args
+from inspector.commands.help_examples import examples
 from inspector.errors import ExitStatus, InputError
 from inspector.passwords import add_keystore_password_options
 
@@ -29,6 +30,12 @@ def add_parser(sub: Subcommands) -> None:
         "pcap",
         help="explain the TLS handshakes in a pcap/pcapng file",
         description="Decode every TLS connection in a capture and explain why client authentication failed.",
+        **examples(
+            "mtls-inspect pcap                      # the sample captures/several.pcap",
+            "mtls-inspect pcap captures/tls13-unknown-ca.pcap --keylog captures/tls13-unknown-ca.keys -c 1",
+            "STOREPASS=changeit mtls-inspect pcap captures/tls12-unknown-ca.pcap --keystore "
+            "captures/letstestcba.jks --storepass-env STOREPASS --html capture.html",
+        ),
     )
     p.add_argument(
         "file", nargs="?", help="a .pcap or .pcapng file (default: the sample captures/several.pcap)"

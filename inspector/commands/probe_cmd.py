@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inspector.commands import html_args, java_args
+from inspector.commands.help_examples import examples
 from inspector.commands.proxy_args import add_proxy_options, proxy_from_args
 from inspector.errors import ExitStatus, InputError
 from inspector.passwords import add_keystore_password_options
@@ -24,6 +25,16 @@ def add_parser(sub: Subcommands) -> None:
         description="Perform the outbound mutual-TLS handshake "
         "(pyOpenSSL) and explain what the server asked, what a Java client sends, "
         "and why the server accepted or refused it.",
+        **examples(
+            "mtls-inspect serve --cert captures/server.pem --key captures/server.key --client-ca "
+            "captures/acme-root.pem &",
+            "STOREPASS=changeit mtls-inspect probe 127.0.0.1:8443 --insecure --keystore "
+            "captures/letstestcba.jks --storepass-env STOREPASS",
+            "STOREPASS=changeit mtls-inspect probe 127.0.0.1:8443 --ca-file captures/acme-root.pem "
+            "--servername localhost --keystore captures/letstestcba.jks --storepass-env STOREPASS "
+            "--alias letstestcba --capture probe.pcap --keylog probe.keys",
+            note="(the first command starts the sample server on 127.0.0.1:8443; stop it with kill %1)",
+        ),
     )
     p.add_argument("target", metavar="HOST[:PORT]", help="the server (port 443 by default)")
     p.add_argument("--keystore", metavar="F", help="the client's keystore")

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from inspector.commands.help_examples import examples
 from inspector.commands.html_args import add_html_options, check_html_args, write_page
 from inspector.commands.java_args import (
     add_java_version_option,
@@ -29,6 +30,15 @@ def add_parser(sub: Subcommands) -> None:
         help="which key entry a Java client would send to a server",
         description="Simulate Java's SunX509 and PKIX key managers for a "
         "CertificateRequest, beside what OpenSSL/curl would send.",
+        **examples(
+            "STOREPASS=changeit mtls-inspect select --keystore captures/letstestcba.jks "
+            "--storepass-env STOREPASS --ca-names captures/partner-ca-names.txt",
+            "STOREPASS=changeit mtls-inspect select --keystore captures/letstestcba.jks "
+            "--storepass-env STOREPASS --from-pcap captures/several.pcap",
+            "STOREPASS=changeit mtls-inspect select --keystore captures/letstestcba.jks "
+            "--storepass-env STOREPASS --from-server 127.0.0.1:8443   # a running serve",
+            note="Exit status 1: a Java client would send an empty Certificate.",
+        ),
     )
     p.add_argument("--keystore", required=True, metavar="F", help="the client's keystore")
     add_keystore_password_options(p)
