@@ -57,9 +57,17 @@ def run(args: argparse.Namespace) -> int:
         )
     findings = sort_findings(check_keystore(store, at, args.alias))
     status = ExitStatus.ERROR_FINDINGS if has_errors(findings) else ExitStatus.OK
-    if args.json or args.html:
-        document = json_out.envelope("keystore", findings, keystore=keystore_dict(store, at, args.alias))
+    document = (
+        json_out.envelope("keystore", findings, keystore=keystore_dict(store, at, args.alias))
+        if args.json or args.html
+        else None
+    )
+    emit_text(
+        json_out.dumps(document)
+        if document is not None and args.json
+        else keystore_text(store, findings, at, args.alias),
+        status,
+    )
+    if document is not None:  # after the report: the terminal ends with where the page is
         write_page(args, document)
-        if args.json:
-            return emit_text(json_out.dumps(document), status)
-    return emit_text(keystore_text(store, findings, at, args.alias), status)
+    return status

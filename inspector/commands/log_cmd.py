@@ -161,12 +161,13 @@ def run(args: argparse.Namespace) -> int:
         )
     for each in reports:
         each.count(file_findings)
-    if args.html:
-        write_page(args, document_of(lambda out: page.write_json(out, summary, file_findings)))
     if args.json:
         report.write_json(sys.stdout, summary, file_findings)
     else:
         report.write_text(sys.stdout, summary, file_findings)
+    if args.html:  # after the report: the terminal ends with where the page is
+        sys.stdout.flush()
+        write_page(args, document_of(lambda out: page.write_json(out, summary, file_findings)))
     return ExitStatus.ERROR_FINDINGS if report.errors else ExitStatus.OK
 
 

@@ -111,9 +111,10 @@ def run(args: argparse.Namespace) -> int:
         scope = Scope(args.host, args.port, args.connection)
         scan = scan_capture(path, keylog, store, at, scope, add, progress, _java_trust(args, path, at))
     status = ExitStatus.ERROR_FINDINGS if scan.errors else ExitStatus.OK
-    if args.html:
+    emit(lambda out: report.write(out, scan), status)
+    if args.html:  # after the report: the terminal ends with where the page is
         html_args.write_page(args, html_args.document_of(lambda out: page.write(out, scan)))
-    return emit(lambda out: report.write(out, scan), status)
+    return status
 
 
 def _java_trust(args: argparse.Namespace, path: Path, at: dt.datetime | None) -> JudgeFn | None:

@@ -139,12 +139,11 @@ def run(args: argparse.Namespace) -> int:
         result = _with_java_trust(args, result)
     save_artifacts(result.attempt, args.keylog, args.capture, args.force)
     status = ExitStatus.ERROR_FINDINGS if has_errors(result.connection.findings) else ExitStatus.OK
-    if args.json or args.html:
-        document = probe_document(result)
-        html_args.write_page(args, document)
-        if args.json:
-            return emit_text(json_out.dumps(document), status)
-    return emit_text(probe_text(result), status)
+    document = probe_document(result) if args.json or args.html else None
+    emit_text(json_out.dumps(document) if document is not None and args.json else probe_text(result), status)
+    if document is not None:
+        html_args.write_page(args, document)  # after the report: the terminal ends with where the page is
+    return status
 
 
 def save_artifacts(attempt: Attempt, keylog: str | None, capture: str | None, force: bool) -> None:

@@ -143,9 +143,10 @@ def run(args: argparse.Namespace) -> int:
     at = parse_date(args.at) if args.at else dt.datetime.now(dt.timezone.utc)
     sel = select(store, request, at)
     status = ExitStatus.ERROR_FINDINGS if sel.java_sends_nothing else ExitStatus.OK
-    if args.json or args.html:
-        document = json_out.envelope("select", [], selection=selection_dict(sel))
+    document = (
+        json_out.envelope("select", [], selection=selection_dict(sel)) if args.json or args.html else None
+    )
+    emit_text(json_out.dumps(document) if document is not None and args.json else select_text(sel), status)
+    if document is not None:  # after the report: the terminal ends with where the page is
         write_page(args, document)
-        if args.json:
-            return emit_text(json_out.dumps(document), status)
-    return emit_text(select_text(sel), status)
+    return status
