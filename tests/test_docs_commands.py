@@ -16,7 +16,8 @@ Normalised (the same regexes on both sides, see NORMALISE): ANSI colour codes; t
 byte counts "(N bytes"; the number of anchors in the JDK's cacerts and its path; runs of spaces
 (table columns widen with a port's digits) and the length of table rules (---).
 
-Where it runs: in a temporary directory holding a link to captures/, so paths read as in the docs
+`$ ... > FILE` writes stdout to FILE (only stderr is then compared), for a later command of the
+same block. Where it runs: in a temporary directory holding a link to captures/, so paths read as in the docs
 (captures/...) and the files the commands write land there. Commands addressed to
 127.0.0.1:8443 reach the sample server (captures/server.pem, trusting captures/acme-root.pem)
 started for the test on a free port.
@@ -66,10 +67,11 @@ def normalise(text: str) -> str:
 
 @dataclass(frozen=True)
 class Shown:
+    """One block: its commands, each with the output the page shows for it."""
+
     page: str
     line: int
-    command: str
-    output: str
+    runs: tuple[tuple[str, str], ...]
     skip: str | None
 
     @property
@@ -89,14 +91,13 @@ def blocks(path: Path) -> Iterator[Shown]:
         body = lines[start + 1 : end]
         if body and COMMAND.match(body[0]):
             marker = SKIP.search(lines[start - 1]) if start else None
-            yield from _commands(path.name, start + 2, body, marker.group(1) if marker else None)
+            yield Shown(path.name, start + 2, tuple(_commands(body)), marker.group(1) if marker else None)
         i = end + 1
 
 
-def _commands(page: str, first: int, body: list[str], skip: str | None) -> Iterator[Shown]:
+def _commands(body: list[str]) -> Iterator[tuple[str, str]]:
     k = 0
     while k < len(body):
-        at = k
         command = body[k][2:]
         while command.endswith("\\"):
             k += 1
@@ -106,7 +107,7 @@ def _commands(page: str, first: int, body: list[str], skip: str | None) -> Itera
         while k < len(body) and not body[k].startswith("$ "):
             output.append(body[k])
             k += 1
-        yield Shown(page, first + at, command, "\n".join(output), skip)
+        yield command, "\n".join(output)
 
 
 def pattern_of(shown: str) -> re.Pattern[str]:
@@ -126,8 +127,11 @@ ALL = [shown for page in PAGES for shown in blocks(page)]
 
 def test_the_docs_show_commands_and_the_marker_is_documented() -> None:
     readme = [s for s in ALL if s.page == "README.md"]
-    assert len(readme) >= 6 and all(s.skip is None for s in readme)
-    commands = {shlex.split(s.command)[shlex.split(s.command).index("mtls-inspect") + 1] for s in ALL}
+    assert len(readme) >= 6
+    # only the server that runs until stopped is left out, and the probe talks to the same one
+    assert [s.runs[0][0].split()[1] for s in readme if s.skip] == ["serve"]
+    words = [shlex.split(command) for s in ALL for command, _ in s.runs]
+    commands = {w[w.index("mtls-inspect") + 1] for w in words}
     assert {"keystore", "pcap", "log", "select", "probe", "report"} <= commands
 
 
@@ -151,19 +155,48 @@ def test_shown_command_prints_what_the_docs_say(
         pytest.skip(shown.skip)
     (tmp_path / "captures").symlink_to(ROOT / "captures")
     monkeypatch.chdir(tmp_path)
-    command = shown.command
-    if SAMPLE_PORT in command:
-        port = request.getfixturevalue("sample_server")
-        command = command.replace(SAMPLE_PORT, f"127.0.0.1:{port}")
+    for command, output in shown.runs:
+        if SAMPLE_PORT in command:
+            port = request.getfixturevalue("sample_server")
+            command = command.replace(SAMPLE_PORT, f"127.0.0.1:{port}")
+        real = run(command, tmp_path, monkeypatch)
+        assert pattern_of(output).fullmatch(real), (
+            f"{shown.id}: `{command}` no longer prints what the page shows; it prints:\n{real}"
+        )
+
+
+def run(command: str, here: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The command in-process: its stdout and stderr, normalised."""
     words = shlex.split(command)
     while words[0] != "mtls-inspect":
         key, _, value = words.pop(0).partition("=")
         monkeypatch.setenv(key, value)
+    redirect = words.index(">") if ">" in words else None
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main(words[1:])
-    assert status in (0, 1), (shown.id, err.getvalue())
-    real = normalise(out.getvalue() + err.getvalue()) + "\n"
-    assert pattern_of(shown.output).fullmatch(real), (
-        f"{shown.id}: `{shown.command}` no longer prints what the page shows; it prints:\n{real}"
+        status = main(words[1:redirect])
+    assert status in (0, 1), (command, err.getvalue())
+    if redirect is not None:  # `> FILE`: the file for a later command, only stderr is shown
+        (here / words[redirect + 1]).write_text(out.getvalue())
+        out = io.StringIO()
+    return normalise(out.getvalue() + err.getvalue()) + "\n"
+
+
+def test_the_comparison_can_fail() -> None:
+    """Times, ports and dates are allowed to differ; words, codes and counts are not."""
+    real = (
+        normalise(
+            "Probe 127.0.0.1:40111: TLSv1.3\n   0.0230      3  ClientHello  ───►\n"
+            "  [0] CN=localhost  (2026-11-26 .. 2036-11-24)\n3 errors, 0 warnings, 0 info\n"
+        )
+        + "\n"
     )
+    shown = "Probe 127.0.0.1:8443: TLSv1.3\n   0.0101      3  ClientHello  ───►\n"
+    assert pattern_of(
+        shown + "  [0] CN=localhost  (2027-01-01 .. 2037-01-01)\n3 errors, 0 warnings, 0 info"
+    ).fullmatch(real)
+    assert pattern_of(shown + "...\n3 errors, 0 warnings, 0 info").fullmatch(real)
+    assert pattern_of(shown + "  [0] CN=loc…\n3 errors…").fullmatch(real)
+    assert not pattern_of(shown + "...\n2 errors, 0 warnings, 0 info").fullmatch(real)
+    assert not pattern_of(shown).fullmatch(real)  # lines left out without ... do not match
+    assert not pattern_of(shown.replace("ClientHello", "ServerHello") + "...").fullmatch(real)
