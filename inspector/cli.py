@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--traceback", action="store_true", help="show the Python traceback of an error")
+    _add_colour_option(parser, "auto")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     from inspector.commands import (
         demo_cmd,
@@ -46,7 +47,31 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmd.add_parser(sub)
     explain_cmd.add_parser(sub)
     report_cmd.add_parser(sub)
+    for command in sub.choices.values():  # also after the subcommand: `pcap F --color always`
+        _add_colour_option(command, argparse.SUPPRESS)
     return parser
+
+
+def _add_colour_option(p: argparse.ArgumentParser, default: str) -> None:
+    from inspector.render.text import COLOUR_CHOICES
+
+    p.add_argument(
+        "--color",
+        choices=COLOUR_CHOICES,
+        default=default,
+        help="colour severities and the failing step: auto (default) on a terminal unless NO_COLOR "
+        "is set; never with --json",
+    )
+
+
+def _colour_stdout(args: argparse.Namespace) -> None:
+    """Text reports on a terminal get colour; JSON and pipes never (unless --color always)."""
+    from inspector.render.text import ColourStream, wants_colour
+
+    if getattr(args, "json", False) or sys.stdout is None:
+        return
+    if wants_colour(args.color, sys.stdout, os.environ):
+        sys.stdout = ColourStream(sys.stdout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,6 +82,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return ExitStatus.BAD_INPUT
+    plain = sys.stdout
+    _colour_stdout(args)
+    try:
+        return _dispatch(args)
+    finally:
+        if sys.stdout is not plain:  # the colour wrapper: its last line out, then stdout as it was
+            with contextlib.suppress(OSError, ValueError):
+                sys.stdout.flush()
+            sys.stdout = plain
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         return int(args.run(args))
     except InputError as exc:

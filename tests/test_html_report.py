@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -578,3 +579,138 @@ def test_select_document_where_java_sends_nothing_exits_1(tmp_path, samples) -> 
     source.write_text(json.dumps(doc))
     with contextlib.redirect_stdout(io.StringIO()):
         assert main(["report", str(source), "--html", str(tmp_path / "s.html")]) == 0
+
+
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    """A command run in-process: its exit status, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(argv)
+    return status, out.getvalue(), err.getvalue()
+
+
+#: each command on a sample file, with its error codes (judged at a fixed date: the page repeats it)
+_STORE = ["--storepass-env", "MTLS_HTML_TEST_PASS"]
+COMMAND_PAGES = {
+    "keystore": (
+        ["keystore", str(CAPTURES / "letstestcba.jks"), *_STORE, "--at", "2030-01-01"],
+        ["signed-cert-under-other-alias"],
+    ),
+    "pcap": (
+        ["pcap", str(CAPTURES / "several.pcap")],
+        ["client-cert-not-sent", "handshake-encrypted-no-keylog", "server-rejected-client-cert"],
+    ),
+    "select": (
+        [
+            "select",
+            "--keystore",
+            str(CAPTURES / "letstestcba.jks"),
+            *_STORE,
+            "--ca-names",
+            str(CAPTURES / "partner-ca-names.txt"),
+            "--at",
+            "2030-01-01",
+            "--java-version",
+            "17",
+        ],
+        [],
+    ),
+    "log": (
+        ["log", str(CAPTURES / "java-nocert12.log")],
+        ["client-cert-not-sent", "server-rejected-client-cert"],
+    ),
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMAND_PAGES))
+def test_each_command_writes_the_page_of_its_json_beside_its_text(command, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    argv, error_codes = COMMAND_PAGES[command]
+    os.environ["MTLS_HTML_TEST_PASS"] = PW
+    status, text_alone, _ = _run(argv)
+    json_status, doc = run_json(*argv)
+    out = tmp_path / f"{command}.html"
+    (tmp_path / f"{command}.html").write_text("an older report")  # replaced, as report does
+    html_status, text_with_page, err = _run([*argv, "--html", str(out)])
+    assert html_status == status == json_status == 1
+    assert text_with_page == text_alone  # stdout unchanged: the page is written beside it
+    page = out.read_text()
+    assert err == f"mtls-inspect: wrote {out} ({len(page.encode())} bytes)\n"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert page == render_html(doc)  # exactly what `report` makes of --json
+    verdict = page.split('id="verdict"', 1)[1].split("</section>", 1)[0]
+    shown = re.findall(r'<article class="finding sev-error" data-code="([^"]+)"', verdict)
+    assert sorted(set(shown)) == sorted(error_codes)
+    assert sorted({f["code"] for f in doc["findings"] if f["severity"] == "error"}) == sorted(error_codes)
+    assert doc["schema"] == f"mtls-inspector/{command}"
+    # with --json too, stdout is still the document and the same page is written
+    again = tmp_path / f"{command}-json.html"
+    _, json_text, _ = _run([*argv, "--json", "--html", str(again)])
+    assert json.loads(json_text) == doc and again.read_text() == page
+
+
+def test_redact_and_bad_html_paths_are_refused_before_the_work(tmp_path) -> None:
+    os.environ["MTLS_HTML_TEST_PASS"] = PW
+    argv = COMMAND_PAGES["keystore"][0]
+    status, out, err = _run([*argv, "--redact"])
+    assert (status, out) == (2, "")
+    assert err == "mtls-inspect: error: --redact masks names in the --html page — give --html OUT.html too\n"
+    missing = tmp_path / "nowhere" / "r.html"
+    # no connection is tried (nothing listens on port 9): the error names --html
+    status, out, err = _run(["probe", "127.0.0.1:9", "--insecure", "--html", str(missing)])
+    assert (status, out) == (2, "")
+    assert err == (
+        f"mtls-inspect: error: --html {missing}: directory {missing.parent} does not exist "
+        "— create it first, or give another path\n"
+    )
+    link = tmp_path / "link.html"
+    link.symlink_to(tmp_path / "victim")
+    status, _, err = _run([*argv, "--html", str(link)])
+    assert status == 2 and "is a symbolic link (not followed)" in err
+    assert not (tmp_path / "victim").exists()
+
+
+def test_redacted_page_from_a_command(tmp_path) -> None:
+    out = tmp_path / "r.html"
+    status, _, err = _run(["pcap", str(CAPTURES / "tls12-unknown-ca.pcap"), "--html", str(out), "--redact"])
+    page = out.read_text()
+    assert status == 1 and err.endswith(", redacted)\n")
+    assert "127.0.0.1" not in page and "Redacted: host names" in page
+
+
+def test_probe_writes_its_page(tmp_path) -> None:
+    """A live probe of our reference server on 127.0.0.1, with a keystore whose CA is not named."""
+    from inspector.server import ReferenceServer
+
+    acme, stranger = P.make_pki(), P.make_pki("stranger", org="Stranger")
+    server = P.issue("localhost", acme.intermediate, eku=[ExtendedKeyUsageOID.SERVER_AUTH])
+    (tmp_path / "server.pem").write_bytes(server.pem + acme.intermediate.pem)
+    (tmp_path / "server.key").write_bytes(server.key_pem)
+    (tmp_path / "root.pem").write_bytes(acme.root.pem)
+    store = P.write_jks(
+        tmp_path / "s.jks",
+        PW,
+        keys=[("stranger", stranger.leaf.key, [stranger.leaf.cert, stranger.intermediate.cert])],
+    )
+    os.environ["MTLS_HTML_TEST_PASS"] = PW
+    out = tmp_path / "probe.html"
+    with ReferenceServer(tmp_path / "server.pem", tmp_path / "server.key", [tmp_path / "root.pem"]) as ref:
+        argv = ["probe", f"127.0.0.1:{ref.port}", "--insecure", "--keystore", str(store), *_STORE]
+        status, text, err = _run([*argv, "--html", str(out)])
+    page = out.read_text()
+    assert status == 1 and "error[client-cert-not-sent]" in text
+    assert err == f"mtls-inspect: wrote {out} ({len(page.encode())} bytes)\n"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    verdict = page.split('id="verdict"', 1)[1].split("</section>", 1)[0]
+    shown = set(re.findall(r'<article class="finding sev-error" data-code="([^"]+)"', verdict))
+    assert "client-cert-not-sent" in shown
+    assert PW not in page
+
+
+def test_commands_load_jinja2_only_with_html(tmp_path) -> None:
+    os.environ["MTLS_HTML_TEST_PASS"] = PW
+    keystore = ["keystore", str(CAPTURES / "letstestcba.jks"), *_STORE]
+    log = ["log", str(CAPTURES / "java-nocert12.log")]
+    for argv in (keystore, log, ["keystore", "--help"], ["log", "--help"], ["pcap", "--help"]):
+        assert _modules_loaded_by(argv) == set(), argv
+    loaded = _modules_loaded_by([*keystore, "--html", str(tmp_path / "k.html")])
+    assert loaded == {"jinja2", "markupsafe", "inspector.render.html.page"}

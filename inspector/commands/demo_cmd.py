@@ -14,6 +14,7 @@ import signal
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from inspector.commands.help_examples import examples
 from inspector.errors import ExitStatus
 
 if TYPE_CHECKING:
@@ -22,7 +23,13 @@ if TYPE_CHECKING:
 
 def add_parser(sub: Subcommands) -> None:
     p = sub.add_parser(
-        "demo", help="reproduce 'curl works, Java does not' on 127.0.0.1 and explain it", description=__doc__
+        "demo",
+        help="reproduce 'curl works, Java does not' on 127.0.0.1 and explain it",
+        description=__doc__,
+        **examples(
+            "mtls-inspect demo",
+            "mtls-inspect demo --tls-version 1.2",
+        ),
     )
     p.add_argument("--tls-version", choices=["1.2", "1.3"], default="1.3")
     p.set_defaults(run=run)

@@ -6,6 +6,7 @@ import argparse
 import difflib
 from typing import TYPE_CHECKING
 
+from inspector.commands.help_examples import examples
 from inspector.errors import ExitStatus, InputError
 
 if TYPE_CHECKING:
@@ -17,6 +18,10 @@ def add_parser(sub: Subcommands) -> None:
         "explain",
         help="print the long explanation of a finding code",
         description="Explain a finding code; --list lists them all.",
+        **examples(
+            "mtls-inspect explain issuer-not-in-ca-list",
+            "mtls-inspect explain --list",
+        ),
     )
     p.add_argument("code", nargs="?", help="a finding code, e.g. chain-incomplete")
     p.add_argument("--list", action="store_true", help="list every code")

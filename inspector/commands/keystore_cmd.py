@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from inspector.commands.help_examples import examples
+from inspector.commands.html_args import add_html_options, check_html_args, write_page
 from inspector.commands.options import load_from_args, parse_date
 from inspector.errors import ExitStatus, InputError
 from inspector.findings import has_errors, sort_findings
@@ -24,12 +26,20 @@ def add_parser(sub: Subcommands) -> None:
         help="inspect a JKS / JCEKS / PKCS#12 / PEM keystore",
         description="List the entries and chains of a keystore and explain what "
         "would break an outbound mutual-TLS call.",
+        **examples(
+            "STOREPASS=changeit mtls-inspect keystore captures/letstestcba.jks --storepass-env STOREPASS",
+            "STOREPASS=changeit mtls-inspect keystore captures/letstestcba.jks --storepass-env "
+            "STOREPASS --alias letstestcba --at 2030-01-01 --json",
+            "STOREPASS=changeit mtls-inspect keystore captures/letstestcba.jks --storepass-env "
+            "STOREPASS --html keystore.html",
+        ),
     )
     p.add_argument("file", help="the keystore (type is read from its bytes, not its name)")
     add_keystore_password_options(p)
     p.add_argument("--alias", help="focus on one entry")
     p.add_argument("--at", metavar="YYYY-MM-DD", help="judge validity at this date (default: now)")
     p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")
+    add_html_options(p)
     p.set_defaults(run=run)
 
 
@@ -38,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     at = parse_date(args.at)
+    check_html_args(args)
     store = load_from_args(args, path)
     aliases = [e.alias for e in store.key_entries] + [t.alias for t in store.trusted_entries]
     if args.alias is not None and args.alias not in aliases:
@@ -46,7 +57,17 @@ def run(args: argparse.Namespace) -> int:
         )
     findings = sort_findings(check_keystore(store, at, args.alias))
     status = ExitStatus.ERROR_FINDINGS if has_errors(findings) else ExitStatus.OK
-    if args.json:
-        document = json_out.envelope("keystore", findings, keystore=keystore_dict(store, at, args.alias))
-        return emit_text(json_out.dumps(document), status)
-    return emit_text(keystore_text(store, findings, at, args.alias), status)
+    document = (
+        json_out.envelope("keystore", findings, keystore=keystore_dict(store, at, args.alias))
+        if args.json or args.html
+        else None
+    )
+    emit_text(
+        json_out.dumps(document)
+        if document is not None and args.json
+        else keystore_text(store, findings, at, args.alias),
+        status,
+    )
+    if document is not None:  # after the report: the terminal ends with where the page is
+        write_page(args, document)
+    return status

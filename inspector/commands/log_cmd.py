@@ -17,6 +17,8 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from inspector.commands.help_examples import examples
+from inspector.commands.html_args import add_html_options, check_html_args, document_of, write_page
 from inspector.errors import ExitStatus, InputError
 from inspector.findings import Evidence, Finding, Location, Severity, has_errors, sort_findings
 from inspector.passwords import add_keystore_password_options
@@ -40,6 +42,12 @@ def add_parser(sub: Any) -> None:
         help="explain a Java client's javax.net.debug log (JDK 8 to 25), or a pasted Java exception",
         description="Read the Java client's own debug log (-Djavax.net.debug=ssl:handshake:verbose, "
         "all or ssl; also .gz, or - for stdin), rebuild every handshake in it and explain the failed ones.",
+        **examples(
+            "mtls-inspect log captures/java-nocert12.log",
+            "STOREPASS=changeit mtls-inspect log captures/java-nocert12.log --keystore "
+            "captures/letstestcba.jks --storepass-env STOREPASS",
+            "java -Djavax.net.debug=ssl:handshake:verbose -jar app.jar 2>&1 | mtls-inspect log -",
+        ),
     )
     p.add_argument(
         "file", help="the log file (its stderr on JDK 11+, stdout on JDK 8); .gz works; - reads stdin"
@@ -55,6 +63,7 @@ def add_parser(sub: Any) -> None:
         "--at", metavar="YYYY-MM-DD", help="judge validity at this date (default: each handshake's time)"
     )
     p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")
+    add_html_options(p)
     p.set_defaults(run=run)
 
 
@@ -116,12 +125,20 @@ def run(args: argparse.Namespace) -> int:
 
         at = parse_date(args.at)
     shown = "stdin" if name == "-" else name
+    check_html_args(args)
     report = LogReport(args, shown, store, at)
     report.trust = load_trust(args)
+    # --html renders the JSON document: a second report keeps it when stdout gets the text
+    page = report
+    if args.html and not args.json:
+        page = LogReport(argparse.Namespace(**{**vars(args), "json": True}), shown, store, at)
+        page.trust = report.trust
+    reports = (report,) if page is report else (report, page)
     try:
         reader = read_log(open_log(name))
         for logged in reader.handshakes():
-            report.add(logged, reader.summary)
+            for each in reports:
+                each.add(logged, reader.summary)
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(
             f"{shown}: cannot read ({exc})", "give the uncompressed log, or a whole .gz file"
@@ -143,11 +160,15 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             f"{shown}: no handshake #{args.connection}", f"handshakes here: 1..{summary.handshakes}"
         )
-    report.count(file_findings)
+    for each in reports:
+        each.count(file_findings)
     if args.json:
         report.write_json(sys.stdout, summary, file_findings)
     else:
         report.write_text(sys.stdout, summary, file_findings)
+    if args.html:  # after the report: the terminal ends with where the page is
+        sys.stdout.flush()
+        write_page(args, document_of(lambda out: page.write_json(out, summary, file_findings)))
     return ExitStatus.ERROR_FINDINGS if report.errors else ExitStatus.OK
 
 

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inspector.commands import java_args
+from inspector.commands import html_args, java_args
+from inspector.commands.help_examples import examples
 from inspector.errors import ExitStatus, InputError
 from inspector.passwords import add_keystore_password_options
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Callable
 
+    from inspector.analysis.connection import ConnectionResult
     from inspector.commands import Subcommands
     from inspector.findings import Finding
     from parsers.model import Transcript
@@ -28,6 +30,12 @@ def add_parser(sub: Subcommands) -> None:
         "pcap",
         help="explain the TLS handshakes in a pcap/pcapng file",
         description="Decode every TLS connection in a capture and explain why client authentication failed.",
+        **examples(
+            "mtls-inspect pcap                      # the sample captures/several.pcap",
+            "mtls-inspect pcap captures/tls13-unknown-ca.pcap --keylog captures/tls13-unknown-ca.keys -c 1",
+            "STOREPASS=changeit mtls-inspect pcap captures/tls12-unknown-ca.pcap --keystore "
+            "captures/letstestcba.jks --storepass-env STOREPASS --html capture.html",
+        ),
     )
     p.add_argument(
         "file", nargs="?", help="a .pcap or .pcapng file (default: the sample captures/several.pcap)"
@@ -57,6 +65,7 @@ def add_parser(sub: Subcommands) -> None:
 
     add_truststore_arguments(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")
+    html_args.add_html_options(p)
     p.set_defaults(run=run)
 
 
@@ -88,12 +97,24 @@ def run(args: argparse.Namespace) -> int:
             )
     store = load_from_args(args, Path(args.keystore)) if args.keystore else None
     at = parse_date(args.at) if args.at else None
+    html_args.check_html_args(args)
     report = PcapReport(PcapView(json=args.json, full=args.connection is not None, show_all=args.all))
+    # --html renders the JSON document: a second report keeps it when stdout gets the text
+    page = PcapReport(PcapView(json=True)) if args.html and not args.json else report
+    reports = (report,) if page is report else (report, page)
+
+    def add(judged: ConnectionResult) -> None:
+        for each in reports:
+            each.add(judged)
+
     with capture_progress(path.stat().st_size) as progress:
         scope = Scope(args.host, args.port, args.connection)
-        scan = scan_capture(path, keylog, store, at, scope, report.add, progress, _java_trust(args, path, at))
+        scan = scan_capture(path, keylog, store, at, scope, add, progress, _java_trust(args, path, at))
     status = ExitStatus.ERROR_FINDINGS if scan.errors else ExitStatus.OK
-    return emit(lambda out: report.write(out, scan), status)
+    emit(lambda out: report.write(out, scan), status)
+    if args.html:  # after the report: the terminal ends with where the page is
+        html_args.write_page(args, html_args.document_of(lambda out: page.write(out, scan)))
+    return status
 
 
 def _java_trust(args: argparse.Namespace, path: Path, at: dt.datetime | None) -> JudgeFn | None:

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inspector.commands import java_args
+from inspector.commands import html_args, java_args
+from inspector.commands.help_examples import examples
 from inspector.commands.proxy_args import add_proxy_options, proxy_from_args
 from inspector.errors import ExitStatus, InputError
 from inspector.passwords import add_keystore_password_options
@@ -24,6 +25,16 @@ def add_parser(sub: Subcommands) -> None:
         description="Perform the outbound mutual-TLS handshake "
         "(pyOpenSSL) and explain what the server asked, what a Java client sends, "
         "and why the server accepted or refused it.",
+        **examples(
+            "mtls-inspect serve --cert captures/server.pem --key captures/server.key --client-ca "
+            "captures/acme-root.pem &",
+            "STOREPASS=changeit mtls-inspect probe 127.0.0.1:8443 --insecure --keystore "
+            "captures/letstestcba.jks --storepass-env STOREPASS",
+            "STOREPASS=changeit mtls-inspect probe 127.0.0.1:8443 --ca-file captures/acme-root.pem "
+            "--servername localhost --keystore captures/letstestcba.jks --storepass-env STOREPASS "
+            "--alias letstestcba --capture probe.pcap --keylog probe.keys",
+            note="(the first command starts the sample server on 127.0.0.1:8443; stop it with kill %1)",
+        ),
     )
     p.add_argument("target", metavar="HOST[:PORT]", help="the server (port 443 by default)")
     p.add_argument("--keystore", metavar="F", help="the client's keystore")
@@ -73,6 +84,7 @@ def add_parser(sub: Subcommands) -> None:
 
     add_truststore_arguments(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    html_args.add_html_options(p)
     p.set_defaults(run=run)
 
 
@@ -95,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     for option, out in (("--capture", args.capture), ("--keylog", args.keylog)):
         if out:  # before connecting: a probe must not run for an output it cannot write
             check_output(Path(out), option, args.force)
+    html_args.check_html_args(args)
     if args.ca_file and not Path(args.ca_file).is_file():
         raise InputError(f"--ca-file {args.ca_file}: no such file", "give a PEM file of CAs")
     store = load_from_args(args, Path(args.keystore)) if args.keystore else None
@@ -126,9 +139,11 @@ def run(args: argparse.Namespace) -> int:
         result = _with_java_trust(args, result)
     save_artifacts(result.attempt, args.keylog, args.capture, args.force)
     status = ExitStatus.ERROR_FINDINGS if has_errors(result.connection.findings) else ExitStatus.OK
-    if args.json:
-        return emit_text(json_out.dumps(probe_document(result)), status)
-    return emit_text(probe_text(result), status)
+    document = probe_document(result) if args.json or args.html else None
+    emit_text(json_out.dumps(document) if document is not None and args.json else probe_text(result), status)
+    if document is not None:
+        html_args.write_page(args, document)  # after the report: the terminal ends with where the page is
+    return status
 
 
 def save_artifacts(attempt: Attempt, keylog: str | None, capture: str | None, force: bool) -> None:

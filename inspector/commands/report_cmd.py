@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from inspector.commands.help_examples import examples
 from inspector.errors import ExitStatus, InputError
 
 SCHEMA_PREFIX = "mtls-inspector/"
@@ -22,13 +23,13 @@ def add_parser(sub: Any) -> None:
         description="Render the JSON document of keystore, pcap, probe or select (--json) as one "
         "self-contained HTML file: the verdict, the handshake ladder, the CA names beside the chain, "
         "every certificate. It loads nothing from the network and holds no secret.",
-        epilog="examples:\n"
-        "  mtls-inspect pcap capture.pcap --json > capture.json\n"
-        "  mtls-inspect report capture.json --html capture.html\n"
-        "  mtls-inspect probe partner.example:443 --keystore client.p12 --json | "
-        "mtls-inspect report - --html probe.html --redact\n\n"
-        "Exit status: 0 no error findings in the document, 1 error findings, 2 bad input.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        **examples(
+            "mtls-inspect pcap captures/several.pcap --json > capture.json",
+            "mtls-inspect report capture.json --html capture.html",
+            "mtls-inspect pcap captures/several.pcap --json | mtls-inspect report - --html "
+            "outside.html --redact",
+            note="Exit status: 0 no error findings in the document, 1 error findings, 2 bad input.",
+        ),
     )
     p.add_argument("document", metavar="FILE.json", help="a document written with --json ('-': stdin)")
     p.add_argument("--html", metavar="OUT.html", required=True, help="the page to write (0600)")

@@ -7,6 +7,8 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from inspector.commands.help_examples import examples
+from inspector.commands.html_args import add_html_options, check_html_args, write_page
 from inspector.commands.java_args import (
     add_java_version_option,
     add_request_options,
@@ -28,6 +30,15 @@ def add_parser(sub: Subcommands) -> None:
         help="which key entry a Java client would send to a server",
         description="Simulate Java's SunX509 and PKIX key managers for a "
         "CertificateRequest, beside what OpenSSL/curl would send.",
+        **examples(
+            "STOREPASS=changeit mtls-inspect select --keystore captures/letstestcba.jks "
+            "--storepass-env STOREPASS --ca-names captures/partner-ca-names.txt",
+            "STOREPASS=changeit mtls-inspect select --keystore captures/letstestcba.jks "
+            "--storepass-env STOREPASS --from-pcap captures/several.pcap",
+            "STOREPASS=changeit mtls-inspect select --keystore captures/letstestcba.jks "
+            "--storepass-env STOREPASS --from-server 127.0.0.1:8443   # a running serve",
+            note="Exit status 1: a Java client would send an empty Certificate.",
+        ),
     )
     p.add_argument("--keystore", required=True, metavar="F", help="the client's keystore")
     add_keystore_password_options(p)
@@ -70,6 +81,7 @@ def add_parser(sub: Subcommands) -> None:
     add_java_version_option(p)
     add_request_options(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_html_options(p)
     p.set_defaults(run=run)
 
 
@@ -125,13 +137,16 @@ def run(args: argparse.Namespace) -> int:
             "--proxy goes with --from-server",
             "ask the server through the proxy: --from-server HOST:PORT --proxy PROXY:PORT",
         )
+    check_html_args(args)
     store = load_from_args(args, Path(args.keystore))
     request = request_from_args(args)
     at = parse_date(args.at) if args.at else dt.datetime.now(dt.timezone.utc)
     sel = select(store, request, at)
     status = ExitStatus.ERROR_FINDINGS if sel.java_sends_nothing else ExitStatus.OK
-    if args.json:
-        return emit_text(
-            json_out.dumps(json_out.envelope("select", [], selection=selection_dict(sel))), status
-        )
-    return emit_text(select_text(sel), status)
+    document = (
+        json_out.envelope("select", [], selection=selection_dict(sel)) if args.json or args.html else None
+    )
+    emit_text(json_out.dumps(document) if document is not None and args.json else select_text(sel), status)
+    if document is not None:  # after the report: the terminal ends with where the page is
+        write_page(args, document)
+    return status

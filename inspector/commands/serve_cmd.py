@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from inspector.commands.help_examples import examples
 from inspector.errors import ExitStatus, InputError
 
 if TYPE_CHECKING:
@@ -19,6 +20,12 @@ def add_parser(sub: Subcommands) -> None:
         help="run a reference mTLS server on 127.0.0.1 that explains why it accepts or refuses each client",
         description="A mutual-TLS server for reproducing a partner's server: "
         "what it trusts (--client-ca) and what it names (--ca-names) can differ.",
+        **examples(
+            "mtls-inspect serve --cert captures/server.pem --key captures/server.key --client-ca "
+            "captures/acme-root.pem",
+            "mtls-inspect serve --cert captures/server.pem --key captures/server.key --client-ca "
+            "captures/acme-root.pem --no-ca-names --tls-version 1.2 --port 0",
+        ),
     )
     p.add_argument("--cert", required=True, help="server certificate chain (PEM)")
     p.add_argument("--key", required=True, help="server private key (PEM)")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TextIO
 
 from inspector.findings import Finding, Severity
 
@@ -79,3 +82,75 @@ def findings_block(findings: Sequence[Finding]) -> str:
     if not findings:
         return "No findings."
     return "\n\n".join(finding(f) for f in findings)
+
+
+# -- colour on a terminal -------------------------------------------------------------------------
+#: ANSI SGR sequences: severity words as rustc/ruff colour them, and the ladder's failing step
+SGR = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "info": "\x1b[1;36m", "fail": "\x1b[1;31m"}
+RESET = "\x1b[0m"
+COLOUR_CHOICES = ("auto", "always", "never")
+_FINDING_HEAD = re.compile(r"^(\s*)(error|warning|info)(\[[a-z0-9-]+\])")
+_COUNTS = re.compile(r"^(\d+) (errors?), (\d+) (warnings?), (\d+) info$")
+FAILS_HERE = "✗ fails here"
+
+
+def wants_colour(choice: str, stream: TextIO, environ: Mapping[str, str]) -> bool:
+    """`always` and `never` as said; `auto`: a terminal, unless NO_COLOR is set (no-color.org:
+    any non-empty value) or TERM is dumb. Never guessed for a pipe or a file."""
+    if choice != "auto":
+        return choice == "always"
+    if environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def colour_line(line: str) -> str:
+    """One report line with its severity word (and code), counts or failing step coloured.
+    Only our own line shapes are matched; input text never starts a line (it is sanitised)."""
+    head = _FINDING_HEAD.match(line)
+    if head:
+        indent, word, code = head.groups()
+        return f"{indent}{SGR[word]}{word}{code}{RESET}{line[head.end() :]}"
+    if line.rstrip().endswith(FAILS_HERE):
+        return f"{SGR['fail']}{line}{RESET}"
+    counts = _COUNTS.match(line)
+    if counts:
+        errors, e_word, warnings, w_word, infos = counts.groups()
+        e = f"{errors} {e_word}"
+        w = f"{warnings} {w_word}"
+        e = f"{SGR['error']}{e}{RESET}" if errors != "0" else e
+        w = f"{SGR['warning']}{w}{RESET}" if warnings != "0" else w
+        return f"{e}, {w}, {infos} info"
+    return line
+
+
+class ColourStream(io.TextIOBase):
+    """Stdout for a text report on a terminal: whole lines are coloured as they are written."""
+
+    def __init__(self, target: TextIO) -> None:
+        super().__init__()
+        self._target = target
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        lines = (self._partial + text).split("\n")
+        self._partial = lines.pop()
+        if lines:
+            self._target.write("".join(colour_line(line) + "\n" for line in lines))
+        return len(text)
+
+    def flush(self) -> None:
+        if self._partial:
+            self._target.write(colour_line(self._partial))
+            self._partial = ""
+        self._target.flush()
+
+    def fileno(self) -> int:
+        return self._target.fileno()
+
+    def isatty(self) -> bool:
+        return self._target.isatty()
+
+    def writable(self) -> bool:
+        return True
