@@ -66,11 +66,10 @@ class _Tally:
 
 
 def capture_path(file: str | None, default: Path) -> Path:
+    from inspector.input_files import check_input
+
     path = Path(file) if file else default
-    if not path.exists():
-        raise InputError(f"{path}: no such file", "check the path")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory", "give a .pcap or .pcapng file")
+    check_input(path, "give a .pcap or .pcapng file", pipes=True)
     return path
 
 

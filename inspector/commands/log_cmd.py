@@ -109,11 +109,9 @@ def run(args: argparse.Namespace) -> int:
 
     name = args.file
     if name != "-":
-        path = Path(name)
-        if not path.exists():
-            raise InputError(f"{name}: no such file", "check the path")
-        if path.is_dir():
-            raise InputError(f"{name}: is a directory", "give the log file the JVM's stderr was written to")
+        from inspector.input_files import check_input
+
+        check_input(Path(name), "give the log file the JVM's stderr was written to", pipes=True)
     store = None
     if args.keystore:
         from inspector.commands.options import load_from_args

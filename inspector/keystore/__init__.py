@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inspector.errors import InputError
 from inspector.keystore.detect import sniff
 from inspector.keystore.model import KeyEntry, Keystore, StoreType, TrustedEntry
 
@@ -14,20 +13,16 @@ MAX_KEYSTORE_BYTES = 64 * 1024 * 1024
 
 
 def read_bytes(path: Path) -> bytes:
-    """Read a small input file, turning every OS error into a one-line InputError."""
-    if not path.exists():
-        raise InputError(f"{path}: no such file", "check the path")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory", "give the keystore file inside it")
-    try:
-        if path.stat().st_size > MAX_KEYSTORE_BYTES:
-            raise InputError(
-                f"{path}: {path.stat().st_size} bytes is too large for a keystore",
-                "give the keystore file, not a capture or an archive",
-            )
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})", "check permissions") from None
+    """Read a small input file (a regular file, at most MAX_KEYSTORE_BYTES), turning every OS
+    error into a one-line InputError."""
+    from inspector.input_files import read_limited
+
+    return read_limited(
+        path,
+        MAX_KEYSTORE_BYTES,
+        "a keystore",
+        "give the keystore file, not a capture, an archive or a device",
+    )
 
 
 def load_keystore(path: Path, storepass: str | None, keypass: str | None = None) -> Keystore:

@@ -77,8 +77,7 @@ def open_log(name: str) -> ByteSource:
         stream: ByteSource = gzip.GzipFile(fileobj=raw) if head == b"\x1f\x8b" else raw
     else:
         handle = Path(name).open("rb")  # noqa: SIM115 (returned to the caller, who closes it)
-        magic = handle.read(2)
-        handle.seek(0)
+        magic = handle.peek(2)[:2]  # not read: a pipe (<(zcat ...)) cannot seek back
         stream = gzip.GzipFile(fileobj=handle) if magic == b"\x1f\x8b" else handle
     return _strip_prefix(stream)
 
