@@ -334,8 +334,11 @@ class BioClient:
         except TypeError:
             chain = [c.to_cryptography() for c in (conn.get_peer_cert_chain() or [])]
         a.server_chain = list(chain)
-        a.version = conn.get_protocol_version_name()
-        a.cipher = conn.get_cipher_name()
+        # OpenSSL names its own highest version even when the server refused every one: only a
+        # ServerHello makes a version the negotiated one
+        agreed = self.decoder.transcript.server_hello is not None
+        a.version = conn.get_protocol_version_name() if agreed else None
+        a.cipher = conn.get_cipher_name() if agreed else None
 
 
 def _offer_post_handshake_auth(conn: SSL.Connection) -> None:

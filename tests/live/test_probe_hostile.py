@@ -94,3 +94,13 @@ def test_select_from_server_says_why_no_request_came(cli, files, handle, expecte
     lines = [line for line in result.err.splitlines() if not line.startswith("warning:")]
     assert len(lines) == 1 and expected in lines[0], result.err
     assert "sent no CertificateRequest" not in result.err
+
+
+def test_a_refused_version_is_not_reported_as_negotiated(cli, s_server):  # type: ignore[no-untyped-def]
+    """OpenSSL names its highest version even when the server refused them all (issue 10 item 15)."""
+    port = s_server(version="1.2")
+    text = cli("probe", f"127.0.0.1:{port}", "--insecure", "--tls-version", "1.3")
+    assert text.out.splitlines()[0] == f"Probe 127.0.0.1:{port}: no TLS version agreed"
+    doc = cli("probe", f"127.0.0.1:{port}", "--insecure", "--tls-version", "1.3", "--json").json()
+    assert doc["probe"]["attempts"][0]["version"] is None
+    assert doc["probe"]["attempts"][0]["cipher"] is None
