@@ -109,13 +109,17 @@ class RecordSplitter:
             return
         while i < n:
             if self.need == 0:
-                take = min(HEADER_SIZE - len(self.header), n - i)
-                self.header += data[i : i + take]
-                i += take
-                if len(self.header) < HEADER_SIZE:
-                    return
-                header = bytes(self.header)
-                self.header.clear()
+                if not self.header and n - i >= HEADER_SIZE:  # the usual case: a whole header here
+                    header = data[i : i + HEADER_SIZE]
+                    i += HEADER_SIZE
+                else:
+                    take = min(HEADER_SIZE - len(self.header), n - i)
+                    self.header += data[i : i + take]
+                    i += take
+                    if len(self.header) < HEADER_SIZE:
+                        return
+                    header = bytes(self.header)
+                    self.header.clear()
                 if not plausible_header(header):
                     self.on_malformed(
                         f"not a TLS record header ({header.hex(' ')}); the rest of this direction is skipped"
