@@ -448,13 +448,16 @@ def _check(label: str, ours: Counter[str], theirs: Counter[str], lost: set[str])
         )
 
 
-def bench(label: str, path: Path, keylog: Path | None, runs: int, ours: list[str]) -> list[str]:
-    """Alternating runs of ours (text, --json) and tshark on one capture: one line per output."""
+def bench(label: str, path: Path, keylog: Path | None, runs: int, ours: list[str], ports: range) -> list[str]:
+    """Alternating runs of ours (text, --json) and tshark on one capture: one line per output.
+    tshark is told that `ports` are TLS (else a client port that is some registered service's,
+    44322 pmproxy, makes it dissect that connection as that service)."""
     size_mb = path.stat().st_size / 1e6
     our_extra = ["--keylog", str(keylog)] if keylog else []
     their_extra = ["-o", f"tls.keylog_file:{keylog}"] if keylog else []
     tshark = ["tshark", "-n", "-r", str(path), "-Y", "tls.handshake.type == 13", "-T", "fields"]
     tshark += [arg for f in TSHARK_FIELDS for arg in ("-e", f)] + their_extra
+    tshark += [arg for port in ports for arg in ("-d", f"tcp.port=={port},tls")]
     mine: dict[str, list[Run]] = {"text": [], "json": []}
     theirs: list[Run] = []
     for _ in range(runs):
@@ -500,19 +503,25 @@ def main() -> int:
     byte_compile()
     script = Path(sysconfig.get_path("scripts")) / "mtls-inspect"
     ours = [str(script)] if script.exists() else [sys.executable, "-m", "inspector"]
-    jobs: list[tuple[str, Path, Path | None]] = []
+    jobs: list[tuple[str, Path, Path | None, range]] = []
     if args.capture:
-        jobs += [(args.capture.name, args.capture, None)]
-        jobs += [(args.capture.name, args.capture, args.keylog)] if args.keylog else []
+        jobs += [(args.capture.name, args.capture, None, range(0))]
+        jobs += [(args.capture.name, args.capture, args.keylog, range(0))] if args.keylog else []
     if args.small:
         for sample in sorted((ROOT / "captures").glob("*.pcap*")):
             keys = sample.with_suffix(".keys")
             jobs.append(
                 (f"small {sample.name}", sample, keys if keys.exists() and keys.stat().st_size else None)
             )
-    for kind, wanted, make, default in (
-        ("bulk", args.bulk, lambda p, k, n: generate(p, k, n, args.bulk_mb), 5000),
-        ("dense", args.dense, lambda p, k, n: generate_dense(p, k, n, args.bulk_mb), 8400),
+    for kind, wanted, make, default, ports in (
+        ("bulk", args.bulk, lambda p, k, n: generate(p, k, n, args.bulk_mb), 5000, range(PORT, PORT + 1)),
+        (
+            "dense",
+            args.dense,
+            lambda p, k, n: generate_dense(p, k, n, args.bulk_mb),
+            8400,
+            range(PORT + 1, PORT + 1 + DENSE_SERVERS),
+        ),
     ):
         if not wanted:
             continue
@@ -522,13 +531,13 @@ def main() -> int:
         )
         if args.regen or not path.exists():
             make(path, keylog, args.handshakes or default)
-        jobs += [(f"{kind} {path.name}", path, None), (f"{kind} {path.name}", path, keylog)]
+        jobs += [(f"{kind} {path.name}", path, None, ports), (f"{kind} {path.name}", path, keylog, ports)]
     print(
         f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f};",
         f"{args.runs} run(s) each, median (range)",
     )
-    for label, path, keylog in jobs:
-        for line in bench(label, path, keylog, args.runs, ours):
+    for label, path, keylog, ports in jobs:
+        for line in bench(label, path, keylog, args.runs, ours, ports):
             print(line, flush=True)
     print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f}")
     return 0
