@@ -414,23 +414,29 @@ def our_requests(out: str, json_output: bool) -> Counter[str]:
 
 class Run(NamedTuple):
     seconds: float
-    peak_mb: int  # the largest process (ru_maxrss; our reader's worker included)
+    peak_mb: int  # the largest process (ru_maxrss: our reader's worker included)
     out: str
 
 
 def measure(cmd: list[str]) -> Run:
-    """Wall time, peak RSS and output of one run; its output goes to a file, as a user's would."""
-    with tempfile.TemporaryFile("w+") as out:
+    """Wall time, peak RSS and output of one run; its output goes to a file, as a user's would.
+    The peak comes from GNU time, a small parent: a child forked from this process would count
+    this process's own peak (ru_maxrss survives fork and exec)."""
+    gnu_time = Path("/usr/bin/time")
+    if not gnu_time.exists():
+        sys.exit("bench_pcap: needs GNU time for peak RSS (apt-get install time)")
+    with tempfile.TemporaryFile("w+") as out, tempfile.NamedTemporaryFile("r") as rss:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
+        done = subprocess.run(
+            [str(gnu_time), "-q", "-f", "%M", "-o", rss.name, *cmd], stdout=out, stderr=subprocess.DEVNULL
+        )
         elapsed = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         text = out.read()
-    if proc.returncode not in (0, 1):
-        sys.exit(f"bench_pcap: {' '.join(cmd)} failed (exit {proc.returncode})")
-    return Run(elapsed, usage.ru_maxrss // 1024, text)
+        peak_kb = int(rss.read().split()[-1])
+    if done.returncode not in (0, 1):
+        sys.exit(f"bench_pcap: {' '.join(cmd)} failed (exit {done.returncode})")
+    return Run(elapsed, peak_kb // 1024, text)
 
 
 def _check(label: str, ours: Counter[str], theirs: Counter[str], lost: set[str]) -> None:
