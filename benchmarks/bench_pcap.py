@@ -516,9 +516,8 @@ def main() -> int:
     if args.small:
         for sample in sorted((ROOT / "captures").glob("*.pcap*")):
             keys = sample.with_suffix(".keys")
-            jobs.append(
-                (f"small {sample.name}", sample, keys if keys.exists() and keys.stat().st_size else None)
-            )
+            keylog = keys if keys.exists() and keys.stat().st_size else None
+            jobs.append((f"small {sample.name}", sample, keylog, range(0)))
     for kind, wanted, make, default, ports in (
         ("bulk", args.bulk, lambda p, k, n: generate(p, k, n, args.bulk_mb), 5000, range(PORT, PORT + 1)),
         (
