@@ -516,7 +516,8 @@ def main() -> int:
     if args.small:
         for sample in sorted((ROOT / "captures").glob("*.pcap*")):
             keys = sample.with_suffix(".keys")
-            keylog = keys if keys.exists() and keys.stat().st_size else None
+            has_keys = keys.exists() and any(not line.startswith("#") for line in keys.read_text().split())
+            keylog = keys if has_keys else None
             jobs.append((f"small {sample.name}", sample, keylog, range(0)))
     for kind, wanted, make, default, ports in (
         ("bulk", args.bulk, lambda p, k, n: generate(p, k, n, args.bulk_mb), 5000, range(PORT, PORT + 1)),
