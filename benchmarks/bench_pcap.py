@@ -516,7 +516,9 @@ def main() -> int:
     if args.small:
         for sample in sorted((ROOT / "captures").glob("*.pcap*")):
             keys = sample.with_suffix(".keys")
-            has_keys = keys.exists() and any(not line.startswith("#") for line in keys.read_text().split())
+            has_keys = keys.exists() and any(
+                not line.startswith("#") for line in keys.read_text().splitlines() if line.strip()
+            )
             keylog = keys if has_keys else None
             jobs.append((f"small {sample.name}", sample, keylog, range(0)))
     for kind, wanted, make, default, ports in (
