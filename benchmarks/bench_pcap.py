@@ -454,7 +454,9 @@ def _check(label: str, ours: Counter[str], theirs: Counter[str], lost: set[str])
         )
 
 
-def bench(label: str, path: Path, keylog: Path | None, runs: int, ours: list[str], ports: range) -> list[str]:
+def bench(
+    label: str, path: Path, keylog: Path | None, runs: int, ours: list[str], ports: range
+) -> list[tuple[str, float]]:
     """Alternating runs of ours (text, --json) and tshark on one capture: one line per output.
     tshark is told that `ports` are TLS (else a client port that is some registered service's,
     44322 pmproxy, makes it dissect that connection as that service)."""
@@ -472,19 +474,20 @@ def bench(label: str, path: Path, keylog: Path | None, runs: int, ours: list[str
             mine[form].append(measure([*ours, "pcap", str(path), *our_extra, *extra]))
     expected = tshark_requests(theirs[0].out)
     lost = set(lost_file(path).read_text().split("\n")) if lost_file(path).exists() else set()
-    lines = []
+    lines: list[tuple[str, float]] = []
     t = statistics.median(r.seconds for r in theirs)
     for form, done in mine.items():
         for r in done:
             _check(f"{label}, {form}", our_requests(r.out, form == "json"), expected, lost)
         m = statistics.median(r.seconds for r in done)
         spread = f"{min(r.seconds for r in done):.2f}-{max(r.seconds for r in done):.2f}"
-        lines.append(
+        line = (
             f"{label:<34} {form:<4} {'key log' if keylog else 'no keys':<7} {sum(expected.values()):>5} CR | "
             f"ours {m:6.2f} s ({spread}) {size_mb / m:6.1f} MB/s {max(r.peak_mb for r in done):4d} MB | "
             f"tshark {t:6.2f} s {size_mb / t:6.1f} MB/s {max(r.peak_mb for r in theirs):4d} MB | "
             f"ratio {m / t:4.2f} (x{t / m:.2f} faster)"
         )
+        lines.append((line, m / t))
     return lines
 
 
@@ -544,9 +547,17 @@ def main() -> int:
         f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f};",
         f"{args.runs} run(s) each, median (range)",
     )
+    small: list[float] = []
     for label, path, keylog, ports in jobs:
-        for line in bench(label, path, keylog, args.runs, ours, ports):
+        for line, ratio in bench(label, path, keylog, args.runs, ours, ports):
             print(line, flush=True)
+            if label.startswith("small "):
+                small.append(ratio)
+    if small:
+        print(
+            f"small, all {len(small)} sample runs: ratio median {statistics.median(small):.2f},"
+            f" range {min(small):.2f}-{max(small):.2f}"
+        )
     print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f}")
     return 0
 
