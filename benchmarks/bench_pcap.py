@@ -17,7 +17,6 @@ Targets (issue 3): >= 3x faster than tshark without a key log, >= 2x with one, p
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import shutil
 import signal
@@ -30,11 +29,15 @@ import sysconfig
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
 sys.path.insert(0, str(ROOT))
+from benchmarks.common import byte_compile  # noqa: E402
+
 PORT = 45443
 
 
@@ -124,17 +127,46 @@ def _client(d: Path, keylog: Path, handshakes: int, bulk_mb: int) -> None:
             pass
 
 
+def _loopback_settings() -> tuple[str, str]:
+    """Loopback's MTU and gso_max_segs, to restore after the capture."""
+    mtu = Path("/sys/class/net/lo/mtu").read_text().strip()
+    shown = subprocess.run(["ip", "-d", "link", "show", "lo"], capture_output=True, text=True, check=True)
+    return mtu, shown.stdout.split("gso_max_segs ")[1].split()[0]
+
+
+def _start_tcpdump(path: Path, bpf: str) -> subprocess.Popen[str]:
+    dump = subprocess.Popen(
+        [
+            "tcpdump",
+            "-i",
+            "lo",
+            "-s",
+            "0",
+            "-B",
+            "262144",
+            "-U",
+            "--immediate-mode",
+            "-Z",
+            "root",
+            "-w",
+            str(path),
+            bpf,
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert dump.stderr is not None
+    dump.stderr.readline()  # "listening on lo ...": capturing from here
+    time.sleep(1.0)
+    return dump
+
+
 def generate(path: Path, keylog: Path, handshakes: int, bulk_mb: int) -> None:
     if os.geteuid() != 0 or shutil.which("tcpdump") is None:
         sys.exit("bench_pcap: generating the capture needs root and tcpdump")
     OUT.mkdir(parents=True, exist_ok=True)
     keylog.unlink(missing_ok=True)
-    mtu = Path("/sys/class/net/lo/mtu").read_text().strip()
-    gso = (
-        subprocess.run(["ip", "-d", "link", "show", "lo"], capture_output=True, text=True, check=True)
-        .stdout.split("gso_max_segs ")[1]
-        .split()[0]
-    )
+    mtu, gso = _loopback_settings()
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         _pki(d)
@@ -144,29 +176,7 @@ def generate(path: Path, keylog: Path, handshakes: int, bulk_mb: int) -> None:
         # MTU 1500 and no GSO: the capture sees real 1448-byte segments, as on a network
         subprocess.run(["ip", "link", "set", "lo", "mtu", "1500", "gso_max_segs", "1"], check=True)
         try:
-            dump = subprocess.Popen(
-                [
-                    "tcpdump",
-                    "-i",
-                    "lo",
-                    "-s",
-                    "0",
-                    "-B",
-                    "262144",
-                    "-U",
-                    "--immediate-mode",
-                    "-Z",
-                    "root",
-                    "-w",
-                    str(path),
-                    f"tcp port {PORT}",
-                ],
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            assert dump.stderr is not None
-            dump.stderr.readline()
-            time.sleep(1.0)
+            dump = _start_tcpdump(path, f"tcp port {PORT}")
             start = time.monotonic()
             _client(d, keylog, handshakes, bulk_mb)
             time.sleep(1.0)
@@ -183,86 +193,372 @@ def generate(path: Path, keylog: Path, handshakes: int, bulk_mb: int) -> None:
     path.chmod(0o600)
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """RSS of a process and its children (our reader's worker): an upper bound, since pages
-    shared after fork are counted twice."""
-    pids = [pid]
-    with contextlib.suppress(OSError):
-        pids += [int(k) for k in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    total = 0
-    for p in pids:
+DENSE_SERVERS = 3  # `openssl s_server -WWW` serves one connection at a time: one per port
+DENSE_CLIENTS = 4
+DENSE_DROP = 0.015  # share of captured packets left out: connections the capture saw incompletely
+
+
+def _dense_client(args: tuple[Path, Path, int, int, int]) -> int:
+    """One client process: `count` real handshakes, each fetching one file (a few KB to 60 KB).
+    Most present the right certificate; 5 % none, 5 % one from an unknown CA; about half are
+    held to TLS 1.2."""
+    d, keylog, first, count, sizes = args
+    contexts: dict[tuple[str, bool], ssl.SSLContext] = {}
+    for kind in ("good", "none", "stranger"):
+        for tls12 in (False, True):
+            ctx = ssl.create_default_context(cafile=str(d / "root.pem"))
+            ctx.keylog_filename = str(keylog)
+            ctx.check_hostname = False
+            if kind != "none":
+                ctx.load_cert_chain(
+                    d / f"{'client' if kind == 'good' else 'stranger'}.pem", d / f"{kind}.key"
+                )
+            if tls12:
+                ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+            contexts[kind, tls12] = ctx
+    made = 0
+    for i in range(first, first + count):
+        kind = "none" if i % 20 == 3 else "stranger" if i % 20 == 13 else "good"
+        port = PORT + 1 + i % DENSE_SERVERS
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
+            with (
+                socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+                contexts[kind, i % 7 < 3].wrap_socket(raw, server_hostname="localhost") as conn,
+            ):
+                conn.sendall(f"GET /f{i % sizes} HTTP/1.0\r\n\r\n".encode())
+                while conn.recv(1 << 16):
+                    pass
+                made += 1
+        except (ssl.SSLError, OSError):
             pass
-    return total
+    return made
 
 
-def measure(cmd: list[str]) -> tuple[float, int]:
-    """(wall seconds, peak RSS in MB of the process tree, sampled every 10 ms) of one run."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, _tree_rss_kb(proc.pid))
-        time.sleep(0.01)
-    return time.perf_counter() - start, peak // 1024
+def _drop_packets(source: Path, target: Path, share: float) -> tuple[int, int]:
+    """Copy a pcap leaving out `share` of its packets (seeded): a capture that lost packets,
+    so some connections are seen incompletely. The connections that lost a packet are listed
+    in `target`.lost (`client → server` per line): there a reader that recovers after a gap
+    (we do; tshark does not) may list a CertificateRequest tshark misses."""
+    import random
+    import struct
+
+    pick = random.Random(12)
+    kept = dropped = 0
+    lost: set[str] = set()
+    with source.open("rb") as src, target.open("wb") as out:
+        header = src.read(24)
+        order = "<" if header[:4] == b"\xd4\xc3\xb2\xa1" else ">"
+        out.write(header)
+        while True:
+            record = src.read(16)
+            if len(record) < 16:
+                break
+            data = src.read(struct.unpack(order + "IIII", record)[2])
+            if pick.random() < share:
+                dropped += 1
+                lost.add(_client_to_server(data))
+                continue
+            out.write(record + data)
+            kept += 1
+    lost_file(target).write_text("".join(f"{c}\n" for c in sorted(lost)))
+    return kept, dropped
+
+
+def lost_file(capture: Path) -> Path:
+    return capture.with_suffix(".lost")
+
+
+def _client_to_server(frame: bytes) -> str:
+    """`client → server` of an Ethernet / IPv4 / TCP frame to or from one of the dense servers."""
+    ihl = (frame[14] & 0x0F) * 4
+    src, dst = ".".join(map(str, frame[26:30])), ".".join(map(str, frame[30:34]))
+    sport, dport = (
+        int.from_bytes(frame[14 + ihl : 16 + ihl], "big"),
+        int.from_bytes(frame[16 + ihl : 18 + ihl], "big"),
+    )
+    if PORT < sport <= PORT + DENSE_SERVERS:
+        return f"{dst}:{dport} → {src}:{sport}"
+    return f"{src}:{sport} → {dst}:{dport}"
+
+
+def generate_dense(path: Path, keylog: Path, handshakes: int, target_mb: int) -> None:
+    """A handshake-dense capture, as a busy gateway's: `handshakes` real handshakes from
+    DENSE_CLIENTS processes to DENSE_SERVERS `openssl s_server`s naming four CAs, TLS 1.2 and
+    1.3 mixed, each connection fetching a file so the capture is ~target_mb; then DENSE_DROP of
+    the packets left out."""
+    import multiprocessing
+
+    if os.geteuid() != 0 or shutil.which("tcpdump") is None or shutil.which("openssl") is None:
+        sys.exit("bench_pcap: generating the capture needs root, tcpdump and openssl")
+    OUT.mkdir(parents=True, exist_ok=True)
+    keylog.unlink(missing_ok=True)
+    from tests import pki as P
+
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        _pki(d)
+        (d / "good.key").write_bytes((d / "client.key").read_bytes())
+        others = [P.make_pki(f"other{n}", org=f"Other {n}", days=3650).root.pem for n in range(3)]
+        (d / "named.pem").write_bytes((d / "root.pem").read_bytes() + b"".join(others))
+        www = d / "www"
+        www.mkdir()
+        sizes = 64
+        per_file = max(1024, (target_mb << 20) // max(1, handshakes) - 6000)
+        for n in range(sizes):
+            (www / f"f{n}").write_bytes(os.urandom(max(512, int(per_file * (0.2 + 1.6 * n / sizes)))))
+        servers = [
+            subprocess.Popen(
+                [
+                    "openssl",
+                    "s_server",
+                    "-accept",
+                    f"127.0.0.1:{PORT + 1 + n}",
+                    "-WWW",
+                    "-quiet",
+                    "-cert",
+                    str(d / "server.pem"),
+                    "-cert_chain",
+                    str(d / "server.pem"),
+                    "-key",
+                    str(d / "server.key"),
+                    "-Verify",
+                    "3",
+                    "-CAfile",
+                    str(d / "named.pem"),
+                    "-verify_quiet",
+                ],
+                cwd=www,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for n in range(DENSE_SERVERS)
+        ]
+        raw = path.with_suffix(".raw.pcap")
+        mtu, gso = _loopback_settings()
+        subprocess.run(["ip", "link", "set", "lo", "mtu", "1500", "gso_max_segs", "1"], check=True)
+        try:
+            dump = _start_tcpdump(raw, f"tcp portrange {PORT + 1}-{PORT + DENSE_SERVERS}")
+            start = time.monotonic()
+            share = -(-handshakes // DENSE_CLIENTS)
+            keylogs = [keylog.with_suffix(f".{n}") for n in range(DENSE_CLIENTS)]
+            jobs = [(d, keylogs[n], n * share, share, sizes) for n in range(DENSE_CLIENTS)]
+            with multiprocessing.get_context("fork").Pool(DENSE_CLIENTS) as pool:
+                made = sum(pool.map(_dense_client, jobs))
+            time.sleep(1.0)
+            dump.send_signal(signal.SIGINT)
+            _, err = dump.communicate(timeout=60)
+        finally:
+            subprocess.run(["ip", "link", "set", "lo", "mtu", mtu, "gso_max_segs", gso], check=True)
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=10)
+        keylog.write_bytes(b"".join(k.read_bytes() for k in keylogs if k.exists()))
+        for k in keylogs:
+            k.unlink(missing_ok=True)
+    kept, dropped = _drop_packets(raw, path, DENSE_DROP)
+    raw.unlink()
+    print(
+        f"generated {path} ({path.stat().st_size >> 20} MiB, {made} handshakes completed, {kept} packets,"
+        f" {dropped} left out) in {time.monotonic() - start:.0f} s;"
+        f" tcpdump: {' / '.join(line for line in err.splitlines() if 'packets' in line)}"
+    )
+    path.chmod(0o600)
+
+
+TSHARK_FIELDS = ["tcp.stream", "ip.src", "ipv6.src", "tcp.srcport", "ip.dst", "ipv6.dst", "tcp.dstport"]
+
+
+def _endpoint(ip4: str, ip6: str, port: str) -> str:
+    return f"{ip4}:{port}" if ip4 else f"[{ip6}]:{port}"
+
+
+def tshark_requests(out: str) -> Counter[str]:
+    """Connections with a CertificateRequest, per `client → server`, from tshark's listing (one
+    row per frame carrying one, sent by the server)."""
+    streams: dict[str, str] = {}
+    for line in out.splitlines():
+        cols = line.split("\t")
+        if len(cols) != len(TSHARK_FIELDS) or not cols[0].isdigit():
+            continue
+        stream, s4, s6, sport, c4, c6, cport = cols
+        streams[stream] = f"{_endpoint(c4, c6, cport)} → {_endpoint(s4, s6, sport)}"
+    return Counter(streams.values())
+
+
+def our_requests(out: str, json_output: bool) -> Counter[str]:
+    """The same count from our report: the text table's `cert requested` column ("yes"), or
+    the JSON connections with a CertificateRequest event."""
+    import json
+
+    found: Counter[str] = Counter()
+    if json_output:
+        for c in json.loads(out)["connections"]:
+            if any(e["message"] == "CertificateRequest" for e in c["events"]):
+                found[f"{c['client']} → {c['server']}"] += 1
+        return found
+    column = -1
+    for line in out.splitlines():
+        if column < 0 and "cert requested" in line and line.startswith("#"):
+            column = line.index("cert requested")
+            continue
+        if column < 0 or not line[:1].isdigit():
+            if column >= 0 and not line.strip():
+                break  # the table ends at the first empty line
+            continue
+        fields = line.split()
+        if line[column : column + 3] == "yes":
+            found[f"{fields[2]} → {fields[4]}"] += 1
+    return found
+
+
+class Run(NamedTuple):
+    seconds: float
+    peak_mb: int  # the largest process (ru_maxrss: our reader's worker included)
+    out: str
+
+
+def measure(cmd: list[str]) -> Run:
+    """Wall time, peak RSS and output of one run; its output goes to a file, as a user's would.
+    The peak comes from GNU time, a small parent: a child forked from this process would count
+    this process's own peak (ru_maxrss survives fork and exec)."""
+    gnu_time = Path("/usr/bin/time")
+    if not gnu_time.exists():
+        sys.exit("bench_pcap: needs GNU time for peak RSS (apt-get install time)")
+    with tempfile.TemporaryFile("w+") as out, tempfile.NamedTemporaryFile("r") as rss:
+        start = time.perf_counter()
+        done = subprocess.run(
+            [str(gnu_time), "-q", "-f", "%M", "-o", rss.name, *cmd], stdout=out, stderr=subprocess.DEVNULL
+        )
+        elapsed = time.perf_counter() - start
+        out.seek(0)
+        text = out.read()
+        peak_kb = int(rss.read().split()[-1])
+    if done.returncode not in (0, 1):
+        sys.exit(f"bench_pcap: {' '.join(cmd)} failed (exit {done.returncode})")
+    return Run(elapsed, peak_kb // 1024, text)
+
+
+def _check(label: str, ours: Counter[str], theirs: Counter[str], lost: set[str]) -> None:
+    """Refuse a run that does not list the CertificateRequests tshark lists, per connection:
+    speed must never come from skipping work. Only on a connection that lost a packet may we
+    list one more (we resume at the next record after a gap; tshark does not)."""
+    missing = theirs - ours
+    extra = {c: n for c, n in (ours - theirs).items() if c not in lost}
+    if missing or extra:
+        sys.exit(
+            f"bench_pcap: REFUSED [{label}]: we list {sum(ours.values())} connection(s) with a "
+            f"CertificateRequest, tshark {sum(theirs.values())}; tshark's we miss: "
+            f"{sorted(missing.items())[:5]}; ours tshark does not list (no packet lost): "
+            f"{sorted(extra.items())[:5]}"
+        )
+
+
+def bench(
+    label: str, path: Path, keylog: Path | None, runs: int, ours: list[str], ports: range
+) -> list[tuple[str, float]]:
+    """Alternating runs of ours (text, --json) and tshark on one capture: one line per output.
+    tshark is told that `ports` are TLS (else a client port that is some registered service's,
+    44322 pmproxy, makes it dissect that connection as that service)."""
+    size_mb = path.stat().st_size / 1e6
+    our_extra = ["--keylog", str(keylog)] if keylog else []
+    their_extra = ["-o", f"tls.keylog_file:{keylog}"] if keylog else []
+    tshark = ["tshark", "-n", "-r", str(path), "-Y", "tls.handshake.type == 13", "-T", "fields"]
+    tshark += [arg for f in TSHARK_FIELDS for arg in ("-e", f)] + their_extra
+    tshark += [arg for port in ports for arg in ("-d", f"tcp.port=={port},tls")]
+    mine: dict[str, list[Run]] = {"text": [], "json": []}
+    theirs: list[Run] = []
+    for _ in range(runs):
+        theirs.append(measure(tshark))
+        for form, extra in (("text", []), ("json", ["--json"])):
+            mine[form].append(measure([*ours, "pcap", str(path), *our_extra, *extra]))
+    expected = tshark_requests(theirs[0].out)
+    lost = set(lost_file(path).read_text().split("\n")) if lost_file(path).exists() else set()
+    lines: list[tuple[str, float]] = []
+    t = statistics.median(r.seconds for r in theirs)
+    for form, done in mine.items():
+        for r in done:
+            _check(f"{label}, {form}", our_requests(r.out, form == "json"), expected, lost)
+        m = statistics.median(r.seconds for r in done)
+        spread = f"{min(r.seconds for r in done):.2f}-{max(r.seconds for r in done):.2f}"
+        line = (
+            f"{label:<34} {form:<4} {'key log' if keylog else 'no keys':<7} {sum(expected.values()):>5} CR | "
+            f"ours {m:6.2f} s ({spread}) {size_mb / m:6.1f} MB/s {max(r.peak_mb for r in done):4d} MB | "
+            f"tshark {t:6.2f} s {size_mb / t:6.1f} MB/s {max(r.peak_mb for r in theirs):4d} MB | "
+            f"ratio {m / t:4.2f} (x{t / m:.2f} faster)"
+        )
+        lines.append((line, m / t))
+    return lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--handshakes", type=int, default=5000)
+    parser.add_argument("--small", action="store_true", help="the sample captures (captures/*.pcap*)")
+    parser.add_argument("--bulk", action="store_true", help="5,000 handshakes among 300 MB of bulk data")
+    parser.add_argument(
+        "--dense", action="store_true", help="8,000+ handshakes in ~300 MB, 1.5 %% packets lost"
+    )
+    parser.add_argument("--handshakes", type=int, default=0, help="default 5000 (bulk), 8400 (dense)")
     parser.add_argument("--bulk-mb", type=int, default=300)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--regen", action="store_true")
-    parser.add_argument("--capture", type=Path, help="use this capture instead of generating")
+    parser.add_argument("--capture", type=Path, help="time this capture instead")
     parser.add_argument("--keylog", type=Path)
     args = parser.parse_args()
-    path = args.capture or OUT / "bench.pcap"
-    keylog = args.keylog or OUT / "bench.keys"
-    if args.capture is None and (args.regen or not path.exists()):
-        generate(path, keylog, args.handshakes, args.bulk_mb)
     if shutil.which("tshark") is None:
         sys.exit("bench_pcap: tshark is not installed (apt-get install tshark)")
+    if not (args.small or args.bulk or args.dense or args.capture):
+        args.small = args.bulk = args.dense = True
+    byte_compile()
     script = Path(sysconfig.get_path("scripts")) / "mtls-inspect"
     ours = [str(script)] if script.exists() else [sys.executable, "-m", "inspector"]
-    size_mb = path.stat().st_size / 1e6
-    variants = [
-        ("no key log", [], []),
-        ("with key log", ["--keylog", str(keylog)], ["-o", f"tls.keylog_file:{keylog}"]),
-    ]
-    print(f"capture: {path} ({size_mb:.0f} MB)")
-    for label, our_extra, their_extra in variants:
-        if our_extra and not keylog.exists():
-            continue
-        mine, theirs = [], []
-        for _ in range(args.runs):
-            mine.append(measure([*ours, "pcap", str(path), *our_extra]))
-            theirs.append(
-                measure(
-                    [
-                        "tshark",
-                        "-r",
-                        str(path),
-                        "-Y",
-                        "tls.handshake.type == 13",
-                        "-T",
-                        "fields",
-                        "-e",
-                        "frame.number",
-                        *their_extra,
-                    ]
-                )
+    jobs: list[tuple[str, Path, Path | None, range]] = []
+    if args.capture:
+        jobs += [(args.capture.name, args.capture, None, range(0))]
+        jobs += [(args.capture.name, args.capture, args.keylog, range(0))] if args.keylog else []
+    if args.small:
+        for sample in sorted((ROOT / "captures").glob("*.pcap*")):
+            keys = sample.with_suffix(".keys")
+            has_keys = keys.exists() and any(
+                not line.startswith("#") for line in keys.read_text().splitlines() if line.strip()
             )
-        m = statistics.median(w for w, _ in mine)
-        t = statistics.median(w for w, _ in theirs)
-        print(
-            f"[{label}] mtls-inspect: {m:6.2f} s ({size_mb / m:6.1f} MB/s, peak "
-            f"{max(r for _, r in mine)} MB) | tshark: {t:6.2f} s ({size_mb / t:6.1f} MB/s, peak "
-            f"{max(r for _, r in theirs)} MB) | speed-up x{t / m:.2f}"
+            keylog = keys if has_keys else None
+            jobs.append((f"small {sample.name}", sample, keylog, range(0)))
+    for kind, wanted, make, default, ports in (
+        ("bulk", args.bulk, lambda p, k, n: generate(p, k, n, args.bulk_mb), 5000, range(PORT, PORT + 1)),
+        (
+            "dense",
+            args.dense,
+            lambda p, k, n: generate_dense(p, k, n, args.bulk_mb),
+            8400,
+            range(PORT + 1, PORT + 1 + DENSE_SERVERS),
+        ),
+    ):
+        if not wanted:
+            continue
+        path, keylog = (
+            OUT / f"{'bench' if kind == 'bulk' else kind}.pcap",
+            OUT / f"{'bench' if kind == 'bulk' else kind}.keys",
         )
+        if args.regen or not path.exists():
+            make(path, keylog, args.handshakes or default)
+        jobs += [(f"{kind} {path.name}", path, None, ports), (f"{kind} {path.name}", path, keylog, ports)]
+    print(
+        f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f};",
+        f"{args.runs} run(s) each, median (range)",
+    )
+    small: list[float] = []
+    for label, path, keylog, ports in jobs:
+        for line, ratio in bench(label, path, keylog, args.runs, ours, ports):
+            print(line, flush=True)
+            if label.startswith("small "):
+                small.append(ratio)
+    if small:
+        print(
+            f"small, all {len(small)} sample runs: ratio median {statistics.median(small):.2f},"
+            f" range {min(small):.2f}-{max(small):.2f}"
+        )
+    print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f}")
     return 0
 
 

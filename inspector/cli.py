@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -14,8 +15,13 @@ from collections.abc import Sequence
 from inspector import __version__
 from inspector.errors import ExitStatus, InputError
 
+#: in `--help` order; each is inspector/commands/<name>_cmd.py with add_parser(sub)
+COMMANDS = ("keystore", "pcap", "log", "probe", "select", "serve", "demo", "explain", "report")
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or with `only` one command's (what a run needs: importing the other
+    commands costs ~0.1 s, a third of reading a small capture)."""
     parser = argparse.ArgumentParser(
         prog="mtls-inspect",
         description="Explains why an outbound mutual-TLS handshake failed.",
@@ -26,27 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--traceback", action="store_true", help="show the Python traceback of an error")
     _add_colour_option(parser, "auto")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from inspector.commands import (
-        demo_cmd,
-        explain_cmd,
-        keystore_cmd,
-        log_cmd,
-        pcap_cmd,
-        probe_cmd,
-        report_cmd,
-        select_cmd,
-        serve_cmd,
-    )
-
-    keystore_cmd.add_parser(sub)
-    pcap_cmd.add_parser(sub)
-    log_cmd.add_parser(sub)
-    probe_cmd.add_parser(sub)
-    select_cmd.add_parser(sub)
-    serve_cmd.add_parser(sub)
-    demo_cmd.add_parser(sub)
-    explain_cmd.add_parser(sub)
-    report_cmd.add_parser(sub)
+    for name in COMMANDS:
+        if only in (None, name):
+            importlib.import_module(f"inspector.commands.{name}_cmd").add_parser(sub)
     for command in sub.choices.values():  # also after the subcommand: `pcap F --color always`
         _add_colour_option(command, argparse.SUPPRESS)
     return parser
@@ -77,7 +65,7 @@ def _colour_stdout(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     if sys.stderr is None:  # started with stderr closed (2>&-): errors go nowhere, not to stdout
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the process)
-    parser = build_parser()
+    parser = build_parser(_command_named(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
@@ -117,6 +105,13 @@ def _dispatch(args: argparse.Namespace) -> int:
             "--traceback and report it)"
         )
         return ExitStatus.INTERNAL_ERROR
+
+
+def _command_named(argv: Sequence[str]) -> str | None:
+    """The command a run names (the first argument that is not an option; the top-level
+    options take no value), if it is one; else None (help, a typo: the whole parser answers)."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in COMMANDS else None
 
 
 def _error(message: str) -> None:

@@ -1,15 +1,72 @@
 """The scapy boundary: scapy's TLS handshake classes read Certificate and CertificateRequest
 messages, and this module turns what they return into plain values at once, so no scapy object
-(untyped) travels further. Imported lazily: scapy's import costs ~0.4 s.
+(untyped) travels further. Imported lazily, and lean: see `_import_lean`.
 """
 
 from __future__ import annotations
 
+import sys
+import warnings
 from dataclasses import dataclass
 from typing import TypeVar
 
-from scapy.layers.tls import handshake
-from scapy.packet import Packet
+
+def _import_lean() -> None:
+    """Configure scapy before its TLS layer is imported, so that the import does only what
+    decoding needs (~0.2 s less; measured in docs/benchmarks-pcap.md):
+    - no routing tables: `scapy.route` / `scapy.route6` read /proc (IPv4 and IPv6 routes,
+      interfaces) when imported; we never send a packet, so their tables stay empty;
+    - no finite-field DH groups: `scapy.layers.tls.crypto.groups` computes the parameters of
+      thirteen RFC 2409 / 3526 / 7919 groups at import when `conf.crypto_valid`; they serve only to
+      build or decrypt key exchanges (ServerKeyExchange, key_share), which scapy never reads
+      for us. The module is imported with the flag off, the flag restored at once, and the
+      cryptography names its functions use are put back, so only `_ffdh_groups` stays empty.
+    Everything else (`conf.crypto_valid`, the TLS and X.509 classes) is as a plain import leaves
+    it; tests/test_scapy_lean.py holds that.
+    """
+    if "scapy.layers.tls.handshake" in sys.modules:
+        return
+    from scapy.config import conf
+
+    conf.route_autoload = False
+    conf.route6_autoload = False
+    if "scapy.layers.tls.crypto.groups" in sys.modules or not conf.crypto_valid:
+        return
+    conf.crypto_valid = False
+    try:
+        from scapy.layers.tls.crypto import groups
+    finally:
+        conf.crypto_valid = True
+    _restore_group_imports(groups)
+
+
+def _restore_group_imports(groups: object) -> None:
+    """The cryptography names `groups` imports only when `conf.crypto_valid` (its functions
+    use them), imported the way it does."""
+    from cryptography.hazmat.backends import default_backend
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
+    from cryptography.utils import CryptographyDeprecationWarning
+
+    with warnings.catch_warnings():  # as scapy does: finite-field DH is deprecated in cryptography
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        from cryptography.hazmat.primitives.asymmetric.dh import (
+            DHParameterNumbers,
+            DHPrivateKey,
+            DHPublicNumbers,
+        )
+    names: dict[str, object] = {"default_backend": default_backend, "ec": ec, "serialization": serialization}
+    names |= {"DHParameterNumbers": DHParameterNumbers, "DHPublicNumbers": DHPublicNumbers}
+    names |= {"DHPrivateKey": DHPrivateKey, "CryptographyDeprecationWarning": CryptographyDeprecationWarning}
+    names |= {"x25519": x25519, "x448": x448}
+    for name, value in names.items():
+        setattr(groups, name, value)
+
+
+_import_lean()
+
+from scapy.layers.tls import handshake  # noqa: E402  (after _import_lean, on purpose)
+from scapy.packet import Packet  # noqa: E402
 
 P = TypeVar("P", bound=Packet)
 

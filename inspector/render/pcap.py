@@ -50,14 +50,14 @@ class PcapReport:
 
     def add(self, judged: ConnectionResult) -> None:
         t, findings, view = judged.transcript, judged.findings, self.view
-        self.rows[t.index] = connection_row(t)
-        if view.json:
+        if view.json:  # the connection table is text only
             self.json_connections.add(
                 t.index, json_out.compact(connection_dict(t, findings, judged.selection))
             )
             for f in findings:
                 self.json_findings.add(t.index, json_out.compact(json_out.finding_dict(f)))
             return
+        self.rows[t.index] = connection_row(t)
         failed = has_errors(findings) or outcome(t) not in COMPLETED
         notable = failed or any(f.severity is not Severity.INFO for f in findings)
         if findings and not (view.full or view.show_all or notable):
