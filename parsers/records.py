@@ -25,10 +25,6 @@ def plausible_header(data: bytes | bytearray, pos: int = 0) -> bool:
     )
 
 
-def record_length(header: bytes | bytearray) -> int:
-    return (header[3] << 8) | header[4]
-
-
 def find_header(data: bytes) -> int:
     """Offset of the first plausible record header in `data`, -1 if none."""
     for pos in range(max(0, len(data) - 4)):
