@@ -3,8 +3,9 @@
 A capture is read in two halves: `parsers.flows` (frames → TCP → record framing) produces a
 stream of these items, `parsers.transcripts` (decryption → handshake messages → Transcripts)
 consumes them. The serial reader hands each item straight over; the two-process reader
-(`parsers.parallel`) pickles them in batches from a worker. Both run the same code on both
-sides of this line, so they cannot disagree. Every field is a stdlib type, cheap to pickle.
+(`parsers.parallel`) pickles them in batches from a worker, a Record as the plain tuple of its
+fields (`as_wire` / `from_wire`: no Python call per record on either side). Both run the same
+code on both sides of this line, so they cannot disagree. Every field is a stdlib type.
 
 Order guarantees: a connection's `ConnectionOpened` comes before its records, its records in
 capture order, its `ConnectionClosed` last; `SecretsFound` comes before any record that may
@@ -14,7 +15,7 @@ need those secrets.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from parsers.model import Direction, Endpoint, Problem
 
@@ -32,13 +33,6 @@ class Record(NamedTuple):
     @property
     def direction(self) -> Direction:
         return Direction.SERVER if self.from_server else Direction.CLIENT
-
-    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        # unpickled the same way: a C call per record instead of the generated __new__
-        return _new_tuple, (Record, tuple(self))
-
-
-_new_tuple = tuple.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +70,16 @@ class SecretsFound:
 
 
 Item = Record | ConnectionOpened | ConnectionClosed | SecretsFound
+#: what a batch through the pipe holds: a Record as a plain tuple, anything else as it is
+WireItem = (
+    tuple[int, bool, int, float, bytes, "bytes | None"] | ConnectionOpened | ConnectionClosed | SecretsFound
+)
+
+
+def as_wire(items: list[Item]) -> list[WireItem]:
+    return cast("list[WireItem]", [tuple(i) if type(i) is Record else i for i in items])
+
+
+def from_wire(items: list[WireItem]) -> list[Item]:
+    new = tuple.__new__
+    return cast("list[Item]", [new(Record, i) if type(i) is tuple else i for i in items])

@@ -17,7 +17,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import ForkContext
 from pathlib import Path
 
-from parsers.boundary import Item, Record
+from parsers.boundary import Item, Record, as_wire, from_wire
 from parsers.capture import read_capture
 from parsers.flows import CaptureResult, FlowReader, ProgressFn
 from parsers.gcpolicy import fewer_collections
@@ -49,7 +49,7 @@ def _worker(pipe: Connection, path: Path, keys_given: bool, progress: ProgressFn
         if type(item) is Record and item.body is not None:
             size += len(item.body)
         if len(batch) >= BATCH or size >= BATCH_BYTES:
-            pipe.send(("items", batch[:]))
+            pipe.send(("items", as_wire(batch)))
             batch.clear()
             size = 0
 
@@ -58,7 +58,7 @@ def _worker(pipe: Connection, path: Path, keys_given: bool, progress: ProgressFn
             with fewer_collections():
                 result = FlowReader(path, ship, keys_given, progress).run()
             if batch:
-                pipe.send(("items", batch))
+                pipe.send(("items", as_wire(batch)))
             pipe.send(("done", result))
         except CaptureFormatError as exc:
             pipe.send(("error", str(exc)))
@@ -103,7 +103,7 @@ def read_capture_parallel(
                 except EOFError:
                     raise CaptureFormatError("the capture reader stopped unexpectedly") from None
                 if kind == "items":
-                    builder.feed_all(payload)
+                    builder.feed_all(from_wire(payload))
                 elif kind == "done":
                     result: CaptureResult = payload
                     result.keylog_entries = len(keys)

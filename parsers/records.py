@@ -26,10 +26,6 @@ def plausible_header(data: bytes | bytearray, pos: int = 0) -> bool:
     )
 
 
-def record_length(header: bytes | bytearray) -> int:
-    return (header[3] << 8) | header[4]
-
-
 #: the first three bytes `plausible_header` accepts (content type, version 3.0-3.4): a
 #: regular expression finds candidates at C speed (after a loss, the bytes up to the next
 #: header, often most of a 16 KiB record, were scanned in Python one position at a time)
