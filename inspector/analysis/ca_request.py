@@ -15,7 +15,7 @@ from inspector.errors import InputError
 from inspector.keystore import read_bytes
 from inspector.rules.wire_rules import ca_request
 from inspector.selection import CaRequest
-from parsers.model import CertificateRequest
+from parsers.model import CertificateRequest, Transcript
 
 
 def from_names(
@@ -77,16 +77,22 @@ def from_pcap(path: Path, keylog_path: Path | None, connection: int | None) -> C
     keylog = load_keylog(keylog_path) if keylog_path else None
     if not path.is_file():
         raise InputError(f"--from-pcap {path}: no such file", "check the path")
-    try:
-        result = read_capture(path, keylog)
-    except CaptureFormatError as exc:
-        raise InputError(f"--from-pcap {path}: {exc}", "give a pcap or pcapng file") from None
-    for t in result.transcripts:
-        if connection not in (None, t.index):
-            continue
+    best: list[tuple[int, CertificateRequest]] = []  # the lowest-numbered connection's request
+
+    def take(t: Transcript) -> None:  # each transcript as its connection ends, then dropped
+        if connection not in (None, t.index) or (best and best[0][0] < t.index):
+            return
         seen = E.first(t, CertificateRequest)
         if seen is not None:
-            return ca_request(seen.message, f"{path}, connection #{t.index}")
+            best[:] = [(t.index, seen.message)]
+
+    try:
+        read_capture(path, keylog, on_transcript=take)
+    except CaptureFormatError as exc:
+        raise InputError(f"--from-pcap {path}: {exc}", "give a pcap or pcapng file") from None
+    if best:
+        index, request = best[0]
+        return ca_request(request, f"{path}, connection #{index}")
     which = f"connection #{connection}" if connection else "any connection"
     raise InputError(
         f"--from-pcap {path}: no CertificateRequest visible in {which}",
