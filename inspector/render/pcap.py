@@ -7,6 +7,7 @@ MB): no transcript outlives its connection, so memory stays flat whatever the ca
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from inspector.analysis.connection import ConnectionResult
     from parsers.capture import CaptureResult
 
+#: between the cells of a spooled row (cells are escaped text: no control character in them)
+ROW_SEPARATOR = "\x1f"
 INFO_BLOCKS_SHOWN = 20  # connections detailed for info findings alone; beyond, only counted
 PRETTY_JSON_MAX = 50  # connections; beyond, compact JSON (pipe through jq to read it)
 
@@ -41,7 +44,7 @@ class PcapReport:
 
     def __init__(self, view: PcapView) -> None:
         self.view = view
-        self.rows: dict[int, list[str]] = {}
+        self.rows = Spool()  # the connection table's rows, cells joined by ROW_SEPARATOR
         self.blocks = Spool()
         self.json_connections = Spool()
         self.json_findings = Spool()
@@ -57,7 +60,7 @@ class PcapReport:
             for f in findings:
                 self.json_findings.add(t.index, json_out.compact(json_out.finding_dict(f)))
             return
-        self.rows[t.index] = connection_row(t)
+        self.rows.add(t.index, ROW_SEPARATOR.join(connection_row(t)))
         failed = has_errors(findings) or outcome(t) not in COMPLETED
         notable = failed or any(f.severity is not Severity.INFO for f in findings)
         if findings and not (view.full or view.show_all or notable):
@@ -102,9 +105,17 @@ class PcapReport:
         if result.non_tls_connections:
             head += f", {result.non_tls_connections} non-TLS TCP connection(s) ignored"
         base = scan.first_time or 0.0
-        rows = [[row[0], f"{float(row[1]) - base:.3f}", *row[2:]] for _, row in sorted(self.rows.items())]
+
+        def rows() -> Iterator[list[str]]:  # read back from the spool, in connection order
+            for joined in self.rows.texts():
+                row = joined.split(ROW_SEPARATOR)
+                yield [row[0], f"{float(row[1]) - base:.3f}", *row[2:]]
+
         out.write(head + "\n")
-        out.write(text.table(rows, CONNECTION_HEADERS) + "\n")
+        if len(self.rows) <= text.LARGE_TABLE:
+            out.write(text.table(list(rows()), CONNECTION_HEADERS) + "\n")
+        else:  # two passes over the spool (widths, then lines): never every row in memory
+            text.write_simple_table(out, rows, CONNECTION_HEADERS)
         if self.info_only:
             out.write(
                 f"\n{self.info_only} more completed connection(s) have only info findings "

@@ -1,12 +1,15 @@
 """Report pieces parked on disk past a few MB and read back in connection order.
 
 A capture of 100,000 failed handshakes makes hundreds of MB of ladders and JSON; keeping them
-in memory until the end would break the promise of flat memory whatever the file size.
+in memory until the end would break the promise of flat memory whatever the file size. The index
+of the pieces is three arrays of machine integers (24 bytes a piece), not Python objects: 500,000
+connections cost 12 MB of index, where a dict of lists cost over 100 MB.
 """
 
 from __future__ import annotations
 
 import tempfile
+from array import array
 from collections.abc import Iterator
 
 IN_MEMORY = 8 << 20
@@ -18,25 +21,27 @@ class Spool:
         self._file = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (lives as long as the report)
             max_size=IN_MEMORY, mode="w+b"
         )
-        self._where: dict[int, list[tuple[int, int]]] = {}
+        self._keys = array("q")
+        self._starts = array("q")
+        self._sizes = array("q")
         self._end = 0
 
     def add(self, key: int, text: str) -> None:
         data = text.encode("utf-8")
         self._file.seek(self._end)
         self._file.write(data)
-        self._where.setdefault(key, []).append((self._end, len(data)))
+        self._keys.append(key)
+        self._starts.append(self._end)
+        self._sizes.append(len(data))
         self._end += len(data)
 
-    def keys(self) -> list[int]:
-        return sorted(self._where)
-
     def __len__(self) -> int:
-        return len(self._where)
+        """The number of pieces (one per connection where each connection adds one)."""
+        return len(self._keys)
 
     def texts(self) -> Iterator[str]:
         """Every piece, by key order, then in the order added."""
-        for key in sorted(self._where):
-            for start, size in self._where[key]:
-                self._file.seek(start)
-                yield self._file.read(size).decode("utf-8")
+        keys = self._keys
+        for i in sorted(range(len(keys)), key=keys.__getitem__):  # stable: order added kept
+            self._file.seek(self._starts[i])
+            yield self._file.read(self._sizes[i]).decode("utf-8")

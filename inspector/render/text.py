@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 import textwrap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TextIO
 
 from inspector.findings import Finding, Severity
@@ -21,6 +21,25 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
     from tabulate import tabulate
 
     return str(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
+
+
+def write_simple_table(
+    out: TextIO, rows: Callable[[], Iterable[Sequence[str]]], headers: Sequence[str]
+) -> None:
+    """simple_table's layout, written line by line from `rows()` called twice (widths, then the
+    lines), so a table of any length is never held in memory."""
+    widths = [len(h) + 2 for h in headers]
+    for row in rows():
+        for i, cell in enumerate(row):
+            if len(cell) > widths[i]:
+                widths[i] = len(cell)
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
+
+    out.write(line(headers) + "\n" + "  ".join("-" * w for w in widths) + "\n")
+    for row in rows():
+        out.write(line(row) + "\n")
 
 
 def simple_table(rows: list[list[str]], headers: list[str]) -> str:
