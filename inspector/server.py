@@ -56,8 +56,15 @@ class ClientReport:
     verify_errors: list[tuple[int, int, str]] = field(default_factory=list)  # errnum, depth, subj
     accepted: bool = False
     error: str | None = None
+    #: the client's first line when it did not speak TLS (plain HTTP to a TLS port), escaped
+    not_tls: str | None = None
 
     def line(self) -> str:
+        if self.not_tls is not None:
+            return (
+                f'client {self.peer}: not TLS (sent "{self.not_tls}") → answered HTTP 400: '
+                "a plain-HTTP client on a TLS port (use https://)"
+            )
         sent = (
             f"sent {C.short_dn(self.chain[0].subject)} ({len(self.chain)} certificate(s))"
             if self.chain
@@ -192,6 +199,29 @@ class ReferenceServer:
             if self._log is not None:
                 self._log(report)
 
+    @staticmethod
+    def _refuse_plain_text(raw: socket.socket, report: ClientReport) -> bool:
+        """A client speaking plain text gets nginx's answer (HTTP 400) and a report saying so,
+        instead of being reported as a TLS client that sent no certificate."""
+        try:
+            first = raw.recv(256, socket.MSG_PEEK)
+        except OSError:
+            return False
+        if not _plain_text_start(first):
+            return False
+        from parsers.printable import escape_text
+
+        report.not_tls = escape_text(first.split(b"\r\n", 1)[0][:80].decode("latin-1"))
+        report.error = "not TLS"
+        with contextlib.suppress(OSError):
+            raw.recv(65536)
+            raw.sendall(
+                b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+                b"Content-Length: 45\r\n\r\nThis port speaks TLS: connect with https://\r\n"
+            )
+        raw.close()
+        return True
+
     def handle(self, raw: socket.socket, peer: tuple[str, int]) -> ClientReport:
         from OpenSSL import SSL
 
@@ -203,6 +233,8 @@ class ReferenceServer:
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
         report = ClientReport(peer=f"{peer[0]}:{peer[1]}")
+        if self._refuse_plain_text(raw, report):
+            return report
         conn = SSL.Connection(self._ctx, raw)
         conn.set_accept_state()
         conn.set_app_data(report)
@@ -239,6 +271,12 @@ class ReferenceServer:
         finally:
             raw.close()
         return report
+
+
+def _plain_text_start(first: bytes) -> bool:
+    """Bytes no TLS ClientHello starts with (a TLS record is 0x16 0x03 ..., an SSLv2-style hello has
+    the high bit set): plain HTTP, a typo'd port, a health check speaking text."""
+    return bool(first) and first[0] != 0x16 and not first[0] & 0x80
 
 
 def _record(conn: SSL.Connection, cert: crypto.X509, errnum: int, depth: int, ok: int) -> bool:

@@ -105,3 +105,21 @@ def test_demo_interrupted_by_sigterm_leaves_no_key_behind(tmp_path):  # type: ig
     assert demo.returncode == 130, err
     assert err.strip() == "mtls-inspect: interrupted"
     assert not list(tmp_path.glob("mtls-demo-*")), "the temporary key stayed behind"
+
+
+def test_a_plain_http_client_is_named_not_tls(serve):  # type: ignore[no-untyped-def]
+    """curl http://… to a TLS port: an HTTP 400 as nginx answers, and the report says what came —
+    not 'TLSv1.3, sent no certificate' (issue 10 item 15). The client's bytes are escaped."""
+    import socket
+
+    server = serve()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(b"GET /\x1b[31m HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    (report,) = server.wait_for(1)
+    assert report.line() == (
+        f'client {report.peer}: not TLS (sent "GET /\\1B[31m HTTP/1.1") → answered HTTP 400: '
+        "a plain-HTTP client on a TLS port (use https://)"
+    )
+    assert not report.accepted
