@@ -230,6 +230,11 @@ def answer_plain_http(conn: socket.socket) -> None:
     conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
 
 
+def answer_tls_alert(conn: socket.socket) -> None:
+    conn.recv(4096)
+    conn.sendall(b"\x15\x03\x01\x00\x02\x02\x46")  # what OpenSSL answers to text: a fatal alert
+
+
 def reset_after_client_hello(conn: socket.socket) -> None:
     conn.recv(4096)
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -566,15 +571,13 @@ def test_proxy_refusals_are_one_line_errors(cli, files, serve):  # type: ignore[
     with misbehaving_server(answer_plain_http) as plain:
         odd = cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--proxy", f"127.0.0.1:{plain}")
     assert odd.status == 2 and "refused: HTTP/1.1 400 Bad Request" in odd.err
-    tls = cli(
-        "probe",
-        f"127.0.0.1:{server.port}",
-        "--insecure",
-        "--timeout",
-        "3",
-        "--proxy",
-        f"127.0.0.1:{server.port}",
-    )
+    # a TLS server that answers text with an alert (our reference server answers HTTP 400, as nginx)
+    with misbehaving_server(answer_tls_alert) as tls_port:
+        tls = cli(
+            "probe",
+            f"127.0.0.1:{server.port}",
+            *("--insecure", "--timeout", "3", "--proxy", f"127.0.0.1:{tls_port}"),
+        )
     assert tls.status == 2 and "not an HTTP proxy" in tls.err, tls.err
 
 
