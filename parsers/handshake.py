@@ -3,7 +3,25 @@ complete messages, header included. Messages may span records; a record may hold
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+from cryptography import x509
+
+from parsers import signatures as S
+from parsers.model import (
+    Certificate,
+    CertificateRequest,
+    CertificateVerify,
+    ClientHello,
+    Direction,
+    Message,
+    ServerHello,
+    ServerKeyExchange,
+    SimpleMessage,
+    Transcript,
+)
 
 HEADER_SIZE = 4
 MAX_HANDSHAKE_MESSAGE = 1 << 20  # a bigger message is absurd: reported, not buffered
@@ -37,3 +55,246 @@ class HandshakeAssembler:
             raw = bytes(buf[: HEADER_SIZE + length])
             del buf[: HEADER_SIZE + length]
             yield raw
+
+
+# -- what the signatures cover ---------------------------------------------------------------
+
+#: handshake bytes kept per connection until its signatures are checked; a transcript past
+#: this (a certificate chain of hundreds of certificates) is left unchecked, not buffered
+MAX_TRANSCRIPT = 256 << 10
+HELLO_REQUEST, CLIENT_HELLO, SERVER_HELLO, NEW_SESSION_TICKET = 0, 1, 2, 4
+CERTIFICATE, SERVER_KEY_EXCHANGE, CERTIFICATE_REQUEST, SERVER_HELLO_DONE = 11, 12, 13, 14
+CERTIFICATE_VERIFY, FINISHED, KEY_UPDATE, MESSAGE_HASH = 15, 20, 24, 254
+_NOT_IN_TRANSCRIPT = (HELLO_REQUEST, NEW_SESSION_TICKET, KEY_UPDATE)
+
+
+class HandshakeTranscript:
+    """The handshake messages of both directions in the order they were assembled: the bytes a
+    CertificateVerify signs (TLS 1.2) or hashes (TLS 1.3). Kept only while a signature may
+    still need them (`release`), and never past MAX_TRANSCRIPT."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.too_long = False
+        self.released = False
+
+    def restart(self) -> None:
+        """A new handshake (its ClientHello): the transcript starts afresh."""
+        self.data = bytearray()
+        self.too_long = False
+        self.released = False
+
+    def add(self, raw: bytes) -> None:
+        if self.released or self.too_long:
+            return
+        if len(self.data) + len(raw) > MAX_TRANSCRIPT:
+            self.too_long = True
+            self.data = bytearray()
+            return
+        self.data += raw
+
+    def hello_retry(self, hash_name: str) -> None:
+        """RFC 8446 §4.4.1: after a HelloRetryRequest, ClientHello1 is replaced by a synthetic
+        message_hash message holding its hash."""
+        if self.released or self.too_long:
+            return
+        digest = hashlib.new(hash_name, bytes(self.data)).digest()
+        self.data = bytearray(bytes([MESSAGE_HASH, 0, 0, len(digest)]) + digest)
+
+    def release(self) -> None:
+        self.data = bytearray()
+        self.released = True
+
+    @property
+    def available(self) -> bool:
+        return not self.released and not self.too_long and bool(self.data)
+
+    def hash(self, hash_name: str) -> bytes:
+        return hashlib.new(hash_name, bytes(self.data)).digest()
+
+
+_TLS13_HASH = {0x1302: "sha384"}  # every other TLS 1.3 suite hashes with SHA-256
+
+
+@dataclass
+class _Handshake:
+    """What the signatures of one handshake are checked with."""
+
+    client_random: bytes = b""
+    server_random: bytes = b""
+    version: int | None = None
+    suite: int | None = None
+    client_schemes: tuple[int, ...] = ()
+    request_schemes: tuple[int, ...] | None = None  # None: no CertificateRequest yet
+    leaves: dict[Direction, x509.Certificate | None] = field(default_factory=dict)
+    hello_retry: bool = False
+
+    @property
+    def tls13(self) -> bool:
+        return self.version == 0x0304
+
+
+class HandshakeSignatures:
+    """Follows one connection's handshake messages (both directions, in order) and checks each
+    CertificateVerify and ServerKeyExchange signature it meets: the verdict goes on the message
+    (`verified`, `unchecked`, `scheme_offered`, `scheme_fits_key`)."""
+
+    def __init__(self) -> None:
+        self.transcript = HandshakeTranscript()
+        self.h = _Handshake()
+
+    def message(self, direction: Direction, raw: bytes, message: Message | None) -> Message | None:
+        """`message` as decoded (None: it did not decode; its bytes still count), returned with
+        its signature's verdict when it carries one."""
+        msg_type = raw[0]
+        h = self.h
+        if isinstance(message, ClientHello):
+            if not h.hello_retry:
+                self.transcript.restart()
+                self.h = h = _Handshake()
+            h.hello_retry = False
+            h.client_random, h.client_schemes = message.random, message.signature_algorithms
+        elif isinstance(message, ServerHello):
+            if message.hello_retry_request:
+                h.hello_retry = True
+                self.transcript.hello_retry(_TLS13_HASH.get(message.cipher_suite, "sha256"))
+            else:
+                h.server_random, h.version, h.suite = message.random, message.version, message.cipher_suite
+        elif isinstance(message, Certificate):
+            h.leaves[direction] = message.chain[0] if message.chain and not message.undecodable else None
+        elif isinstance(message, CertificateRequest) and not message.post_handshake:
+            h.request_schemes = message.signature_algorithms
+        elif isinstance(message, CertificateVerify):
+            message = self._certificate_verify(direction, raw, message)
+        elif msg_type == SERVER_KEY_EXCHANGE and isinstance(message, SimpleMessage) and not h.tls13:
+            message = self._server_key_exchange(raw)
+        if msg_type not in _NOT_IN_TRANSCRIPT:
+            self.transcript.add(raw)
+        self._maybe_release(direction, msg_type)
+        return message
+
+    def _maybe_release(self, direction: Direction, msg_type: int) -> None:
+        """Drop the bytes once no signature left in this handshake can need them."""
+        client = direction is Direction.CLIENT
+        tls13 = self.h.tls13
+        unrequested = self.h.request_schemes is None
+        done = (
+            (msg_type == CERTIFICATE_VERIFY and client)  # the last signature a handshake holds
+            or (msg_type == FINISHED and client)
+            or (unrequested and msg_type == SERVER_HELLO_DONE and not tls13)
+            or (unrequested and msg_type == FINISHED and not client and tls13)
+        )
+        if done:
+            self.transcript.release()
+
+    def _why_not(self) -> str:
+        if self.transcript.too_long:
+            return f"the handshake is longer than {MAX_TRANSCRIPT} bytes: not kept, not checked"
+        if self.transcript.released or not self.transcript.data:
+            return "its handshake transcript was not seen (post-handshake, or after a gap)"
+        return ""
+
+    def _certificate_verify(
+        self, direction: Direction, raw: bytes, cv: CertificateVerify
+    ) -> CertificateVerify:
+        h = self.h
+        legacy = h.version is not None and h.version < 0x0303
+        body = raw[4:]
+        if legacy:
+            length = int.from_bytes(body[:2], "big")
+            code: int | None = None
+            signature = bytes(body[2 : 2 + length])
+            cv = replace(cv, algorithm=0, signature_length=length)
+        else:
+            code, signature = cv.algorithm, bytes(body[4 : 4 + cv.signature_length])
+        offered = h.request_schemes if direction is Direction.CLIENT else h.client_schemes
+        if code is not None and offered:
+            cv = replace(cv, scheme_offered=code in offered)
+        leaf = h.leaves.get(direction)
+        why = self._why_not()
+        if leaf is None:
+            why = why or f"no readable {direction.value} certificate before it"
+        if h.version is None:
+            why = why or "no ServerHello before it"
+        if why:
+            return replace(cv, unchecked=why)
+        if h.tls13:
+            digest = self.transcript.hash(_TLS13_HASH.get(h.suite or 0, "sha256"))
+            content = S.tls13_content(digest, server=direction is Direction.SERVER)
+        else:
+            content = bytes(self.transcript.data)
+        assert leaf is not None
+        verdict = S.verify(leaf, code, signature, content, tls13=h.tls13)
+        return replace(cv, verified=verdict.verified, unchecked=verdict.why, scheme_fits_key=verdict.fits_key)
+
+    def _server_key_exchange(self, raw: bytes) -> ServerKeyExchange:
+        h = self.h
+        body = bytes(raw[4:])
+        ske = ServerKeyExchange(SERVER_KEY_EXCHANGE, len(body))
+        legacy = h.version is not None and h.version < 0x0303
+        split = _split_key_exchange(body, legacy)
+        if split is None:
+            return replace(ske, unchecked="its parameters are not ECDHE or DHE ones this tool reads")
+        params, code, signature = split
+        if not signature:
+            return replace(ske, unchecked="not signed (anonymous or PSK key exchange)")
+        ske = replace(ske, algorithm=code)
+        if code is not None and h.client_schemes:
+            ske = replace(ske, scheme_offered=code in h.client_schemes)
+        leaf = h.leaves.get(Direction.SERVER)
+        if leaf is None or not h.client_random or not h.server_random:
+            return replace(ske, unchecked="no readable server certificate or hello randoms before it")
+        content = h.client_random + h.server_random + params
+        verdict = S.verify(leaf, code, signature, content)
+        return replace(
+            ske, verified=verdict.verified, unchecked=verdict.why, scheme_fits_key=verdict.fits_key
+        )
+
+
+def _split_key_exchange(body: bytes, legacy: bool) -> tuple[bytes, int | None, bytes] | None:
+    """(params, scheme, signature) of a ServerKeyExchange: the params are ECDHE (named curve)
+    or DHE (p, g, Ys), whichever leaves exactly a signature after them."""
+    candidates = []
+    if len(body) >= 4 and body[0] == 3:  # ECParameters: named_curve
+        candidates.append(4 + body[3])
+    pos = 0
+    for _ in range(3):  # DH p, g, Ys
+        if pos + 2 > len(body):
+            pos = -1
+            break
+        pos += 2 + int.from_bytes(body[pos : pos + 2], "big")
+    if pos > 0:
+        candidates.append(pos)
+    for end in candidates:
+        if end > len(body):
+            continue
+        rest = body[end:]
+        if not rest:
+            return body[:end], None, b""
+        if legacy and len(rest) >= 2 and 2 + int.from_bytes(rest[:2], "big") == len(rest):
+            return body[:end], None, rest[2:]
+        if not legacy and len(rest) >= 4 and 4 + int.from_bytes(rest[2:4], "big") == len(rest):
+            return body[:end], int.from_bytes(rest[:2], "big"), rest[4:]
+    return None
+
+
+#: problems before a signature that make its transcript incomplete
+_LOSSES = ("gap", "snaplen", "mid-stream", "truncated", "undecryptable", "malformed")
+
+
+def settle_signatures(t: Transcript) -> None:
+    """A signature that failed after bytes were lost (a TCP gap, an unreadable record) proves
+    nothing about the key: its transcript is incomplete. Such verdicts become unchecked."""
+    losses = [p for p in t.problems if p.kind in _LOSSES]
+    if not losses:
+        return
+    for i, event in enumerate(t.events):
+        m = event.message
+        if not isinstance(m, (CertificateVerify, ServerKeyExchange)) or m.verified is not False:
+            continue
+        lost = next(
+            (p for p in losses if p.frame is None or event.frame is None or p.frame <= event.frame), None
+        )
+        if lost is not None:
+            why = f"bytes were lost before it ({lost.kind}): its transcript is incomplete"
+            t.events[i] = replace(event, message=replace(m, verified=None, unchecked=why))
