@@ -1,0 +1,153 @@
+"""Signatures checked from the wire (parsers/signatures.py, parsers/handshake.py): every
+CertificateVerify and ServerKeyExchange in the sample captures verifies with its sender's
+certificate; an edited one does not; the transcript is not kept past its use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from parsers.capture import read_capture
+from parsers.handshake import MAX_TRANSCRIPT, HandshakeSignatures, HandshakeTranscript
+from parsers.keylog import KeyLog
+from parsers.model import CertificateVerify, Direction, ServerKeyExchange, Transcript
+
+CAPTURES = Path(__file__).resolve().parent.parent / "captures"
+
+
+def _read(pcap: Path) -> list[Transcript]:
+    keylog = KeyLog()
+    keys = pcap.with_suffix(".keys")
+    if keys.exists():
+        keylog.add_text(keys.read_text())
+    return read_capture(pcap, keylog).transcripts
+
+
+def _signatures(t: Transcript) -> list[tuple[str, str, bool | None, str]]:
+    return [
+        (e.direction.value, type(e.message).__name__, e.message.verified, e.message.unchecked)
+        for e in t.events
+        if isinstance(e.message, (CertificateVerify, ServerKeyExchange))
+    ]
+
+
+# how many signatures each sample holds (server's ServerKeyExchange / CertificateVerify, client's
+# CertificateVerify): all of them must verify
+EXPECTED = {
+    "tls12-success.pcap": 2,
+    "tls12-sigalg-mismatch.pcap": 1,
+    "tls12-no-client-cert.pcap": 1,
+    "tls12-resumed.pcap": 2,
+    "tls13-success.pcap": 2,
+    "tls13-hello-retry.pcap": 2,
+    "tls13-certificate-required.pcap": 1,
+    "tls13-secrets.pcapng": 2,
+    "tls13-ipv6.pcap": 2,
+    "tls13-unknown-ca.pcap": 2,
+    "several.pcap": 5,
+}
+
+
+@pytest.mark.parametrize("pcap", sorted(p.name for p in CAPTURES.glob("*.pcap*")))
+def test_every_sample_signature_verifies(pcap: str) -> None:
+    found = [s for t in _read(CAPTURES / pcap) for s in _signatures(t)]
+    assert [s for s in found if s[2] is not True] == []
+    if pcap in EXPECTED:
+        assert len(found) == EXPECTED[pcap]
+
+
+def test_the_hello_retry_transcript_uses_message_hash() -> None:
+    """RFC 8446 §4.4.1: both CertificateVerify messages after a HelloRetryRequest verify only
+    with ClientHello1 replaced by its message_hash (the capture holds one of each)."""
+    (t,) = _read(CAPTURES / "tls13-hello-retry.pcap")
+    assert [(s[0], s[2]) for s in _signatures(t)] == [("server", True), ("client", True)]
+
+
+def _messages(pcap: Path) -> list[tuple[Direction, bytes]]:
+    """The clear handshake messages of a TLS 1.2 sample (one connection, loopback, no
+    retransmissions), raw with their headers, in the order the transcript shows them."""
+    from scapy.layers.inet import TCP
+    from scapy.utils import rdpcap
+
+    from parsers.handshake import HandshakeAssembler
+
+    (t,) = _read(pcap)
+    assert t.version == 0x0303
+    streams = {Direction.CLIENT: bytearray(), Direction.SERVER: bytearray()}
+    for packet in rdpcap(str(pcap)):
+        if packet.haslayer(TCP) and bytes(packet[TCP].payload):
+            client = packet[TCP].sport == t.client.port
+            streams[Direction.CLIENT if client else Direction.SERVER] += bytes(packet[TCP].payload)
+    per_direction: dict[Direction, list[bytes]] = {}
+    for d, data in streams.items():
+        assembler, found, pos = HandshakeAssembler(), [], 0
+        while pos + 5 <= len(data) and data[pos] == 22:  # clear handshake records, up to the CCS
+            length = int.from_bytes(data[pos + 3 : pos + 5], "big")
+            found += list(assembler.feed(bytes(data[pos + 5 : pos + 5 + length])))
+            pos += 5 + length
+        per_direction[d] = found
+    return [
+        (e.direction, per_direction[e.direction].pop(0))
+        for e in t.events
+        if not e.encrypted and e.label not in ("ChangeCipherSpec",) and per_direction[e.direction]
+    ]
+
+
+def _feed(messages: list[tuple[Direction, bytes]]) -> list[object]:
+    from parsers import messages as decoder
+
+    checker = HandshakeSignatures()
+    return [checker.message(d, raw, decoder.decode(raw[0], raw, False, lean=True)) for d, raw in messages]
+
+
+def test_one_flipped_bit_turns_valid_into_invalid() -> None:
+    sent = _messages(CAPTURES / "tls12-success.pcap")
+    verdicts = [m.verified for m in _feed(sent) if isinstance(m, (CertificateVerify, ServerKeyExchange))]
+    assert verdicts == [True, True]
+    for kind in (12, 15):  # the ServerKeyExchange's signature, then the CertificateVerify's
+        edited = []
+        for d, raw in sent:
+            if raw[0] == kind:
+                raw = raw[:-10] + bytes([raw[-10] ^ 0x01]) + raw[-9:]
+            edited.append((d, raw))
+        decoded = [m for m in _feed(edited) if isinstance(m, (CertificateVerify, ServerKeyExchange))]
+        # the CertificateVerify covers the ServerKeyExchange: a bit flipped in the latter fails both
+        assert [(type(m).__name__, m.verified) for m in decoded] == [
+            ("ServerKeyExchange", kind != 12),
+            ("CertificateVerify", False),
+        ]
+        bad = next(m for m in decoded if m.verified is False)
+        assert bad.unchecked == "the signature does not verify with the certificate's public key"
+
+
+def test_an_edited_transcript_fails_the_client_signature() -> None:
+    """The CertificateVerify covers every message before it: one changed byte of the
+    ClientHello's random (the signature untouched) fails it."""
+    sent = _messages(CAPTURES / "tls12-success.pcap")
+    first_direction, hello = sent[0]
+    sent[0] = (first_direction, hello[:20] + bytes([hello[20] ^ 0x80]) + hello[21:])
+    verdicts = [
+        (type(m).__name__, m.verified)
+        for m in _feed(sent)
+        if isinstance(m, (CertificateVerify, ServerKeyExchange))
+    ]
+    # the ServerKeyExchange signs the client random too
+    assert verdicts == [("ServerKeyExchange", False), ("CertificateVerify", False)]
+
+
+def test_the_transcript_is_released_after_the_client_signature() -> None:
+    from parsers import messages as decoder
+
+    checker = HandshakeSignatures()
+    for d, raw in _messages(CAPTURES / "tls12-success.pcap"):
+        checker.message(d, raw, decoder.decode(raw[0], raw, False, lean=True))
+        if raw[0] == 15:
+            assert checker.transcript.released and len(checker.transcript.data) == 0
+
+
+def test_a_transcript_past_the_cap_is_left_unchecked() -> None:
+    transcript = HandshakeTranscript()
+    transcript.add(b"\x01" * 100)
+    transcript.add(b"\x0b" * MAX_TRANSCRIPT)
+    assert transcript.too_long and not transcript.available and len(transcript.data) == 0
