@@ -635,6 +635,8 @@ def server_rejected(ctx: WireContext) -> Iterator[Finding]:
     verify = E.first(ctx.t, CertificateVerify, Direction.CLIENT)
     if name == "decrypt_error":
         meaning += " (it came right after the client's CertificateVerify)"
+        if verify is not None and verify.message.verified is False:
+            meaning += "; the capture proves the mismatch: see client-signature-invalid"
         if verify is not None and verify.message.verified is True:
             meaning = (
                 "yet the client's CertificateVerify verifies with its certificate's key (checked from "
