@@ -6,17 +6,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import Generic, TypeVar
 
 from cryptography import x509
 
 from parsers import signatures as S
 from parsers.model import (
+    Alert,
     Certificate,
     CertificateRequest,
     CertificateVerify,
     ClientHello,
     Direction,
+    HandshakeEvent,
     Message,
+    Outcome,
     ServerHello,
     ServerKeyExchange,
     SimpleMessage,
@@ -66,6 +70,11 @@ HELLO_REQUEST, CLIENT_HELLO, SERVER_HELLO, NEW_SESSION_TICKET = 0, 1, 2, 4
 CERTIFICATE, SERVER_KEY_EXCHANGE, CERTIFICATE_REQUEST, SERVER_HELLO_DONE = 11, 12, 13, 14
 CERTIFICATE_VERIFY, FINISHED, KEY_UPDATE, MESSAGE_HASH = 15, 20, 24, 254
 _NOT_IN_TRANSCRIPT = (HELLO_REQUEST, NEW_SESSION_TICKET, KEY_UPDATE)
+#: the messages whose content the signature checks need
+_WATCHED = frozenset(
+    (CLIENT_HELLO, SERVER_HELLO, CERTIFICATE, SERVER_KEY_EXCHANGE, CERTIFICATE_REQUEST, CERTIFICATE_VERIFY)
+)
+_RELEASE_POINTS = frozenset((CERTIFICATE_VERIFY, SERVER_HELLO_DONE, FINISHED))
 
 
 class HandshakeTranscript:
@@ -114,6 +123,41 @@ class HandshakeTranscript:
 
 
 _TLS13_HASH = {0x1302: "sha384"}  # every other TLS 1.3 suite hashes with SHA-256
+#: connections (by number) whose signatures are all checked as they arrive; past it, only those
+#: of handshakes that did not complete (benchmarks/bench_pcap.py: checking every signature of
+#: 5,000 handshakes added ~20 % CPU time)
+FULL_CHECKS = 1000
+DEFERRED = (
+    f"not checked: past connection {FULL_CHECKS}, only the signatures a failed handshake may "
+    "hinge on are checked"
+)
+
+_Signed = TypeVar("_Signed", CertificateVerify, ServerKeyExchange)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending(Generic[_Signed]):
+    """One signature to check: the message it came in and what it signs (digest or content)."""
+
+    message: _Signed
+    direction: Direction  # who signed
+    leaf: x509.Certificate
+    code: int | None
+    signature: bytes
+    signed: bytes
+    prehashed: bool
+    tls13: bool
+
+    def verdict(self) -> _Signed:
+        v = S.verify(self.leaf, self.code, self.signature, self.signed, self.prehashed, self.tls13)
+        m = self.message
+        if isinstance(m, CertificateVerify):  # built directly: dataclasses.replace is slow
+            return CertificateVerify(
+                m.algorithm, m.signature_length, v.verified, v.why, m.scheme_offered, v.fits_key
+            )
+        return ServerKeyExchange(
+            m.msg_type, m.length, m.algorithm, v.verified, v.why, m.scheme_offered, v.fits_key
+        )
 
 
 @dataclass
@@ -139,14 +183,30 @@ class HandshakeSignatures:
     CertificateVerify and ServerKeyExchange signature it meets: the verdict goes on the message
     (`verified`, `unchecked`, `scheme_offered`, `scheme_fits_key`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, index: int = 1) -> None:
         self.transcript = HandshakeTranscript()
         self.h = _Handshake()
+        #: check at once, or keep what is needed (a digest) and decide at `settle`
+        self.eager = index <= FULL_CHECKS
+        self.pending: list[_Pending[CertificateVerify] | _Pending[ServerKeyExchange]] = []
 
     def message(self, direction: Direction, raw: bytes, message: Message | None) -> Message | None:
         """`message` as decoded (None: it did not decode; its bytes still count), returned with
         its signature's verdict when it carries one."""
         msg_type = raw[0]
+        if msg_type in _WATCHED:
+            message = self._watched(direction, msg_type, raw, message)
+        elif self.transcript.released:
+            return message  # the common case after the handshake: nothing to keep
+        if msg_type not in _NOT_IN_TRANSCRIPT:
+            self.transcript.add(raw)
+        if msg_type in _RELEASE_POINTS:
+            self._maybe_release(direction, msg_type)
+        return message
+
+    def _watched(
+        self, direction: Direction, msg_type: int, raw: bytes, message: Message | None
+    ) -> Message | None:
         h = self.h
         if isinstance(message, ClientHello):
             if not h.hello_retry:
@@ -165,12 +225,9 @@ class HandshakeSignatures:
         elif isinstance(message, CertificateRequest) and not message.post_handshake:
             h.request_schemes = message.signature_algorithms
         elif isinstance(message, CertificateVerify):
-            message = self._certificate_verify(direction, raw, message)
+            return self._certificate_verify(direction, raw, message)
         elif msg_type == SERVER_KEY_EXCHANGE and isinstance(message, SimpleMessage) and not h.tls13:
-            message = self._server_key_exchange(raw)
-        if msg_type not in _NOT_IN_TRANSCRIPT:
-            self.transcript.add(raw)
-        self._maybe_release(direction, msg_type)
+            return self._server_key_exchange(raw)
         return message
 
     def _maybe_release(self, direction: Direction, msg_type: int) -> None:
@@ -198,18 +255,17 @@ class HandshakeSignatures:
         self, direction: Direction, raw: bytes, cv: CertificateVerify
     ) -> CertificateVerify:
         h = self.h
-        legacy = h.version is not None and h.version < 0x0303
         body = raw[4:]
-        if legacy:
-            length = int.from_bytes(body[:2], "big")
-            code: int | None = None
+        code: int | None = cv.algorithm
+        length = cv.signature_length
+        if h.version is not None and h.version < 0x0303:  # TLS 1.0/1.1: no scheme on the wire
+            code, length = None, int.from_bytes(body[:2], "big")
             signature = bytes(body[2 : 2 + length])
-            cv = replace(cv, algorithm=0, signature_length=length)
         else:
-            code, signature = cv.algorithm, bytes(body[4 : 4 + cv.signature_length])
-        offered = h.request_schemes if direction is Direction.CLIENT else h.client_schemes
-        if code is not None and offered:
-            cv = replace(cv, scheme_offered=code in offered)
+            signature = bytes(body[4 : 4 + length])
+        peer_offered = h.request_schemes if direction is Direction.CLIENT else h.client_schemes
+        offered = code in peer_offered if code is not None and peer_offered else None
+        cv = CertificateVerify(code or 0, length, scheme_offered=offered)
         leaf = h.leaves.get(direction)
         why = self._why_not()
         if leaf is None:
@@ -218,14 +274,37 @@ class HandshakeSignatures:
             why = why or "no ServerHello before it"
         if why:
             return replace(cv, unchecked=why)
+        assert leaf is not None
         if h.tls13:
             digest = self.transcript.hash(_TLS13_HASH.get(h.suite or 0, "sha256"))
-            content = S.tls13_content(digest, server=direction is Direction.SERVER)
+            signed, prehashed = S.tls13_content(digest, server=direction is Direction.SERVER), False
         else:
-            content = bytes(self.transcript.data)
-        assert leaf is not None
-        verdict = S.verify(leaf, code, signature, content, tls13=h.tls13)
-        return replace(cv, verified=verdict.verified, unchecked=verdict.why, scheme_fits_key=verdict.fits_key)
+            signed, prehashed = S.signed_digest(code, bytes(self.transcript.data))
+        return self._check(_Pending(cv, direction, leaf, code, signature, signed, prehashed, h.tls13))
+
+    def _check(self, check: _Pending[_Signed]) -> _Signed:
+        if self.eager:
+            return check.verdict()
+        # decided at `settle`: until then (and if the handshake completes) it says why not
+        check = replace(check, message=replace(check.message, unchecked=DEFERRED))
+        self.pending.append(check)  # type: ignore[arg-type]  # one of the two kinds
+        return check.message
+
+    def settle(self, t: Transcript) -> None:
+        """The connection ended. Signatures left pending (connections past FULL_CHECKS) are
+        checked only if the handshake did not complete, where a finding needs them; then a
+        failure after lost bytes is made unchecked (settle_signatures)."""
+        if self.pending and t.outcome is not Outcome.COMPLETED:
+            ender = _who_ended(t)
+            checked: dict[int, Message] = {
+                id(p.message): p.verdict() for p in self.pending if ender is None or ender is p.direction.peer
+            }
+            for i, e in enumerate(t.events):
+                done = checked.get(id(e.message))
+                if done is not None:
+                    t.events[i] = HandshakeEvent(e.direction, e.time, done, e.frame, e.encrypted)
+        self.pending = []
+        settle_signatures(t)
 
     def _server_key_exchange(self, raw: bytes) -> ServerKeyExchange:
         h = self.h
@@ -244,11 +323,8 @@ class HandshakeSignatures:
         leaf = h.leaves.get(Direction.SERVER)
         if leaf is None or not h.client_random or not h.server_random:
             return replace(ske, unchecked="no readable server certificate or hello randoms before it")
-        content = h.client_random + h.server_random + params
-        verdict = S.verify(leaf, code, signature, content)
-        return replace(
-            ske, verified=verdict.verified, unchecked=verdict.why, scheme_fits_key=verdict.fits_key
-        )
+        signed, prehashed = S.signed_digest(code, h.client_random + h.server_random + params)
+        return self._check(_Pending(ske, Direction.SERVER, leaf, code, signature, signed, prehashed, False))
 
 
 def _split_key_exchange(body: bytes, legacy: bool) -> tuple[bytes, int | None, bytes] | None:
@@ -276,6 +352,17 @@ def _split_key_exchange(body: bytes, legacy: bool) -> tuple[bytes, int | None, b
         if not legacy and len(rest) >= 4 and 4 + int.from_bytes(rest[2:4], "big") == len(rest):
             return body[:end], int.from_bytes(rest[:2], "big"), rest[4:]
     return None
+
+
+def _who_ended(t: Transcript) -> Direction | None:
+    """Who ended a failed handshake (a fatal alert, else a reset or close): the side whose
+    verification of the other's signature may be why. None: not known."""
+    for event in t.events:
+        if isinstance(event.message, Alert) and event.message.fatal:
+            return event.direction
+    if t.reset_by is not None:
+        return t.reset_by
+    return t.fin_by[0] if t.fin_by else None
 
 
 #: problems before a signature that make its transcript incomplete

@@ -21,6 +21,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 RSA_ENCRYPTION_OID = "1.2.840.113549.1.1.1"
 RSASSA_PSS_OID = "1.2.840.113549.1.1.10"
@@ -106,15 +107,17 @@ def _key_oid(cert: x509.Certificate) -> str:
 
 
 def fits(code: int, cert: x509.Certificate, tls13: bool) -> tuple[bool | None, str]:
-    """Whether scheme `code` can be made with the certificate's key at all."""
+    """Whether scheme `code` can be made with the certificate's key at all, and if not why."""
+    k = _key(cert)
+    if k.key is None:
+        return None, "the certificate's public key is not readable"
+    return _fits(code, k.key, k.oid, tls13)
+
+
+def _fits(code: int, key: object, oid: str, tls13: bool) -> tuple[bool | None, str]:
     s = scheme(code)
     if s is None:
         return None, f"signature scheme 0x{code:04x} is not one this tool verifies"
-    oid = _key_oid(cert)
-    try:
-        key = cert.public_key()
-    except (ValueError, UnsupportedAlgorithm):
-        return None, "the certificate's public key is not readable"
     if s.family in (Family.PKCS1, Family.PSS_RSAE, Family.PSS_PSS):
         if not isinstance(key, rsa.RSAPublicKey):
             return False, f"{s.family.value} needs an RSA key; the certificate holds {_kind(key)}"
@@ -154,35 +157,75 @@ def _kind(key: object) -> str:
     return f"a {type(key).__name__.removeprefix('_').replace('PublicKey', '')} key"
 
 
+def signed_digest(code: int | None, data: bytes) -> tuple[bytes, bool]:
+    """What to keep of the signed `data` to verify it later: its digest under the scheme's hash
+    (prehashed, True) — 32-64 bytes instead of a whole transcript — or the data itself for EdDSA
+    (which signs the message, not a hash) and schemes we do not know. TLS 1.0/1.1 (`code`
+    None): MD5 || SHA-1, as RSA signs it (ECDSA and DSA sign the SHA-1 part)."""
+    if code is None:
+        return hashlib.md5(data).digest() + hashlib.sha1(data).digest(), True
+    s = scheme(code)
+    if s is None or s.hash is None:
+        return data, False
+    return hashlib.new(s.hash().name, data).digest(), True
+
+
 #: verdicts remembered; past this the memo starts afresh (bounded memory)
 MEMO_ENTRIES = 4096
 _MEMO: dict[tuple[bytes, int | None, bytes, bytes, bool], Verdict] = {}
-_SPKI: dict[int, tuple[x509.Certificate, bytes]] = {}
 
 
-def _spki_id(cert: x509.Certificate) -> bytes:
-    """The key's identity for the memo; the decoder shares one certificate object across the
-    connections that sent the same bytes, so this is computed once per certificate."""
-    hit = _SPKI.get(id(cert))
-    if hit is not None and hit[0] is cert:
-        return hit[1]
-    ident = hashlib.sha256(cert.tbs_certificate_bytes).digest()
-    if len(_SPKI) >= MEMO_ENTRIES:
-        _SPKI.clear()
-    _SPKI[id(cert)] = (cert, ident)
-    return ident
+@dataclass(frozen=True, slots=True)
+class _Key:
+    cert: x509.Certificate  # held so its id() is not reused while cached
+    ident: bytes
+    key: object | None  # the public key, None when unreadable
+    oid: str
+
+
+_KEYS: dict[int, _Key] = {}
+
+
+def _key(cert: x509.Certificate) -> _Key:
+    """The certificate's public key, read once: the decoder shares one certificate object
+    across the connections that sent the same bytes."""
+    hit = _KEYS.get(id(cert))
+    if hit is not None and hit.cert is cert:
+        return hit
+    try:
+        public: object | None = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        public = None
+    entry = _Key(cert, hashlib.sha256(cert.tbs_certificate_bytes).digest(), public, _key_oid(cert))
+    if len(_KEYS) >= MEMO_ENTRIES:
+        _KEYS.clear()
+    _KEYS[id(cert)] = entry
+    return entry
 
 
 def verify(
-    cert: x509.Certificate, code: int | None, signature: bytes, content: bytes, tls13: bool = False
+    cert: x509.Certificate,
+    code: int | None,
+    signature: bytes,
+    signed: bytes,
+    prehashed: bool = False,
+    tls13: bool = False,
 ) -> Verdict:
-    """Check `signature` over `content` with the certificate's key. `code` None: TLS 1.0/1.1,
-    where RSA signs MD5+SHA-1 of the content and ECDSA/DSA its SHA-1."""
-    memo_key = (_spki_id(cert), code, hashlib.sha256(content).digest(), signature, tls13)
+    """Check `signature` with the certificate's key over `signed`: the content itself, or its
+    digest when `prehashed` (signed_digest). `code` None: TLS 1.0/1.1, where RSA signs MD5+SHA-1
+    of the content and ECDSA/DSA its SHA-1."""
+    key = _key(cert)
+    memo_key = (
+        key.ident,
+        code,
+        signed if len(signed) <= 64 else hashlib.sha256(signed).digest(),
+        signature,
+        tls13,
+    )
     hit = _MEMO.get(memo_key)
     if hit is not None:
         return hit
-    verdict = _verify(cert, code, signature, content, tls13)
+    verdict = _verify(key, code, signature, signed, prehashed, tls13)
     if len(_MEMO) >= MEMO_ENTRIES:
         _MEMO.clear()
     _MEMO[memo_key] = verdict
@@ -190,34 +233,39 @@ def verify(
 
 
 def _verify(
-    cert: x509.Certificate, code: int | None, signature: bytes, content: bytes, tls13: bool
+    k: _Key, code: int | None, signature: bytes, signed: bytes, prehashed: bool, tls13: bool
 ) -> Verdict:
+    key = k.key
+    if key is None:
+        return Verdict(None, "the certificate's public key is not readable")
     if code is None:
-        return _verify_legacy(cert, signature, content)
-    fit, why = fits(code, cert, tls13)
+        return _verify_legacy(key, signature, signed if prehashed else signed_digest(None, signed)[0])
+    fit, why = _fits(code, key, k.oid, tls13)
     s = scheme(code)
     if s is None or fit is None:
         return Verdict(None, why, fit)
-    if not fit and why.startswith("TLS 1.3 forbids"):
-        fit = False  # still checked below: whether the key signed it is the other question
-    elif not fit:
+    if not fit and not why.startswith("TLS 1.3 forbids"):
         return Verdict(False, why, False)
-    key = cert.public_key()
+    # a scheme TLS 1.3 forbids is still checked: whether the key signed it is the other question
     try:
-        if isinstance(key, rsa.RSAPublicKey) and s.hash is not None:
+        if s.hash is not None:
             digest = s.hash()
-            pad: padding.AsymmetricPadding = (
-                padding.PKCS1v15()
-                if s.family is Family.PKCS1
-                else padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)
-            )
-            key.verify(signature, content, pad, digest)
-        elif isinstance(key, ec.EllipticCurvePublicKey) and s.hash is not None:
-            key.verify(signature, content, ec.ECDSA(s.hash()))
-        elif isinstance(key, dsa.DSAPublicKey) and s.hash is not None:
-            key.verify(signature, content, s.hash())
-        elif isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
-            key.verify(signature, content)
+            algorithm: hashes.HashAlgorithm | Prehashed = Prehashed(digest) if prehashed else digest
+            if isinstance(key, rsa.RSAPublicKey):
+                pad: padding.AsymmetricPadding = (
+                    padding.PKCS1v15()
+                    if s.family is Family.PKCS1
+                    else padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)
+                )
+                key.verify(signature, signed, pad, algorithm)
+            elif isinstance(key, ec.EllipticCurvePublicKey):
+                key.verify(signature, signed, ec.ECDSA(algorithm))
+            elif isinstance(key, dsa.DSAPublicKey):
+                key.verify(signature, signed, algorithm)
+            else:
+                return Verdict(None, "this key type is not verified here", fit)
+        elif isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)) and not prehashed:
+            key.verify(signature, signed)
         else:
             return Verdict(None, "this key type is not verified here", fit)
     except InvalidSignature:
@@ -227,21 +275,15 @@ def _verify(
     return Verdict(True, why, fit)
 
 
-def _verify_legacy(cert: x509.Certificate, signature: bytes, content: bytes) -> Verdict:
-    try:
-        key = cert.public_key()
-    except (ValueError, UnsupportedAlgorithm):
-        return Verdict(None, "the certificate's public key is not readable")
+def _verify_legacy(key: object, signature: bytes, md5_sha1: bytes) -> Verdict:
     try:
         if isinstance(key, rsa.RSAPublicKey):
-            signed = key.recover_data_from_signature(signature, padding.PKCS1v15(), None)
-            expected = hashlib.md5(content).digest() + hashlib.sha1(content).digest()
-            if signed != expected:
+            if key.recover_data_from_signature(signature, padding.PKCS1v15(), None) != md5_sha1:
                 raise InvalidSignature
         elif isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(signature, content, ec.ECDSA(hashes.SHA1()))
+            key.verify(signature, md5_sha1[16:], ec.ECDSA(Prehashed(hashes.SHA1())))
         elif isinstance(key, dsa.DSAPublicKey):
-            key.verify(signature, content, hashes.SHA1())
+            key.verify(signature, md5_sha1[16:], Prehashed(hashes.SHA1()))
         else:
             return Verdict(None, f"TLS 1.0/1.1 signatures with {_kind(key)} are not verified here")
     except InvalidSignature:

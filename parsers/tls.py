@@ -16,7 +16,7 @@ from parsers.boundary import Record, TcpFacts
 from parsers.connection import TcpConnection
 from parsers.decrypt import DecryptError, Tls13Decryptor
 from parsers.events import MAX_EVENTS, TranscriptWriter
-from parsers.handshake import AbsurdLength, HandshakeAssembler, HandshakeSignatures, settle_signatures
+from parsers.handshake import AbsurdLength, HandshakeAssembler, HandshakeSignatures
 from parsers.keylog import KeyLog
 from parsers.keys import Epoch, KeySchedule, RecordProtection, UnsupportedSuite
 from parsers.model import (
@@ -62,7 +62,7 @@ class TlsSession:
         self.keys = KeySchedule(keylog)
         self.sides = {Direction.CLIENT: _Side(), Direction.SERVER: _Side()}
         self.writer = TranscriptWriter(transcript)
-        self.signatures = HandshakeSignatures()  # the transcript bytes, the signatures checked
+        self.signatures = HandshakeSignatures(transcript.index)  # transcript bytes, signatures checked
         self.frame = 0
         self.time = 0.0
         self.tls13 = False
@@ -297,7 +297,7 @@ class TlsSession:
                 )
             )
         t.problems.sort(key=lambda p: p.frame or 0)
-        settle_signatures(t)
+        self.signatures.settle(t)
         return t
 
 

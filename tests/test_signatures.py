@@ -151,3 +151,20 @@ def test_a_transcript_past_the_cap_is_left_unchecked() -> None:
     transcript.add(b"\x01" * 100)
     transcript.add(b"\x0b" * MAX_TRANSCRIPT)
     assert transcript.too_long and not transcript.available and len(transcript.data) == 0
+
+
+def test_past_the_first_connections_only_what_a_failure_hinges_on_is_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cost: past FULL_CHECKS connections, a completed handshake's signatures are left unchecked
+    (the peer accepted them), and a failed one's only on the side its peer ended it for."""
+    import parsers.handshake as H
+
+    monkeypatch.setattr(H, "FULL_CHECKS", 0)
+    (completed,) = _read(CAPTURES / "tls12-success.pcap")
+    assert [(s[2], s[3]) for s in _signatures(completed)] == [(None, H.DEFERRED), (None, H.DEFERRED)]
+    (rejected,) = _read(CAPTURES / "tls12-unknown-ca.pcap")  # the server's fatal unknown_ca
+    assert [(s[0], s[2], s[3]) for s in _signatures(rejected)] == [
+        ("server", None, H.DEFERRED),
+        ("client", True, ""),
+    ]
