@@ -70,6 +70,7 @@ HELLO_REQUEST, CLIENT_HELLO, SERVER_HELLO, NEW_SESSION_TICKET = 0, 1, 2, 4
 CERTIFICATE, SERVER_KEY_EXCHANGE, CERTIFICATE_REQUEST, SERVER_HELLO_DONE = 11, 12, 13, 14
 CERTIFICATE_VERIFY, FINISHED, KEY_UPDATE, MESSAGE_HASH = 15, 20, 24, 254
 _NOT_IN_TRANSCRIPT = (HELLO_REQUEST, NEW_SESSION_TICKET, KEY_UPDATE)
+_HASHLIB = {"sha256": hashlib.sha256, "sha384": hashlib.sha384}  # TLS 1.3 transcript hashes
 #: the messages whose content the signature checks need
 _WATCHED = frozenset(
     (CLIENT_HELLO, SERVER_HELLO, CERTIFICATE, SERVER_KEY_EXCHANGE, CERTIFICATE_REQUEST, CERTIFICATE_VERIFY)
@@ -107,7 +108,7 @@ class HandshakeTranscript:
         message_hash message holding its hash."""
         if self.released or self.too_long:
             return
-        digest = hashlib.new(hash_name, bytes(self.data)).digest()
+        digest = _HASHLIB[hash_name](self.data).digest()
         self.data = bytearray(bytes([MESSAGE_HASH, 0, 0, len(digest)]) + digest)
 
     def release(self) -> None:
@@ -119,14 +120,15 @@ class HandshakeTranscript:
         return not self.released and not self.too_long and bool(self.data)
 
     def hash(self, hash_name: str) -> bytes:
-        return hashlib.new(hash_name, bytes(self.data)).digest()
+        return _HASHLIB[hash_name](self.data).digest()
 
 
 _TLS13_HASH = {0x1302: "sha384"}  # every other TLS 1.3 suite hashes with SHA-256
 #: connections (by number) whose signatures are all checked as they arrive; past it, only those
-#: of handshakes that did not complete (benchmarks/bench_pcap.py: checking every signature of
-#: 5,000 handshakes added ~20 % CPU time)
-FULL_CHECKS = 1000
+#: a failed handshake may hinge on. Measured on benchmarks/bench_pcap.py's capture (5,000 real
+#: handshakes, 316 MB, serial CPU of `pcap --keylog`): every signature checked +20 %, the first
+#: 500 +11 %, the first 100 +7 %; the rest is the bookkeeping (transcript bytes, hashes).
+FULL_CHECKS = 100
 DEFERRED = (
     f"not checked: past connection {FULL_CHECKS}, only the signatures a failed handshake may "
     "hinge on are checked"
@@ -160,7 +162,7 @@ class _Pending(Generic[_Signed]):
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class _Handshake:
     """What the signatures of one handshake are checked with."""
 
@@ -188,6 +190,7 @@ class HandshakeSignatures:
         self.h = _Handshake()
         #: check at once, or keep what is needed (a digest) and decide at `settle`
         self.eager = index <= FULL_CHECKS
+        self._pending_word = "" if self.eager else DEFERRED
         self.pending: list[_Pending[CertificateVerify] | _Pending[ServerKeyExchange]] = []
 
     def message(self, direction: Direction, raw: bytes, message: Message | None) -> Message | None:
@@ -255,17 +258,15 @@ class HandshakeSignatures:
         self, direction: Direction, raw: bytes, cv: CertificateVerify
     ) -> CertificateVerify:
         h = self.h
-        body = raw[4:]
         code: int | None = cv.algorithm
         length = cv.signature_length
         if h.version is not None and h.version < 0x0303:  # TLS 1.0/1.1: no scheme on the wire
-            code, length = None, int.from_bytes(body[:2], "big")
-            signature = bytes(body[2 : 2 + length])
+            code, length = None, int.from_bytes(raw[4:6], "big")
+            signature = bytes(raw[6 : 6 + length])
         else:
-            signature = bytes(body[4 : 4 + length])
+            signature = bytes(raw[8 : 8 + length])
         peer_offered = h.request_schemes if direction is Direction.CLIENT else h.client_schemes
         offered = code in peer_offered if code is not None and peer_offered else None
-        cv = CertificateVerify(code or 0, length, scheme_offered=offered)
         leaf = h.leaves.get(direction)
         why = self._why_not()
         if leaf is None:
@@ -273,8 +274,9 @@ class HandshakeSignatures:
         if h.version is None:
             why = why or "no ServerHello before it"
         if why:
-            return replace(cv, unchecked=why)
+            return CertificateVerify(code or 0, length, unchecked=why, scheme_offered=offered)
         assert leaf is not None
+        cv = CertificateVerify(code or 0, length, unchecked=self._pending_word, scheme_offered=offered)
         if h.tls13:
             digest = self.transcript.hash(_TLS13_HASH.get(h.suite or 0, "sha256"))
             signed, prehashed = S.tls13_content(digest, server=direction is Direction.SERVER), False
@@ -285,8 +287,7 @@ class HandshakeSignatures:
     def _check(self, check: _Pending[_Signed]) -> _Signed:
         if self.eager:
             return check.verdict()
-        # decided at `settle`: until then (and if the handshake completes) it says why not
-        check = replace(check, message=replace(check.message, unchecked=DEFERRED))
+        # decided at `settle`: until then (and unless a failure needs it) it says why not
         self.pending.append(check)  # type: ignore[arg-type]  # one of the two kinds
         return check.message
 
@@ -317,12 +318,12 @@ class HandshakeSignatures:
         params, code, signature = split
         if not signature:
             return replace(ske, unchecked="not signed (anonymous or PSK key exchange)")
-        ske = replace(ske, algorithm=code)
-        if code is not None and h.client_schemes:
-            ske = replace(ske, scheme_offered=code in h.client_schemes)
+        offered = code in h.client_schemes if code is not None and h.client_schemes else None
         leaf = h.leaves.get(Direction.SERVER)
         if leaf is None or not h.client_random or not h.server_random:
-            return replace(ske, unchecked="no readable server certificate or hello randoms before it")
+            why = "no readable server certificate or hello randoms before it"
+            return ServerKeyExchange(SERVER_KEY_EXCHANGE, len(body), code, None, why, offered)
+        ske = ServerKeyExchange(SERVER_KEY_EXCHANGE, len(body), code, None, self._pending_word, offered)
         signed, prehashed = S.signed_digest(code, h.client_random + h.server_random + params)
         return self._check(_Pending(ske, Direction.SERVER, leaf, code, signature, signed, prehashed, False))
 

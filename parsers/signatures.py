@@ -218,7 +218,7 @@ def verify(
     memo_key = (
         key.ident,
         code,
-        signed if len(signed) <= 64 else hashlib.sha256(signed).digest(),
+        signed if len(signed) <= 256 else hashlib.sha256(signed).digest(),
         signature,
         tls13,
     )

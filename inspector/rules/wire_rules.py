@@ -730,10 +730,31 @@ def _keystore_pairing(ctx: WireContext, leaf: x509.Certificate) -> tuple[str, st
     )
 
 
-@RULES.rule(CLIENT_SIGNATURE_INVALID)
+@RULES.rule(CLIENT_SIGNATURE_INVALID, CLIENT_SCHEME_NOT_OFFERED, SERVER_SIGNATURE_INVALID)
+def signatures(ctx: WireContext) -> Iterator[Finding]:
+    """The handshake's signatures as checked from the wire (parsers.signatures): one rule, so a
+    capture of thousands of good handshakes pays one quick look per connection."""
+    t = ctx.t
+    signed = (
+        t.messages(CertificateVerify) + t.messages(ServerKeyExchange)
+        if t.first(CertificateVerify) or t.first(ServerKeyExchange)
+        else []
+    )
+    if not any(
+        isinstance(e.message, (CertificateVerify, ServerKeyExchange))
+        and (e.message.verified is False or e.message.scheme_offered is False)
+        for e in signed
+    ):
+        return
+    yield from client_signature_invalid(ctx)
+    yield from client_scheme_not_offered(ctx)
+    yield from server_signature_invalid(ctx)
+
+
 def client_signature_invalid(ctx: WireContext) -> Iterator[Finding]:
     """The client's CertificateVerify, checked from the wire, does not verify."""
-    for seen in E.every(ctx.t.events, CertificateVerify, Direction.CLIENT):
+    # the transcript's index by message type: this runs for every connection of a capture
+    for seen in E.every(ctx.t.messages(CertificateVerify, Direction.CLIENT), CertificateVerify):
         cv = seen.message
         if cv.verified is not False:
             continue
@@ -768,7 +789,6 @@ def client_signature_invalid(ctx: WireContext) -> Iterator[Finding]:
         return
 
 
-@RULES.rule(CLIENT_SCHEME_NOT_OFFERED)
 def client_scheme_not_offered(ctx: WireContext) -> Iterator[Finding]:
     """The CertificateVerify's scheme is not in the CertificateRequest's signature_algorithms."""
     seen = E.first(ctx.t, CertificateVerify, Direction.CLIENT)
@@ -799,16 +819,14 @@ def _java_list(schemes: tuple[int, ...]) -> str:
     return ",".join(scheme_name(x) for x in schemes[:4] if not scheme_name(x).startswith("0x"))
 
 
-@RULES.rule(SERVER_SIGNATURE_INVALID)
 def server_signature_invalid(ctx: WireContext) -> Iterator[Finding]:
     """The server's ServerKeyExchange / CertificateVerify does not verify with its certificate."""
-    for event in ctx.t.events:
+    t = ctx.t
+    for event in t.messages(ServerKeyExchange, Direction.SERVER) + t.messages(
+        CertificateVerify, Direction.SERVER
+    ):
         m = event.message
-        if event.direction is not Direction.SERVER or not isinstance(
-            m, (CertificateVerify, ServerKeyExchange)
-        ):
-            continue
-        if m.verified is not False:
+        if not isinstance(m, (CertificateVerify, ServerKeyExchange)) or m.verified is not False:
             continue
         leaf = E.first(ctx.t, Certificate, Direction.SERVER)
         subject = (
