@@ -168,3 +168,62 @@ def test_past_the_first_connections_only_what_a_failure_hinges_on_is_checked(
         ("server", None, H.DEFERRED),
         ("client", True, ""),
     ]
+
+
+def test_the_scheme_must_fit_the_key(tmp_path: Path) -> None:
+    """rsa_pss_rsae_* needs an rsaEncryption key, rsa_pss_pss_* an RSASSA-PSS key; TLS 1.3 ties
+    each ECDSA scheme to its curve and forbids rsa_pkcs1_* in CertificateVerify."""
+    from parsers.signatures import fits
+    from tests import pki as P
+
+    acme = P.make_pki()
+    rsa_leaf = acme.leaf.cert
+    ec_leaf = P.issue("ec", acme.intermediate, key=P.new_key("ec", 256)).cert
+    pss_leaf, _ = P.rsa_pss_leaf("pss", acme.intermediate, tmp_path)
+    assert fits(0x0804, rsa_leaf, tls13=True) == (True, "")
+    assert fits(0x0809, rsa_leaf, tls13=True)[0] is False
+    assert fits(0x0809, pss_leaf, tls13=True) == (True, "")
+    assert fits(0x0804, pss_leaf, tls13=False)[0] is False
+    assert fits(0x0401, rsa_leaf, tls13=False) == (True, "")
+    assert fits(0x0401, rsa_leaf, tls13=True) == (False, "TLS 1.3 forbids rsa_pkcs1_* in CertificateVerify")
+    assert fits(0x0403, ec_leaf, tls13=True) == (True, "")
+    assert fits(0x0503, ec_leaf, tls13=False) == (True, "")  # TLS 1.2: any curve
+    assert fits(0x0503, ec_leaf, tls13=True)[0] is False
+    assert fits(0x0403, rsa_leaf, tls13=False)[0] is False
+    assert fits(0x0807, ec_leaf, tls13=True)[0] is False
+    assert fits(0xFEFE, rsa_leaf, tls13=True)[0] is None
+
+
+def test_a_scheme_the_server_did_not_offer_is_named() -> None:
+    """The CertificateRequest of a real capture, its list edited to leave out the scheme the
+    client then used: the verdict records it, and the rule names it."""
+    import dataclasses
+
+    from inspector.rules.wire_rules import check_transcript
+    from parsers import messages as decoder
+    from parsers.model import CertificateRequest
+
+    sent = _messages(CAPTURES / "tls12-success.pcap")
+    checker = HandshakeSignatures()
+    verify = None
+    for d, raw in sent:
+        m = decoder.decode(raw[0], raw, False, lean=True)
+        if isinstance(m, CertificateRequest):
+            m = dataclasses.replace(m, signature_algorithms=(0x0403, 0x0401))
+        out = checker.message(d, raw, m)
+        if isinstance(out, CertificateVerify):
+            verify = out
+    assert verify is not None and (verify.algorithm, verify.scheme_offered) == (0x0804, False)
+    (t,) = _read(CAPTURES / "tls12-success.pcap")
+    t.events = [
+        dataclasses.replace(e, message=verify) if isinstance(e.message, CertificateVerify) else e
+        for e in t.events
+    ]
+    t.events = [
+        dataclasses.replace(e, message=dataclasses.replace(e.message, signature_algorithms=(0x0403, 0x0401)))
+        if isinstance(e.message, CertificateRequest)
+        else e
+        for e in t.events
+    ]
+    (finding,) = [f for f in check_transcript(t) if f.code == "client-signature-scheme-not-offered"]
+    assert "rsa_pss_rsae_sha256, which the server's CertificateRequest does not list" in finding.summary
