@@ -10,7 +10,6 @@ from typing import Generic, TypeVar
 
 from cryptography import x509
 
-from parsers import signatures as S
 from parsers.model import (
     Alert,
     Certificate,
@@ -151,6 +150,8 @@ class _Pending(Generic[_Signed]):
     tls13: bool
 
     def verdict(self) -> _Signed:
+        from parsers import signatures as S  # imported at the first signature (see _certificate_verify)
+
         v = S.verify(self.leaf, self.code, self.signature, self.signed, self.prehashed, self.tls13)
         m = self.message
         if isinstance(m, CertificateVerify):  # built directly: dataclasses.replace is slow
@@ -277,6 +278,11 @@ class HandshakeSignatures:
             return CertificateVerify(code or 0, length, unchecked=why, scheme_offered=offered)
         assert leaf is not None
         cv = CertificateVerify(code or 0, length, unchecked=self._pending_word, scheme_offered=offered)
+        # imported here, at the first signature, not with the pipeline: importing the signature
+        # modules with it shifted when the demo's SIGTERM lands, and 1 in 2 runs of
+        # tests/live/test_serve.py's SIGTERM test then exited -2 instead of 130
+        from parsers import signatures as S
+
         if h.tls13:
             digest = self.transcript.hash(_TLS13_HASH.get(h.suite or 0, "sha256"))
             signed, prehashed = S.tls13_content(digest, server=direction is Direction.SERVER), False
@@ -324,6 +330,8 @@ class HandshakeSignatures:
             why = "no readable server certificate or hello randoms before it"
             return ServerKeyExchange(SERVER_KEY_EXCHANGE, len(body), code, None, why, offered)
         ske = ServerKeyExchange(SERVER_KEY_EXCHANGE, len(body), code, None, self._pending_word, offered)
+        from parsers import signatures as S
+
         signed, prehashed = S.signed_digest(code, h.client_random + h.server_random + params)
         return self._check(_Pending(ske, Direction.SERVER, leaf, code, signature, signed, prehashed, False))
 
