@@ -125,8 +125,9 @@ class HandshakeTranscript:
 _TLS13_HASH = {0x1302: "sha384"}  # every other TLS 1.3 suite hashes with SHA-256
 #: connections (by number) whose signatures are all checked as they arrive; past it, only those
 #: a failed handshake may hinge on. Measured on benchmarks/bench_pcap.py's capture (5,000 real
-#: handshakes, 316 MB, serial CPU of `pcap --keylog`): every signature checked +20 %, the first
-#: 500 +11 %, the first 100 +7 %; the rest is the bookkeeping (transcript bytes, hashes).
+#: handshakes, 316 MB, `pcap --keylog`): every signature checked +20 % CPU, the first 500 +11 %,
+#: the first 100 +8 % CPU / +12 % wall (2 shared cores, noisy); the rest is the bookkeeping
+#: (transcript bytes, the TLS 1.3 transcript hashes).
 FULL_CHECKS = 100
 DEFERRED = (
     f"not checked: past connection {FULL_CHECKS}, only the signatures a failed handshake may "
