@@ -63,6 +63,14 @@ def _colour_stdout(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C (or the demo's SIGTERM) outside a command's own handling
+        _error("interrupted")
+        return ExitStatus.INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     if sys.stderr is None:  # started with stderr closed (2>&-): errors go nowhere, not to stdout
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the process)
     parser = build_parser(_command_named(sys.argv[1:] if argv is None else argv))

@@ -3,6 +3,28 @@ complete messages, header included. Messages may span records; a record may hold
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass, field, replace
+from typing import Generic, TypeVar
+
+from cryptography import x509
+
+from parsers.model import (
+    Alert,
+    Certificate,
+    CertificateRequest,
+    CertificateVerify,
+    ClientHello,
+    Direction,
+    HandshakeEvent,
+    Message,
+    Outcome,
+    ServerHello,
+    ServerKeyExchange,
+    SimpleMessage,
+    Transcript,
+)
+
 HEADER_SIZE = 4
 MAX_HANDSHAKE_MESSAGE = 1 << 20  # a bigger message is absurd: reported, not buffered
 
@@ -36,3 +58,340 @@ class HandshakeAssembler:
             out.append(bytes(buf[: HEADER_SIZE + length]))
             del buf[: HEADER_SIZE + length]
         return out, None
+
+
+# -- what the signatures cover ---------------------------------------------------------------
+
+#: handshake bytes kept per connection until its signatures are checked; a transcript past
+#: this (a certificate chain of hundreds of certificates) is left unchecked, not buffered
+MAX_TRANSCRIPT = 256 << 10
+HELLO_REQUEST, CLIENT_HELLO, SERVER_HELLO, NEW_SESSION_TICKET = 0, 1, 2, 4
+CERTIFICATE, SERVER_KEY_EXCHANGE, CERTIFICATE_REQUEST, SERVER_HELLO_DONE = 11, 12, 13, 14
+CERTIFICATE_VERIFY, FINISHED, KEY_UPDATE, MESSAGE_HASH = 15, 20, 24, 254
+_NOT_IN_TRANSCRIPT = (HELLO_REQUEST, NEW_SESSION_TICKET, KEY_UPDATE)
+_HASHLIB = {"sha256": hashlib.sha256, "sha384": hashlib.sha384}  # TLS 1.3 transcript hashes
+#: the messages whose content the signature checks need
+_WATCHED = frozenset(
+    (CLIENT_HELLO, SERVER_HELLO, CERTIFICATE, SERVER_KEY_EXCHANGE, CERTIFICATE_REQUEST, CERTIFICATE_VERIFY)
+)
+_RELEASE_POINTS = frozenset((CERTIFICATE_VERIFY, SERVER_HELLO_DONE, FINISHED))
+
+
+class HandshakeTranscript:
+    """The handshake messages of both directions in the order they were assembled: the bytes a
+    CertificateVerify signs (TLS 1.2) or hashes (TLS 1.3). Kept only while a signature may
+    still need them (`release`), and never past MAX_TRANSCRIPT."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.too_long = False
+        self.released = False
+
+    def restart(self) -> None:
+        """A new handshake (its ClientHello): the transcript starts afresh."""
+        self.data = bytearray()
+        self.too_long = False
+        self.released = False
+
+    def add(self, raw: bytes) -> None:
+        if self.released or self.too_long:
+            return
+        if len(self.data) + len(raw) > MAX_TRANSCRIPT:
+            self.too_long = True
+            self.data = bytearray()
+            return
+        self.data += raw
+
+    def hello_retry(self, hash_name: str) -> None:
+        """RFC 8446 §4.4.1: after a HelloRetryRequest, ClientHello1 is replaced by a synthetic
+        message_hash message holding its hash."""
+        if self.released or self.too_long:
+            return
+        digest = _HASHLIB[hash_name](self.data).digest()
+        self.data = bytearray(bytes([MESSAGE_HASH, 0, 0, len(digest)]) + digest)
+
+    def release(self) -> None:
+        self.data = bytearray()
+        self.released = True
+
+    @property
+    def available(self) -> bool:
+        return not self.released and not self.too_long and bool(self.data)
+
+    def hash(self, hash_name: str) -> bytes:
+        return _HASHLIB[hash_name](self.data).digest()
+
+
+_TLS13_HASH = {0x1302: "sha384"}  # every other TLS 1.3 suite hashes with SHA-256
+#: connections (by number) whose signatures are all checked as they arrive; past it, only those
+#: a failed handshake may hinge on. Measured on benchmarks/bench_pcap.py's capture (5,000 real
+#: handshakes, 316 MB, `pcap --keylog`): every signature checked +20 % CPU, the first 500 +11 %,
+#: the first 100 +8 % CPU / +12 % wall (2 shared cores, noisy); the rest is the bookkeeping
+#: (transcript bytes, the TLS 1.3 transcript hashes).
+FULL_CHECKS = 100
+DEFERRED = (
+    f"not checked: past connection {FULL_CHECKS}, only the signatures a failed handshake may "
+    "hinge on are checked"
+)
+
+_Signed = TypeVar("_Signed", CertificateVerify, ServerKeyExchange)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending(Generic[_Signed]):
+    """One signature to check: the message it came in and what it signs (digest or content)."""
+
+    message: _Signed
+    direction: Direction  # who signed
+    leaf: x509.Certificate
+    code: int | None
+    signature: bytes
+    signed: bytes
+    prehashed: bool
+    tls13: bool
+
+    def verdict(self) -> _Signed:
+        from parsers import signatures as S  # imported at the first signature (see _certificate_verify)
+
+        v = S.verify(self.leaf, self.code, self.signature, self.signed, self.prehashed, self.tls13)
+        m = self.message
+        if isinstance(m, CertificateVerify):  # built directly: dataclasses.replace is slow
+            return CertificateVerify(
+                m.algorithm, m.signature_length, v.verified, v.why, m.scheme_offered, v.fits_key
+            )
+        return ServerKeyExchange(
+            m.msg_type, m.length, m.algorithm, v.verified, v.why, m.scheme_offered, v.fits_key
+        )
+
+
+@dataclass(slots=True)
+class _Handshake:
+    """What the signatures of one handshake are checked with."""
+
+    client_random: bytes = b""
+    server_random: bytes = b""
+    version: int | None = None
+    suite: int | None = None
+    client_schemes: tuple[int, ...] = ()
+    request_schemes: tuple[int, ...] | None = None  # None: no CertificateRequest yet
+    leaves: dict[Direction, x509.Certificate | None] = field(default_factory=dict)
+    hello_retry: bool = False
+
+    @property
+    def tls13(self) -> bool:
+        return self.version == 0x0304
+
+
+class HandshakeSignatures:
+    """Follows one connection's handshake messages (both directions, in order) and checks each
+    CertificateVerify and ServerKeyExchange signature it meets: the verdict goes on the message
+    (`verified`, `unchecked`, `scheme_offered`, `scheme_fits_key`)."""
+
+    def __init__(self, index: int = 1) -> None:
+        self.transcript = HandshakeTranscript()
+        self.h = _Handshake()
+        #: check at once, or keep what is needed (a digest) and decide at `settle`
+        self.eager = index <= FULL_CHECKS
+        self._pending_word = "" if self.eager else DEFERRED
+        self.pending: list[_Pending[CertificateVerify] | _Pending[ServerKeyExchange]] = []
+
+    def message(self, direction: Direction, raw: bytes, message: Message | None) -> Message | None:
+        """`message` as decoded (None: it did not decode; its bytes still count), returned with
+        its signature's verdict when it carries one."""
+        msg_type = raw[0]
+        if msg_type in _WATCHED:
+            message = self._watched(direction, msg_type, raw, message)
+        elif self.transcript.released:
+            return message  # the common case after the handshake: nothing to keep
+        if msg_type not in _NOT_IN_TRANSCRIPT:
+            self.transcript.add(raw)
+        if msg_type in _RELEASE_POINTS:
+            self._maybe_release(direction, msg_type)
+        return message
+
+    def _watched(
+        self, direction: Direction, msg_type: int, raw: bytes, message: Message | None
+    ) -> Message | None:
+        h = self.h
+        if isinstance(message, ClientHello):
+            if not h.hello_retry:
+                self.transcript.restart()
+                self.h = h = _Handshake()
+            h.hello_retry = False
+            h.client_random, h.client_schemes = message.random, message.signature_algorithms
+        elif isinstance(message, ServerHello):
+            if message.hello_retry_request:
+                h.hello_retry = True
+                self.transcript.hello_retry(_TLS13_HASH.get(message.cipher_suite, "sha256"))
+            else:
+                h.server_random, h.version, h.suite = message.random, message.version, message.cipher_suite
+        elif isinstance(message, Certificate):
+            h.leaves[direction] = message.chain[0] if message.chain and not message.undecodable else None
+        elif isinstance(message, CertificateRequest) and not message.post_handshake:
+            h.request_schemes = message.signature_algorithms
+        elif isinstance(message, CertificateVerify):
+            return self._certificate_verify(direction, raw, message)
+        elif msg_type == SERVER_KEY_EXCHANGE and isinstance(message, SimpleMessage) and not h.tls13:
+            return self._server_key_exchange(raw)
+        return message
+
+    def _maybe_release(self, direction: Direction, msg_type: int) -> None:
+        """Drop the bytes once no signature left in this handshake can need them."""
+        client = direction is Direction.CLIENT
+        tls13 = self.h.tls13
+        unrequested = self.h.request_schemes is None
+        done = (
+            (msg_type == CERTIFICATE_VERIFY and client)  # the last signature a handshake holds
+            or (msg_type == FINISHED and client)
+            or (unrequested and msg_type == SERVER_HELLO_DONE and not tls13)
+            or (unrequested and msg_type == FINISHED and not client and tls13)
+        )
+        if done:
+            self.transcript.release()
+
+    def _why_not(self) -> str:
+        if self.transcript.too_long:
+            return f"the handshake is longer than {MAX_TRANSCRIPT} bytes: not kept, not checked"
+        if self.transcript.released or not self.transcript.data:
+            return "its handshake transcript was not seen (post-handshake, or after a gap)"
+        return ""
+
+    def _certificate_verify(
+        self, direction: Direction, raw: bytes, cv: CertificateVerify
+    ) -> CertificateVerify:
+        h = self.h
+        code: int | None = cv.algorithm
+        length = cv.signature_length
+        if h.version is not None and h.version < 0x0303:  # TLS 1.0/1.1: no scheme on the wire
+            code, length = None, int.from_bytes(raw[4:6], "big")
+            signature = bytes(raw[6 : 6 + length])
+        else:
+            signature = bytes(raw[8 : 8 + length])
+        peer_offered = h.request_schemes if direction is Direction.CLIENT else h.client_schemes
+        offered = code in peer_offered if code is not None and peer_offered else None
+        leaf = h.leaves.get(direction)
+        why = self._why_not()
+        if leaf is None:
+            why = why or f"no readable {direction.value} certificate before it"
+        if h.version is None:
+            why = why or "no ServerHello before it"
+        if why:
+            return CertificateVerify(code or 0, length, unchecked=why, scheme_offered=offered)
+        assert leaf is not None
+        cv = CertificateVerify(code or 0, length, unchecked=self._pending_word, scheme_offered=offered)
+        # imported here, at the first signature, not with the pipeline: importing the signature
+        # modules with it shifted when the demo's SIGTERM lands, and 1 in 2 runs of
+        # tests/live/test_serve.py's SIGTERM test then exited -2 instead of 130
+        from parsers import signatures as S
+
+        if h.tls13:
+            digest = self.transcript.hash(_TLS13_HASH.get(h.suite or 0, "sha256"))
+            signed, prehashed = S.tls13_content(digest, server=direction is Direction.SERVER), False
+        else:
+            signed, prehashed = S.signed_digest(code, bytes(self.transcript.data))
+        return self._check(_Pending(cv, direction, leaf, code, signature, signed, prehashed, h.tls13))
+
+    def _check(self, check: _Pending[_Signed]) -> _Signed:
+        if self.eager:
+            return check.verdict()
+        # decided at `settle`: until then (and unless a failure needs it) it says why not
+        self.pending.append(check)  # type: ignore[arg-type]  # one of the two kinds
+        return check.message
+
+    def settle(self, t: Transcript) -> None:
+        """The connection ended. Signatures left pending (connections past FULL_CHECKS) are
+        checked only if the handshake did not complete, where a finding needs them; then a
+        failure after lost bytes is made unchecked (settle_signatures)."""
+        if self.pending and t.outcome is not Outcome.COMPLETED:
+            ender = _who_ended(t)
+            checked: dict[int, Message] = {
+                id(p.message): p.verdict() for p in self.pending if ender is None or ender is p.direction.peer
+            }
+            for i, e in enumerate(t.events):
+                done = checked.get(id(e.message))
+                if done is not None:
+                    t.events[i] = HandshakeEvent(e.direction, e.time, done, e.frame, e.encrypted)
+        self.pending = []
+        settle_signatures(t)
+
+    def _server_key_exchange(self, raw: bytes) -> ServerKeyExchange:
+        h = self.h
+        body = bytes(raw[4:])
+        ske = ServerKeyExchange(SERVER_KEY_EXCHANGE, len(body))
+        legacy = h.version is not None and h.version < 0x0303
+        split = _split_key_exchange(body, legacy)
+        if split is None:
+            return replace(ske, unchecked="its parameters are not ECDHE or DHE ones this tool reads")
+        params, code, signature = split
+        if not signature:
+            return replace(ske, unchecked="not signed (anonymous or PSK key exchange)")
+        offered = code in h.client_schemes if code is not None and h.client_schemes else None
+        leaf = h.leaves.get(Direction.SERVER)
+        if leaf is None or not h.client_random or not h.server_random:
+            why = "no readable server certificate or hello randoms before it"
+            return ServerKeyExchange(SERVER_KEY_EXCHANGE, len(body), code, None, why, offered)
+        ske = ServerKeyExchange(SERVER_KEY_EXCHANGE, len(body), code, None, self._pending_word, offered)
+        from parsers import signatures as S
+
+        signed, prehashed = S.signed_digest(code, h.client_random + h.server_random + params)
+        return self._check(_Pending(ske, Direction.SERVER, leaf, code, signature, signed, prehashed, False))
+
+
+def _split_key_exchange(body: bytes, legacy: bool) -> tuple[bytes, int | None, bytes] | None:
+    """(params, scheme, signature) of a ServerKeyExchange: the params are ECDHE (named curve)
+    or DHE (p, g, Ys), whichever leaves exactly a signature after them."""
+    candidates = []
+    if len(body) >= 4 and body[0] == 3:  # ECParameters: named_curve
+        candidates.append(4 + body[3])
+    pos = 0
+    for _ in range(3):  # DH p, g, Ys
+        if pos + 2 > len(body):
+            pos = -1
+            break
+        pos += 2 + int.from_bytes(body[pos : pos + 2], "big")
+    if pos > 0:
+        candidates.append(pos)
+    for end in candidates:
+        if end > len(body):
+            continue
+        rest = body[end:]
+        if not rest:
+            return body[:end], None, b""
+        if legacy and len(rest) >= 2 and 2 + int.from_bytes(rest[:2], "big") == len(rest):
+            return body[:end], None, rest[2:]
+        if not legacy and len(rest) >= 4 and 4 + int.from_bytes(rest[2:4], "big") == len(rest):
+            return body[:end], int.from_bytes(rest[:2], "big"), rest[4:]
+    return None
+
+
+def _who_ended(t: Transcript) -> Direction | None:
+    """Who ended a failed handshake (a fatal alert, else a reset or close): the side whose
+    verification of the other's signature may be why. None: not known."""
+    for event in t.events:
+        if isinstance(event.message, Alert) and event.message.fatal:
+            return event.direction
+    if t.reset_by is not None:
+        return t.reset_by
+    return t.fin_by[0] if t.fin_by else None
+
+
+#: problems before a signature that make its transcript incomplete
+_LOSSES = ("gap", "snaplen", "mid-stream", "truncated", "undecryptable", "malformed")
+
+
+def settle_signatures(t: Transcript) -> None:
+    """A signature that failed after bytes were lost (a TCP gap, an unreadable record) proves
+    nothing about the key: its transcript is incomplete. Such verdicts become unchecked."""
+    losses = [p for p in t.problems if p.kind in _LOSSES]
+    if not losses:
+        return
+    for i, event in enumerate(t.events):
+        m = event.message
+        if not isinstance(m, (CertificateVerify, ServerKeyExchange)) or m.verified is not False:
+            continue
+        lost = next(
+            (p for p in losses if p.frame is None or event.frame is None or p.frame <= event.frame), None
+        )
+        if lost is not None:
+            why = f"bytes were lost before it ({lost.kind}): its transcript is incomplete"
+            t.events[i] = replace(event, message=replace(m, verified=None, unchecked=why))

@@ -101,10 +101,17 @@ class Certificate:
 
 @dataclass(frozen=True, slots=True)
 class CertificateVerify:
-    algorithm: int
+    algorithm: int  # the SignatureScheme; 0 in TLS 1.0/1.1, whose message names none
     signature_length: int
-    #: None: not checkable here (needs the full transcript hash); True/False when it was checked.
+    #: True/False: the signature was checked against the sender's certificate key over the
+    #: handshake transcript (parsers.signatures); None: not checkable, `unchecked` says why.
     verified: bool | None = None
+    #: why `verified` is None, or what failed when it is False
+    unchecked: str = ""
+    #: the scheme was among the peer's signature_algorithms (None: the peer listed none we saw)
+    scheme_offered: bool | None = None
+    #: the scheme fits the certificate's key (RSA-PSS rsae/pss, the curve in TLS 1.3)
+    scheme_fits_key: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +142,18 @@ class SimpleMessage:
     @property
     def name(self) -> str:
         return HANDSHAKE_NAMES.get(self.msg_type, f"handshake type {self.msg_type}")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerKeyExchange(SimpleMessage):
+    """TLS 1.0-1.2 ServerKeyExchange: a SimpleMessage (msg_type 12) whose signature over
+    client_random + server_random + params was checked against the server's certificate."""
+
+    algorithm: int | None = None  # None in TLS 1.0/1.1 (no scheme on the wire) or unsigned
+    verified: bool | None = None
+    unchecked: str = ""
+    scheme_offered: bool | None = None
+    scheme_fits_key: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from parsers.boundary import Record, TcpFacts
 from parsers.connection import TcpConnection
 from parsers.decrypt import DecryptError, Tls13Decryptor
 from parsers.events import MAX_EVENTS, TranscriptWriter
-from parsers.handshake import HandshakeAssembler
+from parsers.handshake import HandshakeAssembler, HandshakeSignatures
 from parsers.keylog import KeyLog
 from parsers.keys import Epoch, KeySchedule, RecordProtection, UnsupportedSuite
 from parsers.model import (
@@ -63,6 +63,7 @@ class TlsSession:
         self._client, self._server = _Side(), _Side()
         self.sides = {Direction.CLIENT: self._client, Direction.SERVER: self._server}
         self.writer = TranscriptWriter(transcript)
+        self.signatures = HandshakeSignatures(transcript.index)  # transcript bytes, signatures checked
         self.frame = 0
         self.time = 0.0
         self.tls13 = False
@@ -173,9 +174,12 @@ class TlsSession:
     def _message(self, side: _Side, direction: Direction, raw: bytes, encrypted: bool) -> None:
         msg_type = raw[0]
         try:
-            message = messages.decode(msg_type, raw, self.tls13, self.lean)
+            decoded: Message | None = messages.decode(msg_type, raw, self.tls13, self.lean)
         except messages.MalformedMessage as exc:
             self._problem("malformed", str(exc), direction)
+            decoded = None
+        message = self.signatures.message(direction, raw, decoded)
+        if message is None:
             return
         if side.finished and self.tls13 and isinstance(message, CertificateRequest):
             message = replace(message, post_handshake=True)
@@ -293,6 +297,7 @@ class TlsSession:
                 )
             )
         t.problems.sort(key=lambda p: p.frame or 0)
+        self.signatures.settle(t)
         return t
 
 

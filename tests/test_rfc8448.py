@@ -148,3 +148,53 @@ def test_tshark_reads_the_same_trace(rfc_capture) -> None:  # type: ignore[no-un
     ).stdout
     types = [t for p in json.loads(out) for t in p["_source"]["layers"].get("tls.handshake.type", [])]
     assert types == ["1", "2", "8", "11", "15", "20"]
+
+
+def _server_flight(flip_signature_bit: bool) -> str:
+    """The RFC's encrypted server flight, re-encrypted (same key, IV, sequence number 0) after
+    flipping one bit of the CertificateVerify's signature if asked."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    plain = bytearray(bytes.fromhex(SERVER_FLIGHT_PLAINTEXT))
+    if flip_signature_bit:
+        verify = plain.index(bytes.fromhex("0f00008408040080"))
+        plain[verify + 8 + 40] ^= 0x01  # a bit in the middle of the 128-byte signature
+    header = bytes.fromhex(SERVER_FLIGHT_RECORD[:10])
+    sealed = AESGCM(bytes.fromhex(SERVER_HS_KEY)).encrypt(
+        bytes.fromhex(SERVER_HS_IV), bytes(plain) + b"\x16", header
+    )
+    return (header + sealed).hex()
+
+
+def test_re_encryption_reproduces_the_rfc_record() -> None:
+    """The flight below is built the way the RFC built its own: unflipped, it is the RFC's record."""
+    assert _server_flight(False) == SERVER_FLIGHT_RECORD
+
+
+@pytest.mark.parametrize(("flip", "mark", "word"), [(False, "✓", "valid"), (True, "✗", "invalid")])
+def test_the_rfc_server_certificate_verify(cli, tmp_path, flip, mark, word) -> None:  # type: ignore[no-untyped-def]
+    """RFC 8448 §3: the server's CertificateVerify (rsa_pss_rsae_sha256 over ClientHello ..
+    Certificate) verifies with the RFC's certificate; one flipped bit of the signature does not."""
+    client, server = Endpoint("192.0.2.1", 50000), Endpoint("192.0.2.2", 443)
+    flight = record(22, SERVER_HELLO) + bytes.fromhex(_server_flight(flip))
+    chunks = [
+        (Direction.CLIENT, 1_500_000_000.0, record(22, CLIENT_HELLO)),
+        (Direction.SERVER, 1_500_000_000.001, flight),
+    ]
+    pcap, keys = tmp_path / "rfc8448.pcap", tmp_path / "rfc8448.keys"
+    with pcap.open("wb") as handle:
+        write_pcap(handle, chunks, client, server, 1_500_000_000.0)
+    keys.write_text(f"SERVER_HANDSHAKE_TRAFFIC_SECRET {CLIENT_RANDOM} {SERVER_HS_SECRET}\n")
+    result = cli("pcap", str(pcap), "--keylog", str(keys), "--json", "--all")
+    (conn,) = result.json()["connections"]
+    (verify,) = [e for e in conn["events"] if e["message"] == "CertificateVerify"]
+    assert (verify["direction"], verify["signature"], verify["signature_scheme"]) == (
+        "server",
+        word,
+        "rsa_pss_rsae_sha256",
+    )
+    assert verify["scheme_offered"] is True  # the RFC's ClientHello lists rsa_pss_rsae_sha256
+    assert ("server-signature-invalid" in conn["finding_codes"]) is flip
+    text = cli("pcap", str(pcap), "--keylog", str(keys), "--connection", "1").out
+    (line,) = [x for x in text.splitlines() if "CertificateVerify" in x and "───" in x]
+    assert line.rstrip().endswith(f"CertificateVerify {mark} [enc]")

@@ -11,7 +11,19 @@ from inspector.render.selection import selection_dict
 from inspector.render.summary import outcome, requested, sent
 from inspector.selection import Selection
 from inspector.times import utc_from_timestamp
-from parsers.model import Alert, Certificate, CertificateRequest, HandshakeEvent, Transcript, version_name
+from parsers.model import (
+    Alert,
+    Certificate,
+    CertificateRequest,
+    CertificateVerify,
+    HandshakeEvent,
+    ServerKeyExchange,
+    Transcript,
+    scheme_name,
+    version_name,
+)
+
+SIGNATURE_WORDS = {True: "valid", False: "invalid", None: "unchecked"}
 
 #: Certificates summarised and remembered; past this the memo starts afresh (bounded memory).
 SUMMARY_MEMO = 4096
@@ -58,6 +70,11 @@ def event_dict(event: HandshakeEvent) -> JsonObject:
         item["ca_names"] = [n.text for n in m.ca_names]
         item["certificate_types"] = list(m.certificate_types)
         item["signature_algorithms"] = list(m.signature_algorithms)
+    if isinstance(m, (CertificateVerify, ServerKeyExchange)):
+        item["signature"] = SIGNATURE_WORDS[m.verified]
+        item["signature_scheme"] = scheme_name(m.algorithm) if m.algorithm else None
+        item["signature_detail"] = m.unchecked or None
+        item["scheme_offered"] = m.scheme_offered
     return item
 
 

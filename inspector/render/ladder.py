@@ -7,13 +7,18 @@ from inspector import events as E
 from parsers.model import (
     Certificate,
     CertificateRequest,
+    CertificateVerify,
     ClientHello,
     Direction,
     HandshakeEvent,
     ServerHello,
+    ServerKeyExchange,
     Transcript,
     version_name,
 )
+
+#: a signature checked against the sender's certificate key: verified, or not
+SIGNATURE_MARKS = {True: " ✓", False: " ✗", None: ""}
 
 WIDTH = 44
 
@@ -28,6 +33,8 @@ def _detail(event: HandshakeEvent) -> str:
         return f"{event.label} {C.short_dn(m.chain[0].subject)}"
     if isinstance(m, CertificateRequest):
         return f"{event.label} [{len(m.ca_names)} CA]"
+    if isinstance(m, (CertificateVerify, ServerKeyExchange)):
+        return event.label + SIGNATURE_MARKS[m.verified]
     return event.label
 
 

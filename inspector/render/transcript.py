@@ -14,11 +14,15 @@ from parsers.model import (
     CERTIFICATE_TYPES,
     Certificate,
     CertificateRequest,
+    CertificateVerify,
     Direction,
+    ServerKeyExchange,
     Transcript,
     scheme_name,
     version_name,
 )
+
+_VERDICTS = {True: "✓ verifies with the certificate's key", False: "✗ does NOT verify", None: "not checked"}
 
 CONNECTION_HEADERS = [
     "#",
@@ -96,4 +100,22 @@ def details(t: Transcript) -> str:
                 f"  [{i}] {C.dn(cert.subject)}  (issuer {C.dn(cert.issuer)}, "
                 f"{cert.not_valid_before_utc.date()} .. {cert.not_valid_after_utc.date()})"
             )
+    lines += signatures(t)
     return "\n".join(lines)
+
+
+def signatures(t: Transcript) -> list[str]:
+    """Each signature of the handshake and its verdict (parsers.signatures checked it)."""
+    lines = []
+    for event in t.events:
+        m = event.message
+        if not isinstance(m, (CertificateVerify, ServerKeyExchange)):
+            continue
+        scheme = scheme_name(m.algorithm) if m.algorithm else "TLS 1.0/1.1 signature"
+        offered = {True: "", False: " (a scheme the peer did not offer)", None: ""}[m.scheme_offered]
+        why = f": {m.unchecked}" if m.unchecked else ""
+        lines.append(
+            f"  {event.direction.value} {event.label} at {event.time:.4f} s, {scheme}{offered}: "
+            f"{_VERDICTS[m.verified]}{why}"
+        )
+    return ["\nSignatures:", *lines] if lines else []
