@@ -119,6 +119,9 @@ class BioClient:
             keys.add_text(line.decode())
 
         ctx.set_keylog_callback(log)
+        # a server without RFC 5746 renegotiation_info: OpenSSL 3 refuses it, Java connects
+        # (allowLegacyHelloMessages) — connect as Java does; the wire rules say what it means
+        ctx.set_options(SSL.OP_LEGACY_SERVER_CONNECT)
 
         def verify(_conn: SSL.Connection, cert: crypto.X509, errnum: int, depth: int, ok: int) -> bool:
             if not ok:

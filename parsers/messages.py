@@ -34,6 +34,7 @@ from parsers.tlsfields import (
     EXT_ENCRYPT_THEN_MAC,
     EXT_POST_HANDSHAKE_AUTH,
     EXT_PRE_SHARED_KEY,
+    EXT_RENEGOTIATION_INFO,
     EXT_SERVER_NAME,
     EXT_SIG_ALGS,
     EXT_SUPPORTED_VERSIONS,
@@ -120,6 +121,7 @@ def parse_server_hello(body: bytes) -> ServerHello:
         session_id=bytes(body[35 : 35 + sid_len]),
         psk=EXT_PRE_SHARED_KEY in exts,
         encrypt_then_mac=EXT_ENCRYPT_THEN_MAC in exts,
+        secure_renegotiation=EXT_RENEGOTIATION_INFO in exts or version >= 0x0304,
     )
 
 

@@ -70,6 +70,9 @@ class ServerHello:
     psk: bool = False
     #: TLS 1.2: encrypt_then_mac was negotiated (changes CBC record layout).
     encrypt_then_mac: bool = False
+    #: The server answered renegotiation_info (RFC 5746; always true of TLS 1.3, which has no
+    #: renegotiation). False: a legacy server OpenSSL 3 clients refuse and Java tolerates.
+    secure_renegotiation: bool = True
 
 
 @dataclass(frozen=True, slots=True)

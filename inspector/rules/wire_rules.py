@@ -54,6 +54,18 @@ NO_REQUEST = register(
     setting.""",
     G,
 )
+LEGACY_RENEGOTIATION = register(
+    "server-no-secure-renegotiation",
+    Severity.WARNING,
+    "The server does not support secure renegotiation (RFC 5746)",
+    """Its TLS 1.2 ServerHello carries no renegotiation_info extension. OpenSSL 3 clients (curl,
+    openssl s_client, Python) refuse to connect ("unsafe legacy renegotiation disabled"); a Java
+    client connects (sun.security.ssl.allowLegacyHelloMessages is true by default) but will not
+    renegotiate with it — so a server that asks for the client certificate by renegotiating
+    (IIS-style, after the request) can never get one from Java. The probe connects as Java does.
+    The server's TLS stack predates 2010: it needs updating.""",
+    G,
+)
 RESUMED = register(
     "session-resumed",
     Severity.INFO,
@@ -628,6 +640,23 @@ def java_cannot_sign(ctx: WireContext) -> Iterator[Finding]:
             fix="use a key entry whose key the server's signature algorithms cover (e.g. EC P-256 for "
             "ecdsa_secp256r1_sha256), or have the server accept the key's scheme",
         )
+
+
+@RULES.rule(LEGACY_RENEGOTIATION)
+def legacy_renegotiation(ctx: WireContext) -> Iterator[Finding]:
+    """A TLS 1.2 ServerHello without renegotiation_info: what OpenSSL and Java each do."""
+    hello = E.first(ctx.t, ServerHello, Direction.SERVER)
+    if hello is None or hello.message.secure_renegotiation or hello.message.hello_retry_request:
+        return
+    yield make(
+        LEGACY_RENEGOTIATION,
+        "the server answered without renegotiation_info (RFC 5746): curl and other OpenSSL 3 "
+        "clients refuse to connect; a Java client connects but will not renegotiate with it",
+        location=ctx.where(),
+        evidence=[ctx.ev(hello.event, "no renegotiation_info extension in the ServerHello")],
+        fix="update the server's TLS stack (secure renegotiation is RFC 5746, 2010); a client that "
+        "must connect meanwhile: openssl -legacy_server_connect, curl built with it",
+    )
 
 
 @RULES.rule(CA_LIST_EMPTY)

@@ -104,3 +104,82 @@ def test_a_refused_version_is_not_reported_as_negotiated(cli, s_server):  # type
     doc = cli("probe", f"127.0.0.1:{port}", "--insecure", "--tls-version", "1.3", "--json").json()
     assert doc["probe"]["attempts"][0]["version"] is None
     assert doc["probe"]["attempts"][0]["cipher"] is None
+
+
+def _without_renegotiation_info(record: bytes) -> bytes:
+    """The server's first record with renegotiation_info (0xff01) cut out of its ServerHello, as
+    a pre-2010 TLS stack would have sent it (lengths adjusted; the rest of the record kept)."""
+    body = record[5:]
+    assert body[0] == 2, "the first server message is a ServerHello"
+    hello_len = int.from_bytes(body[1:4], "big")
+    hello, rest = body[4 : 4 + hello_len], body[4 + hello_len :]
+    pos = 2 + 32
+    pos += 1 + hello[pos] + 2 + 1  # session id, cipher suite, compression
+    exts, kept = hello[pos + 2 :], b""
+    while exts:
+        kind, size = int.from_bytes(exts[:2], "big"), int.from_bytes(exts[2:4], "big")
+        if kind != 0xFF01:
+            kept += exts[: 4 + size]
+        exts = exts[4 + size :]
+    assert len(kept) < len(hello[pos + 2 :]), "the server sent renegotiation_info"
+    hello = hello[:pos] + len(kept).to_bytes(2, "big") + kept
+    body = b"\x02" + len(hello).to_bytes(3, "big") + hello + rest
+    return record[:3] + len(body).to_bytes(2, "big") + body
+
+
+def _stripping_relay(upstream: int):  # type: ignore[no-untyped-def]
+    """127.0.0.1 relay to `upstream` that rewrites the server's first record, then relays bytes."""
+    import contextlib
+    import select
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+
+    def relay() -> None:
+        with contextlib.suppress(OSError):
+            client, _ = listener.accept()
+            server = socket.create_connection(("127.0.0.1", upstream), timeout=10)
+            first, pending = True, b""
+            with client, server:
+                while True:
+                    ready, _, _ = select.select([client, server], [], [], 10)
+                    if not ready:
+                        return
+                    for sock in ready:
+                        data = sock.recv(65536)
+                        if not data:
+                            return
+                        if sock is client:
+                            server.sendall(data)
+                            continue
+                        if not first:
+                            client.sendall(data)
+                            continue
+                        pending += data
+                        if len(pending) >= 5 and len(pending) >= 5 + int.from_bytes(pending[3:5], "big"):
+                            end = 5 + int.from_bytes(pending[3:5], "big")
+                            client.sendall(_without_renegotiation_info(pending[:end]) + pending[end:])
+                            first = False
+
+    threading.Thread(target=relay, daemon=True).start()
+    return listener
+
+
+def test_a_server_without_secure_renegotiation_is_named(cli, s_server):  # type: ignore[no-untyped-def]
+    """OpenSSL 3 refuses such a server ("unsafe legacy renegotiation disabled"); Java connects.
+    The probe connects as Java does and says what the server lacks (issue 10 item 15). The relay's
+    edit breaks the Finished check afterwards, as any change to the handshake does."""
+    port = s_server(version="1.2")
+    listener = _stripping_relay(port)
+    try:
+        result = cli("probe", f"127.0.0.1:{listener.getsockname()[1]}", "--insecure", "--json")
+    finally:
+        listener.close()
+    assert "internal error" not in result.err
+    doc = result.json()
+    assert "server-no-secure-renegotiation" in [f["code"] for f in doc["findings"]]
+    error = doc["probe"]["attempts"][0]["error"] or ""
+    assert "unsafe legacy renegotiation" not in error, error
+    assert doc["connections"][0]["version"] == "TLS 1.2"
