@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
-from hashlib import sha256
-from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -21,6 +17,11 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from parsers.printable import escape_text as escape_text
+from parsers.x509_lenient import LoadedCertificate as LoadedCertificate
+from parsers.x509_lenient import fingerprint as fingerprint
+from parsers.x509_lenient import load_certificate as load_certificate
+from parsers.x509_lenient import one_line as one_line
+from parsers.x509_lenient import signed_as_written
 
 # A negative serial is reported as a finding (load_certificate); cryptography's deprecation
 # warning would otherwise be printed on our stderr each time the serial is read.
@@ -50,10 +51,6 @@ def short_dn(name: x509.Name) -> str:
 
 def name_der(name: x509.Name) -> bytes:
     return name.public_bytes()
-
-
-def fingerprint(cert: x509.Certificate) -> str:
-    return sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
 def key_algorithm(key: CertificatePublicKeyTypes | PrivateKeyTypes) -> tuple[str, int | None]:
@@ -282,179 +279,3 @@ def validity_state(cert: x509.Certificate, at: dt.datetime) -> str:
 
 
 # --- reading certificates cryptography refuses ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LoadedCertificate:
-    """A certificate as far as it can be read, and what could not be read as written."""
-
-    cert: x509.Certificate | None
-    #: What the strict parser refused (one line each); the certificate is shown without it.
-    problems: tuple[str, ...] = ()
-    #: Accepted by Java but not DER-strict (e.g. explicit NULL ECDSA parameters): said, not judged.
-    nonstandard: tuple[str, ...] = ()
-
-
-#: Signed bytes of certificates re-encoded for reading: their signature is checked on these.
-_SIGNED_AS_WRITTEN: dict[str, tuple[bytes, bytes]] = {}
-_SIGNED_AS_WRITTEN_MAX = 4096
-
-
-def load_certificate(der: bytes) -> LoadedCertificate:
-    """Read a DER certificate strictly; where cryptography refuses it, read it leniently
-    (asn1crypto, re-encoded) and say what was wrong, so one odd certificate never costs the report."""
-    problems: list[str] = []
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            cert = x509.load_der_x509_certificate(der)
-            _ = cert.serial_number
-        if any("serial number" in str(w.message) for w in caught):
-            problems.append("its serial number is negative or zero (RFC 5280 forbids it)")
-        refused = _refusals(cert)
-        if not refused:
-            problems += _key_problems(cert)
-            return LoadedCertificate(cert, tuple(problems))
-    except (ValueError, x509.InvalidVersion):
-        pass
-    return _lenient(der, problems)
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception's message made fit for one terminal line: first line, escaped, bounded."""
-    lines = str(exc).splitlines()
-    return escape_text(lines[0][:160]) if lines else type(exc).__name__
-
-
-def _refusals(cert: x509.Certificate) -> list[str]:
-    """The parts of an already loaded certificate cryptography refuses to decode."""
-    refused = []
-    for part in ("subject", "issuer", "extensions"):
-        try:
-            value = getattr(cert, part)
-            if isinstance(value, x509.Name):
-                value.rfc4514_string()
-        except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
-            refused.append(f"{part}: {one_line(exc)}")
-    return refused
-
-
-def _key_problems(cert: x509.Certificate) -> list[str]:
-    try:
-        cert.public_key()
-    except UnsupportedAlgorithm:
-        return []
-    except ValueError as exc:
-        return [f"its public key is invalid ({one_line(exc)})"]
-    return []
-
-
-#: ecdsa-with-SHA1, -SHA224, -SHA256, -SHA384, -SHA512: RFC 5758 says no parameters
-_ECDSA_OIDS = frozenset(f"1.2.840.10045.4.{tail}" for tail in ("1", "3.1", "3.2", "3.3", "3.4"))
-
-
-def _lenient(der: bytes, problems: list[str]) -> LoadedCertificate:
-    """Re-encode what asn1crypto reads into a certificate cryptography accepts, noting each change."""
-    from asn1crypto import algos
-    from asn1crypto import x509 as ax
-
-    nonstandard: list[str] = []
-    try:
-        parsed = ax.Certificate.load(der)
-        signed = parsed["tbs_certificate"].dump()
-        tbs = ax.TbsCertificate.load(signed)
-        outer = parsed["signature_algorithm"]
-        if outer["algorithm"].dotted in _ECDSA_OIDS and outer["parameters"].dump():
-            outer = algos.SignedDigestAlgorithm({"algorithm": outer["algorithm"].dotted})
-        inner = tbs["signature"]
-        if inner["algorithm"].dotted in _ECDSA_OIDS and inner["parameters"].dump():
-            tbs["signature"] = algos.SignedDigestAlgorithm({"algorithm": inner["algorithm"].dotted})
-            nonstandard.append(
-                f"{inner['algorithm'].native} is written with explicit NULL parameters "
-                "(as older JDKs wrote EC certificates; Java and OpenSSL read it)"
-            )
-        if tbs["version"].native == "v2":  # v1 and v3 are fine; cryptography refuses v2
-            problems.append("X.509 v2 (read as v3)")
-            tbs["version"] = ax.Version("v3")
-        for part in ("subject", "issuer"):
-            if _repair_name(tbs[part], part, problems):
-                tbs[part] = ax.Name.load(tbs[part].dump(force=True))
-        _repair_extensions(tbs, outer, parsed["signature_value"], problems)
-        cert = _rebuild(tbs, outer, parsed["signature_value"])
-        left = _refusals(cert)
-        if left:
-            return LoadedCertificate(None, (*problems, *left), tuple(nonstandard))
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError, x509.InvalidVersion) as exc:
-        return LoadedCertificate(None, (*problems, f"the certificate does not parse ({one_line(exc)})"))
-    if len(_SIGNED_AS_WRITTEN) >= _SIGNED_AS_WRITTEN_MAX:
-        _SIGNED_AS_WRITTEN.pop(next(iter(_SIGNED_AS_WRITTEN)))
-    _SIGNED_AS_WRITTEN[fingerprint(cert)] = (signed, bytes(parsed["signature_value"].native))
-    problems += _key_problems(cert)
-    return LoadedCertificate(cert, tuple(problems), tuple(nonstandard))
-
-
-def _rebuild(tbs: Any, algorithm: Any, signature: Any) -> x509.Certificate:
-    from asn1crypto import x509 as ax
-
-    body = ax.TbsCertificate.load(tbs.dump())
-    der = ax.Certificate(
-        {"tbs_certificate": body, "signature_algorithm": algorithm, "signature_value": signature}
-    ).dump()
-    with _quiet_warnings():
-        return x509.load_der_x509_certificate(der)
-
-
-@contextlib.contextmanager
-def _quiet_warnings() -> Iterator[None]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
-
-
-def _repair_name(name: Any, part: str, problems: list[str]) -> bool:
-    """Attribute values that do not decode become UTF8String with U+FFFD where bytes were bad."""
-    from asn1crypto import x509 as ax
-
-    changed = False
-    for rdn in name.chosen:
-        for attr in rdn:
-            value = attr["value"]
-            try:
-                value.native  # noqa: B018 - decoding is the check
-            except (ValueError, UnicodeDecodeError):
-                inner = value.chosen if isinstance(value, ax.DirectoryString) else value
-                text = bytes(inner.contents).decode("utf-8", "replace")
-                problems.append(f"{part} {attr['type'].native}: invalid string encoding (read with \ufffd)")
-                attr["value"] = ax.DirectoryString(name="utf8_string", value=text)
-                changed = True
-    return changed
-
-
-def _repair_extensions(tbs: Any, algorithm: Any, signature: Any, problems: list[str]) -> None:
-    """Keep the first of duplicate extensions; leave out each one cryptography cannot decode."""
-    from asn1crypto import x509 as ax
-
-    if not tbs["extensions"].contents:
-        return
-    kept = []
-    seen: set[str] = set()
-    for ext in tbs["extensions"]:
-        oid, label = ext["extn_id"].dotted, ext["extn_id"].native
-        if oid in seen:
-            problems.append(f"extension {label} appears twice (the first is read; Java refuses this)")
-            continue
-        seen.add(oid)
-        alone = ax.TbsCertificate.load(tbs.dump())
-        alone["extensions"] = ax.Extensions([ext])
-        try:
-            _rebuild(alone, algorithm, signature).extensions  # noqa: B018 - decoding is the check
-        except (ValueError, TypeError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
-            problems.append(f"extension {label} does not decode ({one_line(exc)}; left out)")
-            continue
-        kept.append(ext)
-    tbs["extensions"] = ax.Extensions(kept)
-
-
-def signed_as_written(cert: x509.Certificate) -> tuple[bytes, bytes] | None:
-    """(TBS bytes, signature) as the issuer signed them, for a certificate re-encoded for reading."""
-    return _SIGNED_AS_WRITTEN.get(fingerprint(cert))

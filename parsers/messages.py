@@ -186,8 +186,10 @@ def decode(msg_type: int, raw: bytes, tls13: bool, lean: bool = False) -> Messag
             return _memoised(_read_certificate, bytes(raw), tls13)
         try:
             return _memoised(parse_certificate, bytes(raw), tls13)
-        except Exception as exc:
-            raise MalformedMessage(f"Certificate does not parse ({type(exc).__name__})") from None
+        except Exception:
+            # scapy refuses the whole message for one certificate it cannot parse (an old JDK's
+            # explicit NULL ECDSA parameters): the hand reader keeps every certificate it can
+            return _memoised(_read_certificate, bytes(raw), tls13)
     if lean and msg_type == 13:
         return hand_readers.read_certificate_request(bytes(body), tls13)
     if msg_type == 1:

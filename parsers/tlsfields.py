@@ -107,5 +107,16 @@ def load_certificate(der: bytes) -> x509.Certificate | None:
             cert.issuer.rfc4514_string()
             _ = cert.not_valid_before_utc, cert.not_valid_after_utc, cert.serial_number
     except (ValueError, TypeError, OverflowError, x509.InvalidVersion):
-        return None
+        # what Java and OpenSSL read but cryptography refuses (explicit NULL ECDSA parameters,
+        # X.509 v2, a bad DN string): read leniently, re-encoded (parsers/x509_lenient.py)
+        from parsers.x509_lenient import load_certificate as load_leniently
+
+        lenient = load_leniently(der).cert
+        if lenient is None:
+            return None
+        try:
+            _ = lenient.not_valid_before_utc, lenient.not_valid_after_utc
+        except (ValueError, OverflowError):
+            return None
+        return lenient
     return cert

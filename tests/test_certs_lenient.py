@@ -217,7 +217,9 @@ def test_bytes_recorded_for_a_re_encoded_certificate_never_judge_a_good_one(acme
     """Another input may re-encode to the very same certificate: its recorded bytes must not turn
     a signature that verifies as written into a failure."""
     key = C.fingerprint(acme.leaf.cert)
-    monkeypatch.setitem(C._SIGNED_AS_WRITTEN, key, (b"\x30\x00", b"\x00" * 256))
+    from parsers import x509_lenient
+
+    monkeypatch.setitem(x509_lenient._SIGNED_AS_WRITTEN, key, (b"\x30\x00", b"\x00" * 256))
     assert C.signature_by(acme.leaf.cert, acme.intermediate.cert) is True
 
 
@@ -256,3 +258,26 @@ def test_malformed_chain_certificate_in_pkcs12_is_filed_under_the_entry(cli, tmp
     assert finding["location"] == {"file": str(path), "alias": "client", "position": 1}
     assert "appears twice" in finding["summary"]
     assert len(result.json()["keystore"]["entries"][0]["chain"]) == 3
+
+
+@pytest.mark.parametrize("lean", [False, True], ids=["scapy", "hand-reader"])
+def test_a_captured_certificate_java_wrote_is_read_in_full(lean: bool) -> None:
+    """The same old-JDK EC certificate inside a captured Certificate message (TLS 1.2): both
+    decoders show it, not count it undecodable (issue 10: read in full in captures too)."""
+    from parsers.messages import decode
+    from parsers.model import Certificate
+
+    root = P.issue("EC Root", ca=True, key=P.new_key("ec", 256))
+    leaf = P.issue("ec client", root, key=P.new_key("ec", 256))
+    with_null = algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa", "parameters": core.Null()})
+    tbs = ax.TbsCertificate.load(tbs_of(leaf.cert))
+    tbs["signature"] = with_null
+    der = signed(tbs.dump(force=True), root.key, outer=with_null)
+    entries = b"".join(
+        len(d).to_bytes(3, "big") + d for d in (der, root.cert.public_bytes(serialization.Encoding.DER))
+    )
+    body = len(entries).to_bytes(3, "big") + entries
+    message = decode(11, b"\x0b" + len(body).to_bytes(3, "big") + body, False, lean)
+    assert isinstance(message, Certificate)
+    assert message.undecodable == 0
+    assert [c.subject.rfc4514_string() for c in message.chain] == ["CN=ec client,O=Acme", "CN=EC Root,O=Acme"]
