@@ -242,6 +242,15 @@ def targets(work: Path) -> dict[str, Target]:
         ),
         "keystore-pkcs12": Target("keystore-pkcs12", [p12], ks, ".p12"),
         "keystore-pem": Target("keystore-pem", [pem, key_pem + pem], ks, ".pem"),
+        "log": Target(
+            "log", [(CAPTURES / "java-nocert12.log").read_bytes()], lambda p: ["log", str(p), "--all"], ".log"
+        ),
+        "keylog": Target(
+            "keylog",
+            [(CAPTURES / "tls13-success.keys").read_bytes(), (CAPTURES / "tls12-success.keys").read_bytes()],
+            lambda p: ["pcap", str(CAPTURES / "tls13-success.pcap"), "--keylog", str(p), "--all"],
+            ".keys",
+        ),
         "select-ca-names": Target(
             "select-ca-names", [acme.root.pem + acme.intermediate.pem, dn_text], select_pem, ".pem"
         ),
