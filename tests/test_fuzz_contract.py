@@ -31,6 +31,8 @@ def targets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, harness.Targe
         "keystore-pkcs12",
         "keystore-pem",
         "select-ca-names",
+        "keylog",
+        "log",
     ],
 )
 def test_mutated_inputs_keep_the_contract(targets, name, tmp_path) -> None:  # type: ignore[no-untyped-def]
