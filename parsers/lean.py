@@ -10,6 +10,8 @@ length that does not add up is a MalformedMessage, never a silent partial read.
 
 from __future__ import annotations
 
+from cryptography import x509
+
 from parsers.model import Certificate, CertificateRequest, DistinguishedName
 from parsers.tlsfields import (
     EXT_CERT_AUTHORITIES,
@@ -17,7 +19,7 @@ from parsers.tlsfields import (
     EXT_SIG_ALGS_CERT,
     MalformedMessage,
     dn_from_der,
-    load_certificate,
+    read_one_certificate,
     u16_list,
 )
 
@@ -87,17 +89,20 @@ def read_certificate(body: bytes, tls13: bool) -> Certificate:
     context = r.vector(1) if tls13 else b""
     entries = _Reader(r.vector(3), "Certificate list")
     r.done()
-    chain, bad = [], 0
+    chain: list[x509.Certificate] = []
+    bad = 0
+    notes: list[tuple[int, str]] = []
     while entries.pos < len(entries.data):
         der = entries.vector(3)
         if tls13:
             entries.vector(2)  # per-certificate extensions (OCSP, SCT): not needed here
-        cert = load_certificate(der)
+        cert, odd = read_one_certificate(der)
         if cert is None:  # counted and reported, the rest still read
             bad += 1
         else:
+            notes += [(len(chain), note) for note in odd]
             chain.append(cert)
-    return Certificate(chain=tuple(chain), context=context, undecodable=bad)
+    return Certificate(chain=tuple(chain), context=context, undecodable=bad, notes=tuple(notes))
 
 
 def read_certificate_request(body: bytes, tls13: bool) -> CertificateRequest:

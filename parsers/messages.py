@@ -19,6 +19,8 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import TypeVar, cast
 
+from cryptography import x509
+
 from parsers import lean as hand_readers
 from parsers.model import (
     Certificate,
@@ -42,7 +44,7 @@ from parsers.tlsfields import (
     ca_list,
     dn_from_der,
     extensions,
-    load_certificate,
+    read_one_certificate,
     u16_list,
 )
 
@@ -166,15 +168,17 @@ def parse_certificate(raw: bytes, tls13: bool) -> Certificate:
     from parsers import scapy_tls
 
     fields = scapy_tls.certificate(raw, tls13)
-    chain = []
+    chain: list[x509.Certificate] = []
     bad = 0
+    notes: list[tuple[int, str]] = []
     for der in fields.ders:
-        cert = load_certificate(der)
+        cert, odd = read_one_certificate(der)
         if cert is None:
             bad += 1
         else:
+            notes += [(len(chain), note) for note in odd]
             chain.append(cert)
-    return Certificate(chain=tuple(chain), context=fields.context, undecodable=bad)
+    return Certificate(chain=tuple(chain), context=fields.context, undecodable=bad, notes=tuple(notes))
 
 
 def decode(msg_type: int, raw: bytes, tls13: bool, lean: bool = False) -> Message:

@@ -96,6 +96,9 @@ class Certificate:
     context: bytes = b""
     #: Certificates in the message that did not parse (kept as problems, not raised).
     undecodable: int = 0
+    #: (position in the message, what a strict parser refused or found non-standard), for the
+    #: certificates read leniently (parsers/x509_lenient.py); malformed ones first say "malformed:"
+    notes: tuple[tuple[int, str], ...] = ()
 
     @property
     def empty(self) -> bool:

@@ -92,9 +92,16 @@ def ca_list(data: bytes) -> tuple[DistinguishedName, ...]:
 
 
 def load_certificate(der: bytes) -> x509.Certificate | None:
-    """A certificate off the wire, or None when cryptography cannot read the parts every report
-    shows (names, validity, key): counted as undecodable, so one odd certificate never costs the
-    report. cryptography parses lazily, so those parts are read here, not later in a rule."""
+    """A certificate off the wire, or None (see read_one_certificate)."""
+    return read_one_certificate(der)[0]
+
+
+def read_one_certificate(der: bytes) -> tuple[x509.Certificate | None, tuple[str, ...]]:
+    """A certificate off the wire and what was odd about it; None when nothing could be read
+    (counted as undecodable, so one odd certificate never costs the report). cryptography parses
+    lazily, so the parts every report shows (names, validity) are read here, not later in a rule.
+    What Java and OpenSSL read but cryptography refuses (explicit NULL ECDSA parameters, X.509 v2,
+    a bad DN string) is read leniently, re-encoded (parsers/x509_lenient.py), and said."""
     import warnings
 
     try:
@@ -107,16 +114,15 @@ def load_certificate(der: bytes) -> x509.Certificate | None:
             cert.issuer.rfc4514_string()
             _ = cert.not_valid_before_utc, cert.not_valid_after_utc, cert.serial_number
     except (ValueError, TypeError, OverflowError, x509.InvalidVersion):
-        # what Java and OpenSSL read but cryptography refuses (explicit NULL ECDSA parameters,
-        # X.509 v2, a bad DN string): read leniently, re-encoded (parsers/x509_lenient.py)
         from parsers.x509_lenient import load_certificate as load_leniently
 
-        lenient = load_leniently(der).cert
-        if lenient is None:
-            return None
+        loaded = load_leniently(der)
+        if loaded.cert is None:
+            return None, ()
         try:
-            _ = lenient.not_valid_before_utc, lenient.not_valid_after_utc
+            _ = loaded.cert.not_valid_before_utc, loaded.cert.not_valid_after_utc
         except (ValueError, OverflowError):
-            return None
-        return lenient
-    return cert
+            return None, ()
+        notes = tuple(f"malformed: {p}" for p in loaded.problems) + loaded.nonstandard
+        return loaded.cert, notes
+    return cert, ()

@@ -280,4 +280,23 @@ def test_a_captured_certificate_java_wrote_is_read_in_full(lean: bool) -> None:
     message = decode(11, b"\x0b" + len(body).to_bytes(3, "big") + body, False, lean)
     assert isinstance(message, Certificate)
     assert message.undecodable == 0
+    (position, note), *_ = message.notes  # said, for the cert-nonstandard-encoding finding
+    assert position == 0 and "explicit NULL parameters" in note
     assert [c.subject.rfc4514_string() for c in message.chain] == ["CN=ec client,O=Acme", "CN=EC Root,O=Acme"]
+
+
+def test_the_wire_rules_name_a_leniently_read_certificate() -> None:
+    """A certificate read leniently off the wire becomes a finding on that certificate."""
+    from inspector.rules.wire_rules import check_transcript
+    from parsers.model import Certificate, Direction, Endpoint, HandshakeEvent, Transcript
+
+    cert = P.issue("odd client", P.issue("Odd Root", ca=True)).cert
+    t = Transcript(1, Endpoint("127.0.0.1", 5000), Endpoint("127.0.0.1", 443), 0.0)
+    sent = Certificate(chain=(cert,), notes=((0, "malformed: subject commonName: invalid string encoding"),))
+    t.events.append(HandshakeEvent(Direction.CLIENT, 0.1, sent, 4))
+    found = [f for f in check_transcript(t, None, "x.pcap", None) if f.code == "cert-malformed"]
+    assert len(found) == 1
+    assert found[0].summary == (
+        "the client's certificate [0] CN=odd client,O=Acme is malformed (subject commonName: invalid "
+        "string encoding); shown as far as it could be read"
+    )

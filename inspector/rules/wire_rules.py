@@ -15,7 +15,7 @@ from inspector.events import Seen
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
 from inspector.keystore.model import Keystore
 from inspector.rules import RuleSet
-from inspector.rules.keystore_rules import KEY_PASSWORD
+from inspector.rules.keystore_rules import CERT_NONSTANDARD, CERT_UNREADABLE, KEY_PASSWORD
 from inspector.selection import (
     CaRequest,
     Reason,
@@ -657,6 +657,30 @@ def legacy_renegotiation(ctx: WireContext) -> Iterator[Finding]:
         fix="update the server's TLS stack (secure renegotiation is RFC 5746, 2010); a client that "
         "must connect meanwhile: openssl -legacy_server_connect, curl built with it",
     )
+
+
+@RULES.rule(CERT_UNREADABLE, CERT_NONSTANDARD)
+def wire_certificate_encoding(ctx: WireContext) -> Iterator[Finding]:
+    """Certificates on the wire a strict parser refuses (read leniently) or Java-style non-standard."""
+    for seen in E.every(ctx.t.events, Certificate):
+        who = "client" if seen.direction is Direction.CLIENT else "server"
+        for position, note in seen.message.notes:
+            subject = C.dn(seen.message.chain[position].subject)
+            malformed = note.startswith("malformed: ")
+            yield make(
+                CERT_UNREADABLE if malformed else CERT_NONSTANDARD,
+                f"the {who}'s certificate [{position}] {subject} "
+                + (
+                    f"is malformed ({note.removeprefix('malformed: ')}); shown as far as it could be read"
+                    if malformed
+                    else f"has a non-standard encoding: {note}"
+                ),
+                location=ctx.where(),
+                evidence=[ctx.ev(seen.event, note)],
+                fix="have the certificate reissued by its CA (a strict peer may refuse it)"
+                if malformed
+                else "nothing needed",
+            )
 
 
 @RULES.rule(CA_LIST_EMPTY)
