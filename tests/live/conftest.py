@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,39 +148,33 @@ def s_server(files: Files) -> Iterator[object]:
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
-@pytest.fixture
-def nginx(files: Files, tmp_path: Path) -> Iterator[int]:
-    if NGINX is None:
-        pytest.skip("nginx is not installed (apt-get install nginx): nginx scenarios skipped")
+@contextlib.contextmanager
+def started_nginx(prefix: Path, server: Callable[[int], str]) -> Iterator[int]:
+    """nginx in the foreground under `prefix` (pid, logs, temp files there) with one server block,
+    `server(port)`, on a free 127.0.0.1 port; stopped on exit. Yields the port."""
+    assert NGINX is not None
     port = free_port()
     for sub in ("logs", "tmp"):
-        (tmp_path / sub).mkdir()
-    conf = tmp_path / "nginx.conf"
+        (prefix / sub).mkdir(parents=True, exist_ok=True)
+    conf = prefix / "nginx.conf"
+    temp = prefix / "tmp"
     conf.write_text(f"""
 user root;
 worker_processes 1;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/logs/error.log info;
+pid {prefix}/nginx.pid;
+error_log {prefix}/logs/error.log info;
 events {{ worker_connections 64; }}
 http {{
   access_log off;
-  client_body_temp_path {tmp_path}/tmp; proxy_temp_path {tmp_path}/tmp;
-  fastcgi_temp_path {tmp_path}/tmp; uwsgi_temp_path {tmp_path}/tmp; scgi_temp_path {tmp_path}/tmp;
-  server {{
-    listen 127.0.0.1:{port} ssl;
-    ssl_certificate {files / "server.pem"};
-    ssl_certificate_key {files / "server.key"};
-    ssl_client_certificate {files / "acme-root.pem"};
-    ssl_verify_client on;
-    ssl_verify_depth 3;
-    location / {{ return 200 "hello $ssl_client_s_dn\\n"; }}
-  }}
+  client_body_temp_path {temp}; proxy_temp_path {temp};
+  fastcgi_temp_path {temp}; uwsgi_temp_path {temp}; scgi_temp_path {temp};
+{server(port)}
 }}
 """)
     proc = subprocess.Popen(
-        [NGINX, "-c", str(conf), "-p", str(tmp_path), "-g", "daemon off;"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        [NGINX, "-c", str(conf), "-p", str(prefix), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_port(port)
@@ -187,6 +182,26 @@ http {{
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture
+def nginx(files: Files, tmp_path: Path) -> Iterator[int]:
+    if NGINX is None:
+        pytest.skip("nginx is not installed (apt-get install nginx): nginx scenarios skipped")
+
+    def server(port: int) -> str:
+        return f"""  server {{
+    listen 127.0.0.1:{port} ssl;
+    ssl_certificate {files / "server.pem"};
+    ssl_certificate_key {files / "server.key"};
+    ssl_client_certificate {files / "acme-root.pem"};
+    ssl_verify_client on;
+    ssl_verify_depth 3;
+    location / {{ return 200 "hello $ssl_client_s_dn\\n"; }}
+  }}"""
+
+    with started_nginx(tmp_path, server) as port:
+        yield port
 
 
 JAVA, JAVAC = shutil.which("java"), shutil.which("javac")

@@ -704,23 +704,12 @@ NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").e
 def nginx_server(w: World) -> Iterator[int]:
     """nginx 1.22 with ssl_verify_client on: it finishes the handshake whatever the client sends
     and answers the request with 400 when the certificate is missing or refused."""
+    from tests.live.conftest import started_nginx
+
     assert NGINX is not None
-    root = w.d / "nginx"
-    for sub in ("logs", "tmp"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    conf = root / "nginx.conf"
-    conf.write_text(f"""
-user root;
-worker_processes 1;
-pid {root}/nginx.pid;
-error_log {root}/logs/error.log info;
-events {{ worker_connections 64; }}
-http {{
-  access_log off;
-  client_body_temp_path {root}/tmp; proxy_temp_path {root}/tmp;
-  fastcgi_temp_path {root}/tmp; uwsgi_temp_path {root}/tmp; scgi_temp_path {root}/tmp;
-  server {{
+
+    def server(port: int) -> str:
+        return f"""  server {{
     listen 127.0.0.1:{port} ssl;
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_certificate {w.d / "server.pem"};
@@ -729,22 +718,10 @@ http {{
     ssl_verify_client on;
     ssl_verify_depth 3;
     location / {{ return 200 "hello\\n"; }}
-  }}
-}}
-""")
-    proc = subprocess.Popen(
-        [NGINX, "-c", str(conf), "-p", str(root), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        from tests.live.conftest import wait_port
+  }}"""
 
-        wait_port(port)
+    with started_nginx(w.d / "nginx", server) as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.mark.skipif(
