@@ -17,7 +17,7 @@ from parsers import packets
 from parsers.boundary import ConnectionClosed, ConnectionOpened, Item, SecretsFound
 from parsers.connection import SharedState, TcpConnection
 from parsers.model import Direction, Endpoint, Problem, Transcript
-from parsers.pcapfile import CaptureFile, CaptureFormatError
+from parsers.pcapfile import CaptureFile, CaptureFormatError, FrameSource
 from parsers.tcp import TcpReassembler
 
 ProgressFn = Callable[[int, int], None]  # (bytes read, frames read)
@@ -55,13 +55,20 @@ class FlowReader:
     """Reads the file once; items go to `emit` as they happen; `run` returns the summary."""
 
     def __init__(
-        self, path: Path, emit: ItemFn, keys_given: bool, progress: ProgressFn | None = None
+        self,
+        path: Path,
+        emit: ItemFn,
+        keys_given: bool,
+        progress: ProgressFn | None = None,
+        source: FrameSource | None = None,
     ) -> None:
+        """`source`: where packets come from when not the file at `path` itself (then `path`
+        names the source in the report)."""
         self.path = path
         self.emit = emit
         self.keys_given = keys_given
         self.progress = progress
-        self.file = CaptureFile(path)
+        self.file: FrameSource = source if source is not None else CaptureFile(path)
         self.result = CaptureResult(path=path, format="?")
         # in creation order, so the oldest is found at once (OrderedDict: O(1) at the front)
         self.active: OrderedDict[bytes, _Flow] = OrderedDict()

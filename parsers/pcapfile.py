@@ -11,7 +11,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from scapy.utils import RawPcapReader
@@ -45,6 +45,19 @@ Chunk = tuple[bytes, int, list[tuple[int, int, float, int]]]
 
 class CaptureFormatError(Exception):
     """The file is not a capture we can read at all (nothing decodable)."""
+
+
+class FrameSource(Protocol):
+    """What the stream half (parsers.flows) reads packets from: one capture file (CaptureFile),
+    or any other source that lays packets out the same way (a pipe, several files in time order)."""
+
+    format: str
+    secrets: list[bytes]
+    problems: list[str]
+    frames_read: int
+    bytes_read: int
+
+    def chunks(self) -> Iterator[Chunk]: ...
 
 
 class Frame(NamedTuple):
