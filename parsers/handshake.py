@@ -124,15 +124,17 @@ class HandshakeTranscript:
 
 _TLS13_HASH = {0x1302: "sha384"}  # every other TLS 1.3 suite hashes with SHA-256
 #: connections (by number) whose signatures are all checked as they arrive; past it, only those
-#: a failed handshake may hinge on. Measured on benchmarks/bench_pcap.py's capture (5,000 real
-#: handshakes, 316 MB, `pcap --keylog`): every signature checked +20 % CPU, the first 500 +11 %,
-#: the first 100 +8 % CPU / +12 % wall (2 shared cores, noisy); the rest is the bookkeeping
-#: (transcript bytes, the TLS 1.3 transcript hashes).
+#: a failed handshake may hinge on (DeferredSignatures). Measured on benchmarks/bench_pcap.py's
+#: capture (5,000 real handshakes, 316 MB, `pcap --keylog`, serial): all checked +20 % CPU; the
+#: first 100 and the rest hashed as they came +11 %; the first 100 and the rest logged, marked
+#: or replayed (DeferredSignatures) +6-8 % (docs/how-it-works.md).
 FULL_CHECKS = 100
 DEFERRED = (
     f"not checked: past connection {FULL_CHECKS}, only the signatures a failed handshake may "
     "hinge on are checked"
 )
+
+NOT_SEEN = "its handshake transcript was not seen (post-handshake, or after a gap)"
 
 _Signed = TypeVar("_Signed", CertificateVerify, ServerKeyExchange)
 
@@ -187,11 +189,11 @@ class HandshakeSignatures:
     CertificateVerify and ServerKeyExchange signature it meets: the verdict goes on the message
     (`verified`, `unchecked`, `scheme_offered`, `scheme_fits_key`)."""
 
-    def __init__(self, index: int = 1) -> None:
+    def __init__(self, index: int = 1, eager: bool | None = None) -> None:
         self.transcript = HandshakeTranscript()
         self.h = _Handshake()
         #: check at once, or keep what is needed (a digest) and decide at `settle`
-        self.eager = index <= FULL_CHECKS
+        self.eager = index <= FULL_CHECKS if eager is None else eager
         self._pending_word = "" if self.eager else DEFERRED
         self.pending: list[_Pending[CertificateVerify] | _Pending[ServerKeyExchange]] = []
 
@@ -253,32 +255,17 @@ class HandshakeSignatures:
         if self.transcript.too_long:
             return f"the handshake is longer than {MAX_TRANSCRIPT} bytes: not kept, not checked"
         if self.transcript.released or not self.transcript.data:
-            return "its handshake transcript was not seen (post-handshake, or after a gap)"
+            return NOT_SEEN
         return ""
 
     def _certificate_verify(
         self, direction: Direction, raw: bytes, cv: CertificateVerify
     ) -> CertificateVerify:
         h = self.h
-        code: int | None = cv.algorithm
-        length = cv.signature_length
-        if h.version is not None and h.version < 0x0303:  # TLS 1.0/1.1: no scheme on the wire
-            code, length = None, int.from_bytes(raw[4:6], "big")
-            signature = bytes(raw[6 : 6 + length])
-        else:
-            signature = bytes(raw[8 : 8 + length])
-        peer_offered = h.request_schemes if direction is Direction.CLIENT else h.client_schemes
-        offered = code in peer_offered if code is not None and peer_offered else None
+        cv, code, signature = _verify_head(h, direction, raw, cv, self._why_not(), self._pending_word)
         leaf = h.leaves.get(direction)
-        why = self._why_not()
-        if leaf is None:
-            why = why or f"no readable {direction.value} certificate before it"
-        if h.version is None:
-            why = why or "no ServerHello before it"
-        if why:
-            return CertificateVerify(code or 0, length, unchecked=why, scheme_offered=offered)
-        assert leaf is not None
-        cv = CertificateVerify(code or 0, length, unchecked=self._pending_word, scheme_offered=offered)
+        if cv.unchecked != self._pending_word or leaf is None:
+            return cv
         # imported here, at the first signature, not with the pipeline: importing the signature
         # modules with it shifted when the demo's SIGTERM lands, and 1 in 2 runs of
         # tests/live/test_serve.py's SIGTERM test then exited -2 instead of 130
@@ -316,25 +303,195 @@ class HandshakeSignatures:
 
     def _server_key_exchange(self, raw: bytes) -> ServerKeyExchange:
         h = self.h
-        body = bytes(raw[4:])
-        ske = ServerKeyExchange(SERVER_KEY_EXCHANGE, len(body))
-        legacy = h.version is not None and h.version < 0x0303
-        split = _split_key_exchange(body, legacy)
-        if split is None:
-            return replace(ske, unchecked="its parameters are not ECDHE or DHE ones this tool reads")
-        params, code, signature = split
-        if not signature:
-            return replace(ske, unchecked="not signed (anonymous or PSK key exchange)")
-        offered = code in h.client_schemes if code is not None and h.client_schemes else None
         leaf = h.leaves.get(Direction.SERVER)
-        if leaf is None or not h.client_random or not h.server_random:
-            why = "no readable server certificate or hello randoms before it"
-            return ServerKeyExchange(SERVER_KEY_EXCHANGE, len(body), code, None, why, offered)
-        ske = ServerKeyExchange(SERVER_KEY_EXCHANGE, len(body), code, None, self._pending_word, offered)
+        ready = leaf is not None and bool(h.client_random) and bool(h.server_random)
+        ske, split = _key_exchange_head(raw, h.version, h.client_schemes, ready, self._pending_word)
+        if split is None or leaf is None:
+            return ske
+        params, code, signature = split
         from parsers import signatures as S
 
         signed, prehashed = S.signed_digest(code, h.client_random + h.server_random + params)
         return self._check(_Pending(ske, Direction.SERVER, leaf, code, signature, signed, prehashed, False))
+
+
+_Logged = tuple[Direction, bytes, Message | None]
+
+
+class DeferredSignatures:
+    """Past FULL_CHECKS connections: a handshake's messages are only logged as they pass (one
+    append each: the per-message work of HandshakeSignatures was most of the signatures' cost).
+    A handshake that completes is marked from its log in one pass (scheme, offered, why it is
+    not checked) as soon as that is certain — the server's Finished after the client's (TLS
+    1.2), a NewSessionTicket after the client's Finished (TLS 1.3) — and the log dropped, so
+    memory follows the handshakes in flight. One that fails is replayed through a
+    HandshakeSignatures at `settle`, which checks what the failure may hinge on. Anything
+    unusual (a transcript past MAX_TRANSCRIPT, a renegotiation before the log was dropped)
+    hands the rest of the connection to a HandshakeSignatures at once: the same verdicts."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.log: list[_Logged] | None = []
+        self.size = 0
+        self.finished: set[Direction] = set()
+        self.tls13 = False
+        self.retrying = False  # after a HelloRetryRequest the next ClientHello continues
+        self.marks: dict[int, Message] = {}  # id(message as decoded) → as marked
+        self.engine: HandshakeSignatures | None = None
+
+    def message(self, direction: Direction, raw: bytes, message: Message | None) -> Message | None:
+        if self.engine is not None:
+            return self.engine.message(direction, raw, message)
+        msg_type = raw[0]
+        log = self.log
+        if msg_type == CLIENT_HELLO and isinstance(message, ClientHello) and not self.retrying:
+            if log:  # a new handshake while the last is undecided: leave it to the engine
+                return self._hand_over().message(direction, raw, message)
+            log = self.log = []
+            self.size, self.finished = 0, set()
+        if log is None:
+            return message
+        self.size += len(raw)
+        log.append((direction, raw, message))
+        if self.size > MAX_TRANSCRIPT:
+            self._hand_over()
+            return self.marks.pop(id(message), message) if message is not None else None
+        if msg_type == SERVER_HELLO and isinstance(message, ServerHello):
+            self.retrying = message.hello_retry_request
+            self.tls13 = message.version == 0x0304
+        elif msg_type == FINISHED:
+            self.finished.add(direction)
+            if len(self.finished) == 2 and not self.tls13:
+                self._completed()  # TLS 1.2: the server's Finished accepts what came before
+        elif msg_type == NEW_SESSION_TICKET and direction is Direction.SERVER and len(self.finished) == 2:
+            self._completed()  # TLS 1.3: a ticket after the client's Finished: accepted
+        return message
+
+    def _completed(self) -> None:
+        assert self.log is not None
+        self.marks.update(_deferred_marks(self.log))
+        self.log = None
+
+    def _hand_over(self) -> HandshakeSignatures:
+        """Replay what was logged into a full checker, which takes the connection from here."""
+        engine = self.engine = HandshakeSignatures(self.index, eager=False)
+        for direction, raw, message in self.log or ():
+            checked = engine.message(direction, raw, message)
+            if message is not None and checked is not message and checked is not None:
+                self.marks[id(message)] = checked
+        self.log = None
+        return engine
+
+    def settle(self, t: Transcript) -> None:
+        """A handshake that did not complete is checked from its log (only the side its peer
+        ended it for, as HandshakeSignatures.settle decides); the rest are marked DEFERRED."""
+        if self.log and self.engine is None:
+            if t.outcome is Outcome.COMPLETED:
+                self._completed()
+            else:
+                self._hand_over()
+        if self.marks:
+            marks = self.marks
+            for i, e in enumerate(t.events):
+                marked = marks.get(id(e.message))
+                if marked is not None:
+                    t.events[i] = HandshakeEvent(e.direction, e.time, marked, e.frame, e.encrypted)
+            self.marks = {}
+        if self.engine is not None:
+            self.engine.settle(t)
+        else:
+            settle_signatures(t)
+
+
+def _deferred_marks(log: list[_Logged]) -> dict[int, Message]:
+    """What HandshakeSignatures(eager=False) says of each signature in a completed handshake,
+    in one pass over its messages: no bytes kept, nothing hashed."""
+    marks: dict[int, Message] = {}
+    h = _Handshake()
+    seen = released = False  # transcript bytes since the ClientHello; dropped at a release point
+    for direction, raw, message in log:
+        msg_type = raw[0]
+        if isinstance(message, ClientHello):
+            if not h.hello_retry:
+                h, seen, released = _Handshake(), False, False
+            h.hello_retry = False
+            h.client_random, h.client_schemes = message.random, message.signature_algorithms
+        elif isinstance(message, ServerHello):
+            if message.hello_retry_request:
+                h.hello_retry = True
+            else:
+                h.server_random, h.version, h.suite = message.random, message.version, message.cipher_suite
+        elif isinstance(message, Certificate):
+            h.leaves[direction] = message.chain[0] if message.chain and not message.undecodable else None
+        elif isinstance(message, CertificateRequest) and not message.post_handshake:
+            h.request_schemes = message.signature_algorithms
+        elif isinstance(message, CertificateVerify):
+            why = "" if seen and not released else NOT_SEEN
+            marks[id(message)] = _verify_head(h, direction, raw, message, why, DEFERRED)[0]
+        elif msg_type == SERVER_KEY_EXCHANGE and isinstance(message, SimpleMessage) and not h.tls13:
+            ready = h.leaves.get(Direction.SERVER) is not None and bool(h.client_random and h.server_random)
+            marks[id(message)] = _key_exchange_head(raw, h.version, h.client_schemes, ready, DEFERRED)[0]
+        if msg_type not in _NOT_IN_TRANSCRIPT and not released:
+            seen = True
+        if msg_type in _RELEASE_POINTS and not released:
+            client = direction is Direction.CLIENT
+            unrequested = h.request_schemes is None
+            released = (
+                (msg_type == CERTIFICATE_VERIFY and client)
+                or (msg_type == FINISHED and client)
+                or (unrequested and msg_type == SERVER_HELLO_DONE and not h.tls13)
+                or (unrequested and msg_type == FINISHED and not client and h.tls13)
+            )
+    return marks
+
+
+def signature_checker(index: int) -> HandshakeSignatures | DeferredSignatures:
+    """The first FULL_CHECKS connections are checked as their messages arrive; later ones only
+    where a failed handshake may hinge on a signature (the issue's cost bound)."""
+    return HandshakeSignatures(index) if index <= FULL_CHECKS else DeferredSignatures(index)
+
+
+def _verify_head(
+    h: _Handshake, direction: Direction, raw: bytes, cv: CertificateVerify, why: str, word: str
+) -> tuple[CertificateVerify, int | None, bytes]:
+    """A CertificateVerify's verdict before any check (scheme, offered, why it cannot be
+    checked, else `word`), its scheme (None in TLS 1.0/1.1) and its signature bytes."""
+    code: int | None = cv.algorithm
+    length = cv.signature_length
+    if h.version is not None and h.version < 0x0303:  # TLS 1.0/1.1: no scheme on the wire
+        code, length = None, int.from_bytes(raw[4:6], "big")
+        signature = raw[6 : 6 + length]
+    else:
+        signature = raw[8 : 8 + length]
+    peer_offered = h.request_schemes if direction is Direction.CLIENT else h.client_schemes
+    offered = code in peer_offered if code is not None and peer_offered else None
+    if h.leaves.get(direction) is None:
+        why = why or f"no readable {direction.value} certificate before it"
+    if h.version is None:
+        why = why or "no ServerHello before it"
+    verdict = CertificateVerify(code or 0, length, unchecked=why or word, scheme_offered=offered)
+    return verdict, code, signature
+
+
+def _key_exchange_head(
+    raw: bytes, version: int | None, client_schemes: tuple[int, ...], ready: bool, word: str
+) -> tuple[ServerKeyExchange, tuple[bytes, int | None, bytes] | None]:
+    """A ServerKeyExchange's verdict before any check (scheme, offered, why it cannot be
+    checked) and, when it can be, its (params, scheme, signature)."""
+    body = bytes(raw[4:])
+    split = _split_key_exchange(body, version is not None and version < 0x0303)
+    if split is None:
+        why = "its parameters are not ECDHE or DHE ones this tool reads"
+        return ServerKeyExchange(SERVER_KEY_EXCHANGE, len(body), unchecked=why), None
+    code, signature = split[1], split[2]
+    if not signature:
+        why = "not signed (anonymous or PSK key exchange)"
+        return ServerKeyExchange(SERVER_KEY_EXCHANGE, len(body), unchecked=why), None
+    offered = code in client_schemes if code is not None and client_schemes else None
+    if not ready:
+        why = "no readable server certificate or hello randoms before it"
+        return ServerKeyExchange(SERVER_KEY_EXCHANGE, len(body), code, None, why, offered), None
+    return ServerKeyExchange(SERVER_KEY_EXCHANGE, len(body), code, None, word, offered), split
 
 
 def _split_key_exchange(body: bytes, legacy: bool) -> tuple[bytes, int | None, bytes] | None:

@@ -16,7 +16,7 @@ from parsers.boundary import Record, TcpFacts
 from parsers.connection import TcpConnection
 from parsers.decrypt import DecryptError, Tls13Decryptor
 from parsers.events import MAX_EVENTS, TranscriptWriter
-from parsers.handshake import HandshakeAssembler, HandshakeSignatures
+from parsers.handshake import HandshakeAssembler, signature_checker
 from parsers.keylog import KeyLog
 from parsers.keys import Epoch, KeySchedule, RecordProtection, UnsupportedSuite
 from parsers.model import (
@@ -63,7 +63,7 @@ class TlsSession:
         self._client, self._server = _Side(), _Side()
         self.sides = {Direction.CLIENT: self._client, Direction.SERVER: self._server}
         self.writer = TranscriptWriter(transcript)
-        self.signatures = HandshakeSignatures(transcript.index)  # transcript bytes, signatures checked
+        self.signatures = signature_checker(transcript.index)  # transcript bytes, signatures checked
         self.frame = 0
         self.time = 0.0
         self.tls13 = False

@@ -227,3 +227,59 @@ def test_a_scheme_the_server_did_not_offer_is_named() -> None:
     ]
     (finding,) = [f for f in check_transcript(t) if f.code == "client-signature-scheme-not-offered"]
     assert "rsa_pss_rsae_sha256, which the server's CertificateRequest does not list" in finding.summary
+
+
+def _deferred_vs_engine(
+    monkeypatch: pytest.MonkeyPatch, pcap: Path
+) -> tuple[list[Transcript], list[Transcript]]:
+    """The same capture read with every connection past FULL_CHECKS: once through
+    DeferredSignatures (the log, marks, replay on failure), once through the full
+    HandshakeSignatures(eager=False) it stands in for."""
+    import parsers.handshake as H
+    import parsers.tls as T
+
+    monkeypatch.setattr(H, "FULL_CHECKS", 0)
+    deferred = _read(pcap)
+    monkeypatch.setattr(T, "signature_checker", lambda index: H.HandshakeSignatures(index, eager=False))
+    engine = _read(pcap)
+    return deferred, engine
+
+
+@pytest.mark.parametrize("pcap", sorted(p.name for p in CAPTURES.glob("*.pcap*")))
+def test_deferred_checks_say_what_the_full_checker_says(monkeypatch: pytest.MonkeyPatch, pcap: str) -> None:
+    """Cost without a different answer: past FULL_CHECKS a handshake is only logged, marked in
+    one pass when it completes and replayed when it fails; every signature's verdict must
+    equal the full checker's, message for message."""
+    deferred, engine = _deferred_vs_engine(monkeypatch, CAPTURES / pcap)
+    assert [[e.message for e in t.events] for t in deferred] == [
+        [e.message for e in t.events] for t in engine
+    ]
+    assert [_signatures(t) for t in deferred] == [_signatures(t) for t in engine]
+
+
+def test_deferred_hands_a_long_or_renegotiated_handshake_to_the_full_checker() -> None:
+    """A transcript past MAX_TRANSCRIPT, and a second ClientHello before the first handshake
+    was settled, are replayed into a HandshakeSignatures that takes over: same verdicts."""
+    from parsers import messages as decoder
+    from parsers.handshake import DeferredSignatures
+
+    sent = _messages(CAPTURES / "tls12-success.pcap")
+    padding = (Direction.SERVER, bytes([99]) + (MAX_TRANSCRIPT).to_bytes(3, "big") + bytes(MAX_TRANSCRIPT))
+    long_one = [*sent[:3], padding, *sent[3:]]
+    renegotiated = sent[:2] + sent  # a ClientHello + ServerHello, then a whole handshake again
+    for flow in (long_one, renegotiated):
+        deferred, engine = DeferredSignatures(200), HandshakeSignatures(200, eager=False)
+        got, want = [], []
+        for d, raw in flow:
+            m = decoder.decode(raw[0], raw, False, lean=True)
+            got.append(deferred.message(d, raw, m))
+            want.append(engine.message(d, raw, m))
+        assert deferred.engine is not None  # handed over
+        marked = [deferred.marks.get(id(m), m) for m in got]
+        assert marked == want
+        verdicts = [m for m in want if isinstance(m, CertificateVerify)]
+        assert verdicts and all(v.verified is None for v in verdicts)
+        if flow is long_one:
+            assert [v.unchecked for v in verdicts] == [
+                f"the handshake is longer than {MAX_TRANSCRIPT} bytes: not kept, not checked"
+            ]
