@@ -86,11 +86,10 @@ class _FdReader:
                 if data:
                     return data
                 self._wait([] if source.wake_fd is None else [source.wake_fd])
-                source.on_quiet()
-                continue
-            if self.fd in self._wait(self.waiting_for):
+            elif self.fd in self._wait(self.waiting_for) and not source.stopped:
                 return os.read(self.fd, size)  # b"": the writer closed the pipe
-            source.on_quiet()
+            if not source.stopped:
+                source.on_quiet()
 
     def read(self, size: int) -> bytes:
         parts: list[bytes] = []

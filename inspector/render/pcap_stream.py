@@ -15,7 +15,7 @@ from inspector.render import json_out, text
 from inspector.render.connection_json import connection_dict
 from inspector.render.json_out import JsonObject
 from inspector.render.pcap import capture_dict
-from inspector.render.summary import outcome, requested, sent
+from inspector.render.summary import COMPLETED, outcome, requested, sent
 from inspector.times import utc_from_timestamp
 from parsers.model import version_name
 
@@ -28,9 +28,11 @@ SCHEMA = "mtls-inspector/pcap-stream"
 
 def verdict_line(judged: ConnectionResult) -> str:
     """`#N  HH:MM:SS  client → server  SNI  version  cert requested: R  sent: S  outcome  verdict`;
-    the verdict is `ok` or the most severe finding as `severity[code]` (`explain CODE` says more)."""
+    the verdict is the most severe finding as `severity[code]` (`explain CODE` says more), else
+    `ok` for a completed handshake and `no findings` for one that did not get that far."""
     t, findings = judged.transcript, judged.findings
-    verdict = "ok"
+    shown_outcome = outcome(t)
+    verdict = "ok" if shown_outcome in COMPLETED else "no findings"
     if findings:
         top = findings[0]
         verdict = f"{top.severity.value}[{top.code}]"
@@ -45,7 +47,7 @@ def verdict_line(judged: ConnectionResult) -> str:
             version_name(t.version),
             f"cert requested: {requested(t)}",
             f"sent: {sent(t)}",
-            outcome(t),
+            shown_outcome,
             verdict,
         ]
     )
@@ -79,8 +81,9 @@ def summary_object(stream: StreamScan) -> JsonObject:
 
 def summary_text(stream: StreamScan) -> str:
     scan, result = stream.scan, stream.scan.result
+    what = result.format if result.format != "?" else "no capture header read"
     head = (
-        f"{result.path}: {result.format}, {result.frames} packets, {result.tls_connections} TLS "
+        f"{result.path}: {what}, {result.frames} packets, {result.tls_connections} TLS "
         f"connection(s), {stream.failed} with errors"
     )
     if stream.connections != result.tls_connections:
