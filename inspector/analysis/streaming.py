@@ -120,13 +120,16 @@ def stream_capture(
     from parsers.pcapfile import CaptureFormatError
 
     counts = _Counts()
+    # stdin: findings name no file, so their advice reads `mtls-inspect pcap FILE ...` (a saved
+    # capture), not a command that cannot run on a pipe
+    where = None if spec.path is None else str(spec.path)
 
     def take(t: Transcript) -> None:
         if counts.first_time is None or t.start_time < counts.first_time:
             counts.first_time = t.start_time
         if not scope.holds(t):
             return
-        judged = analyse_connection(t, store, spec.name, at)
+        judged = analyse_connection(t, store, where, at)
         extra = also_judge(t) if also_judge is not None else []
         if extra:
             judged = replace(judged, findings=sort_findings([*judged.findings, *extra]))
