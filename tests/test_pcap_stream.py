@@ -114,6 +114,25 @@ def test_pcapng_on_stdin_with_its_embedded_key_log() -> None:
     assert out[2] == "stdin: pcapng, 19 packets, 1 TLS connection(s), 0 with errors, key log: 1 session(s)"
 
 
+def test_pcapng_blocks_cut_across_reads() -> None:
+    """tls13-secrets.pcapng up to its second FIN (byte 18064 of 18164) in 61-byte pieces: the
+    connection's line comes before the last block is sent."""
+    data = (CAPTURES / "tls13-secrets.pcapng").read_bytes()
+    run = StreamRun("-")
+    try:
+        for at in range(0, 18064, 61):
+            run.write(data[at : min(at + 61, 18064)])
+        line = run.next_line(timeout=20)
+        assert line is not None and line.endswith("sent: CN=letstestcba  completed  ok")
+        assert run.proc.poll() is None
+        run.write(data[18064:])
+        status, rest, err = run.finish()
+    finally:
+        run.kill()
+    assert status == 0, err
+    assert rest.splitlines()[1].startswith("stdin: pcapng, 19 packets, 1 TLS connection(s)")
+
+
 def test_a_silent_connection_is_flushed_in_wall_clock_time() -> None:
     """tls12-success without its FINs, the pipe left open: with --idle 1 the connection is
     reported within seconds, marked idle, while the input is still open."""
