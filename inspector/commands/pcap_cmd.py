@@ -161,7 +161,9 @@ def _run_stream(args: argparse.Namespace) -> int:
     from inspector.commands.options import load_from_args, parse_date
     from inspector.render.pcap_stream import StreamPrinter
 
-    path = None if args.file == "-" else Path(args.file or DEFAULT_SAMPLE)
+    if args.file is None:
+        raise InputError("--follow needs the FILE being written", "mtls-inspect pcap --follow FILE")
+    path = None if args.file == "-" else Path(args.file)
     spec = StreamInput(path, args.follow, args.idle)
     for name, option in WHOLE_CAPTURE_OPTIONS:
         if getattr(args, name):
