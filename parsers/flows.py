@@ -61,9 +61,11 @@ class FlowReader:
         keys_given: bool,
         progress: ProgressFn | None = None,
         source: FrameSource | None = None,
+        idle: float | None = None,
     ) -> None:
         """`source`: where packets come from when not the file at `path` itself (then `path`
-        names the source in the report)."""
+        names the source in the report). `idle` (seconds, for input that never ends): a
+        connection silent that long is closed and reported as it stands."""
         self.path = path
         self.emit = emit
         self.keys_given = keys_given
@@ -78,6 +80,10 @@ class FlowReader:
         self._decode_problems = 0
         self._secrets_used = 0
         self._last_progress = _time.monotonic()
+        self.idle = idle
+        self._idle_step = min(1.0, idle / 2) if idle is not None else 0.0
+        self._idle_checked = float("-inf")  # capture time of the last look for idle connections
+        self._clock: tuple[float, float] | None = None  # (latest packet's capture time, wall then)
 
     def run(self) -> CaptureResult:
         """Raises CaptureFormatError if nothing in the file is readable."""
@@ -90,6 +96,15 @@ class FlowReader:
                 self.keep_app_data = self.keys_given or cf.format == "pcapng"
             self._embedded_secrets()
             number = self._packets(buf, linktype, records, number)
+            if self.idle is not None and records:  # per chunk, not per packet: the hot loop stays as is
+                self._capture_clock(records[-1][2])
+        return self.close()
+
+    def close(self) -> CaptureResult:
+        """Close what is still open and return the summary: at the end of the input, or when a
+        stream is stopped between chunks (Ctrl-C). Raises CaptureFormatError if nothing was
+        readable."""
+        cf, result = self.file, self.result
         seen: set[int] = set()
         for conn, _, _ in self.active.values():
             if id(conn) not in seen:
@@ -104,6 +119,45 @@ class FlowReader:
         if self._unsupported and result.undecodable_frames == result.frames and result.frames:
             raise CaptureFormatError(result.problems[0])
         return result
+
+    def _capture_clock(self, now: float) -> None:
+        """A chunk ended at capture time `now`: look for idle connections (at most every
+        `_idle_step` seconds of capture time)."""
+        self._clock = (now, _time.monotonic())
+        if now - self._idle_checked >= self._idle_step:
+            self._idle_checked = now
+            self.close_idle(now)
+
+    def quiet(self) -> None:
+        """Nothing has arrived for a while (a live capture gone quiet): the wall-clock time since
+        the latest packet counts as capture time, so its connections still go idle."""
+        if self._clock is not None:
+            latest, wall = self._clock
+            self.close_idle(latest + _time.monotonic() - wall)
+
+    def close_idle(self, now: float) -> None:
+        """Close every connection with no packet since `now - idle` (capture time)."""
+        assert self.idle is not None
+        limit = now - self.idle
+        active = self.active
+        stale = [
+            key
+            for key, (conn, direction, _) in active.items()
+            if direction is Direction.CLIENT and conn.shared.time < limit
+        ]
+        for key in stale:
+            conn = active[key][0]
+            conn.add_problem(
+                Problem(
+                    "idle",
+                    f"no packet for {self.idle:g} s: reported as it stood; later packets of it "
+                    "are read as a new connection",
+                    None,
+                    conn.frame,
+                )
+            )
+            self._finish(conn)
+            del active[key], active[_reverse(key)]
 
     def _embedded_secrets(self) -> None:
         secrets = self.file.secrets

@@ -60,6 +60,18 @@ class FrameSource(Protocol):
     def chunks(self) -> Iterator[Chunk]: ...
 
 
+class Readable(Protocol):
+    """A file opened "rb" (io.BufferedReader), or a pipe that reads the same way."""
+
+    def read(self, size: int, /) -> bytes:
+        """`size` bytes, fewer only at the end."""
+        ...
+
+    def read1(self, size: int, /) -> bytes:
+        """At most `size` bytes, at least one unless at the end: what is there already."""
+        ...
+
+
 class Frame(NamedTuple):
     """A tuple, not a dataclass: one is made per packet, and tuples are cheapest."""
 
@@ -105,19 +117,25 @@ class CaptureFile:
             head = handle.read(4)
             if head[:2] == GZIP_MAGIC:
                 yield from self._via_scapy()
-            elif head in PCAP_MAGICS:
-                self.format = "pcap"
-                yield from self._pcap(handle, head)
-            elif head == PCAPNG_SHB:
-                self.format = "pcapng"
-                yield from self._pcapng(handle, head)
             elif not head:
                 raise CaptureFormatError("the file is empty")
             else:
-                raise CaptureFormatError(f"not a pcap or pcapng file (starts with {head.hex(' ')})")
+                yield from self.read_from(handle, head)
+
+    def read_from(self, handle: Readable, head: bytes) -> Iterator[Chunk]:
+        """A pcap or pcapng whose first 4 bytes (`head`) were read from `handle`: a file, or a
+        pipe (parsers.live_source), since packets are cut from whatever `read1` returns."""
+        if head in PCAP_MAGICS:
+            self.format = "pcap"
+            yield from self._pcap(handle, head)
+        elif head == PCAPNG_SHB:
+            self.format = "pcapng"
+            yield from self._pcapng(handle, head)
+        else:
+            raise CaptureFormatError(f"not a pcap or pcapng file (starts with {head.hex(' ')})")
 
     # -- pcap --------------------------------------------------------------------------------
-    def _pcap(self, handle: BinaryIO, magic: bytes) -> Iterator[Chunk]:
+    def _pcap(self, handle: Readable, magic: bytes) -> Iterator[Chunk]:
         order, unit = PCAP_MAGICS[magic]
         header = magic + handle.read(20)
         if len(header) < 24:
@@ -129,7 +147,8 @@ class CaptureFile:
         number = 0
         offset = 24  # file offset of buf[0]
         while True:
-            more = handle.read(CHUNK)
+            more = handle.read1(CHUNK)  # a file: 1 MiB; a pipe: what has arrived (a packet cut
+            # in two is kept in `buf` until its rest arrives)
             buf = buf + more if buf else more
             end = len(buf)
             records: list[tuple[int, int, float, int]] = []
@@ -220,7 +239,7 @@ class CaptureFile:
         self.problems.append(f"block at byte {offset}: {problem}; the rest of the file is not decodable")
         return False
 
-    def _pcapng(self, handle: BinaryIO, first: bytes) -> Iterator[Chunk]:
+    def _pcapng(self, handle: Readable, first: bytes) -> Iterator[Chunk]:
         order = "<"
         interfaces: list[tuple[int, float, int]] = []  # linktype, ts unit, snaplen
         number = 0

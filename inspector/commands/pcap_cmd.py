@@ -23,6 +23,19 @@ if TYPE_CHECKING:
     JudgeFn = Callable[[Transcript], list[Finding]]
 
 DEFAULT_SAMPLE = Path(__file__).resolve().parents[2] / "captures" / "several.pcap"
+DEFAULT_IDLE = 30.0
+#: what a stream cannot do: these need the whole capture before the first line
+WHOLE_CAPTURE_OPTIONS = (("html", "--html"), ("connection", "--connection"), ("all", "--all"))
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not 0 < seconds <= 86400:
+        raise argparse.ArgumentTypeError("give between 0 and 86400 seconds")
+    return seconds
 
 
 def add_parser(sub: Subcommands) -> None:
@@ -35,10 +48,29 @@ def add_parser(sub: Subcommands) -> None:
             "mtls-inspect pcap captures/tls13-unknown-ca.pcap --keylog captures/tls13-unknown-ca.keys -c 1",
             "STOREPASS=changeit mtls-inspect pcap captures/tls12-unknown-ca.pcap --keystore "
             "captures/letstestcba.jks --storepass-env STOREPASS --html capture.html",
+            note="A capture still running: tcpdump -U -i eth0 -w - port 443 | mtls-inspect pcap - "
+            "prints a line per connection as it ends (docs/streaming.md).",
         ),
     )
     p.add_argument(
-        "file", nargs="?", help="a .pcap or .pcapng file (default: the sample captures/several.pcap)"
+        "file",
+        nargs="?",
+        help="a .pcap or .pcapng file (default: the sample captures/several.pcap); - reads a "
+        "capture streamed on stdin and prints each connection as it ends (docs/streaming.md)",
+    )
+    p.add_argument(
+        "--follow",
+        action="store_true",
+        help="FILE is still being written (tcpdump -U -w FILE): print each connection as it ends "
+        "and keep reading as the file grows, until Ctrl-C",
+    )
+    p.add_argument(
+        "--idle",
+        type=_seconds,
+        default=DEFAULT_IDLE,
+        metavar="S",
+        help=f"with - or --follow: a connection silent for S seconds is reported as it stands "
+        f"(default {DEFAULT_IDLE:g})",
     )
     p.add_argument(
         "--keylog",
@@ -86,6 +118,10 @@ def run(args: argparse.Namespace) -> int:
     from inspector.render.progress import capture_progress
 
     java_args.apply_java_version(args)
+    if args.file == "-" or args.follow:
+        return _run_stream(args)
+    if args.idle != DEFAULT_IDLE:
+        raise InputError("--idle applies to a stream (pcap - or --follow)", "drop --idle for a whole file")
     path = capture_path(args.file, _shown(DEFAULT_SAMPLE))
     keylog = None
     if args.keylog:
@@ -115,6 +151,37 @@ def run(args: argparse.Namespace) -> int:
     if args.html:  # after the report: the terminal ends with where the page is
         html_args.write_page(args, html_args.document_of(lambda out: page.write(out, scan)))
     return status
+
+
+def _run_stream(args: argparse.Namespace) -> int:
+    """`pcap -` / `pcap --follow FILE`: a line per connection as it ends, the summary at the end
+    of the input or at Ctrl-C (then exit 130)."""
+    from inspector.analysis.capture import Scope, load_keylog
+    from inspector.analysis.streaming import StreamInput, check_stream_input, stream_capture
+    from inspector.commands.options import load_from_args, parse_date
+    from inspector.render.pcap_stream import StreamPrinter
+
+    if args.file is None:
+        raise InputError("--follow needs the FILE being written", "mtls-inspect pcap --follow FILE")
+    path = None if args.file == "-" else Path(args.file)
+    spec = StreamInput(path, args.follow, args.idle)
+    for name, option in WHOLE_CAPTURE_OPTIONS:
+        if getattr(args, name):
+            raise InputError(
+                f"{option} needs the whole capture, not a stream ({spec.name})",
+                "save the capture (tcpdump -w FILE), then run mtls-inspect pcap FILE " + option,
+            )
+    check_stream_input(spec)
+    keylog = load_keylog(Path(args.keylog)) if args.keylog else None
+    store = load_from_args(args, Path(args.keystore)) if args.keystore else None
+    at = parse_date(args.at) if args.at else None
+    printer = StreamPrinter(json=args.json)
+    judge = _java_trust(args, Path(spec.name), at)
+    stream = stream_capture(spec, keylog, store, at, Scope(args.host, args.port), printer.connection, judge)
+    printer.summary(stream)
+    if stream.stopped:
+        return ExitStatus.INTERRUPTED
+    return ExitStatus.ERROR_FINDINGS if stream.scan.errors else ExitStatus.OK
 
 
 def _java_trust(args: argparse.Namespace, path: Path, at: dt.datetime | None) -> JudgeFn | None:
