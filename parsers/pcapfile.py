@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 CHUNK = 1 << 20
 MAX_PACKET = 1 << 18  # larger than any snaplen we know: a length past it means corruption
 MAX_BLOCK = 1 << 24
+MAX_NAMED_PROBLEMS = 5  # per kind of repeated problem: the rest are counted, not listed
 
 PCAP_MAGICS = {
     b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
@@ -91,6 +92,7 @@ class CaptureFile:
     frames_read: int = 0
     bytes_read: int = 0
     linktypes: set[int] = field(default_factory=set)
+    unknown_interface: int = 0  # packets naming an interface no block described
 
     def frames(self) -> Iterator[Frame]:
         """Each packet as a Frame (its bytes copied out)."""
@@ -290,7 +292,11 @@ class CaptureFile:
                 else:
                     iface, _drops, high, low, incl, orig = struct.unpack_from(order + "HHIIII", content, 0)
                 if iface >= len(interfaces):
-                    self.problems.append(f"packet {number + 1} names unknown interface {iface}")
+                    self.unknown_interface += 1  # counted, named only a few times: a stream is endless
+                    if self.unknown_interface <= MAX_NAMED_PROBLEMS:
+                        self.problems.append(f"packet {number + 1} names unknown interface {iface}")
+                    elif self.unknown_interface == MAX_NAMED_PROBLEMS + 1:
+                        self.problems.append("more packets name unknown interfaces: not listed")
                     continue
                 linktype, unit, _ = interfaces[iface]
                 number += 1

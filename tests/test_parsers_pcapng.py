@@ -71,3 +71,18 @@ def test_the_cli_names_the_input_in_one_line(cli, tmp_path):  # type: ignore[no-
     assert result.err.count("\n") == 1
     assert str(path) in result.err and "interface description of 12 bytes" in result.err
     assert "internal error" not in result.err
+
+
+def test_packets_naming_an_unknown_interface_are_counted_not_each_listed(tmp_path):  # type: ignore[no-untyped-def]
+    """An endless stream of packets naming interface 7 (none described) must not grow the
+    problem list without bound: five are named, then one line says more were skipped."""
+    good = (CAPTURES / "tls13-secrets.pcapng").read_bytes()
+    epb = struct.pack("<IIIIIII", 6, 32, 7, 0, 0, 0, 0) + struct.pack("<I", 32)
+    path = tmp_path / "iface.pcapng"
+    path.write_bytes(good + epb * 1000)
+    result = read_capture(path)
+    assert result.tls_connections == 1
+    named = [p for p in result.problems if "unknown interface" in p]
+    assert named == [f"packet {result.frames + 1} names unknown interface 7"] * 5 + [
+        "more packets name unknown interfaces: not listed"
+    ]
