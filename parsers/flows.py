@@ -89,7 +89,9 @@ class FlowReader:
                 # a pcapng may embed its key log: keep encrypted bodies for it
                 self.keep_app_data = self.keys_given or cf.format == "pcapng"
             self._embedded_secrets()
-            number = self._packets(buf, linktype, records, number)
+            # a source may number frames itself (per file, when it re-reads a few of several)
+            base: int | None = getattr(cf, "frame_base", None)
+            number = self._packets(buf, linktype, records, number if base is None else base)
         seen: set[int] = set()
         for conn, _, _ in self.active.values():
             if id(conn) not in seen:
