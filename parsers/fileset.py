@@ -121,6 +121,8 @@ def open_set(inputs: list[str]) -> CaptureSet:
             skipped.append((path, str(exc)))
     if not members:
         where = ", ".join(inputs)
+        if all(Path(i).is_dir() for i in inputs):
+            raise SetError(f"{where}: is a directory with no pcap or pcapng file in it")
         raise SetError(f"{where}: no pcap or pcapng file here")
     order = {id(m): n for n, m in enumerate(sorted(members, key=lambda m: natural_key(m.path)))}
     members.sort(key=lambda m: (m.first_time is None, m.first_time or 0.0, order[id(m)]))
