@@ -16,7 +16,9 @@ Frame numbers count from 1 in each file, as Wireshark shows that file.
 from __future__ import annotations
 
 import copyreg
+import os
 import pickle
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +88,7 @@ class FilePart:
     shipped: list[Shipped] = field(default_factory=list)
     capped: list[bytes] = field(default_factory=list)  # cut connections past SHIP_CAP (flow keys)
     error: str | None = None  # the file could not be read at all
+    decoded_by: str = ""  # host:pid of the process that read it
 
 
 # -- transcripts across processes -----------------------------------------------------------
@@ -206,7 +209,7 @@ def decode_part(path: str, rank: int, keylog_text: str = "") -> FilePart:
     file that cannot be read at all comes back with `error` set."""
     from parsers.pcapfile import CaptureFormatError
 
-    part = FilePart(rank, path)
+    part = FilePart(rank, path, decoded_by=f"{socket.gethostname()}:{os.getpid()}")
     keylog = KeyLog()
     if keylog_text:
         keylog.add_text(keylog_text)
