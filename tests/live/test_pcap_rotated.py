@@ -91,13 +91,12 @@ def rotated(files: Files, tmp_path_factory: pytest.TempPathFactory) -> Rotated:
     www.mkdir()
     (www / "bulk").write_bytes(os.urandom(BULK))
     port = free_port()
+    command = ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-WWW", "-quiet", "-Verify", "3"]
+    command += ["-cert", str(files / "server.pem"), "-cert_chain", str(files / "server.pem")]
+    command += ["-key", str(files / "server.key"), "-verify_return_error"]
+    command += ["-CAfile", str(files / "acme-root.pem")]
     server = subprocess.Popen(
-        [
-            "openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-WWW", "-quiet",
-            "-cert", str(files / "server.pem"), "-cert_chain", str(files / "server.pem"),
-            "-key", str(files / "server.key"),
-            "-Verify", "3", "-verify_return_error", "-CAfile", str(files / "acme-root.pem"),
-        ],  # fmt: skip
+        command,
         cwd=www,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -146,9 +145,7 @@ def _seconds(iso: str) -> float:
     return dt.datetime.fromisoformat(iso).timestamp()
 
 
-def test_a_rotated_set_reads_as_the_single_file_does(
-    rotated: Rotated, cli: Callable[..., CliResult]
-) -> None:
+def test_a_rotated_set_reads_as_the_single_file_does(rotated: Rotated, cli: Callable[..., CliResult]) -> None:
     assert len(rotated.files) >= 3, rotated.files  # the rotation really cut the traffic
     as_set = cli("pcap", rotated.pattern, "--json", "--keylog", str(rotated.keylog))
     whole = cli("pcap", str(rotated.whole), "--json", "--keylog", str(rotated.keylog))
@@ -159,7 +156,7 @@ def test_a_rotated_set_reads_as_the_single_file_does(
         assert got["capture"][key] == want["capture"][key], key
     assert got["capture"]["tls_connections"] == CONNECTIONS
     assert len(got["connections"]) == len(want["connections"]) == CONNECTIONS
-    for mine, theirs in zip(got["connections"], want["connections"]):
+    for mine, theirs in zip(got["connections"], want["connections"], strict=True):
         assert _comparable(mine) == _comparable(theirs), mine["index"]
         assert abs(_seconds(mine["start_time"]) - _seconds(theirs["start_time"])) < 0.001
     spanning = [c for c in got["connections"] if len(c["files"]) == 2]
