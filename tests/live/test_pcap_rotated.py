@@ -179,7 +179,7 @@ def test_a_local_cluster_of_two_processes_gives_the_serial_report(
 ) -> None:
     """A real LocalCluster (scheduler and 2 worker processes over TCP), used through --scheduler
     as an existing cluster is; and --workers 2, which starts its own."""
-    from dask.distributed import LocalCluster
+    LocalCluster = pytest.importorskip("dask.distributed", reason="pip install '.[cluster]'").LocalCluster
 
     keys = ("--keylog", str(rotated.keylog))
     serial = cli("pcap", rotated.pattern, "--json", *keys)

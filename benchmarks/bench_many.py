@@ -1,0 +1,183 @@
+"""Time `mtls-inspect pcap SET` serially against `--workers 2` (a local Dask cluster).
+
+    python benchmarks/bench_many.py [--files 8] [--file-mb 150] [--runs 1] [--regen]
+
+The set is generated once into benchmarks/out/many/ (needs root and tcpdump): bench_pcap's
+Python `ssl` server and client on 127.0.0.1 (client certificates required; most clients send
+the right one, some none, some a stranger's; bulk downloads between handshakes), captured by
+`tcpdump -C FILE_MB -W 99` — a real rotation, connections cut by it — then each file rewritten
+to a 1448-byte MSS (parsers/resegment.py) so its packets are what a network carries (loopback's
+64 KB segments would flatter the per-packet cost; the loopback MTU is left alone, the machine is
+shared).
+
+Then, alternating, it times
+    mtls-inspect pcap DIR --json                (serial: one process)
+    mtls-inspect pcap DIR --json --workers 2    (LocalCluster, 2 worker processes)
+refuses the run unless both JSON documents are equal, and prints wall time, MB/s, MB/s per core,
+the speed-up, and the peak RSS of the merging process (VmHWM of the command's own process; the
+workers' is printed apart). Target (issue 14): >= 1.7x with 2 workers on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+ROOT = Path(__file__).resolve().parent.parent
+SET = ROOT / "benchmarks" / "out" / "many"
+sys.path.insert(0, str(ROOT))
+from benchmarks.bench_pcap import PORT, _client, _pki, _serve  # noqa: E402
+from benchmarks.common import byte_compile  # noqa: E402
+
+
+def generate(files: int, file_mb: int, handshakes: int) -> None:
+    if os.geteuid() != 0 or shutil.which("tcpdump") is None:
+        sys.exit("bench_many: generating the set needs root and tcpdump")
+    from parsers.resegment import resegment
+
+    raw = SET / "raw"
+    shutil.rmtree(SET, ignore_errors=True)
+    raw.mkdir(parents=True)
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        _pki(d)
+        stop = threading.Event()
+        server = threading.Thread(target=_serve, args=(d, stop, os.urandom(1 << 20)), daemon=True)
+        server.start()
+        rotation = ["-C", str(file_mb), "-W", "99", "-w", str(raw / "mtls.pcap")]
+        dump = subprocess.Popen(
+            [
+                "tcpdump",
+                "-i",
+                "lo",
+                "-s",
+                "0",
+                "-B",
+                "262144",
+                "-U",
+                "-Z",
+                "root",
+                *rotation,
+                f"tcp port {PORT}",
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert dump.stderr is not None
+        dump.stderr.readline()
+        time.sleep(1.0)
+        try:
+            # the loopback MSS is ~64 KB: after resegmenting, the files grow by ~4 % (headers)
+            _client(d, SET / "keys.log", handshakes, int(files * file_mb * 0.96))
+            time.sleep(1.0)
+        finally:
+            dump.send_signal(signal.SIGINT)
+            dump.communicate(timeout=60)
+            stop.set()
+            server.join(timeout=5)
+    for path in sorted(raw.iterdir()):
+        resegment(path, SET / path.name)
+        path.unlink()
+    raw.rmdir()
+    total = sum(p.stat().st_size for p in SET.glob("mtls.pcap*"))
+    print(
+        f"generated {len(list(SET.glob('mtls.pcap*')))} files, {total >> 20} MiB in "
+        f"{time.monotonic() - start:.0f} s into {SET}"
+    )
+
+
+class Run(NamedTuple):
+    seconds: float
+    merger_mb: int  # peak RSS of the command's own process (VmHWM)
+    out: str
+
+
+def _hwm(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 0
+
+
+def measure(cmd: list[str]) -> Run:
+    """Wall time, output, and the merging process's peak RSS, sampled from /proc until it exits
+    (VmHWM only grows: the last sample is the peak, give or take the last 50 ms)."""
+    with tempfile.TemporaryFile("w+") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, text=True)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _hwm(proc.pid))
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - start
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        if proc.returncode not in (0, 1):
+            sys.exit(f"bench_many: {' '.join(cmd)} failed (exit {proc.returncode}): {err[-400:]}")
+        out.seek(0)
+        return Run(elapsed, peak, out.read())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=8, help="files in the set (default 8)")
+    parser.add_argument("--file-mb", type=int, default=150, help="rotation size, MB (default 150)")
+    parser.add_argument("--handshakes", type=int, default=3000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--regen", action="store_true")
+    args = parser.parse_args()
+    if args.regen or not any(SET.glob("mtls.pcap*")):
+        generate(args.files, args.file_mb, args.handshakes)
+    byte_compile()
+    script = Path(sysconfig.get_path("scripts")) / "mtls-inspect"
+    ours = [str(script)] if script.exists() else [sys.executable, "-m", "inspector"]
+    files = sorted(SET.glob("mtls.pcap*"))
+    size_mb = sum(p.stat().st_size for p in files) / 1e6
+    load = os.getloadavg()
+    print(
+        f"{len(files)} files, {size_mb:.0f} MB; load average {load[0]:.2f} {load[1]:.2f}; runs: {args.runs}"
+    )
+    serial: list[Run] = []
+    spread: list[Run] = []
+    for _ in range(args.runs):
+        serial.append(measure([*ours, "pcap", str(SET), "--json"]))
+        spread.append(measure([*ours, "pcap", str(SET), "--json", "--workers", str(args.workers)]))
+    for a, b in zip(serial, spread, strict=True):
+        if a.out != b.out:
+            sys.exit("bench_many: REFUSED: --workers gave another JSON document than the serial run")
+    connections = serial[0].out.count('"index":')
+    s = statistics.median(r.seconds for r in serial)
+    w = statistics.median(r.seconds for r in spread)
+    print(f"connections: {connections}")
+    print(
+        f"serial      {s:7.2f} s  {size_mb / s:6.1f} MB/s  {size_mb / s:6.1f} MB/s/core  "
+        f"merger peak {max(r.merger_mb for r in serial)} MB"
+    )
+    print(
+        f"--workers {args.workers} {w:7.2f} s  {size_mb / w:6.1f} MB/s  "
+        f"{size_mb / w / args.workers:6.1f} MB/s/core  "
+        f"merger peak {max(r.merger_mb for r in spread)} MB  speed-up x{s / w:.2f}"
+    )
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
