@@ -51,7 +51,7 @@ class Whole(NamedTuple):
 
     key: OrderKey
     rank: int  # of its file
-    transcript: bytes  # pickled Transcript
+    sealed: object  # what `seal` made of its Transcript (by default: the Transcript, pickled)
 
 
 class Shipped(NamedTuple):
@@ -204,9 +204,15 @@ class _PartReader(OrderedReader):
         super()._finish(conn)
 
 
-def decode_part(path: str, rank: int, keylog_text: str = "") -> FilePart:
+#: a whole connection's Transcript → what is sent back for it (judged and rendered, say)
+SealFn = Callable[[Transcript], object]
+
+
+def decode_part(path: str, rank: int, keylog_text: str = "", seal: SealFn = pack) -> FilePart:
     """Decode one file of a set (see the module's docstring). Never raises for a bad file: a
-    file that cannot be read at all comes back with `error` set."""
+    file that cannot be read at all comes back with `error` set. `seal` turns each whole
+    connection's Transcript into what is sent back (the Transcript's `index` is its number in
+    this file alone: the set's numbers are given at the merge)."""
     from parsers.pcapfile import CaptureFormatError
 
     part = FilePart(rank, path, decoded_by=f"{socket.gethostname()}:{os.getpid()}")
@@ -219,7 +225,7 @@ def decode_part(path: str, rank: int, keylog_text: str = "") -> FilePart:
             reader.cut_tls.discard(t.index)
             reader.fired.pop(t.index, None)
             return
-        part.connections.append(Whole(reader.fired.pop(t.index), rank, pack(t)))
+        part.connections.append(Whole(reader.fired.pop(t.index), rank, seal(t)))
 
     builder = TranscriptBuilder(keylog, take)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from parsers.boundary import Item
 from parsers.connection import TcpConnection
-from parsers.fileparts import FilePart, OrderedReader, OrderKey, Shipped, unpack
+from parsers.fileparts import FilePart, OrderedReader, OrderKey, Shipped
 from parsers.flows import _Flow, _reverse
 from parsers.gcpolicy import fewer_collections
 from parsers.keylog import KeyLog
@@ -25,8 +25,9 @@ from parsers.model import Problem, Transcript
 from parsers.pcapfile import Chunk
 from parsers.transcripts import TranscriptBuilder
 
-#: (transcript numbered, rank of the file it began in, rank of the file it ended in)
-JoinedFn = Callable[[Transcript, int, int], None]
+#: (its number in the set, rank of the file it began in, rank of the file it ended in, and
+#: either the joined connection's Transcript (numbered) or what `seal` made of a whole one)
+JoinedFn = Callable[[int, int, int, "Transcript | object"], None]
 
 
 @dataclass
@@ -147,7 +148,10 @@ def merge(parts: list[FilePart], keylog: KeyLog, on_joined: JoinedFn) -> SetCoun
     order += [(key, first, last, -1, i) for i, (key, first, last, _) in enumerate(joined)]
     order.sort()
     for number, (_, first, last, n, i) in enumerate(order, 1):
-        t = joined[i][3] if n < 0 else unpack(parts[n].connections[i].transcript)
-        t.index = number
-        on_joined(t, first, last)
+        if n < 0:
+            t = joined[i][3]
+            t.index = number
+            on_joined(number, first, last, t)
+        else:
+            on_joined(number, first, last, parts[n].connections[i].sealed)
     return counts

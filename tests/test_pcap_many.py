@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -65,6 +66,8 @@ def comparable(value: Any) -> Any:
         return {k: comparable(v) for k, v in value.items() if k not in PER_FILE}
     if isinstance(value, list):
         return [comparable(v) for v in value]
+    if isinstance(value, str):  # "CertificateRequest from server at 0.001 s, frame 23"
+        return re.sub(r"frame \d+", "frame N", value)
     return value
 
 
@@ -290,3 +293,18 @@ def test_dask_is_imported_only_for_a_cluster(rotated: list[Path]) -> None:
     assert help_run.stdout.splitlines()[-1] == "[]"
     serial = _run(["-c", probe, "pcap", str(rotated[0].parent)], env)
     assert serial.stdout.splitlines()[-1] == "['scapy']", serial.stderr
+
+
+def test_with_a_keystore_connections_are_judged_after_the_merge(
+    rotated: list[Path], cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The keystore is this machine's file: the set's transcripts come back and are judged here,
+    with Java's choice, as the single file's are."""
+    monkeypatch.setenv("STOREPASS", "changeit")
+    store = ["--keystore", str(ROOT / "captures" / "letstestcba.jks"), "--storepass-env", "STOREPASS"]
+    got = cli("pcap", str(rotated[0].parent), "--json", *store)
+    whole = cli("pcap", str(SAMPLE), "--json", *store)
+    assert (got.status, whole.status) == (1, 1), got.err
+    assert sum("selection" in c for c in got.json()["connections"]) == 3
+    assert comparable(got.json()["connections"]) == comparable(whole.json()["connections"])
+    assert got.json()["summary"] == whole.json()["summary"]

@@ -3,8 +3,9 @@ this machine) or an existing one (--scheduler tcp://HOST:8786).
 
 Each file is decoded where it lies: a worker opens the path it is given, so every worker must
 see the files under the same path (a shared or replicated file system). What comes back is the
-file's part (parsers.fileparts.FilePart): counts, one pickled handshake transcript per
-connection, and the frames of connections cut by the file's start or end — never its bulk data.
+file's part (parsers.fileparts.FilePart): counts, one compact record per connection (judged and
+rendered there, or its handshake transcript when the judging needs this machine's keystore or
+truststore), and the frames of connections cut by the file's start or end — never bulk data.
 Dask is an optional extra, imported only here.
 """
 
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from inspector.errors import InputError
 
 if TYPE_CHECKING:
-    from inspector.analysis.many import PartFn, PartRunner
+    from inspector.analysis.many import PartFn, PartRunner, PartTask
     from parsers.fileparts import FilePart
     from parsers.fileset import SetMember
 
@@ -34,18 +35,21 @@ def dask_runner(workers: int | None, scheduler: str | None) -> PartRunner:
             "--workers and --scheduler need Dask, which is not installed", INSTALL_HINT
         ) from None
 
-    def run(members: list[SetMember], keylog_text: str, on_part: PartFn) -> list[FilePart]:
-        return _run(members, keylog_text, on_part, workers, scheduler)
+    def run(members: list[SetMember], task: PartTask, keylog_text: str, on_part: PartFn) -> list[FilePart]:
+        return _run(members, task, keylog_text, on_part, workers, scheduler)
 
     return run
 
 
 def _run(
-    members: list[SetMember], keylog_text: str, on_part: PartFn, workers: int | None, scheduler: str | None
+    members: list[SetMember],
+    task: PartTask,
+    keylog_text: str,
+    on_part: PartFn,
+    workers: int | None,
+    scheduler: str | None,
 ) -> list[FilePart]:
     from dask.distributed import Client, LocalCluster, as_completed
-
-    from parsers.fileparts import decode_part
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
     cluster: Any = None
@@ -56,7 +60,13 @@ def _run(
             import dask
 
             # forkserver: workers start in 1.4 s instead of 2.1 s (spawn), and stop at once
-            dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
+            # and without the statistical profiler (for the dashboard, which is off): a few % CPU
+            dask.config.set(
+                {
+                    "distributed.worker.multiprocessing-method": "forkserver",
+                    "distributed.worker.profile.enabled": False,
+                }
+            )
             cluster = LocalCluster(
                 n_workers=workers or 1,
                 threads_per_worker=1,
@@ -73,7 +83,7 @@ def _run(
     try:
         text: Any = client.scatter(keylog_text, broadcast=True) if keylog_text else ""
         futures = [
-            client.submit(decode_part, str(m.path), rank, text, key=f"mtls-part-{run}-{rank}", pure=False)
+            client.submit(task, str(m.path), rank, text, key=f"mtls-part-{run}-{rank}", pure=False)
             for rank, m in enumerate(members)
         ]
         parts: list[FilePart | None] = [None] * len(members)

@@ -1,41 +1,37 @@
 """`pcap A B C…`, a directory, a glob, a rotated set: several capture files judged as one.
 
-Each file is decoded on its own (parsers.fileparts.decode_part), here one after the other or on
-a Dask cluster (inspector.analysis.cluster), and the parts are merged (parsers.stitch.merge):
-connections cut by a rotation are joined, everything is numbered by the time it turned out to
-be TLS. Both ways run the same two functions, so their reports are the same, connection for
-connection. Connections are judged here, after the merge (the keystore and truststore are
-this machine's files).
+Each file is decoded on its own (a PartTask around parsers.fileparts.decode_part), here one
+after the other or on a Dask cluster (inspector.analysis.cluster), and the parts are merged
+(parsers.stitch.merge): connections cut by a rotation are joined, everything is numbered by the
+time it turned out to be TLS. Both ways run the same two functions, so their reports are the
+same, connection for connection.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from inspector.analysis.capture import CaptureScan, Scope, _Tally
-from inspector.analysis.connection import ConnectionResult, analyse_connection
 from inspector.errors import InputError
-from inspector.findings import Evidence, Finding, Location, make, sort_findings
-from inspector.keystore.model import Keystore
+from inspector.findings import Evidence, Finding, Location, make
 from inspector.rules.wire_rules import INCOMPLETE
 from parsers.keylog import KeyLog
-from parsers.model import Transcript
 
 if TYPE_CHECKING:
     from parsers.fileparts import FilePart
     from parsers.fileset import CaptureSet, SetMember
     from parsers.flows import CaptureResult
 
-#: (judged connection, its files: where it began, and where it ended when that is another)
-SetConnectionFn = Callable[[ConnectionResult, tuple[str, ...]], None]
 #: called as each file's part arrives (in any order)
 PartFn = Callable[["FilePart"], None]
-#: decodes every member (rank = its place in the set), calling back as each part arrives;
-#: returns the parts in rank order
-PartRunner = Callable[[list["SetMember"], str, PartFn], list["FilePart"]]
+#: (path, rank, key log text) → the file's part: what runs where the file lies
+PartTask = Callable[[str, int, str], "FilePart"]
+#: runs the task on every member (rank = its place in the set), calling back as each part
+#: arrives; returns the parts in rank order
+PartRunner = Callable[[list["SetMember"], PartTask, str, PartFn], list["FilePart"]]
+#: (number in the set, rank of its first file, of its last, the Transcript or the sealed record)
+ItemFn = Callable[[int, int, int, object], None]
 
 
 @dataclass(frozen=True)
@@ -51,20 +47,22 @@ class SetFile:
 
 
 @dataclass
-class SetScan:
-    scan: CaptureScan
+class SetSummary:
+    result: CaptureResult
+    names: list[str]  # the files, by rank
     files: list[SetFile]
     joined: int  # connections that crossed a file boundary, joined into one
     skipped: list[tuple[str, str]]  # files of a named directory that are not captures, and why
+    findings: list[Finding]  # file-level: problems met in the files
 
 
-def serial_parts(members: list[SetMember], keylog_text: str, on_part: PartFn) -> list[FilePart]:
-    """The parts decoded here, one file after the other."""
-    from parsers.fileparts import decode_part
-
+def serial_parts(
+    members: list[SetMember], task: PartTask, keylog_text: str, on_part: PartFn
+) -> list[FilePart]:
+    """The parts made here, one file after the other."""
     parts = []
     for rank, member in enumerate(members):
-        part = decode_part(str(member.path), rank, keylog_text)
+        part = task(str(member.path), rank, keylog_text)
         on_part(part)
         parts.append(part)
     return parts
@@ -78,54 +76,23 @@ def open_capture_set(inputs: list[str]) -> CaptureSet:
     try:
         return open_set(inputs)
     except SetError as exc:
-        raise InputError(
-            str(exc), "give pcap or pcapng files, a directory of them, or a quoted glob"
-        ) from None
+        hint = "give pcap or pcapng files, a directory of them, or a quoted glob"
+        raise InputError(str(exc), hint) from None
 
 
-def scan_set(
-    capture_set: CaptureSet,
-    run_parts: PartRunner,
-    keylog: KeyLog | None,
-    keylog_text: str,
-    store: Keystore | None,
-    at: dt.datetime | None,
-    scope: Scope,
-    on_connection: SetConnectionFn,
-    on_part: PartFn | None = None,
-    also_judge: Callable[[Transcript], list[Finding]] | None = None,
-) -> SetScan:
-    """Decode the set (with `run_parts`), merge it, judge each connection in `scope` and give it
-    to `on_connection` in number order."""
+def merge_set(capture_set: CaptureSet, parts: list[FilePart], keylog: KeyLog, on_item: ItemFn) -> SetSummary:
+    """Join the cut connections and hand every connection on, in number order."""
     from parsers.flows import CaptureResult
     from parsers.stitch import merge
 
-    members = list(capture_set.members)
-    parts = run_parts(members, keylog_text, on_part or (lambda part: None))
     for part in parts:
         if part.error is not None:
             raise InputError(f"{part.path}: {part.error}", "give pcap or pcapng capture files")
-    names = [str(m.path) for m in members]
-    tally = _Tally()
-
-    def take(t: Transcript, first: int, last: int) -> None:
-        if tally.first_time is None or t.start_time < tally.first_time:
-            tally.first_time = t.start_time
-        if not scope.holds(t):
-            return
-        tally.selected += 1
-        judged = analyse_connection(t, store, names[first], at)
-        extra = also_judge(t) if also_judge is not None else []
-        if extra:
-            judged = replace(judged, findings=sort_findings([*judged.findings, *extra]))
-        tally.count(judged.findings)
-        on_connection(judged, (names[first],) if first == last else (names[first], names[last]))
-
-    keys = keylog if keylog is not None else KeyLog()
-    counts = merge(parts, keys, take)
+    names = [str(m.path) for m in capture_set.members]
+    counts = merge(parts, keylog, on_item)
     formats = sorted({f for f in counts.formats if f != "?"}) or ["?"]
     result = CaptureResult(
-        path=members[0].path,
+        path=capture_set.members[0].path,
         format=" + ".join(formats),
         tls_connections=counts.tls_connections,
         problems=counts.problems,
@@ -133,21 +100,13 @@ def scan_set(
         tcp_connections=counts.tcp_connections,
         non_tls_connections=counts.non_tls_connections,
         undecodable_frames=counts.undecodable_frames,
-        keylog_entries=len(keys),
+        keylog_entries=len(keylog),
         embedded_secrets=counts.embedded_secrets,
         first_time=min((p.first_time for p in parts if p.first_time is not None), default=None),
     )
-    if scope.connection is not None and not tally.selected:
-        raise InputError(
-            f"{names[0]} …: no TLS connection #{scope.connection}",
-            f"connections here: 1..{result.tls_connections}",
-        )
-    file_findings = _set_findings(result, names)
-    tally.count(file_findings)
     files = [SetFile(p.path, p.format, p.size, p.frames, p.first_time, p.last_time) for p in parts]
-    scan = CaptureScan(result, file_findings, tally.severities, tally.errors, tally.first_time)
     skipped = [(str(path), why) for path, why in capture_set.skipped]
-    return SetScan(scan, files, counts.joined, skipped)
+    return SetSummary(result, names, files, counts.joined, skipped, _set_findings(result, names))
 
 
 def _set_findings(result: CaptureResult, names: list[str]) -> list[Finding]:

@@ -116,10 +116,11 @@ def run(args: argparse.Namespace) -> int:
 
     scope = Scope(args.host, args.port, args.connection)
     if many:
-        done = pcap_many.scan_files(args, keylog, store, at, scope, add, _java_trust(args, None, at))
-        scan = done.scan
+        scan, summary = pcap_many.scan_files(
+            args, keylog, store, at, scope, reports, _java_trust(args, None, at)
+        )
         for each in reports:
-            each.set_files = set_files_json(done)
+            each.set_files = set_files_json(summary)
     else:
         with capture_progress(path.stat().st_size) as progress:
             scan = scan_capture(path, keylog, store, at, scope, add, progress, _java_trust(args, path, at))

@@ -26,7 +26,7 @@ from parsers.printable import escape_text
 if TYPE_CHECKING:
     from inspector.analysis.capture import CaptureScan
     from inspector.analysis.connection import ConnectionResult
-    from inspector.analysis.many import SetScan
+    from inspector.analysis.many import SetSummary
     from parsers.capture import CaptureResult
 
 #: between the cells of a spooled row (cells are escaped text: no control character in them)
@@ -43,6 +43,34 @@ class PcapView:
     full: bool = False  # --connection N: that connection in full
     show_all: bool = False  # --all: ladders of successful connections too
     jsonl: bool = False  # --jsonl: one JSON object a line (a header, then one per connection)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One connection's pieces of a report: plain strings, cheap to send between processes."""
+
+    index: int
+    json: str = ""  # the connection's object (--json), or its line (--jsonl)
+    findings: tuple[str, ...] = ()  # --json: its findings' objects
+    row: str = ""  # text: its table row, cells joined by ROW_SEPARATOR
+    block: str = ""  # text: its ladder and findings, "" when never shown
+    notable: bool = False
+    has_findings: bool = False
+
+    def renumbered(self, stand_in: int, number: int) -> Rendered:
+        """Rendered under the stand-in number `stand_in` (a 13-digit number no capture field
+        holds), now numbered `number` wherever the number appears (the table, the ladder's
+        title, findings' locations and hints)."""
+        old, new = str(stand_in), str(number)
+        return Rendered(
+            number,
+            self.json.replace(old, new),
+            tuple(f.replace(old, new) for f in self.findings),
+            self.row.replace(old, new),
+            self.block.replace(old, new),
+            self.notable,
+            self.has_findings,
+        )
 
 
 class PcapReport:
@@ -62,32 +90,31 @@ class PcapReport:
     def add(self, judged: ConnectionResult, files: tuple[str, ...] = ()) -> None:
         """`files`: of a set, the file the connection began in (and the one it ended in, when
         it crossed a file boundary)."""
-        t, findings, view = judged.transcript, judged.findings, self.view
-        if view.json or view.jsonl:  # the connection table is text only
-            item = connection_dict(t, findings, judged.selection)
-            if files:
-                item["files"] = list(files)
-            if view.jsonl:
-                item = {"record": "connection", **item}
-                item["findings"] = [json_out.finding_dict(f) for f in findings]
-            self.json_connections.add(t.index, json_out.compact(item))
-            if view.jsonl:
-                return
-            for f in findings:
-                self.json_findings.add(t.index, json_out.compact(json_out.finding_dict(f)))
+        self.keep(self.render(judged), files)
+
+    def render(self, judged: ConnectionResult) -> Rendered:
+        return render_connection(self.view, judged)
+
+    def keep(self, r: Rendered, files: tuple[str, ...] = ()) -> None:
+        view = self.view
+        if view.json or view.jsonl:
+            text = r.json
+            if files:  # the last member of the connection's object
+                text = text[:-1] + ',"files":' + json_out.compact(list(files)) + "}"
+            self.json_connections.add(r.index, text)
+            for f in r.findings:
+                self.json_findings.add(r.index, f)
             return
         # of a set, the file names (the set's files usually share one directory)
-        where = [escape_text(" … ".join(PurePath(f).name for f in files))] if files else []
-        self.rows.add(t.index, ROW_SEPARATOR.join([*connection_row(t), *where]))
-        failed = has_errors(findings) or outcome(t) not in COMPLETED
-        notable = failed or any(f.severity is not Severity.INFO for f in findings)
-        if findings and not (view.full or view.show_all or notable):
+        where = ROW_SEPARATOR + escape_text(" … ".join(PurePath(f).name for f in files)) if files else ""
+        self.rows.add(r.index, r.row + where)
+        if r.has_findings and not (view.full or view.show_all or r.notable):
             if self.info_shown >= INFO_BLOCKS_SHOWN:
                 self.info_only += 1
                 return
             self.info_shown += 1
-        if view.full or view.show_all or notable or findings:
-            self.blocks.add(t.index, connection_block(t, findings, judged.selection, view.full))
+        if r.block:
+            self.blocks.add(r.index, r.block)
 
     def write(self, out: TextIO, scan: CaptureScan) -> None:
         if self.view.jsonl:
@@ -182,6 +209,26 @@ class PcapReport:
         out.write("\n" + text.counts_line(scan.severities) + "\n")
 
 
+def render_connection(view: PcapView, judged: ConnectionResult) -> Rendered:
+    """The connection's pieces of a report with this view, before they are kept (a set renders
+    them where the file is decoded, under a stand-in number: see `Rendered.renumbered`)."""
+    t, findings = judged.transcript, judged.findings
+    if view.json or view.jsonl:  # the connection table is text only
+        item = connection_dict(t, findings, judged.selection)
+        if view.jsonl:
+            item = {"record": "connection", **item}
+            item["findings"] = [json_out.finding_dict(f) for f in findings]
+            return Rendered(t.index, json_out.compact(item))
+        found = tuple(json_out.compact(json_out.finding_dict(f)) for f in findings)
+        return Rendered(t.index, json_out.compact(item), found)
+    failed = has_errors(findings) or outcome(t) not in COMPLETED
+    notable = failed or any(f.severity is not Severity.INFO for f in findings)
+    shown = view.full or view.show_all or notable or bool(findings)
+    block = connection_block(t, findings, judged.selection, view.full) if shown else ""
+    row = ROW_SEPARATOR.join(connection_row(t))
+    return Rendered(t.index, row=row, block=block, notable=notable, has_findings=bool(findings))
+
+
 def capture_dict(result: CaptureResult) -> JsonObject:
     return {
         "path": str(result.path),
@@ -196,7 +243,7 @@ def capture_dict(result: CaptureResult) -> JsonObject:
     }
 
 
-def set_files_json(done: SetScan) -> list[JsonObject]:
+def set_files_json(done: SetSummary) -> list[JsonObject]:
     """The files of a set, in reading order, for the capture's `files`; then the counts the set
     adds (connections joined across files, files of a directory skipped)."""
     files: list[JsonObject] = [

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import CliResult
-from tests.live.conftest import Files, free_port
+from tests.live.conftest import PW, Files, free_port
 
 pytestmark = pytest.mark.skipif(
     shutil.which("tcpdump") is None or os.geteuid() != 0, reason="needs tcpdump and root to capture"
@@ -175,7 +175,7 @@ def test_a_rotated_set_reads_as_the_single_file_does(rotated: Rotated, cli: Call
 
 
 def test_a_local_cluster_of_two_processes_gives_the_serial_report(
-    rotated: Rotated, cli: Callable[..., CliResult]
+    rotated: Rotated, cli: Callable[..., CliResult], files: Files, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A real LocalCluster (scheduler and 2 worker processes over TCP), used through --scheduler
     as an existing cluster is; and --workers 2, which starts its own."""
@@ -191,12 +191,22 @@ def test_a_local_cluster_of_two_processes_gives_the_serial_report(
         distributed = cli("pcap", rotated.pattern, "--json", "--scheduler", address, *keys)
         assert distributed.status == serial.status == 1, distributed.err
         assert distributed.out == serial.out
+        # with a keystore, the transcripts come back and are judged here: the same report
+        store = ("--keystore", str(files / "good.jks"), "--storepass-env", "MTLS_TEST_STOREPASS")
+        monkeypatch.setenv("MTLS_TEST_STOREPASS", PW)
+        with_store = cli("pcap", rotated.pattern, "--json", *keys, *store)
+        assert (
+            cli("pcap", rotated.pattern, "--json", "--scheduler", address, *keys, *store).out
+            == with_store.out
+        )
+        assert any("selection" in c for c in with_store.json()["connections"])
         # the files really were decoded in the two worker processes, not here
         from inspector.analysis.cluster import dask_runner
+        from parsers.fileparts import decode_part
         from parsers.fileset import open_set
 
         members = list(open_set([rotated.pattern]).members)
-        parts = dask_runner(None, address)(members, "", lambda part: None)
+        parts = dask_runner(None, address)(members, decode_part, "", lambda part: None)
         readers = {part.decoded_by for part in parts}
         assert len(readers) == 2 and f"{socket.gethostname()}:{os.getpid()}" not in readers, readers
         assert [part.rank for part in parts] == list(range(len(members)))
