@@ -37,56 +37,34 @@ from typing import NamedTuple
 ROOT = Path(__file__).resolve().parent.parent
 SET = ROOT / "benchmarks" / "out" / "many"
 sys.path.insert(0, str(ROOT))
-from benchmarks.bench_pcap import PORT, _client, _pki, _serve  # noqa: E402
+from benchmarks.bench_pcap import (  # noqa: E402
+    DENSE_CLIENTS,
+    DENSE_SERVERS,
+    PORT,
+    _client,
+    _dense_client,
+    _pki,
+    _serve,
+)
 from benchmarks.common import byte_compile  # noqa: E402
 
 
-def generate(files: int, file_mb: int, handshakes: int) -> None:
-    if os.geteuid() != 0 or shutil.which("tcpdump") is None:
-        sys.exit("bench_many: generating the set needs root and tcpdump")
+def _rotating(raw: Path, file_mb: int, bpf: str) -> subprocess.Popen[str]:
+    rotation = ["-C", str(file_mb), "-W", "99", "-w", str(raw / "mtls.pcap")]
+    dump = subprocess.Popen(
+        ["tcpdump", "-i", "lo", "-s", "0", "-B", "262144", "-U", "-Z", "root", *rotation, bpf],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert dump.stderr is not None
+    dump.stderr.readline()
+    time.sleep(1.0)
+    return dump
+
+
+def _resegment_all(raw: Path, start: float) -> None:
     from parsers.resegment import resegment
 
-    raw = SET / "raw"
-    shutil.rmtree(SET, ignore_errors=True)
-    raw.mkdir(parents=True)
-    start = time.monotonic()
-    with tempfile.TemporaryDirectory() as tmp:
-        d = Path(tmp)
-        _pki(d)
-        stop = threading.Event()
-        server = threading.Thread(target=_serve, args=(d, stop, os.urandom(1 << 20)), daemon=True)
-        server.start()
-        rotation = ["-C", str(file_mb), "-W", "99", "-w", str(raw / "mtls.pcap")]
-        dump = subprocess.Popen(
-            [
-                "tcpdump",
-                "-i",
-                "lo",
-                "-s",
-                "0",
-                "-B",
-                "262144",
-                "-U",
-                "-Z",
-                "root",
-                *rotation,
-                f"tcp port {PORT}",
-            ],
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert dump.stderr is not None
-        dump.stderr.readline()
-        time.sleep(1.0)
-        try:
-            # the loopback MSS is ~64 KB: after resegmenting, the files grow by ~4 % (headers)
-            _client(d, SET / "keys.log", handshakes, int(files * file_mb * 0.96))
-            time.sleep(1.0)
-        finally:
-            dump.send_signal(signal.SIGINT)
-            dump.communicate(timeout=60)
-            stop.set()
-            server.join(timeout=5)
     for path in sorted(raw.iterdir()):
         resegment(path, SET / path.name)
         path.unlink()
@@ -96,6 +74,93 @@ def generate(files: int, file_mb: int, handshakes: int) -> None:
         f"generated {len(list(SET.glob('mtls.pcap*')))} files, {total >> 20} MiB in "
         f"{time.monotonic() - start:.0f} s into {SET}"
     )
+
+
+def _fresh() -> Path:
+    if os.geteuid() != 0 or shutil.which("tcpdump") is None or shutil.which("openssl") is None:
+        sys.exit("bench_many: generating the set needs root, tcpdump and openssl")
+    raw = SET / "raw"
+    shutil.rmtree(SET, ignore_errors=True)
+    raw.mkdir(parents=True)
+    return raw
+
+
+def generate_dense(files: int, file_mb: int, handshakes: int) -> None:
+    """A busy gateway's day in small: `handshakes` real handshakes from DENSE_CLIENTS processes to
+    DENSE_SERVERS `openssl s_server -WWW -Verify` (TLS 1.2 and 1.3, 5 % without a certificate,
+    5 % from an unknown CA), each fetching a file sized so the set is about files x file_mb."""
+    import multiprocessing
+
+    from tests import pki as P
+
+    raw = _fresh()
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        _pki(d)
+        (d / "good.key").write_bytes((d / "client.key").read_bytes())
+        others = [P.make_pki(f"other{n}", org=f"Other {n}", days=3650).root.pem for n in range(3)]
+        (d / "named.pem").write_bytes((d / "root.pem").read_bytes() + b"".join(others))
+        www = d / "www"
+        www.mkdir()
+        sizes = 64
+        per_file = max(1024, (files * file_mb * 10**6) // max(1, handshakes) - 6000)
+        for n in range(sizes):
+            (www / f"f{n}").write_bytes(os.urandom(max(512, int(per_file * (0.2 + 1.6 * n / sizes)))))
+        servers = []
+        for n in range(DENSE_SERVERS):
+            command = ["openssl", "s_server", "-accept", f"127.0.0.1:{PORT + 1 + n}", "-WWW", "-quiet"]
+            command += ["-cert", str(d / "server.pem"), "-cert_chain", str(d / "server.pem")]
+            command += ["-key", str(d / "server.key"), "-Verify", "3", "-CAfile", str(d / "named.pem")]
+            servers.append(
+                subprocess.Popen(
+                    [*command, "-verify_quiet"],
+                    cwd=www,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        time.sleep(0.5)
+        dump = _rotating(raw, file_mb, f"tcp portrange {PORT + 1}-{PORT + DENSE_SERVERS}")
+        try:
+            share = -(-handshakes // DENSE_CLIENTS)
+            jobs = [(d, SET / f"keys.{n}", n * share, share, sizes) for n in range(DENSE_CLIENTS)]
+            with multiprocessing.get_context("fork").Pool(DENSE_CLIENTS) as pool:
+                made = sum(pool.map(_dense_client, jobs))
+            time.sleep(1.0)
+        finally:
+            dump.send_signal(signal.SIGINT)
+            dump.communicate(timeout=60)
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=10)
+    print(f"{made} handshakes made")
+    _resegment_all(raw, start)
+
+
+def generate(files: int, file_mb: int, handshakes: int) -> None:
+    """Bulk: few handshakes, most of the bytes 5 MB downloads (bench_pcap's --bulk traffic)."""
+    raw = _fresh()
+    start = time.monotonic()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        _pki(d)
+        stop = threading.Event()
+        server = threading.Thread(target=_serve, args=(d, stop, os.urandom(1 << 20)), daemon=True)
+        server.start()
+        dump = _rotating(raw, file_mb, f"tcp port {PORT}")
+        try:
+            # the loopback MSS is ~64 KB: after resegmenting, the files grow by ~4 % (headers)
+            _client(d, SET / "keys.log", handshakes, int(files * file_mb * 1.1))
+            time.sleep(1.0)
+        finally:
+            dump.send_signal(signal.SIGINT)
+            dump.communicate(timeout=60)
+            stop.set()
+            server.join(timeout=5)
+    _resegment_all(raw, start)
 
 
 class Run(NamedTuple):
@@ -135,15 +200,18 @@ def measure(cmd: list[str]) -> Run:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=8, help="files in the set (default 8)")
+    parser.add_argument("--files", type=int, default=16, help="files in the set (default 16)")
     parser.add_argument("--file-mb", type=int, default=150, help="rotation size, MB (default 150)")
-    parser.add_argument("--handshakes", type=int, default=3000)
+    parser.add_argument("--traffic", choices=("dense", "bulk"), default="dense")
+    parser.add_argument("--handshakes", type=int, default=0, help="default: 3000 per file dense, 3000 bulk")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--regen", action="store_true")
     args = parser.parse_args()
     if args.regen or not any(SET.glob("mtls.pcap*")):
-        generate(args.files, args.file_mb, args.handshakes)
+        make = generate_dense if args.traffic == "dense" else generate
+        dense = args.traffic == "dense"
+        make(args.files, args.file_mb, args.handshakes or (3000 * args.files if dense else 3000))
     byte_compile()
     script = Path(sysconfig.get_path("scripts")) / "mtls-inspect"
     ours = [str(script)] if script.exists() else [sys.executable, "-m", "inspector"]
