@@ -308,3 +308,35 @@ def test_with_a_keystore_connections_are_judged_after_the_merge(
     assert sum("selection" in c for c in got.json()["connections"]) == 3
     assert comparable(got.json()["connections"]) == comparable(whole.json()["connections"])
     assert got.json()["summary"] == whole.json()["summary"]
+
+
+def test_host_port_and_connection_select_within_the_set(
+    rotated: list[Path], cli: Callable[..., CliResult]
+) -> None:
+    d = str(rotated[0].parent)
+    by_port = cli("pcap", d, "--port", "44303", "--json").json()
+    assert [c["index"] for c in by_port["connections"]] == [3]
+    one = cli("pcap", d, "--connection", "4")
+    assert one.status == 1
+    assert "── connection #4: 127.0.0.1:52594 → 127.0.0.1:44304 (localhost) ──" in one.out
+    assert "--> " + str(rotated[8]) + ", connection #4" in one.out
+    assert "connection #7000000000004" not in one.out  # the stand-in number never shows
+    missing = cli("pcap", d, "--connection", "9")
+    assert (missing.status, missing.err.count("\n")) == (2, 1)
+    assert "no TLS connection #9" in missing.err and "connections here: 1..4" in missing.err
+
+
+def test_a_scheduler_nobody_listens_on_is_one_line(
+    rotated: list[Path], cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("dask.distributed", reason="pip install '.[cluster]'")
+    import inspector.analysis.cluster
+
+    monkeypatch.setattr(inspector.analysis.cluster, "CONNECT_TIMEOUT", "1s")
+    from tests.live.conftest import free_port
+
+    address = f"tcp://127.0.0.1:{free_port()}"
+    done = cli("pcap", str(rotated[0].parent), "--scheduler", address)
+    assert (done.status, done.out, done.err.count("\n")) == (2, "", 1)
+    assert done.err.startswith(f"mtls-inspect: error: --scheduler {address}: cannot reach the Dask cluster")
+    assert done.err.endswith("— check the address\n")
