@@ -1,21 +1,24 @@
 """Time `mtls-inspect pcap SET` serially against `--workers 2` (a local Dask cluster).
 
-    python benchmarks/bench_many.py [--files 8] [--file-mb 150] [--runs 1] [--regen]
+    python benchmarks/bench_many.py [--files 16] [--file-mb 150] [--traffic dense|bulk] [--runs 1] [--regen]
 
-The set is generated once into benchmarks/out/many/ (needs root and tcpdump): bench_pcap's
-Python `ssl` server and client on 127.0.0.1 (client certificates required; most clients send
-the right one, some none, some a stranger's; bulk downloads between handshakes), captured by
-`tcpdump -C FILE_MB -W 99` — a real rotation, connections cut by it — then each file rewritten
-to a 1448-byte MSS (parsers/resegment.py) so its packets are what a network carries (loopback's
-64 KB segments would flatter the per-packet cost; the loopback MTU is left alone, the machine is
-shared).
+The set is generated once into benchmarks/out/many/ (needs root, tcpdump, openssl), as a real
+`tcpdump -C FILE_MB -W 99` rotation (connections cut by it) of live traffic on 127.0.0.1:
+  dense (default): bench_pcap's dense traffic, 3,000 handshakes per file from 4 client processes
+    to 3 `openssl s_server -WWW -Verify` (TLS 1.2 and 1.3; 5 % without a client certificate,
+    5 % from an unknown CA), each fetching a file sized to fill the set;
+  bulk: bench_pcap's Python `ssl` server and client, 3,000 handshakes and 5 MB downloads.
+Each file is then rewritten to a 1448-byte MSS (parsers/resegment.py), so its packets are what a
+network carries (loopback's 64 KB segments would flatter the per-packet cost; the loopback MTU
+is left alone: the machine is shared).
 
 Then, alternating, it times
     mtls-inspect pcap DIR --json                (serial: one process)
     mtls-inspect pcap DIR --json --workers 2    (LocalCluster, 2 worker processes)
-refuses the run unless both JSON documents are equal, and prints wall time, MB/s, MB/s per core,
-the speed-up, and the peak RSS of the merging process (VmHWM of the command's own process; the
-workers' is printed apart). Target (issue 14): >= 1.7x with 2 workers on 2 cores.
+refuses the run unless both JSON documents are equal, and prints wall time, MB/s, the CPU time
+of the whole process tree (Dask's workers included) as MB per CPU-second and cores kept busy,
+the speed-up, and the peak RSS of the merging process (VmHWM of the command's own process), with
+the load average. Target (issue 14): >= 1.7x with 2 workers on 2 cores.
 """
 
 from __future__ import annotations
