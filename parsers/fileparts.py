@@ -28,7 +28,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from parsers import packets, x509_lenient
-from parsers.boundary import Item
 from parsers.connection import SharedState, TcpConnection
 from parsers.flows import FlowReader, ItemFn, _Flow, _reverse
 from parsers.gcpolicy import fewer_collections
@@ -228,11 +227,7 @@ def decode_part(path: str, rank: int, keylog_text: str = "", seal: SealFn = pack
         part.connections.append(Whole(reader.fired.pop(t.index), rank, seal(t)))
 
     builder = TranscriptBuilder(keylog, take)
-
-    def emit(item: Item) -> None:
-        builder.feed(item)
-
-    reader = _PartReader(Path(path), emit, bool(len(keylog)), rank)
+    reader = _PartReader(Path(path), builder.feed, bool(len(keylog)), rank)
     try:
         part.size = Path(path).stat().st_size
         with fewer_collections():
