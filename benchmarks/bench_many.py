@@ -235,6 +235,27 @@ def measure(cmd: list[str]) -> Run:
         return Run(elapsed, max(own, sum(tree.values())), peak, out.read())
 
 
+def _spin(seconds: float) -> int:
+    """Count for `seconds` of wall time: pure-Python work, like the decoder's."""
+    end = time.perf_counter() + seconds
+    count = 0
+    while time.perf_counter() < end:
+        count += 1
+    return count
+
+
+def parallel_capacity(workers: int, seconds: float = 2.0) -> float:
+    """How many cores' worth of pure-Python work `workers` processes get right now, against one
+    process alone: the most any speed-up can be on this machine at this moment (a shared or
+    overcommitted machine gives less than its core count)."""
+    import multiprocessing
+
+    alone = _spin(seconds)
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        together = sum(pool.map(_spin, [seconds] * workers))
+    return together / alone
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=16, help="files in the set (default 16)")
@@ -258,6 +279,8 @@ def main() -> int:
     print(
         f"{len(files)} files, {size_mb:.0f} MB; load average {load[0]:.2f} {load[1]:.2f}; runs: {args.runs}"
     )
+    capacity = parallel_capacity(args.workers)
+    print(f"{args.workers} busy processes get {capacity:.2f} cores' worth of work here (1 alone: 1.00)")
     serial: list[Run] = []
     spread: list[Run] = []
     for _ in range(args.runs):
@@ -279,7 +302,8 @@ def main() -> int:
         )
     s = statistics.median(r.seconds for r in serial)
     w = statistics.median(r.seconds for r in spread)
-    print(f"speed-up x{s / w:.2f} (wall time)")
+    print(f"speed-up x{s / w:.2f} (wall time); {args.workers} busy processes got x{capacity:.2f}")
+    print(f"{args.workers} busy processes get {parallel_capacity(args.workers):.2f} cores' worth of work now")
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f}")
     return 0
