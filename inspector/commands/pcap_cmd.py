@@ -92,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
     java_args.apply_java_version(args)
     pcap_many.check_set_args(args)
     many = pcap_many.is_set(args)
+    if many and not args.file:  # --workers N alone: the sample, as without it
+        args.file = [str(_shown(DEFAULT_SAMPLE))]
     path = Path("") if many else capture_path(args.file[0] if args.file else None, _shown(DEFAULT_SAMPLE))
     keylog = None
     if args.keylog:
