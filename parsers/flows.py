@@ -95,7 +95,9 @@ class FlowReader:
                 # a pcapng may embed its key log: keep encrypted bodies for it
                 self.keep_app_data = self.keys_given or cf.format == "pcapng"
             self._embedded_secrets()
-            number = self._packets(buf, linktype, records, number)
+            # a source may number frames itself (per file, when it re-reads a few of several)
+            base: int | None = getattr(cf, "frame_base", None)
+            number = self._packets(buf, linktype, records, number if base is None else base)
             if self.idle is not None and records:  # per chunk, not per packet: the hot loop stays as is
                 self._capture_clock(records[-1][2])
         return self.close()

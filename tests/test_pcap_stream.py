@@ -273,6 +273,9 @@ def test_a_truncated_last_packet_is_a_finding() -> None:
         (["-", "--html", "x.html"], b"", "--html needs the whole capture, not a stream (stdin)"),
         (["-", "-c", "1"], b"", "--connection needs the whole capture, not a stream (stdin)"),
         ([str(SEVERAL), "--idle", "5"], b"", "--idle applies to a stream (pcap - or --follow)"),
+        (["-", "--workers", "2"], b"", "--workers needs the whole capture, not a stream (stdin)"),
+        (["-", str(SEVERAL)], b"", "a stream is one input, not 2 (- "),
+        (["--follow", str(SEVERAL), str(SEVERAL)], b"", "a stream is one input, not 2 ("),
     ],
     ids=[
         "garbage",
@@ -285,6 +288,9 @@ def test_a_truncated_last_packet_is_a_finding() -> None:
         "html",
         "connection",
         "idle-file",
+        "workers",
+        "stdin-and-file",
+        "follow-two",
     ],
 )
 def test_bad_stream_input_is_one_line(args: list[str], data: bytes, message: str) -> None:
@@ -294,6 +300,12 @@ def test_bad_stream_input_is_one_line(args: list[str], data: bytes, message: str
     assert done.stderr.startswith(f"mtls-inspect: error: {message}")
     assert done.stderr.count("\n") == 1 and " — " in done.stderr  # the line names the next step
     assert "\x1b" not in done.stderr
+
+
+def test_jsonl_on_a_stream_is_its_json_lines() -> None:
+    """--jsonl (the set's JSON Lines) on a stream is the stream's JSON, already a line each."""
+    data = SEVERAL.read_bytes()
+    assert run_stream("-", "--jsonl", data=data).stdout == run_stream("-", "--json", data=data).stdout
 
 
 def test_a_terminal_on_stdin_is_refused() -> None:

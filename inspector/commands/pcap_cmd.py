@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inspector.commands import html_args, java_args
+from inspector.commands import html_args, java_args, pcap_many
 from inspector.commands.help_examples import examples
 from inspector.errors import ExitStatus, InputError
 from inspector.passwords import add_keystore_password_options
@@ -25,7 +25,13 @@ if TYPE_CHECKING:
 DEFAULT_SAMPLE = Path(__file__).resolve().parents[2] / "captures" / "several.pcap"
 DEFAULT_IDLE = 30.0
 #: what a stream cannot do: these need the whole capture before the first line
-WHOLE_CAPTURE_OPTIONS = (("html", "--html"), ("connection", "--connection"), ("all", "--all"))
+WHOLE_CAPTURE_OPTIONS = (
+    ("html", "--html"),
+    ("connection", "--connection"),
+    ("all", "--all"),
+    ("workers", "--workers"),
+    ("scheduler", "--scheduler"),
+)
 
 
 def _seconds(value: str) -> float:
@@ -44,7 +50,7 @@ def add_parser(sub: Subcommands) -> None:
         help="explain the TLS handshakes in a pcap/pcapng file",
         description="Decode every TLS connection in a capture and explain why client authentication failed.",
         **examples(
-            "mtls-inspect pcap                      # the sample captures/several.pcap",
+            "mtls-inspect pcap 'captures/tls13-*.pcap' --jsonl   # several files (a rotated set) as one",
             "mtls-inspect pcap captures/tls13-unknown-ca.pcap --keylog captures/tls13-unknown-ca.keys -c 1",
             "STOREPASS=changeit mtls-inspect pcap captures/tls12-unknown-ca.pcap --keystore "
             "captures/letstestcba.jks --storepass-env STOREPASS --html capture.html",
@@ -54,9 +60,10 @@ def add_parser(sub: Subcommands) -> None:
     )
     p.add_argument(
         "file",
-        nargs="?",
-        help="a .pcap or .pcapng file (default: the sample captures/several.pcap); - reads a "
-        "capture streamed on stdin and prints each connection as it ends (docs/streaming.md)",
+        nargs="*",
+        help="a .pcap or .pcapng file, or several read as one capture: files, a directory, a quoted "
+        "glob, a rotated set (default: the sample captures/several.pcap); - reads a capture streamed "
+        "on stdin and prints each connection as it ends (docs/streaming.md)",
     )
     p.add_argument(
         "--follow",
@@ -98,6 +105,7 @@ def add_parser(sub: Subcommands) -> None:
     add_truststore_arguments(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")
     html_args.add_html_options(p)
+    pcap_many.add_set_options(p)
     p.set_defaults(run=run)
 
 
@@ -114,15 +122,19 @@ def run(args: argparse.Namespace) -> int:
     from inspector.analysis.capture import Scope, capture_path, load_keylog, scan_capture
     from inspector.commands.options import load_from_args, parse_date
     from inspector.render.emit import emit
-    from inspector.render.pcap import PcapReport, PcapView
+    from inspector.render.pcap import PcapReport, PcapView, set_files_json
     from inspector.render.progress import capture_progress
 
     java_args.apply_java_version(args)
-    if args.file == "-" or args.follow:
+    if args.file == ["-"] or args.follow or "-" in args.file:
         return _run_stream(args)
     if args.idle != DEFAULT_IDLE:
         raise InputError("--idle applies to a stream (pcap - or --follow)", "drop --idle for a whole file")
-    path = capture_path(args.file, _shown(DEFAULT_SAMPLE))
+    pcap_many.check_set_args(args)
+    many = pcap_many.is_set(args)
+    if many and not args.file:  # --workers N alone: the sample, as without it
+        args.file = [str(_shown(DEFAULT_SAMPLE))]
+    path = Path("") if many else capture_path(args.file[0] if args.file else None, _shown(DEFAULT_SAMPLE))
     keylog = None
     if args.keylog:
         keylog = load_keylog(Path(args.keylog))
@@ -134,18 +146,26 @@ def run(args: argparse.Namespace) -> int:
     store = load_from_args(args, Path(args.keystore)) if args.keystore else None
     at = parse_date(args.at) if args.at else None
     html_args.check_html_args(args)
-    report = PcapReport(PcapView(json=args.json, full=args.connection is not None, show_all=args.all))
+    view = PcapView(json=args.json, full=args.connection is not None, show_all=args.all, jsonl=args.jsonl)
+    report = PcapReport(view)
     # --html renders the JSON document: a second report keeps it when stdout gets the text
     page = PcapReport(PcapView(json=True)) if args.html and not args.json else report
     reports = (report,) if page is report else (report, page)
 
-    def add(judged: ConnectionResult) -> None:
+    def add(judged: ConnectionResult, files: tuple[str, ...] = ()) -> None:
         for each in reports:
-            each.add(judged)
+            each.add(judged, files)
 
-    with capture_progress(path.stat().st_size) as progress:
-        scope = Scope(args.host, args.port, args.connection)
-        scan = scan_capture(path, keylog, store, at, scope, add, progress, _java_trust(args, path, at))
+    scope = Scope(args.host, args.port, args.connection)
+    if many:
+        scan, summary = pcap_many.scan_files(
+            args, keylog, store, at, scope, reports, _java_trust(args, None, at)
+        )
+        for each in reports:
+            each.set_files = set_files_json(summary)
+    else:
+        with capture_progress(path.stat().st_size) as progress:
+            scan = scan_capture(path, keylog, store, at, scope, add, progress, _java_trust(args, path, at))
     status = ExitStatus.ERROR_FINDINGS if scan.errors else ExitStatus.OK
     emit(lambda out: report.write(out, scan), status)
     if args.html:  # after the report: the terminal ends with where the page is
@@ -161,9 +181,14 @@ def _run_stream(args: argparse.Namespace) -> int:
     from inspector.commands.options import load_from_args, parse_date
     from inspector.render.pcap_stream import StreamPrinter
 
-    if args.file is None:
+    if not args.file:
         raise InputError("--follow needs the FILE being written", "mtls-inspect pcap --follow FILE")
-    path = None if args.file == "-" else Path(args.file)
+    if len(args.file) > 1:
+        raise InputError(
+            f"a stream is one input, not {len(args.file)} ({' '.join(args.file[:3])}…)",
+            "give - alone (or --follow FILE); to read several saved files: mtls-inspect pcap A B C",
+        )
+    path = None if args.file[0] == "-" else Path(args.file[0])
     spec = StreamInput(path, args.follow, args.idle)
     for name, option in WHOLE_CAPTURE_OPTIONS:
         if getattr(args, name):
@@ -175,7 +200,7 @@ def _run_stream(args: argparse.Namespace) -> int:
     keylog = load_keylog(Path(args.keylog)) if args.keylog else None
     store = load_from_args(args, Path(args.keystore)) if args.keystore else None
     at = parse_date(args.at) if args.at else None
-    printer = StreamPrinter(json=args.json)
+    printer = StreamPrinter(json=args.json or args.jsonl)  # a stream's JSON is JSON Lines already
     judge = _java_trust(args, Path(spec.name), at)
     stream = stream_capture(spec, keylog, store, at, Scope(args.host, args.port), printer.connection, judge)
     printer.summary(stream)
@@ -184,10 +209,10 @@ def _run_stream(args: argparse.Namespace) -> int:
     return ExitStatus.ERROR_FINDINGS if stream.scan.errors else ExitStatus.OK
 
 
-def _java_trust(args: argparse.Namespace, path: Path, at: dt.datetime | None) -> JudgeFn | None:
+def _java_trust(args: argparse.Namespace, path: Path | None, at: dt.datetime | None) -> JudgeFn | None:
     """With --truststore: each server chain judged as the JDK's PKIX trust manager would."""
     if not args.truststore:
         return None
     from inspector.commands.trust_args import judge_transcript
 
-    return lambda t: judge_transcript(args, t, str(path), at)
+    return lambda t: judge_transcript(args, t, str(path) if path else "capture set", at)

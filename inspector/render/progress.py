@@ -31,3 +31,28 @@ def _show(size: int) -> Callable[[int, int], None]:
         )
 
     return show
+
+
+@contextmanager
+def set_progress(files: int, size: int) -> Iterator[Callable[[int, int, int], None] | None]:
+    """Progress over a capture set (files done, bytes done, connections so far), on a terminal
+    only; the line is cleared at the end, whatever happens."""
+    try:
+        yield _show_set(files, size) if sys.stderr.isatty() else None
+    finally:
+        if sys.stderr.isatty():
+            print("\r\033[K", end="", file=sys.stderr)
+
+
+def _show_set(files: int, size: int) -> Callable[[int, int, int], None]:
+    def show(done: int, done_bytes: int, connections: int) -> None:
+        share = done_bytes / size if size else 1.0
+        print(
+            f"\r  {share:5.1%}  {done} of {files} files, {done_bytes >> 20} of {size >> 20} MiB, "
+            f"{connections} connections",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return show

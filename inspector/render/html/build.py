@@ -146,6 +146,7 @@ def connection_view(
         ca_match=ca_match(request, chain, index, f"connection {conn_index}", anchor) if detailed else None,
         selection=selection_view(selection) if selection and detailed else None,
         detailed=detailed,
+        files=" … ".join(as_strs(raw.get("files"))),
     )
 
 

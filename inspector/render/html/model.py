@@ -187,6 +187,7 @@ class ConnectionView:
     ca_match: CaMatch | None
     selection: SelectionView | None
     detailed: bool
+    files: str = ""  # of a capture set: the file it began in (… the one it ended in)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,157 @@
+"""The merge of a set's parts (parsers.fileparts): cut connections joined, all numbered as one.
+
+The frames of connections cut by file boundaries, from every part, are merged by timestamp
+(heapq.merge: ties by file rank, then frame; each file's own order is kept) and read again by
+the same FlowReader and TranscriptBuilder a single-file read uses, so a connection rotated from
+mtls.pcap3 into mtls.pcap4 comes out as one connection, exactly as it would from one file.
+Then every connection, whole or joined, is numbered by its order key (see parsers.fileparts)
+and handed on in that order. The result depends only on the parts, not on who decoded them.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from parsers.boundary import Item
+from parsers.connection import TcpConnection
+from parsers.fileparts import FilePart, OrderedReader, OrderKey, Shipped
+from parsers.flows import _Flow, _reverse
+from parsers.gcpolicy import fewer_collections
+from parsers.keylog import KeyLog
+from parsers.model import Problem, Transcript
+from parsers.pcapfile import Chunk
+from parsers.transcripts import TranscriptBuilder
+
+#: (its number in the set, rank of the file it began in, rank of the file it ended in, and
+#: either the joined connection's Transcript (numbered) or what `seal` made of a whole one)
+JoinedFn = Callable[[int, int, int, "Transcript | object"], None]
+
+
+@dataclass
+class SetCounts:
+    """The set's summary, as CaptureResult gives one file's."""
+
+    formats: list[str] = field(default_factory=list)
+    frames: int = 0
+    tcp_connections: int = 0
+    tls_connections: int = 0
+    non_tls_connections: int = 0
+    undecodable_frames: int = 0
+    joined: int = 0  # connections that crossed a file boundary
+    embedded_secrets: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+class _Frames:
+    """The shipped frames as a FrameSource: one packet per chunk, numbered as in its own file."""
+
+    def __init__(self, frames: Iterator[Shipped], pcapng: bool) -> None:
+        self.frames = frames
+        self.format = "pcapng" if pcapng else "pcap"
+        self.secrets: list[bytes] = []
+        self.problems: list[str] = []
+        self.frames_read = 0
+        self.bytes_read = 0
+        self.frame_base = 0
+        self.rank = 0
+        self.done = False
+        self.last_rank: dict[bytes, int] = {}  # flow key (canonical) → rank of its last frame
+
+    def chunks(self) -> Iterator[Chunk]:
+        for s in self.frames:
+            self.frame_base, self.rank = s.frame - 1, s.rank
+            self.frames_read += 1
+            self.bytes_read += len(s.data)
+            self.last_rank[min(s.flow, _reverse(s.flow))] = s.rank
+            yield s.data, s.linktype, [(0, len(s.data), s.time, s.wire_length)]
+        self.done = True
+
+
+class _StitchReader(OrderedReader):
+    def __init__(self, emit: Callable[[Item], None], keys_given: bool, frames: _Frames, capped: set[bytes]):
+        super().__init__(Path("(joined)"), emit, keys_given, frames)
+        self.frames = frames
+        self.capped = capped
+        self.info: dict[int, tuple[int, bytes]] = {}  # id(conn) → first rank, canonical flow key
+        self.ranks: dict[int, tuple[int, int]] = {}  # TLS number here → first rank, last rank
+
+    def where(self) -> int:
+        return self.frames.rank
+
+    def _open(self, key: bytes, found: _Flow | None, flags: int, size: int, ftime: float) -> _Flow | None:
+        flow = super()._open(key, found, flags, size, ftime)
+        if flow is not None:
+            self.info[id(flow[0])] = (self.frames.rank, min(key, _reverse(key)))
+        return flow
+
+    def _finish(self, conn: TcpConnection) -> None:
+        first, key = self.info.pop(id(conn))
+        last = self.frames.last_rank.get(key, first) if self.frames.done else self.frames.rank
+        if key in self.capped:
+            conn.add_problem(
+                Problem(
+                    "limit",
+                    "more than 64 MiB of this connection lay in one file of a set read by several "
+                    "processes: the rest of that file's part was not joined (read the files "
+                    "without --workers to see it all)",
+                    None,
+                    conn.frame,
+                )
+            )
+        if conn.is_tls:
+            self.ranks[conn.index] = (first, last)
+        super()._finish(conn)
+
+
+def merge(parts: list[FilePart], keylog: KeyLog, on_joined: JoinedFn) -> SetCounts:
+    """Join the cut connections, number everything, hand each transcript on in number order.
+    `parts` in rank order; `keylog` gets the secrets embedded in any of them."""
+    counts = SetCounts()
+    for part in parts:
+        counts.formats.append(part.format)
+        counts.frames += part.frames
+        counts.tcp_connections += part.tcp_connections
+        counts.tls_connections += part.tls_connections
+        counts.non_tls_connections += part.non_tls_connections
+        counts.undecodable_frames += part.undecodable_frames
+        counts.problems += [f"{Path(part.path).name}: {p}" for p in part.problems]
+        counts.embedded_secrets += len(part.secrets)
+        for text in part.secrets:
+            keylog.add_text(text)
+
+    joined: list[tuple[OrderKey, int, int, Transcript]] = []
+
+    def take(t: Transcript) -> None:
+        first, last = reader.ranks.pop(t.index)
+        joined.append((reader.fired.pop(t.index), first, last, t))
+
+    builder = TranscriptBuilder(keylog, take)
+    frames = _Frames(
+        heapq.merge(*(p.shipped for p in parts), key=lambda s: (s.time, s.rank, s.frame)),
+        any(p.format.startswith("pcapng") for p in parts),
+    )
+    capped = {key for p in parts for key in p.capped}
+    reader = _StitchReader(builder.feed, bool(len(keylog)), frames, capped)
+    with fewer_collections():
+        result = reader.run()
+    counts.tcp_connections += result.tcp_connections
+    counts.tls_connections += result.tls_connections
+    counts.non_tls_connections += result.non_tls_connections
+    counts.joined = sum(1 for _, first, last, _ in joined if first != last)
+
+    order: list[tuple[OrderKey, int, int, int, int]] = []  # key, first, last, part, position
+    for n, part in enumerate(parts):
+        order += [(w.key, w.rank, w.rank, n, i) for i, w in enumerate(part.connections)]
+    order += [(key, first, last, -1, i) for i, (key, first, last, _) in enumerate(joined)]
+    order.sort()
+    for number, (_, first, last, n, i) in enumerate(order, 1):
+        if n < 0:
+            t = joined[i][3]
+            t.index = number
+            on_joined(number, first, last, t)
+        else:
+            on_joined(number, first, last, parts[n].connections[i].sealed)
+    return counts
