@@ -19,7 +19,7 @@ import copyreg
 import os
 import pickle
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -84,6 +84,8 @@ class FilePart:
     problems: list[str] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)  # embedded key log text (pcapng)
     connections: list[Whole] = field(default_factory=list)
+    #: the merging process moves `connections` to disk as parts arrive (parsers.stitch.PartSpool)
+    spooled: Iterable[Whole] | None = None
     shipped: list[Shipped] = field(default_factory=list)
     capped: list[bytes] = field(default_factory=list)  # cut connections past SHIP_CAP (flow keys)
     error: str | None = None  # the file could not be read at all

@@ -145,6 +145,7 @@ def scan_files(
     from parsers.fileparts import decode_part, unpack
     from parsers.keylog import KeyLog
     from parsers.model import Transcript
+    from parsers.stitch import PartSpool
 
     runner: PartRunner = serial_parts
     if args.workers is not None or args.scheduler:
@@ -158,6 +159,7 @@ def scan_files(
     # here, after the merge; else where their file is decoded
     local = store is not None or judge is not None
     task: PartTask = decode_part if local else functools.partial(decode_and_seal, recipe=recipe)
+    spool = PartSpool()  # each part's connections to disk as it arrives: the merge stays flat
     with set_progress(len(capture_set.members), capture_set.size) as show:
         done = [0, 0, 0]
 
@@ -165,6 +167,7 @@ def scan_files(
             done[0] += 1
             done[1] += part.size
             done[2] += len(part.connections)
+            spool.keep(part)
             if show is not None:
                 show(done[0], done[1], done[2])
 
@@ -195,7 +198,10 @@ def scan_files(
         for report, rendered in zip(reports, item.renders, strict=True):
             report.keep(rendered.renumbered(item.stand_in, number), files)
 
-    summary = merge_set(capture_set, parts, keylog if keylog is not None else KeyLog(), take)
+    try:
+        summary = merge_set(capture_set, parts, keylog if keylog is not None else KeyLog(), take)
+    finally:
+        spool.close()
     if scope.connection is not None and not selected:
         raise InputError(
             f"{names[0]} …: no TLS connection #{scope.connection}",
