@@ -62,6 +62,7 @@ def _run(
     scheduler: str | None,
 ) -> list[FilePart]:
     from dask.distributed import Client, LocalCluster, as_completed
+    from distributed.scheduler import KilledWorker
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
     cluster: Any = None
@@ -93,7 +94,18 @@ def _run(
         ]
         parts: list[FilePart | None] = [None] * len(members)
         for future in as_completed(futures):
-            part: FilePart = future.result()
+            try:
+                part: FilePart = future.result()
+            except KilledWorker:
+                path = members[futures.index(future)].path
+                raise InputError(
+                    f"{path}: the Dask worker reading it died (killed, or out of memory) and the "
+                    "cluster gave up on the file",
+                    "run again; give the workers more memory, or read the set without --workers",
+                ) from None
+            except (OSError, TimeoutError) as exc:  # the scheduler went away mid-run
+                where = f"--scheduler {scheduler}" if scheduler else f"--workers {workers}"
+                raise InputError(f"{where}: lost the Dask cluster ({exc})", "check it, run again") from None
             future.release()
             parts[part.rank] = part
             on_part(part)
