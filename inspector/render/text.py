@@ -16,11 +16,22 @@ LARGE_TABLE = 500
 
 
 def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
-    if len(rows) > LARGE_TABLE:
-        return simple_table([[str(c) for c in row] for row in rows], [str(h) for h in headers])
-    from tabulate import tabulate
+    cells = [[str(c) for c in row] for row in rows]
+    titles = [str(h) for h in headers]
+    if len(rows) > LARGE_TABLE or (all(map(_plain, titles)) and all(_plain(c) for row in cells for c in row)):
+        return simple_table(cells, titles)
+    from tabulate import tabulate  # ~20 ms to import (with wcwidth): only for cells that need it
 
     return str(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
+
+
+#: one column per character, nothing tabulate would strip or split: tabulate's layout is then
+#: simple_table's (tests/test_cli.py holds them equal); wide or combining characters need wcwidth
+_PLAIN = re.compile(r"(?:[!-~→](?:[ -~→]*[!-~→])?)?")
+
+
+def _plain(cell: str) -> bool:
+    return _PLAIN.fullmatch(cell) is not None
 
 
 def write_simple_table(
