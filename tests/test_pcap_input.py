@@ -6,6 +6,7 @@ import struct
 from pathlib import Path
 
 from parsers.capture import read_capture
+from parsers.model import CertificateRequest, Direction
 from parsers.pcapfile import PcapWriter
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
@@ -95,6 +96,28 @@ def test_capture_started_mid_connection(tmp_path):  # type: ignore[no-untyped-de
     t = result.transcripts[0]
     assert any(p.kind == "mid-stream" for p in t.problems)
     assert t.outcome.value == "alert"
+
+
+def test_client_told_by_its_hello_when_the_syn_was_lost(tmp_path):  # type: ignore[no-untyped-def]
+    """Without the SYN, a ClientHello says which side is the client, even when the client's
+    port is below the server's (a guess by port order would turn the connection around)."""
+    from parsers.pcapfile import CaptureFile
+
+    frames = list(CaptureFile(CAPTURES / "tls12-unknown-ca.pcap").frames())
+    client_port, server_port = struct.unpack_from("!HH", frames[0].data, 34)
+    path = tmp_path / "nosyn.pcap"
+    with path.open("wb") as handle:
+        writer = PcapWriter(handle)
+        for frame in frames[2:]:  # the SYN and SYN/ACK lost; the client's port now 1025, the server's 50000
+            data = bytearray(frame.data)
+            sport, dport = struct.unpack_from("!HH", data, 34)
+            swap = {client_port: 1025, server_port: 50000}
+            struct.pack_into("!HH", data, 34, swap[sport], swap[dport])
+            writer.write(frame.time, bytes(data))
+    t = read_capture(path).transcripts[0]
+    assert (t.client.port, t.server.port) == (1025, 50000)
+    assert t.client_hello is not None and t.server_hello is not None
+    assert t.first(CertificateRequest, Direction.SERVER) is not None
 
 
 def test_gzip_compressed_capture_is_read_through_scapy(cli, tmp_path):  # type: ignore[no-untyped-def]
