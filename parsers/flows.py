@@ -203,12 +203,12 @@ class FlowReader:
         if found is not None:  # port reuse: a new SYN on a used 4-tuple
             self._finish(found[0])
             del self.active[key], self.active[reverse]
+        # without the SYN (not captured), a hello says who is who, else the higher port is the client's
+        said = None if flags & packets.SYN else _hello_from_client(head)
         if flags & packets.SYN:
             client_is_src = not flags & packets.ACK
-        else:  # the handshake was not captured: a hello says who is who, else the higher port
-            client_is_src = _hello_from_client(head)
-            if client_is_src is None:
-                client_is_src = sport > dport
+        else:
+            client_is_src = said if said is not None else sport > dport
         client, server = ((src, sport), (dst, dport)) if client_is_src else ((dst, dport), (src, sport))
         client_end = Endpoint(packets.ip_text(client[0]), client[1])
         server_end = Endpoint(packets.ip_text(server[0]), server[1])
