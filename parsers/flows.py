@@ -218,7 +218,7 @@ class FlowReader:
             state.index = self.tls_count
             self.emit(ConnectionOpened(state.index, client_end, server_end, ftime))
 
-        conn = TcpConnection(self.emit, self.keep_app_data, on_tls=opened)
+        conn = TcpConnection(self.emit, self.keep_app_data, on_tls=opened, on_run=self.emit)
         self.result.tcp_connections += 1
         mine, theirs = (
             (Direction.CLIENT, Direction.SERVER) if client_is_src else (Direction.SERVER, Direction.CLIENT)
