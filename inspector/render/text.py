@@ -6,6 +6,7 @@ import io
 import re
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import TextIO
 
 from inspector.findings import Finding, Severity
@@ -79,11 +80,18 @@ def finding(f: Finding) -> str:
     if f.inference:
         lines.append("   = note: this is an inference from what the capture shows")
     if f.fix:
-        wrapped = textwrap.wrap(
-            f.fix, width=96, subsequent_indent=" " * 12, break_on_hyphens=False, break_long_words=False
-        )
-        lines.append("   = help: " + "\n".join(wrapped))
+        lines.append(_help(f.fix))
     return "\n".join(lines)
+
+
+@lru_cache(maxsize=1024)
+def _help(fix: str) -> str:
+    """The `= help:` lines: a capture repeats the same few fixes thousands of times, and
+    textwrap costs ~25 µs a call."""
+    wrapped = textwrap.wrap(
+        fix, width=96, subsequent_indent=" " * 12, break_on_hyphens=False, break_long_words=False
+    )
+    return "   = help: " + "\n".join(wrapped)
 
 
 def summary_line(findings: Iterable[Finding]) -> str:
