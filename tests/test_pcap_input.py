@@ -5,6 +5,8 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+import pytest
+
 from parsers.capture import read_capture
 from parsers.model import CertificateRequest, Direction
 from parsers.pcapfile import PcapWriter
@@ -136,3 +138,24 @@ def test_gzip_compressed_capture_is_read_through_scapy(cli, tmp_path):  # type: 
     keyed = cli("pcap", str(ng), "--keylog", str(CAPTURES / "tls13-success.keys"), "--json")
     assert keyed.json()["capture"]["format"] == "pcapng (gzip)"
     assert keyed.json()["connections"][0]["client_cert"] == "CN=letstestcba"
+
+
+@pytest.mark.parametrize("chunk", [7, 16, 17, 100, 1000, 1 << 20])
+def test_packets_across_chunk_ends_read_alike(tmp_path, monkeypatch, chunk):  # type: ignore[no-untyped-def]
+    """The reader works in chunks; a packet over a chunk's end (or a header cut by it) reads
+    the same, and a truncated file is reported the same, whatever the chunk size."""
+    from parsers import pcapfile
+    from parsers.pcapfile import CaptureFile
+
+    data = (CAPTURES / "several.pcap").read_bytes()
+    path = tmp_path / "cut.pcap"
+    path.write_bytes(data[:-100])  # ends inside the last packet
+    expected = list(CaptureFile(path).frames())
+    reference = CaptureFile(path)
+    list(reference.frames())
+    monkeypatch.setattr(pcapfile, "CHUNK", chunk)
+    reader = CaptureFile(path)
+    assert list(reader.frames()) == expected
+    assert reader.problems == reference.problems and len(reader.problems) == 1
+    assert (reader.frames_read, reader.bytes_read) == (reference.frames_read, reference.bytes_read)
+    assert len(expected) == 51
