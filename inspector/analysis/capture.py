@@ -18,7 +18,7 @@ from parsers.keylog import KeyLog
 from parsers.model import Transcript
 
 if TYPE_CHECKING:
-    from inspector.analysis.recorder import Pieces
+    from inspector.render.pcap import Rendered
     from parsers.capture import CaptureResult
 
 #: Reports progress while reading: (bytes done, packets).
@@ -78,7 +78,7 @@ class _WorkerJudged:
     selected: bool
     severities: tuple[str, ...]
     errors: bool
-    pieces: Pieces
+    pieces: list[tuple[int, Rendered]]
 
 
 def _judged_in_worker(
@@ -86,7 +86,7 @@ def _judged_in_worker(
 ) -> Callable[[Transcript], object]:
     """In the worker: judge the connection and render it for the reports (recorded, since the
     reports live in the other process)."""
-    from inspector.analysis.recorder import recording
+    from inspector.render.pcap import recording
 
     def run(t: Transcript) -> object:
         judged = judge(t)
@@ -109,7 +109,7 @@ def _import_decoder() -> None:
 
 def _taker(tally: _Tally) -> Callable[[object], None]:
     """In this process: what `take` does for a connection, from the worker's result."""
-    from inspector.analysis.recorder import replay
+    from inspector.render.pcap import replay
 
     def take(result: object) -> None:
         assert isinstance(result, _WorkerJudged)
@@ -155,8 +155,8 @@ def scan_capture(
 
     With `worker_judges`, the reader's worker process judges some of the connections itself
     (parsers.parallel.WorkerShare: both cores busy): `on_connection` then runs there for them,
-    its PcapReport.add calls recorded and kept here, in the serial order (analysis.recorder).
-    `on_connection` must do nothing else (else pass worker_judges=False)."""
+    its PcapReport.add calls recorded and kept here, in the serial order. `on_connection` must
+    do nothing else (else pass worker_judges=False)."""
     from parsers.capture import CaptureFormatError
     from parsers.parallel import WorkerShare, read_capture_parallel, worker_share_every
 

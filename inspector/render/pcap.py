@@ -7,11 +7,12 @@ MB): no transcript outlives its connection, so memory stays flat whatever the ca
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
-from inspector.analysis import recorder
 from inspector.findings import Severity, has_errors
 from inspector.render import json_out, text
 from inspector.render.connection_json import connection_dict
@@ -52,6 +53,31 @@ class Rendered:
     block: str | None  # text: its block, when it may be shown
 
 
+#: Reports by serial number: a forked process renders for them and this one keeps the result
+_REPORTS: weakref.WeakValueDictionary[int, PcapReport] = weakref.WeakValueDictionary()
+_SERIALS = itertools.count()
+#: while set (in the reader's worker process, parsers.parallel), `add` renders into it
+_recording: list[tuple[int, Rendered]] | None = None
+
+
+@contextmanager
+def recording() -> Iterator[list[tuple[int, Rendered]]]:
+    """Every PcapReport.add within renders into the list (report serial, piece) and keeps
+    nothing: `replay` then keeps the pieces, in the other process (the reports were forked)."""
+    global _recording
+    pieces: list[tuple[int, Rendered]] = []
+    outer, _recording = _recording, pieces
+    try:
+        yield pieces
+    finally:
+        _recording = outer
+
+
+def replay(pieces: list[tuple[int, Rendered]]) -> None:
+    for serial, piece in pieces:
+        _REPORTS[serial].keep(piece)
+
+
 class PcapReport:
     """Takes each judged connection as it ends, keeps only its rendered output."""
 
@@ -64,20 +90,18 @@ class PcapReport:
         self.info_only = 0  # connections whose findings are all info: listed, not detailed
         self.info_shown = 0
         self.info_rendered = 0  # while recording: info-only blocks rendered in this process
-        self.serial = recorder.register(self)
+        self.serial = next(_SERIALS)
+        _REPORTS[self.serial] = self
 
     def add(self, judged: ConnectionResult) -> None:
-        """Render the connection and keep it, or, while the reader's worker process judges it
-        (inspector.analysis.recorder), record it there to be kept in this process."""
-        pieces = recorder.active()
-        if pieces is None:
+        if _recording is None:
             self.keep(self.render(judged, self.info_shown < INFO_BLOCKS_SHOWN))
             return
         # Only the first INFO_BLOCKS_SHOWN info-only connections of the whole capture show
-        # their block: those judged there are among the first INFO_BLOCKS_SHOWN judged there
+        # their block: those judged here are among the first INFO_BLOCKS_SHOWN judged here
         piece = self.render(judged, self.info_rendered < INFO_BLOCKS_SHOWN)
         self.info_rendered += piece.info_only and piece.block is not None
-        pieces.append((self.serial, piece))
+        _recording.append((self.serial, piece))
 
     def render(self, judged: ConnectionResult, info_block: bool) -> Rendered:
         """`info_block`: render the block of a connection with only info findings too."""
@@ -100,8 +124,7 @@ class PcapReport:
             block = connection_block(t, findings, judged.selection, view.full)
         return Rendered(t.index, None, (), row, info_only, block)
 
-    def keep(self, piece: object) -> None:
-        assert isinstance(piece, Rendered)
+    def keep(self, piece: Rendered) -> None:
         if piece.json_connection is not None:
             self.json_connections.add(piece.index, piece.json_connection)
             for text in piece.json_findings:
