@@ -18,7 +18,6 @@ from parsers.keylog import KeyLog
 from parsers.model import Transcript
 
 if TYPE_CHECKING:
-    from inspector.render.pcap import Rendered
     from parsers.capture import CaptureResult
 
 #: Reports progress while reading: (bytes done, packets).
@@ -60,68 +59,10 @@ class _Tally:
     first_time: float | None = None
     selected: int = 0
 
-    def seen(self, start_time: float) -> None:
-        if self.first_time is None or start_time < self.first_time:
-            self.first_time = start_time
-
     def count(self, findings: list[Finding]) -> None:
         for f in findings:
             self.severities[f.severity.value] += 1
         self.errors = self.errors or has_errors(findings)
-
-
-@dataclass(frozen=True)
-class _WorkerJudged:
-    """A connection judged and rendered in the reader's worker process (parsers.parallel)."""
-
-    start_time: float
-    selected: bool
-    severities: tuple[str, ...]
-    errors: bool
-    pieces: list[tuple[int, Rendered]]
-
-
-def _judged_in_worker(
-    judge: Callable[[Transcript], ConnectionResult | None], on_connection: Callable[[ConnectionResult], None]
-) -> Callable[[Transcript], object]:
-    """In the worker: judge the connection and render it for the reports (recorded, since the
-    reports live in the other process)."""
-    from inspector.render.pcap import recording
-
-    def run(t: Transcript) -> object:
-        judged = judge(t)
-        if judged is None:
-            return _WorkerJudged(t.start_time, False, (), False, [])
-        with recording() as pieces:
-            on_connection(judged)
-        findings = judged.findings
-        return _WorkerJudged(
-            t.start_time, True, tuple(f.severity.value for f in findings), has_errors(findings), pieces
-        )
-
-    return run
-
-
-def _import_decoder() -> None:
-    """scapy's TLS layer (~0.2 s to import): before the fork, so the worker has it too."""
-    import parsers.scapy_tls  # noqa: F401
-
-
-def _taker(tally: _Tally) -> Callable[[object], None]:
-    """In this process: what `take` does for a connection, from the worker's result."""
-    from inspector.render.pcap import replay
-
-    def take(result: object) -> None:
-        assert isinstance(result, _WorkerJudged)
-        tally.seen(result.start_time)
-        if result.selected:
-            tally.selected += 1
-            for severity in result.severities:
-                tally.severities[severity] += 1
-            tally.errors = tally.errors or result.errors
-            replay(result.pieces)
-
-    return take
 
 
 def capture_path(file: str | None, default: Path) -> Path:
@@ -147,46 +88,30 @@ def scan_capture(
     on_connection: Callable[[ConnectionResult], None],
     progress: ProgressFn | None = None,
     also_judge: Callable[[Transcript], list[Finding]] | None = None,
-    worker_judges: bool = True,
 ) -> CaptureScan:
     """Read the capture (in two processes when it is large); each connection in `scope` is
     judged as it ends (by the wire rules, and `also_judge` — Java's trust with --truststore) and
-    given to `on_connection`, then dropped.
-
-    With `worker_judges`, the reader's worker process judges some of the connections itself
-    (parsers.parallel.WorkerShare: both cores busy): `on_connection` then runs there for them,
-    its PcapReport.add calls recorded and kept here, in the serial order. `on_connection` must
-    do nothing else (else pass worker_judges=False)."""
+    given to `on_connection`, then dropped."""
     from parsers.capture import CaptureFormatError
-    from parsers.parallel import WorkerShare, read_capture_parallel, worker_share_every
+    from parsers.parallel import read_capture_parallel
 
     tally = _Tally()
 
-    def judge(t: Transcript) -> ConnectionResult | None:
+    def take(t: Transcript) -> None:
+        if tally.first_time is None or t.start_time < tally.first_time:
+            tally.first_time = t.start_time
         if not scope.holds(t):
-            return None
+            return
+        tally.selected += 1
         judged = analyse_connection(t, store, str(path), at)
         extra = also_judge(t) if also_judge is not None else []
         if extra:
             judged = replace(judged, findings=sort_findings([*judged.findings, *extra]))
-        return judged
-
-    def take(t: Transcript) -> None:
-        tally.seen(t.start_time)
-        judged = judge(t)
-        if judged is not None:
-            tally.selected += 1
-            tally.count(judged.findings)
-            on_connection(judged)
-
-    share = None
-    if worker_judges and also_judge is None:  # (--truststore: loaded, with its password, here only)
-        # the worker's share of the connections: a key log makes each cost more here
-        every = worker_share_every(4 if keylog is not None and len(keylog) else 8)
-        share = WorkerShare(every, _judged_in_worker(judge, on_connection), _taker(tally), _import_decoder)
+        tally.count(judged.findings)
+        on_connection(judged)
 
     try:
-        result = read_capture_parallel(path, keylog, progress, take, share=share)
+        result = read_capture_parallel(path, keylog, progress, take)
     except CaptureFormatError as exc:
         raise InputError(f"{path}: {exc}", "give a pcap or pcapng capture file") from None
     if scope.connection is not None and not tally.selected:

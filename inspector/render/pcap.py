@@ -7,9 +7,7 @@ MB): no transcript outlives its connection, so memory stays flat whatever the ca
 from __future__ import annotations
 
 import itertools
-import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
@@ -41,43 +39,6 @@ class PcapView:
     show_all: bool = False  # --all: ladders of successful connections too
 
 
-@dataclass(frozen=True, slots=True)
-class Rendered:
-    """One connection's share of a report, rendered (plain strings: it may cross processes)."""
-
-    index: int
-    json_connection: str | None  # --json
-    json_findings: tuple[str, ...]
-    row: str | None  # text: the table row, cells joined by ROW_SEPARATOR
-    info_only: bool  # text: its findings are all info (detailed for the first few only)
-    block: str | None  # text: its block, when it may be shown
-
-
-#: Reports by serial number: a forked process renders for them and this one keeps the result
-_REPORTS: weakref.WeakValueDictionary[int, PcapReport] = weakref.WeakValueDictionary()
-_SERIALS = itertools.count()
-#: while set (in the reader's worker process, parsers.parallel), `add` renders into it
-_recording: list[tuple[int, Rendered]] | None = None
-
-
-@contextmanager
-def recording() -> Iterator[list[tuple[int, Rendered]]]:
-    """Every PcapReport.add within renders into the list (report serial, piece) and keeps
-    nothing: `replay` then keeps the pieces, in the other process (the reports were forked)."""
-    global _recording
-    pieces: list[tuple[int, Rendered]] = []
-    outer, _recording = _recording, pieces
-    try:
-        yield pieces
-    finally:
-        _recording = outer
-
-
-def replay(pieces: list[tuple[int, Rendered]]) -> None:
-    for serial, piece in pieces:
-        _REPORTS[serial].keep(piece)
-
-
 class PcapReport:
     """Takes each judged connection as it ends, keeps only its rendered output."""
 
@@ -89,57 +50,26 @@ class PcapReport:
         self.json_findings = Spool()
         self.info_only = 0  # connections whose findings are all info: listed, not detailed
         self.info_shown = 0
-        self.info_rendered = 0  # while recording: info-only blocks rendered in this process
-        self.serial = next(_SERIALS)
-        _REPORTS[self.serial] = self
 
     def add(self, judged: ConnectionResult) -> None:
-        if _recording is None:
-            self.keep(self.render(judged, self.info_shown < INFO_BLOCKS_SHOWN))
-            return
-        # Only the first INFO_BLOCKS_SHOWN info-only connections of the whole capture show
-        # their block: those judged here are among the first INFO_BLOCKS_SHOWN judged here
-        piece = self.render(judged, self.info_rendered < INFO_BLOCKS_SHOWN)
-        self.info_rendered += piece.info_only and piece.block is not None
-        _recording.append((self.serial, piece))
-
-    def render(self, judged: ConnectionResult, info_block: bool) -> Rendered:
-        """`info_block`: render the block of a connection with only info findings too."""
         t, findings, view = judged.transcript, judged.findings, self.view
         if view.json:  # the connection table is text only
-            return Rendered(
-                t.index,
-                json_out.compact(connection_dict(t, findings, judged.selection)),
-                tuple(json_out.compact(json_out.finding_dict(f)) for f in findings),
-                None,
-                False,
-                None,
+            self.json_connections.add(
+                t.index, json_out.compact(connection_dict(t, findings, judged.selection))
             )
-        row = ROW_SEPARATOR.join(connection_row(t))
+            for f in findings:
+                self.json_findings.add(t.index, json_out.compact(json_out.finding_dict(f)))
+            return
+        self.rows.add(t.index, ROW_SEPARATOR.join(connection_row(t)))
         failed = has_errors(findings) or outcome(t) not in COMPLETED
         notable = failed or any(f.severity is not Severity.INFO for f in findings)
-        info_only = bool(findings) and not (view.full or view.show_all or notable)
-        block = None
-        if (view.full or view.show_all or notable or findings) and (info_block or not info_only):
-            block = connection_block(t, findings, judged.selection, view.full)
-        return Rendered(t.index, None, (), row, info_only, block)
-
-    def keep(self, piece: Rendered) -> None:
-        if piece.json_connection is not None:
-            self.json_connections.add(piece.index, piece.json_connection)
-            for text in piece.json_findings:
-                self.json_findings.add(piece.index, text)
-            return
-        if piece.row is None:
-            return
-        self.rows.add(piece.index, piece.row)
-        if piece.info_only:
+        if findings and not (view.full or view.show_all or notable):
             if self.info_shown >= INFO_BLOCKS_SHOWN:
                 self.info_only += 1
                 return
             self.info_shown += 1
-        if piece.block is not None:
-            self.blocks.add(piece.index, piece.block)
+        if view.full or view.show_all or notable or findings:
+            self.blocks.add(t.index, connection_block(t, findings, judged.selection, view.full))
 
     def write(self, out: TextIO, scan: CaptureScan) -> None:
         if self.view.json:
