@@ -54,6 +54,9 @@ _Flow = tuple[TcpConnection, Direction, TcpReassembler]
 class FlowReader:
     """Reads the file once; items go to `emit` as they happen; `run` returns the summary."""
 
+    #: runs of unread application_data records go out folded (boundary.OpaqueRecords)
+    fold_runs = True
+
     def __init__(
         self,
         path: Path,
@@ -218,7 +221,9 @@ class FlowReader:
             state.index = self.tls_count
             self.emit(ConnectionOpened(state.index, client_end, server_end, ftime))
 
-        conn = TcpConnection(self.emit, self.keep_app_data, on_tls=opened, on_run=self.emit)
+        conn = TcpConnection(
+            self.emit, self.keep_app_data, on_tls=opened, on_run=self.emit if self.fold_runs else None
+        )
         self.result.tcp_connections += 1
         mine, theirs = (
             (Direction.CLIENT, Direction.SERVER) if client_is_src else (Direction.SERVER, Direction.CLIENT)
