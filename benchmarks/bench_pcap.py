@@ -10,7 +10,8 @@ both restored afterwards).
 Then, alternating, it times
     mtls-inspect pcap F [--keylog K]          (the text report, as a user runs it)
     tshark -r F -Y "tls.handshake.type == 13" -T fields -e frame.number [-o tls.keylog_file:K]
-and prints wall time, MB/s, the ratios and peak RSS (process tree, sampled from /proc).
+and prints wall time, CPU time (user + system, the worker included), MB/s, the ratios and peak RSS
+(GNU time).
 Targets (issue 3): >= 3x faster than tshark without a key log, >= 2x with one, peak RSS < 150 MB.
 """
 
@@ -416,10 +417,12 @@ class Run(NamedTuple):
     seconds: float
     peak_mb: int  # the largest process (ru_maxrss: our reader's worker included)
     out: str
+    cpu: float  # user + system seconds, children included (our reader's worker): steadier than
+    # wall time on a shared machine, where a second process may not find a free core
 
 
-def measure(cmd: list[str]) -> Run:
-    """Wall time, peak RSS and output of one run; its output goes to a file, as a user's would.
+def measure(cmd: list[str], ok: tuple[int, ...] = (0, 1)) -> Run:
+    """Wall time, CPU time, peak RSS and output of one run; its output goes to a file, as a user's would.
     The peak comes from GNU time, a small parent: a child forked from this process would count
     this process's own peak (ru_maxrss survives fork and exec)."""
     gnu_time = Path("/usr/bin/time")
@@ -428,15 +431,17 @@ def measure(cmd: list[str]) -> Run:
     with tempfile.TemporaryFile("w+") as out, tempfile.NamedTemporaryFile("r") as rss:
         start = time.perf_counter()
         done = subprocess.run(
-            [str(gnu_time), "-q", "-f", "%M", "-o", rss.name, *cmd], stdout=out, stderr=subprocess.DEVNULL
+            [str(gnu_time), "-q", "-f", "%M %U %S", "-o", rss.name, *cmd],
+            stdout=out,
+            stderr=subprocess.DEVNULL,
         )
         elapsed = time.perf_counter() - start
         out.seek(0)
         text = out.read()
-        peak_kb = int(rss.read().split()[-1])
-    if done.returncode not in (0, 1):
+        peak_kb, user, system = rss.read().split()[-3:]
+    if done.returncode not in ok:
         sys.exit(f"bench_pcap: {' '.join(cmd)} failed (exit {done.returncode})")
-    return Run(elapsed, peak_kb // 1024, text)
+    return Run(elapsed, int(peak_kb) // 1024, text, float(user) + float(system))
 
 
 def _check(label: str, ours: Counter[str], theirs: Counter[str], lost: set[str]) -> None:
@@ -469,23 +474,27 @@ def bench(
     mine: dict[str, list[Run]] = {"text": [], "json": []}
     theirs: list[Run] = []
     for _ in range(runs):
-        theirs.append(measure(tshark))
+        theirs.append(measure(tshark, (0, 2)))  # 2: "cut short in the middle of a packet"
         for form, extra in (("text", []), ("json", ["--json"])):
             mine[form].append(measure([*ours, "pcap", str(path), *our_extra, *extra]))
     expected = tshark_requests(theirs[0].out)
     lost = set(lost_file(path).read_text().split("\n")) if lost_file(path).exists() else set()
     lines: list[tuple[str, float]] = []
     t = statistics.median(r.seconds for r in theirs)
+    tcpu = statistics.median(r.cpu for r in theirs)
     for form, done in mine.items():
         for r in done:
             _check(f"{label}, {form}", our_requests(r.out, form == "json"), expected, lost)
         m = statistics.median(r.seconds for r in done)
         spread = f"{min(r.seconds for r in done):.2f}-{max(r.seconds for r in done):.2f}"
+        cpu = statistics.median(r.cpu for r in done)
         line = (
             f"{label:<34} {form:<4} {'key log' if keylog else 'no keys':<7} {sum(expected.values()):>5} CR | "
-            f"ours {m:6.2f} s ({spread}) {size_mb / m:6.1f} MB/s {max(r.peak_mb for r in done):4d} MB | "
-            f"tshark {t:6.2f} s {size_mb / t:6.1f} MB/s {max(r.peak_mb for r in theirs):4d} MB | "
-            f"ratio {m / t:4.2f} (x{t / m:.2f} faster)"
+            f"ours {m:6.2f} s ({spread}) cpu {cpu:5.2f} s {size_mb / m:6.1f} MB/s "
+            f"{max(r.peak_mb for r in done):4d} MB | "
+            f"tshark {t:6.2f} s cpu {tcpu:5.2f} s {size_mb / t:6.1f} MB/s "
+            f"{max(r.peak_mb for r in theirs):4d} MB | "
+            f"ratio {m / t:4.2f} (x{t / m:.2f} faster), cpu ratio {cpu / tcpu:4.2f}"
         )
         lines.append((line, m / t))
     return lines

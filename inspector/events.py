@@ -69,4 +69,4 @@ def any_of(events: Iterable[HandshakeEvent], kind: type[M], direction: Direction
 
 def fatal_alert(t: Transcript) -> Seen[Alert] | None:
     """The first fatal alert, either way: where the handshake failed."""
-    return next((s for s in every(t.events, Alert) if s.message.fatal), None)
+    return next((s for s in every(t.messages(Alert), Alert) if s.message.fatal), None)

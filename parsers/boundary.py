@@ -35,6 +35,24 @@ class Record(NamedTuple):
         return Direction.SERVER if self.from_server else Direction.CLIENT
 
 
+class OpaqueRecords(NamedTuple):
+    """Records that continue a run of unread application_data records (no body kept: bulk
+    data, or no keys), folded into one item: one direction, following the run's first record
+    (an ordinary Record) with no other record of the connection between. The TLS half only
+    counts them (parsers.tls.TlsSession.opaque_records), so one item does for thousands.
+    Emitted only by a stream half that folds (parsers.connection.TcpConnection's `on_run`)."""
+
+    connection: int
+    from_server: bool
+    frame: int  # the capture frame that completed the last of them
+    time: float  # absolute time of that frame
+    records: int  # how many
+    lengths: tuple[int, ...]  # the first MAX_RUN_LENGTHS of their lengths, in order
+
+
+MAX_RUN_LENGTHS = 64  # lengths carried per run: the transcript keeps no more (parsers.events)
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionOpened:
     """A TCP connection whose first bytes look like TLS."""
@@ -69,17 +87,31 @@ class SecretsFound:
     text: str
 
 
-Item = Record | ConnectionOpened | ConnectionClosed | SecretsFound
-#: what a batch through the pipe holds: a Record as a plain tuple, anything else as it is
+Item = Record | OpaqueRecords | ConnectionOpened | ConnectionClosed | SecretsFound
+#: what a batch through the pipe holds: a Record (6 fields) or OpaqueRecords (6 fields, the
+#: last a tuple) as a plain tuple, anything else as it is
 WireItem = (
-    tuple[int, bool, int, float, bytes, "bytes | None"] | ConnectionOpened | ConnectionClosed | SecretsFound
+    tuple[int, bool, int, float, bytes, "bytes | None"]
+    | tuple[int, bool, int, float, int, tuple[int, ...]]
+    | ConnectionOpened
+    | ConnectionClosed
+    | SecretsFound
 )
 
 
 def as_wire(items: list[Item]) -> list[WireItem]:
-    return cast("list[WireItem]", [tuple(i) if type(i) is Record else i for i in items])
+    return cast(
+        "list[WireItem]",
+        [tuple(i) if type(i) is Record or type(i) is OpaqueRecords else i for i in items],
+    )
 
 
 def from_wire(items: list[WireItem]) -> list[Item]:
     new = tuple.__new__
-    return cast("list[Item]", [new(Record, i) if type(i) is tuple else i for i in items])
+    return cast(
+        "list[Item]",
+        [
+            (new(OpaqueRecords, i) if type(i[5]) is tuple else new(Record, i)) if type(i) is tuple else i
+            for i in items
+        ],
+    )

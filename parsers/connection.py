@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from parsers.boundary import Record, TcpFacts
+from parsers.boundary import MAX_RUN_LENGTHS, OpaqueRecords, Record, TcpFacts
 from parsers.model import MAX_PROBLEMS, Direction, Problem, too_many_problems
 from parsers.records import APPLICATION_DATA, CONTENT_TYPES, HANDSHAKE, RecordSplitter
 from parsers.tcp import FIN, RST, SYN, TcpReassembler
@@ -23,6 +23,8 @@ KEEP_FIRST_BYTES = 128 << 10
 SMALL_RECORD = 1024  # alerts, tickets, post-handshake requests, KeyUpdate: always kept
 
 RecordSink = Callable[[Record], None]
+#: takes the folded continuations of a run of unread application_data records
+RunSink = Callable[[OpaqueRecords], None]
 _new_record = tuple.__new__  # Record is a NamedTuple: built in C, once per record
 #: called when a connection turns out to be TLS, before its first record (sets its `index`)
 OnTls = Callable[["SharedState"], None]
@@ -38,8 +40,14 @@ class SharedState:
         "is_tls",
         "keep_app_data",
         "on_record",
+        "on_run",
         "on_tls",
         "problems",
+        "run_count",
+        "run_frame",
+        "run_lane",
+        "run_lengths",
+        "run_time",
         "time",
     )
 
@@ -49,8 +57,17 @@ class SharedState:
         keep_app_data: bool,
         index: int,
         on_tls: Callable[[SharedState], None] | None,
+        on_run: RunSink | None = None,
     ) -> None:
         self.on_record = on_record
+        #: set: a run of unread application_data records goes out as its first Record and one
+        #: OpaqueRecords for the rest (a bulk transfer: one item, not thousands)
+        self.on_run = on_run
+        self.run_lane: _LaneEnds | None = None  # whose run is open (its first record sent)
+        self.run_count = 0  # records since that first one, not sent yet
+        self.run_lengths: list[int] = []
+        self.run_frame = 0
+        self.run_time = 0.0
         #: keys may exist (a key log, or a pcapng that can embed one): keep encrypted bodies
         self.keep_app_data = keep_app_data
         self.index = index  # the connection number records carry (set by on_tls when 0)
@@ -66,6 +83,23 @@ class SharedState:
             self.problems.append(problem)
         else:
             self.dropped_problems += 1
+
+    def end_run(self) -> None:
+        """Another record of the connection, or its end: send the open run's continuations."""
+        lane, self.run_lane = self.run_lane, None
+        if self.run_count and lane is not None and self.on_run is not None:
+            self.on_run(
+                OpaqueRecords(
+                    self.index,
+                    lane.from_server,
+                    self.run_frame,
+                    self.run_time,
+                    self.run_count,
+                    tuple(self.run_lengths),
+                )
+            )
+            self.run_count = 0
+            self.run_lengths = []
 
 
 class _LaneEnds:
@@ -93,6 +127,20 @@ class _LaneEnds:
 
     def record(self, header: bytes, body: bytes | None) -> None:
         c = self.shared
+        if c.on_run is not None:
+            run = c.run_lane
+            if body is None and header[0] == APPLICATION_DATA:
+                if run is self:  # the run goes on: counted, sent when it ends
+                    c.run_count += 1
+                    if len(c.run_lengths) < MAX_RUN_LENGTHS:
+                        c.run_lengths.append((header[3] << 8) | header[4])
+                    c.run_frame, c.run_time = c.frame, c.time
+                    return
+                if run is not None:
+                    c.end_run()
+                c.run_lane = self  # this record starts a run
+            elif run is not None:
+                c.end_run()
         c.on_record(_new_record(Record, (c.index, self.from_server, c.frame, c.time, header, body)))
 
     def report(self, kind: str, detail: str) -> None:
@@ -142,8 +190,10 @@ class TcpConnection:
         keep_app_data: bool,
         index: int = 0,
         on_tls: OnTls | None = None,
+        on_run: RunSink | None = None,
     ) -> None:
-        self.shared = SharedState(on_record, keep_app_data, index, on_tls)
+        """`on_run`: fold runs of unread application_data records (SharedState.on_run)."""
+        self.shared = SharedState(on_record, keep_app_data, index, on_tls, on_run)
         self._client = _Lane(self.shared, Direction.CLIENT)
         self._server = _Lane(self.shared, Direction.SERVER)
         self.lanes = {Direction.CLIENT: self._client, Direction.SERVER: self._server}
@@ -225,6 +275,7 @@ class TcpConnection:
                 shared.add_problem(
                     Problem("truncated", "capture ends inside a TLS record", lane.direction, shared.frame)
                 )
+        shared.end_run()
         problems = shared.problems
         if shared.dropped_problems:
             problems.append(too_many_problems(shared.dropped_problems, shared.frame))

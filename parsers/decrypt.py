@@ -100,7 +100,7 @@ class Tls13Decryptor:
 
     def decrypt(self, header: bytes, body: bytes) -> tuple[int, bytes]:
         """(inner content type, content); raises DecryptError."""
-        nonce = bytes(a ^ b for a, b in zip(self.iv, self.seq.to_bytes(12, "big"), strict=True))
+        nonce = (int.from_bytes(self.iv, "big") ^ self.seq).to_bytes(12, "big")
         self.seq += 1
         try:
             plain = self.aead.decrypt(nonce, body, header)

@@ -54,6 +54,23 @@ class TranscriptWriter:
         self.flush()
         self._run = _OpaqueRun(direction, time, frame, 1, [length])
 
+    def opaque_more(
+        self, direction: Direction, count: int, lengths: tuple[int, ...], frame: int, time: float
+    ) -> None:
+        """`count` more opaque records (their first lengths given), as `opaque` once each."""
+        run = self._run
+        if run is None or run.direction is not direction:  # not after an opaque record: one by one
+            for length in lengths:
+                self.opaque(direction, length, frame, time)
+            run = self._run
+            assert run is not None
+            run.count += count - len(lengths)
+            return
+        run.count += count
+        room = MAX_SIZES - len(run.sizes)
+        if room > 0:
+            run.sizes.extend(lengths[:room])
+
     def flush(self) -> None:
         run = self._run
         if run is None:

@@ -148,8 +148,10 @@ class OrderedReader(FlowReader):
         """The rank of the file the packet being read comes from."""
         raise NotImplementedError
 
-    def _open(self, key: bytes, found: _Flow | None, flags: int, size: int, ftime: float) -> _Flow | None:
-        flow = super()._open(key, found, flags, size, ftime)
+    def _open(
+        self, key: bytes, found: _Flow | None, flags: int, size: int, ftime: float, head: bytes = b""
+    ) -> _Flow | None:
+        flow = super()._open(key, found, flags, size, ftime, head)
         if flow is not None:
             shared = flow[0].shared
             told = shared.on_tls
@@ -179,15 +181,17 @@ class _PartReader(OrderedReader):
     def where(self) -> int:
         return self.rank
 
-    def _open(self, key: bytes, found: _Flow | None, flags: int, size: int, ftime: float) -> _Flow | None:
+    def _open(
+        self, key: bytes, found: _Flow | None, flags: int, size: int, ftime: float, head: bytes = b""
+    ) -> _Flow | None:
         pure_syn = flags & packets.SYN and not flags & packets.ACK
-        head = not pure_syn and key not in self.started
+        cut_before = not pure_syn and key not in self.started  # began in an earlier file
         if pure_syn:
             self.started.add(key)
             self.started.add(_reverse(key))
-        flow = super()._open(key, found, flags, size, ftime)
+        flow = super()._open(key, found, flags, size, ftime, head)
         if flow is not None:
-            self.info[id(flow[0])] = (head, ftime, key)
+            self.info[id(flow[0])] = (cut_before, ftime, key)
         return flow
 
     def _finish(self, conn: TcpConnection) -> None:

@@ -54,6 +54,9 @@ _Flow = tuple[TcpConnection, Direction, TcpReassembler]
 class FlowReader:
     """Reads the file once; items go to `emit` as they happen; `run` returns the summary."""
 
+    #: runs of unread application_data records go out folded (boundary.OpaqueRecords)
+    fold_runs = True
+
     def __init__(
         self,
         path: Path,
@@ -208,7 +211,8 @@ class FlowReader:
                 continue
             found = active.get(key)
             if found is None or (flags & packets.SYN and not flags & packets.ACK and found[0].has_data):
-                found = self._open(key, found, flags, size, ftime)
+                head = buf[start : start + min(size, 6)] if start >= 0 else payload[:6]
+                found = self._open(key, found, flags, size, ftime, head)
                 if found is None:
                     continue
             conn, direction, tcp = found
@@ -244,8 +248,11 @@ class FlowReader:
                 result.problems.append(f"frame {number}: {exc}")
             return None
 
-    def _open(self, key: bytes, found: _Flow | None, flags: int, size: int, ftime: float) -> _Flow | None:
-        """A new connection on this 4-tuple (or a new SYN reusing it). None: not worth one."""
+    def _open(
+        self, key: bytes, found: _Flow | None, flags: int, size: int, ftime: float, head: bytes = b""
+    ) -> _Flow | None:
+        """A new connection on this 4-tuple (or a new SYN reusing it). None: not worth one.
+        `head`: the first bytes of this segment's payload."""
         if found is None and not (size > 0 or flags & packets.SYN):
             return None  # a stray ACK/FIN/RST of a connection we no longer track
         half = len(key) // 2 - 2
@@ -255,7 +262,12 @@ class FlowReader:
         if found is not None:  # port reuse: a new SYN on a used 4-tuple
             self._finish(found[0])
             del self.active[key], self.active[reverse]
-        client_is_src = (not flags & packets.ACK) if flags & packets.SYN else sport > dport
+        # without the SYN (not captured), a hello says who is who, else the higher port is the client's
+        said = None if flags & packets.SYN else _hello_from_client(head)
+        if flags & packets.SYN:
+            client_is_src = not flags & packets.ACK
+        else:
+            client_is_src = said if said is not None else sport > dport
         client, server = ((src, sport), (dst, dport)) if client_is_src else ((dst, dport), (src, sport))
         client_end = Endpoint(packets.ip_text(client[0]), client[1])
         server_end = Endpoint(packets.ip_text(server[0]), server[1])
@@ -265,7 +277,9 @@ class FlowReader:
             state.index = self.tls_count
             self.emit(ConnectionOpened(state.index, client_end, server_end, ftime))
 
-        conn = TcpConnection(self.emit, self.keep_app_data, on_tls=opened)
+        conn = TcpConnection(
+            self.emit, self.keep_app_data, on_tls=opened, on_run=self.emit if self.fold_runs else None
+        )
         self.result.tcp_connections += 1
         mine, theirs = (
             (Direction.CLIENT, Direction.SERVER) if client_is_src else (Direction.SERVER, Direction.CLIENT)
@@ -308,6 +322,15 @@ class FlowReader:
         if now - self._last_progress > 0.5:
             self.progress(self.file.bytes_read, number)
             self._last_progress = now
+
+
+def _hello_from_client(head: bytes) -> bool | None:
+    """A segment that starts with a TLS handshake record holding a ClientHello (True) or a
+    ServerHello (False); None when it says nothing. Without the SYN, the port order is only a
+    guess (a client's ephemeral port may be below the server's port)."""
+    if len(head) < 6 or head[0] != 22 or head[1] != 3:
+        return None
+    return True if head[5] == 1 else False if head[5] == 2 else None
 
 
 def _reverse(key: bytes) -> bytes:

@@ -8,7 +8,7 @@ whatever the file size, and pcapng Decryption Secrets Blocks are handed over as 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol
@@ -151,11 +151,25 @@ class CaptureFile:
         while True:
             more = handle.read1(CHUNK)  # a file: 1 MiB; a pipe: what has arrived (a packet cut
             # in two is kept in `buf` until its rest arrives)
-            buf = buf + more if buf else more
+            pos = 0
+            if buf and more:
+                # a packet runs over the chunk's end: it alone is joined (a small copy), not
+                # the whole next chunk to it
+                joined, taken = _straddling(buf, more, unpack)
+                if taken:
+                    record = unpack(joined, 0)
+                    number += 1
+                    self.frames_read, self.bytes_read = number, offset + len(joined)
+                    yield joined, linktype, [(16, record[2], record[0] + record[1] * unit, record[3])]
+                    offset += len(buf)  # now the file offset of more[0]
+                    buf, pos = more, taken
+                else:
+                    buf = buf + more
+            elif more:
+                buf = more
             end = len(buf)
             records: list[tuple[int, int, float, int]] = []
             append = records.append
-            pos = 0
             while pos + 16 <= end:
                 sec, frac, incl, orig = unpack(buf, pos)
                 if incl > MAX_PACKET:
@@ -316,6 +330,22 @@ class CaptureFile:
                 stype, slen = struct.unpack_from(order + "II", content, 0)
                 if stype == 0x544C534B:  # "TLSK": NSS key log
                     self.secrets.append(bytes(content[8 : 8 + slen]))
+
+
+def _straddling(
+    tail: bytes, more: bytes, unpack: Callable[[bytes, int], tuple[int, ...]]
+) -> tuple[bytes, int]:
+    """The packet that begins in `tail` (the rest of the last chunk) and ends in `more`: its
+    bytes whole, and how many of `more` they take. (b"", 0) when it cannot be settled here
+    (an absurd length, or a packet longer than `more`): the caller joins the chunks."""
+    head = tail[:16] if len(tail) >= 16 else tail + more[: 16 - len(tail)]
+    if len(head) < 16:
+        return b"", 0
+    incl = unpack(head, 0)[2]
+    taken = 16 + incl - len(tail)
+    if incl > MAX_PACKET or taken <= 0 or taken > len(more):
+        return b"", 0
+    return tail + more[:taken], taken
 
 
 def _scapy_packet(reader: RawPcapReader) -> tuple[bytes, float, int, int]:

@@ -114,8 +114,10 @@ class _StitchReader(OrderedReader):
     def where(self) -> int:
         return self.frames.rank
 
-    def _open(self, key: bytes, found: _Flow | None, flags: int, size: int, ftime: float) -> _Flow | None:
-        flow = super()._open(key, found, flags, size, ftime)
+    def _open(
+        self, key: bytes, found: _Flow | None, flags: int, size: int, ftime: float, head: bytes = b""
+    ) -> _Flow | None:
+        flow = super()._open(key, found, flags, size, ftime, head)
         if flow is not None:
             self.info[id(flow[0])] = (self.frames.rank, min(key, _reverse(key)))
         return flow

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from parsers import messages
-from parsers.boundary import Record, TcpFacts
+from parsers.boundary import OpaqueRecords, Record, TcpFacts
 from parsers.connection import TcpConnection
 from parsers.decrypt import DecryptError, Tls13Decryptor
 from parsers.events import MAX_EVENTS, TranscriptWriter
@@ -110,6 +110,22 @@ class TlsSession:
             return
         self.t.decrypted = True
         self._decrypted(side, direction, inner, plain)
+
+    def opaque_records(self, run: OpaqueRecords) -> None:
+        """The rest of a run of unread application_data records, after its first (a Record,
+        read by `record`) with nothing of the connection between: each would take the same
+        path as that first one did (skipped by the decryptor, counted as opaque), so they are
+        taken as one."""
+        _, from_server, self.frame, self.time, count, lengths = run
+        side = self._server if from_server else self._client
+        direction = Direction.SERVER if from_server else Direction.CLIENT
+        if side.dead:
+            return
+        decryptor = side.protection.decryptor
+        if side.protection.encrypted and decryptor is not None:
+            for _ in range(count):
+                decryptor.skip()
+        self.writer.opaque_more(direction, count, lengths, self.frame, self.time)
 
     def _wants_body(self, side: _Side, direction: Direction, length: int) -> bool:
         """Read this application_data record's body? Bulk data is left unread."""

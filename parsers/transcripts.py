@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from parsers.boundary import ConnectionClosed, ConnectionOpened, Item, Record, SecretsFound
+from parsers.boundary import ConnectionClosed, ConnectionOpened, Item, OpaqueRecords, Record, SecretsFound
 from parsers.keylog import KeyLog
 from parsers.model import Transcript
 from parsers.tls import TlsSession
@@ -26,6 +26,8 @@ class TranscriptBuilder:
     def feed(self, item: Item) -> None:
         if type(item) is Record:  # the common case first: one per record
             self.sessions[item.connection].record(item)
+        elif type(item) is OpaqueRecords:
+            self.sessions[item.connection].opaque_records(item)
         elif isinstance(item, ConnectionOpened):
             transcript = Transcript(item.connection, item.client, item.server, item.start_time)
             self.sessions[item.connection] = TlsSession(transcript, self.keylog, self.lean)

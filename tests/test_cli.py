@@ -113,6 +113,28 @@ def test_large_table_layout_matches_tabulate() -> None:
         assert simple_table(rows, headers) == expected
 
 
+def test_plain_table_layout_matches_tabulate() -> None:
+    """text.table lays out plain cells itself (no tabulate import); any other cell goes to
+    tabulate. Either way the layout is tabulate's."""
+    import random
+
+    from tabulate import tabulate
+
+    from inspector.render import text
+
+    rnd = random.Random(11)
+    pieces = ["", " ", "a", "yes", "→", "-", "x y", "  lead", "trail  ", "TLS 1.3", "é", "\t", "wide\u4e00"]
+    for _ in range(200):
+        headers = [rnd.choice(["#", "client → server", "cert requested", "a b"]) for _ in range(3)]
+        rows = [
+            ["".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 3))) for _ in headers]
+            for _ in range(rnd.randint(0, 6))
+        ]
+        expected = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+        assert text.table(rows, headers) == expected, (rows, headers)
+    assert text._plain("a → b") and not text._plain(" a") and not text._plain("é")
+
+
 def test_spool_keeps_order_past_memory(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from inspector.render import spool
 

@@ -23,14 +23,14 @@ CASES = [
 
 @pytest.mark.parametrize(("name", "keys"), CASES)
 def test_parallel_equals_serial(cli, monkeypatch, name, keys):  # type: ignore[no-untyped-def]
-    argv = ["pcap", str(CAPTURES / name), "--json"]
+    argv = ["pcap", str(CAPTURES / name)]
     if keys:
         argv += ["--keylog", str(CAPTURES / keys)]
-    monkeypatch.setenv("MTLS_INSPECT_PARALLEL_MIN", str(1 << 40))
-    serial = cli(*argv)
-    monkeypatch.setenv("MTLS_INSPECT_PARALLEL_MIN", "0")
-    parallel = cli(*argv)
-    assert parallel.status == serial.status
-    assert parallel.out == serial.out
-    text_serial = cli(*argv[:-1] if not keys else [a for a in argv if a != "--json"])
-    assert text_serial.status == serial.status
+    for form in (["--json"], []):
+        monkeypatch.setenv("MTLS_INSPECT_PARALLEL_MIN", str(1 << 40))
+        serial = cli(*argv, *form)
+        monkeypatch.setenv("MTLS_INSPECT_PARALLEL_MIN", "0")
+        parallel = cli(*argv, *form)
+        assert serial.status in (0, 1)
+        assert parallel.status == serial.status
+        assert parallel.out == serial.out

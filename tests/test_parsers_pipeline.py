@@ -7,6 +7,7 @@ import os
 import pickle
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -122,3 +123,45 @@ def test_the_boundary_items_survive_pickling_unchanged() -> None:
     direct = read_capture(path, keylog).transcripts
     assert rebuilt == direct
     assert rebuilt[0].decrypted
+
+
+@pytest.mark.parametrize("keep", [None, 0])
+def test_folded_runs_of_opaque_records_read_as_one_by_one(monkeypatch, keep):  # type: ignore[no-untyped-def]
+    """A run of unread application_data records crosses as its first Record and one
+    OpaqueRecords: the transcripts are those of the records sent one by one, with and without
+    keys (with keys and no body kept, each is skipped by the decryptor: its sequence number)."""
+    from parsers import connection
+    from parsers.boundary import OpaqueRecords
+
+    if keep is not None:  # no application data body kept past 1 KiB: runs with keys too
+        monkeypatch.setattr(connection, "KEEP_FIRST_BYTES", keep)
+    folded_somewhere = 0
+    for path in sorted(CAPTURES.glob("*.pcap*")):
+        keys = path.with_suffix(".keys")
+        for keylog_path in (None, keys if keys.exists() else None):
+            runs: list[Transcript] = []
+            for fold in (True, False):
+                monkeypatch.setattr(FlowReader, "fold_runs", fold)
+                keylog = KeyLog()
+                if keylog_path is not None:
+                    keylog.add_text(keylog_path.read_text())
+                found: list[Transcript] = []
+                items = _read_items(path, keylog, found)
+                folded = sum(type(i) is OpaqueRecords for i in items)
+                assert folded == 0 or fold
+                folded_somewhere += folded
+                runs.append(found)
+            assert runs[0] == runs[1], path.name
+    assert folded_somewhere > 20
+
+
+def _read_items(path: Path, keylog: KeyLog, found: list[Transcript]) -> list[Item]:
+    items: list[Item] = []
+    builder = TranscriptBuilder(keylog, found.append)
+
+    def take(item: Item) -> None:
+        items.append(item)
+        builder.feed(item)
+
+    FlowReader(path, take, bool(len(keylog))).run()
+    return items

@@ -5,7 +5,10 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+import pytest
+
 from parsers.capture import read_capture
+from parsers.model import CertificateRequest, Direction
 from parsers.pcapfile import PcapWriter
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
@@ -97,6 +100,28 @@ def test_capture_started_mid_connection(tmp_path):  # type: ignore[no-untyped-de
     assert t.outcome.value == "alert"
 
 
+def test_client_told_by_its_hello_when_the_syn_was_lost(tmp_path):  # type: ignore[no-untyped-def]
+    """Without the SYN, a ClientHello says which side is the client, even when the client's
+    port is below the server's (a guess by port order would turn the connection around)."""
+    from parsers.pcapfile import CaptureFile
+
+    frames = list(CaptureFile(CAPTURES / "tls12-unknown-ca.pcap").frames())
+    client_port, server_port = struct.unpack_from("!HH", frames[0].data, 34)
+    path = tmp_path / "nosyn.pcap"
+    with path.open("wb") as handle:
+        writer = PcapWriter(handle)
+        for frame in frames[2:]:  # the SYN and SYN/ACK lost; the client's port now 1025, the server's 50000
+            data = bytearray(frame.data)
+            sport, dport = struct.unpack_from("!HH", data, 34)
+            swap = {client_port: 1025, server_port: 50000}
+            struct.pack_into("!HH", data, 34, swap[sport], swap[dport])
+            writer.write(frame.time, bytes(data))
+    t = read_capture(path).transcripts[0]
+    assert (t.client.port, t.server.port) == (1025, 50000)
+    assert t.client_hello is not None and t.server_hello is not None
+    assert t.first(CertificateRequest, Direction.SERVER) is not None
+
+
 def test_gzip_compressed_capture_is_read_through_scapy(cli, tmp_path):  # type: ignore[no-untyped-def]
     import gzip
 
@@ -113,3 +138,24 @@ def test_gzip_compressed_capture_is_read_through_scapy(cli, tmp_path):  # type: 
     keyed = cli("pcap", str(ng), "--keylog", str(CAPTURES / "tls13-success.keys"), "--json")
     assert keyed.json()["capture"]["format"] == "pcapng (gzip)"
     assert keyed.json()["connections"][0]["client_cert"] == "CN=letstestcba"
+
+
+@pytest.mark.parametrize("chunk", [7, 16, 17, 100, 1000, 1 << 20])
+def test_packets_across_chunk_ends_read_alike(tmp_path, monkeypatch, chunk):  # type: ignore[no-untyped-def]
+    """The reader works in chunks; a packet over a chunk's end (or a header cut by it) reads
+    the same, and a truncated file is reported the same, whatever the chunk size."""
+    from parsers import pcapfile
+    from parsers.pcapfile import CaptureFile
+
+    data = (CAPTURES / "several.pcap").read_bytes()
+    path = tmp_path / "cut.pcap"
+    path.write_bytes(data[:-100])  # ends inside the last packet
+    expected = list(CaptureFile(path).frames())
+    reference = CaptureFile(path)
+    list(reference.frames())
+    monkeypatch.setattr(pcapfile, "CHUNK", chunk)
+    reader = CaptureFile(path)
+    assert list(reader.frames()) == expected
+    assert reader.problems == reference.problems and len(reader.problems) == 1
+    assert (reader.frames_read, reader.bytes_read) == (reference.frames_read, reference.bytes_read)
+    assert len(expected) == 51

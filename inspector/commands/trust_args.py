@@ -7,16 +7,20 @@ from __future__ import annotations
 import datetime as dt
 from argparse import ArgumentParser, Namespace
 from pathlib import Path
-
-from cryptography import x509
+from typing import TYPE_CHECKING
 
 from inspector.errors import InputError
-from inspector.findings import Finding, Location
-from inspector.java_trust import Truststore, judge, load_truststore
 from inspector.passwords import add_password_options, resolve_password
-from inspector.rules.log_rules import chain_trust_finding
-from inspector.times import utc_from_timestamp
-from parsers.model import Certificate, Direction, Transcript
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from inspector.findings import Finding
+    from inspector.java_trust import Truststore
+    from parsers.model import Transcript
+
+# The judging half (java_trust, log_rules: ~20 ms of imports) is imported when a --truststore
+# is given: every log/probe/pcap run builds these options, few pass one.
 
 
 def add_truststore_arguments(parser: ArgumentParser) -> None:
@@ -36,11 +40,17 @@ def truststore_from_args(args: Namespace) -> Truststore | None:
     path = Path(args.truststore)
     if not path.exists():
         raise InputError(f"--truststore {path}: no such file", "check the path")
+    from inspector.java_trust import load_truststore
+
     return load_truststore(path, resolve_password(args, "truststore-pass", "Enter truststore password: "))
 
 
 def judge_from_args(args: Namespace, chain: list[x509.Certificate], host: str, label: str) -> Finding:
     """probe/pcap: the chain from the wire judged with --truststore, as one finding."""
+    from inspector.findings import Location
+    from inspector.java_trust import judge
+    from inspector.rules.log_rules import chain_trust_finding
+
     store = truststore_from_args(args)
     assert store is not None
     verdict = judge(tuple(chain), store, host, dt.datetime.now(dt.timezone.utc))
@@ -54,6 +64,12 @@ _LOADED: dict[str, Truststore] = {}
 
 def judge_transcript(args: Namespace, t: Transcript, label: str, at: dt.datetime | None) -> list[Finding]:
     """pcap: the server chain of one connection judged with --truststore (loaded once)."""
+    from inspector.findings import Location
+    from inspector.java_trust import judge
+    from inspector.rules.log_rules import chain_trust_finding
+    from inspector.times import utc_from_timestamp
+    from parsers.model import Certificate, Direction
+
     event = t.first(Certificate, Direction.SERVER)
     if event is None or not isinstance(event.message, Certificate) or not event.message.chain:
         return []

@@ -13,6 +13,7 @@ from array import array
 from collections.abc import Iterator
 
 IN_MEMORY = 8 << 20
+PENDING_MAX = 64 << 10
 
 
 class Spool:
@@ -25,15 +26,27 @@ class Spool:
         self._starts = array("q")
         self._sizes = array("q")
         self._end = 0
+        # pieces not yet written: one write per ~64 KiB, not one seek and write per piece
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
 
     def add(self, key: int, text: str) -> None:
         data = text.encode("utf-8")
-        self._file.seek(self._end)
-        self._file.write(data)
         self._keys.append(key)
         self._starts.append(self._end)
         self._sizes.append(len(data))
         self._end += len(data)
+        self._pending.append(data)
+        self._pending_bytes += len(data)
+        if self._pending_bytes >= PENDING_MAX:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._file.seek(self._end - self._pending_bytes)
+            self._file.write(b"".join(self._pending))
+            self._pending.clear()
+            self._pending_bytes = 0
 
     def __len__(self) -> int:
         """The number of pieces (one per connection where each connection adds one)."""
@@ -41,6 +54,7 @@ class Spool:
 
     def texts(self) -> Iterator[str]:
         """Every piece, by key order, then in the order added."""
+        self._flush()
         keys = self._keys
         for i in sorted(range(len(keys)), key=keys.__getitem__):  # stable: order added kept
             self._file.seek(self._starts[i])

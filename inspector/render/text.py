@@ -6,6 +6,7 @@ import io
 import re
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import TextIO
 
 from inspector.findings import Finding, Severity
@@ -16,11 +17,22 @@ LARGE_TABLE = 500
 
 
 def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
-    if len(rows) > LARGE_TABLE:
-        return simple_table([[str(c) for c in row] for row in rows], [str(h) for h in headers])
-    from tabulate import tabulate
+    cells = [[str(c) for c in row] for row in rows]
+    titles = [str(h) for h in headers]
+    if len(rows) > LARGE_TABLE or (all(map(_plain, titles)) and all(_plain(c) for row in cells for c in row)):
+        return simple_table(cells, titles)
+    from tabulate import tabulate  # ~20 ms to import (with wcwidth): only for cells that need it
 
     return str(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
+
+
+#: one column per character, nothing tabulate would strip or split: tabulate's layout is then
+#: simple_table's (tests/test_cli.py holds them equal); wide or combining characters need wcwidth
+_PLAIN = re.compile(r"(?:[!-~→](?:[ -~→]*[!-~→])?)?")
+
+
+def _plain(cell: str) -> bool:
+    return _PLAIN.fullmatch(cell) is not None
 
 
 def write_simple_table(
@@ -68,11 +80,18 @@ def finding(f: Finding) -> str:
     if f.inference:
         lines.append("   = note: this is an inference from what the capture shows")
     if f.fix:
-        wrapped = textwrap.wrap(
-            f.fix, width=96, subsequent_indent=" " * 12, break_on_hyphens=False, break_long_words=False
-        )
-        lines.append("   = help: " + "\n".join(wrapped))
+        lines.append(_help(f.fix))
     return "\n".join(lines)
+
+
+@lru_cache(maxsize=1024)
+def _help(fix: str) -> str:
+    """The `= help:` lines: a capture repeats the same few fixes thousands of times, and
+    textwrap costs ~25 µs a call."""
+    wrapped = textwrap.wrap(
+        fix, width=96, subsequent_indent=" " * 12, break_on_hyphens=False, break_long_words=False
+    )
+    return "   = help: " + "\n".join(wrapped)
 
 
 def summary_line(findings: Iterable[Finding]) -> str:

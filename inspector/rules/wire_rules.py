@@ -662,7 +662,7 @@ def legacy_renegotiation(ctx: WireContext) -> Iterator[Finding]:
 @RULES.rule(CERT_UNREADABLE, CERT_NONSTANDARD)
 def wire_certificate_encoding(ctx: WireContext) -> Iterator[Finding]:
     """Certificates on the wire a strict parser refuses (read leniently) or Java-style non-standard."""
-    for seen in E.every(ctx.t.events, Certificate):
+    for seen in E.every(ctx.t.messages(Certificate), Certificate):
         who = "client" if seen.direction is Direction.CLIENT else "server"
         for position, note in seen.message.notes:
             subject = C.dn(seen.message.chain[position].subject)
@@ -955,7 +955,7 @@ def reset(ctx: WireContext) -> Iterator[Finding]:
     who = t.reset_by or t.fin_by[0]
     how = "reset (RST)" if t.reset_by is not None else "closed (FIN)"
     last = t.events[-1]
-    after_cert = E.any_of(t.events, Certificate, Direction.CLIENT)
+    after_cert = E.any_of(t.messages(Certificate), Certificate, Direction.CLIENT)
     yield make(
         RESET,
         f"the {who.value} {how} the connection during the handshake, after {last.label}, "
@@ -979,8 +979,8 @@ def encrypted_tls13(ctx: WireContext) -> Iterator[Finding]:
     t = ctx.t
     if not t.tls13 or t.decrypted or t.resumed:
         return
-    server_first = next(E.every(t.events, EncryptedRecords, Direction.SERVER), None)
-    client_flight = next(E.every(t.events, EncryptedRecords, Direction.CLIENT), None)
+    server_first = next(E.every(t.messages(EncryptedRecords), EncryptedRecords, Direction.SERVER), None)
+    client_flight = next(E.every(t.messages(EncryptedRecords), EncryptedRecords, Direction.CLIENT), None)
     facts = []
     guess = ""
     severity = Severity.INFO
