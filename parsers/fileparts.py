@@ -16,6 +16,7 @@ Frame numbers count from 1 in each file, as Wireshark shows that file.
 from __future__ import annotations
 
 import copyreg
+import io
 import os
 import pickle
 import socket
@@ -84,7 +85,12 @@ class FilePart:
     problems: list[str] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)  # embedded key log text (pcapng)
     connections: list[Whole] = field(default_factory=list)
-    #: the merging process moves `connections` to disk as parts arrive (parsers.stitch.PartSpool)
+    #: `connections` sorted by key and pickled one after the other where the file was decoded
+    #: (`pack_connections`): the merging process writes the bytes to disk as they come, instead
+    #: of unpickling thousands of objects and pickling them again (it was the busiest process)
+    packed: bytes = b""
+    packed_count: int = 0
+    #: the merging process's view of them, read back from disk (parsers.stitch.PartSpool)
     spooled: Iterable[Whole] | None = None
     shipped: list[Shipped] = field(default_factory=list)
     capped: list[bytes] = field(default_factory=list)  # cut connections past SHIP_CAP (flow keys)
@@ -257,7 +263,17 @@ def decode_part(path: str, rank: int, keylog_text: str = "", seal: SealFn = pack
     # always scanned: a stray FIN or ACK of a connection from the previous file opens nothing
     # in pass one, yet closes that connection in a serial read
     _ship(part, reader.tails)
+    pack_connections(part)
     return part
+
+
+def pack_connections(part: FilePart) -> None:
+    """Move `connections` into `packed`: in key order, one pickle each."""
+    part.connections.sort(key=lambda w: w.key)
+    out = io.BytesIO()
+    for whole in part.connections:
+        pickle.dump(whole, out, protocol=pickle.HIGHEST_PROTOCOL)
+    part.packed, part.packed_count, part.connections = out.getvalue(), len(part.connections), []
 
 
 def _ship(part: FilePart, tails: dict[bytes, float]) -> None:

@@ -11,6 +11,7 @@ and handed on in that order. The result depends only on the parts, not on who de
 from __future__ import annotations
 
 import heapq
+import io
 import pickle
 import tempfile
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from parsers.boundary import Item
 from parsers.connection import TcpConnection
-from parsers.fileparts import FilePart, OrderedReader, OrderKey, Shipped, Whole
+from parsers.fileparts import FilePart, OrderedReader, OrderKey, Shipped, Whole, pack_connections
 from parsers.flows import _Flow, _reverse
 from parsers.gcpolicy import fewer_collections
 from parsers.keylog import KeyLog
@@ -59,12 +60,12 @@ class PartSpool:
     def keep(self, part: FilePart) -> None:
         if part.spooled is not None:
             return
-        part.connections.sort(key=lambda w: w.key)
+        if part.connections:  # not packed where it was decoded
+            pack_connections(part)
         start = self.handle.seek(0, 2)
-        for whole in part.connections:
-            pickle.dump(whole, self.handle, protocol=pickle.HIGHEST_PROTOCOL)
-        part.spooled = self._read(start, len(part.connections))
-        part.connections = []
+        self.handle.write(part.packed)
+        part.spooled = self._read(start, part.packed_count)
+        part.packed = b""
 
     def _read(self, offset: int, count: int) -> Iterator[Whole]:
         handle = self.handle
@@ -76,6 +77,17 @@ class PartSpool:
 
     def close(self) -> None:
         self.handle.close()
+
+
+def _unpacked(packed: bytes, count: int, connections: list[Whole]) -> Iterator[Whole]:
+    """A part's connections in key order, from its packed bytes or, unpacked, its list."""
+    if not packed:
+        yield from sorted(connections, key=lambda w: w.key)
+        return
+    source = io.BytesIO(packed)
+    for _ in range(count):
+        whole: Whole = pickle.load(source)
+        yield whole
 
 
 class _Frames:
@@ -183,8 +195,9 @@ def merge(parts: list[FilePart], keylog: KeyLog, on_joined: JoinedFn) -> SetCoun
         iter([(key, first, last, t) for key, first, last, t in joined])
     ]
     for part in parts:
-        wholes = part.spooled if part.spooled is not None else sorted(part.connections, key=lambda w: w.key)
-        sources.append((w.key, w.rank, w.rank, w.sealed) for w in wholes)
+        if part.spooled is None:  # merged without a spool: read back from memory
+            part.spooled = _unpacked(part.packed, part.packed_count, part.connections)
+        sources.append((w.key, w.rank, w.rank, w.sealed) for w in part.spooled)
     for number, (_, first, last, item) in enumerate(heapq.merge(*sources, key=lambda o: o[0]), 1):
         if isinstance(item, Transcript):
             item.index = number

@@ -166,7 +166,7 @@ def scan_files(
         def on_part(part: FilePart) -> None:
             done[0] += 1
             done[1] += part.size
-            done[2] += len(part.connections)
+            done[2] += part.packed_count or len(part.connections)
             spool.keep(part)
             if show is not None:
                 show(done[0], done[1], done[2])
