@@ -236,6 +236,14 @@ def targets(work: Path) -> dict[str, Target]:
     return {
         "pcap": Target("pcap", pcaps, lambda p: ["pcap", str(p), "--all"], ".pcap"),
         "pcapng": Target("pcapng", pcapngs, lambda p: ["pcap", str(p), "--all"], ".pcapng"),
+        # a mutated capture read with a real one as a set: ordering, the cut connections' frames,
+        # the stitch and the merge (parsers/fileset, fileparts, stitch)
+        "pcap-set": Target(
+            "pcap-set",
+            pcaps,
+            lambda p: ["pcap", str(p), str(CAPTURES / "tls12-success.pcap"), "--all"],
+            ".pcap",
+        ),
         "keystore-jks": Target("keystore-jks", [jks.read_bytes()], ks, ".jks", mend=jks_digest),
         "keystore-unlocked": Target(
             "keystore-unlocked", [jks.read_bytes(), p12], lambda p: ["keystore", str(p)], ".ks"

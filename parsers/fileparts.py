@@ -180,7 +180,7 @@ class _PartReader(OrderedReader):
         self.rank = rank
         self.started: set[bytes] = set()  # flow keys (both ways) where a SYN opened a connection
         self.info: dict[int, tuple[bool, float, bytes]] = {}  # id(conn) → head?, opened at, key
-        self.cut_tls: set[int] = set()  # local numbers of cut TLS connections
+        self.closing_cut = False  # the connection being finished is cut by the file's start or end
         self.cut_tcp = self.cut_tls_count = self.cut_non_tls = 0
         self.tails: dict[bytes, float] = {}  # flow key (both ways) → when its tail connection opened
 
@@ -203,16 +203,22 @@ class _PartReader(OrderedReader):
     def _finish(self, conn: TcpConnection) -> None:
         head, opened, key = self.info.pop(id(conn))
         tail = self.chunks_in.done  # still open when the file ended
+        # whether it is TLS may be known only once it is finished (bytes held after a gap are
+        # read then), and its transcript is handed on from within: so `closing_cut` says, while
+        # it is finished, that the transcript is not a whole one; it is counted afterwards
+        self.closing_cut = head or tail
+        try:
+            super()._finish(conn)
+        finally:
+            self.closing_cut = False
         if head or tail:
             self.cut_tcp += 1
             if conn.is_tls:
-                self.cut_tls.add(conn.index)
                 self.cut_tls_count += 1
             elif conn.is_tls is False:
                 self.cut_non_tls += 1
             if tail:
                 self.tails[key] = self.tails[_reverse(key)] = opened
-        super()._finish(conn)
 
 
 #: a whole connection's Transcript → what is sent back for it (judged and rendered, say)
@@ -232,8 +238,7 @@ def decode_part(path: str, rank: int, keylog_text: str = "", seal: SealFn = pack
         keylog.add_text(keylog_text)
 
     def take(t: Transcript) -> None:
-        if t.index in reader.cut_tls:
-            reader.cut_tls.discard(t.index)
+        if reader.closing_cut:  # not whole: the merge re-reads it from the shipped frames
             reader.fired.pop(t.index, None)
             return
         part.connections.append(Whole(reader.fired.pop(t.index), rank, seal(t)))

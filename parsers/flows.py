@@ -162,7 +162,8 @@ class FlowReader:
                 )
             )
             self._finish(conn)
-            del active[key], active[_reverse(key)]
+            active.pop(key, None)  # pop, not del: the two keys are one when src = dst
+            active.pop(_reverse(key), None)
 
     def _embedded_secrets(self) -> None:
         secrets = self.file.secrets
@@ -223,7 +224,8 @@ class FlowReader:
             conn.segment(direction, seq, flags, payload, number, ftime, wire_payload)
             if conn.ended:
                 self._finish(conn)
-                del active[key], active[_reverse(key)]
+                active.pop(key, None)  # pop, not del: the two keys are one when src = dst
+                active.pop(_reverse(key), None)
             if self.progress is not None and number % PROGRESS_EVERY == 0:
                 self._report_progress(number)
         return number
@@ -261,7 +263,8 @@ class FlowReader:
         reverse = dst + src + packets.PORTS.pack(dport, sport)
         if found is not None:  # port reuse: a new SYN on a used 4-tuple
             self._finish(found[0])
-            del self.active[key], self.active[reverse]
+            self.active.pop(key, None)
+            self.active.pop(reverse, None)
         # without the SYN (not captured), a hello says who is who, else the higher port is the client's
         said = None if flags & packets.SYN else _hello_from_client(head)
         if flags & packets.SYN:
@@ -305,7 +308,8 @@ class FlowReader:
             )
         )
         self._finish(conn)
-        del self.active[key], self.active[_reverse(key)]
+        self.active.pop(key, None)
+        self.active.pop(_reverse(key), None)
 
     def _finish(self, conn: TcpConnection) -> None:
         """The connection ended (or the capture did): count it, close its transcript."""

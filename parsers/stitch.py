@@ -121,7 +121,9 @@ class _StitchReader(OrderedReader):
         self.frames = frames
         self.capped = capped
         self.info: dict[int, tuple[int, bytes]] = {}  # id(conn) → first rank, canonical flow key
-        self.ranks: dict[int, tuple[int, int]] = {}  # TLS number here → first rank, last rank
+        #: the first and last file rank of the connection being closed: its transcript is handed
+        #: on from within `_finish` (TLS may be recognised only then, when the last bytes are read)
+        self.closing: tuple[int, int] = (0, 0)
 
     def where(self) -> int:
         return self.frames.rank
@@ -148,8 +150,7 @@ class _StitchReader(OrderedReader):
                     conn.frame,
                 )
             )
-        if conn.is_tls:
-            self.ranks[conn.index] = (first, last)
+        self.closing = (first, last)
         super()._finish(conn)
 
 
@@ -172,7 +173,7 @@ def merge(parts: list[FilePart], keylog: KeyLog, on_joined: JoinedFn) -> SetCoun
     joined: list[tuple[OrderKey, int, int, Transcript]] = []
 
     def take(t: Transcript) -> None:
-        first, last = reader.ranks.pop(t.index)
+        first, last = reader.closing
         joined.append((reader.fired.pop(t.index), first, last, t))
 
     builder = TranscriptBuilder(keylog, take)

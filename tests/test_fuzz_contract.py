@@ -26,6 +26,7 @@ def targets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, harness.Targe
     [
         "pcap",
         "pcapng",
+        "pcap-set",
         "keystore-jks",
         "keystore-unlocked",
         "keystore-pkcs12",

@@ -6,11 +6,13 @@ import struct
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from parsers.capture import read_capture
 from parsers.model import CertificateRequest, Direction
 from parsers.pcapfile import PcapWriter
 
+_DER = Encoding.DER
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 
 
@@ -159,3 +161,58 @@ def test_packets_across_chunk_ends_read_alike(tmp_path, monkeypatch, chunk):  # 
     assert reader.problems == reference.problems and len(reader.problems) == 1
     assert (reader.frames_read, reader.bytes_read) == (reference.frames_read, reference.bytes_read)
     assert len(expected) == 51
+
+
+def test_a_connection_to_itself_is_read_not_a_crash(cli, tmp_path):  # type: ignore[no-untyped-def]
+    """Found by fuzzing a capture set: a connection whose two ends are one address and port
+    (TCP's self-connect, or a mangled header) has one flow key for both directions; closing it
+    removed the key twice (KeyError, exit 70). Now it is read and reported."""
+    from parsers.pcapfile import CaptureFile
+
+    frames = list(CaptureFile(CAPTURES / "tls12-unknown-ca.pcap").frames())
+    client_port = struct.unpack_from("!H", frames[0].data, 34)[0]
+    path = tmp_path / "self.pcap"
+    with path.open("wb") as handle:
+        writer = PcapWriter(handle)
+        for frame in frames:
+            data = bytearray(frame.data)
+            struct.pack_into("!HH", data, 34, client_port, client_port)
+            writer.write(frame.time, bytes(data))
+    done = cli("pcap", str(path))
+    assert done.status in (0, 1), done.err
+    assert "internal error" not in done.err
+    assert f"127.0.0.1:{client_port} → 127.0.0.1:{client_port}" in done.out
+
+
+def test_a_client_certificate_message_with_no_readable_certificate(cli, tmp_path):  # type: ignore[no-untyped-def]
+    """Found by fuzzing: a client Certificate message whose certificates all fail to parse has
+    an empty chain and a count of unreadable ones; the table, the rules and the ladder read
+    chain[0] (IndexError, exit 70). Now the row says how many were unreadable."""
+    from parsers.model import Certificate
+    from parsers.pcapfile import CaptureFile
+
+    (t,) = read_capture(CAPTURES / "tls12-success.pcap").transcripts
+    sent = t.first(Certificate, Direction.CLIENT)
+    assert sent is not None and sent.frame is not None and len(sent.message.chain) == 2
+    frames = list(CaptureFile(CAPTURES / "tls12-success.pcap").frames())
+    data = bytearray(frames[sent.frame - 1].data)
+    first_der = data.index(sent.message.chain[0].public_bytes(_DER))
+    # the message: type 11, length (3), list length (3), then each certificate: length (3) + DER
+    pos, broken = first_der, 0
+    while broken < 2:
+        assert data[pos] == 0x30
+        data[pos] = 0x31  # a SET, not a SEQUENCE: no longer a certificate
+        length = int.from_bytes(data[pos - 3 : pos], "big")
+        pos += length + 3
+        broken += 1
+    path = tmp_path / "unreadable.pcap"
+    with path.open("wb") as handle:
+        writer = PcapWriter(handle)
+        for i, frame in enumerate(frames):
+            writer.write(frame.time, bytes(data) if i == sent.frame - 1 else frame.data)
+    done = cli("pcap", str(path), "--all")
+    assert done.status in (0, 1), done.err
+    assert "2 unreadable certificate(s)" in done.out
+    (again,) = read_capture(path).transcripts
+    got = again.first(Certificate, Direction.CLIENT)
+    assert got is not None and got.message.chain == () and got.message.undecodable == 2

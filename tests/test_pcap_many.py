@@ -340,3 +340,27 @@ def test_a_scheduler_nobody_listens_on_is_one_line(
     assert (done.status, done.out, done.err.count("\n")) == (2, "", 1)
     assert done.err.startswith(f"mtls-inspect: error: --scheduler {address}: cannot reach the Dask cluster")
     assert done.err.endswith("— check the address\n")
+
+
+def test_a_cut_connection_known_as_tls_only_when_it_ends_is_joined(
+    tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    """Found by fuzzing a set: a connection whose first TLS bytes are held after a gap (its
+    ClientHello lost, a later flight out of order) is known to be TLS only when it is finished.
+    Cut by a rotation, it came out twice (a whole one and a joined one), or as an internal
+    error; it must come out once, as from the single file."""
+    from parsers.pcapfile import CaptureFile, PcapWriter
+
+    frames = list(CaptureFile(ROOT / "captures" / "tls12-success.pcap").frames())
+    first, second = [0, 1, 2, 7], [12, 13, 14, 15, 16]  # the SYNs and a later flight; the end
+    files = {"cut.pcap0": first, "cut.pcap1": second, "one.pcap": first + second}
+    for name, picked in files.items():
+        with (tmp_path / name).open("wb") as handle:
+            writer = PcapWriter(handle)
+            for i in picked:
+                writer.write(frames[i].time, frames[i].data)
+    one = cli("pcap", str(tmp_path / "one.pcap"), "--json")
+    cut = cli("pcap", str(tmp_path / "cut.pcap0"), str(tmp_path / "cut.pcap1"), "--json")
+    assert (cut.status, one.status) == (1, 1), cut.err
+    assert cut.json()["capture"]["tls_connections"] == one.json()["capture"]["tls_connections"] == 1
+    assert comparable(cut.json()["connections"]) == comparable(one.json()["connections"])

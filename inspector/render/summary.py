@@ -26,6 +26,8 @@ def sent(t: Transcript) -> str:
         return "? (encrypted)" if t.tls13 and not t.decrypted and not t.resumed else "-"
     if seen.message.empty:
         return "empty"
+    if not seen.message.chain:  # certificates were sent, none of them readable
+        return f"{seen.message.undecodable} unreadable certificate(s)"
     return C.short_dn(seen.message.chain[0].subject)
 
 

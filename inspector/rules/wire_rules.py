@@ -526,7 +526,7 @@ def _why_not_sent(ctx: WireContext, req_event: HandshakeEvent, req: CertificateR
 def sent_chain(ctx: WireContext) -> Iterator[Finding]:
     """The chain the client did send, against the CA names and the capture's time."""
     found, sent = _request(ctx), _client_cert(ctx)
-    if sent is None or sent.message.empty:
+    if sent is None or not sent.message.chain:  # none sent, or none of it readable
         return
     cert_event, cert = sent.event, sent.message
     leaf = cert.chain[0]
@@ -725,6 +725,8 @@ def server_rejected(ctx: WireContext) -> Iterator[Finding]:
         "an empty Certificate"
         if cert.empty
         else f"{C.short_dn(cert.chain[0].subject)} ({len(cert.chain)} certificate(s))"
+        if cert.chain
+        else f"{cert.undecodable} certificate(s) this tool could not read"
     )
     meaning = ALERT_MEANING.get(name, "see the alert's name")
     after = "CertificateVerify" if ctx.t.first(CertificateVerify, Direction.CLIENT) else "Certificate"
