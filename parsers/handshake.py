@@ -125,9 +125,8 @@ class HandshakeTranscript:
 _TLS13_HASH = {0x1302: "sha384"}  # every other TLS 1.3 suite hashes with SHA-256
 #: connections (by number) whose signatures are all checked as they arrive; past it, only those
 #: a failed handshake may hinge on (DeferredSignatures). Measured on benchmarks/bench_pcap.py's
-#: capture (5,000 real handshakes, 316 MB, `pcap --keylog`, serial): all checked +20 % CPU; the
-#: first 100 and the rest hashed as they came +11 %; the first 100 and the rest logged, marked
-#: or replayed (DeferredSignatures) +6-8 % (docs/how-it-works.md).
+#: capture (5,000 real handshakes, 316 MB, `pcap --keylog`): all checked +20 % CPU; the first 100
+#: and the rest hashed as they came +11-12 % CPU; now +6 % wall, +7.5 % CPU (docs/how-it-works.md).
 FULL_CHECKS = 100
 DEFERRED = (
     f"not checked: past connection {FULL_CHECKS}, only the signatures a failed handshake may "
@@ -289,7 +288,7 @@ class HandshakeSignatures:
         """The connection ended. Signatures left pending (connections past FULL_CHECKS) are
         checked only if the handshake did not complete, where a finding needs them; then a
         failure after lost bytes is made unchecked (settle_signatures)."""
-        if self.pending and t.outcome is not Outcome.COMPLETED:
+        if self.pending and t.outcome is not Outcome.COMPLETED and not _not_about_signatures(t):
             ender = _who_ended(t)
             checked: dict[int, Message] = {
                 id(p.message): p.verdict() for p in self.pending if ender is None or ender is p.direction.peer
@@ -297,7 +296,7 @@ class HandshakeSignatures:
             for i, e in enumerate(t.events):
                 done = checked.get(id(e.message))
                 if done is not None:
-                    t.events[i] = HandshakeEvent(e.direction, e.time, done, e.frame, e.encrypted)
+                    t.replace_event(i, HandshakeEvent(e.direction, e.time, done, e.frame, e.encrypted))
         self.pending = []
         settle_signatures(t)
 
@@ -316,6 +315,7 @@ class HandshakeSignatures:
 
 
 _Logged = tuple[Direction, bytes, Message | None]
+_SIGNED = (CERTIFICATE_VERIFY, SERVER_KEY_EXCHANGE)
 
 
 class DeferredSignatures:
@@ -385,17 +385,24 @@ class DeferredSignatures:
     def settle(self, t: Transcript) -> None:
         """A handshake that did not complete is checked from its log (only the side its peer
         ended it for, as HandshakeSignatures.settle decides); the rest are marked DEFERRED."""
-        if self.log and self.engine is None:
-            if t.outcome is Outcome.COMPLETED:
-                self._completed()
-            else:
+        log = self.log
+        if log and self.engine is None:
+            ender = None if t.outcome is Outcome.COMPLETED else _who_ended(t)
+            hinges = (
+                t.outcome is not Outcome.COMPLETED
+                and not _not_about_signatures(t)
+                and (ender is None or any(d is ender.peer and raw[0] in _SIGNED for d, raw, _ in log))
+            )
+            if hinges:
                 self._hand_over()
+            else:  # completed, or no signature of the side its peer ended it for: nothing to check
+                self._completed()
         if self.marks:
             marks = self.marks
             for i, e in enumerate(t.events):
                 marked = marks.get(id(e.message))
                 if marked is not None:
-                    t.events[i] = HandshakeEvent(e.direction, e.time, marked, e.frame, e.encrypted)
+                    t.replace_event(i, HandshakeEvent(e.direction, e.time, marked, e.frame, e.encrypted))
             self.marks = {}
         if self.engine is not None:
             self.engine.settle(t)
@@ -410,22 +417,23 @@ def _deferred_marks(log: list[_Logged]) -> dict[int, Message]:
     h = _Handshake()
     seen = released = False  # transcript bytes since the ClientHello; dropped at a release point
     for direction, raw, message in log:
-        msg_type = raw[0]
-        if isinstance(message, ClientHello):
+        msg_type = raw[0]  # the type first: most messages are none of these (and cheaper to tell)
+        if msg_type == CLIENT_HELLO and isinstance(message, ClientHello):
             if not h.hello_retry:
                 h, seen, released = _Handshake(), False, False
             h.hello_retry = False
             h.client_random, h.client_schemes = message.random, message.signature_algorithms
-        elif isinstance(message, ServerHello):
+        elif msg_type == SERVER_HELLO and isinstance(message, ServerHello):
             if message.hello_retry_request:
                 h.hello_retry = True
             else:
                 h.server_random, h.version, h.suite = message.random, message.version, message.cipher_suite
-        elif isinstance(message, Certificate):
+        elif msg_type == CERTIFICATE and isinstance(message, Certificate):
             h.leaves[direction] = message.chain[0] if message.chain and not message.undecodable else None
-        elif isinstance(message, CertificateRequest) and not message.post_handshake:
-            h.request_schemes = message.signature_algorithms
-        elif isinstance(message, CertificateVerify):
+        elif msg_type == CERTIFICATE_REQUEST:
+            if isinstance(message, CertificateRequest) and not message.post_handshake:
+                h.request_schemes = message.signature_algorithms
+        elif msg_type == CERTIFICATE_VERIFY and isinstance(message, CertificateVerify):
             why = "" if seen and not released else NOT_SEEN
             marks[id(message)] = _verify_head(h, direction, raw, message, why, DEFERRED)[0]
         elif msg_type == SERVER_KEY_EXCHANGE and isinstance(message, SimpleMessage) and not h.tls13:
@@ -521,6 +529,35 @@ def _split_key_exchange(body: bytes, legacy: bool) -> tuple[bytes, int | None, b
     return None
 
 
+#: fatal alerts that name a cause no signature can be (RFC 8446 §6.2): the peer judged the
+#: certificate's issuer, dates, revocation or the protocol, and (OpenSSL, Java) sends them on the
+#: Certificate message, before it reads the CertificateVerify. Past FULL_CHECKS connections,
+#: a handshake ended by one of these has nothing that hinges on a signature.
+NOT_SIGNATURE_ALERTS = frozenset(
+    (
+        44,  # certificate_revoked
+        45,  # certificate_expired
+        48,  # unknown_ca
+        49,  # access_denied
+        70,  # protocol_version
+        71,  # insufficient_security
+        86,  # inappropriate_fallback
+        112,  # unrecognized_name
+        116,  # certificate_required
+        120,  # no_application_protocol
+    )
+)
+
+
+def _not_about_signatures(t: Transcript) -> bool:
+    """The handshake ended with a readable fatal alert that no signature can have caused."""
+    for event in t.events:
+        m = event.message
+        if isinstance(m, Alert) and m.fatal and not m.encrypted:
+            return m.description in NOT_SIGNATURE_ALERTS
+    return False
+
+
 def _who_ended(t: Transcript) -> Direction | None:
     """Who ended a failed handshake (a fatal alert, else a reset or close): the side whose
     verification of the other's signature may be why. None: not known."""
@@ -551,4 +588,4 @@ def settle_signatures(t: Transcript) -> None:
         )
         if lost is not None:
             why = f"bytes were lost before it ({lost.kind}): its transcript is incomplete"
-            t.events[i] = replace(event, message=replace(m, verified=None, unchecked=why))
+            t.replace_event(i, replace(event, message=replace(m, verified=None, unchecked=why)))

@@ -267,6 +267,12 @@ class Transcript:
             index = self._index = (len(self.events), by_type)
         return index[1].get(kind, [])
 
+    def replace_event(self, position: int, event: HandshakeEvent) -> None:
+        """An event replaced in place (a signature's verdict, known only at the end): the type
+        index is built again, or it would keep the old event."""
+        self.events[position] = event
+        self._index = None
+
     def messages(self, kind: type, direction: Direction | None = None) -> list[HandshakeEvent]:
         found = self._of_type(kind)
         return list(found) if direction is None else [e for e in found if e.direction is direction]

@@ -154,10 +154,13 @@ def test_a_transcript_past_the_cap_is_left_unchecked() -> None:
 
 
 def test_past_the_first_connections_only_what_a_failure_hinges_on_is_checked(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Cost: past FULL_CHECKS connections, a completed handshake's signatures are left unchecked
-    (the peer accepted them), and a failed one's only on the side its peer ended it for."""
+    (the peer accepted them); a failed one's only on the side its peer ended it for, and not at
+    all when the alert names a cause no signature can be (unknown_ca: the server judged the
+    issuer, on the Certificate message). The same capture with the alert made decrypt_error
+    has its client signature checked."""
     import parsers.handshake as H
 
     monkeypatch.setattr(H, "FULL_CHECKS", 0)
@@ -165,6 +168,17 @@ def test_past_the_first_connections_only_what_a_failure_hinges_on_is_checked(
     assert [(s[2], s[3]) for s in _signatures(completed)] == [(None, H.DEFERRED), (None, H.DEFERRED)]
     (rejected,) = _read(CAPTURES / "tls12-unknown-ca.pcap")  # the server's fatal unknown_ca
     assert [(s[0], s[2], s[3]) for s in _signatures(rejected)] == [
+        ("server", None, H.DEFERRED),
+        ("client", None, H.DEFERRED),
+    ]
+    data = (CAPTURES / "tls12-unknown-ca.pcap").read_bytes()
+    alert = b"\x15\x03\x03\x00\x02\x02"
+    assert data.count(alert + b"\x30") == 1
+    edited = tmp_path / "decrypt-error.pcap"
+    edited.write_bytes(data.replace(alert + b"\x30", alert + b"\x33"))  # 48 unknown_ca → 51 decrypt_error
+    edited.with_suffix(".keys").write_bytes((CAPTURES / "tls12-unknown-ca.keys").read_bytes())
+    (decrypt_error,) = _read(edited)
+    assert [(s[0], s[2], s[3]) for s in _signatures(decrypt_error)] == [
         ("server", None, H.DEFERRED),
         ("client", True, ""),
     ]
