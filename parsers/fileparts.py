@@ -84,10 +84,9 @@ class FilePart:
     undecodable_frames: int = 0
     problems: list[str] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)  # embedded key log text (pcapng)
-    connections: list[Whole] = field(default_factory=list)
-    #: `connections` sorted by key and pickled one after the other where the file was decoded
-    #: (`pack_connections`): the merging process writes the bytes to disk as they come, instead
-    #: of unpickling thousands of objects and pickling them again (it was the busiest process)
+    #: the whole connections (Whole), sorted by key and pickled one after the other where the
+    #: file was decoded: the merging process writes the bytes to disk as they come, instead of
+    #: unpickling thousands of objects and pickling them again (it was the busiest process)
     packed: bytes = b""
     packed_count: int = 0
     #: the merging process's view of them, read back from disk (parsers.stitch.PartSpool)
@@ -237,11 +236,13 @@ def decode_part(path: str, rank: int, keylog_text: str = "", seal: SealFn = pack
     if keylog_text:
         keylog.add_text(keylog_text)
 
+    wholes: list[Whole] = []
+
     def take(t: Transcript) -> None:
         if reader.closing_cut:  # not whole: the merge re-reads it from the shipped frames
             reader.fired.pop(t.index, None)
             return
-        part.connections.append(Whole(reader.fired.pop(t.index), rank, seal(t)))
+        wholes.append(Whole(reader.fired.pop(t.index), rank, seal(t)))
 
     builder = TranscriptBuilder(keylog, take)
     reader = _PartReader(Path(path), builder.feed, bool(len(keylog)), rank)
@@ -268,17 +269,12 @@ def decode_part(path: str, rank: int, keylog_text: str = "", seal: SealFn = pack
     # always scanned: a stray FIN or ACK of a connection from the previous file opens nothing
     # in pass one, yet closes that connection in a serial read
     _ship(part, reader.tails)
-    pack_connections(part)
-    return part
-
-
-def pack_connections(part: FilePart) -> None:
-    """Move `connections` into `packed`: in key order, one pickle each."""
-    part.connections.sort(key=lambda w: w.key)
+    wholes.sort(key=lambda w: w.key)
     out = io.BytesIO()
-    for whole in part.connections:
+    for whole in wholes:
         pickle.dump(whole, out, protocol=pickle.HIGHEST_PROTOCOL)
-    part.packed, part.packed_count, part.connections = out.getvalue(), len(part.connections), []
+    part.packed, part.packed_count = out.getvalue(), len(wholes)
+    return part
 
 
 def _ship(part: FilePart, tails: dict[bytes, float]) -> None:

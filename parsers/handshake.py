@@ -238,16 +238,7 @@ class HandshakeSignatures:
 
     def _maybe_release(self, direction: Direction, msg_type: int) -> None:
         """Drop the bytes once no signature left in this handshake can need them."""
-        client = direction is Direction.CLIENT
-        tls13 = self.h.tls13
-        unrequested = self.h.request_schemes is None
-        done = (
-            (msg_type == CERTIFICATE_VERIFY and client)  # the last signature a handshake holds
-            or (msg_type == FINISHED and client)
-            or (unrequested and msg_type == SERVER_HELLO_DONE and not tls13)
-            or (unrequested and msg_type == FINISHED and not client and tls13)
-        )
-        if done:
+        if _releases(msg_type, direction, self.h):
             self.transcript.release()
 
     def _why_not(self) -> str:
@@ -442,14 +433,7 @@ def _deferred_marks(log: list[_Logged]) -> dict[int, Message]:
         if msg_type not in _NOT_IN_TRANSCRIPT and not released:
             seen = True
         if msg_type in _RELEASE_POINTS and not released:
-            client = direction is Direction.CLIENT
-            unrequested = h.request_schemes is None
-            released = (
-                (msg_type == CERTIFICATE_VERIFY and client)
-                or (msg_type == FINISHED and client)
-                or (unrequested and msg_type == SERVER_HELLO_DONE and not h.tls13)
-                or (unrequested and msg_type == FINISHED and not client and h.tls13)
-            )
+            released = _releases(msg_type, direction, h)
     return marks
 
 
@@ -457,6 +441,18 @@ def signature_checker(index: int) -> HandshakeSignatures | DeferredSignatures:
     """The first FULL_CHECKS connections are checked as their messages arrive; later ones only
     where a failed handshake may hinge on a signature (the issue's cost bound)."""
     return HandshakeSignatures(index) if index <= FULL_CHECKS else DeferredSignatures(index)
+
+
+def _releases(msg_type: int, direction: Direction, h: _Handshake) -> bool:
+    """No signature left in this handshake can need its transcript after this message."""
+    client = direction is Direction.CLIENT
+    unrequested = h.request_schemes is None
+    return (
+        (msg_type == CERTIFICATE_VERIFY and client)  # the last signature a handshake holds
+        or (msg_type == FINISHED and client)
+        or (unrequested and msg_type == SERVER_HELLO_DONE and not h.tls13)
+        or (unrequested and msg_type == FINISHED and not client and h.tls13)
+    )
 
 
 def _verify_head(

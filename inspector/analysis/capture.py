@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inspector.analysis.connection import ConnectionResult, analyse_connection
 from inspector.errors import InputError
-from inspector.findings import Evidence, Finding, Location, Severity, has_errors, make, sort_findings
+from inspector.findings import Evidence, Finding, Location, Severity, has_errors, make
 from inspector.keystore import read_bytes
 from inspector.keystore.model import Keystore
 from inspector.rules.wire_rules import INCOMPLETE
@@ -53,11 +53,23 @@ class CaptureScan:
 
 
 @dataclass
-class _Tally:
+class Tally:
+    """Counts over a capture's connections as they are judged (a file's, or a stream's)."""
+
     severities: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Severity})
     errors: bool = False
-    first_time: float | None = None
-    selected: int = 0
+    first_time: float | None = None  # of every connection, shown or not
+    selected: int = 0  # connections judged (in scope)
+    failed: int = 0  # of those, with error findings
+
+    def seen(self, t: Transcript) -> None:
+        if self.first_time is None or t.start_time < self.first_time:
+            self.first_time = t.start_time
+
+    def judged(self, findings: list[Finding]) -> None:
+        self.selected += 1
+        self.failed += has_errors(findings)
+        self.count(findings)
 
     def count(self, findings: list[Finding]) -> None:
         for f in findings:
@@ -95,19 +107,14 @@ def scan_capture(
     from parsers.capture import CaptureFormatError
     from parsers.parallel import read_capture_parallel
 
-    tally = _Tally()
+    tally = Tally()
 
     def take(t: Transcript) -> None:
-        if tally.first_time is None or t.start_time < tally.first_time:
-            tally.first_time = t.start_time
+        tally.seen(t)
         if not scope.holds(t):
             return
-        tally.selected += 1
-        judged = analyse_connection(t, store, str(path), at)
-        extra = also_judge(t) if also_judge is not None else []
-        if extra:
-            judged = replace(judged, findings=sort_findings([*judged.findings, *extra]))
-        tally.count(judged.findings)
+        judged = analyse_connection(t, store, str(path), at, also_judge=also_judge)
+        tally.judged(judged.findings)
         on_connection(judged)
 
     try:
@@ -118,12 +125,12 @@ def scan_capture(
         raise InputError(
             f"{path}: no TLS connection #{scope.connection}", f"connections here: 1..{result.tls_connections}"
         )
-    file_findings = _file_findings(result, path)
-    tally.count(file_findings)
-    return CaptureScan(result, file_findings, tally.severities, tally.errors, tally.first_time)
+    found = file_findings(result, path)
+    tally.count(found)
+    return CaptureScan(result, found, tally.severities, tally.errors, tally.first_time)
 
 
-def _file_findings(result: CaptureResult, path: Path) -> list[Finding]:
+def file_findings(result: CaptureResult, path: Path) -> list[Finding]:
     if not result.problems:
         return []
     return [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from inspector.findings import Finding, sort_findings
@@ -27,7 +28,12 @@ def analyse_connection(
     file: str | None,
     at: dt.datetime | None,
     command: str = "pcap",
+    also_judge: Callable[[Transcript], list[Finding]] | None = None,
 ) -> ConnectionResult:
-    findings = sort_findings(check_transcript(t, store, file, at, command))
+    """The wire rules' findings (and `also_judge`'s: Java's trust with --truststore), sorted."""
+    found = check_transcript(t, store, file, at, command)
+    if also_judge is not None:
+        found = [*found, *also_judge(t)]
+    findings = sort_findings(found)
     selection = selection_for(WireContext(t, store, file, at)) if store is not None else None
     return ConnectionResult(t, findings, selection)

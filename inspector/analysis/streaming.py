@@ -15,14 +15,14 @@ import signal
 import stat
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inspector.analysis.capture import CaptureScan, Scope, _file_findings
+from inspector.analysis.capture import CaptureScan, Scope, Tally, file_findings
 from inspector.analysis.connection import ConnectionResult, analyse_connection
 from inspector.errors import InputError
-from inspector.findings import Finding, Severity, has_errors, sort_findings
+from inspector.findings import Finding
 from inspector.input_files import check_input
 from inspector.keystore.model import Keystore
 from parsers.keylog import KeyLog
@@ -56,20 +56,6 @@ class StreamScan:
     stopped: bool  # Ctrl-C, not the end of the input
     connections: int  # judged and shown (in scope)
     failed: int  # of those, with error findings
-
-
-@dataclass
-class _Counts:
-    severities: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Severity})
-    errors: bool = False
-    first_time: float | None = None
-    shown: int = 0
-    failed: int = 0
-
-    def count(self, findings: list[Finding]) -> None:
-        for f in findings:
-            self.severities[f.severity.value] += 1
-        self.errors = self.errors or has_errors(findings)
 
 
 def check_stream_input(spec: StreamInput) -> None:
@@ -119,23 +105,17 @@ def stream_capture(
     from parsers.live_source import read_stream
     from parsers.pcapfile import CaptureFormatError
 
-    counts = _Counts()
+    counts = Tally()
     # stdin: findings name no file, so their advice reads `mtls-inspect pcap FILE ...` (a saved
     # capture), not a command that cannot run on a pipe
     where = None if spec.path is None else str(spec.path)
 
     def take(t: Transcript) -> None:
-        if counts.first_time is None or t.start_time < counts.first_time:
-            counts.first_time = t.start_time
+        counts.seen(t)
         if not scope.holds(t):
             return
-        judged = analyse_connection(t, store, where, at)
-        extra = also_judge(t) if also_judge is not None else []
-        if extra:
-            judged = replace(judged, findings=sort_findings([*judged.findings, *extra]))
-        counts.count(judged.findings)
-        counts.shown += 1
-        counts.failed += has_errors(judged.findings)
+        judged = analyse_connection(t, store, where, at, also_judge=also_judge)
+        counts.judged(judged.findings)
         on_connection(judged)
 
     source = open_source(spec)
@@ -148,10 +128,10 @@ def stream_capture(
         if spec.path is not None:
             os.close(source.fd)
     result = streamed.result
-    findings = _file_findings(result, Path(spec.name))
+    findings = file_findings(result, Path(spec.name))
     counts.count(findings)
     scan = CaptureScan(result, findings, counts.severities, counts.errors, counts.first_time)
-    return StreamScan(scan, streamed.stopped, counts.shown, counts.failed)
+    return StreamScan(scan, streamed.stopped, counts.selected, counts.failed)
 
 
 @contextlib.contextmanager

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -106,14 +105,11 @@ def seal(
 ) -> Sealed:
     """Judge and render one connection under a stand-in number (its number here + STAND_IN)."""
     from inspector.analysis.connection import analyse_connection
-    from inspector.findings import Severity, has_errors, sort_findings
+    from inspector.findings import Severity, has_errors
     from inspector.render.pcap import render_connection
 
     t.index += STAND_IN
-    judged = analyse_connection(t, store, file, recipe.at)
-    extra = judge(t) if judge is not None else []
-    if extra:
-        judged = dataclasses.replace(judged, findings=sort_findings([*judged.findings, *extra]))
+    judged = analyse_connection(t, store, file, recipe.at, also_judge=judge)
     counts = tuple(sum(1 for f in judged.findings if f.severity is s) for s in Severity)
     renders = tuple(render_connection(view, judged) for view in recipe.views)
     return Sealed(t.index, t.start_time, t.client, t.server, counts, has_errors(judged.findings), renders)
@@ -166,7 +162,7 @@ def scan_files(
         def on_part(part: FilePart) -> None:
             done[0] += 1
             done[1] += part.size
-            done[2] += part.packed_count or len(part.connections)
+            done[2] += part.packed_count
             spool.keep(part)
             if show is not None:
                 show(done[0], done[1], done[2])
