@@ -48,6 +48,7 @@ from benchmarks.bench_pcap import (  # noqa: E402
     _dense_client,
     _pki,
     _serve,
+    start_dense_site,
 )
 from benchmarks.common import byte_compile  # noqa: E402
 
@@ -94,36 +95,12 @@ def generate_dense(files: int, file_mb: int, handshakes: int) -> None:
     5 % from an unknown CA), each fetching a file sized so the set is about files x file_mb."""
     import multiprocessing
 
-    from tests import pki as P
-
     raw = _fresh()
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        _pki(d)
-        (d / "good.key").write_bytes((d / "client.key").read_bytes())
-        others = [P.make_pki(f"other{n}", org=f"Other {n}", days=3650).root.pem for n in range(3)]
-        (d / "named.pem").write_bytes((d / "root.pem").read_bytes() + b"".join(others))
-        www = d / "www"
-        www.mkdir()
         sizes = 64
-        per_file = max(1024, (files * file_mb * 10**6) // max(1, handshakes) - 6000)
-        for n in range(sizes):
-            (www / f"f{n}").write_bytes(os.urandom(max(512, int(per_file * (0.2 + 1.6 * n / sizes)))))
-        servers = []
-        for n in range(DENSE_SERVERS):
-            command = ["openssl", "s_server", "-accept", f"127.0.0.1:{PORT + 1 + n}", "-WWW", "-quiet"]
-            command += ["-cert", str(d / "server.pem"), "-cert_chain", str(d / "server.pem")]
-            command += ["-key", str(d / "server.key"), "-Verify", "3", "-CAfile", str(d / "named.pem")]
-            servers.append(
-                subprocess.Popen(
-                    [*command, "-verify_quiet"],
-                    cwd=www,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
+        servers = start_dense_site(d, (files * file_mb * 10**6) // max(1, handshakes), sizes)
         time.sleep(0.5)
         dump = _rotating(raw, file_mb, f"tcp portrange {PORT + 1}-{PORT + DENSE_SERVERS}")
         try:

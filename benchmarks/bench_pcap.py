@@ -282,6 +282,38 @@ def _client_to_server(frame: bytes) -> str:
     return f"{src}:{sport} → {dst}:{dport}"
 
 
+def start_dense_site(d: Path, bytes_per_handshake: int, sizes: int) -> list[subprocess.Popen[bytes]]:
+    """The dense benchmarks' servers (here and bench_many.py): a PKI in `d`, DENSE_SERVERS
+    `openssl s_server -WWW -Verify` on 127.0.0.1 naming four CAs, serving `sizes` files sized
+    so that a handshake plus its download is about `bytes_per_handshake`."""
+    from tests import pki as P
+
+    _pki(d)
+    (d / "good.key").write_bytes((d / "client.key").read_bytes())
+    others = [P.make_pki(f"other{n}", org=f"Other {n}", days=3650).root.pem for n in range(3)]
+    (d / "named.pem").write_bytes((d / "root.pem").read_bytes() + b"".join(others))
+    www = d / "www"
+    www.mkdir()
+    per_file = max(1024, bytes_per_handshake - 6000)
+    for n in range(sizes):
+        (www / f"f{n}").write_bytes(os.urandom(max(512, int(per_file * (0.2 + 1.6 * n / sizes)))))
+    servers = []
+    for n in range(DENSE_SERVERS):
+        command = ["openssl", "s_server", "-accept", f"127.0.0.1:{PORT + 1 + n}", "-WWW", "-quiet"]
+        command += ["-cert", str(d / "server.pem"), "-cert_chain", str(d / "server.pem")]
+        command += ["-key", str(d / "server.key"), "-Verify", "3", "-CAfile", str(d / "named.pem")]
+        servers.append(
+            subprocess.Popen(
+                [*command, "-verify_quiet"],
+                cwd=www,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+    return servers
+
+
 def generate_dense(path: Path, keylog: Path, handshakes: int, target_mb: int) -> None:
     """A handshake-dense capture, as a busy gateway's: `handshakes` real handshakes from
     DENSE_CLIENTS processes to DENSE_SERVERS `openssl s_server`s naming four CAs, TLS 1.2 and
@@ -293,48 +325,10 @@ def generate_dense(path: Path, keylog: Path, handshakes: int, target_mb: int) ->
         sys.exit("bench_pcap: generating the capture needs root, tcpdump and openssl")
     OUT.mkdir(parents=True, exist_ok=True)
     keylog.unlink(missing_ok=True)
-    from tests import pki as P
-
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        _pki(d)
-        (d / "good.key").write_bytes((d / "client.key").read_bytes())
-        others = [P.make_pki(f"other{n}", org=f"Other {n}", days=3650).root.pem for n in range(3)]
-        (d / "named.pem").write_bytes((d / "root.pem").read_bytes() + b"".join(others))
-        www = d / "www"
-        www.mkdir()
         sizes = 64
-        per_file = max(1024, (target_mb << 20) // max(1, handshakes) - 6000)
-        for n in range(sizes):
-            (www / f"f{n}").write_bytes(os.urandom(max(512, int(per_file * (0.2 + 1.6 * n / sizes)))))
-        servers = [
-            subprocess.Popen(
-                [
-                    "openssl",
-                    "s_server",
-                    "-accept",
-                    f"127.0.0.1:{PORT + 1 + n}",
-                    "-WWW",
-                    "-quiet",
-                    "-cert",
-                    str(d / "server.pem"),
-                    "-cert_chain",
-                    str(d / "server.pem"),
-                    "-key",
-                    str(d / "server.key"),
-                    "-Verify",
-                    "3",
-                    "-CAfile",
-                    str(d / "named.pem"),
-                    "-verify_quiet",
-                ],
-                cwd=www,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for n in range(DENSE_SERVERS)
-        ]
+        servers = start_dense_site(d, (target_mb << 20) // max(1, handshakes), sizes)
         raw = path.with_suffix(".raw.pcap")
         mtu, gso = _loopback_settings()
         subprocess.run(["ip", "link", "set", "lo", "mtu", "1500", "gso_max_segs", "1"], check=True)
