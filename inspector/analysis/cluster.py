@@ -27,13 +27,18 @@ INSTALL_HINT = "pip install 'mtls-inspector[cluster]'"
 #: stop at once. No statistical profiler (it feeds the dashboard, which is off), and the event
 #: loop's periodic work once a second instead of every 20-500 ms: a decoding task is pure Python,
 #: and each wake-up of the worker's event loop takes the GIL from it; on a busy machine each
-#: hand-over waits for a CPU too (measured: 3x the task's CPU time in wall time, 1.1x with this)
+#: hand-over waits for a CPU too (measured: 3x the task's CPU time in wall time, 1.1x with this).
+#: And glibc's malloc as it comes: Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 for its workers,
+#: which also fixes glibc's mmap threshold at 128 KiB, so every 1 MiB read of a capture is a fresh
+#: mmap, faulted in page by page and unmapped (bench_many: 83,000 page faults and +15 % CPU per
+#: file; a worker of an existing cluster started that way pays it too: see docs/scale.md)
 LOCAL_CONFIG = {
     "distributed.worker.multiprocessing-method": "forkserver",
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
     "distributed.admin.system-monitor.interval": "1s",
     "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
 }
 CONNECT_TIMEOUT = "10s"
 
@@ -53,6 +58,22 @@ def dask_runner(workers: int | None, scheduler: str | None) -> PartRunner:
     return run
 
 
+def local_cluster(workers: int) -> Any:
+    """Our own LocalCluster: `workers` processes of one thread each, on 127.0.0.1, no dashboard."""
+    import dask
+    from dask.distributed import LocalCluster
+
+    dask.config.set(LOCAL_CONFIG)
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+
+
 def _run(
     members: list[SetMember],
     task: PartTask,
@@ -61,7 +82,7 @@ def _run(
     workers: int | None,
     scheduler: str | None,
 ) -> list[FilePart]:
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import Client, as_completed
     from distributed.scheduler import KilledWorker
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
@@ -70,17 +91,7 @@ def _run(
         if scheduler:
             client = Client(scheduler, timeout=CONNECT_TIMEOUT)
         else:
-            import dask
-
-            dask.config.set(LOCAL_CONFIG)
-            cluster = LocalCluster(
-                n_workers=workers or 1,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
+            cluster = local_cluster(workers or 1)
             client = Client(cluster)
     except (OSError, TimeoutError) as exc:
         where = f"--scheduler {scheduler}" if scheduler else f"--workers {workers}"
@@ -93,6 +104,10 @@ def _run(
             for rank, m in enumerate(members)
         ]
         parts: list[FilePart | None] = [None] * len(members)
+        # while the workers decode, load the TLS decoder the merge needs for the connections
+        # cut by a rotation: after the last part it would be ~0.2 s on the critical path
+        import parsers.scapy_tls  # noqa: F401
+
         for future in as_completed(futures):
             try:
                 part: FilePart = future.result()
