@@ -1,10 +1,11 @@
 """Time `mtls-inspect pcap SET` serially against `--workers 2` (a local Dask cluster).
 
-    python benchmarks/bench_many.py [--files 16] [--file-mb 150] [--traffic dense|bulk] [--runs 1] [--regen]
+    python benchmarks/bench_many.py [--files 16] [--file-mb 300] [--traffic dense|bulk] [--runs 1] [--regen]
+                                    [--set DIR]
 
 The set is generated once into benchmarks/out/many/ (needs root, tcpdump, openssl), as a real
 `tcpdump -C FILE_MB -W 99` rotation (connections cut by it) of live traffic on 127.0.0.1:
-  dense (default): bench_pcap's dense traffic, 3,000 handshakes per file from 4 client processes
+  dense (default): bench_pcap's dense traffic, 6,000 handshakes per file from 4 client processes
     to 3 `openssl s_server -WWW -Verify` (TLS 1.2 and 1.3; 5 % without a client certificate,
     5 % from an unknown CA), each fetching a file sized to fill the set;
   bulk: bench_pcap's Python `ssl` server and client, 3,000 handshakes and 5 MB downloads.
@@ -51,6 +52,12 @@ from benchmarks.bench_pcap import (  # noqa: E402
     start_dense_site,
 )
 from benchmarks.common import byte_compile  # noqa: E402
+
+
+def use_set(directory: Path) -> None:
+    """Generate into, and time, `directory` (several sets can be kept side by side)."""
+    global SET
+    SET = directory.resolve()
 
 
 def _rotating(raw: Path, file_mb: int, bpf: str) -> subprocess.Popen[str]:
@@ -100,7 +107,9 @@ def generate_dense(files: int, file_mb: int, handshakes: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         sizes = 64
-        servers = start_dense_site(d, (files * file_mb * 10**6) // max(1, handshakes), sizes)
+        # 98 % of the set in fetched bodies: with the protocols' own bytes, `files` files (the
+        # last one partly filled), not a 17th of a few MB
+        servers = start_dense_site(d, (files * file_mb * 10**6 * 98 // 100) // max(1, handshakes), sizes)
         time.sleep(0.5)
         dump = _rotating(raw, file_mb, f"tcp portrange {PORT + 1}-{PORT + DENSE_SERVERS}")
         try:
@@ -236,17 +245,21 @@ def parallel_capacity(workers: int, seconds: float = 2.0) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=16, help="files in the set (default 16)")
-    parser.add_argument("--file-mb", type=int, default=150, help="rotation size, MB (default 150)")
+    parser.add_argument("--file-mb", type=int, default=300, help="rotation size, MB (default 300)")
     parser.add_argument("--traffic", choices=("dense", "bulk"), default="dense")
-    parser.add_argument("--handshakes", type=int, default=0, help="default: 3000 per file dense, 3000 bulk")
+    parser.add_argument("--handshakes", type=int, default=0, help="default: 6000 per file dense, 3000 bulk")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--regen", action="store_true")
+    parser.add_argument("--set", type=Path, default=SET, help=f"the set's directory (default {SET})")
     args = parser.parse_args()
+    use_set(args.set)
     if args.regen or not any(SET.glob("mtls.pcap*")):
         make = generate_dense if args.traffic == "dense" else generate
         dense = args.traffic == "dense"
-        make(args.files, args.file_mb, args.handshakes or (3000 * args.files if dense else 3000))
+        make(args.files, args.file_mb, args.handshakes or (6000 * args.files if dense else 3000))
+    if args.runs < 1:
+        return 0  # --runs 0: generate only
     byte_compile()
     script = Path(sysconfig.get_path("scripts")) / "mtls-inspect"
     ours = [str(script)] if script.exists() else [sys.executable, "-m", "inspector"]

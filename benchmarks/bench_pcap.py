@@ -546,6 +546,8 @@ def main() -> int:
         if args.regen or not path.exists():
             make(path, keylog, args.handshakes or default)
         jobs += [(f"{kind} {path.name}", path, None, ports), (f"{kind} {path.name}", path, keylog, ports)]
+    if args.runs < 1:
+        return 0  # --runs 0: generate only
     print(
         f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f};",
         f"{args.runs} run(s) each, median (range)",

@@ -40,3 +40,45 @@ def test_local_workers_keep_glibc_malloc_defaults() -> None:
         seen = client.run(_trim_threshold)
     assert len(seen) == 2
     assert set(seen.values()) == {before}
+
+
+def _loaded() -> tuple[bool, int]:
+    import gc
+    import sys
+
+    return (
+        "parsers.scapy_tls" in sys.modules and "inspector.render.pcap" in sys.modules,
+        gc.get_freeze_count(),
+    )
+
+
+PRELOAD_CHECK = """
+import json, sys
+from dask.distributed import Client
+from inspector.analysis.cluster import dask_runner, local_cluster
+from inspector.commands.pcap_many import WORKER_PRELOAD
+sys.path.insert(0, sys.argv[1])
+from test_dask_cluster_config import _loaded
+dask_runner(2, None, WORKER_PRELOAD)  # starts the forkserver, loading WORKER_PRELOAD
+with local_cluster(2) as cluster, Client(cluster) as client:
+    print(json.dumps(sorted(client.run(_loaded).values())))
+"""
+
+
+def test_local_workers_start_with_the_decoder_loaded_and_frozen() -> None:
+    # a fresh interpreter: the forkserver is started once per process, with the first preload
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = str(Path(__file__).resolve().parent)
+    run = subprocess.run(
+        [sys.executable, "-c", PRELOAD_CHECK, here], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert len(seen) == 2
+    for loaded, frozen in seen:
+        assert loaded is True
+        assert frozen > 10_000  # Dask and the decoder: ~100,000 objects

@@ -72,6 +72,15 @@ def check_set_args(args: argparse.Namespace) -> None:
 #: stand-in numbers, while a connection's number in the set is not yet known: 13 digits, which
 #: no port, frame, length or time in a report has (and a 64-digit fingerprint has by chance once
 #: in 10^12); the merge replaces them by the real numbers
+#: what decode_and_seal loads on its first call (a local Dask cluster's workers load it first)
+WORKER_PRELOAD = (
+    "inspector.commands.pcap_many",
+    "inspector.analysis.connection",
+    "inspector.render.pcap",
+    "parsers.fileparts",
+    "parsers.scapy_tls",
+    "parsers.gcfreeze",
+)
 STAND_IN = 7_000_000_000_000
 
 
@@ -147,7 +156,7 @@ def scan_files(
     if args.workers is not None or args.scheduler:
         from inspector.analysis.cluster import dask_runner
 
-        runner = dask_runner(args.workers, args.scheduler)
+        runner = dask_runner(args.workers, args.scheduler, WORKER_PRELOAD)
     capture_set = open_capture_set(args.file or [])
     keylog_text = read_bytes(Path(args.keylog)).decode("utf-8", "replace") if args.keylog else ""
     recipe = Recipe(tuple(r.view for r in reports), at)
