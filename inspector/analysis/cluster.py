@@ -72,6 +72,8 @@ def _start_forkserver(preload: Sequence[str]) -> None:
     import multiprocessing
     from multiprocessing import forkserver
 
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return  # Windows: Dask spawns its workers, each loading everything itself
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["distributed", *preload])
     forkserver.ensure_running()

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import math
-from typing import cast
-
 from cryptography import x509
 
 from inspector import certs as C
 from inspector.findings import Finding
-from inspector.render.json_out import JsonObject, JsonValue, compact
+from inspector.render.json_out import JsonObject
 from inspector.render.selection import selection_dict
 from inspector.render.summary import outcome, requested, sent
 from inspector.selection import Selection
@@ -20,7 +17,6 @@ from parsers.model import (
     CertificateRequest,
     CertificateVerify,
     HandshakeEvent,
-    Message,
     ServerKeyExchange,
     Transcript,
     scheme_name,
@@ -53,6 +49,7 @@ def cert_summary(cert: x509.Certificate) -> dict[str, str]:
 
 
 def event_dict(event: HandshakeEvent) -> JsonObject:
+    m = event.message
     item: JsonObject = {
         "direction": event.direction.value,
         "time": round(event.time, 6),
@@ -60,12 +57,6 @@ def event_dict(event: HandshakeEvent) -> JsonObject:
         "message": event.label,
         "encrypted": event.encrypted,
     }
-    return item | _message_members(event.message)
-
-
-def _message_members(m: Message) -> JsonObject:
-    """What an event says of its message beyond its name."""
-    item: JsonObject = {}
     if isinstance(m, Alert):
         item["alert"] = {
             "level": m.level,
@@ -88,11 +79,7 @@ def _message_members(m: Message) -> JsonObject:
 
 
 def connection_dict(t: Transcript, findings: list[Finding], selection: Selection | None) -> JsonObject:
-    return _head(t) | {"events": [event_dict(e) for e in t.events]} | _tail(t, findings, selection)
-
-
-def _head(t: Transcript) -> JsonObject:
-    return {
+    item: JsonObject = {
         "index": t.index,
         "client": str(t.client),
         "server": str(t.server),
@@ -103,85 +90,10 @@ def _head(t: Transcript) -> JsonObject:
         "cert_requested": requested(t),
         "client_cert": sent(t),
         "outcome": outcome(t),
-    }
-
-
-def _tail(t: Transcript, findings: list[Finding], selection: Selection | None) -> JsonObject:
-    item: JsonObject = {
+        "events": [event_dict(e) for e in t.events],
         "problems": [{"kind": p.kind, "detail": p.detail, "frame": p.frame} for p in t.problems],
         "finding_codes": [f.code for f in findings],
     }
     if selection is not None:
         item["selection"] = selection_dict(selection)
     return item
-
-
-# -- the same object as compact JSON text, made faster ------------------------------------------
-# A capture's report encodes ~10 events per connection, and the costly parts of an event (a
-# certificate chain, a request's CA names) come from decoded messages the decoder shares across
-# every connection that sent the same bytes: those parts are encoded once per message. Equal to
-# compact(connection_dict(...)), character for character (tests/test_connection_json.py).
-
-
-def connection_json(t: Transcript, findings: list[Finding], selection: Selection | None) -> str:
-    """compact(connection_dict(t, findings, selection)), without encoding shared parts again."""
-    events = ",".join([event_json(e) for e in t.events])
-    return f'{compact(_head(t))[:-1]},"events":[{events}],{compact(_tail(t, findings, selection))[1:]}'
-
-
-#: encoded message parts, by the message object (kept, so its id is not reused); bounded
-_MESSAGE_JSON: dict[int, tuple[Message, str]] = {}
-#: encoded short strings that repeat (directions, message labels)
-_STRING_JSON: dict[str, str] = {}
-_BOOL_JSON = {True: "true", False: "false"}
-
-
-def event_json(event: HandshakeEvent) -> str:
-    """compact(event_dict(event))."""
-    m = event.message
-    direction, label = event.direction.value, event.label
-    time = round(event.time, 6)
-    text = (
-        f'{{"direction":{_string_json(direction)},"time":{_number_json(time)},'
-        f'"frame":{_number_json(event.frame)},"message":{_string_json(label)},'
-        f'"encrypted":{_BOOL_JSON[event.encrypted]}'
-    )
-    if isinstance(m, Alert | Certificate | CertificateRequest | CertificateVerify | ServerKeyExchange):
-        text += _message_json(m)
-    return text + "}"
-
-
-def _message_json(m: Message) -> str:
-    """The members event_dict adds for message `m`, encoded, as `,"name":value…`."""
-    shared = isinstance(m, Certificate | CertificateRequest)  # not changed once decoded
-    if shared:
-        hit = _MESSAGE_JSON.get(id(m))
-        if hit is not None and hit[0] is m:
-            return hit[1]
-    members = _message_members(m)
-    text = "," + compact(members)[1:-1] if members else ""
-    if shared:
-        if len(_MESSAGE_JSON) >= SUMMARY_MEMO:
-            _MESSAGE_JSON.clear()
-        _MESSAGE_JSON[id(m)] = (m, text)
-    return text
-
-
-def _string_json(value: str | None) -> str:
-    if value is None:
-        return "null"
-    text = _STRING_JSON.get(value)
-    if text is None:
-        text = compact(value)
-        if len(_STRING_JSON) < SUMMARY_MEMO:
-            _STRING_JSON[value] = text
-    return text
-
-
-def _number_json(value: object) -> str:
-    kind = type(value)
-    if kind is int:
-        return int.__repr__(cast(int, value))
-    if kind is float and math.isfinite(cast(float, value)):
-        return float.__repr__(cast(float, value))
-    return compact(cast(JsonValue, value))
