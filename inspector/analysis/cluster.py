@@ -76,7 +76,20 @@ def _start_forkserver(preload: Sequence[str]) -> None:
         return  # Windows: Dask spawns its workers, each loading everything itself
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["distributed", *preload])
-    forkserver.ensure_running()
+    # started ignoring SIGINT, which it keeps (Python installs no handler for an ignored signal):
+    # Ctrl-C on the terminal reaches the whole process group, and the forkserver, still importing
+    # the preload for a second or so, printed a KeyboardInterrupt traceback under our one line
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        forkserver.ensure_running()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def local_cluster(workers: int) -> Any:

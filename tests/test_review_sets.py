@@ -1,0 +1,162 @@
+"""Review of the capture-set path (issue 14): parts pickled in batches of PACK_BATCH, read back
+from the spool through a pread reader per part, the forkserver our local workers come from.
+
+The sets are a real handshake (captures/tls12-success.pcap) repeated on distinct client ports,
+one second apart, cut into files holding 0, 1, 15, 16, 17, 33 … whole connections (either side
+of a batch of 16), some files holding only the ends of connections another file began.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from parsers.fileparts import PACK_BATCH
+from tests.conftest import CliResult
+
+ROOT = Path(__file__).resolve().parent.parent
+ONE = (ROOT / "captures" / "tls12-success.pcap").read_bytes()
+
+
+def _packets() -> list[bytes]:
+    pos, out = 24, []
+    while pos + 16 <= len(ONE):
+        size = 16 + struct.unpack_from("<I", ONE, pos + 8)[0]
+        out.append(ONE[pos : pos + size])
+        pos += size
+    return out
+
+
+PACKETS = _packets()
+CLIENT_PORT = struct.unpack_from(">H", PACKETS[0], 16 + 14 + 20)[0]  # Ethernet, IPv4 (no options)
+
+
+def _copy(k: int) -> list[bytes]:
+    """The handshake again, k seconds later, from client port 20000 + k."""
+    out = []
+    for p in PACKETS:
+        b = bytearray(p)
+        struct.pack_into("<I", b, 0, struct.unpack_from("<I", b, 0)[0] + k)
+        for at in (16 + 34, 16 + 36):
+            if struct.unpack_from(">H", b, at)[0] == CLIENT_PORT:
+                struct.pack_into(">H", b, at, 20000 + k)
+        out.append(bytes(b))
+    return out
+
+
+def build_set(d: Path, whole: list[int], cut_after: set[int]) -> tuple[Path, int]:
+    """File i holds whole[i] whole connections; after file i in cut_after, one connection begins
+    at its end and ends in file i + 1. Returns the same packets as one file, and the count."""
+    d.mkdir()
+    k, carry, bodies = 0, [], []
+    for i, n in enumerate(whole):
+        body, carry = carry, []
+        for _ in range(n):
+            body += _copy(k)
+            k += 1
+        if i in cut_after:
+            cut = _copy(k)
+            k += 1
+            body, carry = body + cut[:6], cut[6:]
+        (d / f"mtls.pcap{i}").write_bytes(ONE[:24] + b"".join(body))
+        bodies.append(b"".join(body))
+    single = d.parent / "whole.pcap"
+    single.write_bytes(ONE[:24] + b"".join(bodies))
+    return single, k
+
+
+def comparable(value: Any) -> Any:
+    """Frame numbers count per file in a set, and a set says which files: the rest is equal."""
+    if isinstance(value, dict):
+        return {k: comparable(v) for k, v in value.items() if k not in ("frame", "files")}
+    if isinstance(value, list):
+        return [comparable(v) for v in value]
+    if isinstance(value, str):
+        return re.sub(r"frame \d+", "frame N", value)
+    return value
+
+
+SETS = {
+    "batch-edges": ([0, 1, PACK_BATCH - 1, PACK_BATCH, PACK_BATCH + 1, 2 * PACK_BATCH + 1], {2}),
+    "cut-everywhere": (
+        [PACK_BATCH, 0, PACK_BATCH - 1, PACK_BATCH + 1, 2 * PACK_BATCH + 1, 1],
+        {0, 1, 2, 3, 4},
+    ),
+    "only-cut-parts": ([PACK_BATCH, 0, 0, PACK_BATCH], {0, 1, 2}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_a_set_reads_as_its_single_file_serially_and_on_workers(
+    name: str, tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    whole, cuts = SETS[name]
+    single, count = build_set(tmp_path / "set", whole, cuts)
+    d = str(tmp_path / "set")
+    one = cli("pcap", str(single), "--json")
+    serial = cli("pcap", d, "--json")
+    assert (one.status, serial.status) == (0, 0), serial.err
+    assert len(serial.json()["connections"]) == count
+    assert [c["index"] for c in serial.json()["connections"]] == list(range(1, count + 1))
+    assert comparable(serial.json()["connections"]) == comparable(one.json()["connections"])
+    assert serial.json()["summary"] == one.json()["summary"]
+    pytest.importorskip("dask.distributed", reason="pip install '.[cluster]'")
+    # twice in this process: the second run finds the forkserver the first one started
+    for _ in range(2):
+        workers = cli("pcap", d, "--json", "--workers", "2")
+        assert (workers.status, workers.err) == (0, "")
+        assert workers.json() == serial.json()
+    for scope in (
+        ["--connection", str(PACK_BATCH + 2)],
+        ["--port", str(20000 + 2 * PACK_BATCH)],
+        ["--jsonl"],
+    ):
+        assert cli("pcap", d, *scope, "--workers", "2").out == cli("pcap", d, *scope).out
+
+
+def _forkserver_of(pid: int) -> int | None:
+    """The multiprocessing forkserver among pid's children, once it is running."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return None
+    for child in children:
+        try:
+            if b"forkserver" in Path(f"/proc/{child}/cmdline").read_bytes():
+                return int(child)
+        except OSError:
+            continue
+    return None
+
+
+def test_ctrl_c_while_the_forkserver_loads_the_decoder_is_one_line(tmp_path: Path) -> None:
+    """Ctrl-C reaches the terminal's whole process group: the forkserver, started early and
+    importing Dask and the decoder for a second or so, printed a KeyboardInterrupt traceback."""
+    pytest.importorskip("dask.distributed", reason="pip install '.[cluster]'")
+    build_set(tmp_path / "set", [PACK_BATCH, PACK_BATCH], {0})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "inspector", "pcap", str(tmp_path / "set"), "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        start_new_session=True,  # its own process group, as a terminal's
+    )
+    deadline = time.monotonic() + 60
+    while _forkserver_of(proc.pid) is None and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert proc.poll() is None, "ended before the forkserver started"
+    time.sleep(0.1)  # it imports Dask, scapy and our decoder: ~1 s
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err) == (130, "mtls-inspect: interrupted\n")
