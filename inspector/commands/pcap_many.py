@@ -164,7 +164,8 @@ def scan_files(
     # here, after the merge; else where their file is decoded
     local = store is not None or judge is not None
     task: PartTask = decode_part if local else functools.partial(decode_and_seal, recipe=recipe)
-    spool = PartSpool()  # each part's connections to disk as it arrives: the merge stays flat
+    # each part's connections to disk as it arrives: the merge stays flat
+    spool = PartSpool(len(capture_set.members))
     with set_progress(len(capture_set.members), capture_set.size) as show:
         done = [0, 0, 0]
 
