@@ -56,8 +56,8 @@ class SetCounts:
 class PartSpool:
     """The merging process's disk for the parts' whole connections. A part arrives with them
     packed (one file's worth, in key order); `keep` writes the bytes to an unnamed temporary file
-    and leaves the part an iterator that reads them back one at a time, so the merge holds one
-    connection per file, not the set's (bench_many's set: peak RSS 411 MB before, 184 MB after)."""
+    and leaves the part an iterator that reads them back one batch at a time, so the merge holds
+    a batch per file, not the set's (bench_many's set: peak RSS 411 MB before, 184 MB after)."""
 
     def __init__(self, files: int = 1) -> None:
         self.handle = tempfile.TemporaryFile()  # noqa: SIM115  # unlinked at once; closed by close()
