@@ -11,10 +11,14 @@ Dask is an optional extra, imported only here.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
+import signal
+import sys
+import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from inspector.errors import InputError
@@ -79,9 +83,6 @@ def _start_forkserver(preload: Sequence[str]) -> None:
     # started ignoring SIGINT, which it keeps (Python installs no handler for an ignored signal):
     # Ctrl-C on the terminal reaches the whole process group, and the forkserver, still importing
     # the preload for a second or so, printed a KeyboardInterrupt traceback under our one line
-    import signal
-    import threading
-
     if threading.current_thread() is not threading.main_thread():
         forkserver.ensure_running()
         return
@@ -108,6 +109,51 @@ def local_cluster(workers: int) -> Any:
     )
 
 
+class _CtrlC:
+    """Ctrl-C while Dask runs, made reliable. Dask runs a garbage-collector callback in this
+    process, and a KeyboardInterrupt raised while it runs is printed and dropped: the run went
+    on to its end and exited 1 (seen once in a few dozen tries). So the interrupt is also noted,
+    and `check` raises it again at the next step. While a cluster starts or a client connects,
+    it is only noted: interrupted half-way, the cluster could not be stopped, and Dask's exit
+    handler printed two tracebacks under our one line trying to (Ctrl-C 0.5-0.7 s after the start)."""
+
+    def __init__(self) -> None:
+        self.noted = threading.Event()
+        self.deferred = False
+        self.previous_hook = sys.unraisablehook
+
+    def __call__(self, _signum: int, _frame: object) -> None:
+        self.noted.set()
+        if not self.deferred:
+            raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.noted.is_set():
+            raise KeyboardInterrupt
+
+    def unraisable(self, report: Any) -> None:
+        """sys.unraisablehook: an interrupt dropped in a callback is noted (and raised again by
+        `check`), not printed as a traceback; anything else as before."""
+        if isinstance(report.exc_value, KeyboardInterrupt):
+            self.noted.set()
+            return
+        self.previous_hook(report)
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[_CtrlC]:
+        if threading.current_thread() is not threading.main_thread():
+            yield self  # signals reach the main thread only: nothing to catch here
+            return
+        previous = signal.signal(signal.SIGINT, self)
+        self.previous_hook = sys.unraisablehook
+        sys.unraisablehook = self.unraisable
+        try:
+            yield self
+        finally:
+            sys.unraisablehook = self.previous_hook
+            signal.signal(signal.SIGINT, previous)
+
+
 def _run(
     members: list[SetMember],
     task: PartTask,
@@ -116,22 +162,48 @@ def _run(
     workers: int | None,
     scheduler: str | None,
 ) -> list[FilePart]:
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    with _CtrlC().installed() as ctrl_c:
+        return _run_on_dask(members, task, keylog_text, on_part, workers, scheduler, ctrl_c)
+
+
+def _run_on_dask(
+    members: list[SetMember],
+    task: PartTask,
+    keylog_text: str,
+    on_part: PartFn,
+    workers: int | None,
+    scheduler: str | None,
+    ctrl_c: _CtrlC,
+) -> list[FilePart]:
     from dask.distributed import Client, as_completed
     from distributed.scheduler import KilledWorker
 
-    logging.getLogger("distributed").setLevel(logging.ERROR)
     cluster: Any = None
+    ctrl_c.deferred = True
     try:
-        if scheduler:
-            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
-        else:
-            cluster = local_cluster(workers or 1)
-            client = Client(cluster)
-    except (OSError, TimeoutError) as exc:
-        where = f"--scheduler {scheduler}" if scheduler else f"--workers {workers}"
-        raise InputError(f"{where}: cannot reach the Dask cluster ({exc})", "check the address") from None
+        try:
+            if scheduler:
+                client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+            else:
+                cluster = local_cluster(workers or 1)
+                client = Client(cluster)
+                # the scheduler, here, times every garbage collection of this process in a
+                # callback (for log lines we silence): one Python call per collection, and the
+                # place where Ctrl-C was dropped
+                from distributed.gc import disable_gc_diagnosis
+
+                disable_gc_diagnosis(force=True)
+        except (OSError, TimeoutError) as exc:
+            if cluster is not None:
+                cluster.close()
+            where = f"--scheduler {scheduler}" if scheduler else f"--workers {workers}"
+            raise InputError(f"{where}: cannot reach the Dask cluster ({exc})", "check the address") from None
+    finally:
+        ctrl_c.deferred = False
     run = uuid.uuid4().hex[:8]
     try:
+        ctrl_c.check()  # Ctrl-C while the cluster started: now it can be stopped
         text: Any = client.scatter(keylog_text, broadcast=True) if keylog_text else ""
         futures = [
             client.submit(task, str(m.path), rank, text, key=f"mtls-part-{run}-{rank}", pure=False)
@@ -158,6 +230,8 @@ def _run(
             future.release()
             parts[part.rank] = part
             on_part(part)
+            ctrl_c.check()
+        ctrl_c.check()
         return [p for p in parts if p is not None]
     finally:
         client.close()
