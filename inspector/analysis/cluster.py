@@ -154,6 +154,32 @@ class _CtrlC:
             signal.signal(signal.SIGINT, previous)
 
 
+def _connect(workers: int | None, scheduler: str | None, ctrl_c: _CtrlC) -> tuple[Any, Any]:
+    """A client, and the LocalCluster when we start one (else None); Ctrl-C meanwhile is noted."""
+    from dask.distributed import Client
+
+    cluster: Any = None
+    ctrl_c.deferred = True
+    try:
+        if scheduler:
+            return Client(scheduler, timeout=CONNECT_TIMEOUT), None
+        cluster = local_cluster(workers or 1)
+        client = Client(cluster)
+        # the scheduler, here, times every garbage collection of this process in a callback (for
+        # log lines we silence): one Python call per collection, and where Ctrl-C was dropped
+        from distributed.gc import disable_gc_diagnosis
+
+        disable_gc_diagnosis(force=True)
+        return client, cluster
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        where = f"--scheduler {scheduler}" if scheduler else f"--workers {workers}"
+        raise InputError(f"{where}: cannot reach the Dask cluster ({exc})", "check the address") from None
+    finally:
+        ctrl_c.deferred = False
+
+
 def _run(
     members: list[SetMember],
     task: PartTask,
@@ -162,78 +188,47 @@ def _run(
     workers: int | None,
     scheduler: str | None,
 ) -> list[FilePart]:
-    logging.getLogger("distributed").setLevel(logging.ERROR)
-    with _CtrlC().installed() as ctrl_c:
-        return _run_on_dask(members, task, keylog_text, on_part, workers, scheduler, ctrl_c)
-
-
-def _run_on_dask(
-    members: list[SetMember],
-    task: PartTask,
-    keylog_text: str,
-    on_part: PartFn,
-    workers: int | None,
-    scheduler: str | None,
-    ctrl_c: _CtrlC,
-) -> list[FilePart]:
-    from dask.distributed import Client, as_completed
+    from dask.distributed import as_completed
     from distributed.scheduler import KilledWorker
 
-    cluster: Any = None
-    ctrl_c.deferred = True
-    try:
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    with _CtrlC().installed() as ctrl_c:
+        client, cluster = _connect(workers, scheduler, ctrl_c)
+        run = uuid.uuid4().hex[:8]
         try:
-            if scheduler:
-                client = Client(scheduler, timeout=CONNECT_TIMEOUT)
-            else:
-                cluster = local_cluster(workers or 1)
-                client = Client(cluster)
-                # the scheduler, here, times every garbage collection of this process in a
-                # callback (for log lines we silence): one Python call per collection, and the
-                # place where Ctrl-C was dropped
-                from distributed.gc import disable_gc_diagnosis
+            ctrl_c.check()  # Ctrl-C while the cluster started: now it can be stopped
+            text: Any = client.scatter(keylog_text, broadcast=True) if keylog_text else ""
+            futures = [
+                client.submit(task, str(m.path), rank, text, key=f"mtls-part-{run}-{rank}", pure=False)
+                for rank, m in enumerate(members)
+            ]
+            parts: list[FilePart | None] = [None] * len(members)
+            # while the workers decode, load the TLS decoder the merge needs for the connections
+            # cut by a rotation: after the last part it would be ~0.2 s on the critical path
+            import parsers.scapy_tls  # noqa: F401
 
-                disable_gc_diagnosis(force=True)
-        except (OSError, TimeoutError) as exc:
+            for future in as_completed(futures):
+                try:
+                    part: FilePart = future.result()
+                except KilledWorker:
+                    path = members[futures.index(future)].path
+                    raise InputError(
+                        f"{path}: the Dask worker reading it died (killed, or out of memory) and the "
+                        "cluster gave up on the file",
+                        "run again; give the workers more memory, or read the set without --workers",
+                    ) from None
+                except (OSError, TimeoutError) as exc:  # the scheduler went away mid-run
+                    where = f"--scheduler {scheduler}" if scheduler else f"--workers {workers}"
+                    raise InputError(
+                        f"{where}: lost the Dask cluster ({exc})", "check it, run again"
+                    ) from None
+                future.release()
+                parts[part.rank] = part
+                on_part(part)
+                ctrl_c.check()
+            ctrl_c.check()
+            return [p for p in parts if p is not None]
+        finally:
+            client.close()
             if cluster is not None:
                 cluster.close()
-            where = f"--scheduler {scheduler}" if scheduler else f"--workers {workers}"
-            raise InputError(f"{where}: cannot reach the Dask cluster ({exc})", "check the address") from None
-    finally:
-        ctrl_c.deferred = False
-    run = uuid.uuid4().hex[:8]
-    try:
-        ctrl_c.check()  # Ctrl-C while the cluster started: now it can be stopped
-        text: Any = client.scatter(keylog_text, broadcast=True) if keylog_text else ""
-        futures = [
-            client.submit(task, str(m.path), rank, text, key=f"mtls-part-{run}-{rank}", pure=False)
-            for rank, m in enumerate(members)
-        ]
-        parts: list[FilePart | None] = [None] * len(members)
-        # while the workers decode, load the TLS decoder the merge needs for the connections
-        # cut by a rotation: after the last part it would be ~0.2 s on the critical path
-        import parsers.scapy_tls  # noqa: F401
-
-        for future in as_completed(futures):
-            try:
-                part: FilePart = future.result()
-            except KilledWorker:
-                path = members[futures.index(future)].path
-                raise InputError(
-                    f"{path}: the Dask worker reading it died (killed, or out of memory) and the "
-                    "cluster gave up on the file",
-                    "run again; give the workers more memory, or read the set without --workers",
-                ) from None
-            except (OSError, TimeoutError) as exc:  # the scheduler went away mid-run
-                where = f"--scheduler {scheduler}" if scheduler else f"--workers {workers}"
-                raise InputError(f"{where}: lost the Dask cluster ({exc})", "check it, run again") from None
-            future.release()
-            parts[part.rank] = part
-            on_part(part)
-            ctrl_c.check()
-        ctrl_c.check()
-        return [p for p in parts if p is not None]
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
