@@ -33,7 +33,6 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -47,8 +46,7 @@ from benchmarks.bench_pcap import (  # noqa: E402
     PORT,
     _client,
     _dense_client,
-    _pki,
-    _serve,
+    bulk_site,
     start_dense_site,
 )
 from benchmarks.common import byte_compile  # noqa: E402
@@ -133,12 +131,7 @@ def generate(files: int, file_mb: int, handshakes: int) -> None:
     raw = _fresh()
     start = time.monotonic()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        d = Path(tmp)
-        _pki(d)
-        stop = threading.Event()
-        server = threading.Thread(target=_serve, args=(d, stop, os.urandom(1 << 20)), daemon=True)
-        server.start()
+    with tempfile.TemporaryDirectory() as tmp, bulk_site(Path(tmp)) as d:
         dump = _rotating(raw, file_mb, f"tcp port {PORT}")
         try:
             # the loopback MSS is ~64 KB: after resegmenting, the files grow by ~4 % (headers)
@@ -147,8 +140,6 @@ def generate(files: int, file_mb: int, handshakes: int) -> None:
         finally:
             dump.send_signal(signal.SIGINT)
             dump.communicate(timeout=60)
-            stop.set()
-            server.join(timeout=5)
     _resegment_all(raw, start)
 
 

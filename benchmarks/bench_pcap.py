@@ -18,6 +18,7 @@ Targets (issue 3): >= 3x faster than tshark without a key log, >= 2x with one, p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -31,6 +32,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -162,18 +164,28 @@ def _start_tcpdump(path: Path, bpf: str) -> subprocess.Popen[str]:
     return dump
 
 
+@contextlib.contextmanager
+def bulk_site(d: Path) -> Iterator[Path]:
+    """The bulk benchmarks' server (here and bench_many.py): a PKI in `d` and the Python `ssl`
+    server on PORT, serving 1 MiB of random bytes per request, stopped on leaving."""
+    _pki(d)
+    stop = threading.Event()
+    server = threading.Thread(target=_serve, args=(d, stop, os.urandom(1 << 20)), daemon=True)
+    server.start()
+    try:
+        yield d
+    finally:
+        stop.set()
+        server.join(timeout=5)
+
+
 def generate(path: Path, keylog: Path, handshakes: int, bulk_mb: int) -> None:
     if os.geteuid() != 0 or shutil.which("tcpdump") is None:
         sys.exit("bench_pcap: generating the capture needs root and tcpdump")
     OUT.mkdir(parents=True, exist_ok=True)
     keylog.unlink(missing_ok=True)
     mtu, gso = _loopback_settings()
-    with tempfile.TemporaryDirectory() as tmp:
-        d = Path(tmp)
-        _pki(d)
-        stop = threading.Event()
-        server = threading.Thread(target=_serve, args=(d, stop, os.urandom(1 << 20)), daemon=True)
-        server.start()
+    with tempfile.TemporaryDirectory() as tmp, bulk_site(Path(tmp)) as d:
         # MTU 1500 and no GSO: the capture sees real 1448-byte segments, as on a network
         subprocess.run(["ip", "link", "set", "lo", "mtu", "1500", "gso_max_segs", "1"], check=True)
         try:
@@ -185,8 +197,6 @@ def generate(path: Path, keylog: Path, handshakes: int, bulk_mb: int) -> None:
             _, err = dump.communicate(timeout=60)
         finally:
             subprocess.run(["ip", "link", "set", "lo", "mtu", mtu, "gso_max_segs", gso], check=True)
-            stop.set()
-            server.join(timeout=5)
     print(
         f"generated {path} ({path.stat().st_size >> 20} MiB) in {time.monotonic() - start:.0f} s;"
         f" tcpdump: {' / '.join(line for line in err.splitlines() if 'packets' in line)}"

@@ -83,12 +83,20 @@ def _start_forkserver(preload: Sequence[str]) -> None:
     # started ignoring SIGINT, which it keeps (Python installs no handler for an ignored signal):
     # Ctrl-C on the terminal reaches the whole process group, and the forkserver, still importing
     # the preload for a second or so, printed a KeyboardInterrupt traceback under our one line
+    with _sigint(signal.SIG_IGN):
+        forkserver.ensure_running()
+
+
+@contextlib.contextmanager
+def _sigint(handler: Any) -> Iterator[bool]:
+    """SIGINT handled by `handler` inside the block, as before after it; yields whether it is
+    (signals reach the main thread only: elsewhere nothing changes)."""
     if threading.current_thread() is not threading.main_thread():
-        forkserver.ensure_running()
+        yield False
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = signal.signal(signal.SIGINT, handler)
     try:
-        forkserver.ensure_running()
+        yield True
     finally:
         signal.signal(signal.SIGINT, previous)
 
@@ -141,17 +149,16 @@ class _CtrlC:
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[_CtrlC]:
-        if threading.current_thread() is not threading.main_thread():
-            yield self  # signals reach the main thread only: nothing to catch here
-            return
-        previous = signal.signal(signal.SIGINT, self)
-        self.previous_hook = sys.unraisablehook
-        sys.unraisablehook = self.unraisable
-        try:
-            yield self
-        finally:
-            sys.unraisablehook = self.previous_hook
-            signal.signal(signal.SIGINT, previous)
+        with _sigint(self) as catching:
+            if not catching:
+                yield self
+                return
+            self.previous_hook = sys.unraisablehook
+            sys.unraisablehook = self.unraisable
+            try:
+                yield self
+            finally:
+                sys.unraisablehook = self.previous_hook
 
 
 def _connect(workers: int | None, scheduler: str | None, ctrl_c: _CtrlC) -> tuple[Any, Any]:

@@ -69,9 +69,6 @@ def check_set_args(args: argparse.Namespace) -> None:
         raise InputError("--json and --jsonl are two forms of the same report", "give one")
 
 
-#: stand-in numbers, while a connection's number in the set is not yet known: 13 digits, which
-#: no port, frame, length or time in a report has (and a 64-digit fingerprint has by chance once
-#: in 10^12); the merge replaces them by the real numbers
 #: what decode_and_seal loads on its first call (a local Dask cluster's workers load it first)
 WORKER_PRELOAD = (
     "inspector.commands.pcap_many",
@@ -81,6 +78,9 @@ WORKER_PRELOAD = (
     "parsers.scapy_tls",
     "parsers.gcfreeze",
 )
+#: stand-in numbers, while a connection's number in the set is not yet known: 13 digits, which
+#: no port, frame, length or time in a report has (and a 64-digit fingerprint has by chance once
+#: in 10^12); the merge replaces them by the real numbers
 STAND_IN = 7_000_000_000_000
 
 
