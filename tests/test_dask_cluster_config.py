@@ -42,6 +42,19 @@ def test_local_workers_keep_glibc_malloc_defaults() -> None:
     assert set(seen.values()) == {before}
 
 
+def test_our_workers_draw_no_malloc_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    # the warning --scheduler gives for workers started by Dask's defaults (tests/live/
+    # test_pcap_rotated.py sees it) is not given for workers started as ours are
+    from dask.distributed import Client
+
+    from inspector.analysis.cluster import _warn_of_nanny_malloc, local_cluster
+
+    with local_cluster(2) as cluster, Client(cluster) as client:
+        _warn_of_nanny_malloc(client, cluster.scheduler_address)
+        assert len(client.run(_trim_threshold)) == 2
+    assert capsys.readouterr().err == ""
+
+
 def _loaded() -> tuple[bool, int]:
     import gc
     import sys

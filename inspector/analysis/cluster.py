@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
+import os
 import signal
 import sys
 import threading
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from parsers.fileset import SetMember
 
 INSTALL_HINT = "pip install 'mtls-inspector[cluster]'"
+#: what Dask's nanny sets in its workers' environment (see LOCAL_CONFIG): costly for our reads
+NANNY_MALLOC = "MALLOC_TRIM_THRESHOLD_"
 #: our own LocalCluster's workers. forkserver: they start in 1.4 s instead of 2.1 s (spawn) and
 #: stop at once. No statistical profiler (it feeds the dashboard, which is off), and the event
 #: loop's periodic work once a second instead of every 20-500 ms: a decoding task is pure Python,
@@ -187,6 +190,30 @@ def _connect(workers: int | None, scheduler: str | None, ctrl_c: _CtrlC) -> tupl
         ctrl_c.deferred = False
 
 
+def worker_malloc_setting() -> str | None:
+    """Run on a worker: its glibc malloc setting inherited from Dask's nanny, if any."""
+    return os.environ.get(NANNY_MALLOC)
+
+
+def _warn_of_nanny_malloc(client: Any, scheduler: str) -> None:
+    """One line on stderr when an existing cluster's workers run with the nanny's malloc setting:
+    they decode ~15 % slower (docs/scale.md says how to start them without it). Our own
+    LocalCluster's never do (LOCAL_CONFIG)."""
+    from parsers.printable import escape_text
+
+    settings = client.run(worker_malloc_setting, on_error="return")
+    slow = [value for value in settings.values() if isinstance(value, str)]
+    if slow:
+        print(
+            escape_text(
+                f"warning: --scheduler {scheduler}: {len(slow)} of {len(settings)} Dask workers run "
+                f"with {NANNY_MALLOC}={slow[0]} (the Dask nanny's default), which makes each capture "
+                "read there ~15 % slower; docs/scale.md says how to start them without it"
+            ),
+            file=sys.stderr,
+        )
+
+
 def _run(
     members: list[SetMember],
     task: PartTask,
@@ -204,6 +231,8 @@ def _run(
         run = uuid.uuid4().hex[:8]
         try:
             ctrl_c.check()  # Ctrl-C while the cluster started: now it can be stopped
+            if scheduler:
+                _warn_of_nanny_malloc(client, scheduler)
             text: Any = client.scatter(keylog_text, broadcast=True) if keylog_text else ""
             futures = [
                 client.submit(task, str(m.path), rank, text, key=f"mtls-part-{run}-{rank}", pure=False)
