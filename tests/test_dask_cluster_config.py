@@ -8,6 +8,7 @@ per file on bench_many). A real LocalCluster (2 processes over TCP) is asked wha
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +96,32 @@ def test_local_workers_start_with_the_decoder_loaded_and_frozen() -> None:
     for loaded, frozen in seen:
         assert loaded is True
         assert frozen > 10_000  # Dask and the decoder: ~100,000 objects
+
+
+def test_a_dashboard_already_on_8787_changes_nothing_on_stderr(tmp_path: Path) -> None:
+    """Dask users often have a dashboard on 8787; our scheduler's HTTP routes took the next port
+    with a four-line UserWarning under the report. Now: any free port, nothing said."""
+    import errno
+    import socket
+    import subprocess
+    import sys
+
+    from tests.test_review_sets import build_set
+
+    build_set(tmp_path / "set", [3, 3], {0})
+    with socket.socket() as taken:
+        try:
+            taken.bind(("127.0.0.1", 8787))
+            taken.listen()
+        except OSError as exc:  # already taken: the case itself
+            assert exc.errno == errno.EADDRINUSE
+        run = subprocess.run(
+            [sys.executable, "-m", "inspector", "pcap", str(tmp_path / "set"), "--workers", "2"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+            timeout=120,
+            check=False,
+        )
+    assert (run.returncode, run.stderr) == (0, "")
+    assert run.stdout.startswith("Capture set of 2 file(s)")

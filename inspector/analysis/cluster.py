@@ -116,6 +116,10 @@ def local_cluster(workers: int) -> Any:
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
+        # no dashboard, but the scheduler serves a few HTTP routes anyway, on 8787 unless told:
+        # where a Dask dashboard already runs (one of ours, or the user's), Dask printed a
+        # four-line warning under our report and took the next free port; any free port, here
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         silence_logs=logging.ERROR,
     )
 
