@@ -11,6 +11,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from inspector import __version__
 from inspector.errors import ExitStatus, InputError
@@ -60,6 +61,21 @@ def _colour_stdout(args: argparse.Namespace) -> None:
         return
     if wants_colour(args.color, sys.stdout, os.environ):
         sys.stdout = ColourStream(sys.stdout)
+
+
+def run() -> NoReturn:
+    """The `mtls-inspect` script and `python -m inspector`: main, then an exit without the
+    interpreter's teardown (inspector.process_exit)."""
+    from inspector.process_exit import exit_now, status_of
+
+    try:
+        status = main()
+    except SystemExit as exc:  # argparse: --help, --version, usage errors
+        status = status_of(exc)
+    except KeyboardInterrupt:  # after main's own handling, before exit_now's
+        _error("interrupted")
+        status = ExitStatus.INTERRUPTED
+    exit_now(status)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

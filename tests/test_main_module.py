@@ -1,4 +1,5 @@
-"""`python -m inspector` exits with our status, even after CPython's own Ctrl-C bookkeeping."""
+"""`python -m inspector` (and the `mtls-inspect` script) end through inspector.process_exit: our
+status, even after CPython's own Ctrl-C bookkeeping; what a normal exit does that matters, done."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from inspector import __version__
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,3 +53,45 @@ def test_interrupted_in_a_string_exec_exits_130_with_one_line(tmp_path: Path) ->
     (tmp_path / "sitecustomize.py").write_text(INTERRUPTED_IN_A_STRING_EXEC)
     run = _run(["-m", "inspector", "keystore", "unused.jks"], [tmp_path, ROOT])
     assert (run.returncode, run.stdout, run.stderr) == (130, "", "mtls-inspect: interrupted\n")
+
+
+# what a normal exit does before its teardown: other threads finish, atexit handlers run, and
+# what is buffered for stdout is written (here: a thread and a handler started before the run)
+EXIT_DUTIES = """
+import atexit, threading, time
+
+def late_thread():
+    time.sleep(0.3)
+    print("thread done", flush=False)
+
+def at_exit():
+    print("atexit done", end="")
+
+threading.Thread(target=late_thread).start()
+atexit.register(at_exit)
+"""
+
+
+def test_exit_joins_threads_runs_atexit_handlers_and_flushes(tmp_path: Path) -> None:
+    (tmp_path / "sitecustomize.py").write_text(EXIT_DUTIES)
+    run = _run(["-m", "inspector", "--version"], [tmp_path, ROOT])
+    assert (run.returncode, run.stderr) == (0, "")
+    assert run.stdout.splitlines() == [f"mtls-inspect {__version__}", "thread done", "atexit done"]
+
+
+def test_usage_errors_and_help_keep_argparse_statuses() -> None:
+    usage = _run(["-m", "inspector", "--no-such-option"], [ROOT])
+    assert usage.returncode == 2
+    assert usage.stderr.splitlines()[-1] == "mtls-inspect: error: unrecognized arguments: --no-such-option"
+    helped = _run(["-m", "inspector", "--help"], [ROOT])
+    assert (helped.returncode, helped.stderr) == (0, "")
+    assert helped.stdout.startswith("usage: mtls-inspect")
+
+
+def test_sys_exit_statuses_as_python_gives_them(capsys: pytest.CaptureFixture[str]) -> None:
+    from inspector.process_exit import status_of
+
+    assert [status_of(SystemExit(code)) for code in (None, 0, 2, 130)] == [0, 0, 2, 130]
+    assert capsys.readouterr().err == ""
+    assert status_of(SystemExit("a message")) == 1
+    assert capsys.readouterr().err == "a message\n"
