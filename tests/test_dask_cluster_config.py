@@ -31,16 +31,34 @@ def test_dask_would_set_the_trim_threshold() -> None:
     assert defaults["distributed"]["nanny"]["pre-spawn-environ"]["MALLOC_TRIM_THRESHOLD_"] == 65536
 
 
+TRIM_CHECK = """
+import json, sys
+from dask.distributed import Client
+from inspector.analysis.cluster import local_cluster
+sys.path.insert(0, sys.argv[1])
+from test_dask_cluster_config import _trim_threshold
+with local_cluster(2) as cluster, Client(cluster) as client:
+    print(json.dumps(sorted(map(str, client.run(_trim_threshold).values()))))
+"""
+
+
 def test_local_workers_keep_glibc_malloc_defaults() -> None:
-    from dask.distributed import Client
+    """Even in a process that has the setting: Dask's nanny leaves it in the environment of any
+    process that started a cluster of its defaults (a notebook, this test run)."""
+    import json
+    import subprocess
+    import sys
 
-    from inspector.analysis.cluster import local_cluster
-
-    before = os.environ.get("MALLOC_TRIM_THRESHOLD_")
-    with local_cluster(2) as cluster, Client(cluster) as client:
-        seen = client.run(_trim_threshold)
-    assert len(seen) == 2
-    assert set(seen.values()) == {before}
+    run = subprocess.run(
+        [sys.executable, "-c", TRIM_CHECK, str(Path(__file__).resolve().parent)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536"},
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == ["None", "None"]
 
 
 def test_our_workers_draw_no_malloc_warning(capsys: pytest.CaptureFixture[str]) -> None:

@@ -85,9 +85,23 @@ def _start_forkserver(preload: Sequence[str]) -> None:
     context.set_forkserver_preload(["distributed", *preload])
     # started ignoring SIGINT, which it keeps (Python installs no handler for an ignored signal):
     # Ctrl-C on the terminal reaches the whole process group, and the forkserver, still importing
-    # the preload for a second or so, printed a KeyboardInterrupt traceback under our one line
-    with _sigint(signal.SIG_IGN):
+    # the preload for a second or so, printed a KeyboardInterrupt traceback under our one line.
+    # And without the nanny's malloc setting, which Dask leaves in the environment of a process
+    # that started a cluster of its defaults (a notebook, a test run): glibc reads it once, at
+    # the forkserver's start, and every worker forked from it would have paid the 15 %
+    with _sigint(signal.SIG_IGN), _without_env(NANNY_MALLOC):
         forkserver.ensure_running()
+
+
+@contextlib.contextmanager
+def _without_env(name: str) -> Iterator[None]:
+    """`name` out of this process's environment inside the block (for a child started there)."""
+    value = os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        if value is not None:
+            os.environ[name] = value
 
 
 @contextlib.contextmanager
@@ -110,6 +124,7 @@ def local_cluster(workers: int) -> Any:
     from dask.distributed import LocalCluster
 
     dask.config.set(LOCAL_CONFIG)
+    _start_forkserver(())  # unless running: dask_runner starts it early, with the decoder loaded
     return LocalCluster(
         n_workers=workers,
         threads_per_worker=1,
