@@ -15,6 +15,7 @@ import signal
 import sys
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkContext
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from parsers.boundary import Item, Record, as_wire, from_wire
@@ -52,8 +53,10 @@ def _widen(pipe: Connection) -> None:
 
 def _worker(pipe: Connection, path: Path, keys_given: bool, progress: ProgressFn | None) -> None:
     # Ctrl-C reaches the whole process group: the parent answers it (one line, exit 130) and
-    # ends this worker; the worker itself must not print a traceback of its own
+    # ends this worker; the worker itself must not print a traceback of its own. SIGINT came
+    # blocked (_start_with_sigint_held): one pending since the fork is dropped by the ignoring
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     batch: list[Item] = []
     size = 0
 
@@ -86,6 +89,18 @@ def _worker(pipe: Connection, path: Path, keys_given: bool, progress: ProgressFn
         pipe.close()
 
 
+def _start_with_sigint_held(worker: BaseProcess) -> None:
+    """Fork the worker with SIGINT blocked, so that it starts blocked until the worker ignores
+    it: a Ctrl-C landing in between printed the worker's KeyboardInterrupt traceback under our
+    one line. Here a Ctrl-C meanwhile waits for the mask to be restored, then is raised."""
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # as it is
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        worker.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
 def read_capture_parallel(
     path: Path,
     keylog: KeyLog | None,
@@ -108,9 +123,9 @@ def read_capture_parallel(
     receiver, sender = context.Pipe(duplex=False)
     _widen(sender)
     worker = context.Process(target=_worker, args=(sender, path, bool(len(keys)), progress), daemon=True)
-    worker.start()
-    sender.close()
     try:
+        _start_with_sigint_held(worker)
+        sender.close()
         with fewer_collections():
             while True:
                 try:
@@ -129,7 +144,8 @@ def read_capture_parallel(
                     raise RuntimeError(f"capture reader failed: {payload}")
     finally:
         receiver.close()
-        worker.join(timeout=0 if sys.exc_info()[0] is not None else 10)
+        if worker.pid is not None:  # started (Ctrl-C may land before)
+            worker.join(timeout=0 if sys.exc_info()[0] is not None else 10)
         if worker.is_alive():  # interrupted, or it hangs: end it now, quietly (SIGTERM)
             worker.terminate()
             worker.join(timeout=5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,13 @@ import pytest
 
 from inspector.cli import main
 from tests import pki as P
+
+# The Ctrl-C tests send SIGINT to the CLI as a terminal does, and expect what a terminal's shell
+# gives its commands: Python's own handler. Run from a script's background job (`cmd &` with no
+# job control, nohup) pytest and every child it starts inherit SIGINT ignored, and those children
+# slept through the signal (exit 0, not 130). So the suite starts from a terminal's disposition.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @dataclass

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 from typing import IO
@@ -45,6 +48,18 @@ class StreamRun:
         assert self.proc.stdin is not None
         self.proc.stdin.write(data)
         self.proc.stdin.flush()
+
+    def wait_taken(self, timeout: float = 60) -> None:
+        """Until the reader has taken every byte written so far out of the pipe. It reads inside
+        its Ctrl-C handling, and a chunk it took is judged before it reads again: a SIGINT sent
+        after this sees all of it (a sleep instead raced with a slow start on a loaded machine)."""
+        assert self.proc.stdin is not None
+        fd = self.proc.stdin.fileno()
+        deadline = time.monotonic() + timeout
+        while struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]:
+            assert self.proc.poll() is None, "the reader ended before it took its input"
+            assert time.monotonic() < deadline, f"the reader took nothing for {timeout} s"
+            time.sleep(0.005)
 
     def close_input(self) -> None:
         assert self.proc.stdin is not None

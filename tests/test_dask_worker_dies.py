@@ -21,12 +21,18 @@ def die(path: str, rank: int, keylog_text: str) -> object:
 
 def test_a_dead_worker_is_one_line_naming_the_file() -> None:
     dask = pytest.importorskip("dask", reason="pip install '.[cluster]'")
+    # distributed loaded first: its defaults join dask's config on import, and a config.set
+    # made before would, on leaving, remove the whole "distributed" section it did not see —
+    # every later --workers run in this process then ended in KeyError 'comm' (internal error)
+    pytest.importorskip("dask.distributed", reason="pip install '.[cluster]'")
     from inspector.analysis.cluster import _run
     from parsers.fileset import SetMember
 
     member = SetMember(CAPTURES / "several.pcap", None, os.path.getsize(CAPTURES / "several.pcap"))
+    allowed = dask.config.get("distributed.scheduler.allowed-failures")
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), pytest.raises(InputError) as caught:
         _run([member], die, "", lambda part: None, 1, None)
+    assert dask.config.get("distributed.scheduler.allowed-failures") == allowed  # left as found
     assert str(caught.value) == (
         f"{CAPTURES / 'several.pcap'}: the Dask worker reading it died (killed, or out of memory) "
         "and the cluster gave up on the file"

@@ -55,3 +55,34 @@ def test_ctrl_c_during_a_parallel_read_is_one_line_and_130(tmp_path):  # type: i
     assert proc.returncode == 130
     assert err == "mtls-inspect: interrupted\n"
     assert not Path(f"/proc/{worker}").exists() or "zombie" in Path(f"/proc/{worker}/status").read_text()
+
+
+# SIGINT reaching the worker as it starts, before its first line could ignore it (a terminal's
+# Ctrl-C reaches the whole process group): sent by multiprocessing's after-fork hooks, which run
+# in the new process first. The worker printed "Process ForkProcess-1: Traceback ...
+# KeyboardInterrupt" and died; the run then ended with exit 2, "the capture reader stopped"
+SIGINT_AS_THE_WORKER_STARTS = """
+import os, signal
+from multiprocessing import util
+
+class Hook:
+    pass
+
+HOOK = Hook()
+util.register_after_fork(HOOK, lambda _hook: os.kill(os.getpid(), signal.SIGINT))
+"""
+
+
+def test_sigint_as_the_worker_starts_is_ignored_there(tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "many.pcap"
+    _many_connections(path, 2_000)
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "MTLS_INSPECT_PARALLEL_MIN": "0", "PYTHONPATH": str(root)}
+    command = [sys.executable, "-m", "inspector", "pcap", str(path)]
+    plain = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    (tmp_path / "sitecustomize.py").write_text(SIGINT_AS_THE_WORKER_STARTS)
+    env["PYTHONPATH"] = f"{tmp_path}{os.pathsep}{root}"
+    hooked = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert (plain.returncode, plain.stderr) == (0, "")
+    assert "2000 TLS connection(s)" in plain.stdout
+    assert (hooked.returncode, hooked.stdout, hooked.stderr) == (0, plain.stdout, "")

@@ -21,7 +21,7 @@ def _by_definition(data: bytes) -> int:
     return -1
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)  # Hypothesis times each example (200 ms) unless told not to
 @given(NEAR)
 def test_find_header_is_the_first_plausible_position(data: bytes) -> None:
     assert find_header(data) == _by_definition(data)
