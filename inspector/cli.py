@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from typing import NoReturn
 
 from inspector import __version__
 from inspector.errors import ExitStatus, InputError
 
+#: a write failed for want of room: the disk, the user's quota, the largest file allowed
+DEVICE_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 #: in `--help` order; each is inspector/commands/<name>_cmd.py with add_parser(sub)
 COMMANDS = ("keystore", "pcap", "log", "probe", "select", "serve", "demo", "explain", "report")
 
@@ -121,14 +125,33 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         silence_stdout()
         return ExitStatus.OK
+    except OSError as exc:
+        if args.traceback:
+            raise
+        if exc.errno not in DEVICE_FULL:
+            return _internal_error(exc)
+        # what is written: the report, an --html page or a probe's --keylog/--capture, and the
+        # temporary files a large capture set's merge parks its connections in
+        from inspector.render.emit import silence_stdout
+
+        silence_stdout()  # what stdout still buffers would fail again at exit
+        _error(
+            f"error: cannot write: {exc.strerror} — free space where the report, the --html page or "
+            f"the temporary files ({tempfile.gettempdir()}; TMPDIR moves them) go, or write them elsewhere"
+        )
+        return ExitStatus.BAD_INPUT
     except Exception as exc:  # a bug: one line and its own status, never mistaken for bad input
         if args.traceback:
             raise
-        _error(
-            f"internal error: {type(exc).__name__}: {_one_line(exc)} (a bug in mtls-inspect: rerun with "
-            "--traceback and report it)"
-        )
-        return ExitStatus.INTERNAL_ERROR
+        return _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> int:
+    _error(
+        f"internal error: {type(exc).__name__}: {_one_line(exc)} (a bug in mtls-inspect: rerun with "
+        "--traceback and report it)"
+    )
+    return ExitStatus.INTERNAL_ERROR
 
 
 def _command_named(argv: Sequence[str]) -> str | None:

@@ -28,13 +28,29 @@ def exit_now(status: int) -> NoReturn:
     if shutdown is not None:
         shutdown()  # non-daemon threads joined, thread-pool exits run
     atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:
-                stream.flush()
-        except (OSError, ValueError):  # the reader went away, as at any write: not an error
-            pass
+    status = _flush_stdout(status)
+    try:
+        if sys.stderr is not None:
+            sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
     os._exit(status & 0xFF)
+
+
+def _flush_stdout(status: int) -> int:
+    """What stdout still buffers, written (argparse's --help is written only now): a reader that
+    went away changes nothing, as at any write; a full disk is one line and status 2."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    except OSError as exc:
+        _say(f"mtls-inspect: error: cannot write to standard output ({exc.strerror})")
+        return ExitStatus.BAD_INPUT
+    except ValueError:  # closed
+        pass
+    return status
 
 
 def status_of(exit: SystemExit) -> int:
@@ -50,9 +66,13 @@ def status_of(exit: SystemExit) -> int:
 
 def _interrupted(_signum: int, _frame: object) -> None:
     """Ctrl-C while exiting: one line and 130 (a hung atexit handler can still be stopped)."""
-    try:
-        sys.stderr.write("mtls-inspect: interrupted\n")
-        sys.stderr.flush()
-    except (OSError, ValueError, AttributeError):
-        pass
+    _say("mtls-inspect: interrupted")
     os._exit(ExitStatus.INTERRUPTED)
+
+
+def _say(line: str) -> None:
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):  # stderr closed or gone: the status says it
+        pass
