@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import errno
 import importlib
+import io
 import os
 import sys
 import tempfile
@@ -70,23 +71,25 @@ def _colour_stdout(args: argparse.Namespace) -> None:
 def run() -> NoReturn:
     """The `mtls-inspect` script and `python -m inspector`: main, then an exit without the
     interpreter's teardown (inspector.process_exit)."""
-    from inspector.process_exit import exit_now, status_of
+    from inspector.process_exit import catch_interrupts, exit_now, status_of
 
+    catch_interrupts()
     try:
-        status = main()
-    except SystemExit as exc:  # argparse: --help, --version, usage errors
-        status = status_of(exc)
-    except KeyboardInterrupt:  # after main's own handling, before exit_now's
-        _error("interrupted")
-        status = ExitStatus.INTERRUPTED
-    exit_now(status)
+        try:
+            status = main()
+        except SystemExit as exc:  # argparse: --help, --version, usage errors
+            status = status_of(exc)
+        exit_now(status)
+    except KeyboardInterrupt:  # the first Ctrl-C, after main's own handling, before exit_now's
+        _interrupted()
+        exit_now(ExitStatus.INTERRUPTED)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
     except KeyboardInterrupt:  # Ctrl-C (or the demo's SIGTERM) outside a command's own handling
-        _error("interrupted")
+        _interrupted()
         return ExitStatus.INTERRUPTED
 
 
@@ -98,6 +101,8 @@ def _main(argv: Sequence[str] | None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return ExitStatus.BAD_INPUT
+    if sys.stdout is None:  # started with stdout closed (>&-): a report written is one line and 2
+        sys.stdout = _ClosedStdout()
     plain = sys.stdout
     _colour_stdout(args)
     try:
@@ -109,6 +114,18 @@ def _main(argv: Sequence[str] | None) -> int:
             sys.stdout = plain
 
 
+class StdoutClosed(OSError):
+    """A write to a standard output the run was started without."""
+
+
+class _ClosedStdout(io.TextIOBase):
+    """sys.stdout of a run started with it closed (Python leaves None: a report written was an
+    AttributeError, 'internal error', 70). A run writing nothing there (--html) is not refused."""
+
+    def write(self, _text: str) -> int:
+        raise StdoutClosed(errno.EBADF, "standard output is closed")
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     try:
         return int(args.run(args))
@@ -118,8 +135,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         _error(f"error: {exc.line()}")
         return ExitStatus.BAD_INPUT
     except KeyboardInterrupt:
-        _error("interrupted")
+        _interrupted()
         return ExitStatus.INTERRUPTED
+    except StdoutClosed:
+        _error("error: standard output is closed (>&-): send the report to a file or a pipe")
+        return ExitStatus.BAD_INPUT
     except BrokenPipeError:  # the reader went away before the report was written
         from inspector.render.emit import silence_stdout
 
@@ -169,6 +189,13 @@ def _error(message: str) -> None:
 
     with contextlib.suppress(OSError, ValueError):
         print(f"mtls-inspect: {escape_text(message)}", file=sys.stderr, flush=True)
+
+
+def _interrupted() -> None:
+    """The one line of a run stopped by Ctrl-C (written once, however many arrive)."""
+    from inspector.process_exit import say_interrupted
+
+    say_interrupted()
 
 
 def _one_line(exc: Exception) -> str:

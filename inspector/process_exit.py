@@ -19,6 +19,44 @@ from typing import NoReturn
 
 from inspector.errors import ExitStatus
 
+#: the line of an interrupted run, written once however many Ctrl-C arrive
+INTERRUPTED_LINE = "mtls-inspect: interrupted"
+_said_interrupted = False
+_once = False  # set by catch_interrupts: a process of its own (main() in a test says it each run)
+
+
+def catch_interrupts() -> None:
+    """The first Ctrl-C raises KeyboardInterrupt (the command's own handling, then one line and
+    130); any later one ends the process at once. With Python's handler a second Ctrl-C within
+    milliseconds landed in the first one's handling or between main and `exit_now`: a second
+    line, or a traceback and death by SIGINT (-2). A run started with SIGINT ignored keeps it so."""
+    global _once
+    _once = True
+    main = threading.current_thread() is threading.main_thread()
+    if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _first_interrupt)
+
+
+def _first_interrupt(_signum: int, _frame: object) -> None:
+    signal.signal(signal.SIGINT, _interrupted)
+    raise KeyboardInterrupt
+
+
+def say_interrupted() -> None:
+    """The interrupted line, unless already written (SIGINT held off meanwhile: a Ctrl-C landing
+    between the write and the note would write it twice)."""
+    global _said_interrupted
+    held = threading.current_thread() is threading.main_thread()
+    if held:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        if not _said_interrupted:
+            _say(INTERRUPTED_LINE)
+            _said_interrupted = _once
+    finally:
+        if held:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
 
 def exit_now(status: int) -> NoReturn:
     """End the process with `status` (the report is out: what follows takes milliseconds)."""
@@ -65,8 +103,9 @@ def status_of(exit: SystemExit) -> int:
 
 
 def _interrupted(_signum: int, _frame: object) -> None:
-    """Ctrl-C while exiting: one line and 130 (a hung atexit handler can still be stopped)."""
-    _say("mtls-inspect: interrupted")
+    """Ctrl-C while exiting, or a second one: one line and 130 (a hung atexit handler can
+    still be stopped)."""
+    say_interrupted()
     os._exit(ExitStatus.INTERRUPTED)
 
 
