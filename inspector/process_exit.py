@@ -60,7 +60,8 @@ def say_interrupted() -> None:
 
 def exit_now(status: int) -> NoReturn:
     """End the process with `status` (the report is out: what follows takes milliseconds)."""
-    if threading.current_thread() is threading.main_thread():
+    main = threading.current_thread() is threading.main_thread()
+    if main and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # nohup, `cmd &`: still so
         signal.signal(signal.SIGINT, _interrupted)
     shutdown = getattr(threading, "_shutdown", None)  # what Python's exit calls first
     if shutdown is not None:

@@ -114,3 +114,22 @@ def test_version_and_usage_with_a_closed_stdout_are_as_before() -> None:
     assert (lambda r: (r.returncode, r.stderr))(_closed_stdout("--version")) == (0, "mtls-inspect 0.1.0\n")
     usage = _closed_stdout()
     assert usage.returncode == 2 and usage.stderr.startswith("usage: mtls-inspect")
+
+
+def test_a_run_started_ignoring_sigint_still_ignores_it_while_exiting(tmp_path: Path) -> None:
+    """nohup, or `cmd &` in a script: SIGINT is ignored, also during the exit's atexit handlers
+    (old: exit_now installed its handler anyway; a SIGINT there ended the run 130)."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import atexit, os, signal\natexit.register(lambda: os.kill(os.getpid(), signal.SIGINT))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "inspector", "pcap", str(SAMPLE)],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=120,
+        check=False,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    assert (run.returncode, run.stderr) == (1, "")
+    assert run.stdout.endswith("4 errors, 1 warning, 0 info\n")
