@@ -73,6 +73,7 @@ def test_ctrl_c_bursts_to_the_process_group_are_one_line_and_130_or_the_report()
             env=_env(),
             start_new_session=True,
         )
+        _wait_until_it_catches_sigint(proc.pid)  # before, SIGINT kills it as any process
         time.sleep(delay)
         for _ in range(3):
             try:
@@ -84,6 +85,21 @@ def test_ctrl_c_bursts_to_the_process_group_are_one_line_and_130_or_the_report()
         outcomes.append((delay, proc.returncode, err))
     odd = [o for o in outcomes if o[1:] not in ((130, LINE), (1, ""))]
     assert odd == []
+
+
+def _wait_until_it_catches_sigint(pid: int) -> None:
+    """Until Python has its SIGINT handler (SigCgt in /proc): a loaded machine may take longer
+    than the first delay to start the interpreter."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return  # ended
+        caught = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), 16)
+        if caught & (1 << (signal.SIGINT - 1)):
+            return
+        time.sleep(0.002)
 
 
 def _closed_stdout(*argv: str) -> subprocess.CompletedProcess[str]:
