@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import NoReturn
 
 from inspector.errors import ExitStatus
@@ -35,6 +36,22 @@ def catch_interrupts() -> None:
     main = threading.current_thread() is threading.main_thread()
     if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _first_interrupt)
+        sys.unraisablehook = _DroppedInterrupt(sys.unraisablehook)
+
+
+class _DroppedInterrupt:
+    """sys.unraisablehook: a Ctrl-C raised inside a finalizer or a garbage-collector callback
+    (Dask's futures have both) is dropped by Python, printed as 'Exception ignored … Keyboard-
+    Interrupt' (8 lines) and the run goes on: here it ends the run as any second Ctrl-C does, one
+    line and 130 (a command's own hook, as the Dask runner's, comes first while installed)."""
+
+    def __init__(self, previous: Callable[[sys.UnraisableHookArgs], object]) -> None:
+        self.previous = previous
+
+    def __call__(self, report: sys.UnraisableHookArgs) -> None:
+        if isinstance(report.exc_value, KeyboardInterrupt):
+            _interrupted(signal.SIGINT, None)
+        self.previous(report)
 
 
 def _first_interrupt(_signum: int, _frame: object) -> None:

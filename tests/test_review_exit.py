@@ -1,5 +1,6 @@
-"""How a run ends, attacked: a second Ctrl-C while the first is being handled, and a run started
-with its standard output closed (>&-). Real processes, real signals."""
+"""How a run ends, attacked: a second Ctrl-C while the first is being handled, one dropped by
+Python in a gc callback, and a run started with its standard output closed (>&-). Real
+processes, real signals."""
 
 from __future__ import annotations
 
@@ -149,3 +150,42 @@ def test_a_run_started_ignoring_sigint_still_ignores_it_while_exiting(tmp_path: 
     )
     assert (run.returncode, run.stderr) == (1, "")
     assert run.stdout.endswith("4 errors, 1 warning, 0 info\n")
+
+
+# A Ctrl-C raised inside a garbage-collector callback (Dask's scheduler and futures run such
+# code): once the run has begun, a callback sends SIGINT to the process and runs on, so the
+# handler's KeyboardInterrupt is raised inside it, where Python drops it
+CTRL_C_IN_A_GC_CALLBACK = """\
+import gc, os, signal
+import inspector.cli
+
+real_main = inspector.cli.main
+
+def interrupted_in_a_callback(phase, info):
+    gc.callbacks.remove(interrupted_in_a_callback)
+    os.kill(os.getpid(), signal.SIGINT)
+    for _ in range(1000):  # the handler runs here, inside the callback
+        pass
+
+def main(argv=None):
+    gc.callbacks.append(interrupted_in_a_callback)
+    gc.collect()
+    return real_main(argv)
+
+inspector.cli.main = main
+"""
+
+
+def test_a_ctrl_c_dropped_in_a_gc_callback_ends_the_run_with_one_line_and_130(tmp_path: Path) -> None:
+    """Python prints such an interrupt as 'Exception ignored … KeyboardInterrupt' and goes on:
+    old, 8 lines and the report (exit 1)."""
+    (tmp_path / "sitecustomize.py").write_text(CTRL_C_IN_A_GC_CALLBACK)
+    run = subprocess.run(
+        [sys.executable, "-m", "inspector", "pcap", str(SAMPLE)],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=120,
+        check=False,
+    )
+    assert (run.returncode, run.stdout, run.stderr) == (130, "", LINE)
