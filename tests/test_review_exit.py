@@ -46,11 +46,10 @@ def _env(extra_path: Path | None = None) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([*paths, str(ROOT)])}
 
 
-def test_a_second_ctrl_c_during_the_first_ones_line_is_still_one_line_and_130(tmp_path: Path) -> None:
-    # old: the second KeyboardInterrupt escaped _error's handler, then main's, then run's:
-    # three lines, a traceback, and death by SIGINT (-2)
-    (tmp_path / "sitecustomize.py").write_text(SECOND_CTRL_C)
-    run = subprocess.run(
+def _pcap_with_hook(tmp_path: Path, hook: str) -> subprocess.CompletedProcess[str]:
+    """`pcap` of the sample in a process that runs `hook` at start-up (a sitecustomize)."""
+    (tmp_path / "sitecustomize.py").write_text(hook)
+    return subprocess.run(
         [sys.executable, "-m", "inspector", "pcap", str(SAMPLE)],
         capture_output=True,
         text=True,
@@ -58,6 +57,12 @@ def test_a_second_ctrl_c_during_the_first_ones_line_is_still_one_line_and_130(tm
         timeout=120,
         check=False,
     )
+
+
+def test_a_second_ctrl_c_during_the_first_ones_line_is_still_one_line_and_130(tmp_path: Path) -> None:
+    # old: the second KeyboardInterrupt escaped _error's handler, then main's, then run's:
+    # three lines, a traceback, and death by SIGINT (-2)
+    run = _pcap_with_hook(tmp_path, SECOND_CTRL_C)
     assert (run.returncode, run.stderr) == (130, LINE)
 
 
@@ -179,13 +184,5 @@ inspector.cli.main = main
 def test_a_ctrl_c_dropped_in_a_gc_callback_ends_the_run_with_one_line_and_130(tmp_path: Path) -> None:
     """Python prints such an interrupt as 'Exception ignored … KeyboardInterrupt' and goes on:
     old, 8 lines and the report (exit 1)."""
-    (tmp_path / "sitecustomize.py").write_text(CTRL_C_IN_A_GC_CALLBACK)
-    run = subprocess.run(
-        [sys.executable, "-m", "inspector", "pcap", str(SAMPLE)],
-        capture_output=True,
-        text=True,
-        env=_env(tmp_path),
-        timeout=120,
-        check=False,
-    )
+    run = _pcap_with_hook(tmp_path, CTRL_C_IN_A_GC_CALLBACK)
     assert (run.returncode, run.stdout, run.stderr) == (130, "", LINE)
