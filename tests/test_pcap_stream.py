@@ -327,3 +327,31 @@ def test_a_terminal_on_stdin_is_refused() -> None:
         "mtls-inspect: error: stdin: is a terminal, not a capture — pipe a capture in: "
         "tcpdump -U -w - port 443 | mtls-inspect pcap -\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("capture", "status"),
+    [("tls12-unknown-ca", 1), ("tls13-success", 0)],
+)
+def test_a_reader_gone_at_once_leaves_the_findings_status(capture: str, status: int) -> None:
+    """`pcap - | head -1`: the status is the findings' of what was judged, as for a file's report
+    (it was 0, or 1 when the reader left only after the summary). Here the reader is gone before
+    the first line: every write fails (EPIPE), the reading stops there."""
+    keys = str(CAPTURES / f"{capture}.keys")
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        with (CAPTURES / f"{capture}.pcap").open("rb") as capture_file:
+            run = subprocess.run(
+                [sys.executable, "-m", "inspector", "pcap", "-", "--keylog", keys],
+                stdin=capture_file,
+                stdout=write_end,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                timeout=60,
+                check=False,
+            )
+    finally:
+        os.close(write_end)
+    assert (run.returncode, run.stderr) == (status, "")

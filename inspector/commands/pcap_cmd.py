@@ -179,6 +179,8 @@ def _run_stream(args: argparse.Namespace) -> int:
     from inspector.analysis.capture import Scope, load_keylog
     from inspector.analysis.streaming import StreamInput, check_stream_input, stream_capture
     from inspector.commands.options import load_from_args, parse_date
+    from inspector.findings import has_errors
+    from inspector.render.emit import silence_stdout
     from inspector.render.pcap_stream import StreamPrinter
 
     if not args.file:
@@ -202,8 +204,22 @@ def _run_stream(args: argparse.Namespace) -> int:
     at = parse_date(args.at) if args.at else None
     printer = StreamPrinter(json=args.json or args.jsonl)  # a stream's JSON is JSON Lines already
     judge = _java_trust(args, Path(spec.name), at)
-    stream = stream_capture(spec, keylog, store, at, Scope(args.host, args.port), printer.connection, judge)
-    printer.summary(stream)
+    errors_judged = False
+
+    def show(judged: ConnectionResult) -> None:
+        nonlocal errors_judged
+        errors_judged = errors_judged or has_errors(judged.findings)
+        printer.connection(judged)
+
+    try:
+        stream = stream_capture(spec, keylog, store, at, Scope(args.host, args.port), show, judge)
+        printer.summary(stream)
+    except BrokenPipeError:
+        # the reader went away (`| head -1`): nobody to tell the rest, so the reading stops; the
+        # status is, as for a file's report, the findings' — those judged until then (it was 0
+        # or 1 depending on whether the reader left before the summary's write)
+        silence_stdout()
+        return ExitStatus.ERROR_FINDINGS if errors_judged else ExitStatus.OK
     if stream.stopped:
         return ExitStatus.INTERRUPTED
     return ExitStatus.ERROR_FINDINGS if stream.scan.errors else ExitStatus.OK
