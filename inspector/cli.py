@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from inspector import __version__
 from inspector.errors import ExitStatus, InputError
+from inspector.process_exit import catch_interrupts, exit_now, say_interrupted, say_line, status_of
 
 #: a write failed for want of room: the disk, the user's quota, the largest file allowed
 DEVICE_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
@@ -71,8 +72,6 @@ def _colour_stdout(args: argparse.Namespace) -> None:
 def run() -> NoReturn:
     """The `mtls-inspect` script and `python -m inspector`: main, then an exit without the
     interpreter's teardown (inspector.process_exit)."""
-    from inspector.process_exit import catch_interrupts, exit_now, status_of
-
     catch_interrupts()
     try:
         try:
@@ -81,7 +80,7 @@ def run() -> NoReturn:
             status = status_of(exc)
         exit_now(status)
     except KeyboardInterrupt:  # the first Ctrl-C, after main's own handling, before exit_now's
-        _interrupted()
+        say_interrupted()
         exit_now(ExitStatus.INTERRUPTED)
 
 
@@ -89,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
     except KeyboardInterrupt:  # Ctrl-C (or the demo's SIGTERM) outside a command's own handling
-        _interrupted()
+        say_interrupted()
         return ExitStatus.INTERRUPTED
 
 
@@ -135,7 +134,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         _error(f"error: {exc.line()}")
         return ExitStatus.BAD_INPUT
     except KeyboardInterrupt:
-        _interrupted()
+        say_interrupted()
         return ExitStatus.INTERRUPTED
     except StdoutClosed:
         _error("error: standard output is closed (>&-): send the report to a file or a pipe")
@@ -187,15 +186,7 @@ def _error(message: str) -> None:
     stays one line and no terminal escape gets through."""
     from parsers.printable import escape_text
 
-    with contextlib.suppress(OSError, ValueError):
-        print(f"mtls-inspect: {escape_text(message)}", file=sys.stderr, flush=True)
-
-
-def _interrupted() -> None:
-    """The one line of a run stopped by Ctrl-C (written once, however many arrive)."""
-    from inspector.process_exit import say_interrupted
-
-    say_interrupted()
+    say_line(f"mtls-inspect: {escape_text(message)}")
 
 
 def _one_line(exc: Exception) -> str:

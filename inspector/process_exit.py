@@ -33,8 +33,7 @@ def catch_interrupts() -> None:
     line, or a traceback and death by SIGINT (-2). A run started with SIGINT ignored keeps it so."""
     global _once
     _once = True
-    main = threading.current_thread() is threading.main_thread()
-    if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    if _on_main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _first_interrupt)
         sys.unraisablehook = _DroppedInterrupt(sys.unraisablehook)
 
@@ -63,12 +62,12 @@ def say_interrupted() -> None:
     """The interrupted line, unless already written (SIGINT held off meanwhile: a Ctrl-C landing
     between the write and the note would write it twice)."""
     global _said_interrupted
-    held = threading.current_thread() is threading.main_thread()
+    held = _on_main_thread()
     if held:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         if not _said_interrupted:
-            _say(INTERRUPTED_LINE)
+            say_line(INTERRUPTED_LINE)
             _said_interrupted = _once
     finally:
         if held:
@@ -77,8 +76,7 @@ def say_interrupted() -> None:
 
 def exit_now(status: int) -> NoReturn:
     """End the process with `status` (the report is out: what follows takes milliseconds)."""
-    main = threading.current_thread() is threading.main_thread()
-    if main and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # nohup, `cmd &`: still so
+    if _on_main_thread() and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # nohup: still so
         signal.signal(signal.SIGINT, _interrupted)
     shutdown = getattr(threading, "_shutdown", None)  # what Python's exit calls first
     if shutdown is not None:
@@ -102,7 +100,7 @@ def _flush_stdout(status: int) -> int:
     except BrokenPipeError:
         pass
     except OSError as exc:
-        _say(f"mtls-inspect: error: cannot write to standard output ({exc.strerror})")
+        say_line(f"mtls-inspect: error: cannot write to standard output ({exc.strerror})")
         return ExitStatus.BAD_INPUT
     except ValueError:  # closed
         pass
@@ -127,9 +125,15 @@ def _interrupted(_signum: int, _frame: object) -> None:
     os._exit(ExitStatus.INTERRUPTED)
 
 
-def _say(line: str) -> None:
+def say_line(line: str) -> None:
+    """One line on stderr; a closed or broken stderr changes nothing (the status says it)."""
     try:
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
     except (OSError, ValueError, AttributeError):  # stderr closed or gone: the status says it
         pass
+
+
+def _on_main_thread() -> bool:
+    """Signal handlers and masks are the main thread's: elsewhere they are left alone."""
+    return threading.current_thread() is threading.main_thread()

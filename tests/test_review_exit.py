@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +47,9 @@ def _env(extra_path: Path | None = None) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([*paths, str(ROOT)])}
 
 
-def _pcap_with_hook(tmp_path: Path, hook: str) -> subprocess.CompletedProcess[str]:
+def _pcap_with_hook(
+    tmp_path: Path, hook: str, preexec_fn: Callable[[], object] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`pcap` of the sample in a process that runs `hook` at start-up (a sitecustomize)."""
     (tmp_path / "sitecustomize.py").write_text(hook)
     return subprocess.run(
@@ -56,6 +59,7 @@ def _pcap_with_hook(tmp_path: Path, hook: str) -> subprocess.CompletedProcess[st
         env=_env(tmp_path),
         timeout=120,
         check=False,
+        preexec_fn=preexec_fn,
     )
 
 
@@ -141,16 +145,9 @@ def test_version_and_usage_with_a_closed_stdout_are_as_before() -> None:
 def test_a_run_started_ignoring_sigint_still_ignores_it_while_exiting(tmp_path: Path) -> None:
     """nohup, or `cmd &` in a script: SIGINT is ignored, also during the exit's atexit handlers
     (old: exit_now installed its handler anyway; a SIGINT there ended the run 130)."""
-    (tmp_path / "sitecustomize.py").write_text(
-        "import atexit, os, signal\natexit.register(lambda: os.kill(os.getpid(), signal.SIGINT))\n"
-    )
-    run = subprocess.run(
-        [sys.executable, "-m", "inspector", "pcap", str(SAMPLE)],
-        capture_output=True,
-        text=True,
-        env=_env(tmp_path),
-        timeout=120,
-        check=False,
+    run = _pcap_with_hook(
+        tmp_path,
+        "import atexit, os, signal\natexit.register(lambda: os.kill(os.getpid(), signal.SIGINT))\n",
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     assert (run.returncode, run.stderr) == (1, "")
