@@ -1,4 +1,4 @@
-"""`python -m inspector` (and the `mtls-inspect` script) end through inspector.process_exit: our
+"""`python -m inspector` (and the `mtls-inspect` script) end through inspector.system.process_exit: our
 status, even after CPython's own Ctrl-C bookkeeping; what a normal exit does that matters, done."""
 
 from __future__ import annotations
@@ -58,10 +58,22 @@ def test_interrupted_in_a_string_exec_exits_130_with_one_line(tmp_path: Path) ->
 # what a normal exit does before its teardown: other threads finish, atexit handlers run, and
 # what is buffered for stdout is written (here: a thread and a handler started before the run)
 EXIT_DUTIES = """
-import atexit, threading, time
+import atexit, sys, threading
+
+# the thread prints once the run has written its own line (a fixed sleep raced a slow start)
+version_written = threading.Event()
+_write = sys.stdout.write
+
+def _watching_write(text):
+    result = _write(text)
+    if "mtls-inspect" in text:
+        version_written.set()
+    return result
+
+sys.stdout.write = _watching_write
 
 def late_thread():
-    time.sleep(0.3)
+    version_written.wait(60)
     print("thread done", flush=False)
 
 def at_exit():
@@ -89,7 +101,7 @@ def test_usage_errors_and_help_keep_argparse_statuses() -> None:
 
 
 def test_sys_exit_statuses_as_python_gives_them(capsys: pytest.CaptureFixture[str]) -> None:
-    from inspector.process_exit import status_of
+    from inspector.system.process_exit import status_of
 
     assert [status_of(SystemExit(code)) for code in (None, 0, 2, 130)] == [0, 0, 2, 130]
     assert capsys.readouterr().err == ""
