@@ -9,7 +9,8 @@ import ipaddress
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from inspector.java.trust import PKIX_BUILD, PKIX_VALIDITY, Truststore, identity_problem, judge
+from inspector.java.trust import PKIX_BUILD, PKIX_VALIDITY, Truststore, judge
+from inspector.pki.hostnames import java_endpoint_identity as identity_problem
 from inspector.pki.throwaway import NOW, Issued, issue, make_pki, new_key
 
 AT = NOW + dt.timedelta(days=1)
@@ -80,16 +81,21 @@ def test_validity_of_the_path_but_not_of_the_anchor():
     assert judge((leaf2,), store(old_root.cert), "api.example", AT).trusted
 
 
-def test_endpoint_identification_is_san_only():
+def test_endpoint_identification_as_java_words_it():
+    """Java's own words per case (measured on JDK 17: tests/test_hostnames.py holds the oracle)."""
     pki = make_pki()
     no_san = server(pki.intermediate, None, cn="api.example")
-    assert identity_problem(no_san, "api.example") is not None
-    assert identity_problem(no_san, "api.example")[0] == "No subject alternative names present"  # type: ignore[index]
+    assert identity_problem(no_san, "api.example") is None  # no DNS SAN: the CN is compared
+    assert identity_problem(no_san, "other.example") == (
+        "No name matching other.example found",
+        "the certificate has no DNS subjectAltName and its CN (CN=api.example) does not match; "
+        "Java compares only the last CN when no DNS SAN is present",
+    )
     dns = server(pki.intermediate, [x509.DNSName("*.corp.example"), x509.DNSName("10.0.0.1")])
     assert identity_problem(dns, "api.corp.example") is None
     assert identity_problem(dns, "a.b.corp.example") == (
         "No subject alternative DNS name matching a.b.corp.example found.",
-        "DNS SANs: *.corp.example, 10.0.0.1",
+        "DNS SANs: *.corp.example, 10.0.0.1 (with DNS SANs present Java ignores the CN)",
     )
     said = identity_problem(dns, "10.0.0.1")
     assert said is not None and said[0] == "No subject alternative names matching IP address 10.0.0.1 found"

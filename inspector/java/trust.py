@@ -3,8 +3,9 @@
 Java differs from OpenSSL in ways that decide real cases: the anchors are the truststore's
 entries (any certificate there is an anchor, an intermediate too, and the first certificate of
 every key entry), path building ignores the order and the extras of what the server sent, the
-anchor itself is not checked for validity, and HTTPS endpoint identification reads the
-subjectAltName only (no CN fallback; an IP address only in an IP SAN). Failures are said in
+anchor itself is not checked for validity, and HTTPS endpoint identification is Java's own
+(pki/hostnames.java_endpoint_identity: the last CN only when no DNS SAN exists; an IP address
+only in an IP SAN). Failures are said in
 Java's words, with the cause and the keytool command that fixes it.
 """
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import ipaddress
 import os
 import re
 import shutil
@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
 from inspector.java.verdict import TrustVerdict
 from inspector.pki import certs as C
+from inspector.pki.hostnames import is_ip, java_endpoint_identity
 
 CACERTS_PASSWORD = "changeit"
 PKIX_BUILD = (
@@ -227,61 +228,13 @@ def judge(
             verdict.fix = "the server must renew its certificate (or check the clocks)"
             return verdict
     if host:
-        problem = identity_problem(leaf, host)
+        problem = java_endpoint_identity(leaf, host)
         if problem:
             verdict.java_says, verdict.cause = problem
             verdict.fix = (
                 "connect with a name the certificate carries, or have it reissued with "
-                f"subjectAltName {'IP' if _is_ip(host) else 'DNS'}:{host} (Java ignores the CN)"
+                f"subjectAltName {'IP' if is_ip(host) else 'DNS'}:{host.strip('[]')}"
             )
             return verdict
     verdict.trusted = True
     return verdict
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return True
-    except ValueError:
-        return False
-
-
-def _dns_match(pattern: str, host: str) -> bool:
-    pattern, host = pattern.lower().rstrip("."), host.lower().rstrip(".")
-    if pattern == host:
-        return True
-    if pattern.startswith("*.") and "*" not in pattern[2:]:
-        head, _, rest = host.partition(".")
-        return bool(head) and rest == pattern[2:] and rest.count(".") >= 1
-    return False
-
-
-def identity_problem(leaf: x509.Certificate, host: str) -> tuple[str, str] | None:
-    """HTTPS endpoint identification as HostnameChecker does it: (Java's words, cause) or None."""
-    try:
-        sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return (
-            "No subject alternative names present",
-            "the certificate has no subjectAltName; Java does not fall back to the CN "
-            f"({C.short_dn(leaf.subject)})",
-        )
-    if _is_ip(host):
-        ip = ipaddress.ip_address(host.strip("[]"))
-        ips = sans.get_values_for_type(x509.IPAddress)
-        if ip in ips:
-            return None
-        return (
-            f"No subject alternative names matching IP address {host} found",
-            "IP SANs: "
-            + (", ".join(str(x) for x in ips) or "none")
-            + " (a DNS SAN never matches an IP address)",
-        )
-    names = sans.get_values_for_type(x509.DNSName)
-    if any(_dns_match(n, host) for n in names):
-        return None
-    return (
-        f"No subject alternative DNS name matching {host} found.",
-        "DNS SANs: " + (", ".join(names) or "none"),
-    )

@@ -9,7 +9,7 @@ from inspector import events as E
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
 from inspector.live.attempt import Attempt, Target
 from inspector.pki import certs as C
-from inspector.pki.hostnames import hostname_matches
+from inspector.pki.hostnames import openssl_hostname_matches
 from inspector.rules import RuleSet
 from inspector.rules.keystore_rules import KEY_MISMATCH
 from inspector.rules.wire_rules import CLIENT_REJECTED
@@ -95,7 +95,7 @@ def server_authentication(ctx: ProbeContext) -> Iterator[Finding]:
         )
     name = ctx.target.servername or ctx.target.host
     leaf = a.server_chain[0]
-    if not hostname_matches(leaf, name):
+    if not openssl_hostname_matches(leaf, name):
         try:
             from cryptography import x509
 

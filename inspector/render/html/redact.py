@@ -11,10 +11,10 @@ diagnosis. File paths keep only their last component (the fix commands still nam
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Any
 
+from inspector.pki.hostnames import is_ip
 from inspector.render.html.sanitize import map_strings
 
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
@@ -34,14 +34,6 @@ def _host_of(endpoint: str) -> str:
     if text.count(":") == 1:
         return text.split(":", 1)[0]
     return text
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text.split("%", 1)[0])
-    except ValueError:
-        return False
-    return True
 
 
 class Pseudonyms:
@@ -70,7 +62,7 @@ class Pseudonyms:
         bare = text.lower().rstrip(".")
         if bare.startswith("*."):
             return "*." + self.host(bare[2:])
-        if _is_ip(bare):
+        if is_ip(bare):
             return self.address(bare)
         if bare not in self.names:
             self.names[bare] = f"host-{self._next('host')}"
@@ -154,11 +146,11 @@ def redact(document: dict[str, Any]) -> dict[str, Any]:
     for text in texts:
         if "." in text:
             for match in _IPV4.finditer(text):
-                if _is_ip(match.group()):
+                if is_ip(match.group()):
                     names.address(match.group())
         if "::" in text or text.count(":") >= 6:
             for match in _IPV6.finditer(text):
-                if match.group().count(":") >= 2 and _is_ip(match.group()):
+                if match.group().count(":") >= 2 and is_ip(match.group()):
                     names.address(match.group())
         if "=" in text:
             for match in _CN_WORD.finditer(text):
