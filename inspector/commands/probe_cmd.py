@@ -167,9 +167,11 @@ def _with_java_trust(args: argparse.Namespace, result: ProbeResult) -> ProbeResu
 
     from inspector.commands.trust_args import judge_from_args
     from inspector.findings import sort_findings
+    from inspector.rules.probe_rules import with_java_verdict
 
     target = result.request.target
     label = f"{target.host}:{target.port}"
     verdict = judge_from_args(args, result.attempt.server_chain, target.servername or target.host, label)
-    connection = replace(result.connection, findings=sort_findings([*result.connection.findings, verdict]))
+    findings = with_java_verdict(list(result.connection.findings), verdict)
+    connection = replace(result.connection, findings=sort_findings(findings))
     return replace(result, connection=connection)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from inspector import events as E
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
@@ -211,3 +211,16 @@ def unpresentable_entry(ctx: ProbeContext) -> Iterator[Finding]:
         fix=f"run `mtls-inspect keystore` on the store: import the CA reply made from this key's "
         f"CSR under alias '{alias}', or re-create the entry from the matching key and certificate",
     )
+
+
+def with_java_verdict(findings: list[Finding], java: Finding) -> list[Finding]:
+    """With --truststore, Java's verdict on the server chain is the one a Java client acts on:
+    OpenSSL's own check (against --ca-file or the system store, and its host-name rules) is
+    then no finding of its own; what it said travels as evidence on Java's verdict, so a
+    difference between the two is visible without an error Java would never raise."""
+    superseded = {CLIENT_REJECTED.code, NAME_MISMATCH.code}
+    openssl_said = tuple(
+        Evidence("OpenSSL's own check (not Java's)", f.summary) for f in findings if f.code in superseded
+    )
+    kept = [f for f in findings if f.code not in superseded]
+    return [*kept, replace(java, evidence=(*java.evidence, *openssl_said))]

@@ -701,3 +701,18 @@ def test_a_server_answering_garbage_never_crashes_the_probe(cli, files, answers)
         assert len(errors) == 1 and errors[0].startswith("mtls-inspect: error:"), result.err
     else:
         assert result.json()["connections"]
+
+
+def test_java_trusting_the_server_leaves_no_openssl_error(cli, files, serve):  # type: ignore[no-untyped-def]
+    """With --truststore, Java's verdict is the one a Java client acts on: OpenSSL's rejection
+    (here: the system store, which lacks the test CA) is evidence on it, not an error of its own."""
+    server = serve()
+    args = ("probe", f"127.0.0.1:{server.port}", "--servername", "localhost", "--json")
+    alone = cli(*args)
+    assert "client-rejected-server-cert" in alone.codes()
+    judged = cli(*args, "--truststore", str(files / "acme-root.pem"))
+    assert "client-rejected-server-cert" not in judged.codes()
+    assert "java-truststore-accepts" in judged.codes()
+    accepted = next(f for f in judged.json()["findings"] if f["code"] == "java-truststore-accepts")
+    said = [e for e in accepted["evidence"] if e["source"] == "OpenSSL's own check (not Java's)"]
+    assert len(said) == 1 and "does not verify against the system trust store" in said[0]["fact"]
