@@ -21,7 +21,7 @@ from inspector.live.attempt import Attempt, ChooseEntry, Target, VerifyProblem
 from inspector.live.rsassa_pss import install_private_key
 from inspector.pki.hostnames import is_ip
 from parsers.keylog import KeyLog
-from parsers.model import CertificateRequest, Direction, Endpoint, SimpleMessage
+from parsers.model import CertificateRequest, Direction, Endpoint, HandshakeEvent, SimpleMessage
 from parsers.records import plausible_header
 from parsers.stream import LiveDecoder
 
@@ -150,7 +150,13 @@ class BioClient:
     def _present(self, entry: KeyEntry) -> None:
         """Mid-handshake: pyOpenSSL freezes a context once used, and a chain can be set only
         on a context, so switch to a new one holding the entry (SSL_set_SSL_CTX)."""
-        self.contexts.append(self._context(entry))
+        ctx = self._context(entry)
+        if _sha1_only(self.decoder.transcript.first(CertificateRequest)):
+            # Java (11-21) signs a TLS 1.2 CertificateVerify with SHA-1 when the server offers
+            # nothing else; OpenSSL 3 refuses below security level 1 and would send an empty
+            # Certificate. Lowered on this handshake's new context only, to sign as Java does.
+            ctx.set_cipher_list(b"DEFAULT:@SECLEVEL=0")
+        self.contexts.append(ctx)
         self.conn.set_context(self.contexts[-1])
         self.attempt.alias = entry.alias if self._presentable(entry) else None
 
@@ -342,6 +348,19 @@ class BioClient:
         agreed = self.decoder.transcript.server_hello is not None
         a.version = conn.get_protocol_version_name() if agreed else None
         a.cipher = conn.get_cipher_name() if agreed else None
+
+
+# TLS 1.2 SignatureAndHashAlgorithm codes whose hash is MD5 or SHA-1 (RFC 5246, RFC 8446 B.3.1.3)
+_WEAK_HASH_SCHEMES = frozenset({0x0101, 0x0102, 0x0103, 0x0201, 0x0202, 0x0203})
+
+
+def _sha1_only(event: HandshakeEvent | None) -> bool:
+    """A TLS 1.2 CertificateRequest whose signature algorithms are all SHA-1 (or MD5)."""
+    request = event.message if event is not None else None
+    if not isinstance(request, CertificateRequest) or request.tls13:
+        return False
+    schemes = request.signature_algorithms
+    return bool(schemes) and all(s in _WEAK_HASH_SCHEMES for s in schemes)
 
 
 def _offer_post_handshake_auth(conn: SSL.Connection) -> None:
