@@ -20,6 +20,7 @@ from inspector.keystore.model import KeyEntry
 from inspector.live.attempt import Attempt, ChooseEntry, Target, VerifyProblem
 from inspector.live.rsassa_pss import install_private_key
 from inspector.pki.hostnames import is_ip
+from inspector.pki.openssl_verify import verify_error
 from parsers.keylog import KeyLog
 from parsers.model import CertificateRequest, Direction, Endpoint, HandshakeEvent, SimpleMessage
 from parsers.records import plausible_header
@@ -127,7 +128,10 @@ class BioClient:
             if not ok:
                 attempt.verify_problems.append(
                     VerifyProblem(
-                        depth, errnum, verify_message(errnum), cert.to_cryptography().subject.rfc4514_string()
+                        depth,
+                        errnum,
+                        verify_error(errnum).text,
+                        cert.to_cryptography().subject.rfc4514_string(),
                     )
                 )
             return True  # keep going: the client-certificate exchange is what we came to see
@@ -375,23 +379,6 @@ def _offer_post_handshake_auth(conn: SSL.Connection) -> None:
             "upgrade cryptography/pyOpenSSL, or leave the option out",
         )
     _lib.SSL_set_post_handshake_auth(conn._ssl, 1)
-
-
-_VERIFY_MESSAGES = {
-    2: "unable to get issuer certificate",
-    10: "certificate has expired",
-    9: "certificate is not yet valid",
-    18: "self-signed certificate",
-    19: "self-signed certificate in certificate chain",
-    20: "unable to get local issuer certificate",
-    21: "unable to verify the first certificate",
-    26: "unsupported certificate purpose",
-    62: "hostname mismatch",
-}
-
-
-def verify_message(errnum: int) -> str:
-    return _VERIFY_MESSAGES.get(errnum, f"verify error {errnum}")
 
 
 def ssl_error(exc: Exception) -> str:

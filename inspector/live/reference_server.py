@@ -20,32 +20,11 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 
 from inspector.pki import certs as C
+from inspector.pki.openssl_verify import verify_error
 from inspector.system.errors import InputError
 
 if TYPE_CHECKING:
     from OpenSSL import SSL, crypto
-
-#: OpenSSL verify error → (the alert OpenSSL sends, our finding code, a sentence)
-VERIFY_ERRORS = {
-    2: ("unknown_ca", "client-chain-incomplete", "the issuer of a certificate is not available"),
-    20: (
-        "unknown_ca",
-        "server-rejected-client-cert",
-        "no trusted CA issued the chain (missing intermediate, or an untrusted CA)",
-    ),
-    21: ("unknown_ca", "client-chain-incomplete", "cannot verify the first certificate"),
-    18: ("unknown_ca", "self-signed-client-cert", "a self-signed certificate that is not trusted"),
-    19: ("unknown_ca", "server-rejected-client-cert", "a self-signed root that is not trusted"),
-    10: ("certificate_expired", "client-cert-expired", "a certificate has expired"),
-    9: ("certificate_expired", "cert-not-yet-valid", "a certificate is not yet valid"),
-    7: ("decrypt_error", "chain-out-of-order", "a certificate signature does not verify"),
-    26: (
-        "unsupported_certificate",
-        "missing-client-auth-usage",
-        "the certificate is not valid for TLS client authentication",
-    ),
-    24: ("bad_certificate", "chain-out-of-order", "an intermediate is not a CA"),
-}
 
 
 @dataclass
@@ -75,10 +54,11 @@ class ClientReport:
             return f"{head} → accepted"
         if self.verify_errors:
             errnum, depth, subject = self.verify_errors[0]
-            alert, code, why = VERIFY_ERRORS.get(
-                errnum, ("bad_certificate", "server-rejected-client-cert", f"verify error {errnum}")
+            row = verify_error(errnum)
+            return (
+                f"{head} → rejected with {row.alert}: {row.cause} (depth {depth}, {subject}) "
+                f"[finding {row.finding}]"
             )
-            return f"{head} → rejected with {alert}: {why} (depth {depth}, {subject}) [finding {code}]"
         if not self.chain:
             return f"{head} → rejected: a certificate is required [finding client-cert-not-sent]"
         return f"{head} → failed: {self.error}"
