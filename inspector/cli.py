@@ -23,7 +23,7 @@ from inspector.system.process_exit import catch_interrupts, exit_now, say_interr
 #: a write failed for want of room: the disk, the user's quota, the largest file allowed
 DEVICE_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 #: in `--help` order; each is inspector/commands/<name>_cmd.py with add_parser(sub)
-COMMANDS = ("keystore", "pcap", "log", "probe", "select", "serve", "demo", "explain", "report")
+COMMANDS = ("keystore", "pcap", "log", "probe", "select", "serve", "demo", "explain", "report", "completion")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -38,6 +38,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--traceback", action="store_true", help="show the Python traceback of an error")
     _add_colour_option(parser, "auto")
+    # completion and man walk every command's options, whichever command this run builds
+    parser.set_defaults(whole_parser=build_parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         if only in (None, name):
@@ -177,7 +179,7 @@ def _command_named(argv: Sequence[str]) -> str | None:
     """The command a run names (the first argument that is not an option; the top-level
     options take no value), if it is one; else None (help, a typo: the whole parser answers)."""
     first = next((a for a in argv if not a.startswith("-")), None)
-    return first if first in COMMANDS else None
+    return first if first in COMMANDS else None  # `man` (in completion_cmd): the whole parser
 
 
 def _error(message: str) -> None:

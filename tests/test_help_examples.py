@@ -30,7 +30,10 @@ def examples_of(help_text: str) -> list[str]:
 
 def test_every_subcommand_ends_with_two_or_three_examples() -> None:
     found = subcommands()
-    assert set(found) == {"keystore", "pcap", "log", "probe", "select", "serve", "demo", "explain", "report"}
+    assert set(found) == {
+        *("keystore", "pcap", "log", "probe", "select", "serve", "demo", "explain", "report"),
+        *("completion", "man"),
+    }
     for name, parser in found.items():
         text = parser.format_help()
         assert "\nexamples:\n" in text, name
@@ -80,5 +83,5 @@ def test_sample_file_examples_run(name: str, tmp_path: Path, monkeypatch: pytest
         if redirect is not None:
             (tmp_path / words[redirect + 1]).write_text(out.getvalue())
     ran = {"keystore": 3, "pcap": 3, "log": 2, "probe": 0, "select": 2, "serve": 0, "demo": 0}
-    ran |= {"explain": 2, "report": 2}
+    ran |= {"explain": 2, "report": 2, "completion": 2, "man": 1}
     assert len(runnable_examples(name)) == ran[name]
