@@ -333,7 +333,7 @@ def test_a_scheduler_nobody_listens_on_is_one_line(
     import inspector.analysis.cluster
 
     monkeypatch.setattr(inspector.analysis.cluster, "CONNECT_TIMEOUT", "1s")
-    from tests.live.conftest import free_port
+    from tests.servers import free_port
 
     address = f"tcp://127.0.0.1:{free_port()}"
     done = cli("pcap", str(rotated[0].parent), "--scheduler", address)

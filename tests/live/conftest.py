@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -16,25 +15,9 @@ import pytest
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tests import pki as P
+from tests.servers import accepted_port, free_port, wait_port
 
 PW = "changeit"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 @dataclass
@@ -108,13 +91,12 @@ def s_server(files: Files) -> Iterator[object]:
     procs: list[subprocess.Popen[str]] = []
 
     def start(*extra: str, version: str = "1.3") -> int:
-        port = free_port()
         proc = subprocess.Popen(
             [
                 "openssl",
                 "s_server",
                 "-accept",
-                f"127.0.0.1:{port}",
+                "127.0.0.1:0",
                 "-cert",
                 "server.pem",
                 "-key",
@@ -135,7 +117,8 @@ def s_server(files: Files) -> Iterator[object]:
         assert proc.stdout is not None
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            if "ACCEPT" in proc.stdout.readline():
+            port = accepted_port(proc.stdout.readline())
+            if port is not None:
                 return port
         raise RuntimeError("openssl s_server did not start")
 

@@ -36,7 +36,8 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests import pki as P
-from tests.live.conftest import PW, free_port
+from tests.live.conftest import PW
+from tests.servers import accepted_port
 
 JAVA = os.environ.get("MTLS_ORACLE_JAVA") or shutil.which("java")
 JAVAC = shutil.which("javac")
@@ -355,7 +356,6 @@ def s_servers(w: World, versions: tuple[str, ...]) -> Iterator[dict[tuple[str, s
     try:
         for server in w.servers.values():
             for version in versions:
-                port = free_port()
                 args = ["-CAfile", server.names_file] if server.names_file else []
                 log = w.d / f"s_server-{server.name}-{version}.log"
                 with log.open("w") as out:
@@ -364,7 +364,7 @@ def s_servers(w: World, versions: tuple[str, ...]) -> Iterator[dict[tuple[str, s
                             "openssl",
                             "s_server",
                             "-accept",
-                            f"127.0.0.1:{port}",
+                            "127.0.0.1:0",
                             "-cert",
                             "server.pem",
                             "-key",
@@ -383,13 +383,15 @@ def s_servers(w: World, versions: tuple[str, ...]) -> Iterator[dict[tuple[str, s
                         stderr=subprocess.STDOUT,
                     )
                 procs.append(proc)
-                ports[(server.name, version)] = port
+                ports[(server.name, version)] = 0
         for name, version in ports:
             log = w.d / f"s_server-{name}-{version}.log"
             deadline = time.monotonic() + 20
-            while "ACCEPT" not in log.read_text() and time.monotonic() < deadline:
+            while accepted_port(log.read_text()) is None and time.monotonic() < deadline:
                 time.sleep(0.02)
-            assert "ACCEPT" in log.read_text(), (name, version, log.read_text()[-500:])
+            port = accepted_port(log.read_text())
+            assert port is not None, (name, version, log.read_text()[-500:])
+            ports[(name, version)] = port
         yield ports
     finally:
         for proc in procs:

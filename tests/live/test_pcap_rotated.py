@@ -27,7 +27,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import CliResult
-from tests.live.conftest import PW, Files, free_port
+from tests.live.conftest import PW, Files
+from tests.servers import free_port
 
 pytestmark = pytest.mark.skipif(
     shutil.which("tcpdump") is None or os.geteuid() != 0, reason="needs tcpdump and root to capture"
@@ -104,7 +105,7 @@ def rotated(files: Files, tmp_path_factory: pytest.TempPathFactory) -> Rotated:
     )
     dumps: list[subprocess.Popen[str]] = []
     try:
-        from tests.live.conftest import wait_port
+        from tests.servers import wait_port
 
         wait_port(port)
         time.sleep(0.3)  # the probe's own connection, before the captures start

@@ -192,7 +192,7 @@ def test_capture_and_keylog_are_private_and_tshark_reads_them(cli, files, serve,
 
 
 def test_bad_targets_are_one_line_errors(cli):  # type: ignore[no-untyped-def]
-    from tests.live.conftest import free_port
+    from tests.servers import free_port
 
     refused = cli("probe", f"127.0.0.1:{free_port()}", "--insecure")
     assert refused.status == 2 and "connection refused" in refused.err
@@ -282,7 +282,7 @@ def s_server_typing(files, args: list[str], command: str) -> Iterator[tuple[int,
     """openssl s_server that gets `command` typed on its stdin ('R' renegotiate and ask, 'c'
     TLS 1.3 post-handshake CertificateRequest) once the client's GET has arrived — as IIS asks
     only after it has seen the request. Yields the port and the server's output lines so far."""
-    from tests.live.conftest import free_port
+    from tests.servers import free_port
 
     port = free_port()
     server = subprocess.Popen(
@@ -556,8 +556,8 @@ def test_probe_through_an_http_proxy(cli, files, serve):  # type: ignore[no-unty
 
 
 def test_proxy_refusals_are_one_line_errors(cli, files, serve):  # type: ignore[no-untyped-def]
-    from tests.live.conftest import free_port
     from tests.live.proxy import ConnectProxy
+    from tests.servers import free_port
 
     server = serve()
     with ConnectProxy(refuse_with="407 Proxy Authentication Required") as proxy:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.live.conftest import PW, free_port
+from tests.live.conftest import PW
+from tests.servers import free_port
 
 
 def test_server_explains_accept_and_reject(cli, files, serve):  # type: ignore[no-untyped-def]
