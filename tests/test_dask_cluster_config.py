@@ -124,7 +124,7 @@ def test_a_dashboard_already_on_8787_changes_nothing_on_stderr(tmp_path: Path) -
     import subprocess
     import sys
 
-    from tests.test_review_sets import build_set
+    from tests.helpers.capture_sets import build_set
 
     build_set(tmp_path / "set", [3, 3], {0})
     with socket.socket() as taken:

@@ -1,10 +1,12 @@
 """--capture/--keylog (and any secret we write): checked before the probe runs, 0600, never through
-a symbolic link, never over an existing file without --force (issue 10 item 13)."""
+a symbolic link, never over an existing file without --force (a key log or a capture holds secrets)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -31,12 +33,58 @@ def test_what_cannot_be_written_is_named_before_anything_runs(tmp_path: Path) ->
     link = tmp_path / "link.keys"
     link.symlink_to(tmp_path / "elsewhere.keys")
     assert "symbolic link" in refused(link, force=True)
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o500)
-    if os.geteuid() != 0:  # root writes anywhere
-        assert "not writable" in refused(locked / "k.keys")
     check_output(tmp_path / "new.keys", "--keylog", force=False)
+
+
+NOBODY = 65534
+
+
+def _refused_as_nobody(path: Path) -> str:
+    """check_output run in a child that gave up root (root writes anywhere, and CI runs as
+    root): the child's one line, or "allowed"."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        status = 0
+        try:
+            os.close(read_end)
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            try:
+                check_output(path, "--keylog", force=False)
+                said = "allowed"
+            except InputError as exc:
+                said = exc.line()
+            os.write(write_end, said.encode())
+        except BaseException:
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        said = pipe.read().decode()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    return said
+
+
+def test_a_directory_the_user_cannot_write_is_named() -> None:
+    base = Path(tempfile.mkdtemp(prefix="mtls-private-"))  # outside pytest's 0700 root
+    try:
+        base.chmod(0o755)
+        locked = base / "locked"
+        locked.mkdir(mode=0o555)
+        locked.chmod(0o555)  # readable by all, writable by no one but root
+        if os.geteuid() == 0:
+            said = _refused_as_nobody(locked / "k.keys")
+            check_output(locked / "k.keys", "--keylog", force=False)  # root itself may write there
+        else:
+            said = refused(locked / "k.keys")
+        assert said.startswith(f"--keylog {locked / 'k.keys'}: ") and "not writable" in said, said
+    finally:
+        (base / "locked").chmod(0o755)
+        shutil.rmtree(base)
 
 
 def test_open_is_private_exclusive_and_never_follows_a_link(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Helpers shared by several test modules (material builders, comparisons); no tests here."""
