@@ -88,7 +88,7 @@ PRELOAD_CHECK = """
 import json, sys
 from dask.distributed import Client
 from inspector.analysis.cluster import dask_runner, local_cluster
-from inspector.commands.pcap_many import WORKER_PRELOAD
+from inspector.analysis.capture_set import WORKER_PRELOAD
 sys.path.insert(0, sys.argv[1])
 from test_dask_cluster_config import _loaded
 dask_runner(2, None, WORKER_PRELOAD)  # starts the forkserver, loading WORKER_PRELOAD

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from inspector import events as E
 from inspector.java.key_managers import CaRequest
-from inspector.keystore import read_bytes
 from inspector.live.attempt import Target
 from inspector.rules.wire_rules import ca_request
 from inspector.system.errors import InputError
+from inspector.system.input_files import read_ca_names
 from parsers.model import CertificateRequest, Transcript
 
 
@@ -44,7 +44,7 @@ def names_from_file(path: Path) -> list[bytes]:
 
     from inspector.pki.x500 import parse_dn_text
 
-    data = read_bytes(path)
+    data = read_ca_names(path)
     if b"-----BEGIN CERTIFICATE-----" in data:
         try:
             return [c.subject.public_bytes() for c in x509.load_pem_x509_certificates(data)]

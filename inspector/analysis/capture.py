@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 from inspector.analysis.connection import ConnectionResult, analyse_connection
 from inspector.findings import Evidence, Finding, Location, Severity, has_errors, make
-from inspector.keystore import read_bytes
 from inspector.keystore.model import Keystore
 from inspector.rules.wire_rules import INCOMPLETE
 from inspector.system.errors import InputError
+from inspector.system.input_files import read_key_log
 from parsers.keylog import KeyLog
 from parsers.model import Transcript
 
@@ -87,7 +87,7 @@ def capture_path(file: str | None, default: Path) -> Path:
 
 def load_keylog(path: Path) -> KeyLog:
     keylog = KeyLog()
-    keylog.add_text(read_bytes(path).decode("utf-8", "replace"))
+    keylog.add_text(read_key_log(path).decode("utf-8", "replace"))
     return keylog
 
 

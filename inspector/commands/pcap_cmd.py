@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inspector.commands import html_args, java_args, pcap_many
+from inspector.commands import html_args, java_args, set_args
 from inspector.commands.help_examples import examples
 from inspector.commands.password_args import add_keystore_password_options
 from inspector.system.errors import ExitStatus, InputError
@@ -105,7 +105,7 @@ def add_parser(sub: Subcommands) -> None:
     add_truststore_arguments(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")
     html_args.add_html_options(p)
-    pcap_many.add_set_options(p)
+    set_args.add_set_options(p)
     p.set_defaults(run=run)
 
 
@@ -130,8 +130,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_stream(args)
     if args.idle != DEFAULT_IDLE:
         raise InputError("--idle applies to a stream (pcap - or --follow)", "drop --idle for a whole file")
-    pcap_many.check_set_args(args)
-    many = pcap_many.is_set(args)
+    set_args.check_set_args(args)
+    many = set_args.is_set(args)
     if many and not args.file:  # --workers N alone: the sample, as without it
         args.file = [str(_shown(DEFAULT_SAMPLE))]
     path = Path("") if many else capture_path(args.file[0] if args.file else None, _shown(DEFAULT_SAMPLE))
@@ -158,8 +158,14 @@ def run(args: argparse.Namespace) -> int:
 
     scope = Scope(args.host, args.port, args.connection)
     if many:
-        scan, summary = pcap_many.scan_files(
-            args, keylog, store, at, scope, reports, _java_trust(args, None, at)
+        from inspector.analysis.capture_set import SetRequest, scan_set
+        from inspector.render.pcap import render_connection
+        from inspector.render.progress import set_progress
+
+        request = SetRequest(args.file or [], args.keylog, args.workers, args.scheduler)
+        judge = _java_trust(args, None, at)
+        scan, summary = scan_set(
+            request, keylog, store, at, scope, reports, judge, render_connection, set_progress
         )
         for each in reports:
             each.set_files = set_files_json(summary)

@@ -40,3 +40,27 @@ def read_limited(path: Path, limit: int, what: str, hint: str) -> bytes:
     if len(data) > limit:
         raise InputError(f"{path}: more than {limit // (1024 * 1024)} MB is too large for {what}", hint)
     return data
+
+
+#: key logs and CA-name files: text a person or a client wrote, never larger than this
+MAX_SMALL_INPUT = 64 * 1024 * 1024
+
+
+def read_key_log(path: Path) -> bytes:
+    """An NSS key log (SSLKEYLOGFILE), with a hint about key logs — not about keystores."""
+    return read_limited(
+        path,
+        MAX_SMALL_INPUT,
+        "a key log",
+        "give the NSS key log (SSLKEYLOGFILE) the client wrote for this capture",
+    )
+
+
+def read_ca_names(path: Path) -> bytes:
+    """--ca-names: PEM certificates or one DN per line."""
+    return read_limited(
+        path,
+        MAX_SMALL_INPUT,
+        "a CA-name file",
+        "give the CA certificates (PEM) or one DN per line, as the server's CertificateRequest names them",
+    )

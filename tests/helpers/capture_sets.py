@@ -9,7 +9,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ONE = (ROOT / "captures" / "tls12-success.pcap").read_bytes()
 
 

@@ -1,11 +1,14 @@
-"""`mtls-inspect pcap A B C…` (a directory, a quoted glob, a rotated set), serially or with
---workers N / --scheduler URL on Dask: the set's run, apart from the one-file path of pcap_cmd."""
+"""A capture set (`pcap A B C…`, a directory, a glob, a rotated set) judged as one capture,
+serially or on Dask (--workers N / --scheduler URL): each file decoded where it lies, its whole
+connections judged and rendered there (`seal`), the parts merged in time order
+(analysis/many.py, parsers/stitch.py). The command hands in the renderer and the progress
+display, so this layer imports neither."""
 
 from __future__ import annotations
 
-import argparse
 import functools
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +19,7 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from inspector.analysis.capture import CaptureScan, Scope
+    from inspector.analysis.connection import ConnectionResult
     from inspector.analysis.many import SetSummary
     from inspector.findings import Finding
     from inspector.keystore.model import Keystore
@@ -25,59 +29,21 @@ if TYPE_CHECKING:
     from parsers.model import Endpoint, Transcript
 
     JudgeFn = Callable[[Transcript], list[Finding]]
-
-GLOB_CHARS = "*?["
-
-
-def add_set_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="decode the files on a local Dask cluster of N processes "
-        "(pip install 'mtls-inspector[cluster]')",
-    )
-    p.add_argument(
-        "--scheduler",
-        metavar="tcp://HOST:8786",
-        help="decode the files on an existing Dask cluster; its workers must see the files at the same paths",
-    )
-    p.add_argument(
-        "--jsonl",
-        action="store_true",
-        help="JSON Lines: a header line, then one line per connection (for very large runs)",
-    )
-
-
-def is_set(args: argparse.Namespace) -> bool:
-    """Several files, a directory, a glob, or a cluster asked for: the set's path."""
-    files: list[str] = args.file or []
-    if args.workers is not None or args.scheduler:
-        return True
-    if len(files) != 1:
-        return len(files) > 1
-    one = files[0]
-    return Path(one).is_dir() or (any(c in one for c in GLOB_CHARS) and not Path(one).exists())
-
-
-def check_set_args(args: argparse.Namespace) -> None:
-    if args.workers is not None and args.scheduler:
-        raise InputError("--workers starts a local cluster, --scheduler uses an existing one", "give one")
-    if args.workers is not None and args.workers < 1:
-        raise InputError(f"--workers {args.workers}: needs at least 1", "give --workers N with N >= 1")
-    if args.jsonl and args.json:
-        raise InputError("--json and --jsonl are two forms of the same report", "give one")
-
+    #: render.pcap.render_connection
+    RenderFn = Callable[[PcapView, ConnectionResult], Rendered]
+    #: render.progress.set_progress: (files, bytes) → a context giving the per-part callback
+    ProgressFn = Callable[[int, int], AbstractContextManager[Callable[[int, int, int], None] | None]]
 
 #: what decode_and_seal loads on its first call (a local Dask cluster's workers load it first)
 WORKER_PRELOAD = (
-    "inspector.commands.pcap_many",
+    "inspector.analysis.capture_set",
     "inspector.analysis.connection",
     "inspector.render.pcap",
     "parsers.fileparts",
     "parsers.scapy_tls",
     "parsers.gcfreeze",
 )
+
 #: stand-in numbers, while a connection's number in the set is not yet known: 13 digits, which
 #: no port, frame, length or time in a report has (and a 64-digit fingerprint has by chance once
 #: in 10^12); the merge replaces them by the real numbers
@@ -90,6 +56,9 @@ class Recipe:
 
     views: tuple[PcapView, ...]
     at: dt.datetime | None
+    #: render.pcap.render_connection, handed in by the command (analysis never imports render):
+    #: a module-level function, so a Recipe pickles for a Dask worker
+    render: RenderFn
 
 
 @dataclass(frozen=True)
@@ -115,12 +84,11 @@ def seal(
     """Judge and render one connection under a stand-in number (its number here + STAND_IN)."""
     from inspector.analysis.connection import analyse_connection
     from inspector.findings import Severity, has_errors
-    from inspector.render.pcap import render_connection
 
     t.index += STAND_IN
     judged = analyse_connection(t, store, file, recipe.at, also_judge=judge)
     counts = tuple(sum(1 for f in judged.findings if f.severity is s) for s in Severity)
-    renders = tuple(render_connection(view, judged) for view in recipe.views)
+    renders = tuple(recipe.render(view, judged) for view in recipe.views)
     return Sealed(t.index, t.start_time, t.client, t.server, counts, has_errors(judged.findings), renders)
 
 
@@ -132,41 +100,55 @@ def decode_and_seal(path: str, rank: int, keylog_text: str, recipe: Recipe) -> F
     return decode_part(path, rank, keylog_text, lambda t: seal(t, recipe, path))
 
 
-def scan_files(
-    args: argparse.Namespace,
+@dataclass(frozen=True)
+class SetRequest:
+    """What `pcap` asks of a capture set: its files and where to decode them."""
+
+    files: list[str]
+    keylog_path: str | None
+    #: a local Dask cluster of this many processes, or an existing one at `scheduler`; else here
+    workers: int | None
+    scheduler: str | None
+
+
+def scan_set(
+    request: SetRequest,
     keylog: KeyLog | None,
     store: Keystore | None,
     at: dt.datetime | None,
     scope: Scope,
     reports: tuple[PcapReport, ...],
     judge: JudgeFn | None,
+    render: RenderFn,
+    progress: ProgressFn,
 ) -> tuple[CaptureScan, SetSummary]:
     """Decode, merge, judge the set; each report gets every connection in `scope`, in order."""
     from inspector.analysis.capture import CaptureScan
     from inspector.analysis.many import PartRunner, PartTask, merge_set, open_capture_set, serial_parts
     from inspector.findings import Severity, has_errors
-    from inspector.keystore import read_bytes
-    from inspector.render.progress import set_progress
+    from inspector.system.input_files import read_key_log
     from parsers.fileparts import decode_part, unpack
     from parsers.keylog import KeyLog
     from parsers.model import Transcript
     from parsers.stitch import PartSpool
 
     runner: PartRunner = serial_parts
-    if args.workers is not None or args.scheduler:
+    if request.workers is not None or request.scheduler:
         from inspector.analysis.cluster import dask_runner
 
-        runner = dask_runner(args.workers, args.scheduler, WORKER_PRELOAD)
-    capture_set = open_capture_set(args.file or [])
-    keylog_text = read_bytes(Path(args.keylog)).decode("utf-8", "replace") if args.keylog else ""
-    recipe = Recipe(tuple(r.view for r in reports), at)
+        runner = dask_runner(request.workers, request.scheduler, WORKER_PRELOAD)
+    capture_set = open_capture_set(request.files)
+    keylog_text = (
+        read_key_log(Path(request.keylog_path)).decode("utf-8", "replace") if request.keylog_path else ""
+    )
+    recipe = Recipe(tuple(r.view for r in reports), at, render)
     # the keystore and truststore are this machine's files: with them, connections are judged
     # here, after the merge; else where their file is decoded
     local = store is not None or judge is not None
     task: PartTask = decode_part if local else functools.partial(decode_and_seal, recipe=recipe)
     # each part's connections to disk as it arrives: the merge stays flat
     spool = PartSpool(len(capture_set.members))
-    with set_progress(len(capture_set.members), capture_set.size) as show:
+    with progress(len(capture_set.members), capture_set.size) as show:
         done = [0, 0, 0]
 
         def on_part(part: FilePart) -> None:
