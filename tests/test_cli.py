@@ -210,14 +210,24 @@ def test_bad_input_is_still_2_not_70() -> None:
     )
 
 
+CA_NAMES = ("--ca-names", str(ROOT / "captures" / "partner-ca-names.txt"))
+
+
 def test_report_into_a_closed_pipe_keeps_the_findings_status() -> None:
-    """`pcap … | head -1`: the reader went away; the status is still 1 (error findings), with
-    nothing on stderr (no 'Broken pipe', no 'Exception ignored')."""
+    """`CMD … | head -1`, for every command that reads a sample here (probe and serve: live
+    tests): the reader went away; the status is still the findings' (1 with errors), with
+    nothing on stderr but our own warnings (no 'Broken pipe', no 'Exception ignored')."""
     for argv, status in (
         (["pcap", str(SAMPLE)], 1),
         (["pcap", str(SAMPLE), "--json"], 1),
         (["keystore", str(KEYSTORE), "--storepass", "changeit"], 1),
+        (["log", str(ROOT / "captures" / "java-nocert12.log")], 1),
+        (["log", str(ROOT / "captures" / "java-nocert12.log"), "--json"], 1),
+        (["select", "--keystore", str(KEYSTORE), "--storepass", "changeit", *CA_NAMES], 1),
+        (["select", "--keystore", str(KEYSTORE), "--storepass", "changeit", *CA_NAMES, "--json"], 1),
         (["explain", "--list"], 0),
+        (["man"], 0),
+        (["completion", "bash"], 0),
     ):
         read_end, write_end = os.pipe()
         os.close(read_end)  # every write now fails with EPIPE
