@@ -105,6 +105,7 @@ class LogWireContext(WireContext):
 
 
 def run(args: argparse.Namespace) -> int:
+    from parsers.errortext import KeptHead
     from parsers.javalog import open_log, read_log
 
     name = args.file
@@ -133,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         page.trust = report.trust
     reports = (report,) if page is report else (report, page)
     try:
-        reader = read_log(open_log(name))
+        reader = read_log(kept := KeptHead(open_log(name)))  # kept: for the error-text reader
         for logged in reader.handshakes():
             for each in reports:
                 each.add(logged, reader.summary)
@@ -149,7 +150,12 @@ def run(args: argparse.Namespace) -> int:
             "(java -Djavax.net.debug=ssl:handshake:verbose ... 2> client.log)",
         )
     file_findings = report.file_findings(summary)
-    if not summary.handshakes and not file_findings:
+    if not summary.handshakes and not file_findings:  # issue 20: else any client's error text
+        from inspector.render.error_text import explain_pasted
+
+        status = explain_pasted(kept.text(), shown, args.keystore, json=args.json)
+        if status is not None:
+            return status
         raise InputError(
             f"{shown}: no javax.net.debug output and no Java exception in its {summary.lines} lines",
             "run the client with -Djavax.net.debug=ssl:handshake:verbose and give its stderr",

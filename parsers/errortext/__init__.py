@@ -262,7 +262,8 @@ _REQUEST = re.compile(r"\(IN\), TLS handshake, Request CERT|Acceptable client ce
 _VERIFY_OUT = re.compile(r"\(OUT\), TLS handshake, CERT verify")
 _CERT_OUT = re.compile(r"\(OUT\), TLS handshake, Certificate \(11\)")
 _VERSION = re.compile(
-    r"SSL connection using (TLSv1(?:\.[0-3])?)|\* (TLSv1\.[0-3]) \(IN\), TLS handshake, Server hello|New, (TLSv1(?:\.[0-3])?), Cipher|Protocol\s*: (TLSv1(?:\.[0-3])?)"
+    r"SSL connection using (TLSv1(?:\.[0-3])?)|\* (TLSv1\.[0-3]) \(IN\), TLS handshake, Server hello"
+    r"|New, (TLSv1(?:\.[0-3])?), Cipher|Protocol\s*: (TLSv1(?:\.[0-3])?)"
 )
 _CERT_OPTION = re.compile(
     r"(?:^|\s)(?:--cert|-E|-cert)[ =](?P<file>[^\s'\"]+)|\bcert=\(?\s*['\"](?P<py>[^'\"]+)['\"]"

@@ -44,7 +44,8 @@ SIGNS = (
     sign(
         "Go not TLS",
         F,
-        r"tls: (?P<detail>first record does not look like a TLS handshake|server gave HTTP response to HTTPS)",
+        r"tls: (?P<detail>first record does not look like a TLS handshake"
+        r"|server gave HTTP response to HTTPS)",
         Kind.HANDSHAKE_FAILED,
         C,
     ),

@@ -21,7 +21,8 @@ SIGNS = (
     sign(
         "HTTP 400 page",
         F,
-        r"<title>\s*400 Bad Request\s*</title>|<h1>\s*400 Bad Request\s*</h1>|^\s*HTTP/[\d.]+ 400 Bad Request",
+        r"<title>\s*400 Bad Request\s*</title>|<h1>\s*400 Bad Request\s*</h1>"
+        r"|^\s*HTTP/[\d.]+ 400 Bad Request",
         Kind.HTTP_BAD_REQUEST,
         S,
     ),
