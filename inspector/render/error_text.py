@@ -34,7 +34,10 @@ def explain_pasted(
 def header(result: ErrorTextResult) -> list[str]:
     r = result.reading
     clients = ", ".join(dict.fromkeys(CLIENT_NAMES[f] for f in r.families)) or "?"
-    lines = [f"Client error text {escape_text(result.source)}: {r.lines} lines, written by {clients}"]
+    lines = [
+        f"Client error text {escape_text(result.source)}: {r.lines} line{'' if r.lines == 1 else 's'}, "
+        f"written by {clients}"
+    ]
     t = r.target
     lines.append(
         f"  server: {t.address} (line {t.line}: {t.how})" if t else "  server: not named in the text"
@@ -49,13 +52,16 @@ def header(result: ErrorTextResult) -> list[str]:
 
 def diagnosis_block(d: Diagnosis) -> str:
     f = d.finding
-    lines = [f"{f.severity.value}[{f.code}]: {f.summary}"]
+    head = (f"alert {d.alert}: " if d.alert else "") + d.meaning
+    if len(d.lines) > 1:
+        head += f" ({len(d.lines)} lines)"
+    lines = [f"{f.severity.value}[{f.code}]: {head}"]
     where = f.location.describe()
     if where:
         lines.append(f"  --> {where}")
     for ev in f.evidence:
         lines.append(f"   = evidence: {ev.source}: {ev.fact}")
-    lines.append(f"   = means: {d.meaning}")
+    lines.append(f"   = said by: {d.said_by}")
     if d.causes:
         lines.append("   = likely causes, most likely first:")
         for i, c in enumerate(d.causes, 1):

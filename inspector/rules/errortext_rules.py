@@ -616,7 +616,7 @@ def diagnose(ctx: ErrorTextContext) -> list[Diagnosis]:
         first = group[0]
         spec, meaning, causes, commands = _meaning(first.kind, first, reading.clues, w)
         lines = tuple(dict.fromkeys(s.line for s in group))
-        evidence = [Evidence(f"line {s.line}", f"{CLIENT_NAMES[s.family]}: {s.text}") for s in group[:4]]
+        evidence = [Evidence(f"line {s.line} ({CLIENT_NAMES[s.family]})", s.text) for s in group[:4]]
         if len(group) > 4:
             evidence.append(Evidence("text", f"+{len(group) - 4} more line(s) saying the same"))
         evidence += [
@@ -673,9 +673,7 @@ def diagnose(ctx: ErrorTextContext) -> list[Diagnosis]:
                 SUCCESS,
                 f"{meaning} — said by {_who(first)}",
                 location=Location(file=ctx.file),
-                evidence=[
-                    Evidence(f"line {s.line}", f"{CLIENT_NAMES[s.family]}: {s.text}") for s in wins[:4]
-                ],
+                evidence=[Evidence(f"line {s.line} ({CLIENT_NAMES[s.family]})", s.text) for s in wins[:4]],
             )
             out.append(
                 Diagnosis(
