@@ -61,6 +61,9 @@ MARKERS: tuple[tuple[Family, re.Pattern[str]], ...] = (
     (Family.GO, re.compile(r"remote error: tls:|x509: |tls: failed to verify|Get \"https?://")),
 )
 
+#: alerts that end a connection normally (curl -v prints close_notify after every good exchange)
+_NOT_FAILURES = frozenset({"close_notify", "user_canceled", "no_renegotiation"})
+
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 _DOC_HOSTS = re.compile(
     r"(?:^|\.)(?:curl\.se|haxx\.se|microsoft\.com|nodejs\.org|python\.org|nginx\.org|openssl\.org"
@@ -126,7 +129,9 @@ def _sightings_in(line: str, number: int, whole: Family | None, cross: int | Non
             if cross is not None and not (m.start() < cross < m.end()):
                 continue
             taken.append((m.start(), m.end()))
-            out.append(_sighting(s, m, line, number, whole))
+            found = _sighting(s, m, line, number, whole)
+            if found.alert not in _NOT_FAILURES:
+                out.append(found)
     return out
 
 
@@ -265,8 +270,10 @@ _VERSION = re.compile(
     r"SSL connection using (TLSv1(?:\.[0-3])?)|\* (TLSv1\.[0-3]) \(IN\), TLS handshake, Server hello"
     r"|New, (TLSv1(?:\.[0-3])?), Cipher|Protocol\s*: (TLSv1(?:\.[0-3])?)"
 )
+#: the client certificate on a pasted command line (curl --cert/-E, s_client -cert, requests' cert=)
 _CERT_OPTION = re.compile(
-    r"(?:^|\s)(?:--cert|-E|-cert)[ =](?P<file>[^\s'\"]+)|\bcert=\(?\s*['\"](?P<py>[^'\"]+)['\"]"
+    r"\b(?:curl|s_client)\b.*?\s(?:--cert|-E|-cert)[ =](?P<file>[^\s'\"]+)"
+    r"|\bcert=\(?\s*['\"](?P<py>[^'\"]+)['\"]"
 )
 
 
