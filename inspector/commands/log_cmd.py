@@ -105,7 +105,7 @@ class LogWireContext(WireContext):
 
 
 def run(args: argparse.Namespace) -> int:
-    from parsers.errortext import KeptHead
+    from parsers.errortext import KeptHead, no_java_exception
     from parsers.javalog import open_log, read_log
 
     name = args.file
@@ -143,6 +143,12 @@ def run(args: argparse.Namespace) -> int:
             f"{shown}: cannot read ({exc})", "give the uncompressed log, or a whole .gz file"
         ) from None
     summary = reader.summary
+    if not summary.handshakes and no_java_exception(c for e in summary.exceptions for c, _ in e.chain):
+        from inspector.render.error_text import explain_pasted  # issue 20: any client's error text
+
+        status = explain_pasted(kept.text(), shown, args.keystore, json=args.json)
+        if status is not None:
+            return status
     if summary.binary and not summary.handshakes and not summary.exceptions:
         raise InputError(
             f"{shown}: binary data, not a text log ({summary.bytes} bytes)",
@@ -150,12 +156,7 @@ def run(args: argparse.Namespace) -> int:
             "(java -Djavax.net.debug=ssl:handshake:verbose ... 2> client.log)",
         )
     file_findings = report.file_findings(summary)
-    if not summary.handshakes and not file_findings:  # issue 20: else any client's error text
-        from inspector.render.error_text import explain_pasted
-
-        status = explain_pasted(kept.text(), shown, args.keystore, json=args.json)
-        if status is not None:
-            return status
+    if not summary.handshakes and not file_findings:
         raise InputError(
             f"{shown}: no javax.net.debug output and no Java exception in its {summary.lines} lines",
             "run the client with -Djavax.net.debug=ssl:handshake:verbose and give its stderr",

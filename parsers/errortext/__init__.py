@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 
 from parsers.errortext import curl, dotnet, go, http_pages, node, openssl, platform, python
 from parsers.errortext.model import Clues, ErrorTextReading, Family, Kind, Sighting, Speaker, Target
@@ -27,6 +28,7 @@ __all__ = [
     "Speaker",
     "Target",
     "decode",
+    "no_java_exception",
     "read_error_text",
 ]
 
@@ -91,6 +93,15 @@ class KeptHead:
         return decode(bytes(self.kept))
 
 
+_NOT_JAVA = re.compile(r"^(?:System|Microsoft|Interop)[.+]|\+")
+
+
+def no_java_exception(class_names: Iterable[str]) -> bool:
+    """True when none of these exception classes is Java's: .NET's (System.*, Interop+OpenSsl+...)
+    look like Java's `package.Class: message` lines but are this reader's to explain."""
+    return all(_NOT_JAVA.search(name) for name in class_names)
+
+
 def decode(data: bytes) -> str:
     """UTF-8, or UTF-16 (PowerShell's `>` writes UTF-16LE with a BOM); colour codes and HTML
     escapes (a page's `&lt;`) undone. Undecodable bytes become U+FFFD."""
@@ -124,7 +135,7 @@ def _sightings_in(line: str, number: int, whole: Family | None, cross: int | Non
     out = []
     for s in SIGNS:
         for m in s.pattern.finditer(line):
-            if any(m.start() < end and start < m.end() for start, end in taken):
+            if not s.alongside and any(m.start() < end and start < m.end() for start, end in taken):
                 continue
             if cross is not None and not (m.start() < cross < m.end()):
                 continue
@@ -222,7 +233,6 @@ def _tidy(found: list[Sighting]) -> list[Sighting]:
             Kind.VERIFY_FAILED,
             Kind.SERVER_CERT_EXPIRED,
             Kind.SERVER_CERT_SELF_SIGNED,
-            Kind.HOSTNAME_MISMATCH,
         }:
             continue
         if kind is Kind.CLOSED_WITHOUT_ALERT and Kind.ALERT_RECEIVED in kinds:

@@ -24,6 +24,7 @@ SIGNS = (
         r"(?P<detail>RemoteCertificateNameMismatch)",
         Kind.HOSTNAME_MISMATCH,
         C,
+        alongside=True,
     ),
     sign(
         ".NET validation callback",

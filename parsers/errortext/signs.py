@@ -24,6 +24,8 @@ class Sign:
     kind: Kind
     speaker: Speaker
     by_detail: bool = False
+    #: found even inside another sign's match (a second reason within one message)
+    alongside: bool = False
 
 
 def sign(
@@ -34,9 +36,10 @@ def sign(
     speaker: Speaker,
     *,
     by_detail: bool = False,
+    alongside: bool = False,
     flags: int = 0,
 ) -> Sign:
-    return Sign(name, family, re.compile(pattern, flags), kind, speaker, by_detail)
+    return Sign(name, family, re.compile(pattern, flags), kind, speaker, by_detail, alongside)
 
 
 def alert_of(match: re.Match[str]) -> str | None:
@@ -53,6 +56,8 @@ def alert_of(match: re.Match[str]) -> str | None:
 def verify_kind(detail: str) -> Kind:
     """A certificate verify reason (OpenSSL's words, Node's codes, Go's and .NET's) → its kind."""
     d = detail.lower().replace("-", " ").replace("_", " ")
+    if "chainerrors" in d or "untrustedroot" in d or "partialchain" in d:
+        return Kind.SERVER_CERT_UNTRUSTED
     if "expired" in d or "not yet valid" in d or "nottimevalid" in d:
         return Kind.SERVER_CERT_EXPIRED
     if "hostname" in d or "altname" in d or "name mismatch" in d or "namemismatch" in d:
