@@ -288,6 +288,17 @@ def test_a_java_exception_stays_with_the_java_reader(cli: Callable[..., CliResul
     assert "error_text" not in result.json()  # the Java log reader explains it (parsers/javalog)
 
 
+def test_java_caused_by_lines_are_left_to_the_java_reader(
+    cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    text = (
+        "Caused by: javax.net.ssl.SSLHandshakeException: Empty server certificate chain\n\n"
+        "Caused by: javax.net.ssl.SSLHandshakeException: Received fatal alert: bad_certificate\n"
+    )
+    result = cli("log", paste(tmp_path, text))
+    assert not result.out.startswith("Client error text"), result.out
+
+
 def test_keystore_given_fills_the_commands(cli: Callable[..., CliResult], tmp_path: Path) -> None:
     p = P.make_pki()
     store = P.write_pkcs12(tmp_path / "outbound.p12", "changeit", "client", p.leaf.key, [p.leaf.cert])

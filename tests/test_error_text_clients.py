@@ -716,3 +716,55 @@ def test_nginx_400_pages(nginx: int, pki: Path, explain: Callable[[str], Verdict
     v = explain(out)
     assert v.first["code"] == "http-rejected-client-cert"
     assert v.first["kind"] == "http-cert-error"
+
+
+# --- Java, as the integration platform shows it: the exception's message alone ------------------------
+
+JAVA = shutil.which("java")
+JAVA_CLIENT = """
+import java.io.*;
+import java.net.URL;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import javax.net.ssl.*;
+
+public class Client {
+    public static void main(String[] a) throws Exception {
+        KeyStore ts = KeyStore.getInstance("PKCS12");
+        ts.load(null, null);
+        try (InputStream in = new FileInputStream(a[1])) {
+            ts.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+        tmf.init(ts);
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        HttpsURLConnection c = (HttpsURLConnection) new URL(a[0]).openConnection();
+        c.setSSLSocketFactory(ctx.getSocketFactory());
+        c.setConnectTimeout(10000);
+        c.setReadTimeout(10000);
+        try {
+            System.out.println("HTTP " + c.getResponseCode());
+        } catch (IOException e) {
+            System.out.println("Error: " + e.getMessage());  // what a REST test result shows
+        }
+    }
+}
+"""
+
+
+@pytest.mark.skipif(JAVA is None, reason="java is not installed (the system JDK 17)")
+def test_java_message_as_the_platform_shows_it(
+    servers: dict[str, int], pki: Path, explain: Callable[[str], Verdict]
+) -> None:
+    (pki / "Client.java").write_text(JAVA_CLIENT)
+    port = servers["1.3"]
+    out = run([str(JAVA), "Client.java", f"https://127.0.0.1:{port}/", "server-ca.pem"], pki)
+    assert "Received fatal alert: certificate_required" in out, out
+    v = explain(f"Endpoint: https://127.0.0.1:{port}/\n{out}")
+    alert_case(v, "certificate_required")
+    assert v.first["client"] == "platform"
+    assert v.first["next"][0] == f"mtls-inspect select --keystore KEYSTORE --from-server 127.0.0.1:{port}"
+    out = run([str(JAVA), "Client.java", f"https://127.0.0.1:{servers['1.2']}/", "server-ca.pem"], pki)
+    assert "Received fatal alert: handshake_failure" in out, out
+    alert_case(explain(out), "handshake_failure")

@@ -93,6 +93,11 @@ class KeptHead:
         return decode(bytes(self.kept))
 
 
+#: a line of a Java exception (its class, a cause, a frame): the Java log reader's, not ours
+_JAVA_EXCEPTION = re.compile(
+    r"\b(?:javax?|sun|jdk|com\.sun|org\.apache|io\.netty)\.[\w.$]*(?:Exception|Error)\b"
+    r"|^\s*Caused by: [a-z][\w$]*\.[\w.$]+|^\s*at [a-z][\w$]*\.[\w.$]+\("
+)
 _NOT_JAVA = re.compile(r"^(?:System|Microsoft|Interop)[.+]|\+")
 
 
@@ -193,6 +198,8 @@ def read_error_text(text: str) -> ErrorTextReading:
     whole = _whole_family(text[:MAX_BYTES])
     found: list[Sighting] = []
     for i, line in enumerate(lines, 1):
+        if _JAVA_EXCEPTION.search(line):  # Java's exceptions are parsers/javalog's to explain
+            continue
         found += _sightings_in(line, i, whole)
         if len(found) >= MAX_SIGHTINGS:
             break
@@ -203,7 +210,7 @@ def read_error_text(text: str) -> ErrorTextReading:
         head, tail = lines[i].rstrip("\r"), lines[i + 1]
         tail = tail[len(prefix) :] if prefix and tail.startswith(prefix) else tail
         tail = tail.lstrip()
-        if not head.strip() or not tail:
+        if not head.strip() or not tail or _JAVA_EXCEPTION.search(head) or _JAVA_EXCEPTION.search(tail):
             continue
         for glue in ("", " "):
             joined = head + glue + tail
