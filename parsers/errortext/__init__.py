@@ -133,7 +133,9 @@ def _family_of(line: str, whole: Family | None) -> Family:
     return whole or Family.OPENSSL
 
 
-def _sightings_in(line: str, number: int, whole: Family | None, cross: int | None = None) -> list[Sighting]:
+def _sightings_in(
+    line: str, number: int, whole: Family | None, cross: int | None = None, prefix: str = ""
+) -> list[Sighting]:
     """Every sign found in one line; `cross`: keep only matches spanning that offset (a wrapped
     line joined to the next)."""
     taken: list[tuple[int, int]] = []
@@ -145,13 +147,16 @@ def _sightings_in(line: str, number: int, whole: Family | None, cross: int | Non
             if cross is not None and not (m.start() < cross < m.end()):
                 continue
             taken.append((m.start(), m.end()))
-            found = _sighting(s, m, line, number, whole)
+            found = _sighting(s, m, line, number, whole, prefix)
             if found.alert not in _NOT_FAILURES:
                 out.append(found)
     return out
 
 
-def _sighting(s: Sign, m: re.Match[str], line: str, number: int, whole: Family | None) -> Sighting:
+def _sighting(
+    s: Sign, m: re.Match[str], line: str, number: int, whole: Family | None, prefix: str = ""
+) -> Sighting:
+    shown = line[len(prefix) :] if prefix and line.startswith(prefix) else line
     detail = m.groupdict().get("detail")
     kind = verify_kind(detail) if s.by_detail and detail else s.kind
     alert = alert_of(m)
@@ -165,7 +170,7 @@ def _sighting(s: Sign, m: re.Match[str], line: str, number: int, whole: Family |
         family=family,
         kind=kind,
         speaker=s.speaker,
-        text=escape_text(line.strip())[:EXCERPT],
+        text=escape_text(shown.strip())[:EXCERPT],
         alert=alert,
         detail=escape_text(detail.strip())[:EXCERPT] if detail else None,
         sign=s.name,
@@ -174,14 +179,16 @@ def _sighting(s: Sign, m: re.Match[str], line: str, number: int, whole: Family |
 
 def _common_prefix(lines: list[str]) -> str:
     body = [x for x in lines if x.strip()]
-    if len(body) < 3:
+    if len(body) < 2:
         return ""
     first, last = min(body), max(body)
     n = 0
     while n < len(first) and n < len(last) and first[n] == last[n]:
         n += 1
     prefix = first[:n]
-    return prefix if prefix.strip(" |>:-\t") == "" or len(prefix) >= 4 else ""
+    if prefix.strip(" |>:-\t") == "":
+        return prefix
+    return prefix if len(prefix) >= 4 and len(body) >= 3 else ""
 
 
 def _whole_family(text: str) -> Family | None:
@@ -200,7 +207,7 @@ def read_error_text(text: str) -> ErrorTextReading:
     for i, line in enumerate(lines, 1):
         if _JAVA_EXCEPTION.search(line):  # Java's exceptions are parsers/javalog's to explain
             continue
-        found += _sightings_in(line, i, whole)
+        found += _sightings_in(line, i, whole, prefix=prefix)
         if len(found) >= MAX_SIGHTINGS:
             break
     # a message wrapped onto the next line (a console's width, a mail client): join each pair
@@ -214,7 +221,7 @@ def read_error_text(text: str) -> ErrorTextReading:
             continue
         for glue in ("", " "):
             joined = head + glue + tail
-            more = _sightings_in(joined, i + 1, whole, cross=len(head))
+            more = _sightings_in(joined, i + 1, whole, cross=len(head), prefix=prefix)
             if more:
                 found += more
                 break
