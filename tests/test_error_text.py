@@ -390,3 +390,89 @@ def test_json_document_shape(cli: Callable[..., CliResult], tmp_path: Path) -> N
         "how": "Python's host= and port=",
     }
     assert doc["findings"][0]["inference"] is True
+
+
+#: one line per recognised form: its sign must find it (so a sign nothing exercises, or a form a
+#: change stops reading, fails here). Lines from the real runs in test_error_text_clients.py or
+#: from the documented formats named in this module's docstring.
+SIGN_EXAMPLES: dict[str, str] = {
+    "curl (58)": "curl: (58) unable to set private key file: 'client.key' type PEM",
+    "curl (60)": "curl: (60) SSL certificate problem: unable to get local issuer certificate",
+    "curl (60)/(51) host name": "curl: (60) SSL: no alternative certificate subject name matches target host "
+    "name 'api.example'",
+    "curl (60) without a reason": "curl: (60) SSL certificate verification failed",
+    "curl -v alert in": "* TLSv1.3 (IN), TLS alert, unknown (628):",
+    "curl -v alert out": "* TLSv1.3 (OUT), TLS alert, unknown CA (560):",
+    "curl -v HTTP status": "< HTTP/1.1 200 OK",
+    "curl -v HTTP 400": "< HTTP/1.1 400 Bad Request",
+    "Go remote error": 'Get "https://127.0.0.1:8443/": remote error: tls: bad certificate',
+    "Go local error": "local error: tls: bad record MAC",
+    "Go x509 unknown authority": "x509: certificate signed by unknown authority",
+    "Go x509 expired": "x509: certificate has expired or is not yet valid: current time 2026-01-01",
+    "Go x509 host name": "x509: certificate is valid for localhost, not api.example",
+    "Go key pair": "tls: private key does not match public key",
+    "Go not TLS": 'Get "https://a:80/": tls: first record does not look like a TLS handshake',
+    "Go handshake EOF": 'Get "https://127.0.0.1:8443/": EOF',
+    "Python hostname mismatch": "certificate verify failed: Hostname mismatch, certificate is not valid for "
+    "'api.example'. (_ssl.c:1006)",
+    "Python PEM lib": "ssl.SSLError: [SSL] PEM lib (_ssl.c:3900)",
+    "Python SSLError": "requests.exceptions.SSLError: HTTPSConnectionPool(host='a', port=443): Max retries "
+    "exceeded with url: /",
+    ".NET remote certificate invalid": "The remote certificate is invalid according to the validation "
+    "procedure: RemoteCertificateChainErrors",
+    ".NET remote certificate name": "The remote certificate is invalid according to the validation procedure:"
+    " RemoteCertificateNameMismatch, RemoteCertificateChainErrors",
+    ".NET validation callback": "The remote certificate was rejected by the provided "
+    "RemoteCertificateValidationCallback.",
+    ".NET credentials": "The credentials supplied to the package were not recognized",
+    ".NET unexpected EOF": "Received an unexpected EOF or 0 bytes from the transport stream.",
+    ".NET handshake failed": "The SSL connection could not be established, see inner exception.",
+    "Node alert code": "  code: 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA'",
+    "Node verify code": "  code: 'DEPTH_ZERO_SELF_SIGNED_CERT'",
+    "Node host name": "Error: Hostname/IP does not match certificate's altnames: Host: api.example. is not "
+    "in the cert's altnames: DNS:localhost",
+    "Node socket closed": "Error: socket hang up",
+    "Node key mismatch": "  code: 'ERR_OSSL_X509_KEY_VALUES_MISMATCH'",
+    "Postman SSL Error": "SSL Error: Unable to verify the first certificate",
+    "nginx 400 no certificate": "<head><title>400 No required SSL certificate was sent</title></head>",
+    "nginx 400 certificate error": "<head><title>400 The SSL certificate error</title></head>",
+    "nginx 400 plain HTTP": "<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>",
+    "HTTP 400 page": "<head><title>400 Bad Request</title></head>",
+    "OpenSSL received-alert reason": "error:0A000412:SSL routines::sslv3 alert bad certificate",
+    "OpenSSL received-alert reason (upper case)": "SSL routines:OPENSSL_internal:TLSV1_ALERT_UNKNOWN_CA",
+    "OpenSSL SSL alert number": "ssl3_read_bytes:reason(1116):SSL alert number 116",
+    "OpenSSL certificate verify failed": "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
+    "self-signed certificate (_ssl.c:1006)",
+    "OpenSSL verify reason": "Error: unable to verify the first certificate",
+    "OpenSSL key values mismatch": "error:05800074:x509 certificate routines::key values mismatch",
+    "OpenSSL unexpected eof": "error:0A000126:SSL routines::unexpected eof while reading",
+    "OpenSSL wrong version number": "error:0A00010B:SSL routines::wrong version number",
+    "s_client verify error": "verify error:num=20:unable to get local issuer certificate",
+    "s_client verify return code": "Verify return code: 10 (certificate has expired)",
+    "s_client verified": "    Verify return code: 0 (ok)",
+    "s_client write errno": "write:errno=104",
+    "openssl verify error": "error 20 at 0 depth lookup: unable to get local issuer certificate",
+    "openssl verify failed": "error client.pem: verification failed",
+    "openssl verify OK": "client.pem: OK",
+    "peer not authenticated": "peer not authenticated",
+    "Socket is closed": "Socket is closed",
+    "Received fatal alert": "Received fatal alert: certificate_unknown",
+    "REST test result status 400": "Method failed: (/v1/orders) with code: 400",
+    "curl (35)": "curl: (35) Recv failure: Connection was aborted",
+    "curl (56)": "curl: (56) Failure when receiving data from the peer",
+}
+
+
+def test_every_sign_has_an_example() -> None:
+    from parsers.errortext import SIGNS
+
+    assert set(SIGN_EXAMPLES) == {s.name for s in SIGNS}
+
+
+@pytest.mark.parametrize("name", list(SIGN_EXAMPLES))
+def test_sign_reads_its_example(name: str) -> None:
+    from parsers.errortext import hot
+
+    line = SIGN_EXAMPLES[name]
+    assert hot(line), "no trigger word: add one to parsers.errortext.TRIGGER_WORDS"
+    assert name in {s.sign for s in read_error_text(line).sightings}, line

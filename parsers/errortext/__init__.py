@@ -63,6 +63,23 @@ MARKERS: tuple[tuple[Family, re.Pattern[str]], ...] = (
     (Family.GO, re.compile(r"remote error: tls:|x509: |tls: failed to verify|Get \"https?://")),
 )
 
+#: every sign holds one of these words (lower case): a line without any is not searched further,
+#: so a 4 MiB application log costs a few substring tests per line
+TRIGGER_WORDS = (
+    "alert", "ssl", "tls", "x509", "cert", "curl: (", "http/", "verif", "mismatch", "pem",
+    "decrypt", "start line", "start_line", "eof", "reset", "version number", "version_number",
+    "packet length", "http request", "errno", "depth lookup", ".crt: ok", ".der: ok", "hostname",
+    "altname", "remote error", "local error", "unable to", "unable_to", "self signed", "self-signed",
+    "self_signed", "hang up", "socket", "ossl", "trust", "credential", "closed", "authenticat", "sspi",
+    "unexpected", "secure channel", "common algorithm", "400", "plain http",
+)  # fmt: skip
+
+
+def hot(line: str) -> bool:
+    low = line.lower()
+    return any(word in low for word in TRIGGER_WORDS)
+
+
 #: alerts that end a connection normally (curl -v prints close_notify after every good exchange)
 _NOT_FAILURES = frozenset({"close_notify", "user_canceled", "no_renegotiation"})
 
@@ -202,10 +219,10 @@ def read_error_text(text: str) -> ErrorTextReading:
     """What the text says. Lines are numbered from 1 as the input has them (CRLF, CR or LF)."""
     lines = _lines(text)
     prefix = _common_prefix(lines)
-    whole = _whole_family(text[:MAX_BYTES])
+    whole = _whole_family("\n".join(line for line in lines if hot(line)))
     found: list[Sighting] = []
     for i, line in enumerate(lines, 1):
-        if _JAVA_EXCEPTION.search(line):  # Java's exceptions are parsers/javalog's to explain
+        if not hot(line) or _JAVA_EXCEPTION.search(line):  # Java's exceptions: parsers/javalog's
             continue
         found += _sightings_in(line, i, whole, prefix=prefix)
         if len(found) >= MAX_SIGHTINGS:
@@ -221,6 +238,8 @@ def read_error_text(text: str) -> ErrorTextReading:
             continue
         for glue in ("", " "):
             joined = head + glue + tail
+            if not hot(joined[max(0, len(head) - 40) : len(head) + 40]):
+                continue
             more = _sightings_in(joined, i + 1, whole, cross=len(head), prefix=prefix)
             if more:
                 found += more
@@ -267,12 +286,17 @@ _TARGETS = (
 )
 
 
+_TARGET_KEYS = ("Connected to", "-connect", "host='", "https://", "Trying ", "host: '")
+
+
 def _targets(lines: list[str]) -> tuple[Target, ...]:
     """The servers the text names, the most telling first (curl's connection line, then URLs)."""
     out: list[Target] = []
-    for how, pattern in _TARGETS:
+    for (how, pattern), key in zip(_TARGETS, _TARGET_KEYS, strict=True):
         for i, line in enumerate(lines, 1):
             if "More details here" in line:
+                continue
+            if key not in line:
                 continue
             for m in pattern.finditer(line):
                 host = m.group("host").strip("[]")
@@ -307,6 +331,8 @@ def _clues(lines: list[str]) -> Clues:
     names: list[str] = []
     in_names = False
     for i, line in enumerate(lines, 1):
+        if not in_names and not hot(line):
+            continue
         if in_names:
             if not line.strip() or line.startswith(
                 ("Requested Signature", "Client Certificate Types", "---")

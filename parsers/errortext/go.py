@@ -9,8 +9,8 @@ F, C, SA, CA, U = Family.GO, Speaker.CLIENT, Speaker.SERVER_ALERT, Speaker.CLIEN
 
 SIGNS = (
     # "remote error": an alert the server sent; "local error": one Go sent
-    sign("Go remote error", F, r"remote error: tls: (?P<alert>[a-z ]+?)\s*$", Kind.ALERT_RECEIVED, SA),
-    sign("Go local error", F, r"local error: tls: (?P<alert>[a-z ]+?)\s*$", Kind.ALERT_SENT, CA),
+    sign("Go remote error", F, r"remote error: tls: (?P<alert>[A-Za-z ]+?)\s*$", Kind.ALERT_RECEIVED, SA),
+    sign("Go local error", F, r"local error: tls: (?P<alert>[A-Za-z ]+?)\s*$", Kind.ALERT_SENT, CA),
     sign(
         "Go x509 unknown authority",
         F,

@@ -9,6 +9,41 @@ from parsers.errortext.signs import VERIFY_REASONS, sign
 C, SA, LC, U = Speaker.CLIENT, Speaker.SERVER_ALERT, Speaker.LOCAL_CHECK, Speaker.UNKNOWN
 
 SIGNS = (
+    # openssl s_client
+    sign(
+        "s_client verify error",
+        Family.OPENSSL,
+        r"verify error:num=\d+:(?P<detail>.+?)\s*$",
+        Kind.SERVER_CERT_UNTRUSTED,
+        C,
+        by_detail=True,
+    ),
+    sign(
+        "s_client verify return code",
+        Family.OPENSSL,
+        r"Verify return code: [1-9]\d* \((?P<detail>[^)]+)\)",
+        Kind.SERVER_CERT_UNTRUSTED,
+        C,
+        by_detail=True,
+    ),
+    sign("s_client verified", Family.OPENSSL, r"Verify return code: 0 \(ok\)", Kind.SUCCESS, C),
+    sign("s_client write errno", Family.OPENSSL, r"write:errno=\d+", Kind.CLOSED_WITHOUT_ALERT, U),
+    # openssl verify
+    sign(
+        "openssl verify error",
+        Family.OPENSSL,
+        r"error \d+ at \d+ depth lookup: ?(?P<detail>.+?)\s*$",
+        Kind.VERIFY_FAILED,
+        LC,
+    ),
+    sign(
+        "openssl verify failed",
+        Family.OPENSSL,
+        r"^\s*error (?P<detail>\S+): verification failed",
+        Kind.VERIFY_FAILED,
+        LC,
+    ),
+    sign("openssl verify OK", Family.OPENSSL, r"^\s*\S+\.(?:pem|crt|cer|der): OK\s*$", Kind.SUCCESS, LC),
     # "sslv3 alert bad certificate", "tlsv13 alert certificate required": OpenSSL's reason for
     # an alert it *received* (SSL_AD_REASON_OFFSET + the alert's number)
     sign(
@@ -66,39 +101,4 @@ SIGNS = (
         Kind.HANDSHAKE_FAILED,
         C,
     ),
-    # openssl s_client
-    sign(
-        "s_client verify error",
-        Family.OPENSSL,
-        r"verify error:num=\d+:(?P<detail>.+?)\s*$",
-        Kind.SERVER_CERT_UNTRUSTED,
-        C,
-        by_detail=True,
-    ),
-    sign(
-        "s_client verify return code",
-        Family.OPENSSL,
-        r"Verify return code: [1-9]\d* \((?P<detail>[^)]+)\)",
-        Kind.SERVER_CERT_UNTRUSTED,
-        C,
-        by_detail=True,
-    ),
-    sign("s_client verified", Family.OPENSSL, r"Verify return code: 0 \(ok\)", Kind.SUCCESS, C),
-    sign("s_client write errno", Family.OPENSSL, r"write:errno=\d+", Kind.CLOSED_WITHOUT_ALERT, U),
-    # openssl verify
-    sign(
-        "openssl verify error",
-        Family.OPENSSL,
-        r"error \d+ at \d+ depth lookup: ?(?P<detail>.+?)\s*$",
-        Kind.VERIFY_FAILED,
-        LC,
-    ),
-    sign(
-        "openssl verify failed",
-        Family.OPENSSL,
-        r"^\s*error (?P<detail>\S+): verification failed",
-        Kind.VERIFY_FAILED,
-        LC,
-    ),
-    sign("openssl verify OK", Family.OPENSSL, r"^\s*\S+\.(?:pem|crt|cer|der): OK\s*$", Kind.SUCCESS, LC),
 )

@@ -26,7 +26,7 @@ SIGNS = (
     sign(
         "Python SSLError",
         F,
-        r"\bSSLError\(|\bssl\.SSLError\b|SSLZeroReturnError",
+        r"\bSSLError\(|\b(?:ssl|requests\.exceptions|urllib3\.exceptions)\.SSL\w*Error\b|SSLZeroReturnError",
         Kind.HANDSHAKE_FAILED,
         C,
     ),
