@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inspector.findings import REGISTRY
 from inspector.rules import load_all
@@ -476,3 +478,27 @@ def test_sign_reads_its_example(name: str) -> None:
     line = SIGN_EXAMPLES[name]
     assert hot(line), "no trigger word: add one to parsers.errortext.TRIGGER_WORDS"
     assert name in {s.sign for s in read_error_text(line).sightings}, line
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(list(SIGN_EXAMPLES.values())),
+            st.text(max_size=80),
+            st.sampled_from(["https://", "host='", "Connected to ", " port ", "-connect ", "(", ")", ":"]),
+        ),
+        max_size=12,
+    ),
+    st.sampled_from(["", " ", "\n", "\r\n", "  | "]),
+)
+def test_any_mix_is_read_without_a_crash(parts: list[str], glue: str) -> None:
+    """Pieces of every recognised form cut and joined with anything: read and diagnosed, never a
+    crash, and what is quoted is printable."""
+    from inspector.rules.errortext_rules import diagnose
+
+    reading = read_error_text(glue.join(parts))
+    for d in diagnose(ErrorTextContext(reading, "t")):
+        assert d.finding.code in {c.code for c in CODES}
+    for s in reading.sightings:
+        assert s.text.isprintable()

@@ -558,6 +558,9 @@ func main() {
 	pem, _ := os.ReadFile(ca)
 	pool.AppendCertsFromPEM(pem)
 	cfg := &tls.Config{RootCAs: pool}
+	if len(os.Args) > 5 {
+		cfg.ServerName = os.Args[5]
+	}
 	if cert != "" {
 		c, err := tls.LoadX509KeyPair(cert, key)
 		if err != nil {
@@ -768,3 +771,147 @@ def test_java_message_as_the_platform_shows_it(
     out = run([str(JAVA), "Client.java", f"https://127.0.0.1:{servers['1.2']}/", "server-ca.pem"], pki)
     assert "Received fatal alert: handshake_failure" in out, out
     alert_case(explain(out), "handshake_failure")
+
+
+# --- the server's certificate: self-signed, or not for the name used ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def self_signed(pki: Path) -> Iterator[int]:
+    """openssl s_server with a self-signed certificate (CN and IP SAN 127.0.0.1), no client auth."""
+    key = P.new_key()
+    subject = P.name("127.0.0.1", "Lab")
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())  # type: ignore[arg-type]
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(P.NOW - dt.timedelta(days=1))
+        .not_valid_after(P.NOW + dt.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
+        .sign(key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    (pki / "self.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (pki / "self.key").write_bytes(P.Issued(cert, key).key_pem)
+    port = _free_port()
+    log = pki / "s_server-self.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                str(OPENSSL),
+                "s_server",
+                "-accept",
+                f"127.0.0.1:{port}",
+                "-cert",
+                "self.pem",
+                "-key",
+                "self.key",
+                "-www",
+            ],
+            cwd=pki,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        deadline = time.monotonic() + 15
+        while "ACCEPT" not in log.read_text(errors="replace"):
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("openssl s_server did not start")
+            time.sleep(0.05)
+        yield port
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+NODE_NAMED = """
+const https = require('https'), fs = require('fs');
+const [port, ca, servername] = process.argv.slice(1);
+const o = { host: '127.0.0.1', port: Number(port), path: '/', ca: fs.readFileSync(ca),
+            cert: fs.readFileSync('client.pem'), key: fs.readFileSync('client.key') };
+if (servername) o.servername = servername;
+https.get(o, r => { console.log('HTTP', r.statusCode); r.resume(); }).on('error', e => console.error(e));
+"""
+
+
+@needs_curl
+def test_curl_self_signed_and_host_name(
+    self_signed: int, servers: dict[str, int], pki: Path, explain: Callable[[str], Verdict]
+) -> None:
+    out = run([str(CURL), "-sS", f"https://127.0.0.1:{self_signed}/"], pki)
+    assert "self-signed certificate" in out or "self signed certificate" in out, out
+    v = explain(out)
+    assert v.first["kind"] == "server-cert-self-signed"
+    assert v.first["code"] == "client-text-server-cert-rejected"
+    port = servers["1.3"]
+    out = run(
+        [
+            str(CURL),
+            "-sS",
+            "--cacert",
+            "server-ca.pem",
+            "--cert",
+            "client.pem",
+            "--key",
+            "client.key",
+            "--resolve",
+            f"other.example:{port}:127.0.0.1",
+            f"https://other.example:{port}/",
+        ],
+        pki,
+    )
+    assert "other.example" in out, out
+    v = explain(out)
+    assert v.first["code"] == "client-text-hostname-mismatch"
+
+
+@needs_node
+def test_node_self_signed_and_host_name(
+    self_signed: int, servers: dict[str, int], pki: Path, explain: Callable[[str], Verdict]
+) -> None:
+    out = run([str(NODE), "-e", NODE_NAMED, str(self_signed), "server-ca.pem", ""], pki)
+    assert "DEPTH_ZERO_SELF_SIGNED_CERT" in out, out
+    v = explain(out)
+    assert v.first["kind"] == "server-cert-self-signed"
+    assert v.first["client"] == "node"
+    out = run([str(NODE), "-e", NODE_NAMED, str(servers["1.3"]), "server-ca.pem", "other.example"], pki)
+    assert "ERR_TLS_CERT_ALTNAME_INVALID" in out, out
+    v = explain(out)
+    assert v.first["code"] == "client-text-hostname-mismatch"
+    assert v.doc["error_text"]["server"]["host"] == "other.example"  # Node's host: 'other.example'
+
+
+def test_python_host_name(servers: dict[str, int], pki: Path, explain: Callable[[str], Verdict]) -> None:
+    script = (
+        "import socket, ssl, sys\n"
+        "ctx = ssl.create_default_context(cafile='server-ca.pem')\n"
+        "ctx.load_cert_chain('client.pem', 'client.key')\n"
+        "try:\n"
+        f"    with socket.create_connection(('127.0.0.1', {servers['1.3']}), timeout=10) as s:\n"
+        "        ctx.wrap_socket(s, server_hostname='other.example')\n"
+        "except Exception as exc:\n"
+        "    print(f'{type(exc).__module__}.{type(exc).__name__}: {exc}')\n"
+    )
+    out = run([sys.executable, "-c", script], pki)
+    assert "Hostname mismatch" in out, out
+    v = explain(out)
+    assert v.first["code"] == "client-text-hostname-mismatch"
+    assert v.first["client"] == "python"
+
+
+@needs_go
+def test_go_self_signed_and_host_name(
+    self_signed: int, servers: dict[str, int], pki: Path, go_client: Path, explain: Callable[[str], Verdict]
+) -> None:
+    out = run([str(go_client), f"https://127.0.0.1:{self_signed}/", "server-ca.pem", "", ""], pki)
+    assert "x509: certificate signed by unknown authority" in out, out
+    assert explain(out).first["code"] == "client-text-server-cert-rejected"
+    url = f"https://127.0.0.1:{servers['1.3']}/"
+    out = run([str(go_client), url, "server-ca.pem", "client.pem", "client.key", "other.example"], pki)
+    assert "x509: certificate is valid for" in out, out
+    v = explain(out)
+    assert v.first["code"] == "client-text-hostname-mismatch"

@@ -302,7 +302,7 @@ def _targets(lines: list[str]) -> tuple[Target, ...]:
                 host = m.group("host").strip("[]")
                 if _DOC_HOSTS.search(host) or not re.fullmatch(r"[A-Za-z0-9._:-]{1,253}", host):
                     continue
-                port = int(m.group("port")) if m.group("port") else None
+                port = int(m.group("port")) if m.groupdict().get("port") else None
                 if port is not None and not 0 < port < 65536:
                     continue
                 t = Target(host, port, i, how)
