@@ -246,6 +246,14 @@ def test_curl_no_certificate_tls12(
     alert_case(v, "handshake_failure")
     assert v.first["causes"][0]["inference"] is True  # handshake_failure does not say why
     assert "client certificate" in v.first["causes"][0]["cause"]
+    # curl -v shows the request and curl's empty Certificate: the first cause says so
+    out = run([str(CURL), "-v", "--cacert", "server-ca.pem", f"https://127.0.0.1:{servers['1.2']}/"], pki)
+    v = explain(out)
+    alert_case(v, "handshake_failure")
+    assert v.doc["error_text"]["tls_version"] == "TLSv1.2"
+    assert v.first["causes"][0]["cause"].startswith(
+        "the server requires a client certificate and the client's was empty"
+    )
 
 
 @needs_curl

@@ -241,9 +241,15 @@ def _alert(alert: str, clues: Clues, w: _Words) -> tuple[str, list[Cause], list[
             guess("the server rejected the certificate that was sent"),
             guess("the server has no usable certificate or key for this name (SNI)"),
         ]
+        empty = requested and not sent and clues.client_cert_message is not None
         if sent:
             causes.insert(0, causes.pop(2))
-        elif requested and not sent:
+        elif empty:
+            causes[0] = guess(
+                "the server requires a client certificate and the client's was empty (the text shows its "
+                "Certificate message and no CertificateVerify)"
+            )
+        elif requested:
             causes[0] = guess(
                 "the server asked for a client certificate (the text shows its request) and none was "
                 "accepted: none sent, or the one sent was rejected"
@@ -620,7 +626,9 @@ def diagnose(ctx: ErrorTextContext) -> list[Diagnosis]:
         if len(group) > 4:
             evidence.append(Evidence("text", f"+{len(group) - 4} more line(s) saying the same"))
         evidence += [
-            Evidence(f"line {s.line}", f"also: {s.text}") for s in folded[:2] if first is groups[0][0]
+            Evidence(f"line {s.line}", f"also: {s.text}")
+            for s in [f for f in folded if f.line not in lines][:2]
+            if first is groups[0][0]
         ]
         evidence += _clue_evidence(reading.clues) if first is groups[0][0] else []
         if reading.target is None and any("HOST:PORT" in c for c in commands):

@@ -315,9 +315,10 @@ _REQUEST = re.compile(r"\(IN\), TLS handshake, Request CERT|Acceptable client ce
 _VERIFY_OUT = re.compile(r"\(OUT\), TLS handshake, CERT verify")
 _CERT_OUT = re.compile(r"\(OUT\), TLS handshake, Certificate \(11\)")
 _VERSION = re.compile(
-    r"SSL connection using (TLSv1(?:\.[0-3])?)|\* (TLSv1\.[0-3]) \(IN\), TLS handshake, Server hello"
-    r"|New, (TLSv1(?:\.[0-3])?), Cipher|Protocol\s*: (TLSv1(?:\.[0-3])?)"
+    r"SSL connection using (TLSv1(?:\.[0-3])?)|New, (TLSv1(?:\.[0-3])?), Cipher"
+    r"|Protocol\s*: (TLSv1(?:\.[0-3])?)"
 )
+_CURL_RECORD = re.compile(r"^\* (TLSv1(?:\.[0-3])?) \((?:IN|OUT)\), TLS (?:handshake|alert)")
 #: the client certificate on a pasted command line (curl --cert/-E, s_client -cert, requests' cert=)
 _CERT_OPTION = re.compile(
     r"\b(?:curl|s_client)\b.*?\s(?:--cert|-E|-cert)[ =](?P<file>[^\s'\"]+)"
@@ -327,7 +328,7 @@ _CERT_OPTION = re.compile(
 
 def _clues(lines: list[str]) -> Clues:
     requested = verify_out = cert_out = no_names = None
-    version = cert_file = None
+    version = cert_file = last_record = None
     names: list[str] = []
     in_names = False
     for i, line in enumerate(lines, 1):
@@ -352,6 +353,9 @@ def _clues(lines: list[str]) -> Clues:
         m = _VERSION.search(line)
         if m and version is None:
             version = next(g for g in m.groups() if g)
+        m = _CURL_RECORD.search(line)
+        if m:  # curl -v labels records with the client's highest version until the server chose
+            last_record = m.group(1)
         m = _CERT_OPTION.search(line)
         if m and cert_file is None:
             cert_file = escape_text((m.group("file") or m.group("py")).split(":")[0])
@@ -361,7 +365,7 @@ def _clues(lines: list[str]) -> Clues:
         client_cert_message=cert_out,
         ca_names=tuple(names),
         no_ca_names=no_names,
-        tls_version=version,
+        tls_version=version or last_record,
         cert_file=cert_file,
         client_cert_configured=True if cert_file else None,
     )
