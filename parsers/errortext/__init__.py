@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from typing import Protocol
 
 from parsers.errortext import curl, dotnet, go, http_pages, node, openssl, platform, python
 from parsers.errortext.model import Clues, ErrorTextReading, Family, Kind, Sighting, Speaker, Target
@@ -91,16 +92,20 @@ _DOC_HOSTS = re.compile(
 )
 
 
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class KeptHead:
     """A byte stream passed through unchanged, its first `limit` bytes kept: a reader that
     consumed stdin has not lost the text another reader may need."""
 
-    def __init__(self, raw: object, limit: int = MAX_BYTES) -> None:
+    def __init__(self, raw: Readable, limit: int = MAX_BYTES) -> None:
         self.raw, self.limit = raw, limit
         self.kept = bytearray()
 
     def read(self, size: int = -1, /) -> bytes:
-        data: bytes = self.raw.read(size)  # type: ignore[attr-defined]
+        data = self.raw.read(size)
         room = self.limit - len(self.kept)
         if room > 0 and data:
             self.kept += data[:room]
