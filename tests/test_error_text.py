@@ -225,6 +225,14 @@ def test_pasting_keeps_the_diagnosis(variant: str, cli: Callable[..., CliResult]
     ], variant
 
 
+def test_gzip_file(cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    import gzip
+
+    status, ds = diagnoses(cli, paste(tmp_path, gzip.compress(PLAIN.encode()), "paste.txt.gz"))
+    assert status == 1
+    assert shape(ds) == [("client-text-server-alert", "bad_certificate")]
+
+
 def test_decode_utf16_without_bom_and_html() -> None:
     assert decode("a &lt;b&gt;\n".encode("utf-16-le")) == "a <b>\n"
 
