@@ -143,7 +143,8 @@ def run(args: argparse.Namespace) -> int:
             f"{shown}: cannot read ({exc})", "give the uncompressed log, or a whole .gz file"
         ) from None
     summary = reader.summary
-    if not summary.handshakes and no_java_exception(c for e in summary.exceptions for c, _ in e.chain):
+    java = summary.handshakes or summary.fmt != "none"  # javax.net.debug output: the Java reader's
+    if not java and no_java_exception(c for e in summary.exceptions for c, _ in e.chain):
         from inspector.render.error_text import explain_pasted  # issue 20: any client's error text
 
         status = explain_pasted(kept.text(), shown, args.keystore, json=args.json)
