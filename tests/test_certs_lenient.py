@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from inspector import certs as C
+from inspector.pki import certs as C
 from tests import pki as P
 
 PW = "changeit"

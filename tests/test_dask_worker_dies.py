@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.errors import InputError
+from inspector.system.errors import InputError
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 

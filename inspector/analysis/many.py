@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from inspector.errors import InputError
+from inspector.system.errors import InputError
 from inspector.findings import Evidence, Finding, Location, make
 from inspector.rules.wire_rules import INCOMPLETE
 from parsers.keylog import KeyLog

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cryptography import x509
 
-from inspector import certs as C
+from inspector.pki import certs as C
 from inspector.keystore.model import CertificateProblem
 
 

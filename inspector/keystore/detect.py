@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inspector.errors import InputError
+from inspector.system.errors import InputError
 from inspector.keystore.model import StoreType
 
 JKS_MAGIC = b"\xfe\xed\xfe\xed"

@@ -9,7 +9,7 @@ import sys
 from typing import Any, TextIO
 
 from inspector.analysis.error_text import ErrorTextResult, analyse
-from inspector.errors import ExitStatus
+from inspector.system.errors import ExitStatus
 from inspector.render import json_out, text
 from inspector.rules.errortext_rules import CLIENT_NAMES, Diagnosis
 from parsers.printable import escape_text

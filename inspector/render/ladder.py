@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inspector import certs as C
+from inspector.pki import certs as C
 from inspector import events as E
 from parsers.model import (
     Certificate,
