@@ -193,7 +193,6 @@ def targets(work: Path) -> dict[str, Target]:
     """Seeds made now: real captures, and keystores of each format from a throwaway PKI."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.serialization import pkcs12
-
     from inspector.pki.throwaway import make_pki, write_jks
 
     acme = make_pki()

@@ -16,10 +16,10 @@ import time
 from typing import TYPE_CHECKING
 
 from inspector import events as E
-from inspector.live.attempt import Attempt, ChooseEntry, Target, VerifyProblem
-from inspector.pki.hostnames import is_ip
 from inspector.keystore.model import KeyEntry
+from inspector.live.attempt import Attempt, ChooseEntry, Target, VerifyProblem
 from inspector.live.rsassa_pss import install_private_key
+from inspector.pki.hostnames import is_ip
 from parsers.keylog import KeyLog
 from parsers.model import CertificateRequest, Direction, Endpoint, SimpleMessage
 from parsers.records import plausible_header

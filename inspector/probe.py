@@ -10,10 +10,10 @@ from __future__ import annotations
 import socket
 import time
 
+from inspector.keystore.model import KeyEntry
 from inspector.live.attempt import Attempt, ChooseEntry, Target
 from inspector.live.bio_client import BioClient
 from inspector.system.errors import InputError
-from inspector.keystore.model import KeyEntry
 
 
 def parse_target(text: str, what: str = "") -> tuple[str, int]:

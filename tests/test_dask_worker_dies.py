@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from inspector.system.errors import InputError
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"

@@ -8,7 +8,6 @@ import stat
 from pathlib import Path
 
 import pytest
-
 from inspector.system.errors import InputError
 from inspector.system.private_files import check_output, open_private
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
-
 from inspector.java.alias_order import hashmap_order, hashtable_order, string_hash
-from inspector.keystore import load_keystore
 from inspector.java.key_managers import CaRequest, Reason, canonical_dn, java_aborts, select
+
+from inspector.keystore import load_keystore
 from tests import pki as P
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
@@ -223,7 +223,6 @@ def test_rsassa_pss_key_is_its_own_type(tmp_path, acme):  # type: ignore[no-unty
 
 def test_x500_equality_as_java() -> None:
     from cryptography import x509
-
     from inspector.pki.x500 import parse_dn_text
 
     base = P.name("Acme Issuing CA")

@@ -10,11 +10,11 @@ import re
 from pathlib import Path
 
 from inspector import events as E
-from inspector.live.attempt import Target
-from inspector.system.errors import InputError
-from inspector.keystore import read_bytes
-from inspector.rules.wire_rules import ca_request
 from inspector.java.key_managers import CaRequest
+from inspector.keystore import read_bytes
+from inspector.live.attempt import Target
+from inspector.rules.wire_rules import ca_request
+from inspector.system.errors import InputError
 from parsers.model import CertificateRequest, Transcript
 
 

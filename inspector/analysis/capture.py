@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inspector.analysis.connection import ConnectionResult, analyse_connection
-from inspector.system.errors import InputError
 from inspector.findings import Evidence, Finding, Location, Severity, has_errors, make
 from inspector.keystore import read_bytes
 from inspector.keystore.model import Keystore
 from inspector.rules.wire_rules import INCOMPLETE
+from inspector.system.errors import InputError
 from parsers.keylog import KeyLog
 from parsers.model import Transcript
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.analysis.probe import ProbeRequest, ProbeResult, run_probe
-from inspector.live.attempt import Target
 from inspector.keystore import load_keystore
+from inspector.live.attempt import Target
 from inspector.live.reference_server import ClientReport, ReferenceServer
 
 PASSWORD = "changeit"

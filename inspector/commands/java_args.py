@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from inspector.system.errors import InputError
 from inspector.java.versions import SUPPORTED, use
+from inspector.system.errors import InputError
 
 #: What common servers send in a CertificateRequest when we only know their CA names: OpenSSL 3
 #: (s_server, nginx, Apache httpd), measured from openssl 3.0 s_server. In TLS 1.2 it offers

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from inspector.commands.help_examples import examples
 from inspector.commands.html_args import add_html_options, check_html_args, document_of, write_page
-from inspector.system.errors import ExitStatus, InputError
-from inspector.findings import Evidence, Finding, Location, Severity, has_errors, sort_findings
 from inspector.commands.password_args import add_keystore_password_options
+from inspector.findings import Evidence, Finding, Location, Severity, has_errors, sort_findings
 from inspector.render import json_out, text
 from inspector.render.spool import Spool
 from inspector.rules.wire_rules import WireContext
+from inspector.system.errors import ExitStatus, InputError
 from inspector.system.times import utc_from_timestamp
 
 PRETTY_JSON_MAX = 50  # handshakes; beyond, compact JSON (pipe through jq to read it)

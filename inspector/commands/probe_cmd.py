@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 
 from inspector.commands import html_args, java_args
 from inspector.commands.help_examples import examples
+from inspector.commands.password_args import add_keystore_password_options
 from inspector.commands.proxy_args import add_proxy_options, proxy_from_args
 from inspector.system.errors import ExitStatus, InputError
-from inspector.commands.password_args import add_keystore_password_options
 
 if TYPE_CHECKING:
     from inspector.analysis.probe import ProbeResult
-    from inspector.live.attempt import Attempt
     from inspector.commands import Subcommands
+    from inspector.live.attempt import Attempt
 
 
 def add_parser(sub: Subcommands) -> None:
@@ -91,14 +91,14 @@ def add_parser(sub: Subcommands) -> None:
 def run(args: argparse.Namespace) -> int:
     # imported here: `--help` and `keystore` must not load pyOpenSSL or the capture decoder
     from inspector.analysis.probe import ProbeRequest, run_probe
-    from inspector.live.attempt import Target
     from inspector.commands.options import load_from_args
     from inspector.findings import has_errors
-    from inspector.system.private_files import check_output
+    from inspector.live.attempt import Target
     from inspector.live.probe import parse_target
     from inspector.render import json_out
     from inspector.render.emit import emit_text
     from inspector.render.probe import probe_document, probe_text
+    from inspector.system.private_files import check_output
 
     java_args.apply_java_version(args)
     host, port = parse_target(args.target)

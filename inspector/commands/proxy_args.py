@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from inspector.system.errors import InputError
 from inspector.commands.password_args import add_password_options
+from inspector.system.errors import InputError
 
 
 def add_proxy_options(p: argparse.ArgumentParser) -> None:

@@ -15,9 +15,9 @@ from inspector.commands.java_args import (
     apply_java_version,
     assumed_request,
 )
+from inspector.commands.password_args import add_keystore_password_options
 from inspector.commands.proxy_args import add_proxy_options, proxy_from_args
 from inspector.system.errors import ExitStatus, InputError
-from inspector.commands.password_args import add_keystore_password_options
 
 if TYPE_CHECKING:
     from inspector.commands import Subcommands
@@ -121,10 +121,10 @@ def request_from_args(args: argparse.Namespace) -> CaRequest:
 
 def run(args: argparse.Namespace) -> int:
     from inspector.commands.options import load_from_args, parse_date
+    from inspector.java.key_managers import select
     from inspector.render import json_out
     from inspector.render.emit import emit_text
     from inspector.render.selection import select_text, selection_dict
-    from inspector.java.key_managers import select
 
     apply_java_version(args)
     if (args.sigalgs or args.cert_types) and not (args.ca_names or args.empty_ca_list):

@@ -9,8 +9,8 @@ from argparse import ArgumentParser, Namespace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inspector.system.errors import InputError
 from inspector.commands.password_args import add_password_options, resolve_password
+from inspector.system.errors import InputError
 
 if TYPE_CHECKING:
     from cryptography import x509

@@ -23,9 +23,6 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-from inspector.pki import certs as C
-from inspector.pki.chains import build_chain
-from inspector.system.errors import InputError
 from inspector.keystore.certificates import read_certificate
 from inspector.keystore.model import CertificateProblem, KeyEntry, Keystore, StoreType, TrustedEntry
 from inspector.keystore.pkcs12_crypto import (
@@ -35,6 +32,9 @@ from inspector.keystore.pkcs12_crypto import (
     decrypt,
     mac_matches,
 )
+from inspector.pki import certs as C
+from inspector.pki.chains import build_chain
+from inspector.system.errors import InputError
 
 WRONG_PASSWORD_HINT = "check the password (--storepass-env VAR, --storepass-file F or the prompt)"
 

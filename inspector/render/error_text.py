@@ -9,9 +9,9 @@ import sys
 from typing import Any, TextIO
 
 from inspector.analysis.error_text import ErrorTextResult, analyse
-from inspector.system.errors import ExitStatus
 from inspector.render import json_out, text
 from inspector.rules.errortext_rules import CLIENT_NAMES, Diagnosis
+from inspector.system.errors import ExitStatus
 from parsers.printable import escape_text
 
 

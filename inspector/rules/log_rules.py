@@ -12,11 +12,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from inspector.pki import certs as C
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
+from inspector.java.verdict import TrustVerdict
+from inspector.pki import certs as C
 from inspector.rules import RuleSet
 from inspector.rules.probe_rules import HTTP_REJECTED
-from inspector.java.verdict import TrustVerdict
 from parsers.javalog.model import JavaException, LoggedHandshake, LogSummary, Said
 from parsers.model import Certificate, CertificateRequest, Direction
 

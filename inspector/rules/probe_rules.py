@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from inspector.pki import certs as C
 from inspector import events as E
-from inspector.live.attempt import Attempt, Target
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
+from inspector.live.attempt import Attempt, Target
+from inspector.pki import certs as C
 from inspector.pki.hostnames import hostname_matches
 from inspector.rules import RuleSet
 from inspector.rules.keystore_rules import KEY_MISMATCH

@@ -20,7 +20,6 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID
-
 from inspector.pki.throwaway import NOW, Issued, issue, make_pki, new_key, write_jks
 
 PW = "changeit"

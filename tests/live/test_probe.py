@@ -416,8 +416,9 @@ def test_live_decoding_matches_scapy_on_the_recorded_bytes(files, serve, version
     """The probe decodes while the handshake runs, by hand; scapy decoding the same recorded
     bytes afterwards (with the whole key log known) must tell the same story."""
     from inspector.live.attempt import Target
-    from inspector.keystore import load_keystore
     from inspector.live.probe import handshake
+
+    from inspector.keystore import load_keystore
     from parsers.keylog import KeyLog
     from parsers.model import Certificate, CertificateRequest
     from parsers.stream import transcript_from_chunks
