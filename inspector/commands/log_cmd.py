@@ -105,6 +105,7 @@ class LogWireContext(WireContext):
 
 
 def run(args: argparse.Namespace) -> int:
+    from parsers.errortext import KeptHead, no_java_exception
     from parsers.javalog import open_log, read_log
 
     name = args.file
@@ -133,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         page.trust = report.trust
     reports = (report,) if page is report else (report, page)
     try:
-        reader = read_log(open_log(name))
+        reader = read_log(kept := KeptHead(open_log(name)))  # kept: for the error-text reader
         for logged in reader.handshakes():
             for each in reports:
                 each.add(logged, reader.summary)
@@ -142,6 +143,13 @@ def run(args: argparse.Namespace) -> int:
             f"{shown}: cannot read ({exc})", "give the uncompressed log, or a whole .gz file"
         ) from None
     summary = reader.summary
+    java = summary.handshakes or summary.fmt != "none"  # javax.net.debug output: the Java reader's
+    if not java and no_java_exception(c for e in summary.exceptions for c, _ in e.chain):
+        from inspector.render.error_text import explain_pasted  # issue 20: any client's error text
+
+        status = explain_pasted(kept.text(), shown, args.keystore, json=args.json)
+        if status is not None:
+            return status
     if summary.binary and not summary.handshakes and not summary.exceptions:
         raise InputError(
             f"{shown}: binary data, not a text log ({summary.bytes} bytes)",

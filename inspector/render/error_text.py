@@ -1,0 +1,130 @@
+"""A client's error text, diagnosed (inspector/analysis/error_text.py), as text or JSON.
+
+Everything quoted from the input was escaped when it was read (parsers/errortext): nothing of it
+reaches a terminal raw."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+
+from inspector.analysis.error_text import ErrorTextResult, analyse
+from inspector.render import json_out, text
+from inspector.rules.errortext_rules import CLIENT_NAMES, Diagnosis
+from inspector.system.errors import ExitStatus
+from parsers.printable import escape_text
+
+
+def explain_pasted(
+    pasted: str, source: str, keystore: str | None = None, *, json: bool = False, out: TextIO | None = None
+) -> int | None:
+    """`log`'s second reader: render the diagnosis of a client's error text and return the exit
+    status (1: the text shows a failure, 0: only success); None when nothing is recognised."""
+    result = analyse(pasted, source, keystore)
+    if result is None:
+        return None
+    stream = out or sys.stdout
+    if json:
+        stream.write(json_out.dumps(document(result)) + "\n")
+    else:
+        stream.write(render_text(result))
+    return ExitStatus.ERROR_FINDINGS if result.failed else ExitStatus.OK
+
+
+def header(result: ErrorTextResult) -> list[str]:
+    r = result.reading
+    clients = ", ".join(dict.fromkeys(CLIENT_NAMES[f] for f in r.families)) or "?"
+    lines = [
+        f"Client error text {escape_text(result.source)}: {r.lines} line{'' if r.lines == 1 else 's'}, "
+        f"written by {clients}"
+    ]
+    t = r.target
+    lines.append(
+        f"  server: {t.address} (line {t.line}: {t.how})" if t else "  server: not named in the text"
+    )
+    c = r.clues
+    if c.tls_version:
+        lines.append(f"  TLS version: {c.tls_version}")
+    if c.cert_file:
+        lines.append(f"  client certificate given on the command line: {c.cert_file}")
+    return lines
+
+
+def diagnosis_block(d: Diagnosis) -> str:
+    f = d.finding
+    head = (f"alert {d.alert}: " if d.alert else "") + d.meaning
+    if len(d.lines) > 1:
+        head += f" ({len(d.lines)} lines)"
+    lines = [f"{f.severity.value}[{f.code}]: {head}"]
+    where = f.location.describe()
+    if where:
+        lines.append(f"  --> {where}")
+    for ev in f.evidence:
+        lines.append(f"   = evidence: {ev.source}: {ev.fact}")
+    lines.append(f"   = said by: {d.said_by}")
+    if d.causes:
+        lines.append("   = likely causes, most likely first:")
+        for i, c in enumerate(d.causes, 1):
+            lines.append(f"       {i}. {'(inference) ' if c.inference else '(fact) '}{c.text}")
+    for i, cmd in enumerate(d.commands):
+        lines.append(f"   = {'next' if i == 0 else 'then'}: {cmd}")
+    return "\n".join(lines)
+
+
+def render_text(result: ErrorTextResult) -> str:
+    parts = ["\n".join(header(result))]
+    parts += [diagnosis_block(d) for d in result.diagnoses]
+    counts = {
+        s: sum(1 for f in result.findings if f.severity.value == s) for s in ("error", "warning", "info")
+    }
+    parts.append(text.counts_line(counts))
+    return "\n\n".join(parts) + "\n"
+
+
+def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
+    return {
+        "code": d.finding.code,
+        "kind": d.kind.value,
+        "alert": d.alert,
+        "client": d.family.value,
+        "said_by": d.said_by,
+        "meaning": d.meaning,
+        "causes": [{"rank": i, "cause": c.text, "inference": c.inference} for i, c in enumerate(d.causes, 1)],
+        "next": list(d.commands),
+        "lines": list(d.lines),
+    }
+
+
+def document(result: ErrorTextResult) -> dict[str, Any]:
+    r = result.reading
+    t = r.target
+    doc = json_out.envelope(
+        "log",
+        result.findings,
+        log={"path": result.source, "format": "client error text", "lines": r.lines, "handshakes": 0},
+        error_text={
+            "clients": [f.value for f in r.families],
+            "server": {"host": t.host, "port": t.port, "address": t.address, "line": t.line, "how": t.how}
+            if t
+            else None,
+            "tls_version": r.clues.tls_version,
+            "certificate_requested_line": r.clues.cert_requested,
+            "client_certificate_sent_line": r.clues.client_cert_verify_sent,
+            "diagnoses": [diagnosis_dict(d) for d in result.diagnoses],
+            "sightings": [
+                {
+                    "line": s.line,
+                    "client": s.family.value,
+                    "kind": s.kind.value,
+                    "said_by": s.speaker.value,
+                    "alert": s.alert,
+                    "detail": s.detail,
+                    "form": s.sign,
+                    "text": s.text,
+                }
+                for s in r.sightings
+            ],
+        },
+        handshakes=[],
+    )
+    return doc
