@@ -145,7 +145,12 @@ def run(args: argparse.Namespace) -> int:
     summary = reader.summary
     java = summary.handshakes or summary.fmt != "none"  # javax.net.debug output: the Java reader's
     if not java and no_java_exception(c for e in summary.exceptions for c, _ in e.chain):
-        from inspector.render.error_text import explain_pasted  # issue 20: any client's error text
+        from inspector.render.server_log import explain_server_log  # a server's own log lines
+
+        status = explain_server_log(kept.text(), shown, store, at, json=args.json)
+        if status is not None:
+            return status
+        from inspector.render.error_text import explain_pasted  # any client's error text
 
         status = explain_pasted(kept.text(), shown, args.keystore, json=args.json)
         if status is not None:

@@ -45,7 +45,8 @@ _ROWS = (
                 "server-rejected-client-cert",
                 "no trusted CA issued the chain (missing intermediate, or an untrusted CA)"),
     VerifyError(21, "unable to verify the first certificate", "unknown_ca", "client-chain-incomplete",
-                "cannot verify the first certificate"),
+                "the issuer of the first certificate was neither sent nor trusted (a missing "
+                "intermediate, or an untrusted CA)"),
     VerifyError(22, "certificate chain too long", "unknown_ca", "server-rejected-client-cert",
                 "the chain is longer than the verifier's maximum depth"),
     VerifyError(23, "certificate revoked", "certificate_revoked", "server-rejected-client-cert",

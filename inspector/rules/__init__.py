@@ -21,6 +21,7 @@ RULE_MODULES = (
     "inspector.rules.probe_rules",
     "inspector.rules.log_rules",
     "inspector.rules.errortext_rules",
+    "inspector.rules.serverlog_rules",
 )
 
 
