@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from parsers.serverlog.model import Problem, Stack, Verdict
 
@@ -63,6 +63,8 @@ class Found:
     alert: str | None = None
     client: str | None = None
     time: str | None = None
+    #: lines of one connection share it (Apache's `pid N:tid M`): they are one event
+    connection: str | None = None
 
 
 def _alert_name(words: str) -> str:
@@ -139,15 +141,26 @@ def _handshake_detail(stack: Stack, detail: str, said: str, who: str | None, whe
 
 # --- Apache httpd mod_ssl ----------------------------------------------------------------------
 _APACHE_HEAD = re.compile(
-    r"\[(?P<time>[^\]]+)\] \[ssl:\w+\](?: \[pid [^\]]*\])?(?: \[client (?P<client>[^\]]+)\])?"
+    r"\[(?P<time>[^\]]+)\] \[ssl:\w+\](?: \[pid (?P<pid>[^\]]*)\])?(?: \[client (?P<client>[^\]]+)\])?"
 )
-_APACHE_VERIFY = re.compile(r"AH02039: Certificate Verification: Error \((?P<code>\d+)\): (?P<text>.+?)\s*$")
+#: AH02276 (2.4.x, with the certificate's subject and issuer) and AH02039 (older)
+_APACHE_VERIFY = re.compile(
+    r"AH02(?:039|276): Certificate Verification: Error \((?P<code>\d+)\): (?P<text>.+?)\s*(?:\[subject:|$)"
+)
 _APACHE_DEPTH = re.compile(r"AH02040: Certificate Verification: Certificate Chain too long")
 _APACHE_LIB = re.compile(r"SSL Library Error: (?P<detail>.+?)\s*$")
 _APACHE_FAILED = re.compile(r"AH0(?:2008|2261|2262): (?P<detail>.+?)\s*$")
 
 
 def apache(line: str) -> Found | None:
+    found = _apache(line)
+    head = _APACHE_HEAD.search(line)
+    if found is None or head is None or not head["pid"]:
+        return found
+    return replace(found, connection=head["pid"])
+
+
+def _apache(line: str) -> Found | None:
     head = _APACHE_HEAD.search(line)
     if head is None:
         return None

@@ -262,3 +262,95 @@ def test_node_authorization_errors(pem: Path, tmp_path: Path, running: list[subp
         ("node", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"),  # a stranger's chain
         ("node", "CERT_HAS_EXPIRED"),
     ]
+
+
+APACHE = shutil.which("apache2") or ("/usr/sbin/apache2" if Path("/usr/sbin/apache2").exists() else None)
+HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None)
+MODULES = Path("/usr/lib/apache2/modules")
+
+
+@pytest.mark.skipif(APACHE is None, reason="apache2 is not installed (.ci/run installs it)")
+def test_apache_mod_ssl_error_log(pem: Path, tmp_path: Path, running: list[subprocess.Popen[bytes]]) -> None:
+    """Apache logs one connection over several lines (the verify error, then 'SSL library error
+    in handshake', then OpenSSL's queue): one event each, the most telling line."""
+    port = free_port()
+    user = "User nobody\nGroup nogroup" if __import__("os").geteuid() == 0 else ""
+    (tmp_path / "httpd.conf").write_text(f"""
+ServerRoot {tmp_path}
+PidFile {tmp_path}/httpd.pid
+Listen 127.0.0.1:{port}
+LoadModule mpm_event_module {MODULES}/mod_mpm_event.so
+LoadModule authz_core_module {MODULES}/mod_authz_core.so
+LoadModule ssl_module {MODULES}/mod_ssl.so
+{user}
+ErrorLog {tmp_path}/error.log
+LogLevel warn ssl:info
+ServerName localhost
+<VirtualHost 127.0.0.1:{port}>
+  SSLEngine on
+  SSLCertificateFile {pem / "server.pem"}
+  SSLCertificateKeyFile {pem / "server.key"}
+  SSLCACertificateFile {pem / "client-ca.pem"}
+  SSLVerifyClient require
+  SSLVerifyDepth 3
+</VirtualHost>
+""")
+    assert APACHE is not None
+    running.append(subprocess.Popen([APACHE, "-f", str(tmp_path / "httpd.conf"), "-DFOREGROUND"]))
+    wait_port(port)
+    for client in CLIENTS:
+        connect(port, pem, client, request=True)
+    time.sleep(0.3)
+    status, document = read_back(tmp_path / "error.log")
+    assert status == 1
+    assert verdicts(document) == [
+        ("apache", "reject", "the client sent no certificate"),
+        ("apache", "reject", UNTRUSTED),  # the leaf alone: Apache's callback sees 20 at depth 0
+        ("apache", "reject", UNTRUSTED),
+        ("apache", "reject", "a certificate has expired"),
+    ]
+    events = document["server_events"]
+    assert [e["verify_code"] for e in events] == [None, 20, 20, 10]  # type: ignore[index, union-attr]
+    assert all(str(e["client"]).startswith("127.0.0.1:") for e in events)  # type: ignore[index, union-attr]
+
+
+@pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed (.ci/run installs it)")
+def test_haproxy_log(pem: Path, tmp_path: Path, running: list[subprocess.Popen[bytes]]) -> None:
+    port = free_port()
+    (tmp_path / "combined.pem").write_bytes(
+        (pem / "server.pem").read_bytes() + (pem / "server.key").read_bytes()
+    )
+    (tmp_path / "haproxy.cfg").write_text(f"""
+global
+  log stdout format raw local0 info
+defaults
+  mode http
+  log global
+  option httplog
+  timeout connect 5s
+  timeout client 5s
+  timeout server 5s
+frontend fe-mtls
+  bind 127.0.0.1:{port} ssl crt {tmp_path / "combined.pem"} ca-file {pem / "client-ca.pem"} verify required
+  http-request return status 200 content-type text/plain string "hello"
+""")
+    assert HAPROXY is not None
+    log = tmp_path / "haproxy.log"
+    with log.open("wb") as out:
+        running.append(subprocess.Popen([HAPROXY, "-f", str(tmp_path / "haproxy.cfg"), "-db"], stdout=out))
+        wait_port(port)
+        for client in CLIENTS:
+            connect(port, pem, client, request=True)
+        time.sleep(0.3)
+    status, document = read_back(log)
+    assert status == 1
+    got = [(e["stack"], e["verdict"], e["stack_says"]) for e in document["server_events"]]  # type: ignore[index, union-attr]
+    # the probe connection of wait_port is a handshake that never started: a failure like the rest
+    assert got[-4:] == [
+        ("haproxy", "reject", "SSL handshake failure"),  # no certificate: HAProxy says only this
+        ("haproxy", "reject", "SSL client certificate not trusted"),
+        ("haproxy", "reject", "SSL client CA chain cannot be verified"),
+        ("haproxy", "reject", "SSL client certificate not trusted"),  # expired
+    ]
+    codes = {f["code"] for f in document["findings"]}  # type: ignore[index, union-attr]
+    assert codes == {"server-log-handshake-failed", "server-log-rejected-client-cert"}
