@@ -143,20 +143,12 @@ def _entries_for(code: int, ctx: ServerLogContext) -> list[Evidence]:
     out = []
     for alias, chain in _key_entries(ctx.store):
         leaf = chain[0]
-        if code in _LEAF_ONLY_CODES and len(chain) == 1 and leaf.issuer == leaf.subject:
-            out.append(
-                Evidence(
-                    f"keystore entry '{alias}'",
-                    f"sends only its self-signed certificate {C.short_dn(leaf.subject)}: the CA's reply "
-                    "was not imported under this alias (mtls-inspect keystore shows where it is)",
-                )
-            )
-        elif code in _LEAF_ONLY_CODES and (len(chain) == 1 or chain[-1].issuer != chain[-1].subject):
+        if code in _LEAF_ONLY_CODES and chain[-1].issuer != chain[-1].subject:
             out.append(
                 Evidence(
                     f"keystore entry '{alias}'",
                     f"sends {len(chain)} certificate(s) ending at {C.short_dn(chain[-1].subject)}, issued by "
-                    f"{C.short_dn(chain[-1].issuer)}, which the server does not have",
+                    f"{C.short_dn(chain[-1].issuer)}, which it does not send",
                 )
             )
         elif code == 10 and any(c.not_valid_after_utc < at for c in chain):
@@ -178,7 +170,7 @@ def _entries_for(code: int, ctx: ServerLogContext) -> list[Evidence]:
             out.append(
                 Evidence(
                     f"keystore entry '{alias}'",
-                    f"{C.short_dn(leaf.subject)} is self-signed (the CA reply was never imported?)",
+                    f"{C.short_dn(leaf.subject)} is self-signed: the CA's reply is not under this alias (mtls-inspect keystore KS shows where it is)",
                 )
             )
     return out
