@@ -170,7 +170,8 @@ def _entries_for(code: int, ctx: ServerLogContext) -> list[Evidence]:
             out.append(
                 Evidence(
                     f"keystore entry '{alias}'",
-                    f"{C.short_dn(leaf.subject)} is self-signed: the CA's reply is not under this alias (mtls-inspect keystore KS shows where it is)",
+                    f"{C.short_dn(leaf.subject)} is self-signed: the CA's reply is not under this alias "
+                    "(mtls-inspect keystore KS shows where it is)",
                 )
             )
     return out
