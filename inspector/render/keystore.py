@@ -121,7 +121,8 @@ def keystore_text(store: Keystore, findings: list[Finding], at: dt.datetime, ali
 
 
 def cert_dict(cert: x509.Certificate) -> JsonObject:
-    algo, size = C.public_key_algorithm(cert)
+    facts = C.certificate_key_facts(cert)
+    algo, size = (facts.algorithm, facts.size) if facts is not None else ("invalid", None)
     return {
         "subject": C.dn(cert.subject),
         "issuer": C.dn(cert.issuer),
@@ -133,6 +134,7 @@ def cert_dict(cert: x509.Certificate) -> JsonObject:
         "key_usage": C.key_usage(cert),
         "key_algorithm": algo,
         "key_size": size,
+        "key_curve": facts.curve if facts is not None else None,
         "signature_hash": C.signature_hash(cert),
         "sha256": C.fingerprint(cert),
     }
@@ -155,8 +157,12 @@ def keystore_dict(store: Keystore, at: dt.datetime, alias: str | None) -> JsonOb
                     "signature_valid": lk.signature_valid,
                 }
             chain.append(item)
-        key = e.private_key if e.private_key is not None else (C.public_key(e.chain[0]) if e.chain else None)
-        algo, size = C.key_algorithm(key) if key is not None else (None, None)
+        facts = (
+            C.key_facts(e.private_key)
+            if e.private_key is not None
+            else (C.certificate_key_facts(e.chain[0]) if e.chain else None)
+        )
+        algo, size = (facts.algorithm, facts.size) if facts is not None else (None, None)
         entries.append(
             {
                 "alias": e.alias,
@@ -164,6 +170,7 @@ def keystore_dict(store: Keystore, at: dt.datetime, alias: str | None) -> JsonOb
                 "type": "PrivateKeyEntry",
                 "key_algorithm": algo,
                 "key_size": size,
+                "key_curve": facts.curve if facts is not None else None,
                 "key_decrypted": e.key_decrypted,
                 "key_password_differs": e.key_password_differs,
                 "chain": chain,

@@ -189,6 +189,16 @@ CERT_UNREADABLE = register(
     refuses duplicate extensions). Reissue it.""",
     G,
 )
+CERT_LEFT_OUT = register(
+    "cert-unreadable",
+    Severity.ERROR,
+    "A certificate could not be read at all: it is missing from the report",
+    """Neither the strict parser nor the lenient one could read the certificate, so it is left out
+    of the entry's chain as shown and judged here: the chain checks (order, issuers, dates) work on
+    what is left. Java may read it or may refuse the whole store; export it (keytool -exportcert,
+    openssl pkcs12 -nokeys) and look at it with `openssl x509 -text`.""",
+    G,
+)
 CERT_NONSTANDARD = register(
     "cert-nonstandard-encoding",
     Severity.INFO,
@@ -690,7 +700,7 @@ def alias_unreachable(ctx: KeystoreContext) -> Iterator[Finding]:
         )
 
 
-@RULES.rule(CERT_UNREADABLE, CERT_NONSTANDARD)
+@RULES.rule(CERT_UNREADABLE, CERT_LEFT_OUT, CERT_NONSTANDARD)
 def certificate_encoding(ctx: KeystoreContext) -> Iterator[Finding]:
     """What the readers could only read leniently, or not at all."""
     for problem in ctx.store.certificate_problems:
@@ -700,17 +710,23 @@ def certificate_encoding(ctx: KeystoreContext) -> Iterator[Finding]:
         who = f"{place} {problem.subject}" if problem.subject else place
         source = f"keystore entry {place}"
         location = Location(file=ctx.file, alias=problem.alias, position=problem.position)
-        if problem.problems:
-            shown = (
-                "shown as far as it could be read" if problem.readable else "left out: nothing could be read"
-            )
+        if problem.problems and problem.readable:
             yield make(
                 CERT_UNREADABLE,
-                f"certificate {who} is malformed ({'; '.join(problem.problems)}); {shown}",
+                f"certificate {who} is malformed ({'; '.join(problem.problems)}); shown as far as it "
+                "could be read",
                 location=location,
                 evidence=[Evidence(source, p) for p in problem.problems],
                 fix="have the certificate reissued by its CA (a strict peer may refuse it)",
-                severity=Severity.WARNING if problem.readable else Severity.ERROR,
+            )
+        elif problem.problems:
+            yield make(
+                CERT_LEFT_OUT,
+                f"certificate {who} could not be read ({'; '.join(problem.problems)}); it is left out "
+                "of what is shown and judged",
+                location=location,
+                evidence=[Evidence(source, p) for p in problem.problems],
+                fix="export it and look at it with openssl x509 -text; have it reissued by its CA",
             )
         for note in problem.nonstandard:
             yield make(
