@@ -356,12 +356,19 @@ def select(
         elif not names:
             cand.note(Reason.NO_NAMES, "the server names no CA: any entry is acceptable")
         if entry.key_password_differs:
-            sunx509_fails = (
-                f"key entry '{entry.alias}' has its own password: SunX509 fails at "
-                'start-up ("Cannot recover key")'
+            said = (
+                "Get Key failed: Given final block not properly padded"
+                if store.store_type.value == "PKCS12"
+                else "Cannot recover key"
             )
-            cand.accepted = False
-            cand.note(Reason.KEY_PASSWORD, "key password differs from the store password: PKIX skips it")
+            sunx509_fails = (
+                f"key entry '{entry.alias}' has its own password: SunX509 fails at start-up (\"{said}\")"
+            )
+            cand.note(
+                Reason.KEY_PASSWORD,
+                "key password differs from the store password: PKIX may still choose it, then "
+                "finds no private key and sends an empty Certificate",
+            )
         cand.sunx509_ok = cand.accepted
         if cand.accepted:
             bad = _conforms(entry.chain, constraint_names)
@@ -394,6 +401,12 @@ def select(
     if not sunx509_fails:
         sel.sunx509, sel.sunx509_why = _sunx509(order, by_alias, types, java)
     sel.pkix, sel.pkix_why = _pkix(order, by_alias, types, java)
+    if sel.pkix and entries[sel.pkix[0]].key_password_differs:
+        sel.pkix_why = (
+            f"PKIX chose '{sel.pkix[0]}' ({sel.pkix_why}), whose key does not open with the store "
+            'password: it finds no private key ("no private key") and sends an empty Certificate'
+        )
+        sel.pkix = []
     for picks, attr in ((sel.sunx509, "sunx509_aborts"), (sel.pkix, "pkix_aborts")):
         if picks and not _verify_scheme(entries[picks[0]], by_alias[picks[0]].key_type, req, java):
             setattr(

@@ -41,7 +41,8 @@ class KeyEntry:
     alias: str
     chain: tuple[x509.Certificate, ...]
     private_key: PrivateKeyTypes | None
-    #: True when the key did not open with the store password (JKS only).
+    #: True when the key did not open with the store password (JKS, JCEKS and PKCS#12 alike:
+    #: Java's key managers open every key with the store password).
     key_password_differs: bool = False
     #: True when the key was opened (with the store or the key password).
     key_decrypted: bool = True
@@ -49,6 +50,8 @@ class KeyEntry:
     stored_name: str | None = None
     #: False when Java lists the entry but cannot open it (JKS/JCEKS alias with upper case).
     java_reachable: bool = True
+    #: PKCS#12: which password opened a key the store password does not open (never the password)
+    key_opened_with: str | None = None
 
 
 @dataclass(frozen=True)

@@ -150,9 +150,12 @@ KEY_PASSWORD = register(
     "key-password-differs",
     Severity.ERROR,
     "A key entry's password differs from the store password",
-    """Java's key managers open every key with the store password. When a JKS key entry has its
-    own password, SunX509 fails at start-up ("Cannot recover key") and PKIX silently sends an empty
-    Certificate message. PKCS#12 has no separate key password.""",
+    """Java's key managers open every key with the store password. When a key entry has its own
+    password, SunX509 fails at start-up ("Cannot recover key" for JKS; for PKCS#12 "Get Key
+    failed: Given final block not properly padded") and PKIX still chooses the entry, then finds no
+    private key and sends an empty Certificate (measured, JDK 17). PKCS#12 has per-entry key
+    protection too: a store written with its keys under another password (often the empty one)
+    lists fine in keytool and fails the same way.""",
     G,
 )
 
@@ -208,6 +211,10 @@ CERT_NONSTANDARD = register(
     accept both, so nothing is wrong for a handshake. Said for completeness.""",
     G,
 )
+
+#: What Java's SunX509 says at start-up on a key the store password does not open (JDK 17).
+JAVA_KEY_PASSWORD_JKS = "Cannot recover key"
+JAVA_KEY_PASSWORD_PKCS12 = "Get Key failed: Given final block not properly padded"
 
 RULES: RuleSet[KeystoreContext] = RuleSet()
 
@@ -765,24 +772,40 @@ def multiple_keys(ctx: KeystoreContext) -> Iterator[Finding]:
 
 @RULES.rule(KEY_PASSWORD)
 def key_password(ctx: KeystoreContext) -> Iterator[Finding]:
-    """A JKS key entry whose password is not the store password."""
+    """A key entry whose key the store password does not open (JKS, JCEKS or PKCS#12)."""
+    pkcs12 = ctx.store.store_type is StoreType.PKCS12
+    java_says = JAVA_KEY_PASSWORD_PKCS12 if pkcs12 else JAVA_KEY_PASSWORD_JKS
     for entry in ctx.entries():
         if not entry.key_password_differs:
             continue
         alias = shlex.quote(entry.alias)
+        evidence = [
+            Evidence(
+                ctx.source(entry),
+                "key decryption with the store password failed; the store's integrity check passed",
+            )
+        ]
+        if entry.key_opened_with:
+            evidence.append(Evidence(ctx.source(entry), f"the key opens with {entry.key_opened_with}"))
+        evidence.append(
+            Evidence(
+                "Java key managers (JDK 17)",
+                f'SunX509 fails at start-up ("{java_says}"); PKIX still chooses the entry, then '
+                'finds no private key ("no private key") and sends an empty Certificate',
+            )
+        )
         yield make(
             KEY_PASSWORD,
             f"key entry '{entry.alias}' does not open with the store password: Java's SunX509 "
-            'fails ("Cannot recover key"), PKIX sends an empty Certificate',
+            f'fails ("{java_says}"), PKIX sends an empty Certificate',
             location=ctx.where(entry),
-            evidence=[
-                Evidence(
-                    ctx.source(entry),
-                    "key decryption with the store password failed; the store's integrity check passed",
-                )
-            ],
+            evidence=evidence,
             fix=(
-                f"keytool -keypasswd -alias {alias} -keystore {ctx.q}   (set the key password "
+                "write the store again with its keys under the store password (keytool cannot: "
+                "it ignores a PKCS#12 key password); in Java, KeyStore.setKeyEntry(alias, key, "
+                "storePassword, chain) for each entry, then store()"
+                if pkcs12
+                else f"keytool -keypasswd -alias {alias} -keystore {ctx.q}   (set the key password "
                 "to the store password), or convert the store to PKCS12"
             ),
         )
