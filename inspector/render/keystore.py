@@ -8,6 +8,7 @@ from cryptography import x509
 
 from inspector import certs as C
 from inspector.findings import Finding
+from inspector.keystore.java_signing import java_signing
 from inspector.keystore.model import KeyEntry, Keystore, TrustedEntry
 from inspector.render import text
 from inspector.render.json_out import JsonObject
@@ -18,10 +19,11 @@ def _date(value: dt.datetime) -> str:
 
 
 def _entry_key(entry: KeyEntry) -> str:
+    unusable = " — Java cannot sign with it" if java_signing(entry) is not None else ""
     if entry.private_key is not None:
-        return C.describe_key(entry.private_key)
+        return C.describe_key(entry.private_key) + unusable
     if entry.chain:
-        return C.describe_public_key(entry.chain[0]) + " (from cert)"
+        return C.describe_public_key(entry.chain[0]) + " (from cert)" + unusable
     return "?"
 
 
@@ -163,6 +165,7 @@ def keystore_dict(store: Keystore, at: dt.datetime, alias: str | None) -> JsonOb
             else (C.certificate_key_facts(e.chain[0]) if e.chain else None)
         )
         algo, size = (facts.algorithm, facts.size) if facts is not None else (None, None)
+        signing = java_signing(e)
         entries.append(
             {
                 "alias": e.alias,
@@ -173,6 +176,8 @@ def keystore_dict(store: Keystore, at: dt.datetime, alias: str | None) -> JsonOb
                 "key_curve": facts.curve if facts is not None else None,
                 "key_decrypted": e.key_decrypted,
                 "key_password_differs": e.key_password_differs,
+                "java_can_sign": signing is None,
+                "java_cannot_sign_why": signing.said if signing is not None else None,
                 "chain": chain,
             }
         )

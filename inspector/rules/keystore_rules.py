@@ -12,6 +12,7 @@ from cryptography import x509
 from inspector import certs as C
 from inspector import chains
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
+from inspector.keystore.java_signing import Unsignable, java_signing
 from inspector.keystore.model import KeyEntry, Keystore, StoreType
 from inspector.rules import RuleSet
 
@@ -156,6 +157,20 @@ KEY_PASSWORD = register(
     private key and sends an empty Certificate (measured, JDK 17). PKCS#12 has per-entry key
     protection too: a store written with its keys under another password (often the empty one)
     lists fine in keytool and fails the same way.""",
+    G,
+)
+
+KEY_CANNOT_SIGN = register(
+    "key-unusable-by-java",
+    Severity.ERROR,
+    "A key entry's key cannot sign a CertificateVerify in Java",
+    """A client proves it holds its key by signing the handshake (CertificateVerify). JDK 17's SunEC
+    signs only on secp256r1, secp384r1 and secp521r1: an EC key on a brainpool or binary curve
+    (brainpoolP256r1, sect409r1 ...) is listed by keytool, and a key manager still chooses it
+    (its key type is EC), then the handshake ends: "No supported CertificateVerify signature
+    algorithm for EC key" (measured, TLS 1.2 and 1.3). XDH (X25519, X448) and DH keys agree keys and
+    cannot sign at all: Java never sends such an entry (a warning when another entry can be
+    sent, an error when none can). Use an RSA, EC P-256/384/521 or Ed25519 key for TLS.""",
     G,
 )
 
@@ -745,23 +760,56 @@ def certificate_encoding(ctx: KeystoreContext) -> Iterator[Finding]:
             )
 
 
+@RULES.rule(KEY_CANNOT_SIGN)
+def key_cannot_sign(ctx: KeystoreContext) -> Iterator[Finding]:
+    """Keys Java lists but cannot sign a CertificateVerify with (JDK 17)."""
+    signers = [e for e in ctx.store.key_entries if java_signing(e) is None]
+    for entry in ctx.entries():
+        verdict = java_signing(entry)
+        if verdict is None:
+            continue
+        harmless = verdict.kind is Unsignable.AGREEMENT_ONLY and bool(signers)
+        yield make(
+            KEY_CANNOT_SIGN,
+            f"'{entry.alias}' holds a {verdict.key} key: {verdict.said}",
+            location=ctx.where(entry, 0),
+            evidence=[Evidence(ctx.source(entry, 0), f"public key {verdict.key}")],
+            severity=Severity.WARNING if harmless else None,
+            fix=(
+                f"generate a key Java signs with: keytool -genkeypair -alias {shlex.quote(entry.alias)} "
+                f"-keyalg EC -groupname secp256r1 -keystore {ctx.q} ... and have it signed"
+            ),
+        )
+
+
 @RULES.rule(MULTIPLE_KEYS)
 def multiple_keys(ctx: KeystoreContext) -> Iterator[Finding]:
-    """Several key entries: the server's CA names decide which one Java sends."""
-    entries = ctx.store.key_entries
-    if len(entries) < 2:
+    """Several key entries Java may choose: the server's CA names decide which one it sends."""
+    verdicts = {e.alias: java_signing(e) for e in ctx.store.key_entries}
+    sendable = [e for e in ctx.store.key_entries if verdicts[e.alias] is None]
+    aborting = [
+        e.alias for e in ctx.store.key_entries if (v := verdicts[e.alias]) and v.kind is Unsignable.EC_CURVE
+    ]
+    if not sendable or len(sendable) + len(aborting) < 2:
         return
+    also = (
+        f"; {', '.join(repr(a) for a in aborting)} may be chosen too, and the handshake then ends "
+        "(Java cannot sign with its key)"
+        if aborting
+        else ""
+    )
     yield make(
         MULTIPLE_KEYS,
-        f"{len(entries)} key entries ({', '.join(repr(e.alias) for e in entries)}): a Java client "
-        "sends the first whose chain holds an issuer the server names",
+        f"{len(sendable)} key entries a Java client can send "
+        f"({', '.join(repr(e.alias) for e in sendable)}){also}: it sends the first whose chain "
+        "holds an issuer the server names",
         location=ctx.where(),
         evidence=[
             Evidence(
                 f"keystore entry '{e.alias}'",
                 "issuers: " + "; ".join(sorted({C.short_dn(c.issuer) for c in e.chain})),
             )
-            for e in entries
+            for e in sendable
         ],
         fix=(
             f"keep one key entry per keystore (keytool -delete -alias <unused> -keystore {ctx.q}),"
