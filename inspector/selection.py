@@ -401,6 +401,11 @@ def select(
     if sel.request_aborts:
         sel.sunx509_why = sel.pkix_why = sel.request_aborts
         return sel
+    failure = store.java_load_failure
+    if failure is not None:  # KeyStore.load throws: no key manager is ever made
+        said = f'Java cannot load the keystore ("{failure.java_says}"; {failure.where}: {failure.cause})'
+        sel.sunx509_fails, sel.pkix_why = said, said
+        return sel
     if not sunx509_fails:
         sel.sunx509, sel.sunx509_why = _sunx509(order, by_alias, types, java)
     sel.pkix, sel.pkix_why = _pkix(order, by_alias, types, java)

@@ -76,6 +76,18 @@ class CertificateProblem:
     readable: bool
 
 
+@dataclass(frozen=True)
+class JavaLoadFailure:
+    """The store reads here but Java's KeyStore.load throws: what Java says and the real cause."""
+
+    #: what keytool and every Java client print (often misleading)
+    java_says: str
+    #: the real cause, in Java's words where known
+    cause: str
+    #: where in the file (a certificate bag, an entry)
+    where: str
+
+
 @dataclass
 class Keystore:
     path: Path
@@ -94,6 +106,8 @@ class Keystore:
     #: PKCS#12 keys Java does not load (an unencrypted KeyBag: "Unsupported PKCS12 bag type").
     ignored_keys: list[str] = field(default_factory=list)
     certificate_problems: list[CertificateProblem] = field(default_factory=list)
+    #: Why Java cannot load the store at all (KeyStore.load fails), though it reads here.
+    java_load_failure: JavaLoadFailure | None = None
 
     @property
     def expected_type(self) -> StoreType | None:

@@ -27,7 +27,14 @@ from inspector import certs as C
 from inspector.chains import build_chain
 from inspector.errors import InputError
 from inspector.keystore.certificates import read_certificate
-from inspector.keystore.model import CertificateProblem, KeyEntry, Keystore, StoreType, TrustedEntry
+from inspector.keystore.model import (
+    CertificateProblem,
+    JavaLoadFailure,
+    KeyEntry,
+    Keystore,
+    StoreType,
+    TrustedEntry,
+)
 from inspector.keystore.pkcs12_crypto import (
     MAX_ITERATIONS,
     TooManyIterations,
@@ -77,6 +84,8 @@ class _Walk:
     #: chain material read leniently: filed under the key entries whose chain holds it
     chain_problems: list[tuple[x509.Certificate, CertificateProblem]] = field(default_factory=list)
     unnamed: int = 0
+    #: set by the first bag Java cannot read: KeyStore.load fails on the whole store
+    java_failure: JavaLoadFailure | None = None
 
     def java_alias(self, friendly: str | None) -> str:
         """PKCS12KeyStore.getUnfriendlyName: a counter over every unnamed entry, in bag order."""
@@ -191,7 +200,7 @@ def _read(path: Path, data: bytes, password: str | None, keypass: str | None) ->
             else:
                 undecryptable += 1
                 continue
-            _walk(bags, walk)
+            _walk(bags, walk, encrypted=kind == "encrypted_data")
         except (InputError, TooManyIterations, UnsupportedPbe):
             raise
         except (ValueError, TypeError, KeyError, IndexError):
@@ -205,7 +214,33 @@ def _read(path: Path, data: bytes, password: str | None, keypass: str | None) ->
     return store
 
 
-def _walk(bags: Any, walk: _Walk) -> None:
+#: X9.42 DH (dhpublicnumber): Java's DH key parser reads its q where PKCS#3 has an optional int
+_X942_DH = "1.2.840.10046.2.1"
+
+
+def _java_refuses(der: bytes, bag_number: int, encrypted: bool) -> JavaLoadFailure | None:
+    """A certificate Java's X.509 parser refuses, failing KeyStore.load (JDK 17, measured)."""
+    from asn1crypto import x509 as ax
+
+    try:
+        spki = ax.Certificate.load(der)["tbs_certificate"]["subject_public_key_info"]
+        oid = spki["algorithm"]["algorithm"].dotted
+    except (ValueError, TypeError, KeyError):
+        return None
+    if oid != _X942_DH:
+        return None
+    cause = (
+        "CertificateParsingException: Integer exceeds maximum valid value (an X9.42 DH public "
+        "key: Java reads DH parameters as PKCS#3 and takes q for the private-value length)"
+    )
+    return JavaLoadFailure(
+        java_says="keystore password was incorrect" if encrypted else cause,
+        cause=("failed to decrypt safe contents entry: " if encrypted else "") + cause,
+        where=f"certificate bag {bag_number}",
+    )
+
+
+def _walk(bags: Any, walk: _Walk, encrypted: bool = False) -> None:
     for index, bag in enumerate(bags):
         bag_id = bag["bag_id"].native
         friendly, key_id, trusted = _attributes(bag)
@@ -213,6 +248,10 @@ def _walk(bags: Any, walk: _Walk) -> None:
         if bag_id == "cert_bag":
             if value["cert_id"].native != "x509":
                 continue
+            if walk.java_failure is None:
+                walk.java_failure = _java_refuses(
+                    value["cert_value"].parsed.dump(), len(walk.certs) + 1, encrypted
+                )
             if key_id is None and len(walk.keys) == 1 and index == 0:
                 key_id = b"01"  # Java's workaround for one key without localKeyId
             alias = walk.java_alias(friendly) if trusted else ""
@@ -344,6 +383,7 @@ def _assemble(path: Path, walk: _Walk, integrity: bool) -> Keystore:
     store.secret_aliases.extend(C.escape_text(s) for s in walk.secrets)
     store.ignored_keys.extend(C.escape_text(k) for k in walk.ignored_keys)
     store.certificate_problems.extend(walk.problems)
+    store.java_load_failure = walk.java_failure
     for cert, problem in walk.chain_problems:
         places = [(e.alias, i) for e in store.key_entries for i, c in enumerate(e.chain) if c is cert]
         store.certificate_problems.extend(

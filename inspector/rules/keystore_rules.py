@@ -160,6 +160,18 @@ KEY_PASSWORD = register(
     G,
 )
 
+JAVA_CANNOT_LOAD = register(
+    "keystore-unloadable-in-java",
+    Severity.ERROR,
+    "Java cannot load this keystore at all (its message blames the password)",
+    """The file reads here, but Java's KeyStore.load throws, so keytool lists nothing and every Java
+    client fails before any handshake. Java's message is misleading: a PKCS#12 whose encrypted
+    certificates hold one Java cannot parse (e.g. an X9.42 DH certificate, OID 1.2.840.10046.2.1:
+    "Integer exceeds maximum valid value") fails with "keystore password was incorrect" although
+    the password is right (measured, JDK 17). Remove that certificate from the store, or keep it
+    in a store of its own that Java never loads.""",
+    G,
+)
 KEY_CANNOT_SIGN = register(
     "key-unusable-by-java",
     Severity.ERROR,
@@ -758,6 +770,34 @@ def certificate_encoding(ctx: KeystoreContext) -> Iterator[Finding]:
                 evidence=[Evidence(source, note)],
                 fix="nothing needed",
             )
+
+
+@RULES.rule(JAVA_CANNOT_LOAD)
+def java_cannot_load(ctx: KeystoreContext) -> Iterator[Finding]:
+    """A store Java's KeyStore.load refuses, whatever its message says."""
+    failure = ctx.store.java_load_failure
+    if failure is None:
+        return
+    misleading = "password" in failure.java_says
+    yield make(
+        JAVA_CANNOT_LOAD,
+        f'Java cannot load this keystore: keytool and Java clients say "{failure.java_says}"'
+        + (
+            " — misleading: the password is right (the store's integrity check passed here); "
+            f"the cause is {failure.where}"
+            if misleading and ctx.store.integrity_checked
+            else f" ({failure.where})"
+        ),
+        location=ctx.where(),
+        evidence=[
+            Evidence(ctx.file, f"{failure.where}: {failure.cause}"),
+            Evidence("Java KeyStore.load (JDK 17)", f'fails with "{failure.java_says}"'),
+        ],
+        fix=(
+            f"remove that certificate (openssl pkcs12 -in {ctx.q} -nodes, delete it from the PEM, "
+            "openssl pkcs12 -export again), or keep it in a store Java never loads"
+        ),
+    )
 
 
 @RULES.rule(KEY_CANNOT_SIGN)
