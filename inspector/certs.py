@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import (
     CertificatePublicKeyTypes,
     PrivateKeyTypes,
@@ -237,6 +237,8 @@ def _verify_as_written(
             key.verify(sig, tbs, padding.PKCS1v15(), digest)
         elif isinstance(key, ec.EllipticCurvePublicKey) and digest is not None:
             key.verify(sig, tbs, ec.ECDSA(digest))
+        elif isinstance(key, dsa.DSAPublicKey) and digest is not None:
+            key.verify(sig, tbs, digest)
         elif isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
             key.verify(sig, tbs)
         else:

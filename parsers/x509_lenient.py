@@ -154,7 +154,9 @@ def _lenient(der: bytes, problems: list[str]) -> LoadedCertificate:
         if left:
             return LoadedCertificate(None, (*problems, *left), tuple(nonstandard))
     except (ValueError, TypeError, KeyError, IndexError, OverflowError, x509.InvalidVersion) as exc:
-        return LoadedCertificate(None, (*problems, f"the certificate does not parse ({one_line(exc)})"))
+        failed = _failing_part(der)
+        where = f"its {failed} does not parse" if failed else "the certificate does not parse"
+        return LoadedCertificate(None, (*problems, f"{where} ({one_line(exc)})"))
     if len(_SIGNED_AS_WRITTEN) >= _SIGNED_AS_WRITTEN_MAX:
         _SIGNED_AS_WRITTEN.pop(next(iter(_SIGNED_AS_WRITTEN)))
     if len(_WRITTEN_DER) >= _SIGNED_AS_WRITTEN_MAX:
@@ -163,6 +165,32 @@ def _lenient(der: bytes, problems: list[str]) -> LoadedCertificate:
     _WRITTEN_DER[_digest(cert)] = (cert, bytes(der))
     problems += _key_problems(cert)
     return LoadedCertificate(cert, tuple(problems), tuple(nonstandard))
+
+
+def _failing_part(der: bytes) -> str | None:
+    """The first part of the certificate asn1crypto cannot decode (tbs field names), if any."""
+    from asn1crypto import x509 as ax
+
+    try:
+        parsed = ax.Certificate.load(der)
+        tbs = parsed["tbs_certificate"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    for name in ("version", "serial_number", "signature", "issuer", "validity", "subject"):
+        try:
+            tbs[name].native  # noqa: B018 - decoding is the check
+        except (ValueError, TypeError, KeyError):
+            return f"{name} field" if name != "signature" else "TBS signature algorithm"
+    for name in ("subject_public_key_info", "extensions"):
+        try:
+            tbs[name].native  # noqa: B018
+        except (ValueError, TypeError, KeyError):
+            return name.replace("_", " ")
+    try:
+        parsed["signature_algorithm"].native  # noqa: B018
+    except (ValueError, TypeError, KeyError):
+        return "outer signature algorithm"
+    return None
 
 
 def _rebuild(tbs: Any, algorithm: Any, signature: Any) -> x509.Certificate:
@@ -208,6 +236,12 @@ def _repair_extensions(tbs: Any, algorithm: Any, signature: Any, problems: list[
 
     if not tbs["extensions"].contents:
         return
+    bare = ax.TbsCertificate.load(tbs.dump())
+    bare["extensions"] = ax.Extensions([])
+    try:
+        _rebuild(bare, algorithm, signature)
+    except (ValueError, TypeError):
+        return  # the certificate fails without any extension: the fault is elsewhere, named there
     kept = []
     seen: set[str] = set()
     for ext in tbs["extensions"]:
