@@ -19,8 +19,7 @@ from asn1crypto import algos, core
 from asn1crypto import x509 as ax
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, x25519, x448
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, x448, x25519
 
 from tests import pki as P
 from tests.conftest import needs_keytool
@@ -404,7 +403,8 @@ def test_keytools_default_unknown_country_prints_no_python_warning(tmp_path) -> 
     env.pop("PYTHONWARNINGS", None)
     for extra in ([], ["--json"]):
         done = subprocess.run(
-            [sys.executable, "-m", "inspector", "keystore", str(store), "--storepass-env", "STOREPASS", *extra],
+            [sys.executable, "-m", "inspector", "keystore", str(store), "--storepass-env", "STOREPASS",
+             *extra],
             capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
