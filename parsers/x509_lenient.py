@@ -23,6 +23,9 @@ from parsers.printable import escape_text
 # e.g. keytool's default answer "Unknown" as a two-letter countryName: Java and OpenSSL read such
 # names, so do we, and the warning must never reach the user's terminal.
 warnings.filterwarnings("ignore", message="Attribute's length must be", category=UserWarning)
+# Reading a certificate's finite-field DH key (X9.42 DH certificates sit in XML-encryption
+# test stores) makes cryptography announce FFDH's deprecation: nothing for the user to act on.
+warnings.filterwarnings("ignore", message="Diffie-Hellman over finite fields", category=UserWarning)
 
 
 def fingerprint(cert: x509.Certificate) -> str:
