@@ -160,6 +160,24 @@ def test_pkix_chooses_an_entry_whose_key_does_not_open_and_sends_nothing(cli, tm
     assert "SUNX509_FAILED" in java and sel["sunx509_fails"]
 
 
+def test_probe_presents_what_java_presents_for_keys_under_another_password(
+    cli, tmp_path, oracle, s_server
+) -> None:  # type: ignore[no-untyped-def]
+    store = tmp_path / "locked.p12"
+    oracle("make", str(store), PW, _rsa_entry(tmp_path, "client", ""))
+    assert oracle("check", str(store), PW)["PKIX_KEY"] == "false"
+    port = s_server("1.3")
+    for manager in ("PKIX", "SunX509"):
+        probed = cli(
+            "probe", f"127.0.0.1:{port}", "--insecure", "--keystore", str(store), "--storepass", PW,
+            "--tls-version", "1.3", "--key-manager", manager, "--json",
+        )  # fmt: skip
+        doc = probed.json()
+        assert doc["probe"]["attempts"][0]["alias"] is None  # an empty Certificate, as Java sends
+        codes = [f["code"] for f in doc["findings"]]
+        assert "client-cert-not-sent" in codes and "key-password-differs" in codes
+
+
 # -- point 5: keys a Java client cannot sign with ------------------------------------------------
 
 
