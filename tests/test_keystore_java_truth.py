@@ -321,7 +321,10 @@ def test_select_predicts_the_abort_after_java_chooses_a_brainpool_key(
 # -- point 6: a store Java cannot load at all ---------------------------------------------------
 
 
-def test_x942_dh_certificate_makes_java_blame_the_password(cli, tmp_path, oracle) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("shape", ["pkcs12", "pkcs12-plain-certs", "jks"])
+def test_x942_dh_certificate_makes_java_refuse_the_store(cli, tmp_path, oracle, shape) -> None:  # type: ignore[no-untyped-def]
+    """Encrypted PKCS#12 certificates: Java blames the password; elsewhere it names the parse error."""
+
     def openssl(*args: str) -> None:
         subprocess.run([OPENSSL or "openssl", *args], cwd=tmp_path, check=True, capture_output=True)
 
@@ -332,18 +335,33 @@ def test_x942_dh_certificate_makes_java_blame_the_password(cli, tmp_path, oracle
             "-subj", "/CN=Field DSA CA", "-days", "30")  # fmt: skip
     openssl("x509", "-new", "-subj", "/CN=DH-2048", "-force_pubkey", "dhx.pub", "-CA", "ca.pem",
             "-CAkey", "ca.key", "-days", "30", "-out", "dh.pem")  # fmt: skip
-    openssl("pkcs12", "-export", "-inkey", "ca.key", "-in", "ca.pem", "-certfile", "dh.pem", "-name", "ca",
-            "-passout", f"pass:{PW}", "-out", "dh.p12")  # fmt: skip
-    store = tmp_path / "dh.p12"
+    if shape == "jks":
+        import jks
+
+        der = x509.load_pem_x509_certificate((tmp_path / "dh.pem").read_bytes()).public_bytes(
+            serialization.Encoding.DER
+        )
+        store = tmp_path / "dh.jks"
+        jks.KeyStore.new("jks", [jks.TrustedCertEntry.new("dh", der)]).save(str(store), PW)
+    else:
+        plain = ["-certpbe", "NONE"] if shape == "pkcs12-plain-certs" else []
+        openssl("pkcs12", "-export", "-inkey", "ca.key", "-in", "ca.pem", "-certfile", "dh.pem", "-name",
+                "ca", "-passout", f"pass:{PW}", "-out", "dh.p12", *plain)  # fmt: skip
+        store = tmp_path / "dh.p12"
     java = oracle("check", str(store), PW)
-    assert java["LOAD_FAILED"] == "keystore password was incorrect"
+    assert "LOAD_FAILED" in java
     listed = P.keytool("-list", "-keystore", str(store), "-storepass", PW, cwd=tmp_path, check=False)
-    assert "keystore password was incorrect" in listed.stdout + listed.stderr
+    said = (listed.stdout + listed.stderr).splitlines()[0]
     result = cli("keystore", str(store), "--storepass", PW, "--json")
     (finding,) = [f for f in result.json()["findings"] if f["code"] == "keystore-unloadable-in-java"]
     assert finding["severity"] == "error" and result.status == 1
-    assert '"keystore password was incorrect"' in finding["summary"] and "misleading" in finding["summary"]
-    assert any("Integer exceeds maximum valid value" in e["fact"] for e in finding["evidence"])
+    quoted = finding["summary"].split('say "', 1)[1].split('"', 1)[0]
+    assert said.startswith("keytool error: ") and said.endswith(quoted), (said, quoted)
+    if shape == "pkcs12":
+        assert quoted == "keystore password was incorrect" and "misleading" in finding["summary"]
+    else:
+        assert "Integer exceeds maximum valid value" in quoted and "misleading" not in finding["summary"]
+    assert any("X9.42 DH public key" in e["fact"] for e in finding["evidence"])
     sel = _select(cli, store)
     assert sel["pkix_possible"] == [] and "Java cannot load the keystore" in str(sel["sunx509_fails"])
     # run as a user runs it: cryptography's FFDH deprecation warning never reaches stderr

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from inspector import certs as C
 from inspector.chains import build_chain
 from inspector.errors import InputError
-from inspector.keystore.certificates import read_certificate
+from inspector.keystore.certificates import java_refuses, read_certificate
 from inspector.keystore.model import (
     CertificateProblem,
     JavaLoadFailure,
@@ -214,32 +214,6 @@ def _read(path: Path, data: bytes, password: str | None, keypass: str | None) ->
     return store
 
 
-#: X9.42 DH (dhpublicnumber): Java's DH key parser reads its q where PKCS#3 has an optional int
-_X942_DH = "1.2.840.10046.2.1"
-
-
-def _java_refuses(der: bytes, bag_number: int, encrypted: bool) -> JavaLoadFailure | None:
-    """A certificate Java's X.509 parser refuses, failing KeyStore.load (JDK 17, measured)."""
-    from asn1crypto import x509 as ax
-
-    try:
-        spki = ax.Certificate.load(der)["tbs_certificate"]["subject_public_key_info"]
-        oid = spki["algorithm"]["algorithm"].dotted
-    except (ValueError, TypeError, KeyError):
-        return None
-    if oid != _X942_DH:
-        return None
-    cause = (
-        "CertificateParsingException: Integer exceeds maximum valid value (an X9.42 DH public "
-        "key: Java reads DH parameters as PKCS#3 and takes q for the private-value length)"
-    )
-    return JavaLoadFailure(
-        java_says="keystore password was incorrect" if encrypted else cause,
-        cause=("failed to decrypt safe contents entry: " if encrypted else "") + cause,
-        where=f"certificate bag {bag_number}",
-    )
-
-
 def _walk(bags: Any, walk: _Walk, encrypted: bool = False) -> None:
     for index, bag in enumerate(bags):
         bag_id = bag["bag_id"].native
@@ -249,8 +223,8 @@ def _walk(bags: Any, walk: _Walk, encrypted: bool = False) -> None:
             if value["cert_id"].native != "x509":
                 continue
             if walk.java_failure is None:
-                walk.java_failure = _java_refuses(
-                    value["cert_value"].parsed.dump(), len(walk.certs) + 1, encrypted
+                walk.java_failure = java_refuses(
+                    value["cert_value"].parsed.dump(), f"certificate bag {len(walk.certs) + 1}", encrypted
                 )
             if key_id is None and len(walk.keys) == 1 and index == 0:
                 key_id = b"01"  # Java's workaround for one key without localKeyId

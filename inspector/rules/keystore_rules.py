@@ -168,8 +168,9 @@ JAVA_CANNOT_LOAD = register(
     client fails before any handshake. Java's message is misleading: a PKCS#12 whose encrypted
     certificates hold one Java cannot parse (e.g. an X9.42 DH certificate, OID 1.2.840.10046.2.1:
     "Integer exceeds maximum valid value") fails with "keystore password was incorrect" although
-    the password is right (measured, JDK 17). Remove that certificate from the store, or keep it
-    in a store of its own that Java never loads.""",
+    the password is right (measured, JDK 17); in a JKS, a JCEKS or unencrypted PKCS#12 bags Java
+    names the parsing error itself. Remove that certificate from the store, or keep it in a store
+    of its own that Java never loads.""",
     G,
 )
 KEY_CANNOT_SIGN = register(
