@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from cryptography import x509
 
-from inspector import certs as C
 from inspector.keystore.model import CertificateProblem, JavaLoadFailure
+from inspector.pki import certs as C
 
 #: X9.42 DH (dhpublicnumber): Java's DH key parser reads its q where PKCS#3 has an optional int
 X942_DH = "1.2.840.10046.2.1"

@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from inspector import certs as C
 from inspector.keystore.model import KeyEntry
+from inspector.pki import certs as C
 
 #: The EC curves SunEC signs with in JDK 17 (the others were removed in JDK 16).
 JAVA_SIGNING_CURVES: dict[str, int] = {"secp256r1": 256, "secp384r1": 384, "secp521r1": 521}

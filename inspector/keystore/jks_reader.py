@@ -10,8 +10,6 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-from inspector import certs as C
-from inspector.errors import InputError
 from inspector.keystore.certificates import java_refuses, read_certificate
 from inspector.keystore.model import (
     CertificateProblem,
@@ -21,6 +19,8 @@ from inspector.keystore.model import (
     StoreType,
     TrustedEntry,
 )
+from inspector.pki import certs as C
+from inspector.system.errors import InputError
 
 WRONG_PASSWORD = "wrong password, or the file is corrupted (a JKS cannot tell these apart)"
 
