@@ -19,8 +19,33 @@ from cryptography.hazmat.primitives import serialization
 
 from parsers.printable import escape_text
 
+# cryptography warns (UserWarning, once per call site) on a name attribute of the wrong length,
+# e.g. keytool's default answer "Unknown" as a two-letter countryName: Java and OpenSSL read such
+# names, so do we, and the warning must never reach the user's terminal.
+warnings.filterwarnings("ignore", message="Attribute's length must be", category=UserWarning)
+# Reading a certificate's finite-field DH key (X9.42 DH certificates sit in XML-encryption
+# test stores) makes cryptography announce FFDH's deprecation: nothing for the user to act on.
+warnings.filterwarnings("ignore", message="Diffie-Hellman over finite fields", category=UserWarning)
+
 
 def fingerprint(cert: x509.Certificate) -> str:
+    """SHA-256 of the certificate as stored: for one re-encoded to be read, of the bytes it was
+    read from (as keytool and `openssl x509 -fingerprint` give it), never of our re-encoding."""
+    written = _WRITTEN_DER.get(_digest(cert))
+    if written is not None and written[0] is cert:
+        return sha256(written[1]).hexdigest()
+    return _digest(cert)
+
+
+def stored_der(cert: x509.Certificate) -> bytes:
+    """The DER the certificate was read from (its re-encoding only when it was never repaired)."""
+    written = _WRITTEN_DER.get(_digest(cert))
+    if written is not None and written[0] is cert:
+        return written[1]
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def _digest(cert: x509.Certificate) -> str:
     return sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
@@ -38,6 +63,9 @@ class LoadedCertificate:
 #: Signed bytes of certificates re-encoded for reading: their signature is checked on these.
 _SIGNED_AS_WRITTEN: dict[str, tuple[bytes, bytes]] = {}
 _SIGNED_AS_WRITTEN_MAX = 4096
+#: The stored DER of each certificate re-encoded for reading, under its re-encoding's digest;
+#: the object itself is kept so that only that very certificate is given those bytes.
+_WRITTEN_DER: dict[str, tuple[x509.Certificate, bytes]] = {}
 
 
 def load_certificate(der: bytes) -> LoadedCertificate:
@@ -49,9 +77,9 @@ def load_certificate(der: bytes) -> LoadedCertificate:
             warnings.simplefilter("always")
             cert = x509.load_der_x509_certificate(der)
             _ = cert.serial_number
+            refused = _refusals(cert)
         if any("serial number" in str(w.message) for w in caught):
             problems.append("its serial number is negative or zero (RFC 5280 forbids it)")
-        refused = _refusals(cert)
         if not refused:
             problems += _key_problems(cert)
             return LoadedCertificate(cert, tuple(problems))
@@ -89,8 +117,11 @@ def _key_problems(cert: x509.Certificate) -> list[str]:
     return []
 
 
-#: ecdsa-with-SHA1, -SHA224, -SHA256, -SHA384, -SHA512: RFC 5758 says no parameters
+#: ecdsa-with-SHA1, -SHA224, -SHA256, -SHA384, -SHA512 (RFC 5758) and dsa-with-SHA1, -SHA224,
+#: -SHA256 (RFC 3279, RFC 5758): no parameters, yet older JDKs wrote an explicit NULL
 _ECDSA_OIDS = frozenset(f"1.2.840.10045.4.{tail}" for tail in ("1", "3.1", "3.2", "3.3", "3.4"))
+_DSA_OIDS = frozenset(("1.2.840.10040.4.3", "2.16.840.1.101.3.4.3.1", "2.16.840.1.101.3.4.3.2"))
+_NO_PARAMETERS = _ECDSA_OIDS | _DSA_OIDS
 
 
 def _lenient(der: bytes, problems: list[str]) -> LoadedCertificate:
@@ -104,14 +135,15 @@ def _lenient(der: bytes, problems: list[str]) -> LoadedCertificate:
         signed = parsed["tbs_certificate"].dump()
         tbs = ax.TbsCertificate.load(signed)
         outer = parsed["signature_algorithm"]
-        if outer["algorithm"].dotted in _ECDSA_OIDS and outer["parameters"].dump():
+        if outer["algorithm"].dotted in _NO_PARAMETERS and outer["parameters"].dump():
             outer = algos.SignedDigestAlgorithm({"algorithm": outer["algorithm"].dotted})
         inner = tbs["signature"]
-        if inner["algorithm"].dotted in _ECDSA_OIDS and inner["parameters"].dump():
+        if inner["algorithm"].dotted in _NO_PARAMETERS and inner["parameters"].dump():
             tbs["signature"] = algos.SignedDigestAlgorithm({"algorithm": inner["algorithm"].dotted})
+            kind = "EC" if inner["algorithm"].dotted in _ECDSA_OIDS else "DSA"
             nonstandard.append(
                 f"{inner['algorithm'].native} is written with explicit NULL parameters "
-                "(as older JDKs wrote EC certificates; Java and OpenSSL read it)"
+                f"(as older JDKs wrote {kind} certificates; Java and OpenSSL read it)"
             )
         if tbs["version"].native == "v2":  # v1 and v3 are fine; cryptography refuses v2
             problems.append("X.509 v2 (read as v3)")
@@ -125,12 +157,43 @@ def _lenient(der: bytes, problems: list[str]) -> LoadedCertificate:
         if left:
             return LoadedCertificate(None, (*problems, *left), tuple(nonstandard))
     except (ValueError, TypeError, KeyError, IndexError, OverflowError, x509.InvalidVersion) as exc:
-        return LoadedCertificate(None, (*problems, f"the certificate does not parse ({one_line(exc)})"))
+        failed = _failing_part(der)
+        where = f"its {failed} does not parse" if failed else "the certificate does not parse"
+        return LoadedCertificate(None, (*problems, f"{where} ({one_line(exc)})"))
     if len(_SIGNED_AS_WRITTEN) >= _SIGNED_AS_WRITTEN_MAX:
         _SIGNED_AS_WRITTEN.pop(next(iter(_SIGNED_AS_WRITTEN)))
-    _SIGNED_AS_WRITTEN[fingerprint(cert)] = (signed, bytes(parsed["signature_value"].native))
+    if len(_WRITTEN_DER) >= _SIGNED_AS_WRITTEN_MAX:
+        _WRITTEN_DER.pop(next(iter(_WRITTEN_DER)))
+    _SIGNED_AS_WRITTEN[_digest(cert)] = (signed, bytes(parsed["signature_value"].native))
+    _WRITTEN_DER[_digest(cert)] = (cert, bytes(der))
     problems += _key_problems(cert)
     return LoadedCertificate(cert, tuple(problems), tuple(nonstandard))
+
+
+def _failing_part(der: bytes) -> str | None:
+    """The first part of the certificate asn1crypto cannot decode (tbs field names), if any."""
+    from asn1crypto import x509 as ax
+
+    try:
+        parsed = ax.Certificate.load(der)
+        tbs = parsed["tbs_certificate"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    for name in ("version", "serial_number", "signature", "issuer", "validity", "subject"):
+        try:
+            tbs[name].native  # noqa: B018 - decoding is the check
+        except (ValueError, TypeError, KeyError):
+            return f"{name} field" if name != "signature" else "TBS signature algorithm"
+    for name in ("subject_public_key_info", "extensions"):
+        try:
+            tbs[name].native  # noqa: B018
+        except (ValueError, TypeError, KeyError):
+            return name.replace("_", " ")
+    try:
+        parsed["signature_algorithm"].native  # noqa: B018
+    except (ValueError, TypeError, KeyError):
+        return "outer signature algorithm"
+    return None
 
 
 def _rebuild(tbs: Any, algorithm: Any, signature: Any) -> x509.Certificate:
@@ -176,6 +239,12 @@ def _repair_extensions(tbs: Any, algorithm: Any, signature: Any, problems: list[
 
     if not tbs["extensions"].contents:
         return
+    bare = ax.TbsCertificate.load(tbs.dump())
+    bare["extensions"] = ax.Extensions([])
+    try:
+        _rebuild(bare, algorithm, signature)
+    except (ValueError, TypeError):
+        return  # the certificate fails without any extension: the fault is elsewhere, named there
     kept = []
     seen: set[str] = set()
     for ext in tbs["extensions"]:
@@ -197,4 +266,86 @@ def _repair_extensions(tbs: Any, algorithm: Any, signature: Any, problems: list[
 
 def signed_as_written(cert: x509.Certificate) -> tuple[bytes, bytes] | None:
     """(TBS bytes, signature) as the issuer signed them, for a certificate re-encoded for reading."""
-    return _SIGNED_AS_WRITTEN.get(fingerprint(cert))
+    return _SIGNED_AS_WRITTEN.get(_digest(cert))
+
+
+@dataclass(frozen=True)
+class KeyFacts:
+    """A public key as keytool names it ("256-bit EC (secp256r1) key", "255-bit XDH key"),
+    read from the SubjectPublicKeyInfo itself, so keys cryptography cannot load (binary curves,
+    X9.42 DH) are named too."""
+
+    #: Java's algorithm name: RSA, RSASSA-PSS, DSA, EC, Ed25519, Ed448, XDH, DH
+    algorithm: str
+    size: int | None
+    #: the named curve (EC: secp256r1, brainpoolP256r1, sect409r1 ...; XDH: X25519 or X448)
+    curve: str | None = None
+
+    def describe(self) -> str:
+        """'EC (secp256r1) 256', 'XDH (X25519) 255', 'RSA 2048'."""
+        curve = f" ({self.curve})" if self.curve else ""
+        size = f" {self.size}" if self.size else ""
+        return f"{self.algorithm}{curve}{size}"
+
+
+_FIXED_KEYS = {
+    "1.3.101.112": KeyFacts("Ed25519", 255),
+    "1.3.101.113": KeyFacts("Ed448", 448),
+    "1.3.101.110": KeyFacts("XDH", 255, "X25519"),
+    "1.3.101.111": KeyFacts("XDH", 448, "X448"),
+}
+
+
+def curve_name(name: str) -> str:
+    """asn1crypto's / OpenSSL's lower-case curve name as Java spells it (brainpoolP256r1)."""
+    return "brainpoolP" + name[len("brainpoolp") :] if name.startswith("brainpoolp") else name
+
+
+def curve_bits(name: str) -> int | None:
+    """The field size in a curve's name (secp256r1 → 256, sect409r1 → 409, prime256v1 → 256)."""
+    import re
+
+    found = re.search(r"(\d{3})", name)
+    return int(found.group(1)) if found else None
+
+
+def spki_facts(spki: bytes) -> KeyFacts | None:
+    """The key's algorithm, size and curve from a DER SubjectPublicKeyInfo, or None."""
+    from asn1crypto import keys
+
+    try:
+        info = keys.PublicKeyInfo.load(spki)
+        algorithm = info["algorithm"]
+        oid = algorithm["algorithm"].dotted
+        if oid in _FIXED_KEYS:
+            return _FIXED_KEYS[oid]
+        if oid in ("1.2.840.113549.1.1.1", "1.2.840.113549.1.1.10"):
+            name = "RSA" if oid.endswith(".1") else "RSASSA-PSS"
+            modulus = info["public_key"].parsed["modulus"].native
+            return KeyFacts(name, int(modulus).bit_length())
+        if oid == "1.2.840.10045.2.1":
+            params = algorithm["parameters"]
+            if params.name != "named":
+                return KeyFacts("EC", None, "explicit parameters")
+            named = params.chosen
+            text = named.native if named.native != named.dotted else named.dotted
+            return KeyFacts("EC", curve_bits(str(text)), curve_name(str(text)))
+        if oid in ("1.2.840.10040.4.1", "1.2.840.10046.2.1", "1.2.840.113549.1.3.1"):
+            name = "DSA" if oid == "1.2.840.10040.4.1" else "DH"
+            params = algorithm["parameters"]
+            p = params["p"].native if params.native else None
+            return KeyFacts(name, int(p).bit_length() if p is not None else None)
+        return KeyFacts(algorithm["algorithm"].native or oid, None)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def certificate_key_facts(cert: x509.Certificate) -> KeyFacts | None:
+    """The certificate's key as keytool names it (from the stored SubjectPublicKeyInfo)."""
+    from asn1crypto import x509 as ax
+
+    try:
+        spki = ax.Certificate.load(stored_der(cert))["tbs_certificate"]["subject_public_key_info"].dump()
+    except (ValueError, TypeError, KeyError):
+        return None
+    return spki_facts(spki)

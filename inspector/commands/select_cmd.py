@@ -142,7 +142,9 @@ def run(args: argparse.Namespace) -> int:
     request = request_from_args(args)
     at = parse_date(args.at) if args.at else dt.datetime.now(dt.timezone.utc)
     sel = select(store, request, at)
-    status = ExitStatus.ERROR_FINDINGS if sel.java_sends_nothing else ExitStatus.OK
+    # nothing sent, or an entry chosen and then the handshake ended (no CertificateVerify)
+    failed = sel.java_sends_nothing or sel.pkix_aborts is not None
+    status = ExitStatus.ERROR_FINDINGS if failed else ExitStatus.OK
     document = (
         json_out.envelope("select", [], selection=selection_dict(sel)) if args.json or args.html else None
     )

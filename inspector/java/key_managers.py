@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from inspector.java.alias_order import java_alias_order, sunx509_map_order
 from inspector.java.versions import JavaProfile, profile
+from inspector.keystore.java_signing import JAVA_SIGNING_CURVES, ec_curve
 from inspector.keystore.model import KeyEntry, Keystore
 from inspector.pki import certs as C
 from inspector.pki.x500 import canonical_dn
@@ -190,15 +190,14 @@ class Selection:
 def key_type(entry: KeyEntry) -> str:
     """Java's name for the entry's key algorithm (RSASSA-PSS and EdDSA are their own)."""
     if entry.chain:
-        leaf = entry.chain[0]
-        if leaf.public_key_algorithm_oid.dotted_string == "1.2.840.113549.1.1.10":
-            return "RSASSA-PSS"
-        key = leaf.public_key()
+        # from the stored SubjectPublicKeyInfo: keys cryptography cannot load are typed too
+        name, _ = C.public_key_algorithm(entry.chain[0])
+    elif entry.private_key is not None:
+        name, _ = C.key_algorithm(entry.private_key)
     else:
-        key = entry.private_key  # type: ignore[assignment]
-    if key is None:
         return "?"
-    name, _ = C.key_algorithm(key)
+    if name == "invalid":
+        return "?"
     return "EdDSA" if name in ("Ed25519", "Ed448") else name
 
 
@@ -296,9 +295,13 @@ def _conforms(chain: tuple[x509.Certificate, ...], allowed: set[str]) -> str | N
 
 
 def _verify_scheme(entry: KeyEntry, kind: str, req: CaRequest, java: JavaProfile) -> bool:
-    """Whether Java finds a CertificateVerify scheme for this key (curve included)."""
-    key = entry.chain[0].public_key() if entry.chain else None
-    curve = key.curve.key_size if isinstance(key, ec.EllipticCurvePublicKey) else None
+    """Whether Java finds a CertificateVerify scheme for this key (curve included). SunEC signs
+    only on secp256r1/384r1/521r1 (JDK 17): an EC key on another curve (brainpool, binary) has
+    none, in TLS 1.2 and 1.3 alike (measured)."""
+    named = ec_curve(entry) if kind == "EC" else None
+    if kind == "EC" and named not in JAVA_SIGNING_CURVES:
+        return False
+    curve = JAVA_SIGNING_CURVES.get(named) if named is not None else None
     for s in _known(req.signature_algorithms, req, java):
         scheme = SCHEMES[s]
         if scheme.key != kind or (req.tls13 and not scheme.tls13):
@@ -356,12 +359,19 @@ def select(
         elif not names:
             cand.note(Reason.NO_NAMES, "the server names no CA: any entry is acceptable")
         if entry.key_password_differs:
-            sunx509_fails = (
-                f"key entry '{entry.alias}' has its own password: SunX509 fails at "
-                'start-up ("Cannot recover key")'
+            said = (
+                "Get Key failed: Given final block not properly padded"
+                if store.store_type.value == "PKCS12"
+                else "Cannot recover key"
             )
-            cand.accepted = False
-            cand.note(Reason.KEY_PASSWORD, "key password differs from the store password: PKIX skips it")
+            sunx509_fails = (
+                f"key entry '{entry.alias}' has its own password: SunX509 fails at start-up (\"{said}\")"
+            )
+            cand.note(
+                Reason.KEY_PASSWORD,
+                "key password differs from the store password: PKIX may still choose it, then "
+                "finds no private key and sends an empty Certificate",
+            )
         cand.sunx509_ok = cand.accepted
         if cand.accepted:
             bad = _conforms(entry.chain, constraint_names)
@@ -391,15 +401,31 @@ def select(
     if sel.request_aborts:
         sel.sunx509_why = sel.pkix_why = sel.request_aborts
         return sel
+    failure = store.java_load_failure
+    if failure is not None:  # KeyStore.load throws: no key manager is ever made
+        said = f'Java cannot load the keystore ("{failure.java_says}"; {failure.where}: {failure.cause})'
+        sel.sunx509_fails, sel.pkix_why = said, said
+        return sel
     if not sunx509_fails:
         sel.sunx509, sel.sunx509_why = _sunx509(order, by_alias, types, java)
     sel.pkix, sel.pkix_why = _pkix(order, by_alias, types, java)
+    if sel.pkix and entries[sel.pkix[0]].key_password_differs:
+        sel.pkix_why = (
+            f"PKIX chose '{sel.pkix[0]}' ({sel.pkix_why}), whose key does not open with the store "
+            'password: it finds no private key ("no private key") and sends an empty Certificate'
+        )
+        sel.pkix = []
     for picks, attr in ((sel.sunx509, "sunx509_aborts"), (sel.pkix, "pkix_aborts")):
         if picks and not _verify_scheme(entries[picks[0]], by_alias[picks[0]].key_type, req, java):
+            curve = ec_curve(entries[picks[0]]) if by_alias[picks[0]].key_type == "EC" else None
             setattr(
                 sel,
                 attr,
-                f"'{picks[0]}' has no CertificateVerify scheme among the server's signature "
+                f"'{picks[0]}' holds an EC key on {curve}, which Java cannot sign with (SunEC signs "
+                'only on secp256r1/384r1/521r1: "Curve not supported"): Java aborts ("No supported '
+                f'CertificateVerify signature algorithm for EC key")'
+                if by_alias[picks[0]].key_type == "EC" and curve not in JAVA_SIGNING_CURVES
+                else f"'{picks[0]}' has no CertificateVerify scheme among the server's signature "
                 f"algorithms (its {by_alias[picks[0]].key_type} key, curve included): Java aborts "
                 '("No supported CertificateVerify signature algorithm")',
             )

@@ -41,7 +41,7 @@ def _read(path: Path, data: bytes, storepass: str | None, keypass: str | None) -
     if store_type is StoreType.PKCS12:
         from inspector.keystore.pkcs12_reader import read_pkcs12
 
-        return read_pkcs12(path, data, storepass)
+        return read_pkcs12(path, data, storepass, keypass)
     from inspector.keystore.pem_reader import read_der_certificate, read_pem
 
     if store_type is StoreType.PEM:

@@ -10,8 +10,15 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-from inspector.keystore.certificates import read_certificate
-from inspector.keystore.model import CertificateProblem, KeyEntry, Keystore, StoreType, TrustedEntry
+from inspector.keystore.certificates import java_refuses, read_certificate
+from inspector.keystore.model import (
+    CertificateProblem,
+    JavaLoadFailure,
+    KeyEntry,
+    Keystore,
+    StoreType,
+    TrustedEntry,
+)
 from inspector.pki import certs as C
 from inspector.system.errors import InputError
 
@@ -71,6 +78,8 @@ def read_jks_by_hand(path: Path, data: bytes, storepass: str | None, keypass: st
         cert = read_certificate(der, shown, None, problems) if kind == "X.509" else None
         if cert is not None:
             store.trusted_entries.append(TrustedEntry(shown, cert))
+    stored = [(e.alias, e.chain) for e in parsed.keys] + [(a, [(k, d)]) for a, k, d in parsed.trusted]
+    store.java_load_failure = _java_failure(stored)
     return store
 
 
@@ -113,7 +122,21 @@ def read_with_pyjks(
         if cert is not None:
             store.trusted_entries.append(TrustedEntry(alias=shown, certificate=cert))
     store.secret_aliases.extend(java_alias(a)[0] for a in sorted(ks.secret_keys))
+    stored = [(a, e.cert_chain) for a, e in ks.private_keys.items()]
+    stored += [(a, [(e.type, e.cert)]) for a, e in ks.certs.items()]
+    store.java_load_failure = _java_failure(stored)
     return store
+
+
+def _java_failure(stored: list[tuple[str, list[tuple[str, bytes]]]]) -> JavaLoadFailure | None:
+    """The first certificate (file order) that makes Java's KeyStore.load throw."""
+    for alias, chain in stored:
+        for i, (kind, der) in enumerate(chain):
+            where = f"entry '{C.escape_text(alias)}'" + (f" chain[{i}]" if len(chain) > 1 else "")
+            failure = java_refuses(der, where) if kind == "X.509" else None
+            if failure is not None:
+                return failure
+    return None
 
 
 def java_alias(raw: str) -> tuple[str, bool]:

@@ -41,7 +41,8 @@ class KeyEntry:
     alias: str
     chain: tuple[x509.Certificate, ...]
     private_key: PrivateKeyTypes | None
-    #: True when the key did not open with the store password (JKS only).
+    #: True when the key did not open with the store password (JKS, JCEKS and PKCS#12 alike:
+    #: Java's key managers open every key with the store password).
     key_password_differs: bool = False
     #: True when the key was opened (with the store or the key password).
     key_decrypted: bool = True
@@ -49,6 +50,8 @@ class KeyEntry:
     stored_name: str | None = None
     #: False when Java lists the entry but cannot open it (JKS/JCEKS alias with upper case).
     java_reachable: bool = True
+    #: PKCS#12: which password opened a key the store password does not open (never the password)
+    key_opened_with: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,18 @@ class CertificateProblem:
     readable: bool
 
 
+@dataclass(frozen=True)
+class JavaLoadFailure:
+    """The store reads here but Java's KeyStore.load throws: what Java says and the real cause."""
+
+    #: what keytool and every Java client print (often misleading)
+    java_says: str
+    #: the real cause, in Java's words where known
+    cause: str
+    #: where in the file (a certificate bag, an entry)
+    where: str
+
+
 @dataclass
 class Keystore:
     path: Path
@@ -91,6 +106,8 @@ class Keystore:
     #: PKCS#12 keys Java does not load (an unencrypted KeyBag: "Unsupported PKCS12 bag type").
     ignored_keys: list[str] = field(default_factory=list)
     certificate_problems: list[CertificateProblem] = field(default_factory=list)
+    #: Why Java cannot load the store at all (KeyStore.load fails), though it reads here.
+    java_load_failure: JavaLoadFailure | None = None
 
     @property
     def expected_type(self) -> StoreType | None:

@@ -23,8 +23,15 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-from inspector.keystore.certificates import read_certificate
-from inspector.keystore.model import CertificateProblem, KeyEntry, Keystore, StoreType, TrustedEntry
+from inspector.keystore.certificates import java_refuses, read_certificate
+from inspector.keystore.model import (
+    CertificateProblem,
+    JavaLoadFailure,
+    KeyEntry,
+    Keystore,
+    StoreType,
+    TrustedEntry,
+)
 from inspector.keystore.pkcs12_crypto import (
     MAX_ITERATIONS,
     TooManyIterations,
@@ -56,6 +63,9 @@ class _KeyBag:
     key: PrivateKeyTypes | None
     #: Java's alias: friendlyName lower-cased, or its unfriendly number
     alias: str = ""
+    #: the key is encrypted under another password than the store's (Java keeps per-entry
+    #: protection in PKCS#12): None when it opened with the store password
+    other_password: str | None = None
 
 
 @dataclass
@@ -63,6 +73,8 @@ class _Walk:
     """What the bags of every SafeContents hold, in file order, named as Java names them."""
 
     password: str | None
+    #: the key password given (tried after the store password, then the empty password)
+    keypass: str | None = None
     keys: list[_KeyBag] = field(default_factory=list)
     certs: list[_CertBag] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
@@ -72,6 +84,8 @@ class _Walk:
     #: chain material read leniently: filed under the key entries whose chain holds it
     chain_problems: list[tuple[x509.Certificate, CertificateProblem]] = field(default_factory=list)
     unnamed: int = 0
+    #: set by the first bag Java cannot read: KeyStore.load fails on the whole store
+    java_failure: JavaLoadFailure | None = None
 
     def java_alias(self, friendly: str | None) -> str:
         """PKCS12KeyStore.getUnfriendlyName: a counter over every unnamed entry, in bag order."""
@@ -109,10 +123,10 @@ def _attributes(bag: Any) -> tuple[str | None, bytes | None, bool]:
     return friendly, key_id, trusted
 
 
-def read_pkcs12(path: Path, data: bytes, password: str | None) -> Keystore:
+def read_pkcs12(path: Path, data: bytes, password: str | None, keypass: str | None = None) -> Keystore:
     name = str(path)
     try:
-        return _read(path, data, password)
+        return _read(path, data, password, keypass)
     except UnsupportedPbe as exc:
         raise InputError(
             f"{name}: {C.escape_text(str(exc))}",
@@ -126,7 +140,7 @@ def read_pkcs12(path: Path, data: bytes, password: str | None) -> Keystore:
         ) from None
 
 
-def _read(path: Path, data: bytes, password: str | None) -> Keystore:
+def _read(path: Path, data: bytes, password: str | None, keypass: str | None) -> Keystore:
     from asn1crypto import pkcs12
 
     name = str(path)
@@ -159,7 +173,7 @@ def _read(path: Path, data: bytes, password: str | None) -> Keystore:
             password = ""  # written with an empty password (cryptography's NoEncryption())
         _check_mac(pfx, content, password, name)
 
-    walk = _Walk(password)
+    walk = _Walk(password, keypass)
     undecryptable = 0
     for info in safes:
         try:
@@ -186,7 +200,7 @@ def _read(path: Path, data: bytes, password: str | None) -> Keystore:
             else:
                 undecryptable += 1
                 continue
-            _walk(bags, walk)
+            _walk(bags, walk, encrypted=kind == "encrypted_data")
         except (InputError, TooManyIterations, UnsupportedPbe):
             raise
         except (ValueError, TypeError, KeyError, IndexError):
@@ -200,7 +214,7 @@ def _read(path: Path, data: bytes, password: str | None) -> Keystore:
     return store
 
 
-def _walk(bags: Any, walk: _Walk) -> None:
+def _walk(bags: Any, walk: _Walk, encrypted: bool = False) -> None:
     for index, bag in enumerate(bags):
         bag_id = bag["bag_id"].native
         friendly, key_id, trusted = _attributes(bag)
@@ -208,6 +222,10 @@ def _walk(bags: Any, walk: _Walk) -> None:
         if bag_id == "cert_bag":
             if value["cert_id"].native != "x509":
                 continue
+            if walk.java_failure is None:
+                walk.java_failure = java_refuses(
+                    value["cert_value"].parsed.dump(), f"certificate bag {len(walk.certs) + 1}", encrypted
+                )
             if key_id is None and len(walk.keys) == 1 and index == 0:
                 key_id = b"01"  # Java's workaround for one key without localKeyId
             alias = walk.java_alias(friendly) if trusted else ""
@@ -228,25 +246,55 @@ def _walk(bags: Any, walk: _Walk) -> None:
                     walk.skipped_keys += 1  # Java skips a second key without localKeyId
                     continue
                 key_id = b"01"
-            key: PrivateKeyTypes | None = None
-            if walk.password is not None:
-                try:
-                    der = decrypt(
-                        value["encryption_algorithm"],
-                        bytes(value["encrypted_data"].native),
-                        walk.password,
-                        "key PBE",
-                    )
-                    key = serialization.load_der_private_key(
-                        der, None, unsafe_skip_rsa_key_validation=True
-                    )  # the MAC vouches
-                except (ValueError, KeyError, TypeError, UnsupportedAlgorithm):
-                    key = None
-            walk.keys.append(_KeyBag(friendly, key_id, key, walk.java_alias(friendly)))
+            key, other = _open_key(value, walk)
+            walk.keys.append(_KeyBag(friendly, key_id, key, walk.java_alias(friendly), other))
         elif bag_id == "key_bag":
             walk.ignored_keys.append(friendly or f"key bag {len(walk.ignored_keys) + 1}")
         elif bag_id == "secret_bag":
             walk.secrets.append(walk.java_alias(friendly))
+
+
+def _open_key(value: Any, walk: _Walk) -> tuple[PrivateKeyTypes | None, str | None]:
+    """The key and, when the store password does not open it, the password that did ("" for
+    the empty one; "?" for none tried). Java's PKCS12KeyStore keeps per-entry protection: its
+    key managers open every key with the store password and fail on such a key."""
+    if walk.password is None:
+        return None, None
+    tried = dict.fromkeys(p for p in (walk.password, walk.keypass, "") if p is not None)
+    for password in tried:
+        try:
+            der = decrypt(
+                value["encryption_algorithm"], bytes(value["encrypted_data"].native), password, "key PBE"
+            )
+        except (ValueError, KeyError, TypeError):
+            continue
+        key = _private_key(der)
+        if key is not None or password == walk.password:
+            # a key that decrypts under the store password but does not load here is Java's
+            # to judge (an unsupported curve): not another password's
+            return key, (None if password == walk.password else password)
+    return None, "?"
+
+
+def _private_key(der: bytes) -> PrivateKeyTypes | None:
+    """PKCS#8 as cryptography reads it; a v2 OneAsymmetricKey (RFC 5958, with the public key,
+    as Java writes EdDSA and XDH keys) is read without its public key."""
+    try:
+        return serialization.load_der_private_key(der, None, unsafe_skip_rsa_key_validation=True)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        pass
+    from asn1crypto import core
+
+    try:
+        outer = core.Sequence.load(der)
+        if len(outer) < 3 or outer[0].native != 1:
+            return None
+        body = core.Integer(0).dump() + outer[1].dump() + outer[2].dump()
+        size = len(body).to_bytes((len(body).bit_length() + 7) // 8 or 1, "big")
+        header = bytes([len(body)]) if len(body) < 0x80 else bytes([0x80 | len(size)]) + size
+        return serialization.load_der_private_key(b"\x30" + header + body, None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return None
 
 
 def _leaf_for(kb: _KeyBag, certs: list[_CertBag]) -> _CertBag | None:
@@ -284,6 +332,8 @@ def _assemble(path: Path, walk: _Walk, integrity: bool) -> Keystore:
                 chain=tuple(chain),
                 private_key=kb.key,
                 key_decrypted=kb.key is not None,
+                key_password_differs=kb.other_password is not None,
+                key_opened_with=_opened_with(kb.other_password),
                 stored_name=_stored(kb.friendly_name, kb.alias),
             )
         )
@@ -307,6 +357,7 @@ def _assemble(path: Path, walk: _Walk, integrity: bool) -> Keystore:
     store.secret_aliases.extend(C.escape_text(s) for s in walk.secrets)
     store.ignored_keys.extend(C.escape_text(k) for k in walk.ignored_keys)
     store.certificate_problems.extend(walk.problems)
+    store.java_load_failure = walk.java_failure
     for cert, problem in walk.chain_problems:
         places = [(e.alias, i) for e in store.key_entries for i, c in enumerate(e.chain) if c is cert]
         store.certificate_problems.extend(
@@ -315,6 +366,14 @@ def _assemble(path: Path, walk: _Walk, integrity: bool) -> Keystore:
         if not places:
             store.certificate_problems.append(problem)
     return store
+
+
+def _opened_with(other: str | None) -> str | None:
+    if other is None:
+        return None
+    if other == "?":
+        return "none of the passwords tried (the store's, the key password given, the empty one)"
+    return "the empty password" if other == "" else "the key password given"
 
 
 def _stored(friendly: str | None, alias: str) -> str | None:

@@ -17,11 +17,13 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from parsers.printable import escape_text as escape_text
+from parsers.x509_lenient import KeyFacts as KeyFacts
 from parsers.x509_lenient import LoadedCertificate as LoadedCertificate
+from parsers.x509_lenient import certificate_key_facts as certificate_key_facts
 from parsers.x509_lenient import fingerprint as fingerprint
 from parsers.x509_lenient import load_certificate as load_certificate
 from parsers.x509_lenient import one_line as one_line
-from parsers.x509_lenient import signed_as_written
+from parsers.x509_lenient import signed_as_written, spki_facts
 
 # A negative serial is reported as a finding (load_certificate); cryptography's deprecation
 # warning would otherwise be printed on our stderr each time the serial is read.
@@ -54,25 +56,26 @@ def name_der(name: x509.Name) -> bytes:
 
 
 def key_algorithm(key: CertificatePublicKeyTypes | PrivateKeyTypes) -> tuple[str, int | None]:
-    """('RSA', 2048), ('EC', 256), ('Ed25519', 256) ... for public or private keys."""
-    if isinstance(key, (rsa.RSAPublicKey, rsa.RSAPrivateKey)):
-        return "RSA", key.key_size
-    if isinstance(key, (ec.EllipticCurvePublicKey, ec.EllipticCurvePrivateKey)):
-        return "EC", key.curve.key_size
-    if isinstance(key, (dsa.DSAPublicKey, dsa.DSAPrivateKey)):
-        return "DSA", key.key_size
-    if isinstance(key, (ed25519.Ed25519PublicKey, ed25519.Ed25519PrivateKey)):
-        return "Ed25519", 256
-    if isinstance(key, (ed448.Ed448PublicKey, ed448.Ed448PrivateKey)):
-        return "Ed448", 456
-    return type(key).__name__, None
+    """('RSA', 2048), ('EC', 256), ('Ed25519', 255), ('XDH', 255) ... as keytool names them."""
+    facts = key_facts(key)
+    return (facts.algorithm, facts.size) if facts is not None else ("unknown", None)
+
+
+def key_facts(key: CertificatePublicKeyTypes | PrivateKeyTypes) -> KeyFacts | None:
+    """Algorithm, size and curve of a public or private key, in keytool's words."""
+    public = key.public_key() if hasattr(key, "public_key") else key
+    try:
+        spki = public.public_bytes(  # type: ignore[union-attr]
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return spki_facts(spki)
 
 
 def describe_key(key: CertificatePublicKeyTypes | PrivateKeyTypes) -> str:
-    name, size = key_algorithm(key)
-    if isinstance(key, (ec.EllipticCurvePublicKey, ec.EllipticCurvePrivateKey)):
-        return f"EC {key.curve.name}"
-    return f"{name} {size}" if size else name
+    facts = key_facts(key)
+    return facts.describe() if facts is not None else "unknown key"
 
 
 def public_key(cert: x509.Certificate) -> CertificatePublicKeyTypes | None:
@@ -84,13 +87,23 @@ def public_key(cert: x509.Certificate) -> CertificatePublicKeyTypes | None:
 
 
 def describe_public_key(cert: x509.Certificate) -> str:
-    key = public_key(cert)
-    return describe_key(key) if key is not None else "invalid key"
+    """keytool's name for the key; one cryptography finds invalid (a point off its curve) says so."""
+    facts = certificate_key_facts(cert)
+    if facts is None:
+        return "invalid key"
+    try:
+        cert.public_key()
+    except ValueError:
+        return f"{facts.describe()} (invalid key)"
+    except UnsupportedAlgorithm:
+        pass
+    return facts.describe()
 
 
 def public_key_algorithm(cert: x509.Certificate) -> tuple[str, int | None]:
-    key = public_key(cert)
-    return key_algorithm(key) if key is not None else ("invalid", None)
+    """From the stored SubjectPublicKeyInfo: keys cryptography cannot load are named too."""
+    facts = certificate_key_facts(cert)
+    return (facts.algorithm, facts.size) if facts is not None else ("invalid", None)
 
 
 def public_key_bytes(key: CertificatePublicKeyTypes) -> bytes:
@@ -224,6 +237,8 @@ def _verify_as_written(
             key.verify(sig, tbs, padding.PKCS1v15(), digest)
         elif isinstance(key, ec.EllipticCurvePublicKey) and digest is not None:
             key.verify(sig, tbs, ec.ECDSA(digest))
+        elif isinstance(key, dsa.DSAPublicKey) and digest is not None:
+            key.verify(sig, tbs, digest)
         elif isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
             key.verify(sig, tbs)
         else:

@@ -7,6 +7,7 @@ import datetime as dt
 from cryptography import x509
 
 from inspector.findings import Finding
+from inspector.keystore.java_signing import java_signing
 from inspector.keystore.model import KeyEntry, Keystore, TrustedEntry
 from inspector.pki import certs as C
 from inspector.render import text
@@ -18,10 +19,11 @@ def _date(value: dt.datetime) -> str:
 
 
 def _entry_key(entry: KeyEntry) -> str:
+    unusable = " — Java cannot sign with it" if java_signing(entry) is not None else ""
     if entry.private_key is not None:
-        return C.describe_key(entry.private_key)
+        return C.describe_key(entry.private_key) + unusable
     if entry.chain:
-        return C.describe_public_key(entry.chain[0]) + " (from cert)"
+        return C.describe_public_key(entry.chain[0]) + " (from cert)" + unusable
     return "?"
 
 
@@ -121,7 +123,8 @@ def keystore_text(store: Keystore, findings: list[Finding], at: dt.datetime, ali
 
 
 def cert_dict(cert: x509.Certificate) -> JsonObject:
-    algo, size = C.public_key_algorithm(cert)
+    facts = C.certificate_key_facts(cert)
+    algo, size = (facts.algorithm, facts.size) if facts is not None else ("invalid", None)
     return {
         "subject": C.dn(cert.subject),
         "issuer": C.dn(cert.issuer),
@@ -133,6 +136,7 @@ def cert_dict(cert: x509.Certificate) -> JsonObject:
         "key_usage": C.key_usage(cert),
         "key_algorithm": algo,
         "key_size": size,
+        "key_curve": facts.curve if facts is not None else None,
         "signature_hash": C.signature_hash(cert),
         "sha256": C.fingerprint(cert),
     }
@@ -155,8 +159,13 @@ def keystore_dict(store: Keystore, at: dt.datetime, alias: str | None) -> JsonOb
                     "signature_valid": lk.signature_valid,
                 }
             chain.append(item)
-        key = e.private_key if e.private_key is not None else (C.public_key(e.chain[0]) if e.chain else None)
-        algo, size = C.key_algorithm(key) if key is not None else (None, None)
+        facts = (
+            C.key_facts(e.private_key)
+            if e.private_key is not None
+            else (C.certificate_key_facts(e.chain[0]) if e.chain else None)
+        )
+        algo, size = (facts.algorithm, facts.size) if facts is not None else (None, None)
+        signing = java_signing(e)
         entries.append(
             {
                 "alias": e.alias,
@@ -164,8 +173,11 @@ def keystore_dict(store: Keystore, at: dt.datetime, alias: str | None) -> JsonOb
                 "type": "PrivateKeyEntry",
                 "key_algorithm": algo,
                 "key_size": size,
+                "key_curve": facts.curve if facts is not None else None,
                 "key_decrypted": e.key_decrypted,
                 "key_password_differs": e.key_password_differs,
+                "java_can_sign": signing is None,
+                "java_cannot_sign_why": signing.said if signing is not None else None,
                 "chain": chain,
             }
         )

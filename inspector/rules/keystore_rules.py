@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from cryptography import x509
 
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
+from inspector.keystore.java_signing import Unsignable, java_signing
 from inspector.keystore.model import KeyEntry, Keystore, StoreType
 from inspector.pki import certs as C
 from inspector.pki import chains
@@ -150,9 +151,39 @@ KEY_PASSWORD = register(
     "key-password-differs",
     Severity.ERROR,
     "A key entry's password differs from the store password",
-    """Java's key managers open every key with the store password. When a JKS key entry has its
-    own password, SunX509 fails at start-up ("Cannot recover key") and PKIX silently sends an empty
-    Certificate message. PKCS#12 has no separate key password.""",
+    """Java's key managers open every key with the store password. When a key entry has its own
+    password, SunX509 fails at start-up ("Cannot recover key" for JKS; for PKCS#12 "Get Key
+    failed: Given final block not properly padded") and PKIX still chooses the entry, then finds no
+    private key and sends an empty Certificate (measured, JDK 17). PKCS#12 has per-entry key
+    protection too: a store written with its keys under another password (often the empty one)
+    lists fine in keytool and fails the same way.""",
+    G,
+)
+
+JAVA_CANNOT_LOAD = register(
+    "keystore-unloadable-in-java",
+    Severity.ERROR,
+    "Java cannot load this keystore at all (its message blames the password)",
+    """The file reads here, but Java's KeyStore.load throws, so keytool lists nothing and every Java
+    client fails before any handshake. Java's message is misleading: a PKCS#12 whose encrypted
+    certificates hold one Java cannot parse (e.g. an X9.42 DH certificate, OID 1.2.840.10046.2.1:
+    "Integer exceeds maximum valid value") fails with "keystore password was incorrect" although
+    the password is right (measured, JDK 17); in a JKS, a JCEKS or unencrypted PKCS#12 bags Java
+    names the parsing error itself. Remove that certificate from the store, or keep it in a store
+    of its own that Java never loads.""",
+    G,
+)
+KEY_CANNOT_SIGN = register(
+    "key-unusable-by-java",
+    Severity.ERROR,
+    "A key entry's key cannot sign a CertificateVerify in Java",
+    """A client proves it holds its key by signing the handshake (CertificateVerify). JDK 17's SunEC
+    signs only on secp256r1, secp384r1 and secp521r1: an EC key on a brainpool or binary curve
+    (brainpoolP256r1, sect409r1 ...) is listed by keytool, and a key manager still chooses it
+    (its key type is EC), then the handshake ends: "No supported CertificateVerify signature
+    algorithm for EC key" (measured, TLS 1.2 and 1.3). XDH (X25519, X448) and DH keys agree keys and
+    cannot sign at all: Java never sends such an entry (a warning when another entry can be
+    sent, an error when none can). Use an RSA, EC P-256/384/521 or Ed25519 key for TLS.""",
     G,
 )
 
@@ -189,6 +220,16 @@ CERT_UNREADABLE = register(
     refuses duplicate extensions). Reissue it.""",
     G,
 )
+CERT_LEFT_OUT = register(
+    "cert-unreadable",
+    Severity.ERROR,
+    "A certificate could not be read at all: it is missing from the report",
+    """Neither the strict parser nor the lenient one could read the certificate, so it is left out
+    of the entry's chain as shown and judged here: the chain checks (order, issuers, dates) work on
+    what is left. Java may read it or may refuse the whole store; export it (keytool -exportcert,
+    openssl pkcs12 -nokeys) and look at it with `openssl x509 -text`.""",
+    G,
+)
 CERT_NONSTANDARD = register(
     "cert-nonstandard-encoding",
     Severity.INFO,
@@ -198,6 +239,10 @@ CERT_NONSTANDARD = register(
     accept both, so nothing is wrong for a handshake. Said for completeness.""",
     G,
 )
+
+#: What Java's SunX509 says at start-up on a key the store password does not open (JDK 17).
+JAVA_KEY_PASSWORD_JKS = "Cannot recover key"
+JAVA_KEY_PASSWORD_PKCS12 = "Get Key failed: Given final block not properly padded"
 
 RULES: RuleSet[KeystoreContext] = RuleSet()
 
@@ -690,7 +735,7 @@ def alias_unreachable(ctx: KeystoreContext) -> Iterator[Finding]:
         )
 
 
-@RULES.rule(CERT_UNREADABLE, CERT_NONSTANDARD)
+@RULES.rule(CERT_UNREADABLE, CERT_LEFT_OUT, CERT_NONSTANDARD)
 def certificate_encoding(ctx: KeystoreContext) -> Iterator[Finding]:
     """What the readers could only read leniently, or not at all."""
     for problem in ctx.store.certificate_problems:
@@ -700,17 +745,23 @@ def certificate_encoding(ctx: KeystoreContext) -> Iterator[Finding]:
         who = f"{place} {problem.subject}" if problem.subject else place
         source = f"keystore entry {place}"
         location = Location(file=ctx.file, alias=problem.alias, position=problem.position)
-        if problem.problems:
-            shown = (
-                "shown as far as it could be read" if problem.readable else "left out: nothing could be read"
-            )
+        if problem.problems and problem.readable:
             yield make(
                 CERT_UNREADABLE,
-                f"certificate {who} is malformed ({'; '.join(problem.problems)}); {shown}",
+                f"certificate {who} is malformed ({'; '.join(problem.problems)}); shown as far as it "
+                "could be read",
                 location=location,
                 evidence=[Evidence(source, p) for p in problem.problems],
                 fix="have the certificate reissued by its CA (a strict peer may refuse it)",
-                severity=Severity.WARNING if problem.readable else Severity.ERROR,
+            )
+        elif problem.problems:
+            yield make(
+                CERT_LEFT_OUT,
+                f"certificate {who} could not be read ({'; '.join(problem.problems)}); it is left out "
+                "of what is shown and judged",
+                location=location,
+                evidence=[Evidence(source, p) for p in problem.problems],
+                fix="export it and look at it with openssl x509 -text; have it reissued by its CA",
             )
         for note in problem.nonstandard:
             yield make(
@@ -722,23 +773,84 @@ def certificate_encoding(ctx: KeystoreContext) -> Iterator[Finding]:
             )
 
 
+@RULES.rule(JAVA_CANNOT_LOAD)
+def java_cannot_load(ctx: KeystoreContext) -> Iterator[Finding]:
+    """A store Java's KeyStore.load refuses, whatever its message says."""
+    failure = ctx.store.java_load_failure
+    if failure is None:
+        return
+    misleading = "password" in failure.java_says
+    yield make(
+        JAVA_CANNOT_LOAD,
+        f'Java cannot load this keystore: keytool and Java clients say "{failure.java_says}"'
+        + (
+            " — misleading: the password is right (the store's integrity check passed here); "
+            f"the cause is {failure.where}"
+            if misleading and ctx.store.integrity_checked
+            else f" ({failure.where})"
+        ),
+        location=ctx.where(),
+        evidence=[
+            Evidence(ctx.file, f"{failure.where}: {failure.cause}"),
+            Evidence("Java KeyStore.load (JDK 17)", f'fails with "{failure.java_says}"'),
+        ],
+        fix=(
+            f"remove that certificate (openssl pkcs12 -in {ctx.q} -nodes, delete it from the PEM, "
+            "openssl pkcs12 -export again), or keep it in a store Java never loads"
+        ),
+    )
+
+
+@RULES.rule(KEY_CANNOT_SIGN)
+def key_cannot_sign(ctx: KeystoreContext) -> Iterator[Finding]:
+    """Keys Java lists but cannot sign a CertificateVerify with (JDK 17)."""
+    signers = [e for e in ctx.store.key_entries if java_signing(e) is None]
+    for entry in ctx.entries():
+        verdict = java_signing(entry)
+        if verdict is None:
+            continue
+        harmless = verdict.kind is Unsignable.AGREEMENT_ONLY and bool(signers)
+        yield make(
+            KEY_CANNOT_SIGN,
+            f"'{entry.alias}' holds a {verdict.key} key: {verdict.said}",
+            location=ctx.where(entry, 0),
+            evidence=[Evidence(ctx.source(entry, 0), f"public key {verdict.key}")],
+            severity=Severity.WARNING if harmless else None,
+            fix=(
+                f"generate a key Java signs with: keytool -genkeypair -alias {shlex.quote(entry.alias)} "
+                f"-keyalg EC -groupname secp256r1 -keystore {ctx.q} ... and have it signed"
+            ),
+        )
+
+
 @RULES.rule(MULTIPLE_KEYS)
 def multiple_keys(ctx: KeystoreContext) -> Iterator[Finding]:
-    """Several key entries: the server's CA names decide which one Java sends."""
-    entries = ctx.store.key_entries
-    if len(entries) < 2:
+    """Several key entries Java may choose: the server's CA names decide which one it sends."""
+    verdicts = {e.alias: java_signing(e) for e in ctx.store.key_entries}
+    sendable = [e for e in ctx.store.key_entries if verdicts[e.alias] is None]
+    aborting = [
+        e.alias for e in ctx.store.key_entries if (v := verdicts[e.alias]) and v.kind is Unsignable.EC_CURVE
+    ]
+    if not sendable or len(sendable) + len(aborting) < 2:
         return
+    also = (
+        f"; {', '.join(repr(a) for a in aborting)} may be chosen too, and the handshake then ends "
+        "(Java cannot sign with its key)"
+        if aborting
+        else ""
+    )
     yield make(
         MULTIPLE_KEYS,
-        f"{len(entries)} key entries ({', '.join(repr(e.alias) for e in entries)}): a Java client "
-        "sends the first whose chain holds an issuer the server names",
+        f"{len(sendable)} key entries a Java client can send "
+        f"({', '.join(repr(e.alias) for e in sendable)}){also}: it sends the first whose chain "
+        "holds an issuer the server names",
         location=ctx.where(),
         evidence=[
             Evidence(
                 f"keystore entry '{e.alias}'",
                 "issuers: " + "; ".join(sorted({C.short_dn(c.issuer) for c in e.chain})),
             )
-            for e in entries
+            for e in sendable
         ],
         fix=(
             f"keep one key entry per keystore (keytool -delete -alias <unused> -keystore {ctx.q}),"
@@ -749,24 +861,40 @@ def multiple_keys(ctx: KeystoreContext) -> Iterator[Finding]:
 
 @RULES.rule(KEY_PASSWORD)
 def key_password(ctx: KeystoreContext) -> Iterator[Finding]:
-    """A JKS key entry whose password is not the store password."""
+    """A key entry whose key the store password does not open (JKS, JCEKS or PKCS#12)."""
+    pkcs12 = ctx.store.store_type is StoreType.PKCS12
+    java_says = JAVA_KEY_PASSWORD_PKCS12 if pkcs12 else JAVA_KEY_PASSWORD_JKS
     for entry in ctx.entries():
         if not entry.key_password_differs:
             continue
         alias = shlex.quote(entry.alias)
+        evidence = [
+            Evidence(
+                ctx.source(entry),
+                "key decryption with the store password failed; the store's integrity check passed",
+            )
+        ]
+        if entry.key_opened_with:
+            evidence.append(Evidence(ctx.source(entry), f"the key opens with {entry.key_opened_with}"))
+        evidence.append(
+            Evidence(
+                "Java key managers (JDK 17)",
+                f'SunX509 fails at start-up ("{java_says}"); PKIX still chooses the entry, then '
+                'finds no private key ("no private key") and sends an empty Certificate',
+            )
+        )
         yield make(
             KEY_PASSWORD,
             f"key entry '{entry.alias}' does not open with the store password: Java's SunX509 "
-            'fails ("Cannot recover key"), PKIX sends an empty Certificate',
+            f'fails ("{java_says}"), PKIX sends an empty Certificate',
             location=ctx.where(entry),
-            evidence=[
-                Evidence(
-                    ctx.source(entry),
-                    "key decryption with the store password failed; the store's integrity check passed",
-                )
-            ],
+            evidence=evidence,
             fix=(
-                f"keytool -keypasswd -alias {alias} -keystore {ctx.q}   (set the key password "
+                "write the store again with its keys under the store password (keytool cannot: "
+                "it ignores a PKCS#12 key password); in Java, KeyStore.setKeyEntry(alias, key, "
+                "storePassword, chain) for each entry, then store()"
+                if pkcs12
+                else f"keytool -keypasswd -alias {alias} -keystore {ctx.q}   (set the key password "
                 "to the store password), or convert the store to PKCS12"
             ),
         )
