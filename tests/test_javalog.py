@@ -210,7 +210,7 @@ def test_an_application_log_line_with_a_server_alert(cli, tmp_path):  # type: ig
     )
     result = cli("log", str(write(tmp_path, "app.log", text)))
     assert result.status == 1
-    assert "Java's trust not judged: no --truststore and no JDK found" in result.out
+    assert "Java's trust not judged: no --truststore given" in result.out
     assert "error[java-received-fatal-alert]" in result.out
     assert "said by the server" in result.out
     assert "--> " in result.out and "log line 2" in result.out

@@ -57,6 +57,12 @@ def add_parser(sub: Any) -> None:
     )
     add_keystore_password_options(p)
     add_truststore_options(p)
+    p.add_argument(
+        "--jdk-cacerts",
+        action="store_true",
+        help="also judge the server's chain with this machine's JDK cacerts (never the log's own "
+        "truststore: at most an info)",
+    )
     p.add_argument("--connection", "-c", type=int, metavar="N", help="show handshake N in full")
     p.add_argument("--all", action="store_true", help="show ladders of successful handshakes too")
     p.add_argument(
@@ -78,13 +84,16 @@ def add_truststore_options(p: argparse.ArgumentParser) -> None:
 
 
 def load_trust(args: argparse.Namespace) -> Truststore | None:
-    """The truststore given, else the JDK's cacerts (None when no JDK is found)."""
+    """The truststore given; this machine's JDK cacerts only when asked (--jdk-cacerts): a log
+    usually comes from another machine, whose truststore this one does not hold."""
     from inspector.commands.trust_args import truststore_from_args
     from inspector.java_trust import default_truststore
 
     given = truststore_from_args(args)
     if given is not None:
         return given
+    if not getattr(args, "jdk_cacerts", False):
+        return None
     try:
         return default_truststore()
     except InputError:
@@ -95,11 +104,13 @@ def load_trust(args: argparse.Namespace) -> Truststore | None:
 class LogWireContext(WireContext):
     """The wire rules' context with evidence naming log lines instead of capture frames."""
 
+    role: str = "client"  # the side that wrote the log
+
     def ev(self, event: HandshakeEvent | None, fact: str) -> Evidence:
         if event is None:
             return Evidence(f"handshake #{self.t.index}", fact)
         who = "client" if event.direction.value == "client" else "server"
-        verb = "sent by" if who == "client" else "received from"
+        verb = "sent by" if who == self.role else "received from"
         where = f"log line {event.frame}" if event.frame is not None else "log"
         return Evidence(f"{event.label} {verb} the {who} ({where})", fact)
 
@@ -185,6 +196,19 @@ def _augment(findings: list[Finding], logged: LoggedHandshake) -> list[Finding]:
     return out
 
 
+def _empty_rejected(f: Finding) -> Finding:
+    """The server's alert after an EMPTY Certificate says it requires one, not that a chain is broken."""
+    if "empty Certificate" not in f.summary:
+        return f
+    alert = f.summary.split("fatal ", 1)[1].split(" ", 1)[0] if "fatal " in f.summary else "fatal"
+    return dataclasses.replace(
+        f,
+        summary=f"the server answered the empty Certificate with a fatal {alert} alert: it requires a "
+        "client certificate, and none was sent",
+        fix="make the client send one: see client-cert-not-sent",
+    )
+
+
 def _entries_against_request(logged: LoggedHandshake) -> tuple[Evidence, ...]:
     """With key-manager debug the log names the key entries: say which issuer matched none."""
     from parsers.javalog.names import parse_dn
@@ -223,21 +247,30 @@ def check(
     t = logged.transcript
     when = at if at is not None or t.start_time else dt.datetime.now(dt.timezone.utc)
     wire = [
-        f for f in RULES.run(LogWireContext(t, store, file, when, "log")) if f.code != "capture-incomplete"
+        f
+        for f in RULES.run(LogWireContext(t, store, file, when, "log", logged.role.value))
+        if f.code != "capture-incomplete"
     ]
+    if logged.request_types_unknown:  # not printed is not none: the key-type rule has nothing to go on
+        wire = [f for f in wire if f.code != "no-acceptable-key-type"]
     if logged.said(Said.INVALID_CA_EXTENSION):  # Java aborted on the list: it chose nothing
         # Java's own words (java-empty-certificate-authorities) say it; the wire rules' guesses go
         wire = [f for f in wire if f.code not in ("ca-list-empty", "java-rejects-request")]
     if t.client_hello is None:  # no handshake messages printed: message order is unknown
         wire = [f for f in wire if f.code not in ("negotiation-failed", "client-rejected-server-cert")]
     wire = _augment(wire, logged)
+    if any(f.code == "client-cert-not-sent" for f in wire):
+        wire = [_empty_rejected(f) if f.code == "server-rejected-client-cert" else f for f in wire]
     codes = {f.code for f in wire}
     own = [
         f
         for f in check_handshake(logged, summary, file)
         if not (f.code == "java-no-suitable-certificate" and "client-cert-not-sent" in codes)
     ]
-    return sort_findings(wire + own)
+    found = wire + own
+    if has_errors([f for f in found if f.code != "java-handshake-failed"]):
+        found = [f for f in found if f.code != "java-handshake-failed"]
+    return sort_findings(found)
 
 
 class LogReport:
@@ -256,6 +289,7 @@ class LogReport:
         self.hosts: list[str] = []
         self.trust: Truststore | None = None
         self.sent_aliases: dict[str, int] = {}  # keystore alias → first handshake that sent it
+        self.roles: dict[str, int] = {}  # role → handshakes of that role
 
     def count(self, findings: list[Finding]) -> None:
         for f in findings:
@@ -269,6 +303,7 @@ class LogReport:
         from inspector.rules.wire_rules import WireContext, selection_for
 
         t = logged.transcript
+        self.roles[logged.role.value] = self.roles.get(logged.role.value, 0) + 1
         if t.server_name:
             self.hosts.append(t.server_name)
         self._note_sent_entry(t)
@@ -338,8 +373,8 @@ class LogReport:
         from parsers.javalog.certtext import facts_of
         from parsers.model import Certificate, Direction
 
-        if self.trust is None:
-            return []
+        if self.trust is None or logged.role.value != "client":
+            return []  # a server's log: its trust manager judged the client, not this chain
         event = logged.transcript.first(Certificate, Direction.SERVER)
         if event is None or not isinstance(event.message, Certificate):
             return []
@@ -352,6 +387,9 @@ class LogReport:
         rebuilt = any(facts_of(c) is not None for c in chain)
         verdict = judge(chain, self.trust, host, when, check_signatures=not rebuilt)
         found = trust_finding(verdict, logged, self.file, host, explicit=bool(self.args.truststore))
+        if found is not None and not self.args.truststore and found.severity is not Severity.INFO:
+            # this machine's cacerts, not the client's truststore: a hint, never an error
+            found = dataclasses.replace(found, severity=Severity.INFO)
         return [found] if found else []
 
     def file_findings(self, summary: LogSummary) -> list[Finding]:
@@ -389,13 +427,32 @@ class LogReport:
             )
         return out
 
+    def role_line(self) -> str | None:
+        if not self.roles:
+            return None
+        if set(self.roles) == {"client"}:
+            return "role: client (the log of the side that sent the ClientHello)"
+        if set(self.roles) == {"server"}:
+            return "role: server (the log of the side that received the client's Certificate)"
+        return (
+            f"role: both ({self.roles.get('server', 0)} handshake(s) as server, "
+            f"{self.roles.get('client', 0)} as client: a gateway; each handshake is read in its own role)"
+        )
+
     def write_text(self, out: TextIO, summary: LogSummary, file_findings: list[Finding]) -> None:
         out.write(header(self.file, summary) + "\n")
-        out.write(
-            f"  Java's trust judged with {self.trust.label}\n"
-            if self.trust is not None
-            else "  Java's trust not judged: no --truststore and no JDK found (JAVA_HOME, java on PATH)\n"
-        )
+        role = self.role_line()
+        if role:
+            out.write(f"  {role}\n")
+        if self.trust is not None:
+            out.write(f"  Java's trust judged with {self.trust.label}\n")
+        elif self.args.jdk_cacerts:
+            out.write("  Java's trust not judged: no JDK found (JAVA_HOME, java on PATH)\n")
+        else:
+            out.write(
+                "  Java's trust not judged: no --truststore given (--jdk-cacerts judges with this "
+                "machine's JDK cacerts, not the log's)\n"
+            )
         if self.rows:
             out.write(
                 text.table(
@@ -430,7 +487,7 @@ class LogReport:
             out,
             "log",
             {
-                "log": summary_dict(self.file, summary),
+                "log": {**summary_dict(self.file, summary), "role": self.role_line()},
                 "truststore": self.trust.label if self.trust is not None else None,
             },
             {
@@ -463,8 +520,10 @@ def row(logged: LoggedHandshake) -> list[str]:
 
     t = logged.transcript
     state = outcome(t)
-    if logged.fatal is not None and not logged.fatal.received and state.endswith("from client"):
-        state = f"{logged.fatal.alert} sent by Java"
+    if logged.fatal is not None and not logged.fatal.received and state.endswith(f"from {logged.role.value}"):
+        state = f"{logged.fatal.alert} sent by Java" + (
+            " (the server)" if logged.role.value == "server" else ""
+        )
     if logged.http_status is not None:
         state += f", HTTP {logged.http_status[0]}"
     return [
@@ -474,9 +533,20 @@ def row(logged: LoggedHandshake) -> list[str]:
         t.server_name or "-",
         version_name(t.version) if t.version else "-",
         requested(t),
-        sent(t),
+        _sent_cell(logged, sent(t)),
         state,
     ]
+
+
+def _sent_cell(logged: LoggedHandshake, cell: str) -> str:
+    """A certificate named but not printed: its subject, said to be all the log shows."""
+    from parsers.model import Certificate, Direction
+
+    event = logged.transcript.first(Certificate, Direction.CLIENT)
+    subjects = logged.unprinted_chains.get(event.frame or 0) if event is not None else None
+    if subjects is None:
+        return cell
+    return f"{subjects[0]} (not printed)" if subjects else "sent (not printed)"
 
 
 def _relabel(block: str, logged: LoggedHandshake) -> str:
@@ -485,6 +555,8 @@ def _relabel(block: str, logged: LoggedHandshake) -> str:
     head = (
         f"── handshake #{t.index}: thread {logged.thread}, lines {logged.first_line}-{logged.last_line}"
         + (f" ({t.server_name})" if t.server_name else "")
+        + f", role: {logged.role.value}"
+        + (f" (line {logged.role_evidence[0]}: {logged.role_evidence[1]})" if logged.role_evidence else "")
     )
     lines = block.split("\n")
     for i, line in enumerate(lines):
@@ -518,6 +590,10 @@ def log_dict(logged: LoggedHandshake) -> dict[str, Any]:
         "client": f"thread {logged.thread}",  # a log names the thread, not the socket
         "server": logged.transcript.server_name,
         "thread": logged.thread,
+        "role": logged.role.value,
+        "role_evidence": {"line": logged.role_evidence[0], "why": logged.role_evidence[1]}
+        if logged.role_evidence
+        else None,
         "lines": [logged.first_line, logged.last_line],
         "format": logged.fmt,
         "java_says": [

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from inspector import certs as C
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
 from inspector.rules import RuleSet
+from inspector.rules.keystore_rules import CLIENT_AUTH_USAGE
 from inspector.rules.probe_rules import HTTP_REJECTED
 from inspector.trust_verdict import TrustVerdict
-from parsers.javalog.model import JavaException, LoggedHandshake, LogSummary, Said
+from parsers.javalog.model import JavaException, LoggedHandshake, LogSummary, Role, Said
 from parsers.model import Certificate, CertificateRequest, Direction
 
 G = "log"
@@ -116,6 +117,17 @@ NOT_SHOWN = register(
 )
 
 
+HANDSHAKE_FAILED = register(
+    "java-handshake-failed",
+    Severity.ERROR,
+    "The handshake failed, for a reason the log does not name",
+    """The log shows the handshake ending in a fatal alert, an exception or a closed connection,
+    and no other finding explains it. A failed handshake is never reported as clean: what the log
+    shows is listed, with the likely causes marked as inference, and the option that prints more.""",
+    G,
+)
+
+
 @dataclass(frozen=True)
 class LogContext:
     logged: LoggedHandshake
@@ -148,6 +160,8 @@ def _server_chain(logged: LoggedHandshake) -> tuple[int | None, Certificate | No
 def no_suitable(ctx: LogContext) -> Iterator[Finding]:
     """Java's own sentences that it had no certificate to send (also in logs without messages)."""
     h = ctx.logged
+    if h.role is Role.SERVER:  # a server's "No X.509 cert selected" is about its own key
+        return
     said = (
         h.said(Said.NO_CERT_SELECTED)
         + h.said(Said.NO_AUTH_SCHEME)
@@ -224,6 +238,8 @@ def _all_text(h: LoggedHandshake) -> list[tuple[int, str]]:
 def server_rejected_by_java(ctx: LogContext) -> Iterator[Finding]:
     """The client's trust manager refused the server's chain or name."""
     h = ctx.logged
+    if h.role is Role.SERVER:  # the server judged the client's chain: the wire rules say it
+        return
     texts = _all_text(h)
     line_no, chain = _server_chain(h)
     leaf = chain.chain[0] if chain and chain.chain else None
@@ -312,6 +328,8 @@ def alert_without_messages(ctx: LogContext) -> Iterator[Finding]:
     h = ctx.logged
     if h.fatal is None or not h.fatal.received or h.transcript.client_hello is not None:
         return
+    if h.role is Role.SERVER:
+        return
     if h.fatal.alert in ("handshake_failure", "certificate_required", "bad_certificate") and h.said(
         Said.NO_CERT_SELECTED
     ):
@@ -395,13 +413,27 @@ def limits(ctx: LogContext) -> Iterator[Finding]:
         )
     req = _request(h)
     client = t.first(Certificate, Direction.CLIENT)
-    if req is not None and client is not None and not h.matching_aliases and not ctx.summary.key_entries:
+    as_client = h.role is Role.CLIENT
+    if (
+        as_client
+        and req is not None
+        and client is not None
+        and not h.matching_aliases
+        and not ctx.summary.key_entries
+    ):
         notes.append(
             "which key entries Java considered: key-manager lines (found key for / matching alias) "
             "need javax.net.debug=all (or JDK 25)"
         )
     sent_empty = client is not None and isinstance(client.message, Certificate) and client.message.empty
-    if not t.tls13 and t.handshake_done and sent_empty and h.http_status is None and h.fatal is None:
+    if (
+        as_client
+        and not t.tls13
+        and t.handshake_done
+        and sent_empty
+        and h.http_status is None
+        and not h.fatal
+    ):
         notes.append(
             "what the server answered: it finished the handshake without a client certificate (nginx "
             "then answers HTTP 400 'No required SSL certificate was sent'); javax.net.debug=all shows the "
@@ -422,6 +454,72 @@ def limits(ctx: LogContext) -> Iterator[Finding]:
             "(add :keymanager:trustmanager, "
             "or use all) to see more",
         )
+
+
+@RULES.rule(CLIENT_AUTH_USAGE)
+def sent_usage(ctx: LogContext) -> Iterator[Finding]:
+    """JDK 8 prints the extended key usages of each chain: a client chain without clientAuth."""
+    h = ctx.logged
+    event = h.transcript.first(Certificate, Direction.CLIENT)
+    usages = h.chain_usages.get(event.frame or 0) if event is not None else None
+    if event is None or usages is None or {"clientAuth", "anyExtendedKeyUsage"} & set(usages):
+        return
+    subjects = h.unprinted_chains.get(event.frame or 0)
+    who = subjects[0] if subjects else "the client's certificate"
+    yield make(
+        CLIENT_AUTH_USAGE,
+        f"the client sent {who}, whose extendedKeyUsage is {', '.join(usages) or 'empty'} (no clientAuth): "
+        "not fit for TLS client authentication"
+        + (
+            f"; the key manager matched {', '.join(h.matching_aliases)}"
+            if len(h.matching_aliases) > 1
+            else ""
+        ),
+        location=ctx.where(),
+        evidence=[ctx.at(event.frame or 0, f"client certificate: ExtendedKeyUsages [{', '.join(usages)}]")]
+        + [ctx.at(s.line, s.text) for s in h.said(Said.MATCHING_ALIAS)[:3]],
+        fix="give the client a keystore whose only key entry is its client certificate (EKU clientAuth), "
+        "or choose the alias in the application's key manager; mtls-inspect keystore KEYSTORE",
+    )
+
+
+def _failed(h: LoggedHandshake) -> bool:
+    from parsers.model import Alert
+
+    fatal_alert = any(isinstance(e.message, Alert) and e.message.level == 2 for e in h.transcript.events)
+    return h.fatal is not None or fatal_alert or (h.exception is not None and not h.transcript.handshake_done)
+
+
+@RULES.rule(HANDSHAKE_FAILED)
+def unexplained_failure(ctx: LogContext) -> Iterator[Finding]:
+    """A failed handshake always gets an error (dropped by the command when another one explains it)."""
+    h = ctx.logged
+    if not _failed(h):
+        return
+    texts = _all_text(h)
+    after_finished = any(
+        e.direction.value == h.role.value and e.label == "Finished" for e in h.transcript.events
+    )
+    closed = any("Inbound closed" in t or "Remote host terminated" in t or "closed" in t for _, t in texts)
+    if closed and after_finished and h.role is Role.CLIENT:
+        why = (
+            "the server closed the connection without an alert after the client's Finished: it refused "
+            "what the client sent, most likely its certificate (an inference)"
+        )
+    elif closed:
+        why = (
+            "the peer closed the connection without an alert (an inference: a rejection, a proxy, or a crash)"
+        )
+    else:
+        why = "the log does not say why"
+    yield make(
+        HANDSHAKE_FAILED,
+        f"handshake #{h.transcript.index} failed: {why}",
+        location=ctx.where(),
+        evidence=[ctx.at(n, t[:200]) for n, t in texts[:3]],
+        inference=True,
+        fix="read the peer's log at that time; rerun with -Djavax.net.debug=ssl:handshake:verbose",
+    )
 
 
 def check_handshake(logged: LoggedHandshake, summary: LogSummary, file: str) -> list[Finding]:

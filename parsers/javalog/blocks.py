@@ -66,9 +66,21 @@ def _values(block: list[str], stop: str = '"extensions"') -> dict[str, str]:
 
 def _list_after(block: list[str], key: str) -> list[str] | None:
     """The `[a, b, c]` list on the line holding `key` (None when the key is absent)."""
-    for line in block:
+    for i, line in enumerate(block):
         if key in line:
-            m = _LIST.search(line.split(key, 1)[1])
+            rest = line.split(key, 1)[1]
+            if "[" in rest and "]" not in rest:  # a pasted line wrapped (or cut) inside the list
+                for follow in block[i + 1 : i + 8]:
+                    if follow.lstrip().startswith('"'):
+                        break
+                    rest += follow.strip()
+                    if "]" in follow:
+                        break
+                else:
+                    rest += "]"
+                if "]" not in rest:
+                    rest += "]"
+            m = _LIST.search(rest)
             return [x.strip() for x in m.group(1).split(",") if x.strip()] if m else []
     return None
 

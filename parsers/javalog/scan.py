@@ -29,7 +29,12 @@ MODERN = re.compile(
 )
 _JDK8 = (
     rb"\n(?:\*\*\* |%% |Warning: no suitable|found key for|matching alias"
-    rb"|[^\n,\[]{1,80}, (?:RECV|SEND|WRITE|handling exception|fatal error))"
+    rb"|[^\n,\[]{1,80}, (?:RECV|SEND|WRITE|handling exception|fatal error)"
+    rb"|,? ?(?:RECV|SEND) (?:TLS|SSL)v?[\d.]+ ALERT)"  # JDK 6/7 pasted with the thread name cut
+)
+#: JDK 8 (and 6/7) output without a `*** ` line in the paste: a single sentence is enough.
+_JDK8_HINT = re.compile(
+    rb"Warning: no suitable certificate|(?:RECV|SEND) (?:TLS|SSL)v?[\d.]+ ALERT|\nmatching alias: "
 )
 BOTH = re.compile(MODERN.pattern + rb"|" + _JDK8)
 #: JDK 11+ only: the keywords alone (4x faster than matching each header); the line is checked after.
@@ -107,6 +112,12 @@ _WHOLE = (
     "Fatal (",
     "handling exception",
     "found key for",
+    "Consuming ClientHello",
+    "Produced ServerHello handshake",
+    "Produced server Certificate",
+    "Produced CertificateRequest",
+    "Consuming client Certificate handshake",
+    "Consuming client Certificate message",
 )
 _HEAD = ("Produced client CertificateVerify", "Produced CertificateVerify", "Plaintext after DECRYPTION")
 
@@ -189,6 +200,9 @@ class Scanner:
         if b"\n*** " in data or data.startswith(b"*** ") or b"\n%% " in data:
             self._jdk8 = True
             stats.jdk8_markers = data.count(b"\n*** ") + data.startswith(b"*** ")
+        elif not stats.modern_lines and _JDK8_HINT.search(data[: 1 << 20]):
+            self._jdk8 = True
+            stats.jdk8_markers = 1
 
     def _scan(
         self, buf: bytes, limit: int, line_at_1: int, eof: bool
