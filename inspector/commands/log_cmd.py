@@ -304,6 +304,8 @@ class LogReport:
 
         t = logged.transcript
         self.roles[logged.role.value] = self.roles.get(logged.role.value, 0) + 1
+        if logged.role_evidence is None:
+            self.roles["assumed"] = self.roles.get("assumed", 0) + 1
         if t.server_name:
             self.hosts.append(t.server_name)
         self._note_sent_entry(t)
@@ -430,9 +432,11 @@ class LogReport:
     def role_line(self) -> str | None:
         if not self.roles:
             return None
-        if set(self.roles) == {"client"}:
+        if self.roles.get("assumed") == sum(n for r, n in self.roles.items() if r != "assumed"):
+            return "role: client (assumed: the log prints no message that tells the sides apart)"
+        if set(self.roles) - {"assumed"} == {"client"}:
             return "role: client (the log of the side that sent the ClientHello)"
-        if set(self.roles) == {"server"}:
+        if set(self.roles) - {"assumed"} == {"server"}:
             return "role: server (the log of the side that received the client's Certificate)"
         return (
             f"role: both ({self.roles.get('server', 0)} handshake(s) as server, "

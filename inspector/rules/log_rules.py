@@ -346,18 +346,28 @@ def http_after_handshake(ctx: LogContext) -> Iterator[Finding]:
     if h.http_status is None:
         return
     code, reason = h.http_status
-    if not (code in (495, 496, 403) or (code == 400 and "certificate" in reason.lower())):
-        return
-    said = h.said(Said.DECRYPTED)
     client = h.transcript.first(Certificate, Direction.CLIENT)
     empty = client is not None and isinstance(client.message, Certificate) and client.message.empty
+    if client is None and h.transcript.client_hello is None and h.said(Said.NO_CERT_SELECTED):
+        empty = True  # javax.net.debug=ssl: Java's key manager found nothing to send
+    named = code in (495, 496) or (code in (400, 403) and "certificate" in reason.lower())
+    # a bare 400 right after a handshake without a client certificate: nginx's answer, inferred
+    if not named and not (code == 400 and empty and h.role is Role.CLIENT):
+        return
+    said = h.said(Said.DECRYPTED) + h.said(Said.APP_OUTPUT)
     yield make(
         HTTP_REJECTED,
         f"the handshake completed but the server answered the request with HTTP {code} {reason}"
         + (" — no client certificate was sent" if empty else ""),
         location=ctx.where(),
-        evidence=[ctx.at(s.line, f"decrypted: {s.text}") for s in said[:1]]
+        evidence=[
+            ctx.at(
+                s.line, f"{'decrypted' if s.said is Said.DECRYPTED else 'printed by the client'}: {s.text}"
+            )
+            for s in sorted(said, key=lambda s: s.line)[:2]
+        ]
         + ([ctx.at(client.frame or 0, "the client's Certificate was empty")] if empty and client else []),
+        inference=not named,
         fix="see the other findings for why the certificate was missing or refused; nginx logs the "
         "exact verify error (client SSL certificate verify error)",
     )

@@ -226,6 +226,8 @@ class Assembler:
             yield from self._modern(entry)
         elif entry.kind is Kind.JDK8:
             yield from self._legacy(entry)
+        elif entry.kind is Kind.APP:
+            self._app(entry)
         else:
             self._exception(entry)
 
@@ -462,7 +464,9 @@ class Assembler:
         build.statements.append(Statement(e.line, Said.FATAL, e.text))
 
     def _plaintext(self, build: _Build, e: Entry) -> None:
-        if build.http is not None or not (build.client_finished and build.server_finished):
+        if not (build.client_finished and build.server_finished):
+            return
+        if build.http is not None and "certificate" in build.http[1].lower():
             return
         data, _ = hex_bytes(e.block[1:] if e.block and not e.block[0].strip()[:1].isdigit() else e.block, 0)
         m = re.match(rb"HTTP/\d\.\d (\d{3}) ([^\r\n]*)", data)
@@ -604,6 +608,32 @@ class Assembler:
                 build.exception, build.exception_line = [found], e.line
             if found and "null cert chain" in found[1]:
                 build.set_role(Role.SERVER, e.line, "'null cert chain': a JDK 8 server's words")
+
+    # --- the application's own lines ----------------------------------------------------------
+
+    def _app(self, e: Entry) -> None:
+        """An HTTP answer printed after the handshake (nginx's 400 page), or a clue for a paste."""
+        text = e.text.strip()
+        if len(self.summary.app_lines) < 64:
+            self.summary.app_lines.append((e.line, text[:400]))
+        build = self.open.get(self.last_thread) if self.last_thread else None
+        if build is None:
+            return
+        # javax.net.debug=ssl prints no messages: an answer after it is after a completed handshake
+        silent = not build.has_hello and build.fatal is None
+        if not (build.client_finished and build.server_finished) and not silent:
+            return
+        status = re.search(r"HTTP/1\.[01] ([1-5]\d\d)\s*([^<]*)", text)
+        page = re.search(r"(?:400 )?(No required SSL certificate was sent|The SSL certificate error)", text)
+        if status and build.http is None:
+            build.http = (int(status.group(1)), status.group(2).strip())
+            build.statements.append(Statement(e.line, Said.APP_OUTPUT, text[:200]))
+        elif page and build.http is not None and "certificate" not in build.http[1].lower():
+            build.http = (build.http[0], f"{build.http[1]} ({page.group(0)})")
+            build.statements.append(Statement(e.line, Said.APP_OUTPUT, text[:200]))
+        elif page and build.http is None:
+            build.http = (400, page.group(0).removeprefix("400 "))
+            build.statements.append(Statement(e.line, Said.APP_OUTPUT, text[:200]))
 
     # --- exceptions outside blocks ------------------------------------------------------------
 

@@ -30,6 +30,7 @@ class Said(str, Enum):
     FATAL = "Fatal"
     DECRYPTED = "Plaintext after DECRYPTION"
     KEY_REJECTED = "Ignore alias"
+    APP_OUTPUT = "printed by the application"
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,9 @@ class LogSummary:
     binary: bool = False
     zones: set[str] = field(default_factory=set)
     unknown_zones: set[str] = field(default_factory=set)
+    #: The application's own lines about TLS (first few): (line, text). Clues for a paste
+    #: without debug output: enabled protocols, the server's certificate seen, a completed handshake.
+    app_lines: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def debug_option(self) -> str:

@@ -48,6 +48,35 @@ class Kind(str, Enum):
     MODERN = "modern"  # a JDK 11+ `javax.net.ssl|...` line
     JDK8 = "jdk8"  # a JDK 8 marker line
     EXCEPTION = "exception"  # a line naming a Java exception, outside the debug blocks
+    APP = "app"  # the application's own line that tells something (an HTTP answer, a TLS summary)
+
+
+#: Lines outside the debug blocks worth reading: exceptions, and what applications and HTTP
+#: libraries print about TLS (Apache HttpClient, the JDK's JFR security events, nginx's 400 page).
+_LOOSE = re.compile(
+    rb"Exception: |Exception$|Caused by: |No required SSL certificate|The SSL certificate error"
+    rb"|HTTP/1\.[01] [1-5]\d\d |Secure session established|Enabled protocols: |Default protocols \(JDK\)"
+    rb"|X509Certificate: Alg|TLSHandshake: |no cipher suites in common|peer not authenticated",
+    re.MULTILINE,
+)
+
+
+def _loose(buf: bytes, pos: int, limit: int) -> int:
+    m = _LOOSE.search(buf, pos, limit)
+    return m.start() if m else -1
+
+
+def _loose_entry(raw: bytes) -> Entry | None:
+    """The entry for a line outside the blocks: an exception, an application's line, or nothing
+    (an indented line is an exception only when it starts with the class: a frame's text is not)."""
+    text = _decode(raw)
+    stripped = text.strip()
+    if "Exception" in text and not stripped.startswith("at "):
+        # indented: a frame's text, or a block's throwable (debug info) the scanner did not open
+        return Entry(Kind.EXCEPTION, 0, text) if text[:1] not in (" ", "\t") else None
+    if stripped.startswith("at ") or stripped.startswith('"'):
+        return None
+    return Entry(Kind.APP, 0, text)
 
 
 @dataclass(slots=True)
@@ -219,7 +248,7 @@ class Scanner:
 
         pos = 1
         search_from = 0
-        next_exc = buf.find(b"Exception: ", pos, limit)
+        next_exc = _loose(buf, pos, limit)
         while True:
             m = pattern.search(buf, search_from, limit)
             keyword_at = -1
@@ -238,9 +267,12 @@ class Scanner:
                 line_end = buf.find(b"\n", next_exc, limit)
                 if line_end == -1:
                     break
-                if line_start >= pos and buf[line_start : line_start + 1] not in (b" ", b"\t"):
-                    yield Entry(Kind.EXCEPTION, line_of(line_start), _decode(buf[line_start:line_end]))
-                next_exc = buf.find(b"Exception: ", line_end, limit)
+                if line_start >= pos:
+                    loose = _loose_entry(buf[line_start:line_end])
+                    if loose is not None:
+                        loose.line = line_of(line_start)
+                        yield loose
+                next_exc = _loose(buf, line_end, limit)
             if m is None:
                 return self._keep(buf, limit, line_of)
             line_end = buf.find(b"\n", start, limit)
@@ -260,7 +292,7 @@ class Scanner:
             pos = end
             search_from = end - 1
             if next_exc != -1 and next_exc < end:
-                next_exc = buf.find(b"Exception: ", end, limit)
+                next_exc = _loose(buf, end, limit)
             yield entry
 
     @staticmethod
