@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from inspector.java_trust import Truststore
     from inspector.keystore.model import Keystore
     from parsers.javalog import LoggedHandshake, LogSummary
+    from parsers.javalog.model import JavaException
     from parsers.model import HandshakeEvent, Transcript
 
 
@@ -160,6 +161,8 @@ def run(args: argparse.Namespace) -> int:
             "(java -Djavax.net.debug=ssl:handshake:verbose ... 2> client.log)",
         )
     file_findings = report.file_findings(summary)
+    if not summary.handshakes and not file_findings:
+        file_findings = completed_by_application(summary, shown)
     if not summary.handshakes and not file_findings:
         raise InputError(
             f"{shown}: no javax.net.debug output and no Java exception in its {summary.lines} lines",
@@ -395,10 +398,10 @@ class LogReport:
         return [found] if found else []
 
     def file_findings(self, summary: LogSummary) -> list[Finding]:
-        from inspector.rules.log_rules import explain_exception, relevant
+        from inspector.rules.log_rules import relevant
 
         host = self.hosts[0] if len(set(self.hosts)) == 1 else None
-        out = [explain_exception(e, self.file, host) for e in summary.exceptions if relevant(e)]
+        out = explained([e for e in summary.exceptions if relevant(e)], self.file, host, summary.app_lines)
         out += self.keystore_findings()
         if summary.problems:
             from inspector.findings import make
@@ -501,6 +504,63 @@ class LogReport:
             self.severities,
             pretty=len(self.json_handshakes) <= PRETTY_JSON_MAX,
         )
+
+
+def explained(
+    exceptions: list[JavaException], file: str, host: str | None, clues: list[tuple[int, str]]
+) -> list[Finding]:
+    """One finding per distinct failure (a count for repeats); both sides of one failure as one."""
+    import re
+
+    from inspector.rules.log_rules import explain_exception, explain_pair
+
+    empty = re.compile(r"Empty server certificate chain|null cert chain")
+    alert = re.compile(r"Received fatal alert: (bad_certificate|certificate_required|handshake_failure)")
+    servers = [e for e in exceptions if empty.search(e.text)]
+    clients = [e for e in exceptions if alert.search(e.text) and not empty.search(e.text)]
+    out: list[Finding] = []
+    if servers and clients:  # the server's and the client's side of one failure, pasted together
+        out.append(explain_pair(servers[0], clients[0], file, host))
+        exceptions = [e for e in exceptions if e not in (servers[0], clients[0])]
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for e in exceptions:
+        f = explain_exception(e, file, host, clues)
+        groups.setdefault((f.code, f.summary), []).append(f)
+    for found in groups.values():
+        first = found[0]
+        if len(found) > 1:
+            lines = [ev for f in found[1:] for ev in f.evidence[:1]]
+            first = dataclasses.replace(
+                first,
+                summary=f"{first.summary} (×{len(found)}: the same failure repeated)",
+                evidence=first.evidence + tuple(lines[:5]),
+            )
+        out.append(first)
+    return out
+
+
+def completed_by_application(summary: LogSummary, file: str) -> list[Finding]:
+    """No debug output, no exception, but the application's log says the handshake completed
+    (Apache HttpClient's 'Secure session established', the JDK's JFR TLSHandshake event)."""
+    from inspector.findings import make
+    from inspector.rules.log_rules import NOT_SHOWN
+
+    done = [
+        (n, t) for n, t in summary.app_lines if "Secure session established" in t or "TLSHandshake: " in t
+    ]
+    if not done:
+        return []
+    return [
+        make(
+            NOT_SHOWN,
+            "no javax.net.debug output and no exception: the application's own log says the TLS "
+            f"handshake completed (line {done[0][0]}); nothing failed here",
+            location=Location(file=file),
+            evidence=[Evidence(f"log line {n}", t[:200]) for n, t in done[:3]],
+            fix="if the call still fails, it failed after the handshake (the HTTP answer); rerun with "
+            "-Djavax.net.debug=ssl:handshake:verbose to see the handshake itself",
+        )
+    ]
 
 
 def header(file: str, s: LogSummary) -> str:

@@ -17,6 +17,7 @@ from inspector.findings import Evidence, Finding, Location, Severity, make, regi
 from inspector.rules import RuleSet
 from inspector.rules.keystore_rules import CLIENT_AUTH_USAGE
 from inspector.rules.probe_rules import HTTP_REJECTED
+from inspector.rules.wire_rules import NOT_SENT
 from inspector.trust_verdict import TrustVerdict
 from parsers.javalog.model import JavaException, LoggedHandshake, LogSummary, Role, Said
 from parsers.model import Certificate, CertificateRequest, Direction
@@ -335,7 +336,7 @@ def alert_without_messages(ctx: LogContext) -> Iterator[Finding]:
     ):
         return  # java-no-suitable-certificate explains it
     exc = JavaException(h.fatal.line, (("javax.net.ssl.SSLHandshakeException", h.fatal.reason),))
-    found = explain_exception(exc, ctx.file, h.transcript.server_name)
+    found = explain_exception(exc, ctx.file, h.transcript.server_name, ctx.summary.app_lines)
     yield dataclasses.replace(found, location=ctx.where())
 
 
@@ -541,10 +542,11 @@ def check_handshake(logged: LoggedHandshake, summary: LogSummary, file: str) -> 
 _MEANINGS: tuple[tuple[str, str, str, str], ...] = (
     # (pattern, who, meaning, next checks; {file} {host} are filled in)
     (
-        r"PKIX path building failed",
+        r"PKIX path building failed|unable to find valid certification path|SunCertPathBuilderException",
         "the client (its trust manager)",
         "the client does not trust the server's chain: no anchor in its truststore for the issuer at "
-        "the top of the chain the server sent (or the server omits its intermediate)",
+        "the top of the chain the server sent (or the server omits its intermediate); in a server's "
+        "log the same words mean the server does not trust the client's chain",
         "mtls-inspect probe {host} --truststore TRUSTSTORE (Java's verdict and the missing issuer); "
         "keytool -list -keystore TRUSTSTORE",
     ),
@@ -561,7 +563,16 @@ _MEANINGS: tuple[tuple[str, str, str, str], ...] = (
         "mtls-inspect probe {host} --insecure (shows the certificate's names)",
     ),
     (
-        r"Received fatal alert: (certificate_required|handshake_failure)",
+        r"Empty server certificate chain|null cert chain",
+        "the side that received an empty Certificate (most often a Java server)",
+        "a Java server says 'Empty server certificate chain' (JDK 11+) or 'null cert chain' (JDK 8) "
+        "when the CLIENT sent an empty Certificate and one is required: the client sent no "
+        "certificate (in a client's log the words would mean the server sent none, which servers do "
+        "not do)",
+        "mtls-inspect select --keystore KEYSTORE --from-server {host}; mtls-inspect keystore KEYSTORE",
+    ),
+    (
+        r"Received fatal alert: certificate_required",
         "the server",
         "the server requires a client certificate and got none it accepts: usually Java found no key "
         "entry whose chain is issued by a CA the server names",
@@ -639,11 +650,127 @@ _MEANINGS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def explain_exception(exc: JavaException, file: str, host: str | None) -> Finding:
+_HOST_IN_TEXT = re.compile(
+    r"matching (?:IP address )?([\w.\-:\[\]]+?)\.? found|https://([\w.\-]+(?::\d+)?)"
+    r"|Connecting to ([\w.\-]+)/[\d.]+:(\d+)"
+)
+
+
+def host_in(texts: list[str]) -> str | None:
+    """The server the text names (an URL, a `Connecting to host/ip:port`, a hostname check)."""
+    for text in texts:
+        m = _HOST_IN_TEXT.search(text)
+        if m:
+            if m.group(3):
+                return f"{m.group(3)}:{m.group(4)}"
+            return next(g for g in m.groups() if g)
+    return None
+
+
+_HF_CAUSES = {
+    "cert": (
+        "the server requires a client certificate and got none it accepts (Java found no key entry "
+        "whose chain is issued by a CA the server names, or the client was given no keystore)",
+        "mtls-inspect select --keystore KEYSTORE --from-server {host}",
+    ),
+    "suites": (
+        "no cipher suite in common (the client's enabled suites and the server's do not meet)",
+        "mtls-inspect probe {host} (the suites the server accepts)",
+    ),
+    "key": (
+        "the server has no usable key for any suite offered (its keystore is empty or holds no key of "
+        "a fitting type: the server's log says 'no cipher suites in common')",
+        "ask the server's operator for its log at that time",
+    ),
+    "version": (
+        "no TLS version in common (the client enables only old versions, or the server only TLS 1.3)",
+        "mtls-inspect probe {host} --tls-version 1.2 (and 1.3)",
+    ),
+}
+
+
+def _handshake_failure(exc: JavaException, file: str, host: str, clues: list[tuple[int, str]]) -> Finding:
+    """A bare `Received fatal alert: handshake_failure`: its causes ranked by the paste's clues."""
+    order = ["cert", "suites", "key", "version"]
+    why: list[Evidence] = []
+    for line, text in clues:
+        versions = re.search(r"(?:Enabled|Default) protocols[^:]*: ?\[([^\]]*)\]", text)
+        if versions and not re.search(r"TLSv1\.[23]", versions.group(1)):
+            order = ["version", *[o for o in order if o != "version"]]
+            why.append(Evidence(f"log line {line}", f"the client enables only {versions.group(1)}"))
+        if "no cipher suites in common" in text:
+            order = ["key", "suites", *[o for o in order if o not in ("key", "suites")]]
+            why.append(Evidence(f"log line {line}", "the server's words: no cipher suites in common"))
+        if "X509Certificate: Alg" in text or "peer principal" in text:
+            # the server's certificate had arrived: version and cipher suite were agreed
+            order = ["cert"]
+            why.append(
+                Evidence(
+                    f"log line {line}",
+                    "the server's certificate had arrived before the alert (version and cipher suite "
+                    "were agreed): " + text[:160],
+                )
+            )
+    ranked = [_HF_CAUSES[o] for o in dict.fromkeys(order)]
+    listed = "; ".join(f"{n}) {cause}" for n, (cause, _) in enumerate(ranked, 1))
+    step = (
+        "after the server's certificate had arrived"
+        if order == ["cert"]
+        else "and the paste does not show at which step"
+    )
+    return make(
+        SERVER_ALERT,
+        f"{exc.chain[0][0].rsplit('.', 1)[-1]}: {exc.chain[0][1][:160]} — said by the server, {step}; "
+        + ("the likely cause" if len(ranked) == 1 else "likely causes, ranked by the clues here")
+        + f": {listed}",
+        location=Location(file=file),
+        evidence=[
+            Evidence(f"log line {exc.line_of(i)}", f"{c}: {msg}"[:240])
+            for i, (c, msg) in enumerate(exc.chain[:3])
+        ]
+        + why[:4],
+        inference=True,
+        fix="next: "
+        + "; ".join(check.format(host=host) for _, check in ranked[:2])
+        + "; and rerun the client with -Djavax.net.debug=ssl:handshake:verbose, then "
+        + f"mtls-inspect log {file}",
+    )
+
+
+def explain_pair(server: JavaException, client: JavaException, file: str, host: str | None) -> Finding:
+    """Both sides pasted: the server's 'Empty server certificate chain' and the client's alert."""
+    return make(
+        NOT_SENT,
+        "the client sent no certificate: the server found its Certificate empty ('"
+        + server.chain[-1][1][:80]
+        + "') and aborted; the client received that alert ('"
+        + client.chain[-1][1][:80]
+        + "')",
+        location=Location(file=file),
+        evidence=[
+            Evidence(
+                f"log line {server.line}", f"the server: {server.chain[-1][0]}: {server.chain[-1][1]}"[:240]
+            ),
+            Evidence(
+                f"log line {client.line}", f"the client: {client.chain[-1][0]}: {client.chain[-1][1]}"[:240]
+            ),
+        ],
+        fix=f"mtls-inspect select --keystore KEYSTORE --from-server {host or 'HOST:PORT'} (which key entry "
+        "the client could send, and why none fits); give the client its keystore "
+        "(-Djavax.net.ssl.keyStore=...)",
+    )
+
+
+def explain_exception(
+    exc: JavaException, file: str, host: str | None, clues: list[tuple[int, str]] | None = None
+) -> Finding:
     """What a lone exception means, who said it, and the next checks (commands filled in)."""
     text = exc.text
-    named = re.search(r"matching (?:IP address )?([\w.\-:\[\]]+?)\.? found|https://([\w.\-]+(?::\d+)?)", text)
-    target = host or (next(g for g in named.groups() if g) if named else "HOST:PORT")
+    target = host or host_in([text] + [t for _, t in clues or ()]) or "HOST:PORT"
+    if re.search(r"Received fatal alert: handshake_failure", text) and not re.search(
+        r"Empty server certificate chain|null cert chain|PKIX", text
+    ):
+        return _handshake_failure(exc, file, target, clues or [])
     for pattern, who, meaning, checks in _MEANINGS:
         m = re.search(pattern, text)
         if m is None:

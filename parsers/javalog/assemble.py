@@ -130,6 +130,23 @@ def _jdk8_usages(block: list[str]) -> tuple[str, ...] | None:
 
 
 @dataclass
+class _Orphan:
+    """An exception outside any handshake: its chain as printed, and the line of each element."""
+
+    line: int
+    chain: list[tuple[str, str]]
+    thread: str | None
+    lines: list[int]
+    caused_only: bool = False  # begun by a `Caused by:` line (a paste of causes only)
+
+
+def _same_failure(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """Two causes of one trace: Java puts the cause's text into the wrapping exception's message."""
+    x, y = f"{a[0]}: {a[1]}", f"{b[0]}: {b[1]}"
+    return bool(a[1] and b[1]) and (b[1] in x or a[1] in y)
+
+
+@dataclass
 class _Build:
     index: int
     thread: str
@@ -209,7 +226,7 @@ class Assembler:
         self.open: dict[str, _Build] = {}
         self.next_index = 1
         self.last_thread: str | None = None
-        self.orphan: list[tuple[int, list[tuple[str, str]], str | None, list[int]]] = []
+        self.orphan: list[_Orphan] = []
         self._jdk8_chains = 0
         self._epochs: dict[str, float | None] = {}
         self._days: dict[str, float | None] = {}
@@ -235,8 +252,8 @@ class Assembler:
         for build in sorted(self.open.values(), key=lambda b: b.index):
             yield self._close(build, at_end=True)
         self.open.clear()
-        for line, chain, thread, lines in self.orphan:
-            self.summary.exceptions.append(JavaException(line, tuple(chain), thread, tuple(lines)))
+        for o in self.orphan:
+            self.summary.exceptions.append(JavaException(o.line, tuple(o.chain), o.thread, tuple(o.lines)))
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -646,10 +663,14 @@ class Assembler:
         if m:
             thread = m.group(1)
         caused = e.text.lstrip().startswith("Caused by:")
-        if caused and self.orphan and self.orphan[-1][0] >= e.line - 400:
-            if found not in self.orphan[-1][1]:
-                self.orphan[-1][1].append(found)
-                self.orphan[-1][3].append(e.line)
+        last = self.orphan[-1] if self.orphan else None
+        if caused and last is not None and last.line >= e.line - 400:
+            if last.caused_only and not _same_failure(last.chain[-1], found):
+                # a paste of `Caused by:` lines only: each line may be another side's failure
+                self.orphan.append(_Orphan(e.line, [found], None, [e.line], caused_only=True))
+            elif found not in last.chain:
+                last.chain.append(found)
+                last.lines.append(e.line)
             return
         build = None
         if thread is not None:
@@ -662,8 +683,10 @@ class Assembler:
             build.exception_thread = build.exception_thread or thread
             return
         if caused:
+            if build is None or not (build.fatal is not None or build.statements):
+                self.orphan.append(_Orphan(e.line, [found], None, [e.line], caused_only=True))
             return
-        self.orphan.append((e.line, [found], thread, [e.line]))
+        self.orphan.append(_Orphan(e.line, [found], thread, [e.line]))
 
     # --- closing ------------------------------------------------------------------------------
 

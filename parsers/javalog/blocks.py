@@ -268,7 +268,10 @@ def exception_line(text: str) -> tuple[str, str] | None:
         m = _EXC.search(head + "Exception: " + text[start + 11 :])
         if m is None:
             return None
-    return m.group(1), (m.group(2) or "").strip()
+    message = (m.group(2) or "").strip()
+    if message.endswith(" (") or message == "(":  # a JDK 11+ block opener cut with its line
+        message = message[:-1].rstrip()
+    return m.group(1), message
 
 
 def _exception_head(text: str) -> tuple[str, str] | None:

@@ -56,7 +56,8 @@ class Kind(str, Enum):
 _LOOSE = re.compile(
     rb"Exception: |Exception$|Caused by: |No required SSL certificate|The SSL certificate error"
     rb"|HTTP/1\.[01] [1-5]\d\d |Secure session established|Enabled protocols: |Default protocols \(JDK\)"
-    rb"|X509Certificate: Alg|TLSHandshake: |no cipher suites in common|peer not authenticated",
+    rb"|X509Certificate: Alg|TLSHandshake: |no cipher suites in common|peer not authenticated"
+    rb"|Connecting to [\w.\-]+/[\d.]+:\d",
     re.MULTILINE,
 )
 
@@ -66,10 +67,25 @@ def _loose(buf: bytes, pos: int, limit: int) -> int:
     return m.start() if m else -1
 
 
-def _loose_entry(raw: bytes) -> Entry | None:
+_FRAGMENT = re.compile(r"[a-z_]{1,40}\)?\.?")
+
+
+def _loose_entry(raw: bytes, follow: bytes = b"") -> Entry | None:
     """The entry for a line outside the blocks: an exception, an application's line, or nothing
-    (an indented line is an exception only when it starts with the class: a frame's text is not)."""
+    (an indented line is a frame's text or a block's debug-only throwable). An exception wrapped
+    onto the next line (its message, or the tail of a word) is joined back."""
     text = _decode(raw)
+    stripped = text.strip()
+    nxt = _decode(follow).strip() if follow else ""
+    if nxt and "Exception" in text and not nxt.startswith(("at ", "Caused by", "...", "javax.net.ssl|")):
+        if stripped.endswith(("Exception", "Exception:")):
+            text = f"{text.rstrip().rstrip(':')}: {nxt}"
+        elif _FRAGMENT.fullmatch(nxt) and stripped[-1:].isalpha():
+            from parsers.javalog.blocks import ALERT_CODES
+
+            word = (stripped.split()[-1] + nxt).strip(").")
+            if word in ALERT_CODES and stripped.split()[-1] not in ALERT_CODES:  # an alert's name cut
+                text = text.rstrip() + nxt
     stripped = text.strip()
     if "Exception" in text and not stripped.startswith("at "):
         # indented: a frame's text, or a block's throwable (debug info) the scanner did not open
@@ -268,7 +284,9 @@ class Scanner:
                 if line_end == -1:
                     break
                 if line_start >= pos:
-                    loose = _loose_entry(buf[line_start:line_end])
+                    after = buf.find(b"\n", line_end + 1, limit)
+                    follow = buf[line_end + 1 : after] if after != -1 else b""
+                    loose = _loose_entry(buf[line_start:line_end], follow)
                     if loose is not None:
                         loose.line = line_of(line_start)
                         yield loose
