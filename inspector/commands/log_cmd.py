@@ -186,14 +186,20 @@ def run(args: argparse.Namespace) -> int:
 
 def _augment(findings: list[Finding], logged: LoggedHandshake) -> list[Finding]:
     """Java's own sentences become evidence of the wire finding they confirm."""
-    from parsers.javalog.model import Said
+    from parsers.javalog.model import Said, Statement
 
     said = logged.said(Said.EMPTY_CERT_INSTEAD) + logged.said(Said.NO_AUTH_SCHEME)
     said += logged.said(Said.NO_CLIENT_AUTH_SCHEME) + logged.said(Said.NO_SUITABLE_JDK8)
+    rejected: dict[str, Statement] = {}
+    for s in logged.said(Said.KEY_REJECTED):  # once per reason, its first line
+        rejected.setdefault(s.text, s)
     out = []
     for f in findings:
-        if f.code == "client-cert-not-sent" and said:
-            extra = tuple(Evidence(f"log line {s.line}", f"Java says: {s.text}") for s in said[:3])
+        if f.code == "client-cert-not-sent" and (said or rejected):
+            extra = tuple(
+                Evidence(f"log line {s.line}", f"Java says: {s.text}")
+                for s in said[:3] + list(rejected.values())[:3]
+            )
             f = dataclasses.replace(f, evidence=f.evidence + extra + _entries_against_request(logged))
         out.append(f)
     return out

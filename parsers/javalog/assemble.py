@@ -623,6 +623,8 @@ class Assembler:
             found = B.exception_line(rest.lstrip(": "))
             if found and not build.exception:
                 build.exception, build.exception_line = [found], e.line
+            if found and ("No name matching" in found[1] or "No subject alternative" in found[1]):
+                build.set_role(Role.CLIENT, e.line, "it checked the server's host name")
             if found and "null cert chain" in found[1]:
                 build.set_role(Role.SERVER, e.line, "'null cert chain': a JDK 8 server's words")
 

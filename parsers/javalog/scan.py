@@ -23,6 +23,7 @@ _KEYWORDS = (
     rb"Produced|Consuming|Received alert|Fatal \(|No X\.509|No available|Unavailable auth"
     rb"|Negotiated protocol|found key for|matching alias|X509KeyManager class|handling exception"
     rb"|Invalid certificate_auth|WRITE: \S+ alert|Warning: no suitable|Plaintext after DECRYPTION"
+    rb"|Ignore alias"
 )
 MODERN = re.compile(
     rb"\njavax\.net\.ssl\|[A-Z]+\|[^\n]*?\|\d{4}-\d\d-\d\d [^|\n]*\|[^|\n]*\|(?:" + _KEYWORDS + rb")"
