@@ -332,6 +332,7 @@ class LogReport:
             item.update(log_dict(logged))
             _unmark_rebuilt(item, t)
             item["outcome"] = self.rows[t.index][7]  # as the table says it (who sent the alert)
+            item["client_cert"] = self.rows[t.index][6]  # a chain named but not printed: not "unreadable"
             self.json_handshakes.add(t.index, json_out.compact(item))
             for f in findings:
                 self.json_findings.add(t.index, json_out.compact(json_out.finding_dict(f)))

@@ -617,7 +617,8 @@ class Assembler:
             if code is not None:
                 build.add_relative(verb == "SEND", None, Alert(level, code), e.line)
                 if level == 2 and build.fatal is None:
-                    build.fatal = FatalLine(e.line, name, e.text, verb == "RECV")
+                    reason = f"Received fatal alert: {name}" if verb == "RECV" else e.text
+                    build.fatal = FatalLine(e.line, name, reason, verb == "RECV")
                     build.statements.append(Statement(e.line, Said.FATAL, e.text))
         elif verb == "handling exception":
             found = B.exception_line(rest.lstrip(": "))

@@ -79,9 +79,10 @@ def learn_prefix(head: bytes) -> re.Pattern[bytes] | None:
             break
     best: tuple[int, re.Pattern[bytes]] | None = None
     for prefix in candidates:
-        pattern = re.compile(rb"(?m)^" + _generalise(prefix))
+        exact = not prefix.strip()  # only blanks: that many, on every line
+        pattern = re.compile(rb"(?m)^" + (re.escape(prefix) if exact else _generalise(prefix)))
         hits = sum(1 for line in nonempty if pattern.match(line))
-        if not prefix.strip():  # only blanks (an indented paste): every line must carry them
+        if exact:  # an indented paste: every line must carry the blanks
             if hits < len(nonempty):
                 continue
         elif hits < max(2 if len(nonempty) > 2 else 1, (len(nonempty) + 1) // 2):
