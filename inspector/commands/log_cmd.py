@@ -603,10 +603,32 @@ def row(logged: LoggedHandshake) -> list[str]:
         logged.thread,
         t.server_name or "-",
         version_name(t.version) if t.version else "-",
-        requested(t),
+        _requested_cell(logged, requested(t)),
         _sent_cell(logged, sent(t)),
         state,
     ]
+
+
+def _requested_cell(logged: LoggedHandshake, cell: str) -> str:
+    """Java's answer to a CertificateRequest proves there was one, printed or not."""
+    from parsers.javalog.model import Said
+    from parsers.model import Certificate, Direction
+
+    if cell == "yes":
+        return cell
+    answered = (
+        logged.said(Said.EMPTY_CERT_INSTEAD)
+        + logged.said(Said.NO_SUITABLE_JDK8)
+        + logged.said(Said.NO_CLIENT_AUTH_SCHEME)
+        + logged.said(Said.MATCHING_ALIAS)
+    )
+    # a client Certificate message is only sent when one was requested
+    sent_one = logged.transcript.first(Certificate, Direction.CLIENT) is not None
+    if answered and logged.role.value == "client":
+        return f"yes (line {answered[0].line}: Java answered one)"
+    if sent_one:
+        return "yes (a client Certificate was sent)"
+    return cell
 
 
 def _sent_cell(logged: LoggedHandshake, cell: str) -> str:

@@ -274,14 +274,23 @@ def server_rejected_by_java(ctx: LogContext) -> Iterator[Finding]:
         leaf_only = (
             chain is not None and len(chain.chain) == 1 and leaf is not None and leaf.issuer != leaf.subject
         )
+        trusted = h.trusted
+        anchors = "; ".join(trusted[1]) if trusted else ""
         yield make(
             PKIX,
             "Java does not trust the server: PKIX path building failed: unable to find valid "
             f"certification path to requested target — no trust anchor for {issuer}"
-            + (" (the server sent its leaf without the intermediate)" if leaf_only else ""),
+            + (
+                f" (the client's truststore, as logged, holds only: {anchors or 'nothing'})"
+                if trusted is not None
+                else " (the server sent its leaf without the intermediate)"
+                if leaf_only
+                else ""
+            ),
             location=ctx.where(),
             evidence=[ctx.at(hit[0], hit[1][:200])]
-            + ([ctx.at(line_no, f"server chain sent: {sent}")] if line_no else []),
+            + ([ctx.at(line_no, f"server chain sent: {sent}")] if line_no else [])
+            + ([ctx.at(trusted[0], f"adding as trusted certificates: {anchors}")] if trusted else []),
             fix=(
                 "import the CA that issued the top of the server's chain into the client's truststore: "
                 f"keytool -importcert -trustcacerts -alias server-ca -file ca.pem -keystore truststore.jks "
@@ -305,13 +314,35 @@ def server_rejected_by_java(ctx: LogContext) -> Iterator[Finding]:
             except Exception:
                 sans = "none"
         host = re.search(r"matching (?:IP address )?(\S+?)\.? found", hit[1])
+        # JDK 8 names the server's certificate and its usages even without :verbose
+        subjects = h.unprinted_chains.get(line_no or 0) or ()
+        usages = h.chain_usages.get(line_no or 0)
+        client_only = usages is not None and "serverAuth" not in usages and "clientAuth" in usages
         yield make(
             HOSTNAME,
             f"Java rejected the server's name: {hit[1].split(': ', 1)[-1][:160]}"
-            + (f" (the certificate names: {sans})" if sans else ""),
+            + (f" (the certificate names: {sans})" if sans else "")
+            + (
+                f"; the server presented {subjects[0] if subjects else 'a certificate'} whose "
+                "extendedKeyUsage is clientAuth only: a client certificate, not a server's (likely its key "
+                "manager chose the wrong key entry)"
+                if client_only
+                else ""
+            ),
             location=ctx.where(),
             evidence=[ctx.at(hit[0], hit[1][:200])]
-            + ([ctx.at(line_no, f"server certificate SANs: {sans}")] if line_no and sans else []),
+            + ([ctx.at(line_no, f"server certificate SANs: {sans}")] if line_no and sans else [])
+            + (
+                [
+                    ctx.at(
+                        line_no,
+                        f"server certificate: {', '.join(subjects)} "
+                        f"ExtendedKeyUsages [{', '.join(usages or ())}]",
+                    )
+                ]
+                if line_no and usages is not None
+                else []
+            ),
             fix=(
                 f"connect with a host name the certificate carries ({sans})"
                 if sans and sans != "none"

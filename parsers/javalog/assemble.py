@@ -231,6 +231,7 @@ class Assembler:
         self._epochs: dict[str, float | None] = {}
         self._days: dict[str, float | None] = {}
         self._keys: dict[str, list[KeyEntryFact]] = {}
+        self._trusted: tuple[int, tuple[str, ...]] | None = None
         self._keys_used: set[str] = set()
         self._key_seen: set[tuple[str, int, tuple[str, ...]]] = set()
         self._last_key_thread: str | None = None
@@ -323,6 +324,10 @@ class Assembler:
         thread = f"{e.thread_id}|{e.thread_name}"
         self.last_thread = thread
         when = self._epoch(e.stamp)
+        if msg.startswith("adding as trusted cert"):
+            facts = parse_modern(e.block, e.line + 1)
+            self._trusted = (e.line, tuple(f.subject for f in facts))
+            return
         if msg.startswith("found key for"):
             chain = parse_modern(e.block, e.line + 1)
             alias = msg.split(":", 1)[1].strip() if ":" in msg else "?"
@@ -417,6 +422,8 @@ class Assembler:
             for prefix, said in _STATEMENTS:
                 if msg.startswith(prefix):
                     build.statements.append(Statement(e.line, said, msg))
+                    if said in (Said.EMPTY_CERT_INSTEAD, Said.NO_CLIENT_AUTH_SCHEME):
+                        build.set_role(Role.CLIENT, e.line, f"a client's words: {msg[:60]}")
                     break
 
     def _request_notes(self, build: _Build, read: B.RequestRead, line: int) -> None:
@@ -589,6 +596,7 @@ class Assembler:
             build.add(Direction.CLIENT, None, SimpleMessage(16, 0), e.line)
         elif text.startswith("Warning: no suitable"):
             build.statements.append(Statement(e.line, Said.NO_SUITABLE_JDK8, text))
+            build.set_role(Role.CLIENT, e.line, "a client's words: no suitable certificate found")
         elif text.startswith("matching alias"):
             build.aliases.append(text.split(":", 1)[1].strip() if ":" in text else "")
             build.statements.append(Statement(e.line, Said.MATCHING_ALIAS, text))
@@ -734,6 +742,7 @@ class Assembler:
             unprinted_chains=build.unprinted,
             request_types_unknown=build.request_types_unknown,
             chain_usages=build.usages,
+            trusted=self._trusted,
         )
         logged.not_shown.extend(build.request_notes)
         if build.unprinted:

@@ -105,6 +105,9 @@ class LoggedHandshake:
     unprinted_chains: dict[int, tuple[str, ...]] = field(default_factory=dict)
     #: The CertificateRequest's key types / signature schemes were not printed (unknown, not none).
     request_types_unknown: bool = False
+    #: The trust manager's anchors as logged at start-up (`adding as trusted certificates`):
+    #: (line, subjects); None when the log does not show them.
+    trusted: tuple[int, tuple[str, ...]] | None = None
     #: JDK 8 `ExtendedKeyUsages [...]` printed with a certificate chain: log line → the usages.
     chain_usages: dict[int, tuple[str, ...]] = field(default_factory=dict)
 

@@ -23,7 +23,7 @@ _KEYWORDS = (
     rb"Produced|Consuming|Received alert|Fatal \(|No X\.509|No available|Unavailable auth"
     rb"|Negotiated protocol|found key for|matching alias|X509KeyManager class|handling exception"
     rb"|Invalid certificate_auth|WRITE: \S+ alert|Warning: no suitable|Plaintext after DECRYPTION"
-    rb"|Ignore alias"
+    rb"|Ignore alias|adding as trusted cert"
 )
 MODERN = re.compile(
     rb"\njavax\.net\.ssl\|[A-Z]+\|[^\n]*?\|\d{4}-\d\d-\d\d [^|\n]*\|[^|\n]*\|(?:" + _KEYWORDS + rb")"
@@ -158,6 +158,7 @@ _WHOLE = (
     "Fatal (",
     "handling exception",
     "found key for",
+    "adding as trusted cert",
     "Consuming ClientHello",
     "Produced ServerHello handshake",
     "Produced server Certificate",
