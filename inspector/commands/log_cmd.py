@@ -210,6 +210,8 @@ def _empty_rejected(f: Finding) -> Finding:
     if "empty Certificate" not in f.summary:
         return f
     alert = f.summary.split("fatal ", 1)[1].split(" ", 1)[0] if "fatal " in f.summary else "fatal"
+    if alert in ("handshake_failure", "certificate_required"):  # their meaning already says it
+        return f
     return dataclasses.replace(
         f,
         summary=f"the server answered the empty Certificate with a fatal {alert} alert: it requires a "
