@@ -353,6 +353,25 @@ def test_jdk8_server_log_null_cert_chain_is_the_clients_empty_certificate(cli, t
     assert status == 1
 
 
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "10:00:{i:02d},000 INFO  [stdout] (default task-{i}) ",  # WildFly's console: JDK 8 writes to stdout
+        "Dec 07 10:00:{i:02d} tomcat-host catalina.sh[812]: ",  # journald
+        "  | ",  # a web console
+    ],
+)
+def test_a_prefixed_jdk8_server_log_keeps_its_diagnosis(cli, tmp_path, prefix):  # type: ignore[no-untyped-def]
+    text = "".join(
+        prefix.format(i=i % 60) + line + "\n" for i, line in enumerate(JDK8_SERVER_NULL_CHAIN.splitlines())
+    )
+    status, document = inspect(cli, write(tmp_path, "prefixed.log", text))
+    (hs,) = document["handshakes"]
+    assert (hs["role"], hs["client_cert"]) == ("server", "empty")
+    assert codes(document) == {"client-cert-not-sent", "server-rejected-client-cert"}
+    assert status == 1
+
+
 def test_jdk8_chain_without_verbose_is_unknown_not_empty(cli, tmp_path):  # type: ignore[no-untyped-def]
     status, document = inspect(cli, write(tmp_path, "jdk8.log", JDK8_CLIENT_NOT_VERBOSE))
     (hs,) = document["handshakes"]

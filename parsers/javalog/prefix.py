@@ -52,6 +52,7 @@ def _generalise(prefix: bytes) -> bytes:
     """The prefix as a pattern: numbers, levels, bracketed names and runs of blanks may vary."""
     out = re.escape(prefix)
     out = re.sub(rb"\\\[[^\]\n]*\\\]", rb"\\[[^\\]\\n]*\\]", out)  # [thread], [pod/name/container]
+    out = re.sub(rb"\\\([^)\n]*\\\)", rb"\\([^)\\n]*\\)", out)  # WildFly's (default task-1)
     out = re.sub(rb"\d+", rb"\\d+", out)
     out = re.sub(rb"(?<![A-Za-z])" + _LEVELS + rb"(?![A-Za-z])", _LEVELS, out)
     out = re.sub(rb"(?:\\ |\\\t| |\t)+", rb"[ \\t]+", out)
