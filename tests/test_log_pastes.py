@@ -246,6 +246,21 @@ def test_a_pasted_log_keeps_its_diagnosis(cli, real, tmp_path, paste, side):  # 
     ]
 
 
+def test_the_same_failed_handshake_three_times_is_said_once_with_a_count(cli, real, tmp_path):  # type: ignore[no-untyped-def]
+    """A retry loop: three identical failures are one set of findings, not three."""
+    once = real.client["nocert12"].read_text()
+    path = tmp_path / "retries.log"
+    path.write_text(once * 3)
+    result = cli("log", str(path))
+    assert result.status == 1
+    assert result.out.count("error[client-cert-not-sent]") == 1
+    assert "handshake #1's failure repeats in handshake(s) #2, #3 (×3 in all)" in result.out
+    assert result.out.rstrip().endswith("2 errors, 0 warnings, 1 info")
+    status, document = inspect(cli, path)  # the JSON keeps every handshake's findings
+    assert status == 1
+    assert [h["finding_codes"].count("client-cert-not-sent") for h in document["handshakes"]] == [1, 1, 1]
+
+
 _BOUNDARY = ("|Produced ", "|Consuming ", "|Received alert", "|Fatal (")
 
 

@@ -301,6 +301,9 @@ class LogReport:
         self.trust: Truststore | None = None
         self.sent_aliases: dict[str, int] = {}  # keystore alias → first handshake that sent it
         self.roles: dict[str, int] = {}  # role → handshakes of that role
+        #: the errors of a failed handshake → the first handshake that failed so; its repeats
+        self.failures: dict[tuple[tuple[str, str], ...], int] = {}
+        self.repeats: dict[int, list[int]] = {}
 
     def count(self, findings: list[Finding]) -> None:
         for f in findings:
@@ -327,6 +330,14 @@ class LogReport:
             selection_for(WireContext(t, self.store, self.file, self.at)) if self.store is not None else None
         )
         findings += self.trust_findings(logged)
+        failure = tuple(sorted((f.code, f.summary) for f in findings if f.severity is not Severity.INFO))
+        first = self.failures.setdefault(failure, t.index) if has_errors(findings) else t.index
+        repeat = first != t.index and not self.args.json and self.args.connection is None
+        if repeat:  # the same failure again (a retry loop): said once, with a count
+            self.repeats.setdefault(first, []).append(t.index)
+            self.rows[t.index] = row(logged)
+            self.errors = True
+            return
         self.count(findings)
         self.rows[t.index] = row(logged)
         if self.args.json:
@@ -490,6 +501,12 @@ class LogReport:
             out.write("\n" + text.finding(f) + "\n")
         for block in self.blocks.texts():
             out.write(block + "\n")
+        for first, again in sorted(self.repeats.items()):
+            shown = ", ".join(f"#{n}" for n in again[:20]) + (" ..." if len(again) > 20 else "")
+            out.write(
+                f"\nhandshake #{first}'s failure repeats in handshake(s) {shown} "
+                f"(×{len(again) + 1} in all): the same findings, shown and counted once\n"
+            )
         c = self.severities
 
         def plural(n: int, word: str) -> str:

@@ -342,9 +342,9 @@ class Assembler:
             build.add(Direction.CLIENT, when, B.client_hello(e.block), e.line)
             build.last_line = e.line
             if msg.startswith("Consuming"):
-                build.set_role(Role.SERVER, e.line, "it received the ClientHello (Consuming ClientHello)")
+                build.set_role(Role.SERVER, e.line, "it received the ClientHello")
             else:
-                build.set_role(Role.CLIENT, e.line, "it sent the ClientHello (Produced ClientHello)")
+                build.set_role(Role.CLIENT, e.line, "it sent the ClientHello")
             return
         if thread not in self.open and not _starts_handshake_fact(msg):
             return
@@ -360,7 +360,8 @@ class Assembler:
                 build.set_role(
                     Role.SERVER if server else Role.CLIENT,
                     e.line,
-                    f"it {'sent' if produced else 'received'} the {msg.split(' ', 2)[1]} ({msg[:60]})",
+                    f"it {'sent' if produced else 'received'} the "
+                    + msg.split(" ", 1)[1].replace(" handshake message", "").replace(" message", ""),
                 )
         if msg.startswith(
             (
