@@ -387,6 +387,39 @@ def test_a_prefixed_jdk8_server_log_keeps_its_diagnosis(cli, tmp_path, prefix): 
     assert status == 1
 
 
+JDK8_SERVER_DATA = """\
+*** ClientHello, TLSv1.2
+RandomCookie:  GMT: 1575849102 bytes = { 1, 2, 3 }
+***
+[read] MD5 and SHA1 hashes:  len = 191
+0000: 01 00 00 BB 03 03 5D EE   4A 8E 9B 3C 11 F5 58 05  ......].J..<..X.
+*** ServerHello, TLSv1.2
+*** Certificate chain
+***
+*** ECDH ServerKeyExchange
+*** CertificateRequest
+Cert Types: RSA, DSS, ECDSA
+Supported Signature Algorithms: SHA256withRSA, SHA256withECDSA
+Cert Authorities:
+<CN=Partner Root CA, O=Partner, C=US>
+*** ServerHelloDone
+*** Certificate chain
+***
+*** ECDHClientKeyExchange
+*** CertificateVerify
+*** Finished
+*** Finished
+"""
+
+
+def test_jdk8_server_told_by_who_hashed_the_client_hello(cli, tmp_path):  # type: ignore[no-untyped-def]
+    status, document = inspect(cli, write(tmp_path, "server-data.log", JDK8_SERVER_DATA))
+    (hs,) = document["handshakes"]
+    assert hs["role"] == "server"
+    assert hs["role_evidence"] == {"line": 4, "why": "it read the ClientHello ([read] ... hashes)"}
+    assert (hs["client_cert"], hs["outcome"], status) == ("sent (not printed)", "completed", 0)
+
+
 def test_jdk8_chain_without_verbose_is_unknown_not_empty(cli, tmp_path):  # type: ignore[no-untyped-def]
     status, document = inspect(cli, write(tmp_path, "jdk8.log", JDK8_CLIENT_NOT_VERBOSE))
     (hs,) = document["handshakes"]

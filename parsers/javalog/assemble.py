@@ -525,6 +525,16 @@ class Assembler:
             version = text.split(",", 1)[1] if "," in text else ""
             build.add(Direction.CLIENT, None, B.jdk8_client_hello(e.block, version), e.line)
             build.last_line = e.line + len(e.block)
+            for n, line in enumerate(e.block):  # JDK 8 `data` debug: who hashed the ClientHello
+                if line.startswith("[write] MD5 and SHA1 hashes"):
+                    build.set_role(
+                        Role.CLIENT, e.line + 1 + n, "it wrote the ClientHello ([write] ... hashes)"
+                    )
+                elif line.startswith("[read] MD5 and SHA1 hashes"):
+                    build.set_role(Role.SERVER, e.line + 1 + n, "it read the ClientHello ([read] ... hashes)")
+                else:
+                    continue
+                break
             return
         if text.startswith("found key for"):
             chain = parse_jdk8(e.block, e.line + 1)
