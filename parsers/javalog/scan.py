@@ -177,6 +177,9 @@ def _block_limit(message: str) -> int:
     return 4 if message.startswith(_HEAD) else 0
 
 
+_INDENTED_CLOSE = re.compile(rb"\n[ \t]+\)\r?\n")
+
+
 class Scanner:
     def __init__(self, stream: ByteSource, chunk: int = CHUNK) -> None:
         self.stream = stream
@@ -348,6 +351,10 @@ class Scanner:
         want = _block_limit(entry.text)
         end = self._block_end(buf, line_end, limit)
         next_header = buf.find(b"\njavax.net.ssl|", line_end, end if end != -1 else limit)
+        if next_header != -1:  # an edited paste may indent the closing `)`: the block ends there
+            indented = _INDENTED_CLOSE.search(buf, line_end, next_header + 1)
+            if indented is not None:
+                end, next_header = indented.end(), -1
         if next_header != -1:  # cut short (interleaved or truncated): the block ends there
             entry.block = _decode_lines(buf[line_end + 1 : next_header], want) if want else []
             entry.truncated = True
