@@ -437,6 +437,7 @@ def test_jdk8_chain_without_verbose_is_unknown_not_empty(cli, tmp_path):  # type
     [
         ("main, RECV TLSv1 ALERT:  fatal, handshake_failure\n", "java-received-fatal-alert"),
         (", RECV TLSv1 ALERT:  fatal, handshake_failure)\n", "java-received-fatal-alert"),
+        ("RECV TLSv1 ALERT: fatal, handshake_failure\n", "java-received-fatal-alert"),  # spaces collapsed
         (
             "Warning: no suitable certificate found - continuing without client authentication\n",
             "java-no-suitable-certificate",
@@ -534,3 +535,24 @@ def test_an_application_log_showing_a_completed_handshake_is_not_refused(cli, tm
     assert status == 0
     assert [f["code"] for f in document["findings"]] == ["log-cannot-show"]
     assert "handshake completed" in document["findings"][0]["summary"]
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "javax.net.ssl.SSLPeerUnverifiedException: peer not authenticated\n",
+            "the TLS handshake did not complete",
+        ),
+        (
+            "javax.net.ssl.SSLHandshakeException: something new\n",
+            "a TLS failure whose cause this tool does not know",
+        ),
+    ],
+)
+def test_a_tls_exception_is_never_a_clean_exit(cli, tmp_path, text, said):  # type: ignore[no-untyped-def]
+    status, document = inspect(cli, write(tmp_path, "exc.log", text))
+    assert status == 1
+    (f,) = document["findings"]
+    assert (f["code"], f["severity"]) == ("java-exception", "error")
+    assert said in f["summary"]

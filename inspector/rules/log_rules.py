@@ -666,7 +666,15 @@ _MEANINGS: tuple[tuple[str, str, str, str], ...] = (
         "check -Djdk.tls.client.protocols and java.security's jdk.tls.disabledAlgorithms",
     ),
     (
-        r"Remote host terminated the handshake|Connection reset|closed the connection",
+        r"peer not authenticated",
+        "the client (its HTTP library: Apache HttpClient 4.x, old JDKs)",
+        "the TLS handshake did not complete, or completed without the server's certificate being "
+        "accepted: the library says this after the real failure, which an earlier line or the "
+        "debug log names",
+        "mtls-inspect probe {host} --keystore KEYSTORE --truststore TRUSTSTORE",
+    ),
+    (
+        r"Remote host terminated the handshake|Connection reset|closed the connection|Socket is closed",
         "the server (or a middlebox)",
         "the connection was closed without a TLS alert: a server that drops unauthenticated clients "
         "silently, a proxy, or a protocol mismatch",
@@ -819,16 +827,23 @@ def explain_exception(
             + "; and rerun the client with -Djavax.net.debug=ssl:handshake:verbose, "
             + f"then mtls-inspect log {file}",
         )
+    tls = re.search(r"SSL\w*Exception", exc.chain[0][0]) is not None
     return make(
         EXCEPTION,
-        f"{exc.chain[0][0]}: {exc.chain[0][1][:160]} (not a TLS failure this tool knows)",
+        f"{exc.chain[0][0]}: {exc.chain[0][1][:160]} "
+        + (
+            "(a TLS failure whose cause this tool does not know)"
+            if tls
+            else "(not a TLS failure this tool knows)"
+        ),
         location=Location(file=file),
         evidence=[
             Evidence(f"log line {exc.line_of(i)}", f"{c}: {msg}"[:240])
             for i, (c, msg) in enumerate(exc.chain[:4])
         ],
         fix=f"rerun the client with -Djavax.net.debug=ssl:handshake:verbose, then mtls-inspect log {file}",
-        severity=Severity.WARNING,
+        # a TLS exception is a failed handshake (never a clean exit); anything else a warning
+        severity=Severity.ERROR if tls else Severity.WARNING,
     )
 
 
