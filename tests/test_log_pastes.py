@@ -282,6 +282,34 @@ def test_the_same_failed_handshake_three_times_is_said_once_with_a_count(cli, re
     assert [h["finding_codes"].count("client-cert-not-sent") for h in document["handshakes"]] == [1, 1, 1]
 
 
+@pytest.mark.parametrize(
+    "printed",
+    [
+        ["HTTP/1.1 400 Bad Request"],
+        ["HTTP 400 Bad Request"],
+        ["<html>", "<head><title>400 No required SSL certificate was sent</title></head>", "<body>"],
+        ["response: 400", "<head><title>400 The SSL certificate error</title></head>"],
+    ],
+)
+def test_the_clients_own_output_of_an_http_rejection(cli, real, tmp_path, printed):  # type: ignore[no-untyped-def]
+    """nginx finishes the handshake without a client certificate and answers 400: the client's
+    application prints the answer after the handshake (here added to a real client log whose TLS 1.2
+    handshake completed with an empty Certificate: the server was made to accept it)."""
+    lines = real.client["nocert12"].read_text().splitlines()
+    fatal = next(i for i, line in enumerate(lines) if "|Received alert message (" in line)
+    completed = [line for line in lines[:fatal] if "|Finished.java" not in line or "Produced" in line]
+    server_finished = [line for line in lines if "Produced client Finished" in line][0].replace(
+        "Produced client Finished", "Consuming server Finished"
+    )
+    path = tmp_path / "answered.log"
+    path.write_text("\n".join([*completed, server_finished, "", ")", *printed]) + "\n")
+    status, document = inspect(cli, path)
+    assert status == 1
+    assert "http-rejected-client-cert" in codes(document)
+    (f,) = [f for f in document["findings"] if f["code"] == "http-rejected-client-cert"]
+    assert f["inference"] is (not any("SSL certificate" in p for p in printed))
+
+
 _BOUNDARY = ("|Produced ", "|Consuming ", "|Received alert", "|Fatal (")
 
 

@@ -662,7 +662,7 @@ class Assembler:
         silent = not build.has_hello and build.fatal is None
         if not (build.client_finished and build.server_finished) and not silent:
             return
-        status = re.search(r"HTTP/1\.[01] ([1-5]\d\d)\s*([^<]*)", text)
+        status = re.search(r"HTTP(?:/[12](?:\.[01])?)? ([1-5]\d\d)\b\s*([^<]*)", text)
         page = re.search(r"(?:400 )?(No required SSL certificate was sent|The SSL certificate error)", text)
         if status and build.http is None:
             build.http = (int(status.group(1)), status.group(2).strip())
