@@ -298,7 +298,7 @@ def test_the_clients_own_output_of_an_http_rejection(cli, real, tmp_path, printe
     lines = real.client["nocert12"].read_text().splitlines()
     fatal = next(i for i, line in enumerate(lines) if "|Received alert message (" in line)
     completed = [line for line in lines[:fatal] if "|Finished.java" not in line or "Produced" in line]
-    server_finished = [line for line in lines if "Produced client Finished" in line][0].replace(
+    server_finished = next(line for line in lines if "Produced client Finished" in line).replace(
         "Produced client Finished", "Consuming server Finished"
     )
     path = tmp_path / "answered.log"

@@ -56,7 +56,8 @@ class Kind(str, Enum):
 #: libraries print about TLS (Apache HttpClient, the JDK's JFR security events, nginx's 400 page).
 _LOOSE = re.compile(
     rb"Exception: |Exception$|Caused by: |No required SSL certificate|The SSL certificate error"
-    rb"|HTTP(?:/[12](?:\.[01])?)? [1-5]\d\d\b|Secure session established|Enabled protocols: |Default protocols \(JDK\)"
+    rb"|HTTP(?:/[12](?:\.[01])?)? [1-5]\d\d\b|Secure session established"
+    rb"|Enabled protocols: |Default protocols \(JDK\)"
     rb"|X509Certificate: Alg|TLSHandshake: |no cipher suites in common|peer not authenticated"
     rb"|Connecting to [\w.\-]+/[\d.]+:\d",
     re.MULTILINE,
