@@ -532,6 +532,14 @@ def test_a_pkix_fragment_cut_mid_line(cli, tmp_path):  # type: ignore[no-untyped
     assert "target (" not in f["summary"]
 
 
+def test_a_closing_parenthesis_of_the_paste_is_not_kept(cli, tmp_path):  # type: ignore[no-untyped-def]
+    text = "(see: javax.net.ssl.SSLHandshakeException: Received fatal alert: certificate_unknown)\n"
+    status, document = inspect(cli, write(tmp_path, "aside.log", text))
+    assert status == 1
+    (f,) = document["findings"]
+    assert f["evidence"][0]["fact"].endswith("Received fatal alert: certificate_unknown")
+
+
 def test_an_exception_wrapped_onto_two_lines(cli, tmp_path):  # type: ignore[no-untyped-def]
     text = (
         'Exception in thread "main" javax.net.ssl.SSLHandshakeException\n'

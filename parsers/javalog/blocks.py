@@ -271,6 +271,8 @@ def exception_line(text: str) -> tuple[str, str] | None:
     message = (m.group(2) or "").strip()
     if message.endswith(" (") or message == "(":  # a JDK 11+ block opener cut with its line
         message = message[:-1].rstrip()
+    while message.endswith(")") and message.count(")") > message.count("("):  # the paste's own ")"
+        message = message[:-1].rstrip()
     return m.group(1), message
 
 
