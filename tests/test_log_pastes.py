@@ -250,7 +250,9 @@ PASTES: dict[str, Callable[[str], bytes]] = {
 
 
 @pytest.mark.parametrize("paste", sorted(PASTES))
-@pytest.mark.parametrize("side", ["client:nocert12", "client:untrusted12", "server:nocert12"])
+@pytest.mark.parametrize(
+    "side", ["client:nocert12", "client:nocert13", "client:untrusted12", "server:nocert12", "server:nocert13"]
+)
 def test_a_pasted_log_keeps_its_diagnosis(cli, real, tmp_path, paste, side):  # type: ignore[no-untyped-def]
     which, case = side.split(":")
     original = (real.client if which == "client" else real.server)[case]

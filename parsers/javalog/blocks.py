@@ -90,10 +90,17 @@ def _section(block: list[str], title: str) -> list[str]:
     for i, line in enumerate(block):
         if line.strip().startswith(f'"{title}'):
             indent = len(line) - len(line.lstrip())
-            out = []
+            out: list[str] = []
             for follow in block[i + 1 :]:
                 if follow.strip() and len(follow) - len(follow.lstrip()) <= indent:
-                    break
+                    # a pasted line wrapped inside a list continues at column 0: still this section
+                    wrapped = (
+                        out and "[" in out[-1] and "]" not in out[-1] and follow[:1] not in ('"', "}", "]")
+                    )
+                    if not wrapped:
+                        break
+                    out[-1] = out[-1] + follow.strip()
+                    continue
                 out.append(follow)
             return out
     return []

@@ -55,9 +55,12 @@ def _generalise(prefix: bytes) -> bytes:
     out = re.sub(rb"\\\([^)\n]*\\\)", rb"\\([^)\\n]*\\)", out)  # WildFly's (default task-1)
     out = re.sub(rb"\d+", rb"\\d+", out)
     out = re.sub(rb"(?<![A-Za-z])" + _LEVELS + rb"(?![A-Za-z])", _LEVELS, out)
+    trail = prefix[len(prefix.rstrip(b" \t")) :]
+    if trail:  # exactly these trailing blanks (the line's own indentation follows), or none at a line's end
+        out = out[: len(out) - len(re.escape(trail))]
     out = re.sub(rb"(?:\\ |\\\t| |\t)+", rb"[ \\t]+", out)
-    if out.endswith(rb"[ \t]+"):  # a blank line keeps the prefix without its trailing blanks
-        out = out[: -len(rb"[ \t]+")] + rb"[ \t]*"
+    if trail:
+        out += rb"(?:" + re.escape(trail) + rb"|[ \t]*(?=\r?$))"
     return out
 
 
@@ -152,6 +155,30 @@ class Transformed:
         return self._apply(data[:cut]) or self.read(size)
 
 
+_NEEDLE = b"javax.net.ssl|"
+_HEADER_AT = re.compile(rb"javax\.net\.ssl\|" + _HEADER_LEVELS + rb"\|")
+
+
+def cut_layouts(data: bytes) -> bytes:
+    """What precedes a JSSE header on its line, cut (the same as LAYOUT.sub, found by bytes.find:
+    headers at a line's start, the usual case, cost one find each)."""
+    out: list[bytes] = []
+    start = pos = 0
+    while True:
+        at = data.find(_NEEDLE, pos)
+        if at == -1:
+            break
+        line_start = data.rfind(b"\n", 0, at) + 1
+        if at > line_start and line_start >= start and _HEADER_AT.match(data, at):
+            out.append(data[start:line_start])
+            start = at
+        pos = at + len(_NEEDLE)
+    if not out:
+        return data
+    out.append(data[start:])
+    return b"".join(out)
+
+
 def _unescape(data: bytes) -> bytes:
     return html.unescape(data.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
 
@@ -180,7 +207,7 @@ def normalise(stream: ByteSource) -> ByteSource:
         steps.append(lambda d: pattern.sub(b"", d))
         sample = pattern.sub(b"", sample)
     if LAYOUT.search(sample):
-        steps.append(lambda d: LAYOUT.sub(b"", d))
+        steps.append(cut_layouts)
     return Transformed(rest, steps) if steps else rest
 
 
