@@ -239,6 +239,7 @@ PASTES: dict[str, Callable[[str], bytes]] = {
     "docker compose": _lines(lambda i, line: f"billing-1  | {line}"),
     "journald": _lines(lambda i, line: f"Dec 07 10:00:{i % 60:02d} host java[4242]: {line}"),
     "markdown indent": _lines(lambda i, line: f"    {line}"),
+    "e-mail quote": _lines(lambda i, line: f"> {line}" if line else ">"),
     "logback layout": _logback,
     "CRLF": lambda text: text.replace("\n", "\r\n").encode(),
     "UTF-16LE with BOM (PowerShell >)": lambda text: codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
@@ -315,9 +316,12 @@ def test_the_clients_own_output_of_an_http_rejection(cli, real, tmp_path, printe
 _BOUNDARY = ("|Produced ", "|Consuming ", "|Received alert", "|Fatal (")
 
 
-@pytest.mark.parametrize("case", ["nocert12", "untrusted12"])
-def test_a_cut_at_any_message_boundary_keeps_the_diagnosis_or_says_what_was_cut(cli, real, tmp_path, case):  # type: ignore[no-untyped-def]
-    original = real.client[case]
+@pytest.mark.parametrize(
+    "side", ["client:nocert12", "client:untrusted12", "client:nocert13", "server:nocert12"]
+)
+def test_a_cut_at_any_message_boundary_keeps_the_diagnosis_or_says_what_was_cut(cli, real, tmp_path, side):  # type: ignore[no-untyped-def]
+    which, case = side.split(":")
+    original = (real.client if which == "client" else real.server)[case]
     _, want = inspect(cli, original)
     lines = original.read_text().splitlines()
     cuts = [
@@ -334,8 +338,14 @@ def test_a_cut_at_any_message_boundary_keeps_the_diagnosis_or_says_what_was_cut(
             if status == 2:  # nothing of a handshake left: refused with one line, never a crash
                 continue
             found = codes(document)
-            notes = " ".join(f["summary"] for f in document["findings"] if f["code"] == "log-cannot-show")
-            said = "log-incomplete" in found or "no handshake messages" in notes  # what the cut removed
+            notes = " ".join(
+                e["fact"]
+                for f in document["findings"]
+                if f["code"] == "log-cannot-show"
+                for e in f["evidence"]
+            )
+            # what the cut removed: the start, the end, every message, or (TLS 1.3) the server's verdict
+            said = "log-incomplete" in found or "no handshake messages" in notes or "verdict comes" in notes
             assert found == codes(want) or (said and found), (part, k, found)
             if {"client-cert-not-sent", "java-pkix-path-failed"} & found:
                 assert status == 1
