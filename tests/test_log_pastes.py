@@ -593,6 +593,17 @@ def test_handshake_failure_after_the_servers_certificate_is_the_client_certifica
     assert "--from-server api.partner.example:8443" in f["fix"]
 
 
+def test_handshake_failure_with_only_old_protocols_enabled_ranks_the_version_first(cli, tmp_path):  # type: ignore[no-untyped-def]
+    """JDK 6/7 debug output (hand-written in its documented format): only TLSv1 enabled."""
+    text = "Default protocols (JDK): [TLSv1]\nmain, RECV TLSv1 ALERT:  fatal, handshake_failure\n"
+    status, document = inspect(cli, write(tmp_path, "jdk7.log", text))
+    assert status == 1
+    (f,) = [f for f in document["findings"] if f["severity"] == "error"]
+    assert f["inference"] is True
+    assert "ranked by the clues here: 1) no TLS version in common" in f["summary"]
+    assert {"source": "log line 1", "fact": "the client enables only TLSv1"} in f["evidence"]
+
+
 def test_an_application_log_showing_a_completed_handshake_is_not_refused(cli, tmp_path):  # type: ignore[no-untyped-def]
     text = (
         "DEBUG [2026-12-07 10:00:00,100] jdk.event.security:  TLSHandshake: api.partner.example:8443, "
