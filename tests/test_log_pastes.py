@@ -636,3 +636,17 @@ def test_a_tls_exception_is_never_a_clean_exit(cli, tmp_path, text, said):  # ty
     (f,) = document["findings"]
     assert (f["code"], f["severity"]) == ("java-exception", "error")
     assert said in f["summary"]
+
+
+def test_dotnet_exceptions_are_not_read_as_javas() -> None:
+    """Another client's error text (the non-Java family is read elsewhere): not a Java exception."""
+    from inspector.rules.log_rules import relevant
+    from parsers.javalog.model import JavaException
+
+    dotnet = JavaException(
+        1, (("System.Net.Http.HttpRequestException", "The SSL connection could not be established"),)
+    )
+    java = JavaException(
+        1, (("javax.net.ssl.SSLHandshakeException", "Received fatal alert: bad_certificate"),)
+    )
+    assert (relevant(dotnet), relevant(java)) == (False, True)

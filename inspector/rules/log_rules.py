@@ -850,8 +850,14 @@ def explain_exception(
 TLS_EXCEPTION = re.compile(r"SSL|Cert|PKIX|Validator|Keystore|KeyStore|Handshake|ssl")
 
 
+#: Java's package names are lower case (javax.net.ssl, sun.security, io.netty, org.apache); .NET's
+#: namespaces (System.Net.Http) are not: those texts are another client's, not Java's.
+JAVA_CLASS = re.compile(r"(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*$")
+
+
 def relevant(exc: JavaException) -> bool:
-    return any(TLS_EXCEPTION.search(c) or TLS_EXCEPTION.search(m) for c, m in exc.chain)
+    java = any(JAVA_CLASS.match(c) for c, _ in exc.chain)
+    return java and any(TLS_EXCEPTION.search(c) or TLS_EXCEPTION.search(m) for c, m in exc.chain)
 
 
 # --- Java's trust verdict with a given truststore (inspector.java_trust) -------------------------
