@@ -492,7 +492,7 @@ def limits(ctx: LogContext) -> Iterator[Finding]:
             "; ".join(notes[:1]) + (f" (+{len(notes) - 1} more below)" if len(notes) > 1 else ""),
             location=ctx.where(),
             evidence=[Evidence("log", n) for n in notes],
-            fix="rerun the client with -Djavax.net.debug=ssl:handshake:verbose "
+            fix=f"rerun the {h.role.value} with -Djavax.net.debug=ssl:handshake:verbose "
             "(add :keymanager:trustmanager, "
             "or use all) to see more",
         )
