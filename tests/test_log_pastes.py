@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from inspector.pki.throwaway import NOW, Pki, issue, make_pki, write_jks
 
-from inspector.throwaway_pki import NOW, Pki, issue, make_pki, write_jks
 from tests.javalog import scenarios as S
 
 JAVA, JAVAC, OPENSSL = shutil.which("java"), shutil.which("javac"), shutil.which("openssl")
