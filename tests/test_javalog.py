@@ -210,13 +210,13 @@ def test_an_application_log_line_with_a_server_alert(cli, tmp_path):  # type: ig
     )
     result = cli("log", str(write(tmp_path, "app.log", text)))
     assert result.status == 1
-    assert "Java's trust not judged: no --truststore and no JDK found" in result.out
+    assert "Java's trust not judged: no --truststore given" in result.out
     assert "error[java-received-fatal-alert]" in result.out
     assert "said by the server" in result.out
     assert "--> " in result.out and "log line 2" in result.out
 
 
-def test_tls12_ca_list_is_split_where_the_attribute_order_restarts():
+def test_tls12_ca_list_is_split_where_the_attribute_order_restarts() -> None:
     names, guessed = split_dn_list(
         "CN=Corpus Root CA, O=Corpus PKI, C=US, CN=Unrelated Root CA, O=Unrelated Org, C=DE"
     )
@@ -378,7 +378,7 @@ def test_a_pasted_hostname_exception_fills_in_the_host(cli, tmp_path):  # type: 
     assert "mtls-inspect probe api.partner.example --insecure" in finding["fix"]
 
 
-def test_a_line_that_never_ends_is_skipped_with_bounded_memory(tmp_path):
+def test_a_line_that_never_ends_is_skipped_with_bounded_memory(tmp_path: Path) -> None:
     import resource
 
     from parsers.javalog import open_log, read_log
@@ -400,7 +400,7 @@ def test_a_line_that_never_ends_is_skipped_with_bounded_memory(tmp_path):
     assert grown_mb < 40
 
 
-def test_gzip_on_stdin(tmp_path):
+def test_gzip_on_stdin(tmp_path: Path) -> None:
     import subprocess
     import sys
 

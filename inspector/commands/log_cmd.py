@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from inspector.java.trust import Truststore
     from inspector.keystore.model import Keystore
     from parsers.javalog import LoggedHandshake, LogSummary
+    from parsers.javalog.model import JavaException
     from parsers.model import HandshakeEvent, Transcript
 
 
@@ -57,6 +58,12 @@ def add_parser(sub: Any) -> None:
     )
     add_keystore_password_options(p)
     add_truststore_options(p)
+    p.add_argument(
+        "--jdk-cacerts",
+        action="store_true",
+        help="also judge the server's chain with this machine's JDK cacerts (never the log's own "
+        "truststore: at most an info)",
+    )
     p.add_argument("--connection", "-c", type=int, metavar="N", help="show handshake N in full")
     p.add_argument("--all", action="store_true", help="show ladders of successful handshakes too")
     p.add_argument(
@@ -78,13 +85,16 @@ def add_truststore_options(p: argparse.ArgumentParser) -> None:
 
 
 def load_trust(args: argparse.Namespace) -> Truststore | None:
-    """The truststore given, else the JDK's cacerts (None when no JDK is found)."""
+    """The truststore given; this machine's JDK cacerts only when asked (--jdk-cacerts): a log
+    usually comes from another machine, whose truststore this one does not hold."""
     from inspector.commands.trust_args import truststore_from_args
     from inspector.java.trust import default_truststore
 
     given = truststore_from_args(args)
     if given is not None:
         return given
+    if not getattr(args, "jdk_cacerts", False):
+        return None
     try:
         return default_truststore()
     except InputError:
@@ -95,11 +105,13 @@ def load_trust(args: argparse.Namespace) -> Truststore | None:
 class LogWireContext(WireContext):
     """The wire rules' context with evidence naming log lines instead of capture frames."""
 
+    role: str = "client"  # the side that wrote the log
+
     def ev(self, event: HandshakeEvent | None, fact: str) -> Evidence:
         if event is None:
             return Evidence(f"handshake #{self.t.index}", fact)
         who = "client" if event.direction.value == "client" else "server"
-        verb = "sent by" if who == "client" else "received from"
+        verb = "sent by" if who == self.role else "received from"
         where = f"log line {event.frame}" if event.frame is not None else "log"
         return Evidence(f"{event.label} {verb} the {who} ({where})", fact)
 
@@ -163,6 +175,8 @@ def run(args: argparse.Namespace) -> int:
         )
     file_findings = report.file_findings(summary)
     if not summary.handshakes and not file_findings:
+        file_findings = completed_by_application(summary, shown)
+    if not summary.handshakes and not file_findings:
         raise InputError(
             f"{shown}: no javax.net.debug output and no Java exception in its {summary.lines} lines",
             "run the client with -Djavax.net.debug=ssl:handshake:verbose and give its stderr",
@@ -185,17 +199,38 @@ def run(args: argparse.Namespace) -> int:
 
 def _augment(findings: list[Finding], logged: LoggedHandshake) -> list[Finding]:
     """Java's own sentences become evidence of the wire finding they confirm."""
-    from parsers.javalog.model import Said
+    from parsers.javalog.model import Said, Statement
 
     said = logged.said(Said.EMPTY_CERT_INSTEAD) + logged.said(Said.NO_AUTH_SCHEME)
     said += logged.said(Said.NO_CLIENT_AUTH_SCHEME) + logged.said(Said.NO_SUITABLE_JDK8)
+    rejected: dict[str, Statement] = {}
+    for s in logged.said(Said.KEY_REJECTED):  # once per reason, its first line
+        rejected.setdefault(s.text, s)
     out = []
     for f in findings:
-        if f.code == "client-cert-not-sent" and said:
-            extra = tuple(Evidence(f"log line {s.line}", f"Java says: {s.text}") for s in said[:3])
+        if f.code == "client-cert-not-sent" and (said or rejected):
+            extra = tuple(
+                Evidence(f"log line {s.line}", f"Java says: {s.text}")
+                for s in said[:3] + list(rejected.values())[:3]
+            )
             f = dataclasses.replace(f, evidence=f.evidence + extra + _entries_against_request(logged))
         out.append(f)
     return out
+
+
+def _empty_rejected(f: Finding) -> Finding:
+    """The server's alert after an EMPTY Certificate says it requires one, not that a chain is broken."""
+    if "empty Certificate" not in f.summary:
+        return f
+    alert = f.summary.split("fatal ", 1)[1].split(" ", 1)[0] if "fatal " in f.summary else "fatal"
+    if alert in ("handshake_failure", "certificate_required"):  # their meaning already says it
+        return f
+    return dataclasses.replace(
+        f,
+        summary=f"the server answered the empty Certificate with a fatal {alert} alert: it requires a "
+        "client certificate, and none was sent",
+        fix="make the client send one: see client-cert-not-sent",
+    )
 
 
 def _entries_against_request(logged: LoggedHandshake) -> tuple[Evidence, ...]:
@@ -236,21 +271,30 @@ def check(
     t = logged.transcript
     when = at if at is not None or t.start_time else dt.datetime.now(dt.timezone.utc)
     wire = [
-        f for f in RULES.run(LogWireContext(t, store, file, when, "log")) if f.code != "capture-incomplete"
+        f
+        for f in RULES.run(LogWireContext(t, store, file, when, "log", logged.role.value))
+        if f.code != "capture-incomplete"
     ]
+    if logged.request_types_unknown:  # not printed is not none: the key-type rule has nothing to go on
+        wire = [f for f in wire if f.code != "no-acceptable-key-type"]
     if logged.said(Said.INVALID_CA_EXTENSION):  # Java aborted on the list: it chose nothing
         # Java's own words (java-empty-certificate-authorities) say it; the wire rules' guesses go
         wire = [f for f in wire if f.code not in ("ca-list-empty", "java-rejects-request")]
     if t.client_hello is None:  # no handshake messages printed: message order is unknown
         wire = [f for f in wire if f.code not in ("negotiation-failed", "client-rejected-server-cert")]
     wire = _augment(wire, logged)
+    if any(f.code == "client-cert-not-sent" for f in wire):
+        wire = [_empty_rejected(f) if f.code == "server-rejected-client-cert" else f for f in wire]
     codes = {f.code for f in wire}
     own = [
         f
         for f in check_handshake(logged, summary, file)
         if not (f.code == "java-no-suitable-certificate" and "client-cert-not-sent" in codes)
     ]
-    return sort_findings(wire + own)
+    found = wire + own
+    if has_errors([f for f in found if f.code != "java-handshake-failed"]):
+        found = [f for f in found if f.code != "java-handshake-failed"]
+    return sort_findings(found)
 
 
 class LogReport:
@@ -269,6 +313,10 @@ class LogReport:
         self.hosts: list[str] = []
         self.trust: Truststore | None = None
         self.sent_aliases: dict[str, int] = {}  # keystore alias → first handshake that sent it
+        self.roles: dict[str, int] = {}  # role → handshakes of that role
+        #: the errors of a failed handshake → the first handshake that failed so; its repeats
+        self.failures: dict[tuple[tuple[str, str], ...], int] = {}
+        self.repeats: dict[int, list[int]] = {}
 
     def count(self, findings: list[Finding]) -> None:
         for f in findings:
@@ -282,6 +330,9 @@ class LogReport:
         from inspector.rules.wire_rules import WireContext, selection_for
 
         t = logged.transcript
+        self.roles[logged.role.value] = self.roles.get(logged.role.value, 0) + 1
+        if logged.role_evidence is None:
+            self.roles["assumed"] = self.roles.get("assumed", 0) + 1
         if t.server_name:
             self.hosts.append(t.server_name)
         self._note_sent_entry(t)
@@ -292,6 +343,14 @@ class LogReport:
             selection_for(WireContext(t, self.store, self.file, self.at)) if self.store is not None else None
         )
         findings += self.trust_findings(logged)
+        failure = tuple(sorted((f.code, f.summary) for f in findings if f.severity is not Severity.INFO))
+        first = self.failures.setdefault(failure, t.index) if has_errors(findings) else t.index
+        repeat = first != t.index and not self.args.json and self.args.connection is None
+        if repeat:  # the same failure again (a retry loop): said once, with a count
+            self.repeats.setdefault(first, []).append(t.index)
+            self.rows[t.index] = row(logged)
+            self.errors = True
+            return
         self.count(findings)
         self.rows[t.index] = row(logged)
         if self.args.json:
@@ -299,6 +358,7 @@ class LogReport:
             item.update(log_dict(logged))
             _unmark_rebuilt(item, t)
             item["outcome"] = self.rows[t.index][7]  # as the table says it (who sent the alert)
+            item["client_cert"] = self.rows[t.index][6]  # a chain named but not printed: not "unreadable"
             self.json_handshakes.add(t.index, json_out.compact(item))
             for f in findings:
                 self.json_findings.add(t.index, json_out.compact(json_out.finding_dict(f)))
@@ -351,8 +411,8 @@ class LogReport:
         from parsers.javalog.certtext import facts_of
         from parsers.model import Certificate, Direction
 
-        if self.trust is None:
-            return []
+        if self.trust is None or logged.role.value != "client":
+            return []  # a server's log: its trust manager judged the client, not this chain
         event = logged.transcript.first(Certificate, Direction.SERVER)
         if event is None or not isinstance(event.message, Certificate):
             return []
@@ -365,13 +425,16 @@ class LogReport:
         rebuilt = any(facts_of(c) is not None for c in chain)
         verdict = judge(chain, self.trust, host, when, check_signatures=not rebuilt)
         found = trust_finding(verdict, logged, self.file, host, explicit=bool(self.args.truststore))
+        if found is not None and not self.args.truststore and found.severity is not Severity.INFO:
+            # this machine's cacerts, not the client's truststore: a hint, never an error
+            found = dataclasses.replace(found, severity=Severity.INFO)
         return [found] if found else []
 
     def file_findings(self, summary: LogSummary) -> list[Finding]:
-        from inspector.rules.log_rules import explain_exception, relevant
+        from inspector.rules.log_rules import relevant
 
         host = self.hosts[0] if len(set(self.hosts)) == 1 else None
-        out = [explain_exception(e, self.file, host) for e in summary.exceptions if relevant(e)]
+        out = explained([e for e in summary.exceptions if relevant(e)], self.file, host, summary.app_lines)
         out += self.keystore_findings()
         if summary.problems:
             from inspector.findings import make
@@ -402,13 +465,34 @@ class LogReport:
             )
         return out
 
+    def role_line(self) -> str | None:
+        if not self.roles:
+            return None
+        if self.roles.get("assumed") == sum(n for r, n in self.roles.items() if r != "assumed"):
+            return "role: client (assumed: the log prints no message that tells the sides apart)"
+        if set(self.roles) - {"assumed"} == {"client"}:
+            return "role: client (the log of the side that sent the ClientHello)"
+        if set(self.roles) - {"assumed"} == {"server"}:
+            return "role: server (the log of the side that received the client's Certificate)"
+        return (
+            f"role: both ({self.roles.get('server', 0)} handshake(s) as server, "
+            f"{self.roles.get('client', 0)} as client: a gateway; each handshake is read in its own role)"
+        )
+
     def write_text(self, out: TextIO, summary: LogSummary, file_findings: list[Finding]) -> None:
         out.write(header(self.file, summary) + "\n")
-        out.write(
-            f"  Java's trust judged with {self.trust.label}\n"
-            if self.trust is not None
-            else "  Java's trust not judged: no --truststore and no JDK found (JAVA_HOME, java on PATH)\n"
-        )
+        role = self.role_line()
+        if role:
+            out.write(f"  {role}\n")
+        if self.trust is not None:
+            out.write(f"  Java's trust judged with {self.trust.label}\n")
+        elif self.args.jdk_cacerts:
+            out.write("  Java's trust not judged: no JDK found (JAVA_HOME, java on PATH)\n")
+        else:
+            out.write(
+                "  Java's trust not judged: no --truststore given (--jdk-cacerts judges with this "
+                "machine's JDK cacerts, not the log's)\n"
+            )
         if self.rows:
             out.write(
                 text.table(
@@ -430,6 +514,12 @@ class LogReport:
             out.write("\n" + text.finding(f) + "\n")
         for block in self.blocks.texts():
             out.write(block + "\n")
+        for first, again in sorted(self.repeats.items()):
+            shown = ", ".join(f"#{n}" for n in again[:20]) + (" ..." if len(again) > 20 else "")
+            out.write(
+                f"\nhandshake #{first}'s failure repeats in handshake(s) {shown} "
+                f"(×{len(again) + 1} in all): the same findings, shown and counted once\n"
+            )
         c = self.severities
 
         def plural(n: int, word: str) -> str:
@@ -443,7 +533,7 @@ class LogReport:
             out,
             "log",
             {
-                "log": summary_dict(self.file, summary),
+                "log": {**summary_dict(self.file, summary), "role": self.role_line()},
                 "truststore": self.trust.label if self.trust is not None else None,
             },
             {
@@ -453,6 +543,63 @@ class LogReport:
             self.severities,
             pretty=len(self.json_handshakes) <= PRETTY_JSON_MAX,
         )
+
+
+def explained(
+    exceptions: list[JavaException], file: str, host: str | None, clues: list[tuple[int, str]]
+) -> list[Finding]:
+    """One finding per distinct failure (a count for repeats); both sides of one failure as one."""
+    import re
+
+    from inspector.rules.log_rules import explain_exception, explain_pair
+
+    empty = re.compile(r"Empty server certificate chain|null cert chain")
+    alert = re.compile(r"Received fatal alert: (bad_certificate|certificate_required|handshake_failure)")
+    servers = [e for e in exceptions if empty.search(e.text)]
+    clients = [e for e in exceptions if alert.search(e.text) and not empty.search(e.text)]
+    out: list[Finding] = []
+    if servers and clients:  # the server's and the client's side of one failure, pasted together
+        out.append(explain_pair(servers[0], clients[0], file, host))
+        exceptions = [e for e in exceptions if e not in (servers[0], clients[0])]
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for e in exceptions:
+        f = explain_exception(e, file, host, clues)
+        groups.setdefault((f.code, f.summary), []).append(f)
+    for found in groups.values():
+        first = found[0]
+        if len(found) > 1:
+            lines = [ev for f in found[1:] for ev in f.evidence[:1]]
+            first = dataclasses.replace(
+                first,
+                summary=f"{first.summary} (×{len(found)}: the same failure repeated)",
+                evidence=first.evidence + tuple(lines[:5]),
+            )
+        out.append(first)
+    return out
+
+
+def completed_by_application(summary: LogSummary, file: str) -> list[Finding]:
+    """No debug output, no exception, but the application's log says the handshake completed
+    (Apache HttpClient's 'Secure session established', the JDK's JFR TLSHandshake event)."""
+    from inspector.findings import make
+    from inspector.rules.log_rules import NOT_SHOWN
+
+    done = [
+        (n, t) for n, t in summary.app_lines if "Secure session established" in t or "TLSHandshake: " in t
+    ]
+    if not done:
+        return []
+    return [
+        make(
+            NOT_SHOWN,
+            "no javax.net.debug output and no exception: the application's own log says the TLS "
+            f"handshake completed (line {done[0][0]}); nothing failed here",
+            location=Location(file=file),
+            evidence=[Evidence(f"log line {n}", t[:200]) for n, t in done[:3]],
+            fix="if the call still fails, it failed after the handshake (the HTTP answer); rerun with "
+            "-Djavax.net.debug=ssl:handshake:verbose to see the handshake itself",
+        )
+    ]
 
 
 def header(file: str, s: LogSummary) -> str:
@@ -476,8 +623,10 @@ def row(logged: LoggedHandshake) -> list[str]:
 
     t = logged.transcript
     state = outcome(t)
-    if logged.fatal is not None and not logged.fatal.received and state.endswith("from client"):
-        state = f"{logged.fatal.alert} sent by Java"
+    if logged.fatal is not None and not logged.fatal.received and state.endswith(f"from {logged.role.value}"):
+        state = f"{logged.fatal.alert} sent by Java" + (
+            " (the server)" if logged.role.value == "server" else ""
+        )
     if logged.http_status is not None:
         state += f", HTTP {logged.http_status[0]}"
     return [
@@ -486,10 +635,43 @@ def row(logged: LoggedHandshake) -> list[str]:
         logged.thread,
         t.server_name or "-",
         version_name(t.version) if t.version else "-",
-        requested(t),
-        sent(t),
+        _requested_cell(logged, requested(t)),
+        _sent_cell(logged, sent(t)),
         state,
     ]
+
+
+def _requested_cell(logged: LoggedHandshake, cell: str) -> str:
+    """Java's answer to a CertificateRequest proves there was one, printed or not."""
+    from parsers.javalog.model import Said
+    from parsers.model import Certificate, Direction
+
+    if cell == "yes":
+        return cell
+    answered = (
+        logged.said(Said.EMPTY_CERT_INSTEAD)
+        + logged.said(Said.NO_SUITABLE_JDK8)
+        + logged.said(Said.NO_CLIENT_AUTH_SCHEME)
+        + logged.said(Said.MATCHING_ALIAS)
+    )
+    # a client Certificate message is only sent when one was requested
+    sent_one = logged.transcript.first(Certificate, Direction.CLIENT) is not None
+    if answered and logged.role.value == "client":
+        return f"yes (line {answered[0].line}: Java answered one)"
+    if sent_one:
+        return "yes (a client Certificate was sent)"
+    return cell
+
+
+def _sent_cell(logged: LoggedHandshake, cell: str) -> str:
+    """A certificate named but not printed: its subject, said to be all the log shows."""
+    from parsers.model import Certificate, Direction
+
+    event = logged.transcript.first(Certificate, Direction.CLIENT)
+    subjects = logged.unprinted_chains.get(event.frame or 0) if event is not None else None
+    if subjects is None:
+        return cell
+    return f"{subjects[0]} (not printed)" if subjects else "sent (not printed)"
 
 
 def _relabel(block: str, logged: LoggedHandshake) -> str:
@@ -498,6 +680,8 @@ def _relabel(block: str, logged: LoggedHandshake) -> str:
     head = (
         f"── handshake #{t.index}: thread {logged.thread}, lines {logged.first_line}-{logged.last_line}"
         + (f" ({t.server_name})" if t.server_name else "")
+        + f", role: {logged.role.value}"
+        + (f" (line {logged.role_evidence[0]}: {logged.role_evidence[1]})" if logged.role_evidence else "")
     )
     lines = block.split("\n")
     for i, line in enumerate(lines):
@@ -531,6 +715,10 @@ def log_dict(logged: LoggedHandshake) -> dict[str, Any]:
         "client": f"thread {logged.thread}",  # a log names the thread, not the socket
         "server": logged.transcript.server_name,
         "thread": logged.thread,
+        "role": logged.role.value,
+        "role_evidence": {"line": logged.role_evidence[0], "why": logged.role_evidence[1]}
+        if logged.role_evidence
+        else None,
         "lines": [logged.first_line, logged.last_line],
         "format": logged.fmt,
         "java_says": [

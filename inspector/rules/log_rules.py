@@ -16,8 +16,10 @@ from inspector.findings import Evidence, Finding, Location, Severity, make, regi
 from inspector.java.verdict import TrustVerdict
 from inspector.pki import certs as C
 from inspector.rules import RuleSet
+from inspector.rules.keystore_rules import CLIENT_AUTH_USAGE
 from inspector.rules.probe_rules import HTTP_REJECTED
-from parsers.javalog.model import JavaException, LoggedHandshake, LogSummary, Said
+from inspector.rules.wire_rules import NOT_SENT
+from parsers.javalog.model import JavaException, LoggedHandshake, LogSummary, Role, Said
 from parsers.model import Certificate, CertificateRequest, Direction
 
 G = "log"
@@ -116,6 +118,17 @@ NOT_SHOWN = register(
 )
 
 
+HANDSHAKE_FAILED = register(
+    "java-handshake-failed",
+    Severity.ERROR,
+    "The handshake failed, for a reason the log does not name",
+    """The log shows the handshake ending in a fatal alert, an exception or a closed connection,
+    and no other finding explains it. A failed handshake is never reported as clean: what the log
+    shows is listed, with the likely causes marked as inference, and the option that prints more.""",
+    G,
+)
+
+
 @dataclass(frozen=True)
 class LogContext:
     logged: LoggedHandshake
@@ -148,6 +161,8 @@ def _server_chain(logged: LoggedHandshake) -> tuple[int | None, Certificate | No
 def no_suitable(ctx: LogContext) -> Iterator[Finding]:
     """Java's own sentences that it had no certificate to send (also in logs without messages)."""
     h = ctx.logged
+    if h.role is Role.SERVER:  # a server's "No X.509 cert selected" is about its own key
+        return
     said = (
         h.said(Said.NO_CERT_SELECTED)
         + h.said(Said.NO_AUTH_SCHEME)
@@ -224,6 +239,8 @@ def _all_text(h: LoggedHandshake) -> list[tuple[int, str]]:
 def server_rejected_by_java(ctx: LogContext) -> Iterator[Finding]:
     """The client's trust manager refused the server's chain or name."""
     h = ctx.logged
+    if h.role is Role.SERVER:  # the server judged the client's chain: the wire rules say it
+        return
     texts = _all_text(h)
     line_no, chain = _server_chain(h)
     leaf = chain.chain[0] if chain and chain.chain else None
@@ -257,14 +274,23 @@ def server_rejected_by_java(ctx: LogContext) -> Iterator[Finding]:
         leaf_only = (
             chain is not None and len(chain.chain) == 1 and leaf is not None and leaf.issuer != leaf.subject
         )
+        trusted = h.trusted
+        anchors = "; ".join(trusted[1]) if trusted else ""
         yield make(
             PKIX,
             "Java does not trust the server: PKIX path building failed: unable to find valid "
             f"certification path to requested target — no trust anchor for {issuer}"
-            + (" (the server sent its leaf without the intermediate)" if leaf_only else ""),
+            + (
+                f" (the client's truststore, as logged, holds only: {anchors or 'nothing'})"
+                if trusted is not None
+                else " (the server sent its leaf without the intermediate)"
+                if leaf_only
+                else ""
+            ),
             location=ctx.where(),
             evidence=[ctx.at(hit[0], hit[1][:200])]
-            + ([ctx.at(line_no, f"server chain sent: {sent}")] if line_no else []),
+            + ([ctx.at(line_no, f"server chain sent: {sent}")] if line_no else [])
+            + ([ctx.at(trusted[0], f"adding as trusted certificates: {anchors}")] if trusted else []),
             fix=(
                 "import the CA that issued the top of the server's chain into the client's truststore: "
                 f"keytool -importcert -trustcacerts -alias server-ca -file ca.pem -keystore truststore.jks "
@@ -288,13 +314,35 @@ def server_rejected_by_java(ctx: LogContext) -> Iterator[Finding]:
             except Exception:
                 sans = "none"
         host = re.search(r"matching (?:IP address )?(\S+?)\.? found", hit[1])
+        # JDK 8 names the server's certificate and its usages even without :verbose
+        subjects = h.unprinted_chains.get(line_no or 0) or ()
+        usages = h.chain_usages.get(line_no or 0)
+        client_only = usages is not None and "serverAuth" not in usages and "clientAuth" in usages
         yield make(
             HOSTNAME,
             f"Java rejected the server's name: {hit[1].split(': ', 1)[-1][:160]}"
-            + (f" (the certificate names: {sans})" if sans else ""),
+            + (f" (the certificate names: {sans})" if sans else "")
+            + (
+                f"; the server presented {subjects[0] if subjects else 'a certificate'} whose "
+                "extendedKeyUsage is clientAuth only: a client certificate, not a server's (likely its key "
+                "manager chose the wrong key entry)"
+                if client_only
+                else ""
+            ),
             location=ctx.where(),
             evidence=[ctx.at(hit[0], hit[1][:200])]
-            + ([ctx.at(line_no, f"server certificate SANs: {sans}")] if line_no and sans else []),
+            + ([ctx.at(line_no, f"server certificate SANs: {sans}")] if line_no and sans else [])
+            + (
+                [
+                    ctx.at(
+                        line_no,
+                        f"server certificate: {', '.join(subjects)} "
+                        f"ExtendedKeyUsages [{', '.join(usages or ())}]",
+                    )
+                ]
+                if line_no and usages is not None
+                else []
+            ),
             fix=(
                 f"connect with a host name the certificate carries ({sans})"
                 if sans and sans != "none"
@@ -312,12 +360,14 @@ def alert_without_messages(ctx: LogContext) -> Iterator[Finding]:
     h = ctx.logged
     if h.fatal is None or not h.fatal.received or h.transcript.client_hello is not None:
         return
+    if h.role is Role.SERVER:
+        return
     if h.fatal.alert in ("handshake_failure", "certificate_required", "bad_certificate") and h.said(
         Said.NO_CERT_SELECTED
     ):
         return  # java-no-suitable-certificate explains it
     exc = JavaException(h.fatal.line, (("javax.net.ssl.SSLHandshakeException", h.fatal.reason),))
-    found = explain_exception(exc, ctx.file, h.transcript.server_name)
+    found = explain_exception(exc, ctx.file, h.transcript.server_name, ctx.summary.app_lines)
     yield dataclasses.replace(found, location=ctx.where())
 
 
@@ -328,18 +378,28 @@ def http_after_handshake(ctx: LogContext) -> Iterator[Finding]:
     if h.http_status is None:
         return
     code, reason = h.http_status
-    if not (code in (495, 496, 403) or (code == 400 and "certificate" in reason.lower())):
-        return
-    said = h.said(Said.DECRYPTED)
     client = h.transcript.first(Certificate, Direction.CLIENT)
     empty = client is not None and isinstance(client.message, Certificate) and client.message.empty
+    if client is None and h.transcript.client_hello is None and h.said(Said.NO_CERT_SELECTED):
+        empty = True  # javax.net.debug=ssl: Java's key manager found nothing to send
+    named = code in (495, 496) or (code in (400, 403) and "certificate" in reason.lower())
+    # a bare 400 right after a handshake without a client certificate: nginx's answer, inferred
+    if not named and not (code == 400 and empty and h.role is Role.CLIENT):
+        return
+    said = h.said(Said.DECRYPTED) + h.said(Said.APP_OUTPUT)
     yield make(
         HTTP_REJECTED,
         f"the handshake completed but the server answered the request with HTTP {code} {reason}"
         + (" — no client certificate was sent" if empty else ""),
         location=ctx.where(),
-        evidence=[ctx.at(s.line, f"decrypted: {s.text}") for s in said[:1]]
+        evidence=[
+            ctx.at(
+                s.line, f"{'decrypted' if s.said is Said.DECRYPTED else 'printed by the client'}: {s.text}"
+            )
+            for s in sorted(said, key=lambda s: s.line)[:2]
+        ]
         + ([ctx.at(client.frame or 0, "the client's Certificate was empty")] if empty and client else []),
+        inference=not named,
         fix="see the other findings for why the certificate was missing or refused; nginx logs the "
         "exact verify error (client SSL certificate verify error)",
     )
@@ -395,13 +455,27 @@ def limits(ctx: LogContext) -> Iterator[Finding]:
         )
     req = _request(h)
     client = t.first(Certificate, Direction.CLIENT)
-    if req is not None and client is not None and not h.matching_aliases and not ctx.summary.key_entries:
+    as_client = h.role is Role.CLIENT
+    if (
+        as_client
+        and req is not None
+        and client is not None
+        and not h.matching_aliases
+        and not ctx.summary.key_entries
+    ):
         notes.append(
             "which key entries Java considered: key-manager lines (found key for / matching alias) "
             "need javax.net.debug=all (or JDK 25)"
         )
     sent_empty = client is not None and isinstance(client.message, Certificate) and client.message.empty
-    if not t.tls13 and t.handshake_done and sent_empty and h.http_status is None and h.fatal is None:
+    if (
+        as_client
+        and not t.tls13
+        and t.handshake_done
+        and sent_empty
+        and h.http_status is None
+        and not h.fatal
+    ):
         notes.append(
             "what the server answered: it finished the handshake without a client certificate (nginx "
             "then answers HTTP 400 'No required SSL certificate was sent'); javax.net.debug=all shows the "
@@ -418,10 +492,76 @@ def limits(ctx: LogContext) -> Iterator[Finding]:
             "; ".join(notes[:1]) + (f" (+{len(notes) - 1} more below)" if len(notes) > 1 else ""),
             location=ctx.where(),
             evidence=[Evidence("log", n) for n in notes],
-            fix="rerun the client with -Djavax.net.debug=ssl:handshake:verbose "
+            fix=f"rerun the {h.role.value} with -Djavax.net.debug=ssl:handshake:verbose "
             "(add :keymanager:trustmanager, "
             "or use all) to see more",
         )
+
+
+@RULES.rule(CLIENT_AUTH_USAGE)
+def sent_usage(ctx: LogContext) -> Iterator[Finding]:
+    """JDK 8 prints the extended key usages of each chain: a client chain without clientAuth."""
+    h = ctx.logged
+    event = h.transcript.first(Certificate, Direction.CLIENT)
+    usages = h.chain_usages.get(event.frame or 0) if event is not None else None
+    if event is None or usages is None or {"clientAuth", "anyExtendedKeyUsage"} & set(usages):
+        return
+    subjects = h.unprinted_chains.get(event.frame or 0)
+    who = subjects[0] if subjects else "the client's certificate"
+    yield make(
+        CLIENT_AUTH_USAGE,
+        f"the client sent {who}, whose extendedKeyUsage is {', '.join(usages) or 'empty'} (no clientAuth): "
+        "not fit for TLS client authentication"
+        + (
+            f"; the key manager matched {', '.join(h.matching_aliases)}"
+            if len(h.matching_aliases) > 1
+            else ""
+        ),
+        location=ctx.where(),
+        evidence=[ctx.at(event.frame or 0, f"client certificate: ExtendedKeyUsages [{', '.join(usages)}]")]
+        + [ctx.at(s.line, s.text) for s in h.said(Said.MATCHING_ALIAS)[:3]],
+        fix="give the client a keystore whose only key entry is its client certificate (EKU clientAuth), "
+        "or choose the alias in the application's key manager; mtls-inspect keystore KEYSTORE",
+    )
+
+
+def _failed(h: LoggedHandshake) -> bool:
+    from parsers.model import Alert
+
+    fatal_alert = any(isinstance(e.message, Alert) and e.message.level == 2 for e in h.transcript.events)
+    return h.fatal is not None or fatal_alert or (h.exception is not None and not h.transcript.handshake_done)
+
+
+@RULES.rule(HANDSHAKE_FAILED)
+def unexplained_failure(ctx: LogContext) -> Iterator[Finding]:
+    """A failed handshake always gets an error (dropped by the command when another one explains it)."""
+    h = ctx.logged
+    if not _failed(h):
+        return
+    texts = _all_text(h)
+    after_finished = any(
+        e.direction.value == h.role.value and e.label == "Finished" for e in h.transcript.events
+    )
+    closed = any("Inbound closed" in t or "Remote host terminated" in t or "closed" in t for _, t in texts)
+    if closed and after_finished and h.role is Role.CLIENT:
+        why = (
+            "the server closed the connection without an alert after the client's Finished: it refused "
+            "what the client sent, most likely its certificate (an inference)"
+        )
+    elif closed:
+        why = (
+            "the peer closed the connection without an alert (an inference: a rejection, a proxy, or a crash)"
+        )
+    else:
+        why = "the log does not say why"
+    yield make(
+        HANDSHAKE_FAILED,
+        f"handshake #{h.transcript.index} failed: {why}",
+        location=ctx.where(),
+        evidence=[ctx.at(n, t[:200]) for n, t in texts[:3]],
+        inference=True,
+        fix="read the peer's log at that time; rerun with -Djavax.net.debug=ssl:handshake:verbose",
+    )
 
 
 def check_handshake(logged: LoggedHandshake, summary: LogSummary, file: str) -> list[Finding]:
@@ -433,10 +573,11 @@ def check_handshake(logged: LoggedHandshake, summary: LogSummary, file: str) -> 
 _MEANINGS: tuple[tuple[str, str, str, str], ...] = (
     # (pattern, who, meaning, next checks; {file} {host} are filled in)
     (
-        r"PKIX path building failed",
+        r"PKIX path building failed|unable to find valid certification path|SunCertPathBuilderException",
         "the client (its trust manager)",
         "the client does not trust the server's chain: no anchor in its truststore for the issuer at "
-        "the top of the chain the server sent (or the server omits its intermediate)",
+        "the top of the chain the server sent (or the server omits its intermediate); in a server's "
+        "log the same words mean the server does not trust the client's chain",
         "mtls-inspect probe {host} --truststore TRUSTSTORE (Java's verdict and the missing issuer); "
         "keytool -list -keystore TRUSTSTORE",
     ),
@@ -453,7 +594,16 @@ _MEANINGS: tuple[tuple[str, str, str, str], ...] = (
         "mtls-inspect probe {host} --insecure (shows the certificate's names)",
     ),
     (
-        r"Received fatal alert: (certificate_required|handshake_failure)",
+        r"Empty server certificate chain|null cert chain",
+        "the side that received an empty Certificate (most often a Java server)",
+        "a Java server says 'Empty server certificate chain' (JDK 11+) or 'null cert chain' (JDK 8) "
+        "when the CLIENT sent an empty Certificate and one is required: the client sent no "
+        "certificate (in a client's log the words would mean the server sent none, which servers do "
+        "not do)",
+        "mtls-inspect select --keystore KEYSTORE --from-server {host}; mtls-inspect keystore KEYSTORE",
+    ),
+    (
+        r"Received fatal alert: certificate_required",
         "the server",
         "the server requires a client certificate and got none it accepts: usually Java found no key "
         "entry whose chain is issued by a CA the server names",
@@ -516,7 +666,15 @@ _MEANINGS: tuple[tuple[str, str, str, str], ...] = (
         "check -Djdk.tls.client.protocols and java.security's jdk.tls.disabledAlgorithms",
     ),
     (
-        r"Remote host terminated the handshake|Connection reset|closed the connection",
+        r"peer not authenticated",
+        "the client (its HTTP library: Apache HttpClient 4.x, old JDKs)",
+        "the TLS handshake did not complete, or completed without the server's certificate being "
+        "accepted: the library says this after the real failure, which an earlier line or the "
+        "debug log names",
+        "mtls-inspect probe {host} --keystore KEYSTORE --truststore TRUSTSTORE",
+    ),
+    (
+        r"Remote host terminated the handshake|Connection reset|closed the connection|Socket is closed",
         "the server (or a middlebox)",
         "the connection was closed without a TLS alert: a server that drops unauthenticated clients "
         "silently, a proxy, or a protocol mismatch",
@@ -531,11 +689,127 @@ _MEANINGS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def explain_exception(exc: JavaException, file: str, host: str | None) -> Finding:
+_HOST_IN_TEXT = re.compile(
+    r"matching (?:IP address )?([\w.\-:\[\]]+?)\.? found|https://([\w.\-]+(?::\d+)?)"
+    r"|Connecting to ([\w.\-]+)/[\d.]+:(\d+)"
+)
+
+
+def host_in(texts: list[str]) -> str | None:
+    """The server the text names (an URL, a `Connecting to host/ip:port`, a hostname check)."""
+    for text in texts:
+        m = _HOST_IN_TEXT.search(text)
+        if m:
+            if m.group(3):
+                return f"{m.group(3)}:{m.group(4)}"
+            return next(g for g in m.groups() if g)
+    return None
+
+
+_HF_CAUSES = {
+    "cert": (
+        "the server requires a client certificate and got none it accepts (Java found no key entry "
+        "whose chain is issued by a CA the server names, or the client was given no keystore)",
+        "mtls-inspect select --keystore KEYSTORE --from-server {host}",
+    ),
+    "suites": (
+        "no cipher suite in common (the client's enabled suites and the server's do not meet)",
+        "mtls-inspect probe {host} (the suites the server accepts)",
+    ),
+    "key": (
+        "the server has no usable key for any suite offered (its keystore is empty or holds no key of "
+        "a fitting type: the server's log says 'no cipher suites in common')",
+        "ask the server's operator for its log at that time",
+    ),
+    "version": (
+        "no TLS version in common (the client enables only old versions, or the server only TLS 1.3)",
+        "mtls-inspect probe {host} --tls-version 1.2 (and 1.3)",
+    ),
+}
+
+
+def _handshake_failure(exc: JavaException, file: str, host: str, clues: list[tuple[int, str]]) -> Finding:
+    """A bare `Received fatal alert: handshake_failure`: its causes ranked by the paste's clues."""
+    order = ["cert", "suites", "key", "version"]
+    why: list[Evidence] = []
+    for line, text in clues:
+        versions = re.search(r"(?:Enabled|Default) protocols[^:]*: ?\[([^\]]*)\]", text)
+        if versions and not re.search(r"TLSv1\.[23]", versions.group(1)):
+            order = ["version", *[o for o in order if o != "version"]]
+            why.append(Evidence(f"log line {line}", f"the client enables only {versions.group(1)}"))
+        if "no cipher suites in common" in text:
+            order = ["key", "suites", *[o for o in order if o not in ("key", "suites")]]
+            why.append(Evidence(f"log line {line}", "the server's words: no cipher suites in common"))
+        if "X509Certificate: Alg" in text or "peer principal" in text:
+            # the server's certificate had arrived: version and cipher suite were agreed
+            order = ["cert"]
+            why.append(
+                Evidence(
+                    f"log line {line}",
+                    "the server's certificate had arrived before the alert (version and cipher suite "
+                    "were agreed): " + text[:160],
+                )
+            )
+    ranked = [_HF_CAUSES[o] for o in dict.fromkeys(order)]
+    listed = "; ".join(f"{n}) {cause}" for n, (cause, _) in enumerate(ranked, 1))
+    step = (
+        "after the server's certificate had arrived"
+        if order == ["cert"]
+        else "and the paste does not show at which step"
+    )
+    return make(
+        SERVER_ALERT,
+        f"{exc.chain[0][0].rsplit('.', 1)[-1]}: {exc.chain[0][1][:160]} — said by the server, {step}; "
+        + ("the likely cause" if len(ranked) == 1 else "likely causes, ranked by the clues here")
+        + f": {listed}",
+        location=Location(file=file),
+        evidence=[
+            Evidence(f"log line {exc.line_of(i)}", f"{c}: {msg}"[:240])
+            for i, (c, msg) in enumerate(exc.chain[:3])
+        ]
+        + why[:4],
+        inference=True,
+        fix="next: "
+        + "; ".join(check.format(host=host) for _, check in ranked[:2])
+        + "; and rerun the client with -Djavax.net.debug=ssl:handshake:verbose, then "
+        + f"mtls-inspect log {file}",
+    )
+
+
+def explain_pair(server: JavaException, client: JavaException, file: str, host: str | None) -> Finding:
+    """Both sides pasted: the server's 'Empty server certificate chain' and the client's alert."""
+    return make(
+        NOT_SENT,
+        "the client sent no certificate: the server found its Certificate empty ('"
+        + server.chain[-1][1][:80]
+        + "') and aborted; the client received that alert ('"
+        + client.chain[-1][1][:80]
+        + "')",
+        location=Location(file=file),
+        evidence=[
+            Evidence(
+                f"log line {server.line}", f"the server: {server.chain[-1][0]}: {server.chain[-1][1]}"[:240]
+            ),
+            Evidence(
+                f"log line {client.line}", f"the client: {client.chain[-1][0]}: {client.chain[-1][1]}"[:240]
+            ),
+        ],
+        fix=f"mtls-inspect select --keystore KEYSTORE --from-server {host or 'HOST:PORT'} (which key entry "
+        "the client could send, and why none fits); give the client its keystore "
+        "(-Djavax.net.ssl.keyStore=...)",
+    )
+
+
+def explain_exception(
+    exc: JavaException, file: str, host: str | None, clues: list[tuple[int, str]] | None = None
+) -> Finding:
     """What a lone exception means, who said it, and the next checks (commands filled in)."""
     text = exc.text
-    named = re.search(r"matching (?:IP address )?([\w.\-:\[\]]+?)\.? found|https://([\w.\-]+(?::\d+)?)", text)
-    target = host or (next(g for g in named.groups() if g) if named else "HOST:PORT")
+    target = host or host_in([text] + [t for _, t in clues or ()]) or "HOST:PORT"
+    if re.search(r"Received fatal alert: handshake_failure", text) and not re.search(
+        r"Empty server certificate chain|null cert chain|PKIX", text
+    ):
+        return _handshake_failure(exc, file, target, clues or [])
     for pattern, who, meaning, checks in _MEANINGS:
         m = re.search(pattern, text)
         if m is None:
@@ -553,24 +827,37 @@ def explain_exception(exc: JavaException, file: str, host: str | None) -> Findin
             + "; and rerun the client with -Djavax.net.debug=ssl:handshake:verbose, "
             + f"then mtls-inspect log {file}",
         )
+    tls = re.search(r"SSL\w*Exception", exc.chain[0][0]) is not None
     return make(
         EXCEPTION,
-        f"{exc.chain[0][0]}: {exc.chain[0][1][:160]} (not a TLS failure this tool knows)",
+        f"{exc.chain[0][0]}: {exc.chain[0][1][:160]} "
+        + (
+            "(a TLS failure whose cause this tool does not know)"
+            if tls
+            else "(not a TLS failure this tool knows)"
+        ),
         location=Location(file=file),
         evidence=[
             Evidence(f"log line {exc.line_of(i)}", f"{c}: {msg}"[:240])
             for i, (c, msg) in enumerate(exc.chain[:4])
         ],
         fix=f"rerun the client with -Djavax.net.debug=ssl:handshake:verbose, then mtls-inspect log {file}",
-        severity=Severity.WARNING,
+        # a TLS exception is a failed handshake (never a clean exit); anything else a warning
+        severity=Severity.ERROR if tls else Severity.WARNING,
     )
 
 
 TLS_EXCEPTION = re.compile(r"SSL|Cert|PKIX|Validator|Keystore|KeyStore|Handshake|ssl")
 
 
+#: Java's package names are lower case (javax.net.ssl, sun.security, io.netty, org.apache); .NET's
+#: namespaces (System.Net.Http) are not: those texts are another client's, not Java's.
+JAVA_CLASS = re.compile(r"(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*$")
+
+
 def relevant(exc: JavaException) -> bool:
-    return any(TLS_EXCEPTION.search(c) or TLS_EXCEPTION.search(m) for c, m in exc.chain)
+    java = any(JAVA_CLASS.match(c) for c, _ in exc.chain)
+    return java and any(TLS_EXCEPTION.search(c) or TLS_EXCEPTION.search(m) for c, m in exc.chain)
 
 
 # --- Java's trust verdict with a given truststore (inspector.java.trust) -------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from parsers.javalog.assemble import Assembler
 from parsers.javalog.model import LoggedHandshake, LogSummary
-from parsers.javalog.prefix import ByteSource
+from parsers.javalog.prefix import ByteSource, normalise
 from parsers.javalog.scan import Scanner
 
 __all__ = ["JavaLogReader", "LogSummary", "LoggedHandshake", "open_log", "read_log"]
@@ -69,8 +69,9 @@ def read_log(stream: ByteSource) -> JavaLogReader:
 
 
 def open_log(name: str) -> ByteSource:
-    """A file (gzip recognised by its magic bytes, whatever its name) or '-' for stdin; a
-    collector's per-line prefix (Kubernetes, syslog) is stripped."""
+    """A file (gzip recognised by its magic bytes, whatever its name) or '-' for stdin, made to
+    read as the JVM wrote it: per-line prefixes, layouts, UTF-16, CRLF, ANSI and HTML escapes
+    undone (parsers.javalog.prefix)."""
     if name == "-":
         raw = sys.stdin.buffer
         head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
@@ -79,26 +80,4 @@ def open_log(name: str) -> ByteSource:
         handle = Path(name).open("rb")  # noqa: SIM115 (returned to the caller, who closes it)
         magic = handle.peek(2)[:2]  # not read: a pipe (<(zcat ...)) cannot seek back
         stream = gzip.GzipFile(fileobj=handle) if magic == b"\x1f\x8b" else handle
-    return _strip_prefix(stream)
-
-
-def _strip_prefix(stream: ByteSource) -> ByteSource:
-    from parsers.javalog.prefix import SAMPLE, PrefixStripped, learn_prefix
-
-    head = stream.read(SAMPLE)
-    pattern = learn_prefix(head)
-    rest = _Prepend(head, stream)
-    return PrefixStripped(rest, pattern) if pattern is not None else rest
-
-
-class _Prepend:
-    """The sample read to learn the prefix, then the rest of the stream."""
-
-    def __init__(self, head: bytes, stream: ByteSource) -> None:
-        self.head, self.stream = head, stream
-
-    def read(self, size: int = -1) -> bytes:
-        if self.head:
-            out, self.head = self.head, b""
-            return out
-        return self.stream.read(size)
+    return normalise(stream)

@@ -8,6 +8,7 @@ the next one (or at the end of the log), which keeps memory bounded by the numbe
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from parsers.javalog.model import (
     KeyEntryFact,
     LoggedHandshake,
     LogSummary,
+    Role,
     Said,
     Statement,
 )
@@ -62,6 +64,7 @@ _STATEMENTS = (
     ("Unavailable authentication scheme", Said.UNAVAILABLE_SCHEME),
     ("Warning: no suitable certificate found", Said.NO_SUITABLE_JDK8),
     ("Invalid certificate_authorities", Said.INVALID_CA_EXTENSION),
+    ("Ignore alias", Said.KEY_REJECTED),
 )
 _FACTS = (
     "Consuming",
@@ -80,7 +83,67 @@ def _starts_handshake_fact(message: str) -> bool:
     return message.startswith(_FACTS)
 
 
-_JDK8_THREAD = re.compile(r"^\[?([^,\[\]]{1,80}?)\]?, (RECV|SEND|WRITE|handling exception|fatal error)(.*)$")
+_JDK8_THREAD = re.compile(
+    r"^(?:\[?([^,\[\]]{1,80}?)\]?, |, ?)?(RECV|SEND|WRITE|READ|handling exception|fatal error)(.*)$"
+)
+
+#: JDK 11+ messages named by the side that sends them (the rest: by Produced = this side).
+_CLIENT_SENT = ("ClientHello", "ClientKeyExchange", "client ", "CertificateVerify handshake")
+_SERVER_SENT = (
+    "ServerHello",
+    "ServerKeyExchange",
+    "HelloRetryRequest",
+    "EncryptedExtensions",
+    "CertificateRequest",
+    "NewSessionTicket",
+    "CertificateStatus",
+    "server ",
+)
+
+
+def modern_sender(msg: str) -> Direction | None:
+    """Who sends the message a `Produced X` / `Consuming X` line names (None: the name does not say)."""
+    body = msg.split(" ", 1)[1] if " " in msg else ""
+    words = body.split(" ")
+    # "Produced ECDHE ClientKeyExchange": the key exchange's name comes first
+    for part in (body, " ".join(words[1:])):
+        if part.startswith(_CLIENT_SENT):
+            return Direction.CLIENT
+        if part.startswith(_SERVER_SENT):
+            return Direction.SERVER
+    return None
+
+
+def _jdk8_usages(block: list[str]) -> tuple[str, ...] | None:
+    """The leaf's `ExtendedKeyUsages [ ... ]` in a JDK 8 chain dump (None: not printed)."""
+    lines = list(itertools.takewhile(lambda x: not x.startswith(("***", "Found trusted")), block))
+    for i, line in enumerate(lines):
+        if line.strip().startswith("ExtendedKeyUsages ["):
+            out: list[str] = []
+            for follow in lines[i + 1 : i + 12]:
+                if follow.strip().startswith("]"):
+                    return tuple(out)
+                if follow.strip():
+                    out.append(follow.strip())
+            return tuple(out)
+    return None
+
+
+@dataclass
+class _Orphan:
+    """An exception outside any handshake: its chain as printed, and the line of each element."""
+
+    line: int
+    chain: list[tuple[str, str]]
+    thread: str | None
+    lines: list[int]
+    caused_only: bool = False  # begun by a `Caused by:` line (a paste of causes only)
+
+
+def _same_failure(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """Two causes of one trace: Java puts the cause's text into the wrapping exception's message."""
+    x, y = f"{a[0]}: {a[1]}", f"{b[0]}: {b[1]}"
+    return bool(a[1] and b[1]) and (b[1] in x or a[1] in y)
 
 
 @dataclass
@@ -110,6 +173,33 @@ class _Build:
     started_mid: bool = False
     request_notes: list[str] = field(default_factory=list)
     display: str | None = None  # the thread's name when the key does not carry it (JDK 8)
+    role: Role | None = None
+    role_evidence: tuple[int, str] | None = None
+    #: events whose direction is relative to the log's side: (index, sent by this side)
+    relative: list[tuple[int, bool]] = field(default_factory=list)
+    unprinted: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    usages: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    request_types_unknown: bool = False
+    key_choice_line: int = 0  # JDK 8: a key-manager line (matching alias) inside the handshake
+
+    def add_relative(self, local: bool, when: float | None, message: Message, line: int) -> None:
+        """A message this side sent (local) or received; its direction is settled with the role."""
+        self.relative.append((len(self.events), local))
+        self.add(Direction.CLIENT if local else Direction.SERVER, when, message, line)
+
+    def set_role(self, role: Role, line: int, why: str) -> None:
+        if self.role is None:
+            self.role, self.role_evidence = role, (line, why)
+
+    def settled_events(self) -> list[HandshakeEvent]:
+        if self.role is not Role.SERVER:
+            return self.events
+        events = list(self.events)
+        for index, _local in self.relative:
+            e = events[index]
+            flipped = Direction.SERVER if e.direction is Direction.CLIENT else Direction.CLIENT
+            events[index] = HandshakeEvent(flipped, e.time, e.message, e.frame, e.encrypted)
+        return events
 
     def add(self, direction: Direction, when: float | None, message: Message, line: int) -> None:
         base = self.t0 if self.t0 is not None else when
@@ -136,11 +226,12 @@ class Assembler:
         self.open: dict[str, _Build] = {}
         self.next_index = 1
         self.last_thread: str | None = None
-        self.orphan: list[tuple[int, list[tuple[str, str]], str | None, list[int]]] = []
+        self.orphan: list[_Orphan] = []
         self._jdk8_chains = 0
         self._epochs: dict[str, float | None] = {}
         self._days: dict[str, float | None] = {}
         self._keys: dict[str, list[KeyEntryFact]] = {}
+        self._trusted: tuple[int, tuple[str, ...]] | None = None
         self._keys_used: set[str] = set()
         self._key_seen: set[tuple[str, int, tuple[str, ...]]] = set()
         self._last_key_thread: str | None = None
@@ -153,6 +244,8 @@ class Assembler:
             yield from self._modern(entry)
         elif entry.kind is Kind.JDK8:
             yield from self._legacy(entry)
+        elif entry.kind is Kind.APP:
+            self._app(entry)
         else:
             self._exception(entry)
 
@@ -160,8 +253,8 @@ class Assembler:
         for build in sorted(self.open.values(), key=lambda b: b.index):
             yield self._close(build, at_end=True)
         self.open.clear()
-        for line, chain, thread, lines in self.orphan:
-            self.summary.exceptions.append(JavaException(line, tuple(chain), thread, tuple(lines)))
+        for o in self.orphan:
+            self.summary.exceptions.append(JavaException(o.line, tuple(o.chain), o.thread, tuple(o.lines)))
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -231,12 +324,16 @@ class Assembler:
         thread = f"{e.thread_id}|{e.thread_name}"
         self.last_thread = thread
         when = self._epoch(e.stamp)
+        if msg.startswith("adding as trusted cert"):
+            facts = parse_modern(e.block, e.line + 1)
+            self._trusted = (e.line, tuple(f.subject for f in facts))
+            return
         if msg.startswith("found key for"):
             chain = parse_modern(e.block, e.line + 1)
             alias = msg.split(":", 1)[1].strip() if ":" in msg else "?"
             self._key_entry(thread, KeyEntryFact(e.line, alias, len(chain), tuple(f.issuer for f in chain)))
             return
-        if msg.startswith("Produced ClientHello"):
+        if msg.startswith(("Produced ClientHello", "Consuming ClientHello")):
             old = self.open.get(thread)
             if old is not None and not (old.waiting_after_retry() and old.has_hello):
                 yield self._close(old, at_end=False)
@@ -244,6 +341,10 @@ class Assembler:
             build = old or self._new(thread, e.line, "JDK 11+", when)
             build.add(Direction.CLIENT, when, B.client_hello(e.block), e.line)
             build.last_line = e.line
+            if msg.startswith("Consuming"):
+                build.set_role(Role.SERVER, e.line, "it received the ClientHello")
+            else:
+                build.set_role(Role.CLIENT, e.line, "it sent the ClientHello")
             return
         if thread not in self.open and not _starts_handshake_fact(msg):
             return
@@ -251,26 +352,51 @@ class Assembler:
         build.last_line = max(build.last_line, e.line + len(e.block))
         if e.truncated:
             build.problems.append(Problem("truncated", f"the block at line {e.line} is cut short"))
-        if msg.startswith("Consuming ServerHello handshake") or msg.startswith("Consuming HelloRetryRequest"):
+        if msg.startswith(("Produced ", "Consuming ")):
+            sender = modern_sender(msg)
+            if sender is not None:
+                produced = msg.startswith("Produced")
+                server = (sender is Direction.SERVER) == produced
+                build.set_role(
+                    Role.SERVER if server else Role.CLIENT,
+                    e.line,
+                    f"it {'sent' if produced else 'received'} the "
+                    + msg.split(" ", 1)[1].replace(" handshake message", "").replace(" message", ""),
+                )
+        if msg.startswith(
+            (
+                "Consuming ServerHello handshake",
+                "Consuming HelloRetryRequest",
+                "Produced ServerHello handshake",
+            )
+        ) or msg.startswith("Produced HelloRetryRequest"):
             build.add(Direction.SERVER, when, B.server_hello(e.block, build.negotiated), e.line)
         elif msg.startswith("Negotiated protocol version:"):
             build.negotiated = B.version_of(msg.split(":", 1)[1])
-        elif msg.startswith("Consuming CertificateRequest"):
+        elif msg.startswith(("Consuming CertificateRequest", "Produced CertificateRequest")):
             read = B.certificate_request(e.block)
             self._request_notes(build, read, e.line)
             build.add(Direction.SERVER, when, read.message, e.line)
-        elif msg.startswith(("Consuming server Certificate handshake", "Consuming Certificate handshake")):
+        elif msg.startswith(("Consuming server Certificate", "Produced server Certificate")) and (
+            "CertificateVerify" not in msg
+        ):
             cert, _facts = B.certificates(e.block, e.line + 1)
             build.from_text = build.from_text or bool(cert.chain)
             build.add(Direction.SERVER, when, cert, e.line)
-        elif msg.startswith(("Produced client Certificate handshake", "Produced client Certificate message")):
+        elif msg.startswith("Consuming Certificate handshake"):  # older wording: the peer's
+            cert, _facts = B.certificates(e.block, e.line + 1)
+            build.from_text = build.from_text or bool(cert.chain)
+            build.add_relative(False, when, cert, e.line)
+        elif msg.startswith(("Produced client Certificate", "Consuming client Certificate")) and (
+            "CertificateVerify" not in msg
+        ):
             cert, _facts = B.certificates(e.block, e.line + 1)
             build.from_text = build.from_text or bool(cert.chain)
             build.add(Direction.CLIENT, when, cert, e.line)
         elif msg.startswith("Consuming") or msg.startswith("Produced"):
             self._simple(build, e, when)
         elif msg.startswith("Received alert message"):
-            build.add(Direction.SERVER, when, B.alert(e.block), e.line)
+            build.add_relative(False, when, B.alert(e.block), e.line)
         elif msg.startswith("Fatal ("):
             self._fatal(build, e, when)
         elif msg.startswith("WRITE: ") and "alert(" in msg:
@@ -280,7 +406,7 @@ class Assembler:
                 and name in B.ALERT_CODES
                 and name not in ("close_notify", "user_canceled")
             ):
-                build.add(Direction.CLIENT, when, Alert(2, B.ALERT_CODES[name]), e.line)
+                build.add_relative(True, when, Alert(2, B.ALERT_CODES[name]), e.line)
         elif msg.startswith("matching alias:"):
             build.aliases.append(msg.split(":", 1)[1].strip())
             build.statements.append(Statement(e.line, Said.MATCHING_ALIAS, msg))
@@ -297,6 +423,8 @@ class Assembler:
             for prefix, said in _STATEMENTS:
                 if msg.startswith(prefix):
                     build.statements.append(Statement(e.line, said, msg))
+                    if said in (Said.EMPTY_CERT_INSTEAD, Said.NO_CLIENT_AUTH_SCHEME):
+                        build.set_role(Role.CLIENT, e.line, f"a client's words: {msg[:60]}")
                     break
 
     def _request_notes(self, build: _Build, read: B.RequestRead, line: int) -> None:
@@ -314,10 +442,15 @@ class Assembler:
 
     def _simple(self, build: _Build, e: Entry, when: float | None) -> None:
         msg = e.text
-        direction = Direction.SERVER if msg.startswith("Consuming") else Direction.CLIENT
-        if "ChangeCipherSpec" in msg:
-            build.add(direction, when, ChangeCipherSpec(), e.line)
-            return
+        named = modern_sender(msg)
+        if named is None:  # ChangeCipherSpec and the like: Produced = this side
+            local = msg.startswith("Produced")
+            if "ChangeCipherSpec" in msg:
+                build.add_relative(local, when, ChangeCipherSpec(), e.line)
+                return
+            direction = Direction.CLIENT if local else Direction.SERVER
+        else:
+            direction = named
         if "CertificateVerify" in msg and direction is Direction.CLIENT:
             values = B._values(e.block)
             algorithm = B.SCHEMES.get(values.get("signature algorithm", "").strip(), 0)
@@ -347,15 +480,18 @@ class Assembler:
         code = B.ALERT_CODES.get(alert_name)
         if received:
             if not any(isinstance(x.message, Alert) for x in build.events) and code is not None:
-                build.add(Direction.SERVER, when, Alert(2, code), e.line)
+                build.add_relative(False, when, Alert(2, code), e.line)
         elif code is not None and not any(
-            isinstance(x.message, Alert) and x.direction is Direction.CLIENT for x in build.events
+            isinstance(x.message, Alert) and i in {j for j, local in build.relative if local}
+            for i, x in enumerate(build.events)
         ):
-            build.add(Direction.CLIENT, when, Alert(2, code), e.line)
+            build.add_relative(True, when, Alert(2, code), e.line)
         build.statements.append(Statement(e.line, Said.FATAL, e.text))
 
     def _plaintext(self, build: _Build, e: Entry) -> None:
-        if build.http is not None or not (build.client_finished and build.server_finished):
+        if not (build.client_finished and build.server_finished):
+            return
+        if build.http is not None and "certificate" in build.http[1].lower():
             return
         data, _ = hex_bytes(e.block[1:] if e.block and not e.block[0].strip()[:1].isdigit() else e.block, 0)
         m = re.match(rb"HTTP/\d\.\d (\d{3}) ([^\r\n]*)", data)
@@ -376,9 +512,9 @@ class Assembler:
         # JDK 8 handshake is open at a time, and it takes the name of the first thread seen in it
         thread = "jdk8|?"
         self.last_thread = thread
-        if m:
+        if m and m.group(1):
             self._jdk8_names.add(m.group(1).strip())
-        if m and thread in self.open and self.open[thread].display is None:
+        if m and m.group(1) and thread in self.open and self.open[thread].display is None:
             self.open[thread].display = m.group(1).strip()
         if text.startswith("*** ClientHello"):
             old = self.open.get(thread)
@@ -389,6 +525,16 @@ class Assembler:
             version = text.split(",", 1)[1] if "," in text else ""
             build.add(Direction.CLIENT, None, B.jdk8_client_hello(e.block, version), e.line)
             build.last_line = e.line + len(e.block)
+            for n, line in enumerate(e.block):  # JDK 8 `data` debug: who hashed the ClientHello
+                if line.startswith("[write] MD5 and SHA1 hashes"):
+                    build.set_role(
+                        Role.CLIENT, e.line + 1 + n, "it wrote the ClientHello ([write] ... hashes)"
+                    )
+                elif line.startswith("[read] MD5 and SHA1 hashes"):
+                    build.set_role(Role.SERVER, e.line + 1 + n, "it read the ClientHello ([read] ... hashes)")
+                else:
+                    continue
+                break
             return
         if text.startswith("found key for"):
             chain = parse_jdk8(e.block, e.line + 1)
@@ -397,6 +543,8 @@ class Assembler:
             return
         if thread not in self.open and not text.startswith(("*** ", "Warning: no suitable")) and m is None:
             return  # "%% No cached client session" and the like, before any handshake
+        if m is not None and m.group(2) in ("READ", "WRITE") and "ALERT" not in m.group(3):
+            return  # record lines: what they say is in the `***` lines
         build = self._current(thread, e.line, "JDK 8", None, text.startswith("*** "))
         build.last_line = max(build.last_line, e.line + len(e.block))
         if text.startswith("*** ServerHelloDone"):
@@ -408,15 +556,41 @@ class Assembler:
             cert, _ = B.certificates_jdk8(e.block, e.line + 1)
             if any(line.strip() == "<Empty>" for line in e.block[:3]):
                 cert = Certificate(chain=())
+            elif not cert.chain:  # named but not printed (no verbose, or an abridged paste): unknown
+                subjects = tuple(
+                    line.strip()[8:].strip()
+                    for line in itertools.takewhile(
+                        lambda x: not x.startswith(("***", "Found trusted")), e.block
+                    )
+                    if line.strip().startswith("Subject:")
+                )
+                cert = Certificate(chain=(), undecodable=max(1, len(subjects)))
+                build.unprinted[e.line] = subjects
             server_seen = any(
                 isinstance(x.message, Certificate) and x.direction is Direction.SERVER for x in build.events
             )
-            asked = any(isinstance(x.message, CertificateRequest) for x in build.events)
+            asked = any(
+                isinstance(x.message, CertificateRequest)
+                or (isinstance(x.message, SimpleMessage) and x.message.msg_type == 14)
+                for x in build.events
+            )
             direction = Direction.CLIENT if server_seen or asked else Direction.SERVER
+            usages = _jdk8_usages(e.block)
+            if usages is not None:
+                build.usages[e.line] = usages
+            for line in e.block:
+                if line.strip().startswith("Found trusted certificate"):
+                    # this side's trust manager judged the chain: the peer's
+                    role = Role.SERVER if direction is Direction.CLIENT else Role.CLIENT
+                    build.set_role(role, e.line, "its trust manager judged the peer's chain")
             build.from_text = build.from_text or bool(cert.chain)
             build.add(direction, None, cert, e.line)
         elif text.startswith("*** CertificateRequest"):
             read = B.jdk8_request(e.block)
+            build.request_types_unknown = not any(
+                line.strip().startswith(("Cert Types:", "Supported Signature Algorithms:"))
+                for line in e.block
+            )
             self._request_notes(build, read, e.line)
             build.add(Direction.SERVER, None, read.message, e.line)
         elif text.startswith("*** CertificateVerify"):
@@ -433,27 +607,72 @@ class Assembler:
             build.add(Direction.CLIENT, None, SimpleMessage(16, 0), e.line)
         elif text.startswith("Warning: no suitable"):
             build.statements.append(Statement(e.line, Said.NO_SUITABLE_JDK8, text))
+            build.set_role(Role.CLIENT, e.line, "a client's words: no suitable certificate found")
         elif text.startswith("matching alias"):
             build.aliases.append(text.split(":", 1)[1].strip() if ":" in text else "")
             build.statements.append(Statement(e.line, Said.MATCHING_ALIAS, text))
+            # the key manager chooses this side's key: a server before its ServerHello, a client
+            # after the server's ServerHelloDone
+            hello_done = any(isinstance(x.message, ServerHello) for x in build.events)
+            build.set_role(
+                Role.CLIENT if hello_done else Role.SERVER,
+                e.line,
+                f"its key manager chose a key ({text}) "
+                + (
+                    "after the ServerHello: a client's"
+                    if hello_done
+                    else "before its ServerHello: a server's"
+                ),
+            )
         elif m is not None:
             self._legacy_record(build, e, m.group(2), m.group(3))
 
     def _legacy_record(self, build: _Build, e: Entry, verb: str, rest: str) -> None:
         if verb in ("RECV", "SEND") and "ALERT:" in rest:
             level = 2 if "fatal" in rest else 1
-            name = rest.rsplit(",", 1)[-1].replace("description =", "").strip()
+            named = re.search(r"([a-z][a-z_0-9]+)\W*$", rest.rsplit(",", 1)[-1].replace("description =", ""))
+            name = named.group(1) if named else ""
             code = B.ALERT_CODES.get(name)
             if code is not None:
-                direction = Direction.SERVER if verb == "RECV" else Direction.CLIENT
-                build.add(direction, None, Alert(level, code), e.line)
+                build.add_relative(verb == "SEND", None, Alert(level, code), e.line)
                 if level == 2 and build.fatal is None:
-                    build.fatal = FatalLine(e.line, name, e.text, verb == "RECV")
+                    reason = f"Received fatal alert: {name}" if verb == "RECV" else e.text
+                    build.fatal = FatalLine(e.line, name, reason, verb == "RECV")
                     build.statements.append(Statement(e.line, Said.FATAL, e.text))
         elif verb == "handling exception":
             found = B.exception_line(rest.lstrip(": "))
             if found and not build.exception:
                 build.exception, build.exception_line = [found], e.line
+            if found and ("No name matching" in found[1] or "No subject alternative" in found[1]):
+                build.set_role(Role.CLIENT, e.line, "it checked the server's host name")
+            if found and "null cert chain" in found[1]:
+                build.set_role(Role.SERVER, e.line, "'null cert chain': a JDK 8 server's words")
+
+    # --- the application's own lines ----------------------------------------------------------
+
+    def _app(self, e: Entry) -> None:
+        """An HTTP answer printed after the handshake (nginx's 400 page), or a clue for a paste."""
+        text = e.text.strip()
+        if len(self.summary.app_lines) < 64:
+            self.summary.app_lines.append((e.line, text[:400]))
+        build = self.open.get(self.last_thread) if self.last_thread else None
+        if build is None:
+            return
+        # javax.net.debug=ssl prints no messages: an answer after it is after a completed handshake
+        silent = not build.has_hello and build.fatal is None
+        if not (build.client_finished and build.server_finished) and not silent:
+            return
+        status = re.search(r"HTTP(?:/[12](?:\.[01])?)? ([1-5]\d\d)\b\s*([^<]*)", text)
+        page = re.search(r"(?:400 )?(No required SSL certificate was sent|The SSL certificate error)", text)
+        if status and build.http is None:
+            build.http = (int(status.group(1)), status.group(2).strip())
+            build.statements.append(Statement(e.line, Said.APP_OUTPUT, text[:200]))
+        elif page and build.http is not None and "certificate" not in build.http[1].lower():
+            build.http = (build.http[0], f"{build.http[1]} ({page.group(0)})")
+            build.statements.append(Statement(e.line, Said.APP_OUTPUT, text[:200]))
+        elif page and build.http is None:
+            build.http = (400, page.group(0).removeprefix("400 "))
+            build.statements.append(Statement(e.line, Said.APP_OUTPUT, text[:200]))
 
     # --- exceptions outside blocks ------------------------------------------------------------
 
@@ -466,10 +685,14 @@ class Assembler:
         if m:
             thread = m.group(1)
         caused = e.text.lstrip().startswith("Caused by:")
-        if caused and self.orphan and self.orphan[-1][0] >= e.line - 400:
-            if found not in self.orphan[-1][1]:
-                self.orphan[-1][1].append(found)
-                self.orphan[-1][3].append(e.line)
+        last = self.orphan[-1] if self.orphan else None
+        if caused and last is not None and last.line >= e.line - 400:
+            if last.caused_only and not _same_failure(last.chain[-1], found):
+                # a paste of `Caused by:` lines only: each line may be another side's failure
+                self.orphan.append(_Orphan(e.line, [found], None, [e.line], caused_only=True))
+            elif found not in last.chain:
+                last.chain.append(found)
+                last.lines.append(e.line)
             return
         build = None
         if thread is not None:
@@ -482,8 +705,10 @@ class Assembler:
             build.exception_thread = build.exception_thread or thread
             return
         if caused:
+            if build is None or not (build.fatal is not None or build.statements):
+                self.orphan.append(_Orphan(e.line, [found], None, [e.line], caused_only=True))
             return
-        self.orphan.append((e.line, [found], thread, [e.line]))
+        self.orphan.append(_Orphan(e.line, [found], thread, [e.line]))
 
     # --- closing ------------------------------------------------------------------------------
 
@@ -498,7 +723,7 @@ class Assembler:
             client=Endpoint(f"thread {name}", 0),
             server=Endpoint(server, 0),
             start_time=build.t0 or 0.0,
-            events=build.events,
+            events=build.settled_events(),
             problems=build.problems,
             decrypted=True,
             handshake_done=build.client_finished and build.server_finished,
@@ -523,8 +748,21 @@ class Assembler:
             key_manager=build.key_manager,
             certs_from_text=build.from_text,
             http_status=build.http,
+            role=build.role or Role.CLIENT,
+            role_evidence=build.role_evidence,
+            unprinted_chains=build.unprinted,
+            request_types_unknown=build.request_types_unknown,
+            chain_usages=build.usages,
+            trusted=self._trusted,
         )
         logged.not_shown.extend(build.request_notes)
+        if build.unprinted:
+            logged.not_shown.append(
+                "the certificates of "
+                + ", ".join(f"line {n}" for n in build.unprinted)
+                + " are named but not printed (JDK 8 without :verbose, or an abridged paste): "
+                "what they hold is unknown, not empty"
+            )
         if build.fmt == "JDK 8" and len(self._jdk8_names) > 1:
             logged.not_shown.append(
                 "which thread each JDK 8 message belongs to: JDK 8 names the thread on record lines only, "

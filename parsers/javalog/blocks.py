@@ -66,9 +66,21 @@ def _values(block: list[str], stop: str = '"extensions"') -> dict[str, str]:
 
 def _list_after(block: list[str], key: str) -> list[str] | None:
     """The `[a, b, c]` list on the line holding `key` (None when the key is absent)."""
-    for line in block:
+    for i, line in enumerate(block):
         if key in line:
-            m = _LIST.search(line.split(key, 1)[1])
+            rest = line.split(key, 1)[1]
+            if "[" in rest and "]" not in rest:  # a pasted line wrapped (or cut) inside the list
+                for follow in block[i + 1 : i + 8]:
+                    if follow.lstrip().startswith('"'):
+                        break
+                    rest += follow.strip()
+                    if "]" in follow:
+                        break
+                else:
+                    rest += "]"
+                if "]" not in rest:
+                    rest += "]"
+            m = _LIST.search(rest)
             return [x.strip() for x in m.group(1).split(",") if x.strip()] if m else []
     return None
 
@@ -78,10 +90,17 @@ def _section(block: list[str], title: str) -> list[str]:
     for i, line in enumerate(block):
         if line.strip().startswith(f'"{title}'):
             indent = len(line) - len(line.lstrip())
-            out = []
+            out: list[str] = []
             for follow in block[i + 1 :]:
                 if follow.strip() and len(follow) - len(follow.lstrip()) <= indent:
-                    break
+                    # a pasted line wrapped inside a list continues at column 0: still this section
+                    wrapped = (
+                        out and "[" in out[-1] and "]" not in out[-1] and follow[:1] not in ('"', "}", "]")
+                    )
+                    if not wrapped:
+                        break
+                    out[-1] = out[-1] + follow.strip()
+                    continue
                 out.append(follow)
             return out
     return []
@@ -256,7 +275,12 @@ def exception_line(text: str) -> tuple[str, str] | None:
         m = _EXC.search(head + "Exception: " + text[start + 11 :])
         if m is None:
             return None
-    return m.group(1), (m.group(2) or "").strip()
+    message = (m.group(2) or "").strip()
+    if message.endswith(" (") or message == "(":  # a JDK 11+ block opener cut with its line
+        message = message[:-1].rstrip()
+    while message.endswith(")") and message.count(")") > message.count("("):  # the paste's own ")"
+        message = message[:-1].rstrip()
+    return m.group(1), message
 
 
 def _exception_head(text: str) -> tuple[str, str] | None:

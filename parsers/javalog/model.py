@@ -8,6 +8,13 @@ from enum import Enum
 from parsers.model import Transcript
 
 
+class Role(str, Enum):
+    """Which side of the handshake wrote the log (told from the messages it printed, not guessed)."""
+
+    CLIENT = "client"
+    SERVER = "server"
+
+
 class Said(str, Enum):
     """Sentences the JDK writes that decide a diagnosis (JAVA-LOGS.md sections 5 and 6)."""
 
@@ -22,6 +29,8 @@ class Said(str, Enum):
     INVALID_CA_EXTENSION = "Invalid certificate_authorities extension"
     FATAL = "Fatal"
     DECRYPTED = "Plaintext after DECRYPTION"
+    KEY_REJECTED = "Ignore alias"
+    APP_OUTPUT = "printed by the application"
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,19 @@ class LoggedHandshake:
     not_shown: list[str] = field(default_factory=list)
     #: The first line of decrypted application data the server sent (only `all` logs show it).
     http_status: tuple[int, str] | None = None
+    #: The side that wrote this handshake's lines, and the line that shows it.
+    role: Role = Role.CLIENT
+    role_evidence: tuple[int, str] | None = None
+    #: Certificate messages the log names without printing their certificates (JDK 8 without
+    #: `verbose`, an abridged paste): log line → the subjects it shows. Unknown, not empty.
+    unprinted_chains: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    #: The CertificateRequest's key types / signature schemes were not printed (unknown, not none).
+    request_types_unknown: bool = False
+    #: The trust manager's anchors as logged at start-up (`adding as trusted certificates`):
+    #: (line, subjects); None when the log does not show them.
+    trusted: tuple[int, tuple[str, ...]] | None = None
+    #: JDK 8 `ExtendedKeyUsages [...]` printed with a certificate chain: log line → the usages.
+    chain_usages: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     def said(self, what: Said) -> list[Statement]:
         return [s for s in self.statements if s.said is what]
@@ -112,6 +134,9 @@ class LogSummary:
     binary: bool = False
     zones: set[str] = field(default_factory=set)
     unknown_zones: set[str] = field(default_factory=set)
+    #: The application's own lines about TLS (first few): (line, text). Clues for a paste
+    #: without debug output: enabled protocols, the server's certificate seen, a completed handshake.
+    app_lines: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def debug_option(self) -> str:

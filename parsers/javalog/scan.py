@@ -23,13 +23,19 @@ _KEYWORDS = (
     rb"Produced|Consuming|Received alert|Fatal \(|No X\.509|No available|Unavailable auth"
     rb"|Negotiated protocol|found key for|matching alias|X509KeyManager class|handling exception"
     rb"|Invalid certificate_auth|WRITE: \S+ alert|Warning: no suitable|Plaintext after DECRYPTION"
+    rb"|Ignore alias|adding as trusted cert"
 )
 MODERN = re.compile(
     rb"\njavax\.net\.ssl\|[A-Z]+\|[^\n]*?\|\d{4}-\d\d-\d\d [^|\n]*\|[^|\n]*\|(?:" + _KEYWORDS + rb")"
 )
 _JDK8 = (
     rb"\n(?:\*\*\* |%% |Warning: no suitable|found key for|matching alias"
-    rb"|[^\n,\[]{1,80}, (?:RECV|SEND|WRITE|handling exception|fatal error))"
+    rb"|[^\n,\[]{1,80}, (?:RECV|SEND|WRITE|handling exception|fatal error)"
+    rb"|,? ?(?:RECV|SEND) (?:TLS|SSL)v?[\d.]+ ALERT)"  # JDK 6/7 pasted with the thread name cut
+)
+#: JDK 8 (and 6/7) output without a `*** ` line in the paste: a single sentence is enough.
+_JDK8_HINT = re.compile(
+    rb"Warning: no suitable certificate|(?:RECV|SEND) (?:TLS|SSL)v?[\d.]+ ALERT|\nmatching alias: "
 )
 BOTH = re.compile(MODERN.pattern + rb"|" + _JDK8)
 #: JDK 11+ only: the keywords alone (4x faster than matching each header); the line is checked after.
@@ -43,6 +49,52 @@ class Kind(str, Enum):
     MODERN = "modern"  # a JDK 11+ `javax.net.ssl|...` line
     JDK8 = "jdk8"  # a JDK 8 marker line
     EXCEPTION = "exception"  # a line naming a Java exception, outside the debug blocks
+    APP = "app"  # the application's own line that tells something (an HTTP answer, a TLS summary)
+
+
+#: Lines outside the debug blocks worth reading: exceptions, and what applications and HTTP
+#: libraries print about TLS (Apache HttpClient, the JDK's JFR security events, nginx's 400 page).
+_LOOSE = re.compile(
+    rb"Exception: |Exception$|Caused by: |No required SSL certificate|The SSL certificate error"
+    rb"|HTTP(?:/[12](?:\.[01])?)? [1-5]\d\d\b|Secure session established"
+    rb"|Enabled protocols: |Default protocols \(JDK\)"
+    rb"|X509Certificate: Alg|TLSHandshake: |no cipher suites in common|peer not authenticated"
+    rb"|Connecting to [\w.\-]+/[\d.]+:\d",
+    re.MULTILINE,
+)
+
+
+def _loose(buf: bytes, pos: int, limit: int) -> int:
+    m = _LOOSE.search(buf, pos, limit)
+    return m.start() if m else -1
+
+
+_FRAGMENT = re.compile(r"[a-z_]{1,40}\)?\.?")
+
+
+def _loose_entry(raw: bytes, follow: bytes = b"") -> Entry | None:
+    """The entry for a line outside the blocks: an exception, an application's line, or nothing
+    (an indented line is a frame's text or a block's debug-only throwable). An exception wrapped
+    onto the next line (its message, or the tail of a word) is joined back."""
+    text = _decode(raw)
+    stripped = text.strip()
+    nxt = _decode(follow).strip() if follow else ""
+    if nxt and "Exception" in text and not nxt.startswith(("at ", "Caused by", "...", "javax.net.ssl|")):
+        if stripped.endswith(("Exception", "Exception:")):
+            text = f"{text.rstrip().rstrip(':')}: {nxt}"
+        elif _FRAGMENT.fullmatch(nxt) and stripped[-1:].isalpha():
+            from parsers.javalog.blocks import ALERT_CODES
+
+            word = (stripped.split()[-1] + nxt).strip(").")
+            if word in ALERT_CODES and stripped.split()[-1] not in ALERT_CODES:  # an alert's name cut
+                text = text.rstrip() + nxt
+    stripped = text.strip()
+    if "Exception" in text and not stripped.startswith("at "):
+        # indented: a frame's text, or a block's throwable (debug info) the scanner did not open
+        return Entry(Kind.EXCEPTION, 0, text) if text[:1] not in (" ", "\t") else None
+    if stripped.startswith("at ") or stripped.startswith('"'):
+        return None
+    return Entry(Kind.APP, 0, text)
 
 
 @dataclass(slots=True)
@@ -107,6 +159,13 @@ _WHOLE = (
     "Fatal (",
     "handling exception",
     "found key for",
+    "adding as trusted cert",
+    "Consuming ClientHello",
+    "Produced ServerHello handshake",
+    "Produced server Certificate",
+    "Produced CertificateRequest",
+    "Consuming client Certificate handshake",
+    "Consuming client Certificate message",
 )
 _HEAD = ("Produced client CertificateVerify", "Produced CertificateVerify", "Plaintext after DECRYPTION")
 
@@ -117,6 +176,9 @@ def _block_limit(message: str) -> int:
     if message.startswith("Plaintext after DECRYPTION"):
         return 24  # an HTTP answer's status line and, for nginx's 400, its <title>
     return 4 if message.startswith(_HEAD) else 0
+
+
+_INDENTED_CLOSE = re.compile(rb"\n[ \t]+\)\r?\n")
 
 
 class Scanner:
@@ -189,6 +251,9 @@ class Scanner:
         if b"\n*** " in data or data.startswith(b"*** ") or b"\n%% " in data:
             self._jdk8 = True
             stats.jdk8_markers = data.count(b"\n*** ") + data.startswith(b"*** ")
+        elif not stats.modern_lines and _JDK8_HINT.search(data[: 1 << 20]):
+            self._jdk8 = True
+            stats.jdk8_markers = 1
 
     def _scan(
         self, buf: bytes, limit: int, line_at_1: int, eof: bool
@@ -205,7 +270,7 @@ class Scanner:
 
         pos = 1
         search_from = 0
-        next_exc = buf.find(b"Exception: ", pos, limit)
+        next_exc = _loose(buf, pos, limit)
         while True:
             m = pattern.search(buf, search_from, limit)
             keyword_at = -1
@@ -224,9 +289,14 @@ class Scanner:
                 line_end = buf.find(b"\n", next_exc, limit)
                 if line_end == -1:
                     break
-                if line_start >= pos and buf[line_start : line_start + 1] not in (b" ", b"\t"):
-                    yield Entry(Kind.EXCEPTION, line_of(line_start), _decode(buf[line_start:line_end]))
-                next_exc = buf.find(b"Exception: ", line_end, limit)
+                if line_start >= pos:
+                    after = buf.find(b"\n", line_end + 1, limit)
+                    follow = buf[line_end + 1 : after] if after != -1 else b""
+                    loose = _loose_entry(buf[line_start:line_end], follow)
+                    if loose is not None:
+                        loose.line = line_of(line_start)
+                        yield loose
+                next_exc = _loose(buf, line_end, limit)
             if m is None:
                 return self._keep(buf, limit, line_of)
             line_end = buf.find(b"\n", start, limit)
@@ -246,7 +316,7 @@ class Scanner:
             pos = end
             search_from = end - 1
             if next_exc != -1 and next_exc < end:
-                next_exc = buf.find(b"Exception: ", end, limit)
+                next_exc = _loose(buf, end, limit)
             yield entry
 
     @staticmethod
@@ -282,6 +352,10 @@ class Scanner:
         want = _block_limit(entry.text)
         end = self._block_end(buf, line_end, limit)
         next_header = buf.find(b"\njavax.net.ssl|", line_end, end if end != -1 else limit)
+        if next_header != -1:  # an edited paste may indent the closing `)`: the block ends there
+            indented = _INDENTED_CLOSE.search(buf, line_end, next_header + 1)
+            if indented is not None:
+                end, next_header = indented.end(), -1
         if next_header != -1:  # cut short (interleaved or truncated): the block ends there
             entry.block = _decode_lines(buf[line_end + 1 : next_header], want) if want else []
             entry.truncated = True
