@@ -223,6 +223,8 @@ def test_report_into_a_closed_pipe_keeps_the_findings_status() -> None:
         (["keystore", str(KEYSTORE), "--storepass", "changeit"], 1),
         (["log", str(ROOT / "captures" / "java-nocert12.log")], 1),
         (["log", str(ROOT / "captures" / "java-nocert12.log"), "--json"], 1),
+        (["log", str(ROOT / "captures" / "curl-unknown-ca.txt")], 1),
+        (["log", str(ROOT / "captures" / "nginx-error.log")], 1),
         (["select", "--keystore", str(KEYSTORE), "--storepass", "changeit", *CA_NAMES], 1),
         (["select", "--keystore", str(KEYSTORE), "--storepass", "changeit", *CA_NAMES, "--json"], 1),
         (["explain", "--list"], 0),

@@ -12,7 +12,6 @@ import dataclasses
 import datetime as dt
 import gzip
 import itertools
-import sys
 import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -187,14 +186,17 @@ def run(args: argparse.Namespace) -> int:
         )
     for each in reports:
         each.count(file_findings)
+    from inspector.render.emit import emit
+
+    status = ExitStatus.ERROR_FINDINGS if report.errors else ExitStatus.OK
+    # through the shared writer: a reader gone early (| head -1) leaves the findings' status
     if args.json:
-        report.write_json(sys.stdout, summary, file_findings)
+        emit(lambda out: report.write_json(out, summary, file_findings), status)
     else:
-        report.write_text(sys.stdout, summary, file_findings)
+        emit(lambda out: report.write_text(out, summary, file_findings), status)
     if args.html:  # after the report: the terminal ends with where the page is
-        sys.stdout.flush()
         write_page(args, document_of(lambda out: page.write_json(out, summary, file_findings)))
-    return ExitStatus.ERROR_FINDINGS if report.errors else ExitStatus.OK
+    return status
 
 
 def _augment(findings: list[Finding], logged: LoggedHandshake) -> list[Finding]:

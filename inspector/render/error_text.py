@@ -5,7 +5,6 @@ reaches a terminal raw."""
 
 from __future__ import annotations
 
-import sys
 from typing import Any, TextIO
 
 from inspector.analysis.error_text import ErrorTextResult, analyse
@@ -23,12 +22,14 @@ def explain_pasted(
     result = analyse(pasted, source, keystore)
     if result is None:
         return None
-    stream = out or sys.stdout
-    if json:
-        stream.write(json_out.dumps(document(result)) + "\n")
-    else:
-        stream.write(render_text(result))
-    return ExitStatus.ERROR_FINDINGS if result.failed else ExitStatus.OK
+    status = ExitStatus.ERROR_FINDINGS if result.failed else ExitStatus.OK
+    body = json_out.dumps(document(result)) + "\n" if json else render_text(result)
+    if out is not None:
+        out.write(body)
+        return status
+    from inspector.render.emit import emit  # the shared writer: `| head -1` keeps the status
+
+    return emit(lambda stream: stream.write(body), status)
 
 
 def header(result: ErrorTextResult) -> list[str]:

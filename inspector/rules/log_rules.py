@@ -60,11 +60,12 @@ HOSTNAME = register(
     "java-hostname-mismatch",
     Severity.ERROR,
     "The server's certificate does not name the host the client connected to",
-    """Java's HTTPS endpoint identification checks the host name against the certificate's
-    subject alternative names only (no CN fallback; an IP address must be an IP SAN). The
-    message is "No subject alternative DNS name matching H found" (or "No subject alternative
-    names present"). Connect with a name the certificate carries, or reissue it with the right
-    SAN.""",
+    """Java's HTTPS endpoint identification checks the host name against the certificate's DNS
+    subject alternative names; only when it has none, against its last CN; an IP address only
+    against IP SANs. The message is "No subject alternative DNS name matching H found", "No name
+    matching H found" (no DNS SAN, CN differs) or, for an IP address, "No subject alternative
+    names matching IP address A found" / "No subject alternative names present". Connect with a
+    name the certificate carries, or reissue it with the right SAN.""",
     G,
 )
 INVALID_CA_EXT = register(
@@ -350,7 +351,7 @@ def server_rejected_by_java(ctx: LogContext) -> Iterator[Finding]:
             )
             + (f" instead of {host.group(1)}" if host else "")
             + ", or have the server's certificate reissued with that name as a subjectAltName "
-            "(Java ignores the CN)",
+            "(with DNS SANs present, Java ignores the CN)",
         )
 
 
@@ -590,7 +591,8 @@ _MEANINGS: tuple[tuple[str, str, str, str], ...] = (
     (
         r"No subject alternative|No name matching",
         "the client (HTTPS endpoint identification)",
-        "the server's certificate has no subjectAltName for the host the client used (Java ignores the CN)",
+        "the server's certificate does not name the host the client used (its DNS SANs, or its last CN "
+        "when it has none)",
         "mtls-inspect probe {host} --insecure (shows the certificate's names)",
     ),
     (
@@ -869,7 +871,8 @@ TRUST_REJECTS = register(
     """The server's chain judged as the JDK's PKIX trust manager judges it: anchors from the
     truststore (any certificate there, an intermediate too), path building that ignores the
     order and the extras of what the server sent, validity at the handshake's time, then HTTPS
-    endpoint identification (subjectAltName only, no CN fallback, IP addresses only in IP SANs).
+    endpoint identification (DNS SANs, the last CN only when there is none, IP addresses only in
+    IP SANs).
     The summary gives Java's own sentence; the fix, the keytool command.""",
     G,
 )
