@@ -32,7 +32,7 @@ from inspector.java.alias_order import java_alias_order, sunx509_map_order
 from inspector.java.versions import JavaProfile, profile
 from inspector.keystore.model import KeyEntry, Keystore
 from inspector.pki import certs as C
-from inspector.pki.x500 import canonical_dn
+from inspector.pki.x500 import CanonicalName, canonical_dn
 
 __all__ = [
     "CaRequest",
@@ -316,72 +316,18 @@ def select(
     configured_alias: str | None = None,
     java: JavaProfile | None = None,
 ) -> Selection:
+    """Each key entry judged against the request, then what SunX509 and PKIX would each send."""
     java = java or profile()
-    names = {canonical_dn(n) for n in req.ca_names}
-    types = request_key_types(req, java)
-    why = ", ".join(types) or "none"
-    constraint_names = {
-        SCHEMES[s].algorithm.lower()
-        for s in _known(req.signature_algorithms_cert or req.signature_algorithms, req, java)
-    }
-    candidates: list[Candidate] = []
-    sunx509_fails = None
-    for entry in store.key_entries:
-        kt = key_type(entry)
-        cand = Candidate(entry.alias, kt, accepted=True)
-        if not entry.chain:
-            cand.accepted = False
-            cand.note(Reason.NO_CHAIN, "no certificate chain")
-        if not entry.java_reachable:
-            cand.accepted = False
-            cand.note(
-                Reason.UNREACHABLE,
-                "alias stored in upper case in a JKS/JCEKS file: Java lists it but cannot look it up",
-            )
-        if kt not in types:
-            cand.accepted = False
-            cand.note(Reason.KEY_TYPE, f"key type {kt} not among the types Java asks for ({why})")
-        if names and entry.chain:
-            hit = next((c for c in entry.chain if canonical_dn(c.issuer.public_bytes()) in names), None)
-            if hit is None:
-                issuers = "; ".join(dict.fromkeys(C.dn(c.issuer) for c in entry.chain))
-                cand.accepted = False
-                cand.note(
-                    Reason.ISSUER_NOT_NAMED,
-                    f"no certificate in the chain is issued by a named CA (issuers: {issuers})",
-                )
-            else:
-                cand.matched_issuer = C.dn(hit.issuer)
-                cand.note(Reason.ISSUER_NAMED, f"issuer {cand.matched_issuer} is named by the server")
-        elif not names:
-            cand.note(Reason.NO_NAMES, "the server names no CA: any entry is acceptable")
-        if entry.key_password_differs:
-            sunx509_fails = (
-                f"key entry '{entry.alias}' has its own password: SunX509 fails at "
-                'start-up ("Cannot recover key")'
-            )
-            cand.accepted = False
-            cand.note(Reason.KEY_PASSWORD, "key password differs from the store password: PKIX skips it")
-        cand.sunx509_ok = cand.accepted
-        if cand.accepted:
-            bad = _conforms(entry.chain, constraint_names)
-            if bad:
-                cand.accepted = False
-                cand.note(
-                    Reason.CONSTRAINTS,
-                    f"{bad}, not among the server's signature algorithms: PKIX skips it "
-                    '("certificate list does not conform to algorithm constraints"); SunX509 '
-                    "does not check",
-                )
-        if cand.accepted:
-            cand.rank = _rank(entry.chain[0], at)
-            if cand.rank is Rank.EXPIRED:
-                cand.note(Reason.EXPIRED, "expired or not yet valid (PKIX ranks it lower, still sends it)")
-            elif cand.rank is Rank.EXTENSION_MISMATCH:
-                cand.note(
-                    Reason.EXTENSION_MISMATCH, "EKU/keyUsage unfit for clientAuth (PKIX ranks it lower)"
-                )
-        candidates.append(cand)
+    asked = _Asked.of(req, java)
+    candidates = [_candidate(entry, asked, at) for entry in store.key_entries]
+    # SunX509 recovers every key at start-up: an entry with its own password stops it (the last named)
+    own_password = [e.alias for e in store.key_entries if e.key_password_differs]
+    sunx509_fails = (
+        f"key entry '{own_password[-1]}' has its own password: SunX509 fails at "
+        'start-up ("Cannot recover key")'
+        if own_password
+        else None
+    )
     by_alias = {c.alias: c for c in candidates}
     entries = {e.alias: e for e in store.key_entries}
     order = java_alias_order(store)
@@ -392,18 +338,113 @@ def select(
         sel.sunx509_why = sel.pkix_why = sel.request_aborts
         return sel
     if not sunx509_fails:
-        sel.sunx509, sel.sunx509_why = _sunx509(order, by_alias, types, java)
-    sel.pkix, sel.pkix_why = _pkix(order, by_alias, types, java)
-    for picks, attr in ((sel.sunx509, "sunx509_aborts"), (sel.pkix, "pkix_aborts")):
-        if picks and not _verify_scheme(entries[picks[0]], by_alias[picks[0]].key_type, req, java):
-            setattr(
-                sel,
-                attr,
-                f"'{picks[0]}' has no CertificateVerify scheme among the server's signature "
-                f"algorithms (its {by_alias[picks[0]].key_type} key, curve included): Java aborts "
-                '("No supported CertificateVerify signature algorithm")',
-            )
+        sel.sunx509, sel.sunx509_why = _sunx509(order, by_alias, asked.types, java)
+    sel.pkix, sel.pkix_why = _pkix(order, by_alias, asked.types, java)
+    if sel.sunx509:
+        sel.sunx509_aborts = _aborts_after_choosing(entries[sel.sunx509[0]], by_alias, req, java)
+    if sel.pkix:
+        sel.pkix_aborts = _aborts_after_choosing(entries[sel.pkix[0]], by_alias, req, java)
     return sel
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """The request as the checks of each entry read it."""
+
+    #: the key types JSSE asks for, in its order, and the same listed for a reason's text
+    types: list[str]
+    listed: str
+    #: the CA names, in canonical form (empty: the server names none)
+    names: set[CanonicalName]
+    #: the signature algorithms a PKIX chain must be signed with (lower-cased JCA names)
+    algorithms: set[str]
+
+    @classmethod
+    def of(cls, req: CaRequest, java: JavaProfile) -> _Asked:
+        types = request_key_types(req, java)
+        algorithms = {
+            SCHEMES[s].algorithm.lower()
+            for s in _known(req.signature_algorithms_cert or req.signature_algorithms, req, java)
+        }
+        return cls(types, ", ".join(types) or "none", {canonical_dn(n) for n in req.ca_names}, algorithms)
+
+
+def _candidate(entry: KeyEntry, asked: _Asked, at: dt.datetime) -> Candidate:
+    """One entry judged: what both key managers check, then what only PKIX checks and ranks."""
+    cand = Candidate(entry.alias, key_type(entry), accepted=True)
+    _check_for_both(cand, entry, asked)
+    cand.sunx509_ok = cand.accepted
+    if cand.accepted:
+        _check_for_pkix(cand, entry, asked, at)
+    return cand
+
+
+def _check_for_both(cand: Candidate, entry: KeyEntry, asked: _Asked) -> None:
+    """The chain, the alias, the key type, the issuer names and the key password."""
+    if not entry.chain:
+        cand.accepted = False
+        cand.note(Reason.NO_CHAIN, "no certificate chain")
+    if not entry.java_reachable:
+        cand.accepted = False
+        cand.note(
+            Reason.UNREACHABLE,
+            "alias stored in upper case in a JKS/JCEKS file: Java lists it but cannot look it up",
+        )
+    if cand.key_type not in asked.types:
+        cand.accepted = False
+        cand.note(
+            Reason.KEY_TYPE, f"key type {cand.key_type} not among the types Java asks for ({asked.listed})"
+        )
+    if asked.names and entry.chain:
+        hit = next((c for c in entry.chain if canonical_dn(c.issuer.public_bytes()) in asked.names), None)
+        if hit is None:
+            issuers = "; ".join(dict.fromkeys(C.dn(c.issuer) for c in entry.chain))
+            cand.accepted = False
+            cand.note(
+                Reason.ISSUER_NOT_NAMED,
+                f"no certificate in the chain is issued by a named CA (issuers: {issuers})",
+            )
+        else:
+            cand.matched_issuer = C.dn(hit.issuer)
+            cand.note(Reason.ISSUER_NAMED, f"issuer {cand.matched_issuer} is named by the server")
+    elif not asked.names:
+        cand.note(Reason.NO_NAMES, "the server names no CA: any entry is acceptable")
+    if entry.key_password_differs:
+        cand.accepted = False
+        cand.note(Reason.KEY_PASSWORD, "key password differs from the store password: PKIX skips it")
+
+
+def _check_for_pkix(cand: Candidate, entry: KeyEntry, asked: _Asked, at: dt.datetime) -> None:
+    """The algorithm constraints (SunX509 does not check them), then PKIX's rank."""
+    bad = _conforms(entry.chain, asked.algorithms)
+    if bad:
+        cand.accepted = False
+        cand.note(
+            Reason.CONSTRAINTS,
+            f"{bad}, not among the server's signature algorithms: PKIX skips it "
+            '("certificate list does not conform to algorithm constraints"); SunX509 '
+            "does not check",
+        )
+        return
+    cand.rank = _rank(entry.chain[0], at)
+    if cand.rank is Rank.EXPIRED:
+        cand.note(Reason.EXPIRED, "expired or not yet valid (PKIX ranks it lower, still sends it)")
+    elif cand.rank is Rank.EXTENSION_MISMATCH:
+        cand.note(Reason.EXTENSION_MISMATCH, "EKU/keyUsage unfit for clientAuth (PKIX ranks it lower)")
+
+
+def _aborts_after_choosing(
+    entry: KeyEntry, by_alias: dict[str, Candidate], req: CaRequest, java: JavaProfile
+) -> str | None:
+    """Why Java, having chosen this entry, still aborts: no CertificateVerify scheme for its key."""
+    kind = by_alias[entry.alias].key_type
+    if _verify_scheme(entry, kind, req, java):
+        return None
+    return (
+        f"'{entry.alias}' has no CertificateVerify scheme among the server's signature "
+        f"algorithms (its {kind} key, curve included): Java aborts "
+        '("No supported CertificateVerify signature algorithm")'
+    )
 
 
 def _sunx509(
