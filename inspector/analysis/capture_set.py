@@ -18,15 +18,17 @@ from inspector.system.errors import InputError
 if TYPE_CHECKING:
     import datetime as dt
 
-    from inspector.analysis.capture import CaptureScan, Scope
+    from inspector.analysis.capture import CaptureScan, Scope, Tally
     from inspector.analysis.connection import ConnectionResult
-    from inspector.analysis.many import SetSummary
+    from inspector.analysis.many import ItemFn, PartRunner, PartTask, SetSummary
     from inspector.findings import Finding
     from inspector.keystore.model import Keystore
     from inspector.render.pcap import PcapReport, PcapView, Rendered
     from parsers.fileparts import FilePart
+    from parsers.fileset import CaptureSet
     from parsers.keylog import KeyLog
     from parsers.model import Endpoint, Transcript
+    from parsers.stitch import PartSpool
 
     JudgeFn = Callable[[Transcript], list[Finding]]
     #: render.pcap.render_connection
@@ -123,20 +125,14 @@ def scan_set(
     progress: ProgressFn,
 ) -> tuple[CaptureScan, SetSummary]:
     """Decode, merge, judge the set; each report gets every connection in `scope`, in order."""
-    from inspector.analysis.capture import CaptureScan
-    from inspector.analysis.many import PartRunner, PartTask, merge_set, open_capture_set, serial_parts
-    from inspector.findings import Severity, has_errors
+    from inspector.analysis.capture import CaptureScan, Tally
+    from inspector.analysis.many import merge_set, open_capture_set
     from inspector.system.input_files import read_key_log
-    from parsers.fileparts import decode_part, unpack
+    from parsers.fileparts import decode_part
     from parsers.keylog import KeyLog
-    from parsers.model import Transcript
     from parsers.stitch import PartSpool
 
-    runner: PartRunner = serial_parts
-    if request.workers is not None or request.scheduler:
-        from inspector.analysis.cluster import dask_runner
-
-        runner = dask_runner(request.workers, request.scheduler, WORKER_PRELOAD)
+    runner = _runner(request)
     capture_set = open_capture_set(request.files)
     keylog_text = (
         read_key_log(Path(request.keylog_path)).decode("utf-8", "replace") if request.keylog_path else ""
@@ -148,8 +144,46 @@ def scan_set(
     task: PartTask = decode_part if local else functools.partial(decode_and_seal, recipe=recipe)
     # each part's connections to disk as it arrives: the merge stays flat
     spool = PartSpool(len(capture_set.members))
+    parts = _decode_parts(capture_set, runner, task, keylog_text, spool, progress)
+    names = [str(m.path) for m in capture_set.members]
+    tally = Tally()
+    take = _take_connections(names, recipe, store, judge, scope, reports, tally)
+    try:
+        summary = merge_set(capture_set, parts, keylog if keylog is not None else KeyLog(), take)
+    finally:
+        spool.close()
+    if scope.connection is not None and not tally.selected:
+        raise InputError(
+            f"{names[0]} …: no TLS connection #{scope.connection}",
+            f"connections here: 1..{summary.result.tls_connections}",
+        )
+    tally.count(summary.findings)  # the file-level findings count too
+    scan = CaptureScan(summary.result, summary.findings, tally.severities, tally.errors, tally.first_time)
+    return scan, summary
+
+
+def _runner(request: SetRequest) -> PartRunner:
+    """Here, one file after the other; or on Dask when asked for workers or a scheduler."""
+    from inspector.analysis.many import serial_parts
+
+    if request.workers is None and not request.scheduler:
+        return serial_parts
+    from inspector.analysis.cluster import dask_runner
+
+    return dask_runner(request.workers, request.scheduler, WORKER_PRELOAD)
+
+
+def _decode_parts(
+    capture_set: CaptureSet,
+    runner: PartRunner,
+    task: PartTask,
+    keylog_text: str,
+    spool: PartSpool,
+    progress: ProgressFn,
+) -> list[FilePart]:
+    """Every file decoded by the runner, each part spooled (and the progress shown) as it arrives."""
     with progress(len(capture_set.members), capture_set.size) as show:
-        done = [0, 0, 0]
+        done = [0, 0, 0]  # files, bytes, connections
 
         def on_part(part: FilePart) -> None:
             done[0] += 1
@@ -159,48 +193,44 @@ def scan_set(
             if show is not None:
                 show(done[0], done[1], done[2])
 
-        parts = runner(list(capture_set.members), task, keylog_text, on_part)
-    names = [str(m.path) for m in capture_set.members]
-    severities = [0] * len(Severity)
-    errors = False
-    first_time: float | None = None
-    selected = 0
+        return runner(list(capture_set.members), task, keylog_text, on_part)
+
+
+def _take_connections(
+    names: list[str],
+    recipe: Recipe,
+    store: Keystore | None,
+    judge: JudgeFn | None,
+    scope: Scope,
+    reports: tuple[PcapReport, ...],
+    tally: Tally,
+) -> ItemFn:
+    """The merge's callback: each connection sealed (judged here, when it was not where its file
+    was decoded), counted in `tally` when in scope and handed to every report under its number."""
+    from inspector.findings import Severity
+    from parsers.fileparts import unpack
+    from parsers.model import Transcript
 
     def take(number: int, first: int, last: int, item: object) -> None:
-        nonlocal errors, first_time, selected
         if isinstance(item, bytes):
             item = unpack(item)
             item.index = number
         if isinstance(item, Transcript):
             item = seal(item, recipe, names[first], store, judge)
         assert isinstance(item, Sealed)
-        if first_time is None or item.start_time < first_time:
-            first_time = item.start_time
+        if tally.first_time is None or item.start_time < tally.first_time:
+            tally.first_time = item.start_time
         if not _in_scope(scope, item, number):
             return
-        selected += 1
-        for n, count in enumerate(item.severities):
-            severities[n] += count
-        errors = errors or item.errors
+        tally.selected += 1
+        for severity, count in zip(Severity, item.severities, strict=True):
+            tally.severities[severity.value] += count
+        tally.errors = tally.errors or item.errors
         files = (names[first],) if first == last else (names[first], names[last])
         for report, rendered in zip(reports, item.renders, strict=True):
             report.keep(rendered.renumbered(item.stand_in, number), files)
 
-    try:
-        summary = merge_set(capture_set, parts, keylog if keylog is not None else KeyLog(), take)
-    finally:
-        spool.close()
-    if scope.connection is not None and not selected:
-        raise InputError(
-            f"{names[0]} …: no TLS connection #{scope.connection}",
-            f"connections here: 1..{summary.result.tls_connections}",
-        )
-    counts = {s.value: severities[n] for n, s in enumerate(Severity)}
-    for f in summary.findings:
-        counts[f.severity.value] += 1
-    errors = errors or has_errors(summary.findings)
-    scan = CaptureScan(summary.result, summary.findings, counts, errors, first_time)
-    return scan, summary
+    return take
 
 
 def _in_scope(scope: Scope, item: Sealed, number: int) -> bool:
