@@ -32,7 +32,7 @@ from inspector.java.versions import JavaProfile, profile
 from inspector.keystore.java_signing import JAVA_SIGNING_CURVES, ec_curve
 from inspector.keystore.model import KeyEntry, Keystore
 from inspector.pki import certs as C
-from inspector.pki.x500 import canonical_dn
+from inspector.pki.x500 import CanonicalName, canonical_dn
 
 __all__ = [
     "CaRequest",
@@ -312,6 +312,28 @@ def _verify_scheme(entry: KeyEntry, kind: str, req: CaRequest, java: JavaProfile
     return False
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """The request as the checks of each entry read it."""
+
+    #: the key types JSSE asks for, in its order, and the same listed for a reason's text
+    types: list[str]
+    listed: str
+    #: the CA names, in canonical form (empty: the server names none)
+    names: set[CanonicalName]
+    #: the signature algorithms a PKIX chain must be signed with (lower-cased JCA names)
+    algorithms: set[str]
+
+    @classmethod
+    def of(cls, req: CaRequest, java: JavaProfile) -> _Asked:
+        types = request_key_types(req, java)
+        algorithms = {
+            SCHEMES[s].algorithm.lower()
+            for s in _known(req.signature_algorithms_cert or req.signature_algorithms, req, java)
+        }
+        return cls(types, ", ".join(types) or "none", {canonical_dn(n) for n in req.ca_names}, algorithms)
+
+
 def select(
     store: Keystore,
     req: CaRequest,
@@ -319,83 +341,15 @@ def select(
     configured_alias: str | None = None,
     java: JavaProfile | None = None,
 ) -> Selection:
+    """Each key entry judged against the request, then what SunX509 and PKIX would each send."""
     java = java or profile()
-    names = {canonical_dn(n) for n in req.ca_names}
-    types = request_key_types(req, java)
-    why = ", ".join(types) or "none"
-    constraint_names = {
-        SCHEMES[s].algorithm.lower()
-        for s in _known(req.signature_algorithms_cert or req.signature_algorithms, req, java)
-    }
-    candidates: list[Candidate] = []
-    sunx509_fails = None
-    for entry in store.key_entries:
-        kt = key_type(entry)
-        cand = Candidate(entry.alias, kt, accepted=True)
-        if not entry.chain:
-            cand.accepted = False
-            cand.note(Reason.NO_CHAIN, "no certificate chain")
-        if not entry.java_reachable:
-            cand.accepted = False
-            cand.note(
-                Reason.UNREACHABLE,
-                "alias stored in upper case in a JKS/JCEKS file: Java lists it but cannot look it up",
-            )
-        if kt not in types:
-            cand.accepted = False
-            cand.note(Reason.KEY_TYPE, f"key type {kt} not among the types Java asks for ({why})")
-        if names and entry.chain:
-            hit = next((c for c in entry.chain if canonical_dn(c.issuer.public_bytes()) in names), None)
-            if hit is None:
-                issuers = "; ".join(dict.fromkeys(C.dn(c.issuer) for c in entry.chain))
-                cand.accepted = False
-                cand.note(
-                    Reason.ISSUER_NOT_NAMED,
-                    f"no certificate in the chain is issued by a named CA (issuers: {issuers})",
-                )
-            else:
-                cand.matched_issuer = C.dn(hit.issuer)
-                cand.note(Reason.ISSUER_NAMED, f"issuer {cand.matched_issuer} is named by the server")
-        elif not names:
-            cand.note(Reason.NO_NAMES, "the server names no CA: any entry is acceptable")
-        if entry.key_password_differs:
-            said = (
-                "Get Key failed: Given final block not properly padded"
-                if store.store_type.value == "PKCS12"
-                else "Cannot recover key"
-            )
-            sunx509_fails = (
-                f"key entry '{entry.alias}' has its own password: SunX509 fails at start-up (\"{said}\")"
-            )
-            cand.note(
-                Reason.KEY_PASSWORD,
-                "key password differs from the store password: PKIX may still choose it, then "
-                "finds no private key and sends an empty Certificate",
-            )
-        cand.sunx509_ok = cand.accepted
-        if cand.accepted:
-            bad = _conforms(entry.chain, constraint_names)
-            if bad:
-                cand.accepted = False
-                cand.note(
-                    Reason.CONSTRAINTS,
-                    f"{bad}, not among the server's signature algorithms: PKIX skips it "
-                    '("certificate list does not conform to algorithm constraints"); SunX509 '
-                    "does not check",
-                )
-        if cand.accepted:
-            cand.rank = _rank(entry.chain[0], at)
-            if cand.rank is Rank.EXPIRED:
-                cand.note(Reason.EXPIRED, "expired or not yet valid (PKIX ranks it lower, still sends it)")
-            elif cand.rank is Rank.EXTENSION_MISMATCH:
-                cand.note(
-                    Reason.EXTENSION_MISMATCH, "EKU/keyUsage unfit for clientAuth (PKIX ranks it lower)"
-                )
-        candidates.append(cand)
+    asked = _Asked.of(req, java)
+    candidates = [_candidate(entry, asked, at) for entry in store.key_entries]
     by_alias = {c.alias: c for c in candidates}
     entries = {e.alias: e for e in store.key_entries}
-    order = java_alias_order(store)
-    sel = Selection(req, candidates, [], [], sunx509_fails, configured_alias or next(iter(entries), None))
+    sel = Selection(
+        req, candidates, [], [], _sunx509_fails(store), configured_alias or next(iter(entries), None)
+    )
     sel.java = f"Java {java.version}"
     sel.request_aborts = java_aborts(req, java)
     if sel.request_aborts:
@@ -406,30 +360,123 @@ def select(
         said = f'Java cannot load the keystore ("{failure.java_says}"; {failure.where}: {failure.cause})'
         sel.sunx509_fails, sel.pkix_why = said, said
         return sel
-    if not sunx509_fails:
-        sel.sunx509, sel.sunx509_why = _sunx509(order, by_alias, types, java)
-    sel.pkix, sel.pkix_why = _pkix(order, by_alias, types, java)
+    order = java_alias_order(store)
+    if not sel.sunx509_fails:
+        sel.sunx509, sel.sunx509_why = _sunx509(order, by_alias, asked.types, java)
+    sel.pkix, sel.pkix_why = _pkix(order, by_alias, asked.types, java)
     if sel.pkix and entries[sel.pkix[0]].key_password_differs:
         sel.pkix_why = (
             f"PKIX chose '{sel.pkix[0]}' ({sel.pkix_why}), whose key does not open with the store "
             'password: it finds no private key ("no private key") and sends an empty Certificate'
         )
         sel.pkix = []
-    for picks, attr in ((sel.sunx509, "sunx509_aborts"), (sel.pkix, "pkix_aborts")):
-        if picks and not _verify_scheme(entries[picks[0]], by_alias[picks[0]].key_type, req, java):
-            curve = ec_curve(entries[picks[0]]) if by_alias[picks[0]].key_type == "EC" else None
-            setattr(
-                sel,
-                attr,
-                f"'{picks[0]}' holds an EC key on {curve}, which Java cannot sign with (SunEC signs "
-                'only on secp256r1/384r1/521r1: "Curve not supported"): Java aborts ("No supported '
-                f'CertificateVerify signature algorithm for EC key")'
-                if by_alias[picks[0]].key_type == "EC" and curve not in JAVA_SIGNING_CURVES
-                else f"'{picks[0]}' has no CertificateVerify scheme among the server's signature "
-                f"algorithms (its {by_alias[picks[0]].key_type} key, curve included): Java aborts "
-                '("No supported CertificateVerify signature algorithm")',
-            )
+    if sel.sunx509:
+        sel.sunx509_aborts = _aborts_after_choosing(entries[sel.sunx509[0]], by_alias, req, java)
+    if sel.pkix:
+        sel.pkix_aborts = _aborts_after_choosing(entries[sel.pkix[0]], by_alias, req, java)
     return sel
+
+
+def _sunx509_fails(store: Keystore) -> str | None:
+    """SunX509 recovers every key at start-up: an entry with its own password stops it (the last
+    such entry is the one named, as the loop met it)."""
+    own = [e.alias for e in store.key_entries if e.key_password_differs]
+    if not own:
+        return None
+    said = (
+        "Get Key failed: Given final block not properly padded"
+        if store.store_type.value == "PKCS12"
+        else "Cannot recover key"
+    )
+    return f"key entry '{own[-1]}' has its own password: SunX509 fails at start-up (\"{said}\")"
+
+
+def _candidate(entry: KeyEntry, asked: _Asked, at: dt.datetime) -> Candidate:
+    """One entry judged: what both key managers check, then what only PKIX checks and ranks."""
+    cand = Candidate(entry.alias, key_type(entry), accepted=True)
+    _check_for_both(cand, entry, asked)
+    cand.sunx509_ok = cand.accepted
+    if cand.accepted:
+        _check_for_pkix(cand, entry, asked, at)
+    return cand
+
+
+def _check_for_both(cand: Candidate, entry: KeyEntry, asked: _Asked) -> None:
+    """The chain, the alias, the key type, the issuer names and the key password."""
+    if not entry.chain:
+        cand.accepted = False
+        cand.note(Reason.NO_CHAIN, "no certificate chain")
+    if not entry.java_reachable:
+        cand.accepted = False
+        cand.note(
+            Reason.UNREACHABLE,
+            "alias stored in upper case in a JKS/JCEKS file: Java lists it but cannot look it up",
+        )
+    if cand.key_type not in asked.types:
+        cand.accepted = False
+        cand.note(
+            Reason.KEY_TYPE, f"key type {cand.key_type} not among the types Java asks for ({asked.listed})"
+        )
+    if asked.names and entry.chain:
+        hit = next((c for c in entry.chain if canonical_dn(c.issuer.public_bytes()) in asked.names), None)
+        if hit is None:
+            issuers = "; ".join(dict.fromkeys(C.dn(c.issuer) for c in entry.chain))
+            cand.accepted = False
+            cand.note(
+                Reason.ISSUER_NOT_NAMED,
+                f"no certificate in the chain is issued by a named CA (issuers: {issuers})",
+            )
+        else:
+            cand.matched_issuer = C.dn(hit.issuer)
+            cand.note(Reason.ISSUER_NAMED, f"issuer {cand.matched_issuer} is named by the server")
+    elif not asked.names:
+        cand.note(Reason.NO_NAMES, "the server names no CA: any entry is acceptable")
+    if entry.key_password_differs:
+        cand.note(
+            Reason.KEY_PASSWORD,
+            "key password differs from the store password: PKIX may still choose it, then "
+            "finds no private key and sends an empty Certificate",
+        )
+
+
+def _check_for_pkix(cand: Candidate, entry: KeyEntry, asked: _Asked, at: dt.datetime) -> None:
+    """The algorithm constraints (SunX509 does not check them), then PKIX's rank."""
+    bad = _conforms(entry.chain, asked.algorithms)
+    if bad:
+        cand.accepted = False
+        cand.note(
+            Reason.CONSTRAINTS,
+            f"{bad}, not among the server's signature algorithms: PKIX skips it "
+            '("certificate list does not conform to algorithm constraints"); SunX509 '
+            "does not check",
+        )
+        return
+    cand.rank = _rank(entry.chain[0], at)
+    if cand.rank is Rank.EXPIRED:
+        cand.note(Reason.EXPIRED, "expired or not yet valid (PKIX ranks it lower, still sends it)")
+    elif cand.rank is Rank.EXTENSION_MISMATCH:
+        cand.note(Reason.EXTENSION_MISMATCH, "EKU/keyUsage unfit for clientAuth (PKIX ranks it lower)")
+
+
+def _aborts_after_choosing(
+    entry: KeyEntry, by_alias: dict[str, Candidate], req: CaRequest, java: JavaProfile
+) -> str | None:
+    """Java chose `entry`, then finds no CertificateVerify scheme for its key: why it aborts."""
+    kind = by_alias[entry.alias].key_type
+    if _verify_scheme(entry, kind, req, java):
+        return None
+    curve = ec_curve(entry) if kind == "EC" else None
+    if kind == "EC" and curve not in JAVA_SIGNING_CURVES:
+        return (
+            f"'{entry.alias}' holds an EC key on {curve}, which Java cannot sign with (SunEC signs "
+            'only on secp256r1/384r1/521r1: "Curve not supported"): Java aborts ("No supported '
+            'CertificateVerify signature algorithm for EC key")'
+        )
+    return (
+        f"'{entry.alias}' has no CertificateVerify scheme among the server's signature "
+        f"algorithms (its {kind} key, curve included): Java aborts "
+        '("No supported CertificateVerify signature algorithm")'
+    )
 
 
 def _sunx509(
