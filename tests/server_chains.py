@@ -102,7 +102,9 @@ def make(
         b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(d) for d in dns]), critical=False)
     if permitted_dns:
         b = b.add_extension(
-            x509.NameConstraints(permitted_subtrees=[x509.DNSName(d) for d in permitted_dns], excluded_subtrees=None),
+            x509.NameConstraints(
+                permitted_subtrees=[x509.DNSName(d) for d in permitted_dns], excluded_subtrees=None
+            ),
             critical=True,
         )
     if critical_unknown:
@@ -125,8 +127,10 @@ def sha1_ca(cn: str, issuer: Issued, workdir: Path) -> Issued:
         "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
     )
     subprocess.run(
-        ["openssl", "x509", "-req", "-in", "req.pem", "-CA", "ca.pem", "-CAkey", "ca.key", "-sha1"]
-        + ["-set_serial", "23", "-days", "60", "-extfile", "ext.cnf", "-out", "out.pem"],
+        [
+            *("openssl", "x509", "-req", "-in", "req.pem", "-CA", "ca.pem", "-CAkey", "ca.key", "-sha1"),
+            *("-set_serial", "23", "-days", "60", "-extfile", "ext.cnf", "-out", "out.pem"),
+        ],
         cwd=workdir,
         check=True,
         capture_output=True,
@@ -155,7 +159,9 @@ def build(workdir: Path) -> Catalogue:
     # intermediates with one defect each
     inter_server_eku = make("Acme Server-only CA", root, ca=True, eku=[SERVER])
     inter_client_eku = make("Acme Client-only CA", root, ca=True, eku=[CLIENT])
-    inter_expired = make("Acme Expired CA", root, ca=True, eku=None, not_before=NOW - 400 * day, not_after=NOW - day)
+    inter_expired = make(
+        "Acme Expired CA", root, ca=True, eku=None, not_before=NOW - 400 * day, not_after=NOW - day
+    )
     inter_sha1 = sha1_ca("Acme SHA-1 CA", root, workdir / "sha1")
     pathlen0 = make("Acme Pathlen-0 CA", root, ca=True, path_length=0, eku=None)
     below_pathlen0 = make("Acme Below-Pathlen CA", pathlen0, ca=True, eku=None)
@@ -178,8 +184,16 @@ def build(workdir: Path) -> Catalogue:
         case("wrong-order", "leaf, root, intermediate", [leaf, root, inter]),
         case("extra-unrelated", "leaf, intermediate and an unrelated CA", [leaf, inter, unrelated]),
         case("two-intermediates", "leaf under two intermediates under the root", [deep, lower, upper]),
-        case("intermediate-anchor", "leaf under an intermediate trusted without its root", [beta_leaf, beta_inter]),
-        case("leaf-server-eku", "the leaf's EKU is serverAuth only", [make("server-eku", inter, eku=[SERVER]), inter]),
+        case(
+            "intermediate-anchor",
+            "leaf under an intermediate trusted without its root",
+            [beta_leaf, beta_inter],
+        ),
+        case(
+            "leaf-server-eku",
+            "the leaf's EKU is serverAuth only",
+            [make("server-eku", inter, eku=[SERVER]), inter],
+        ),
         case(
             "intermediate-server-eku",
             "the intermediate's EKU is serverAuth only",
@@ -191,7 +205,11 @@ def build(workdir: Path) -> Catalogue:
             [make("under-client-eku", inter_client_eku), inter_client_eku],
         ),
         case("leaf-no-eku", "the leaf has no EKU extension", [make("no-eku", inter, eku=None), inter]),
-        case("expired-intermediate", "the intermediate expired", [make("under-expired", inter_expired), inter_expired]),
+        case(
+            "expired-intermediate",
+            "the intermediate expired",
+            [make("under-expired", inter_expired), inter_expired],
+        ),
         case(
             "leaf-not-yet-valid",
             "the leaf is valid from tomorrow",
@@ -202,7 +220,11 @@ def build(workdir: Path) -> Catalogue:
             "the leaf expired",
             [make("expired", inter, not_before=NOW - 300 * day, not_after=NOW - 2 * day), inter],
         ),
-        case("sha1-intermediate", "the intermediate is signed with SHA-1", [make("under-sha1", inter_sha1), inter_sha1]),
+        case(
+            "sha1-intermediate",
+            "the intermediate is signed with SHA-1",
+            [make("under-sha1", inter_sha1), inter_sha1],
+        ),
         case("rsa1024-leaf", "the leaf's key is RSA 1024", [make("rsa1024", inter, key_size=1024), inter]),
         case(
             "pathlen-violated",
@@ -225,9 +247,19 @@ def build(workdir: Path) -> Catalogue:
             [make("critical", inter, critical_unknown=True), inter],
         ),
         case("self-signed-trusted", "a self-signed client certificate the server trusts directly", [selfie]),
-        case("self-signed-untrusted", "a self-signed client certificate the server does not trust", [stranger]),
-        case("cross-signed", "leaf, intermediate and the root cross-signed by an untrusted old root", [leaf, inter, cross]),
-        case("issuer-not-ca", "leaf issued by a certificate that is not a CA", [make("under-leaf", not_a_ca), not_a_ca, inter]),
+        case(
+            "self-signed-untrusted", "a self-signed client certificate the server does not trust", [stranger]
+        ),
+        case(
+            "cross-signed",
+            "leaf, intermediate and the root cross-signed by an untrusted old root",
+            [leaf, inter, cross],
+        ),
+        case(
+            "issuer-not-ca",
+            "leaf issued by a certificate that is not a CA",
+            [make("under-leaf", not_a_ca), not_a_ca, inter],
+        ),
     )
     return Catalogue(trust=(root.cert, beta_inter.cert, selfie.cert), cases=cases)
 

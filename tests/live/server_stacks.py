@@ -83,8 +83,16 @@ class Stacks:
                     r.proc.kill()
                     r.proc.wait(timeout=5)
 
-    def _spawn(self, stack: str, argv: list[str], log: Path, port: int, cwd: Path | None = None,
-               ready: Callable[[], None] | None = None, to_log: bool = True) -> Running:
+    def _spawn(
+        self,
+        stack: str,
+        argv: list[str],
+        log: Path,
+        port: int,
+        cwd: Path | None = None,
+        ready: Callable[[], None] | None = None,
+        to_log: bool = True,
+    ) -> Running:
         out = log.open("ab") if to_log else subprocess.DEVNULL
         proc = subprocess.Popen(argv, cwd=cwd or self.files.d, stdout=out, stderr=subprocess.STDOUT)
         running = Running(stack, port, log, proc)
@@ -92,7 +100,9 @@ class Stacks:
         try:
             (ready or (lambda: _wait_listening(proc, port)))()
         except RuntimeError as e:
-            raise RuntimeError(f"{stack} did not start: {e}; log: {log.read_text(errors='replace')[-500:]}") from e
+            raise RuntimeError(
+                f"{stack} did not start: {e}; log: {log.read_text(errors='replace')[-500:]}"
+            ) from e
         return running
 
     def openssl(self) -> Running:
@@ -101,9 +111,24 @@ class Stacks:
         # -Verify 100: OpenSSL's library default depth (s_server's option requires a number)
         return self._spawn(
             "openssl",
-            ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(d.server_cert), "-key",
-             str(d.server_key), "-CAfile", str(d.trust), "-Verify", "100", "-verify_return_error", "-www",
-             "-naccept", "1000"],
+            [
+                "openssl",
+                "s_server",
+                "-accept",
+                f"127.0.0.1:{port}",
+                "-cert",
+                str(d.server_cert),
+                "-key",
+                str(d.server_key),
+                "-CAfile",
+                str(d.trust),
+                "-Verify",
+                "100",
+                "-verify_return_error",
+                "-www",
+                "-naccept",
+                "1000",
+            ],
             d.d / "openssl.log",
             port,
         )
@@ -138,8 +163,13 @@ http {{
   }}
 }}
 """)
-        return self._spawn("nginx", [NGINX, "-c", str(conf), "-p", str(prefix), "-g", "daemon off;"],
-                           prefix / "logs" / "error.log", port, to_log=False)
+        return self._spawn(
+            "nginx",
+            [NGINX, "-c", str(conf), "-p", str(prefix), "-g", "daemon off;"],
+            prefix / "logs" / "error.log",
+            port,
+            to_log=False,
+        )
 
     def apache(self) -> Running:
         if APACHE is None or not (APACHE_MODULES / "mod_ssl.so").exists():
@@ -182,8 +212,9 @@ SSLSessionCache none
   </Directory>
 </VirtualHost>
 """)
-        return self._spawn("apache", [APACHE, "-f", str(conf), "-DFOREGROUND"], prefix / "error.log", port,
-                           to_log=False)
+        return self._spawn(
+            "apache", [APACHE, "-f", str(conf), "-DFOREGROUND"], prefix / "error.log", port, to_log=False
+        )
 
     def haproxy(self) -> Running:
         if HAPROXY is None:
@@ -220,21 +251,34 @@ frontend fe
         binary = prefix / "server"
         env = {**os.environ, "GO111MODULE": "off", "GOFLAGS": "-mod=mod", "CGO_ENABLED": "0"}
         env.setdefault("GOCACHE", str(Path(tempfile.gettempdir()) / "mtls-go-cache"))
-        built = subprocess.run([GO, "build", "-o", str(binary), str(HERE / "server.go")],
-                               capture_output=True, text=True, env=env, timeout=300)
+        built = subprocess.run(
+            [GO, "build", "-o", str(binary), str(HERE / "server.go")],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
         if built.returncode != 0:
             raise LookupError(f"the Go server did not build offline: {built.stderr.strip()[-300:]}")
         port = free_port()
-        return self._spawn("go", [str(binary), str(port), str(d.server_cert), str(d.server_key), str(d.trust)],
-                           prefix / "go.log", port)
+        return self._spawn(
+            "go",
+            [str(binary), str(port), str(d.server_cert), str(d.server_key), str(d.trust)],
+            prefix / "go.log",
+            port,
+        )
 
     def node(self) -> Running:
         if NODE is None:
             raise LookupError("node is not installed")
         d = self.files
         port = free_port()
-        return self._spawn("node", [NODE, str(HERE / "server.js"), str(port), str(d.server_cert),
-                                    str(d.server_key), str(d.trust)], d.d / "node.log", port)
+        return self._spawn(
+            "node",
+            [NODE, str(HERE / "server.js"), str(port), str(d.server_cert), str(d.server_key), str(d.trust)],
+            d.d / "node.log",
+            port,
+        )
 
     def java(self) -> Running:
         if JAVA is None or JAVAC is None:
@@ -242,12 +286,28 @@ frontend fe
         d = self.files
         prefix = d.d / "java"
         prefix.mkdir(exist_ok=True)
-        subprocess.run([JAVAC, "-d", str(prefix), str(HERE / "ClientAuthServer.java")], check=True,
-                       capture_output=True, timeout=180)
+        subprocess.run(
+            [JAVAC, "-d", str(prefix), str(HERE / "ClientAuthServer.java")],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
         port = free_port()
-        return self._spawn("java", [JAVA, "-cp", str(prefix), "ClientAuthServer", str(port),
-                                    str(d.server_key_der), str(d.server_cert), str(d.trust)],
-                           prefix / "java.log", port)
+        return self._spawn(
+            "java",
+            [
+                JAVA,
+                "-cp",
+                str(prefix),
+                "ClientAuthServer",
+                str(port),
+                str(d.server_key_der),
+                str(d.server_cert),
+                str(d.trust),
+            ],
+            prefix / "java.log",
+            port,
+        )
 
 
 def _wait_listening(proc: subprocess.Popen[bytes], port: int, timeout: float = 30.0) -> None:
@@ -280,7 +340,10 @@ def handshake(port: int, chain: Path, key: Path, timeout: float = 8.0) -> Outcom
     ctx.load_cert_chain(str(chain), str(key))
     data = b""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw, ctx.wrap_socket(raw) as tls:
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw,
+            ctx.wrap_socket(raw) as tls,
+        ):
             tls.sendall(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
             with contextlib.suppress(ssl.SSLZeroReturnError, ssl.SSLEOFError, ConnectionResetError):
                 while len(data) < 65536:
@@ -303,3 +366,9 @@ def stacks(files: Files) -> Iterator[Stacks]:
         yield s
     finally:
         s.stop()
+
+
+def settle(server: Running, quiet: float = 0.4) -> None:
+    """Let the readiness probe's own log line (a connection closed at once) be written before the
+    first handshake is judged."""
+    time.sleep(quiet)

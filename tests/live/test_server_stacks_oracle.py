@@ -1,0 +1,126 @@
+"""The server-stack oracle (issue 23): real servers decide, the model must agree on every cell.
+
+Each stack's real server (tests/live/server_stacks.py) is started once, trusting the catalogue's
+client-CA bundle (tests/server_chains.py), at its defaults; every chain of the catalogue makes
+one real handshake; the server's verdict and its log line are recorded. For every cell the
+prediction (inspector.server_stacks.predict) must give the same verdict, and for a refusal its
+`log_pattern` (the stack's own words) must be found in what the server logged for that
+handshake. A stack that cannot run here is skipped with the reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from inspector.pki.throwaway import issue
+from inspector.server_stacks import Stack, StackVerdict, predict
+from tests import server_chains as SC
+from tests.live import server_stacks as S
+
+ORACLE_STACKS = ("openssl", "nginx", "apache", "haproxy", "go", "node", "java")
+
+
+@dataclass
+class World:
+    files: S.Files
+    catalogue: SC.Catalogue
+
+
+@dataclass(frozen=True)
+class Cell:
+    case: str
+    accepted: bool
+    detail: str
+    log: str
+    predicted: StackVerdict
+
+    @property
+    def agrees(self) -> bool:
+        if self.accepted != self.predicted.accepted:
+            return False
+        if self.accepted or not self.predicted.log_pattern:
+            return True
+        return re.search(self.predicted.log_pattern, self.log) is not None
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    d = tmp_path_factory.mktemp("stacks")
+    catalogue = SC.build(d / "work")
+    server = issue("localhost", None, eku=[ExtendedKeyUsageOID.SERVER_AUTH])
+    (d / "server.pem").write_bytes(server.pem)
+    for path, data in (
+        (d / "server.key", server.key_pem),
+        (
+            d / "server.der",
+            server.key.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ),
+        ),
+    ):
+        path.write_bytes(data)
+        path.chmod(0o600)
+    (d / "trust.pem").write_bytes(SC.pem(catalogue.trust))
+    for case in catalogue.cases:
+        (d / f"{case.name}.chain.pem").write_bytes(SC.pem(case.sent))
+        key = d / f"{case.name}.key.pem"
+        key.write_bytes(SC.key_pem(case.key))
+        key.chmod(0o600)
+    files = S.Files(d, d / "server.pem", d / "server.key", d / "server.der", d / "trust.pem")
+    return World(files, catalogue)
+
+
+@pytest.fixture(scope="module")
+def running(world: World) -> Iterator[S.Stacks]:
+    with S.stacks(world.files) as stacks:
+        yield stacks
+
+
+def run_matrix(world: World, stacks: S.Stacks, stack: str) -> list[Cell]:
+    try:
+        server = getattr(stacks, stack)()
+    except LookupError as e:
+        pytest.skip(f"{stack}: {e}")
+    S.settle(server)
+    cells = []
+    for case in world.catalogue.cases:
+        d = world.files.d
+        server.mark()
+        at = dt.datetime.now(dt.timezone.utc)
+        outcome = S.handshake(server.port, d / f"{case.name}.chain.pem", d / f"{case.name}.key.pem")
+        log = server.new_lines(0.1 if outcome.accepted else 2.0)
+        (verdict,) = predict(case.sent, world.catalogue.trust, at, [Stack(stack)])
+        cells.append(Cell(case.name, outcome.accepted, outcome.detail, log, verdict))
+    return cells
+
+
+def test_catalogue_size(world: World) -> None:
+    assert len(world.catalogue.cases) >= 15
+    assert len({c.name for c in world.catalogue.cases}) == len(world.catalogue.cases)
+
+
+@pytest.mark.parametrize("stack", ORACLE_STACKS)
+def test_prediction_matches_the_real_server(world: World, running: S.Stacks, stack: str) -> None:
+    cells = run_matrix(world, running, stack)
+    wrong = [c for c in cells if not c.agrees]
+    for c in cells:
+        mark = "ok " if c.agrees else "BAD"
+        real = "accept" if c.accepted else "reject"
+        print(
+            f"{mark} {stack:8} {c.case:28} real={real:6} predicted={c.predicted.verdict.value:6} "
+            f"says={c.predicted.stack_says!r}"
+        )
+    report = "\n".join(
+        f"{c.case}: real {'accept' if c.accepted else 'reject'} ({c.detail}); predicted "
+        f"{c.predicted.verdict.value}: {c.predicted.stack_says!r}; log: {c.log.strip()[-400:]!r}"
+        for c in wrong
+    )
+    assert not wrong, f"{stack}: {len(wrong)} of {len(cells)} cells disagree:\n{report}"
+    # the matrix is not trivial: every stack refuses some chains and accepts others
+    assert any(c.accepted for c in cells) and not all(c.accepted for c in cells)
