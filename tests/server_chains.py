@@ -31,9 +31,9 @@ UNKNOWN_CRITICAL = ObjectIdentifier("1.3.6.1.4.1.55555.23.1")
 class Case:
     name: str
     description: str
-    #: the chain as the client sends it, leaf first
+    #: the chain as the client sends it, leaf first (empty: no certificate sent)
     sent: tuple[x509.Certificate, ...]
-    key: CertificateIssuerPrivateKeyTypes
+    key: CertificateIssuerPrivateKeyTypes | None
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def sha1_ca(cn: str, issuer: Issued, workdir: Path) -> Issued:
 
 
 def build(workdir: Path) -> Catalogue:
-    """The catalogue: 21 chains, one trust bundle."""
+    """The catalogue: 25 chains (one of them empty), one trust bundle."""
     day = dt.timedelta(days=1)
     root = make("Acme Root CA", ca=True, eku=None)
     inter = make("Acme Issuing CA", root, ca=True, eku=None)
@@ -178,6 +178,7 @@ def build(workdir: Path) -> Catalogue:
         return Case(n, d, certs, k)
 
     cases = (
+        Case("no-certificate", "the client sends an empty Certificate message", (), None),
         case("good", "leaf under intermediate under the trusted root", [leaf, inter]),
         case("leaf-only", "the leaf alone: its intermediate is not sent", [leaf]),
         case("with-root", "leaf, intermediate and the root", [leaf, inter, root]),

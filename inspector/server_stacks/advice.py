@@ -66,7 +66,7 @@ def verdict(
     code: int | None = None,
     depth_needed: int = 0,
 ) -> StackVerdict:
-    reason, setting, fix = _words(stack, problem, cert, depth_needed)
+    reason, setting, fix = words(stack, problem, cert, depth_needed)
     return StackVerdict(
         stack=stack,
         verdict=Verdict.REJECT,
@@ -81,9 +81,20 @@ def verdict(
     )
 
 
-def _words(stack: Stack, problem: Problem, cert: Facts, needed: int) -> tuple[str, str, str]:
-    who = cert.subject_text
+def words(stack: Stack, problem: Problem, cert: Facts | None = None, needed: int = 0) -> tuple[str, str, str]:
+    """(the reason in our words, the server setting, the client's keytool fix)."""
+    who = cert.subject_text if cert is not None else "the client certificate"
     trust = TRUST_SETTING[stack]
+    if problem is Problem.NO_CERTIFICATE:
+        return (
+            "the client sent no certificate (an empty Certificate message) and this server requires one",
+            "",
+            "give the client a key entry whose chain is issued by a CA the server names: "
+            f"keytool -importcert -alias {ALIAS} -keystore {KEYSTORE} -file reply-with-chain.pem "
+            "(then `mtls-inspect select` shows which entry Java sends)",
+        )
+    if cert is None:
+        return ("the client certificate is refused", "", "")
     if problem in (Problem.ISSUER_NOT_SENT, Problem.UNKNOWN_CA):
         return (
             f"no path from {who} to a certificate this server trusts: its issuer was not sent "

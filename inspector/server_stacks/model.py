@@ -34,6 +34,7 @@ class Problem(str, Enum):
     """What is wrong with the chain, in one word per cause (the same cause across stacks)."""
 
     NONE = "none"
+    NO_CERTIFICATE = "no-certificate"
     ISSUER_NOT_SENT = "issuer-not-sent"
     UNKNOWN_CA = "unknown-ca"
     SELF_SIGNED_UNTRUSTED = "self-signed-untrusted"

@@ -3,13 +3,49 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 
 from cryptography import x509
 
-from inspector.server_stacks import go, java, openssl_family
+from inspector.server_stacks import advice, go, java, openssl_family
 from inspector.server_stacks.facts import Facts, read
-from inspector.server_stacks.model import STACKS, Stack, StackVerdict
+from inspector.server_stacks.model import STACKS, TESTED, Problem, Stack, StackVerdict, Verdict
+
+#: Each stack's words for an empty client Certificate (measured; Envoy from its documentation).
+NO_CERTIFICATE = {
+    Stack.OPENSSL: "SSL routines:tls_process_client_certificate:peer did not return a certificate",
+    Stack.NGINX: "client sent no required SSL certificate",
+    Stack.APACHE: "AH02008: SSL library error 1 in handshake; "
+    "SSL routines::peer did not return a certificate",
+    Stack.HAPROXY: "SSL handshake failure",
+    Stack.GO: "tls: client didn't provide a certificate",
+    Stack.NODE: "tlsClientError ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE",
+    Stack.JAVA: "Empty client certificate chain",
+    Stack.ENVOY: "OPENSSL_internal:PEER_DID_NOT_RETURN_A_CERTIFICATE",
+}
+NO_CERTIFICATE_LOG = {
+    Stack.APACHE: "peer did not return a certificate",
+    Stack.NODE: "ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE",
+}
+
+
+def no_certificate(stack: Stack) -> StackVerdict:
+    """Every stack requiring a client certificate refuses an empty Certificate message."""
+    says = NO_CERTIFICATE[stack]
+    reason, setting, fix = advice.words(stack, Problem.NO_CERTIFICATE)
+    return StackVerdict(
+        stack=stack,
+        verdict=Verdict.REJECT,
+        problem=Problem.NO_CERTIFICATE,
+        reason=reason,
+        stack_says=says,
+        log_pattern=re.escape(NO_CERTIFICATE_LOG.get(stack, says)) if stack in TESTED else "",
+        setting=setting,
+        client_fix=fix,
+        subject="",
+        tested=stack in TESTED,
+    )
 
 
 def predict(
@@ -21,7 +57,7 @@ def predict(
     """Each stack's verdict on `chain` (as the client sends it, leaf first) from a server whose
     client-CA material is `trust`, at time `at` (now by default)."""
     if not chain:
-        raise ValueError("no client certificate: every stack refuses an empty chain")
+        return [no_certificate(stack) for stack in stacks]
     when = at or dt.datetime.now(dt.timezone.utc)
     memo: dict[bytes, Facts] = {}
 
