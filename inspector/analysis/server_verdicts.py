@@ -83,11 +83,27 @@ def judge(
     at: dt.datetime,
     stack: Stack | None = None,
     alias: str | None = None,
+    keystore: str | None = None,
 ) -> ServerJudgement:
+    import dataclasses
+
     from inspector.pki import certs as C
     from inspector.rules.server_rules import RULES, ServerContext
 
-    verdicts = tuple(predict(chain, trust, at, [stack] if stack is not None else STACKS))
-    subject = f"'{alias}' ({C.dn(chain[0].subject)})" if alias else C.dn(chain[0].subject)
+    verdicts = tuple(
+        dataclasses.replace(
+            v,
+            client_fix=v.client_fix.replace("ALIAS", alias or "ALIAS").replace(
+                "KEYSTORE", keystore or "KEYSTORE"
+            ),
+        )
+        for v in predict(chain, trust, at, [stack] if stack is not None else STACKS)
+    )
+    if not chain:
+        subject = "an empty Certificate (no client certificate)"
+    elif alias:
+        subject = f"'{alias}' ({C.dn(chain[0].subject)})"
+    else:
+        subject = C.dn(chain[0].subject)
     findings = sort_findings(RULES.run(ServerContext(verdicts, stack, source, alias, subject)))
     return ServerJudgement(source, alias, tuple(chain), stack, verdicts, tuple(findings))

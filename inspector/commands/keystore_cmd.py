@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     judged = []
     if server_trust is not None:
         judged = [
-            judge_from_args(args, server_trust, e.chain, at, e.alias)
+            judge_from_args(args, server_trust, e.chain, at, e.alias, str(path))
             for e in store.key_entries
             if e.chain and (args.alias is None or e.alias == args.alias)
         ]
@@ -78,7 +78,9 @@ def run(args: argparse.Namespace) -> int:
     if document is None or not args.json:
         from inspector.render.server_verdicts import verdicts_text
 
-        report = keystore_text(store, findings, at, args.alias) + "".join(verdicts_text(j) for j in judged)
+        report = keystore_text(store, findings, at, args.alias) + "".join(
+            verdicts_text(j, with_findings=False) for j in judged
+        )
     emit_text(json_out.dumps(document) if document is not None and args.json else report, status)
     if document is not None:  # after the report: the terminal ends with where the page is
         write_page(args, document)

@@ -152,8 +152,10 @@ def run(args: argparse.Namespace) -> int:
     server = None
     sent = (sel.pkix or sel.sunx509)[:1]
     entry = next((e for e in store.key_entries if sent and e.alias == sent[0]), None)
-    if server_trust is not None and entry is not None and entry.chain:
-        server = judge_from_args(args, server_trust, entry.chain, at, entry.alias)
+    if server_trust is not None:
+        chain = entry.chain if entry is not None else ()  # Java sends nothing: an empty Certificate
+        alias = entry.alias if entry is not None else None
+        server = judge_from_args(args, server_trust, chain, at, alias, str(args.keystore))
         if has_errors(server.findings):
             status = ExitStatus.ERROR_FINDINGS
     payload: dict[str, json_out.JsonValue] = {"selection": selection_dict(sel)}

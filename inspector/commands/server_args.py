@@ -47,9 +47,10 @@ def judge_from_args(
     chain: list[x509.Certificate] | tuple[x509.Certificate, ...],
     at: dt.datetime,
     alias: str | None,
+    keystore: str | None = None,
 ) -> ServerJudgement:
     from inspector.analysis.server_verdicts import judge
     from inspector.server_stacks import Stack
 
     stack = Stack(args.server_stack) if args.server_stack else None
-    return judge(list(chain), trust, str(args.server_ca), at, stack, alias)
+    return judge(list(chain), trust, str(args.server_ca), at, stack, alias, keystore)

@@ -7,8 +7,8 @@ from inspector.render import text
 from inspector.render.json_out import JsonObject, JsonValue
 
 
-def verdicts_text(j: ServerJudgement) -> str:
-    who = f"'{j.alias}'" if j.alias else "the client's chain"
+def verdicts_text(j: ServerJudgement, with_findings: bool = True) -> str:
+    who = f"'{j.alias}'" if j.alias else ("the client's chain" if j.chain else "an empty Certificate")
     lines = [
         f"\nThe partner's server on {who} ({len(j.chain)} certificate(s) sent), trusting {j.source}:",
     ]
@@ -22,14 +22,17 @@ def verdicts_text(j: ServerJudgement) -> str:
         for v in j.verdicts
     ]
     lines.append(text.table(rows, ["stack", "verdict", "why", "the stack says"]))
-    fixes = [v for v in j.verdicts if not v.accepted and (v.setting or v.client_fix)]
-    for v in fixes:
-        if v.setting:
-            lines.append(f"  {v.stack.value}: server setting: {v.setting}")
+    refused = [v for v in j.verdicts if not v.accepted]
+    lines += [f"  {v.stack.value}: server setting: {v.setting}" for v in refused if v.setting]
+    client: dict[str, list[str]] = {}
+    for v in refused:
         if v.client_fix:
-            lines.append(f"  {v.stack.value}: client fix: {v.client_fix}")
+            client.setdefault(v.client_fix, []).append(v.stack.value)
+    for fix, stacks in client.items():
+        who = "every stack" if len(stacks) == len(j.verdicts) > 1 else ", ".join(stacks)
+        lines.append(f"  client fix ({who}): {fix}")
     lines.append("  Revocation (CRL/OCSP) is not checked.")
-    if j.findings:
+    if j.findings and with_findings:
         lines.append(text.findings_block(list(j.findings)))
     return "\n".join(lines)
 

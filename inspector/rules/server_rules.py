@@ -74,14 +74,17 @@ def refused(ctx: ServerContext) -> Iterator[Finding]:
     rejecting = [v for v in ctx.verdicts if not v.accepted]
     if not rejecting or (ctx.stack is None and len(rejecting) < len(ctx.verdicts)):
         return
-    for v in rejecting:
-        yield make(
-            STACK_REJECTS,
-            f"{v.stack.value} would refuse {ctx.subject}: {v.reason}",
-            location=ctx.where(),
-            evidence=_evidence(v),
-            fix=_fix(v),
-        )
+    first = rejecting[0]
+    who = first.stack.value if len(rejecting) == 1 else "every server stack"
+    reasons = list(dict.fromkeys(v.reason for v in rejecting))
+    yield make(
+        STACK_REJECTS,
+        f"{who} would refuse {ctx.subject}: {reasons[0]}"
+        + (f" (and {len(reasons) - 1} other reason(s), per stack below)" if len(reasons) > 1 else ""),
+        location=ctx.where(),
+        evidence=tuple(e for v in rejecting for e in _evidence(v)),
+        fix=_fix(first),
+    )
 
 
 @RULES.rule(STACKS_DISAGREE)
