@@ -345,7 +345,7 @@ def judge(stack: Stack, sent: Sequence[Facts], trust: Sequence[Facts], at: dt.da
         says = f"client SSL certificate verify error: ({code})"
         pattern = re.escape(says)
     elif stack is Stack.APACHE:
-        says = f"AH02039: Certificate Verification: Error ({err.code}): {text}"
+        says = f"AH02276: Certificate Verification: Error ({err.code}): {text}"
         pattern = re.escape(f"Certificate Verification: Error ({err.code}): {text}")
     elif stack is Stack.HAPROXY:
         words = (
