@@ -24,6 +24,7 @@ from inspector.pki.throwaway import NOW, Issued, name, new_key
 
 CLIENT = ExtendedKeyUsageOID.CLIENT_AUTH
 SERVER = ExtendedKeyUsageOID.SERVER_AUTH
+ANY = ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE
 UNKNOWN_CRITICAL = ObjectIdentifier("1.3.6.1.4.1.55555.23.1")
 
 
@@ -61,9 +62,11 @@ def make(
     dns: Sequence[str] = (),
     permitted_dns: Sequence[str] = (),
     critical_unknown: bool = False,
+    digital_signature: bool = True,
+    key_kind: str = "rsa",
 ) -> Issued:
     """One certificate; issuer None makes it self-signed."""
-    key = key or new_key("rsa", key_size)
+    key = key or new_key(key_kind, key_size)
     subj = subject or name(cn, org)
     pub = key.public_key()
     b = (
@@ -78,7 +81,7 @@ def make(
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(pub), critical=False)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True,
+                digital_signature=digital_signature,
                 content_commitment=False,
                 key_encipherment=not ca,
                 data_encipherment=False,
@@ -140,7 +143,7 @@ def sha1_ca(cn: str, issuer: Issued, workdir: Path) -> Issued:
 
 
 def build(workdir: Path) -> Catalogue:
-    """The catalogue: 25 chains (one of them empty), one trust bundle."""
+    """The catalogue: 31 chains (one of them empty), one trust bundle."""
     day = dt.timedelta(days=1)
     root = make("Acme Root CA", ca=True, eku=None)
     inter = make("Acme Issuing CA", root, ca=True, eku=None)
@@ -169,6 +172,13 @@ def build(workdir: Path) -> Catalogue:
     not_a_ca = make("not-a-ca", inter, eku=[CLIENT])
     unrelated = make("Unrelated CA", ca=True, eku=None, org="Unrelated")
     selfie = make("self-signed-client", eku=[CLIENT])
+    # the same intermediate (name and key) issued by a second trusted root, and by an untrusted one
+    partner = make("Partner Root CA", ca=True, eku=None, org="Partner")
+    inter_by_partner = make("Acme Issuing CA", partner, ca=True, eku=None, key=inter.key)
+    inter_by_old = make("Acme Issuing CA", old, ca=True, eku=None, key=inter.key)
+    # a trusted root that restricts its EKU to serverAuth
+    restricted = make("Restricted Root CA", ca=True, eku=[SERVER], org="Restricted")
+    restricted_inter = make("Restricted Issuing CA", restricted, ca=True, eku=None, org="Restricted")
     stranger = make("stranger-client", eku=[CLIENT], org="Stranger")
 
     def case(n: str, d: str, chain: Sequence[Issued | x509.Certificate], key: Issued | None = None) -> Case:
@@ -261,8 +271,40 @@ def build(workdir: Path) -> Catalogue:
             "leaf issued by a certificate that is not a CA",
             [make("under-leaf", not_a_ca), not_a_ca, inter],
         ),
+        case(
+            "ec-leaf",
+            "an ECDSA P-256 leaf under the RSA intermediate",
+            [make("ec", inter, key_kind="ec", key_size=256), inter],
+        ),
+        case(
+            "leaf-no-digital-signature",
+            "the leaf's key usage lacks digitalSignature",
+            [make("no-ds", inter, digital_signature=False), inter],
+        ),
+        case(
+            "leaf-any-eku",
+            "the leaf's EKU is anyExtendedKeyUsage only",
+            [make("any-eku", inter, eku=[ANY]), inter],
+        ),
+        case(
+            "cross-intermediate-trusted",
+            "the intermediate as cross-signed by a second trusted root",
+            [leaf, inter_by_partner],
+        ),
+        case(
+            "cross-intermediate-untrusted",
+            "the intermediate as cross-signed by an untrusted root (the trusted path not sent)",
+            [leaf, inter_by_old],
+        ),
+        case(
+            "root-server-eku",
+            "the trusted root's EKU is serverAuth only",
+            [make("under-restricted", restricted_inter, org="Restricted"), restricted_inter],
+        ),
     )
-    return Catalogue(trust=(root.cert, beta_inter.cert, selfie.cert), cases=cases)
+    return Catalogue(
+        trust=(root.cert, beta_inter.cert, selfie.cert, partner.cert, restricted.cert), cases=cases
+    )
 
 
 def pem(certs: Sequence[x509.Certificate]) -> bytes:

@@ -46,6 +46,12 @@ MATRIX = {
     "self-signed-untrusted": "rrrrrrrr",
     "cross-signed": "AArAAAAA",
     "issuer-not-ca": "rrrrrrrr",
+    "ec-leaf": "AArAAAAA",
+    "leaf-no-digital-signature": "rrrrArrr",
+    "leaf-any-eku": "rrrrArAr",
+    "cross-intermediate-trusted": "AArAAAAA",
+    "cross-intermediate-untrusted": "rrrrrrrr",
+    "root-server-eku": "rrrrrrAr",
 }
 
 
