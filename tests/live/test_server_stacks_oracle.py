@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -127,3 +128,61 @@ def test_prediction_matches_the_real_server(world: World, running: S.Stacks, sta
     assert not wrong, f"{stack}: {len(wrong)} of {len(cells)} cells disagree:\n{report}"
     # the matrix is not trivial: every stack refuses some chains and accepts others
     assert any(c.accepted for c in cells) and not all(c.accepted for c in cells)
+
+
+def test_probe_judges_the_chain_it_sent(world: World, running: S.Stacks, tmp_path: Path) -> None:
+    """`probe --server-ca` against real nginx: the chain Java sends (two intermediates) is judged
+    from the wire; nginx's own log says what the prediction says."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.pki import write_jks
+
+    try:
+        server = running.nginx()
+    except LookupError as e:
+        pytest.skip(str(e))
+    S.settle(server)
+    case = world.catalogue.case("two-intermediates")
+    assert case.key is not None
+    store = write_jks(tmp_path / "client.jks", "changeit", keys=[("deep", case.key, list(case.sent))])
+    server.mark()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "inspector",
+            "probe",
+            f"127.0.0.1:{server.port}",
+            "--insecure",
+            "--keystore",
+            str(store),
+            "--storepass-env",
+            "SP",
+            "--server-ca",
+            str(world.files.trust),
+            "--server-stack",
+            "nginx",
+            "--tls-version",
+            "1.2",
+            "--http-request",
+            "/",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "SP": "changeit"},
+    )
+    doc = json.loads(done.stdout)
+    (verdict,) = doc["server_verdicts"]
+    assert verdict["stack"] == "nginx" and verdict["verdict"] == "reject" and verdict["tested"] is True
+    assert (
+        verdict["stack_says"]
+        == "client SSL certificate verify error: (20:unable to get local issuer certificate)"
+    )
+    assert "server-stack-rejects-chain" in {f["code"] for f in doc["findings"]}
+    assert done.returncode == 1
+    assert verdict["stack_says"] in server.new_lines(2.0)
