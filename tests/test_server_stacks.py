@@ -209,3 +209,25 @@ def test_keystore_and_select_json(catalogue: SC.Catalogue, tmp_path: Path) -> No
     (go,) = doc["server_verdicts"]
     assert go["stack"] == "go" and go["verdict"] == "accept" and go["tested"] is True
     assert done.returncode == 0
+
+
+def test_pcap_judges_each_client_chain() -> None:
+    """A real capture (captures/tls12-leaf-only.pcap: the client sent its leaf alone): nginx's
+    words for it are the last error, 21, not the first."""
+    done = run(
+        "pcap",
+        "captures/tls12-leaf-only.pcap",
+        "--keylog",
+        "captures/tls12-leaf-only.keys",
+        "--server-ca",
+        "captures/acme-root.pem",
+        "--server-stack",
+        "nginx",
+        "--json",
+    )
+    doc = json.loads(done.stdout)
+    findings = [f for f in doc["findings"] if f["code"] == "server-stack-rejects-chain"]
+    assert len(findings) == 1, done.stdout[-2000:]
+    text = json.dumps(findings[0])
+    assert "client SSL certificate verify error: (21:unable to verify the first certificate)" in text
+    assert done.returncode == 1

@@ -11,9 +11,13 @@ from typing import TYPE_CHECKING
 from inspector.commands.password_args import add_password_options, resolve_password
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from cryptography import x509
 
     from inspector.analysis.server_verdicts import ServerJudgement
+    from inspector.findings import Finding
+    from parsers.model import Transcript
 
 STACK_NAMES = ("openssl", "nginx", "apache", "haproxy", "go", "node", "java", "envoy")
 
@@ -39,6 +43,27 @@ def server_trust_from_args(args: Namespace) -> list[x509.Certificate] | None:
     from inspector.analysis.server_verdicts import load_server_ca
 
     return load_server_ca(Path(args.server_ca), resolve_password(args, "server-ca-pass", None))
+
+
+def transcript_judge(
+    args: Namespace, trust: list[x509.Certificate], at: dt.datetime | None, label: str
+) -> Callable[[Transcript], list[Finding]]:
+    """pcap: the client Certificate of each connection (when it is readable) judged by the
+    server stacks, as findings of that connection."""
+    from dataclasses import replace
+
+    from inspector import events as E
+    from parsers.model import Certificate, Direction
+
+    def judge(t: Transcript) -> list[Finding]:
+        seen = E.first(t, Certificate, Direction.CLIENT)
+        if seen is None:
+            return []
+        when = at or dt.datetime.now(dt.timezone.utc)
+        found = judge_from_args(args, trust, list(seen.message.chain), when, None).findings
+        return [replace(f, location=replace(f.location, file=label, connection=t.index)) for f in found]
+
+    return judge
 
 
 def judge_from_args(
