@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import hashes
 
 from inspector.server_stacks import STACKS, Problem, Stack, predict
 from tests import server_chains as SC
@@ -231,3 +232,19 @@ def test_pcap_judges_each_client_chain() -> None:
     text = json.dumps(findings[0])
     assert "client SSL certificate verify error: (21:unable to verify the first certificate)" in text
     assert done.returncode == 1
+
+
+def test_any_chain_any_trust_gives_a_verdict(catalogue: SC.Catalogue) -> None:
+    """Whatever the client sends and whatever the server trusts, every stack answers (no
+    exception, one verdict each): chains cut, reversed and mixed, trust sets of 0..2 anchors."""
+    import itertools
+
+    certs = [c for case in catalogue.cases for c in case.sent]
+    pool = list({c.fingerprint(c.signature_hash_algorithm or hashes.SHA256()): c for c in certs}.values())
+    for i, j in itertools.product(range(0, len(pool), 3), range(0, len(pool), 5)):
+        chain = [pool[i], *pool[j : j + 3], *reversed(pool[i : i + 2])]
+        for trust in ((), catalogue.trust[:1], (pool[j], *catalogue.trust[1:3])):
+            verdicts = predict(chain, trust)
+            assert [v.stack for v in verdicts] == list(STACKS)
+            if not trust:
+                assert not any(v.accepted for v in verdicts)

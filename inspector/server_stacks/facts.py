@@ -85,6 +85,8 @@ class Facts:
     permitted_dns: tuple[str, ...] | None
     excluded_dns: tuple[str, ...]
     self_issued: bool
+    #: the SubjectPublicKeyInfo (None: a key this library cannot read)
+    spki: bytes | None
     _signed: dict[int, bool | None] = field(default_factory=dict)
 
     @property
@@ -103,6 +105,9 @@ class Facts:
 
     def same(self, other: Facts) -> bool:
         return self.der == other.der
+
+    def same_key(self, other: Facts) -> bool:
+        return self.spki is not None and self.spki == other.spki
 
     def names_issuer(self, parent: Facts) -> bool:
         """Name and key-identifier match (OpenSSL's check_issued, Go's findPotentialParents)."""
@@ -192,6 +197,7 @@ def read(cert: x509.Certificate) -> Facts:
         permitted_dns=permitted,
         excluded_dns=excluded,
         self_issued=subject == issuer,
+        spki=C.public_key_bytes(key) if key is not None else None,
     )
 
 

@@ -104,9 +104,7 @@ def _parents(c: Facts, pool: Sequence[Facts]) -> list[Facts]:
 
 
 def _in_chain(candidate: Facts, chain: Sequence[Facts]) -> bool:
-    return any(
-        candidate.subject == c.subject and candidate.cert.public_key() == c.cert.public_key() for c in chain
-    )
+    return any(candidate.subject == c.subject and candidate.same_key(c) for c in chain)
 
 
 def _build(

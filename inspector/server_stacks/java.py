@@ -36,7 +36,7 @@ class JavaError:
 
 def _trusted(cert: Facts, trust: Sequence[Facts]) -> Facts | None:
     for t in trust:
-        if t.same(cert) or (t.subject == cert.subject and t.cert.public_key() == cert.cert.public_key()):
+        if t.same(cert) or (t.subject == cert.subject and t.same_key(cert)):
             return t
     return None
 
