@@ -78,6 +78,7 @@ def verdict(
         client_fix=fix,
         subject=cert.subject_text,
         tested=tested,
+        code=code,
     )
 
 

@@ -73,6 +73,8 @@ class StackVerdict:
     subject: str
     #: run against the real server in our oracle (False: modelled from documentation)
     tested: bool
+    #: the OpenSSL verify code (X509_V_ERR_*) the stack reports, for the OpenSSL family
+    code: int | None = None
     #: revocation (CRL/OCSP) is never modelled: what the stack would do if configured to check
     revocation: str = "not checked by default; not modelled"
 

@@ -47,7 +47,22 @@ class Cell:
             return False
         if self.accepted or not self.predicted.log_pattern:
             return True
-        return re.search(self.predicted.log_pattern, self.log) is not None
+        return re.search(self.predicted.log_pattern, self.log) is not None and self.log_read
+
+    @property
+    def log_read(self) -> bool:
+        """The log line, read by parsers/serverlog.py: the stack's refusal, with the code the
+        model predicted where the stack logs one (openssl, nginx, apache)."""
+        from parsers.serverlog import parse_lines
+
+        stack = self.predicted.stack.value
+        events = [e for e in parse_lines(self.log.splitlines()) if e.stack == stack]
+        if not events:
+            return False
+        logged = [e.code for e in events if e.code is not None]
+        if stack in ("openssl", "nginx", "apache") and self.predicted.code is not None and logged:
+            return self.predicted.code in logged
+        return True
 
 
 @pytest.fixture(scope="module")
