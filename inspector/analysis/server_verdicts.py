@@ -66,13 +66,18 @@ def _read_one(path: Path, password: str | None, quiet: bool) -> list[x509.Certif
 
     try:
         store = load_keystore(path, password)
-    except InputError:
+    except InputError as e:
         if quiet:
             return []
-        raise
+        hint = (
+            e.hint.replace("--storepass", "--server-ca-pass")
+            .replace(" or the prompt", "")
+            .replace(".jks/.p12/.pfx/.pem file", "PEM bundle")
+        )
+        raise InputError(f"--server-ca {e.message}", hint or "give the server's client-CA file") from None
+    # as the JDK's TrustStoreUtil: every trusted entry, and a key entry's own certificate
     certs = [t.certificate for t in store.trusted_entries]
-    for entry in store.key_entries:
-        certs.extend(entry.chain)
+    certs += [entry.chain[0] for entry in store.key_entries if entry.chain]
     return certs
 
 
