@@ -248,3 +248,23 @@ def test_any_chain_any_trust_gives_a_verdict(catalogue: SC.Catalogue) -> None:
             assert [v.stack for v in verdicts] == list(STACKS)
             if not trust:
                 assert not any(v.accepted for v in verdicts)
+
+
+def test_html_report_shows_the_table(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    done = run(
+        "keystore",
+        "captures/letstestcba.jks",
+        "--storepass-env",
+        "SP",
+        "--server-ca",
+        "captures/acme-root.pem",
+        "--html",
+        str(out),
+        SP="changeit",
+    )
+    assert done.returncode == 1, done.stderr
+    page = out.read_text(encoding="utf-8")
+    assert "The partner&#39;s server, per stack" in page or "The partner's server, per stack" in page
+    assert "client SSL certificate verify error: (18:self-signed certificate)" in page
+    assert "(modelled, not tested)" in page
