@@ -268,3 +268,36 @@ def test_html_report_shows_the_table(tmp_path: Path) -> None:
     assert "The partner&#39;s server, per stack" in page or "The partner's server, per stack" in page
     assert "client SSL certificate verify error: (18:self-signed certificate)" in page
     assert "(modelled, not tested)" in page
+
+
+def test_select_trusted_but_not_named(catalogue: SC.Catalogue, tmp_path: Path) -> None:
+    """The request names another CA (Java sends nothing) but the server trusts the entry's root:
+    every stack refuses Java's empty Certificate, and the warning says the configured entry would
+    pass (nginx ssl_trusted_certificate / Apache SSLCADNRequestFile)."""
+    good = catalogue.case("good")
+    assert good.key is not None
+    store = write_jks(tmp_path / "client.jks", "changeit", keys=[("client", good.key, list(good.sent))])
+    (tmp_path / "server-ca.pem").write_bytes(SC.pem(catalogue.trust))
+    names = tmp_path / "names.txt"
+    names.write_text("CN=Some Other CA,O=Other\n")
+    done = run(
+        "select",
+        "--keystore",
+        str(store),
+        "--storepass-env",
+        "SP",
+        "--ca-names",
+        str(names),
+        "--server-ca",
+        str(tmp_path / "server-ca.pem"),
+        "--server-stack",
+        "nginx",
+        "--json",
+        SP="changeit",
+    )
+    doc = json.loads(done.stdout)
+    (nginx,) = doc["server_verdicts"]
+    assert nginx["verdict"] == "reject" and nginx["stack_says"] == "client sent no required SSL certificate"
+    codes = [f["code"] for f in doc["findings"]]
+    assert codes == ["server-stack-rejects-chain", "server-trusts-unnamed-ca"]
+    assert done.returncode == 1

@@ -89,6 +89,7 @@ def judge(
     stack: Stack | None = None,
     alias: str | None = None,
     keystore: str | None = None,
+    other: tuple[str, Sequence[x509.Certificate]] | None = None,
 ) -> ServerJudgement:
     import dataclasses
 
@@ -110,5 +111,10 @@ def judge(
         subject = f"'{alias}' ({C.dn(chain[0].subject)})"
     else:
         subject = C.dn(chain[0].subject)
-    findings = sort_findings(RULES.run(ServerContext(verdicts, stack, source, alias, subject)))
+    stacks = [stack] if stack is not None else STACKS
+    other_alias, other_verdicts = (
+        (other[0], tuple(predict(other[1], trust, at, stacks))) if other else (None, ())
+    )
+    context = ServerContext(verdicts, stack, source, alias, subject, other_alias, other_verdicts)
+    findings = sort_findings(RULES.run(context))
     return ServerJudgement(source, alias, tuple(chain), stack, verdicts, tuple(findings))

@@ -155,7 +155,14 @@ def run(args: argparse.Namespace) -> int:
     if server_trust is not None:
         chain = entry.chain if entry is not None else ()  # Java sends nothing: an empty Certificate
         alias = entry.alias if entry is not None else None
-        server = judge_from_args(args, server_trust, chain, at, alias, str(args.keystore))
+        # the entry OpenSSL/curl send, when the CA names make Java send another (or none)
+        configured = next((e for e in store.key_entries if e.alias == sel.openssl_sends and e.chain), None)
+        other = (
+            (configured.alias, configured.chain)
+            if configured is not None and configured is not entry
+            else None
+        )
+        server = judge_from_args(args, server_trust, chain, at, alias, str(args.keystore), other)
         if has_errors(server.findings):
             status = ExitStatus.ERROR_FINDINGS
     payload: dict[str, json_out.JsonValue] = {"selection": selection_dict(sel)}

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from inspector.commands.password_args import add_password_options, resolve_password
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from cryptography import x509
 
@@ -73,9 +73,10 @@ def judge_from_args(
     at: dt.datetime,
     alias: str | None,
     keystore: str | None = None,
+    other: tuple[str, Sequence[x509.Certificate]] | None = None,
 ) -> ServerJudgement:
     from inspector.analysis.server_verdicts import judge
     from inspector.server_stacks import Stack
 
     stack = Stack(args.server_stack) if args.server_stack else None
-    return judge(list(chain), trust, str(args.server_ca), at, stack, alias, keystore)
+    return judge(list(chain), trust, str(args.server_ca), at, stack, alias, keystore, other)

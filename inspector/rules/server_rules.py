@@ -38,6 +38,20 @@ STACKS_DISAGREE = register(
     G,
 )
 
+TRUSTS_UNNAMED = register(
+    "server-trusts-unnamed-ca",
+    Severity.WARNING,
+    "The server would accept a certificate its CertificateRequest does not name",
+    """The CA names in the server's CertificateRequest (what `select` was given: --ca-names,
+    --from-pcap, --from-server) are not what it trusts (--server-ca): nginx names the CAs of
+    ssl_client_certificate but also trusts ssl_trusted_certificate, Apache names
+    SSLCADNRequestFile but trusts SSLCACertificateFile. A Java client picks its entry by the
+    names, so it sends nothing (or another entry), while the entry OpenSSL/curl would send is
+    accepted. Fix on either side: the server names the CA it trusts, or the client is told which
+    entry to send (a keystore holding only it, or a custom X509KeyManager).""",
+    G,
+)
+
 RULES: RuleSet[ServerContext] = RuleSet()
 
 
@@ -49,6 +63,10 @@ class ServerContext:
     source: str
     alias: str | None
     subject: str
+    #: with select: the entry OpenSSL/curl would send when it is not the one Java sends, and the
+    #: stacks' verdicts on it
+    other_alias: str | None = None
+    other_verdicts: tuple[StackVerdict, ...] = ()
 
     def where(self) -> Location:
         return Location(file=self.source, alias=self.alias)
@@ -100,4 +118,29 @@ def split(ctx: ServerContext) -> Iterator[Finding]:
         location=ctx.where(),
         evidence=tuple(e for v in rejecting for e in _evidence(v)),
         fix="name the partner's server with --server-stack; " + _fix(rejecting[0]),
+    )
+
+
+@RULES.rule(TRUSTS_UNNAMED)
+def trusted_but_not_named(ctx: ServerContext) -> Iterator[Finding]:
+    """Java's entry is refused (or Java sends nothing) where the entry OpenSSL/curl sends, which
+    the names rule out, would be accepted."""
+    accepted = [v for v in ctx.other_verdicts if v.accepted]
+    if ctx.other_alias is None or not accepted:
+        return
+    refused = {v.stack for v in ctx.verdicts if not v.accepted}
+    stacks = [v.stack.value for v in accepted if v.stack in refused]
+    if not stacks:
+        return
+    yield make(
+        TRUSTS_UNNAMED,
+        f"{', '.join(stacks)} would accept '{ctx.other_alias}', which the CertificateRequest's CA names "
+        f"rule out for a Java client (it sends {ctx.subject})",
+        location=ctx.where(),
+        evidence=(
+            Evidence("--server-ca", f"'{ctx.other_alias}' verifies to a certificate the server trusts"),
+        ),
+        fix=f"the server names the CA of '{ctx.other_alias}' in its CertificateRequest (nginx "
+        "ssl_client_certificate, Apache SSLCADNRequestFile), or the client keeps only that entry "
+        "in its keystore",
     )
