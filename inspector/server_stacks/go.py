@@ -192,6 +192,6 @@ def judge(sent: Sequence[Facts], trust: Sequence[Facts], at: dt.datetime) -> Sta
     err = verify(sent, trust, at)
     if err is None:
         return advice.accepted(Stack.GO, True)
-    return advice.verdict(
-        Stack.GO, err.problem, err.cert, PREFIX + err.text, re.escape(PREFIX) + err.pattern, True
-    )
+    # the log pattern also takes Go 1.20 and later's "tls: failed to verify certificate: "
+    pattern = r"tls: failed to verify (?:client )?certificate: " + err.pattern
+    return advice.verdict(Stack.GO, err.problem, err.cert, PREFIX + err.text, pattern, True)

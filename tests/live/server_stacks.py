@@ -25,6 +25,9 @@ HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if Path("/usr/sbin/hap
 GO, NODE = shutil.which("go"), shutil.which("node")
 JAVA, JAVAC = shutil.which("java"), shutil.which("javac")
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
+#: MTLS_ORACLE_TLS=1.3 runs the oracle's handshakes in TLS 1.3 (default 1.2; nginx 1.22 then
+#: needs ssl_protocols to include TLSv1.3, its only change from the defaults)
+TLS13 = os.environ.get("MTLS_ORACLE_TLS") == "1.3"
 
 
 @dataclass
@@ -159,6 +162,7 @@ http {{
     ssl_certificate_key {d.server_key};
     ssl_client_certificate {d.trust};
     ssl_verify_client on;
+    {"ssl_protocols TLSv1.2 TLSv1.3;" if TLS13 else ""}
     location / {{ return 200 "ok $ssl_client_verify\\n"; }}
   }}
 }}
@@ -335,7 +339,10 @@ def handshake(port: int, chain: Path | None, key: Path | None, timeout: float = 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    if TLS13:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    else:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # the client must be able to send what is judged
     if chain is not None and key is not None:  # None: the client sends an empty Certificate
         ctx.load_cert_chain(str(chain), str(key))
