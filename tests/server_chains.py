@@ -64,6 +64,7 @@ def make(
     critical_unknown: bool = False,
     digital_signature: bool = True,
     key_kind: str = "rsa",
+    signer: CertificateIssuerPrivateKeyTypes | None = None,
 ) -> Issued:
     """One certificate; issuer None makes it self-signed."""
     key = key or new_key(key_kind, key_size)
@@ -112,7 +113,7 @@ def make(
         )
     if critical_unknown:
         b = b.add_extension(x509.UnrecognizedExtension(UNKNOWN_CRITICAL, b"\x05\x00"), critical=True)
-    cert = b.sign(issuer.key if issuer else key, hashes.SHA256())  # type: ignore[arg-type]
+    cert = b.sign(signer or (issuer.key if issuer else key), hashes.SHA256())  # type: ignore[arg-type]
     return Issued(cert, key)
 
 
@@ -143,7 +144,7 @@ def sha1_ca(cn: str, issuer: Issued, workdir: Path) -> Issued:
 
 
 def build(workdir: Path) -> Catalogue:
-    """The catalogue: 31 chains (one of them empty), one trust bundle."""
+    """The catalogue: 36 chains (one of them empty), one trust bundle."""
     day = dt.timedelta(days=1)
     root = make("Acme Root CA", ca=True, eku=None)
     inter = make("Acme Issuing CA", root, ca=True, eku=None)
@@ -179,6 +180,12 @@ def build(workdir: Path) -> Catalogue:
     # a trusted root that restricts its EKU to serverAuth
     restricted = make("Restricted Root CA", ca=True, eku=[SERVER], org="Restricted")
     restricted_inter = make("Restricted Issuing CA", restricted, ca=True, eku=None, org="Restricted")
+    # a trusted root that has expired, and an intermediate with an RSA-1024 key
+    expired_root = make(
+        "Expired Root CA", ca=True, eku=None, org="Expired", not_before=NOW - 400 * day, not_after=NOW - day
+    )
+    under_expired_root = make("Under-Expired Issuing CA", expired_root, ca=True, eku=None, org="Expired")
+    weak_inter = make("Acme Weak CA", root, ca=True, eku=None, key_size=1024)
     stranger = make("stranger-client", eku=[CLIENT], org="Stranger")
 
     def case(n: str, d: str, chain: Sequence[Issued | x509.Certificate], key: Issued | None = None) -> Case:
@@ -297,14 +304,30 @@ def build(workdir: Path) -> Catalogue:
             [leaf, inter_by_old],
         ),
         case(
+            "bad-signature",
+            "the leaf names the intermediate as issuer but another key signed it",
+            [make("forged", inter, signer=new_key()), inter],
+        ),
+        case("leaf-and-root", "the leaf and the root, the intermediate missing", [leaf, root]),
+        case("duplicate-intermediate", "leaf, intermediate, the intermediate again", [leaf, inter, inter]),
+        case(
+            "expired-root",
+            "a chain to a trusted root that has expired",
+            [make("under-expired-root", under_expired_root, org="Expired"), under_expired_root],
+        ),
+        case(
+            "rsa1024-intermediate",
+            "the intermediate's key is RSA 1024",
+            [make("under-weak", weak_inter), weak_inter],
+        ),
+        case(
             "root-server-eku",
             "the trusted root's EKU is serverAuth only",
             [make("under-restricted", restricted_inter, org="Restricted"), restricted_inter],
         ),
     )
-    return Catalogue(
-        trust=(root.cert, beta_inter.cert, selfie.cert, partner.cert, restricted.cert), cases=cases
-    )
+    trust = (root.cert, beta_inter.cert, selfie.cert, partner.cert, restricted.cert, expired_root.cert)
+    return Catalogue(trust=trust, cases=cases)
 
 
 def pem(certs: Sequence[x509.Certificate]) -> bytes:

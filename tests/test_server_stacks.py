@@ -52,6 +52,11 @@ MATRIX = {
     "leaf-any-eku": "rrrrArAr",
     "cross-intermediate-trusted": "AArAAAAA",
     "cross-intermediate-untrusted": "rrrrrrrr",
+    "bad-signature": "rrrrrrrr",
+    "leaf-and-root": "rrrrrrrr",
+    "duplicate-intermediate": "AArAAAAA",
+    "expired-root": "rrrrrrAr",
+    "rsa1024-intermediate": "rrrrAAAA",
     "root-server-eku": "rrrrrrAr",
 }
 
