@@ -10,6 +10,7 @@ the oracle to one start per server.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -124,8 +125,7 @@ def sha1_ca(cn: str, issuer: Issued, workdir: Path) -> Issued:
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "req.pem").write_bytes(csr.public_bytes(serialization.Encoding.PEM))
     (workdir / "ca.pem").write_bytes(issuer.pem)
-    (workdir / "ca.key").write_bytes(issuer.key_pem)
-    (workdir / "ca.key").chmod(0o600)
+    write_private(workdir / "ca.key", issuer.key_pem)
     (workdir / "ext.cnf").write_text(
         "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature,keyCertSign,cRLSign\n"
         "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
@@ -328,6 +328,14 @@ def build(workdir: Path) -> Catalogue:
     )
     trust = (root.cert, beta_inter.cert, selfie.cert, partner.cert, restricted.cert, expired_root.cert)
     return Catalogue(trust=trust, cases=cases)
+
+
+def write_private(path: Path, data: bytes) -> Path:
+    """A file holding a private key: created 0600 (never readable by others, even briefly)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return path
 
 
 def pem(certs: Sequence[x509.Certificate]) -> bytes:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.live.conftest import NGINX, free_port
+from tests.server_chains import write_private
 
 HERE = Path(__file__).resolve().parent / "stack_servers"
 APACHE = shutil.which("apache2") or ("/usr/sbin/apache2" if Path("/usr/sbin/apache2").exists() else None)
@@ -227,8 +228,7 @@ SSLSessionCache none
         prefix = d.d / "haproxy"
         prefix.mkdir(exist_ok=True)
         bundle = prefix / "server.pem"
-        bundle.write_bytes(d.server_cert.read_bytes() + d.server_key.read_bytes())
-        bundle.chmod(0o600)
+        write_private(bundle, d.server_cert.read_bytes() + d.server_key.read_bytes())
         port = free_port()
         conf = prefix / "haproxy.cfg"
         conf.write_text(f"""global

@@ -80,16 +80,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
             ),
         ),
     ):
-        path.write_bytes(data)
-        path.chmod(0o600)
+        SC.write_private(path, data)
     (d / "trust.pem").write_bytes(SC.pem(catalogue.trust))
     for case in catalogue.cases:
         if case.key is None:
             continue
         (d / f"{case.name}.chain.pem").write_bytes(SC.pem(case.sent))
         key = d / f"{case.name}.key.pem"
-        key.write_bytes(SC.key_pem(case.key))
-        key.chmod(0o600)
+        SC.write_private(key, SC.key_pem(case.key))
     files = S.Files(d, d / "server.pem", d / "server.key", d / "server.der", d / "trust.pem")
     return World(files, catalogue)
 
