@@ -29,7 +29,7 @@ MATRIX = {
     "wrong-order": "AArAAAAA",
     "extra-unrelated": "AArAAAAA",
     "two-intermediates": "ArrAAAAA",
-    "intermediate-anchor": "rrrrArAr",
+    "intermediate-anchor": "rrrrArAA",
     "leaf-server-eku": "rrrrrrrr",
     "intermediate-server-eku": "rrrrrrAr",
     "intermediate-client-eku": "AArAAAAA",

@@ -296,7 +296,13 @@ APACHE_DEPTH = 1
 def judge(stack: Stack, sent: Sequence[Facts], trust: Sequence[Facts], at: dt.datetime) -> StackVerdict:
     from inspector.server_stacks import advice
 
-    profile = Profile(level=LEVELS[stack], depth=NGINX_DEPTH if stack is Stack.NGINX else 100)
+    # Envoy sets X509_V_FLAG_PARTIAL_CHAIN (since 1.24, envoyproxy/envoy#22350): every
+    # certificate of validation_context.trusted_ca is an anchor, an intermediate too
+    profile = Profile(
+        level=LEVELS[stack],
+        depth=NGINX_DEPTH if stack is Stack.NGINX else 100,
+        partial_chain=stack is Stack.ENVOY,
+    )
     run = verify(sent, trust, at, profile)
     errors = run.errors
     tested = stack in TESTED
