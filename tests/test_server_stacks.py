@@ -75,6 +75,20 @@ def test_matrix(catalogue: SC.Catalogue) -> None:
     assert got == MATRIX
 
 
+def test_matrix_with_a_large_trust_store(catalogue: SC.Catalogue) -> None:
+    """The same verdicts when the trust holds many unrelated CAs (predict reads only the ones
+    the chain's names lead to)."""
+    filler = [
+        SC.make(f"Filler Root {i}", ca=True, eku=None, org=f"Filler {i}", key_kind="ec", key_size=256)
+        for i in range(24)
+    ]
+    trust = tuple(f.cert for f in filler[:12]) + catalogue.trust + tuple(f.cert for f in filler[12:])
+    got = {
+        c.name: "".join("A" if v.accepted else "r" for v in predict(c.sent, trust)) for c in catalogue.cases
+    }
+    assert got == MATRIX
+
+
 def says(catalogue: SC.Catalogue, case: str, stack: Stack) -> str:
     (v,) = predict(catalogue.case(case).sent, catalogue.trust, stacks=[stack])
     return v.stack_says

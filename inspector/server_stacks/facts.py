@@ -4,6 +4,7 @@ signatures memoised per prediction (`Facts.signed_by`)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -87,14 +88,14 @@ class Facts:
     self_issued: bool
     #: the SubjectPublicKeyInfo (None: a key this library cannot read)
     spki: bytes | None
-    _signed: dict[int, bool | None] = field(default_factory=dict)
+    _signed: dict[bytes, bool | None] = field(default_factory=dict)
 
     @property
     def v3(self) -> bool:
         return self.cert.version == x509.Version.v3
 
     def signed_by(self, parent: Facts) -> bool | None:
-        key = id(parent)
+        key = parent.der
         if key not in self._signed:
             self._signed[key] = C.signature_by(self.cert, parent.cert)
         return self._signed[key]
@@ -133,6 +134,21 @@ def _ext(cert: x509.Certificate, cls: type) -> object | None:
 def _sig_name(hash_name: str | None, kind: str) -> str:
     algo = {"RSA": "RSA", "EC": "ECDSA", "DSA": "DSA"}.get(kind, kind)
     return f"{(hash_name or 'unknown').upper()}-{algo}"
+
+
+@functools.lru_cache(maxsize=4096)
+def read_cached(cert: x509.Certificate) -> Facts:
+    """read(), once per certificate per process (a keystore's entries share the server's trust)."""
+    return read(cert)
+
+
+def name_key(name: x509.Name) -> tuple[tuple[str, str], ...]:
+    """A cheap key under which names that may be equal (canonically: case and spacing aside)
+    meet; the real comparison is canonical_name's."""
+    try:
+        return tuple((a.oid.dotted_string, " ".join(str(a.value).casefold().split())) for a in name)
+    except ValueError:
+        return ()
 
 
 def read(cert: x509.Certificate) -> Facts:

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from cryptography import x509
 
 from inspector.server_stacks import advice, go, java, openssl_family
-from inspector.server_stacks.facts import Facts, read
+from inspector.server_stacks.facts import name_key, read_cached
 from inspector.server_stacks.model import STACKS, TESTED, Problem, Stack, StackVerdict, Verdict
 
 #: Each stack's words for an empty client Certificate (measured; Envoy from its documentation).
@@ -59,16 +59,8 @@ def predict(
     if not chain:
         return [no_certificate(stack) for stack in stacks]
     when = at or dt.datetime.now(dt.timezone.utc)
-    memo: dict[bytes, Facts] = {}
-
-    def facts(certs: Sequence[x509.Certificate]) -> list[Facts]:
-        out = []
-        for cert in certs:
-            f = read(cert)
-            out.append(memo.setdefault(f.der, f))
-        return out
-
-    sent, trusted = facts(chain), facts(trust)
+    sent = [read_cached(c) for c in chain]
+    trusted = [read_cached(c) for c in relevant(chain, trust)]
     verdicts = []
     for stack in stacks:
         if stack is Stack.GO:
@@ -78,3 +70,24 @@ def predict(
         else:
             verdicts.append(openssl_family.judge(stack, sent, trusted, when))
     return verdicts
+
+
+def relevant(chain: Sequence[x509.Certificate], trust: Sequence[x509.Certificate]) -> list[x509.Certificate]:
+    """The trusted certificates any stack could use for `chain`, in their order: those named as
+    an issuer (or subject) by the chain, and, transitively, their issuers. A system CA bundle of
+    hundreds is read only for the few that matter."""
+    if len(trust) <= 16:
+        return list(trust)
+    keyed = [(cert, name_key(cert.subject)) for cert in trust]
+    by_key: dict[tuple[tuple[str, str], ...], list[x509.Certificate]] = {}
+    for cert, key in keyed:
+        by_key.setdefault(key, []).append(cert)
+    queue = [name_key(c.issuer) for c in chain] + [name_key(c.subject) for c in chain]
+    reached: set[tuple[tuple[str, str], ...]] = set()
+    while queue:
+        key = queue.pop()
+        if key in reached:
+            continue
+        reached.add(key)
+        queue += [name_key(c.issuer) for c in by_key.get(key, ())]
+    return [cert for cert, key in keyed if key in reached]
