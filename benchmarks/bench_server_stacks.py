@@ -53,6 +53,16 @@ def main() -> int:
         # the prediction alone, in this process: every stack, every chain of the catalogue
         at = dt.datetime.now(dt.timezone.utc)
         per_chain = []
+        system = Path("/etc/ssl/certs/ca-certificates.crt")
+        big: list[float] = []
+        if system.exists():  # a server trusting the system bundle too: hundreds of CAs
+            from cryptography import x509
+
+            bundle = [*x509.load_pem_x509_certificates(system.read_bytes()), *catalogue.trust]
+            for case in catalogue.cases:
+                start = time.perf_counter()
+                predict(case.sent, bundle, at)
+                big.append(time.perf_counter() - start)
         for _ in range(5):
             for case in catalogue.cases:
                 start = time.perf_counter()
@@ -68,6 +78,11 @@ def main() -> int:
         f"predict (8 stacks, one chain, in process): median {statistics.median(per_chain) * 1000:.2f} ms, "
         f"max {max(per_chain) * 1000:.2f} ms over {len(per_chain)} predictions"
     )
+    if big:
+        print(
+            f"predict against the system CA bundle too ({len(bundle)} CAs): median "
+            f"{statistics.median(big) * 1000:.2f} ms, max {max(big) * 1000:.2f} ms (first reads included)"
+        )
     return 0 if added <= TARGET_MS else 1
 
 
