@@ -320,3 +320,24 @@ def test_select_trusted_but_not_named(catalogue: SC.Catalogue, tmp_path: Path) -
     codes = [f["code"] for f in doc["findings"]]
     assert codes == ["server-stack-rejects-chain", "server-trusts-unnamed-ca"]
     assert done.returncode == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["keystore", "captures/letstestcba.jks", "--storepass-env", "SP", "--server-stack", "go"],
+        ["pcap", "captures/tls12-leaf-only.pcap", "--server-stack", "nginx"],
+        [
+            "keystore",
+            "captures/letstestcba.jks",
+            "--storepass-env",
+            "SP",
+            "--server-ca",
+            "captures/missing.pem",
+        ],
+    ],
+)
+def test_usage_errors(args: list[str]) -> None:
+    done = run(*args, SP="changeit")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "--server-" in done.stderr

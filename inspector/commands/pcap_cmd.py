@@ -236,7 +236,7 @@ def _java_trust(args: argparse.Namespace, path: Path | None, at: dt.datetime | N
         from inspector.commands.trust_args import judge_transcript
 
         judges.append(lambda t: judge_transcript(args, t, str(path) if path else "capture set", at))
-    if getattr(args, "server_ca", None):
+    if getattr(args, "server_ca", None) or getattr(args, "server_stack", None):
         from inspector.commands.server_args import server_trust_from_args, transcript_judge
 
         trust = server_trust_from_args(args)

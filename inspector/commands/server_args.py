@@ -39,6 +39,14 @@ def add_server_options(parser: ArgumentParser) -> None:
 
 def server_trust_from_args(args: Namespace) -> list[x509.Certificate] | None:
     if not getattr(args, "server_ca", None):
+        if getattr(args, "server_stack", None):
+            from inspector.system.errors import InputError
+
+            raise InputError(
+                f"--server-stack {args.server_stack} needs --server-ca",
+                "give the partner's client-CA file: --server-ca FILE (PEM bundle, JKS/PKCS#12, "
+                "or a directory)",
+            )
         return None
     from inspector.analysis.server_verdicts import load_server_ca
 
