@@ -112,12 +112,18 @@ def words(stack: Stack, problem: Problem, cert: Facts | None = None, needed: int
             "",
         )
     if problem is Problem.TOO_DEEP:
-        directive = "ssl_verify_depth" if stack is Stack.NGINX else "SSLVerifyDepth"
-        end = ";" if stack is Stack.NGINX else ""
+        if stack is Stack.NGINX:
+            return (
+                f"the path to the trusted root needs {needed} intermediate CA certificates; nginx's "
+                "ssl_verify_depth (default 1) allows one",
+                f"ssl_verify_depth {max(needed, 2)};",
+                "",
+            )
         return (
-            f"the chain needs {needed} CA certificate(s) above the leaf, more than this server's "
-            "default verify depth (1) allows",
-            f"{directive} {max(needed, 2)}{end}",
+            f"the verified chain has {needed} CA certificate(s) above the leaf (the root counted); "
+            "Apache's SSLVerifyDepth (default 1) allows one: only a leaf issued by the trusted root "
+            "itself passes",
+            f"SSLVerifyDepth {max(needed, 2)}",
             "",
         )
     if problem is Problem.LEAF_PURPOSE:

@@ -339,10 +339,6 @@ def judge(stack: Stack, sent: Sequence[Facts], trust: Sequence[Facts], at: dt.da
         unlimited = verify(sent, trust, at, Profile(level=profile.level))
         if unlimited.trusted:
             problem, needed = Problem.TOO_DEEP, len(unlimited.chain) - 2
-    if err.code in (20, 21) and problem is not Problem.TOO_DEEP and not _issuer_sent(run.chain[-1], sent):
-        problem = (
-            Problem.ISSUER_NOT_SENT if _issuer_trusted_below(run.chain[-1], trust) else Problem.UNKNOWN_CA
-        )
     code = f"{err.code}:{text}"
     if stack is Stack.OPENSSL:
         says = f"verify error:num={code}"
@@ -370,13 +366,3 @@ def judge(stack: Stack, sent: Sequence[Facts], trust: Sequence[Facts], at: dt.da
         says = f"OPENSSL_internal:CERTIFICATE_VERIFY_FAILED (X509 verify error {code})"
         pattern = ""
     return advice.verdict(stack, problem, cert, says, pattern, tested, code=err.code, depth_needed=needed)
-
-
-def _issuer_sent(top: Facts, sent: Sequence[Facts]) -> bool:
-    return any(top.names_issuer(c) for c in sent if c is not top)
-
-
-def _issuer_trusted_below(top: Facts, trust: Sequence[Facts]) -> bool:
-    """The top's issuer is not trusted but something it chains to may be: the intermediate
-    was not sent (versus a CA this server does not know at all)."""
-    return bool(trust) and top.aki is not None
