@@ -144,7 +144,7 @@ def sha1_ca(cn: str, issuer: Issued, workdir: Path) -> Issued:
 
 
 def build(workdir: Path) -> Catalogue:
-    """The catalogue: 36 chains (one of them empty), one trust bundle."""
+    """The catalogue: 37 chains (one of them empty), one trust bundle."""
     day = dt.timedelta(days=1)
     root = make("Acme Root CA", ca=True, eku=None)
     inter = make("Acme Issuing CA", root, ca=True, eku=None)
@@ -186,6 +186,9 @@ def build(workdir: Path) -> Catalogue:
     )
     under_expired_root = make("Under-Expired Issuing CA", expired_root, ca=True, eku=None, org="Expired")
     weak_inter = make("Acme Weak CA", root, ca=True, eku=None, key_size=1024)
+    # a CA-issued client certificate the server trusts itself (pinned), its CA unknown there
+    pin_ca = make("Pinning CA", ca=True, eku=None, org="Pin")
+    pinned = make("pinned-client", pin_ca, org="Pin")
     stranger = make("stranger-client", eku=[CLIENT], org="Stranger")
 
     def case(n: str, d: str, chain: Sequence[Issued | x509.Certificate], key: Issued | None = None) -> Case:
@@ -309,6 +312,7 @@ def build(workdir: Path) -> Catalogue:
             [make("forged", inter, signer=new_key()), inter],
         ),
         case("leaf-and-root", "the leaf and the root, the intermediate missing", [leaf, root]),
+        case("pinned-leaf", "a CA-issued client certificate trusted itself, sent alone", [pinned]),
         case("duplicate-intermediate", "leaf, intermediate, the intermediate again", [leaf, inter, inter]),
         case(
             "expired-root",
@@ -326,7 +330,10 @@ def build(workdir: Path) -> Catalogue:
             [make("under-restricted", restricted_inter, org="Restricted"), restricted_inter],
         ),
     )
-    trust = (root.cert, beta_inter.cert, selfie.cert, partner.cert, restricted.cert, expired_root.cert)
+    trust = (
+        *(root.cert, beta_inter.cert, selfie.cert, partner.cert, restricted.cert),
+        *(expired_root.cert, pinned.cert),
+    )
     return Catalogue(trust=trust, cases=cases)
 
 

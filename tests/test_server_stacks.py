@@ -54,6 +54,7 @@ MATRIX = {
     "cross-intermediate-untrusted": "rrrrrrrr",
     "bad-signature": "rrrrrrrr",
     "leaf-and-root": "rrrrrrrr",
+    "pinned-leaf": "rrrrArAA",
     "duplicate-intermediate": "AArAAAAA",
     "expired-root": "rrrrrrAr",
     "rsa1024-intermediate": "rrrrAAAA",

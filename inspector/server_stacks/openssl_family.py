@@ -142,7 +142,9 @@ def verify(sent: Sequence[Facts], trust: Sequence[Facts], at: dt.datetime, profi
     trusted = False
     top_trusted = False
     build_error: Event | None = None
-    if leaf.self_signed:
+    if profile.partial_chain and any(t.same(leaf) for t in trust):
+        trusted = True  # X509_V_FLAG_PARTIAL_CHAIN: the leaf itself in the store is an anchor
+    elif leaf.self_signed:
         if any(t.same(leaf) for t in trust):
             trusted = True
         else:
@@ -216,7 +218,7 @@ def verify(sent: Sequence[Facts], trust: Sequence[Facts], at: dt.datetime, profi
     # internal_verify, top down
     top = chain[-1]
     index = n - 1
-    if not top.self_issued:
+    if not top.self_issued and not (profile.partial_chain and trusted):
         if index == 0:
             events.append(Event(21, 0, False))
             _time(top, 0, at, events)
