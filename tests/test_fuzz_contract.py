@@ -32,6 +32,7 @@ def targets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, harness.Targe
         "keystore-pkcs12",
         "keystore-pem",
         "select-ca-names",
+        "server-ca",
         "keylog",
         "log",
     ],

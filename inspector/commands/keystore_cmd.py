@@ -10,6 +10,7 @@ from inspector.commands.help_examples import examples
 from inspector.commands.html_args import add_html_options, check_html_args, write_page
 from inspector.commands.options import load_from_args, parse_date
 from inspector.commands.password_args import add_keystore_password_options
+from inspector.commands.server_args import add_server_options, judge_from_args, server_trust_from_args
 from inspector.findings import has_errors, sort_findings
 from inspector.render import json_out
 from inspector.render.emit import emit_text
@@ -38,6 +39,7 @@ def add_parser(sub: Subcommands) -> None:
     add_keystore_password_options(p)
     p.add_argument("--alias", help="focus on one entry")
     p.add_argument("--at", metavar="YYYY-MM-DD", help="judge validity at this date (default: now)")
+    add_server_options(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")
     add_html_options(p)
     p.set_defaults(run=run)
@@ -56,18 +58,30 @@ def run(args: argparse.Namespace) -> int:
             f"{path}: no entry with alias '{args.alias}'", f"aliases here: {', '.join(aliases) or '(none)'}"
         )
     findings = sort_findings(check_keystore(store, at, args.alias))
+    # --server-ca: the partner's server's verdict on each key entry's chain (issue 23)
+    server_trust = server_trust_from_args(args)
+    judged = []
+    if server_trust is not None:
+        judged = [
+            judge_from_args(args, server_trust, e.chain, at, e.alias, str(path))
+            for e in store.key_entries
+            if e.chain and (args.alias is None or e.alias == args.alias)
+        ]
+        findings = sort_findings([*findings, *(f for j in judged for f in j.findings)])
     status = ExitStatus.ERROR_FINDINGS if has_errors(findings) else ExitStatus.OK
-    document = (
-        json_out.envelope("keystore", findings, keystore=keystore_dict(store, at, args.alias))
-        if args.json or args.html
-        else None
-    )
-    emit_text(
-        json_out.dumps(document)
-        if document is not None and args.json
-        else keystore_text(store, findings, at, args.alias),
-        status,
-    )
+    payload: dict[str, json_out.JsonValue] = {"keystore": keystore_dict(store, at, args.alias)}
+    if server_trust is not None:
+        from inspector.render.server_verdicts import verdicts_json
+
+        payload["server_verdicts"] = [item for j in judged for item in verdicts_json(j)]
+    document = json_out.envelope("keystore", findings, **payload) if args.json or args.html else None
+    if document is None or not args.json:
+        from inspector.render.server_verdicts import verdicts_text
+
+        report = keystore_text(store, findings, at, args.alias) + "".join(
+            verdicts_text(j, with_findings=False) for j in judged
+        )
+    emit_text(json_out.dumps(document) if document is not None and args.json else report, status)
     if document is not None:  # after the report: the terminal ends with where the page is
         write_page(args, document)
     return status

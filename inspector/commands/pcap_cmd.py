@@ -103,6 +103,9 @@ def add_parser(sub: Subcommands) -> None:
     from inspector.commands.trust_args import add_truststore_arguments
 
     add_truststore_arguments(p)
+    from inspector.commands.server_args import add_server_options
+
+    add_server_options(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")
     html_args.add_html_options(p)
     set_args.add_set_options(p)
@@ -232,9 +235,19 @@ def _run_stream(args: argparse.Namespace) -> int:
 
 
 def _java_trust(args: argparse.Namespace, path: Path | None, at: dt.datetime | None) -> JudgeFn | None:
-    """With --truststore: each server chain judged as the JDK's PKIX trust manager would."""
-    if not args.truststore:
-        return None
-    from inspector.commands.trust_args import judge_transcript
+    """With --truststore: each server chain judged as the JDK's PKIX trust manager would; with
+    --server-ca: each client chain judged by the partner's server stacks (issue 23)."""
+    judges: list[JudgeFn] = []
+    if args.truststore:
+        from inspector.commands.trust_args import judge_transcript
 
-    return lambda t: judge_transcript(args, t, str(path) if path else "capture set", at)
+        judges.append(lambda t: judge_transcript(args, t, str(path) if path else "capture set", at))
+    if getattr(args, "server_ca", None) or getattr(args, "server_stack", None):
+        from inspector.commands.server_args import server_trust_from_args, transcript_judge
+
+        trust = server_trust_from_args(args)
+        assert trust is not None
+        judges.append(transcript_judge(args, trust, at, str(path) if path else "capture set"))
+    if not judges:
+        return None
+    return lambda t: [f for judge in judges for f in judge(t)]

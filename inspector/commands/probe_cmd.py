@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from inspector.system.errors import ExitStatus, InputError
 
 if TYPE_CHECKING:
     from inspector.analysis.probe import ProbeResult
+    from inspector.analysis.server_verdicts import ServerJudgement
     from inspector.commands import Subcommands
     from inspector.live.attempt import Attempt
 
@@ -83,6 +85,9 @@ def add_parser(sub: Subcommands) -> None:
     from inspector.commands.trust_args import add_truststore_arguments
 
     add_truststore_arguments(p)
+    from inspector.commands.server_args import add_server_options
+
+    add_server_options(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     html_args.add_html_options(p)
     p.set_defaults(run=run)
@@ -137,10 +142,25 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.truststore and result.attempt.server_chain:  # Java's verdict beside OpenSSL's
         result = _with_java_trust(args, result)
+    server = None
+    if (
+        args.server_ca or args.server_stack
+    ):  # issue 23: the partner's server stacks on the chain the probe sent
+        result, server = _with_server_verdicts(args, result)
     save_artifacts(result.attempt, args.keylog, args.capture, args.force)
     status = ExitStatus.ERROR_FINDINGS if has_errors(result.connection.findings) else ExitStatus.OK
     document = probe_document(result) if args.json or args.html else None
-    emit_text(json_out.dumps(document) if document is not None and args.json else probe_text(result), status)
+    report = ""
+    if server is not None:
+        from inspector.render.server_verdicts import verdicts_json, verdicts_text
+
+        if document is not None:
+            document["server_verdicts"] = verdicts_json(server)
+        report = verdicts_text(server, with_findings=False)
+    emit_text(
+        json_out.dumps(document) if document is not None and args.json else probe_text(result) + report,
+        status,
+    )
     if document is not None:
         html_args.write_page(args, document)  # after the report: the terminal ends with where the page is
     return status
@@ -159,6 +179,32 @@ def save_artifacts(attempt: Attempt, keylog: str | None, capture: str | None, fo
 
         with open_private(Path(capture), "--capture", force) as handle:
             write_pcap(handle, attempt.chunks, attempt.client, attempt.server, attempt.start)
+
+
+def _with_server_verdicts(
+    args: argparse.Namespace, result: ProbeResult
+) -> tuple[ProbeResult, ServerJudgement | None]:
+    """--server-ca: each server stack's verdict on the client Certificate the probe sent (as
+    decoded from the wire), its findings added to the connection's."""
+    from dataclasses import replace
+
+    from inspector import events as E
+    from inspector.commands.server_args import judge_from_args, server_trust_from_args
+    from inspector.findings import sort_findings
+    from parsers.model import Certificate, Direction
+
+    trust = server_trust_from_args(args)
+    seen = E.first(result.connection.transcript, Certificate, Direction.CLIENT)
+    if trust is None or seen is None:  # no client Certificate on the wire: nothing to judge
+        return result, None
+    alias = args.alias if seen.message.chain else None
+    server = judge_from_args(args, trust, list(seen.message.chain), _now(), alias, args.keystore)
+    findings = sort_findings([*result.connection.findings, *server.findings])
+    return replace(result, connection=replace(result.connection, findings=findings)), server
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
 
 
 def _with_java_trust(args: argparse.Namespace, result: ProbeResult) -> ProbeResult:

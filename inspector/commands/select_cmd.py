@@ -17,6 +17,7 @@ from inspector.commands.java_args import (
 )
 from inspector.commands.password_args import add_keystore_password_options
 from inspector.commands.proxy_args import add_proxy_options, proxy_from_args
+from inspector.commands.server_args import add_server_options, judge_from_args, server_trust_from_args
 from inspector.system.errors import ExitStatus, InputError
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ def add_parser(sub: Subcommands) -> None:
     p.add_argument("--at", metavar="YYYY-MM-DD", help="judge validity at this date")
     add_java_version_option(p)
     add_request_options(p)
+    add_server_options(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     add_html_options(p)
     p.set_defaults(run=run)
@@ -121,10 +123,12 @@ def request_from_args(args: argparse.Namespace) -> CaRequest:
 
 def run(args: argparse.Namespace) -> int:
     from inspector.commands.options import load_from_args, parse_date
+    from inspector.findings import has_errors
     from inspector.java.key_managers import select
     from inspector.render import json_out
     from inspector.render.emit import emit_text
     from inspector.render.selection import select_text, selection_dict
+    from inspector.render.server_verdicts import verdicts_json, verdicts_text
 
     apply_java_version(args)
     if (args.sigalgs or args.cert_types) and not (args.ca_names or args.empty_ca_list):
@@ -138,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
             "ask the server through the proxy: --from-server HOST:PORT --proxy PROXY:PORT",
         )
     check_html_args(args)
+    server_trust = server_trust_from_args(args)
     store = load_from_args(args, Path(args.keystore))
     request = request_from_args(args)
     at = parse_date(args.at) if args.at else dt.datetime.now(dt.timezone.utc)
@@ -145,10 +150,33 @@ def run(args: argparse.Namespace) -> int:
     # nothing sent, or an entry chosen and then the handshake ended (no CertificateVerify)
     failed = sel.java_sends_nothing or sel.pkix_aborts is not None
     status = ExitStatus.ERROR_FINDINGS if failed else ExitStatus.OK
+    # --server-ca: the partner's server's verdict on the chain Java sends (issue 23)
+    server = None
+    sent = (sel.pkix or sel.sunx509)[:1]
+    entry = next((e for e in store.key_entries if sent and e.alias == sent[0]), None)
+    if server_trust is not None:
+        chain = entry.chain if entry is not None else ()  # Java sends nothing: an empty Certificate
+        alias = entry.alias if entry is not None else None
+        # the entry OpenSSL/curl send, when the CA names make Java send another (or none)
+        configured = next((e for e in store.key_entries if e.alias == sel.openssl_sends and e.chain), None)
+        other = (
+            (configured.alias, configured.chain)
+            if configured is not None and configured is not entry
+            else None
+        )
+        server = judge_from_args(args, server_trust, chain, at, alias, str(args.keystore), other)
+        if has_errors(server.findings):
+            status = ExitStatus.ERROR_FINDINGS
+    payload: dict[str, json_out.JsonValue] = {"selection": selection_dict(sel)}
+    if server is not None:
+        payload["server_verdicts"] = verdicts_json(server)
     document = (
-        json_out.envelope("select", [], selection=selection_dict(sel)) if args.json or args.html else None
+        json_out.envelope("select", server.findings if server else [], **payload)
+        if args.json or args.html
+        else None
     )
-    emit_text(json_out.dumps(document) if document is not None and args.json else select_text(sel), status)
+    report = select_text(sel) + (verdicts_text(server) if server is not None else "")
+    emit_text(json_out.dumps(document) if document is not None and args.json else report, status)
     if document is not None:  # after the report: the terminal ends with where the page is
         write_page(args, document)
     return status

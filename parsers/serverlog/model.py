@@ -17,6 +17,8 @@ class Stack(str, Enum):
     CADDY = "caddy"  # Go's crypto/tls underneath, in Caddy's JSON log
     NODE = "node"
     ENVOY = "envoy"
+    OPENSSL = "openssl"  # openssl s_server's own output
+    JAVA = "java"  # a Java server's SSLHandshakeException, as an application logs it
 
 
 class Verdict(str, Enum):

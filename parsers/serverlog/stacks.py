@@ -19,7 +19,7 @@ from parsers.serverlog.model import Problem, Stack, Verdict
 
 #: a line holding none of these is not looked at further (lower case)
 TRIGGERS = (
-    "ssl", "tls", "certificate", "x509", "authorizationerror", "failed:", "ssl_c_",
+    "ssl", "tls", "certificate", "x509", "authorizationerror", "failed:", "ssl_c_", "verify error",
 )  # fmt: skip
 
 #: OpenSSL's X509_V_ERR_* names (Node's authorizationError) → the verify code (OpenSSL 3.0)
@@ -258,6 +258,8 @@ def go(line: str) -> Found | None:
     tm = (_CADDY_TIME if caddy else _GO_TIME).search(line)
     who, err, when = m["client"], m["err"], tm["time"] if tm else None
     said = f"http: TLS handshake error from {who}: {err}"
+    if err == "EOF":  # a connection closed before any handshake (a port check): not a client's TLS
+        return None
     if "client didn't provide a certificate" in err:
         return Found(stack, Verdict.REJECT, Problem.NO_CERTIFICATE, said, client=who, time=when)
     if "x509: " in err:
@@ -288,18 +290,22 @@ def go(line: str) -> Found | None:
 
 
 # --- Node ------------------------------------------------------------------------------------
-_NODE_AUTH = re.compile(r"authorizationError\W{0,4}(?P<name>[A-Z][A-Z_]{5,})")
+_NODE_AUTH = re.compile(r"authorizationError\W{0,4}(?P<name>[A-Z][A-Z0-9_]{5,})")
+_NODE_CLIENT = re.compile(r"(?:\bfrom |\bclient )(?P<client>[0-9a-fA-F.:\[\]]{3,})")
 _NODE_NO_CERT = re.compile(r"ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE|peer did not return a certificate")
 
 
 def node(line: str) -> Found | None:
     if m := _NODE_AUTH.search(line):
         name = m["name"]
+        cm = _NODE_CLIENT.search(line)
+        who = cm["client"] if cm else None
         if name == "UNABLE_TO_GET_ISSUER_CERT":  # what Node reports when no certificate came at all
-            return Found(Stack.NODE, Verdict.REJECT, Problem.NO_CERTIFICATE, line.strip(), None, name)
-        return Found(
-            Stack.NODE, Verdict.REJECT, Problem.VERIFY_FAILED, line.strip(), X509_V_ERR.get(name), name
-        )
+            return Found(
+                Stack.NODE, Verdict.REJECT, Problem.NO_CERTIFICATE, line.strip(), None, name, None, who
+            )
+        code = X509_V_ERR.get(name)
+        return Found(Stack.NODE, Verdict.REJECT, Problem.VERIFY_FAILED, line.strip(), code, name, None, who)
     if "tlsClientError" in line or "ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE" in line:
         if _NODE_NO_CERT.search(line):
             return Found(Stack.NODE, Verdict.REJECT, Problem.NO_CERTIFICATE, line.strip())
@@ -329,5 +335,35 @@ def envoy(line: str) -> Found | None:
     return _handshake_detail(Stack.ENVOY, detail, said, who, when)
 
 
+# --- openssl s_server, a Java server -----------------------------------------------------------
+_S_SERVER_VERIFY = re.compile(r"^verify error:num=(?P<code>\d+):(?P<text>.+?)\s*$")
+_JAVA_NO_CERT = re.compile(r"SSLHandshakeException: (?:Empty client certificate chain|null cert chain)")
+_JAVA_VERIFY = re.compile(
+    r"SSLHandshakeException: (?P<text>(?:PKIX path (?:building|validation) failed|Extended key usage|"
+    r"KeyUsage does not allow)[^|]*?)\s*(?:\||$)"
+)
+
+
+def s_server(line: str) -> Found | None:
+    if m := _S_SERVER_VERIFY.search(line):
+        return Found(
+            Stack.OPENSSL, Verdict.REJECT, Problem.VERIFY_FAILED, line.strip(), int(m["code"]), m["text"]
+        )
+    if "tls_process_client_certificate:peer did not return a certificate" in line:
+        return Found(Stack.OPENSSL, Verdict.REJECT, Problem.NO_CERTIFICATE, line.strip())
+    return None
+
+
+def java_server(line: str) -> Found | None:
+    """A Java server's refusal as an application logs its exception (one line)."""
+    if _JAVA_NO_CERT.search(line):
+        return Found(Stack.JAVA, Verdict.REJECT, Problem.NO_CERTIFICATE, line.strip())
+    if m := _JAVA_VERIFY.search(line):
+        return Found(Stack.JAVA, Verdict.REJECT, Problem.VERIFY_FAILED, line.strip(), None, m["text"])
+    return None
+
+
 #: tried in this order; the first that claims a line wins it
-MATCHERS: tuple[Callable[[str], Found | None], ...] = (apache, envoy, go, haproxy, node, nginx)
+MATCHERS: tuple[Callable[[str], Found | None], ...] = (
+    apache, envoy, go, haproxy, node, s_server, java_server, nginx,
+)  # fmt: skip

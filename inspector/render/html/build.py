@@ -16,6 +16,7 @@ from inspector.render.html.model import (
     FindingCard,
     FindingView,
     Page,
+    ServerVerdictView,
     Verdict,
 )
 from inspector.render.html.sanitize import clean_text
@@ -32,7 +33,7 @@ MAX_TABLE_ROWS = 2000  # beyond this a browser's table is no longer something to
 GROUP_OVER = 3  # a code found in more connections than this gets one card naming the others
 ALSO_NAMED = 20
 KNOWN = {"schema", "schema_version", "tool_version", "findings", "summary"}
-KNOWN |= {"capture", "connections", "keystore", "probe", "selection"}
+KNOWN |= {"capture", "connections", "keystore", "probe", "selection", "server_verdicts"}
 _COMMAND = re.compile(r"^(keytool|openssl|curl|java|mtls-inspect|cat|cp|mv)\b|&& keytool")
 HEADING = {"pcap": "Capture ", "keystore": "Keystore ", "probe": "Probe of ", "select": "Selection for "}
 
@@ -303,4 +304,18 @@ def build_page(document: dict[str, Any], *, redacted: bool) -> Page:
         not_listed=len(raw_connections) - len(connections),
         certificates=index.all(),
         other=other,
+        server_verdicts=[server_verdict_view(v) for v in as_dicts(document.get("server_verdicts"))],
+    )
+
+
+def server_verdict_view(raw: dict[str, Any]) -> ServerVerdictView:
+    return ServerVerdictView(
+        stack=clean_text(as_str(raw.get("stack"))),
+        verdict="accept" if raw.get("verdict") == "accept" else "reject",
+        reason=clean_text(as_str(raw.get("reason"))),
+        stack_says=clean_text(as_str(raw.get("stack_says"))),
+        tested=raw.get("tested") is True,
+        setting=clean_text(as_str(raw.get("server_setting"))),
+        client_fix=clean_text(as_str(raw.get("client_fix"))),
+        alias=clean_text(as_str(raw.get("alias"))),
     )

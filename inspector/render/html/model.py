@@ -233,6 +233,20 @@ class CaptureView:
 
 
 @dataclass(frozen=True)
+class ServerVerdictView:
+    """One server stack's verdict on the client's chain (`server_verdicts`, issue 23)."""
+
+    stack: str
+    verdict: str
+    reason: str
+    stack_says: str
+    tested: bool
+    setting: str
+    client_fix: str
+    alias: str
+
+
+@dataclass(frozen=True)
 class Page:
     kind: str
     title: str
@@ -252,3 +266,4 @@ class Page:
     not_listed: int  # connections beyond the table's limit
     certificates: list[CertView]
     other: list[Fact]
+    server_verdicts: list[ServerVerdictView] = field(default_factory=list)
