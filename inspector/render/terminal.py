@@ -34,8 +34,9 @@ ASCII_FALLBACK = {
 
 
 def _is_utf(encoding: str | None) -> bool:
+    """None: a stream of str with no encoding of its own (io.StringIO) takes any character."""
     if not encoding:
-        return False
+        return True
     try:
         return codecs.lookup(encoding).name in ("utf-8", "utf-16", "utf-32")
     except LookupError:
@@ -100,11 +101,11 @@ class SafeStream(io.TextIOBase):
         super().__init__()
         self._target = target
         self._json = json_mode
-        self._encoding = encoding or getattr(target, "encoding", None) or "utf-8"
+        self._encoding: str | None = encoding or getattr(target, "encoding", None)
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
-        return self._encoding
+        return self._encoding or "utf-8"
 
     def write(self, text: str) -> int:
         if self._json:
