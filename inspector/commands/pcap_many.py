@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,8 +66,19 @@ def check_set_args(args: argparse.Namespace) -> None:
         raise InputError("--workers starts a local cluster, --scheduler uses an existing one", "give one")
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers {args.workers}: needs at least 1", "give --workers N with N >= 1")
+    if args.workers is not None and args.workers > max_workers():
+        raise InputError(
+            f"--workers {args.workers}: more than {max_workers()} (4 per CPU here) would only cost memory",
+            f"give --workers {os.cpu_count() or 1} (one per CPU), or --scheduler for a real cluster",
+        )
     if args.jsonl and args.json:
         raise InputError("--json and --jsonl are two forms of the same report", "give one")
+
+
+def max_workers() -> int:
+    """The most local worker processes asked for: 4 per CPU (each is a Python process of ~20 MB
+    and more; past the CPUs they only wait). A run never starts more than it has files."""
+    return 4 * (os.cpu_count() or 1)
 
 
 #: what decode_and_seal loads on its first call (a local Dask cluster's workers load it first)
@@ -152,12 +164,13 @@ def scan_files(
     from parsers.model import Transcript
     from parsers.stitch import PartSpool
 
+    capture_set = open_capture_set(args.file or [])
     runner: PartRunner = serial_parts
     if args.workers is not None or args.scheduler:
         from inspector.analysis.cluster import dask_runner
 
-        runner = dask_runner(args.workers, args.scheduler, WORKER_PRELOAD)
-    capture_set = open_capture_set(args.file or [])
+        workers = None if args.workers is None else min(args.workers, max(1, len(capture_set.members)))
+        runner = dask_runner(workers, args.scheduler, WORKER_PRELOAD)
     keylog_text = read_bytes(Path(args.keylog)).decode("utf-8", "replace") if args.keylog else ""
     recipe = Recipe(tuple(r.view for r in reports), at)
     # the keystore and truststore are this machine's files: with them, connections are judged
