@@ -46,6 +46,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             importlib.import_module(f"inspector.commands.{name}_cmd").add_parser(sub)
     for command in sub.choices.values():  # also after the subcommand: `pcap F --color always`
         _add_colour_option(command, argparse.SUPPRESS)
+        # where "rerun with --traceback" leads: appended to the command line as it was
+        command.add_argument(
+            "--traceback",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="show the Python traceback of an error",
+        )
     return parser
 
 
