@@ -192,9 +192,9 @@ def timeout(ctx: ProbeContext) -> Iterator[Finding]:
     last = t.events[-1]
     yield make(
         TIMEOUT,
-        f"no answer from the server within {ctx.target.timeout:g} s after {last.label}",
+        f"no answer from the server within {ctx.target.timeout:g} s after {E.event_label(last)}",
         location=ctx.where(),
-        evidence=[Evidence(f"{last.label} at {last.time:.3f} s", "the last message")],
+        evidence=[Evidence(f"{E.event_label(last)} at {last.time:.3f} s", "the last message")],
         fix="raise --timeout if the server is slow; otherwise read the server's log",
     )
 
