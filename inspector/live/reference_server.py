@@ -277,10 +277,13 @@ class ReferenceServer:
                 with self._reported:
                     self._handlers.add(worker)
                 worker.start()
-        finally:
-            deadline = time.monotonic() + self._timeout + 1
-            for worker in self._running():
-                worker.join(max(0.0, deadline - time.monotonic()))
+        except BaseException:  # Ctrl-C: the clients being served are not waited for
+            self._stop.set()
+            raise
+        # stopped, or the last of max_connections accepted: their reports are written first
+        deadline = time.monotonic() + self._timeout + 1
+        for worker in self._running():
+            worker.join(max(0.0, deadline - time.monotonic()))
 
     def _running(self) -> list[threading.Thread]:
         with self._reported:
