@@ -285,3 +285,26 @@ def test_not_yet_valid_client_certificate_names_the_alert_openssl_sent(files, se
         "TLSv1.2, sent CN=client-future → rejected with bad_certificate: a certificate "
         "is not yet valid (depth 0, CN=client-future,O=Acme) [finding cert-not-yet-valid]"
     )
+
+
+def test_a_bug_met_with_one_client_is_its_line_and_the_server_goes_on(files, serve, monkeypatch):  # type: ignore[no-untyped-def]
+    original = RS._Pump.first_bytes
+    calls: list[int] = []
+
+    def planted(self: RS._Pump) -> bytes:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("planted")
+        return original(self)
+
+    monkeypatch.setattr(RS._Pump, "first_bytes", planted)
+    server = serve(optional=True)
+    first = _tls_client(server.port, _client_context())
+    second = _tls_client(server.port, _client_context())
+    assert first.startswith("error")
+    assert second.endswith("\r\n\r\nhello\n"), second
+    lines = [r.line() for r in server.wait_for(2)]
+    assert lines[0].endswith(
+        "internal error: RuntimeError: planted (a bug in mtls-inspect: please report it)"
+    ), lines[0]
+    assert lines[1].endswith("→ accepted")
