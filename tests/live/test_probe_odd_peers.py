@@ -88,25 +88,33 @@ def resetter() -> Iterator[_Resetter]:
 
 
 @pytest.mark.parametrize("tries", range(5))
-def test_a_server_resetting_at_once_is_one_line(cli, files, resetter, tries):  # type: ignore[no-untyped-def]
-    """Errno 107 (ENOTCONN) from getpeername after the reset was exit 70 on most runs."""
+def test_a_server_resetting_at_once_is_one_line(cli, files, resetter, tries, monkeypatch):  # type: ignore[no-untyped-def]
+    """Errno 107 (ENOTCONN) from getpeername after the reset was exit 70 on most runs. A reset
+    before the ClientHello left is one line (exit 2); one after it, the connection-reset finding —
+    never "No findings" with exit 0."""
+    monkeypatch.setenv("MTLS_TEST_PW", "changeit")
     probe = cli("probe", f"127.0.0.1:{resetter.port}", "--timeout", "5")
     assert "internal error" not in probe.err
-    if probe.status == 2:  # the reset came before the ClientHello went out
-        assert len(probe.err.strip().splitlines()) == 1
+    if probe.status == 2:  # reset while connecting, or before the ClientHello left
+        (line,) = probe.err.splitlines()
+        assert line.startswith(f"mtls-inspect: error: 127.0.0.1:{resetter.port}: "), line
+        assert "reset" in line
     else:
-        assert probe.status == 0, probe.err
-        assert "outcome: reset by server" in probe.out
+        assert probe.status == 1, (probe.out, probe.err)
+        assert "error[connection-reset]" in probe.out
     selected = cli(
         "select",
         "--keystore",
         str(files / "good.jks"),
-        "--storepass",
-        "changeit",
+        "--storepass-env",
+        "MTLS_TEST_PW",
         "--from-server",
         f"127.0.0.1:{resetter.port}",
         "--timeout",
         "5",
     )
     assert "internal error" not in selected.err
-    assert selected.status in (0, 1, 2), selected.err
+    assert selected.status == 2, (selected.out, selected.err)
+    (line,) = selected.err.splitlines()
+    assert line.startswith("mtls-inspect: error: ") and f"127.0.0.1:{resetter.port}: " in line
+    assert "reset" in line
