@@ -424,7 +424,7 @@ class _Pump:
         return data
 
     def report_seconds(self) -> str:
-        return f"{self.seconds:g} s (the time each client is given in all)"
+        return f"{self.seconds:g} s, the time each client is given in all"
 
     def first_bytes(self) -> bytes:
         """The client's first bytes, classified; a ClientHello record is read whole (or found cut)."""
