@@ -12,6 +12,12 @@ command line in-process on each. A run breaks the contract when:
 - the password appears in the output;
 - one input takes longer than the per-input limit (a hang or super-linear work).
 
+Two targets vary what surrounds the bytes instead of the bytes: `names` gives a real input a
+hostile file name each run (terminal escapes, OSC title sequences, bytes that are not UTF-8,
+format characters), `encodings` runs a real input with stdout and stderr in an encoding that
+cannot take every character (Latin-1, cp1252, ASCII): the output must still be whole, encoded,
+and free of raw control characters.
+
 Every violation is written to fuzz/findings/<target>-<sha1>.bin with a .txt saying why.
 
     python3 -m fuzz.run                      # every target, 60 s each
@@ -34,6 +40,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 ROOT = Path(__file__).resolve().parent.parent
 CAPTURES = ROOT / "captures"
@@ -55,6 +62,10 @@ class Target:
     suffix: str
     #: mends what would stop every mutant at the door (a JKS store's digest), to reach deeper code
     mend: Callable[[bytes], bytes] | None = None
+    #: the seeds as they are, under a hostile file name each run (the bytes are not mutated)
+    hostile_names: bool = False
+    #: the seeds as they are, with stdout/stderr in one of these encodings each run
+    encodings: tuple[str, ...] = ()
 
 
 @dataclass
@@ -113,21 +124,61 @@ def _limit(seconds: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def run_cli(argv: list[str]) -> tuple[int, str, str]:
-    """The real entry point, in-process (no interpreter start-up per input)."""
+def run_cli(argv: list[str], encoding: str | None = None) -> tuple[int, str, str]:
+    """The real entry point, in-process (no interpreter start-up per input); with `encoding`,
+    stdout and stderr are byte streams in it that refuse what it cannot encode, as a Latin-1
+    terminal or a Windows redirect does (what they hold is then decoded back)."""
     from inspector.cli import main
 
-    out, err = io.StringIO(), io.StringIO()
+    def stream() -> TextIO:
+        if encoding is None:
+            return io.StringIO()
+        return io.TextIOWrapper(io.BytesIO(), encoding=encoding, errors="strict", write_through=True)
+
+    def text(written: TextIO) -> str:
+        if isinstance(written, io.StringIO):
+            return written.getvalue()
+        assert isinstance(written, io.TextIOWrapper) and isinstance(written.buffer, io.BytesIO)
+        return written.buffer.getvalue().decode(encoding or "utf-8")
+
+    out, err = stream(), stream()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             status = main(argv)
         except SystemExit as exc:  # argparse
             status = exc.code if isinstance(exc.code, int) else 2
-    return int(status), out.getvalue(), err.getvalue()
+    return int(status), text(out), text(err)
+
+
+#: pieces of hostile file names: escapes, an OSC title, bytes that are not UTF-8, format characters
+NAME_PIECES = (
+    "\x1b[31m",
+    "\x1b]0;TITLE\x07",
+    "\x1b]8;;http:x\x1b\\",
+    "\r",
+    "\x7f",
+    "\u202e",
+    "\u200b",
+    os.fsdecode(b"\xe9"),
+    os.fsdecode(b"\xff\xfe"),
+    "caf\u00e9",
+    "\u2192",
+    " ",
+    "-",
+    "%s",
+    "{}",
+)
+
+
+def hostile_name(rnd: random.Random, suffix: str) -> str:
+    parts = [rnd.choice(NAME_PIECES) for _ in range(rnd.randint(1, 4))]
+    return "in" + "".join(parts) + suffix
 
 
 def check(path: Path, status: int, out: str, err: str) -> str | None:
     """What broke the contract, or None."""
+    from inspector.render.terminal import shown
+
     if "internal error" in err or "Traceback" in err or "Traceback" in out:
         return f"internal error: {err.strip()[:300]}"
     if status not in (0, 1, 2):
@@ -136,7 +187,7 @@ def check(path: Path, status: int, out: str, err: str) -> str | None:
         lines = err.strip().splitlines()
         if len(lines) != 1:
             return f"exit 2 with {len(lines)} stderr lines: {err[:300]!r}"
-        if path.name not in lines[0]:
+        if path.name not in lines[0] and shown(path.name) not in lines[0]:
             return f"exit 2 without naming the input: {lines[0][:300]}"
     elif not out:
         return f"exit {status} with no report"
@@ -155,14 +206,20 @@ def fuzz(
     end = time.monotonic() + seconds
     path = work / f"input{target.suffix}"
     while time.monotonic() < end and (max_runs is None or tally.runs < max_runs):
-        data = mutate(rnd.choice(target.seeds), rnd)
-        if target.mend is not None and rnd.random() < 0.8:
+        as_is = target.hostile_names or bool(target.encodings)
+        data = rnd.choice(target.seeds) if as_is else mutate(rnd.choice(target.seeds), rnd)
+        if target.mend is not None and not as_is and rnd.random() < 0.8:
             data = target.mend(data)
+        if target.hostile_names:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            path = work / hostile_name(rnd, target.suffix)
         path.write_bytes(data)
+        encoding = rnd.choice(target.encodings) if target.encodings else None
         start = time.monotonic()
         try:
             with _limit(PER_INPUT_SECONDS):
-                status, out, err = run_cli(target.argv(path))
+                status, out, err = run_cli(target.argv(path), encoding)
             problem = check(path, status, out, err)
         except _Timeout:
             status, problem = -1, f"took more than {PER_INPUT_SECONDS} s"
@@ -176,7 +233,8 @@ def fuzz(
             digest = hashlib.sha1(data).hexdigest()[:16]
             (FINDINGS / f"{target.name}-{digest}.bin").write_bytes(data)
             (FINDINGS / f"{target.name}-{digest}.txt").write_text(
-                f"{problem}\nargv: {target.argv(path)}\n", encoding="utf-8"
+                f"{problem}\nargv: {[ascii(a) for a in target.argv(path)]}\nencoding: {encoding}\n",
+                encoding="utf-8",
             )
     return tally
 
@@ -268,6 +326,32 @@ def targets(work: Path) -> dict[str, Target]:
             [acme.root.pem, acme.intermediate.pem + acme.root.pem],
             lambda p: [*keystore, str(jks), "--server-ca", str(p)],
             ".pem",
+        ),
+        # what surrounds the bytes: hostile file names, output encodings (seeds as they are)
+        "names-pcap": Target(
+            "names-pcap", pcaps[:6], lambda p: ["pcap", str(p), "--all"], ".pcap", hostile_names=True
+        ),
+        "names-log": Target(
+            "names-log",
+            [(CAPTURES / "java-nocert12.log").read_bytes()],
+            lambda p: ["log", str(p)],
+            ".log",
+            hostile_names=True,
+        ),
+        "names-keystore": Target("names-keystore", [jks.read_bytes(), p12], ks, ".ks", hostile_names=True),
+        "encodings": Target(
+            "encodings",
+            pcaps[:6],
+            lambda p: ["pcap", str(p), "--all"],
+            ".pcap",
+            encodings=("latin-1", "cp1252", "ascii", "utf-8"),
+        ),
+        "encodings-log": Target(
+            "encodings-log",
+            [(CAPTURES / "java-nocert12.log").read_bytes()],
+            lambda p: ["log", str(p)],
+            ".log",
+            encodings=("latin-1", "cp1252", "ascii"),
         ),
     }
 

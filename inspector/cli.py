@@ -14,7 +14,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from inspector import __version__
 from inspector.system.errors import ExitStatus, InputError
@@ -46,6 +46,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             importlib.import_module(f"inspector.commands.{name}_cmd").add_parser(sub)
     for command in sub.choices.values():  # also after the subcommand: `pcap F --color always`
         _add_colour_option(command, argparse.SUPPRESS)
+        # where "rerun with --traceback" leads: appended to the command line as it was
+        command.add_argument(
+            "--traceback",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="show the Python traceback of an error",
+        )
     return parser
 
 
@@ -62,13 +69,20 @@ def _add_colour_option(p: argparse.ArgumentParser, default: str) -> None:
 
 
 def _colour_stdout(args: argparse.Namespace) -> None:
-    """Text reports on a terminal get colour; JSON and pipes never (unless --color always)."""
+    """Every report passes through the safe stream (input text escaped, what the output's
+    encoding cannot take made ASCII); text reports on a terminal then get colour; JSON and
+    pipes never (unless --color always)."""
+    from inspector.render.terminal import SafeStream
     from inspector.render.text import ColourStream, wants_colour
 
-    if getattr(args, "json", False) or sys.stdout is None:
+    if sys.stdout is None:
         return
-    if wants_colour(args.color, sys.stdout, os.environ):
-        sys.stdout = ColourStream(sys.stdout)
+    json_mode = bool(getattr(args, "json", False) or getattr(args, "jsonl", False))
+    encoding = getattr(sys.stdout, "encoding", None)
+    target: TextIO | ColourStream = sys.stdout
+    if not json_mode and wants_colour(args.color, sys.stdout, os.environ):
+        target = ColourStream(sys.stdout)  # our colour codes added after the escaping
+    sys.stdout = SafeStream(target, json_mode=json_mode, encoding=encoding)  # type: ignore[assignment]
 
 
 def run() -> NoReturn:
@@ -185,10 +199,12 @@ def _command_named(argv: Sequence[str]) -> str | None:
 def _error(message: str) -> None:
     """One line on stderr; a closed or broken stderr does not change the exit status. Messages
     quote input (a file's bytes, a server's answer): control characters are escaped, so the line
-    stays one line and no terminal escape gets through."""
-    from parsers.printable import escape_text
+    stays one line and no terminal escape gets through; a file name's bytes that are not UTF-8
+    are shown as those bytes, and on a stderr that is not UTF-8 our dashes fall back to ASCII."""
+    from inspector.render.terminal import shown
 
-    say_line(f"mtls-inspect: {escape_text(message)}")
+    one_line = message.replace("\n", "\\0A").replace("\t", "\\09")
+    say_line(f"mtls-inspect: {shown(one_line, getattr(sys.stderr, 'encoding', None))}")
 
 
 def _one_line(exc: Exception) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from parsers.model import Alert, Direction, HandshakeEvent, Message, Transcript
+from parsers.model import ALERT_NAMES, Alert, Direction, HandshakeEvent, Message, Transcript
 
 M = TypeVar("M", bound=Message)
 
@@ -70,3 +70,32 @@ def any_of(events: Iterable[HandshakeEvent], kind: type[M], direction: Direction
 def fatal_alert(t: Transcript) -> Seen[Alert] | None:
     """The first fatal alert, either way: where the handshake failed."""
     return next((s for s in every(t.messages(Alert), Alert) if s.message.fatal), None)
+
+
+def alert_named(alert: Alert) -> bool:
+    """Is the alert's description one this tool can name? Not for a description outside the
+    registry (200), nor for a fatal 0: close_notify is a warning, and a Java log whose alert
+    description the reader could not read (missing, "UNKNOWN ALERT (200)") arrives as a fatal 0."""
+    if alert.encrypted:
+        return True  # said as "encrypted alert": what is not known is said so
+    return alert.description in ALERT_NAMES and not (alert.fatal and alert.description == 0)
+
+
+def alert_name(alert: Alert) -> str:
+    """The alert's name for reports: never close_notify for one whose description is unknown."""
+    if alert.encrypted:
+        return "encrypted alert"
+    if alert.fatal and alert.description == 0:
+        return "unknown alert"
+    if alert.description not in ALERT_NAMES:
+        return f"alert {alert.description} (unknown)"
+    return ALERT_NAMES[alert.description]
+
+
+def event_label(event: HandshakeEvent) -> str:
+    """The event's label, with an alert named by `alert_name`."""
+    m = event.message
+    if isinstance(m, Alert):
+        name = alert_name(m).removeprefix("alert ")  # "Alert 200 (unknown)"
+        return f"Alert {name}" + ("" if m.encrypted or m.fatal else " (warning)")
+    return event.label

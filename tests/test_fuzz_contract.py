@@ -35,6 +35,11 @@ def targets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, harness.Targe
         "server-ca",
         "keylog",
         "log",
+        "names-pcap",
+        "names-log",
+        "names-keystore",
+        "encodings",
+        "encodings-log",
     ],
 )
 def test_mutated_inputs_keep_the_contract(targets, name, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -132,8 +132,8 @@ def scan_set(
     from parsers.keylog import KeyLog
     from parsers.stitch import PartSpool
 
-    runner = _runner(request)
     capture_set = open_capture_set(request.files)
+    runner = _runner(request, len(capture_set.members))
     keylog_text = (
         read_key_log(Path(request.keylog_path)).decode("utf-8", "replace") if request.keylog_path else ""
     )
@@ -162,15 +162,17 @@ def scan_set(
     return scan, summary
 
 
-def _runner(request: SetRequest) -> PartRunner:
-    """Here, one file after the other; or on Dask when asked for workers or a scheduler."""
+def _runner(request: SetRequest, files: int) -> PartRunner:
+    """Here, one file after the other; or on Dask when asked for workers or a scheduler (never
+    more local workers than there are files to decode)."""
     from inspector.analysis.many import serial_parts
 
     if request.workers is None and not request.scheduler:
         return serial_parts
     from inspector.analysis.cluster import dask_runner
 
-    return dask_runner(request.workers, request.scheduler, WORKER_PRELOAD)
+    workers = None if request.workers is None else min(request.workers, max(1, files))
+    return dask_runner(workers, request.scheduler, WORKER_PRELOAD)
 
 
 def _decode_parts(

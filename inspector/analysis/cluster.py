@@ -135,8 +135,26 @@ def local_cluster(workers: int) -> Any:
         # where a Dask dashboard already runs (one of ours, or the user's), Dask printed a
         # four-line warning under our report and took the next free port; any free port, here
         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-        silence_logs=logging.ERROR,
+        # the workers' own errors reach us through their futures (KilledWorker, the task's
+        # exception); what they log when the scheduler goes away first (Ctrl-C) is not ours
+        silence_logs=logging.CRITICAL,
     )
+
+
+#: the loggers of Dask's scheduler and client in this process, and of their event loop
+_DASK_LOGGERS = ("distributed", "tornado", "asyncio")
+
+
+def hush_dask() -> None:
+    """No more log lines from Dask in this process: a run that is ending (Ctrl-C, an error
+    already said in one line) tears its cluster down with workers mid-task, and the scheduler
+    and tornado log that teardown as CRITICAL/ERROR with tracebacks (11-61 lines under our one
+    line, in 5 of 9 Ctrl-C). Every such logger, children with their own level included."""
+    names = [name for name in list(logging.root.manager.loggerDict) if name.split(".", 1)[0] in _DASK_LOGGERS]
+    for name in (*_DASK_LOGGERS, *names):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.CRITICAL + 1)
+        logger.disabled = True
 
 
 class _CtrlC:
@@ -154,18 +172,24 @@ class _CtrlC:
 
     def __call__(self, _signum: int, _frame: object) -> None:
         self.noted.set()
+        hush_dask()
         if not self.deferred:
             raise KeyboardInterrupt
 
     def check(self) -> None:
         if self.noted.is_set():
+            hush_dask()
             raise KeyboardInterrupt
 
     def unraisable(self, report: Any) -> None:
         """sys.unraisablehook: an interrupt dropped in a callback is noted (and raised again by
-        `check`), not printed as a traceback; anything else as before."""
+        `check`), not printed as a traceback; anything else as before. Once interrupted, what
+        Dask's callbacks raise while the cluster is torn down is not printed either."""
         if isinstance(report.exc_value, KeyboardInterrupt):
             self.noted.set()
+            hush_dask()
+            return
+        if self.noted.is_set():
             return
         self.previous_hook(report)
 
@@ -283,6 +307,9 @@ def _run(
                 ctrl_c.check()
             ctrl_c.check()
             return [p for p in parts if p is not None]
+        except BaseException:
+            hush_dask()  # the run ends here with one line of ours; the teardown says nothing
+            raise
         finally:
             client.close()
             if cluster is not None:

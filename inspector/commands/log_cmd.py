@@ -112,7 +112,9 @@ class LogWireContext(WireContext):
         who = "client" if event.direction.value == "client" else "server"
         verb = "sent by" if who == self.role else "received from"
         where = f"log line {event.frame}" if event.frame is not None else "log"
-        return Evidence(f"{event.label} {verb} the {who} ({where})", fact)
+        from inspector.events import event_label
+
+        return Evidence(f"{event_label(event)} {verb} the {who} ({where})", fact)
 
 
 def run(args: argparse.Namespace) -> int:

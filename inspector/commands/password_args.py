@@ -47,13 +47,7 @@ def resolve_password(args: Namespace, kind: str, prompt: str | None) -> str | No
             )
         return _text(os.environ[env], f"--{kind}-env {env}")
     if file is not None:
-        path = Path(file)
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise InputError(
-                f"--{kind}-file {file}: cannot read ({exc.strerror})", "check the path and permissions"
-            ) from None
+        raw = _first_line(Path(file), f"--{kind}-file {file}")
         text = _text(raw.decode("utf-8", "surrogateescape"), f"--{kind}-file {file}")
         return text.splitlines()[0] if text else ""
     if prompt is not None and sys.stdin is not None and sys.stdin.isatty():
@@ -62,6 +56,33 @@ def resolve_password(args: Namespace, kind: str, prompt: str | None) -> str | No
         entered = getpass.getpass(prompt)
         return _text(entered, "the password typed") if entered else None
     return None
+
+
+#: the most read of a password file: its first line must end within it
+MAX_PASSWORD_FILE_LINE = 64 << 10
+
+
+def _first_line(path: Path, label: str) -> bytes:
+    """The file's first line, read up to MAX_PASSWORD_FILE_LINE bytes and never further (a wrong
+    path to a large file, or /dev/zero, is not read whole); a pipe or /dev/stdin is read up to
+    its first newline, not to its end."""
+    try:
+        with path.open("rb", buffering=0) as handle:
+            line = bytearray()
+            while len(line) <= MAX_PASSWORD_FILE_LINE and not line.endswith(b"\n"):
+                chunk = handle.read(min(4096, MAX_PASSWORD_FILE_LINE + 1 - len(line)))
+                if not chunk:
+                    break
+                cut = chunk.find(b"\n")
+                line += chunk if cut < 0 else chunk[: cut + 1]
+    except OSError as exc:
+        raise InputError(f"{label}: cannot read ({exc.strerror})", "check the path and permissions") from None
+    if len(line) > MAX_PASSWORD_FILE_LINE:
+        raise InputError(
+            f"{label}: no line end within its first {MAX_PASSWORD_FILE_LINE >> 10} KiB: not a password file",
+            "give a file whose first line is the password",
+        )
+    return bytes(line)
 
 
 def _text(password: str, source: str) -> str:

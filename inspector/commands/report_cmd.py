@@ -63,6 +63,9 @@ def load_document(name: str) -> dict[str, Any]:
         ) from exc
     except RecursionError as exc:
         raise InputError(f"{name}: JSON nested too deeply", "give the output of --json") from exc
+    except ValueError as exc:  # an integer of more than 4300 digits (Python's conversion limit)
+        what = "a number of more than 4300 digits" if "digits" in str(exc) else _one_line(exc)
+        raise InputError(f"{name}: not JSON this tool reads ({what})", "give the output of --json") from exc
     if not isinstance(document, dict) or not str(document.get("schema", "")).startswith(SCHEMA_PREFIX):
         raise InputError(
             f'{name}: not an mtls-inspector document (no "schema": "mtls-inspector/...")',
@@ -98,3 +101,8 @@ def run(args: argparse.Namespace) -> int:
     size = write_html(document, args.html, redact=args.redact)
     print(f"wrote {args.html} ({size} bytes{', redacted' if args.redact else ''})")
     return ExitStatus.ERROR_FINDINGS if has_errors(document) else ExitStatus.OK
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()
+    return text[0][:120] if text else type(exc).__name__

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,5 +56,16 @@ def check_set_args(args: argparse.Namespace) -> None:
         raise InputError("--workers starts a local cluster, --scheduler uses an existing one", "give one")
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers {args.workers}: needs at least 1", "give --workers N with N >= 1")
+    if args.workers is not None and args.workers > max_workers():
+        raise InputError(
+            f"--workers {args.workers}: more than {max_workers()} (4 per CPU here) would only cost memory",
+            f"give --workers {os.cpu_count() or 1} (one per CPU), or --scheduler for a real cluster",
+        )
     if args.jsonl and args.json:
         raise InputError("--json and --jsonl are two forms of the same report", "give one")
+
+
+def max_workers() -> int:
+    """The most local worker processes asked for: 4 per CPU (each is a Python process of ~20 MB
+    and more; past the CPUs they only wait). A run never starts more than it has files."""
+    return 4 * (os.cpu_count() or 1)

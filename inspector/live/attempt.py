@@ -47,7 +47,10 @@ class Attempt:
     reset_by: Direction | None = None
     timed_out: bool = False
     http_status: str | None = None
+    #: the server's certificates that could be read, leaf first, up to the first that could not
     server_chain: list[x509.Certificate] = field(default_factory=list)
+    #: the subject of every certificate the server sent, read leniently (never raises)
+    server_chain_subjects: list[str] = field(default_factory=list)
     verify_problems: list[VerifyProblem] = field(default_factory=list)
     version: str | None = None
     cipher: str | None = None

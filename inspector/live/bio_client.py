@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 from inspector import events as E
 from inspector.keystore.model import KeyEntry
 from inspector.live.attempt import Attempt, ChooseEntry, Target, VerifyProblem
+from inspector.live.peer_certs import der, peer_chain
 from inspector.live.rsassa_pss import install_private_key
+from inspector.pki.certs import readable, subject_of
 from inspector.pki.hostnames import is_ip
 from inspector.pki.openssl_verify import verify_error
 from parsers.keylog import KeyLog
@@ -57,7 +59,7 @@ class BioClient:
         self.sock, self.target, self.attempt, self.choose = sock, target, attempt, choose
         #: monotonic time by which everything ends (`--timeout` is total, set before connecting)
         self.deadline = time.monotonic() + target.timeout if deadline is None else deadline
-        local, remote = sock.getsockname(), sock.getpeername()
+        local, remote = _addresses(sock)
         attempt.client = Endpoint(local[0], local[1])
         attempt.server = Endpoint(remote[0], remote[1])
         self.keys = KeyLog()  # grows as OpenSSL derives secrets; the decoder reads it live
@@ -101,6 +103,10 @@ class BioClient:
                 self.http_request(self.target.http_path)
             elif self.conn.get_protocol_version_name() == "TLSv1.3":
                 self.read(READ_AFTER_HANDSHAKE, until_judged=True)
+        # records received with the last one read but not needed (a server writing its two
+        # TLS 1.3 tickets in one segment): decoded too, so the transcript is what was recorded
+        while (record := self._next_record()) is not None:
+            self._hand_over(record)
         self._collect()
         a.transcript = self.decoder.close(a.closed_by, a.reset_by)
 
@@ -131,7 +137,7 @@ class BioClient:
                         depth,
                         errnum,
                         verify_error(errnum).text,
-                        cert.to_cryptography().subject.rfc4514_string(),
+                        subject_of(der(cert)),
                     )
                 )
             return True  # keep going: the client-certificate exchange is what we came to see
@@ -342,16 +348,33 @@ class BioClient:
 
     def _collect(self) -> None:
         conn, a = self.conn, self.attempt
-        try:
-            chain = conn.get_peer_cert_chain(as_cryptography=True) or []
-        except TypeError:
-            chain = [c.to_cryptography() for c in (conn.get_peer_cert_chain() or [])]
-        a.server_chain = list(chain)
+        received = peer_chain(conn)
+        a.server_chain_subjects = [subject_of(d) for d in received]
+        a.server_chain = []
+        for d in received:  # the certificates read; the rules judge none past one that is not
+            cert = readable(d)
+            if cert is None:
+                break
+            a.server_chain.append(cert)
         # OpenSSL names its own highest version even when the server refused every one: only a
         # ServerHello makes a version the negotiated one
         agreed = self.decoder.transcript.server_hello is not None
         a.version = conn.get_protocol_version_name() if agreed else None
         a.cipher = conn.get_cipher_name() if agreed else None
+
+
+def _addresses(sock: socket.socket) -> tuple[tuple[str, int], tuple[str, int]]:
+    """(local, remote) address; a server that reset the connection the moment it was made
+    leaves the socket unconnected (ENOTCONN): the addresses are then unknown, not a crash."""
+    try:
+        local = sock.getsockname()[:2]
+    except OSError:
+        local = ("0.0.0.0", 0)
+    try:
+        remote = sock.getpeername()[:2]
+    except OSError:
+        remote = ("0.0.0.0", 0)
+    return local, remote
 
 
 # TLS 1.2 SignatureAndHashAlgorithm codes whose hash is MD5 or SHA-1 (RFC 5246, RFC 8446 B.3.1.3)

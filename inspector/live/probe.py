@@ -14,6 +14,7 @@ from inspector.keystore.model import KeyEntry
 from inspector.live.attempt import Attempt, ChooseEntry, Target
 from inspector.live.bio_client import BioClient
 from inspector.system.errors import InputError
+from parsers.model import Direction
 
 
 def parse_target(text: str, what: str = "") -> tuple[str, int]:
@@ -143,6 +144,13 @@ def refuse_unanswered(attempt: Attempt, target: Target) -> None:
         raise InputError(
             f'{where}: the server answered with non-TLS data: "{quoted}"',
             "this port does not speak TLS (plain HTTP?); check the port",
+        )
+    sent = any(direction is Direction.CLIENT for direction, _, _ in attempt.chunks)
+    if not data and not sent and attempt.reset_by is not None:
+        raise InputError(
+            f"{where}: the server reset the connection before the ClientHello could be sent",
+            "check that this port speaks TLS and accepts connections from this address "
+            "(a firewall, a full accept queue, a server refusing this client)",
         )
     if data or attempt.reset_by is not None:
         return

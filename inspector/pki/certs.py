@@ -294,3 +294,110 @@ def validity_state(cert: x509.Certificate, at: dt.datetime) -> str:
 
 
 # --- reading certificates cryptography refuses ---------------------------------------------------
+
+
+def readable(der: bytes) -> x509.Certificate | None:
+    """The certificate as the lenient reader reads it, or None when its names still cannot be
+    read (a CN that is a BIT STRING or a SEQUENCE, an 8-bit T61String: OpenSSL accepts them,
+    cryptography does not)."""
+    try:
+        cert = load_certificate(der).cert
+        if cert is None:
+            return None
+        cert.subject.rfc4514_string()
+        cert.issuer.rfc4514_string()
+    except (ValueError, TypeError):
+        return None
+    return cert
+
+
+def subject_of(der: bytes, short: bool = False) -> str:
+    """A certificate's subject from its DER, whatever the encoding of its values: through the
+    lenient reader when it reads the certificate, else by hand — strings decoded as Java reads
+    them (a T61String as ISO-8859-1, bad bytes as U+FFFD), any other value as RFC 4514's
+    `#hex` — escaped for a terminal. Never raises."""
+    cert = readable(der)
+    if cert is not None:
+        return short_dn(cert.subject) if short else dn(cert.subject)
+    try:
+        attributes = _subject_attributes(der)
+    except (ValueError, IndexError):
+        return "(subject not readable)"
+    if short:
+        cns = [value for label, value in attributes if label == "CN"]
+        if cns:
+            return escape_text(f"CN={cns[0]}")
+    return escape_text(",".join(f"{label}={value}" for label, value in attributes)) or "(empty DN)"
+
+
+def _tlv(data: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, start of contents, end) of the DER element at `pos`; ValueError when it overruns."""
+    tag, length = data[pos], data[pos + 1]
+    start = pos + 2
+    if length & 0x80:
+        count = length & 0x7F
+        if not 0 < count <= 4:
+            raise ValueError("bad DER length")
+        length = int.from_bytes(data[start : start + count], "big")
+        start += count
+    end = start + length
+    if end > len(data):
+        raise ValueError("DER element overruns its container")
+    return tag, start, end
+
+
+def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """(tag, element start, contents start, end) of each element between start and end."""
+    out = []
+    pos = start
+    while pos < end:
+        tag, body, stop = _tlv(data, pos)
+        out.append((tag, pos, body, stop))
+        pos = stop
+    return out
+
+
+def _oid_text(body: bytes) -> str:
+    parts: list[int] = []
+    value = 0
+    for byte in body:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            parts.append(value)
+            value = 0
+    if not parts:
+        raise ValueError("empty OID")
+    first = min(parts[0] // 40, 2)
+    dotted = ".".join(str(p) for p in [first, parts[0] - 40 * first, *parts[1:]])
+    from cryptography.x509.name import _NAMEOID_TO_NAME
+
+    return _NAMEOID_TO_NAME.get(x509.ObjectIdentifier(dotted), dotted)
+
+
+_STRING_CODECS = {
+    0x0C: "utf-8",  # UTF8String
+    0x13: "utf-8",  # PrintableString (bad bytes: U+FFFD, as the lenient reader shows them)
+    0x16: "utf-8",  # IA5String
+    0x14: "latin-1",  # T61String: Java reads it as ISO-8859-1
+    0x1E: "utf-16-be",  # BMPString
+    0x1C: "utf-32-be",  # UniversalString
+}
+
+
+def _subject_attributes(der: bytes) -> list[tuple[str, str]]:
+    """The subject's attributes, most specific first (as RFC 4514 and keytool order them)."""
+    _, cert_body, _ = _tlv(der, 0)
+    _, tbs_body, tbs_end = _tlv(der, cert_body)
+    fields = _children(der, tbs_body, tbs_end)
+    if fields and fields[0][0] == 0xA0:  # [0] version
+        fields = fields[1:]
+    _, _, subject_body, subject_end = fields[4]  # serial, signature, issuer, validity, subject
+    attributes: list[tuple[str, str]] = []
+    for _, _, set_body, set_end in _children(der, subject_body, subject_end):
+        for _, _, seq_body, seq_end in _children(der, set_body, set_end):
+            (_, _, oid_body, oid_end), (tag, at, body, end) = _children(der, seq_body, seq_end)[:2]
+            label = _oid_text(der[oid_body:oid_end])
+            codec = _STRING_CODECS.get(tag)
+            value = der[body:end].decode(codec, "replace") if codec is not None else "#" + der[at:end].hex()
+            attributes.append((label, value))
+    return attributes[::-1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cryptography import x509
 
+from inspector import events as E
 from inspector.findings import Finding
 from inspector.java.key_managers import Selection
 from inspector.pki import certs as C
@@ -54,14 +55,14 @@ def event_dict(event: HandshakeEvent) -> JsonObject:
         "direction": event.direction.value,
         "time": round(event.time, 6),
         "frame": event.frame,
-        "message": event.label,
+        "message": E.event_label(event),
         "encrypted": event.encrypted,
     }
     if isinstance(m, Alert):
         item["alert"] = {
             "level": m.level,
             "description": m.description,
-            "name": None if m.encrypted else m.name,
+            "name": None if m.encrypted else E.alert_name(m),
             "readable": not m.encrypted,
         }
     if isinstance(m, Certificate):

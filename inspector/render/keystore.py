@@ -8,7 +8,7 @@ from cryptography import x509
 
 from inspector.findings import Finding
 from inspector.keystore.java_signing import java_signing
-from inspector.keystore.model import KeyEntry, Keystore, TrustedEntry
+from inspector.keystore.model import KeyEntry, Keystore, StoreType, TrustedEntry
 from inspector.pki import certs as C
 from inspector.render import text
 from inspector.render.json_out import JsonObject
@@ -96,7 +96,13 @@ def keystore_text(store: Keystore, findings: list[Finding], at: dt.datetime, ali
     typed = store.store_type.value
     if expected is not None and expected is not store.store_type:
         typed += f" (the name suggests {expected.value})"
-    integrity = "integrity verified" if store.integrity_checked else "integrity NOT verified"
+    integrity = (
+        "no integrity check (a PEM file has none)"
+        if store.store_type is StoreType.PEM
+        else "integrity verified"
+        if store.integrity_checked
+        else "integrity NOT verified"
+    )
     count = len(store.key_entries) + len(store.trusted_entries) + len(store.secret_aliases)
     parts = [
         f"Keystore {store.path}: {typed}, {integrity}, {count} entries",
@@ -196,7 +202,7 @@ def keystore_dict(store: Keystore, at: dt.datetime, alias: str | None) -> JsonOb
         "path": str(store.path),
         "type": store.store_type.value,
         "type_suggested_by_name": store.expected_type.value if store.expected_type else None,
-        "integrity_checked": store.integrity_checked,
+        "integrity_checked": store.integrity_checked and store.store_type is not StoreType.PEM,
         "chain_order": store.chain_order_note,
         "judged_at": at.isoformat(),
         "entries": entries,

@@ -35,7 +35,7 @@ def _detail(event: HandshakeEvent) -> str:
         return f"{event.label} [{len(m.ca_names)} CA]"
     if isinstance(m, (CertificateVerify, ServerKeyExchange)):
         return event.label + SIGNATURE_MARKS[m.verified]
-    return event.label
+    return E.event_label(event)
 
 
 def ladder(t: Transcript) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from inspector.pki import certs as C
 from inspector.render import json_out, text
 from inspector.render.connection_json import connection_dict
 from inspector.render.json_out import JsonObject
@@ -77,5 +76,5 @@ def attempt_dict(a: Attempt) -> JsonObject:
         "server_verify_errors": [
             {"depth": p.depth, "error": p.message, "subject": p.subject} for p in a.verify_problems
         ],
-        "server_chain": [C.dn(c.subject) for c in a.server_chain],
+        "server_chain": list(a.server_chain_subjects),
     }

@@ -31,7 +31,7 @@ class Spool:
         self._pending_bytes = 0
 
     def add(self, key: int, text: str) -> None:
-        data = text.encode("utf-8")
+        data = text.encode("utf-8", "surrogatepass")  # a non-UTF-8 file name: shown on output
         self._keys.append(key)
         self._starts.append(self._end)
         self._sizes.append(len(data))
@@ -58,4 +58,4 @@ class Spool:
         keys = self._keys
         for i in sorted(range(len(keys)), key=keys.__getitem__):  # stable: order added kept
             self._file.seek(self._starts[i])
-            yield self._file.read(self._sizes[i]).decode("utf-8")
+            yield self._file.read(self._sizes[i]).decode("utf-8", "surrogatepass")

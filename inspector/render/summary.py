@@ -36,7 +36,7 @@ def outcome(t: Transcript) -> str:
     if state is Outcome.ALERT:
         alert = E.fatal_alert(t)
         assert alert is not None  # Outcome.ALERT means there is one
-        return f"{alert.event.label.removeprefix('Alert ')} from {alert.direction.value}"
+        return f"{E.alert_name(alert.message)} from {alert.direction.value}"
     if state is Outcome.RESET and t.reset_by is not None:
         return f"reset by {t.reset_by.value}"
     if state is Outcome.COMPLETED and t.done_inferred:

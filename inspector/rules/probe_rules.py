@@ -73,7 +73,7 @@ class ProbeContext:
 def server_authentication(ctx: ProbeContext) -> Iterator[Finding]:
     """The server's chain against --ca-file (or the system store), and its name."""
     a = ctx.attempt
-    if ctx.target.insecure or not a.server_chain:
+    if ctx.target.insecure or not (a.server_chain or a.verify_problems):
         return
     problems = [p for p in a.verify_problems if p.errnum != 62]
     if problems:
@@ -88,11 +88,17 @@ def server_authentication(ctx: ProbeContext) -> Iterator[Finding]:
             evidence=[
                 Evidence("server Certificate", f"[{i}] {C.dn(c.subject)} issued by {C.dn(c.issuer)}")
                 for i, c in enumerate(a.server_chain[:4])
+            ]
+            or [
+                Evidence("server Certificate", f"[{i}] {subject}")
+                for i, subject in enumerate(a.server_chain_subjects[:4])
             ],
             fix="give the server's CA with --ca-file ca.pem (and add it to the client's "
             "trust store: keytool -importcert -trustcacerts -alias partner-ca -file "
             "ca.pem -keystore truststore.jks), or use --insecure to skip this check",
         )
+    if not a.server_chain:  # the leaf could not be read: its names are not judged
+        return
     name = ctx.target.servername or ctx.target.host
     leaf = a.server_chain[0]
     if not openssl_hostname_matches(leaf, name):
@@ -186,9 +192,9 @@ def timeout(ctx: ProbeContext) -> Iterator[Finding]:
     last = t.events[-1]
     yield make(
         TIMEOUT,
-        f"no answer from the server within {ctx.target.timeout:g} s after {last.label}",
+        f"no answer from the server within {ctx.target.timeout:g} s after {E.event_label(last)}",
         location=ctx.where(),
-        evidence=[Evidence(f"{last.label} at {last.time:.3f} s", "the last message")],
+        evidence=[Evidence(f"{E.event_label(last)} at {last.time:.3f} s", "the last message")],
         fix="raise --timeout if the server is slow; otherwise read the server's log",
     )
 

@@ -24,7 +24,7 @@ from inspector.java.key_managers import (
 from inspector.keystore.model import Keystore
 from inspector.pki import certs as C
 from inspector.rules import RuleSet
-from inspector.rules.keystore_rules import CERT_NONSTANDARD, CERT_UNREADABLE, KEY_PASSWORD
+from inspector.rules.keystore_rules import CERT_NONSTANDARD, CERT_UNREADABLE, KEY_PASSWORD, NOT_YET_VALID
 from inspector.system.times import utc_from_timestamp
 from parsers.model import (
     CERTIFICATE_TYPES,
@@ -217,6 +217,16 @@ CLIENT_EXPIRED = register(
     HTTP 400). Renew it and re-import the reply.""",
     G,
 )
+ALERT_UNNAMED = register(
+    "alert-unnamed",
+    Severity.ERROR,
+    "A fatal alert this tool cannot name",
+    """A peer ended the handshake with a fatal alert whose description is not one TLS defines
+    (a Java log's "UNKNOWN ALERT (200)"), or that could not be read. Which check failed is not
+    known from here: it is not close_notify (never fatal), and not a version or cipher
+    negotiation failure by itself. The sending side's log says why it refused.""",
+    G,
+)
 
 CLIENT_SIGNATURE_INVALID = register(
     "client-signature-invalid",
@@ -289,7 +299,7 @@ class WireContext:
             return Evidence(f"connection #{self.t.index}", fact)
         frame = f", frame {event.frame}" if event.frame is not None else ""
         who = "client" if event.direction is Direction.CLIENT else "server"
-        return Evidence(f"{event.label} from {who} at {event.time:.3f} s{frame}", fact)
+        return Evidence(f"{E.event_label(event)} from {who} at {event.time:.3f} s{frame}", fact)
 
     @property
     def when(self) -> dt.datetime:
@@ -334,7 +344,7 @@ def _index_of(ctx: WireContext, event: HandshakeEvent) -> int:
     return next(i for i, e in enumerate(ctx.t.events) if e is event)
 
 
-@RULES.rule(NEGOTIATION, CLIENT_REJECTED)
+@RULES.rule(NEGOTIATION, CLIENT_REJECTED, ALERT_UNNAMED)
 def early_failures(ctx: WireContext) -> Iterator[Finding]:
     """Fatal alerts before the certificate exchange, and the client rejecting the server."""
     fatal = E.fatal_alert(ctx.t)
@@ -344,7 +354,18 @@ def early_failures(ctx: WireContext) -> Iterator[Finding]:
     before = ctx.t.events[: _index_of(ctx, alert)]
     server_cert = E.any_of(before, Certificate, Direction.SERVER)
     requested = E.any_of(before, CertificateRequest)
-    name = fatal.message.name
+    name = E.alert_name(fatal.message)
+    if not E.alert_named(fatal.message):
+        who = "server" if alert.direction is Direction.SERVER else "client"
+        yield make(
+            ALERT_UNNAMED,
+            f"the {who} aborted with an alert this tool cannot name ({name}): which of its checks "
+            "failed is not said here",
+            location=ctx.where(),
+            evidence=[ctx.ev(alert, f"fatal {name} from the {who}")],
+            fix=f"read the {who}'s log for the reason it gives (its TLS library's own alert codes)",
+        )
+        return
     if (
         alert.direction is Direction.CLIENT
         and server_cert
@@ -522,7 +543,7 @@ def _why_not_sent(ctx: WireContext, req_event: HandshakeEvent, req: CertificateR
             )
 
 
-@RULES.rule(ISSUER_NOT_LISTED, CHAIN_INCOMPLETE, CLIENT_EXPIRED)
+@RULES.rule(ISSUER_NOT_LISTED, CHAIN_INCOMPLETE, CLIENT_EXPIRED, NOT_YET_VALID)
 def sent_chain(ctx: WireContext) -> Iterator[Finding]:
     """The chain the client did send, against the CA names and the capture's time."""
     found, sent = _request(ctx), _client_cert(ctx)
@@ -531,7 +552,23 @@ def sent_chain(ctx: WireContext) -> Iterator[Finding]:
     cert_event, cert = sent.event, sent.message
     leaf = cert.chain[0]
     for i, c in enumerate(cert.chain):
-        if C.validity_state(c, ctx.when) != "valid":
+        state = C.validity_state(c, ctx.when)
+        if state == "not-yet-valid":  # clock skew, or issued for the future: renewing does not help
+            yield make(
+                NOT_YET_VALID,
+                f"the client sent {C.short_dn(c.subject)} (chain[{i}]), valid "
+                f"{c.not_valid_before_utc.date()} .. {c.not_valid_after_utc.date()}: not yet valid at "
+                f"the capture's time {ctx.when.isoformat(timespec='seconds')} — a clock skew, or a "
+                "certificate issued for the future",
+                location=Location(file=ctx.file, connection=ctx.t.index, position=i),
+                evidence=[
+                    ctx.ev(cert_event, f"chain[{i}] {C.dn(c.subject)}"),
+                    Evidence("notBefore", c.not_valid_before_utc.isoformat(timespec="seconds")),
+                ],
+                fix="check the clocks (the server's, and the issuing CA's: timedatectl, NTP); or wait "
+                "until notBefore — renewing the certificate does not help",
+            )
+        elif state != "valid":
             yield make(
                 CLIENT_EXPIRED,
                 f"the client sent {C.short_dn(c.subject)} (chain[{i}]), valid "
@@ -719,6 +756,8 @@ def server_rejected(ctx: WireContext) -> Iterator[Finding]:
     alert = fatal.event
     if _index_of(ctx, alert) < _index_of(ctx, sent.event):
         return
+    if not E.alert_named(fatal.message):
+        return  # said by early_failures (alert-unnamed)
     name = fatal.message.name
     cert_event, cert = sent.event, sent.message
     what = (
@@ -960,7 +999,7 @@ def reset(ctx: WireContext) -> Iterator[Finding]:
     after_cert = E.any_of(t.messages(Certificate), Certificate, Direction.CLIENT)
     yield make(
         RESET,
-        f"the {who.value} {how} the connection during the handshake, after {last.label}, "
+        f"the {who.value} {how} the connection during the handshake, after {E.event_label(last)}, "
         "without a TLS alert"
         + (
             ": the server likely rejected the client certificate silently"

@@ -22,4 +22,6 @@ def write_html(document: dict[str, Any], path: str | Path, redact: bool = False)
     """Render and write the page to `path` (0600, never through a symlink); returns bytes written."""
     from inspector.render.html.output import write_private
 
-    return write_private(Path(path), render_html(document, redact=redact).encode("utf-8"))
+    # a file name that is not UTF-8 (a lone surrogate) is written as its \\udcXX escape
+    page = render_html(document, redact=redact).encode("utf-8", "backslashreplace")
+    return write_private(Path(path), page)

@@ -87,34 +87,62 @@ def _strings(value: Any) -> list[str]:
     return found
 
 
+#: keys whose value is a host (or HOST:PORT) wherever they appear in a document: probe, pcap,
+#: log (handshakes[]), select (selection.request.source: "server HOST:PORT")
+_HOST_KEYS = frozenset({"target", "servername", "proxy", "client", "server", "server_name", "sni", "host"})
+#: a single-label host name (localhost, an intranet name), only where a key says it is a host
+_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+#: Java's and OpenSSL's host-name refusals name the host the client asked for
+_NAMED_HOST = re.compile(
+    r"(?:No (?:subject alternative )?(?:DNS )?names? matching|doesn't match|does not match|"
+    r"not valid for)\s+'?([A-Za-z0-9*][A-Za-z0-9.*-]*[A-Za-z0-9])'?",
+    re.I,
+)
+
+
+def _host_value(text: str) -> str | None:
+    """The host in a value that names one (`host`, `host:port`, `[v6]:port`), else None (a
+    thread name, prose)."""
+    host = _host_of(text)
+    if not host or any(c.isspace() for c in host):
+        return None
+    if is_ip(host) or _HOSTNAME.match(host) or _LABEL.match(host):
+        return host
+    return None
+
+
 def _declared_hosts(document: dict[str, Any]) -> list[str]:
-    """Where the document says "this is a host"."""
+    """Where the document says "this is a host": any value under a host key, anywhere in it; a
+    select document's source ("server HOST:PORT"); a server certificate's CN; the host a
+    host-name refusal names."""
     hosts: list[str] = []
-    probe = document.get("probe")
-    if isinstance(probe, dict):
-        for key in ("target", "servername", "proxy"):
-            if isinstance(probe.get(key), str) and probe[key]:
-                hosts.append(_host_of(probe[key]))
-    connections = document.get("connections")
-    for conn in connections if isinstance(connections, list) else []:
-        if not isinstance(conn, dict):
-            continue
-        for key in ("client", "server"):
-            if isinstance(conn.get(key), str):
-                hosts.append(_host_of(conn[key]))
-        if isinstance(conn.get("server_name"), str) and conn["server_name"]:
-            hosts.append(conn["server_name"])
-        events = conn.get("events")
-        for event in events if isinstance(events, list) else []:
-            if isinstance(event, dict) and event.get("direction") == "server":
-                chain = event.get("chain")
-                if isinstance(chain, list) and chain and isinstance(chain[0], dict):
-                    hosts.extend(_cn_values(str(chain[0].get("subject", ""))))
-    attempts = probe.get("attempts") if isinstance(probe, dict) else None
-    for attempt in attempts if isinstance(attempts, list) else []:
-        chain = attempt.get("server_chain") if isinstance(attempt, dict) else None
-        if isinstance(chain, list) and chain:
-            hosts.extend(_cn_values(str(chain[0])))
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(item, str) and key in _HOST_KEYS:
+                    host = _host_value(item)
+                    if host is not None:
+                        hosts.append(host)
+                elif isinstance(item, str) and key == "source" and item.startswith(("server ", "proxy ")):
+                    host = _host_value(item.split()[-1])
+                    if host is not None:
+                        hosts.append(host)
+                elif key == "chain" and value.get("direction") == "server" and isinstance(item, list):
+                    if item and isinstance(item[0], dict):
+                        hosts.extend(_cn_values(str(item[0].get("subject", ""))))
+                elif key == "server_chain" and isinstance(item, list) and item:
+                    hosts.extend(_cn_values(str(item[0])))
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(document)
+    for text in _strings(document):
+        if "matching" in text or "match" in text or "valid for" in text:
+            hosts.extend(m.group(1) for m in _NAMED_HOST.finditer(text))
     return hosts
 
 

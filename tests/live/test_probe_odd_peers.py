@@ -1,0 +1,120 @@
+"""`probe` and `select --from-server` against hostile servers (issue 25 point 1): a server
+certificate whose subject cryptography cannot read, a server that resets the connection at once."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from tests.oddnames import ODD_CNS, key_pem, odd_cn, pem
+
+#: bitstr: the capture decoder (parsers/x509_lenient._refusals) lets cryptography's TypeError out
+#: of a BIT STRING CN; that file is another engineer's (reported), so the probe still ends in 70.
+_PARSERS_GAP = pytest.mark.xfail(
+    reason="parsers/x509_lenient.py: _refusals does not catch TypeError (BIT STRING CN)", strict=True
+)
+VARIANTS = [pytest.param(v, marks=_PARSERS_GAP) if v == "bitstr" else v for v in ODD_CNS]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_probe_reads_an_odd_server_certificate_subject(cli, files, tmp_path, variant):  # type: ignore[no-untyped-def]
+    """The server certificate's CN in an encoding OpenSSL accepts and cryptography refuses: a
+    report (exit 1: the server refused the probe's empty Certificate), its subject shown as
+    OpenSSL reads it — with --insecure and without (exit 70 before)."""
+    from inspector.live.reference_server import ReferenceServer
+
+    cert_der, holder = odd_cn(variant)
+    (tmp_path / "odd.crt").write_bytes(pem(cert_der))
+    (tmp_path / "odd.key").write_bytes(key_pem(holder))
+    shown = {
+        "t61": "CN=café ÿþ,O=Acme",
+        "seq": "CN=#30050c03616263,O=Acme",
+        "bitstr": "CN=#030300fffe,O=Acme",
+        "ia5_8bit": "CN=a\ufffdb,O=Acme",
+        "printable_bad": "CN=a\ufffdb,O=Acme",
+    }[variant]
+    with ReferenceServer(tmp_path / "odd.crt", tmp_path / "odd.key", [files / "acme-root.pem"]) as server:
+        insecure = cli("probe", f"127.0.0.1:{server.port}", "--insecure", "--timeout", "5", "--json")
+        checked = cli("probe", f"127.0.0.1:{server.port}", "--timeout", "5", "--json")
+    for result in (insecure, checked):
+        assert result.status == 1, result.err
+        assert result.err == ""
+        (attempt,) = result.json()["probe"]["attempts"]
+        assert attempt["server_chain"] == [shown]
+    problems = checked.json()["probe"]["attempts"][0]["server_verify_errors"]
+    assert problems and {p["subject"] for p in problems} == {shown}
+    assert "client-rejected" not in insecure.codes()
+
+
+class _Resetter:
+    """Accepts and resets at once (SO_LINGER 0), as a firewall or an overloaded server does."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+@pytest.fixture
+def resetter() -> Iterator[_Resetter]:
+    server = _Resetter()
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("tries", range(5))
+def test_a_server_resetting_at_once_is_one_line(cli, files, resetter, tries, monkeypatch):  # type: ignore[no-untyped-def]
+    """Errno 107 (ENOTCONN) from getpeername after the reset was exit 70 on most runs. A reset
+    before the ClientHello left is one line (exit 2); one after it, the connection-reset finding —
+    never "No findings" with exit 0."""
+    monkeypatch.setenv("MTLS_TEST_PW", "changeit")
+    probe = cli("probe", f"127.0.0.1:{resetter.port}", "--timeout", "5")
+    assert "internal error" not in probe.err
+    if probe.status == 2:  # reset while connecting, or before the ClientHello left
+        (line,) = probe.err.splitlines()
+        assert line.startswith(f"mtls-inspect: error: 127.0.0.1:{resetter.port}: "), line
+        assert "reset" in line
+    else:
+        assert probe.status == 1, (probe.out, probe.err)
+        assert "error[connection-reset]" in probe.out
+    selected = cli(
+        "select",
+        "--keystore",
+        str(files / "good.jks"),
+        "--storepass-env",
+        "MTLS_TEST_PW",
+        "--from-server",
+        f"127.0.0.1:{resetter.port}",
+        "--timeout",
+        "5",
+    )
+    assert "internal error" not in selected.err
+    assert selected.status == 2, (selected.out, selected.err)
+    (line,) = selected.err.splitlines()
+    assert line.startswith("mtls-inspect: error: ") and f"127.0.0.1:{resetter.port}: " in line
+    assert "reset" in line
