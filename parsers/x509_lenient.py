@@ -102,7 +102,8 @@ def _refusals(cert: x509.Certificate) -> list[str]:
             value = getattr(cert, part)
             if isinstance(value, x509.Name):
                 value.rfc4514_string()
-        except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+        except (ValueError, TypeError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+            # TypeError: a CN that is a BIT STRING or a SEQUENCE (cryptography cannot give it as text)
             refused.append(f"{part}: {one_line(exc)}")
     return refused
 

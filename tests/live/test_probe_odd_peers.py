@@ -12,12 +12,7 @@ import pytest
 
 from tests.oddnames import ODD_CNS, key_pem, odd_cn, pem
 
-#: bitstr: the capture decoder (parsers/x509_lenient._refusals) lets cryptography's TypeError out
-#: of a BIT STRING CN; that file is another engineer's (reported), so the probe still ends in 70.
-_PARSERS_GAP = pytest.mark.xfail(
-    reason="parsers/x509_lenient.py: _refusals does not catch TypeError (BIT STRING CN)", strict=True
-)
-VARIANTS = [pytest.param(v, marks=_PARSERS_GAP) if v == "bitstr" else v for v in ODD_CNS]
+VARIANTS = ODD_CNS
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
