@@ -75,6 +75,16 @@ def _parse(cls: type[P], raw: bytes) -> P:
     return cls(raw)  # type: ignore[no-untyped-call]  # scapy's constructors are untyped
 
 
+def _legacy_session() -> object:
+    """A scapy TLS session at TLS 1.0: its version-dependent fields (a CertificateRequest's
+    signature_algorithms, absent before TLS 1.2) are then read as that version sends them."""
+    from scapy.layers.tls.session import tlsSession
+
+    session = tlsSession()  # type: ignore[no-untyped-call]
+    session.tls_version = 0x0301
+    return session
+
+
 @dataclass(frozen=True, slots=True)
 class CertificateFields:
     context: bytes  # TLS 1.3 certificate_request_context (empty in TLS 1.2)
@@ -83,7 +93,7 @@ class CertificateFields:
 
 @dataclass(frozen=True, slots=True)
 class CertificateRequestFields:
-    """A TLS 1.2 CertificateRequest."""
+    """A CertificateRequest of SSL 3.0 - TLS 1.2 (signature_algorithms empty before TLS 1.2)."""
 
     certificate_types: tuple[int, ...]
     signature_algorithms: tuple[int, ...]
@@ -106,8 +116,12 @@ def certificate(raw: bytes, tls13: bool) -> CertificateFields:
     return CertificateFields(b"", tuple(_der(cert) for _, cert in msg.certs or []))
 
 
-def certificate_request(raw: bytes) -> CertificateRequestFields:
-    msg = _parse(handshake.TLSCertificateRequest, raw)
+def certificate_request(raw: bytes, legacy: bool = False) -> CertificateRequestFields:
+    """`legacy`: SSL 3.0, TLS 1.0 or 1.1, whose request has no signature_algorithms field."""
+    if legacy:
+        msg = handshake.TLSCertificateRequest(raw, tls_session=_legacy_session())  # type: ignore[no-untyped-call]
+    else:
+        msg = _parse(handshake.TLSCertificateRequest, raw)
     trailing = msg.haslayer("Raw") or (msg.haslayer("Padding") and len(msg["Padding"].load) > 0)
     return CertificateRequestFields(
         certificate_types=tuple(int(t) for t in msg.ctypes or []),

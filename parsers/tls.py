@@ -67,6 +67,7 @@ class TlsSession:
         self.frame = 0
         self.time = 0.0
         self.tls13 = False
+        self.version: int | None = None  # the ServerHello's, once seen
         self._renegotiation: tuple[bytes, dict[str, bytes]] | None = None
         self.dropped_problems = 0  # past MAX_PROBLEMS
 
@@ -190,7 +191,7 @@ class TlsSession:
     def _message(self, side: _Side, direction: Direction, raw: bytes, encrypted: bool) -> None:
         msg_type = raw[0]
         try:
-            decoded: Message | None = messages.decode(msg_type, raw, self.tls13, self.lean)
+            decoded: Message | None = messages.decode(msg_type, raw, self.tls13, self.lean, self.version)
         except messages.MalformedMessage as exc:
             self._problem("malformed", str(exc), direction)
             decoded = None
@@ -236,6 +237,7 @@ class TlsSession:
         keys.server_random = hello.random
         keys.suite = hello.cipher_suite
         keys.encrypt_then_mac = hello.encrypt_then_mac
+        self.version = hello.version
         self.tls13 = hello.version == 0x0304
         if self.tls13:
             self.sides[Direction.SERVER].protection.encrypted = True

@@ -304,12 +304,17 @@ def _client_cert(ctx: WireContext) -> Seen[Certificate] | None:
     return E.first(ctx.t, Certificate, Direction.CLIENT)
 
 
+#: Before TLS 1.2 a request has no signature_algorithms: each certificate type signs its
+#: CertificateVerify with SHA-1 (MD5+SHA-1 for RSA), as these schemes stand for (RFC 5246 7.4.1.4.1)
+_LEGACY_SCHEMES = (0x0201, 0x0202, 0x0203)
+
+
 def ca_request(req: CertificateRequest, source: str) -> CaRequest:
     return CaRequest(
         tls13=req.tls13,
         ca_names=tuple(n.der for n in req.ca_names),
         certificate_types=req.certificate_types,
-        signature_algorithms=req.signature_algorithms,
+        signature_algorithms=_LEGACY_SCHEMES if req.legacy else req.signature_algorithms,
         source=source,
         signature_algorithms_cert=req.signature_algorithms_cert,
         ca_names_present=req.ca_names_present,

@@ -1,0 +1,314 @@
+"""Capture shapes met in other projects' captures (issue 21, points 8-13), each made at test
+time: the TLS bytes come from a real handshake (OpenSSL through Python's ssl module, client and
+server in memory, key log written by OpenSSL), and the packets around them are built here (TCP,
+plaintext before TLS, tunnels, offload lengths) where a loopback capture cannot make the shape.
+tshark is the truth where a decoder decides (test_tshark_oracle's readers)."""
+
+from __future__ import annotations
+
+import select
+import socket
+import ssl
+import struct
+import subprocess
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from parsers import framing
+from parsers.pcapfile import PcapWriter
+from tests import pki as P
+from tests import test_tshark_oracle as oracle
+
+CLIENT, SERVER = ("10.1.0.1", 40001), ("10.2.0.2", 443)
+MSS = 1448
+Chunk = tuple[bool, bytes]  # (from the server, bytes)
+
+
+# -- real TLS bytes ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Identities:
+    root_pem: bytes
+    root: Path
+    server: tuple[Path, Path]
+    client: tuple[Path, Path]
+
+
+@pytest.fixture(scope="module")
+def ids(tmp_path_factory: pytest.TempPathFactory) -> Identities:
+    d = tmp_path_factory.mktemp("ids")
+    pki = P.make_pki("shapes-client", org="Shapes")
+    server = P.issue("localhost", pki.intermediate, org="Shapes", eku=None)
+    files = {
+        "server.pem": server.pem + pki.intermediate.pem,
+        "server.key": server.key_pem,
+        "client.pem": pki.leaf.pem + pki.intermediate.pem,
+        "client.key": pki.leaf.key_pem,
+        "root.pem": pki.root.pem,
+        "inter.pem": pki.intermediate.pem,
+    }
+    for name, data in files.items():
+        (d / name).write_bytes(data)
+    server_files, client_files = (d / "server.pem", d / "server.key"), (d / "client.pem", d / "client.key")
+    return Identities(pki.root.pem, d / "root.pem", server_files, client_files)
+
+
+def _version(name: str) -> ssl.TLSVersion:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        versions = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1}
+        return versions.get(name, ssl.TLSVersion.TLSv1_2)
+
+
+def tls_exchange(
+    ids: Identities, version: str, client_cert: bool = True, keylog: Path | None = None
+) -> list[Chunk]:
+    """One real handshake (and an HTTP request and answer when it succeeds), as the bytes each
+    side wrote, in order. The server requires a client certificate."""
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    client_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    for ctx in (server_ctx, client_ctx):
+        with warnings.catch_warnings():  # TLS 1.0 and 1.1 are deprecated: that is the point
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = ctx.maximum_version = _version(version)
+        ctx.set_ciphers("ECDHE-RSA-AES128-SHA:AES128-SHA:@SECLEVEL=0")
+    server_ctx.load_cert_chain(*ids.server)
+    server_ctx.verify_mode = ssl.CERT_REQUIRED
+    server_ctx.load_verify_locations(cadata=ids.root_pem.decode())
+    client_ctx.check_hostname = False
+    client_ctx.verify_mode = ssl.CERT_NONE
+    if client_cert:
+        client_ctx.load_cert_chain(*ids.client)
+    if keylog is not None:
+        client_ctx.keylog_filename = str(keylog)
+    pipes = {side: (ssl.MemoryBIO(), ssl.MemoryBIO()) for side in ("client", "server")}
+    client = client_ctx.wrap_bio(*pipes["client"], server_side=False)
+    server = server_ctx.wrap_bio(*pipes["server"], server_side=True)
+    chunks: list[Chunk] = []
+
+    def pump() -> bool:
+        moved = False
+        for name, peer, from_server in (("client", "server", False), ("server", "client", True)):
+            data = pipes[name][1].read()
+            if data:
+                chunks.append((from_server, data))
+                pipes[peer][0].write(data)
+                moved = True
+        return moved
+
+    done = {"client": False, "server": False}
+    for _ in range(50):
+        for name, end in (("client", client), ("server", server)):
+            if done[name]:
+                continue
+            try:
+                end.do_handshake()
+                done[name] = True
+            except ssl.SSLWantReadError:
+                pass
+            except ssl.SSLError:
+                done[name] = True  # the alert it sent is in its outgoing pipe
+        if not pump() and all(done.values()):
+            break
+    try:
+        client.write(b"GET / HTTP/1.0\r\n\r\n")
+        pump()
+        server.read(1024)
+        server.write(b"HTTP/1.0 200 OK\r\n\r\nhello")
+        pump()
+        client.read(1024)
+    except ssl.SSLError:
+        pump()
+    return chunks
+
+
+def openssl_exchange(ids: Identities, version: str, client_cert: bool = True) -> list[Chunk]:
+    """The same through real `openssl s_server` / `s_client` processes on 127.0.0.1 and a relay
+    that records what each wrote (s_server sends its CA names, Python's ssl cannot)."""
+    flag = {"1.0": "-tls1", "1.1": "-tls1_1", "1.2": "-tls1_2"}[version]
+    weak = ["-cipher", "DEFAULT:@SECLEVEL=0"]
+    identity = ["-cert", str(ids.server[0]), "-key", str(ids.server[1]), "-CAfile", str(ids.root)]
+    once = ["-Verify", "3", "-verify_return_error", "-naccept", "1", "-www"]
+    server = subprocess.Popen(
+        ["openssl", "s_server", "-accept", "127.0.0.1:0", *identity, *once, flag, *weak],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    client: subprocess.Popen[bytes] | None = None
+    relay = socket.create_server(("127.0.0.1", 0))
+    try:
+        assert server.stdout is not None
+        line = ""
+        while not line.startswith("ACCEPT"):
+            line = server.stdout.readline()
+            assert line, "s_server did not start"
+        server_port = int(line.rsplit(":", 1)[1])
+        relay.settimeout(10)
+        cert = ["-cert", str(ids.client[0]), "-key", str(ids.client[1])] if client_cert else []
+        cert += ["-cert_chain", str(ids.root.parent / "inter.pem")] if client_cert else []
+        target = f"127.0.0.1:{relay.getsockname()[1]}"
+        client = subprocess.Popen(
+            ["openssl", "s_client", "-connect", target, "-ign_eof", flag, *weak, *cert],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        assert client.stdin is not None
+        client.stdin.write(b"GET / HTTP/1.0\r\n\r\n")
+        client.stdin.close()
+        a, _ = relay.accept()
+        b = socket.create_connection(("127.0.0.1", server_port), timeout=10)
+        return _relay(a, b)
+    finally:
+        relay.close()
+        for process in (client, server):
+            if process is not None:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def _relay(client: socket.socket, server: socket.socket) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    peer = {client: server, server: client}
+    open_ = {client, server}
+    deadline = time.monotonic() + 10
+    while open_ and time.monotonic() < deadline:
+        ready, _, _ = select.select(list(open_), [], [], 0.5)
+        for sock in ready:
+            data = sock.recv(65536)
+            if not data:
+                open_.discard(sock)
+                peer[sock].shutdown(socket.SHUT_WR)
+                continue
+            from_server = sock is server
+            if chunks and chunks[-1][0] == from_server:
+                chunks[-1] = (from_server, chunks[-1][1] + data)
+            else:
+                chunks.append((from_server, data))
+            peer[sock].sendall(data)
+    client.close()
+    server.close()
+    return chunks
+
+
+# -- packets around them ----------------------------------------------------------------------
+Wrap = Callable[[bytes], bytes]  # an Ethernet frame (IPv4/IPv6 inside) → the frame captured
+
+
+@dataclass
+class Flow:
+    client: tuple[str, int] = CLIENT
+    server: tuple[str, int] = SERVER
+    isn: tuple[int, int] = (1000, 5000)
+
+
+def segments(
+    chunks: list[Chunk], flow: Flow | None = None, syn: bool = True, fin: bool = True
+) -> list[bytes]:
+    """The Ethernet frames of one TCP connection carrying `chunks`."""
+    f = flow or Flow()
+    (cip, cport), (sip, sport) = f.client, f.server
+    seq = {False: f.isn[0], True: f.isn[1]}
+    out: list[bytes] = []
+
+    def send(from_server: bool, flags: int, payload: bytes = b"") -> None:
+        src, dst = (f.server, f.client) if from_server else (f.client, f.server)
+        ack = seq[not from_server]
+        out.append(framing.tcp_packet(src[0], dst[0], src[1], dst[1], seq[from_server], ack, flags, payload))
+        seq[from_server] += len(payload) + (1 if flags & (framing.SYN | framing.FIN) else 0)
+
+    if syn:
+        send(False, framing.SYN)
+        send(True, framing.SYN | framing.ACK)
+        send(False, framing.ACK)
+    else:
+        seq[False] += 1
+        seq[True] += 1
+    for from_server, data in chunks:
+        for i in range(0, len(data), MSS):
+            send(from_server, framing.ACK | framing.PSH, data[i : i + MSS])
+    if fin:
+        send(False, framing.FIN | framing.ACK)
+        send(True, framing.FIN | framing.ACK)
+        send(False, framing.ACK)
+    del cip, cport, sip, sport
+    return out
+
+
+def write_pcap(path: Path, frames: list[bytes], linktype: int = 1, wrap: Wrap | None = None) -> Path:
+    with path.open("wb") as handle:
+        writer = PcapWriter(handle, linktype=linktype)
+        for n, frame in enumerate(frames):
+            writer.write(P.NOW.timestamp() + n * 0.001, wrap(frame) if wrap else frame)
+    return path
+
+
+def pcap_json(cli, path: Path, *extra: str):  # type: ignore[no-untyped-def]
+    result = cli("pcap", str(path), "--json", "--all", *extra)
+    assert result.status in (0, 1), result.err
+    return result
+
+
+def agrees_with_tshark(cli, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Our messages, CA names, certificates and alerts per connection are tshark's."""
+    if oracle.TSHARK is None:
+        return
+    mine, theirs = oracle.ours(cli, path), oracle.theirs(path)
+    assert theirs, "tshark saw no TLS"
+    assert sorted(mine) == sorted(theirs)
+    for port in theirs:
+        assert mine[port].messages == theirs[port].messages, port
+        assert mine[port].ca_name_counts == theirs[port].ca_name_counts, port
+        assert mine[port].certificates == theirs[port].certificates, port
+        assert mine[port].alerts == theirs[port].alerts, port
+
+
+def messages(connection: dict) -> list[str]:  # type: ignore[type-arg]
+    return [e["message"].split(" (")[0].split(" [")[0] for e in connection["events"]]
+
+
+# -- point 8: CertificateRequest before TLS 1.2 -----------------------------------------------
+@pytest.mark.parametrize("version", ["1.0", "1.1"])
+def test_legacy_certificate_request_is_read(cli, ids, tmp_path, version):  # type: ignore[no-untyped-def]
+    chunks = openssl_exchange(ids, version, client_cert=True)
+    path = write_pcap(tmp_path / f"tls{version}-mtls.pcap", segments(chunks))
+    doc = pcap_json(cli, path).json()
+    (conn,) = doc["connections"]
+    assert conn["version"] == f"TLS {version}"
+    assert conn["cert_requested"] == "yes"
+    assert conn["client_cert"] == "CN=shapes-client"
+    assert conn["problems"] == []
+    request = next(e for e in conn["events"] if e["message"].startswith("CertificateRequest"))
+    assert request["ca_names"] == ["CN=Shapes Root CA,O=Shapes"]
+    assert doc["findings"] == []
+    agrees_with_tshark(cli, path)
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1"])
+def test_legacy_empty_client_certificate_is_diagnosed(cli, ids, tmp_path, version):  # type: ignore[no-untyped-def]
+    chunks = tls_exchange(ids, version, client_cert=False)
+    path = write_pcap(tmp_path / f"tls{version}-nocert.pcap", segments(chunks))
+    result = pcap_json(cli, path)
+    assert result.status == 1
+    (conn,) = result.json()["connections"]
+    assert (conn["cert_requested"], conn["client_cert"]) == ("yes", "empty")
+    assert result.error_codes() == ["client-cert-not-sent", "server-rejected-client-cert"]
+    agrees_with_tshark(cli, path)
+
+
+def test_legacy_request_without_server_hello(cli, ids, tmp_path):  # type: ignore[no-untyped-def]
+    """A capture that starts after the ServerHello: the request's layout is found by trying."""
+    chunks = tls_exchange(ids, "1.0", client_cert=False)
+    # drop the client's ClientHello and the ServerHello record (first of the server's flight)
+    server_flight = chunks[1][1]
+    hello_len = struct.unpack("!H", server_flight[3:5])[0] + 5
+    cut = [(True, server_flight[hello_len:]), *chunks[2:]]
+    path = write_pcap(tmp_path / "tls10-late.pcap", segments(cut))
+    (conn,) = pcap_json(cli, path).json()["connections"]
+    assert conn["cert_requested"] == "yes"
+    assert "CertificateRequest" in messages(conn)
