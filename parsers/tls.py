@@ -155,7 +155,7 @@ class TlsSession:
     def _unreadable(self, side: _Side, direction: Direction, ctype: int, length: int) -> None:
         """An encrypted record we cannot (or chose not to) read: what its type still says."""
         if ctype == ALERT:
-            self._emit(direction, Alert(0, 0, encrypted=True))
+            self._emit(direction, Alert(0, 0, encrypted=True), encrypted=True)
         elif ctype == HANDSHAKE and not self.tls13:
             # TLS 1.2: the only encrypted handshake record is Finished
             self._emit(direction, SimpleMessage(FINISHED, length), encrypted=True)

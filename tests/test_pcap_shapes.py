@@ -312,3 +312,43 @@ def test_legacy_request_without_server_hello(cli, ids, tmp_path):  # type: ignor
     (conn,) = pcap_json(cli, path).json()["connections"]
     assert conn["cert_requested"] == "yes"
     assert "CertificateRequest" in messages(conn)
+
+
+# -- point 13: JSON that cannot mislead -------------------------------------------------------
+def test_unreadable_alert_has_no_description(cli, ids, tmp_path):  # type: ignore[no-untyped-def]
+    """Without keys a TLS 1.2 alert after the handshake cannot be read: no level, no
+    description 0 (close_notify's number), and the event says it was encrypted."""
+    chunks = tls_exchange(ids, "1.2", client_cert=True)
+    chunks.append((False, bytes.fromhex("1503030020") + bytes(range(32))))  # an encrypted alert record
+    path = write_pcap(tmp_path / "tls12-enc-alert.pcap", segments(chunks))
+    (conn,) = pcap_json(cli, path).json()["connections"]
+    alert = next(e for e in conn["events"] if "alert" in e)
+    assert alert["encrypted"] is True
+    assert alert["alert"] == {"level": None, "description": None, "name": None, "readable": False}
+    assert conn["outcome"] == "completed"
+
+
+def _with_alert(chunks: list[Chunk], description: int) -> list[Chunk]:
+    """The server's plaintext fatal alert (the last chunk) with another description: alerts are
+    not covered by any MAC or transcript before ChangeCipherSpec, so the capture stays coherent."""
+    from_server, last = chunks[-1]
+    assert from_server and last[:1] == b"\x15" and last[5] == 2, last.hex()
+    return [*chunks[:-1], (True, last[:6] + bytes([description]) + last[7:])]
+
+
+@pytest.mark.parametrize(("description", "name"), [(42, "bad_certificate"), (48, "unknown_ca")])
+def test_empty_certificate_rejected_with_any_alert_says_none_was_sent(  # type: ignore[no-untyped-def]
+    cli, ids, tmp_path, description, name
+):
+    chunks = _with_alert(tls_exchange(ids, "1.2", client_cert=False), description)
+    path = write_pcap(tmp_path / f"empty-{name}.pcap", segments(chunks))
+    result = pcap_json(cli, path)
+    rejected = next(f for f in result.json()["findings"] if f["code"] == "server-rejected-client-cert")
+    assert rejected["summary"] == (
+        f"the server answered an empty Certificate with a fatal {name} alert: no certificate was "
+        f"sent, so {name} here means the server requires one (servers name a missing certificate "
+        "with various alerts)"
+    )
+    assert rejected["fix"] == "configure the client certificate; see why it was not sent"
+    assert "chain order" not in result.out
+    agrees_with_tshark(cli, path)

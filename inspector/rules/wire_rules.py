@@ -737,7 +737,15 @@ def server_rejected(ctx: WireContext) -> Iterator[Finding]:
     after = "CertificateVerify" if ctx.t.first(CertificateVerify, Direction.CLIENT) else "Certificate"
     fix = _rejection_fix(name)
     verify = E.first(ctx.t, CertificateVerify, Direction.CLIENT)
-    if name == "decrypt_error":
+    if cert.empty and name not in ("certificate_required", "handshake_failure"):
+        # nothing was sent, so nothing about a chain, a key or a signature can be the reason:
+        # the alert is this server's way of saying a certificate is required
+        meaning = (
+            f"no certificate was sent, so {name} here means the server requires one (servers "
+            "name a missing certificate with various alerts)"
+        )
+        fix = _rejection_fix("certificate_required")
+    elif name == "decrypt_error":
         meaning += " (it came right after the client's CertificateVerify)"
         if verify is not None and verify.message.verified is False:
             meaning += "; the capture proves the mismatch: see client-signature-invalid"
