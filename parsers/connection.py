@@ -13,7 +13,13 @@ from collections.abc import Callable
 
 from parsers.boundary import MAX_RUN_LENGTHS, OpaqueRecords, Record, TcpFacts
 from parsers.model import MAX_PROBLEMS, Direction, Problem, too_many_problems
-from parsers.records import APPLICATION_DATA, CONTENT_TYPES, HANDSHAKE, RecordSplitter
+from parsers.records import (
+    APPLICATION_DATA,
+    CONTENT_TYPES,
+    HANDSHAKE,
+    RecordSplitter,
+    sslv2_hello_length,
+)
 from parsers.tcp import FIN, RST, SYN, TcpReassembler
 
 #: application data bodies kept per direction when keys may exist: the handshake (TLS 1.3: all
@@ -22,7 +28,28 @@ from parsers.tcp import FIN, RST, SYN, TcpReassembler
 KEEP_FIRST_BYTES = 128 << 10
 SMALL_RECORD = 1024  # alerts, tickets, post-handshake requests, KeyUpdate: always kept
 
+#: plaintext bytes (both directions) before TLS starts: a STARTTLS dialogue is a few hundred,
+#: an XMPP stream's features a few KB; past this without a hello, the connection is not TLS
+PRELUDE_MAX = 32 << 10
+
 RecordSink = Callable[[Record], None]
+
+
+def hello_at(data: bytes, i: int, from_server: bool) -> bool:
+    """A TLS handshake record holding a ClientHello (from the client) or a ServerHello (from
+    the server) starts at `i`, or an SSLv2-format ClientHello (the client's compatible hello)."""
+    if len(data) - i < 6:
+        return False
+    if data[i] == HANDSHAKE and data[i + 1] == 3 and data[i + 2] <= 4:
+        return data[i + 5] == (2 if from_server else 1)
+    return not from_server and sslv2_client_hello(data, i)
+
+
+def sslv2_client_hello(data: bytes, i: int) -> bool:
+    """An SSLv2-format ClientHello offering SSL 3.0 or later (RFC 5246 E.2), whole here."""
+    return sslv2_hello_length(data, i) > 0
+
+
 #: takes the folded continuations of a run of unread application_data records
 RunSink = Callable[[OpaqueRecords], None]
 _new_record = tuple.__new__  # Record is a NamedTuple: built in C, once per record
@@ -42,6 +69,7 @@ class SharedState:
         "on_record",
         "on_run",
         "on_tls",
+        "prelude",
         "problems",
         "run_count",
         "run_frame",
@@ -76,6 +104,7 @@ class SharedState:
         self.problems: list[Problem] = []
         self.dropped_problems = 0  # past MAX_PROBLEMS
         self.is_tls: bool | None = None
+        self.prelude = 0  # plaintext bytes seen before TLS (both directions)
         self.on_tls = on_tls
 
     def add_problem(self, problem: Problem) -> None:
@@ -149,21 +178,42 @@ class _LaneEnds:
     def malformed(self, detail: str) -> None:
         self.report("malformed", detail)
 
-    def gate(self, data: bytes, i: int) -> bool:
-        """Is this TLS at all? Decided once per connection, from the first bytes either
-        direction delivers; afterwards every direction goes on as decided."""
+    def gate(self, data: bytes, i: int) -> bool | None:
+        """Is this TLS at all? Records from the first bytes a direction delivers when they look
+        like one. Anything else is plaintext before TLS (STARTTLS in SMTP, IMAP, POP3, LDAP,
+        XMPP, FTP; PostgreSQL's and MySQL's upgrades; an HTTP CONNECT or a SOCKS handshake):
+        passed over, one delivery at a time, until a hello starts a delivery (`hello_at`) — the
+        connection keeps its SYN's direction and first frame. Past PRELUDE_MAX bytes of
+        plaintext with no hello, the connection is not TLS (decided once, for both
+        directions)."""
         shared = self.shared
         if shared.is_tls is not None:
-            return True
+            # decided by the other direction's hello: from here on this one is records too
+            # (a STARTTLS peer says its last plaintext before the hello, never after)
+            return shared.is_tls
         n = len(data)
-        if not self.from_server and n - i >= 3 and data[i] == HANDSHAKE and data[i + 1] == 3:
-            tls = True
-        else:
-            tls = data[i] in CONTENT_TYPES and n - i >= 2 and data[i + 1] == 3
-        shared.is_tls = tls
-        if tls and shared.on_tls is not None:
+        if shared.prelude == 0:
+            # the connection's very first bytes: any record header (a capture may start late)
+            if not self.from_server and n - i >= 3 and data[i] == HANDSHAKE and data[i + 1] == 3:
+                return self._tls()
+            if data[i] in CONTENT_TYPES and n - i >= 2 and data[i + 1] == 3:
+                return self._tls()
+            if not self.from_server and sslv2_client_hello(data, i):
+                return self._tls()
+        elif hello_at(data, i, self.from_server):
+            return self._tls()
+        shared.prelude += n - i
+        if shared.prelude > PRELUDE_MAX:
+            shared.is_tls = False
+            return False
+        return None
+
+    def _tls(self) -> bool:
+        shared = self.shared
+        shared.is_tls = True
+        if shared.on_tls is not None:
             shared.on_tls(shared)
-        return tls
+        return True
 
 
 class _Lane:
@@ -243,6 +293,9 @@ class TcpConnection:
             return
         if flags & SYN:
             tcp.syn(seq)
+            if payload:  # TCP Fast Open: the SYN carries the first data (a retransmitted SYN
+                # is not "data seen": has_data stays as it was, so it opens no new connection)
+                tcp.feed((seq + 1) & 0xFFFFFFFF, payload)
             return
         if tcp.next_seq is None:  # neither a SYN nor data seen yet in this direction
             if not payload:

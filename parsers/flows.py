@@ -25,6 +25,10 @@ ItemFn = Callable[[Item], None]
 PROGRESS_EVERY = 4096  # frames between looks at the clock
 MAX_OPEN_CONNECTIONS = 10_000  # tracked at once (~6 KB each); past it the oldest is closed
 MAX_DECODE_PROBLEMS = 5  # undecodable frames named in the summary
+#: 4-tuples of connections that ended (FIN both ways, RST, or not TLS) remembered, so their late
+#: packets (retransmissions after FIN, data after RST, the rest of a non-TLS stream) are not read
+#: as a new connection that "starts inside the connection"; a new SYN reopens the 4-tuple
+MAX_CLOSED_REMEMBERED = 8192
 FIN_SYN_RST = 0x07
 
 
@@ -77,6 +81,7 @@ class FlowReader:
         self.result = CaptureResult(path=path, format="?")
         # in creation order, so the oldest is found at once (OrderedDict: O(1) at the front)
         self.active: OrderedDict[bytes, _Flow] = OrderedDict()
+        self.closed: OrderedDict[bytes, None] = OrderedDict()  # see MAX_CLOSED_REMEMBERED
         self.tls_count = 0
         self.keep_app_data = keys_given
         self._unsupported: set[int] = set()
@@ -211,6 +216,10 @@ class FlowReader:
             if size <= 0 and not flags & FIN_SYN_RST:
                 continue
             found = active.get(key)
+            if found is None and key in self.closed:
+                if not flags & packets.SYN or flags & packets.ACK:
+                    continue  # a late packet of a connection that ended
+                self.closed.pop(key, None)
             if found is None or (flags & packets.SYN and not flags & packets.ACK and found[0].has_data):
                 head = buf[start : start + min(size, 6)] if start >= 0 else payload[:6]
                 found = self._open(key, found, flags, size, ftime, head)
@@ -226,6 +235,7 @@ class FlowReader:
                 self._finish(conn)
                 active.pop(key, None)  # pop, not del: the two keys are one when src = dst
                 active.pop(_reverse(key), None)
+                self._remember_closed(key)
             if self.progress is not None and number % PROGRESS_EVERY == 0:
                 self._report_progress(number)
         return number
@@ -293,6 +303,13 @@ class FlowReader:
             self._evict_oldest()
         return self.active[key]
 
+    def _remember_closed(self, key: bytes) -> None:
+        closed = self.closed
+        closed[key] = None
+        closed[_reverse(key)] = None
+        while len(closed) > 2 * MAX_CLOSED_REMEMBERED:
+            closed.popitem(last=False)
+
     def _evict_oldest(self) -> None:
         """Too many connections open at once (a scan, a flood of half-open ones): close the
         oldest, so memory stays flat whatever the capture holds."""
@@ -332,6 +349,8 @@ def _hello_from_client(head: bytes) -> bool | None:
     """A segment that starts with a TLS handshake record holding a ClientHello (True) or a
     ServerHello (False); None when it says nothing. Without the SYN, the port order is only a
     guess (a client's ephemeral port may be below the server's port)."""
+    if len(head) >= 5 and head[0] & 0x80 and head[2] == 1 and head[3] == 3:
+        return True  # an SSLv2-format ClientHello
     if len(head) < 6 or head[0] != 22 or head[1] != 3:
         return None
     return True if head[5] == 1 else False if head[5] == 2 else None

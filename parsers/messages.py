@@ -59,6 +59,7 @@ __all__ = [
     "parse_certificate_verify",
     "parse_client_hello",
     "parse_server_hello",
+    "parse_sslv2_client_hello",
     "u16_list",
 ]
 
@@ -98,6 +99,31 @@ def parse_client_hello(body: bytes) -> ClientHello:
         cipher_suites=tuple(s for s in suites if s & 0x0F0F != 0x0A0A),
         signature_algorithms=u16_list(sig[2:]) if sig else (),
         post_handshake_auth=EXT_POST_HANDSHAKE_AUTH in exts,
+        session_id=bytes(session_id),
+    )
+
+
+def parse_sslv2_client_hello(body: bytes) -> ClientHello:
+    """An SSLv2-format ClientHello (RFC 5246 E.2; `body` without its 2-byte header): the client
+    random is the challenge right-aligned in 32 bytes; SSLv2-only cipher specs are left out."""
+    try:
+        msg_type, version, specs_len, sid_len, challenge_len = struct.unpack_from("!BHHHH", body, 0)
+    except struct.error:
+        raise MalformedMessage("SSLv2 ClientHello is truncated") from None
+    if msg_type != 1 or len(body) != 9 + specs_len + sid_len + challenge_len or specs_len % 3:
+        raise MalformedMessage("SSLv2 ClientHello has the wrong length")
+    specs = body[9 : 9 + specs_len]
+    session_id = body[9 + specs_len : 9 + specs_len + sid_len]
+    challenge = body[9 + specs_len + sid_len :]
+    suites = tuple((specs[k + 1] << 8) | specs[k + 2] for k in range(0, specs_len, 3) if specs[k] == 0)
+    return ClientHello(
+        random=bytes(challenge[-32:]).rjust(32, b"\x00"),
+        server_name=None,
+        legacy_version=version,
+        supported_versions=(),
+        cipher_suites=suites,
+        signature_algorithms=(),
+        post_handshake_auth=False,
         session_id=bytes(session_id),
     )
 

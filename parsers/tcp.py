@@ -43,13 +43,24 @@ class TcpReassembler:
         self.pending_bytes = 0
         self.skippable = 0  # bytes ahead the sink said it need not see
         self.skipped = 0  # of those, passed by and not told to the sink yet
+        #: the first byte's sequence number of each SYN seen before any data: a peer that
+        #: answers twice with different ISNs (a TCP Fast Open fallback, a middlebox) has its
+        #: data start at one of them
+        self.syn_starts: tuple[int, ...] = ()
+        self.delivered = False  # any byte handed on
 
     @property
     def started(self) -> bool:
         return self.next_seq is not None
 
     def syn(self, seq: int) -> None:
-        self.next_seq = (seq + 1) & SEQ_MASK
+        """A SYN (retransmissions included). Once data has flowed, a late SYN changes nothing."""
+        if self.delivered or self.pending:
+            return
+        start = (seq + 1) & SEQ_MASK
+        self.next_seq = start
+        if start not in self.syn_starts and len(self.syn_starts) < 8:
+            self.syn_starts += (start,)
 
     def start_mid_stream(self, seq: int) -> None:
         """The capture begins inside the connection: take `seq` as the start, resynchronise."""
@@ -69,6 +80,8 @@ class TcpReassembler:
 
     def feed(self, seq: int, payload: bytes) -> None:
         assert self.next_seq is not None
+        if not self.delivered and seq != self.next_seq and seq in self.syn_starts:
+            self.next_seq = seq  # the data follows another of the SYNs seen
         diff = (seq - self.next_seq) & SEQ_MASK
         if diff >= HALF_SPACE:  # before next_seq: retransmission or overlap
             overlap = 0x100000000 - diff
@@ -108,6 +121,7 @@ class TcpReassembler:
             self._deliver(b"")
 
     def _deliver(self, data: bytes) -> None:
+        self.delivered = True
         self.next_seq = ((self.next_seq or 0) + len(data)) & SEQ_MASK
         self.skippable = self.sink.data(data, self.skipped)
         self.skipped = 0

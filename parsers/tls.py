@@ -68,6 +68,7 @@ class TlsSession:
         self.time = 0.0
         self.tls13 = False
         self.version: int | None = None  # the ServerHello's, once seen
+        self._header_version = 0  # the current record's
         self._renegotiation: tuple[bytes, dict[str, bytes]] | None = None
         self.dropped_problems = 0  # past MAX_PROBLEMS
 
@@ -81,6 +82,7 @@ class TlsSession:
         if side.dead:
             return
         ctype, length = header[0], (header[3] << 8) | header[4]
+        self._header_version = (header[1] << 8) | header[2]
         if ctype == APPLICATION_DATA and not self._wants_body(side, direction, length):
             body = None
         protection = side.protection
@@ -145,7 +147,9 @@ class TlsSession:
     def _plaintext(
         self, side: _Side, direction: Direction, ctype: int, length: int, body: bytes | None
     ) -> None:
-        if ctype == HANDSHAKE and body is not None:
+        if ctype == HANDSHAKE and body is not None and self._header_version == 0x0002:
+            self._sslv2_hello(direction, body)
+        elif ctype == HANDSHAKE and body is not None:
             self._handshake_bytes(side, direction, body, encrypted=False)
         elif ctype == ALERT and body is not None and len(body) == 2:
             self._emit(direction, Alert(body[0], body[1]))
@@ -178,6 +182,19 @@ class TlsSession:
                 else None
             )
             self._emit(direction, ApplicationData(len(plain), line), encrypted=True)
+
+    def _sslv2_hello(self, direction: Direction, body: bytes) -> None:
+        """An SSLv2-format ClientHello (records.SSLV2_HELLO): read as the ClientHello it stands
+        for; its SSLv2 bytes are what the handshake's transcript holds (RFC 5246 E.2)."""
+        try:
+            hello = messages.parse_sslv2_client_hello(body)
+        except messages.MalformedMessage as exc:
+            self._problem("malformed", str(exc), direction)
+            return
+        message = self.signatures.message(direction, body, hello)
+        if isinstance(message, ClientHello):
+            self._client_hello(message)
+            self._emit(direction, message)
 
     # -- handshake messages ------------------------------------------------------------------
     def _handshake_bytes(self, side: _Side, direction: Direction, data: bytes, encrypted: bool) -> None:

@@ -352,3 +352,201 @@ def test_empty_certificate_rejected_with_any_alert_says_none_was_sent(  # type: 
     assert rejected["fix"] == "configure the client certificate; see why it was not sent"
     assert "chain order" not in result.out
     agrees_with_tshark(cli, path)
+
+
+# -- point 9: plaintext before TLS, SSLv2-format ClientHello ----------------------------------
+C, S = False, True
+#: protocol → (server port, the plaintext dialogue before the ClientHello)
+UPGRADES: dict[str, tuple[int, list[Chunk]]] = {
+    "smtp": (
+        25,
+        [
+            (S, b"220 mx ESMTP\r\n"),
+            (C, b"EHLO c\r\n"),
+            (S, b"250-mx\r\n250 STARTTLS\r\n"),
+            (C, b"STARTTLS\r\n"),
+            (S, b"220 2.0.0 Ready to start TLS\r\n"),
+        ],
+    ),
+    "imap": (143, [(S, b"* OK IMAP4rev1 ready\r\n"), (C, b"a1 STARTTLS\r\n"), (S, b"a1 OK Begin TLS\r\n")]),
+    "pop3": (110, [(S, b"+OK POP3 ready\r\n"), (C, b"STLS\r\n"), (S, b"+OK Begin TLS\r\n")]),
+    "ftp": (21, [(S, b"220 FTP ready\r\n"), (C, b"AUTH TLS\r\n"), (S, b"234 AUTH TLS ok\r\n")]),
+    "xmpp": (
+        5222,
+        [
+            (
+                C,
+                b"<?xml version='1.0'?><stream:stream to='x' xmlns='jabber:client' "
+                b"xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>",
+            ),
+            (
+                S,
+                b"<?xml version='1.0'?><stream:stream from='x' id='1' version='1.0'><stream:features>"
+                b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>",
+            ),
+            (C, b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+            (S, b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+        ],
+    ),
+    "ldap": (
+        389,
+        [
+            (C, bytes.fromhex("301d02010177188016") + b"1.3.6.1.4.1.1466.20037"),
+            (S, bytes.fromhex("300c02010178070a010004000400")),
+        ],
+    ),
+    "postgresql": (5432, [(C, bytes.fromhex("0000000804d2162f")), (S, b"S")]),
+    "mysql": (
+        3306,
+        [
+            (
+                S,
+                bytes.fromhex("4a0000000a382e302e3333000b000000")
+                + b"abcdefgh\x00\xff\xff\xff\x02\x00\xff\xdf\x15"
+                + bytes(10)
+                + b"ijklmnopqrst\x00caching_sha2_password\x00",
+            ),
+            (C, bytes.fromhex("2000000185ae7f0000000001ff") + bytes(23)),
+        ],
+    ),
+    "http-connect": (
+        3128,
+        [
+            (C, b"CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n"),
+            (S, b"HTTP/1.1 200 Connection established\r\n\r\n"),
+        ],
+    ),
+    "socks5": (
+        1080,
+        [
+            (C, b"\x05\x01\x00"),
+            (S, b"\x05\x00"),
+            (C, b"\x05\x01\x00\x03\x09localhost\x01\xbb"),
+            (S, b"\x05\x00\x00\x01\x7f\x00\x00\x01\x01\xbb"),
+        ],
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def mtls12(ids: Identities) -> list[Chunk]:
+    return tls_exchange(ids, "1.2", client_cert=True)
+
+
+@pytest.mark.parametrize("protocol", sorted(UPGRADES))
+def test_plaintext_before_tls_keeps_the_connection(cli, mtls12, tmp_path, protocol):  # type: ignore[no-untyped-def]
+    port, dialogue = UPGRADES[protocol]
+    flow = Flow(server=(SERVER[0], port))
+    path = write_pcap(tmp_path / f"{protocol}.pcap", segments([*dialogue, *mtls12], flow))
+    result = pcap_json(cli, path)
+    doc = result.json()
+    (conn,) = doc["connections"]
+    assert (conn["client"], conn["server"]) == (f"{CLIENT[0]}:{CLIENT[1]}", f"{SERVER[0]}:{port}")
+    assert conn["problems"] == []
+    assert conn["start_time"] == doc["connections"][0]["start_time"]
+    first = conn["events"][0]
+    assert (first["message"], first["direction"], first["frame"]) == (
+        "ClientHello",
+        "client",
+        4 + len(dialogue),
+    )
+    assert first["time"] == round(0.001 * (3 + len(dialogue)), 6)  # since the SYN, frame 1
+    assert (conn["cert_requested"], conn["client_cert"], conn["outcome"]) == (
+        "yes",
+        "CN=shapes-client",
+        "completed",
+    )
+    assert "non-TLS" not in cli("pcap", str(path)).out.splitlines()[0]
+    assert "capture starts inside" not in result.out
+
+
+def test_plain_http_is_not_tls_whatever_its_body_holds(cli, tmp_path):  # type: ignore[no-untyped-def]
+    """A long plaintext exchange whose body later holds TLS-looking bytes at a segment start is
+    never a TLS connection, in one piece or cut in two by the end of the plaintext allowance."""
+    body = (b"\x16\x03\x01\x00\x30\x01" + bytes(100)) * 500
+    dialogue: list[Chunk] = [
+        (C, b"GET /file HTTP/1.1\r\nHost: x\r\n\r\n"),
+        (S, b"HTTP/1.1 200 OK\r\n\r\n" + body),
+    ]
+    path = write_pcap(tmp_path / "http.pcap", segments(dialogue, Flow(server=(SERVER[0], 80))))
+    result = pcap_json(cli, path)
+    assert result.json()["connections"] == []
+    assert "1 non-TLS TCP connection(s) ignored" in cli("pcap", str(path)).out
+
+
+def _sslv2_hello(tls_hello_record: bytes) -> bytes:
+    """The SSLv2-format ClientHello (RFC 5246 E.2) a client offering TLS 1.0 would send in
+    place of this one: same version, same suites, a 32-byte challenge (its random)."""
+    body = tls_hello_record[9:]
+    version, random = body[:2], body[2:34]
+    pos = 34 + 1 + body[34]
+    suites = body[pos + 2 : pos + 2 + struct.unpack_from("!H", body, pos)[0]]
+    specs = b"".join(b"\x00" + suites[k : k + 2] for k in range(0, len(suites), 2))
+    v2 = b"\x01" + version + struct.pack("!HHH", len(specs), 0, 32) + specs + random
+    return struct.pack("!H", 0x8000 | len(v2)) + v2
+
+
+def test_sslv2_format_client_hello(cli, tmp_path, ids):  # type: ignore[no-untyped-def]
+    """The client's first flight in SSLv2 format, the server answering in TLS 1.0 (real bytes
+    from the server; the ServerKeyExchange signature covers the challenge as client random)."""
+    chunks = tls_exchange(ids, "1.0", client_cert=False)
+    hello = _sslv2_hello(chunks[0][1])
+    path = write_pcap(tmp_path / "sslv2-hello.pcap", segments([(C, hello), *chunks[1:]]))
+    (conn,) = pcap_json(cli, path).json()["connections"]
+    assert conn["client"] == f"{CLIENT[0]}:{CLIENT[1]}" and conn["problems"] == []
+    assert messages(conn)[:6] == [
+        "ClientHello",
+        "ServerHello",
+        "Certificate",
+        "ServerKeyExchange",
+        "CertificateRequest",
+        "ServerHelloDone",
+    ]
+    ske = next(e for e in conn["events"] if e["message"] == "ServerKeyExchange")
+    assert ske["signature"] == "valid"
+    assert (conn["cert_requested"], conn["client_cert"]) == ("yes", "empty")
+    agrees_with_tshark(cli, path)
+
+
+# -- point 10: one TCP stream is one connection -----------------------------------------------
+def _late(frames: list[bytes], extra: list[bytes]) -> list[bytes]:
+    return [*frames, *extra]
+
+
+def test_retransmission_after_fin_and_data_after_rst_open_nothing(cli, mtls12, tmp_path):  # type: ignore[no-untyped-def]
+    frames = segments(mtls12)
+    last_server = next(f for f in reversed(frames[:-3]) if f[34:36] == struct.pack("!H", SERVER[1]))
+    rst = framing.tcp_packet(CLIENT[0], SERVER[0], CLIENT[1], SERVER[1], 1, 0, framing.RST)
+    path = write_pcap(tmp_path / "late.pcap", _late(frames, [last_server, last_server, rst, last_server]))
+    doc = pcap_json(cli, path).json()
+    (conn,) = doc["connections"]
+    assert conn["problems"] == [] and conn["outcome"] == "completed"
+
+
+def test_tcp_fast_open_hello_in_the_syn(cli, mtls12, tmp_path):  # type: ignore[no-untyped-def]
+    frames = segments(mtls12)
+    hello = mtls12[0][1]
+    assert len(hello) <= MSS
+    syn = framing.tcp_packet(CLIENT[0], SERVER[0], CLIENT[1], SERVER[1], 1000, 0, framing.SYN, hello)
+    # the SYN carries the ClientHello; the segment that carried it on its own is gone
+    path = write_pcap(tmp_path / "tfo.pcap", [syn, frames[1], frames[2], *frames[4:]])
+    (conn,) = pcap_json(cli, path).json()["connections"]
+    first = conn["events"][0]
+    assert (first["message"], first["frame"]) == ("ClientHello", 1)
+    assert conn["problems"] == [] and conn["outcome"] == "completed"
+    agrees_with_tshark(cli, path)
+
+
+def test_a_second_isn_from_the_server(cli, mtls12, tmp_path):  # type: ignore[no-untyped-def]
+    """Two SYN-ACKs with different ISNs (a Fast Open fallback, a middlebox), the data following
+    the second, the first retransmitted late: no gap of a billion bytes, no phantom."""
+    frames = segments(mtls12, Flow(isn=(1000, 900_000_000)))
+    stale = framing.tcp_packet(
+        SERVER[0], CLIENT[0], SERVER[1], CLIENT[1], 3_000_000_000, 1001, framing.SYN | framing.ACK
+    )
+    path = write_pcap(
+        tmp_path / "isn.pcap", [frames[0], stale, frames[1], stale, *frames[2:6], stale, *frames[6:]]
+    )
+    (conn,) = pcap_json(cli, path).json()["connections"]
+    assert conn["problems"] == [] and conn["outcome"] == "completed"
+    assert messages(conn)[:2] == ["ClientHello", "ServerHello"]
