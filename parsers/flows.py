@@ -86,6 +86,7 @@ class FlowReader:
         self.keep_app_data = keys_given
         self._unsupported: set[int] = set()
         self._decode_problems = 0
+        self.not_read: dict[str, int] = {}  # packets in encapsulations not opened, per kind
         self._secrets_used = 0
         self._last_progress = _time.monotonic()
         self.idle = idle
@@ -123,6 +124,8 @@ class FlowReader:
         self.active.clear()
         result.format = cf.format
         result.frames = cf.frames_read
+        result.problems += [f"{n} packet(s) in {kind} not read" for kind, n in sorted(self.not_read.items())]
+        self.not_read = {}
         result.problems = cf.problems + result.problems
         if result.frames == 0 and cf.problems:
             raise CaptureFormatError("; ".join(cf.problems))
@@ -195,6 +198,8 @@ class FlowReader:
                 etype = 0
             if etype == 0x0800 and proto == 6 and buf[o + 14] == 0x45 and not fragment & 0x3FFF:
                 header = (doff >> 4) * 4
+                if not ip_total:  # segmentation offload wrote no length: the frame is the packet
+                    ip_total = _orig - 14
                 wire_payload = ip_total - 20 - header
                 if wire_payload <= 0 and not flags & FIN_SYN_RST:
                     continue  # a pure ACK: nothing for TLS, nothing for the connection's state
@@ -253,6 +258,10 @@ class FlowReader:
             return None
         try:
             return packets.decode(linktype, data)
+        except packets.NotRead as exc:
+            result.undecodable_frames += 1
+            self.not_read[exc.kind] = self.not_read.get(exc.kind, 0) + 1
+            return None
         except packets.NotDecodable as exc:
             result.undecodable_frames += 1
             self._decode_problems += 1

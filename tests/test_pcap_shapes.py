@@ -550,3 +550,132 @@ def test_a_second_isn_from_the_server(cli, mtls12, tmp_path):  # type: ignore[no
     (conn,) = pcap_json(cli, path).json()["connections"]
     assert conn["problems"] == [] and conn["outcome"] == "completed"
     assert messages(conn)[:2] == ["ClientHello", "ServerHello"]
+
+
+# -- point 11: everything the capture holds is read or named ----------------------------------
+def _ip(frame: bytes) -> bytes:
+    return frame[14:]  # framing.tcp_packet: a 14-byte Ethernet header, then IP
+
+
+def _eth(ethertype: int, payload: bytes) -> bytes:
+    return framing.ETH_DST + framing.ETH_SRC + struct.pack("!H", ethertype) + payload
+
+
+def _outer_ipv4(proto: int, payload: bytes) -> bytes:
+    from scapy.layers.inet import IP
+
+    return bytes(IP(src="192.0.2.1", dst="192.0.2.2", proto=proto) / payload)  # type: ignore[no-untyped-call]
+
+
+def _udp(port: int, payload: bytes) -> bytes:
+    from scapy.layers.inet import IP, UDP
+
+    outer = IP(src="192.0.2.1", dst="192.0.2.2") / UDP(sport=40000, dport=port) / payload  # type: ignore[no-untyped-call,operator]
+    return _eth(0x0800, bytes(outer))
+
+
+def _pppoe(frame: bytes) -> bytes:
+    ip = _ip(frame)
+    return _eth(0x8864, struct.pack("!BBHH", 0x11, 0, 0x1234, len(ip) + 2) + b"\x00\x21" + ip)
+
+
+def _gre(frame: bytes) -> bytes:
+    return _eth(0x0800, _outer_ipv4(47, struct.pack("!HH", 0, 0x0800) + _ip(frame)))
+
+
+def _gre_keyed_ethernet(frame: bytes) -> bytes:
+    return _eth(0x0800, _outer_ipv4(47, struct.pack("!HHI", 0x2000, 0x6558, 7) + frame))
+
+
+def _ipip(frame: bytes) -> bytes:
+    return _eth(0x0800, _outer_ipv4(4, _ip(frame)))
+
+
+def _4in6(frame: bytes) -> bytes:
+    from scapy.layers.inet6 import IPv6
+
+    outer = IPv6(src="2001:db8::1", dst="2001:db8::2", nh=4) / _ip(frame)  # type: ignore[no-untyped-call]
+    return _eth(0x86DD, bytes(outer))
+
+
+def _vxlan(frame: bytes) -> bytes:
+    return _udp(4789, struct.pack("!II", 0x08000000, 42 << 8) + frame)
+
+
+def _geneve(frame: bytes) -> bytes:
+    option = struct.pack("!HBB", 0x0103, 0x80, 1) + b"\x00" * 4  # one 8-byte option
+    return _udp(6081, struct.pack("!BBHI", len(option) // 4, 0, 0x6558, 42 << 8) + option + frame)
+
+
+def _gtp(frame: bytes) -> bytes:
+    ip = _ip(frame)
+    header = struct.pack("!BBHI", 0x32, 0xFF, len(ip) + 4, 0x1234) + struct.pack("!HBB", 1, 0, 0)
+    return _udp(2152, header + ip)
+
+
+def _capwap(frame: bytes) -> bytes:
+    """CAPWAP data, native 802.11 (binding 1), the frame control byte-swapped as some access
+    points write it, LLC/SNAP before the IP packet."""
+    header = bytes([0x00, 0x20, 0x03, 0x20]) + bytes(12)  # HLEN 4 words, WBID 1, T=1
+    dot11 = bytes([0x01, 0x08]) + bytes(22)  # swapped: flags 0x01 (to DS), type data
+    return _udp(5247, header + dot11 + b"\xaa\xaa\x03\x00\x00\x00\x08\x00" + _ip(frame))
+
+
+def _cisco_metadata(frame: bytes) -> bytes:
+    return _eth(0x8909, bytes([1, 1, 0, 1, 0, 10]) + b"\x08\x00" + _ip(frame))
+
+
+def _ipv4_total_length_0(frame: bytes) -> bytes:
+    """Segmentation offload: the IPv4 header's total length left 0."""
+    return frame[:16] + b"\x00\x00" + frame[18:]
+
+
+TUNNELS: dict[str, tuple[Wrap, int]] = {
+    "pppoe": (_pppoe, 1),
+    "gre": (_gre, 1),
+    "gre-ethernet-keyed": (_gre_keyed_ethernet, 1),
+    "ipip": (_ipip, 1),
+    "4in6": (_4in6, 1),
+    "vxlan": (_vxlan, 1),
+    "geneve": (_geneve, 1),
+    "gtp-u": (_gtp, 1),
+    "capwap": (_capwap, 1),
+    "cisco-metadata": (_cisco_metadata, 1),
+    "ipv4-total-length-0": (_ipv4_total_length_0, 1),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(TUNNELS))
+def test_encapsulated_connections_are_read(cli, mtls12, tmp_path, shape):  # type: ignore[no-untyped-def]
+    wrap, linktype = TUNNELS[shape]
+    path = write_pcap(tmp_path / f"{shape}.pcap", segments(mtls12), linktype, wrap)
+    doc = pcap_json(cli, path).json()
+    (conn,) = doc["connections"]
+    assert (conn["client"], conn["server"]) == (f"{CLIENT[0]}:{CLIENT[1]}", f"{SERVER[0]}:{SERVER[1]}")
+    assert (conn["problems"], conn["outcome"], conn["client_cert"]) == ([], "completed", "CN=shapes-client")
+    assert doc["capture"]["problems"] == []
+    agrees_with_tshark(cli, path)
+
+
+def test_6in4(cli, mtls12, tmp_path):  # type: ignore[no-untyped-def]
+    flow = Flow(client=("2001:db8:1::1", 40001), server=("2001:db8:2::2", 443))
+
+    def wrap(frame: bytes) -> bytes:
+        return _eth(0x0800, _outer_ipv4(41, _ip(frame)))
+
+    path = write_pcap(tmp_path / "6in4.pcap", segments(mtls12, flow), 1, wrap)
+    (conn,) = pcap_json(cli, path).json()["connections"]
+    assert (conn["client"], conn["outcome"]) == ("[2001:db8:1::1]:40001", "completed")
+    agrees_with_tshark(cli, path)
+
+
+def test_an_encapsulation_not_opened_is_named(cli, mtls12, tmp_path):  # type: ignore[no-untyped-def]
+    def wrap(frame: bytes) -> bytes:  # GRE carrying a protocol this reader does not open
+        return _eth(0x0800, _outer_ipv4(47, struct.pack("!HH", 0, 0x0101) + _ip(frame)))
+
+    frames = segments(mtls12)
+    path = write_pcap(tmp_path / "gre-other.pcap", frames, 1, wrap)
+    result = cli("pcap", str(path), "--json")
+    doc = result.json()
+    assert doc["connections"] == []
+    assert doc["capture"]["problems"] == [f"{len(frames)} packet(s) in GRE (protocol 0x0101) not read"]
