@@ -62,6 +62,7 @@ class KeySchedule:
         self.client_random: bytes | None = None
         self.server_random: bytes | None = None
         self.suite: int | None = None
+        self.version = 0x0303  # the ServerHello's: TLS 1.0 and 1.1 derive keys their own way
         self.encrypt_then_mac = False
 
     def lookup(self, client_random: bytes) -> dict[str, bytes]:
@@ -102,6 +103,12 @@ class KeySchedule:
             )
         if self.suite in TLS12_CBC_SUITES:
             return Tls12CbcDecryptor.from_master(
-                self.suite, master, self.client_random, self.server_random, client_side, self.encrypt_then_mac
+                self.suite,
+                master,
+                self.client_random,
+                self.server_random,
+                client_side,
+                self.encrypt_then_mac,
+                self.version,
             )
         raise UnsupportedSuite(f"cipher suite 0x{self.suite:04x} is not one we decrypt (AEAD or AES-CBC)")

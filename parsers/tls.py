@@ -107,9 +107,11 @@ class TlsSession:
             else:
                 inner, plain = ctype, decryptor.decrypt(ctype, header[1:3], body)
         except DecryptError as exc:
+            # a key log never makes it worse: this record (and the rest of the direction) is
+            # read as it would be without one — a TLS 1.2 Finished is still named by position
             self._problem("undecryptable", str(exc), direction)
             protection.decryptor, protection.wanted = None, None
-            self.writer.opaque(direction, length, self.frame, self.time)
+            self._unreadable(side, direction, ctype, length)
             return
         self.t.decrypted = True
         self._decrypted(side, direction, inner, plain)
@@ -253,6 +255,7 @@ class TlsSession:
             self._renegotiation = None
         keys.server_random = hello.random
         keys.suite = hello.cipher_suite
+        keys.version = hello.version
         keys.encrypt_then_mac = hello.encrypt_then_mac
         self.version = hello.version
         self.tls13 = hello.version == 0x0304

@@ -679,3 +679,36 @@ def test_an_encapsulation_not_opened_is_named(cli, mtls12, tmp_path):  # type: i
     doc = result.json()
     assert doc["connections"] == []
     assert doc["capture"]["problems"] == [f"{len(frames)} packet(s) in GRE (protocol 0x0101) not read"]
+
+
+# -- point 12: a key log never makes it worse -------------------------------------------------
+@pytest.mark.parametrize("version", ["1.0", "1.1", "1.2"])
+def test_cbc_handshakes_are_decrypted_with_a_key_log(cli, ids, tmp_path, version):  # type: ignore[no-untyped-def]
+    path = tmp_path / f"tls{version}-keys.pcap"
+    keys = path.with_suffix(".keys")  # where test_tshark_oracle's reader looks for it
+    chunks = tls_exchange(ids, version, client_cert=True, keylog=keys)
+    write_pcap(path, segments(chunks))
+    without = pcap_json(cli, path).json()["connections"][0]
+    (conn,) = pcap_json(cli, path, "--keylog", str(keys)).json()["connections"]
+    assert conn["decrypted"] is True and conn["problems"] == []
+    assert (conn["outcome"], without["outcome"]) == ("completed", "completed")
+    finished = [(e["direction"], e["encrypted"]) for e in conn["events"] if e["message"] == "Finished"]
+    assert finished == [("client", True), ("server", True)]
+    data = [e["message"] for e in conn["events"] if e["message"].startswith("ApplicationData")]
+    assert data[-1] == 'ApplicationData 24 bytes "HTTP/1.0 200 OK"'  # the server's answer, read
+    agrees_with_tshark(cli, path)
+
+
+def test_a_key_log_that_does_not_open_the_records_changes_nothing(cli, ids, tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "tls10-wrong-keys.pcap"
+    keys = tmp_path / "real.keys"
+    chunks = tls_exchange(ids, "1.0", client_cert=True, keylog=keys)
+    write_pcap(path, segments(chunks))
+    label, random, _secret = keys.read_text().splitlines()[-1].split()
+    wrong = tmp_path / "wrong.keys"
+    wrong.write_text(f"{label} {random} {'00' * 48}\n")
+    without = pcap_json(cli, path).json()["connections"][0]
+    (conn,) = pcap_json(cli, path, "--keylog", str(wrong)).json()["connections"]
+    assert conn["outcome"] == without["outcome"] == "completed"
+    assert messages(conn)[: len(messages(without))] == messages(without)
+    assert [p["kind"] for p in conn["problems"]] == ["undecryptable", "undecryptable"]
