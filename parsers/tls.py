@@ -50,7 +50,6 @@ class _Side:
     handshake: HandshakeAssembler = field(default_factory=HandshakeAssembler)
     finished: bool = False
     app_records: int = 0
-    dead: bool = False  # an absurd handshake message: the rest of the direction is ignored
 
 
 class TlsSession:
@@ -79,8 +78,6 @@ class TlsSession:
             direction, side = Direction.SERVER, self._server
         else:
             direction, side = Direction.CLIENT, self._client
-        if side.dead:
-            return
         ctype, length = header[0], (header[3] << 8) | header[4]
         self._header_version = (header[1] << 8) | header[2]
         if ctype == APPLICATION_DATA and not self._wants_body(side, direction, length):
@@ -124,8 +121,6 @@ class TlsSession:
         _, from_server, self.frame, self.time, count, lengths = run
         side = self._server if from_server else self._client
         direction = Direction.SERVER if from_server else Direction.CLIENT
-        if side.dead:
-            return
         decryptor = side.protection.decryptor
         if side.protection.encrypted and decryptor is not None:
             for _ in range(count):
@@ -204,8 +199,9 @@ class TlsSession:
         for raw in complete:
             self._message(side, direction, raw, encrypted)
         if absurd is not None:
+            # what the assembler held is dropped; the direction goes on at the next record
+            # (ChangeCipherSpec, Finished, alerts, application data are still read)
             self._problem("malformed", str(absurd), direction)
-            side.dead = True
 
     def _message(self, side: _Side, direction: Direction, raw: bytes, encrypted: bool) -> None:
         msg_type = raw[0]

@@ -712,3 +712,37 @@ def test_a_key_log_that_does_not_open_the_records_changes_nothing(cli, ids, tmp_
     assert conn["outcome"] == without["outcome"] == "completed"
     assert messages(conn)[: len(messages(without))] == messages(without)
     assert [p["kind"] for p in conn["problems"]] == ["undecryptable", "undecryptable"]
+
+
+def _records(data: bytes) -> list[bytes]:
+    out, pos = [], 0
+    while pos < len(data):
+        length = struct.unpack_from("!H", data, pos + 3)[0]
+        out.append(data[pos : pos + 5 + length])
+        pos += 5 + length
+    return out
+
+
+def test_after_an_unframeable_handshake_message_the_direction_is_still_read(cli, ids, tmp_path):  # type: ignore[no-untyped-def]
+    """A handshake record announcing a 16 MiB message in the server's flight: reported, and the
+    rest of the server's direction (its certificate, CCS, Finished, data) still read."""
+    chunks = tls_exchange(ids, "1.2", client_cert=True)
+    flight = _records(chunks[1][1])
+    bogus = b"\x16\x03\x03\x00\x04" + b"\x0b\xff\xff\xff"
+    chunks[1] = (True, flight[0] + bogus + b"".join(flight[1:]))
+    path = write_pcap(tmp_path / "absurd.pcap", segments(chunks))
+    (conn,) = pcap_json(cli, path).json()["connections"]
+    assert [(p["kind"], p["detail"]) for p in conn["problems"]] == [
+        ("malformed", "handshake message of 16777215 bytes announced: absurd, skipped")
+    ]
+    assert conn["outcome"] == "completed"
+    server = [m for m, e in zip(messages(conn), conn["events"], strict=True) if e["direction"] == "server"]
+    assert server[:7] == [
+        "ServerHello",
+        "Certificate",
+        "ServerKeyExchange",
+        "CertificateRequest",
+        "ServerHelloDone",
+        "NewSessionTicket",
+        "ChangeCipherSpec",
+    ]
