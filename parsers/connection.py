@@ -20,7 +20,7 @@ from parsers.records import (
     RecordSplitter,
     sslv2_hello_length,
 )
-from parsers.tcp import FIN, RST, SYN, TcpReassembler
+from parsers.tcp import FIN, RST, SYN, Holes, TcpReassembler
 
 #: application data bodies kept per direction when keys may exist: the handshake (TLS 1.3: all
 #: of it travels in application_data records) and the first data records; a bulk transfer
@@ -221,12 +221,12 @@ class _Lane:
 
     __slots__ = ("direction", "splitter", "tcp")
 
-    def __init__(self, shared: SharedState, direction: Direction) -> None:
+    def __init__(self, shared: SharedState, direction: Direction, holes: Holes | None = None) -> None:
         ends = _LaneEnds(shared, direction)
         self.direction = direction
         self.splitter = RecordSplitter(ends.keep_body, ends.record, ends.malformed)
         self.splitter.gate = ends.gate
-        self.tcp = TcpReassembler(self.splitter, ends.report)
+        self.tcp = TcpReassembler(self.splitter, ends.report, holes)
 
 
 class TcpConnection:
@@ -241,11 +241,13 @@ class TcpConnection:
         index: int = 0,
         on_tls: OnTls | None = None,
         on_run: RunSink | None = None,
+        holes: Holes | None = None,
     ) -> None:
-        """`on_run`: fold runs of unread application_data records (SharedState.on_run)."""
+        """`on_run`: fold runs of unread application_data records (SharedState.on_run);
+        `holes`: the reader's count of directions waiting past a hole (tcp.Holes)."""
         self.shared = SharedState(on_record, keep_app_data, index, on_tls, on_run)
-        self._client = _Lane(self.shared, Direction.CLIENT)
-        self._server = _Lane(self.shared, Direction.SERVER)
+        self._client = _Lane(self.shared, Direction.CLIENT, holes)
+        self._server = _Lane(self.shared, Direction.SERVER, holes)
         self.lanes = {Direction.CLIENT: self._client, Direction.SERVER: self._server}
         self.has_data = False  # any payload seen (a SYN after that starts a new connection)
         self.fin_by: list[Direction] = []
@@ -284,10 +286,18 @@ class TcpConnection:
         frame: int,
         time: float,
         wire_length: int | None = None,
+        ack: int | None = None,
     ) -> None:
+        """`ack`: the segment's acknowledgement number when its ACK flag is set (the other
+        direction's bytes the peer holds: tcp.TcpReassembler.acked)."""
         tcp = (self._server if direction is Direction.SERVER else self._client).tcp
         shared = self.shared
         shared.frame, shared.time = frame, time
+        if ack:  # 0: none, or a synthetic capture's (our writers put 0)
+            peer = (self._client if direction is Direction.SERVER else self._server).tcp
+            if flags & SYN and peer.syn_starts and ack not in peer.syn_starts:
+                return  # a SYN-ACK answering another SYN (another connection on this 4-tuple)
+            peer.acked(ack)
         if flags & RST:
             self.reset_by = direction
             return

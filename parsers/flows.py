@@ -18,7 +18,7 @@ from parsers.boundary import ConnectionClosed, ConnectionOpened, Item, SecretsFo
 from parsers.connection import SharedState, TcpConnection
 from parsers.model import Direction, Endpoint, Problem, Transcript
 from parsers.pcapfile import CaptureFile, CaptureFormatError, FrameSource
-from parsers.tcp import TcpReassembler
+from parsers.tcp import Holes, TcpReassembler
 
 ProgressFn = Callable[[int, int], None]  # (bytes read, frames read)
 ItemFn = Callable[[Item], None]
@@ -82,6 +82,7 @@ class FlowReader:
         # in creation order, so the oldest is found at once (OrderedDict: O(1) at the front)
         self.active: OrderedDict[bytes, _Flow] = OrderedDict()
         self.closed: OrderedDict[bytes, None] = OrderedDict()  # see MAX_CLOSED_REMEMBERED
+        self.holes = Holes()  # directions waiting past a hole: then pure ACKs are looked at
         self.tls_count = 0
         self.keep_app_data = keys_given
         self._unsupported: set[int] = set()
@@ -187,13 +188,14 @@ class FlowReader:
         """The hot loop: one iteration per packet, headers read in place."""
         active = self.active
         # Ethernet type, IPv4 total length, flags+fragment offset, protocol, TCP seq, offset, flags
-        unpack_eth_ip_tcp = packets.ETH_IPV4_TCP.unpack_from
+        unpack_eth_ip_tcp = packets.ETH_IPV4_TCP_ACK.unpack_from
         ethernet = linktype == packets.ETHERNET
+        holes = self.holes
         for o, incl, ftime, _orig in records:
             number += 1
             # Fast path, read in place: Ethernet / IPv4 without options, not fragmented / TCP.
             if ethernet and incl >= 54:
-                etype, ip_total, fragment, proto, seq, doff, flags = unpack_eth_ip_tcp(buf, o)
+                etype, ip_total, fragment, proto, seq, ack, doff, flags = unpack_eth_ip_tcp(buf, o)
             else:
                 etype = 0
             if etype == 0x0800 and proto == 6 and buf[o + 14] == 0x45 and not fragment & 0x3FFF:
@@ -202,7 +204,9 @@ class FlowReader:
                     ip_total = _orig - 14
                 wire_payload = ip_total - 20 - header
                 if wire_payload <= 0 and not flags & FIN_SYN_RST:
-                    continue  # a pure ACK: nothing for TLS, nothing for the connection's state
+                    if holes.n and flags & packets.ACK:
+                        self._pure_ack(buf[o + 26 : o + 38], ack, number, ftime)
+                    continue  # a pure ACK: nothing for TLS; only an ACK past a hole matters
                 key = buf[o + 26 : o + 38]
                 start = o + 34 + header
                 size = o + incl - start  # what the capture kept of the payload
@@ -214,11 +218,13 @@ class FlowReader:
                 if seg is None:
                     continue
                 key = seg.src + seg.dst + packets.PORTS.pack(seg.sport, seg.dport)
-                seq, flags, payload = seg.seq, seg.flags, seg.payload
+                seq, flags, payload, ack = seg.seq, seg.flags, seg.payload, seg.ack
                 size = len(payload)
                 wire_payload = seg.length
                 start = -1
             if size <= 0 and not flags & FIN_SYN_RST:
+                if holes.n and flags & packets.ACK:
+                    self._pure_ack(key, ack, number, ftime)
                 continue
             found = active.get(key)
             if found is None and key in self.closed:
@@ -235,7 +241,16 @@ class FlowReader:
                 continue  # the middle of a record whose body is skipped (bulk data)
             if start >= 0:
                 payload = buf[start : start + size] if size > 0 else b""
-            conn.segment(direction, seq, flags, payload, number, ftime, wire_payload)
+            conn.segment(
+                direction,
+                seq,
+                flags,
+                payload,
+                number,
+                ftime,
+                wire_payload,
+                ack if flags & packets.ACK else None,
+            )
             if conn.ended:
                 self._finish(conn)
                 active.pop(key, None)  # pop, not del: the two keys are one when src = dst
@@ -300,7 +315,11 @@ class FlowReader:
             self.emit(ConnectionOpened(state.index, client_end, server_end, ftime))
 
         conn = TcpConnection(
-            self.emit, self.keep_app_data, on_tls=opened, on_run=self.emit if self.fold_runs else None
+            self.emit,
+            self.keep_app_data,
+            on_tls=opened,
+            on_run=self.emit if self.fold_runs else None,
+            holes=self.holes,
         )
         self.result.tcp_connections += 1
         mine, theirs = (
@@ -311,6 +330,13 @@ class FlowReader:
         if len(self.active) > 2 * MAX_OPEN_CONNECTIONS:
             self._evict_oldest()
         return self.active[key]
+
+    def _pure_ack(self, key: bytes, ack: int, number: int, ftime: float) -> None:
+        """A segment with no data while some direction waits past a hole: its ACK may show the
+        hole lost (tcp.TcpReassembler.acked)."""
+        found = self.active.get(key)
+        if found is not None:
+            found[0].segment(found[1], 0, packets.ACK, b"", number, ftime, 0, ack)
 
     def _remember_closed(self, key: bytes) -> None:
         closed = self.closed

@@ -16,6 +16,8 @@ _H = struct.Struct("!H")
 _TCP = struct.Struct("!HHIIBB")
 PORTS = struct.Struct("!HH")
 ETH_IPV4_TCP = struct.Struct("!12xH2xH2xH1xB14xI4xBB")
+#: the same with the acknowledgement number after the sequence number
+ETH_IPV4_TCP_ACK = struct.Struct("!12xH2xH2xH1xB14xIIBB")
 
 
 class Segment(NamedTuple):
@@ -27,6 +29,7 @@ class Segment(NamedTuple):
     flags: int
     payload: bytes
     length: int  # payload length on the wire (more than len(payload) when snaplen cut it)
+    ack: int = 0  # the acknowledgement number (meaningful with the ACK flag)
 
 
 class NotDecodable(Exception):
@@ -156,10 +159,10 @@ def decode(linktype: int, data: bytes) -> Segment | None:
             off, version = inner
         else:
             raise NotRead(f"tunnels nested over {MAX_NESTING} deep")
-        sport, dport, seq, _ack, doff, flags = _TCP.unpack_from(data, tcp)
+        sport, dport, seq, ack, doff, flags = _TCP.unpack_from(data, tcp)
         start = tcp + (doff >> 4) * 4
         payload = data[start : min(end, len(data))]
-        return Segment(src, dst, sport, dport, seq, flags, payload, max(end - start, len(payload)))
+        return Segment(src, dst, sport, dport, seq, flags, payload, max(end - start, len(payload)), ack)
     except (IndexError, struct.error):
         raise NotDecodable("packet too short for its headers") from None
 

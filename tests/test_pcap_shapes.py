@@ -746,3 +746,34 @@ def test_after_an_unframeable_handshake_message_the_direction_is_still_read(cli,
         "NewSessionTicket",
         "ChangeCipherSpec",
     ]
+
+
+def test_a_segment_the_capture_lost_is_known_at_the_peers_ack(cli, mtls12, tmp_path):  # type: ignore[no-untyped-def]
+    """The server's first segment is missing from the capture; the client's next segment
+    acknowledges it: what the server sent after it is read there, in order, not at the end of
+    the capture (the ladder stays in frame order)."""
+    frames = segments(mtls12)
+    server_port = struct.pack("!H", SERVER[1])
+    first_server_data = next(i for i, f in enumerate(frames) if i > 2 and f[34:36] == server_port)
+    kept = frames[:first_server_data] + frames[first_server_data + 1 :]
+    path = write_pcap(tmp_path / "lost.pcap", kept)
+    (conn,) = pcap_json(cli, path).json()["connections"]
+    frames_seen = [e["frame"] for e in conn["events"]]
+    assert frames_seen == sorted(frames_seen)
+    (gap,) = [p for p in conn["problems"] if p["kind"] == "gap"]
+    client_port = struct.pack("!H", CLIENT[1])
+    # the client's next segment (after the rest of the server's flight): its ACK covers the loss
+    acking = 1 + next(i for i, f in enumerate(kept) if i >= first_server_data and f[34:36] == client_port)
+    assert gap["frame"] == acking
+    assert [e["frame"] for e in conn["events"] if e["message"] == "ServerHelloDone"] == [acking]
+    assert messages(conn)[0] == "ClientHello" and "ServerHello" not in messages(conn)
+
+
+def test_data_from_another_sequence_space_is_no_gigabyte_gap(cli, mtls12, tmp_path):  # type: ignore[no-untyped-def]
+    frames = segments(mtls12)
+    stray = framing.tcp_packet(
+        SERVER[0], CLIENT[0], SERVER[1], CLIENT[1], 1_000_005_001, 1001, 0x18, b"x" * 100
+    )
+    path = write_pcap(tmp_path / "stray.pcap", [*frames[:4], stray, *frames[4:]])
+    (conn,) = pcap_json(cli, path).json()["connections"]
+    assert conn["problems"] == [] and conn["outcome"] == "completed"
