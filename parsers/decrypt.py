@@ -129,6 +129,28 @@ def _p_hash(hash_name: str, secret: bytes, seed: bytes, size: int) -> bytes:
     return out[:size]
 
 
+#: suites with no encryption (RFC 5246 A.5: TLS_RSA_WITH_NULL_*): suite → MAC length. Their
+#: records are read without any key: the MAC is stripped (not checked)
+NULL_SUITES = {0x0001: 16, 0x0002: 20, 0x003B: 32}
+
+
+@dataclass
+class NullDecryptor:
+    """A NULL-cipher suite's records after ChangeCipherSpec: the plaintext, then the MAC."""
+
+    mac_len: int
+    seq: int = 0
+
+    def decrypt(self, content_type: int, version: bytes, body: bytes) -> bytes:
+        self.seq += 1
+        if len(body) < self.mac_len:
+            raise DecryptError("NULL-cipher record shorter than its MAC")
+        return body[: len(body) - self.mac_len]
+
+    def skip(self) -> None:
+        self.seq += 1
+
+
 def _prf_tls10(secret: bytes, seed: bytes, size: int) -> bytes:
     """TLS 1.0 and 1.1's PRF (RFC 2246 5): P_MD5 over the secret's first half XOR P_SHA-1
     over its second (`seed`: label + seed)."""

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from enum import Enum
 
 from parsers.decrypt import (
+    NULL_SUITES,
     TLS12_AEAD_SUITES,
     TLS12_CBC_SUITES,
     TLS13_SUITES,
+    NullDecryptor,
     Tls12CbcDecryptor,
     Tls12Decryptor,
     Tls13Decryptor,
@@ -22,7 +24,7 @@ from parsers.decrypt import (
 from parsers.keylog import KeyLog
 from parsers.model import Direction
 
-Decryptor = Tls12Decryptor | Tls12CbcDecryptor | Tls13Decryptor
+Decryptor = Tls12Decryptor | Tls12CbcDecryptor | Tls13Decryptor | NullDecryptor
 
 
 class Epoch(str, Enum):
@@ -93,6 +95,8 @@ class KeySchedule:
         return Tls13Decryptor.from_secret(self.suite, secret)
 
     def _tls12(self, direction: Direction) -> Decryptor | None:
+        if self.suite in NULL_SUITES:  # no encryption: readable without a key log
+            return NullDecryptor(NULL_SUITES[self.suite])
         master = self.secrets.get("CLIENT_RANDOM")
         if master is None or self.suite is None or self.client_random is None or self.server_random is None:
             return None

@@ -65,7 +65,11 @@ def _version(name: str) -> ssl.TLSVersion:
 
 
 def tls_exchange(
-    ids: Identities, version: str, client_cert: bool = True, keylog: Path | None = None
+    ids: Identities,
+    version: str,
+    client_cert: bool = True,
+    keylog: Path | None = None,
+    ciphers: str = "ECDHE-RSA-AES128-SHA:AES128-SHA",
 ) -> list[Chunk]:
     """One real handshake (and an HTTP request and answer when it succeeds), as the bytes each
     side wrote, in order. The server requires a client certificate."""
@@ -75,7 +79,7 @@ def tls_exchange(
         with warnings.catch_warnings():  # TLS 1.0 and 1.1 are deprecated: that is the point
             warnings.simplefilter("ignore", DeprecationWarning)
             ctx.minimum_version = ctx.maximum_version = _version(version)
-        ctx.set_ciphers("ECDHE-RSA-AES128-SHA:AES128-SHA:@SECLEVEL=0")
+        ctx.set_ciphers(f"{ciphers}:@SECLEVEL=0")
     server_ctx.load_cert_chain(*ids.server)
     server_ctx.verify_mode = ssl.CERT_REQUIRED
     server_ctx.load_verify_locations(cadata=ids.root_pem.decode())
@@ -777,3 +781,15 @@ def test_data_from_another_sequence_space_is_no_gigabyte_gap(cli, mtls12, tmp_pa
     path = write_pcap(tmp_path / "stray.pcap", [*frames[:4], stray, *frames[4:]])
     (conn,) = pcap_json(cli, path).json()["connections"]
     assert conn["problems"] == [] and conn["outcome"] == "completed"
+
+
+def test_a_null_cipher_is_read_without_a_key_log(cli, ids, tmp_path):  # type: ignore[no-untyped-def]
+    """TLS_RSA_WITH_NULL_SHA (Grid/GSI services still use it): nothing is encrypted, so the
+    Finished messages are read (tshark reads them too), the MAC stripped."""
+    chunks = tls_exchange(ids, "1.2", client_cert=True, ciphers="NULL-SHA")
+    path = write_pcap(tmp_path / "null-sha.pcap", segments(chunks))
+    (conn,) = pcap_json(cli, path).json()["connections"]
+    assert (conn["decrypted"], conn["outcome"], conn["problems"]) == (True, "completed", [])
+    finished = [e["direction"] for e in conn["events"] if e["message"] == "Finished"]
+    assert finished == ["client", "server"]
+    agrees_with_tshark(cli, path)
