@@ -297,6 +297,8 @@ class TcpConnection:
             peer = (self._client if direction is Direction.SERVER else self._server).tcp
             if flags & SYN and peer.syn_starts and ack not in peer.syn_starts:
                 return  # a SYN-ACK answering another SYN (another connection on this 4-tuple)
+            if flags & SYN and not peer.started:
+                peer.syn((ack - 1) & 0xFFFFFFFF)  # the SYN was not captured: its ISN is ack - 1
             peer.acked(ack)
         if flags & RST:
             self.reset_by = direction

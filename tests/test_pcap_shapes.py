@@ -793,3 +793,15 @@ def test_a_null_cipher_is_read_without_a_key_log(cli, ids, tmp_path):  # type: i
     finished = [e["direction"] for e in conn["events"] if e["message"] == "Finished"]
     assert finished == ["client", "server"]
     agrees_with_tshark(cli, path)
+
+
+def test_a_capture_that_starts_at_the_syn_ack(cli, mtls12, tmp_path):  # type: ignore[no-untyped-def]
+    """The client's SYN was not captured: the SYN-ACK's acknowledgement gives its ISN, so the
+    client's first bytes are its first bytes, not 'inside the connection'."""
+    path = write_pcap(tmp_path / "from-syn-ack.pcap", segments(mtls12)[1:])
+    (conn,) = pcap_json(cli, path).json()["connections"]
+    assert (conn["client"], conn["problems"], conn["outcome"]) == (
+        f"{CLIENT[0]}:{CLIENT[1]}",
+        [],
+        "completed",
+    )
