@@ -805,3 +805,41 @@ def test_a_capture_that_starts_at_the_syn_ack(cli, mtls12, tmp_path):  # type: i
         [],
         "completed",
     )
+
+
+def _until_client_finished(chunks: list[Chunk]) -> list[Chunk]:
+    """The exchange up to the client's Certificate ... Finished flight (the server's answer cut)."""
+    flight = next(i for i, (from_server, data) in enumerate(chunks) if not from_server and i > 0)
+    return chunks[: flight + 1]
+
+
+def test_closed_after_an_alert_is_not_closed_without_one(cli, mtls12, tmp_path):  # type: ignore[no-untyped-def]
+    encrypted_alert = (False, bytes.fromhex("1503030020") + bytes(32))
+    frames = segments([*_until_client_finished(mtls12), encrypted_alert])
+    path = write_pcap(tmp_path / "alert-then-fin.pcap", frames)
+    result = pcap_json(cli, path)
+    assert "connection-reset" not in result.codes()
+    (conn,) = result.json()["connections"]
+    assert conn["events"][-1]["alert"]["readable"] is False
+
+
+def test_a_reset_right_after_the_client_flight_is_still_named(cli, mtls12, tmp_path):  # type: ignore[no-untyped-def]
+    frames = segments(_until_client_finished(mtls12), fin=False)
+    rst = framing.tcp_packet(SERVER[0], CLIENT[0], SERVER[1], CLIENT[1], 1, 0, framing.RST)
+    path = write_pcap(tmp_path / "rst.pcap", [*frames, rst])
+    result = pcap_json(cli, path)
+    reset = next(f for f in result.json()["findings"] if f["code"] == "connection-reset")
+    assert reset["summary"] == (
+        "the server reset (RST) the connection during the handshake, after Finished, without a TLS "
+        "alert: the server likely rejected the client certificate silently"
+    )
+
+
+def test_a_capture_that_starts_after_the_handshake_claims_no_handshake_reset(cli, mtls12, tmp_path):  # type: ignore[no-untyped-def]
+    """Only application data and a FIN were captured: nothing says a handshake was cut short."""
+    frames = segments(mtls12)
+    data_only = [f for f in frames[-5:] if f[47] & framing.PSH or f[47] & framing.FIN]
+    path = write_pcap(tmp_path / "late-start.pcap", data_only)
+    result = pcap_json(cli, path)
+    assert "connection-reset" not in result.codes()
+    assert result.json()["connections"][0]["problems"][0]["kind"] == "mid-stream"

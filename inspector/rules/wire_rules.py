@@ -28,6 +28,7 @@ from inspector.selection import (
 from inspector.times import utc_from_timestamp
 from parsers.model import (
     CERTIFICATE_TYPES,
+    Alert,
     Certificate,
     CertificateRequest,
     CertificateVerify,
@@ -967,6 +968,8 @@ def reset(ctx: WireContext) -> Iterator[Finding]:
         return
     if t.reset_by is None and not t.fin_by:
         return
+    if not _says_it_was_mid_handshake(t):
+        return
     who = t.reset_by or t.fin_by[0]
     how = "reset (RST)" if t.reset_by is not None else "closed (FIN)"
     last = t.events[-1]
@@ -986,6 +989,34 @@ def reset(ctx: WireContext) -> Iterator[Finding]:
         "mtls-inspect probe to see the server's answer directly",
         inference=after_cert,
     )
+
+
+def _says_it_was_mid_handshake(t: Transcript) -> bool:
+    """The evidence shows a handshake cut short without an alert: a hello was captured (a
+    capture that starts later cannot tell a handshake from a session's middle), no alert was
+    sent (an encrypted one may be fatal or close_notify: it is an alert either way), and in
+    TLS 1.3 without keys neither did the server send anything after the client's encrypted
+    flight (the handshake then most likely completed) nor does a 19-byte record (an alert's
+    size) end the exchange."""
+    if t.first(ClientHello) is None and t.first(ServerHello) is None:
+        return False
+    if any(isinstance(e.message, Alert) for e in t.events):
+        return False
+    if t.tls13 and not t.decrypted:
+        last = t.events[-1].message
+        if isinstance(last, EncryptedRecords) and last.sizes and last.sizes[-1] == 19:
+            return False
+        flight = next(E.every(t.messages(EncryptedRecords), EncryptedRecords, Direction.CLIENT), None)
+        if flight is not None:
+            after = t.events[_index_in(t, flight.event) + 1 :]
+            server = Direction.SERVER
+            if any(e.direction is server and isinstance(e.message, EncryptedRecords) for e in after):
+                return False
+    return True
+
+
+def _index_in(t: Transcript, event: HandshakeEvent) -> int:
+    return next(i for i, e in enumerate(t.events) if e is event)
 
 
 @RULES.rule(ENCRYPTED)
