@@ -20,7 +20,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from inspector.throwaway_pki import NOW, Issued, issue, make_pki  # noqa: E402
+from inspector.pki.throwaway import NOW, Issued, issue, make_pki  # noqa: E402
 
 DAYS = 3650
 

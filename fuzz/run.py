@@ -193,8 +193,7 @@ def targets(work: Path) -> dict[str, Target]:
     """Seeds made now: real captures, and keystores of each format from a throwaway PKI."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.serialization import pkcs12
-
-    from inspector.throwaway_pki import make_pki, write_jks
+    from inspector.pki.throwaway import make_pki, write_jks
 
     acme = make_pki()
     chain = [acme.leaf.cert, acme.intermediate.cert, acme.root.cert]

@@ -16,10 +16,10 @@ import time
 from typing import TYPE_CHECKING
 
 from inspector import events as E
-from inspector.attempt import Attempt, ChooseEntry, Target, VerifyProblem
-from inspector.hostnames import is_ip
 from inspector.keystore.model import KeyEntry
-from inspector.rsassa_pss import install_private_key
+from inspector.live.attempt import Attempt, ChooseEntry, Target, VerifyProblem
+from inspector.live.rsassa_pss import install_private_key
+from inspector.pki.hostnames import is_ip
 from parsers.keylog import KeyLog
 from parsers.model import CertificateRequest, Direction, Endpoint, SimpleMessage
 from parsers.records import plausible_header
@@ -157,7 +157,7 @@ class BioClient:
     def _presentable(self, entry: KeyEntry) -> bool:
         """OpenSSL sends only a certificate whose key it holds ("key values mismatch" otherwise);
         a mismatched entry is noted, and the handshake goes on without it."""
-        from inspector.certs import private_matches
+        from inspector.pki.certs import private_matches
 
         if entry.private_key is None or not entry.chain:
             return False
@@ -349,7 +349,7 @@ def _offer_post_handshake_auth(conn: SSL.Connection) -> None:
     from OpenSSL.SSL import _lib  # type: ignore[attr-defined]
 
     if not getattr(_lib, "Cryptography_HAS_SSL_VERIFY_CLIENT_POST_HANDSHAKE", False):
-        from inspector.errors import InputError
+        from inspector.system.errors import InputError
 
         raise InputError(
             "--post-handshake-auth: this OpenSSL build cannot offer it",

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from cryptography import x509
 
-from inspector import certs as C
-from inspector.x500 import CanonicalName, canonical_dn
+from inspector.pki import certs as C
+from inspector.pki.x500 import CanonicalName, canonical_dn
 
 #: Longer chains than this are not built (Java has no limit, but loops are cut by equality).
 MAX_CHAIN = 16

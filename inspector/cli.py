@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from inspector import __version__
-from inspector.errors import ExitStatus, InputError
-from inspector.process_exit import catch_interrupts, exit_now, say_interrupted, say_line, status_of
+from inspector.system.errors import ExitStatus, InputError
+from inspector.system.process_exit import catch_interrupts, exit_now, say_interrupted, say_line, status_of
 
 #: a write failed for want of room: the disk, the user's quota, the largest file allowed
 DEVICE_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
@@ -71,7 +71,7 @@ def _colour_stdout(args: argparse.Namespace) -> None:
 
 def run() -> NoReturn:
     """The `mtls-inspect` script and `python -m inspector`: main, then an exit without the
-    interpreter's teardown (inspector.process_exit)."""
+    interpreter's teardown (inspector.system.process_exit)."""
     catch_interrupts()
     try:
         try:

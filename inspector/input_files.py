@@ -10,7 +10,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from inspector.errors import InputError
+from inspector.system.errors import InputError
 
 
 def check_input(path: Path, hint: str, pipes: bool = False) -> None:

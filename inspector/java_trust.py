@@ -23,8 +23,8 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
-from inspector import certs as C
-from inspector.trust_verdict import TrustVerdict
+from inspector.java.verdict import TrustVerdict
+from inspector.pki import certs as C
 
 CACERTS_PASSWORD = "changeit"
 PKIX_BUILD = (

@@ -103,7 +103,7 @@ def use(version: int | None) -> None:
 
 def profile(version: int | None = None) -> JavaProfile:
     """The profile of `version`, else the one chosen with `use` (the commands pass the `java` on
-    PATH when no --java-version is given: inspector/java_detect.py), else of JDK 17."""
+    PATH when no --java-version is given: inspector/java/detect.py), else of JDK 17."""
     if version is None:
         version = _chosen[0] if _chosen else DEFAULT
     nearest = max((v for v in SUPPORTED if v <= version), default=SUPPORTED[0])

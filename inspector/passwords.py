@@ -7,7 +7,7 @@ import sys
 from argparse import ArgumentParser, Namespace
 from pathlib import Path
 
-from inspector.errors import InputError
+from inspector.system.errors import InputError
 
 
 def add_password_options(parser: ArgumentParser, kind: str, what: str) -> None:

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import BinaryIO
 
-from inspector.errors import InputError
+from inspector.system.errors import InputError
 
 _REGULAR = "give the path of a regular file"
 

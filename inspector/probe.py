@@ -1,8 +1,8 @@
 """The live outbound handshake: resolve, connect (through a proxy's CONNECT), run the pump.
 
-What a handshake is asked and what it did are plain data in inspector/attempt.py; the byte
+What a handshake is asked and what it did are plain data in inspector/live/attempt.py; the byte
 pump itself — pyOpenSSL over memory BIOs, our decoder reading every record before OpenSSL
-does — is inspector/bio_client.py.
+does — is inspector/live/bio_client.py.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 import socket
 import time
 
-from inspector.attempt import Attempt, ChooseEntry, Target
-from inspector.bio_client import BioClient
-from inspector.errors import InputError
 from inspector.keystore.model import KeyEntry
+from inspector.live.attempt import Attempt, ChooseEntry, Target
+from inspector.live.bio_client import BioClient
+from inspector.system.errors import InputError
 
 
 def parse_target(text: str, what: str = "") -> tuple[str, int]:

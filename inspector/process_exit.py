@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import NoReturn
 
-from inspector.errors import ExitStatus
+from inspector.system.errors import ExitStatus
 
 #: the line of an interrupted run, written once however many Ctrl-C arrive
 INTERRUPTED_LINE = "mtls-inspect: interrupted"

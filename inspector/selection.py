@@ -28,11 +28,11 @@ from enum import Enum
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from inspector import certs as C
-from inspector.java_order import java_alias_order, sunx509_map_order
-from inspector.java_versions import JavaProfile, profile
+from inspector.java.alias_order import java_alias_order, sunx509_map_order
+from inspector.java.versions import JavaProfile, profile
 from inspector.keystore.model import KeyEntry, Keystore
-from inspector.x500 import canonical_dn
+from inspector.pki import certs as C
+from inspector.pki.x500 import canonical_dn
 
 __all__ = [
     "CaRequest",

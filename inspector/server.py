@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 
-from inspector import certs as C
-from inspector.errors import InputError
+from inspector.pki import certs as C
+from inspector.system.errors import InputError
 
 if TYPE_CHECKING:
     from OpenSSL import SSL, crypto

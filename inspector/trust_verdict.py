@@ -1,5 +1,5 @@
 """Java's verdict on a server chain: plain data, so the rules can word it without importing the
-trust manager's loaders (inspector/java_trust.py reads truststores; rules do no I/O)."""
+trust manager's loaders (inspector/java/trust.py reads truststores; rules do no I/O)."""
 
 from __future__ import annotations
 

@@ -74,7 +74,7 @@ def write_pcap(
 ) -> None:
     """A pcap Wireshark/tshark open and reassemble: SYN handshake, data segmented to an MSS
     with consistent sequence and acknowledgement numbers, FIN at the end. The caller opens the
-    file (it holds secrets: inspector/private_files.py)."""
+    file (it holds secrets: inspector/system/private_files.py)."""
     writer = PcapWriter(handle)
     c, s = client, server
     cseq, sseq = CLIENT_ISN - 1, SERVER_ISN - 1

@@ -12,8 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID
-
-from inspector.throwaway_pki import NOW, Issued, Pki, der, issue, make_pki, name, new_key, write_jks
+from inspector.pki.throwaway import NOW, Issued, Pki, der, issue, make_pki, name, new_key, write_jks
 
 __all__ = [
     "KEYTOOL",

@@ -14,8 +14,8 @@ from asn1crypto import x509 as ax
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from inspector.pki import certs as C
 
-from inspector import certs as C
 from tests import pki as P
 
 PW = "changeit"

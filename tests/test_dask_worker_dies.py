@@ -8,8 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-
-from inspector.errors import InputError
+from inspector.system.errors import InputError
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 

@@ -137,7 +137,7 @@ def test_the_docs_show_commands_and_the_marker_is_documented() -> None:
 
 @pytest.fixture(scope="module")
 def sample_server() -> Iterator[int]:
-    from inspector.server import ReferenceServer
+    from inspector.live.reference_server import ReferenceServer
 
     captures = ROOT / "captures"
     server = ReferenceServer(

@@ -80,7 +80,7 @@ def shots(request: pytest.FixtureRequest) -> Path:
 def _live_probes(work: Path) -> dict[str, tuple[int, dict[str, Any], list[str]]]:
     """Probes of our reference server: the Java choice (none fits: empty Certificate) and the
     stranger's certificate forced (unknown_ca), each with the key log written, in TLS 1.3."""
-    from inspector.server import ReferenceServer
+    from inspector.live.reference_server import ReferenceServer
 
     acme, stranger = P.make_pki(), P.make_pki("stranger", org="Stranger")
     server = P.issue("localhost", acme.intermediate, eku=[ExtendedKeyUsageOID.SERVER_AUTH])

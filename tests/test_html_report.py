@@ -679,7 +679,7 @@ def test_redacted_page_from_a_command(tmp_path) -> None:
 
 def test_probe_writes_its_page(tmp_path) -> None:
     """A live probe of our reference server on 127.0.0.1, with a keystore whose CA is not named."""
-    from inspector.server import ReferenceServer
+    from inspector.live.reference_server import ReferenceServer
 
     acme, stranger = P.make_pki(), P.make_pki("stranger", org="Stranger")
     server = P.issue("localhost", acme.intermediate, eku=[ExtendedKeyUsageOID.SERVER_AUTH])

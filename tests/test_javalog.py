@@ -14,7 +14,7 @@ from parsers.javalog.names import parse_dn, split_dn_list
 @pytest.fixture(autouse=True)
 def no_jdk(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hermetic: the machine's JDK cacerts plays no part (tests/live compares with real Java)."""
-    monkeypatch.setattr("inspector.java_trust.find_jdk_cacerts", lambda: None)
+    monkeypatch.setattr("inspector.java.trust.find_jdk_cacerts", lambda: None)
 
 
 JDK8_CHAIN_ENTRY = """chain [{n}] = [

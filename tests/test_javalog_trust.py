@@ -8,9 +8,8 @@ import ipaddress
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-
-from inspector.java_trust import PKIX_BUILD, PKIX_VALIDITY, Truststore, identity_problem, judge
-from inspector.throwaway_pki import NOW, Issued, issue, make_pki, new_key
+from inspector.java.trust import PKIX_BUILD, PKIX_VALIDITY, Truststore, identity_problem, judge
+from inspector.pki.throwaway import NOW, Issued, issue, make_pki, new_key
 
 AT = NOW + dt.timedelta(days=1)
 

@@ -9,8 +9,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from inspector.system.errors import InputError
 
-from inspector.errors import InputError
 from inspector.keystore.jks_reader import read_jks_by_hand, read_with_pyjks
 from inspector.keystore.model import Keystore, StoreType
 from tests import pki as P

@@ -165,7 +165,7 @@ def test_bad_date(cli, good_jks):  # type: ignore[no-untyped-def]
 
 
 def test_traceback_flag_shows_the_exception(cli, tmp_path):  # type: ignore[no-untyped-def]
-    from inspector.errors import InputError
+    from inspector.system.errors import InputError
 
     with pytest.raises(InputError):
         cli("--traceback", "keystore", str(tmp_path / "nope.jks"))

@@ -1,4 +1,4 @@
-"""`python -m inspector` (and the `mtls-inspect` script) end through inspector.process_exit: our
+"""`python -m inspector` (and the `mtls-inspect` script) end through inspector.system.process_exit: our
 status, even after CPython's own Ctrl-C bookkeeping; what a normal exit does that matters, done."""
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def test_usage_errors_and_help_keep_argparse_statuses() -> None:
 
 
 def test_sys_exit_statuses_as_python_gives_them(capsys: pytest.CaptureFixture[str]) -> None:
-    from inspector.process_exit import status_of
+    from inspector.system.process_exit import status_of
 
     assert [status_of(SystemExit(code)) for code in (None, 0, 2, 130)] == [0, 0, 2, 130]
     assert capsys.readouterr().err == ""

@@ -8,9 +8,8 @@ import stat
 from pathlib import Path
 
 import pytest
-
-from inspector.errors import InputError
-from inspector.private_files import check_output, open_private
+from inspector.system.errors import InputError
+from inspector.system.private_files import check_output, open_private
 
 
 def refused(path: Path, force: bool = False) -> str:

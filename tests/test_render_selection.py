@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from cryptography import x509
+from inspector.java.key_managers import Candidate, CaRequest, Rank, Selection
 
 from inspector.render.selection import select_text, selection_dict, selection_text
-from inspector.selection import Candidate, CaRequest, Rank, Selection
 
 ROOT_NAME = x509.Name.from_rfc4514_string("CN=Partner Root,O=Partner").public_bytes()
 

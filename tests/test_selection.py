@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
+from inspector.java.alias_order import hashmap_order, hashtable_order, string_hash
+from inspector.java.key_managers import CaRequest, Reason, canonical_dn, java_aborts, select
 
-from inspector.java_order import hashmap_order, hashtable_order, string_hash
 from inspector.keystore import load_keystore
-from inspector.selection import CaRequest, Reason, canonical_dn, java_aborts, select
 from tests import pki as P
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
@@ -223,8 +223,7 @@ def test_rsassa_pss_key_is_its_own_type(tmp_path, acme):  # type: ignore[no-unty
 
 def test_x500_equality_as_java() -> None:
     from cryptography import x509
-
-    from inspector.x500 import parse_dn_text
+    from inspector.pki.x500 import parse_dn_text
 
     base = P.name("Acme Issuing CA")
     key = P.new_key("ec", 256)
@@ -281,7 +280,7 @@ def test_select_without_a_server_says_which_request_it_assumes(cli, tmp_path, ac
 def test_java_version_changes_the_pick(tmp_path, acme):  # type: ignore[no-untyped-def]
     """JDK 11 asks for one key type at a time (EC first here): PKIX takes the expired EC entry;
     JDK 17 asks for all at once and prefers the valid RSA one (both measured)."""
-    from inspector.java_versions import profile
+    from inspector.java.versions import profile
 
     past = {"not_before": NOW - dt.timedelta(days=30), "not_after": NOW - dt.timedelta(days=1)}
     old_ec = P.issue("ec", acme.intermediate, key=P.new_key("ec", 256), **past)
@@ -294,7 +293,7 @@ def test_java_version_changes_the_pick(tmp_path, acme):  # type: ignore[no-untyp
 
 
 def test_pcap_and_select_say_which_jdk_they_simulate(cli, tmp_path):  # type: ignore[no-untyped-def]
-    from inspector.java_versions import use
+    from inspector.java.versions import use
 
     acme = P.make_pki()  # same DNs as the CA the capture's server names
     path = P.write_jks(tmp_path / "c.jks", "pw", keys=[("letstestcba", acme.leaf.key, full(acme))])

@@ -1,6 +1,6 @@
 """`select`: the CertificateRequest to choose for — from CA names, a capture or the server.
 
-Each source ends in the same `CaRequest`, so the choice itself (inspector/selection.py) does not
+Each source ends in the same `CaRequest`, so the choice itself (inspector/java/key_managers.py) does not
 care where the request came from.
 """
 
@@ -10,11 +10,11 @@ import re
 from pathlib import Path
 
 from inspector import events as E
-from inspector.attempt import Target
-from inspector.errors import InputError
+from inspector.java.key_managers import CaRequest
 from inspector.keystore import read_bytes
+from inspector.live.attempt import Target
 from inspector.rules.wire_rules import ca_request
-from inspector.selection import CaRequest
+from inspector.system.errors import InputError
 from parsers.model import CertificateRequest, Transcript
 
 
@@ -42,7 +42,7 @@ def names_from_file(path: Path) -> list[bytes]:
     """DER names from PEM certificates (their subjects) or from one DN per line."""
     from cryptography import x509
 
-    from inspector.x500 import parse_dn_text
+    from inspector.pki.x500 import parse_dn_text
 
     data = read_bytes(path)
     if b"-----BEGIN CERTIFICATE-----" in data:
@@ -102,7 +102,7 @@ def from_pcap(path: Path, keylog_path: Path | None, connection: int | None) -> C
 
 def from_server(target: Target, label: str) -> CaRequest:
     """One handshake without a certificate, to read the server's CertificateRequest."""
-    from inspector.probe import handshake, refuse_unanswered
+    from inspector.live.probe import handshake, refuse_unanswered
 
     attempt = handshake(target, None)
     refuse_unanswered(attempt, target)

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inspector.analysis.connection import ConnectionResult, analyse_connection
-from inspector.errors import InputError
 from inspector.findings import Evidence, Finding, Location, Severity, has_errors, make
 from inspector.keystore import read_bytes
 from inspector.keystore.model import Keystore
 from inspector.rules.wire_rules import INCOMPLETE
+from inspector.system.errors import InputError
 from parsers.keylog import KeyLog
 from parsers.model import Transcript
 
@@ -78,7 +78,7 @@ class Tally:
 
 
 def capture_path(file: str | None, default: Path) -> Path:
-    from inspector.input_files import check_input
+    from inspector.system.input_files import check_input
 
     path = Path(file) if file else default
     check_input(path, "give a .pcap or .pcapng file", pipes=True)

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from inspector.errors import InputError
+from inspector.system.errors import InputError
 
 if TYPE_CHECKING:
     from inspector.analysis.many import PartFn, PartRunner, PartTask

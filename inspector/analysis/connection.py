@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from inspector.findings import Finding, sort_findings
+from inspector.java.key_managers import Selection
 from inspector.keystore.model import Keystore
 from inspector.rules.wire_rules import WireContext, check_transcript, selection_for
-from inspector.selection import Selection
 from parsers.model import Transcript
 
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.analysis.probe import ProbeRequest, ProbeResult, run_probe
-from inspector.attempt import Target
 from inspector.keystore import load_keystore
-from inspector.server import ClientReport, ReferenceServer
+from inspector.live.attempt import Target
+from inspector.live.reference_server import ClientReport, ReferenceServer
 
 PASSWORD = "changeit"
 ALIAS = "letstestcba"
@@ -34,7 +34,7 @@ class DemoResult:
 def run_demo(tls_version: str) -> DemoResult:
     from cryptography.x509.oid import ExtendedKeyUsageOID
 
-    from inspector.throwaway_pki import issue, make_pki, write_jks
+    from inspector.pki.throwaway import issue, make_pki, write_jks
 
     with tempfile.TemporaryDirectory(prefix="mtls-demo-") as tmp:
         d = Path(tmp)

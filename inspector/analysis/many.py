@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from inspector.errors import InputError
 from inspector.findings import Evidence, Finding, Location, make
 from inspector.rules.wire_rules import INCOMPLETE
+from inspector.system.errors import InputError
 from parsers.keylog import KeyLog
 
 if TYPE_CHECKING:

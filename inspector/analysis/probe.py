@@ -6,14 +6,14 @@ from dataclasses import dataclass
 
 from inspector import events as E
 from inspector.analysis.connection import ConnectionResult
-from inspector.attempt import Attempt, Target
-from inspector.errors import InputError
 from inspector.findings import sort_findings
+from inspector.java.key_managers import Selection
 from inspector.keystore.model import KeyEntry, Keystore
-from inspector.probe import handshake, refuse_unanswered
+from inspector.live.attempt import Attempt, Target
+from inspector.live.probe import handshake, refuse_unanswered
 from inspector.rules.probe_rules import check_probe
 from inspector.rules.wire_rules import WireContext, check_transcript, selection_for
-from inspector.selection import Selection
+from inspector.system.errors import InputError
 from parsers.model import CertificateRequest, SimpleMessage, Transcript
 
 

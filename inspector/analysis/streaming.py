@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 
 from inspector.analysis.capture import CaptureScan, Scope, Tally, file_findings
 from inspector.analysis.connection import ConnectionResult, analyse_connection
-from inspector.errors import InputError
 from inspector.findings import Finding
-from inspector.input_files import check_input
 from inspector.keystore.model import Keystore
+from inspector.system.errors import InputError
+from inspector.system.input_files import check_input
 from parsers.keylog import KeyLog
 from parsers.model import Transcript
 

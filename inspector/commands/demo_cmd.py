@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from inspector.commands.help_examples import examples
-from inspector.errors import ExitStatus
+from inspector.system.errors import ExitStatus
 
 if TYPE_CHECKING:
     from inspector.commands import Subcommands

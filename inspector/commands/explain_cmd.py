@@ -7,7 +7,7 @@ import difflib
 from typing import TYPE_CHECKING
 
 from inspector.commands.help_examples import examples
-from inspector.errors import ExitStatus, InputError
+from inspector.system.errors import ExitStatus, InputError
 
 if TYPE_CHECKING:
     from inspector.commands import Subcommands

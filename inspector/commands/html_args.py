@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from inspector.errors import InputError
-from inspector.private_files import check_output
+from inspector.system.errors import InputError
+from inspector.system.private_files import check_output
 
 OPTION = "--html"
 

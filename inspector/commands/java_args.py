@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from inspector.errors import InputError
-from inspector.java_versions import SUPPORTED, use
+from inspector.java.versions import SUPPORTED, use
+from inspector.system.errors import InputError
 
 #: What common servers send in a CertificateRequest when we only know their CA names: OpenSSL 3
 #: (s_server, nginx, Apache httpd), measured from openssl 3.0 s_server. In TLS 1.2 it offers
@@ -50,7 +50,7 @@ def add_request_options(p: argparse.ArgumentParser) -> None:
 
 def apply_java_version(args: argparse.Namespace) -> None:
     """Simulate --java-version, else the `java` on PATH, else JDK 17 (java_versions.DEFAULT)."""
-    from inspector.java_detect import installed_version
+    from inspector.java.detect import installed_version
 
     use(getattr(args, "java_version", None) or installed_version())
 

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 from inspector.commands.help_examples import examples
 from inspector.commands.html_args import add_html_options, check_html_args, write_page
 from inspector.commands.options import load_from_args, parse_date
-from inspector.errors import ExitStatus, InputError
+from inspector.commands.password_args import add_keystore_password_options
 from inspector.findings import has_errors, sort_findings
-from inspector.passwords import add_keystore_password_options
 from inspector.render import json_out
 from inspector.render.emit import emit_text
 from inspector.render.keystore import keystore_dict, keystore_text
+from inspector.system.errors import ExitStatus, InputError
 
 if TYPE_CHECKING:
     from inspector.commands import Subcommands

@@ -19,18 +19,18 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from inspector.commands.help_examples import examples
 from inspector.commands.html_args import add_html_options, check_html_args, document_of, write_page
-from inspector.errors import ExitStatus, InputError
+from inspector.commands.password_args import add_keystore_password_options
 from inspector.findings import Evidence, Finding, Location, Severity, has_errors, sort_findings
-from inspector.passwords import add_keystore_password_options
 from inspector.render import json_out, text
 from inspector.render.spool import Spool
 from inspector.rules.wire_rules import WireContext
-from inspector.times import utc_from_timestamp
+from inspector.system.errors import ExitStatus, InputError
+from inspector.system.times import utc_from_timestamp
 
 PRETTY_JSON_MAX = 50  # handshakes; beyond, compact JSON (pipe through jq to read it)
 
 if TYPE_CHECKING:
-    from inspector.java_trust import Truststore
+    from inspector.java.trust import Truststore
     from inspector.keystore.model import Keystore
     from parsers.javalog import LoggedHandshake, LogSummary
     from parsers.model import HandshakeEvent, Transcript
@@ -80,7 +80,7 @@ def add_truststore_options(p: argparse.ArgumentParser) -> None:
 def load_trust(args: argparse.Namespace) -> Truststore | None:
     """The truststore given, else the JDK's cacerts (None when no JDK is found)."""
     from inspector.commands.trust_args import truststore_from_args
-    from inspector.java_trust import default_truststore
+    from inspector.java.trust import default_truststore
 
     given = truststore_from_args(args)
     if given is not None:
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
 
     name = args.file
     if name != "-":
-        from inspector.input_files import check_input
+        from inspector.system.input_files import check_input
 
         check_input(Path(name), "give the log file the JVM's stderr was written to", pipes=True)
     store = None
@@ -333,7 +333,7 @@ class LogReport:
         return out
 
     def trust_findings(self, logged: LoggedHandshake) -> list[Finding]:
-        from inspector.java_trust import judge
+        from inspector.java.trust import judge
         from inspector.rules.log_rules import trust_finding
         from parsers.javalog.certtext import facts_of
         from parsers.model import Certificate, Direction

@@ -10,9 +10,9 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from inspector.errors import InputError
+from inspector.commands.password_args import resolve_password
 from inspector.keystore import Keystore, load_keystore
-from inspector.passwords import resolve_password
+from inspector.system.errors import InputError
 
 
 def parse_date(value: str | None, option: str = "--at") -> dt.datetime:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from inspector.commands import html_args, java_args, pcap_many
 from inspector.commands.help_examples import examples
-from inspector.errors import ExitStatus, InputError
-from inspector.passwords import add_keystore_password_options
+from inspector.commands.password_args import add_keystore_password_options
+from inspector.system.errors import ExitStatus, InputError
 
 if TYPE_CHECKING:
     import datetime as dt

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inspector.errors import InputError
+from inspector.system.errors import InputError
 
 if TYPE_CHECKING:
     import datetime as dt

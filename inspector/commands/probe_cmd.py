@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 
 from inspector.commands import html_args, java_args
 from inspector.commands.help_examples import examples
+from inspector.commands.password_args import add_keystore_password_options
 from inspector.commands.proxy_args import add_proxy_options, proxy_from_args
-from inspector.errors import ExitStatus, InputError
-from inspector.passwords import add_keystore_password_options
+from inspector.system.errors import ExitStatus, InputError
 
 if TYPE_CHECKING:
     from inspector.analysis.probe import ProbeResult
-    from inspector.attempt import Attempt
     from inspector.commands import Subcommands
+    from inspector.live.attempt import Attempt
 
 
 def add_parser(sub: Subcommands) -> None:
@@ -91,14 +91,14 @@ def add_parser(sub: Subcommands) -> None:
 def run(args: argparse.Namespace) -> int:
     # imported here: `--help` and `keystore` must not load pyOpenSSL or the capture decoder
     from inspector.analysis.probe import ProbeRequest, run_probe
-    from inspector.attempt import Target
     from inspector.commands.options import load_from_args
     from inspector.findings import has_errors
-    from inspector.private_files import check_output
-    from inspector.probe import parse_target
+    from inspector.live.attempt import Target
+    from inspector.live.probe import parse_target
     from inspector.render import json_out
     from inspector.render.emit import emit_text
     from inspector.render.probe import probe_document, probe_text
+    from inspector.system.private_files import check_output
 
     java_args.apply_java_version(args)
     host, port = parse_target(args.target)
@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
 def save_artifacts(attempt: Attempt, keylog: str | None, capture: str | None, force: bool) -> None:
     """--keylog and --capture: the probe's own key log and its bytes as a pcap (both 0600, new
     files unless --force, never through a symbolic link)."""
-    from inspector.private_files import open_private
+    from inspector.system.private_files import open_private
 
     if keylog:
         with open_private(Path(keylog), "--keylog", force) as handle:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from inspector.errors import InputError
-from inspector.passwords import add_password_options
+from inspector.commands.password_args import add_password_options
+from inspector.system.errors import InputError
 
 
 def add_proxy_options(p: argparse.ArgumentParser) -> None:
@@ -26,8 +26,8 @@ def add_proxy_options(p: argparse.ArgumentParser) -> None:
 
 def proxy_from_args(args: argparse.Namespace) -> tuple[tuple[str, int] | None, str | None]:
     """(proxy host and port, "user:password" for Basic) — both None without --proxy."""
-    from inspector.passwords import resolve_password
-    from inspector.probe import parse_target
+    from inspector.commands.password_args import resolve_password
+    from inspector.live.probe import parse_target
 
     proxy = parse_target(args.proxy, what="--proxy") if args.proxy else None
     given = args.proxy_pass or args.proxy_pass_env or args.proxy_pass_file

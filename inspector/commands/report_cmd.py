@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.commands.help_examples import examples
-from inspector.errors import ExitStatus, InputError
+from inspector.system.errors import ExitStatus, InputError
 
 SCHEMA_PREFIX = "mtls-inspector/"
 SUPPORTED_VERSION = 1

@@ -15,13 +15,13 @@ from inspector.commands.java_args import (
     apply_java_version,
     assumed_request,
 )
+from inspector.commands.password_args import add_keystore_password_options
 from inspector.commands.proxy_args import add_proxy_options, proxy_from_args
-from inspector.errors import ExitStatus, InputError
-from inspector.passwords import add_keystore_password_options
+from inspector.system.errors import ExitStatus, InputError
 
 if TYPE_CHECKING:
     from inspector.commands import Subcommands
-    from inspector.selection import CaRequest
+    from inspector.java.key_managers import CaRequest
 
 
 def add_parser(sub: Subcommands) -> None:
@@ -99,8 +99,8 @@ def request_from_args(args: argparse.Namespace) -> CaRequest:
         return ca_request.from_pcap(
             Path(args.from_pcap), Path(args.keylog) if args.keylog else None, args.connection
         )
-    from inspector.attempt import Target
-    from inspector.probe import parse_target
+    from inspector.live.attempt import Target
+    from inspector.live.probe import parse_target
 
     host, port = parse_target(args.from_server)
     proxy, credentials = proxy_from_args(args)
@@ -121,10 +121,10 @@ def request_from_args(args: argparse.Namespace) -> CaRequest:
 
 def run(args: argparse.Namespace) -> int:
     from inspector.commands.options import load_from_args, parse_date
+    from inspector.java.key_managers import select
     from inspector.render import json_out
     from inspector.render.emit import emit_text
     from inspector.render.selection import select_text, selection_dict
-    from inspector.selection import select
 
     apply_java_version(args)
     if (args.sigalgs or args.cert_types) and not (args.ca_names or args.empty_ca_list):

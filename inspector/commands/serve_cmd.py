@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inspector.commands.help_examples import examples
-from inspector.errors import ExitStatus, InputError
+from inspector.system.errors import ExitStatus, InputError
 
 if TYPE_CHECKING:
     from inspector.commands import Subcommands
@@ -52,7 +52,7 @@ def add_parser(sub: Subcommands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from inspector.server import ReferenceServer
+    from inspector.live.reference_server import ReferenceServer
 
     paths = [Path(p) for p in [args.cert, args.key, *args.client_ca, *(args.ca_names or [])]]
     for path in paths:

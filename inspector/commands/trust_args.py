@@ -1,5 +1,5 @@
 """--truststore and its keytool-style password options, shared by log, probe and pcap: the
-server's chain judged as the JDK's PKIX trust manager judges it (inspector/java_trust.py), as a
+server's chain judged as the JDK's PKIX trust manager judges it (inspector/java/trust.py), as a
 finding (inspector/rules/log_rules.py)."""
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from argparse import ArgumentParser, Namespace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inspector.errors import InputError
-from inspector.passwords import add_password_options, resolve_password
+from inspector.commands.password_args import add_password_options, resolve_password
+from inspector.system.errors import InputError
 
 if TYPE_CHECKING:
     from cryptography import x509
 
     from inspector.findings import Finding
-    from inspector.java_trust import Truststore
+    from inspector.java.trust import Truststore
     from parsers.model import Transcript
 
 # The judging half (java_trust, log_rules: ~20 ms of imports) is imported when a --truststore
@@ -40,7 +40,7 @@ def truststore_from_args(args: Namespace) -> Truststore | None:
     path = Path(args.truststore)
     if not path.exists():
         raise InputError(f"--truststore {path}: no such file", "check the path")
-    from inspector.java_trust import load_truststore
+    from inspector.java.trust import load_truststore
 
     return load_truststore(path, resolve_password(args, "truststore-pass", "Enter truststore password: "))
 
@@ -48,7 +48,7 @@ def truststore_from_args(args: Namespace) -> Truststore | None:
 def judge_from_args(args: Namespace, chain: list[x509.Certificate], host: str, label: str) -> Finding:
     """probe/pcap: the chain from the wire judged with --truststore, as one finding."""
     from inspector.findings import Location
-    from inspector.java_trust import judge
+    from inspector.java.trust import judge
     from inspector.rules.log_rules import chain_trust_finding
 
     store = truststore_from_args(args)
@@ -65,9 +65,9 @@ _LOADED: dict[str, Truststore] = {}
 def judge_transcript(args: Namespace, t: Transcript, label: str, at: dt.datetime | None) -> list[Finding]:
     """pcap: the server chain of one connection judged with --truststore (loaded once)."""
     from inspector.findings import Location
-    from inspector.java_trust import judge
+    from inspector.java.trust import judge
     from inspector.rules.log_rules import chain_trust_finding
-    from inspector.times import utc_from_timestamp
+    from inspector.system.times import utc_from_timestamp
     from parsers.model import Certificate, Direction
 
     event = t.first(Certificate, Direction.SERVER)

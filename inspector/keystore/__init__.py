@@ -15,7 +15,7 @@ MAX_KEYSTORE_BYTES = 64 * 1024 * 1024
 def read_bytes(path: Path) -> bytes:
     """Read a small input file (a regular file, at most MAX_KEYSTORE_BYTES), turning every OS
     error into a one-line InputError."""
-    from inspector.input_files import read_limited
+    from inspector.system.input_files import read_limited
 
     return read_limited(
         path,

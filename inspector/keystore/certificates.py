@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from cryptography import x509
 
-from inspector import certs as C
 from inspector.keystore.model import CertificateProblem
+from inspector.pki import certs as C
 
 
 def read_certificate(

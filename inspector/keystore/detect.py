@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from inspector.errors import InputError
 from inspector.keystore.model import StoreType
+from inspector.system.errors import InputError
 
 JKS_MAGIC = b"\xfe\xed\xfe\xed"
 JCEKS_MAGIC = b"\xce\xce\xce\xce"

@@ -10,10 +10,10 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-from inspector import certs as C
-from inspector.errors import InputError
 from inspector.keystore.certificates import read_certificate
 from inspector.keystore.model import CertificateProblem, KeyEntry, Keystore, StoreType, TrustedEntry
+from inspector.pki import certs as C
+from inspector.system.errors import InputError
 
 WRONG_PASSWORD = "wrong password, or the file is corrupted (a JKS cannot tell these apart)"
 

@@ -6,7 +6,7 @@ the SafeBags ourselves (asn1crypto for the ASN.1, hashlib / cryptography / pycry
 PBE) and name and chain each entry as Java does (sun.security.pkcs12.PKCS12KeyStore, JDK 17):
 the alias is the friendlyName lower-cased, or "1", "2", ... in bag order when there is none; the
 leaf is the certificate with the key's localKeyId (else its friendlyName); the chain is rebuilt
-by inspector.chains. An unencrypted KeyBag is not loaded by Java ("Unsupported PKCS12 bag
+by inspector.pki.chains. An unencrypted KeyBag is not loaded by Java ("Unsupported PKCS12 bag
 type"): it is reported, never offered as a key entry. Iteration counts above Java's own limit
 (MAX_ITERATION_COUNT, 5,000,000) are refused, as Java refuses them, before any work is done.
 """
@@ -23,9 +23,6 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-from inspector import certs as C
-from inspector.chains import build_chain
-from inspector.errors import InputError
 from inspector.keystore.certificates import read_certificate
 from inspector.keystore.model import CertificateProblem, KeyEntry, Keystore, StoreType, TrustedEntry
 from inspector.keystore.pkcs12_crypto import (
@@ -35,6 +32,9 @@ from inspector.keystore.pkcs12_crypto import (
     decrypt,
     mac_matches,
 )
+from inspector.pki import certs as C
+from inspector.pki.chains import build_chain
+from inspector.system.errors import InputError
 
 WRONG_PASSWORD_HINT = "check the password (--storepass-env VAR, --storepass-file F or the prompt)"
 

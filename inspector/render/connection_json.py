@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from cryptography import x509
 
-from inspector import certs as C
 from inspector.findings import Finding
+from inspector.java.key_managers import Selection
+from inspector.pki import certs as C
 from inspector.render.json_out import JsonObject
 from inspector.render.selection import selection_dict
 from inspector.render.summary import outcome, requested, sent
-from inspector.selection import Selection
-from inspector.times import utc_from_timestamp
+from inspector.system.times import utc_from_timestamp
 from parsers.model import (
     Alert,
     Certificate,

@@ -6,9 +6,9 @@ import datetime as dt
 
 from cryptography import x509
 
-from inspector import certs as C
 from inspector.findings import Finding
 from inspector.keystore.model import KeyEntry, Keystore, TrustedEntry
+from inspector.pki import certs as C
 from inspector.render import text
 from inspector.render.json_out import JsonObject
 

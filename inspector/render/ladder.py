@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from inspector import certs as C
 from inspector import events as E
+from inspector.pki import certs as C
 from parsers.model import (
     Alert,
     Certificate,

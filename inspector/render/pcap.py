@@ -21,7 +21,7 @@ from inspector.render.json_out import JsonObject
 from inspector.render.spool import Spool
 from inspector.render.summary import COMPLETED, outcome
 from inspector.render.transcript import CONNECTION_HEADERS, connection_block, connection_row
-from inspector.times import utc_from_timestamp
+from inspector.system.times import utc_from_timestamp
 from parsers.printable import escape_text
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from inspector.render.connection_json import connection_dict
 from inspector.render.json_out import JsonObject
 from inspector.render.pcap import capture_dict
 from inspector.render.summary import COMPLETED, outcome, requested, sent
-from inspector.times import utc_from_timestamp
+from inspector.system.times import utc_from_timestamp
 from parsers.model import version_name
 
 if TYPE_CHECKING:

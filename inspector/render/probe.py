@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from inspector import certs as C
+from inspector.pki import certs as C
 from inspector.render import json_out, text
 from inspector.render.connection_json import connection_dict
 from inspector.render.json_out import JsonObject
@@ -15,7 +15,7 @@ from inspector.render.transcript import details
 
 if TYPE_CHECKING:
     from inspector.analysis.probe import ProbeResult
-    from inspector.attempt import Attempt
+    from inspector.live.attempt import Attempt
 
 
 def probe_text(result: ProbeResult) -> str:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from inspector import certs as C
 from inspector import events as E
 from inspector.findings import Finding
+from inspector.java.key_managers import Selection
+from inspector.pki import certs as C
 from inspector.render import text
 from inspector.render.ladder import ladder
 from inspector.render.selection import selection_text
 from inspector.render.summary import outcome, requested, sent
-from inspector.selection import Selection
 from parsers.model import (
     CERTIFICATE_TYPES,
     Certificate,

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-from inspector import certs as C
-from inspector import chains
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
 from inspector.keystore.model import KeyEntry, Keystore, StoreType
+from inspector.pki import certs as C
+from inspector.pki import chains
 from inspector.rules import RuleSet
 
 G = "keystore"

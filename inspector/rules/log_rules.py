@@ -12,11 +12,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from inspector import certs as C
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
+from inspector.java.verdict import TrustVerdict
+from inspector.pki import certs as C
 from inspector.rules import RuleSet
 from inspector.rules.probe_rules import HTTP_REJECTED
-from inspector.trust_verdict import TrustVerdict
 from parsers.javalog.model import JavaException, LoggedHandshake, LogSummary, Said
 from parsers.model import Certificate, CertificateRequest, Direction
 
@@ -573,7 +573,7 @@ def relevant(exc: JavaException) -> bool:
     return any(TLS_EXCEPTION.search(c) or TLS_EXCEPTION.search(m) for c, m in exc.chain)
 
 
-# --- Java's trust verdict with a given truststore (inspector.java_trust) -------------------------
+# --- Java's trust verdict with a given truststore (inspector.java.trust) -------------------------
 
 TRUST_REJECTS = register(
     "java-truststore-rejects",

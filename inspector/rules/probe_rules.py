@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from inspector import certs as C
 from inspector import events as E
-from inspector.attempt import Attempt, Target
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
-from inspector.hostnames import hostname_matches
+from inspector.live.attempt import Attempt, Target
+from inspector.pki import certs as C
+from inspector.pki.hostnames import hostname_matches
 from inspector.rules import RuleSet
 from inspector.rules.keystore_rules import KEY_MISMATCH
 from inspector.rules.wire_rules import CLIENT_REJECTED

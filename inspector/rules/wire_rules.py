@@ -9,14 +9,10 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from inspector import certs as C
 from inspector import events as E
 from inspector.events import Seen
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
-from inspector.keystore.model import Keystore
-from inspector.rules import RuleSet
-from inspector.rules.keystore_rules import CERT_NONSTANDARD, CERT_UNREADABLE, KEY_PASSWORD
-from inspector.selection import (
+from inspector.java.key_managers import (
     CaRequest,
     Reason,
     Selection,
@@ -25,7 +21,11 @@ from inspector.selection import (
     java_aborts,
     select,
 )
-from inspector.times import utc_from_timestamp
+from inspector.keystore.model import Keystore
+from inspector.pki import certs as C
+from inspector.rules import RuleSet
+from inspector.rules.keystore_rules import CERT_NONSTANDARD, CERT_UNREADABLE, KEY_PASSWORD
+from inspector.system.times import utc_from_timestamp
 from parsers.model import (
     CERTIFICATE_TYPES,
     Alert,

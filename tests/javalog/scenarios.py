@@ -20,8 +20,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID
-
-from inspector.throwaway_pki import NOW, Issued, issue, make_pki, new_key, write_jks
+from inspector.pki.throwaway import NOW, Issued, issue, make_pki, new_key, write_jks
 
 PW = "changeit"
 SOURCE = Path(__file__).resolve().parent / "LogClient.java"

@@ -87,7 +87,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
 @pytest.fixture
 def serve(files: Files) -> Iterator[object]:
     """Start our reference server with keyword options; stopped after the test."""
-    from inspector.server import ReferenceServer
+    from inspector.live.reference_server import ReferenceServer
 
     started: list[ReferenceServer] = []
 

@@ -338,7 +338,7 @@ def test_truststore_verdict_matches_the_real_java_client(cli, logs, scenario, mo
 
 
 def test_without_truststore_the_jdks_cacerts_is_used(cli, logs, monkeypatch):  # type: ignore[no-untyped-def]
-    from inspector.java_trust import find_jdk_cacerts
+    from inspector.java.trust import find_jdk_cacerts
 
     cacerts = find_jdk_cacerts()
     if cacerts is None:

@@ -415,9 +415,10 @@ def test_key_password_that_differs_makes_java_send_nothing(cli, files, serve):  
 def test_live_decoding_matches_scapy_on_the_recorded_bytes(files, serve, version):  # type: ignore[no-untyped-def]
     """The probe decodes while the handshake runs, by hand; scapy decoding the same recorded
     bytes afterwards (with the whole key log known) must tell the same story."""
-    from inspector.attempt import Target
+    from inspector.live.attempt import Target
+    from inspector.live.probe import handshake
+
     from inspector.keystore import load_keystore
-    from inspector.probe import handshake
     from parsers.keylog import KeyLog
     from parsers.model import Certificate, CertificateRequest
     from parsers.stream import transcript_from_chunks
@@ -536,7 +537,7 @@ def test_probe_imports_neither_scapy_nor_pyjks(files, serve):  # type: ignore[no
         "--storepass",
         PW,
     )
-    assert "inspector.bio_client" in loaded and "parsers.lean" in loaded  # it really probed
+    assert "inspector.live.bio_client" in loaded and "parsers.lean" in loaded  # it really probed
     assert not {m for m in loaded if m.split(".")[0] in ("scapy", "jks")}
 
 
