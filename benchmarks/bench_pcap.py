@@ -13,6 +13,8 @@ Then, alternating, it times
 and prints wall time, CPU time (user + system, the worker included), MB/s, the ratios and peak RSS
 (GNU time).
 Targets (issue 3): >= 3x faster than tshark without a key log, >= 2x with one, peak RSS < 150 MB.
+`--certs` times a medium capture full of certificates instead (benchmarks/certs_capture.py, no
+root needed; issue 21: no slower than tshark).
 """
 
 from __future__ import annotations
@@ -511,6 +513,11 @@ def main() -> int:
     parser.add_argument(
         "--dense", action="store_true", help="8,000+ handshakes in ~300 MB, 1.5 %% packets lost"
     )
+    parser.add_argument(
+        "--certs",
+        action="store_true",
+        help="a medium capture full of certificates: 400 handshakes, 40 servers, 300-SAN leaves (~6 MB)",
+    )
     parser.add_argument("--handshakes", type=int, default=0, help="default 5000 (bulk), 8400 (dense)")
     parser.add_argument("--bulk-mb", type=int, default=300)
     parser.add_argument("--runs", type=int, default=3)
@@ -520,8 +527,8 @@ def main() -> int:
     args = parser.parse_args()
     if shutil.which("tshark") is None:
         sys.exit("bench_pcap: tshark is not installed (apt-get install tshark)")
-    if not (args.small or args.bulk or args.dense or args.capture):
-        args.small = args.bulk = args.dense = True
+    if not (args.small or args.bulk or args.dense or args.certs or args.capture):
+        args.small = args.bulk = args.dense = args.certs = True
     byte_compile()
     script = Path(sysconfig.get_path("scripts")) / "mtls-inspect"
     ours = [str(script)] if script.exists() else [sys.executable, "-m", "inspector"]
@@ -537,6 +544,17 @@ def main() -> int:
             )
             keylog = keys if has_keys else None
             jobs.append((f"small {sample.name}", sample, keylog, range(0)))
+    if args.certs:
+        from benchmarks.certs_capture import write as write_certs
+
+        path = OUT / "certs.pcap"
+        if args.regen or not path.exists():
+            OUT.mkdir(exist_ok=True)
+            write_certs(path, args.handshakes or 400, servers=40, sans=300)
+        jobs += [
+            (f"certs {path.name}", path, None, range(0)),
+            (f"certs {path.name}", path, path.with_suffix(".keys"), range(0)),
+        ]
     for kind, wanted, make, default, ports in (
         ("bulk", args.bulk, lambda p, k, n: generate(p, k, n, args.bulk_mb), 5000, range(PORT, PORT + 1)),
         (

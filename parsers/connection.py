@@ -13,8 +13,14 @@ from collections.abc import Callable
 
 from parsers.boundary import MAX_RUN_LENGTHS, OpaqueRecords, Record, TcpFacts
 from parsers.model import MAX_PROBLEMS, Direction, Problem, too_many_problems
-from parsers.records import APPLICATION_DATA, CONTENT_TYPES, HANDSHAKE, RecordSplitter
-from parsers.tcp import FIN, RST, SYN, TcpReassembler
+from parsers.records import (
+    APPLICATION_DATA,
+    CONTENT_TYPES,
+    HANDSHAKE,
+    RecordSplitter,
+    sslv2_hello_length,
+)
+from parsers.tcp import FIN, RST, SYN, Holes, TcpReassembler
 
 #: application data bodies kept per direction when keys may exist: the handshake (TLS 1.3: all
 #: of it travels in application_data records) and the first data records; a bulk transfer
@@ -22,7 +28,28 @@ from parsers.tcp import FIN, RST, SYN, TcpReassembler
 KEEP_FIRST_BYTES = 128 << 10
 SMALL_RECORD = 1024  # alerts, tickets, post-handshake requests, KeyUpdate: always kept
 
+#: plaintext bytes (both directions) before TLS starts: a STARTTLS dialogue is a few hundred,
+#: an XMPP stream's features a few KB; past this without a hello, the connection is not TLS
+PRELUDE_MAX = 32 << 10
+
 RecordSink = Callable[[Record], None]
+
+
+def hello_at(data: bytes, i: int, from_server: bool) -> bool:
+    """A TLS handshake record holding a ClientHello (from the client) or a ServerHello (from
+    the server) starts at `i`, or an SSLv2-format ClientHello (the client's compatible hello)."""
+    if len(data) - i < 6:
+        return False
+    if data[i] == HANDSHAKE and data[i + 1] == 3 and data[i + 2] <= 4:
+        return data[i + 5] == (2 if from_server else 1)
+    return not from_server and sslv2_client_hello(data, i)
+
+
+def sslv2_client_hello(data: bytes, i: int) -> bool:
+    """An SSLv2-format ClientHello offering SSL 3.0 or later (RFC 5246 E.2), whole here."""
+    return sslv2_hello_length(data, i) > 0
+
+
 #: takes the folded continuations of a run of unread application_data records
 RunSink = Callable[[OpaqueRecords], None]
 _new_record = tuple.__new__  # Record is a NamedTuple: built in C, once per record
@@ -42,6 +69,7 @@ class SharedState:
         "on_record",
         "on_run",
         "on_tls",
+        "prelude",
         "problems",
         "run_count",
         "run_frame",
@@ -76,6 +104,7 @@ class SharedState:
         self.problems: list[Problem] = []
         self.dropped_problems = 0  # past MAX_PROBLEMS
         self.is_tls: bool | None = None
+        self.prelude = 0  # plaintext bytes seen before TLS (both directions)
         self.on_tls = on_tls
 
     def add_problem(self, problem: Problem) -> None:
@@ -149,21 +178,42 @@ class _LaneEnds:
     def malformed(self, detail: str) -> None:
         self.report("malformed", detail)
 
-    def gate(self, data: bytes, i: int) -> bool:
-        """Is this TLS at all? Decided once per connection, from the first bytes either
-        direction delivers; afterwards every direction goes on as decided."""
+    def gate(self, data: bytes, i: int) -> bool | None:
+        """Is this TLS at all? Records from the first bytes a direction delivers when they look
+        like one. Anything else is plaintext before TLS (STARTTLS in SMTP, IMAP, POP3, LDAP,
+        XMPP, FTP; PostgreSQL's and MySQL's upgrades; an HTTP CONNECT or a SOCKS handshake):
+        passed over, one delivery at a time, until a hello starts a delivery (`hello_at`) — the
+        connection keeps its SYN's direction and first frame. Past PRELUDE_MAX bytes of
+        plaintext with no hello, the connection is not TLS (decided once, for both
+        directions)."""
         shared = self.shared
         if shared.is_tls is not None:
-            return True
+            # decided by the other direction's hello: from here on this one is records too
+            # (a STARTTLS peer says its last plaintext before the hello, never after)
+            return shared.is_tls
         n = len(data)
-        if not self.from_server and n - i >= 3 and data[i] == HANDSHAKE and data[i + 1] == 3:
-            tls = True
-        else:
-            tls = data[i] in CONTENT_TYPES and n - i >= 2 and data[i + 1] == 3
-        shared.is_tls = tls
-        if tls and shared.on_tls is not None:
+        if shared.prelude == 0:
+            # the connection's very first bytes: any record header (a capture may start late)
+            if not self.from_server and n - i >= 3 and data[i] == HANDSHAKE and data[i + 1] == 3:
+                return self._tls()
+            if data[i] in CONTENT_TYPES and n - i >= 2 and data[i + 1] == 3:
+                return self._tls()
+            if not self.from_server and sslv2_client_hello(data, i):
+                return self._tls()
+        elif hello_at(data, i, self.from_server):
+            return self._tls()
+        shared.prelude += n - i
+        if shared.prelude > PRELUDE_MAX:
+            shared.is_tls = False
+            return False
+        return None
+
+    def _tls(self) -> bool:
+        shared = self.shared
+        shared.is_tls = True
+        if shared.on_tls is not None:
             shared.on_tls(shared)
-        return tls
+        return True
 
 
 class _Lane:
@@ -171,12 +221,12 @@ class _Lane:
 
     __slots__ = ("direction", "splitter", "tcp")
 
-    def __init__(self, shared: SharedState, direction: Direction) -> None:
+    def __init__(self, shared: SharedState, direction: Direction, holes: Holes | None = None) -> None:
         ends = _LaneEnds(shared, direction)
         self.direction = direction
         self.splitter = RecordSplitter(ends.keep_body, ends.record, ends.malformed)
         self.splitter.gate = ends.gate
-        self.tcp = TcpReassembler(self.splitter, ends.report)
+        self.tcp = TcpReassembler(self.splitter, ends.report, holes)
 
 
 class TcpConnection:
@@ -191,11 +241,13 @@ class TcpConnection:
         index: int = 0,
         on_tls: OnTls | None = None,
         on_run: RunSink | None = None,
+        holes: Holes | None = None,
     ) -> None:
-        """`on_run`: fold runs of unread application_data records (SharedState.on_run)."""
+        """`on_run`: fold runs of unread application_data records (SharedState.on_run);
+        `holes`: the reader's count of directions waiting past a hole (tcp.Holes)."""
         self.shared = SharedState(on_record, keep_app_data, index, on_tls, on_run)
-        self._client = _Lane(self.shared, Direction.CLIENT)
-        self._server = _Lane(self.shared, Direction.SERVER)
+        self._client = _Lane(self.shared, Direction.CLIENT, holes)
+        self._server = _Lane(self.shared, Direction.SERVER, holes)
         self.lanes = {Direction.CLIENT: self._client, Direction.SERVER: self._server}
         self.has_data = False  # any payload seen (a SYN after that starts a new connection)
         self.fin_by: list[Direction] = []
@@ -234,15 +286,28 @@ class TcpConnection:
         frame: int,
         time: float,
         wire_length: int | None = None,
+        ack: int | None = None,
     ) -> None:
+        """`ack`: the segment's acknowledgement number when its ACK flag is set (the other
+        direction's bytes the peer holds: tcp.TcpReassembler.acked)."""
         tcp = (self._server if direction is Direction.SERVER else self._client).tcp
         shared = self.shared
         shared.frame, shared.time = frame, time
+        if ack:  # 0: none, or a synthetic capture's (our writers put 0)
+            peer = (self._client if direction is Direction.SERVER else self._server).tcp
+            if flags & SYN and peer.syn_starts and ack not in peer.syn_starts:
+                return  # a SYN-ACK answering another SYN (another connection on this 4-tuple)
+            if flags & SYN and not peer.started:
+                peer.syn((ack - 1) & 0xFFFFFFFF)  # the SYN was not captured: its ISN is ack - 1
+            peer.acked(ack)
         if flags & RST:
             self.reset_by = direction
             return
         if flags & SYN:
             tcp.syn(seq)
+            if payload:  # TCP Fast Open: the SYN carries the first data (a retransmitted SYN
+                # is not "data seen": has_data stays as it was, so it opens no new connection)
+                tcp.feed((seq + 1) & 0xFFFFFFFF, payload)
             return
         if tcp.next_seq is None:  # neither a SYN nor data seen yet in this direction
             if not payload:

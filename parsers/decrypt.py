@@ -54,6 +54,10 @@ TLS12_CBC_SUITES = {
     0xC024: (32, "sha384", "sha384"),
     0xC027: (16, "sha256", "sha256"),
     0xC028: (32, "sha384", "sha384"),
+    0x0032: (16, "sha1", "sha256"),  # DHE-DSS
+    0x0038: (32, "sha1", "sha256"),
+    0x0040: (16, "sha256", "sha256"),
+    0x006A: (32, "sha256", "sha256"),
 }
 
 
@@ -125,6 +129,37 @@ def _p_hash(hash_name: str, secret: bytes, seed: bytes, size: int) -> bytes:
     return out[:size]
 
 
+#: suites with no encryption (RFC 5246 A.5: TLS_RSA_WITH_NULL_*): suite → MAC length. Their
+#: records are read without any key: the MAC is stripped (not checked)
+NULL_SUITES = {0x0001: 16, 0x0002: 20, 0x003B: 32}
+
+
+@dataclass
+class NullDecryptor:
+    """A NULL-cipher suite's records after ChangeCipherSpec: the plaintext, then the MAC."""
+
+    mac_len: int
+    seq: int = 0
+
+    def decrypt(self, content_type: int, version: bytes, body: bytes) -> bytes:
+        self.seq += 1
+        if len(body) < self.mac_len:
+            raise DecryptError("NULL-cipher record shorter than its MAC")
+        return body[: len(body) - self.mac_len]
+
+    def skip(self) -> None:
+        self.seq += 1
+
+
+def _prf_tls10(secret: bytes, seed: bytes, size: int) -> bytes:
+    """TLS 1.0 and 1.1's PRF (RFC 2246 5): P_MD5 over the secret's first half XOR P_SHA-1
+    over its second (`seed`: label + seed)."""
+    half = (len(secret) + 1) // 2
+    md5 = _p_hash("md5", secret[:half], seed, size)
+    sha1 = _p_hash("sha1", secret[len(secret) - half :], seed, size)
+    return bytes(a ^ b for a, b in zip(md5, sha1, strict=True))
+
+
 @dataclass
 class Tls12Decryptor:
     aead: Aead
@@ -168,13 +203,18 @@ class Tls12Decryptor:
 
 @dataclass
 class Tls12CbcDecryptor:
-    """AES-CBC suites (explicit IV, TLS 1.1+). The MAC is stripped, not checked: a wrong key
-    shows as bad padding soon enough, and the point here is to read, not to authenticate."""
+    """AES-CBC suites: TLS 1.1 and 1.2 (explicit IV per record) and TLS 1.0 (the IV is the
+    previous record's last ciphertext block, the first one from the key block; a record skipped
+    unread loses it, and the next is then not read: DecryptError). TLS 1.0 and 1.1 derive keys
+    with their own PRF. The MAC is stripped, not checked: a wrong key shows as bad padding soon
+    enough, and the point here is to read, not to authenticate."""
 
     key: bytes
     mac_len: int
     encrypt_then_mac: bool
     seq: int = 0
+    #: TLS 1.0: the IV of the next record (None once lost); b"" with explicit IVs
+    chained_iv: bytes | None = b""
 
     @classmethod
     def from_master(
@@ -185,15 +225,18 @@ class Tls12CbcDecryptor:
         server_random: bytes,
         client_side: bool,
         encrypt_then_mac: bool,
+        version: int = 0x0303,
     ) -> Tls12CbcDecryptor:
         key_len, mac_hash, prf_hash = TLS12_CBC_SUITES[suite]
         mac_len = hashlib.new(mac_hash).digest_size
-        block = _p_hash(
-            prf_hash, master, b"key expansion" + server_random + client_random, 2 * mac_len + 2 * key_len
-        )
+        seed = b"key expansion" + server_random + client_random
+        size = 2 * mac_len + 2 * key_len + 32
+        block = _p_hash(prf_hash, master, seed, size) if version >= 0x0303 else _prf_tls10(master, seed, size)
         keys = block[2 * mac_len :]
         key = keys[:key_len] if client_side else keys[key_len : 2 * key_len]
-        return cls(key, mac_len, encrypt_then_mac)
+        ivs = keys[2 * key_len :]
+        iv = (ivs[:16] if client_side else ivs[16:32]) if version <= 0x0301 else b""
+        return cls(key, mac_len, encrypt_then_mac, chained_iv=iv)
 
     def decrypt(self, content_type: int, version: bytes, body: bytes) -> bytes:
         from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -201,10 +244,20 @@ class Tls12CbcDecryptor:
         self.seq += 1
         if self.encrypt_then_mac:
             body = body[: -self.mac_len]
-        if len(body) < 32 or len(body) % 16:
-            raise DecryptError("CBC record of an impossible length")
-        decryptor = Cipher(algorithms.AES(self.key), modes.CBC(body[:16])).decryptor()
-        plain = decryptor.update(body[16:]) + decryptor.finalize()
+        chained = self.chained_iv
+        if chained == b"":  # explicit IV: the record's first block
+            if len(body) < 32 or len(body) % 16:
+                raise DecryptError("CBC record of an impossible length")
+            iv, body = body[:16], body[16:]
+        else:
+            if chained is None:
+                raise DecryptError("TLS 1.0 CBC: the IV went with a record not read")
+            if len(body) < 16 or len(body) % 16:
+                self.chained_iv = None
+                raise DecryptError("CBC record of an impossible length")
+            iv, self.chained_iv = chained, body[-16:]
+        decryptor = Cipher(algorithms.AES(self.key), modes.CBC(iv)).decryptor()
+        plain = decryptor.update(body) + decryptor.finalize()
         pad = plain[-1]
         if pad + 1 > len(plain) or plain[-pad - 1 :] != bytes([pad]) * (pad + 1):
             raise DecryptError("bad CBC padding (wrong master secret?)")
@@ -215,3 +268,5 @@ class Tls12CbcDecryptor:
 
     def skip(self) -> None:
         self.seq += 1
+        if self.chained_iv:  # TLS 1.0: the next record's IV was in this one
+            self.chained_iv = None

@@ -18,13 +18,17 @@ from parsers.boundary import ConnectionClosed, ConnectionOpened, Item, SecretsFo
 from parsers.connection import SharedState, TcpConnection
 from parsers.model import Direction, Endpoint, Problem, Transcript
 from parsers.pcapfile import CaptureFile, CaptureFormatError, FrameSource
-from parsers.tcp import TcpReassembler
+from parsers.tcp import Holes, TcpReassembler
 
 ProgressFn = Callable[[int, int], None]  # (bytes read, frames read)
 ItemFn = Callable[[Item], None]
 PROGRESS_EVERY = 4096  # frames between looks at the clock
 MAX_OPEN_CONNECTIONS = 10_000  # tracked at once (~6 KB each); past it the oldest is closed
 MAX_DECODE_PROBLEMS = 5  # undecodable frames named in the summary
+#: 4-tuples of connections that ended (FIN both ways, RST, or not TLS) remembered, so their late
+#: packets (retransmissions after FIN, data after RST, the rest of a non-TLS stream) are not read
+#: as a new connection that "starts inside the connection"; a new SYN reopens the 4-tuple
+MAX_CLOSED_REMEMBERED = 8192
 FIN_SYN_RST = 0x07
 
 
@@ -77,10 +81,13 @@ class FlowReader:
         self.result = CaptureResult(path=path, format="?")
         # in creation order, so the oldest is found at once (OrderedDict: O(1) at the front)
         self.active: OrderedDict[bytes, _Flow] = OrderedDict()
+        self.closed: OrderedDict[bytes, None] = OrderedDict()  # see MAX_CLOSED_REMEMBERED
+        self.holes = Holes()  # directions waiting past a hole: then pure ACKs are looked at
         self.tls_count = 0
         self.keep_app_data = keys_given
         self._unsupported: set[int] = set()
         self._decode_problems = 0
+        self.not_read: dict[str, int] = {}  # packets in encapsulations not opened, per kind
         self._secrets_used = 0
         self._last_progress = _time.monotonic()
         self.idle = idle
@@ -118,6 +125,8 @@ class FlowReader:
         self.active.clear()
         result.format = cf.format
         result.frames = cf.frames_read
+        result.problems += [f"{n} packet(s) in {kind} not read" for kind, n in sorted(self.not_read.items())]
+        self.not_read = {}
         result.problems = cf.problems + result.problems
         if result.frames == 0 and cf.problems:
             raise CaptureFormatError("; ".join(cf.problems))
@@ -179,20 +188,25 @@ class FlowReader:
         """The hot loop: one iteration per packet, headers read in place."""
         active = self.active
         # Ethernet type, IPv4 total length, flags+fragment offset, protocol, TCP seq, offset, flags
-        unpack_eth_ip_tcp = packets.ETH_IPV4_TCP.unpack_from
+        unpack_eth_ip_tcp = packets.ETH_IPV4_TCP_ACK.unpack_from
         ethernet = linktype == packets.ETHERNET
+        holes = self.holes
         for o, incl, ftime, _orig in records:
             number += 1
             # Fast path, read in place: Ethernet / IPv4 without options, not fragmented / TCP.
             if ethernet and incl >= 54:
-                etype, ip_total, fragment, proto, seq, doff, flags = unpack_eth_ip_tcp(buf, o)
+                etype, ip_total, fragment, proto, seq, ack, doff, flags = unpack_eth_ip_tcp(buf, o)
             else:
                 etype = 0
             if etype == 0x0800 and proto == 6 and buf[o + 14] == 0x45 and not fragment & 0x3FFF:
                 header = (doff >> 4) * 4
+                if not ip_total:  # segmentation offload wrote no length: the frame is the packet
+                    ip_total = _orig - 14
                 wire_payload = ip_total - 20 - header
                 if wire_payload <= 0 and not flags & FIN_SYN_RST:
-                    continue  # a pure ACK: nothing for TLS, nothing for the connection's state
+                    if holes.n and flags & packets.ACK:
+                        self._pure_ack(buf[o + 26 : o + 38], ack, number, ftime)
+                    continue  # a pure ACK: nothing for TLS; only an ACK past a hole matters
                 key = buf[o + 26 : o + 38]
                 start = o + 34 + header
                 size = o + incl - start  # what the capture kept of the payload
@@ -204,13 +218,19 @@ class FlowReader:
                 if seg is None:
                     continue
                 key = seg.src + seg.dst + packets.PORTS.pack(seg.sport, seg.dport)
-                seq, flags, payload = seg.seq, seg.flags, seg.payload
+                seq, flags, payload, ack = seg.seq, seg.flags, seg.payload, seg.ack
                 size = len(payload)
                 wire_payload = seg.length
                 start = -1
             if size <= 0 and not flags & FIN_SYN_RST:
+                if holes.n and flags & packets.ACK:
+                    self._pure_ack(key, ack, number, ftime)
                 continue
             found = active.get(key)
+            if found is None and key in self.closed:
+                if not flags & packets.SYN or flags & packets.ACK:
+                    continue  # a late packet of a connection that ended
+                self.closed.pop(key, None)
             if found is None or (flags & packets.SYN and not flags & packets.ACK and found[0].has_data):
                 head = buf[start : start + min(size, 6)] if start >= 0 else payload[:6]
                 found = self._open(key, found, flags, size, ftime, head)
@@ -221,11 +241,21 @@ class FlowReader:
                 continue  # the middle of a record whose body is skipped (bulk data)
             if start >= 0:
                 payload = buf[start : start + size] if size > 0 else b""
-            conn.segment(direction, seq, flags, payload, number, ftime, wire_payload)
+            conn.segment(
+                direction,
+                seq,
+                flags,
+                payload,
+                number,
+                ftime,
+                wire_payload,
+                ack if flags & packets.ACK else None,
+            )
             if conn.ended:
                 self._finish(conn)
                 active.pop(key, None)  # pop, not del: the two keys are one when src = dst
                 active.pop(_reverse(key), None)
+                self._remember_closed(key)
             if self.progress is not None and number % PROGRESS_EVERY == 0:
                 self._report_progress(number)
         return number
@@ -243,6 +273,10 @@ class FlowReader:
             return None
         try:
             return packets.decode(linktype, data)
+        except packets.NotRead as exc:
+            result.undecodable_frames += 1
+            self.not_read[exc.kind] = self.not_read.get(exc.kind, 0) + 1
+            return None
         except packets.NotDecodable as exc:
             result.undecodable_frames += 1
             self._decode_problems += 1
@@ -281,7 +315,11 @@ class FlowReader:
             self.emit(ConnectionOpened(state.index, client_end, server_end, ftime))
 
         conn = TcpConnection(
-            self.emit, self.keep_app_data, on_tls=opened, on_run=self.emit if self.fold_runs else None
+            self.emit,
+            self.keep_app_data,
+            on_tls=opened,
+            on_run=self.emit if self.fold_runs else None,
+            holes=self.holes,
         )
         self.result.tcp_connections += 1
         mine, theirs = (
@@ -292,6 +330,20 @@ class FlowReader:
         if len(self.active) > 2 * MAX_OPEN_CONNECTIONS:
             self._evict_oldest()
         return self.active[key]
+
+    def _pure_ack(self, key: bytes, ack: int, number: int, ftime: float) -> None:
+        """A segment with no data while some direction waits past a hole: its ACK may show the
+        hole lost (tcp.TcpReassembler.acked)."""
+        found = self.active.get(key)
+        if found is not None:
+            found[0].segment(found[1], 0, packets.ACK, b"", number, ftime, 0, ack)
+
+    def _remember_closed(self, key: bytes) -> None:
+        closed = self.closed
+        closed[key] = None
+        closed[_reverse(key)] = None
+        while len(closed) > 2 * MAX_CLOSED_REMEMBERED:
+            closed.popitem(last=False)
 
     def _evict_oldest(self) -> None:
         """Too many connections open at once (a scan, a flood of half-open ones): close the
@@ -332,6 +384,8 @@ def _hello_from_client(head: bytes) -> bool | None:
     """A segment that starts with a TLS handshake record holding a ClientHello (True) or a
     ServerHello (False); None when it says nothing. Without the SYN, the port order is only a
     guess (a client's ephemeral port may be below the server's port)."""
+    if len(head) >= 5 and head[0] & 0x80 and head[2] == 1 and head[3] == 3:
+        return True  # an SSLv2-format ClientHello
     if len(head) < 6 or head[0] != 22 or head[1] != 3:
         return None
     return True if head[5] == 1 else False if head[5] == 2 else None

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from enum import Enum
 
 from parsers.decrypt import (
+    NULL_SUITES,
     TLS12_AEAD_SUITES,
     TLS12_CBC_SUITES,
     TLS13_SUITES,
+    NullDecryptor,
     Tls12CbcDecryptor,
     Tls12Decryptor,
     Tls13Decryptor,
@@ -22,7 +24,7 @@ from parsers.decrypt import (
 from parsers.keylog import KeyLog
 from parsers.model import Direction
 
-Decryptor = Tls12Decryptor | Tls12CbcDecryptor | Tls13Decryptor
+Decryptor = Tls12Decryptor | Tls12CbcDecryptor | Tls13Decryptor | NullDecryptor
 
 
 class Epoch(str, Enum):
@@ -62,6 +64,7 @@ class KeySchedule:
         self.client_random: bytes | None = None
         self.server_random: bytes | None = None
         self.suite: int | None = None
+        self.version = 0x0303  # the ServerHello's: TLS 1.0 and 1.1 derive keys their own way
         self.encrypt_then_mac = False
 
     def lookup(self, client_random: bytes) -> dict[str, bytes]:
@@ -92,6 +95,8 @@ class KeySchedule:
         return Tls13Decryptor.from_secret(self.suite, secret)
 
     def _tls12(self, direction: Direction) -> Decryptor | None:
+        if self.suite in NULL_SUITES:  # no encryption: readable without a key log
+            return NullDecryptor(NULL_SUITES[self.suite])
         master = self.secrets.get("CLIENT_RANDOM")
         if master is None or self.suite is None or self.client_random is None or self.server_random is None:
             return None
@@ -102,6 +107,12 @@ class KeySchedule:
             )
         if self.suite in TLS12_CBC_SUITES:
             return Tls12CbcDecryptor.from_master(
-                self.suite, master, self.client_random, self.server_random, client_side, self.encrypt_then_mac
+                self.suite,
+                master,
+                self.client_random,
+                self.server_random,
+                client_side,
+                self.encrypt_then_mac,
+                self.version,
             )
         raise UnsupportedSuite(f"cipher suite 0x{self.suite:04x} is not one we decrypt (AEAD or AES-CBC)")

@@ -105,8 +105,9 @@ def read_certificate(body: bytes, tls13: bool) -> Certificate:
     return Certificate(chain=tuple(chain), context=context, undecodable=bad, notes=tuple(notes))
 
 
-def read_certificate_request(body: bytes, tls13: bool) -> CertificateRequest:
-    """TLS 1.2: types, signature algorithms, CA names; TLS 1.3: context + extensions."""
+def read_certificate_request(body: bytes, tls13: bool, legacy: bool = False) -> CertificateRequest:
+    """TLS 1.2: types, signature algorithms, CA names; TLS 1.3: context + extensions; `legacy`
+    (SSL 3.0, TLS 1.0, 1.1): types and CA names, no signature algorithms field."""
     r = _Reader(body, "CertificateRequest")
     if tls13:
         context = r.vector(1)
@@ -127,7 +128,7 @@ def read_certificate_request(body: bytes, tls13: bool) -> CertificateRequest:
             ca_names_present=authorities is not None,
         )
     types = tuple(r.vector(1))
-    sig_algs = u16_list(r.vector(2))
+    sig_algs = () if legacy else u16_list(r.vector(2))
     names = _dn_list(r.vector(2), "CertificateRequest CA names")
     r.done()
     return CertificateRequest(
@@ -136,4 +137,5 @@ def read_certificate_request(body: bytes, tls13: bool) -> CertificateRequest:
         signature_algorithms=sig_algs,
         signature_algorithms_cert=(),
         ca_names=names,
+        legacy=legacy,
     )

@@ -59,6 +59,7 @@ __all__ = [
     "parse_certificate_verify",
     "parse_client_hello",
     "parse_server_hello",
+    "parse_sslv2_client_hello",
     "u16_list",
 ]
 
@@ -98,6 +99,31 @@ def parse_client_hello(body: bytes) -> ClientHello:
         cipher_suites=tuple(s for s in suites if s & 0x0F0F != 0x0A0A),
         signature_algorithms=u16_list(sig[2:]) if sig else (),
         post_handshake_auth=EXT_POST_HANDSHAKE_AUTH in exts,
+        session_id=bytes(session_id),
+    )
+
+
+def parse_sslv2_client_hello(body: bytes) -> ClientHello:
+    """An SSLv2-format ClientHello (RFC 5246 E.2; `body` without its 2-byte header): the client
+    random is the challenge right-aligned in 32 bytes; SSLv2-only cipher specs are left out."""
+    try:
+        msg_type, version, specs_len, sid_len, challenge_len = struct.unpack_from("!BHHHH", body, 0)
+    except struct.error:
+        raise MalformedMessage("SSLv2 ClientHello is truncated") from None
+    if msg_type != 1 or len(body) != 9 + specs_len + sid_len + challenge_len or specs_len % 3:
+        raise MalformedMessage("SSLv2 ClientHello has the wrong length")
+    specs = body[9 : 9 + specs_len]
+    session_id = body[9 + specs_len : 9 + specs_len + sid_len]
+    challenge = body[9 + specs_len + sid_len :]
+    suites = tuple((specs[k + 1] << 8) | specs[k + 2] for k in range(0, specs_len, 3) if specs[k] == 0)
+    return ClientHello(
+        random=bytes(challenge[-32:]).rjust(32, b"\x00"),
+        server_name=None,
+        legacy_version=version,
+        supported_versions=(),
+        cipher_suites=suites,
+        signature_algorithms=(),
+        post_handshake_auth=False,
         session_id=bytes(session_id),
     )
 
@@ -142,8 +168,9 @@ MEMO_ENTRIES = 512
 SCAPY_CERTIFICATE_MAX = 64 << 10
 
 
-def parse_certificate_request(raw: bytes, tls13: bool) -> CertificateRequest:
-    """raw is the whole message (4-byte header included), as scapy expects it."""
+def parse_certificate_request(raw: bytes, tls13: bool, legacy: bool = False) -> CertificateRequest:
+    """raw is the whole message (4-byte header included), as scapy expects it. `legacy`: the
+    connection is SSL 3.0, TLS 1.0 or 1.1, whose request has no signature_algorithms."""
     from parsers import scapy_tls
 
     if tls13:
@@ -151,7 +178,7 @@ def parse_certificate_request(raw: bytes, tls13: bool) -> CertificateRequest:
         # algorithms) are read the one way both decoders share
         request = hand_readers.read_certificate_request(raw[4:], True)
         return replace(request, context=scapy_tls.certificate_request_context(raw))
-    fields = scapy_tls.certificate_request(raw)
+    fields = scapy_tls.certificate_request(raw, legacy)
     if not fields.exact:
         raise MalformedMessage("CertificateRequest has trailing or missing bytes")
     return CertificateRequest(
@@ -160,6 +187,7 @@ def parse_certificate_request(raw: bytes, tls13: bool) -> CertificateRequest:
         signature_algorithms=fields.signature_algorithms,
         signature_algorithms_cert=(),
         ca_names=tuple(dn_from_der(der) for der in fields.ca_ders),
+        legacy=legacy,
     )
 
 
@@ -181,10 +209,16 @@ def parse_certificate(raw: bytes, tls13: bool) -> Certificate:
     return Certificate(chain=tuple(chain), context=fields.context, undecodable=bad, notes=tuple(notes))
 
 
-def decode(msg_type: int, raw: bytes, tls13: bool, lean: bool = False) -> Message:
+def decode(
+    msg_type: int, raw: bytes, tls13: bool, lean: bool = False, version: int | None = 0x0303
+) -> Message:
     """Decode one complete handshake message (raw includes its 4-byte header). `lean` reads
-    CertificateRequest by hand (parsers/lean.py) instead of through scapy."""
+    CertificateRequest by hand (parsers/lean.py) instead of through scapy. `version`: the
+    ServerHello's (None when it was not seen): a CertificateRequest before TLS 1.2 has no
+    signature_algorithms field; without a version the other layout is tried when one fails."""
     body = raw[4:]
+    if msg_type == 13 and not tls13:
+        return _legacy_aware_request(raw, lean, version)
     if msg_type == 11:
         if lean or len(raw) > SCAPY_CERTIFICATE_MAX:
             return _memoised(_read_certificate, bytes(raw), tls13)
@@ -210,6 +244,34 @@ def decode(msg_type: int, raw: bytes, tls13: bool, lean: bool = False) -> Messag
     if msg_type == 15:
         return parse_certificate_verify(body)
     return SimpleMessage(msg_type=msg_type, length=len(body))
+
+
+def _legacy_aware_request(raw: bytes, lean: bool, version: int | None) -> CertificateRequest:
+    legacy = version is not None and version < 0x0303
+    layouts = (legacy,) if version is not None else (False, True)
+    failure: MalformedMessage | None = None
+    for layout in layouts:
+        try:
+            if lean:
+                return hand_readers.read_certificate_request(bytes(raw[4:]), False, layout)
+            return _memoised_request(bytes(raw), layout)
+        except MalformedMessage as exc:
+            failure = failure or exc
+        except Exception as exc:
+            failure = failure or MalformedMessage(f"CertificateRequest does not parse ({type(exc).__name__})")
+    assert failure is not None
+    raise failure
+
+
+def _memoised_request(raw: bytes, legacy: bool) -> CertificateRequest:
+    if len(raw) > MEMO_MAX_BYTES:
+        return parse_certificate_request(raw, False, legacy)
+    return _cached_request(raw, legacy)
+
+
+@lru_cache(maxsize=MEMO_ENTRIES)
+def _cached_request(raw: bytes, legacy: bool) -> CertificateRequest:
+    return parse_certificate_request(raw, False, legacy)
 
 
 def _read_certificate(raw: bytes, tls13: bool) -> Certificate:

@@ -93,6 +93,8 @@ class CertificateRequest:
     post_handshake: bool = False
     #: False when the TLS 1.3 request carries no certificate_authorities extension at all.
     ca_names_present: bool = True
+    #: SSL 3.0, TLS 1.0 or 1.1: no signature_algorithms field (certificate_types decide alone).
+    legacy: bool = False
 
 
 @dataclass(frozen=True, slots=True)

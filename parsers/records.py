@@ -26,6 +26,21 @@ def plausible_header(data: bytes | bytearray, pos: int = 0) -> bool:
     )
 
 
+#: the header of the record an SSLv2-format ClientHello crosses as (handshake, "version 0.2")
+SSLV2_HELLO = b"\x16\x00\x02"
+
+
+def sslv2_hello_length(data: bytes, i: int) -> int:
+    """The length of the SSLv2-format ClientHello whose 2-byte header is at `i`, whole in
+    `data` (message type 1, client version SSL 3.0 - TLS 1.3); 0 when there is none."""
+    if len(data) - i < 5 or not data[i] & 0x80:
+        return 0
+    length = ((data[i] & 0x7F) << 8) | data[i + 1]
+    if data[i + 2] != 1 or data[i + 3] != 3 or data[i + 4] > 4 or length < 9 or len(data) - i < 2 + length:
+        return 0
+    return length
+
+
 #: the first three bytes `plausible_header` accepts (content type, version 3.0-3.4): a
 #: regular expression finds candidates at C speed (after a loss, the bytes up to the next
 #: header, often most of a 16 KiB record, were scanned in Python one position at a time)
@@ -48,8 +63,10 @@ def find_header(data: bytes) -> int:
 KeepBodyFn = Callable[[int, int], bool]
 #: (header, body or None when it was skipped)
 RecordFn = Callable[[bytes, "bytes | None"], None]
-#: (the bytes, where the stream's first record starts) → is this TLS at all?
-GateFn = Callable[[bytes, int], bool]
+#: (the bytes, where the stream's first record starts) → is this TLS at all? True: records
+#: start here; False: never (the direction is dropped); None: plaintext before TLS (STARTTLS, a
+#: proxy's CONNECT): these bytes are passed over and the next delivery is asked again
+GateFn = Callable[[bytes, int], "bool | None"]
 #: the detail of a malformed-header Problem
 MalformedFn = Callable[[str], None]
 
@@ -70,6 +87,7 @@ class RecordSplitter:
         self.record_header = b""
         self.resync = False
         self.dead = False
+        self.fresh = True  # no record read yet: the first may be an SSLv2-format ClientHello
 
     @property
     def inside_record(self) -> bool:
@@ -101,12 +119,24 @@ class RecordSplitter:
                 return 0
             self.resync = False
         if self.gate is not None and not self.header:
-            if not self.gate(data, i):
+            verdict = self.gate(data, i)
+            if verdict is None:
+                return 0  # plaintext before TLS
+            if not verdict:
                 self.dead = True
                 return 0
             self.gate = None
         while i < n:
             if self.need == 0:
+                if self.fresh and not self.header:
+                    self.fresh = False
+                    v2 = sslv2_hello_length(data, i)
+                    if v2:
+                        # an SSLv2-format ClientHello: crosses as one record whose header says
+                        # version 0.2 (SSLV2_HELLO), its body the SSLv2 message
+                        self.on_record(SSLV2_HELLO + v2.to_bytes(2, "big"), bytes(data[i + 2 : i + 2 + v2]))
+                        i += 2 + v2
+                        continue
                 if not self.header and n - i >= HEADER_SIZE:  # the usual case: a whole header here
                     header = data[i : i + HEADER_SIZE]
                     i += HEADER_SIZE

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -66,13 +67,65 @@ def _restore_group_imports(groups: object) -> None:
 _import_lean()
 
 from scapy.layers.tls import handshake  # noqa: E402  (after _import_lean, on purpose)
+from scapy.layers.tls.cert import Cert  # noqa: E402
 from scapy.packet import Packet  # noqa: E402
+
+
+class DeferredCert:
+    """What scapy's certificate-list fields hold for each certificate while it reads a
+    Certificate message (its `Cert`, put in their module by `_defer_certificates`): the DER, and
+    scapy's own X.509 reading of it only when something asks for one of its attributes.
+
+    scapy still reads the message — its framing, every certificate's length, TLS 1.3's context
+    and per-certificate extensions — and nothing here reads X.509: the certificates themselves
+    were always read by `cryptography` (parsers.tlsfields.read_one_certificate), scapy's tree
+    only re-encoded them. Building that tree was most of the time of a capture full of
+    certificates (~60 ms for a certificate with a long SAN list, every distinct message);
+    deferred, it is built for the certificate whose attributes are asked, as scapy would."""
+
+    __slots__ = ("_cert", "raw")
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = bytes(raw)
+        self._cert: object | None = None
+
+    def materialise(self) -> object:
+        if self._cert is None:
+            self._cert = Cert(self.raw)  # type: ignore[no-untyped-call,call-arg]
+        return self._cert
+
+    @property
+    def der(self) -> bytes:
+        return self.raw  # the bytes sent: what scapy's Cert.der re-encodes them to, when it can
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.materialise(), name)
+
+
+def _defer_certificates() -> None:
+    """scapy's certificate-list fields (TLS 1.2 and 1.3) build each entry with the name `Cert`
+    of their module: give them DeferredCert (once per process)."""
+    if getattr(handshake, "Cert", None) is not DeferredCert:
+        handshake.Cert = DeferredCert  # type: ignore[assignment,attr-defined]
+
+
+_defer_certificates()
 
 P = TypeVar("P", bound=Packet)
 
 
 def _parse(cls: type[P], raw: bytes) -> P:
     return cls(raw)  # type: ignore[no-untyped-call]  # scapy's constructors are untyped
+
+
+def _legacy_session() -> object:
+    """A scapy TLS session at TLS 1.0: its version-dependent fields (a CertificateRequest's
+    signature_algorithms, absent before TLS 1.2) are then read as that version sends them."""
+    from scapy.layers.tls.session import tlsSession
+
+    session = tlsSession()  # type: ignore[no-untyped-call]
+    session.tls_version = 0x0301
+    return session
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +136,7 @@ class CertificateFields:
 
 @dataclass(frozen=True, slots=True)
 class CertificateRequestFields:
-    """A TLS 1.2 CertificateRequest."""
+    """A CertificateRequest of SSL 3.0 - TLS 1.2 (signature_algorithms empty before TLS 1.2)."""
 
     certificate_types: tuple[int, ...]
     signature_algorithms: tuple[int, ...]
@@ -97,17 +150,57 @@ def _der(cert: object) -> bytes:
 
 
 def certificate(raw: bytes, tls13: bool) -> CertificateFields:
-    """`raw` is the whole message, 4-byte header included (as scapy expects it)."""
+    """`raw` is the whole message, 4-byte header included (as scapy expects it).
+
+    Each certificate's DER is the slice of `raw` at the offset and length scapy's reading of the
+    list gives, not scapy's re-encoding of its parsed tree (`Cert.der` builds the whole ASN.1
+    structure again: most of the time of a Certificate with long SAN lists, and not always the
+    bytes sent, whose fingerprint is the one to show). When the list does not frame as scapy
+    read it, its re-encoding is taken as before."""
     if tls13:
         tls13_msg = _parse(handshake.TLS13Certificate, raw)
-        entries = [e.cert[1] if isinstance(e.cert, tuple) else e.cert for e in tls13_msg.certs or []]
-        return CertificateFields(bytes(tls13_msg.cert_req_ctxt or b""), tuple(_der(c) for c in entries))
+        context = bytes(tls13_msg.cert_req_ctxt or b"")
+        entries = list(tls13_msg.certs or [])
+        framed = [
+            (e.cert[0], int(e.extlen or 0)) if isinstance(e.cert, tuple) else (None, 0) for e in entries
+        ]
+        ders = _slices(raw, 4 + 1 + len(context) + 3, framed)
+        if ders is None:
+            certs = [e.cert[1] if isinstance(e.cert, tuple) else e.cert for e in entries]
+            ders = tuple(_der(c) for c in certs)
+        return CertificateFields(context, ders)
     msg = _parse(handshake.TLSCertificate, raw)
-    return CertificateFields(b"", tuple(_der(cert) for _, cert in msg.certs or []))
+    pairs = list(msg.certs or [])
+    ders = _slices(raw, 4 + 3, [(length, None) for length, _ in pairs])
+    if ders is None:
+        ders = tuple(_der(cert) for _, cert in pairs)
+    return CertificateFields(b"", ders)
 
 
-def certificate_request(raw: bytes) -> CertificateRequestFields:
-    msg = _parse(handshake.TLSCertificateRequest, raw)
+def _slices(
+    raw: bytes, pos: int, framed: Sequence[tuple[int | None, int | None]]
+) -> tuple[bytes, ...] | None:
+    """The certificates' bytes in `raw` from `pos`: each (length as scapy read it, the TLS 1.3
+    extensions' length after it or None in TLS 1.2). None when the bytes do not frame so."""
+    out = []
+    for length, ext in framed:
+        if length is None or int.from_bytes(raw[pos : pos + 3], "big") != length:
+            return None
+        out.append(bytes(raw[pos + 3 : pos + 3 + length]))
+        pos += 3 + length
+        if ext is not None:
+            if int.from_bytes(raw[pos : pos + 2], "big") != ext:
+                return None
+            pos += 2 + ext
+    return tuple(out) if pos == len(raw) else None
+
+
+def certificate_request(raw: bytes, legacy: bool = False) -> CertificateRequestFields:
+    """`legacy`: SSL 3.0, TLS 1.0 or 1.1, whose request has no signature_algorithms field."""
+    if legacy:
+        msg = handshake.TLSCertificateRequest(raw, tls_session=_legacy_session())  # type: ignore[no-untyped-call]
+    else:
+        msg = _parse(handshake.TLSCertificateRequest, raw)
     trailing = msg.haslayer("Raw") or (msg.haslayer("Padding") and len(msg["Padding"].load) > 0)
     return CertificateRequestFields(
         certificate_types=tuple(int(t) for t in msg.ctypes or []),

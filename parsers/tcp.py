@@ -12,6 +12,9 @@ from typing import Protocol
 
 FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
 MAX_PENDING = 4 << 20  # out-of-order bytes kept per direction before declaring a gap
+#: a segment further ahead than this is not this stream's (another ISN on the same 4-tuple, a
+#: stray): dropped, unless MAX_PENDING bytes of them come, when the stream has jumped
+MAX_AHEAD = 16 << 20
 SEQ_MASK = 0xFFFFFFFF
 HALF_SPACE = 0x80000000
 
@@ -32,24 +35,47 @@ class ByteSink(Protocol):
 ReportFn = Callable[[str, str], None]
 
 
+class Holes:
+    """How many directions (of every connection a reader tracks) hold data past a hole: while
+    none does, the reader need not look at pure ACKs at all."""
+
+    __slots__ = ("n",)
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
 class TcpReassembler:
     """One direction of one connection, by sequence number (32-bit wrap-around included)."""
 
-    def __init__(self, sink: ByteSink, report: ReportFn) -> None:
+    def __init__(self, sink: ByteSink, report: ReportFn, holes: Holes | None = None) -> None:
         self.sink = sink
         self.report = report
+        self.holes = holes
         self.next_seq: int | None = None  # None until a SYN or the first payload
         self.pending: dict[int, bytes] = {}
         self.pending_bytes = 0
         self.skippable = 0  # bytes ahead the sink said it need not see
         self.skipped = 0  # of those, passed by and not told to the sink yet
+        #: the first byte's sequence number of each SYN seen before any data: a peer that
+        #: answers twice with different ISNs (a TCP Fast Open fallback, a middlebox) has its
+        #: data start at one of them
+        self.syn_starts: tuple[int, ...] = ()
+        self.delivered = False  # any byte handed on
+        self.stray = 0  # bytes dropped as too far ahead (MAX_AHEAD) since the last delivery
 
     @property
     def started(self) -> bool:
         return self.next_seq is not None
 
     def syn(self, seq: int) -> None:
-        self.next_seq = (seq + 1) & SEQ_MASK
+        """A SYN (retransmissions included). Once data has flowed, a late SYN changes nothing."""
+        if self.delivered or self.pending:
+            return
+        start = (seq + 1) & SEQ_MASK
+        self.next_seq = start
+        if start not in self.syn_starts and len(self.syn_starts) < 8:
+            self.syn_starts += (start,)
 
     def start_mid_stream(self, seq: int) -> None:
         """The capture begins inside the connection: take `seq` as the start, resynchronise."""
@@ -67,8 +93,41 @@ class TcpReassembler:
         self.next_seq = (seq + size) & SEQ_MASK
         return True
 
+    def _count(self, had: bool) -> None:
+        """Keep `holes` right after a call that may have filled or emptied `pending`."""
+        holes = self.holes
+        if holes is not None and had != bool(self.pending):
+            holes.n += 1 if self.pending else -1
+
+    def acked(self, ack: int) -> None:
+        """The peer acknowledged up to `ack`: bytes before it that the capture does not hold were
+        lost by the capture (never to be seen), so data held past them is delivered now, at this
+        frame, not at the end of the capture. An ack beyond every byte held says nothing."""
+        if not self.pending or self.next_seq is None:
+            return
+        base = self.next_seq
+        ahead = (ack - base) & SEQ_MASK
+        if ahead == 0 or ahead >= HALF_SPACE:
+            return
+        furthest = max(((seq - base) & SEQ_MASK) + len(data) for seq, data in self.pending.items())
+        if ahead > furthest:
+            return
+        first = min(self.pending, key=lambda s: (s - base) & SEQ_MASK)
+        target = first if (first - base) & SEQ_MASK <= ahead else ack
+        self.report("gap", f"{(target - base) & SEQ_MASK} bytes missing (lost segments)")
+        self._resume_at(target)
+        self._count(True)
+
     def feed(self, seq: int, payload: bytes) -> None:
+        had = bool(self.pending)
+        self._feed(seq, payload)
+        if had or self.pending:
+            self._count(had)
+
+    def _feed(self, seq: int, payload: bytes) -> None:
         assert self.next_seq is not None
+        if not self.delivered and seq != self.next_seq and seq in self.syn_starts:
+            self.next_seq = seq  # the data follows another of the SYNs seen
         diff = (seq - self.next_seq) & SEQ_MASK
         if diff >= HALF_SPACE:  # before next_seq: retransmission or overlap
             overlap = 0x100000000 - diff
@@ -80,6 +139,16 @@ class TcpReassembler:
             self._deliver(payload)
             if self.pending:
                 self._drain()
+            return
+        if diff > MAX_AHEAD:
+            self.stray += len(payload)
+            if self.stray <= MAX_PENDING:
+                return  # not this stream's bytes
+            self.report("gap", f"the stream jumped {diff} bytes ahead (another sequence space)")
+            self.pending.clear()
+            self.pending_bytes = 0
+            self._resume_at(seq)
+            self._deliver(payload)
             return
         if seq not in self.pending or len(self.pending[seq]) < len(payload):
             self.pending_bytes += len(payload) - len(self.pending.get(seq, b""))
@@ -98,16 +167,22 @@ class TcpReassembler:
             f"packet cut by the capture's snaplen: {wire_length - captured} of {wire_length} bytes "
             "not captured",
         )
+        had = bool(self.pending)
         self._resume_at(end)
+        self._count(had)
 
     def finish(self) -> None:
         """End of capture: whatever is still out of order follows a gap."""
+        had = bool(self.pending)
         while self.pending:
             self._skip_gap()
+        self._count(had)
         if self.skipped:
             self._deliver(b"")
 
     def _deliver(self, data: bytes) -> None:
+        self.delivered = True
+        self.stray = 0
         self.next_seq = ((self.next_seq or 0) + len(data)) & SEQ_MASK
         self.skippable = self.sink.data(data, self.skipped)
         self.skipped = 0

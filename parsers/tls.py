@@ -50,7 +50,6 @@ class _Side:
     handshake: HandshakeAssembler = field(default_factory=HandshakeAssembler)
     finished: bool = False
     app_records: int = 0
-    dead: bool = False  # an absurd handshake message: the rest of the direction is ignored
 
 
 class TlsSession:
@@ -67,6 +66,8 @@ class TlsSession:
         self.frame = 0
         self.time = 0.0
         self.tls13 = False
+        self.version: int | None = None  # the ServerHello's, once seen
+        self._header_version = 0  # the current record's
         self._renegotiation: tuple[bytes, dict[str, bytes]] | None = None
         self.dropped_problems = 0  # past MAX_PROBLEMS
 
@@ -77,9 +78,8 @@ class TlsSession:
             direction, side = Direction.SERVER, self._server
         else:
             direction, side = Direction.CLIENT, self._client
-        if side.dead:
-            return
         ctype, length = header[0], (header[3] << 8) | header[4]
+        self._header_version = (header[1] << 8) | header[2]
         if ctype == APPLICATION_DATA and not self._wants_body(side, direction, length):
             body = None
         protection = side.protection
@@ -104,9 +104,11 @@ class TlsSession:
             else:
                 inner, plain = ctype, decryptor.decrypt(ctype, header[1:3], body)
         except DecryptError as exc:
+            # a key log never makes it worse: this record (and the rest of the direction) is
+            # read as it would be without one — a TLS 1.2 Finished is still named by position
             self._problem("undecryptable", str(exc), direction)
             protection.decryptor, protection.wanted = None, None
-            self.writer.opaque(direction, length, self.frame, self.time)
+            self._unreadable(side, direction, ctype, length)
             return
         self.t.decrypted = True
         self._decrypted(side, direction, inner, plain)
@@ -119,8 +121,6 @@ class TlsSession:
         _, from_server, self.frame, self.time, count, lengths = run
         side = self._server if from_server else self._client
         direction = Direction.SERVER if from_server else Direction.CLIENT
-        if side.dead:
-            return
         decryptor = side.protection.decryptor
         if side.protection.encrypted and decryptor is not None:
             for _ in range(count):
@@ -144,7 +144,9 @@ class TlsSession:
     def _plaintext(
         self, side: _Side, direction: Direction, ctype: int, length: int, body: bytes | None
     ) -> None:
-        if ctype == HANDSHAKE and body is not None:
+        if ctype == HANDSHAKE and body is not None and self._header_version == 0x0002:
+            self._sslv2_hello(direction, body)
+        elif ctype == HANDSHAKE and body is not None:
             self._handshake_bytes(side, direction, body, encrypted=False)
         elif ctype == ALERT and body is not None and len(body) == 2:
             self._emit(direction, Alert(body[0], body[1]))
@@ -154,7 +156,7 @@ class TlsSession:
     def _unreadable(self, side: _Side, direction: Direction, ctype: int, length: int) -> None:
         """An encrypted record we cannot (or chose not to) read: what its type still says."""
         if ctype == ALERT:
-            self._emit(direction, Alert(0, 0, encrypted=True))
+            self._emit(direction, Alert(0, 0, encrypted=True), encrypted=True)
         elif ctype == HANDSHAKE and not self.tls13:
             # TLS 1.2: the only encrypted handshake record is Finished
             self._emit(direction, SimpleMessage(FINISHED, length), encrypted=True)
@@ -178,19 +180,33 @@ class TlsSession:
             )
             self._emit(direction, ApplicationData(len(plain), line), encrypted=True)
 
+    def _sslv2_hello(self, direction: Direction, body: bytes) -> None:
+        """An SSLv2-format ClientHello (records.SSLV2_HELLO): read as the ClientHello it stands
+        for; its SSLv2 bytes are what the handshake's transcript holds (RFC 5246 E.2)."""
+        try:
+            hello = messages.parse_sslv2_client_hello(body)
+        except messages.MalformedMessage as exc:
+            self._problem("malformed", str(exc), direction)
+            return
+        message = self.signatures.message(direction, body, hello)
+        if isinstance(message, ClientHello):
+            self._client_hello(message)
+            self._emit(direction, message)
+
     # -- handshake messages ------------------------------------------------------------------
     def _handshake_bytes(self, side: _Side, direction: Direction, data: bytes, encrypted: bool) -> None:
         complete, absurd = side.handshake.feed(data)
         for raw in complete:
             self._message(side, direction, raw, encrypted)
         if absurd is not None:
+            # what the assembler held is dropped; the direction goes on at the next record
+            # (ChangeCipherSpec, Finished, alerts, application data are still read)
             self._problem("malformed", str(absurd), direction)
-            side.dead = True
 
     def _message(self, side: _Side, direction: Direction, raw: bytes, encrypted: bool) -> None:
         msg_type = raw[0]
         try:
-            decoded: Message | None = messages.decode(msg_type, raw, self.tls13, self.lean)
+            decoded: Message | None = messages.decode(msg_type, raw, self.tls13, self.lean, self.version)
         except messages.MalformedMessage as exc:
             self._problem("malformed", str(exc), direction)
             decoded = None
@@ -235,7 +251,9 @@ class TlsSession:
             self._renegotiation = None
         keys.server_random = hello.random
         keys.suite = hello.cipher_suite
+        keys.version = hello.version
         keys.encrypt_then_mac = hello.encrypt_then_mac
+        self.version = hello.version
         self.tls13 = hello.version == 0x0304
         if self.tls13:
             self.sides[Direction.SERVER].protection.encrypted = True

@@ -108,11 +108,9 @@ def test_generated_certificate(ders, picks, tls13, garbage):  # type: ignore[no-
     raw = _message(11, body)
     mine = read_certificate(body, tls13)
     assert len(mine.chain) == len(picks) and mine.undecodable == int(garbage)
-    if not garbage:
-        assert mine == messages.parse_certificate(raw, tls13)
-    else:  # scapy refuses the whole message; the hand reader keeps the rest and counts it
-        with pytest.raises(Exception):  # noqa: B017 - scapy raises whatever it meets
-            messages.parse_certificate(raw, tls13)
+    # a certificate that does not parse is counted by both, the rest kept (scapy frames the
+    # message; its X.509 reading is deferred, parsers.scapy_tls.DeferredCert)
+    assert mine == messages.parse_certificate(raw, tls13)
 
 
 @settings(max_examples=200, deadline=None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from parsers.boundary import Record, TcpFacts
-from parsers.connection import KEEP_FIRST_BYTES, TcpConnection
+from parsers.connection import KEEP_FIRST_BYTES, PRELUDE_MAX, TcpConnection
 from parsers.events import TranscriptWriter
 from parsers.handshake import MAX_HANDSHAKE_MESSAGE, AbsurdLength, HandshakeAssembler
 from parsers.keylog import KeyLog
@@ -169,10 +169,29 @@ def _tcp_connection(keep_app_data: bool) -> tuple[TcpConnection, list[Record]]:
 
 
 def test_a_connection_that_does_not_start_like_tls_is_not_tls() -> None:
+    """Plaintext may precede TLS (STARTTLS, CONNECT): undecided until PRELUDE_MAX bytes of it
+    went by without a hello, then not TLS."""
     conn, records = _tcp_connection(False)
-    conn.segment(Direction.CLIENT, 1, 0x18, b"GET / HTTP/1.1\r\n\r\n", 3, 0.1)
+    request = b"GET / HTTP/1.1\r\n\r\n"
+    conn.segment(Direction.CLIENT, 1, 0x18, request, 3, 0.1)
+    assert conn.is_tls is None and not conn.ended
+    body = b"x" * PRELUDE_MAX
+    conn.segment(Direction.SERVER, 1, 0x18, body, 4, 0.2)
     assert conn.is_tls is False and conn.ended
     assert records == []
+
+
+def test_plaintext_then_a_hello_is_tls_from_the_hello() -> None:
+    conn, records = _tcp_connection(False)
+    conn.segment(Direction.SERVER, 1, 0x18, b"220 ready\r\n", 3, 0.1)
+    conn.segment(Direction.CLIENT, 1, 0x18, b"STARTTLS\r\n", 4, 0.2)
+    conn.segment(Direction.SERVER, 12, 0x18, b"220 go ahead\r\n", 5, 0.3)
+    assert conn.is_tls is None
+    hello = b"\x16\x03\x01\x00\x01\x01"
+    conn.segment(Direction.CLIENT, 11, 0x18, hello, 6, 0.4)
+    assert conn.is_tls is True
+    assert [(r.frame, r.header) for r in records] == [(6, hello[:5])]
+    assert conn.finish().problems == ()
 
 
 def test_a_connection_yields_numbered_records_and_its_tcp_facts() -> None:

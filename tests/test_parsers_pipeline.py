@@ -87,9 +87,10 @@ def test_serial_and_parallel_readers_agree_on_random_streams(tmp_path, chunks): 
     assert _summary(result) == _summary(serial)
 
 
-def test_an_absurd_handshake_length_ends_the_direction_in_both_readers(tmp_path):  # type: ignore[no-untyped-def]
+def test_after_an_absurd_handshake_length_both_readers_go_on_at_the_next_record(tmp_path):  # type: ignore[no-untyped-def]
     """The case that made the old two-process reader invent messages: after a message header
-    announcing 16 MiB, a well-formed ServerHelloDone must not be decoded by either reader."""
+    announcing 16 MiB (dropped with what it held), the next record's well-formed ServerHelloDone
+    is read (issue 21: the rest of the direction is still read), the same in both readers."""
     absurd = b"\x16\x03\x03\x00\x08" + b"\x0b\xff\xff\xff" + b"\x00" * 4
     done = b"\x16\x03\x03\x00\x04\x0e\x00\x00\x00"
     path = tmp_path / "absurd.pcap"
@@ -99,7 +100,7 @@ def test_an_absurd_handshake_length_ends_the_direction_in_both_readers(tmp_path)
     read_capture_parallel(path, None, None, parallel.append, min_bytes=0)
     assert parallel == serial
     (t,) = serial
-    assert [e.label for e in t.events] == []
+    assert [e.label for e in t.events] == ["ServerHelloDone"]
     assert [(p.kind, p.direction, p.detail) for p in t.problems] == [
         ("malformed", Direction.CLIENT, "ClientHello is truncated"),
         ("malformed", Direction.SERVER, "handshake message of 16777215 bytes announced: absurd, skipped"),

@@ -36,6 +36,7 @@ HANDSHAKE_TYPES = {
     "ServerKeyExchange": 12,
     "CertificateRequest": 13,
     "ServerHelloDone": 14,
+    "CertificateStatus": 22,
     "CertificateVerify": 15,
     "ClientKeyExchange": 16,
     "Finished": 20,

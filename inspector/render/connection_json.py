@@ -59,9 +59,11 @@ def event_dict(event: HandshakeEvent) -> JsonObject:
         "encrypted": event.encrypted,
     }
     if isinstance(m, Alert):
+        # an alert that could not be read has no level or description: null, never 0
+        # (close_notify's number)
         item["alert"] = {
-            "level": m.level,
-            "description": m.description,
+            "level": None if m.encrypted else m.level,
+            "description": None if m.encrypted else m.description,
             "name": None if m.encrypted else E.alert_name(m),
             "readable": not m.encrypted,
         }

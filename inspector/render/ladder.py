@@ -5,6 +5,7 @@ from __future__ import annotations
 from inspector import events as E
 from inspector.pki import certs as C
 from parsers.model import (
+    Alert,
     Certificate,
     CertificateRequest,
     CertificateVerify,
@@ -43,7 +44,8 @@ def ladder(t: Transcript) -> str:
     fail = fatal.event if fatal is not None else None
     lines = [f"{'time (s)':>9}  {'frame':>5}  {'client':<{WIDTH}}      server"]
     for event in t.events:
-        text = _detail(event) + (" [enc]" if event.encrypted else "")
+        unread_alert = isinstance(event.message, Alert) and event.message.encrypted  # says so already
+        text = _detail(event) + (" [enc]" if event.encrypted and not unread_alert else "")
         frame = str(event.frame) if event.frame is not None else "-"
         if event.direction is Direction.CLIENT:
             body = f"{text[:WIDTH]:<{WIDTH}} ───►"

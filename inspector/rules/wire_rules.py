@@ -28,6 +28,7 @@ from inspector.rules.keystore_rules import CERT_NONSTANDARD, CERT_UNREADABLE, KE
 from inspector.system.times import utc_from_timestamp
 from parsers.model import (
     CERTIFICATE_TYPES,
+    Alert,
     Certificate,
     CertificateRequest,
     CertificateVerify,
@@ -314,12 +315,17 @@ def _client_cert(ctx: WireContext) -> Seen[Certificate] | None:
     return E.first(ctx.t, Certificate, Direction.CLIENT)
 
 
+#: Before TLS 1.2 a request has no signature_algorithms: each certificate type signs its
+#: CertificateVerify with SHA-1 (MD5+SHA-1 for RSA), as these schemes stand for (RFC 5246 7.4.1.4.1)
+_LEGACY_SCHEMES = (0x0201, 0x0202, 0x0203)
+
+
 def ca_request(req: CertificateRequest, source: str) -> CaRequest:
     return CaRequest(
         tls13=req.tls13,
         ca_names=tuple(n.der for n in req.ca_names),
         certificate_types=req.certificate_types,
-        signature_algorithms=req.signature_algorithms,
+        signature_algorithms=_LEGACY_SCHEMES if req.legacy else req.signature_algorithms,
         source=source,
         signature_algorithms_cert=req.signature_algorithms_cert,
         ca_names_present=req.ca_names_present,
@@ -771,7 +777,15 @@ def server_rejected(ctx: WireContext) -> Iterator[Finding]:
     after = "CertificateVerify" if ctx.t.first(CertificateVerify, Direction.CLIENT) else "Certificate"
     fix = _rejection_fix(name)
     verify = E.first(ctx.t, CertificateVerify, Direction.CLIENT)
-    if name == "decrypt_error":
+    if cert.empty and name not in ("certificate_required", "handshake_failure"):
+        # nothing was sent, so nothing about a chain, a key or a signature can be the reason:
+        # the alert is this server's way of saying a certificate is required
+        meaning = (
+            f"no certificate was sent, so {name} here means the server requires one (servers "
+            "name a missing certificate with various alerts)"
+        )
+        fix = _rejection_fix("certificate_required")
+    elif name == "decrypt_error":
         meaning += " (it came right after the client's CertificateVerify)"
         if verify is not None and verify.message.verified is False:
             meaning += "; the capture proves the mismatch: see client-signature-invalid"
@@ -993,6 +1007,8 @@ def reset(ctx: WireContext) -> Iterator[Finding]:
         return
     if t.reset_by is None and not t.fin_by:
         return
+    if not _says_it_was_mid_handshake(t):
+        return
     who = t.reset_by or t.fin_by[0]
     how = "reset (RST)" if t.reset_by is not None else "closed (FIN)"
     last = t.events[-1]
@@ -1012,6 +1028,34 @@ def reset(ctx: WireContext) -> Iterator[Finding]:
         "mtls-inspect probe to see the server's answer directly",
         inference=after_cert,
     )
+
+
+def _says_it_was_mid_handshake(t: Transcript) -> bool:
+    """The evidence shows a handshake cut short without an alert: a hello was captured (a
+    capture that starts later cannot tell a handshake from a session's middle), no alert was
+    sent (an encrypted one may be fatal or close_notify: it is an alert either way), and in
+    TLS 1.3 without keys neither did the server send anything after the client's encrypted
+    flight (the handshake then most likely completed) nor does a 19-byte record (an alert's
+    size) end the exchange."""
+    if t.first(ClientHello) is None and t.first(ServerHello) is None:
+        return False
+    if any(isinstance(e.message, Alert) for e in t.events):
+        return False
+    if t.tls13 and not t.decrypted:
+        last = t.events[-1].message
+        if isinstance(last, EncryptedRecords) and last.sizes and last.sizes[-1] == 19:
+            return False
+        flight = next(E.every(t.messages(EncryptedRecords), EncryptedRecords, Direction.CLIENT), None)
+        if flight is not None:
+            after = t.events[_index_in(t, flight.event) + 1 :]
+            server = Direction.SERVER
+            if any(e.direction is server and isinstance(e.message, EncryptedRecords) for e in after):
+                return False
+    return True
+
+
+def _index_in(t: Transcript, event: HandshakeEvent) -> int:
+    return next(i for i, e in enumerate(t.events) if e is event)
 
 
 @RULES.rule(ENCRYPTED)
