@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from inspector.commands.help_examples import examples
 from inspector.commands.html_args import add_html_options, check_html_args, write_page
+from inspector.commands.keystore_reply import add_reply_options, run_reply
 from inspector.commands.options import load_from_args, parse_date
 from inspector.commands.password_args import add_keystore_password_options
 from inspector.findings import has_errors, sort_findings
@@ -40,12 +41,17 @@ def add_parser(sub: Subcommands) -> None:
     p.add_argument("--at", metavar="YYYY-MM-DD", help="judge validity at this date (default: now)")
     p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")
     add_html_options(p)
+    add_reply_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from inspector.rules.keystore_rules import check_keystore
 
+    if args.reply is not None:
+        return run_reply(args)
+    if args.csr is not None:
+        raise InputError("--csr goes with --reply", "give the CA's reply with --reply FILE")
     path = Path(args.file)
     at = parse_date(args.at)
     check_html_args(args)

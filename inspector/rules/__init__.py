@@ -20,6 +20,7 @@ RULE_MODULES = (
     "inspector.rules.wire_rules",
     "inspector.rules.probe_rules",
     "inspector.rules.log_rules",
+    "inspector.rules.reply_rules",
 )
 
 
