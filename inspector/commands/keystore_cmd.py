@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING
 
 from inspector.commands.help_examples import examples
 from inspector.commands.html_args import add_html_options, check_html_args, write_page
-from inspector.commands.keystore_reply import add_reply_options, run_reply
+from inspector.commands.keystore_many import add_set_options, is_set, run_set, window
+from inspector.commands.keystore_reply import add_reply_options, fail_status, run_reply
 from inspector.commands.options import load_from_args, parse_date
 from inspector.commands.password_args import add_keystore_password_options
-from inspector.findings import has_errors, sort_findings
+from inspector.findings import sort_findings
 from inspector.render import json_out
 from inspector.render.emit import emit_text
 from inspector.render.keystore import keystore_dict, keystore_text
-from inspector.system.errors import ExitStatus, InputError
+from inspector.system.errors import InputError
 
 if TYPE_CHECKING:
     from inspector.commands import Subcommands
@@ -35,13 +36,19 @@ def add_parser(sub: Subcommands) -> None:
             "STOREPASS --html keystore.html",
         ),
     )
-    p.add_argument("file", help="the keystore (type is read from its bytes, not its name)")
+    p.add_argument(
+        "file",
+        nargs="+",
+        help="the keystore (type is read from its bytes, not its name); several, a directory or a "
+        "quoted glob judge many in one run",
+    )
     add_keystore_password_options(p)
     p.add_argument("--alias", help="focus on one entry")
     p.add_argument("--at", metavar="YYYY-MM-DD", help="judge validity at this date (default: now)")
     p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")
     add_html_options(p)
     add_reply_options(p)
+    add_set_options(p)
     p.set_defaults(run=run)
 
 
@@ -52,7 +59,11 @@ def run(args: argparse.Namespace) -> int:
         return run_reply(args)
     if args.csr is not None:
         raise InputError("--csr goes with --reply", "give the CA's reply with --reply FILE")
-    path = Path(args.file)
+    if is_set(args):
+        return run_set(args)
+    from inspector.rules.expiry_rules import check_expiry
+
+    path = Path(args.file[0])
     at = parse_date(args.at)
     check_html_args(args)
     store = load_from_args(args, path)
@@ -61,8 +72,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             f"{path}: no entry with alias '{args.alias}'", f"aliases here: {', '.join(aliases) or '(none)'}"
         )
-    findings = sort_findings(check_keystore(store, at, args.alias))
-    status = ExitStatus.ERROR_FINDINGS if has_errors(findings) else ExitStatus.OK
+    findings = sort_findings(
+        check_keystore(store, at, args.alias) + check_expiry(store, at, window(args), args.alias)
+    )
+    status = fail_status(findings, args.fail_on)
     document = (
         json_out.envelope("keystore", findings, keystore=keystore_dict(store, at, args.alias))
         if args.json or args.html

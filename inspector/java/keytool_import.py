@@ -17,10 +17,14 @@ checked against the real keytool by tests/test_reply_check.py:
 * No entry under A: `addTrustedCert` — the reply becomes a trustedCertEntry (the guide's most
   common mistake); a trustedCertEntry under A: "Certificate not imported, alias <A> already
   exists".
+* A PKCS#12 store refuses a chain whose names do not link (PKCS12KeyStore.validateChain): a
+  reply of leaf + root without the intermediate passes validateReply and is then refused
+  ("Certificate chain is not valid"); a JKS store takes it as it stands.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -29,7 +33,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from inspector.java.alias_order import java_alias_order
-from inspector.keystore.model import KeyEntry, Keystore
+from inspector.keystore.model import KeyEntry, Keystore, StoreType
 from inspector.pki import certs as C
 from inspector.pki import chains
 
@@ -47,6 +51,7 @@ class ImportOutcome(str, Enum):
     ADDED_AS_TRUSTED = "added-as-trusted"
     TRUST_PROMPT = "trust-prompt"
     ALIAS_IS_TRUSTED = "alias-is-trusted-entry"
+    CHAIN_NOT_VALID = "chain-not-valid"
 
     @property
     def installs(self) -> bool:
@@ -67,6 +72,8 @@ KEYTOOL_SAYS: dict[ImportOutcome, str] = {
     ImportOutcome.NOT_A_CERTIFICATE: "keytool error: java.security.cert.Certificate",
     ImportOutcome.ADDED_AS_TRUSTED: "Certificate was added to keystore",
     ImportOutcome.TRUST_PROMPT: "Trust this certificate? [no]:",
+    ImportOutcome.CHAIN_NOT_VALID: "keytool error: java.security.KeyStoreException: "
+    "Certificate chain is not valid",
     ImportOutcome.ALIAS_IS_TRUSTED: _E + "Certificate not imported, alias <{alias}> already exists",
 }
 #: For a new alias, an unreadable file is refused in other words than for a key entry.
@@ -177,9 +184,21 @@ def predict_import(
         return _said(ImportOutcome.NO_CERTIFICATES, alias)
     if not readable:
         return _said(ImportOutcome.NOT_A_CERTIFICATE, alias)
-    if len(reply) == 1:
-        return _single(store, key, reply[0], alias)
-    return _several(store, key, reply, alias)
+    found = _single(store, key, reply[0], alias) if len(reply) == 1 else _several(store, key, reply, alias)
+    if (
+        found.outcome.installs
+        and store.store_type is StoreType.PKCS12
+        and not _pkcs12_valid(found.chain_after)
+    ):
+        return _said(ImportOutcome.CHAIN_NOT_VALID, alias)
+    return found
+
+
+def _pkcs12_valid(chain: Sequence[x509.Certificate]) -> bool:
+    """PKCS12KeyStore.validateChain (setKeyEntry): each issuer name is the next one's subject, no
+    certificate twice; otherwise "Certificate chain is not valid" and nothing is written."""
+    names = all(chains.same_name(a.issuer, b.subject) for a, b in itertools.pairwise(chain))
+    return names and len({_der(c) for c in chain}) == len(chain)
 
 
 def _said(outcome: ImportOutcome, alias: str, **kw: object) -> ImportPrediction:

@@ -21,6 +21,8 @@ RULE_MODULES = (
     "inspector.rules.probe_rules",
     "inspector.rules.log_rules",
     "inspector.rules.reply_rules",
+    "inspector.rules.expiry_rules",
+    "inspector.rules.store_set_rules",
 )
 
 

@@ -67,12 +67,14 @@ NO_CHAIN = register(
     must be imported first, or it says "Failed to establish chain from reply". For a bundle or
     PKCS#7 reply the top certificate must be in the keystore or signed by one of its certificates,
     or keytool asks "Install reply anyway?" (no, when nobody answers), and the bundle must link
-    ("Incomplete certificate chain in reply").""",
+    ("Incomplete certificate chain in reply"). A PKCS#12 keystore also refuses a chain whose names
+    do not link, e.g. a reply of leaf + root without the intermediate ("Certificate chain is not
+    valid"); a JKS keystore stores it as it stands, broken.""",
     G,
 )
 IDENTICAL = register(
     "reply-identical",
-    Severity.WARNING,
+    Severity.ERROR,
     "The reply is the certificate already in the key entry",
     """keytool refuses it ("Certificate reply and certificate in keystore are identical"): the file
     is the self-signed certificate exported from the keystore (-exportcert), not the CA's answer.""",
@@ -124,6 +126,12 @@ class ReplyContext:
 
 RULES: RuleSet[ReplyContext] = RuleSet()
 _WRONG_ALIAS = (ImportOutcome.ADDED_AS_TRUSTED, ImportOutcome.TRUST_PROMPT, ImportOutcome.ALIAS_IS_TRUSTED)
+_NO_CHAIN = (
+    ImportOutcome.NO_CHAIN,
+    ImportOutcome.TOP_NOT_TRUSTED,
+    ImportOutcome.INCOMPLETE_REPLY,
+    ImportOutcome.CHAIN_NOT_VALID,
+)
 _STAYS = "store the reply as a trusted certificate, and the key entry would stay self-signed"
 
 
@@ -239,14 +247,19 @@ def no_chain(ctx: ReplyContext) -> Iterator[Finding]:
     outcome = ctx.prediction.outcome
     chain = ctx.full_chain
     from_files = [s for s in chain[1:] if s.source.startswith("file ")]
-    if outcome not in (ImportOutcome.NO_CHAIN, ImportOutcome.TOP_NOT_TRUSTED, ImportOutcome.INCOMPLETE_REPLY):
+    if outcome not in _NO_CHAIN:
         return
     complete = bool(chain) and C.is_self_signed(chain[-1].cert)
-    missing = (
-        f"the issuer {C.dn(chain[-1].cert.issuer)} is in none of reply, keystore and CA files"
-        if chain and not complete
-        else "the root is not in the keystore"
-    )
+    if outcome is ImportOutcome.CHAIN_NOT_VALID:
+        missing = (
+            "the reply's certificates do not link by name (an intermediate left out?), which PKCS#12 refuses"
+        )
+    elif outcome is ImportOutcome.INCOMPLETE_REPLY:
+        missing = "the reply's certificates do not form one chain"
+    elif chain and not complete:
+        missing = f"the issuer {C.dn(chain[-1].cert.issuer)} is in none of reply, keystore and CA files"
+    else:
+        missing = "the root is not in the keystore"
     issuer = C.dn(chain[-1].cert.issuer) if chain else "the issuing CA"
     evidence = [Evidence("keytool", ctx.prediction.says)]
     evidence += [Evidence(s.source, C.dn(s.cert.subject)) for s in chain[1:]]
