@@ -17,7 +17,7 @@ from pathlib import Path
 
 from inspector.findings import Finding, Severity, sort_findings
 from inspector.keystore import Keystore, load_keystore
-from inspector.keystore.model import StoreType
+from inspector.keystore.model import EXTENSION_TYPES, StoreType
 from inspector.rules.expiry_rules import check_expiry, days_left
 from inspector.rules.keystore_rules import check_keystore
 from inspector.rules.store_set_rules import RULES as UNREADABLE_RULES
@@ -92,7 +92,7 @@ class PasswordMap:
 
 def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
     """(keystores, skipped files with why): named files as given, a directory's files when their
-    bytes say keystore, a quoted glob expanded (one matching nothing is an error)."""
+    name or their bytes say keystore, a quoted glob expanded (one matching nothing is an error)."""
     from parsers.fileset import SetError, expand
 
     try:
@@ -103,7 +103,9 @@ def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[tuple[str, str]]]
     skipped: list[tuple[str, str]] = []
     for path in listed:
         kind = _kind(path)
-        if kind in STORE_TYPES:
+        # a file named as a keystore is one, even broken (said as keystore-unreadable); others
+        # are taken when their bytes say keystore
+        if kind in STORE_TYPES or EXTENSION_TYPES.get(path.suffix.lower()) in STORE_TYPES:
             stores.append(path)
         else:
             skipped.append((str(path), kind.value if kind is not None else "not a keystore"))
