@@ -44,8 +44,8 @@ def build(directory: Path, count: int) -> None:
         shutil.copy(template, stores / f"client-{i:04d}{template.suffix}")
 
 
-def run_once(stores: Path, out: Path) -> tuple[float, int]:
-    """(seconds, peak RSS in KiB) of one run, in a fresh process (its own ru_maxrss)."""
+def run_once(stores: Path, out: Path, jobs: int) -> tuple[float, int, float]:
+    """(seconds, peak RSS in KiB of the largest process, CPU seconds of all) of one run."""
     env = {**os.environ, "BENCH_STOREPASS": PASSWORD, "PYTHONPATH": str(ROOT)}
     script = str(Path(sysconfig.get_path("scripts")) / "mtls-inspect")
     cmd = [
@@ -53,16 +53,18 @@ def run_once(stores: Path, out: Path) -> tuple[float, int]:
         "import resource, subprocess, sys, time; t = time.perf_counter(); "
         "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True); "
         "e = time.perf_counter() - t; "
-        "print(p.returncode, e, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(p.returncode, e, u.ru_maxrss, u.ru_utime + u.ru_stime); "
         "sys.stderr.write(p.stderr[-400:])",
         script, "keystore", str(stores), "--storepass-env", "BENCH_STOREPASS",
         "--junit", str(out / "keystores.xml"), "--prometheus", str(out / "keystores.prom"),
+        "--jobs", str(jobs),
     ]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=True)
-    status, seconds, rss = done.stdout.split()
+    status, seconds, rss, cpu = done.stdout.split()
     if int(status) not in (0, 1):
         sys.exit(f"benchmark: the run failed (exit {status}): {done.stderr}")
-    return float(seconds), int(rss)
+    return float(seconds), int(rss), float(cpu)
 
 
 def main() -> int:
@@ -70,6 +72,7 @@ def main() -> int:
     parser.add_argument("--stores", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--dir", type=Path, help="keep the stores here (made when missing)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="passed to --jobs")
     args = parser.parse_args()
     from benchmarks.common import byte_compile
 
@@ -79,17 +82,21 @@ def main() -> int:
         base.mkdir(parents=True, exist_ok=True)
         build(base, args.stores)
     count = len(list((base / "stores").iterdir()))
-    times, peaks = [], []
+    times, peaks, cpus = [], [], []
     for _ in range(args.runs):
-        seconds, rss = run_once(base / "stores", base)
+        seconds, rss, cpu = run_once(base / "stores", base, args.jobs)
         times.append(seconds)
         peaks.append(rss)
+        cpus.append(cpu)
     best, median = min(times), statistics.median(times)
     print(f"{count} keystores of 3 entries (half PKCS#12, half JKS), {args.runs} runs")
     print(f"wall time: median {median:.2f} s, best {best:.2f} s")
     print(f"throughput: {count / median:.0f} stores/s (median), {count / best:.0f} stores/s (best)")
-    print(f"peak RSS: {max(peaks) / 1024:.0f} MiB")
-    print(f"cpu: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}")
+    cpu = statistics.median(cpus)
+    print(f"CPU time: median {cpu:.2f} s, i.e. {count / cpu:.0f} stores per CPU-second (an idle core)")
+    print(f"peak RSS: {max(peaks) / 1024:.0f} MiB (largest process)")
+    load = os.getloadavg()[0]
+    print(f"--jobs {args.jobs}; {os.cpu_count()} cores, load average {load:.1f}; {time.strftime('%Y-%m-%d')}")
     if args.dir is None:
         shutil.rmtree(base, ignore_errors=True)
     return 0

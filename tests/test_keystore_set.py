@@ -206,3 +206,21 @@ def test_label_values_are_escaped(cli, tmp_path, acme):  # type: ignore[no-untyp
     cli("keystore", str(odd), str(odd), "--storepass", PW, "--prometheus", str(out))
     families = {f.name: f for f in text_string_to_metric_families(out.read_text())}
     assert families["mtls_keystore_readable"].samples[0].labels["store"] == str(odd)
+
+
+@pytest.mark.parametrize("hash_name", ["sha1", "sha224", "sha256", "sha384", "sha512"])
+def test_openssl_pkcs12_kdf_equals_ours(hash_name):  # type: ignore[no-untyped-def]
+    """The fast path (libcrypto's PKCS12_key_gen_uni) gives the RFC 7292 KDF's bytes exactly."""
+    from inspector.keystore.pkcs12_crypto import _openssl_kdf, bmp_password, pkcs12_kdf, python_kdf
+
+    for password in (b"", bmp_password(""), bmp_password("changeit"), bmp_password("pässwörd€")):
+        for purpose in (1, 2, 3):
+            for iterations, size, salt in (
+                (1, 8, b"s" * 8),
+                (2048, 24, b"\x01" * 20),
+                (10000, 64, b"x" * 16),
+            ):
+                expected = python_kdf(hash_name, password, salt, purpose, iterations, size)
+                assert pkcs12_kdf(hash_name, password, salt, purpose, iterations, size) == expected
+                assert _openssl_kdf(hash_name, password, salt, purpose, iterations, size) in (expected, None)
+    assert _openssl_kdf(hash_name, b"ab\x00\x00", b"salt", 3, 100, 20) is not None  # used, not skipped

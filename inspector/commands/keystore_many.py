@@ -39,6 +39,12 @@ def add_set_options(p: argparse.ArgumentParser) -> None:
         help="write a node_exporter textfile: days to expiry, findings by severity",
     )
     g.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="open the stores in N processes (default: one per CPU; 1 for one process)",
+    )
+    g.add_argument(
         "--storepass-map",
         metavar="FILE",
         help="per-store passwords: lines 'PATTERN PASSWORD' (file name or glob); others use --storepass*",
@@ -116,7 +122,10 @@ def run_set(args: argparse.Namespace) -> int:
         mapped = mapping.password(path) if mapping is not None else None
         return (mapped if mapped is not None else storepass), keypass
 
-    result = judge_set(paths, skipped, password_for, at, days)
+    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+    if jobs < 1:
+        raise InputError(f"--jobs {jobs}: at least 1", "e.g. --jobs 2")
+    result = judge_set(paths, skipped, password_for, at, days, jobs=jobs)
     findings = result.findings
     status = fail_status(findings, args.fail_on)
     if args.junit:

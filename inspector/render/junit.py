@@ -24,7 +24,7 @@ def _line(f: Finding) -> str:
 
 def _cases(store: StoreResult) -> list[tuple[str, list[Finding]]]:
     """(name, findings) per key entry, and one for the store itself (findings on no entry)."""
-    aliases = [e.alias for e in store.store.key_entries] if store.store is not None else []
+    aliases = list(store.store.key_aliases) if store.store is not None else []
     cases: list[tuple[str, list[Finding]]] = [
         ("keystore", [f for f in store.findings if f.location.alias not in aliases])
     ]

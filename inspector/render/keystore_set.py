@@ -6,7 +6,6 @@ from inspector.analysis.keystore_set import SetResult, StoreResult
 from inspector.findings import Severity
 from inspector.render import text
 from inspector.render.json_out import JsonObject, JsonValue, finding_dict
-from inspector.render.keystore import entries_rows
 
 
 def _first_expiry(result: StoreResult) -> str:
@@ -21,14 +20,10 @@ def store_text(result: StoreResult) -> str:
     if store is None:
         head = f"Keystore {result.path}: not opened"
         return "\n".join([head, text.findings_block(result.findings)])
-    count = len(store.key_entries) + len(store.trusted_entries) + len(store.secret_aliases)
     integrity = "integrity verified" if store.integrity_checked else "integrity NOT verified"
     parts = [
-        f"Keystore {result.path}: {store.store_type.value}, {integrity}, {count} entries",
-        text.table(
-            entries_rows(store, None),
-            ["alias", "entry type", "key", "subject", "issuer", "not after", "chain"],
-        ),
+        f"Keystore {result.path}: {store.store_type.value}, {integrity}, {store.entry_count} entries",
+        text.table(store.rows, ["alias", "entry type", "key", "subject", "issuer", "not after", "chain"]),
     ]
     if result.findings:
         parts.append(text.findings_block(result.findings))
@@ -39,7 +34,7 @@ def summary_rows(result: SetResult) -> list[list[str]]:
     rows = []
     for s in result.stores:
         kind = s.store.store_type.value if s.store is not None else "unreadable"
-        keys = str(len(s.store.key_entries)) if s.store is not None else "-"
+        keys = str(len(s.store.key_aliases)) if s.store is not None else "-"
         rows.append(
             [
                 s.path,
