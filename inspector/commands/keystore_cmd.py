@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from inspector.commands.help_examples import examples
 from inspector.commands.html_args import add_html_options, check_html_args, write_page
 from inspector.commands.keystore_many import add_set_options, is_set, run_set, window
+from inspector.commands.keystore_repair import add_repair_options, run_repair
 from inspector.commands.keystore_reply import add_reply_options, fail_status, run_reply
 from inspector.commands.options import load_from_args, parse_date
 from inspector.commands.password_args import add_keystore_password_options
@@ -49,12 +50,15 @@ def add_parser(sub: Subcommands) -> None:
     add_html_options(p)
     add_reply_options(p)
     add_set_options(p)
+    add_repair_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from inspector.rules.keystore_rules import check_keystore
 
+    if args.repair is not None:
+        return run_repair(args)
     if args.reply is not None:
         return run_reply(args)
     if args.csr is not None:
