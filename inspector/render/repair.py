@@ -34,9 +34,9 @@ def repair_text(result: RepairResult, before: Selection | None, after: Selection
     parts.append("\nAfter (the written file, read back)")
     parts.append(text.findings_block(result.after))
     if before is not None and after is not None:
-        parts.append("\nWhat a Java client sends, before")
+        parts.append("\nBefore the repair:")
         parts.append(selection_text(before))
-        parts.append("\nWhat a Java client sends, after")
+        parts.append("\nAfter the repair:")
         parts.append(selection_text(after))
     parts.append("\nThe same by hand (keytool asks for the passwords):")
     parts += [f"  {line}" for line in result.keytool_commands]

@@ -74,7 +74,7 @@ def reply_text(check: ReplyCheck) -> str:
                 issued = "issuer found nowhere"
             rows.append([str(i), C.dn(s.cert.subject), s.source, issued])
         parts.append(text.table(rows, ["#", "subject", "found in", "issued by next?"]))
-    parts.append(f"\n$ {check.import_command}")
+    parts.append(f"\nThe guide's import: {check.import_command}")
     parts.append(f"keytool would say: {check.prediction.says}")
     after = check.prediction_after_commands
     if after is not None and after is not check.prediction:

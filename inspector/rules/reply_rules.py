@@ -258,8 +258,12 @@ def no_chain(ctx: ReplyContext) -> Iterator[Finding]:
         missing = "the reply's certificates do not form one chain"
     elif chain and not complete:
         missing = f"the issuer {C.dn(chain[-1].cert.issuer)} is in none of reply, keystore and CA files"
+    elif len(ctx.reply.certificates) == 1:
+        missing = (
+            "its CA certificates are not in the keystore (keytool links a single certificate to those only)"
+        )
     else:
-        missing = "the root is not in the keystore"
+        missing = "its root is not in the keystore"
     issuer = C.dn(chain[-1].cert.issuer) if chain else "the issuing CA"
     evidence = [Evidence("keytool", ctx.prediction.says)]
     evidence += [Evidence(s.source, C.dn(s.cert.subject)) for s in chain[1:]]
