@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """`keystore KS --repair OUT` (issue 24, point 2): the written store opened by the real
 `keytool -list -v`, judged again, never over the input, 0600, no symlink followed; the by-hand
 keytool commands run by keytool give the same chain. The handshake a real Java client makes
@@ -196,3 +197,61 @@ def test_by_hand_commands_give_the_same_chain(cli, tmp_path, misfiled, monkeypat
                 pem.write(done.stdout)
     hand = keytool_list(Path(target))
     assert chain_owners(hand, "letstestcba") == chain_owners(keytool_list(out), "letstestcba")
+
+
+def test_reply_given_to_repair_after_certreq(cli, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """The guide's store after -certreq, the CA's reply and CA files given: the repaired store
+    is what the three imports would have made, without keytool's import order to get right."""
+    monkeypatch.setenv("SP", "changeit")
+    guide = Path(__file__).resolve().parent.parent / "captures" / "guide"
+    out = tmp_path / "done.p12"
+    result = cli(
+        "keystore", str(guide / "letstestcba.p12"), "--storepass-env", "SP", "--repair", str(out),
+        "--reply", str(guide / "SignedServerCert.pem"), "--ca", str(guide / "root.pem"), str(guide / "intermediate.pem"), "--json",
+    )  # fmt: skip
+    doc = result.json()["repair"]
+    assert [f["code"] for f in doc["before"]] == ["self-signed-client-cert"]
+    assert doc["after"] == [] and result.status == 0
+    assert [s["source"] for s in doc["entries"][0]["chain_after"]] == [
+        f"file {guide / 'SignedServerCert.pem'}",
+        f"file {guide / 'intermediate.pem'}",
+        f"file {guide / 'root.pem'}",
+    ]
+    listing = P.keytool("-list", "-v", "-keystore", str(out), "-storepass", "changeit", cwd=tmp_path).stdout
+    assert chain_owners(listing, "letstestcba") == [
+        "CN=letstestcba, O=Acme",
+        "CN=Acme Issuing CA, O=Acme",
+        "CN=Acme Root CA, O=Acme",
+    ]
+
+
+@pytest.mark.parametrize("kind", ["PKCS12", "JKS"])
+def test_writer_two_key_entries_and_trusted_entries(tmp_path, acme, partner, kind):  # type: ignore[no-untyped-def]
+    from inspector.keystore.writer import KeyToWrite, TrustedToWrite, jks_bytes, pkcs12_bytes
+
+    keys = [
+        KeyToWrite("acme", acme.leaf.key, (acme.leaf.cert, acme.intermediate.cert, acme.root.cert)),
+        KeyToWrite(
+            "partner", partner.leaf.key, (partner.leaf.cert, partner.intermediate.cert, partner.root.cert)
+        ),
+    ]
+    trusted = [TrustedToWrite("acme-root", acme.root.cert), TrustedToWrite("partner-root", partner.root.cert)]
+    data = (pkcs12_bytes if kind == "PKCS12" else jks_bytes)(keys, trusted, PW)
+    store = tmp_path / "two.store"
+    store.write_bytes(data)
+    listing = keytool_list(store)
+    assert f"Keystore type: {kind}" in listing and "Your keystore contains 4 entries" in listing
+    assert chain_owners(listing, "partner") == [
+        "CN=partner-client, O=Partner",
+        "CN=Partner Issuing CA, O=Partner",
+        "CN=Partner Root CA, O=Partner",
+    ]
+    assert chain_owners(listing, "acme") == [
+        "CN=letstestcba, O=Acme",
+        "CN=Acme Issuing CA, O=Acme",
+        "CN=Acme Root CA, O=Acme",
+    ]
+    assert (
+        listing.count("Entry type: PrivateKeyEntry") == 2
+        and listing.count("Entry type: trustedCertEntry") == 2
+    )
