@@ -31,10 +31,11 @@ def add_parser(sub: Subcommands) -> None:
         "would break an outbound mutual-TLS call.",
         **examples(
             "STOREPASS=changeit mtls-inspect keystore captures/letstestcba.jks --storepass-env STOREPASS",
+            "STOREPASS=changeit mtls-inspect keystore captures/guide/letstestcba.p12 --storepass-env "
+            "STOREPASS --reply captures/guide/SignedServerCert.pem --ca captures/guide/root.pem "
+            "captures/guide/intermediate.pem",
             "STOREPASS=changeit mtls-inspect keystore captures/letstestcba.jks --storepass-env "
-            "STOREPASS --alias letstestcba --at 2030-01-01 --json",
-            "STOREPASS=changeit mtls-inspect keystore captures/letstestcba.jks --storepass-env "
-            "STOREPASS --html keystore.html",
+            "STOREPASS --repair fixed.p12",
         ),
     )
     p.add_argument(

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inspector.system.errors import InputError
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from inspector.java.key_managers import Selection
+    from inspector.keystore.model import Keystore
 
 
 def add_repair_options(p: argparse.ArgumentParser) -> None:
@@ -89,7 +96,9 @@ def run_repair(args: argparse.Namespace) -> int:
     return status
 
 
-def _selections(args: argparse.Namespace, before, after, at):  # type: ignore[no-untyped-def]
+def _selections(
+    args: argparse.Namespace, before: Keystore, after: Keystore, at: dt.datetime
+) -> tuple[Selection, Selection]:
     from inspector.analysis import ca_request
     from inspector.commands.java_args import COMMON_CERT_TYPES, COMMON_SIGALGS
     from inspector.java.key_managers import select

@@ -10,10 +10,6 @@ from inspector.render.json_out import JsonObject, JsonValue, finding_dict
 from inspector.render.selection import selection_dict, selection_text
 
 
-def _codes(findings: list) -> str:  # type: ignore[type-arg]
-    return ", ".join(f"{f.severity.value}[{f.code}]" for f in findings) or "none"
-
-
 def repair_text(result: RepairResult, before: Selection | None, after: Selection | None) -> str:
     parts = [
         f"Repaired {result.store.path} ({result.store.store_type.value}) into {result.out} "
