@@ -207,7 +207,7 @@ def check_ca_reply(
         ca_files.append((str(path), content))
     chosen = _choose_alias(store, reply, alias)
     empty = reply.format is BundleFormat.EMPTY
-    prediction = predict_import(store, chosen, reply.certificates, reply.readable, empty)
+    prediction = predict_import(store, chosen, reply.certificates, reply.keytool_reads, empty)
     full_chain = _full_chain(store, chosen, reply, tuple(ca_files))
     target = chosen
     if prediction.outcome in _WRONG_ALIAS:
@@ -222,7 +222,7 @@ def check_ca_reply(
     target_prediction = (
         prediction
         if target == chosen
-        else predict_import(store, target, reply.certificates, reply.readable, empty)
+        else predict_import(store, target, reply.certificates, reply.keytool_reads, empty)
     )
     imports = _imports(store, reply, full_chain, target_prediction)
     after_commands: ImportPrediction | None = None

@@ -42,6 +42,12 @@ class CertificateFile:
     def readable(self) -> bool:
         return bool(self.certificates)
 
+    @property
+    def keytool_reads(self) -> bool:
+        """Java's CertificateFactory parses every PEM block as a certificate: one private key or
+        CSR block in the file and keytool refuses all of it (measured: "signed fields invalid")."""
+        return self.readable and not self.other_blocks
+
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----(.*?)-----END \1-----", re.S)
 _CERT_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE"}

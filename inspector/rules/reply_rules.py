@@ -144,15 +144,20 @@ def _key_fp(cert: x509.Certificate) -> str:
 
 @RULES.rule(REPLY_UNREADABLE)
 def unreadable(ctx: ReplyContext) -> Iterator[Finding]:
-    if ctx.reply.readable:
+    if ctx.reply.keytool_reads:
         return
-    what = "is empty" if not ctx.reply.problem else f"is {ctx.reply.problem}"
+    if ctx.reply.readable:
+        what = f"holds {', '.join(ctx.reply.other_blocks)} besides its certificate(s)"
+    else:
+        what = "is empty" if not ctx.reply.problem else f"is {ctx.reply.problem}"
     yield make(
         REPLY_UNREADABLE,
         f"{ctx.reply_path} {what}: keytool refuses it",
         location=ctx.where(),
         evidence=[Evidence("keytool", ctx.prediction.says)],
-        fix="ask the CA for the signed certificate (PEM, DER or PKCS#7 .p7b), not the CSR or a key",
+        fix="ask the CA for the signed certificate (PEM, DER or PKCS#7 .p7b), not the CSR or a key"
+        if not ctx.reply.readable
+        else "keep only the BEGIN/END CERTIFICATE blocks in the file (keytool parses every block)",
     )
 
 
