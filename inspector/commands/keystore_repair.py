@@ -37,6 +37,12 @@ def add_repair_options(p: argparse.ArgumentParser) -> None:
         help="with --repair: the server's CA names (PEM certificates or one DN per line): show what a "
         "Java client sends before and after",
     )
+    g.add_argument(
+        "--from-server",
+        metavar="HOST:PORT",
+        help="with --repair: read the CA names from the server's CertificateRequest (one handshake "
+        "without a certificate; the server's own certificate is not judged)",
+    )
 
 
 def run_repair(args: argparse.Namespace) -> int:
@@ -60,6 +66,8 @@ def run_repair(args: argparse.Namespace) -> int:
             f"--repair {out}: is the input keystore", "give a new file: the input is never overwritten"
         )
     check_output(out, "--repair", args.force)
+    if args.ca_names and args.from_server:
+        raise InputError("--ca-names and --from-server both name the CAs", "give one of them")
     at = parse_date(args.at)
     store = load_from_args(args, path)
     password = resolve_password(args, "storepass", None)
@@ -81,7 +89,7 @@ def run_repair(args: argparse.Namespace) -> int:
         extra += [(name, cert) for cert in content.certificates]
     result = repair(store, out, OutputType(args.repair_type), password, extra, at, window(args), args.alias)
     before_sel = after_sel = None
-    if args.ca_names:
+    if args.ca_names or args.from_server:
         before_sel, after_sel = _selections(args, store, result.after_store, at)
     with open_private(out, "--repair", args.force) as handle:
         handle.write(result.data)
@@ -103,6 +111,14 @@ def _selections(
     from inspector.commands.java_args import COMMON_CERT_TYPES, COMMON_SIGALGS
     from inspector.java.key_managers import select
 
+    if args.from_server:
+        from inspector.live.attempt import Target
+        from inspector.live.probe import parse_target
+
+        host, port = parse_target(args.from_server)
+        target = Target(host, port, None, None, 10.0, None, True, None)
+        request = ca_request.from_server(target, args.from_server)
+        return select(before, request, at), select(after, request, at)
     names = ca_request.names_from_file(Path(args.ca_names))
     request = ca_request.from_names(
         names,

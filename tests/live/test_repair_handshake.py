@@ -41,6 +41,12 @@ def test_repaired_store_is_accepted_where_the_broken_one_failed(
     monkeypatch.setenv("SP", PW)
     fixed = tmp_path / f"fixed.{kind.lower()}"
     (tmp_path / "names.pem").write_bytes(files.acme.root.pem)
+    # the CA names from a file (PKCS12), or read from the live server's CertificateRequest (JKS)
+    names = (
+        ["--ca-names", str(tmp_path / "names.pem")]
+        if kind == "PKCS12"
+        else ["--from-server", f"127.0.0.1:{port}"]
+    )
     result = cli(
         "keystore",
         str(broken),
@@ -50,8 +56,7 @@ def test_repaired_store_is_accepted_where_the_broken_one_failed(
         str(fixed),
         "--repair-type",
         kind,
-        "--ca-names",
-        str(tmp_path / "names.pem"),
+        *names,
         "--json",
     )
     doc = result.json()["repair"]
