@@ -83,7 +83,7 @@ class PasswordMap:
     glob, matched against the path as given and its base name; the password is the rest of the
     line). The first matching line wins; '#' starts a comment line."""
 
-    lines: tuple[tuple[str, str], ...]
+    lines: tuple[tuple[str, str], ...] = field(repr=False)
 
     @classmethod
     def parse(cls, text: str, source: str) -> PasswordMap:
