@@ -224,3 +224,22 @@ def test_openssl_pkcs12_kdf_equals_ours(hash_name):  # type: ignore[no-untyped-d
                 assert pkcs12_kdf(hash_name, password, salt, purpose, iterations, size) == expected
                 assert _openssl_kdf(hash_name, password, salt, purpose, iterations, size) in (expected, None)
     assert _openssl_kdf(hash_name, b"ab\x00\x00", b"salt", 3, 100, 20) is not None  # used, not skipped
+
+
+def test_passwords_are_never_written(cli, fleet, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """Neither the store password nor a mapped one appears in the report, the JUnit file or the
+    textfile, whatever the stores say (a wrong password is named as such, never quoted)."""
+    monkeypatch.setenv("STOREPASS", PW)
+    junit, prom = tmp_path / "j.xml", tmp_path / "m.prom"
+    args = [
+        "keystore",
+        str(fleet),
+        "--storepass-env",
+        "STOREPASS",
+        "--storepass-map",
+        str(fleet.parent / "passwords"),
+    ]
+    text = cli(*args, "--junit", str(junit), "--prometheus", str(prom))
+    as_json = cli(*args, "--json")
+    written = text.out + text.err + as_json.out + as_json.err + junit.read_text() + prom.read_text()
+    assert PW not in written and "otherpass" not in written
