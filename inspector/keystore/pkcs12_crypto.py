@@ -32,7 +32,56 @@ class UnsupportedPbe(Exception):
 def pkcs12_kdf(
     hash_name: str, password: bytes, salt: bytes, purpose: int, iterations: int, size: int
 ) -> bytes:
-    """RFC 7292 appendix B.2 key derivation (purpose 1 = key, 2 = IV, 3 = MAC key)."""
+    """RFC 7292 appendix B.2 key derivation (purpose 1 = key, 2 = IV, 3 = MAC key): OpenSSL's
+    PKCS12_key_gen_uni when libcrypto is there (a keytool store's 10,000 MAC rounds: ~1 ms
+    instead of ~25 ms in Python; tests/test_keystore_set.py holds the two equal), else ours."""
+    fast = _openssl_kdf(hash_name, password, salt, purpose, iterations, size)
+    return fast if fast is not None else python_kdf(hash_name, password, salt, purpose, iterations, size)
+
+
+_LIBCRYPTO: list[Any] = []
+
+
+def _openssl_kdf(
+    hash_name: str, password: bytes, salt: bytes, purpose: int, iterations: int, size: int
+) -> bytes | None:
+    import ctypes
+
+    if not _LIBCRYPTO:
+        import ctypes.util
+
+        lib = None
+        name = ctypes.util.find_library("crypto")
+        try:
+            lib = ctypes.CDLL(name) if name else None
+            if lib is not None:
+                lib.EVP_get_digestbyname.restype = ctypes.c_void_p
+                lib.EVP_get_digestbyname.argtypes = [ctypes.c_char_p]
+                lib.PKCS12_key_gen_uni.restype = ctypes.c_int
+                lib.PKCS12_key_gen_uni.argtypes = [
+                    ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_int,
+                    ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p,
+                ]  # fmt: skip
+        except (OSError, AttributeError):
+            lib = None
+        _LIBCRYPTO.append(lib)
+    lib = _LIBCRYPTO[0]
+    if lib is None or iterations < 1 or size < 1:
+        return None
+    md = lib.EVP_get_digestbyname(hash_name.encode("ascii"))
+    if not md:
+        return None
+    out = ctypes.create_string_buffer(size)
+    done = lib.PKCS12_key_gen_uni(
+        password, len(password), salt, len(salt), purpose, iterations, size, out, md
+    )
+    return out.raw if done == 1 else None
+
+
+def python_kdf(
+    hash_name: str, password: bytes, salt: bytes, purpose: int, iterations: int, size: int
+) -> bytes:
+    """RFC 7292 appendix B.2, in Python."""
     u = hashlib.new(hash_name).digest_size
     v = hashlib.new(hash_name).block_size
     diversifier = bytes([purpose]) * v

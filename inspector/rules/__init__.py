@@ -23,6 +23,9 @@ RULE_MODULES = (
     "inspector.rules.errortext_rules",
     "inspector.rules.serverlog_rules",
     "inspector.rules.server_rules",
+    "inspector.rules.reply_rules",
+    "inspector.rules.expiry_rules",
+    "inspector.rules.store_set_rules",
 )
 
 
