@@ -138,3 +138,19 @@ def test_other_lines_are_not_events() -> None:
         "",
     ]
     assert read_server_log("\n".join(lines)).events == ()
+
+
+def test_s_client_output_is_the_clients_words() -> None:
+    """s_client prints the same `verify error:num=` as s_server, about the server's chain: a
+    paste of s_client's output is the client error-text reader's, never a server event."""
+    s_client = (
+        "CONNECTED(00000003)\n"
+        "depth=1 CN = Partner Issuing CA\n"
+        "verify error:num=20:unable to get local issuer certificate\n"
+        "---\n"
+        "Verify return code: 20 (unable to get local issuer certificate)\n"
+    )
+    assert read_server_log(s_client).events == ()
+    assert [
+        e.code for e in read_server_log("verify error:num=20:unable to get local issuer certificate").events
+    ] == [20]

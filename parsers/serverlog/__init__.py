@@ -10,6 +10,7 @@ bounded; the diagnosis is inspector/rules/serverlog_rules.py's.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from parsers.printable import escape_text
@@ -18,6 +19,8 @@ from parsers.serverlog.stacks import MATCHERS, TRIGGERS, Found
 
 __all__ = ["Problem", "ServerEvent", "ServerLogReading", "Stack", "Verdict", "read_server_log"]
 
+#: what only openssl s_client prints: its lines are a client's, not s_server's
+_S_CLIENT = re.compile(r"^CONNECTED\(|^Verify return code: |^SSL handshake has read ", re.MULTILINE)
 MAX_EVENTS = 10_000  # a whole day's log: the rest are counted in `lines` only
 MAX_LINE = 8192
 EXCERPT = 300
@@ -68,6 +71,8 @@ def read_server_log(text: str) -> ServerLogReading:
         if key is not None:
             open_at[key] = len(kept)
         kept.append((count, found))
+    if _S_CLIENT.search(text):  # s_client prints the same "verify error:num=" about the *server*
+        kept = [(n, f) for n, f in kept if f.stack is not Stack.OPENSSL]
     return ServerLogReading(count, tuple(_event(number, found) for number, found in kept))
 
 
