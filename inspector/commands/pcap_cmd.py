@@ -235,6 +235,9 @@ def _java_trust(args: argparse.Namespace, path: Path | None, at: dt.datetime | N
     """With --truststore: each server chain judged as the JDK's PKIX trust manager would."""
     if not args.truststore:
         return None
-    from inspector.commands.trust_args import judge_transcript
+    from inspector.analysis.trust import judge_transcript
+    from inspector.commands.trust_args import truststore_source
 
-    return lambda t: judge_transcript(args, t, str(path) if path else "capture set", at)
+    source = truststore_source(args)
+    assert source is not None  # args.truststore is set
+    return lambda t: judge_transcript(source, t, str(path) if path else "capture set", at)

@@ -22,6 +22,7 @@ RULE_MODULES = (
     "inspector.rules.log_rules",
     "inspector.rules.errortext_rules",
     "inspector.rules.serverlog_rules",
+    "inspector.rules.trust_rules",
 )
 
 
