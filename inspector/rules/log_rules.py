@@ -217,123 +217,148 @@ def _fatal_text(h: LoggedHandshake) -> tuple[int, str] | None:
     return texts[0] if texts else None
 
 
+#: Java's words for each way its trust manager refuses a server, in the order it checks them
+_REFUSALS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("validity check failed", "NotAfter"), "expired"),
+    (("PKIX path building failed",), "untrusted"),
+    (("No subject alternative", "No name matching"), "name"),
+)
+
+
 @RULES.rule(PKIX, SERVER_EXPIRED, HOSTNAME)
 def server_rejected_by_java(ctx: LogContext) -> Iterator[Finding]:
-    """The client's trust manager refused the server's chain or name."""
+    """The client's trust manager refused the server's chain or name (the first refusal said)."""
     h = ctx.logged
     if h.role is Role.SERVER:  # the server judged the client's chain: the wire rules say it
         return
     texts = all_text(h)
-    line_no, chain = server_chain(h)
+    for words, refusal in _REFUSALS:
+        hit = next(((n, t) for n, t in texts if any(w in t for w in words)), None)
+        if hit is None:
+            continue
+        if refusal == "expired":
+            yield _server_expired(ctx, hit)
+        elif refusal == "untrusted":
+            yield _server_untrusted(ctx, hit)
+        else:
+            yield _server_name_rejected(ctx, hit)
+        return
+
+
+def _server_expired(ctx: LogContext, hit: tuple[int, str]) -> Finding:
+    """PKIX path validation failed: a certificate of the server's chain outside its dates."""
+    line_no, chain = server_chain(ctx.logged)
+    dates = ""
+    if chain:
+        dates = "; ".join(
+            f"{C.short_dn(c.subject)} valid {c.not_valid_before_utc.date()} .. {c.not_valid_after_utc.date()}"
+            for c in chain.chain
+        )
+    return make(
+        SERVER_EXPIRED,
+        "Java rejected the server's chain: PKIX path validation failed: validity check failed"
+        + (f" ({dates})" if dates else ""),
+        location=ctx.where(),
+        evidence=[ctx.at(hit[0], hit[1][:200])]
+        + ([ctx.at(line_no, f"server chain: {dates}")] if line_no and dates else []),
+        fix="the server's certificate must be renewed (check both clocks too); "
+        "this is not a client-certificate problem",
+    )
+
+
+def _server_untrusted(ctx: LogContext, hit: tuple[int, str]) -> Finding:
+    """PKIX path building failed: no anchor in the client's truststore for the server's chain."""
+    h = ctx.logged
+    line_no, chain = server_chain(ctx.logged)
     leaf = chain.chain[0] if chain and chain.chain else None
     top = chain.chain[-1] if chain and chain.chain else None
-    hit = next(((n, t) for n, t in texts if "validity check failed" in t or "NotAfter" in t), None)
-    if hit:
-        dates = ""
-        if chain:
-            dates = "; ".join(
-                f"{C.short_dn(c.subject)} valid "
-                f"{c.not_valid_before_utc.date()} .. {c.not_valid_after_utc.date()}"
-                for c in chain.chain
-            )
-        yield make(
-            SERVER_EXPIRED,
-            "Java rejected the server's chain: PKIX path validation failed: validity check failed"
-            + (f" ({dates})" if dates else ""),
-            location=ctx.where(),
-            evidence=[ctx.at(hit[0], hit[1][:200])]
-            + ([ctx.at(line_no, f"server chain: {dates}")] if line_no and dates else []),
-            fix="the server's certificate must be renewed (check both clocks too); "
-            "this is not a client-certificate problem",
-        )
-        return
-    hit = next(((n, t) for n, t in texts if "PKIX path building failed" in t), None)
-    if hit:
-        issuer = C.dn(top.issuer) if top is not None else "the server's issuing CA"
-        sent = (
-            " → ".join(C.short_dn(c.subject) for c in chain.chain) if chain and chain.chain else "not shown"
-        )
-        leaf_only = (
-            chain is not None and len(chain.chain) == 1 and leaf is not None and leaf.issuer != leaf.subject
-        )
-        trusted = h.trusted
-        anchors = "; ".join(trusted[1]) if trusted else ""
-        yield make(
-            PKIX,
-            "Java does not trust the server: PKIX path building failed: unable to find valid "
-            f"certification path to requested target — no trust anchor for {issuer}"
-            + (
-                f" (the client's truststore, as logged, holds only: {anchors or 'nothing'})"
-                if trusted is not None
-                else " (the server sent its leaf without the intermediate)"
-                if leaf_only
-                else ""
-            ),
-            location=ctx.where(),
-            evidence=[ctx.at(hit[0], hit[1][:200])]
-            + ([ctx.at(line_no, f"server chain sent: {sent}")] if line_no else [])
-            + ([ctx.at(trusted[0], f"adding as trusted certificates: {anchors}")] if trusted else []),
-            fix=(
-                "import the CA that issued the top of the server's chain into the client's truststore: "
-                f"keytool -importcert -trustcacerts -alias server-ca -file ca.pem -keystore truststore.jks "
-                f"(ca.pem: the certificate of {issuer}); mtls-inspect log {ctx.file} --truststore "
-                "truststore.jks checks it as Java would"
-            ),
-        )
-        return
-    hit = next(((n, t) for n, t in texts if "No subject alternative" in t or "No name matching" in t), None)
-    if hit:
-        sans = ""
-        if leaf is not None:
-            try:
-                from cryptography import x509
+    issuer = C.dn(top.issuer) if top is not None else "the server's issuing CA"
+    sent = " → ".join(C.short_dn(c.subject) for c in chain.chain) if chain and chain.chain else "not shown"
+    leaf_only = (
+        chain is not None and len(chain.chain) == 1 and leaf is not None and leaf.issuer != leaf.subject
+    )
+    trusted = h.trusted
+    anchors = "; ".join(trusted[1]) if trusted else ""
+    return make(
+        PKIX,
+        "Java does not trust the server: PKIX path building failed: unable to find valid "
+        f"certification path to requested target — no trust anchor for {issuer}"
+        + (
+            f" (the client's truststore, as logged, holds only: {anchors or 'nothing'})"
+            if trusted is not None
+            else " (the server sent its leaf without the intermediate)"
+            if leaf_only
+            else ""
+        ),
+        location=ctx.where(),
+        evidence=[ctx.at(hit[0], hit[1][:200])]
+        + ([ctx.at(line_no, f"server chain sent: {sent}")] if line_no else [])
+        + ([ctx.at(trusted[0], f"adding as trusted certificates: {anchors}")] if trusted else []),
+        fix=(
+            "import the CA that issued the top of the server's chain into the client's truststore: "
+            f"keytool -importcert -trustcacerts -alias server-ca -file ca.pem -keystore truststore.jks "
+            f"(ca.pem: the certificate of {issuer}); mtls-inspect log {ctx.file} --truststore "
+            "truststore.jks checks it as Java would"
+        ),
+    )
 
-                ext = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-                sans = ", ".join(
-                    [str(n) for n in ext.get_values_for_type(x509.DNSName)]
-                    + [str(n) for n in ext.get_values_for_type(x509.IPAddress)]
-                )
-            except Exception:
-                sans = "none"
-        host = re.search(r"matching (?:IP address )?(\S+?)\.? found", hit[1])
-        # JDK 8 names the server's certificate and its usages even without :verbose
-        subjects = h.unprinted_chains.get(line_no or 0) or ()
-        usages = h.chain_usages.get(line_no or 0)
-        client_only = usages is not None and "serverAuth" not in usages and "clientAuth" in usages
-        yield make(
-            HOSTNAME,
-            f"Java rejected the server's name: {hit[1].split(': ', 1)[-1][:160]}"
-            + (f" (the certificate names: {sans})" if sans else "")
-            + (
-                f"; the server presented {subjects[0] if subjects else 'a certificate'} whose "
-                "extendedKeyUsage is clientAuth only: a client certificate, not a server's (likely its key "
-                "manager chose the wrong key entry)"
-                if client_only
-                else ""
-            ),
-            location=ctx.where(),
-            evidence=[ctx.at(hit[0], hit[1][:200])]
-            + ([ctx.at(line_no, f"server certificate SANs: {sans}")] if line_no and sans else [])
-            + (
-                [
-                    ctx.at(
-                        line_no,
-                        f"server certificate: {', '.join(subjects)} "
-                        f"ExtendedKeyUsages [{', '.join(usages or ())}]",
-                    )
-                ]
-                if line_no and usages is not None
-                else []
-            ),
-            fix=(
-                f"connect with a host name the certificate carries ({sans})"
-                if sans and sans != "none"
-                else "connect with a host name the certificate carries"
+
+def _server_name_rejected(ctx: LogContext, hit: tuple[int, str]) -> Finding:
+    """HTTPS endpoint identification failed: the certificate does not name the host."""
+    h = ctx.logged
+    line_no, chain = server_chain(ctx.logged)
+    leaf = chain.chain[0] if chain and chain.chain else None
+    sans = ""
+    if leaf is not None:
+        try:
+            from cryptography import x509
+
+            ext = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+            sans = ", ".join(
+                [str(n) for n in ext.get_values_for_type(x509.DNSName)]
+                + [str(n) for n in ext.get_values_for_type(x509.IPAddress)]
             )
-            + (f" instead of {host.group(1)}" if host else "")
-            + ", or have the server's certificate reissued with that name as a subjectAltName "
-            "(with DNS SANs present, Java ignores the CN)",
+        except Exception:
+            sans = "none"
+    host = re.search(r"matching (?:IP address )?(\S+?)\.? found", hit[1])
+    # JDK 8 names the server's certificate and its usages even without :verbose
+    subjects = h.unprinted_chains.get(line_no or 0) or ()
+    usages = h.chain_usages.get(line_no or 0)
+    client_only = usages is not None and "serverAuth" not in usages and "clientAuth" in usages
+    return make(
+        HOSTNAME,
+        f"Java rejected the server's name: {hit[1].split(': ', 1)[-1][:160]}"
+        + (f" (the certificate names: {sans})" if sans else "")
+        + (
+            f"; the server presented {subjects[0] if subjects else 'a certificate'} whose "
+            "extendedKeyUsage is clientAuth only: a client certificate, not a server's (likely its key "
+            "manager chose the wrong key entry)"
+            if client_only
+            else ""
+        ),
+        location=ctx.where(),
+        evidence=[ctx.at(hit[0], hit[1][:200])]
+        + ([ctx.at(line_no, f"server certificate SANs: {sans}")] if line_no and sans else [])
+        + (
+            [
+                ctx.at(
+                    line_no,
+                    f"server certificate: {', '.join(subjects)} "
+                    f"ExtendedKeyUsages [{', '.join(usages or ())}]",
+                )
+            ]
+            if line_no and usages is not None
+            else []
+        ),
+        fix=(
+            f"connect with a host name the certificate carries ({sans})"
+            if sans and sans != "none"
+            else "connect with a host name the certificate carries"
         )
+        + (f" instead of {host.group(1)}" if host else "")
+        + ", or have the server's certificate reissued with that name as a subjectAltName "
+        "(with DNS SANs present, Java ignores the CN)",
+    )
 
 
 @RULES.rule(SERVER_ALERT, EXCEPTION)
