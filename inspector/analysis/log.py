@@ -33,6 +33,7 @@ from parsers.javalog.model import Said, Statement
 from parsers.model import Certificate, CertificateRequest, Direction, Transcript
 
 if TYPE_CHECKING:
+    from inspector.analysis.trust import TruststoreSource
     from inspector.java.trust import Truststore
 
 
@@ -45,11 +46,9 @@ class LogRequest:
     #: the keystore as the user named it (the error-text reader's advice names it)
     store_label: str | None = None
     at: dt.datetime | None = None
-    #: the truststore to judge server chains with (--truststore, or --jdk-cacerts)
-    trust: Truststore | None = None
-    #: the truststore is the client's own (--truststore), not this machine's JDK cacerts
-    trust_explicit: bool = False
-    #: --jdk-cacerts was asked (the report says why nothing was judged when no JDK is found)
+    #: the client's truststore (--truststore), read before the log
+    truststore: TruststoreSource | None = None
+    #: without one, judge with this machine's JDK cacerts (--jdk-cacerts): at most an info
     jdk_cacerts: bool = False
     #: --host: the host name for endpoint identification (default: the SNI in the log)
     host: str | None = None
@@ -88,6 +87,8 @@ class LogScan:
 
     request: LogRequest
     summary: LogSummary
+    #: what the server chains were judged with (None: not judged)
+    trust: Truststore | None = None
     file_findings: list[Finding] = field(default_factory=list)
     #: role → handshakes of that role; "assumed" counts those the log could not tell
     roles: dict[str, int] = field(default_factory=dict)
@@ -103,7 +104,12 @@ def analyse_log(request: LogRequest, on_handshake: Callable[[HandshakeResult], N
     from parsers.errortext import KeptHead, no_java_exception
     from parsers.javalog import open_log, read_log
 
-    tally = _Tally(request)
+    trust = None
+    if request.truststore is not None or request.jdk_cacerts:
+        from inspector.analysis.trust import load_for_log
+
+        trust = load_for_log(request.truststore, request.jdk_cacerts)
+    tally = _Tally(request, trust)
     try:
         reader = read_log(kept := KeptHead(open_log(request.file)))  # kept: for the other readers
         for logged in reader.handshakes():
@@ -136,8 +142,8 @@ def _other_reader(text: str, request: LogRequest) -> ServerLogResult | ErrorText
 class _Tally:
     """What the log's handshakes add up to, as they are read."""
 
-    def __init__(self, request: LogRequest) -> None:
-        self.request = request
+    def __init__(self, request: LogRequest, trust: Truststore | None) -> None:
+        self.request, self.trust = request, trust
         self.hosts: list[str] = []
         self.roles: dict[str, int] = {}
         self.sent_aliases: dict[str, int] = {}  # keystore alias → first handshake that sent it
@@ -163,13 +169,12 @@ class _Tally:
             if request.store is not None
             else None
         )
-        if request.trust is not None:
+        if self.trust is not None:
             from inspector.analysis.trust import judge_logged
 
             host = request.host or t.server_name
-            findings += judge_logged(
-                logged, request.trust, request.shown, host, request.at, request.trust_explicit
-            )
+            explicit = request.truststore is not None  # the client's own, not this machine's cacerts
+            findings += judge_logged(logged, self.trust, request.shown, host, request.at, explicit)
         failure = tuple(sorted((f.code, f.summary) for f in findings if f.severity is not Severity.INFO))
         first = self.failures.setdefault(failure, t.index) if has_errors(findings) else t.index
         self.judged.add(t.index)
@@ -235,7 +240,7 @@ class _Tally:
             raise InputError(
                 f"{shown}: no handshake #{request.connection}", f"handshakes here: 1..{summary.handshakes}"
             )
-        return LogScan(request, summary, found, self.roles, self.errors or has_errors(found))
+        return LogScan(request, summary, self.trust, found, self.roles, self.errors or has_errors(found))
 
 
 # --- one handshake: the wire rules on its transcript, merged with what Java's log says ----------

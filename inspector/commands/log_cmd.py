@@ -88,9 +88,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _request(args: argparse.Namespace) -> LogRequest:
-    """The input checked and the keystore, date and truststore read, in the order errors are told."""
+    """The input checked, the keystore and the date read (the truststore is read by the analysis,
+    before the log), in the order errors are told."""
     from inspector.analysis.log import LogRequest
-    from inspector.analysis.trust import load_for_log
 
     if args.file != "-":
         from inspector.system.input_files import check_input
@@ -107,16 +107,13 @@ def _request(args: argparse.Namespace) -> LogRequest:
 
         at = parse_date(args.at)
     check_html_args(args)
-    source = truststore_source(args)
-    trust = load_for_log(source, args.jdk_cacerts)
     return LogRequest(
         args.file,
-        store,
-        args.keystore,
-        at,
-        trust,
-        source is not None,
-        args.jdk_cacerts,
-        args.host,
-        args.connection,
+        store=store,
+        store_label=args.keystore,
+        at=at,
+        truststore=truststore_source(args),
+        jdk_cacerts=args.jdk_cacerts,
+        host=args.host,
+        connection=args.connection,
     )

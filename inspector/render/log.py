@@ -125,7 +125,7 @@ class LogReport:
 
     def _write_json(self, out: TextIO, scan: LogScan) -> None:
         file_level = [json_out.compact(json_out.finding_dict(f)) for f in scan.file_findings]
-        trust = scan.request.trust
+        trust = scan.trust
         json_out.write_assembled(
             out,
             "log",
@@ -148,10 +148,9 @@ def _plural(n: int, word: str) -> str:
 
 def trust_line(scan: LogScan) -> str:
     """Which truststore judged the server chains, or why none did."""
-    request = scan.request
-    if request.trust is not None:
-        return f"Java's trust judged with {request.trust.label}"
-    if request.jdk_cacerts:
+    if scan.trust is not None:
+        return f"Java's trust judged with {scan.trust.label}"
+    if scan.request.jdk_cacerts:
         return "Java's trust not judged: no JDK found (JAVA_HOME, java on PATH)"
     return (
         "Java's trust not judged: no --truststore given (--jdk-cacerts judges with this "
