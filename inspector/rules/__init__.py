@@ -14,7 +14,8 @@ from inspector.findings import REGISTRY, CodeSpec, Finding
 
 ContextT = TypeVar("ContextT")
 
-#: Modules that register finding codes; `explain` and the docs page load them all.
+#: Modules that register finding codes (with those they load: log_rules brings java_exceptions);
+#: `explain` and the docs page load them all.
 RULE_MODULES = (
     "inspector.rules.keystore_rules",
     "inspector.rules.wire_rules",
