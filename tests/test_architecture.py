@@ -107,26 +107,45 @@ def _spec(module_name: str, name: str) -> CodeSpec:
     raise AssertionError(f"{name} is not a registered code")
 
 
-def statically_made(module_name: str) -> dict[str, set[str]]:
-    """Rule function → codes it (or a helper of its module it calls) can make."""
-    module = importlib.import_module(module_name)
-    path = Path(str(module.__file__))
-    functions = {
-        n.name: n for n in ast.parse(path.read_text(encoding="utf-8")).body if isinstance(n, ast.FunctionDef)
+def _read_module(module_name: str) -> tuple[dict[str, tuple[set[str], set[str]]], dict[str, str]]:
+    """A module's functions (codes made, functions called) and the rules' helpers it imports
+    (name → the inspector.rules module it comes from)."""
+    path = Path(str(importlib.import_module(module_name).__file__))
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    functions = {n.name: _code_names(n) for n in tree.body if isinstance(n, ast.FunctionDef)}
+    imported = {
+        alias.asname or alias.name: node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("inspector.rules")
+        for alias in node.names
     }
-    direct = {name: _code_names(f) for name, f in functions.items()}
+    return functions, imported
 
-    def reach(name: str, seen: set[str]) -> set[str]:
-        if name in seen or name not in direct:
+
+def statically_made(module_name: str) -> dict[str, set[str]]:
+    """Rule function → codes it (or a helper it calls, in its module or imported from another
+    rules module: a helper moved away is still followed) can make."""
+    modules: dict[str, tuple[dict[str, tuple[set[str], set[str]]], dict[str, str]]] = {}
+
+    def read(name: str) -> tuple[dict[str, tuple[set[str], set[str]]], dict[str, str]]:
+        if name not in modules:
+            modules[name] = _read_module(name)
+        return modules[name]
+
+    def reach(module: str, name: str, seen: set[tuple[str, str]]) -> set[str]:
+        functions, imported = read(module)
+        if (module, name) in seen:
             return set()
-        seen.add(name)
-        made, called = direct[name]
-        codes = {_spec(module_name, n).code for n in made}
+        if name not in functions:
+            return reach(imported[name], name, seen) if name in imported else set()
+        seen.add((module, name))
+        made, called = functions[name]
+        codes = {_spec(module, n).code for n in made}
         for callee in called:
-            codes |= reach(callee, seen)
+            codes |= reach(module, callee, seen)
         return codes
 
-    return {name: reach(name, set()) for name in functions}
+    return {name: reach(module_name, name, set()) for name in read(module_name)[0]}
 
 
 @pytest.mark.parametrize("module_name", RULE_MODULES)
