@@ -80,7 +80,7 @@ class HandshakeResult:
         return self.first_failure != self.transcript.index
 
 
-@dataclass
+@dataclass(frozen=True)
 class LogScan:
     """A Java log judged: what the reader saw, the file-level findings, and the tallies the
     report's header needs (each handshake went to `on_handshake` as it was judged)."""
