@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from inspector.render.explain import markdown
 from inspector.rules import load_all
@@ -213,39 +216,104 @@ def test_bad_input_is_still_2_not_70() -> None:
 CA_NAMES = ("--ca-names", str(ROOT / "captures" / "partner-ca-names.txt"))
 
 
-def test_report_into_a_closed_pipe_keeps_the_findings_status() -> None:
-    """`CMD … | head -1`, for every command that reads a sample here (probe and serve: live
-    tests): the reader went away; the status is still the findings' (1 with errors), with
-    nothing on stderr but our own warnings (no 'Broken pipe', no 'Exception ignored')."""
-    for argv, status in (
-        (["pcap", str(SAMPLE)], 1),
-        (["pcap", str(SAMPLE), "--json"], 1),
-        (["keystore", str(KEYSTORE), "--storepass", "changeit"], 1),
-        (["log", str(ROOT / "captures" / "java-nocert12.log")], 1),
-        (["log", str(ROOT / "captures" / "java-nocert12.log"), "--json"], 1),
-        (["log", str(ROOT / "captures" / "curl-unknown-ca.txt")], 1),
-        (["log", str(ROOT / "captures" / "nginx-error.log")], 1),
-        (["select", "--keystore", str(KEYSTORE), "--storepass", "changeit", *CA_NAMES], 1),
-        (["select", "--keystore", str(KEYSTORE), "--storepass", "changeit", *CA_NAMES, "--json"], 1),
-        (["explain", "--list"], 0),
-        (["man"], 0),
-        (["completion", "bash"], 0),
-    ):
-        read_end, write_end = os.pipe()
-        os.close(read_end)  # every write now fails with EPIPE
-        try:
-            done = subprocess.run(
-                [sys.executable, "-m", "inspector", *argv],
-                stdout=write_end,
-                stderr=subprocess.PIPE,
-                text=True,
-                cwd=ROOT,
-                timeout=120,
-            )
-        finally:
-            os.close(write_end)
-        assert done.returncode == status, argv
-        assert "Broken pipe" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+LOG = ROOT / "captures" / "java-nocert12.log"
+TRUSTSTORE = ("--truststore", str(ROOT / "captures" / "acme-root.pem"))
+#: every command that reads a sample here, into a closed pipe, and its findings' status
+CLOSED_PIPE_RUNS: tuple[tuple[list[str], int], ...] = (
+    (["pcap", str(SAMPLE)], 1),
+    (["pcap", str(SAMPLE), "--json"], 1),
+    (["pcap", str(SAMPLE), *TRUSTSTORE], 1),
+    (["keystore", str(KEYSTORE), "--storepass", "changeit"], 1),
+    (["log", str(LOG)], 1),
+    (["log", str(LOG), "--json"], 1),
+    (["log", str(LOG), *TRUSTSTORE, "--keystore", str(KEYSTORE), "--storepass", "changeit"], 1),
+    (["log", str(ROOT / "captures" / "java-pasted-fragment.log")], 1),
+    (["log", str(ROOT / "captures" / "curl-unknown-ca.txt")], 1),
+    (["log", str(ROOT / "captures" / "nginx-error.log")], 1),
+    (["log", str(ROOT / "captures" / "nginx-error.log"), "--json"], 1),
+    (["select", "--keystore", str(KEYSTORE), "--storepass", "changeit", *CA_NAMES], 1),
+    (["select", "--keystore", str(KEYSTORE), "--storepass", "changeit", *CA_NAMES, "--json"], 1),
+    (["explain", "--list"], 0),
+    (["explain", "client-cert-not-sent"], 0),
+    (["man"], 0),
+    (["completion", "bash"], 0),
+)
+#: commands held to the shared writer by the source check alone: they need a live peer (or
+#: start servers: demo), or print no report on stdout
+NOT_RUN_HERE = {
+    "probe": "needs a server (tests/live/test_probe.py)",
+    "serve": "a server: its lines are a live log, flushed as clients come (tests/live/)",
+    "demo": "starts two servers (tests/live/, docs commands)",
+    "report": "writes an HTML file; stdout gets one line naming it",
+}
+#: commands whose stdout is not a report: print() allowed, for the reason given
+PRINTS = {
+    "serve_cmd": "a line per client as it comes, and where it listens: a live log, not a report",
+    "report_cmd": "one line saying where the page was written",
+}
+COMMANDS = ROOT / "inspector" / "commands"
+
+
+def test_every_command_writes_through_the_shared_writer() -> None:
+    """Each commands/*_cmd.py hands its report to render/emit.py (emit, emit_text, or a
+    renderer's emit_*): nothing of it writes to sys.stdout itself, so `| head -1` keeps the
+    findings' status whichever command it is."""
+    for path in sorted(COMMANDS.glob("*_cmd.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        names |= {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+        stdout = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "stdout"]
+        prints = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Name)
+            and n.func.id == "print"
+            and not any(k.arg == "file" for k in n.keywords)
+        ]
+        if path.stem in PRINTS:
+            continue
+        assert any(n == "emit" or n.startswith("emit_") for n in names), f"{path.name}: no emit"
+        assert not stdout, f"{path.name} writes to sys.stdout itself (line {stdout[0].lineno})"
+        assert not prints, f"{path.name} prints a report line itself (line {prints[0].lineno})"
+
+
+def test_every_command_is_run_into_a_closed_pipe_or_says_why_not() -> None:
+    """A new command joins CLOSED_PIPE_RUNS below, or NOT_RUN_HERE with its reason."""
+    from inspector.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    commands = set(sub.choices)
+    covered = {argv[0] for argv, _ in CLOSED_PIPE_RUNS} | set(NOT_RUN_HERE)
+    assert commands <= covered, sorted(commands - covered)
+
+
+@pytest.mark.parametrize(
+    ("argv", "status"),
+    CLOSED_PIPE_RUNS,
+    ids=[" ".join(Path(a).name for a in argv) for argv, _ in CLOSED_PIPE_RUNS],
+)
+def test_report_into_a_closed_pipe_keeps_the_findings_status(argv: list[str], status: int) -> None:
+    """`CMD … | head -1`, for every command that reads a sample here (probe, serve, demo: the
+    source check above and tests/live): the reader went away; the status is still the
+    findings' (1 with errors), with nothing on stderr but our own warnings (no 'Broken pipe',
+    no 'Exception ignored')."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write now fails with EPIPE
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "inspector", *argv],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == status, argv
+    assert "Broken pipe" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
 
 
 def test_head_1_keeps_the_findings_status() -> None:

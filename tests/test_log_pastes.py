@@ -640,7 +640,7 @@ def test_a_tls_exception_is_never_a_clean_exit(cli, tmp_path, text, said):  # ty
 
 def test_dotnet_exceptions_are_not_read_as_javas() -> None:
     """Another client's error text (the non-Java family is read elsewhere): not a Java exception."""
-    from inspector.rules.log_rules import relevant
+    from inspector.rules.java_exceptions import relevant
     from parsers.javalog.model import JavaException
 
     dotnet = JavaException(

@@ -236,18 +236,22 @@ def _run_stream(args: argparse.Namespace) -> int:
 
 def _java_trust(args: argparse.Namespace, path: Path | None, at: dt.datetime | None) -> JudgeFn | None:
     """With --truststore: each server chain judged as the JDK's PKIX trust manager would; with
-    --server-ca: each client chain judged by the partner's server stacks (issue 23)."""
+    --server-ca: each client chain judged by the partner's server stacks."""
     judges: list[JudgeFn] = []
+    label = str(path) if path else "capture set"
     if args.truststore:
-        from inspector.commands.trust_args import judge_transcript
+        from inspector.analysis.trust import judge_transcript
+        from inspector.commands.trust_args import truststore_source
 
-        judges.append(lambda t: judge_transcript(args, t, str(path) if path else "capture set", at))
+        source = truststore_source(args)
+        assert source is not None  # args.truststore is set
+        judges.append(lambda t: judge_transcript(source, t, label, at))
     if getattr(args, "server_ca", None) or getattr(args, "server_stack", None):
         from inspector.commands.server_args import server_trust_from_args, transcript_judge
 
         trust = server_trust_from_args(args)
         assert trust is not None
-        judges.append(transcript_judge(args, trust, at, str(path) if path else "capture set"))
+        judges.append(transcript_judge(args, trust, at, label))
     if not judges:
         return None
     return lambda t: [f for judge in judges for f in judge(t)]

@@ -209,15 +209,9 @@ def _now() -> datetime.datetime:
 
 def _with_java_trust(args: argparse.Namespace, result: ProbeResult) -> ProbeResult:
     """The server chain judged with --truststore as the JDK's PKIX trust manager would."""
-    from dataclasses import replace
+    from inspector.analysis.trust import judge_probe
+    from inspector.commands.trust_args import truststore_source
 
-    from inspector.commands.trust_args import judge_from_args
-    from inspector.findings import sort_findings
-    from inspector.rules.probe_rules import with_java_verdict
-
-    target = result.request.target
-    label = f"{target.host}:{target.port}"
-    verdict = judge_from_args(args, result.attempt.server_chain, target.servername or target.host, label)
-    findings = with_java_verdict(list(result.connection.findings), verdict)
-    connection = replace(result.connection, findings=sort_findings(findings))
-    return replace(result, connection=connection)
+    source = truststore_source(args)
+    assert source is not None  # called with --truststore only
+    return judge_probe(result, source)

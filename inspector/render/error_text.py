@@ -5,29 +5,23 @@ reaches a terminal raw."""
 
 from __future__ import annotations
 
-from typing import Any, TextIO
+from typing import Any
 
-from inspector.analysis.error_text import ErrorTextResult, analyse
+from inspector.analysis.error_text import ErrorTextResult
 from inspector.render import json_out, text
 from inspector.rules.errortext_rules import CLIENT_NAMES, Diagnosis
 from inspector.system.errors import ExitStatus
 from parsers.printable import escape_text
 
 
-def explain_pasted(
-    pasted: str, source: str, keystore: str | None = None, *, json: bool = False, out: TextIO | None = None
-) -> int | None:
-    """`log`'s second reader: render the diagnosis of a client's error text and return the exit
-    status (1: the text shows a failure, 0: only success); None when nothing is recognised."""
-    result = analyse(pasted, source, keystore)
-    if result is None:
-        return None
+def emit_error_text(result: ErrorTextResult, *, json: bool = False) -> int:
+    """`log`'s reader of a client's error text: the diagnosis on stdout through the shared writer
+    (`| head -1` keeps the status), and the exit status (1: the text shows a failure, 0: only
+    success)."""
+    from inspector.render.emit import emit
+
     status = ExitStatus.ERROR_FINDINGS if result.failed else ExitStatus.OK
     body = json_out.dumps(document(result)) + "\n" if json else render_text(result)
-    if out is not None:
-        out.write(body)
-        return status
-    from inspector.render.emit import emit  # the shared writer: `| head -1` keeps the status
 
     return emit(lambda stream: stream.write(body), status)
 

@@ -4,30 +4,18 @@ Everything quoted from the input was escaped when it was read (parsers/serverlog
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from inspector.analysis.server_log import ServerLogResult, analyse, reason_of
-from inspector.keystore.model import Keystore
+from inspector.analysis.server_log import ServerLogResult, reason_of
 from inspector.render import json_out, text
 from inspector.render.emit import emit
 from inspector.system.errors import ExitStatus
 from parsers.printable import escape_text
 
 
-def explain_server_log(
-    pasted: str,
-    source: str,
-    store: Keystore | None = None,
-    at: dt.datetime | None = None,
-    *,
-    json: bool = False,
-) -> int | None:
+def emit_server_log(result: ServerLogResult, *, json: bool = False) -> int:
     """`log` on a server's log: the report on stdout through the shared writer, and the exit
-    status (1: a client was refused); None when no line is a server's TLS line."""
-    result = analyse(pasted, source, store, at)
-    if result is None:
-        return None
+    status (1: a client was refused)."""
     status = ExitStatus.ERROR_FINDINGS if result.failed else ExitStatus.OK
     body = json_out.dumps(document(result)) + "\n" if json else render_text(result)
     return emit(lambda out: out.write(body), status)

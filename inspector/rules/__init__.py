@@ -14,7 +14,8 @@ from inspector.findings import REGISTRY, CodeSpec, Finding
 
 ContextT = TypeVar("ContextT")
 
-#: Modules that register finding codes; `explain` and the docs page load them all.
+#: Modules that register finding codes (with those they load: log_rules brings java_exceptions);
+#: `explain` and the docs page load them all.
 RULE_MODULES = (
     "inspector.rules.keystore_rules",
     "inspector.rules.wire_rules",
@@ -26,6 +27,7 @@ RULE_MODULES = (
     "inspector.rules.reply_rules",
     "inspector.rules.expiry_rules",
     "inspector.rules.store_set_rules",
+    "inspector.rules.trust_rules",
 )
 
 

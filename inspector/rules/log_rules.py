@@ -13,14 +13,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
-from inspector.java.verdict import TrustVerdict
 from inspector.pki import certs as C
 from inspector.rules import RuleSet
+from inspector.rules.java_exceptions import EXCEPTION, SERVER_ALERT, explain_exception
 from inspector.rules.keystore_rules import CLIENT_AUTH_USAGE
+from inspector.rules.log_evidence import all_text, server_chain
 from inspector.rules.probe_rules import HTTP_REJECTED
-from inspector.rules.wire_rules import NOT_SENT
+from inspector.rules.wire_rules import WireContext
 from parsers.javalog.model import JavaException, LoggedHandshake, LogSummary, Role, Said
-from parsers.model import Certificate, CertificateRequest, Direction
+from parsers.model import Certificate, CertificateRequest, Direction, HandshakeEvent
 
 G = "log"
 
@@ -79,25 +80,6 @@ INVALID_CA_EXT = register(
     extension out), or limit the client to TLS 1.2 (-Djdk.tls.client.protocols=TLSv1.2).""",
     G,
 )
-SERVER_ALERT = register(
-    "java-received-fatal-alert",
-    Severity.ERROR,
-    "The server ended the handshake with a fatal alert",
-    """Java logs "Received fatal alert: NAME": the server aborted. The alert's name says why
-    (unknown_ca, bad_certificate, certificate_required, handshake_failure, decrypt_error,
-    certificate_expired, ...). With only the exception at hand, the handshake itself is not
-    visible: rerun with -Djavax.net.debug=ssl:handshake:verbose, or probe the server.""",
-    G,
-)
-EXCEPTION = register(
-    "java-exception",
-    Severity.ERROR,
-    "A Java TLS exception, without the handshake that caused it",
-    """The log holds a Java exception but no javax.net.debug handshake lines for it (a pasted
-    stack trace, an application log, or javax.net.debug=ssl on JDK 11-21). What the message means
-    and which side said it are below; the checks to run next settle the cause.""",
-    G,
-)
 LOG_INCOMPLETE = register(
     "log-incomplete",
     Severity.WARNING,
@@ -146,16 +128,26 @@ class LogContext:
 RULES: RuleSet[LogContext] = RuleSet()
 
 
+@dataclass(frozen=True)
+class LogWireContext(WireContext):
+    """The wire rules' context with evidence naming log lines instead of capture frames."""
+
+    role: str = "client"  # the side that wrote the log
+
+    def ev(self, event: HandshakeEvent | None, fact: str) -> Evidence:
+        if event is None:
+            return Evidence(f"handshake #{self.t.index}", fact)
+        who = "client" if event.direction.value == "client" else "server"
+        verb = "sent by" if who == self.role else "received from"
+        where = f"log line {event.frame}" if event.frame is not None else "log"
+        from inspector.events import event_label  # an alert this tool cannot name, said so
+
+        return Evidence(f"{event_label(event)} {verb} the {who} ({where})", fact)
+
+
 def _request(logged: LoggedHandshake) -> CertificateRequest | None:
     event = logged.transcript.first(CertificateRequest, Direction.SERVER)
     return event.message if event and isinstance(event.message, CertificateRequest) else None
-
-
-def _server_chain(logged: LoggedHandshake) -> tuple[int | None, Certificate | None]:
-    event = logged.transcript.first(Certificate, Direction.SERVER)
-    if event is None or not isinstance(event.message, Certificate):
-        return None, None
-    return event.frame, event.message
 
 
 @RULES.rule(NO_CERT)
@@ -227,132 +219,148 @@ def _fatal_text(h: LoggedHandshake) -> tuple[int, str] | None:
     return texts[0] if texts else None
 
 
-def _all_text(h: LoggedHandshake) -> list[tuple[int, str]]:
-    out: list[tuple[int, str]] = []
-    if h.fatal is not None:
-        out.append((h.fatal.line, h.fatal.reason))
-    if h.exception is not None:
-        out += [(h.exception.line, f"{c}: {m}") for c, m in h.exception.chain]
-    return out
+#: Java's words for each way its trust manager refuses a server, in the order it checks them
+_REFUSALS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("validity check failed", "NotAfter"), "expired"),
+    (("PKIX path building failed",), "untrusted"),
+    (("No subject alternative", "No name matching"), "name"),
+)
 
 
 @RULES.rule(PKIX, SERVER_EXPIRED, HOSTNAME)
 def server_rejected_by_java(ctx: LogContext) -> Iterator[Finding]:
-    """The client's trust manager refused the server's chain or name."""
+    """The client's trust manager refused the server's chain or name (the first refusal said)."""
     h = ctx.logged
     if h.role is Role.SERVER:  # the server judged the client's chain: the wire rules say it
         return
-    texts = _all_text(h)
-    line_no, chain = _server_chain(h)
+    texts = all_text(h)
+    for words, refusal in _REFUSALS:
+        hit = next(((n, t) for n, t in texts if any(w in t for w in words)), None)
+        if hit is None:
+            continue
+        if refusal == "expired":
+            yield _server_expired(ctx, hit)
+        elif refusal == "untrusted":
+            yield _server_untrusted(ctx, hit)
+        else:
+            yield _server_name_rejected(ctx, hit)
+        return
+
+
+def _server_expired(ctx: LogContext, hit: tuple[int, str]) -> Finding:
+    """PKIX path validation failed: a certificate of the server's chain outside its dates."""
+    line_no, chain = server_chain(ctx.logged)
+    dates = ""
+    if chain:
+        dates = "; ".join(
+            f"{C.short_dn(c.subject)} valid {c.not_valid_before_utc.date()} .. {c.not_valid_after_utc.date()}"
+            for c in chain.chain
+        )
+    return make(
+        SERVER_EXPIRED,
+        "Java rejected the server's chain: PKIX path validation failed: validity check failed"
+        + (f" ({dates})" if dates else ""),
+        location=ctx.where(),
+        evidence=[ctx.at(hit[0], hit[1][:200])]
+        + ([ctx.at(line_no, f"server chain: {dates}")] if line_no and dates else []),
+        fix="the server's certificate must be renewed (check both clocks too); "
+        "this is not a client-certificate problem",
+    )
+
+
+def _server_untrusted(ctx: LogContext, hit: tuple[int, str]) -> Finding:
+    """PKIX path building failed: no anchor in the client's truststore for the server's chain."""
+    h = ctx.logged
+    line_no, chain = server_chain(ctx.logged)
     leaf = chain.chain[0] if chain and chain.chain else None
     top = chain.chain[-1] if chain and chain.chain else None
-    hit = next(((n, t) for n, t in texts if "validity check failed" in t or "NotAfter" in t), None)
-    if hit:
-        dates = ""
-        if chain:
-            dates = "; ".join(
-                f"{C.short_dn(c.subject)} valid "
-                f"{c.not_valid_before_utc.date()} .. {c.not_valid_after_utc.date()}"
-                for c in chain.chain
-            )
-        yield make(
-            SERVER_EXPIRED,
-            "Java rejected the server's chain: PKIX path validation failed: validity check failed"
-            + (f" ({dates})" if dates else ""),
-            location=ctx.where(),
-            evidence=[ctx.at(hit[0], hit[1][:200])]
-            + ([ctx.at(line_no, f"server chain: {dates}")] if line_no and dates else []),
-            fix="the server's certificate must be renewed (check both clocks too); "
-            "this is not a client-certificate problem",
-        )
-        return
-    hit = next(((n, t) for n, t in texts if "PKIX path building failed" in t), None)
-    if hit:
-        issuer = C.dn(top.issuer) if top is not None else "the server's issuing CA"
-        sent = (
-            " → ".join(C.short_dn(c.subject) for c in chain.chain) if chain and chain.chain else "not shown"
-        )
-        leaf_only = (
-            chain is not None and len(chain.chain) == 1 and leaf is not None and leaf.issuer != leaf.subject
-        )
-        trusted = h.trusted
-        anchors = "; ".join(trusted[1]) if trusted else ""
-        yield make(
-            PKIX,
-            "Java does not trust the server: PKIX path building failed: unable to find valid "
-            f"certification path to requested target — no trust anchor for {issuer}"
-            + (
-                f" (the client's truststore, as logged, holds only: {anchors or 'nothing'})"
-                if trusted is not None
-                else " (the server sent its leaf without the intermediate)"
-                if leaf_only
-                else ""
-            ),
-            location=ctx.where(),
-            evidence=[ctx.at(hit[0], hit[1][:200])]
-            + ([ctx.at(line_no, f"server chain sent: {sent}")] if line_no else [])
-            + ([ctx.at(trusted[0], f"adding as trusted certificates: {anchors}")] if trusted else []),
-            fix=(
-                "import the CA that issued the top of the server's chain into the client's truststore: "
-                f"keytool -importcert -trustcacerts -alias server-ca -file ca.pem -keystore truststore.jks "
-                f"(ca.pem: the certificate of {issuer}); mtls-inspect log {ctx.file} --truststore "
-                "truststore.jks checks it as Java would"
-            ),
-        )
-        return
-    hit = next(((n, t) for n, t in texts if "No subject alternative" in t or "No name matching" in t), None)
-    if hit:
-        sans = ""
-        if leaf is not None:
-            try:
-                from cryptography import x509
+    issuer = C.dn(top.issuer) if top is not None else "the server's issuing CA"
+    sent = " → ".join(C.short_dn(c.subject) for c in chain.chain) if chain and chain.chain else "not shown"
+    leaf_only = (
+        chain is not None and len(chain.chain) == 1 and leaf is not None and leaf.issuer != leaf.subject
+    )
+    trusted = h.trusted
+    anchors = "; ".join(trusted[1]) if trusted else ""
+    return make(
+        PKIX,
+        "Java does not trust the server: PKIX path building failed: unable to find valid "
+        f"certification path to requested target — no trust anchor for {issuer}"
+        + (
+            f" (the client's truststore, as logged, holds only: {anchors or 'nothing'})"
+            if trusted is not None
+            else " (the server sent its leaf without the intermediate)"
+            if leaf_only
+            else ""
+        ),
+        location=ctx.where(),
+        evidence=[ctx.at(hit[0], hit[1][:200])]
+        + ([ctx.at(line_no, f"server chain sent: {sent}")] if line_no else [])
+        + ([ctx.at(trusted[0], f"adding as trusted certificates: {anchors}")] if trusted else []),
+        fix=(
+            "import the CA that issued the top of the server's chain into the client's truststore: "
+            f"keytool -importcert -trustcacerts -alias server-ca -file ca.pem -keystore truststore.jks "
+            f"(ca.pem: the certificate of {issuer}); mtls-inspect log {ctx.file} --truststore "
+            "truststore.jks checks it as Java would"
+        ),
+    )
 
-                ext = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-                sans = ", ".join(
-                    [str(n) for n in ext.get_values_for_type(x509.DNSName)]
-                    + [str(n) for n in ext.get_values_for_type(x509.IPAddress)]
-                )
-            except Exception:
-                sans = "none"
-        host = re.search(r"matching (?:IP address )?(\S+?)\.? found", hit[1])
-        # JDK 8 names the server's certificate and its usages even without :verbose
-        subjects = h.unprinted_chains.get(line_no or 0) or ()
-        usages = h.chain_usages.get(line_no or 0)
-        client_only = usages is not None and "serverAuth" not in usages and "clientAuth" in usages
-        yield make(
-            HOSTNAME,
-            f"Java rejected the server's name: {hit[1].split(': ', 1)[-1][:160]}"
-            + (f" (the certificate names: {sans})" if sans else "")
-            + (
-                f"; the server presented {subjects[0] if subjects else 'a certificate'} whose "
-                "extendedKeyUsage is clientAuth only: a client certificate, not a server's (likely its key "
-                "manager chose the wrong key entry)"
-                if client_only
-                else ""
-            ),
-            location=ctx.where(),
-            evidence=[ctx.at(hit[0], hit[1][:200])]
-            + ([ctx.at(line_no, f"server certificate SANs: {sans}")] if line_no and sans else [])
-            + (
-                [
-                    ctx.at(
-                        line_no,
-                        f"server certificate: {', '.join(subjects)} "
-                        f"ExtendedKeyUsages [{', '.join(usages or ())}]",
-                    )
-                ]
-                if line_no and usages is not None
-                else []
-            ),
-            fix=(
-                f"connect with a host name the certificate carries ({sans})"
-                if sans and sans != "none"
-                else "connect with a host name the certificate carries"
+
+def _server_name_rejected(ctx: LogContext, hit: tuple[int, str]) -> Finding:
+    """HTTPS endpoint identification failed: the certificate does not name the host."""
+    h = ctx.logged
+    line_no, chain = server_chain(ctx.logged)
+    leaf = chain.chain[0] if chain and chain.chain else None
+    sans = ""
+    if leaf is not None:
+        try:
+            from cryptography import x509
+
+            ext = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+            sans = ", ".join(
+                [str(n) for n in ext.get_values_for_type(x509.DNSName)]
+                + [str(n) for n in ext.get_values_for_type(x509.IPAddress)]
             )
-            + (f" instead of {host.group(1)}" if host else "")
-            + ", or have the server's certificate reissued with that name as a subjectAltName "
-            "(with DNS SANs present, Java ignores the CN)",
+        except Exception:
+            sans = "none"
+    host = re.search(r"matching (?:IP address )?(\S+?)\.? found", hit[1])
+    # JDK 8 names the server's certificate and its usages even without :verbose
+    subjects = h.unprinted_chains.get(line_no or 0) or ()
+    usages = h.chain_usages.get(line_no or 0)
+    client_only = usages is not None and "serverAuth" not in usages and "clientAuth" in usages
+    return make(
+        HOSTNAME,
+        f"Java rejected the server's name: {hit[1].split(': ', 1)[-1][:160]}"
+        + (f" (the certificate names: {sans})" if sans else "")
+        + (
+            f"; the server presented {subjects[0] if subjects else 'a certificate'} whose "
+            "extendedKeyUsage is clientAuth only: a client certificate, not a server's (likely its key "
+            "manager chose the wrong key entry)"
+            if client_only
+            else ""
+        ),
+        location=ctx.where(),
+        evidence=[ctx.at(hit[0], hit[1][:200])]
+        + ([ctx.at(line_no, f"server certificate SANs: {sans}")] if line_no and sans else [])
+        + (
+            [
+                ctx.at(
+                    line_no,
+                    f"server certificate: {', '.join(subjects)} "
+                    f"ExtendedKeyUsages [{', '.join(usages or ())}]",
+                )
+            ]
+            if line_no and usages is not None
+            else []
+        ),
+        fix=(
+            f"connect with a host name the certificate carries ({sans})"
+            if sans and sans != "none"
+            else "connect with a host name the certificate carries"
         )
+        + (f" instead of {host.group(1)}" if host else "")
+        + ", or have the server's certificate reissued with that name as a subjectAltName "
+        "(with DNS SANs present, Java ignores the CN)",
+    )
 
 
 @RULES.rule(SERVER_ALERT, EXCEPTION)
@@ -410,7 +418,7 @@ def http_after_handshake(ctx: LogContext) -> Iterator[Finding]:
 def empty_ca_extension(ctx: LogContext) -> Iterator[Finding]:
     """TLS 1.3 CertificateRequest with an empty certificate_authorities extension."""
     said = ctx.logged.said(Said.INVALID_CA_EXTENSION)
-    texts = [(n, t) for n, t in _all_text(ctx.logged) if "Invalid certificate_authorities" in t]
+    texts = [(n, t) for n, t in all_text(ctx.logged) if "Invalid certificate_authorities" in t]
     if not said and not texts:
         return
     line = said[0] if said else None
@@ -539,7 +547,7 @@ def unexplained_failure(ctx: LogContext) -> Iterator[Finding]:
     h = ctx.logged
     if not _failed(h):
         return
-    texts = _all_text(h)
+    texts = all_text(h)
     after_finished = any(
         e.direction.value == h.role.value and e.label == "Finished" for e in h.transcript.events
     )
@@ -567,464 +575,3 @@ def unexplained_failure(ctx: LogContext) -> Iterator[Finding]:
 
 def check_handshake(logged: LoggedHandshake, summary: LogSummary, file: str) -> list[Finding]:
     return RULES.run(LogContext(logged, summary, file))
-
-
-# --- a file with only an exception ---------------------------------------------------------------
-
-_MEANINGS: tuple[tuple[str, str, str, str], ...] = (
-    # (pattern, who, meaning, next checks; {file} {host} are filled in)
-    (
-        r"PKIX path building failed|unable to find valid certification path|SunCertPathBuilderException",
-        "the client (its trust manager)",
-        "the client does not trust the server's chain: no anchor in its truststore for the issuer at "
-        "the top of the chain the server sent (or the server omits its intermediate); in a server's "
-        "log the same words mean the server does not trust the client's chain",
-        "mtls-inspect probe {host} --truststore TRUSTSTORE (Java's verdict and the missing issuer); "
-        "keytool -list -keystore TRUSTSTORE",
-    ),
-    (
-        r"validity check failed|NotAfter|NotBefore",
-        "the client (its trust manager)",
-        "a certificate of the server's chain is expired or not yet valid (or a clock is wrong)",
-        "mtls-inspect probe {host} --insecure (shows the server's chain and dates)",
-    ),
-    (
-        r"No subject alternative|No name matching",
-        "the client (HTTPS endpoint identification)",
-        "the server's certificate does not name the host the client used (its DNS SANs, or its last CN "
-        "when it has none)",
-        "mtls-inspect probe {host} --insecure (shows the certificate's names)",
-    ),
-    (
-        r"Empty server certificate chain|null cert chain",
-        "the side that received an empty Certificate (most often a Java server)",
-        "a Java server says 'Empty server certificate chain' (JDK 11+) or 'null cert chain' (JDK 8) "
-        "when the CLIENT sent an empty Certificate and one is required: the client sent no "
-        "certificate (in a client's log the words would mean the server sent none, which servers do "
-        "not do)",
-        "mtls-inspect select --keystore KEYSTORE --from-server {host}; mtls-inspect keystore KEYSTORE",
-    ),
-    (
-        r"Received fatal alert: certificate_required",
-        "the server",
-        "the server requires a client certificate and got none it accepts: usually Java found no key "
-        "entry whose chain is issued by a CA the server names",
-        "mtls-inspect select --keystore KEYSTORE --from-server {host}; mtls-inspect keystore KEYSTORE",
-    ),
-    (
-        r"Received fatal alert: (unknown_ca|bad_certificate|certificate_unknown|unsupported_certificate)",
-        "the server",
-        "the server rejected the certificate the client sent: its issuer is not trusted there, the chain "
-        "is incomplete, or the certificate is not fit for client authentication",
-        "mtls-inspect keystore KEYSTORE (chain, EKU); mtls-inspect probe {host} --keystore KEYSTORE",
-    ),
-    (
-        r"Received fatal alert: certificate_expired",
-        "the server",
-        "the client certificate (or a CA in its chain) is expired",
-        "mtls-inspect keystore KEYSTORE",
-    ),
-    (
-        r"Received fatal alert: decrypt_error",
-        "the server",
-        "the client's CertificateVerify did not verify: the private key does not match the certificate, "
-        "or a signature scheme problem",
-        "mtls-inspect keystore KEYSTORE (key/certificate match)",
-    ),
-    (
-        r"Received fatal alert: protocol_version",
-        "the server",
-        "no TLS version in common",
-        "mtls-inspect probe {host} --tls-version 1.2 (and 1.3)",
-    ),
-    (
-        r"Received fatal alert: (\w+)",
-        "the server",
-        "the server aborted the handshake with this alert",
-        "mtls-inspect probe {host} --keystore KEYSTORE",
-    ),
-    (
-        r"Invalid certificate_authorities extension",
-        "the client (parsing the server's CertificateRequest)",
-        "the server sent an empty TLS 1.3 certificate_authorities extension, which the JDK rejects",
-        "ask the server to send CA names; or -Djdk.tls.client.protocols=TLSv1.2",
-    ),
-    (
-        r"Keystore was tampered with|password was incorrect",
-        "the client (loading its keystore)",
-        "the keystore password is wrong (or the file is not that keystore)",
-        "mtls-inspect keystore KEYSTORE --storepass-env VAR",
-    ),
-    (
-        r"Given final block not properly padded|Cannot recover key|Get Key failed",
-        "the client (its key manager)",
-        "the key entry has a key password different from the store password: SunX509 fails at start-up",
-        "keytool -keypasswd -alias ALIAS -keystore KEYSTORE (make it the store password)",
-    ),
-    (
-        r"No appropriate protocol",
-        "the client",
-        "every protocol the client may use is disabled (jdk.tls.disabledAlgorithms, setEnabledProtocols)",
-        "check -Djdk.tls.client.protocols and java.security's jdk.tls.disabledAlgorithms",
-    ),
-    (
-        r"peer not authenticated",
-        "the client (its HTTP library: Apache HttpClient 4.x, old JDKs)",
-        "the TLS handshake did not complete, or completed without the server's certificate being "
-        "accepted: the library says this after the real failure, which an earlier line or the "
-        "debug log names",
-        "mtls-inspect probe {host} --keystore KEYSTORE --truststore TRUSTSTORE",
-    ),
-    (
-        r"Remote host terminated the handshake|Connection reset|closed the connection|Socket is closed",
-        "the server (or a middlebox)",
-        "the connection was closed without a TLS alert: a server that drops unauthenticated clients "
-        "silently, a proxy, or a protocol mismatch",
-        "mtls-inspect probe {host} --keystore KEYSTORE; read the server's log at that time",
-    ),
-    (
-        r"Unrecognized SSL message|plaintext connection",
-        "the client",
-        "the peer did not answer with TLS: wrong port, or a plain-HTTP endpoint",
-        "check the URL's scheme and port",
-    ),
-)
-
-
-_HOST_IN_TEXT = re.compile(
-    r"matching (?:IP address )?([\w.\-:\[\]]+?)\.? found|https://([\w.\-]+(?::\d+)?)"
-    r"|Connecting to ([\w.\-]+)/[\d.]+:(\d+)"
-)
-
-
-def host_in(texts: list[str]) -> str | None:
-    """The server the text names (an URL, a `Connecting to host/ip:port`, a hostname check)."""
-    for text in texts:
-        m = _HOST_IN_TEXT.search(text)
-        if m:
-            if m.group(3):
-                return f"{m.group(3)}:{m.group(4)}"
-            return next(g for g in m.groups() if g)
-    return None
-
-
-_HF_CAUSES = {
-    "cert": (
-        "the server requires a client certificate and got none it accepts (Java found no key entry "
-        "whose chain is issued by a CA the server names, or the client was given no keystore)",
-        "mtls-inspect select --keystore KEYSTORE --from-server {host}",
-    ),
-    "suites": (
-        "no cipher suite in common (the client's enabled suites and the server's do not meet)",
-        "mtls-inspect probe {host} (the suites the server accepts)",
-    ),
-    "key": (
-        "the server has no usable key for any suite offered (its keystore is empty or holds no key of "
-        "a fitting type: the server's log says 'no cipher suites in common')",
-        "ask the server's operator for its log at that time",
-    ),
-    "version": (
-        "no TLS version in common (the client enables only old versions, or the server only TLS 1.3)",
-        "mtls-inspect probe {host} --tls-version 1.2 (and 1.3)",
-    ),
-}
-
-
-def _handshake_failure(exc: JavaException, file: str, host: str, clues: list[tuple[int, str]]) -> Finding:
-    """A bare `Received fatal alert: handshake_failure`: its causes ranked by the paste's clues."""
-    order = ["cert", "suites", "key", "version"]
-    why: list[Evidence] = []
-    for line, text in clues:
-        versions = re.search(r"(?:Enabled|Default) protocols[^:]*: ?\[([^\]]*)\]", text)
-        if versions and not re.search(r"TLSv1\.[23]", versions.group(1)):
-            order = ["version", *[o for o in order if o != "version"]]
-            why.append(Evidence(f"log line {line}", f"the client enables only {versions.group(1)}"))
-        if "no cipher suites in common" in text:
-            order = ["key", "suites", *[o for o in order if o not in ("key", "suites")]]
-            why.append(Evidence(f"log line {line}", "the server's words: no cipher suites in common"))
-        if "X509Certificate: Alg" in text or "peer principal" in text:
-            # the server's certificate had arrived: version and cipher suite were agreed
-            order = ["cert"]
-            why.append(
-                Evidence(
-                    f"log line {line}",
-                    "the server's certificate had arrived before the alert (version and cipher suite "
-                    "were agreed): " + text[:160],
-                )
-            )
-    ranked = [_HF_CAUSES[o] for o in dict.fromkeys(order)]
-    listed = "; ".join(f"{n}) {cause}" for n, (cause, _) in enumerate(ranked, 1))
-    step = (
-        "after the server's certificate had arrived"
-        if order == ["cert"]
-        else "and the paste does not show at which step"
-    )
-    return make(
-        SERVER_ALERT,
-        f"{exc.chain[0][0].rsplit('.', 1)[-1]}: {exc.chain[0][1][:160]} — said by the server, {step}; "
-        + ("the likely cause" if len(ranked) == 1 else "likely causes, ranked by the clues here")
-        + f": {listed}",
-        location=Location(file=file),
-        evidence=[
-            Evidence(f"log line {exc.line_of(i)}", f"{c}: {msg}"[:240])
-            for i, (c, msg) in enumerate(exc.chain[:3])
-        ]
-        + why[:4],
-        inference=True,
-        fix="next: "
-        + "; ".join(check.format(host=host) for _, check in ranked[:2])
-        + "; and rerun the client with -Djavax.net.debug=ssl:handshake:verbose, then "
-        + f"mtls-inspect log {file}",
-    )
-
-
-def explain_pair(server: JavaException, client: JavaException, file: str, host: str | None) -> Finding:
-    """Both sides pasted: the server's 'Empty server certificate chain' and the client's alert."""
-    return make(
-        NOT_SENT,
-        "the client sent no certificate: the server found its Certificate empty ('"
-        + server.chain[-1][1][:80]
-        + "') and aborted; the client received that alert ('"
-        + client.chain[-1][1][:80]
-        + "')",
-        location=Location(file=file),
-        evidence=[
-            Evidence(
-                f"log line {server.line}", f"the server: {server.chain[-1][0]}: {server.chain[-1][1]}"[:240]
-            ),
-            Evidence(
-                f"log line {client.line}", f"the client: {client.chain[-1][0]}: {client.chain[-1][1]}"[:240]
-            ),
-        ],
-        fix=f"mtls-inspect select --keystore KEYSTORE --from-server {host or 'HOST:PORT'} (which key entry "
-        "the client could send, and why none fits); give the client its keystore "
-        "(-Djavax.net.ssl.keyStore=...)",
-    )
-
-
-def explain_exception(
-    exc: JavaException, file: str, host: str | None, clues: list[tuple[int, str]] | None = None
-) -> Finding:
-    """What a lone exception means, who said it, and the next checks (commands filled in)."""
-    text = exc.text
-    target = host or host_in([text] + [t for _, t in clues or ()]) or "HOST:PORT"
-    if re.search(r"Received fatal alert: handshake_failure", text) and not re.search(
-        r"Empty server certificate chain|null cert chain|PKIX", text
-    ):
-        return _handshake_failure(exc, file, target, clues or [])
-    for pattern, who, meaning, checks in _MEANINGS:
-        m = re.search(pattern, text)
-        if m is None:
-            continue
-        return make(
-            SERVER_ALERT if who == "the server" else EXCEPTION,
-            f"{exc.chain[0][0].rsplit('.', 1)[-1]}: {exc.chain[0][1][:160]} — said by {who}: {meaning}",
-            location=Location(file=file),
-            evidence=[
-                Evidence(f"log line {exc.line_of(i)}", f"{c}: {msg}"[:240])
-                for i, (c, msg) in enumerate(exc.chain[:4])
-            ],
-            fix="next: "
-            + checks.format(file=file, host=target)
-            + "; and rerun the client with -Djavax.net.debug=ssl:handshake:verbose, "
-            + f"then mtls-inspect log {file}",
-        )
-    tls = re.search(r"SSL\w*Exception", exc.chain[0][0]) is not None
-    return make(
-        EXCEPTION,
-        f"{exc.chain[0][0]}: {exc.chain[0][1][:160]} "
-        + (
-            "(a TLS failure whose cause this tool does not know)"
-            if tls
-            else "(not a TLS failure this tool knows)"
-        ),
-        location=Location(file=file),
-        evidence=[
-            Evidence(f"log line {exc.line_of(i)}", f"{c}: {msg}"[:240])
-            for i, (c, msg) in enumerate(exc.chain[:4])
-        ],
-        fix=f"rerun the client with -Djavax.net.debug=ssl:handshake:verbose, then mtls-inspect log {file}",
-        # a TLS exception is a failed handshake (never a clean exit); anything else a warning
-        severity=Severity.ERROR if tls else Severity.WARNING,
-    )
-
-
-TLS_EXCEPTION = re.compile(r"SSL|Cert|PKIX|Validator|Keystore|KeyStore|Handshake|ssl")
-
-
-#: Java's package names are lower case (javax.net.ssl, sun.security, io.netty, org.apache); .NET's
-#: namespaces (System.Net.Http) are not: those texts are another client's, not Java's.
-JAVA_CLASS = re.compile(r"(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*$")
-
-
-def relevant(exc: JavaException) -> bool:
-    java = any(JAVA_CLASS.match(c) for c, _ in exc.chain)
-    return java and any(TLS_EXCEPTION.search(c) or TLS_EXCEPTION.search(m) for c, m in exc.chain)
-
-
-# --- Java's trust verdict with a given truststore (inspector.java.trust) -------------------------
-
-TRUST_REJECTS = register(
-    "java-truststore-rejects",
-    Severity.ERROR,
-    "With this truststore, Java rejects the server's certificate",
-    """The server's chain judged as the JDK's PKIX trust manager judges it: anchors from the
-    truststore (any certificate there, an intermediate too), path building that ignores the
-    order and the extras of what the server sent, validity at the handshake's time, then HTTPS
-    endpoint identification (DNS SANs, the last CN only when there is none, IP addresses only in
-    IP SANs).
-    The summary gives Java's own sentence; the fix, the keytool command.""",
-    G,
-)
-TRUST_ACCEPTS = register(
-    "java-truststore-accepts",
-    Severity.INFO,
-    "With this truststore, Java trusts the server's certificate",
-    """The path Java would build from the server's leaf to an anchor of the truststore, named.
-    When the log shows the client rejecting the server all the same, the client ran with another
-    truststore (check -Djavax.net.ssl.trustStore and the application's own SSLContext).""",
-    G,
-)
-
-
-def _java_accepted_server(logged: LoggedHandshake) -> bool:
-    """The client went on after the server's Certificate: its trust manager accepted the chain."""
-
-    if _host_failed(logged):
-        return True  # Java checks the host name only after the chain validated
-    return _went_on(logged)
-
-
-def _host_failed(logged: LoggedHandshake) -> bool:
-    return any("No subject alternative" in t or "No name matching" in t for _, t in _all_text(logged))
-
-
-def _went_on(logged: LoggedHandshake) -> bool:
-    """The client sent more than an alert after the server's Certificate."""
-    from parsers.model import Alert
-
-    events = logged.transcript.events
-    start = next(
-        (
-            i
-            for i, e in enumerate(events)
-            if isinstance(e.message, Certificate) and e.direction is Direction.SERVER
-        ),
-        None,
-    )
-    if start is None:
-        return False
-    return any(
-        e.direction is Direction.CLIENT and not isinstance(e.message, Alert) for e in events[start + 1 :]
-    )
-
-
-def trust_finding(
-    verdict: object, logged: LoggedHandshake, file: str, host: str | None, explicit: bool = True
-) -> Finding | None:
-    """One finding for the verdict on this handshake's server chain (None without a chain)."""
-    assert isinstance(verdict, TrustVerdict)
-    line, chain = _server_chain(logged)
-    if chain is None:
-        return None
-    where = Location(file=file, connection=logged.transcript.index)
-    evidence = [
-        Evidence(
-            f"log line {line}", "server chain: " + " → ".join(C.short_dn(c.subject) for c in chain.chain)
-        ),
-        Evidence("truststore", verdict.store),
-    ]
-    if not verdict.signatures_checked:
-        evidence.append(
-            Evidence(
-                "log",
-                "certificates rebuilt from the log's text: names and key ids matched, signatures not checked",
-            )
-        )
-    if host is None:
-        evidence.append(
-            Evidence("log", "no host name in the log (no SNI): endpoint identification not checked")
-        )
-    java_failed = any(
-        "PKIX" in t or "No subject alternative" in t or "validity check failed" in t
-        for _, t in _all_text(logged)
-    )
-    if verdict.trusted:
-        return make(
-            TRUST_ACCEPTS,
-            "Java would trust the server with this truststore: "
-            + " → ".join(verdict.path)
-            + (
-                "; yet the log shows the client rejecting it: the client ran with another truststore"
-                if java_failed
-                else ""
-            ),
-            location=where,
-            evidence=evidence,
-            fix="point the client at this truststore: -Djavax.net.ssl.trustStore=... "
-            "-Djavax.net.ssl.trustStorePassword=..."
-            if java_failed
-            else "",
-            severity=Severity.WARNING if java_failed else None,
-        )
-    pkix = verdict.java_says.startswith("PKIX")
-    if not pkix and not _host_failed(logged) and _went_on(logged):
-        evidence.append(Evidence("log", "the client went on after the server's Certificate"))
-        return make(
-            TRUST_REJECTS,
-            f"an HTTPS client would say: {verdict.java_says} — {verdict.cause}; this client went on: it "
-            "does not check host names (no endpoint identification)",
-            location=where,
-            evidence=evidence,
-            fix=verdict.fix,
-            severity=Severity.WARNING,
-        )
-    if pkix and _java_accepted_server(logged):
-        evidence.append(Evidence("log", "the client went on after the server's Certificate: it trusted it"))
-        return make(
-            TRUST_REJECTS,
-            f"with this truststore Java would say: {verdict.java_says} — {verdict.cause}; the logged client "
-            + (
-                "trusted the server, so it ran with another truststore"
-                if explicit
-                else "trusted the server, so it ran with its own truststore, not the JDK's cacerts"
-            ),
-            location=where,
-            evidence=evidence,
-            fix=verdict.fix if explicit else "give the client's truststore: --truststore F",
-            severity=Severity.WARNING if explicit else Severity.INFO,
-            inference=not verdict.signatures_checked,
-        )
-    return make(
-        TRUST_REJECTS,
-        f"with this truststore Java says: {verdict.java_says} — {verdict.cause}",
-        location=where,
-        evidence=evidence,
-        fix=verdict.fix,
-        inference=not verdict.signatures_checked,
-    )
-
-
-def chain_trust_finding(
-    verdict: object, chain: tuple[object, ...], location: Location, source: str
-) -> Finding:
-    """The verdict on a chain read from the wire (probe, pcap): real certificates, signatures checked."""
-    assert isinstance(verdict, TrustVerdict)
-    evidence = [
-        Evidence(source, "server chain: " + " → ".join(C.short_dn(c.subject) for c in chain)),  # type: ignore[attr-defined]
-        Evidence("truststore", verdict.store),
-    ]
-    if verdict.trusted:
-        return make(
-            TRUST_ACCEPTS,
-            "Java would trust the server with this truststore: " + " → ".join(verdict.path),
-            location=location,
-            evidence=evidence,
-        )
-    return make(
-        TRUST_REJECTS,
-        f"with this truststore Java says: {verdict.java_says} — {verdict.cause}",
-        location=location,
-        evidence=evidence,
-        fix=verdict.fix,
-    )
