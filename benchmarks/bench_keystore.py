@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/bench_keystore.py [--runs N] [--keystore F --storepass-env VAR]
 Without a keystore it builds the vendor guide's one with keytool (PKCS#12 named .jks).
-Target (issue 2): ratio < 1.0, aiming at 0.5.
+Target: ratio < 1.0, aiming at 0.5.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
-"""1,000 keystores of 3 entries in one run of `mtls-inspect keystore DIR` (issue 24, point 3):
+"""1,000 keystores of 3 entries in one run of `mtls-inspect keystore DIR`:
 stores per second and the run's peak RSS.
 
 Usage: python benchmarks/bench_keystore_set.py [--stores N] [--runs R] [--dir D]
 The stores are the vendor guide's (a key entry with its chain, the root, the intermediate), made
 by the real keytool once as PKCS#12 and once as JKS, then copied: half of each type. The run
-writes --junit and --prometheus too, as a CI job would. Aim (issue 24): >= 100 stores/s.
+writes --junit and --prometheus too, as a CI job would. Aim: >= 100 stores/s.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ Then, alternating, it times
 refuses the run unless both JSON documents are equal, and prints wall time, MB/s, the CPU time
 of the whole process tree (Dask's workers included) as MB per CPU-second and cores kept busy,
 the speed-up, and the peak RSS of the merging process (VmHWM of the command's own process), with
-the load average. Target (issue 14): >= 1.7x with 2 workers on 2 cores.
+the load average. Target: >= 1.7x with 2 workers on 2 cores.
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ Then, alternating, it times
     tshark -r F -Y "tls.handshake.type == 13" -T fields -e frame.number [-o tls.keylog_file:K]
 and prints wall time, CPU time (user + system, the worker included), MB/s, the ratios and peak RSS
 (GNU time).
-Targets (issue 3): >= 3x faster than tshark without a key log, >= 2x with one, peak RSS < 150 MB.
+Targets: >= 3x faster than tshark without a key log, >= 2x with one, peak RSS < 150 MB.
 `--certs` times a medium capture full of certificates instead (benchmarks/certs_capture.py, no
-root needed; issue 21: no slower than tshark).
+root needed; target: no slower than tshark).
 """
 
 from __future__ import annotations

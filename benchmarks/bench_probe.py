@@ -4,7 +4,7 @@
 
 The server is `openssl s_server -Verify 2 -www` on 127.0.0.1 requiring client certificates;
 the Java client is tests/java/ChooseAlias.java (JSSE default key manager, compiled here).
-Each tool connects with the same key and chain; runs alternate. Target (issue 4): the probe no
+Each tool connects with the same key and chain; runs alternate. Target: the probe no
 slower than the Java client (ratio <= 1.0).
 """
 
@@ -147,7 +147,7 @@ def main() -> int:
             f"{name:36} median {value * 1000:7.1f} ms   ratio to java {value / java:5.2f}"
             f"   to s_client {value / s_client:5.1f}"
         )
-    print("target (issue 4): probe / java <= 1.0")
+    print("target: probe / java <= 1.0")
     return 0
 
 

@@ -1,10 +1,10 @@
-"""What `--server-ca` (every stack's verdict, issue 23) adds to `mtls-inspect select`.
+"""What `--server-ca` (every stack's verdict) adds to `mtls-inspect select`.
 
 Usage: python benchmarks/bench_server_stacks.py [--runs N]
 Builds a client keystore (leaf, intermediate) and the server's client-CA bundle with the oracle's
 catalogue, then times `select` without and with `--server-ca`, alternating runs, and the
 prediction alone in this process (every stack, each catalogue chain).
-Target (issue 23): at most 50 ms more per `select`.
+Target: at most 50 ms more per `select`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A medium capture full of certificates, for bench_pcap.py --certs (issue 21, point 14).
+"""A medium capture full of certificates, for bench_pcap.py --certs.
 
     python -m benchmarks.certs_capture OUT.pcap [--connections 400] [--servers 40] [--sans 300]
 

@@ -6,7 +6,7 @@ letstestcba.jks: keytool's default type (PKCS#12, named .jks); the CA reply was 
 the alias 'letstestcba-signed' instead of 'letstestcba' — the most common keystore mistake.
 Store password: changeit (a sample; never use it for real).
 
-guide/: the guide's steps 1-3 before the import (issue 24, README "Check the CA's reply before
+guide/: the guide's steps 1-3 before the import (README "Check the CA's reply before
 importing it"): letstestcba.p12 after -genkeypair and -certreq, mycsr.pem, the CA's answer
 SignedServerCert.pem (a single certificate), its chain as chain.p7b, and the CA's root.pem and
 intermediate.pem; other-reply.pem is a certificate the same CA signed for another key.

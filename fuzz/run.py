@@ -320,7 +320,7 @@ def targets(work: Path) -> dict[str, Target]:
         "select-ca-names": Target(
             "select-ca-names", [acme.root.pem + acme.intermediate.pem, dn_text], select_pem, ".pem"
         ),
-        # the partner's client-CA material (issue 23): every stack's verdict on the key entry
+        # the partner's client-CA material: every stack's verdict on the key entry
         "server-ca": Target(
             "server-ca",
             [acme.root.pem, acme.intermediate.pem + acme.root.pem],

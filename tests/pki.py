@@ -206,7 +206,7 @@ def keytool_guide(
     return d / store
 
 
-# --- Harder keystores for the Java fidelity suite (issue 8) ----------------------------------
+# --- Harder keystores for the Java fidelity suite ----------------------------------
 
 
 def _openssl(*args: str, cwd: Path) -> None:

@@ -1,4 +1,4 @@
-"""The catalogue of client chains for the server-stack oracle (issue 23): made at test time with
+"""The catalogue of client chains for the server-stack oracle: made at test time with
 `cryptography` (the SHA-1 signature with the openssl CLI, which cryptography refuses to make).
 
 Every case is judged by a server trusting the same client-CA bundle, `Catalogue.trust`:

@@ -40,7 +40,7 @@ IO_CALLS = {
     "sendall",
     "connect",
 }
-#: Known I/O still in a rule, removed by the keystore change (issue 9): delete the entry then.
+#: Known I/O still in a rule, removed by the keystore change: delete the entry then.
 IO_ALLOWED: set[tuple[str, str]] = set()  # no rule reads or writes anything
 
 

@@ -1,4 +1,4 @@
-"""Bounded inputs to options (issue 25 point 3): a password file is read up to its first line and
+"""Bounded inputs to options: a password file is read up to its first line and
 never more than 64 KiB; --workers has a ceiling, said in one line before anything starts."""
 
 from __future__ import annotations

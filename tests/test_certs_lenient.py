@@ -265,7 +265,7 @@ def test_malformed_chain_certificate_in_pkcs12_is_filed_under_the_entry(cli, tmp
 @pytest.mark.parametrize("lean", [False, True], ids=["scapy", "hand-reader"])
 def test_a_captured_certificate_java_wrote_is_read_in_full(lean: bool) -> None:
     """The same old-JDK EC certificate inside a captured Certificate message (TLS 1.2): both
-    decoders show it, not count it undecodable (issue 10: read in full in captures too)."""
+    decoders show it, not count it undecodable (read in full in captures too)."""
     from parsers.messages import decode
     from parsers.model import Certificate
 

@@ -1,5 +1,5 @@
 """Ctrl-C as a terminal sends it — SIGINT to the whole process group: the CLI, Dask's forkserver
-and its workers — during `pcap DIR --workers 2` (issue 25 point 4): one line and 130 every time.
+and its workers — during `pcap DIR --workers 2`: one line and 130 every time.
 Before, 5 of 9 tries printed 11-61 lines of Dask tracebacks (the scheduler's 'Closed comm',
 tornado's callback errors, the workers' heartbeat errors) above the line."""
 

@@ -1,4 +1,4 @@
-"""`log` on pasted client error text (issue 20, Deliver 2): the forms that cannot be produced here
+"""`log` on pasted client error text (Deliver 2): the forms that cannot be produced here
 (.NET, Postman, the integration platform's own texts), written from their documented formats —
 .NET's resource strings (System.Net.Http / System.Net.Security Strings.resx), Postman's console
 and response pane, Apache HttpClient's "peer not authenticated", nginx's 400 pages

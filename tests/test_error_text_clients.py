@@ -1,4 +1,4 @@
-"""`log` on the error text real clients print (issue 20, Deliver 2): curl, openssl s_client and
+"""`log` on the error text real clients print (Deliver 2): curl, openssl s_client and
 verify, Python (requests and ssl), Node, Go (a standard-library client built here, offline) and
 nginx's 400 pages, each run against a real server on 127.0.0.1 with a PKI made at test time, in
 the failure shapes that matter: no client certificate sent, a client certificate from an unknown

@@ -1,4 +1,4 @@
-"""Devices, FIFOs and sockets as inputs: one line, never a read without end (issue 10: "no reads
+"""Devices, FIFOs and sockets as inputs: one line, never a read without end ("no reads
 from FIFOs or devices without a bound"); pipes still feed the streaming readers."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`mtls-inspect log` on logs in the documented formats (JAVA-LOGS.md): JDK 8, which cannot be
+"""`mtls-inspect log` on logs in the documented formats (docs/reference.md): JDK 8, which cannot be
 installed here, pasted exceptions, and bad input. Real JDK 11-25 logs: tests/live/test_java_logs.py."""
 
 from __future__ import annotations

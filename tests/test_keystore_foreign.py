@@ -1,5 +1,5 @@
 """Keystores no one here made: rebuilt at test time after public Java server projects' own TLS
-test stores (issue 8 point 9), and judged on the evidence they hold.
+test stores, and judged on the evidence they hold.
 
 What the projects' sources show (read with the search tool; their binary stores are not stored):
 - Apache Tomcat, test/org/apache/tomcat/util/net: user1.jks ("changeit") holds key entry user1,

@@ -1,4 +1,4 @@
-"""Hostile and odd keystores (issue 10): a report or one line naming the input, never raw input
+"""Hostile and odd keystores: a report or one line naming the input, never raw input
 text on the terminal, never a secret, never "internal error"."""
 
 from __future__ import annotations

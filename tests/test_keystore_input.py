@@ -108,7 +108,7 @@ def test_bks_is_named_unsupported(cli, tmp_path):  # type: ignore[no-untyped-def
 
 def test_missing_file_and_directory(cli, tmp_path):  # type: ignore[no-untyped-def]
     assert_one_line_error(cli("keystore", str(tmp_path / "nope.jks")), "no such file")
-    # a directory is a set of keystores (issue 24): one holding none is still one line, exit 2
+    # a directory is a set of keystores: one holding none is still one line, exit 2
     assert_one_line_error(cli("keystore", str(tmp_path)), "no keystore found")
 
 

@@ -1,4 +1,4 @@
-"""Keystores a real JDK judges differently from keytool's listing (issue 21, points 3, 5, 6).
+"""Keystores a real JDK judges differently from keytool's listing.
 
 Every store is made at test time (openssl, keytool, a small Java program for PKCS#12 per-entry
 key passwords); a real Java (JDK on PATH) is the truth: KeyStore.load, SunX509 and PKIX

@@ -1,4 +1,4 @@
-"""Keystores shaped as other projects' test stores are (issue 21, points 1, 2, 4, 7), made at
+"""Keystores shaped as other projects' test stores are, made at
 test time with openssl, keytool and cryptography; `keytool -list -v` (JDK on PATH) and
 `openssl x509 -fingerprint` are the truth: fingerprints of the bytes stored, every certificate
 read, keys named and sized as keytool prints them, nothing but our own lines on stderr.

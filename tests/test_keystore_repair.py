@@ -1,5 +1,5 @@
 # ruff: noqa: E501
-"""`keystore KS --repair OUT` (issue 24, point 2): the written store opened by the real
+"""`keystore KS --repair OUT`: the written store opened by the real
 `keytool -list -v`, judged again, never over the input, 0600, no symlink followed; the by-hand
 keytool commands run by keytool give the same chain. The handshake a real Java client makes
 with the result is in tests/live/test_repair_handshake.py."""

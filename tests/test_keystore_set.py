@@ -1,4 +1,4 @@
-"""Many keystores in one run (issue 24, point 3): a directory, a glob, several files; the expiry
+"""Many keystores in one run: a directory, a glob, several files; the expiry
 window; --fail-on; the JUnit file read back as XML; the Prometheus textfile read back by the
 Prometheus project's own parser (prometheus_client)."""
 

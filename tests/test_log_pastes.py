@@ -1,11 +1,11 @@
-"""`mtls-inspect log` on evidence as people paste it (issue 20).
+"""`mtls-inspect log` on evidence as people paste it.
 
 Real logs are written at test time: the Java client of tests/javalog against openssl s_server (the
 client's side), and a real JDK `SSLServerSocket` requiring a client certificate with openssl
 s_client as its client (the server's side). Each is then pasted the ways people paste them
 (prefixes, layouts, CRLF, UTF-16, ANSI colours, HTML escapes, wrapped lines, cuts at every message
 boundary) and the diagnosis must stay the same, or the cut must be said. JDK 8 (not installable
-here) and exception-only pastes are hand-written in the documented formats (JAVA-LOGS.md section 8,
+here) and exception-only pastes are hand-written in the documented formats (the JDK 8 JSSE sources' formats,
 the JDK 8 JSSE sources) and labelled as such.
 """
 

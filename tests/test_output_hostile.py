@@ -1,4 +1,4 @@
-"""Nothing raw on a terminal, and no exit 70 from names or encodings (issue 25 points 1 and 4):
+"""Nothing raw on a terminal, and no exit 70 from names or encodings :
 file names holding terminal escapes or bytes that are not UTF-8, and a standard output that is
 not UTF-8 (a Latin-1 locale, a Windows redirect in cp1252). Real processes, real encodings."""
 

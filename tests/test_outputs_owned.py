@@ -1,4 +1,4 @@
-"""--html onto a file that is not ours to write into (issue 25 point 1): another user's report is
+"""--html onto a file that is not ours to write into: another user's report is
 refused before it is touched; a hard link's other name keeps its content; a `report` JSON with a
 huge integer is one line, exit 2."""
 

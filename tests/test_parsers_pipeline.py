@@ -90,7 +90,7 @@ def test_serial_and_parallel_readers_agree_on_random_streams(tmp_path, chunks): 
 def test_after_an_absurd_handshake_length_both_readers_go_on_at_the_next_record(tmp_path):  # type: ignore[no-untyped-def]
     """The case that made the old two-process reader invent messages: after a message header
     announcing 16 MiB (dropped with what it held), the next record's well-formed ServerHelloDone
-    is read (issue 21: the rest of the direction is still read), the same in both readers."""
+    is read (the rest of the direction is still read), the same in both readers."""
     absurd = b"\x16\x03\x03\x00\x08" + b"\x0b\xff\xff\xff" + b"\x00" * 4
     done = b"\x16\x03\x03\x00\x04\x0e\x00\x00\x00"
     path = tmp_path / "absurd.pcap"

@@ -1,4 +1,4 @@
-"""Certificate messages in captures: scapy reads the message (issue 21 point 14 keeps it the
+"""Certificate messages in captures: scapy reads the message (the product keeps it the
 decoder), the certificates are the bytes sent, and scapy's X.509 tree is built only when asked
 (parsers.scapy_tls.DeferredCert) — it was most of the time of a capture full of certificates."""
 

@@ -361,7 +361,7 @@ def test_a_cut_connection_known_as_tls_only_when_it_ends_is_joined(
                 writer.write(frames[i].time, frames[i].data)
     one = cli("pcap", str(tmp_path / "one.pcap"), "--json")
     cut = cli("pcap", str(tmp_path / "cut.pcap0"), str(tmp_path / "cut.pcap1"), "--json")
-    # 0: a warning (capture-incomplete) only; no connection-reset since issue 21 (no hello was
+    # 0: a warning (capture-incomplete) only; no connection-reset (no hello was
     # captured, and the client's last record is an alert)
     assert (cut.status, one.status) == (0, 0), cut.err
     assert cut.json()["capture"]["tls_connections"] == one.json()["capture"]["tls_connections"] == 1

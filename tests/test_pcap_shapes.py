@@ -1,4 +1,4 @@
-"""Capture shapes met in other projects' captures (issue 21, points 8-13), each made at test
+"""Capture shapes met in other projects' captures, each made at test
 time: the TLS bytes come from a real handshake (OpenSSL through Python's ssl module, client and
 server in memory, key log written by OpenSSL), and the packets around them are built here (TCP,
 plaintext before TLS, tunnels, offload lengths) where a loopback capture cannot make the shape.

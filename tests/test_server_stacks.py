@@ -1,4 +1,4 @@
-"""The server-stack model (issue 23) without servers: the verdict matrix the real servers gave
+"""The server-stack model without servers: the verdict matrix the real servers gave
 (tests/live/test_server_stacks_oracle.py re-measures it), exact words, and the CLI's output."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Peer certificates' subjects read however they are encoded (issue 25 point 1): `subject_of`
+"""Peer certificates' subjects read however they are encoded: `subject_of`
 never raises and never returns a raw control character, whatever tag and bytes the CN value has
 — the tags OpenSSL accepts and cryptography refuses, and random ones (a seeded fuzz of 600)."""
 

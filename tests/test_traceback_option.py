@@ -1,5 +1,5 @@
 """`--traceback` where "rerun with --traceback" leads users: appended after the subcommand
-(issue 25 point 4; it was a usage error there, exit 2, "unrecognized arguments")."""
+(it was a usage error there, exit 2, "unrecognized arguments")."""
 
 from __future__ import annotations
 

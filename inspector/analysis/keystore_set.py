@@ -1,4 +1,4 @@
-"""`keystore A B C…`, a directory, a glob (issue 24, point 3): many keystores judged in one run,
+"""`keystore A B C…`, a directory, a glob: many keystores judged in one run,
 for CI and monitoring.
 
 Each store is opened with the password the options give (the same for all, or per store from a

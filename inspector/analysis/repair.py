@@ -1,4 +1,4 @@
-"""`keystore KS --repair OUT` (issue 24, point 2): a corrected keystore written to a new file.
+"""`keystore KS --repair OUT`: a corrected keystore written to a new file.
 
 Per key entry: the CA-signed certificate for its key (from the entry, a trusted entry it was
 wrongly imported under, the reply or the --ca files) replaces a stale self-signed one; the chain

@@ -1,4 +1,4 @@
-"""`keystore KS --reply FILE`: a CA reply checked before `keytool -importcert` (issue 24, point 1).
+"""`keystore KS --reply FILE`: a CA reply checked before `keytool -importcert`.
 
 Reads the reply (PEM / DER / PKCS#7), the optional CSR and CA files, predicts what keytool will
 do and say (java.keytool_import), builds the chain from every source, lists the keytool commands

@@ -1,4 +1,4 @@
-"""`--server-ca` (issue 23): the server's client-CA material read (PEM bundle, JKS/PKCS#12
+"""`--server-ca`: the server's client-CA material read (PEM bundle, JKS/PKCS#12
 truststore, or a directory of them), and each server stack's verdict on the chain the client
 sends, with the findings."""
 

@@ -1,5 +1,5 @@
 """`mtls-inspect keystore A B C…` (a directory, a quoted glob), --expires-within, --fail-on,
---junit, --prometheus: the many-keystore run of issue 24, apart from the one-store path."""
+--junit, --prometheus: the many-keystore run, apart from the one-store path."""
 
 from __future__ import annotations
 

@@ -143,9 +143,7 @@ def run(args: argparse.Namespace) -> int:
     if args.truststore and result.attempt.server_chain:  # Java's verdict beside OpenSSL's
         result = _with_java_trust(args, result)
     server = None
-    if (
-        args.server_ca or args.server_stack
-    ):  # issue 23: the partner's server stacks on the chain the probe sent
+    if args.server_ca or args.server_stack:  # the partner's server stacks on the chain the probe sent
         result, server = _with_server_verdicts(args, result)
     save_artifacts(result.attempt, args.keylog, args.capture, args.force)
     status = ExitStatus.ERROR_FINDINGS if has_errors(result.connection.findings) else ExitStatus.OK

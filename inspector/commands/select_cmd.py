@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     # nothing sent, or an entry chosen and then the handshake ended (no CertificateVerify)
     failed = sel.java_sends_nothing or sel.pkix_aborts is not None
     status = ExitStatus.ERROR_FINDINGS if failed else ExitStatus.OK
-    # --server-ca: the partner's server's verdict on the chain Java sends (issue 23)
+    # --server-ca: the partner's server's verdict on the chain Java sends
     server = None
     sent = (sel.pkix or sel.sunx509)[:1]
     entry = next((e for e in store.key_entries if sent and e.alias == sent[0]), None)

@@ -1,4 +1,4 @@
-"""--server-ca and --server-stack (issue 23), shared by select and keystore: the partner's
+"""--server-ca and --server-stack, shared by select and keystore: the partner's
 server's verdict on the chain the client sends, per server stack."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Keystores written from the model (issue 24, `keystore --repair`): PKCS#12 as Java 17+ and
+"""Keystores written from the model (`keystore --repair`): PKCS#12 as Java 17+ and
 keytool write it, or JKS. Bytes out, no I/O: the caller writes them (0600, never over the input).
 
 PKCS#12: each key entry is one `serialization.pkcs12.serialize_key_and_certificates` (its key

@@ -1,4 +1,4 @@
-"""The per-stack verdicts (issue 23) as a text table and as JSON (`server_verdicts`)."""
+"""The per-stack verdicts as a text table and as JSON (`server_verdicts`)."""
 
 from __future__ import annotations
 

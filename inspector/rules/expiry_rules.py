@@ -1,4 +1,4 @@
-"""Expiry ahead (issue 24, point 3): a key entry's chain that expires within the watch window.
+"""Expiry ahead: a key entry's chain that expires within the watch window.
 
 Already expired (or not yet valid) certificates are the keystore rules' (cert-expired); this
 warns before that happens, so a CI job or a monitor can act while the integration still works."""

@@ -1,4 +1,4 @@
-"""Keystore rules (FAILURES.md section A): what is wrong before any connection is made."""
+"""Keystore rules: what is wrong before any connection is made."""
 
 from __future__ import annotations
 

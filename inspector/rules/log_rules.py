@@ -1,4 +1,4 @@
-"""Log rules: what a Java client's own debug log says (JAVA-LOGS.md), in Java's words.
+"""Log rules: what a Java client's own debug log says (its formats: docs/reference.md), in Java's words.
 
 The wire rules (wire_rules.py) run on the transcript rebuilt from the log; these add what only
 the log holds: Java's sentences ("No available authentication scheme", "PKIX path building

@@ -1,4 +1,4 @@
-"""A CA reply judged before `keytool -importcert` (issue 24): does it belong to the key, will
+"""A CA reply judged before `keytool -importcert`: does it belong to the key, will
 keytool take it, what chain will Java then hold. The certificate checks of the result (EKU,
 validity, order, key size) are the keystore rules', run on the predicted store."""
 

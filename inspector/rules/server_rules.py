@@ -1,4 +1,4 @@
-"""The partner's server's verdict on the client's chain (`--server-ca`, issue 23): findings from
+"""The partner's server's verdict on the client's chain (`--server-ca`): findings from
 the per-stack predictions of inspector/server_stacks. No I/O: verdicts in, findings out."""
 
 from __future__ import annotations

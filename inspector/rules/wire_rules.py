@@ -1,4 +1,5 @@
-"""Wire rules (FAILURES.md sections B–E): one transcript, optionally a keystore, → findings."""
+"""Wire rules: one transcript (the handshake, the CertificateRequest, the client's answer, the
+server's verdict), optionally a keystore, → findings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The partner's server's verdict on the client's chain, per server stack (issue 23).
+"""The partner's server's verdict on the client's chain, per server stack.
 
 Pure: certificates and a time in, typed verdicts out; no I/O. `facts` reads each certificate
 once; `openssl_family` models the stacks that verify with OpenSSL (openssl s_server, nginx,

@@ -16,7 +16,7 @@ class Role(str, Enum):
 
 
 class Said(str, Enum):
-    """Sentences the JDK writes that decide a diagnosis (JAVA-LOGS.md sections 5 and 6)."""
+    """Sentences the JDK writes that decide a diagnosis (their words: docs/reference.md, the log section)."""
 
     NO_CERT_SELECTED = "No X.509 cert selected"
     NO_AUTH_SCHEME = "No available authentication scheme"

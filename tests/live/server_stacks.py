@@ -1,4 +1,4 @@
-"""Real servers on 127.0.0.1 that require a client certificate, one per stack (issue 23), each
+"""Real servers on 127.0.0.1 that require a client certificate, one per stack, each
 trusting one client-CA bundle at its defaults: openssl s_server, nginx, Apache httpd, HAProxy,
 Go net/http, Node https, a JDK SSLServerSocket. Each is started once, stopped by its PID, and
 writes its log to a file the oracle reads after each handshake."""

@@ -1,4 +1,4 @@
-"""Diagnoses that stay true under odd input (issue 25 point 7): an alert this tool cannot name is
+"""Diagnoses that stay true under odd input: an alert this tool cannot name is
 said so (never close_notify, never "version / cipher negotiation failed"); a client certificate
 that is not yet valid is a clock problem, not "expired — renew it". Real peers on 127.0.0.1."""
 

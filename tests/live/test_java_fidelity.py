@@ -1,4 +1,4 @@
-"""Exactly what Java does, on hard keystores (issue 8): a real JDK client is the oracle.
+"""Exactly what Java does, on hard keystores: a real JDK client is the oracle.
 
 Every case is a keystore against an `openssl s_server` configuration, run with both key managers
 (SunX509, PKIX). A batched Java client (tests/java/OracleBatch.java: one JVM for all cases) reports

@@ -66,7 +66,7 @@ def test_empty_ca_list_two_entries(cli, files, serve):  # type: ignore[no-untype
     result = probe(cli, server.port, *ks(files, "two.jks"))
     doc = result.json()
     assert "ca-list-empty" in result.codes()
-    # no longer "one of": Java's JKS Hashtable enumerates stranger first (issue 8)
+    # no longer "one of": Java's JKS Hashtable enumerates stranger first
     assert doc["connections"][0]["selection"]["pkix_possible"] == ["stranger"]
 
 
@@ -523,7 +523,7 @@ def test_tls13_post_handshake_auth(cli, files):  # type: ignore[no-untyped-def]
 
 
 def test_probe_imports_neither_scapy_nor_pyjks(files, serve):  # type: ignore[no-untyped-def]
-    """The speed design (issue 4): the probe decodes by hand and reads JKS by hand."""
+    """The speed design: the probe decodes by hand and reads JKS by hand."""
     from tests.test_cli import modules_after
 
     server = serve(tls_version="1.3")

@@ -97,7 +97,7 @@ def test_select_from_server_says_why_no_request_came(cli, files, handle, expecte
 
 
 def test_a_refused_version_is_not_reported_as_negotiated(cli, s_server):  # type: ignore[no-untyped-def]
-    """OpenSSL names its highest version even when the server refused them all (issue 10 item 15)."""
+    """OpenSSL names its highest version even when the server refused them all."""
     port = s_server(version="1.2")
     text = cli("probe", f"127.0.0.1:{port}", "--insecure", "--tls-version", "1.3")
     assert text.out.splitlines()[0] == f"Probe 127.0.0.1:{port}: no TLS version agreed"
@@ -169,7 +169,7 @@ def _stripping_relay(upstream: int):  # type: ignore[no-untyped-def]
 
 def test_a_server_without_secure_renegotiation_is_named(cli, s_server):  # type: ignore[no-untyped-def]
     """OpenSSL 3 refuses such a server ("unsafe legacy renegotiation disabled"); Java connects.
-    The probe connects as Java does and says what the server lacks (issue 10 item 15). The relay's
+    The probe connects as Java does and says what the server lacks. The relay's
     edit breaks the Finished check afterwards, as any change to the handshake does."""
     port = s_server(version="1.2")
     listener = _stripping_relay(port)

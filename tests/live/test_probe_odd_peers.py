@@ -1,4 +1,4 @@
-"""`probe` and `select --from-server` against hostile servers (issue 25 point 1): a server
+"""`probe` and `select --from-server` against hostile servers: a server
 certificate whose subject cryptography cannot read, a server that resets the connection at once."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`--redact` that holds (issue 25 point 5): every host name and address — SNI, the probe's
+"""`--redact` that holds: every host name and address — SNI, the probe's
 target, the --from-server host, the proxy, server names inside a Java log — is gone from the
 whole page (title, headings, verdict, SVG, attributes, embedded JSON): the test greps the page
 for each original name."""

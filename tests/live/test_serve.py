@@ -79,7 +79,7 @@ def test_demo_shows_curl_works_java_does_not(cli):  # type: ignore[no-untyped-de
 
 def test_demo_interrupted_by_sigterm_leaves_no_key_behind(tmp_path):  # type: ignore[no-untyped-def]
     """The demo writes a throwaway private key to a temporary directory; a SIGTERM (a CI job's
-    timeout, `kill`) must still remove it (issue 10 item 16)."""
+    timeout, `kill`) must still remove it."""
     import os
     import signal
     import subprocess
@@ -110,7 +110,7 @@ def test_demo_interrupted_by_sigterm_leaves_no_key_behind(tmp_path):  # type: ig
 
 def test_a_plain_http_client_is_named_not_tls(serve):  # type: ignore[no-untyped-def]
     """curl http://… to a TLS port: an HTTP 400 as nginx answers, and the report says what came —
-    not 'TLSv1.3, sent no certificate' (issue 10 item 15). The client's bytes are escaped."""
+    not 'TLSv1.3, sent no certificate'. The client's bytes are escaped."""
     import socket
 
     server = serve()

@@ -1,4 +1,4 @@
-"""`serve` under attack (issue 25, points 1, 2, 7): odd client certificates, many clients at once,
+"""`serve` under attack: odd client certificates, many clients at once,
 slow and silent ones, clients that never send a ClientHello — real clients on 127.0.0.1."""
 
 from __future__ import annotations

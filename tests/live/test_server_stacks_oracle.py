@@ -1,4 +1,4 @@
-"""The server-stack oracle (issue 23): real servers decide, the model must agree on every cell.
+"""The server-stack oracle: real servers decide, the model must agree on every cell.
 
 Each stack's real server (tests/live/server_stacks.py) is started once, trusting the catalogue's
 client-CA bundle (tests/server_chains.py), at its defaults; every chain of the catalogue makes

@@ -234,7 +234,7 @@ class CaptureView:
 
 @dataclass(frozen=True)
 class ServerVerdictView:
-    """One server stack's verdict on the client's chain (`server_verdicts`, issue 23)."""
+    """One server stack's verdict on the client's chain (`server_verdicts`)."""
 
     stack: str
     verdict: str
