@@ -67,6 +67,18 @@ class Found:
     connection: str | None = None
 
 
+def _verify_failed(
+    stack: Stack,
+    said: str,
+    code: int | None,
+    text: str | None,
+    who: str | None = None,
+    when: str | None = None,
+) -> Found:
+    """The chain did not verify: OpenSSL's code when logged (or implied), the stack's words."""
+    return Found(stack, Verdict.REJECT, Problem.VERIFY_FAILED, said, code, text, None, who, when)
+
+
 def _alert_name(words: str) -> str:
     return words.strip().lower().replace(" ", "_")
 
@@ -90,17 +102,7 @@ def nginx(line: str) -> Found | None:
     when = head.group("time")
     said = line[head.end() :]
     if m := _NGINX_VERIFY.search(line):
-        return Found(
-            Stack.NGINX,
-            Verdict.REJECT,
-            Problem.VERIFY_FAILED,
-            said,
-            int(m["code"]),
-            m["text"],
-            None,
-            who,
-            when,
-        )
+        return _verify_failed(Stack.NGINX, said, int(m["code"]), m["text"], who, when)
     if _NGINX_NO_CERT.search(line):
         return Found(Stack.NGINX, Verdict.REJECT, Problem.NO_CERTIFICATE, said, client=who, time=when)
     if m := _NGINX_HANDSHAKE.search(line):
@@ -116,9 +118,7 @@ def _access_log(line: str) -> Found | None:
     reason = (m["quoted"] or m["bare"] or "").strip()
     head = _ACCESS_CLIENT.search(line)
     who, when = (head["client"], head["time"]) if head else (None, None)
-    return Found(
-        Stack.NGINX, Verdict.REJECT, Problem.VERIFY_FAILED, line.strip(), None, reason, None, who, when
-    )
+    return _verify_failed(Stack.NGINX, line.strip(), None, reason, who, when)
 
 
 def _handshake_detail(stack: Stack, detail: str, said: str, who: str | None, when: str | None) -> Found:
@@ -133,7 +133,7 @@ def _handshake_detail(stack: Stack, detail: str, said: str, who: str | None, whe
         alert = m.group(1).lower()
         return Found(stack, Verdict.REJECT, Problem.CLIENT_ALERT, said, alert=alert, client=who, time=when)
     if "certificate verify failed" in detail.lower() or "CERTIFICATE_VERIFY_FAILED" in detail:
-        return Found(stack, Verdict.REJECT, Problem.VERIFY_FAILED, said, client=who, time=when)
+        return _verify_failed(stack, said, None, None, who, when)
     return Found(
         stack, Verdict.REJECT, Problem.HANDSHAKE_FAILED, said, reason_text=detail, client=who, time=when
     )
@@ -166,19 +166,9 @@ def _apache(line: str) -> Found | None:
         return None
     who, when, said = head["client"], head["time"], line[head.end() :].strip()
     if m := _APACHE_VERIFY.search(line):
-        return Found(
-            Stack.APACHE,
-            Verdict.REJECT,
-            Problem.VERIFY_FAILED,
-            said,
-            int(m["code"]),
-            m["text"],
-            None,
-            who,
-            when,
-        )
+        return _verify_failed(Stack.APACHE, said, int(m["code"]), m["text"], who, when)
     if _APACHE_DEPTH.search(line):
-        return Found(Stack.APACHE, Verdict.REJECT, Problem.VERIFY_FAILED, said, 22, None, None, who, when)
+        return _verify_failed(Stack.APACHE, said, 22, None, who, when)
     if m := _APACHE_LIB.search(line):
         return _handshake_detail(Stack.APACHE, m["detail"], said, who, when)
     if m := _APACHE_FAILED.search(line):
@@ -220,7 +210,7 @@ def haproxy(line: str) -> Found | None:
         who, when = head["client"], head["time"]
     code = fetched.get("verify") or fetched.get("err") or fetched.get("ca_err") or None
     if code:
-        return Found(Stack.HAPROXY, Verdict.REJECT, Problem.VERIFY_FAILED, msg, code, None, None, who, when)
+        return _verify_failed(Stack.HAPROXY, msg, code, None, who, when)
     for words, problem in _HAPROXY_WORDS.items():
         if msg.startswith(words):
             return Found(Stack.HAPROXY, Verdict.REJECT, problem, msg, None, words, None, who, when)
@@ -271,9 +261,7 @@ def go(line: str) -> Found | None:
                 break
         if reason.startswith("certificate has expired or is not yet valid"):
             code = 9 if " is before " in reason else 10
-        return Found(
-            stack, Verdict.REJECT, Problem.VERIFY_FAILED, said, code, "x509: " + reason, None, who, when
-        )
+        return _verify_failed(stack, said, code, "x509: " + reason, who, when)
     if rm := re.search(r"remote error: tls: (?P<alert>[a-z ]+)", err):
         return Found(
             stack,
@@ -305,7 +293,7 @@ def node(line: str) -> Found | None:
                 Stack.NODE, Verdict.REJECT, Problem.NO_CERTIFICATE, line.strip(), None, name, None, who
             )
         code = X509_V_ERR.get(name)
-        return Found(Stack.NODE, Verdict.REJECT, Problem.VERIFY_FAILED, line.strip(), code, name, None, who)
+        return _verify_failed(Stack.NODE, line.strip(), code, name, who)
     if "tlsClientError" in line or "ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE" in line:
         if _NODE_NO_CERT.search(line):
             return Found(Stack.NODE, Verdict.REJECT, Problem.NO_CERTIFICATE, line.strip())
@@ -331,7 +319,7 @@ def envoy(line: str) -> Found | None:
     if "CERTIFICATE_VERIFY_FAILED" in detail:
         depth = _ENVOY_DEPTH.search(detail)
         text = depth["text"].strip() if depth else None
-        return Found(Stack.ENVOY, Verdict.REJECT, Problem.VERIFY_FAILED, said, None, text, None, who, when)
+        return _verify_failed(Stack.ENVOY, said, None, text, who, when)
     return _handshake_detail(Stack.ENVOY, detail, said, who, when)
 
 
@@ -346,9 +334,7 @@ _JAVA_VERIFY = re.compile(
 
 def s_server(line: str) -> Found | None:
     if m := _S_SERVER_VERIFY.search(line):
-        return Found(
-            Stack.OPENSSL, Verdict.REJECT, Problem.VERIFY_FAILED, line.strip(), int(m["code"]), m["text"]
-        )
+        return _verify_failed(Stack.OPENSSL, line.strip(), int(m["code"]), m["text"])
     if "tls_process_client_certificate:peer did not return a certificate" in line:
         return Found(Stack.OPENSSL, Verdict.REJECT, Problem.NO_CERTIFICATE, line.strip())
     return None
@@ -359,7 +345,7 @@ def java_server(line: str) -> Found | None:
     if _JAVA_NO_CERT.search(line):
         return Found(Stack.JAVA, Verdict.REJECT, Problem.NO_CERTIFICATE, line.strip())
     if m := _JAVA_VERIFY.search(line):
-        return Found(Stack.JAVA, Verdict.REJECT, Problem.VERIFY_FAILED, line.strip(), None, m["text"])
+        return _verify_failed(Stack.JAVA, line.strip(), None, m["text"])
     return None
 
 
