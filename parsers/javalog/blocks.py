@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from parsers.javalog.certtext import CertFacts, parse_jdk8, parse_modern, rebuild
+from parsers.javalog.model import Thrown
 from parsers.javalog.names import parse_dn, split_dn_list
 from parsers.model import (
     ALERT_NAMES,
@@ -264,7 +265,7 @@ def alert(block: list[str]) -> Alert:
 _EXC = re.compile(r"((?:[A-Za-z_$][\w$]*\.)+[A-Za-z_$][\w$]*(?:Exception|Error))(?:: (.*))?$")
 
 
-def exception_line(text: str) -> tuple[str, str] | None:
+def exception_line(text: str) -> Thrown | None:
     """`...SSLHandshakeException: message` anywhere in a line → (class, message)."""
     m = _EXC.search(text.strip())
     if m is None:
@@ -280,17 +281,17 @@ def exception_line(text: str) -> tuple[str, str] | None:
         message = message[:-1].rstrip()
     while message.endswith(")") and message.count(")") > message.count("("):  # the paste's own ")"
         message = message[:-1].rstrip()
-    return m.group(1), message
+    return Thrown(m.group(1), message)
 
 
-def _exception_head(text: str) -> tuple[str, str] | None:
+def _exception_head(text: str) -> Thrown | None:
     m = re.match(r"\s*((?:[A-Za-z_$][\w$]*\.)+[A-Za-z_$][\w$]*)(?:: (.*))?$", text)
-    return (m.group(1), (m.group(2) or "").strip()) if m else None
+    return Thrown(m.group(1), (m.group(2) or "").strip()) if m else None
 
 
-def throwable(block: list[str]) -> list[tuple[str, str]]:
+def throwable(block: list[str]) -> list[Thrown]:
     """The exception chain of a `"throwable" : {` block."""
-    chain: list[tuple[str, str]] = []
+    chain: list[Thrown] = []
     for line in block:
         stripped = line.strip()
         if not stripped or stripped.startswith("at ") or stripped.startswith('"throwable"'):
