@@ -74,7 +74,7 @@ class JavaException:
     """An exception and its causes, as printed (the outermost first)."""
 
     line: int
-    chain: tuple[Thrown, ...]
+    chain: tuple[tuple[str, str], ...]  # (class, message): a Thrown when read from a log
     thread: str | None = None
     #: The line of each element of `chain` (empty when only the first line is known).
     lines: tuple[int, ...] = ()
