@@ -64,9 +64,52 @@ _LOOSE = re.compile(
 )
 
 
-def _loose(buf: bytes, pos: int, limit: int) -> int:
-    m = _LOOSE.search(buf, pos, limit)
-    return m.start() if m else -1
+#: Every alternative of _LOOSE starts with one of these words. `bytes.find` finds each at C
+#: speed; the regex's own search is 2x slower over hex dumps, whose digits A-F start half of its
+#: alternatives. The regex then confirms a match where a word was found.
+_LOOSE_WORDS = (
+    b"Exception",
+    b"Caused by: ",
+    b"No required SSL certificate",
+    b"The SSL certificate error",
+    b"HTTP",
+    b"Secure session established",
+    b"Enabled protocols: ",
+    b"Default protocols (JDK)",
+    b"X509Certificate: Alg",
+    b"TLSHandshake: ",
+    b"no cipher suites in common",
+    b"peer not authenticated",
+    b"Connecting to ",
+)
+
+
+class _LooseFinder:
+    """The next line worth reading outside the blocks in buf[:limit], for positions that only
+    grow (each word's next place is kept, so each is looked for once per stretch of the buffer)."""
+
+    def __init__(self, buf: bytes, limit: int) -> None:
+        self.buf, self.limit = buf, limit
+        self.ahead = [-2] * len(_LOOSE_WORDS)  # -2: not looked for yet; -1: not in the buffer
+        self.last = 0
+
+    def find(self, pos: int) -> int:
+        """The first match of _LOOSE at or after pos (-1: none)."""
+        buf, limit, ahead = self.buf, self.limit, self.ahead
+        if pos < self.last:  # not expected: looked for again from pos
+            ahead[:] = [-2] * len(ahead)
+        self.last = pos
+        while True:
+            best = -1
+            for i, word in enumerate(_LOOSE_WORDS):
+                at = ahead[i]
+                if at != -1 and at < pos:
+                    at = ahead[i] = buf.find(word, pos, limit)
+                if at != -1 and (best == -1 or at < best):
+                    best = at
+            if best == -1 or _LOOSE.match(buf, best, limit):
+                return best
+            pos = best + 1
 
 
 _FRAGMENT = re.compile(r"[a-z_]{1,40}\)?\.?")
@@ -124,13 +167,19 @@ class ScanStats:
     long_lines: int = 0  # lines over 8 MB, skipped
 
 
-_CONTROL = {c: "?" for c in range(32) if c != 9} | {127: "?"}
-_BLOCK_CONTROL = {c: v for c, v in _CONTROL.items() if c != 10}
+_CONTROLS = bytes([*(c for c in range(32) if c != 9), 127])
+#: Control characters become '?' before decoding: a byte below 0x80 is never part of a UTF-8
+#: sequence, and a table lookup on bytes is 10x a str.translate through a dict.
+_CONTROL = bytes.maketrans(_CONTROLS, b"?" * len(_CONTROLS))
+#: In blocks: line ends kept, CRs removed after decoding (as a separator of bad UTF-8 they count).
+_BLOCK_CONTROL = bytes.maketrans(
+    _CONTROLS.replace(b"\n", b"").replace(b"\r", b""), b"?" * (len(_CONTROLS) - 2)
+)
 
 
 def _decode(raw: bytes) -> str:
     """Text of one line; control characters (terminal escapes) become '?': never echoed raw."""
-    return raw.decode("utf-8", "replace").rstrip("\r").translate(_CONTROL)
+    return raw.rstrip(b"\r").translate(_CONTROL).decode("utf-8", "replace")
 
 
 def _decode_lines(raw: bytes, limit: int) -> list[str]:
@@ -142,7 +191,7 @@ def _decode_lines(raw: bytes, limit: int) -> list[str]:
             if end == -1:
                 break
         raw = raw if end == -1 else raw[:end]
-    return raw.decode("utf-8", "replace").replace("\r", "").translate(_BLOCK_CONTROL).split("\n")
+    return raw.translate(_BLOCK_CONTROL).decode("utf-8", "replace").replace("\r", "").split("\n")
 
 
 #: How much of a block the assembler reads (-1: all); the others are skipped undecoded.
@@ -270,7 +319,8 @@ class Scanner:
 
         pos = 1
         search_from = 0
-        next_exc = _loose(buf, pos, limit)
+        loose = _LooseFinder(buf, limit)
+        next_exc = loose.find(pos)
         while True:
             m = pattern.search(buf, search_from, limit)
             keyword_at = -1
@@ -292,11 +342,11 @@ class Scanner:
                 if line_start >= pos:
                     after = buf.find(b"\n", line_end + 1, limit)
                     follow = buf[line_end + 1 : after] if after != -1 else b""
-                    loose = _loose_entry(buf[line_start:line_end], follow)
-                    if loose is not None:
-                        loose.line = line_of(line_start)
-                        yield loose
-                next_exc = _loose(buf, line_end, limit)
+                    found = _loose_entry(buf[line_start:line_end], follow)
+                    if found is not None:
+                        found.line = line_of(line_start)
+                        yield found
+                next_exc = loose.find(line_end)
             if m is None:
                 return self._keep(buf, limit, line_of)
             line_end = buf.find(b"\n", start, limit)
@@ -316,7 +366,7 @@ class Scanner:
             pos = end
             search_from = end - 1
             if next_exc != -1 and next_exc < end:
-                next_exc = _loose(buf, end, limit)
+                next_exc = loose.find(end)
             yield entry
 
     @staticmethod
