@@ -9,6 +9,7 @@ stays bounded whatever its size.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -182,15 +183,18 @@ def _decode(raw: bytes) -> str:
     return raw.rstrip(b"\r").translate(_CONTROL).decode("utf-8", "replace")
 
 
+@functools.cache
+def _first_lines(count: int) -> re.Pattern[bytes]:
+    """The first `count` lines with their line ends (no match: fewer lines than that)."""
+    return re.compile(rb"(?:[^\n]*\n){%d}" % count)
+
+
 def _decode_lines(raw: bytes, limit: int) -> list[str]:
     """The first `limit` lines (-1: all) of a block, decoded in one go (per-line calls cost)."""
-    if limit >= 0:
-        end = -1
-        for _ in range(limit):
-            end = raw.find(b"\n", end + 1)
-            if end == -1:
-                break
-        raw = raw if end == -1 else raw[:end]
+    if limit > 0:
+        first = _first_lines(limit).match(raw)
+        if first is not None:
+            raw = raw[: first.end() - 1]
     return raw.translate(_BLOCK_CONTROL).decode("utf-8", "replace").replace("\r", "").split("\n")
 
 
