@@ -78,6 +78,8 @@ def alert_named(alert: Alert) -> bool:
     description the reader could not read (missing, "UNKNOWN ALERT (200)") arrives as a fatal 0."""
     if alert.encrypted:
         return True  # said as "encrypted alert": what is not known is said so
+    if not alert.described:
+        return False
     return alert.description in ALERT_NAMES and not (alert.fatal and alert.description == 0)
 
 
@@ -85,6 +87,8 @@ def alert_name(alert: Alert) -> str:
     """The alert's name for reports: never close_notify for one whose description is unknown."""
     if alert.encrypted:
         return "encrypted alert"
+    if not alert.described:
+        return "unknown alert (description not shown)"
     if alert.fatal and alert.description == 0:
         return "unknown alert"
     if alert.description not in ALERT_NAMES:

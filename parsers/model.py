@@ -133,6 +133,9 @@ class Alert:
     description: int
     #: True when the alert travelled encrypted and we could not read it (level/description 0).
     encrypted: bool = False
+    #: False when the level was read but not the description (a log that does not show it):
+    #: description 0 then means nothing, least of all close_notify.
+    described: bool = True
 
     @property
     def fatal(self) -> bool:
@@ -142,6 +145,8 @@ class Alert:
     def name(self) -> str:
         if self.encrypted:
             return "encrypted alert"
+        if not self.described:
+            return "alert (description not shown)"
         return ALERT_NAMES.get(self.description, f"alert {self.description}")
 
 

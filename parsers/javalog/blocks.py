@@ -256,10 +256,27 @@ def certificates_jdk8(block: list[str], first_line: int) -> tuple[Certificate, l
     return Certificate(chain=tuple(rebuild(f) for f in facts)), facts
 
 
+#: How the JDK names an alert code it does not know: `UNKNOWN ALERT (200)` (11+),
+#: `<UNKNOWN ALERT: 200>` (6 to 8).
+UNKNOWN_ALERT = re.compile(r"<?UNKNOWN ALERT(?: \(|: )(\d{1,3})[)>]?")
+
+
+def alert_description(text: str) -> int | None:
+    """The alert code a JDK's description names: its name, or the number of an alert the JDK
+    could not name (kept: it is not close_notify); None when it says neither."""
+    text = text.strip()
+    if text in ALERT_CODES:
+        return ALERT_CODES[text]
+    unknown = UNKNOWN_ALERT.fullmatch(text)
+    return int(unknown.group(1)) if unknown and int(unknown.group(1)) < 256 else None
+
+
 def alert(block: list[str]) -> Alert:
+    """A received alert block; a description not shown or not read is said so, never a 0."""
     values = _values(block)
     level = 2 if values.get("level", "fatal") == "fatal" else 1
-    return Alert(level, ALERT_CODES.get(values.get("description", ""), 0))
+    code = alert_description(values.get("description", ""))
+    return Alert(level, 0, described=False) if code is None else Alert(level, code)
 
 
 _EXC = re.compile(r"((?:[A-Za-z_$][\w$]*\.)+[A-Za-z_$][\w$]*(?:Exception|Error))(?:: (.*))?$")

@@ -190,14 +190,21 @@ def _record(build: Build, e: Entry, verb: str, rest: str) -> None:
     """A record line: an alert sent or received, or the exception the thread handled."""
     if verb in ("RECV", "SEND") and "ALERT:" in rest:
         level = 2 if "fatal" in rest else 1
-        named = _ALERT_NAME.search(rest.rsplit(",", 1)[-1].replace("description =", ""))
+        said = rest.rsplit(",", 1)[-1].replace("description =", "")
+        named = _ALERT_NAME.search(said)
         name = named.group(1) if named else ""
         code = B.ALERT_CODES.get(name)
+        unknown = B.UNKNOWN_ALERT.search(said)
+        if code is None and unknown is not None and int(unknown.group(1)) < 256:
+            # `<UNKNOWN ALERT: 200>`: a code the JDK could not name, kept (not close_notify)
+            code, name = int(unknown.group(1)), f"alert {unknown.group(1)} (unknown)"
+            reason = f"Received fatal alert: {unknown.group(0).strip()}"
+        else:
+            reason = f"Received fatal alert: {name}"
         if code is not None:
             build.add_relative(verb == "SEND", None, Alert(level, code), e.line)
             if level == 2 and build.fatal is None:
-                reason = f"Received fatal alert: {name}" if verb == "RECV" else e.text
-                build.fatal = FatalLine(e.line, name, reason, verb == "RECV")
+                build.fatal = FatalLine(e.line, name, reason if verb == "RECV" else e.text, verb == "RECV")
                 build.statements.append(Statement(e.line, Said.FATAL, e.text))
     elif verb == "handling exception":
         found = B.exception_line(rest.lstrip(": "))
