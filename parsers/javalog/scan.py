@@ -86,27 +86,32 @@ _LOOSE_WORDS = (
 
 
 class _LooseFinder:
-    """The next line worth reading outside the blocks in buf[:limit], for positions that only
-    grow (each word's next place is kept, so each is looked for once per stretch of the buffer)."""
+    """The lines worth reading outside the blocks in buf[:limit], asked for stretch by stretch
+    between the entries (the blocks between are never searched). Each word's next place is
+    kept, so each byte is looked at once per word."""
 
     def __init__(self, buf: bytes, limit: int) -> None:
         self.buf, self.limit = buf, limit
-        self.ahead = [-2] * len(_LOOSE_WORDS)  # -2: not looked for yet; -1: not in the buffer
+        count = len(_LOOSE_WORDS)
+        self.ahead = [-1] * count  # the word's next place, or -1: not in [searched from, upto)
+        self.upto = [0] * count
         self.last = 0
 
-    def find(self, pos: int) -> int:
-        """The first match of _LOOSE at or after pos (-1: none)."""
-        buf, limit, ahead = self.buf, self.limit, self.ahead
-        if pos < self.last:  # not expected: looked for again from pos
-            ahead[:] = [-2] * len(ahead)
+    def find(self, pos: int, stop: int) -> int:
+        """The first match of _LOOSE starting in [pos, stop) (-1: none); stop is a line start."""
+        buf, limit, ahead, upto = self.buf, self.limit, self.ahead, self.upto
+        if pos < self.last:  # not expected: everything looked for again
+            ahead[:], upto[:] = [-1] * len(ahead), [0] * len(upto)
         self.last = pos
         while True:
             best = -1
             for i, word in enumerate(_LOOSE_WORDS):
                 at = ahead[i]
-                if at != -1 and at < pos:
-                    at = ahead[i] = buf.find(word, pos, limit)
-                if at != -1 and (best == -1 or at < best):
+                if at < pos and (at != -1 or upto[i] < stop):
+                    begin = pos if at != -1 else max(pos, upto[i] - len(word) + 1)
+                    at = ahead[i] = buf.find(word, begin, stop)
+                    upto[i] = stop
+                if at != -1 and at < stop and (best == -1 or at < best):
                     best = at
             if best == -1 or _LOOSE.match(buf, best, limit):
                 return best
@@ -324,7 +329,7 @@ class Scanner:
         pos = 1
         search_from = 0
         loose = _LooseFinder(buf, limit)
-        next_exc = loose.find(pos)
+        loose_from = pos  # where the lines outside the blocks are looked for next
         while True:
             m = pattern.search(buf, search_from, limit)
             keyword_at = -1
@@ -338,9 +343,9 @@ class Scanner:
                 keyword_at = m.start() + 1 - start
             else:
                 start = m.start() + 1
-            while next_exc != -1 and next_exc < start:
-                line_start = buf.rfind(b"\n", 0, next_exc) + 1
-                line_end = buf.find(b"\n", next_exc, limit)
+            while (at := loose.find(loose_from, start)) != -1:
+                line_start = buf.rfind(b"\n", 0, at) + 1
+                line_end = buf.find(b"\n", at, limit)
                 if line_end == -1:
                     break
                 if line_start >= pos:
@@ -350,7 +355,7 @@ class Scanner:
                     if found is not None:
                         found.line = line_of(line_start)
                         yield found
-                next_exc = loose.find(line_end)
+                loose_from = line_end
             if m is None:
                 return self._keep(buf, limit, line_of)
             line_end = buf.find(b"\n", start, limit)
@@ -369,8 +374,7 @@ class Scanner:
             entry.line = line_of(start)
             pos = end
             search_from = end - 1
-            if next_exc != -1 and next_exc < end:
-                next_exc = loose.find(end)
+            loose_from = max(loose_from, end)
             yield entry
 
     @staticmethod
