@@ -18,8 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from inspector.analysis.error_text import ErrorTextResult
-from inspector.analysis.server_log import ServerLogResult
 from inspector.findings import Evidence, Finding, Severity, has_errors, sort_findings
 from inspector.java.key_managers import Selection
 from inspector.keystore.model import Keystore
@@ -33,8 +31,15 @@ from parsers.javalog.model import Said, Statement
 from parsers.model import Certificate, CertificateRequest, Direction, Transcript
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    # imported when the input is not a Java log: their rules cost every Java log start-up time
+    from inspector.analysis.error_text import ErrorTextResult
+    from inspector.analysis.server_log import ServerLogResult
     from inspector.analysis.trust import TruststoreSource
     from inspector.java.trust import Truststore
+
+    LogOutcome: TypeAlias = "LogScan | ServerLogResult | ErrorTextResult"
 
 
 @dataclass(frozen=True)
@@ -93,9 +98,6 @@ class LogScan:
     #: role → handshakes of that role; "assumed" counts those the log could not tell
     roles: dict[str, int] = field(default_factory=dict)
     errors: bool = False
-
-
-LogOutcome = LogScan | ServerLogResult | ErrorTextResult
 
 
 def analyse_log(request: LogRequest, on_handshake: Callable[[HandshakeResult], None]) -> LogOutcome:
