@@ -150,6 +150,8 @@ def _client_hello(state: LogState, e: Entry, thread: str, when: float | None) ->
 
 def _role_from_message(build: Build, e: Entry) -> None:
     """Sending a server's message (or receiving a client's) makes the log a server's."""
+    if build.role is not None:
+        return  # the first line that tells decides
     msg = e.text
     sender = modern_sender(msg)
     if sender is None:
@@ -280,7 +282,11 @@ def _plaintext(build: Build, e: Entry) -> None:
         return
     if build.http is not None and "certificate" in build.http.reason.lower():
         return
-    data, _ = hex_bytes(e.block[1:] if e.block and not e.block[0].strip()[:1].isdigit() else e.block, 0)
+    lines = e.block[1:] if e.block and not e.block[0].strip()[:1].isdigit() else e.block
+    head, _ = hex_bytes(lines[:1], 0)
+    if not head or (len(head) >= 5 and not head.startswith(b"HTTP/")):
+        return  # not an HTTP answer: the rest of the record is not read
+    data, _ = hex_bytes(lines, 0)
     m = _HTTP.match(data)
     if m:
         reason = m.group(2).decode("latin-1")
