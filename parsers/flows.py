@@ -103,7 +103,7 @@ class FlowReader:
             if result.first_time is None:
                 result.first_time = records[0][2]
                 # a pcapng may embed its key log: keep encrypted bodies for it
-                self.keep_app_data = self.keys_given or cf.format == "pcapng"
+                self.keep_app_data = self.keys_given or cf.format.startswith("pcapng")
             self._embedded_secrets()
             # a source may number frames itself (per file, when it re-reads a few of several)
             base: int | None = getattr(cf, "frame_base", None)
