@@ -23,7 +23,9 @@ from parsers.tcp import Holes, TcpReassembler
 ProgressFn = Callable[[int, int], None]  # (bytes read, frames read)
 ItemFn = Callable[[Item], None]
 PROGRESS_EVERY = 4096  # frames between looks at the clock
-MAX_OPEN_CONNECTIONS = 10_000  # tracked at once (~6 KB each); past it the oldest is closed
+#: tracked at once (parsers.budget.CONNECTION_COST each, out of the one memory budget they share
+#: with out-of-order data); past it the oldest is closed
+MAX_OPEN_CONNECTIONS = 10_000
 MAX_DECODE_PROBLEMS = 5  # undecodable frames named in the summary
 #: 4-tuples of connections that ended (FIN both ways, RST, or not TLS) remembered, so their late
 #: packets (retransmissions after FIN, data after RST, the rest of a non-TLS stream) are not read
@@ -82,7 +84,9 @@ class FlowReader:
         # in creation order, so the oldest is found at once (OrderedDict: O(1) at the front)
         self.active: OrderedDict[bytes, _Flow] = OrderedDict()
         self.closed: OrderedDict[bytes, None] = OrderedDict()  # see MAX_CLOSED_REMEMBERED
-        self.holes = Holes()  # directions waiting past a hole: then pure ACKs are looked at
+        #: directions waiting past a hole (then pure ACKs are looked at), and the memory budget
+        #: open connections and out-of-order data share (parsers.budget)
+        self.holes = Holes()
         self.tls_count = 0
         self.keep_app_data = keys_given
         self._unsupported: set[int] = set()
@@ -123,6 +127,10 @@ class FlowReader:
                 seen.add(id(conn))
                 self._finish(conn)
         self.active.clear()
+        self._opened()
+        budget = self.holes.summary(MAX_OPEN_CONNECTIONS)
+        if budget is not None:
+            result.problems.append(budget)
         result.format = cf.format
         result.frames = cf.frames_read
         result.problems += [f"{n} packet(s) in {kind} not read" for kind, n in sorted(self.not_read.items())]
@@ -173,6 +181,7 @@ class FlowReader:
             self._finish(conn)
             active.pop(key, None)  # pop, not del: the two keys are one when src = dst
             active.pop(_reverse(key), None)
+        self._opened()
 
     def _embedded_secrets(self) -> None:
         secrets = self.file.secrets
@@ -255,6 +264,7 @@ class FlowReader:
                 self._finish(conn)
                 active.pop(key, None)  # pop, not del: the two keys are one when src = dst
                 active.pop(_reverse(key), None)
+                self.holes.connections = len(active) >> 1
                 self._remember_closed(key)
             if self.progress is not None and number % PROGRESS_EVERY == 0:
                 self._report_progress(number)
@@ -329,7 +339,12 @@ class FlowReader:
         self.active[reverse] = (conn, theirs, conn.reassembler(theirs))
         if len(self.active) > 2 * MAX_OPEN_CONNECTIONS:
             self._evict_oldest()
+        self._opened()
         return self.active[key]
+
+    def _opened(self) -> None:
+        """The number of open connections changed: the budget's room for out-of-order data too."""
+        self.holes.opened(len(self.active) >> 1)
 
     def _pure_ack(self, key: bytes, ack: int, number: int, ftime: float) -> None:
         """A segment with no data while some direction waits past a hole: its ACK may show the
@@ -362,6 +377,7 @@ class FlowReader:
         self._finish(conn)
         self.active.pop(key, None)
         self.active.pop(_reverse(key), None)
+        self.holes.closed_connections += 1
 
     def _finish(self, conn: TcpConnection) -> None:
         """The connection ended (or the capture did): count it, close its transcript."""

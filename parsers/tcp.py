@@ -10,6 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from parsers.budget import Budget
+
+#: what the reader shares with every direction: how many hold data past a hole, and the memory
+#: budget their out-of-order data draws on (parsers.budget)
+Holes = Budget
+
 FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
 MAX_PENDING = 4 << 20  # out-of-order bytes kept per direction before declaring a gap
 #: a segment further ahead than this is not this stream's (another ISN on the same 4-tuple, a
@@ -33,16 +39,6 @@ class ByteSink(Protocol):
 
 #: (kind, detail): a Problem of this direction, in the connection's words
 ReportFn = Callable[[str, str], None]
-
-
-class Holes:
-    """How many directions (of every connection a reader tracks) hold data past a hole: while
-    none does, the reader need not look at pure ACKs at all."""
-
-    __slots__ = ("n",)
-
-    def __init__(self) -> None:
-        self.n = 0
 
 
 class TcpReassembler:
@@ -93,11 +89,19 @@ class TcpReassembler:
         self.next_seq = (seq + size) & SEQ_MASK
         return True
 
-    def _count(self, had: bool) -> None:
-        """Keep `holes` right after a call that may have filled or emptied `pending`."""
+    def _held(self, before: int) -> None:
+        """Tell the budget (`holes`) after a call that may have changed `pending`."""
         holes = self.holes
-        if holes is not None and had != bool(self.pending):
-            holes.n += 1 if self.pending else -1
+        if holes is not None and before != self.pending_bytes:
+            holes.held(self, before)
+
+    def give_up(self) -> None:
+        """The memory budget ran out: deliver what is held past the holes now, after gaps, as
+        at the end of the capture (parsers.budget)."""
+        before = self.pending_bytes
+        while self.pending:
+            self._skip_gap("given up on early: out-of-order data past the reader's memory budget")
+        self._held(before)
 
     def acked(self, ack: int) -> None:
         """The peer acknowledged up to `ack`: bytes before it that the capture does not hold were
@@ -114,15 +118,16 @@ class TcpReassembler:
             return
         first = min(self.pending, key=lambda s: (s - base) & SEQ_MASK)
         target = first if (first - base) & SEQ_MASK <= ahead else ack
+        before = self.pending_bytes
         self.report("gap", f"{(target - base) & SEQ_MASK} bytes missing (lost segments)")
         self._resume_at(target)
-        self._count(True)
+        self._held(before)
 
     def feed(self, seq: int, payload: bytes) -> None:
-        had = bool(self.pending)
+        before = self.pending_bytes
         self._feed(seq, payload)
-        if had or self.pending:
-            self._count(had)
+        if before or self.pending_bytes:
+            self._held(before)
 
     def _feed(self, seq: int, payload: bytes) -> None:
         assert self.next_seq is not None
@@ -150,6 +155,8 @@ class TcpReassembler:
             self._resume_at(seq)
             self._deliver(payload)
             return
+        if not payload:
+            return
         if seq not in self.pending or len(self.pending[seq]) < len(payload):
             self.pending_bytes += len(payload) - len(self.pending.get(seq, b""))
             self.pending[seq] = payload
@@ -167,16 +174,16 @@ class TcpReassembler:
             f"packet cut by the capture's snaplen: {wire_length - captured} of {wire_length} bytes "
             "not captured",
         )
-        had = bool(self.pending)
+        before = self.pending_bytes
         self._resume_at(end)
-        self._count(had)
+        self._held(before)
 
     def finish(self) -> None:
         """End of capture: whatever is still out of order follows a gap."""
-        had = bool(self.pending)
+        before = self.pending_bytes
         while self.pending:
             self._skip_gap()
-        self._count(had)
+        self._held(before)
         if self.skipped:
             self._deliver(b"")
 
@@ -211,10 +218,10 @@ class TcpReassembler:
             if not progressed:
                 return
 
-    def _skip_gap(self) -> None:
+    def _skip_gap(self, why: str = "lost segments") -> None:
         """Lost segments: jump to the earliest pending data."""
         assert self.next_seq is not None
         base = self.next_seq
         first = min(self.pending, key=lambda s: (s - base) & SEQ_MASK)
-        self.report("gap", f"{(first - base) & SEQ_MASK} bytes missing (lost segments)")
+        self.report("gap", f"{(first - base) & SEQ_MASK} bytes missing ({why})")
         self._resume_at(first)

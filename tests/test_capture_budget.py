@@ -1,0 +1,143 @@
+"""One memory budget for a capture's open connections and the out-of-order data they hold: a
+flood of connections each holding megabytes past a hole stays within it (the peak RSS of a real
+run is measured), and what was given up is said, in the capture's report and on the connection."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from parsers import budget, framing
+from parsers.capture import read_capture
+from parsers.model import Direction
+from tests.pcap_stream_helpers import pcap_records
+
+ROOT = Path(__file__).resolve().parent.parent
+CAPTURES = ROOT / "captures"
+SEGMENT, SEGMENTS = 60_000, 69  # 4,140,000 bytes held per connection: under tcp.MAX_PENDING
+MiB = 1 << 20
+
+
+def _frame(src: str, sport: int, seq: int, flags: int, payload: bytes = b"") -> bytes:
+    """Ethernet / IPv4 / TCP to 10.2.0.1:443 (checksums left 0: this reader does not check them)."""
+    tcp = struct.pack("!HHIIBBHHH", sport, 443, seq, 0, 5 << 4, flags, 65535, 0, 0)
+    ip = struct.pack(
+        "!BBHHHBBH4s4s",
+        0x45,
+        0,
+        40 + len(payload),
+        0,
+        0x4000,
+        64,
+        6,
+        0,
+        bytes(map(int, src.split("."))),
+        bytes((10, 2, 0, 1)),
+    )
+    return b"\x00" * 12 + b"\x08\x00" + ip + tcp + payload
+
+
+def _held_data_flood(path: Path, connections: int) -> None:
+    """Each connection: a SYN, then its bytes from the second on (the first never comes), the
+    connections' segments interleaved: every one holds ~4 MB past its hole at the end."""
+    zeros = bytes(SEGMENT)
+    when = 1_700_000_000
+
+    def record(out: gzip.GzipFile, data: bytes) -> None:
+        nonlocal when
+        when += 1
+        out.write(struct.pack("<IIII", when, 0, len(data), len(data)) + data)
+
+    hosts = [(f"10.1.{i >> 8}.{i & 255}", 20_000 + i) for i in range(connections)]
+    with gzip.open(path, "wb", compresslevel=1) as out:
+        out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+        for host, port in hosts:
+            record(out, _frame(host, port, 1000, framing.SYN))
+        for k in range(SEGMENTS):
+            for host, port in hosts:
+                record(out, _frame(host, port, 1002 + k * SEGMENT, framing.ACK | framing.PSH, zeros))
+
+
+_PEAK = (
+    "import resource, subprocess, sys\n"
+    "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+    "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "sys.stdout.write(done.stdout)\n"
+)
+
+
+def test_a_compressed_flood_of_held_data_stays_within_the_budget(tmp_path: Path) -> None:
+    """100 connections x 4 MB held past a hole, from a 2 MB .pcap.gz: without one budget the
+    reader held all of it (460 MB here; a 10 MB file, 2 GB). The CLI runs in a process of its
+    own, whose peak RSS its parent reads."""
+    flood = tmp_path / "held.pcap.gz"
+    _held_data_flood(flood, 100)
+    assert flood.stat().st_size < 4 * MiB
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK, sys.executable, "-m", "inspector", "pcap", str(flood), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=True,
+    )
+    first, _, report = done.stdout.partition("\n")
+    status, peak_kib = map(int, first.split())
+    assert status == 0, done.stderr
+    # the budget, plus the interpreter and its libraries (~45 MB), plus slack for the allocator
+    assert peak_kib * 1024 < budget.MEMORY_BUDGET + 160 * MiB, f"peak RSS {peak_kib} KiB"
+    problems = json.loads(report)["capture"]["problems"]
+    assert problems == [
+        "memory budget reached (128 MiB for the open connections and the data held past their "
+        "holes): 137220000 bytes of out-of-order data in 69 direction(s) given up on (read on "
+        "after a gap, as if the segments before them were lost)"
+    ]
+
+
+def _reordered_with_syns(path: Path, syns: int) -> None:
+    """tls12-mss1448.pcap with the client's segment at 207 (frame 8, and its retransmission,
+    frame 10) never captured: the next one (frame 9) waits past the hole while `syns` new
+    connections open (and then reset)."""
+    header, records = pcap_records(CAPTURES / "tls12-mss1448.pcap")
+    stamp = records[8][:8]
+    hosts = [(f"10.9.{i >> 8}.{i & 255}", 30_000 + i) for i in range(syns)]
+    frames = [_frame(host, port, 5, framing.SYN) for host, port in hosts]
+    frames += [_frame(host, port, 6, framing.RST) for host, port in hosts]
+    flood = [stamp + struct.pack("<II", len(f), len(f)) + f for f in frames]
+    path.write_bytes(header + b"".join([*records[:7], records[8], *flood, *records[10:]]))
+
+
+def test_open_connections_and_held_data_share_one_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The room for out-of-order data is what the open connections leave: as connections open,
+    a direction's held data is given up on, said on its connection and in the capture."""
+    monkeypatch.setattr(budget, "MEMORY_BUDGET", 50 * budget.CONNECTION_COST + 700)
+    capture = tmp_path / "held.pcap"
+    _reordered_with_syns(capture, 60)
+    result = read_capture(capture)
+    assert result.problems == [
+        f"memory budget reached ({50 * budget.CONNECTION_COST + 700} bytes for the open connections "
+        "and the data held past their holes): 621 bytes of out-of-order data in 1 direction(s) "
+        "given up on (read on after a gap, as if the segments before them were lost)"
+    ]
+    [t] = result.transcripts
+    gaps = [p for p in t.problems if p.kind == "gap"]
+    assert [(p.direction, p.detail, p.frame) for p in gaps] == [
+        (
+            Direction.CLIENT,
+            "1448 bytes missing (given up on early: out-of-order data past the reader's memory budget)",
+            8,  # the last frame of the connection read: its held segment
+        )
+    ]
+    # the same capture with room to spare: nothing given up, the hole named as lost segments
+    monkeypatch.setattr(budget, "MEMORY_BUDGET", 128 * MiB)
+    assert not any(budget.BUDGET_PROBLEM in p for p in read_capture(capture).problems)
