@@ -16,6 +16,7 @@ from pathlib import Path
 from parsers import packets
 from parsers.boundary import ConnectionClosed, ConnectionOpened, Item, SecretsFound
 from parsers.connection import SharedState, TcpConnection
+from parsers.fragments import Fragments
 from parsers.model import Direction, Endpoint, Problem, Transcript
 from parsers.pcapfile import CaptureFile, CaptureFormatError, FrameSource
 from parsers.tcp import Holes, TcpReassembler
@@ -92,6 +93,7 @@ class FlowReader:
         self._unsupported: set[int] = set()
         self._decode_problems = 0
         self.not_read: dict[str, int] = {}  # packets in encapsulations not opened, per kind
+        self.fragments = Fragments()  # IP fragments waiting for the rest of their packet
         self._secrets_used = 0
         self._last_progress = _time.monotonic()
         self.idle = idle
@@ -122,15 +124,16 @@ class FlowReader:
         readable."""
         cf, result = self.file, self.result
         seen: set[int] = set()
-        for conn, _, _ in self.active.values():
+        for key, (conn, _, _) in list(self.active.items()):
             if id(conn) not in seen:
                 seen.add(id(conn))
+                self._unrebuilt(key)
                 self._finish(conn)
         self.active.clear()
         self._opened()
-        budget = self.holes.summary(MAX_OPEN_CONNECTIONS)
-        if budget is not None:
-            result.problems.append(budget)
+        for said in (self.fragments.summary(), self.holes.summary(MAX_OPEN_CONNECTIONS)):
+            if said is not None:
+                result.problems.append(said)
         result.format = cf.format
         result.frames = cf.frames_read
         result.problems += [f"{n} packet(s) in {kind} not read" for kind, n in sorted(self.not_read.items())]
@@ -178,6 +181,7 @@ class FlowReader:
                     conn.frame,
                 )
             )
+            self._unrebuilt(key)
             self._finish(conn)
             active.pop(key, None)  # pop, not del: the two keys are one when src = dst
             active.pop(_reverse(key), None)
@@ -261,6 +265,8 @@ class FlowReader:
                 ack if flags & packets.ACK else None,
             )
             if conn.ended:
+                if self.fragments.waiting:
+                    self._unrebuilt(key)
                 self._finish(conn)
                 active.pop(key, None)  # pop, not del: the two keys are one when src = dst
                 active.pop(_reverse(key), None)
@@ -283,6 +289,9 @@ class FlowReader:
             return None
         try:
             return packets.decode(linktype, data)
+        except packets.Fragment as fragment:
+            whole = self.fragments.add(fragment, number)  # the packet, once this completes it
+            return None if whole is None else self._decode(packets.RAW, whole, number)
         except packets.NotRead as exc:
             result.undecodable_frames += 1
             self.not_read[exc.kind] = self.not_read.get(exc.kind, 0) + 1
@@ -306,6 +315,7 @@ class FlowReader:
         sport, dport = packets.PORTS.unpack(key[-4:])
         reverse = dst + src + packets.PORTS.pack(dport, sport)
         if found is not None:  # port reuse: a new SYN on a used 4-tuple
+            self._unrebuilt(key)
             self._finish(found[0])
             self.active.pop(key, None)
             self.active.pop(reverse, None)
@@ -374,10 +384,24 @@ class FlowReader:
                 conn.frame,
             )
         )
+        self._unrebuilt(key)
         self._finish(conn)
         self.active.pop(key, None)
         self.active.pop(_reverse(key), None)
         self.holes.closed_connections += 1
+
+    def _unrebuilt(self, key: bytes) -> None:
+        """The connection on `key` ends: packets of it that came in fragments and were never
+        rebuilt (one missing) are data it lost, said on it as a gap, so it is not judged as if
+        nothing were missing."""
+        found = self.active.get(key)
+        if found is None or not self.fragments.waiting:
+            return
+        conn, direction = found[0], found[1]
+        for lost in self.fragments.lost_in(key):
+            conn.add_problem(
+                Problem("gap", lost.detail, direction if lost.forward else direction.peer, lost.frame)
+            )
 
     def _finish(self, conn: TcpConnection) -> None:
         """The connection ended (or the capture did): count it, close its transcript."""
