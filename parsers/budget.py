@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
-MEMORY_BUDGET = 128 << 20  # bytes: open connections and their out-of-order data together
+MEMORY_BUDGET = 192 << 20  # bytes: open connections and their out-of-order data together
 #: what one tracked connection costs with no data held (its objects, both directions, the
-#: record splitters' partial headers): measured at ~6 KB, rounded up
-CONNECTION_COST = 8 << 10
+#: record splitters' partial headers, the last bytes read kept to compare retransmissions
+#: with: tcp.RECENT each way): ~6 KB measured, plus 2 x 3 KiB
+CONNECTION_COST = 14 << 10
 #: shedding stops when the out-of-order bytes are down to this share of their room, so a
 #: capture at the limit does not shed on every packet
 SHED_TO = 0.75
