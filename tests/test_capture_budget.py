@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from parsers import budget, framing
+from parsers import budget, events, framing, tls, transcripts
 from parsers.capture import read_capture
 from parsers.model import Direction
+from parsers.pcapfile import PcapWriter
 from tests.pcap_stream_helpers import pcap_records
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,3 +142,98 @@ def test_open_connections_and_held_data_share_one_budget(
     # the same capture with room to spare: nothing given up, the hole named as lost segments
     monkeypatch.setattr(budget, "MEMORY_BUDGET", 128 * MiB)
     assert not any(budget.BUDGET_PROBLEM in p for p in read_capture(capture).problems)
+
+
+def _handshake_flood(path: Path, connections: int, first: bytes, records: int) -> None:
+    """Each connection: a SYN, then `records` handshake records of 16 KiB from the client, the
+    first starting with `first`, the rest zeros; no connection ends."""
+    body = bytes(16384)
+    when = 1_700_000_000
+
+    def record(out: gzip.GzipFile, data: bytes) -> None:
+        nonlocal when
+        when += 1
+        out.write(struct.pack("<IIII", when, 0, len(data), len(data)) + data)
+
+    hosts = [(f"10.1.{i >> 8}.{i & 255}", 20_000 + i) for i in range(connections)]
+    with gzip.open(path, "wb", compresslevel=1) as out:
+        out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+        for host, port in hosts:
+            record(out, _frame(host, port, 1000, framing.SYN))
+        for k in range(records):
+            payload = b"\x16\x03\x03\x40\x00" + (first + body[len(first) :] if k == 0 else body)
+            for host, port in hosts:
+                record(out, _frame(host, port, 1001 + k * len(payload), framing.ACK | framing.PSH, payload))
+
+
+def test_unfinished_megabyte_messages_on_many_connections_stay_within_a_budget(tmp_path: Path) -> None:
+    """300 connections each inside a 1 MiB Certificate message (1.6 MB compressed): each held
+    what it had of its message (385 MB); past the handshake budget the messages waiting longest
+    are given up on, said on their connection."""
+    flood = tmp_path / "messages.pcap.gz"
+    _handshake_flood(flood, 300, b"\x0b\x0f\xff\xff", 64)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK, sys.executable, "-m", "inspector", "pcap", str(flood), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=True,
+    )
+    first, _, report = done.stdout.partition("\n")
+    status, peak_kib = map(int, first.split())
+    assert status == 0, done.stderr
+    assert peak_kib * 1024 < transcripts.HANDSHAKE_BUDGET + 160 * MiB, f"peak RSS {peak_kib} KiB"
+    connections = json.loads(report)["connections"]
+    given_up = [c for c in connections if c["problems"]]
+    assert len(given_up) == 250
+    assert given_up[0]["problems"] == [
+        {
+            "kind": "gap",
+            "detail": "an unfinished handshake message (409600 bytes so far) given up on, and the rest "
+            "of this direction's handshake with it: the unfinished messages of every open connection "
+            "outgrew the reader's memory budget (64 MiB)",
+            "frame": 7501,
+        }
+    ]
+
+
+def test_a_direction_of_empty_messages_is_read_only_so_far(tmp_path: Path) -> None:
+    """16 KiB records of zeros are 4096 empty HelloRequests each: past MAX_MESSAGES the rest of
+    the direction's handshake is not decoded (it was: a decode and an event each)."""
+    flood = tmp_path / "zeros.pcap.gz"
+    _handshake_flood(flood, 1, b"", 8)
+    [t] = read_capture(flood).transcripts
+    assert len(t.events) == tls.MAX_MESSAGES
+    assert [(p.kind, p.detail) for p in t.problems] == [
+        ("limit", "more than 256 handshake messages from the client: the rest of its handshake is not read")
+    ]
+
+
+def test_many_connections_share_the_events_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each open connection sends 100 alerts; with room for 1,000 events across 50 open ones,
+    each keeps its share (never under MIN_EVENTS) and says how many more were not kept."""
+    monkeypatch.setattr(events, "MAX_HELD_EVENTS", 1000)
+    alert = b"\x15\x03\x03\x00\x02\x01\x00"
+    capture = tmp_path / "alerts.pcap"
+    with capture.open("wb") as out:
+        writer = PcapWriter(out)
+        hosts = [(f"10.1.0.{i}", 20_000 + i) for i in range(50)]
+        for host, port in hosts:
+            writer.write(1.0, _frame(host, port, 1000, framing.SYN))
+        for host, port in hosts:  # every connection open first
+            writer.write(2.0, _frame(host, port, 1001, framing.ACK | framing.PSH, alert))
+        for host, port in hosts:
+            writer.write(3.0, _frame(host, port, 1008, framing.ACK | framing.PSH, alert * 99))
+    result = read_capture(capture)
+    assert len(result.transcripts) == 50
+    for t in result.transcripts:
+        assert len(t.events) == events.MIN_EVENTS
+        assert [(p.kind, p.detail) for p in t.problems] == [
+            (
+                "limit",
+                "more than 64 messages: 36 more not kept (the reader's share for each of the many "
+                "connections open at once)",
+            )
+        ]
