@@ -221,7 +221,16 @@ def _run_stream(args: argparse.Namespace) -> int:
         printer.connection(judged)
 
     try:
-        stream = stream_capture(spec, keylog, store, at, Scope(args.host, args.port), show, judge)
+        stream = stream_capture(
+            spec,
+            keylog,
+            store,
+            at,
+            Scope(args.host, args.port),
+            show,
+            judge,
+            lambda why: printer.restarted(spec.name, why),
+        )
         printer.summary(stream)
     except BrokenPipeError:
         # the reader went away (`| head -1`): nobody to tell the rest, so the reading stops; the
