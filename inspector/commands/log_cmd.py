@@ -91,11 +91,13 @@ def _request(args: argparse.Namespace) -> LogRequest:
     """The input checked, the keystore and the date read (the truststore is read by the analysis,
     before the log), in the order errors are told."""
     from inspector.analysis.log import LogRequest
+    from inspector.system.input_files import check_input, check_stdin
 
-    if args.file != "-":
-        from inspector.system.input_files import check_input
-
-        check_input(Path(args.file), "give the log file the JVM's stderr was written to", pipes=True)
+    hint = "give the log file the JVM's stderr was written to"
+    if args.file == "-":
+        check_stdin(hint)
+    else:
+        check_input(Path(args.file), hint, pipes=True)
     store: Keystore | None = None
     if args.keystore:
         from inspector.commands.options import load_from_args
