@@ -302,7 +302,8 @@ def test_log_without_a_client_chain_says_so_in_one_line(world: World, running: S
     lines = [line for line in done.stdout.splitlines() if "--server-ca" in line and "no client chain" in line]
     assert lines == [
         f"The partner's server stacks (--server-ca {world.files.trust}): no client chain to judge: "
-        "the client sent an empty Certificate (no certificate) in handshake #1; every stack requiring one refuses that"
+        "the client sent an empty Certificate (no certificate) in handshake #1; every stack "
+        "requiring one refuses that"
     ]
     assert "stack    " not in done.stdout  # no table
     doc = _run("log", str(out / "empty.log"), "--server-ca", str(world.files.trust))
