@@ -279,9 +279,9 @@ _FAR_FUTURE = dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc)
 
 def rebuild(facts: CertFacts) -> x509.Certificate:
     """An x509 certificate with the printed facts (memoised: logs repeat the same chains)."""
-    key = (facts.subject, facts.issuer, facts.serial, facts.not_before, facts.not_after, facts.dns_names)
-    key += (facts.key_type, facts.key_bits, facts.signature_algorithm, facts.eku, facts.key_usage)
-    key += (facts.critical, facts.path_length, facts.permitted_dns, facts.excluded_dns)
+    key: tuple[object, ...] = (facts.subject, facts.issuer, facts.serial, facts.not_before, facts.not_after)
+    key += (facts.dns_names, facts.key_type, facts.key_bits, facts.signature_algorithm, facts.eku)
+    key += (facts.key_usage, facts.critical, facts.path_length, facts.permitted_dns, facts.excluded_dns)
     hit = _STATE.cache.get(key)
     if hit is not None:
         return hit
