@@ -170,6 +170,11 @@ class PcapReport:
         out.write(json_out.compact(head) + "\n")
         for line in self.json_connections.texts():
             out.write(line + "\n")
+        if self.server is not None:  # after the connections: the verdicts name them
+            from inspector.render.server_verdicts import chains_json
+
+            items = chains_json(self.server, "connection")
+            out.write(json_out.compact({"record": "server_verdicts", "server_verdicts": items}) + "\n")
         for f in scan.file_findings:
             out.write(json_out.compact({"record": "finding", **json_out.finding_dict(f)}) + "\n")
 

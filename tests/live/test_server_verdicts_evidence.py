@@ -56,6 +56,8 @@ CASES = (
 )
 #: a chain whose issuer the server does not name: the JDK client sends an empty Certificate
 NOT_SENT = "leaf-only"
+#: the first chain again, last: its connection (handshake) joins the first one's group
+AGAIN = "good-again"
 STACKS = ("openssl", "nginx", "apache", "haproxy", "go", "node", "java")
 
 
@@ -146,12 +148,12 @@ def make_evidence(world: World, server: S.Running) -> Evidence:
     """One JVM plays every case against `server` under tcpdump; the logs joined in case order."""
     out = world.d / f"evidence-{server.stack}"
     out.mkdir()
-    names = (*CASES, NOT_SENT)
+    names = (*CASES, NOT_SENT, AGAIN)
     plan = out / "plan.txt"
     plan.write_text(
         "".join(
-            f"{n} {world.d / (n + '.jks')} {PW} {world.d / 'client-trust.jks'} localhost {server.port} "
-            "TLSv1.2 false\n"
+            f"{n} {world.d / (CASES[0] if n == AGAIN else n)}.jks {PW} {world.d / 'client-trust.jks'} "
+            f"localhost {server.port} TLSv1.2 false\n"
             for n in names
         )
     )
@@ -225,9 +227,11 @@ def test_log_and_pcap_verdicts_match_the_real_server(world: World, running: S.St
 
     # log: one handshake per case, in order; the unsent chain is an empty Certificate
     log = _run("log", str(evidence.log), "--server-ca", trust, "--server-stack", stack)
-    assert log["log"]["handshakes"] == len(CASES) + 1  # type: ignore[index]
+    assert log["log"]["handshakes"] == len(CASES) + 2  # type: ignore[index]
     judged = _by_index(log, "handshakes")
-    assert sorted(judged) == list(range(1, len(CASES) + 1))  # the last one sent no certificate
+    again = len(CASES) + 2  # the same chain as the first: one group
+    assert sorted(judged) == [*range(1, len(CASES) + 1), again]  # the unsent chain is not judged
+    assert judged[1]["handshakes"] == [1, again] and judged[1]["group"] == f"handshakes #1, #{again}"
     misses = set()
     for number, name in enumerate(CASES, 1):
         item = judged[number]
@@ -252,12 +256,21 @@ def test_log_and_pcap_verdicts_match_the_real_server(world: World, running: S.St
     # pcap: the chain on the wire (TLS 1.2: the client's Certificate in clear), judged from its bytes
     pcap = _run("pcap", str(evidence.pcap), "--server-ca", trust, "--server-stack", stack)
     wire = _by_index(pcap, "connections")
-    assert sorted(wire) == list(range(1, len(CASES) + 1))
+    assert sorted(wire) == [*range(1, len(CASES) + 1), again]
+    assert wire[1]["connections"] == [1, again]
     for number, name in enumerate(CASES, 1):
         item = wire[number]
         assert (item["verdict"] == "accept") == real[name], (stack, name, item)
         assert "not_checked" not in item and "inferred" not in str(item["reason"])
     assert real[NOT_SENT] is False
+    shown = subprocess.run(
+        [sys.executable, "-m", "inspector", "pcap", str(evidence.pcap), "--server-ca", trust],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    ).stdout.splitlines()
+    assert f"Connections #1, #{again} (the same chain):" in shown
+    assert f"  an empty Certificate (no certificate) in connection #{len(CASES) + 1}" in shown
 
 
 def test_log_without_a_client_chain_says_so_in_one_line(world: World, running: S.Stacks) -> None:
