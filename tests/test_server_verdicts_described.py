@@ -146,7 +146,7 @@ def test_jdk8_extended_key_usage_is_judged(cli: Any, tmp_path: Path) -> None:
     assert "info[server-verdicts-inferred]" in result.out
 
 
-def _described(cert: x509.Certificate) -> CertFacts:
+def described_as_jdk8(cert: x509.Certificate) -> CertFacts:
     """What a JDK 8 log prints of `cert` (sizes included; key identifiers not)."""
     kind, bits = C.key_algorithm(C.public_key(cert))  # type: ignore[arg-type]
     eku = ku = nc = None
@@ -190,7 +190,7 @@ def test_described_chain_matches_the_bytes_on_the_catalogue(tmp_path: Path) -> N
     for case in catalogue.cases:
         if not case.sent:
             continue
-        printed = [_described(c) for c in case.sent]
+        printed = [described_as_jdk8(c) for c in case.sent]
         pairs = [(rebuild(p), p) for p in printed]
         described = [v for v, _ in predict_described(pairs, catalogue.trust, now)]
         real = predict(case.sent, catalogue.trust, now)
