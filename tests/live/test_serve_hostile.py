@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from inspector.live import reference_server as RS
+from inspector.live.server_pump import ClientPump
 from tests import pki as P
 from tests.oddnames import ODD_CNS, key_pem, odd_cn, pem
 
@@ -288,16 +289,16 @@ def test_not_yet_valid_client_certificate_names_the_alert_openssl_sent(files, se
 
 
 def test_a_bug_met_with_one_client_is_its_line_and_the_server_goes_on(files, serve, monkeypatch):  # type: ignore[no-untyped-def]
-    original = RS._Pump.first_bytes
+    original = ClientPump.first_bytes
     calls: list[int] = []
 
-    def planted(self: RS._Pump) -> bytes:
+    def planted(self: ClientPump) -> bytes:
         calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("planted")
         return original(self)
 
-    monkeypatch.setattr(RS._Pump, "first_bytes", planted)
+    monkeypatch.setattr(ClientPump, "first_bytes", planted)
     server = serve(optional=True)
     first = _tls_client(server.port, _client_context())
     second = _tls_client(server.port, _client_context())
