@@ -15,6 +15,7 @@ from parsers.model import Alert, Direction, EncryptedRecords, Endpoint, Problem,
 from parsers.records import RecordSplitter, find_header, plausible_header
 from parsers.tcp import MAX_PENDING, TcpReassembler
 from parsers.tls import TlsSession
+from tests.helpers import tls_bytes as TB
 
 
 class Sink:
@@ -110,14 +111,16 @@ def _splitter(keep: bool = True) -> tuple[RecordSplitter, list[tuple[bytes, byte
 
 def test_records_are_split_across_and_within_segments() -> None:
     splitter, records, problems = _splitter()
-    stream = b"\x16\x03\x03\x00\x02hi" + b"\x15\x03\x03\x00\x02\x02\x28" + b"\x17\x03\x03\x00\x00"
+    sent = [
+        TB.record(TB.HANDSHAKE, b"hi"),
+        TB.alert_record(TB.HANDSHAKE_FAILURE),
+        TB.record(TB.APPLICATION_DATA, b""),
+    ]
+    stream = b"".join(sent)
     for i in range(0, len(stream), 3):
         splitter.data(stream[i : i + 3])
-    assert records == [
-        (b"\x16\x03\x03\x00\x02", b"hi"),
-        (b"\x15\x03\x03\x00\x02", b"\x02\x28"),
-        (b"\x17\x03\x03\x00\x00", b""),
-    ]
+    assert records == [(r[:5], r[5:]) for r in sent]
+    assert [len(body or b"") for _, body in records] == [2, 2, 0]
     assert problems == []
     assert not splitter.inside_record
 
@@ -226,16 +229,18 @@ def test_with_keys_application_data_is_kept_up_to_a_budget() -> None:
 
 # -- handshake assembly ----------------------------------------------------------------------
 def test_handshake_messages_span_records_and_share_them() -> None:
+    done, finished = TB.server_hello_done(), TB.handshake(TB.FINISHED, b"ab")
     hs = HandshakeAssembler()
-    assert hs.feed(b"\x0e\x00\x00\x00\x14\x00") == ([b"\x0e\x00\x00\x00"], None)
-    assert hs.feed(b"\x00\x02ab\x0e\x00\x00\x00") == ([b"\x14\x00\x00\x02ab", b"\x0e\x00\x00\x00"], None)
+    assert hs.feed(done + finished[:2]) == ([done], None)  # a record ending inside a header
+    assert hs.feed(finished[2:] + done) == ([finished, done], None)
+    assert finished == b"\x14\x00\x00\x02ab"
 
 
 def test_an_absurd_message_length_is_refused_not_buffered() -> None:
     hs = HandshakeAssembler()
     n = MAX_HANDSHAKE_MESSAGE + 1
-    complete, absurd = hs.feed(b"\x0e\x00\x00\x00" + b"\x0b" + n.to_bytes(3, "big"))
-    assert complete == [b"\x0e\x00\x00\x00"]  # what came before it is still read
+    complete, absurd = hs.feed(TB.server_hello_done() + TB.handshake(TB.CERTIFICATE, b"", length=n))
+    assert complete == [TB.server_hello_done()]  # what came before it is still read
     assert isinstance(absurd, AbsurdLength)
     assert str(absurd) == f"handshake message of {n} bytes announced: absurd, skipped"
     assert hs.buffer == bytearray()
@@ -284,8 +289,9 @@ def test_opaque_records_of_one_direction_fold_into_one_event() -> None:
 def test_a_session_reads_records_without_any_tcp() -> None:
     t = _transcript()
     session = TlsSession(t, None)
-    session.record(Record(1, True, 3, 10.5, b"\x16\x03\x03\x00\x04", b"\x0e\x00\x00\x00"))
-    session.record(Record(1, True, 4, 10.6, b"\x15\x03\x03\x00\x02", b"\x02\x30"))
+    done, refused = TB.record(TB.HANDSHAKE, TB.server_hello_done()), TB.alert_record(TB.UNKNOWN_CA)
+    session.record(Record(1, True, 3, 10.5, done[:5], done[5:]))
+    session.record(Record(1, True, 4, 10.6, refused[:5], refused[5:]))
     out = session.close(TcpFacts((), (Direction.SERVER,), None))
     assert out is t
     assert [(e.frame, e.message) for e in t.events] == [(3, SimpleMessage(14, 0)), (4, Alert(2, 48))]
