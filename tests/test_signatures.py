@@ -13,6 +13,7 @@ from parsers.handshake_signatures import HandshakeSignatures
 from parsers.handshake_transcript import MAX_TRANSCRIPT, HandshakeTranscript
 from parsers.keylog import KeyLog
 from parsers.model import CertificateVerify, Direction, ServerKeyExchange, Transcript
+from tests.helpers import tls_bytes as TB
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 
@@ -173,10 +174,10 @@ def test_past_the_first_connections_only_what_a_failure_hinges_on_is_checked(
         ("client", None, H.DEFERRED),
     ]
     data = (CAPTURES / "tls12-unknown-ca.pcap").read_bytes()
-    alert = b"\x15\x03\x03\x00\x02\x02"
-    assert data.count(alert + b"\x30") == 1
+    unknown_ca = TB.alert_record(TB.UNKNOWN_CA)
+    assert data.count(unknown_ca) == 1
     edited = tmp_path / "decrypt-error.pcap"
-    edited.write_bytes(data.replace(alert + b"\x30", alert + b"\x33"))  # 48 unknown_ca → 51 decrypt_error
+    edited.write_bytes(data.replace(unknown_ca, TB.alert_record(TB.DECRYPT_ERROR)))
     edited.with_suffix(".keys").write_bytes((CAPTURES / "tls12-unknown-ca.keys").read_bytes())
     (decrypt_error,) = _read(edited)
     assert [(s[0], s[2], s[3]) for s in _signatures(decrypt_error)] == [

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import tls_bytes as TB
 from tests.live.conftest import PW
 
 
@@ -232,7 +233,7 @@ def answer_plain_http(conn: socket.socket) -> None:
 
 def answer_tls_alert(conn: socket.socket) -> None:
     conn.recv(4096)
-    conn.sendall(b"\x15\x03\x01\x00\x02\x02\x46")  # what OpenSSL answers to text: a fatal alert
+    conn.sendall(TB.alert_record(TB.PROTOCOL_VERSION, version=TB.TLS10))  # what OpenSSL answers to text
 
 
 def reset_after_client_hello(conn: socket.socket) -> None:
@@ -242,7 +243,7 @@ def reset_after_client_hello(conn: socket.socket) -> None:
 
 def announce_16_mb_server_hello(conn: socket.socket) -> None:
     conn.recv(4096)
-    conn.sendall(b"\x16\x03\x03\x00\x04\x02\xff\xff\xff")
+    conn.sendall(TB.record(TB.HANDSHAKE, TB.handshake(TB.SERVER_HELLO, b"", length=0xFFFFFF)))
     conn.recv(4096)
 
 
@@ -655,7 +656,7 @@ def test_select_from_server_through_a_proxy(cli, files, serve):  # type: ignore[
 
 def _server_hello_like(body: bytes) -> bytes:
     """A plausible server flight start: a handshake record whose content is random."""
-    return b"\x16\x03\x03" + len(body).to_bytes(2, "big") + body
+    return TB.record(TB.HANDSHAKE, body)
 
 
 @settings(
@@ -668,7 +669,7 @@ def _server_hello_like(body: bytes) -> bytes:
         st.one_of(
             st.binary(max_size=300),
             st.binary(max_size=300).map(_server_hello_like),
-            st.binary(max_size=40).map(lambda b: b"\x15\x03\x03\x00\x02" + b[:2]),
+            st.binary(max_size=40).map(lambda b: TB.record(TB.ALERT, b[:2], length=2)),
         ),
         min_size=1,
         max_size=4,

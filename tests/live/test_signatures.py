@@ -20,9 +20,10 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from parsers.model import Direction, Endpoint
 from parsers.stream import Chunk, write_pcap
 from tests import pki as P
+from tests.helpers import tls_bytes as TB
 from tests.live.conftest import JAVA, PW, Files
 
-ALERT_DECRYPT_ERROR = bytes.fromhex("15030300020233")
+ALERT_DECRYPT_ERROR = TB.alert_record(TB.DECRYPT_ERROR)
 
 
 class Recorder:
