@@ -7,7 +7,6 @@ import os
 import shutil
 import socket
 import stat
-import struct
 import subprocess
 import threading
 import time
@@ -19,6 +18,7 @@ from hypothesis import strategies as st
 
 from tests.helpers import tls_bytes as TB
 from tests.live.conftest import PW
+from tests.servers import RawServer, reset
 
 
 def probe(cli, port, *extra):  # type: ignore[no-untyped-def]
@@ -206,24 +206,8 @@ def test_bad_targets_are_one_line_errors(cli):  # type: ignore[no-untyped-def]
 def misbehaving_server(handle: Callable[[socket.socket], None] | None) -> Iterator[int]:
     """A one-connection TCP server on 127.0.0.1 that does `handle` to its client (None: it
     never even accepts). Yields the port."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(10)  # every socket has a timeout, test sockets too
-
-    def serve() -> None:
-        try:
-            conn, _ = listener.accept()
-        except OSError:
-            return
-        conn.settimeout(5)
-        with conn, contextlib.suppress(OSError):
-            handle(conn)  # type: ignore[misc]
-
-    if handle is not None:
-        threading.Thread(target=serve, daemon=True).start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        listener.close()
+    with RawServer(handle, connections=1) as server:
+        yield server.port
 
 
 def answer_plain_http(conn: socket.socket) -> None:
@@ -238,7 +222,7 @@ def answer_tls_alert(conn: socket.socket) -> None:
 
 def reset_after_client_hello(conn: socket.socket) -> None:
     conn.recv(4096)
-    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    reset(conn)
 
 
 def announce_16_mb_server_hello(conn: socket.socket) -> None:
