@@ -17,6 +17,9 @@ from parsers.tcp import MAX_PENDING, TcpReassembler
 from parsers.tls import TlsSession
 from tests.helpers import tls_bytes as TB
 
+#: a handshake record holding one byte, a ClientHello's type: what makes a connection TLS
+ONE_BYTE_HELLO = TB.record(TB.HANDSHAKE, bytes([TB.CLIENT_HELLO]), TB.TLS10)
+
 
 class Sink:
     """A ByteSink that remembers what reached it; after each delivery it lets `skippable`
@@ -138,7 +141,7 @@ def test_skipped_bodies_are_not_buffered() -> None:
 def test_a_bad_header_ends_the_direction_with_one_problem() -> None:
     splitter, records, problems = _splitter()
     splitter.data(b"GET / HTTP/1.1\r\n")
-    splitter.data(b"\x16\x03\x03\x00\x00")
+    splitter.data(TB.record(TB.HANDSHAKE, b""))
     assert records == []
     assert problems == ["not a TLS record header (47 45 54 20 2f); the rest of this direction is skipped"]
     assert splitter.dead
@@ -146,10 +149,11 @@ def test_a_bad_header_ends_the_direction_with_one_problem() -> None:
 
 def test_after_a_loss_the_splitter_resumes_at_the_next_plausible_header() -> None:
     splitter, records, _ = _splitter()
-    splitter.data(b"\x16\x03\x03\x00\x10abc")  # a record whose end is lost
+    splitter.data(TB.record(TB.HANDSHAKE, b"abc", length=16))  # a record whose end is lost
     splitter.lost()
-    splitter.data(b"garbage\x15\x03\x03\x00\x02\x01\x00")
-    assert records == [(b"\x15\x03\x03\x00\x02", b"\x01\x00")]
+    warning = TB.alert_record(TB.CLOSE_NOTIFY, level=TB.WARNING)
+    splitter.data(b"garbage" + warning)
+    assert records == [(warning[:5], b"\x01\x00")]
 
 
 def test_the_one_record_header_check() -> None:
@@ -190,7 +194,7 @@ def test_plaintext_then_a_hello_is_tls_from_the_hello() -> None:
     conn.segment(Direction.CLIENT, 1, 0x18, b"STARTTLS\r\n", 4, 0.2)
     conn.segment(Direction.SERVER, 12, 0x18, b"220 go ahead\r\n", 5, 0.3)
     assert conn.is_tls is None
-    hello = b"\x16\x03\x01\x00\x01\x01"
+    hello = ONE_BYTE_HELLO
     conn.segment(Direction.CLIENT, 11, 0x18, hello, 6, 0.4)
     assert conn.is_tls is True
     assert [(r.frame, r.header) for r in records] == [(6, hello[:5])]
@@ -199,13 +203,15 @@ def test_plaintext_then_a_hello_is_tls_from_the_hello() -> None:
 
 def test_a_connection_yields_numbered_records_and_its_tcp_facts() -> None:
     conn, records = _tcp_connection(False)
-    conn.segment(Direction.CLIENT, 1, 0x18, b"\x16\x03\x01\x00\x01\x01", 3, 0.5)
-    conn.segment(Direction.SERVER, 1, 0x18, b"\x17\x03\x03\x00\x03abc\x15\x03\x03", 4, 0.6)
+    data = TB.record(TB.APPLICATION_DATA, b"abc")
+    cut = TB.alert_record(TB.CLOSE_NOTIFY)[:3]  # the capture ends three bytes into a header
+    conn.segment(Direction.CLIENT, 1, 0x18, ONE_BYTE_HELLO, 3, 0.5)
+    conn.segment(Direction.SERVER, 1, 0x18, data + cut, 4, 0.6)
     conn.segment(Direction.SERVER, 12, 0x11, b"", 5, 0.7)
     assert conn.is_tls is True
     assert records == [
-        Record(7, False, 3, 0.5, b"\x16\x03\x01\x00\x01", b"\x01"),
-        Record(7, True, 4, 0.6, b"\x17\x03\x03\x00\x03", None),  # no keys: body not kept
+        Record(7, False, 3, 0.5, ONE_BYTE_HELLO[:5], b"\x01"),
+        Record(7, True, 4, 0.6, data[:5], None),  # no keys: body not kept
     ]
     assert conn.finish() == TcpFacts(
         (Problem("truncated", "capture ends inside a TLS record", Direction.SERVER, 5),),
@@ -216,13 +222,13 @@ def test_a_connection_yields_numbered_records_and_its_tcp_facts() -> None:
 
 def test_with_keys_application_data_is_kept_up_to_a_budget() -> None:
     conn, records = _tcp_connection(True)
-    conn.segment(Direction.CLIENT, 1, 0x18, b"\x16\x03\x01\x00\x01\x01", 3, 0.0)
-    big = b"\x17\x03\x03\x40\x00" + b"b" * 0x4000
+    conn.segment(Direction.CLIENT, 1, 0x18, ONE_BYTE_HELLO, 3, 0.0)
+    big = TB.record(TB.APPLICATION_DATA, b"b" * 0x4000)
     seq = 1
     for frame in range(4, 4 + KEEP_FIRST_BYTES // 0x4000 + 2):
         conn.segment(Direction.SERVER, seq, 0x18, big, frame, 0.0)
         seq += len(big)
-    conn.segment(Direction.SERVER, seq, 0x18, b"\x17\x03\x03\x00\x01s", 99, 0.0)
+    conn.segment(Direction.SERVER, seq, 0x18, TB.record(TB.APPLICATION_DATA, b"s"), 99, 0.0)
     kept = [r.body is not None for r in records if r.from_server]
     assert kept == [True] * (KEEP_FIRST_BYTES // 0x4000) + [False, False, True]
 
