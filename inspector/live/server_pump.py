@@ -10,7 +10,7 @@ import time
 from typing import TYPE_CHECKING
 
 from inspector.live.client_report import ClientReport, Hello, note_chain
-from parsers.model import ALERT_NAMES
+from parsers.constants import ALERT_NAMES
 
 if TYPE_CHECKING:
     from OpenSSL import SSL

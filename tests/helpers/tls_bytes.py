@@ -3,7 +3,8 @@ Certificate, CertificateRequest, ServerHelloDone...), alerts. Lengths are comput
 overrides one on purpose (`length=`: a header that lies is what some tests are about).
 
 Writing only: the reading side is the product's (parsers.messages, parsers.lean). The numbers
-are the protocol's (RFC 8446 §4, §6, B.3; RFC 5246 §7.4)."""
+are the protocol's (RFC 8446 §4, §6, B.3; RFC 5246 §7.4), written here rather than taken from
+parsers.constants: a builder that used the product's numbers would agree with a wrong one."""
 
 from __future__ import annotations
 
