@@ -54,7 +54,8 @@ def _connection() -> TlsConnection:
 
 def test_millions_of_tiny_records_keep_a_bounded_transcript() -> None:
     conn = _connection()
-    tiny = b"\x14\x03\x03\x00\x01\x01" * (MAX_EVENTS + 500)  # ChangeCipherSpec after ChangeCipherSpec
+    ccs = TB.record(TB.CHANGE_CIPHER_SPEC, b"\x01")
+    tiny = ccs * (MAX_EVENTS + 500)  # ChangeCipherSpec after ChangeCipherSpec
     conn.segment(Direction.CLIENT, 100, 0x18, tiny, 3, 0.1)
     t = conn.finish()
     assert len(t.events) == MAX_EVENTS

@@ -463,7 +463,8 @@ def test_plaintext_before_tls_keeps_the_connection(cli, mtls12, tmp_path, protoc
 def test_plain_http_is_not_tls_whatever_its_body_holds(cli, tmp_path):  # type: ignore[no-untyped-def]
     """A long plaintext exchange whose body later holds TLS-looking bytes at a segment start is
     never a TLS connection, in one piece or cut in two by the end of the plaintext allowance."""
-    body = (b"\x16\x03\x01\x00\x30\x01" + bytes(100)) * 500
+    looks_tls = TB.record(TB.HANDSHAKE, bytes([TB.CLIENT_HELLO]), TB.TLS10, length=0x30)  # a header, a type
+    body = (looks_tls + bytes(100)) * 500
     dialogue: list[Chunk] = [
         (C, b"GET /file HTTP/1.1\r\nHost: x\r\n\r\n"),
         (S, b"HTTP/1.1 200 OK\r\n\r\n" + body),

@@ -19,6 +19,7 @@ import pytest
 from inspector.live import reference_server as RS
 from inspector.live.server_pump import ClientPump
 from tests import pki as P
+from tests.helpers import tls_bytes as TB
 from tests.oddnames import ODD_CNS, key_pem, odd_cn, pem
 
 _ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
@@ -234,7 +235,7 @@ def test_what_a_client_sent_is_said_not_sent_no_certificate(files, serve):  # ty
     server = serve(timeout=3.0)
     hello = _client_hello()
     _raw(server.port, b"")
-    _raw(server.port, b"\x17\x03\x03\x00\x04abcd")
+    _raw(server.port, TB.record(TB.APPLICATION_DATA, b"abcd"))
     _raw(server.port, bytes.fromhex("802e0103010015000000100000390000380000350000160000130000") + bytes(16))
     _raw(server.port, hello[:40])
     import warnings

@@ -175,7 +175,7 @@ def test_a_valid_signature_answered_with_decrypt_error_points_at_the_server(cli,
     kept: list[Chunk] = []
     for direction, when, data in recorder.chunks:
         kept.append((direction, when, data))
-        if direction is Direction.CLIENT and b"\x14\x03\x03\x00\x01\x01" in data:  # its ChangeCipherSpec
+        if direction is Direction.CLIENT and TB.record(TB.CHANGE_CIPHER_SPEC, b"\x01") in data:
             break
     kept.append((Direction.SERVER, kept[-1][1] + 0.001, ALERT_DECRYPT_ERROR))
     pcap = recorder.write(tmp_path / "rejected.pcap", kept)
