@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +22,22 @@ def _kb(field):
 {setup}
 _before = _kb("VmRSS")
 _result = run(*sys.argv[1:])
-print(json.dumps({{"result": _result, "grown_mb": (_kb("VmHWM") - _before) / 1024}}))
+sys.stdout.flush()
+print(json.dumps([_result, _before, _kb("VmHWM")]), file=sys.stderr)
 """
 
 
-def peak_growth(setup: str, *args: str, timeout: float = 120) -> tuple[Any, float]:
-    """Run `run(*args)` (defined by `setup`, which also does the imports) in a fresh Python:
-    what it returned (JSON-able) and how far its peak RSS rose above its RSS before the call,
-    in MB."""
+@dataclass(frozen=True)
+class Measured:
+    result: Any  # what run() returned
+    grown_mb: float  # how far the peak rose above the RSS before the call
+    peak_mb: float  # the process's own peak, imports included
+    printed: str  # what it wrote on stdout
+
+
+def measure(setup: str, *args: str, timeout: float = 120) -> Measured:
+    """Run `run(*args)` (defined by `setup`, which also does the imports; it returns something
+    JSON can hold) in a fresh Python, and say what its memory did."""
     done = subprocess.run(
         [sys.executable, "-c", _PROBE.format(setup=setup), *args],
         capture_output=True,
@@ -38,5 +47,5 @@ def peak_growth(setup: str, *args: str, timeout: float = 120) -> tuple[Any, floa
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    out = json.loads(done.stdout.splitlines()[-1])
-    return out["result"], float(out["grown_mb"])
+    result, before_kb, peak_kb = json.loads(done.stderr.splitlines()[-1])
+    return Measured(result, (peak_kb - before_kb) / 1024, peak_kb / 1024, done.stdout)
