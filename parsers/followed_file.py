@@ -3,9 +3,10 @@
 Why: a restarted `tcpdump -w FILE` truncates the file and writes a new capture header;
 logrotate either renames the file and creates a new one (another inode) or copies and truncates
 it. A reader that only waits for the file to grow never sees the new capture. As `tail -F`
-does, the file is looked at each time its end is reached: a shrunk size, another file at the
+does, the file is looked at before each read: a size below what was read, another file at the
 path, or first bytes that differ from those read means the reading starts again at the new
-start. Looked at only at the end of what is there, so the old file is always read to its end.
+start. A file replaced at its path is noticed only at the end of the old one, so that one is
+read to its end.
 """
 
 from __future__ import annotations
@@ -36,18 +37,20 @@ class FollowedFile:
         return data
 
     def changed(self) -> str | None:
-        """At the end of the data: why the reading must start again (None: it need not)."""
+        """Why the reading must start again (None: it need not)."""
         mine = os.fstat(self.fd)
-        try:
-            now = os.stat(self.path)
-        except OSError:  # moved away and not (yet) created again: keep the file we have
-            now = mine
-        if (now.st_ino, now.st_dev) != (mine.st_ino, mine.st_dev):
-            return "replaced by a new file"
         if mine.st_size < self.offset:
             return "truncated"
         if self.prefix and os.pread(self.fd, len(self.prefix), 0) != self.prefix:
             return "rewritten from its start"
+        if mine.st_size > self.offset:  # the old file first, to its end
+            return None
+        try:
+            now = os.stat(self.path)
+        except OSError:  # moved away and not (yet) created again: keep the file we have
+            return None
+        if (now.st_ino, now.st_dev) != (mine.st_ino, mine.st_dev):
+            return "replaced by a new file"
         return None
 
     def restart(self, reason: str) -> int:

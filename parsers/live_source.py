@@ -119,15 +119,15 @@ class _FdReader:
             if source.stopped:
                 raise StreamStopped
             if followed is not None:  # a regular file: always "readable"; at its end, wait and look again
+                # looked at before each read: a file rewritten since the last one is never read
+                # on as the old capture's continuation (a stat and a pread of its first bytes)
+                reason = followed.changed() if followed.offset else None
+                if reason is not None:
+                    self._restart(followed, reason)
                 data = followed.read(size)
                 if data:
                     return data
                 self._wait([] if source.wake_fd is None else [source.wake_fd])
-                # looked at after the wait, before reading on: a rewrite made meanwhile is
-                # never read as the old capture's continuation
-                reason = None if source.stopped else followed.changed()
-                if reason is not None:
-                    self._restart(followed, reason)
             elif self.fd in self._wait(self.waiting_for) and not source.stopped:
                 return os.read(self.fd, size)  # b"": the writer closed the pipe
             if not source.stopped:
