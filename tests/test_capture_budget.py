@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +15,7 @@ from parsers import budget, events, framing, tls, transcripts
 from parsers.capture import read_capture
 from parsers.model import Direction
 from parsers.pcapfile import PcapWriter
+from tests.helpers.memory import measure
 from tests.pcap_stream_helpers import pcap_records
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,36 +64,22 @@ def _held_data_flood(path: Path, connections: int) -> None:
                 record(out, _frame(host, port, 1002 + k * SEGMENT, framing.ACK | framing.PSH, zeros))
 
 
-_PEAK = (
-    "import resource, subprocess, sys\n"
-    "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-    "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-    "sys.stdout.write(done.stdout)\n"
-)
+#: the CLI in a fresh interpreter (tests.helpers.memory): its own peak RSS, imports included
+_CLI = "from inspector.cli import main\ndef run(*argv):\n    return main(list(argv))\n"
 
 
 def test_a_compressed_flood_of_held_data_stays_within_the_budget(tmp_path: Path) -> None:
     """100 connections x 4 MB held past a hole, from a 2 MB .pcap.gz: without one budget the
     reader held all of it (460 MB peak; a 10 MB file, 2 GB); with it, about 240 MB. The CLI
-    runs in a process of its own, whose peak RSS its parent reads."""
+    runs in a fresh interpreter, which reports its own peak RSS."""
     flood = tmp_path / "held.pcap.gz"
     _held_data_flood(flood, 100)
     assert flood.stat().st_size < 4 * MiB
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", _PEAK, sys.executable, "-m", "inspector", "pcap", str(flood), "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=True,
-    )
-    first, _, report = done.stdout.partition("\n")
-    status, peak_kib = map(int, first.split())
-    assert status == 0, done.stderr
+    run = measure(_CLI, "pcap", str(flood), "--json", timeout=600)
+    assert run.result == 0
     # the budget, plus the interpreter and its libraries (~45 MB), plus slack for the allocator
-    assert peak_kib * 1024 < budget.MEMORY_BUDGET + 160 * MiB, f"peak RSS {peak_kib} KiB"
-    problems = json.loads(report)["capture"]["problems"]
+    assert run.peak_mb * MiB < budget.MEMORY_BUDGET + 160 * MiB, f"peak RSS {run.peak_mb:.0f} MB"
+    problems = json.loads(run.printed)["capture"]["problems"]
     assert problems == [
         "memory budget reached (192 MiB for the open connections and the data held past their "
         "holes): 152700000 bytes of out-of-order data in 58 direction(s) given up on (read on "
@@ -172,20 +156,10 @@ def test_unfinished_megabyte_messages_on_many_connections_stay_within_a_budget(t
     are given up on, said on their connection."""
     flood = tmp_path / "messages.pcap.gz"
     _handshake_flood(flood, 300, b"\x0b\x0f\xff\xff", 64)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", _PEAK, sys.executable, "-m", "inspector", "pcap", str(flood), "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=True,
-    )
-    first, _, report = done.stdout.partition("\n")
-    status, peak_kib = map(int, first.split())
-    assert status == 0, done.stderr
-    assert peak_kib * 1024 < transcripts.HANDSHAKE_BUDGET + 160 * MiB, f"peak RSS {peak_kib} KiB"
-    connections = json.loads(report)["connections"]
+    run = measure(_CLI, "pcap", str(flood), "--json", timeout=600)
+    assert run.result == 0
+    assert run.peak_mb * MiB < transcripts.HANDSHAKE_BUDGET + 160 * MiB, f"peak RSS {run.peak_mb:.0f} MB"
+    connections = json.loads(run.printed)["connections"]
     given_up = [c for c in connections if c["problems"]]
     assert len(given_up) == 250
     assert given_up[0]["problems"] == [
