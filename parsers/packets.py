@@ -227,7 +227,31 @@ def _tunnel(data: bytes, proto: int, at: int) -> tuple[int, int] | None:
         return _gtp(data, body)
     if CAPWAP_DATA_PORT in (sport, dport):
         return _capwap(data, body)
+    if len(data) - body >= 13:
+        _tls_over_udp(data, body, sport, dport)
     return None
+
+
+#: QUIC versions whose long-header packets are named (v1, v2; drafts are 0xff0000xx)
+_QUIC_VERSIONS = frozenset((0x00000001, 0x6B3343CF))
+_DTLS_VERSIONS = frozenset((0xFEFF, 0xFEFD, 0xFEFC))
+OPENVPN_PORT = 1194
+
+
+def _tls_over_udp(data: bytes, at: int, sport: int, dport: int) -> None:
+    """A UDP datagram that carries a TLS handshake this reader does not open (QUIC's, DTLS, or
+    OpenVPN's control channel over UDP) is named (NotRead), so a capture of them never reads
+    as empty; any other datagram is passed over in silence, as before."""
+    first = data[at]
+    if first & 0xC0 == 0xC0:
+        version = int.from_bytes(data[at + 1 : at + 5], "big")
+        if version in _QUIC_VERSIONS or version >> 8 == 0xFF0000:
+            raise NotRead("QUIC")
+    dtls = 20 <= first <= 25 and _H.unpack_from(data, at + 1)[0] in _DTLS_VERSIONS
+    if dtls and _H.unpack_from(data, at + 11)[0] <= len(data) - at - 13:
+        raise NotRead("DTLS")
+    if OPENVPN_PORT in (sport, dport) and 1 <= first >> 3 <= 11:
+        raise NotRead("OpenVPN over UDP")
 
 
 def _inner(data: bytes, off: int, kind: int | str, name: str) -> tuple[int, int]:
