@@ -288,11 +288,15 @@ def statically_made(module_name: str) -> dict[str, set[str]]:
 
 
 def undeclared(module_name: str) -> dict[str, set[str]]:
-    """Rule → the codes it can make but does not declare (empty when all is well)."""
+    """Rule → the codes it can make but does not declare (empty when all is well). A module's
+    rule set may join rules defined in other modules (wire_rules does): each is read where it is
+    defined."""
     rules: list[Rule[object]] = importlib.import_module(module_name).RULES.rules
     assert rules, f"{module_name} has no rules"
-    made = statically_made(module_name)
-    out = {rule.name: made[rule.name] - {c.code for c in rule.codes} for rule in rules}
+    out = {
+        rule.name: statically_made(rule.check.__module__)[rule.check.__name__] - {c.code for c in rule.codes}
+        for rule in rules
+    }
     return {name: codes for name, codes in out.items() if codes}
 
 
@@ -453,8 +457,8 @@ def test_sample_findings_come_from_declared_codes() -> None:
     from inspector.keystore import load_keystore
     from inspector.rules.keystore_rules import RULES as KEYSTORE_RULES
     from inspector.rules.keystore_rules import KeystoreContext
+    from inspector.rules.wire_context import WireContext
     from inspector.rules.wire_rules import RULES as WIRE_RULES
-    from inspector.rules.wire_rules import WireContext
     from parsers.capture import read_capture
     from parsers.keylog import KeyLog
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from inspector.findings import Evidence, Finding, Location, make
-from inspector.rules.wire_rules import INCOMPLETE
+from inspector.rules.visibility_rules import INCOMPLETE
 from inspector.system.errors import InputError
 from parsers.keylog import KeyLog
 

@@ -19,7 +19,7 @@ from inspector.rules.java_exceptions import EXCEPTION, SERVER_ALERT, explain_exc
 from inspector.rules.keystore_rules import CLIENT_AUTH_USAGE
 from inspector.rules.log_evidence import all_text, server_chain
 from inspector.rules.probe_rules import HTTP_REJECTED
-from inspector.rules.wire_rules import WireContext
+from inspector.rules.wire_context import WireContext
 from parsers.javalog.model import JavaException, LoggedHandshake, LogSummary, Role, Said
 from parsers.model import Certificate, CertificateRequest, Direction, HandshakeEvent
 
