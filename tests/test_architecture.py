@@ -455,8 +455,8 @@ def test_every_registered_code_has_a_rule_or_a_maker() -> None:
 def test_sample_findings_come_from_declared_codes() -> None:
     """The same, at run time, over every sample capture (with its key log and the sample keystore)."""
     from inspector.keystore import load_keystore
+    from inspector.rules.keystore_context import KeystoreContext
     from inspector.rules.keystore_rules import RULES as KEYSTORE_RULES
-    from inspector.rules.keystore_rules import KeystoreContext
     from inspector.rules.wire_context import WireContext
     from inspector.rules.wire_rules import RULES as WIRE_RULES
     from parsers.capture import read_capture

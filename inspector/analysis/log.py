@@ -24,8 +24,9 @@ from inspector.analysis.server_log import ServerLogResult
 from inspector.findings import Evidence, Finding, Severity, has_errors, sort_findings
 from inspector.java.key_managers import Selection
 from inspector.keystore.model import Keystore
+from inspector.rules.log_context import LogWireContext
 from inspector.rules.log_file_rules import completed_by_application, explain_exceptions, unreadable_parts
-from inspector.rules.log_rules import LogWireContext, check_handshake
+from inspector.rules.log_rules import check_handshake
 from inspector.rules.wire_rules import RULES as WIRE_RULES
 from inspector.system.errors import InputError
 from parsers.javalog import LoggedHandshake, LogSummary

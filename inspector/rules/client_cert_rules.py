@@ -11,7 +11,8 @@ from inspector.findings import Evidence, Finding, Location, Severity, make, regi
 from inspector.java.key_managers import CaRequest, Reason, allowed_key_types, canonical_dn, java_aborts
 from inspector.pki import certs as C
 from inspector.rules import RuleSet
-from inspector.rules.keystore_rules import KEY_PASSWORD, NOT_YET_VALID
+from inspector.rules.keystore_cert_rules import NOT_YET_VALID
+from inspector.rules.keystore_load_rules import KEY_PASSWORD
 from inspector.rules.wire_context import WireContext, ca_names_text
 from parsers.model import (
     CERTIFICATE_TYPES,

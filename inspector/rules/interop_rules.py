@@ -9,7 +9,7 @@ from inspector import events as E
 from inspector.findings import Finding, Severity, make, register
 from inspector.pki import certs as C
 from inspector.rules import RuleSet
-from inspector.rules.keystore_rules import CERT_NONSTANDARD, CERT_UNREADABLE
+from inspector.rules.keystore_cert_rules import CERT_NONSTANDARD, CERT_UNREADABLE
 from inspector.rules.wire_context import WireContext
 from parsers.model import (
     Certificate,
