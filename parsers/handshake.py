@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 
 from cryptography import x509
 
+from parsers.constants import HandshakeType
 from parsers.model import (
     Alert,
     Certificate,
@@ -65,9 +66,20 @@ class HandshakeAssembler:
 #: handshake bytes kept per connection until its signatures are checked; a transcript past
 #: this (a certificate chain of hundreds of certificates) is left unchecked, not buffered
 MAX_TRANSCRIPT = 256 << 10
-HELLO_REQUEST, CLIENT_HELLO, SERVER_HELLO, NEW_SESSION_TICKET = 0, 1, 2, 4
-CERTIFICATE, SERVER_KEY_EXCHANGE, CERTIFICATE_REQUEST, SERVER_HELLO_DONE = 11, 12, 13, 14
-CERTIFICATE_VERIFY, FINISHED, KEY_UPDATE, MESSAGE_HASH = 15, 20, 24, 254
+_H = HandshakeType
+HELLO_REQUEST, CLIENT_HELLO, SERVER_HELLO = _H.hello_request, _H.client_hello, _H.server_hello
+NEW_SESSION_TICKET, CERTIFICATE, SERVER_KEY_EXCHANGE = (
+    _H.new_session_ticket,
+    _H.certificate,
+    _H.server_key_exchange,
+)
+CERTIFICATE_REQUEST, SERVER_HELLO_DONE = _H.certificate_request, _H.server_hello_done
+CERTIFICATE_VERIFY, FINISHED, KEY_UPDATE, MESSAGE_HASH = (
+    _H.certificate_verify,
+    _H.finished,
+    _H.key_update,
+    _H.message_hash,
+)
 _NOT_IN_TRANSCRIPT = (HELLO_REQUEST, NEW_SESSION_TICKET, KEY_UPDATE)
 _HASHLIB = {"sha256": hashlib.sha256, "sha384": hashlib.sha384}  # TLS 1.3 transcript hashes
 #: the messages whose content the signature checks need

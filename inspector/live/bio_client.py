@@ -15,7 +15,6 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
-from inspector import events as E
 from inspector.keystore.model import KeyEntry
 from inspector.live.attempt import Attempt, ChooseEntry, Target, VerifyProblem
 from inspector.live.peer_certs import der, peer_chain
@@ -23,6 +22,8 @@ from inspector.live.rsassa_pss import install_private_key
 from inspector.pki.certs import readable, subject_of
 from inspector.pki.hostnames import is_ip
 from inspector.pki.openssl_verify import verify_error
+from parsers import model
+from parsers.constants import HandshakeType
 from parsers.keylog import KeyLog
 from parsers.model import CertificateRequest, Direction, Endpoint, HandshakeEvent, SimpleMessage
 from parsers.records import plausible_header
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 READ_AFTER_HANDSHAKE = 1.5  # seconds to wait for a TLS 1.3 post-handshake alert
 QUIET_AFTER_SERVER_SPOKE = 0.05  # then this long for a rejection, unless a ticket says "judged"
-NEW_SESSION_TICKET = 4
+NEW_SESSION_TICKET = HandshakeType.new_session_ticket
 MAX_RECORDED = 4 << 20  # bytes kept per attempt: enough for any handshake, bounded for a bad peer
 REJECTION_MARKERS = (
     "No required SSL certificate was sent",
@@ -313,7 +314,8 @@ class BioClient:
         our Finished, which follows our Certificate: by then it has judged the certificate."""
         recent = self.decoder.transcript.events[-4:]
         return any(
-            s.message.msg_type == NEW_SESSION_TICKET for s in E.every(recent, SimpleMessage, Direction.SERVER)
+            s.message.msg_type == NEW_SESSION_TICKET
+            for s in model.every(recent, SimpleMessage, Direction.SERVER)
         )
 
     def http_request(self, path: str) -> None:

@@ -32,7 +32,7 @@ from inspector.live.peer_certs import der, peer_chain
 from inspector.pki import certs as C
 from inspector.pki.openssl_verify import verify_error
 from inspector.system.errors import InputError
-from parsers.model import ALERT_NAMES
+from parsers.constants import ALERT_NAMES
 
 if TYPE_CHECKING:
     from OpenSSL import SSL, crypto

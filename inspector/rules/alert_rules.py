@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from inspector import events as E
 from inspector.findings import Finding, Severity, make, register
 from inspector.pki import certs as C
 from inspector.rules import RuleSet
 from inspector.rules.wire_context import WireContext
+from parsers import model
+from parsers.constants import scheme_name
 from parsers.model import (
     Alert,
     Certificate,
@@ -21,7 +22,6 @@ from parsers.model import (
     HandshakeEvent,
     ServerHello,
     Transcript,
-    scheme_name,
 )
 
 G = "wire"
@@ -107,15 +107,15 @@ RULES: RuleSet[WireContext] = RuleSet()
 @RULES.rule(NEGOTIATION, CLIENT_REJECTED, ALERT_UNNAMED)
 def early_failures(ctx: WireContext) -> Iterator[Finding]:
     """Fatal alerts before the certificate exchange, and the client rejecting the server."""
-    fatal = E.fatal_alert(ctx.t)
+    fatal = model.fatal_alert(ctx.t)
     if fatal is None:
         return
     alert = fatal.event
     before = ctx.t.events[: ctx.index_of(alert)]
-    server_cert = E.any_of(before, Certificate, Direction.SERVER)
-    requested = E.any_of(before, CertificateRequest)
-    name = E.alert_name(fatal.message)
-    if not E.alert_named(fatal.message):
+    server_cert = model.any_of(before, Certificate, Direction.SERVER)
+    requested = model.any_of(before, CertificateRequest)
+    name = model.alert_name(fatal.message)
+    if not model.alert_named(fatal.message):
         who = "server" if alert.direction is Direction.SERVER else "client"
         yield make(
             ALERT_UNNAMED,
@@ -129,7 +129,7 @@ def early_failures(ctx: WireContext) -> Iterator[Finding]:
     if (
         alert.direction is Direction.CLIENT
         and server_cert
-        and not E.any_of(before, Certificate, Direction.CLIENT)
+        and not model.any_of(before, Certificate, Direction.CLIENT)
     ):
         yield make(
             CLIENT_REJECTED,
@@ -168,14 +168,14 @@ def early_failures(ctx: WireContext) -> Iterator[Finding]:
 @RULES.rule(REJECTED)
 def server_rejected(ctx: WireContext) -> Iterator[Finding]:
     """A fatal server alert after the client's certificate flight."""
-    fatal = E.fatal_alert(ctx.t)
+    fatal = model.fatal_alert(ctx.t)
     sent = ctx.client_certificate()
     if fatal is None or sent is None or fatal.direction is not Direction.SERVER:
         return
     alert = fatal.event
     if ctx.index_of(alert) < ctx.index_of(sent.event):
         return
-    if not E.alert_named(fatal.message):
+    if not model.alert_named(fatal.message):
         return  # said by early_failures (alert-unnamed)
     name = fatal.message.name
     cert_event, cert = sent.event, sent.message
@@ -189,7 +189,7 @@ def server_rejected(ctx: WireContext) -> Iterator[Finding]:
     meaning = ALERT_MEANING.get(name, "see the alert's name")
     after = "CertificateVerify" if ctx.t.first(CertificateVerify, Direction.CLIENT) else "Certificate"
     fix = _rejection_fix(name)
-    verify = E.first(ctx.t, CertificateVerify, Direction.CLIENT)
+    verify = model.first(ctx.t, CertificateVerify, Direction.CLIENT)
     if cert.empty and name not in ("certificate_required", "handshake_failure"):
         # nothing was sent, so nothing about a chain, a key or a signature can be the reason:
         # the alert is this server's way of saying a certificate is required
@@ -249,7 +249,7 @@ def _rejection_fix(name: str) -> str:
 def reset(ctx: WireContext) -> Iterator[Finding]:
     """RST/FIN during the handshake without any alert."""
     t = ctx.t
-    if t.handshake_done or E.fatal_alert(t) is not None or not t.events:
+    if t.handshake_done or model.fatal_alert(t) is not None or not t.events:
         return
     if t.reset_by is None and not t.fin_by:
         return
@@ -258,10 +258,10 @@ def reset(ctx: WireContext) -> Iterator[Finding]:
     who = t.reset_by or t.fin_by[0]
     how = "reset (RST)" if t.reset_by is not None else "closed (FIN)"
     last = t.events[-1]
-    after_cert = E.any_of(t.messages(Certificate), Certificate, Direction.CLIENT)
+    after_cert = model.any_of(t.messages(Certificate), Certificate, Direction.CLIENT)
     yield make(
         RESET,
-        f"the {who.value} {how} the connection during the handshake, after {E.event_label(last)}, "
+        f"the {who.value} {how} the connection during the handshake, after {model.event_label(last)}, "
         "without a TLS alert"
         + (
             ": the server likely rejected the client certificate silently"
@@ -291,7 +291,7 @@ def _says_it_was_mid_handshake(t: Transcript) -> bool:
         last = t.events[-1].message
         if isinstance(last, EncryptedRecords) and last.sizes and last.sizes[-1] == 19:
             return False
-        flight = next(E.every(t.messages(EncryptedRecords), EncryptedRecords, Direction.CLIENT), None)
+        flight = next(model.every(t.messages(EncryptedRecords), EncryptedRecords, Direction.CLIENT), None)
         if flight is not None:
             after = t.events[_index_in(t, flight.event) + 1 :]
             server = Direction.SERVER

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from inspector import events as E
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
 from inspector.java.key_managers import CaRequest, Reason, allowed_key_types, canonical_dn, java_aborts
 from inspector.pki import certs as C
@@ -14,12 +13,12 @@ from inspector.rules import RuleSet
 from inspector.rules.keystore_cert_rules import NOT_YET_VALID
 from inspector.rules.keystore_load_rules import KEY_PASSWORD
 from inspector.rules.wire_context import WireContext, ca_names_text
+from parsers import model
+from parsers.constants import CERTIFICATE_TYPES, scheme_name
 from parsers.model import (
-    CERTIFICATE_TYPES,
     CertificateRequest,
     HandshakeEvent,
     ServerHello,
-    scheme_name,
 )
 
 G = "wire"
@@ -344,7 +343,7 @@ def sent_chain(ctx: WireContext) -> Iterator[Finding]:
             severity=Severity.WARNING,
         )
         if len(cert.chain) == 1 and leaf.issuer != leaf.subject:
-            accepted = ctx.t.handshake_done and E.fatal_alert(ctx.t) is None
+            accepted = ctx.t.handshake_done and model.fatal_alert(ctx.t) is None
             yield make(
                 CLIENT_CHAIN_INCOMPLETE,
                 f"the client sent only its leaf {C.short_dn(leaf.subject)}; its issuer "

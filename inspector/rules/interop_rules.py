@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from inspector import events as E
 from inspector.findings import Finding, Severity, make, register
 from inspector.pki import certs as C
 from inspector.rules import RuleSet
 from inspector.rules.keystore_cert_rules import CERT_NONSTANDARD, CERT_UNREADABLE
 from inspector.rules.wire_context import WireContext
+from parsers import model
 from parsers.model import (
     Certificate,
     Direction,
@@ -38,7 +38,7 @@ RULES: RuleSet[WireContext] = RuleSet()
 @RULES.rule(LEGACY_RENEGOTIATION)
 def legacy_renegotiation(ctx: WireContext) -> Iterator[Finding]:
     """A TLS 1.2 ServerHello without renegotiation_info: what OpenSSL and Java each do."""
-    hello = E.first(ctx.t, ServerHello, Direction.SERVER)
+    hello = model.first(ctx.t, ServerHello, Direction.SERVER)
     if hello is None or hello.message.secure_renegotiation or hello.message.hello_retry_request:
         return
     yield make(
@@ -55,7 +55,7 @@ def legacy_renegotiation(ctx: WireContext) -> Iterator[Finding]:
 @RULES.rule(CERT_UNREADABLE, CERT_NONSTANDARD)
 def wire_certificate_encoding(ctx: WireContext) -> Iterator[Finding]:
     """Certificates on the wire a strict parser refuses (read leniently) or Java-style non-standard."""
-    for seen in E.every(ctx.t.messages(Certificate), Certificate):
+    for seen in model.every(ctx.t.messages(Certificate), Certificate):
         who = "client" if seen.direction is Direction.CLIENT else "server"
         for position, note in seen.message.notes:
             subject = C.dn(seen.message.chain[position].subject)

@@ -8,17 +8,17 @@ from collections.abc import Iterator
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from inspector import events as E
 from inspector.findings import Finding, Severity, make, register
 from inspector.pki import certs as C
 from inspector.rules import RuleSet
 from inspector.rules.wire_context import WireContext
+from parsers import model
+from parsers.constants import scheme_name
 from parsers.model import (
     Certificate,
     CertificateVerify,
     Direction,
     ServerKeyExchange,
-    scheme_name,
 )
 
 G = "wire"
@@ -91,7 +91,7 @@ def signatures(ctx: WireContext) -> Iterator[Finding]:
 def client_signature_invalid(ctx: WireContext) -> Iterator[Finding]:
     """The client's CertificateVerify, checked from the wire, does not verify."""
     # the transcript's index by message type: this runs for every connection of a capture
-    for seen in E.every(ctx.t.messages(CertificateVerify, Direction.CLIENT), CertificateVerify):
+    for seen in model.every(ctx.t.messages(CertificateVerify, Direction.CLIENT), CertificateVerify):
         cv = seen.message
         if cv.verified is not False:
             continue
@@ -128,7 +128,7 @@ def client_signature_invalid(ctx: WireContext) -> Iterator[Finding]:
 
 def client_scheme_not_offered(ctx: WireContext) -> Iterator[Finding]:
     """The CertificateVerify's scheme is not in the CertificateRequest's signature_algorithms."""
-    seen = E.first(ctx.t, CertificateVerify, Direction.CLIENT)
+    seen = model.first(ctx.t, CertificateVerify, Direction.CLIENT)
     request = ctx.request()
     if seen is None or seen.message.scheme_offered is not False or request is None:
         return
@@ -165,7 +165,7 @@ def server_signature_invalid(ctx: WireContext) -> Iterator[Finding]:
         m = event.message
         if not isinstance(m, (CertificateVerify, ServerKeyExchange)) or m.verified is not False:
             continue
-        leaf = E.first(ctx.t, Certificate, Direction.SERVER)
+        leaf = model.first(ctx.t, Certificate, Direction.SERVER)
         subject = (
             f" ({C.short_dn(leaf.message.chain[0].subject)})"
             if leaf is not None and leaf.message.chain

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from inspector import events as E
 from inspector.findings import Evidence, Finding, Severity, make, register
 from inspector.rules import RuleSet
 from inspector.rules.wire_context import WireContext
+from parsers import model
 from parsers.model import (
     Direction,
     EncryptedRecords,
@@ -49,8 +49,8 @@ def encrypted_tls13(ctx: WireContext) -> Iterator[Finding]:
     t = ctx.t
     if not t.tls13 or t.decrypted or t.resumed:
         return
-    server_first = next(E.every(t.messages(EncryptedRecords), EncryptedRecords, Direction.SERVER), None)
-    client_flight = next(E.every(t.messages(EncryptedRecords), EncryptedRecords, Direction.CLIENT), None)
+    server_first = next(model.every(t.messages(EncryptedRecords), EncryptedRecords, Direction.SERVER), None)
+    client_flight = next(model.every(t.messages(EncryptedRecords), EncryptedRecords, Direction.CLIENT), None)
     facts = []
     guess = ""
     severity = Severity.INFO
@@ -61,7 +61,7 @@ def encrypted_tls13(ctx: WireContext) -> Iterator[Finding]:
             guess = "the client's first encrypted record is 25 bytes: an empty Certificate"
         position = ctx.index_of(client_flight.event)
         reply = next((e for e in t.events[position + 1 :] if e.direction is Direction.SERVER), None)
-        reply_records = E.message_as(reply, EncryptedRecords)
+        reply_records = model.message_as(reply, EncryptedRecords)
         if (
             reply is not None
             and reply_records is not None

@@ -8,13 +8,12 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
-from inspector import events as E
-from inspector.events import Seen
 from inspector.findings import Evidence, Location
 from inspector.java.key_managers import CaRequest, Selection, select
 from inspector.keystore.model import Keystore
 from inspector.system.times import utc_from_timestamp
-from parsers.model import Certificate, CertificateRequest, Direction, HandshakeEvent, Transcript
+from parsers import model
+from parsers.model import Certificate, CertificateRequest, Direction, HandshakeEvent, Seen, Transcript
 
 
 @dataclass(frozen=True)
@@ -33,17 +32,17 @@ class WireContext:
             return Evidence(f"connection #{self.t.index}", fact)
         frame = f", frame {event.frame}" if event.frame is not None else ""
         who = "client" if event.direction is Direction.CLIENT else "server"
-        return Evidence(f"{E.event_label(event)} from {who} at {event.time:.3f} s{frame}", fact)
+        return Evidence(f"{model.event_label(event)} from {who} at {event.time:.3f} s{frame}", fact)
 
     @property
     def when(self) -> dt.datetime:
         return self.at or utc_from_timestamp(self.t.start_time or 0)
 
     def request(self) -> Seen[CertificateRequest] | None:
-        return E.first(self.t, CertificateRequest, Direction.SERVER)
+        return model.first(self.t, CertificateRequest, Direction.SERVER)
 
     def client_certificate(self) -> Seen[Certificate] | None:
-        return E.first(self.t, Certificate, Direction.CLIENT)
+        return model.first(self.t, Certificate, Direction.CLIENT)
 
     def index_of(self, event: HandshakeEvent) -> int:
         return next(i for i, e in enumerate(self.t.events) if e is event)
