@@ -16,6 +16,7 @@ from inspector.rules.wire_context import WireContext, ca_names_text
 from parsers import model
 from parsers.constants import CERTIFICATE_TYPES, scheme_name
 from parsers.model import (
+    Certificate,
     CertificateRequest,
     HandshakeEvent,
     ServerHello,
@@ -290,34 +291,7 @@ def sent_chain(ctx: WireContext) -> Iterator[Finding]:
         return
     cert_event, cert = sent.event, sent.message
     leaf = cert.chain[0]
-    for i, c in enumerate(cert.chain):
-        state = C.validity_state(c, ctx.when)
-        if state == "not-yet-valid":  # clock skew, or issued for the future: renewing does not help
-            yield make(
-                NOT_YET_VALID,
-                f"the client sent {C.short_dn(c.subject)} (chain[{i}]), valid "
-                f"{c.not_valid_before_utc.date()} .. {c.not_valid_after_utc.date()}: not yet valid at "
-                f"the capture's time {ctx.when.isoformat(timespec='seconds')} — a clock skew, or a "
-                "certificate issued for the future",
-                location=Location(file=ctx.file, connection=ctx.t.index, position=i),
-                evidence=[
-                    ctx.ev(cert_event, f"chain[{i}] {C.dn(c.subject)}"),
-                    Evidence("notBefore", c.not_valid_before_utc.isoformat(timespec="seconds")),
-                ],
-                fix="check the clocks (the server's, and the issuing CA's: timedatectl, NTP); or wait "
-                "until notBefore — renewing the certificate does not help",
-            )
-        elif state != "valid":
-            yield make(
-                CLIENT_EXPIRED,
-                f"the client sent {C.short_dn(c.subject)} (chain[{i}]), valid "
-                f"{c.not_valid_before_utc.date()} .. {c.not_valid_after_utc.date()}, "
-                f"outside its validity at the capture's time {ctx.when.date()}",
-                location=Location(file=ctx.file, connection=ctx.t.index, position=i),
-                evidence=[ctx.ev(cert_event, f"chain[{i}] {C.dn(c.subject)}")],
-                fix="renew the certificate (keytool -certreq ..., have it signed, re-import "
-                "the reply under the key entry's alias)",
-            )
+    yield from _chain_dates(ctx, cert_event, cert)
     if found is None:
         return
     req_event, req = found.event, found.message
@@ -364,6 +338,38 @@ def sent_chain(ctx: WireContext) -> Iterator[Finding]:
                 fix="store the intermediate in the key entry's chain: keytool -importcert "
                 "-alias <alias> -file reply-chain.p7b -keystore <keystore> "
                 "(openssl s_client: -cert_chain intermediate.pem)",
+            )
+
+
+def _chain_dates(ctx: WireContext, cert_event: HandshakeEvent, cert: Certificate) -> Iterator[Finding]:
+    """Each certificate the client sent outside its validity at the capture's time."""
+    for i, c in enumerate(cert.chain):
+        state = C.validity_state(c, ctx.when)
+        if state == "not-yet-valid":  # clock skew, or issued for the future: renewing does not help
+            yield make(
+                NOT_YET_VALID,
+                f"the client sent {C.short_dn(c.subject)} (chain[{i}]), valid "
+                f"{c.not_valid_before_utc.date()} .. {c.not_valid_after_utc.date()}: not yet valid at "
+                f"the capture's time {ctx.when.isoformat(timespec='seconds')} — a clock skew, or a "
+                "certificate issued for the future",
+                location=Location(file=ctx.file, connection=ctx.t.index, position=i),
+                evidence=[
+                    ctx.ev(cert_event, f"chain[{i}] {C.dn(c.subject)}"),
+                    Evidence("notBefore", c.not_valid_before_utc.isoformat(timespec="seconds")),
+                ],
+                fix="check the clocks (the server's, and the issuing CA's: timedatectl, NTP); or wait "
+                "until notBefore — renewing the certificate does not help",
+            )
+        elif state != "valid":
+            yield make(
+                CLIENT_EXPIRED,
+                f"the client sent {C.short_dn(c.subject)} (chain[{i}]), valid "
+                f"{c.not_valid_before_utc.date()} .. {c.not_valid_after_utc.date()}, "
+                f"outside its validity at the capture's time {ctx.when.date()}",
+                location=Location(file=ctx.file, connection=ctx.t.index, position=i),
+                evidence=[ctx.ev(cert_event, f"chain[{i}] {C.dn(c.subject)}")],
+                fix="renew the certificate (keytool -certreq ..., have it signed, re-import "
+                "the reply under the key entry's alias)",
             )
 
 
