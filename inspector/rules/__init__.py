@@ -14,9 +14,9 @@ from inspector.findings import REGISTRY, CodeSpec, Finding
 
 ContextT = TypeVar("ContextT")
 
-#: Modules that register finding codes (with those they load: log_rules brings java_exceptions,
-#: wire_rules the modules of its rules);
-#: `explain` and the docs page load them all.
+#: Modules that register finding codes (with those they load: log_rules brings java_exceptions
+#: and log_server_rules, wire_rules and keystore_rules the modules of their rules); `explain` and
+#: the docs page load them all.
 RULE_MODULES = (
     "inspector.rules.keystore_rules",
     "inspector.rules.wire_rules",
