@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from inspector.analysis.connection import ConnectionResult, analyse_connection
 from inspector.findings import Evidence, Finding, Location, Severity, has_errors, make
 from inspector.keystore.model import Keystore
-from inspector.rules.wire_rules import INCOMPLETE
+from inspector.rules.visibility_rules import INCOMPLETE
 from inspector.system.errors import InputError
 from inspector.system.input_files import read_key_log
 from parsers.budget import BUDGET_PROBLEM

@@ -18,15 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from inspector.analysis.connection import selection_for
 from inspector.analysis.error_text import ErrorTextResult
 from inspector.analysis.server_log import ServerLogResult
 from inspector.findings import Evidence, Finding, Severity, has_errors, sort_findings
 from inspector.java.key_managers import Selection
 from inspector.keystore.model import Keystore
+from inspector.rules.log_context import LogWireContext
 from inspector.rules.log_file_rules import completed_by_application, explain_exceptions, unreadable_parts
-from inspector.rules.log_rules import LogWireContext, check_handshake
+from inspector.rules.log_rules import check_handshake
 from inspector.rules.wire_rules import RULES as WIRE_RULES
-from inspector.rules.wire_rules import WireContext, selection_for
 from inspector.system.errors import InputError
 from parsers.javalog import LoggedHandshake, LogSummary
 from parsers.javalog.model import Said, Statement
@@ -181,11 +182,7 @@ class _Tally:
         if request.connection not in (None, t.index):
             return None
         findings = judge_handshake(logged, summary, request.store, request.shown, request.at)
-        selection = (
-            selection_for(WireContext(t, request.store, request.shown, request.at))
-            if request.store is not None
-            else None
-        )
+        selection = selection_for(t, request.store, request.at)
         if self.trust is not None:
             from inspector.analysis.trust import judge_logged
 

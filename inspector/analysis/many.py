@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from inspector.analysis.capture import incomplete_fix
 from inspector.findings import Evidence, Finding, Location, make
-from inspector.rules.wire_rules import INCOMPLETE
+from inspector.rules.visibility_rules import INCOMPLETE
 from inspector.system.errors import InputError
 from parsers.keylog import KeyLog
 
