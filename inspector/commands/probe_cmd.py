@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from inspector.analysis.probe import ProbeResult
     from inspector.analysis.server_verdicts import ServerJudgement
     from inspector.commands import Subcommands
-    from inspector.live.attempt import Attempt
 
 
 def add_parser(sub: Subcommands) -> None:
@@ -145,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
     server = None
     if args.server_ca or args.server_stack:  # the partner's server stacks on the chain the probe sent
         result, server = _with_server_verdicts(args, result)
+    from inspector.render.probe_files import save_artifacts
+
     save_artifacts(result.attempt, args.keylog, args.capture, args.force)
     status = ExitStatus.ERROR_FINDINGS if has_errors(result.connection.findings) else ExitStatus.OK
     document = probe_document(result) if args.json or args.html else None
@@ -164,21 +165,6 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
-def save_artifacts(attempt: Attempt, keylog: str | None, capture: str | None, force: bool) -> None:
-    """--keylog and --capture: the probe's own key log and its bytes as a pcap (both 0600, new
-    files unless --force, never through a symbolic link)."""
-    from inspector.system.private_files import open_private
-
-    if keylog:
-        with open_private(Path(keylog), "--keylog", force) as handle:
-            handle.write(("\n".join(attempt.keylog) + "\n").encode())
-    if capture:
-        from parsers.stream import write_pcap
-
-        with open_private(Path(capture), "--capture", force) as handle:
-            write_pcap(handle, attempt.chunks, attempt.client, attempt.server, attempt.start)
-
-
 def _with_server_verdicts(
     args: argparse.Namespace, result: ProbeResult
 ) -> tuple[ProbeResult, ServerJudgement | None]:
@@ -186,13 +172,13 @@ def _with_server_verdicts(
     decoded from the wire), its findings added to the connection's."""
     from dataclasses import replace
 
-    from inspector import events as E
     from inspector.commands.server_args import judge_from_args, server_trust_from_args
     from inspector.findings import sort_findings
+    from parsers import model
     from parsers.model import Certificate, Direction
 
     trust = server_trust_from_args(args)
-    seen = E.first(result.connection.transcript, Certificate, Direction.CLIENT)
+    seen = model.first(result.connection.transcript, Certificate, Direction.CLIENT)
     if trust is None or seen is None:  # no client Certificate on the wire: nothing to judge
         return result, None
     alias = args.alias if seen.message.chain else None

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from inspector.analysis.capture import CaptureScan
     from inspector.analysis.connection import ConnectionResult
     from inspector.analysis.many import SetSummary
+    from inspector.analysis.server_chains import ServerChains
     from parsers.capture import CaptureResult
 
 #: between the cells of a spooled row (cells are escaped text: no control character in them)
@@ -87,6 +88,8 @@ class PcapReport:
         self.info_shown = 0
         #: several files read as one: each file's summary (the capture's `files`)
         self.set_files: list[JsonObject] | None = None
+        #: --server-ca: the server stacks' verdicts on each distinct client chain
+        self.server: ServerChains | None = None
 
     def add(self, judged: ConnectionResult, files: tuple[str, ...] = ()) -> None:
         """`files`: of a set, the file the connection began in (and the one it ended in, when
@@ -127,10 +130,17 @@ class PcapReport:
 
     def write_json(self, out: TextIO, scan: CaptureScan) -> None:
         file_level = [json_out.compact(json_out.finding_dict(f)) for f in scan.file_findings]
+        head: JsonObject = {"capture": self.capture(scan.result)}
+        if self.server is not None:
+            from inspector.render.server_verdicts import chains_json, no_chain_line
+
+            head["server_verdicts"] = chains_json(self.server, "connection")
+            if not self.server.groups:
+                head["server_verdicts_note"] = no_chain_line(self.server, "connection")
         json_out.write_assembled(
             out,
             "pcap",
-            {"capture": self.capture(scan.result)},
+            head,
             {
                 "connections": self.json_connections.texts(),
                 "findings": itertools.chain(file_level, self.json_findings.texts()),
@@ -160,6 +170,11 @@ class PcapReport:
         out.write(json_out.compact(head) + "\n")
         for line in self.json_connections.texts():
             out.write(line + "\n")
+        if self.server is not None:  # after the connections: the verdicts name them
+            from inspector.render.server_verdicts import chains_json
+
+            items = chains_json(self.server, "connection")
+            out.write(json_out.compact({"record": "server_verdicts", "server_verdicts": items}) + "\n")
         for f in scan.file_findings:
             out.write(json_out.compact({"record": "finding", **json_out.finding_dict(f)}) + "\n")
 
@@ -207,6 +222,10 @@ class PcapReport:
             out.write("\n" + text.finding(f) + "\n")
         for block in self.blocks.texts():
             out.write(block + "\n")
+        if self.server is not None:
+            from inspector.render.server_verdicts import chains_text
+
+            out.write(chains_text(self.server, "connection") + "\n")
         out.write("\n" + text.counts_line(scan.severities) + "\n")
 
 
