@@ -8,7 +8,7 @@ s_server on 127.0.0.1 with -Djavax.net.debug=all; those logs are then replayed b
 (thread ids and names rewritten, entries interleaved round-robin as concurrent threads write them,
 application log lines in between) up to the size asked. Then it times the text report, as a user
 runs it, and prints MB/s and the peak RSS of the process.
-Targets: >= 100 MB/s, peak RSS < 150 MB, streaming.
+Targets: >= 120 MB/s, peak RSS < 150 MB, streaming.
 """
 
 from __future__ import annotations

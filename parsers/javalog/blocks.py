@@ -39,9 +39,19 @@ CERT_TYPES = {name: code for code, name in CERTIFICATE_TYPES.items()}
 JDK8_CERT_TYPES = {"RSA": 1, "DSS": 2, "ECDSA": 64}
 ALERT_CODES = {name: code for code, name in ALERT_NAMES.items()}
 
-_VALUE = re.compile(r'^\s*"([^"]+)"\s*:\s*"?(.*?)"?,?\s*$')
+#: `"key": value` up to the value; the value is the rest less `"?,?\s*` at its end (what a lazy
+#: `(.*?)"?,?\s*$` takes, without trying it at each of a cipher-suite list's 1,500 characters).
+_KEY = re.compile(r'\s*"([^"]+)"\s*:\s*"?')
 _LIST = re.compile(r"\[(.*)\]")
 _SUITE = re.compile(r"\(0x([0-9A-Fa-f]{4})\)")
+
+
+def _value_of(rest: str) -> str:
+    """A value as printed, less its closing quote, comma and trailing blanks."""
+    rest = rest.rstrip()
+    if rest.endswith(","):
+        rest = rest[:-1]
+    return rest[:-1] if rest.endswith('"') else rest
 
 
 def _values(block: list[str], stop: str = '"extensions"') -> dict[str, str]:
@@ -50,9 +60,9 @@ def _values(block: list[str], stop: str = '"extensions"') -> dict[str, str]:
     for line in block:
         if stop in line:
             break
-        m = _VALUE.match(line)
+        m = _KEY.match(line)
         if m and m.group(1) not in out:
-            out[m.group(1)] = m.group(2)
+            out[m.group(1)] = _value_of(line[m.end() :])
     return out
 
 
