@@ -178,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
     status = ExitStatus.ERROR_FINDINGS if scan.errors else ExitStatus.OK
     emit(lambda out: report.write(out, scan), status)
     if args.html:  # after the report: the terminal ends with where the page is
-        html_args.write_page(args, html_args.document_of(lambda out: page.write(out, scan)))
+        html_args.write_page(args, page.document_source(scan))
     return status
 
 

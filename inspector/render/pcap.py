@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from inspector.analysis.capture import CaptureScan
     from inspector.analysis.connection import ConnectionResult
     from inspector.analysis.many import SetSummary
+    from inspector.render.html.source import DocumentSource
     from parsers.capture import CaptureResult
 
 #: between the cells of a spooled row (cells are escaped text: no control character in them)
@@ -137,6 +139,26 @@ class PcapReport:
             },
             scan.severities,
             pretty=len(self.json_connections) <= PRETTY_JSON_MAX,
+        )
+
+    def document_source(self, scan: CaptureScan) -> DocumentSource:
+        """The --json document (`write_json`'s), read part by part from the spools for the
+        HTML page: a capture of thousands of connections is never held whole."""
+        from inspector.render.html.source import DocumentSource
+
+        head = {
+            "schema": "mtls-inspector/pcap",
+            "schema_version": json_out.SCHEMA_VERSION,
+            "tool_version": __version__,
+            "capture": self.capture(scan.result),
+            "summary": scan.severities,
+        }
+        file_level = [json_out.compact(json_out.finding_dict(f)) for f in scan.file_findings]
+        return DocumentSource(
+            json.loads(json_out.compact(head)),  # as a reader of the document would see it
+            ("schema", "schema_version", "tool_version", "capture", "connections", "findings", "summary"),
+            self.json_connections.texts,
+            lambda: itertools.chain(file_level, self.json_findings.texts()),
         )
 
     def capture(self, result: CaptureResult) -> JsonObject:
