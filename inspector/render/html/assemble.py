@@ -22,9 +22,9 @@ from inspector.render.html.chains import CertIndex
 from inspector.render.html.coerce import as_dict, as_dicts, as_int, as_str
 from inspector.render.html.model import CertView, ConnectionView, Fact, Page
 from inspector.render.html.redact import Redactor
-from inspector.render.html.sanitize import clean_text, map_strings
+from inspector.render.html.sanitize import clean_json, clean_text, map_strings
 from inspector.render.html.sections import capture_view, keystore_view, probe_view, selection_view
-from inspector.render.html.source import DocumentSource, brief, dicts, has_chain, load
+from inspector.render.html.source import DocumentSource, brief, dicts, has_chain, objects
 from inspector.render.html.tally import FindingTally
 
 MAX_DETAILED = 100  # connections drawn in full; the rest are rows of the table
@@ -72,49 +72,63 @@ def plan(source: DocumentSource) -> Plan:
     )
 
 
-def _connections(source: DocumentSource, shape: Plan) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(position, connection) of every connection, in full where listed (else its number and
-    outcome, when the table is trimmed)."""
+def _connections(source: DocumentSource, shape: Plan) -> Iterator[tuple[int, str | dict[str, Any]]]:
+    """(position, connection) of every connection, in full where listed (a dict, or its JSON
+    text), else its number and outcome when the table is trimmed."""
     listed = set(shape.listed)
-    position = 0
-    for item in source.connections():
+    for position, item in enumerate(objects(source.connections())):
         if position in listed or not shape.trimmed:
-            value = load(item)
-            if not isinstance(value, dict):
-                continue
-        elif brief(item) is None:
-            continue
+            yield position, item
         else:
-            value = {"index": shape.numbers[position], "outcome": shape.outcomes[position]}
-        yield position, value
-        position += 1
+            yield position, {"index": shape.numbers[position], "outcome": shape.outcomes[position]}
 
 
-def masker(source: DocumentSource, shape: Plan, redact: bool) -> Callable[[Any], Any]:
-    """What every value goes through: control characters and secrets (always), names (--redact)."""
+class Masker:
+    """What every value goes through: control characters and secrets (always), names (--redact).
+    A part's JSON text is decoded here, and walked only where something may change."""
+
+    def __init__(self, replace: Callable[[str], str] | None) -> None:
+        self._replace = replace
+        self._fn = clean_text if replace is None else lambda text: replace(clean_text(text))
+        self._done: dict[str, str] = {}
+
+    def __call__(self, value: Any) -> Any:
+        """A value already decoded."""
+        return map_strings(value, self._fn, self._done)
+
+    def part(self, item: str | dict[str, Any]) -> dict[str, Any]:
+        """An object (a dict, or its JSON text)."""
+        if isinstance(item, str):
+            value: dict[str, Any] = json.loads(item)
+            if self._replace is None and clean_json(item):
+                return value
+            item = value
+        masked: dict[str, Any] = self(item)
+        return masked
+
+
+def masker(source: DocumentSource, shape: Plan, redact: bool) -> Masker:
     if not redact:
-        return lambda value: map_strings(value, clean_text)
+        return Masker(None)
+    clean = Masker(None)
     redactor = Redactor()
     for key in source.order:  # in the document's order: the pseudonyms are numbered as met
         if key in source.head:
-            redactor.scan(map_strings(source.head[key], clean_text), key)
+            redactor.scan(clean(source.head[key]), key)
         elif key == "connections":
             for _, connection in _connections(source, shape):
-                redactor.scan(map_strings(connection, clean_text))
+                redactor.scan(clean.part(connection))
         elif key == "findings":
-            for finding in dicts(source.findings()):
-                redactor.scan(map_strings(finding, clean_text))
-    replace = redactor.replacer()
-    return lambda value: map_strings(value, lambda text: replace(clean_text(text)))
+            for finding in objects(source.findings()):
+                redactor.scan(clean.part(finding))
+    return Masker(redactor.replacer())
 
 
 class ConnectionRows:
     """The listed connections, read and drawn one at a time while the page is written (the
     table's rows); those drawn in full and the certificates are complete once all were read."""
 
-    def __init__(
-        self, source: DocumentSource, shape: Plan, mask: Callable[[Any], Any], tally: FindingTally
-    ) -> None:
+    def __init__(self, source: DocumentSource, shape: Plan, mask: Masker, tally: FindingTally) -> None:
         self._source, self._shape, self._mask, self._tally = source, shape, mask, tally
         self.index = CertIndex()
         self._detailed: list[ConnectionView] = []
@@ -132,7 +146,9 @@ class ConnectionRows:
                 continue
             number, chosen = shape.numbers[position], position in shape.detailed
             mine = tally.of_connection(number) if chosen else []
-            view = connection_view(self._mask(raw), mine, self.index, chosen, number, tally.has_error(number))
+            view = connection_view(
+                self._mask.part(raw), mine, self.index, chosen, number, tally.has_error(number)
+            )
             if chosen:
                 self._detailed.append(view)
             yield view
@@ -161,8 +177,8 @@ def build_page(source: DocumentSource, *, redacted: bool) -> Page:
     schema = as_str(head.get("schema"))
     kind = schema.split("/", 1)[1] if schema.startswith("mtls-inspector/") else schema or "unknown"
     tally = FindingTally({shape.numbers[i] for i in shape.detailed})
-    for raw in dicts(source.findings()):
-        tally.add(finding_view(mask(raw)))
+    for raw in objects(source.findings()):
+        tally.add(finding_view(mask.part(raw)))
     rows = ConnectionRows(source, shape, mask, tally)
     keystore = None
     if "keystore" in head:

@@ -60,6 +60,17 @@ def brief(item: Any) -> tuple[Any, Any] | None:
     return value.get("index"), value.get("outcome")
 
 
+def objects(items: Iterable[Any]) -> Iterator[str | dict[str, Any]]:
+    """Items that are objects: a dict, or a text that is one (decoded later, once)."""
+    for item in items:
+        if isinstance(item, str) and item.startswith("{"):
+            yield item
+        else:
+            value = load(item)
+            if isinstance(value, dict):
+                yield value
+
+
 def dicts(items: Iterable[Any]) -> Iterator[dict[str, Any]]:
     """Decoded items that are objects (a hand-edited document may hold anything)."""
     for item in items:
