@@ -2,7 +2,7 @@
 and again, one item at a time, so the page of a capture of thousands of connections is drawn
 without ever holding the whole document (a pcap report keeps them on disk: render/spool.py).
 
-An item is a dict, or its compact JSON text (decoded only when it is drawn).
+An item is a dict, or (read from a spool) its compact JSON text, decoded only when it is drawn.
 """
 
 from __future__ import annotations
@@ -26,7 +26,12 @@ class DocumentSource:
 
 def source_of(document: dict[str, Any]) -> DocumentSource:
     """A document already in memory (the `report` command, every other command's --html)."""
-    lists = {name: document[name] for name in LISTS if isinstance(document.get(name), list)}
+    # the lists' items that are objects: in memory a string is a string, never a JSON text
+    lists = {
+        name: [item for item in document[name] if isinstance(item, dict)]
+        for name in LISTS
+        if isinstance(document.get(name), list)
+    }
     head = {key: value for key, value in document.items() if key not in lists}
     return DocumentSource(
         head,
