@@ -28,7 +28,7 @@ from inspector.render.html.source import DocumentSource, brief, dicts, has_chain
 from inspector.render.html.tally import FindingTally
 
 MAX_DETAILED = 100  # connections drawn in full; the rest are rows of the table
-MAX_TABLE_ROWS = 2000  # beyond this a browser's table is no longer something to read
+MAX_TABLE_ROWS = 1000  # beyond this a table is no longer read, and the page opens slowly
 UNLISTED_OUTCOMES = 10
 
 
