@@ -132,7 +132,7 @@ class PcapReport:
         json_out.write_assembled(
             out,
             "pcap",
-            {"capture": self.capture(scan.result)},
+            self.payload(scan),
             {
                 "connections": self.json_connections.texts(),
                 "findings": itertools.chain(file_level, self.json_findings.texts()),
@@ -141,22 +141,26 @@ class PcapReport:
             pretty=len(self.json_connections) <= PRETTY_JSON_MAX,
         )
 
+    def payload(self, scan: CaptureScan) -> JsonObject:
+        """The document's members before its lists (the HTML page reads the same)."""
+        return {"capture": self.capture(scan.result)}
+
     def document_source(self, scan: CaptureScan) -> DocumentSource:
         """The --json document (`write_json`'s), read part by part from the spools for the
         HTML page: a capture of thousands of connections is never held whole."""
         from inspector.render.html.source import DocumentSource
 
-        head = {
+        head: JsonObject = {
             "schema": "mtls-inspector/pcap",
             "schema_version": json_out.SCHEMA_VERSION,
             "tool_version": __version__,
-            "capture": self.capture(scan.result),
+            **self.payload(scan),
             "summary": scan.severities,
         }
         file_level = [json_out.compact(json_out.finding_dict(f)) for f in scan.file_findings]
         return DocumentSource(
             json.loads(json_out.compact(head)),  # as a reader of the document would see it
-            ("schema", "schema_version", "tool_version", "capture", "connections", "findings", "summary"),
+            (*(key for key in head if key != "summary"), "connections", "findings", "summary"),
             self.json_connections.texts,
             lambda: itertools.chain(file_level, self.json_findings.texts()),
         )
