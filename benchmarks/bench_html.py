@@ -63,7 +63,9 @@ def open_page(driver: Any, page: Path) -> tuple[float, str]:
     elapsed = time.perf_counter() - start
     if "shown" not in count:
         sys.exit(f"bench_html: the page's script did not run in Chromium ({count!r})")
-    shown = driver.execute_script("return document.getElementById('shown-of').textContent;")
+    shown = driver.execute_script(
+        "var s = document.getElementById('shown-of'); return s ? s.textContent : '(the page does not say)';"
+    )
     return elapsed, " ".join(shown.split())
 
 
