@@ -226,19 +226,6 @@ class Redactor:
         return replace
 
 
-def redact(document: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `document` with every host, address and e-mail address replaced."""
-    redactor = Redactor()
-    for key, value in document.items():
-        if key in ("connections", "findings") and isinstance(value, list):
-            for item in value:
-                redactor.scan(item)
-        else:
-            redactor.scan(value, key)
-    redacted: dict[str, Any] = map_strings(document, redactor.replacer())
-    return redacted
-
-
 def _folder(path: str) -> str:
     """`dir/sub/file.jks` → `dir/sub/`: stripped everywhere, so derived names in fixes lose it too."""
     return path[: max(path.rfind("/"), path.rfind("\\")) + 1]

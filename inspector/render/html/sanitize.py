@@ -72,8 +72,3 @@ def map_strings(value: Any, fn: Callable[[str], str], done: dict[str, str] | Non
         return item
 
     return walk(value)
-
-
-def sanitize(document: dict[str, Any]) -> dict[str, Any]:
-    cleaned: dict[str, Any] = map_strings(document, clean_text)
-    return cleaned
