@@ -308,7 +308,9 @@ class CaptureFile:
                 if iface >= len(interfaces):
                     self.unknown_interface += 1  # counted, named only a few times: a stream is endless
                     if self.unknown_interface <= MAX_NAMED_PROBLEMS:
-                        self.problems.append(f"packet {number + 1} names unknown interface {iface}")
+                        # its place in the file: the packets read and those skipped so far
+                        where = number + self.unknown_interface
+                        self.problems.append(f"packet {where} names unknown interface {iface}")
                     elif self.unknown_interface == MAX_NAMED_PROBLEMS + 1:
                         self.problems.append("more packets name unknown interfaces: not listed")
                     continue

@@ -209,7 +209,7 @@ class TlsSession:
         try:
             decoded: Message | None = messages.decode(msg_type, raw, self.tls13, self.lean, self.version)
         except messages.MalformedMessage as exc:
-            self._problem("malformed", str(exc), direction)
+            self._problem(exc.kind, str(exc), direction)
             decoded = None
         message = self.signatures.message(direction, raw, decoded)
         if message is None:

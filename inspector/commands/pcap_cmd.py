@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from inspector.analysis.connection import ConnectionResult
     from inspector.commands import Subcommands
     from inspector.findings import Finding
+    from inspector.render.pcap import PcapReport
     from parsers.model import Transcript
 
     JudgeFn = Callable[[Transcript], list[Finding]]
@@ -171,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
         from inspector.render.progress import set_progress
 
         request = SetRequest(args.file or [], args.keylog, args.workers, args.scheduler)
-        judge = _java_trust(args, None, at)
+        judge = _java_trust(args, None, at, reports)
         scan, summary = scan_set(
             request, keylog, store, at, scope, reports, judge, render_connection, set_progress
         )
@@ -179,7 +180,8 @@ def run(args: argparse.Namespace) -> int:
             each.set_files = set_files_json(summary)
     else:
         with capture_progress(path.stat().st_size) as progress:
-            scan = scan_capture(path, keylog, store, at, scope, add, progress, _java_trust(args, path, at))
+            judge = _java_trust(args, path, at, reports)
+            scan = scan_capture(path, keylog, store, at, scope, add, progress, judge)
     status = ExitStatus.ERROR_FINDINGS if scan.errors else ExitStatus.OK
     emit(lambda out: report.write(out, scan), status)
     if args.html:  # after the report: the terminal ends with where the page is
@@ -226,7 +228,16 @@ def _run_stream(args: argparse.Namespace) -> int:
         printer.connection(judged)
 
     try:
-        stream = stream_capture(spec, keylog, store, at, Scope(args.host, args.port), show, judge)
+        stream = stream_capture(
+            spec,
+            keylog,
+            store,
+            at,
+            Scope(args.host, args.port),
+            show,
+            judge,
+            lambda why: printer.restarted(spec.name, why),
+        )
         printer.summary(stream)
     except BrokenPipeError:
         # the reader went away (`| head -1`): nobody to tell the rest, so the reading stops; the
@@ -239,9 +250,12 @@ def _run_stream(args: argparse.Namespace) -> int:
     return ExitStatus.ERROR_FINDINGS if stream.scan.errors else ExitStatus.OK
 
 
-def _java_trust(args: argparse.Namespace, path: Path | None, at: dt.datetime | None) -> JudgeFn | None:
+def _java_trust(
+    args: argparse.Namespace, path: Path | None, at: dt.datetime | None, reports: tuple[PcapReport, ...] = ()
+) -> JudgeFn | None:
     """With --truststore: each server chain judged as the JDK's PKIX trust manager would; with
-    --server-ca: each client chain judged by the partner's server stacks."""
+    --server-ca: each client chain judged by the partner's server stacks (their table kept for
+    `reports`)."""
     judges: list[JudgeFn] = []
     label = str(path) if path else "capture set"
     if args.truststore:
@@ -256,7 +270,10 @@ def _java_trust(args: argparse.Namespace, path: Path | None, at: dt.datetime | N
 
         trust = server_trust_from_args(args)
         assert trust is not None
-        judges.append(transcript_judge(args, trust, at, label))
+        judge, chains = transcript_judge(args, trust, at, label)
+        judges.append(judge)
+        for report in reports:
+            report.server = chains
     if not judges:
         return None
     return lambda t: [f for judge in judges for f in judge(t)]

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from inspector.analysis.capture import CaptureScan
     from inspector.analysis.connection import ConnectionResult
     from inspector.analysis.many import SetSummary
+    from inspector.analysis.server_chains import ServerChains
     from inspector.render.html.source import DocumentSource
     from parsers.capture import CaptureResult
 
@@ -89,6 +90,8 @@ class PcapReport:
         self.info_shown = 0
         #: several files read as one: each file's summary (the capture's `files`)
         self.set_files: list[JsonObject] | None = None
+        #: --server-ca: the server stacks' verdicts on each distinct client chain
+        self.server: ServerChains | None = None
 
     def add(self, judged: ConnectionResult, files: tuple[str, ...] = ()) -> None:
         """`files`: of a set, the file the connection began in (and the one it ended in, when
@@ -143,7 +146,14 @@ class PcapReport:
 
     def payload(self, scan: CaptureScan) -> JsonObject:
         """The document's members before its lists (the HTML page reads the same)."""
-        return {"capture": self.capture(scan.result)}
+        head: JsonObject = {"capture": self.capture(scan.result)}
+        if self.server is not None:
+            from inspector.render.server_verdicts import chains_json, no_chain_line
+
+            head["server_verdicts"] = chains_json(self.server, "connection")
+            if not self.server.groups:
+                head["server_verdicts_note"] = no_chain_line(self.server, "connection")
+        return head
 
     def document_source(self, scan: CaptureScan) -> DocumentSource:
         """The --json document (`write_json`'s), read part by part from the spools for the
@@ -186,6 +196,11 @@ class PcapReport:
         out.write(json_out.compact(head) + "\n")
         for line in self.json_connections.texts():
             out.write(line + "\n")
+        if self.server is not None:  # after the connections: the verdicts name them
+            from inspector.render.server_verdicts import chains_json
+
+            items = chains_json(self.server, "connection")
+            out.write(json_out.compact({"record": "server_verdicts", "server_verdicts": items}) + "\n")
         for f in scan.file_findings:
             out.write(json_out.compact({"record": "finding", **json_out.finding_dict(f)}) + "\n")
 
@@ -233,6 +248,10 @@ class PcapReport:
             out.write("\n" + text.finding(f) + "\n")
         for block in self.blocks.texts():
             out.write(block + "\n")
+        if self.server is not None:
+            from inspector.render.server_verdicts import chains_text
+
+            out.write(chains_text(self.server, "connection") + "\n")
         out.write("\n" + text.counts_line(scan.severities) + "\n")
 
 

@@ -194,5 +194,6 @@ def server_verdict_view(raw: dict[str, Any]) -> ServerVerdictView:
         tested=raw.get("tested") is True,
         setting=clean_text(as_str(raw.get("server_setting"))),
         client_fix=clean_text(as_str(raw.get("client_fix"))),
-        alias=clean_text(as_str(raw.get("alias"))),
+        # a capture's or a log's chains: the connections (handshakes) that sent this one
+        alias=clean_text(as_str(raw.get("alias") or raw.get("group"))),
     )
