@@ -9,6 +9,7 @@ seven rejected by the server (unknown CA)."""
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 import tracemalloc
@@ -18,11 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inspector.render.html import render_html, write_html
 from inspector.render.html.assemble import MAX_DETAILED, MAX_TABLE_ROWS
 from inspector.render.html.source import DocumentSource
 from inspector.render.json_out import compact
+from inspector.render.pcap_page import PageReport
 from inspector.render.spool import Spool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,7 +135,7 @@ def test_the_page_is_well_formed_with_only_its_own_script(json_run: tuple[dict[s
     parser.feed(page)
     parser.close()
     assert parser.errors == [] and parser.open == []
-    script = resources.files("inspector.render.html").joinpath("static", "report.js").read_text()
+    script = resources.files("inspector.render.html").joinpath("static").joinpath("report.js").read_text()
     assert parser.scripts == [script]
 
 
@@ -181,3 +185,19 @@ def test_the_page_is_drawn_without_holding_the_document(
         tracemalloc.stop()
     assert (tmp_path / "spooled.html").read_text() == page
     assert drawing < whole / 2, (drawing >> 20, whole >> 20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=60), st.randoms(use_true_random=False), st.integers(1, 9))
+def test_a_connection_the_page_lists_is_never_kept_as_a_stub(
+    noteworthy: list[bool], order: random.Random, rows: int
+) -> None:
+    """Connections end in any order; whatever the order, each that the page lists (errors and
+    warnings first, then the others, each by number, `rows` at most) was kept whole."""
+    numbers = list(range(1, len(noteworthy) + 1))
+    listed = set(sorted(numbers, key=lambda n: (not noteworthy[n - 1], n))[:rows])
+    report = PageReport(rows)
+    arrival = numbers[:]
+    order.shuffle(arrival)
+    kept = {n for n in arrival if report._may_be_listed(n, noteworthy[n - 1])}
+    assert listed <= kept
