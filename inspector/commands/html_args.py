@@ -13,11 +13,13 @@ import json
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from inspector.render.html.source import DocumentSource
 from inspector.system.errors import InputError
 from inspector.system.private_files import check_output
+
+if TYPE_CHECKING:
+    from inspector.render.html.source import DocumentSource
 
 OPTION = "--html"
 
@@ -64,6 +66,7 @@ def write_page(args: argparse.Namespace, document: Mapping[str, Any] | DocumentS
     if not args.html:
         return
     from inspector.render.html import write_html
+    from inspector.render.html.source import DocumentSource
 
     plain = (
         document
