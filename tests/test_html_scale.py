@@ -116,8 +116,8 @@ def test_the_page_says_how_many_it_shows_and_lists_every_failure(
     document, page = json_run
     assert len(document["connections"]) == capture.total > MAX_TABLE_ROWS
     assert (
-        f"This page shows {MAX_TABLE_ROWS} of {capture.total} connections (those with errors or warnings "
-        f"first); {MAX_DETAILED} are drawn in full." in page
+        f"This page shows {MAX_TABLE_ROWS} of {capture.total} connections (errors first, then warnings); "
+        f"{MAX_DETAILED} are drawn in full." in page
     )
     assert page.count('<tr class="row-') == MAX_TABLE_ROWS
     assert page.count('<tr class="row-fail"') == capture.rejected  # every failure is listed
@@ -188,16 +188,18 @@ def test_the_page_is_drawn_without_holding_the_document(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.booleans(), min_size=1, max_size=60), st.randoms(use_true_random=False), st.integers(1, 9))
+@given(
+    st.lists(st.integers(0, 2), min_size=1, max_size=60), st.randoms(use_true_random=False), st.integers(1, 9)
+)
 def test_a_connection_the_page_lists_is_never_kept_as_a_stub(
-    noteworthy: list[bool], order: random.Random, rows: int
+    ranks: list[int], order: random.Random, rows: int
 ) -> None:
-    """Connections end in any order; whatever the order, each that the page lists (errors and
-    warnings first, then the others, each by number, `rows` at most) was kept whole."""
-    numbers = list(range(1, len(noteworthy) + 1))
-    listed = set(sorted(numbers, key=lambda n: (not noteworthy[n - 1], n))[:rows])
+    """Connections end in any order; whatever the order, each that the page lists (errors first,
+    then warnings, then the others, each by number, `rows` at most) was kept whole."""
+    numbers = list(range(1, len(ranks) + 1))
+    listed = set(sorted(numbers, key=lambda n: (ranks[n - 1], n))[:rows])
     report = PageReport(rows)
     arrival = numbers[:]
     order.shuffle(arrival)
-    kept = {n for n in arrival if report._may_be_listed(n, noteworthy[n - 1])}
+    kept = {n for n in arrival if report._may_be_listed(n, ranks[n - 1])}
     assert listed <= kept

@@ -44,13 +44,18 @@ class Plan:
     with_chain: bytearray  # 1 where a connection shows a certificate
 
 
+ERRORS, WARNINGS, OTHERS = 0, 1, 2  # the order in which connections earn a place on the page
+
+
 def plan(source: DocumentSource) -> Plan:
-    """Those with error or warning findings first, then by position."""
-    noteworthy = {
-        as_int(as_dict(f.get("location")).get("connection"))
-        for f in dicts(source.findings())
-        if f.get("severity") != "info"
-    }
+    """Those with error findings first, then those with warnings, then the others, each by
+    position."""
+    rank: dict[int | None, int] = {}
+    for f in dicts(source.findings()):
+        severity = f.get("severity")
+        if severity != "info":
+            number = as_int(as_dict(f.get("location")).get("connection"))
+            rank[number] = min(rank.get(number, OTHERS), ERRORS if severity == "error" else WARNINGS)
     numbers: list[int] = []
     outcomes: list[Any] = []
     with_chain = bytearray()
@@ -61,7 +66,7 @@ def plan(source: DocumentSource) -> Plan:
         numbers.append(as_int(pair[0]) or len(numbers) + 1)
         outcomes.append(pair[1])
         with_chain.append(has_chain(item))
-    ordered = sorted(range(len(numbers)), key=lambda i: (numbers[i] not in noteworthy, i))
+    ordered = sorted(range(len(numbers)), key=lambda i: (rank.get(numbers[i], OTHERS), i))
     return Plan(
         numbers,
         outcomes,
