@@ -209,6 +209,17 @@ INCOMPLETE = register(
     start of the connection.""",
     G,
 )
+RETRANSMISSION_CONFLICT = register(
+    "retransmission-conflict",
+    Severity.WARNING,
+    "A TCP retransmission carries other bytes than the first copy",
+    """The capture holds two copies of the same TCP bytes that differ: one of them was damaged
+    (on the wire, by a middlebox, or by the capture itself) or the stream was tampered with. The
+    first copy was read, as the receiving host and tshark do; findings made from those bytes
+    (a certificate, a signature) may rest on the damaged copy. Capture again, closer to the
+    endpoint, and look for checksum errors.""",
+    G,
+)
 CLIENT_EXPIRED = register(
     "client-cert-expired",
     Severity.ERROR,
@@ -1141,6 +1152,26 @@ def incomplete(ctx: WireContext) -> Iterator[Finding]:
         ],
         fix="capture again from before the connection starts, with tcpdump -s 0 (no "
         "snaplen) on the right interface",
+    )
+
+
+@RULES.rule(RETRANSMISSION_CONFLICT)
+def retransmission_conflict(ctx: WireContext) -> Iterator[Finding]:
+    """The same sequence range arrived twice with different bytes: which copy was read."""
+    conflicts = [p for p in ctx.t.problems if p.kind == "conflict"]
+    if not conflicts:
+        return
+    yield make(
+        RETRANSMISSION_CONFLICT,
+        f"connection #{ctx.t.index}: {len(conflicts)} TCP retransmission(s) carry other bytes than the "
+        "copy read first; the first copy was used, and what was read from it may be the damaged one",
+        location=ctx.where(),
+        evidence=[
+            Evidence(f"frame {p.frame}", f"{p.direction.value + ': ' if p.direction else ''}{p.detail}")
+            for p in conflicts[:6]
+        ],
+        fix="capture again closer to the endpoint and check the TCP checksums (tshark -o "
+        "tcp.check_checksum:TRUE -Y tcp.checksum.status==2)",
     )
 
 
