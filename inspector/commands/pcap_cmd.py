@@ -152,8 +152,13 @@ def run(args: argparse.Namespace) -> int:
     html_args.check_html_args(args)
     view = PcapView(json=args.json, full=args.connection is not None, show_all=args.all, jsonl=args.jsonl)
     report = PcapReport(view)
-    # --html renders the JSON document: a second report keeps it when stdout gets the text
-    page = PcapReport(PcapView(json=True)) if args.html and not args.json else report
+    # --html renders the JSON document: a second report keeps what the page reads of it when
+    # stdout gets the text
+    page = report
+    if args.html and not args.json:
+        from inspector.render.pcap_page import PageReport
+
+        page = PageReport()
     reports = (report,) if page is report else (report, page)
 
     def add(judged: ConnectionResult, files: tuple[str, ...] = ()) -> None:
@@ -180,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
     status = ExitStatus.ERROR_FINDINGS if scan.errors else ExitStatus.OK
     emit(lambda out: report.write(out, scan), status)
     if args.html:  # after the report: the terminal ends with where the page is
-        html_args.write_page(args, html_args.document_of(lambda out: page.write(out, scan)))
+        html_args.write_page(args, page.document_source(scan))
     return status
 
 

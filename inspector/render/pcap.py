@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from inspector.analysis.connection import ConnectionResult
     from inspector.analysis.many import SetSummary
     from inspector.analysis.server_chains import ServerChains
+    from inspector.render.html.source import DocumentSource
     from parsers.capture import CaptureResult
 
 #: between the cells of a spooled row (cells are escaped text: no control character in them)
@@ -130,6 +132,20 @@ class PcapReport:
 
     def write_json(self, out: TextIO, scan: CaptureScan) -> None:
         file_level = [json_out.compact(json_out.finding_dict(f)) for f in scan.file_findings]
+        json_out.write_assembled(
+            out,
+            "pcap",
+            self.payload(scan),
+            {
+                "connections": self.json_connections.texts(),
+                "findings": itertools.chain(file_level, self.json_findings.texts()),
+            },
+            scan.severities,
+            pretty=len(self.json_connections) <= PRETTY_JSON_MAX,
+        )
+
+    def payload(self, scan: CaptureScan) -> JsonObject:
+        """The document's members before its lists (the HTML page reads the same)."""
         head: JsonObject = {"capture": self.capture(scan.result)}
         if self.server is not None:
             from inspector.render.server_verdicts import chains_json, no_chain_line
@@ -137,16 +153,26 @@ class PcapReport:
             head["server_verdicts"] = chains_json(self.server, "connection")
             if not self.server.groups:
                 head["server_verdicts_note"] = no_chain_line(self.server, "connection")
-        json_out.write_assembled(
-            out,
-            "pcap",
-            head,
-            {
-                "connections": self.json_connections.texts(),
-                "findings": itertools.chain(file_level, self.json_findings.texts()),
-            },
-            scan.severities,
-            pretty=len(self.json_connections) <= PRETTY_JSON_MAX,
+        return head
+
+    def document_source(self, scan: CaptureScan) -> DocumentSource:
+        """The --json document (`write_json`'s), read part by part from the spools for the
+        HTML page: a capture of thousands of connections is never held whole."""
+        from inspector.render.html.source import DocumentSource
+
+        head: JsonObject = {
+            "schema": "mtls-inspector/pcap",
+            "schema_version": json_out.SCHEMA_VERSION,
+            "tool_version": __version__,
+            **self.payload(scan),
+            "summary": scan.severities,
+        }
+        file_level = [json_out.compact(json_out.finding_dict(f)) for f in scan.file_findings]
+        return DocumentSource(
+            json.loads(json_out.compact(head)),  # as a reader of the document would see it
+            (*(key for key in head if key != "summary"), "connections", "findings", "summary"),
+            self.json_connections.texts,
+            lambda: itertools.chain(file_level, self.json_findings.texts()),
         )
 
     def capture(self, result: CaptureResult) -> JsonObject:
