@@ -10,6 +10,7 @@ import itertools
 import re
 from collections.abc import Iterator
 
+from parsers.constants import HandshakeType
 from parsers.javalog import blocks as B
 from parsers.javalog.building import Build
 from parsers.javalog.certtext import parse_jdk8
@@ -155,7 +156,7 @@ def _certificate_chain(build: Build, e: Entry) -> None:
     )
     asked = any(
         isinstance(x.message, CertificateRequest)
-        or (isinstance(x.message, SimpleMessage) and x.message.msg_type == 14)
+        or (isinstance(x.message, SimpleMessage) and x.message.msg_type == HandshakeType.server_hello_done)
         for x in build.events
     )
     direction = Direction.CLIENT if server_seen or asked else Direction.SERVER
