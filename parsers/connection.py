@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from parsers import openvpn
 from parsers.boundary import MAX_RUN_LENGTHS, OpaqueRecords, Record, TcpFacts
 from parsers.model import MAX_PROBLEMS, Direction, Problem, too_many_problems
 from parsers.records import (
@@ -77,6 +78,7 @@ class SharedState:
         "run_lengths",
         "run_time",
         "time",
+        "tunnel",
     )
 
     def __init__(
@@ -106,6 +108,9 @@ class SharedState:
         self.is_tls: bool | None = None
         self.prelude = 0  # plaintext bytes seen before TLS (both directions)
         self.on_tls = on_tls
+        #: TLS found inside a tunnel's framing (OpenVPN over TCP) in the client's first bytes,
+        #: with those bytes: the connection puts an unwrapper in front of both directions
+        self.tunnel: tuple[openvpn.Framing, bytes] | None = None
 
     def add_problem(self, problem: Problem) -> None:
         if len(self.problems) < MAX_PROBLEMS:
@@ -200,6 +205,11 @@ class _LaneEnds:
                 return self._tls()
             if not self.from_server and sslv2_client_hello(data, i):
                 return self._tls()
+            framing = None if self.from_server else openvpn.client_reset(data, i)
+            if framing is not None:
+                shared.tunnel = (framing, bytes(data[i:]))
+                self._tls()
+                return None  # these bytes go to the unwrapper (TcpConnection._open_tunnel)
         elif hello_at(data, i, self.from_server):
             return self._tls()
         shared.prelude += n - i
@@ -219,14 +229,21 @@ class _LaneEnds:
 class _Lane:
     """One direction: reassembly feeding record framing."""
 
-    __slots__ = ("direction", "splitter", "tcp")
+    __slots__ = ("direction", "ends", "splitter", "tcp")
 
     def __init__(self, shared: SharedState, direction: Direction, holes: Holes | None = None) -> None:
         ends = _LaneEnds(shared, direction)
         self.direction = direction
+        self.ends = ends
         self.splitter = RecordSplitter(ends.keep_body, ends.record, ends.malformed)
         self.splitter.gate = ends.gate
         self.tcp = TcpReassembler(self.splitter, ends.report, holes)
+
+    def unwrap(self, framing: openvpn.Framing) -> openvpn.OpenVpnUnwrapper:
+        """Read this direction's TLS from inside the tunnel's framing from here on."""
+        unwrapper = openvpn.OpenVpnUnwrapper(self.splitter, framing, self.ends.report)
+        self.tcp.sink = unwrapper
+        return unwrapper
 
 
 class TcpConnection:
@@ -300,6 +317,8 @@ class TcpConnection:
             if flags & SYN and not peer.started:
                 peer.syn((ack - 1) & 0xFFFFFFFF)  # the SYN was not captured: its ISN is ack - 1
             peer.acked(ack)
+            if shared.tunnel is not None:
+                self._open_tunnel()
         if flags & RST:
             self.reset_by = direction
             return
@@ -326,10 +345,23 @@ class TcpConnection:
         if payload:
             self.has_data = True
             tcp.feed(seq, payload)
+            if shared.tunnel is not None:
+                self._open_tunnel()
         if wire_length is not None and wire_length > len(payload):
             tcp.cut(seq, len(payload), wire_length)
         if flags & FIN and direction not in self.fin_by:
             self.fin_by.append(direction)
+
+    def _open_tunnel(self) -> None:
+        """The client's first bytes were a tunnel's (parsers.openvpn): both directions read
+        through its unwrapper from here, starting with those bytes."""
+        shared = self.shared
+        assert shared.tunnel is not None
+        framing, first = shared.tunnel
+        shared.tunnel = None
+        shared.add_problem(Problem("tunnel", framing.describe(), None, shared.frame))
+        self._server.unwrap(framing)
+        self._client.unwrap(framing).data(first)
 
     def finish(self) -> TcpFacts:
         """End of the connection: report what was never filled in."""

@@ -22,6 +22,7 @@ from typing import TypeVar, cast
 from cryptography import x509
 
 from parsers import lean as hand_readers
+from parsers.constants import HandshakeType, ProtocolVersion
 from parsers.model import (
     Certificate,
     CertificateRequest,
@@ -209,17 +210,22 @@ def parse_certificate(raw: bytes, tls13: bool) -> Certificate:
     return Certificate(chain=tuple(chain), context=fields.context, undecodable=bad, notes=tuple(notes))
 
 
+_CLIENT_HELLO, _SERVER_HELLO = HandshakeType.client_hello, HandshakeType.server_hello
+_CERTIFICATE, _CERTIFICATE_REQUEST = HandshakeType.certificate, HandshakeType.certificate_request
+_CERTIFICATE_VERIFY = HandshakeType.certificate_verify
+
+
 def decode(
-    msg_type: int, raw: bytes, tls13: bool, lean: bool = False, version: int | None = 0x0303
+    msg_type: int, raw: bytes, tls13: bool, lean: bool = False, version: int | None = ProtocolVersion.tls1_2
 ) -> Message:
     """Decode one complete handshake message (raw includes its 4-byte header). `lean` reads
     CertificateRequest by hand (parsers/lean.py) instead of through scapy. `version`: the
     ServerHello's (None when it was not seen): a CertificateRequest before TLS 1.2 has no
     signature_algorithms field; without a version the other layout is tried when one fails."""
     body = raw[4:]
-    if msg_type == 13 and not tls13:
+    if msg_type == _CERTIFICATE_REQUEST and not tls13:
         return _legacy_aware_request(raw, lean, version)
-    if msg_type == 11:
+    if msg_type == _CERTIFICATE:
         if lean or len(raw) > SCAPY_CERTIFICATE_MAX:
             return _memoised(_read_certificate, bytes(raw), tls13)
         try:
@@ -228,26 +234,26 @@ def decode(
             # scapy refuses the whole message for one certificate it cannot parse (an old JDK's
             # explicit NULL ECDSA parameters): the hand reader keeps every certificate it can
             return _memoised(_read_certificate, bytes(raw), tls13)
-    if lean and msg_type == 13:
+    if lean and msg_type == _CERTIFICATE_REQUEST:
         return hand_readers.read_certificate_request(bytes(body), tls13)
-    if msg_type == 1:
+    if msg_type == _CLIENT_HELLO:
         return parse_client_hello(body)
-    if msg_type == 2:
+    if msg_type == _SERVER_HELLO:
         return parse_server_hello(body)
-    if msg_type == 13:
+    if msg_type == _CERTIFICATE_REQUEST:
         try:
             return _memoised(parse_certificate_request, bytes(raw), tls13)
         except MalformedMessage:
             raise
         except Exception as exc:
             raise MalformedMessage(f"CertificateRequest does not parse ({type(exc).__name__})") from None
-    if msg_type == 15:
+    if msg_type == _CERTIFICATE_VERIFY:
         return parse_certificate_verify(body)
     return SimpleMessage(msg_type=msg_type, length=len(body))
 
 
 def _legacy_aware_request(raw: bytes, lean: bool, version: int | None) -> CertificateRequest:
-    legacy = version is not None and version < 0x0303
+    legacy = version is not None and version < ProtocolVersion.tls1_2
     layouts = (legacy,) if version is not None else (False, True)
     failure: MalformedMessage | None = None
     for layout in layouts:

@@ -6,10 +6,14 @@ past the decoder. `None` on an Optional field means "not observable", never "no"
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Generic, TypeVar
 
 from cryptography import x509
+
+from parsers.constants import ALERT_NAMES, HANDSHAKE_NAMES, AlertDescription, ProtocolVersion
 
 
 class Direction(str, Enum):
@@ -33,15 +37,6 @@ class Endpoint:
         """Pickled as its two values: a set's merge reads two endpoints per connection back,
         and a slotted dataclass's default unpickling (dataclasses' __setstate__) costs 4x more."""
         return Endpoint, (self.ip, self.port)
-
-
-TLS_VERSIONS = {0x0300: "SSL 3.0", 0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}
-
-
-def version_name(value: int | None) -> str:
-    if value is None:
-        return "?"
-    return TLS_VERSIONS.get(value, f"0x{value:04x}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +304,7 @@ class Transcript:
 
     @property
     def tls13(self) -> bool:
-        return self.version == 0x0304
+        return self.version == ProtocolVersion.tls1_3
 
     @property
     def resumed(self) -> bool:
@@ -317,7 +312,7 @@ class Transcript:
         sh, ch = self.server_hello, self.client_hello
         if sh is None:
             return False
-        if sh.version == 0x0304:
+        if sh.version == ProtocolVersion.tls1_3:
             return sh.psk
         if sh.session_id and ch is not None and sh.session_id == ch.session_id:
             return True
@@ -377,106 +372,94 @@ def message_label(message: Message) -> str:
     return type(message).__name__
 
 
-HANDSHAKE_NAMES = {
-    0: "HelloRequest",
-    1: "ClientHello",
-    2: "ServerHello",
-    4: "NewSessionTicket",
-    5: "EndOfEarlyData",
-    8: "EncryptedExtensions",
-    11: "Certificate",
-    12: "ServerKeyExchange",
-    13: "CertificateRequest",
-    14: "ServerHelloDone",
-    15: "CertificateVerify",
-    16: "ClientKeyExchange",
-    20: "Finished",
-    22: "CertificateStatus",
-    24: "KeyUpdate",
-    254: "MessageHash",
-}
+# -- typed access to a transcript's events ------------------------------------------------
+# `Transcript.first(kind)` returns a `HandshakeEvent` whose `message` is the whole `Message`
+# union; `Seen` pairs the event (time, direction, frame, label) with its message already
+# narrowed, so callers do not repeat `isinstance(event.message, kind)` to reach its fields.
 
-ALERT_NAMES = {
-    0: "close_notify",
-    10: "unexpected_message",
-    20: "bad_record_mac",
-    21: "decryption_failed",
-    22: "record_overflow",
-    30: "decompression_failure",
-    40: "handshake_failure",
-    41: "no_certificate",
-    42: "bad_certificate",
-    43: "unsupported_certificate",
-    44: "certificate_revoked",
-    45: "certificate_expired",
-    46: "certificate_unknown",
-    47: "illegal_parameter",
-    48: "unknown_ca",
-    49: "access_denied",
-    50: "decode_error",
-    51: "decrypt_error",
-    60: "export_restriction",
-    70: "protocol_version",
-    71: "insufficient_security",
-    80: "internal_error",
-    86: "inappropriate_fallback",
-    90: "user_canceled",
-    100: "no_renegotiation",
-    109: "missing_extension",
-    110: "unsupported_extension",
-    111: "certificate_unobtainable",
-    112: "unrecognized_name",
-    113: "bad_certificate_status_response",
-    114: "bad_certificate_hash_value",
-    115: "unknown_psk_identity",
-    116: "certificate_required",
-    120: "no_application_protocol",
-}
-
-SIGNATURE_SCHEMES = {
-    0x0201: "rsa_pkcs1_sha1",
-    0x0203: "ecdsa_sha1",
-    0x0401: "rsa_pkcs1_sha256",
-    0x0403: "ecdsa_secp256r1_sha256",
-    0x0501: "rsa_pkcs1_sha384",
-    0x0503: "ecdsa_secp384r1_sha384",
-    0x0601: "rsa_pkcs1_sha512",
-    0x0603: "ecdsa_secp521r1_sha512",
-    0x0804: "rsa_pss_rsae_sha256",
-    0x0805: "rsa_pss_rsae_sha384",
-    0x0806: "rsa_pss_rsae_sha512",
-    0x0807: "ed25519",
-    0x0808: "ed448",
-    0x0809: "rsa_pss_pss_sha256",
-    0x080A: "rsa_pss_pss_sha384",
-    0x080B: "rsa_pss_pss_sha512",
-    0x0402: "dsa_sha256",
-    0x0502: "dsa_sha384",
-    0x0602: "dsa_sha512",
-    0x0202: "dsa_sha1",
-    0x0101: "rsa_pkcs1_md5",
-    0x0301: "rsa_pkcs1_sha224",
-    0x0302: "dsa_sha224",
-    0x0303: "ecdsa_sha224",
-    0x081A: "ecdsa_brainpoolP256r1tls13_sha256",
-    0x081B: "ecdsa_brainpoolP384r1tls13_sha384",
-    0x081C: "ecdsa_brainpoolP512r1tls13_sha512",
-    0x0904: "mldsa44",
-    0x0905: "mldsa65",
-    0x0906: "mldsa87",
-    0x0708: "sm2sig_sm3",
-}
-
-CERTIFICATE_TYPES = {
-    1: "rsa_sign",
-    2: "dss_sign",
-    3: "rsa_fixed_dh",
-    4: "dss_fixed_dh",
-    64: "ecdsa_sign",
-    65: "rsa_fixed_ecdh",
-    66: "ecdsa_fixed_ecdh",
-}
+M = TypeVar("M", bound=Message)
 
 
-def scheme_name(value: int) -> str:
-    return SIGNATURE_SCHEMES.get(value, f"0x{value:04x}")
+@dataclass(frozen=True, slots=True)
+class Seen(Generic[M]):
+    """One event and its message, typed as the class asked for."""
+
+    event: HandshakeEvent
+    message: M
+
+    @property
+    def direction(self) -> Direction:
+        return self.event.direction
+
+    @property
+    def time(self) -> float:
+        return self.event.time
+
+
+def message_as(event: HandshakeEvent | None, kind: type[M]) -> M | None:
+    """The event's message if it is a `kind`, else None."""
+    if event is not None and isinstance(event.message, kind):
+        return event.message
+    return None
+
+
+def seen_as(event: HandshakeEvent | None, kind: type[M]) -> Seen[M] | None:
+    message = message_as(event, kind)
+    return None if message is None or event is None else Seen(event, message)
+
+
+def first(t: Transcript, kind: type[M], direction: Direction | None = None) -> Seen[M] | None:
+    """The first `kind` message (from `direction`, if given)."""
+    return seen_as(t.first(kind, direction), kind)
+
+
+def every(
+    events: Iterable[HandshakeEvent], kind: type[M], direction: Direction | None = None
+) -> Iterator[Seen[M]]:
+    """Each `kind` message among `events`, in order (from `direction`, if given)."""
+    for event in events:
+        if direction is not None and event.direction is not direction:
+            continue
+        seen = seen_as(event, kind)
+        if seen is not None:
+            yield seen
+
+
+def any_of(events: Iterable[HandshakeEvent], kind: type[M], direction: Direction | None = None) -> bool:
+    return next(every(events, kind, direction), None) is not None
+
+
+def fatal_alert(t: Transcript) -> Seen[Alert] | None:
+    """The first fatal alert, either way: where the handshake failed."""
+    return next((s for s in every(t.messages(Alert), Alert) if s.message.fatal), None)
+
+
+def alert_named(alert: Alert) -> bool:
+    """Is the alert's description one this tool can name? Not for a description outside the
+    registry (200), nor for a fatal 0: close_notify is a warning, and a Java log whose alert
+    description the reader could not read (missing, "UNKNOWN ALERT (200)") arrives as a fatal 0."""
+    if alert.encrypted:
+        return True  # said as "encrypted alert": what is not known is said so
+    return alert.description in ALERT_NAMES and not (
+        alert.fatal and alert.description == AlertDescription.close_notify
+    )
+
+
+def alert_name(alert: Alert) -> str:
+    """The alert's name for reports: never close_notify for one whose description is unknown."""
+    if alert.encrypted:
+        return "encrypted alert"
+    if alert.fatal and alert.description == AlertDescription.close_notify:
+        return "unknown alert"
+    if alert.description not in ALERT_NAMES:
+        return f"alert {alert.description} (unknown)"
+    return ALERT_NAMES[alert.description]
+
+
+def event_label(event: HandshakeEvent) -> str:
+    """The event's label, with an alert named by `alert_name`."""
+    m = event.message
+    if isinstance(m, Alert):
+        name = alert_name(m).removeprefix("alert ")  # "Alert 200 (unknown)"
+        return f"Alert {name}" + ("" if m.encrypted or m.fatal else " (warning)")
+    return event.label

@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-CHANGE_CIPHER_SPEC, ALERT, HANDSHAKE, APPLICATION_DATA = 20, 21, 22, 23
+from parsers.constants import ContentType
+
+CHANGE_CIPHER_SPEC, ALERT = ContentType.change_cipher_spec, ContentType.alert
+HANDSHAKE, APPLICATION_DATA = ContentType.handshake, ContentType.application_data
 CONTENT_TYPES = (CHANGE_CIPHER_SPEC, ALERT, HANDSHAKE, APPLICATION_DATA)
 HEADER_SIZE = 5
 MAX_RECORD = (1 << 14) + 2048  # the largest ciphertext TLS allows

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from parsers import messages
 from parsers.boundary import OpaqueRecords, Record, TcpFacts
 from parsers.connection import TcpConnection
+from parsers.constants import HandshakeType, ProtocolVersion
 from parsers.decrypt import DecryptError, Tls13Decryptor
 from parsers.events import MAX_EVENTS, TranscriptWriter
 from parsers.handshake import HandshakeAssembler, signature_checker
@@ -38,7 +39,7 @@ from parsers.records import ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, HANDSHA
 
 __all__ = ["MAX_RECORD", "TlsConnection", "TlsSession"]
 
-FINISHED, CERTIFICATE_REQUEST = 20, 13
+FINISHED, CERTIFICATE_REQUEST = HandshakeType.finished, HandshakeType.certificate_request
 SMALL_RECORD = 1024
 
 
@@ -144,7 +145,7 @@ class TlsSession:
     def _plaintext(
         self, side: _Side, direction: Direction, ctype: int, length: int, body: bytes | None
     ) -> None:
-        if ctype == HANDSHAKE and body is not None and self._header_version == 0x0002:
+        if ctype == HANDSHAKE and body is not None and self._header_version == ProtocolVersion.sslv2:
             self._sslv2_hello(direction, body)
         elif ctype == HANDSHAKE and body is not None:
             self._handshake_bytes(side, direction, body, encrypted=False)
@@ -254,7 +255,7 @@ class TlsSession:
         keys.version = hello.version
         keys.encrypt_then_mac = hello.encrypt_then_mac
         self.version = hello.version
-        self.tls13 = hello.version == 0x0304
+        self.tls13 = hello.version == ProtocolVersion.tls1_3
         if self.tls13:
             self.sides[Direction.SERVER].protection.encrypted = True
             self._switch_keys(Direction.SERVER, Epoch.HANDSHAKE)

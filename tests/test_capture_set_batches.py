@@ -22,6 +22,7 @@ import pytest
 from parsers.fileparts import PACK_BATCH
 from tests.conftest import CliResult
 from tests.helpers.capture_sets import ROOT, build_set, comparable
+from tests.helpers.memory import measure
 
 SETS = {
     "batch-edges": ([0, 1, PACK_BATCH - 1, PACK_BATCH, PACK_BATCH + 1, 2 * PACK_BATCH + 1], {2}),
@@ -99,13 +100,11 @@ def test_ctrl_c_while_the_forkserver_loads_the_decoder_is_one_line(tmp_path: Pat
     assert (proc.returncode, err) == (130, "mtls-inspect: interrupted\n")
 
 
-RSS_PROBE = r"""
-import re, sys
+PCAP_JSON = """
 from inspector.cli import main
-status = main(["pcap", sys.argv[1], "--json"])
-# VmHWM, this process's own peak (ru_maxrss keeps the forking parent's, pytest's, across exec)
-peak = re.search(r"VmHWM:\s+(\d+) kB", open("/proc/self/status").read())
-print(status, int(peak.group(1)) // 1024, file=sys.stderr)
+
+def run(path):
+    return main(["pcap", path, "--json"])
 """
 
 
@@ -114,16 +113,7 @@ def test_a_rotation_of_many_files_merges_in_bounded_memory(tmp_path: Path) -> No
     256 KiB read buffer for each held 230 MB more (peak 316 MB; ~90 MB with the buffers shared
     out of one budget, as before the per-part readers)."""
     build_set(tmp_path / "set", [1] * 1000, set())
-    run = subprocess.run(
-        [sys.executable, "-c", RSS_PROBE, str(tmp_path / "set")],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=120,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
-    status, peak_mb = (int(x) for x in run.stderr.splitlines()[-1].split())
-    assert status == 0, run.stderr[-2000:]
-    assert len(json.loads(run.stdout)["connections"]) == 1000
-    assert peak_mb < 200, f"peak RSS {peak_mb} MB"
+    run = measure(PCAP_JSON, str(tmp_path / "set"))  # its own peak: see tests/helpers/memory.py
+    assert run.result == 0
+    assert len(json.loads(run.printed)["connections"]) == 1000
+    assert run.peak_mb < 200, f"peak RSS {run.peak_mb:.0f} MB"

@@ -4,32 +4,25 @@ s_server (OpenSSL 3, default security level, verifying clients) on 127.0.0.1."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests import pki as P
+from tests.servers import accepted_port
 
 OPENSSL = shutil.which("openssl")
 PW = "changeit"
 pytestmark = pytest.mark.skipif(OPENSSL is None, reason="openssl not on PATH")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _handshake(tmp_path: Path, version: str) -> tuple[str, str]:
     """One client handshake against a verifying s_server; (server output, client output)."""
     assert OPENSSL is not None
-    port = _free_port()
     server = subprocess.Popen(
         [
-            *(OPENSSL, "s_server", "-accept", f"127.0.0.1:{port}", "-naccept", "1"),
+            *(OPENSSL, "s_server", "-accept", "127.0.0.1:0", "-naccept", "1"),
             *("-cert", "server.pem", "-key", "server.key", "-CAfile", "ca.pem"),
             *("-Verify", "1", "-verify_return_error"),
         ],
@@ -41,11 +34,13 @@ def _handshake(tmp_path: Path, version: str) -> tuple[str, str]:
     )
     try:
         assert server.stdout is not None
-        seen = []
-        while not seen or seen[-1].strip() != "ACCEPT":  # listening
+        seen: list[str] = []
+        port = None
+        while port is None:  # until it listens, on the port it picked
             line = server.stdout.readline()
             assert line, "".join(seen)
             seen.append(line)
+            port = accepted_port(line)
         client = subprocess.run(
             [
                 *(OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}", "-cert", "client.pem"),

@@ -17,6 +17,7 @@ from parsers.capture import read_capture
 from parsers.keylog import KeyLog
 from parsers.lean import read_certificate, read_certificate_request
 from tests import pki as P
+from tests.helpers import tls_bytes as TB
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 # no handshake got that far, or TLS 1.3 without its key log
@@ -45,14 +46,6 @@ def test_every_sample_capture_decodes_the_same(path: Path) -> None:
         assert seen > 0  # the comparison covered the two messages
 
 
-def _vec(data: bytes, size: int) -> bytes:
-    return len(data).to_bytes(size, "big") + data
-
-
-def _message(msg_type: int, body: bytes) -> bytes:
-    return bytes([msg_type]) + len(body).to_bytes(3, "big") + body
-
-
 @pytest.fixture(scope="module")
 def ders() -> list[bytes]:
     from cryptography.hazmat.primitives.serialization import Encoding
@@ -74,12 +67,8 @@ def test_generated_tls12_certificate_request(ders, picks, types, algs):  # type:
     from cryptography import x509
 
     subjects = [x509.load_der_x509_certificate(ders[i]).subject.public_bytes() for i in picks]
-    body = (
-        _vec(bytes(types), 1)
-        + _vec(b"".join(a.to_bytes(2, "big") for a in algs), 2)
-        + _vec(b"".join(_vec(s, 2) for s in subjects), 2)
-    )
-    raw = _message(13, body)
+    body = TB.certificate_request_body(False, algs, subjects, cert_types=bytes(types))
+    raw = TB.handshake(TB.CERTIFICATE_REQUEST, body)
     assert read_certificate_request(body, False) == messages.parse_certificate_request(raw, False)
 
 
@@ -89,11 +78,10 @@ def test_generated_tls13_certificate_request(ders, picks, context, with_cas):  #
     from cryptography import x509
 
     subjects = [x509.load_der_x509_certificate(ders[i]).subject.public_bytes() for i in picks]
-    exts = b"\x00\x0d" + _vec(_vec(b"\x04\x03\x08\x04", 2), 2)
-    if with_cas:
-        exts += b"\x00\x2f" + _vec(_vec(b"".join(_vec(s, 2) for s in subjects), 2), 2)
-    body = _vec(context, 1) + _vec(exts, 2)
-    raw = _message(13, body)
+    body = TB.certificate_request_body(
+        True, [0x0403, 0x0804], subjects if with_cas else None, context=context
+    )
+    raw = TB.handshake(TB.CERTIFICATE_REQUEST, body)
     assert read_certificate_request(body, True) == messages.parse_certificate_request(raw, True)
 
 
@@ -101,11 +89,8 @@ def test_generated_tls13_certificate_request(ders, picks, context, with_cas):  #
 @given(picks=names, tls13=st.booleans(), garbage=st.booleans())
 def test_generated_certificate(ders, picks, tls13, garbage):  # type: ignore[no-untyped-def]
     certs = [ders[i] for i in picks] + ([b"\x30\x03\x02\x01\x00"] if garbage else [])
-    if tls13:
-        body = _vec(b"", 1) + _vec(b"".join(_vec(d, 3) + _vec(b"", 2) for d in certs), 3)
-    else:
-        body = _vec(b"".join(_vec(d, 3) for d in certs), 3)
-    raw = _message(11, body)
+    raw = TB.certificate(certs, tls13)
+    body = raw[4:]
     mine = read_certificate(body, tls13)
     assert len(mine.chain) == len(picks) and mine.undecodable == int(garbage)
     # a certificate that does not parse is counted by both, the rest kept (scapy frames the
@@ -117,7 +102,7 @@ def test_generated_certificate(ders, picks, tls13, garbage):  # type: ignore[no-
 @given(body=st.binary(max_size=200), tls13=st.booleans(), msg_type=st.sampled_from([11, 13]))
 def test_random_bodies_are_decoded_or_malformed(body, tls13, msg_type):  # type: ignore[no-untyped-def]
     try:
-        out = messages.decode(msg_type, _message(msg_type, body), tls13, lean=True)
+        out = messages.decode(msg_type, TB.handshake(msg_type, body), tls13, lean=True)
     except messages.MalformedMessage as exc:
         assert str(exc)
     else:
@@ -126,7 +111,7 @@ def test_random_bodies_are_decoded_or_malformed(body, tls13, msg_type):  # type:
 
 def test_lengths_that_do_not_add_up_are_named() -> None:
     with pytest.raises(messages.MalformedMessage, match="CertificateRequest has 1 trailing"):
-        read_certificate_request(b"\x01\x40\x00\x00\x00\x00\xff", False)
+        read_certificate_request(TB.certificate_request_body(cert_types=b"\x40") + b"\xff", False)
     with pytest.raises(messages.MalformedMessage, match="Certificate is truncated"):
         read_certificate(b"\x00\x00\x10\x00", False)
 
@@ -139,7 +124,10 @@ def test_lengths_that_do_not_add_up_are_named() -> None:
         # an extension whose own length runs past the block
         (b"\x00\x00\x06\x00\x0d\x00\x08\x00\x02", "CertificateRequest extensions is truncated"),
         # a well-formed request followed by two bytes of nothing
-        (b"\x00\x00\x08\x00\x0d\x00\x04\x00\x02\x04\x03\xab\xcd", "CertificateRequest has 2 trailing bytes"),
+        (
+            TB.certificate_request_body(True, [0x0403], None) + b"\xab\xcd",
+            "CertificateRequest has 2 trailing bytes",
+        ),
         # signature_algorithms with a byte after its list
         (b"\x00\x00\x09\x00\x0d\x00\x05\x00\x02\x04\x03\x00", "signature_algorithms extension has 1"),
         # signature_algorithms of an odd length
@@ -155,11 +143,11 @@ def test_tls13_certificate_request_lengths_that_do_not_add_up_are_named(body: by
     with pytest.raises(messages.MalformedMessage, match=named):
         read_certificate_request(body, True)
     with pytest.raises(messages.MalformedMessage, match=named):
-        messages.parse_certificate_request(_message(13, body), True)
+        messages.parse_certificate_request(TB.handshake(TB.CERTIFICATE_REQUEST, body), True)
 
 
 def test_a_well_formed_tls13_certificate_request_still_reads() -> None:
-    body = b"\x00\x00\x0e\x00\x0d\x00\x04\x00\x02\x04\x03\x00\x2f\x00\x02\x00\x00"
+    body = TB.certificate_request_body(True, sigalgs=[0x0403], ca_names=[])  # an empty CA list
     request = read_certificate_request(body, True)
     assert request.signature_algorithms == (0x0403,)
     assert request.ca_names == () and request.ca_names_present

@@ -13,6 +13,10 @@ from parsers.keylog import KeyLog
 from parsers.model import Direction, Endpoint, Transcript
 from parsers.pcapfile import PcapWriter
 from parsers.tls import TlsConnection
+from tests.helpers import tls_bytes as TB
+
+#: a ClientHello record whose message is one byte long: enough to make a connection TLS
+HELLO_START = TB.record(TB.HANDSHAKE, TB.handshake(TB.CLIENT_HELLO, b"\x00"), TB.TLS10)
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 HANDSHAKE = (CAPTURES / "tls12-unknown-ca.pcap").read_bytes()
@@ -30,16 +34,14 @@ tls_like = st.one_of(
     st.binary(max_size=600),
     # plausible record headers with random bodies and lengths
     st.builds(
-        lambda t, ln, body: bytes([t, 3, 3]) + ln.to_bytes(2, "big") + body,
-        st.sampled_from([20, 21, 22, 23]),
+        lambda t, ln, body: TB.record(t, body, length=ln),
+        st.sampled_from([TB.CHANGE_CIPHER_SPEC, TB.ALERT, TB.HANDSHAKE, TB.APPLICATION_DATA]),
         st.integers(0, 20000),
         st.binary(max_size=300),
     ),
     # handshake records with random message types and lengths
     st.builds(
-        lambda mt, ln, body: (
-            b"\x16\x03\x03" + (len(body) + 4).to_bytes(2, "big") + bytes([mt]) + ln.to_bytes(3, "big") + body
-        ),
+        lambda mt, ln, body: TB.record(TB.HANDSHAKE, TB.handshake(mt, body, length=ln)),
         st.integers(0, 255),
         st.integers(0, (1 << 24) - 1),
         st.binary(max_size=300),
@@ -52,8 +54,8 @@ tls_like = st.one_of(
 def test_random_streams_never_raise(chunks):  # type: ignore[no-untyped-def]
     conn = _connection()
     seq = {Direction.CLIENT: 100, Direction.SERVER: 500}
-    conn.segment(Direction.CLIENT, 100, 0x18, b"\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00", 3, 0.1)
-    seq[Direction.CLIENT] += 10
+    conn.segment(Direction.CLIENT, 100, 0x18, HELLO_START, 3, 0.1)
+    seq[Direction.CLIENT] += len(HELLO_START)
     for frame, (from_server, data) in enumerate(chunks, 4):
         direction = Direction.SERVER if from_server else Direction.CLIENT
         conn.segment(direction, seq[direction], 0x18, data, frame, 0.2)
@@ -92,7 +94,7 @@ def test_random_tcp_segments_in_a_pcap(tmp_path):  # type: ignore[no-untyped-def
         for i in range(300):
             payload = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(0, 200)))
             if i % 7 == 0:
-                payload = b"\x16\x03\x03" + payload
+                payload = TB.record(TB.HANDSHAKE, b"")[:3] + payload  # a record header begun, then noise
             writer.write(
                 i * 0.001,
                 framing.tcp_packet(

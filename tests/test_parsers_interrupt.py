@@ -11,8 +11,9 @@ from pathlib import Path
 
 from parsers import framing
 from parsers.pcapfile import PcapWriter
+from tests.helpers import tls_bytes as TB
 
-HELLO = b"\x16\x03\x01\x00\x2e\x01\x00\x00\x2a\x03\x03" + bytes(32) + b"\x00\x00\x02\x13\x01\x01\x00"
+HELLO = TB.record(TB.HANDSHAKE, TB.client_hello(suites=[0x1301]), TB.TLS10)
 
 
 def _many_connections(path: Path, count: int) -> None:

@@ -15,6 +15,10 @@ from parsers.model import Alert, Direction, EncryptedRecords, Endpoint, Problem,
 from parsers.records import RecordSplitter, find_header, plausible_header
 from parsers.tcp import MAX_PENDING, TcpReassembler
 from parsers.tls import TlsSession
+from tests.helpers import tls_bytes as TB
+
+#: a handshake record holding one byte, a ClientHello's type: what makes a connection TLS
+ONE_BYTE_HELLO = TB.record(TB.HANDSHAKE, bytes([TB.CLIENT_HELLO]), TB.TLS10)
 
 
 class Sink:
@@ -110,32 +114,35 @@ def _splitter(keep: bool = True) -> tuple[RecordSplitter, list[tuple[bytes, byte
 
 def test_records_are_split_across_and_within_segments() -> None:
     splitter, records, problems = _splitter()
-    stream = b"\x16\x03\x03\x00\x02hi" + b"\x15\x03\x03\x00\x02\x02\x28" + b"\x17\x03\x03\x00\x00"
+    sent = [
+        TB.record(TB.HANDSHAKE, b"hi"),
+        TB.alert_record(TB.HANDSHAKE_FAILURE),
+        TB.record(TB.APPLICATION_DATA, b""),
+    ]
+    stream = b"".join(sent)
     for i in range(0, len(stream), 3):
         splitter.data(stream[i : i + 3])
-    assert records == [
-        (b"\x16\x03\x03\x00\x02", b"hi"),
-        (b"\x15\x03\x03\x00\x02", b"\x02\x28"),
-        (b"\x17\x03\x03\x00\x00", b""),
-    ]
+    assert records == [(r[:5], r[5:]) for r in sent]
+    assert [len(body or b"") for _, body in records] == [2, 2, 0]
     assert problems == []
     assert not splitter.inside_record
 
 
 def test_skipped_bodies_are_not_buffered() -> None:
     splitter, records, _ = _splitter(keep=False)
-    assert splitter.data(b"\x17\x03\x03\x40\x00" + b"z" * 100) == 0x4000 - 100
+    first = TB.record(TB.APPLICATION_DATA, b"z" * 100, length=0x4000)  # 100 bytes of its 16384
+    assert splitter.data(first) == 0x4000 - 100
     assert splitter.body is None
     # 1000 bytes passed by unseen (as allowed), then the record's last bytes and the next header
     assert splitter.data(b"z" * (0x4000 - 1100) + b"\x15\x03", skipped=1000) == 0
-    assert records == [(b"\x17\x03\x03\x40\x00", None)]
+    assert records == [(first[:5], None)]
     assert splitter.inside_record  # the next record's header is half there
 
 
 def test_a_bad_header_ends_the_direction_with_one_problem() -> None:
     splitter, records, problems = _splitter()
     splitter.data(b"GET / HTTP/1.1\r\n")
-    splitter.data(b"\x16\x03\x03\x00\x00")
+    splitter.data(TB.record(TB.HANDSHAKE, b""))
     assert records == []
     assert problems == ["not a TLS record header (47 45 54 20 2f); the rest of this direction is skipped"]
     assert splitter.dead
@@ -143,10 +150,11 @@ def test_a_bad_header_ends_the_direction_with_one_problem() -> None:
 
 def test_after_a_loss_the_splitter_resumes_at_the_next_plausible_header() -> None:
     splitter, records, _ = _splitter()
-    splitter.data(b"\x16\x03\x03\x00\x10abc")  # a record whose end is lost
+    splitter.data(TB.record(TB.HANDSHAKE, b"abc", length=16))  # a record whose end is lost
     splitter.lost()
-    splitter.data(b"garbage\x15\x03\x03\x00\x02\x01\x00")
-    assert records == [(b"\x15\x03\x03\x00\x02", b"\x01\x00")]
+    warning = TB.alert_record(TB.CLOSE_NOTIFY, level=TB.WARNING)
+    splitter.data(b"garbage" + warning)
+    assert records == [(warning[:5], b"\x01\x00")]
 
 
 def test_the_one_record_header_check() -> None:
@@ -187,7 +195,7 @@ def test_plaintext_then_a_hello_is_tls_from_the_hello() -> None:
     conn.segment(Direction.CLIENT, 1, 0x18, b"STARTTLS\r\n", 4, 0.2)
     conn.segment(Direction.SERVER, 12, 0x18, b"220 go ahead\r\n", 5, 0.3)
     assert conn.is_tls is None
-    hello = b"\x16\x03\x01\x00\x01\x01"
+    hello = ONE_BYTE_HELLO
     conn.segment(Direction.CLIENT, 11, 0x18, hello, 6, 0.4)
     assert conn.is_tls is True
     assert [(r.frame, r.header) for r in records] == [(6, hello[:5])]
@@ -196,13 +204,15 @@ def test_plaintext_then_a_hello_is_tls_from_the_hello() -> None:
 
 def test_a_connection_yields_numbered_records_and_its_tcp_facts() -> None:
     conn, records = _tcp_connection(False)
-    conn.segment(Direction.CLIENT, 1, 0x18, b"\x16\x03\x01\x00\x01\x01", 3, 0.5)
-    conn.segment(Direction.SERVER, 1, 0x18, b"\x17\x03\x03\x00\x03abc\x15\x03\x03", 4, 0.6)
+    data = TB.record(TB.APPLICATION_DATA, b"abc")
+    cut = TB.alert_record(TB.CLOSE_NOTIFY)[:3]  # the capture ends three bytes into a header
+    conn.segment(Direction.CLIENT, 1, 0x18, ONE_BYTE_HELLO, 3, 0.5)
+    conn.segment(Direction.SERVER, 1, 0x18, data + cut, 4, 0.6)
     conn.segment(Direction.SERVER, 12, 0x11, b"", 5, 0.7)
     assert conn.is_tls is True
     assert records == [
-        Record(7, False, 3, 0.5, b"\x16\x03\x01\x00\x01", b"\x01"),
-        Record(7, True, 4, 0.6, b"\x17\x03\x03\x00\x03", None),  # no keys: body not kept
+        Record(7, False, 3, 0.5, ONE_BYTE_HELLO[:5], b"\x01"),
+        Record(7, True, 4, 0.6, data[:5], None),  # no keys: body not kept
     ]
     assert conn.finish() == TcpFacts(
         (Problem("truncated", "capture ends inside a TLS record", Direction.SERVER, 5),),
@@ -213,29 +223,31 @@ def test_a_connection_yields_numbered_records_and_its_tcp_facts() -> None:
 
 def test_with_keys_application_data_is_kept_up_to_a_budget() -> None:
     conn, records = _tcp_connection(True)
-    conn.segment(Direction.CLIENT, 1, 0x18, b"\x16\x03\x01\x00\x01\x01", 3, 0.0)
-    big = b"\x17\x03\x03\x40\x00" + b"b" * 0x4000
+    conn.segment(Direction.CLIENT, 1, 0x18, ONE_BYTE_HELLO, 3, 0.0)
+    big = TB.record(TB.APPLICATION_DATA, b"b" * 0x4000)
     seq = 1
     for frame in range(4, 4 + KEEP_FIRST_BYTES // 0x4000 + 2):
         conn.segment(Direction.SERVER, seq, 0x18, big, frame, 0.0)
         seq += len(big)
-    conn.segment(Direction.SERVER, seq, 0x18, b"\x17\x03\x03\x00\x01s", 99, 0.0)
+    conn.segment(Direction.SERVER, seq, 0x18, TB.record(TB.APPLICATION_DATA, b"s"), 99, 0.0)
     kept = [r.body is not None for r in records if r.from_server]
     assert kept == [True] * (KEEP_FIRST_BYTES // 0x4000) + [False, False, True]
 
 
 # -- handshake assembly ----------------------------------------------------------------------
 def test_handshake_messages_span_records_and_share_them() -> None:
+    done, finished = TB.server_hello_done(), TB.handshake(TB.FINISHED, b"ab")
     hs = HandshakeAssembler()
-    assert hs.feed(b"\x0e\x00\x00\x00\x14\x00") == ([b"\x0e\x00\x00\x00"], None)
-    assert hs.feed(b"\x00\x02ab\x0e\x00\x00\x00") == ([b"\x14\x00\x00\x02ab", b"\x0e\x00\x00\x00"], None)
+    assert hs.feed(done + finished[:2]) == ([done], None)  # a record ending inside a header
+    assert hs.feed(finished[2:] + done) == ([finished, done], None)
+    assert finished == b"\x14\x00\x00\x02ab"
 
 
 def test_an_absurd_message_length_is_refused_not_buffered() -> None:
     hs = HandshakeAssembler()
     n = MAX_HANDSHAKE_MESSAGE + 1
-    complete, absurd = hs.feed(b"\x0e\x00\x00\x00" + b"\x0b" + n.to_bytes(3, "big"))
-    assert complete == [b"\x0e\x00\x00\x00"]  # what came before it is still read
+    complete, absurd = hs.feed(TB.server_hello_done() + TB.handshake(TB.CERTIFICATE, b"", length=n))
+    assert complete == [TB.server_hello_done()]  # what came before it is still read
     assert isinstance(absurd, AbsurdLength)
     assert str(absurd) == f"handshake message of {n} bytes announced: absurd, skipped"
     assert hs.buffer == bytearray()
@@ -284,8 +296,9 @@ def test_opaque_records_of_one_direction_fold_into_one_event() -> None:
 def test_a_session_reads_records_without_any_tcp() -> None:
     t = _transcript()
     session = TlsSession(t, None)
-    session.record(Record(1, True, 3, 10.5, b"\x16\x03\x03\x00\x04", b"\x0e\x00\x00\x00"))
-    session.record(Record(1, True, 4, 10.6, b"\x15\x03\x03\x00\x02", b"\x02\x30"))
+    done, refused = TB.record(TB.HANDSHAKE, TB.server_hello_done()), TB.alert_record(TB.UNKNOWN_CA)
+    session.record(Record(1, True, 3, 10.5, done[:5], done[5:]))
+    session.record(Record(1, True, 4, 10.6, refused[:5], refused[5:]))
     out = session.close(TcpFacts((), (Direction.SERVER,), None))
     assert out is t
     assert [(e.frame, e.message) for e in t.events] == [(3, SimpleMessage(14, 0)), (4, Alert(2, 48))]

@@ -16,6 +16,7 @@ from parsers.model import MAX_PROBLEMS, Certificate, ChangeCipherSpec, Direction
 from parsers.pcapfile import PcapWriter
 from parsers.tls import TlsConnection
 from tests import pki as P
+from tests.helpers import tls_bytes as TB
 
 
 def _certificate_message(der: bytes, count: int) -> bytes:
@@ -53,7 +54,8 @@ def _connection() -> TlsConnection:
 
 def test_millions_of_tiny_records_keep_a_bounded_transcript() -> None:
     conn = _connection()
-    tiny = b"\x14\x03\x03\x00\x01\x01" * (MAX_EVENTS + 500)  # ChangeCipherSpec after ChangeCipherSpec
+    ccs = TB.record(TB.CHANGE_CIPHER_SPEC, b"\x01")
+    tiny = ccs * (MAX_EVENTS + 500)  # ChangeCipherSpec after ChangeCipherSpec
     conn.segment(Direction.CLIENT, 100, 0x18, tiny, 3, 0.1)
     t = conn.finish()
     assert len(t.events) == MAX_EVENTS
@@ -65,7 +67,7 @@ def test_millions_of_tiny_records_keep_a_bounded_transcript() -> None:
 
 def test_problems_are_counted_past_a_hundred() -> None:
     conn = _connection()
-    malformed = b"\x16\x03\x03\x00\x04\x01\x00\x00\x00" * (MAX_PROBLEMS + 50)  # empty ClientHellos
+    malformed = TB.record(TB.HANDSHAKE, TB.handshake(TB.CLIENT_HELLO, b"")) * (MAX_PROBLEMS + 50)
     conn.segment(Direction.CLIENT, 100, 0x18, malformed, 3, 0.1)
     t = conn.finish()
     assert len(t.problems) == MAX_PROBLEMS + 1
@@ -78,7 +80,7 @@ def _half_open(path: Path, count: int) -> None:
         for i in range(count):
             client = f"10.0.{i // 250}.{i % 250 + 1}"
             writer.write(i * 1e-4, framing.tcp_packet(client, "10.1.0.1", 40000, 443, i, 0, framing.SYN))
-            hello = b"\x16\x03\x01\x00\x04\x01\x00\x00\x00"
+            hello = TB.record(TB.HANDSHAKE, TB.handshake(TB.CLIENT_HELLO, b""), TB.TLS10)  # empty
             writer.write(
                 i * 1e-4, framing.tcp_packet(client, "10.1.0.1", 40000, 443, i + 1, 0, framing.ACK, hello)
             )

@@ -20,27 +20,27 @@ from parsers.model import Direction, Transcript
 from parsers.parallel import read_capture_parallel
 from parsers.pcapfile import PcapWriter
 from parsers.transcripts import TranscriptBuilder
+from tests.helpers import tls_bytes as TB
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 CI = os.environ.get("CI") == "true"
 
 record = st.builds(
-    lambda t, ln, body: bytes([t, 3, 3]) + ln.to_bytes(2, "big") + body,
-    st.sampled_from([20, 21, 22, 23]),
+    lambda t, ln, body: TB.record(t, body, length=ln),
+    st.sampled_from([TB.CHANGE_CIPHER_SPEC, TB.ALERT, TB.HANDSHAKE, TB.APPLICATION_DATA]),
     st.integers(0, 400),
     st.binary(max_size=300),
 )
 # handshake records announcing any message length, absurd ones included (> 1 MiB)
 handshake = st.builds(
-    lambda mt, ln, body: (
-        b"\x16\x03\x03" + (len(body) + 4).to_bytes(2, "big") + bytes([mt]) + ln.to_bytes(3, "big") + body
-    ),
+    lambda mt, ln, body: TB.record(TB.HANDSHAKE, TB.handshake(mt, body, length=ln)),
     st.sampled_from([1, 2, 11, 13, 14, 20, 99]),
     st.one_of(st.integers(0, 400), st.integers(0, (1 << 24) - 1)),
     st.binary(max_size=300),
 )
 chunk = st.one_of(record, handshake, st.binary(max_size=200))
-CLIENT_HELLO_START = b"\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00"
+#: a ClientHello record whose message is one byte long: enough to make a connection TLS
+CLIENT_HELLO_START = TB.record(TB.HANDSHAKE, TB.handshake(TB.CLIENT_HELLO, b"\x00"), TB.TLS10)
 # (connection 0..2, from the server?, bytes, FIN after it?)
 streams = st.lists(st.tuples(st.integers(0, 2), st.booleans(), chunk, st.booleans()), max_size=14)
 
@@ -91,8 +91,8 @@ def test_after_an_absurd_handshake_length_both_readers_go_on_at_the_next_record(
     """The case that made the old two-process reader invent messages: after a message header
     announcing 16 MiB (dropped with what it held), the next record's well-formed ServerHelloDone
     is read (the rest of the direction is still read), the same in both readers."""
-    absurd = b"\x16\x03\x03\x00\x08" + b"\x0b\xff\xff\xff" + b"\x00" * 4
-    done = b"\x16\x03\x03\x00\x04\x0e\x00\x00\x00"
+    absurd = TB.record(TB.HANDSHAKE, TB.handshake(TB.CERTIFICATE, bytes(4), length=0xFFFFFF))
+    done = TB.record(TB.HANDSHAKE, TB.server_hello_done())
     path = tmp_path / "absurd.pcap"
     _write(path, [(0, False, b"", False), (0, True, absurd, False), (0, True, done, False)])
     serial = read_capture(path).transcripts

@@ -4,22 +4,13 @@ decoder), the certificates are the bytes sent, and scapy's X.509 tree is built o
 
 from __future__ import annotations
 
-import struct
-
 import pytest
 from cryptography.hazmat.primitives import serialization
 from scapy.layers.tls import handshake
 
 from parsers import messages, scapy_tls
 from tests import pki as P
-
-
-def _vec(data: bytes, size: int) -> bytes:
-    return len(data).to_bytes(size, "big") + data
-
-
-def _message(body: bytes) -> bytes:
-    return struct.pack("!B", 11) + len(body).to_bytes(3, "big") + body
+from tests.helpers import tls_bytes as TB
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +21,7 @@ def chain() -> list[bytes]:
 
 @pytest.mark.parametrize("tls13", [False, True])
 def test_scapy_reads_the_message_and_the_bytes_sent_are_kept(monkeypatch, chain, tls13):  # type: ignore[no-untyped-def]
-    if tls13:
-        body = _vec(b"\x07", 1) + _vec(b"".join(_vec(d, 3) + _vec(b"", 2) for d in chain), 3)
-    else:
-        body = _vec(b"".join(_vec(d, 3) for d in chain), 3)
-    raw = _message(body)
+    raw = TB.certificate(chain, tls13, context=b"\x07")
     seen: list[str] = []
     original = handshake._TLSHandshake.__init__
 
@@ -52,7 +39,7 @@ def test_scapy_reads_the_message_and_the_bytes_sent_are_kept(monkeypatch, chain,
 
 
 def test_scapy_x509_reading_is_deferred_not_gone(chain):  # type: ignore[no-untyped-def]
-    msg = handshake.TLSCertificate(_message(_vec(b"".join(_vec(d, 3) for d in chain), 3)))  # type: ignore[no-untyped-call]
+    msg = handshake.TLSCertificate(TB.certificate(chain))  # type: ignore[no-untyped-call]
     entry = msg.certs[0][1]
     assert isinstance(entry, scapy_tls.DeferredCert)
     assert entry._cert is None  # nothing built while the message was read

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inspector import events as E
 from inspector.render.ladder import ladder
 from inspector.render.summary import outcome, requested, sent
 from inspector.render.transcript import connection_row
+from parsers import model
 from parsers.capture import read_capture
 from parsers.keylog import KeyLog
 from parsers.model import Alert, Certificate, CertificateRequest, Direction
@@ -44,17 +44,19 @@ def test_tls13_with_its_key_log_is_read_in_full() -> None:
 
 def test_typed_access_narrows_and_filters() -> None:
     t = read_capture(CAPTURES / "several.pcap").transcripts[1]
-    request = E.first(t, CertificateRequest)
+    request = model.first(t, CertificateRequest)
     assert request is not None and request.direction is Direction.SERVER
     assert [n.text for n in request.message.ca_names] == ["CN=Acme Root CA,O=Acme"]
-    client = E.first(t, Certificate, Direction.CLIENT)
+    client = model.first(t, Certificate, Direction.CLIENT)
     assert client is not None and client.message.empty
-    assert E.first(t, Certificate, Direction.SERVER) is not None
-    assert E.message_as(request.event, Certificate) is None
-    assert E.any_of(t.events, Alert, Direction.SERVER) and not E.any_of(t.events, Alert, Direction.CLIENT)
-    fatal = E.fatal_alert(t)
+    assert model.first(t, Certificate, Direction.SERVER) is not None
+    assert model.message_as(request.event, Certificate) is None
+    assert model.any_of(t.events, Alert, Direction.SERVER) and not model.any_of(
+        t.events, Alert, Direction.CLIENT
+    )
+    fatal = model.fatal_alert(t)
     assert fatal is not None and fatal.message.name == "handshake_failure"
-    assert [(s.direction, s.event.label) for s in E.every(t.events, Certificate)] == [
+    assert [(s.direction, s.event.label) for s in model.every(t.events, Certificate)] == [
         (Direction.SERVER, "Certificate (1)"),
         (Direction.CLIENT, "Certificate (empty)"),
     ]

@@ -15,6 +15,7 @@ import pytest
 from parsers.decrypt import DecryptError, Tls13Decryptor, hkdf_expand_label
 from parsers.model import Direction, Endpoint
 from parsers.stream import write_pcap
+from tests.helpers import tls_bytes as TB
 
 CLIENT_HELLO = (
     "010000c00303cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7000006130113031302010000910000000b"
@@ -65,8 +66,7 @@ SERVER_FLIGHT_PLAINTEXT = (
 
 
 def record(content_type: int, body_hex: str) -> bytes:
-    body = bytes.fromhex(body_hex)
-    return bytes([content_type, 3, 3]) + len(body).to_bytes(2, "big") + body
+    return TB.record(content_type, bytes.fromhex(body_hex))
 
 
 @pytest.mark.parametrize(

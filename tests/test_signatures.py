@@ -1,4 +1,4 @@
-"""Signatures checked from the wire (parsers/signatures.py, parsers/handshake.py): every
+"""Signatures checked from the wire (parsers/signatures.py, parsers/handshake_signatures.py): every
 CertificateVerify and ServerKeyExchange in the sample captures verifies with its sender's
 certificate; an edited one does not; the transcript is not kept past its use."""
 
@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from parsers.capture import read_capture
-from parsers.handshake import MAX_TRANSCRIPT, HandshakeSignatures, HandshakeTranscript
+from parsers.handshake_signatures import HandshakeSignatures
+from parsers.handshake_transcript import MAX_TRANSCRIPT, HandshakeTranscript
 from parsers.keylog import KeyLog
 from parsers.model import CertificateVerify, Direction, ServerKeyExchange, Transcript
+from tests.helpers import tls_bytes as TB
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 
@@ -161,7 +163,7 @@ def test_past_the_first_connections_only_what_a_failure_hinges_on_is_checked(
     all when the alert names a cause no signature can be (unknown_ca: the server judged the
     issuer, on the Certificate message). The same capture with the alert made decrypt_error
     has its client signature checked."""
-    import parsers.handshake as H
+    import parsers.handshake_signatures as H
 
     monkeypatch.setattr(H, "FULL_CHECKS", 0)
     (completed,) = _read(CAPTURES / "tls12-success.pcap")
@@ -172,10 +174,10 @@ def test_past_the_first_connections_only_what_a_failure_hinges_on_is_checked(
         ("client", None, H.DEFERRED),
     ]
     data = (CAPTURES / "tls12-unknown-ca.pcap").read_bytes()
-    alert = b"\x15\x03\x03\x00\x02\x02"
-    assert data.count(alert + b"\x30") == 1
+    unknown_ca = TB.alert_record(TB.UNKNOWN_CA)
+    assert data.count(unknown_ca) == 1
     edited = tmp_path / "decrypt-error.pcap"
-    edited.write_bytes(data.replace(alert + b"\x30", alert + b"\x33"))  # 48 unknown_ca → 51 decrypt_error
+    edited.write_bytes(data.replace(unknown_ca, TB.alert_record(TB.DECRYPT_ERROR)))
     edited.with_suffix(".keys").write_bytes((CAPTURES / "tls12-unknown-ca.keys").read_bytes())
     (decrypt_error,) = _read(edited)
     assert [(s[0], s[2], s[3]) for s in _signatures(decrypt_error)] == [
@@ -249,7 +251,7 @@ def _deferred_vs_engine(
     """The same capture read with every connection past FULL_CHECKS: once through
     DeferredSignatures (the log, marks, replay on failure), once through the full
     HandshakeSignatures(eager=False) it stands in for."""
-    import parsers.handshake as H
+    import parsers.handshake_signatures as H
     import parsers.tls as T
 
     monkeypatch.setattr(H, "FULL_CHECKS", 0)
@@ -275,7 +277,7 @@ def test_deferred_hands_a_long_or_renegotiated_handshake_to_the_full_checker() -
     """A transcript past MAX_TRANSCRIPT, and a second ClientHello before the first handshake
     was settled, are replayed into a HandshakeSignatures that takes over: same verdicts."""
     from parsers import messages as decoder
-    from parsers.handshake import DeferredSignatures
+    from parsers.handshake_signatures import DeferredSignatures
 
     sent = _messages(CAPTURES / "tls12-success.pcap")
     padding = (Direction.SERVER, bytes([99]) + (MAX_TRANSCRIPT).to_bytes(3, "big") + bytes(MAX_TRANSCRIPT))

@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from inspector import events as E
 from inspector.java.key_managers import CaRequest
 from inspector.live.attempt import Target
 from inspector.rules.wire_rules import ca_request
 from inspector.system.errors import InputError
 from inspector.system.input_files import read_ca_names
+from parsers import model
 from parsers.model import CertificateRequest, Transcript
 
 
@@ -82,7 +82,7 @@ def from_pcap(path: Path, keylog_path: Path | None, connection: int | None) -> C
     def take(t: Transcript) -> None:  # each transcript as its connection ends, then dropped
         if connection not in (None, t.index) or (best and best[0][0] < t.index):
             return
-        seen = E.first(t, CertificateRequest)
+        seen = model.first(t, CertificateRequest)
         if seen is not None:
             best[:] = [(t.index, seen.message)]
 
@@ -107,7 +107,7 @@ def from_server(target: Target, label: str) -> CaRequest:
     attempt = handshake(target, None)
     refuse_unanswered(attempt, target)
     assert attempt.transcript is not None
-    seen = E.first(attempt.transcript, CertificateRequest)
+    seen = model.first(attempt.transcript, CertificateRequest)
     if seen is None:
         if attempt.reset_by is not None:
             said = "the server reset the connection before any CertificateRequest"

@@ -15,7 +15,8 @@ from pathlib import Path
 from inspector.analysis.probe import ProbeRequest, ProbeResult, run_probe
 from inspector.keystore import load_keystore
 from inspector.live.attempt import Target
-from inspector.live.reference_server import ClientReport, ReferenceServer
+from inspector.live.client_report import ClientReport
+from inspector.live.reference_server import ReferenceServer
 
 PASSWORD = "changeit"
 ALIAS = "letstestcba"

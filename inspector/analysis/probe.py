@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inspector import events as E
 from inspector.analysis.connection import ConnectionResult
 from inspector.findings import sort_findings
 from inspector.java.key_managers import Selection
@@ -14,6 +13,8 @@ from inspector.live.probe import handshake, refuse_unanswered
 from inspector.rules.probe_rules import check_probe
 from inspector.rules.wire_rules import WireContext, check_transcript, selection_for
 from inspector.system.errors import InputError
+from parsers import model
+from parsers.constants import HandshakeType
 from parsers.model import CertificateRequest, SimpleMessage, Transcript
 
 
@@ -149,10 +150,10 @@ def _steps(request: ProbeRequest, attempt: Attempt, t: Transcript, sel: Selectio
 def _asked_later(t: Transcript) -> str:
     """How the first CertificateRequest came after the handshake, or "" if it did not."""
     for event in t.events:
-        hello_request = E.message_as(event, SimpleMessage)
-        if hello_request is not None and hello_request.msg_type == 0:
+        hello_request = model.message_as(event, SimpleMessage)
+        if hello_request is not None and hello_request.msg_type == HandshakeType.hello_request:
             return "in the renegotiated handshake"
-        req = E.message_as(event, CertificateRequest)
+        req = model.message_as(event, CertificateRequest)
         if req is not None:
             return "after the handshake (TLS 1.3 post-handshake auth)" if req.post_handshake else ""
     return ""

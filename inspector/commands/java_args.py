@@ -56,7 +56,7 @@ def apply_java_version(args: argparse.Namespace) -> None:
 
 
 def parse_sigalgs(text: str) -> tuple[int, ...]:
-    from parsers.model import SIGNATURE_SCHEMES
+    from parsers.constants import SIGNATURE_SCHEMES
 
     known = {name: code for code, name in SIGNATURE_SCHEMES.items()}
     out = []

@@ -186,13 +186,13 @@ def _with_server_verdicts(
     decoded from the wire), its findings added to the connection's."""
     from dataclasses import replace
 
-    from inspector import events as E
     from inspector.commands.server_args import judge_from_args, server_trust_from_args
     from inspector.findings import sort_findings
+    from parsers import model
     from parsers.model import Certificate, Direction
 
     trust = server_trust_from_args(args)
-    seen = E.first(result.connection.transcript, Certificate, Direction.CLIENT)
+    seen = model.first(result.connection.transcript, Certificate, Direction.CLIENT)
     if trust is None or seen is None:  # no client Certificate on the wire: nothing to judge
         return result, None
     alias = args.alias if seen.message.chain else None

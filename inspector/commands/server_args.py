@@ -60,11 +60,11 @@ def transcript_judge(
     server stacks, as findings of that connection."""
     from dataclasses import replace
 
-    from inspector import events as E
+    from parsers import model
     from parsers.model import Certificate, Direction
 
     def judge(t: Transcript) -> list[Finding]:
-        seen = E.first(t, Certificate, Direction.CLIENT)
+        seen = model.first(t, Certificate, Direction.CLIENT)
         if seen is None:
             return []
         when = at or dt.datetime.now(dt.timezone.utc)

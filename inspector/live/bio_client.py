@@ -15,14 +15,15 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
-from inspector import events as E
 from inspector.keystore.model import KeyEntry
 from inspector.live.attempt import Attempt, ChooseEntry, Target, VerifyProblem
+from inspector.live.contexts import client_context
 from inspector.live.peer_certs import der, peer_chain
-from inspector.live.rsassa_pss import install_private_key
 from inspector.pki.certs import readable, subject_of
 from inspector.pki.hostnames import is_ip
 from inspector.pki.openssl_verify import verify_error
+from parsers import model
+from parsers.constants import HandshakeType
 from parsers.keylog import KeyLog
 from parsers.model import CertificateRequest, Direction, Endpoint, HandshakeEvent, SimpleMessage
 from parsers.records import plausible_header
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 READ_AFTER_HANDSHAKE = 1.5  # seconds to wait for a TLS 1.3 post-handshake alert
 QUIET_AFTER_SERVER_SPOKE = 0.05  # then this long for a rejection, unless a ticket says "judged"
-NEW_SESSION_TICKET = 4
+NEW_SESSION_TICKET = HandshakeType.new_session_ticket
 MAX_RECORDED = 4 << 20  # bytes kept per attempt: enough for any handshake, bounded for a bad peer
 REJECTION_MARKERS = (
     "No required SSL certificate was sent",
@@ -111,24 +112,13 @@ class BioClient:
         a.transcript = self.decoder.close(a.closed_by, a.reset_by)
 
     # -- OpenSSL configuration -----------------------------------------------------------------
-    def _context(self, entry: KeyEntry | None) -> SSL.Context:
-        from OpenSSL import SSL
-
-        target, attempt, keys = self.target, self.attempt, self.keys
-        ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
-        versions = {"1.2": SSL.TLS1_2_VERSION, "1.3": SSL.TLS1_3_VERSION}
-        if target.tls_version:
-            ctx.set_min_proto_version(versions[target.tls_version])
-            ctx.set_max_proto_version(versions[target.tls_version])
+    def _context(self, entry: KeyEntry | None, sha1_signing: bool = False) -> SSL.Context:
+        """A client context (live/contexts) whose callbacks record into this attempt."""
+        attempt, keys = self.attempt, self.keys
 
         def log(_conn: SSL.Connection, line: bytes) -> None:
             attempt.keylog.append(line.decode())
             keys.add_text(line.decode())
-
-        ctx.set_keylog_callback(log)
-        # a server without RFC 5746 renegotiation_info: OpenSSL 3 refuses it, Java connects
-        # (allowLegacyHelloMessages) — connect as Java does; the wire rules say what it means
-        ctx.set_options(SSL.OP_LEGACY_SERVER_CONNECT)
 
         def verify(_conn: SSL.Connection, cert: crypto.X509, errnum: int, depth: int, ok: int) -> bool:
             if not ok:
@@ -142,31 +132,16 @@ class BioClient:
                 )
             return True  # keep going: the client-certificate exchange is what we came to see
 
-        ctx.set_verify(SSL.VERIFY_PEER, verify)
-        if target.ca_file:
-            ctx.load_verify_locations(target.ca_file)
-        elif not target.insecure:
-            ctx.set_default_verify_paths()
-        if entry is not None and self._presentable(entry):
-            assert entry.private_key is not None
-            # pyOpenSSL 24+ takes cryptography objects directly (its own types are deprecated)
-            ctx.use_certificate(entry.chain[0])
-            install_private_key(ctx, entry)  # RSASSA-PSS keys as RSA-PSS for OpenSSL
-            for cert in entry.chain[1:]:
-                if cert.issuer != cert.subject:  # roots are not sent, as Java does not either
-                    ctx.add_extra_chain_cert(cert)
-        return ctx
+        shown = entry if entry is not None and self._presentable(entry) else None
+        return client_context(self.target, log, verify, shown, sha1_signing=sha1_signing)
 
     def _present(self, entry: KeyEntry) -> None:
         """Mid-handshake: pyOpenSSL freezes a context once used, and a chain can be set only
         on a context, so switch to a new one holding the entry (SSL_set_SSL_CTX)."""
-        ctx = self._context(entry)
-        if _sha1_only(self.decoder.transcript.first(CertificateRequest)):
-            # Java (11-21) signs a TLS 1.2 CertificateVerify with SHA-1 when the server offers
-            # nothing else; OpenSSL 3 refuses below security level 1 and would send an empty
-            # Certificate. Lowered on this handshake's new context only, to sign as Java does.
-            ctx.set_cipher_list(b"DEFAULT:@SECLEVEL=0")
-        self.contexts.append(ctx)
+        # Java (11-21) signs a TLS 1.2 CertificateVerify with SHA-1 when the server offers
+        # nothing else: the security level is lowered on this handshake's new context only
+        sha1 = _sha1_only(self.decoder.transcript.first(CertificateRequest))
+        self.contexts.append(self._context(entry, sha1_signing=sha1))
         self.conn.set_context(self.contexts[-1])
         self.attempt.alias = entry.alias if self._presentable(entry) else None
 
@@ -313,7 +288,8 @@ class BioClient:
         our Finished, which follows our Certificate: by then it has judged the certificate."""
         recent = self.decoder.transcript.events[-4:]
         return any(
-            s.message.msg_type == NEW_SESSION_TICKET for s in E.every(recent, SimpleMessage, Direction.SERVER)
+            s.message.msg_type == NEW_SESSION_TICKET
+            for s in model.every(recent, SimpleMessage, Direction.SERVER)
         )
 
     def http_request(self, path: str) -> None:

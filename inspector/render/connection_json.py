@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from cryptography import x509
 
-from inspector import events as E
 from inspector.findings import Finding
 from inspector.java.key_managers import Selection
 from inspector.pki import certs as C
@@ -12,6 +11,8 @@ from inspector.render.json_out import JsonObject
 from inspector.render.selection import selection_dict
 from inspector.render.summary import outcome, requested, sent
 from inspector.system.times import utc_from_timestamp
+from parsers import model
+from parsers.constants import scheme_name, version_name
 from parsers.model import (
     Alert,
     Certificate,
@@ -20,8 +21,6 @@ from parsers.model import (
     HandshakeEvent,
     ServerKeyExchange,
     Transcript,
-    scheme_name,
-    version_name,
 )
 
 SIGNATURE_WORDS = {True: "valid", False: "invalid", None: "unchecked"}
@@ -55,7 +54,7 @@ def event_dict(event: HandshakeEvent) -> JsonObject:
         "direction": event.direction.value,
         "time": round(event.time, 6),
         "frame": event.frame,
-        "message": E.event_label(event),
+        "message": model.event_label(event),
         "encrypted": event.encrypted,
     }
     if isinstance(m, Alert):
@@ -64,7 +63,7 @@ def event_dict(event: HandshakeEvent) -> JsonObject:
         item["alert"] = {
             "level": None if m.encrypted else m.level,
             "description": None if m.encrypted else m.description,
-            "name": None if m.encrypted else E.alert_name(m),
+            "name": None if m.encrypted else model.alert_name(m),
             "readable": not m.encrypted,
         }
     if isinstance(m, Certificate):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from inspector import events as E
 from inspector.pki import certs as C
+from parsers import model
+from parsers.constants import version_name
 from parsers.model import (
     Alert,
     Certificate,
@@ -15,7 +16,6 @@ from parsers.model import (
     ServerHello,
     ServerKeyExchange,
     Transcript,
-    version_name,
 )
 
 #: a signature checked against the sender's certificate key: verified, or not
@@ -36,11 +36,11 @@ def _detail(event: HandshakeEvent) -> str:
         return f"{event.label} [{len(m.ca_names)} CA]"
     if isinstance(m, (CertificateVerify, ServerKeyExchange)):
         return event.label + SIGNATURE_MARKS[m.verified]
-    return E.event_label(event)
+    return model.event_label(event)
 
 
 def ladder(t: Transcript) -> str:
-    fatal = E.fatal_alert(t)
+    fatal = model.fatal_alert(t)
     fail = fatal.event if fatal is not None else None
     lines = [f"{'time (s)':>9}  {'frame':>5}  {'client':<{WIDTH}}      server"]
     for event in t.events:

@@ -21,10 +21,11 @@ from inspector.render.connection_json import connection_dict
 from inspector.render.spool import Spool
 from inspector.render.summary import outcome, requested, sent
 from inspector.render.transcript import connection_block
+from parsers.constants import version_name
 from parsers.javalog import LoggedHandshake, LogSummary
 from parsers.javalog.certtext import facts_of
 from parsers.javalog.model import Said
-from parsers.model import Certificate, Direction, Transcript, version_name
+from parsers.model import Certificate, Direction, Transcript
 
 PRETTY_JSON_MAX = 50  # handshakes; beyond, compact JSON (pipe through jq to read it)
 COLUMNS = ["#", "lines", "thread", "server (SNI)", "version", "cert requested", "client cert sent", "outcome"]

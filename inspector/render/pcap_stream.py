@@ -17,7 +17,7 @@ from inspector.render.json_out import JsonObject
 from inspector.render.pcap import capture_dict
 from inspector.render.summary import COMPLETED, outcome, requested, sent
 from inspector.system.times import utc_from_timestamp
-from parsers.model import version_name
+from parsers.constants import version_name
 
 if TYPE_CHECKING:
     from inspector.analysis.connection import ConnectionResult

@@ -5,8 +5,8 @@ from __future__ import annotations
 from inspector.java.key_managers import CaRequest, Selection
 from inspector.render import text
 from inspector.render.json_out import JsonObject
+from parsers.constants import CERTIFICATE_TYPES, scheme_name
 from parsers.messages import dn_from_der
-from parsers.model import CERTIFICATE_TYPES, scheme_name
 
 
 def selection_text(sel: Selection) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from inspector import events as E
 from inspector.pki import certs as C
+from parsers import model
 from parsers.model import Certificate, CertificateRequest, Direction, EncryptedRecords, Outcome, Transcript
 
 #: What `outcome` says of a handshake that went through (seen, or inferred from record order).
@@ -11,7 +11,7 @@ COMPLETED = ("completed", "completed? (encrypted)")
 
 
 def requested(t: Transcript) -> str:
-    if E.first(t, CertificateRequest) is not None:
+    if model.first(t, CertificateRequest) is not None:
         return "yes"
     if t.resumed:
         return "no (resumed)"
@@ -21,7 +21,7 @@ def requested(t: Transcript) -> str:
 
 
 def sent(t: Transcript) -> str:
-    seen = E.first(t, Certificate, Direction.CLIENT)
+    seen = model.first(t, Certificate, Direction.CLIENT)
     if seen is None:
         return "? (encrypted)" if t.tls13 and not t.decrypted and not t.resumed else "-"
     if seen.message.empty:
@@ -34,14 +34,14 @@ def sent(t: Transcript) -> str:
 def outcome(t: Transcript) -> str:
     state = t.outcome
     if state is Outcome.ALERT:
-        alert = E.fatal_alert(t)
+        alert = model.fatal_alert(t)
         assert alert is not None  # Outcome.ALERT means there is one
-        return f"{E.alert_name(alert.message)} from {alert.direction.value}"
+        return f"{model.alert_name(alert.message)} from {alert.direction.value}"
     if state is Outcome.RESET and t.reset_by is not None:
         return f"reset by {t.reset_by.value}"
     if state is Outcome.COMPLETED and t.done_inferred:
         last = t.events[-1]
-        records = E.message_as(last, EncryptedRecords)
+        records = model.message_as(last, EncryptedRecords)
         if last.direction is Direction.SERVER and records is not None and records.sizes == (19,) and t.fin_by:
             return "closed after a 19-byte record (alert?)"
         return "completed? (encrypted)"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from inspector import events as E
 from inspector.findings import Finding
 from inspector.java.key_managers import Selection
 from inspector.pki import certs as C
@@ -10,16 +9,15 @@ from inspector.render import text
 from inspector.render.ladder import ladder
 from inspector.render.selection import selection_text
 from inspector.render.summary import outcome, requested, sent
+from parsers import model
+from parsers.constants import CERTIFICATE_TYPES, scheme_name, version_name
 from parsers.model import (
-    CERTIFICATE_TYPES,
     Certificate,
     CertificateRequest,
     CertificateVerify,
     Direction,
     ServerKeyExchange,
     Transcript,
-    scheme_name,
-    version_name,
 )
 
 _VERDICTS = {True: "✓ verifies with the certificate's key", False: "✗ does NOT verify", None: "not checked"}
@@ -68,7 +66,7 @@ def connection_block(t: Transcript, findings: list[Finding], selection: Selectio
 def details(t: Transcript) -> str:
     """The CertificateRequest in full and both chains (--connection N, and the probe)."""
     lines = []
-    seen = E.first(t, CertificateRequest)
+    seen = model.first(t, CertificateRequest)
     if seen is not None:
         req = seen.message
         lines.append(f"\nCertificateRequest ({'TLS 1.3' if req.tls13 else 'TLS 1.2'}) at {seen.time:.4f} s:")
@@ -89,7 +87,7 @@ def details(t: Transcript) -> str:
                 + ", ".join(scheme_name(s) for s in req.signature_algorithms_cert)
             )
     for direction in (Direction.SERVER, Direction.CLIENT):
-        chain = E.first(t, Certificate, direction)
+        chain = model.first(t, Certificate, direction)
         if chain is None:
             continue
         lines.append(f"\n{direction.value.capitalize()} chain sent at {chain.time:.4f} s:")

@@ -140,7 +140,7 @@ class LogWireContext(WireContext):
         who = "client" if event.direction.value == "client" else "server"
         verb = "sent by" if who == self.role else "received from"
         where = f"log line {event.frame}" if event.frame is not None else "log"
-        from inspector.events import event_label  # an alert this tool cannot name, said so
+        from parsers.model import event_label  # an alert this tool cannot name, said so
 
         return Evidence(f"{event_label(event)} {verb} the {who} ({where})", fact)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from inspector import events as E
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
 from inspector.live.attempt import Attempt, Target
 from inspector.pki import certs as C
@@ -13,6 +12,8 @@ from inspector.pki.hostnames import openssl_hostname_matches
 from inspector.rules import RuleSet
 from inspector.rules.keystore_rules import KEY_MISMATCH
 from inspector.rules.wire_rules import CLIENT_REJECTED
+from parsers import model
+from parsers.constants import HandshakeType
 from parsers.model import CertificateRequest, Direction, SimpleMessage
 
 G = "probe"
@@ -154,10 +155,12 @@ def later_request(ctx: ProbeContext) -> Iterator[Finding]:
     if t is None:
         return
     for event in t.events:
-        hello_request = E.message_as(event, SimpleMessage)
-        request = E.message_as(event, CertificateRequest)
+        hello_request = model.message_as(event, SimpleMessage)
+        request = model.message_as(event, CertificateRequest)
         renegotiating = (
-            hello_request is not None and hello_request.msg_type == 0 and event.direction is Direction.SERVER
+            hello_request is not None
+            and hello_request.msg_type == HandshakeType.hello_request
+            and event.direction is Direction.SERVER
         )
         post_handshake = request is not None and request.post_handshake
         if renegotiating or post_handshake:
@@ -192,9 +195,9 @@ def timeout(ctx: ProbeContext) -> Iterator[Finding]:
     last = t.events[-1]
     yield make(
         TIMEOUT,
-        f"no answer from the server within {ctx.target.timeout:g} s after {E.event_label(last)}",
+        f"no answer from the server within {ctx.target.timeout:g} s after {model.event_label(last)}",
         location=ctx.where(),
-        evidence=[Evidence(f"{E.event_label(last)} at {last.time:.3f} s", "the last message")],
+        evidence=[Evidence(f"{model.event_label(last)} at {last.time:.3f} s", "the last message")],
         fix="raise --timeout if the server is slow; otherwise read the server's log",
     )
 

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from inspector import events as E
-from inspector.events import Seen
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
 from inspector.java.key_managers import (
     CaRequest,
@@ -27,8 +25,9 @@ from inspector.pki import certs as C
 from inspector.rules import RuleSet
 from inspector.rules.keystore_rules import CERT_NONSTANDARD, CERT_UNREADABLE, KEY_PASSWORD, NOT_YET_VALID
 from inspector.system.times import utc_from_timestamp
+from parsers import model
+from parsers.constants import CERTIFICATE_TYPES, scheme_name
 from parsers.model import (
-    CERTIFICATE_TYPES,
     Alert,
     Certificate,
     CertificateRequest,
@@ -37,10 +36,10 @@ from parsers.model import (
     Direction,
     EncryptedRecords,
     HandshakeEvent,
+    Seen,
     ServerHello,
     ServerKeyExchange,
     Transcript,
-    scheme_name,
 )
 
 G = "wire"
@@ -301,7 +300,7 @@ class WireContext:
             return Evidence(f"connection #{self.t.index}", fact)
         frame = f", frame {event.frame}" if event.frame is not None else ""
         who = "client" if event.direction is Direction.CLIENT else "server"
-        return Evidence(f"{E.event_label(event)} from {who} at {event.time:.3f} s{frame}", fact)
+        return Evidence(f"{model.event_label(event)} from {who} at {event.time:.3f} s{frame}", fact)
 
     @property
     def when(self) -> dt.datetime:
@@ -309,11 +308,11 @@ class WireContext:
 
 
 def _request(ctx: WireContext) -> Seen[CertificateRequest] | None:
-    return E.first(ctx.t, CertificateRequest, Direction.SERVER)
+    return model.first(ctx.t, CertificateRequest, Direction.SERVER)
 
 
 def _client_cert(ctx: WireContext) -> Seen[Certificate] | None:
-    return E.first(ctx.t, Certificate, Direction.CLIENT)
+    return model.first(ctx.t, Certificate, Direction.CLIENT)
 
 
 #: Before TLS 1.2 a request has no signature_algorithms: each certificate type signs its
@@ -354,15 +353,15 @@ def _index_of(ctx: WireContext, event: HandshakeEvent) -> int:
 @RULES.rule(NEGOTIATION, CLIENT_REJECTED, ALERT_UNNAMED)
 def early_failures(ctx: WireContext) -> Iterator[Finding]:
     """Fatal alerts before the certificate exchange, and the client rejecting the server."""
-    fatal = E.fatal_alert(ctx.t)
+    fatal = model.fatal_alert(ctx.t)
     if fatal is None:
         return
     alert = fatal.event
     before = ctx.t.events[: _index_of(ctx, alert)]
-    server_cert = E.any_of(before, Certificate, Direction.SERVER)
-    requested = E.any_of(before, CertificateRequest)
-    name = E.alert_name(fatal.message)
-    if not E.alert_named(fatal.message):
+    server_cert = model.any_of(before, Certificate, Direction.SERVER)
+    requested = model.any_of(before, CertificateRequest)
+    name = model.alert_name(fatal.message)
+    if not model.alert_named(fatal.message):
         who = "server" if alert.direction is Direction.SERVER else "client"
         yield make(
             ALERT_UNNAMED,
@@ -376,7 +375,7 @@ def early_failures(ctx: WireContext) -> Iterator[Finding]:
     if (
         alert.direction is Direction.CLIENT
         and server_cert
-        and not E.any_of(before, Certificate, Direction.CLIENT)
+        and not model.any_of(before, Certificate, Direction.CLIENT)
     ):
         yield make(
             CLIENT_REJECTED,
@@ -611,7 +610,7 @@ def sent_chain(ctx: WireContext) -> Iterator[Finding]:
             severity=Severity.WARNING,
         )
         if len(cert.chain) == 1 and leaf.issuer != leaf.subject:
-            accepted = ctx.t.handshake_done and E.fatal_alert(ctx.t) is None
+            accepted = ctx.t.handshake_done and model.fatal_alert(ctx.t) is None
             yield make(
                 CHAIN_INCOMPLETE,
                 f"the client sent only its leaf {C.short_dn(leaf.subject)}; its issuer "
@@ -689,7 +688,7 @@ def java_cannot_sign(ctx: WireContext) -> Iterator[Finding]:
 @RULES.rule(LEGACY_RENEGOTIATION)
 def legacy_renegotiation(ctx: WireContext) -> Iterator[Finding]:
     """A TLS 1.2 ServerHello without renegotiation_info: what OpenSSL and Java each do."""
-    hello = E.first(ctx.t, ServerHello, Direction.SERVER)
+    hello = model.first(ctx.t, ServerHello, Direction.SERVER)
     if hello is None or hello.message.secure_renegotiation or hello.message.hello_retry_request:
         return
     yield make(
@@ -706,7 +705,7 @@ def legacy_renegotiation(ctx: WireContext) -> Iterator[Finding]:
 @RULES.rule(CERT_UNREADABLE, CERT_NONSTANDARD)
 def wire_certificate_encoding(ctx: WireContext) -> Iterator[Finding]:
     """Certificates on the wire a strict parser refuses (read leniently) or Java-style non-standard."""
-    for seen in E.every(ctx.t.messages(Certificate), Certificate):
+    for seen in model.every(ctx.t.messages(Certificate), Certificate):
         who = "client" if seen.direction is Direction.CLIENT else "server"
         for position, note in seen.message.notes:
             subject = C.dn(seen.message.chain[position].subject)
@@ -756,14 +755,14 @@ def empty_ca_list(ctx: WireContext) -> Iterator[Finding]:
 @RULES.rule(REJECTED)
 def server_rejected(ctx: WireContext) -> Iterator[Finding]:
     """A fatal server alert after the client's certificate flight."""
-    fatal = E.fatal_alert(ctx.t)
+    fatal = model.fatal_alert(ctx.t)
     sent = _client_cert(ctx)
     if fatal is None or sent is None or fatal.direction is not Direction.SERVER:
         return
     alert = fatal.event
     if _index_of(ctx, alert) < _index_of(ctx, sent.event):
         return
-    if not E.alert_named(fatal.message):
+    if not model.alert_named(fatal.message):
         return  # said by early_failures (alert-unnamed)
     name = fatal.message.name
     cert_event, cert = sent.event, sent.message
@@ -777,7 +776,7 @@ def server_rejected(ctx: WireContext) -> Iterator[Finding]:
     meaning = ALERT_MEANING.get(name, "see the alert's name")
     after = "CertificateVerify" if ctx.t.first(CertificateVerify, Direction.CLIENT) else "Certificate"
     fix = _rejection_fix(name)
-    verify = E.first(ctx.t, CertificateVerify, Direction.CLIENT)
+    verify = model.first(ctx.t, CertificateVerify, Direction.CLIENT)
     if cert.empty and name not in ("certificate_required", "handshake_failure"):
         # nothing was sent, so nothing about a chain, a key or a signature can be the reason:
         # the alert is this server's way of saying a certificate is required
@@ -907,7 +906,7 @@ def signatures(ctx: WireContext) -> Iterator[Finding]:
 def client_signature_invalid(ctx: WireContext) -> Iterator[Finding]:
     """The client's CertificateVerify, checked from the wire, does not verify."""
     # the transcript's index by message type: this runs for every connection of a capture
-    for seen in E.every(ctx.t.messages(CertificateVerify, Direction.CLIENT), CertificateVerify):
+    for seen in model.every(ctx.t.messages(CertificateVerify, Direction.CLIENT), CertificateVerify):
         cv = seen.message
         if cv.verified is not False:
             continue
@@ -944,7 +943,7 @@ def client_signature_invalid(ctx: WireContext) -> Iterator[Finding]:
 
 def client_scheme_not_offered(ctx: WireContext) -> Iterator[Finding]:
     """The CertificateVerify's scheme is not in the CertificateRequest's signature_algorithms."""
-    seen = E.first(ctx.t, CertificateVerify, Direction.CLIENT)
+    seen = model.first(ctx.t, CertificateVerify, Direction.CLIENT)
     request = _request(ctx)
     if seen is None or seen.message.scheme_offered is not False or request is None:
         return
@@ -981,7 +980,7 @@ def server_signature_invalid(ctx: WireContext) -> Iterator[Finding]:
         m = event.message
         if not isinstance(m, (CertificateVerify, ServerKeyExchange)) or m.verified is not False:
             continue
-        leaf = E.first(ctx.t, Certificate, Direction.SERVER)
+        leaf = model.first(ctx.t, Certificate, Direction.SERVER)
         subject = (
             f" ({C.short_dn(leaf.message.chain[0].subject)})"
             if leaf is not None and leaf.message.chain
@@ -1004,7 +1003,7 @@ def server_signature_invalid(ctx: WireContext) -> Iterator[Finding]:
 def reset(ctx: WireContext) -> Iterator[Finding]:
     """RST/FIN during the handshake without any alert."""
     t = ctx.t
-    if t.handshake_done or E.fatal_alert(t) is not None or not t.events:
+    if t.handshake_done or model.fatal_alert(t) is not None or not t.events:
         return
     if t.reset_by is None and not t.fin_by:
         return
@@ -1013,10 +1012,10 @@ def reset(ctx: WireContext) -> Iterator[Finding]:
     who = t.reset_by or t.fin_by[0]
     how = "reset (RST)" if t.reset_by is not None else "closed (FIN)"
     last = t.events[-1]
-    after_cert = E.any_of(t.messages(Certificate), Certificate, Direction.CLIENT)
+    after_cert = model.any_of(t.messages(Certificate), Certificate, Direction.CLIENT)
     yield make(
         RESET,
-        f"the {who.value} {how} the connection during the handshake, after {E.event_label(last)}, "
+        f"the {who.value} {how} the connection during the handshake, after {model.event_label(last)}, "
         "without a TLS alert"
         + (
             ": the server likely rejected the client certificate silently"
@@ -1046,7 +1045,7 @@ def _says_it_was_mid_handshake(t: Transcript) -> bool:
         last = t.events[-1].message
         if isinstance(last, EncryptedRecords) and last.sizes and last.sizes[-1] == 19:
             return False
-        flight = next(E.every(t.messages(EncryptedRecords), EncryptedRecords, Direction.CLIENT), None)
+        flight = next(model.every(t.messages(EncryptedRecords), EncryptedRecords, Direction.CLIENT), None)
         if flight is not None:
             after = t.events[_index_in(t, flight.event) + 1 :]
             server = Direction.SERVER
@@ -1065,8 +1064,8 @@ def encrypted_tls13(ctx: WireContext) -> Iterator[Finding]:
     t = ctx.t
     if not t.tls13 or t.decrypted or t.resumed:
         return
-    server_first = next(E.every(t.messages(EncryptedRecords), EncryptedRecords, Direction.SERVER), None)
-    client_flight = next(E.every(t.messages(EncryptedRecords), EncryptedRecords, Direction.CLIENT), None)
+    server_first = next(model.every(t.messages(EncryptedRecords), EncryptedRecords, Direction.SERVER), None)
+    client_flight = next(model.every(t.messages(EncryptedRecords), EncryptedRecords, Direction.CLIENT), None)
     facts = []
     guess = ""
     severity = Severity.INFO
@@ -1077,7 +1076,7 @@ def encrypted_tls13(ctx: WireContext) -> Iterator[Finding]:
             guess = "the client's first encrypted record is 25 bytes: an empty Certificate"
         position = _index_of(ctx, client_flight.event)
         reply = next((e for e in t.events[position + 1 :] if e.direction is Direction.SERVER), None)
-        reply_records = E.message_as(reply, EncryptedRecords)
+        reply_records = model.message_as(reply, EncryptedRecords)
         if (
             reply is not None
             and reply_records is not None

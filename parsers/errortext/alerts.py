@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from parsers.model import ALERT_NAMES
+from parsers.constants import ALERT_NAMES
 
 #: the one table of alert numbers (parsers/model.py), a superset of what clients print
 BY_NUMBER = ALERT_NAMES

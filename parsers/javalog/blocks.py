@@ -8,19 +8,10 @@ from __future__ import annotations
 
 import re
 
+from parsers.constants import ALERT_NAMES, CERTIFICATE_TYPES, SIGNATURE_SCHEMES
 from parsers.javalog.certtext import CertFacts, parse_jdk8, parse_modern, rebuild
 from parsers.javalog.names import parse_dn, split_dn_list
-from parsers.model import (
-    ALERT_NAMES,
-    CERTIFICATE_TYPES,
-    SIGNATURE_SCHEMES,
-    Alert,
-    Certificate,
-    CertificateRequest,
-    ClientHello,
-    DistinguishedName,
-    ServerHello,
-)
+from parsers.model import Alert, Certificate, CertificateRequest, ClientHello, DistinguishedName, ServerHello
 
 VERSIONS = {"TLSv1.3": 0x0304, "TLS13": 0x0304, "TLSv1.2": 0x0303, "TLS12": 0x0303, "TLSv1.1": 0x0302}
 VERSIONS |= {"TLS11": 0x0302, "TLSv1": 0x0301, "TLS10": 0x0301, "SSLv3": 0x0300}

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from inspector.pki.throwaway import NOW, Issued, issue, make_pki, new_key, write_jks
+from tests.servers import accepted_port, free_port, wait_port
 
 PW = "changeit"
 SOURCE = Path(__file__).resolve().parent / "LogClient.java"
@@ -159,12 +160,6 @@ def build_files(d: Path) -> object:
     return acme
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
@@ -195,30 +190,33 @@ def _nginx(d: Path, port: int) -> subprocess.Popen[str]:
     )
 
 
+def _announced_port(output: IO[str]) -> int:
+    """The port s_server listens on (it picked it: port 0), once it says so."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        port = accepted_port(output.readline())
+        if port is not None:
+            return port
+    raise RuntimeError("openssl s_server did not start")
+
+
 @contextmanager
 def servers(d: Path) -> Iterator[dict[str, int]]:
     procs: list[subprocess.Popen[str]] = []
     ports: dict[str, int] = {}
     try:
         if NGINX is not None:
-            port = _free_port()
+            port = free_port()  # nginx cannot listen on port 0 and say which it got
             procs.append(_nginx(d, port))
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    ports["nginx"] = port
-                    break
-                except OSError:
-                    time.sleep(0.05)
+            wait_port(port)
+            ports["nginx"] = port
         for key, (version, extra, cert) in SERVERS.items():
-            port = _free_port()
             proc = subprocess.Popen(
                 [
                     "openssl",
                     "s_server",
                     "-accept",
-                    f"127.0.0.1:{port}",
+                    "127.0.0.1:0",
                     "-cert",
                     f"{cert}.pem",
                     "-key",
@@ -239,10 +237,7 @@ def servers(d: Path) -> Iterator[dict[str, int]]:
             )
             procs.append(proc)
             assert proc.stdout is not None
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and "ACCEPT" not in proc.stdout.readline():
-                pass
-            ports[key] = port
+            ports[key] = _announced_port(proc.stdout)
         yield ports
     finally:
         for proc in procs:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.helpers import tls_bytes as TB
 from tests.live.conftest import Files
 
 TRICKLE_FOR = 25.0
@@ -29,7 +30,7 @@ SLACK = 4.0
 def trickle(conn: socket.socket, data: bytes) -> None:
     """Send `data` one byte at a time, then keep sending a byte of a never-ending record."""
     end = time.monotonic() + TRICKLE_FOR
-    stream = iter(data + b"\x17\x03\x03\x40\x00" + b"\x00" * 16384)
+    stream = iter(data + TB.record(TB.APPLICATION_DATA, bytes(16384)))
     while time.monotonic() < end:
         byte = next(stream, b"\x00"[0])
         conn.sendall(bytes([byte]))

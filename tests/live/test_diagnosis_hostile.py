@@ -6,63 +6,28 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests import pki as P
+from tests.helpers import tls_bytes as TB
 from tests.live.conftest import PW
+from tests.servers import RawServer, read_record
 
 
-class _AlertServer:
-    """Reads a ClientHello record and answers with a fatal alert of description `code`."""
-
-    def __init__(self, code: int) -> None:
-        self.code = code
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(4)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with conn:
-                conn.settimeout(5)
-                data = b""
-                try:
-                    while len(data) < 5 or len(data) < 5 + int.from_bytes(data[3:5], "big"):
-                        chunk = conn.recv(4096)
-                        if not chunk:
-                            break
-                        data += chunk
-                    conn.sendall(bytes([0x15, 3, 3, 0, 2, 2, self.code]))
-                    conn.recv(4096)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(5)
-        self.sock.close()
+def _answer_alert_200(conn: socket.socket) -> None:
+    """Read the ClientHello record, answer with a fatal alert of description 200 (none has it)."""
+    read_record(conn)
+    conn.sendall(TB.alert_record(200))
+    conn.recv(4096)
 
 
 @pytest.fixture
-def alert_200() -> Iterator[_AlertServer]:
-    server = _AlertServer(200)
-    yield server
-    server.close()
+def alert_200() -> Iterator[RawServer]:
+    with RawServer(_answer_alert_200) as server:
+        yield server
 
 
 def test_an_unknown_alert_on_the_wire_is_named_as_unknown(cli, alert_200, tmp_path):  # type: ignore[no-untyped-def]

@@ -7,7 +7,6 @@ import os
 import shutil
 import socket
 import stat
-import struct
 import subprocess
 import threading
 import time
@@ -17,7 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import tls_bytes as TB
 from tests.live.conftest import PW
+from tests.servers import RawServer, reset
 
 
 def probe(cli, port, *extra):  # type: ignore[no-untyped-def]
@@ -205,24 +206,8 @@ def test_bad_targets_are_one_line_errors(cli):  # type: ignore[no-untyped-def]
 def misbehaving_server(handle: Callable[[socket.socket], None] | None) -> Iterator[int]:
     """A one-connection TCP server on 127.0.0.1 that does `handle` to its client (None: it
     never even accepts). Yields the port."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(10)  # every socket has a timeout, test sockets too
-
-    def serve() -> None:
-        try:
-            conn, _ = listener.accept()
-        except OSError:
-            return
-        conn.settimeout(5)
-        with conn, contextlib.suppress(OSError):
-            handle(conn)  # type: ignore[misc]
-
-    if handle is not None:
-        threading.Thread(target=serve, daemon=True).start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        listener.close()
+    with RawServer(handle, connections=1) as server:
+        yield server.port
 
 
 def answer_plain_http(conn: socket.socket) -> None:
@@ -232,17 +217,17 @@ def answer_plain_http(conn: socket.socket) -> None:
 
 def answer_tls_alert(conn: socket.socket) -> None:
     conn.recv(4096)
-    conn.sendall(b"\x15\x03\x01\x00\x02\x02\x46")  # what OpenSSL answers to text: a fatal alert
+    conn.sendall(TB.alert_record(TB.PROTOCOL_VERSION, version=TB.TLS10))  # what OpenSSL answers to text
 
 
 def reset_after_client_hello(conn: socket.socket) -> None:
     conn.recv(4096)
-    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    reset(conn)
 
 
 def announce_16_mb_server_hello(conn: socket.socket) -> None:
     conn.recv(4096)
-    conn.sendall(b"\x16\x03\x03\x00\x04\x02\xff\xff\xff")
+    conn.sendall(TB.record(TB.HANDSHAKE, TB.handshake(TB.SERVER_HELLO, b"", length=0xFFFFFF)))
     conn.recv(4096)
 
 
@@ -655,7 +640,7 @@ def test_select_from_server_through_a_proxy(cli, files, serve):  # type: ignore[
 
 def _server_hello_like(body: bytes) -> bytes:
     """A plausible server flight start: a handshake record whose content is random."""
-    return b"\x16\x03\x03" + len(body).to_bytes(2, "big") + body
+    return TB.record(TB.HANDSHAKE, body)
 
 
 @settings(
@@ -668,7 +653,7 @@ def _server_hello_like(body: bytes) -> bytes:
         st.one_of(
             st.binary(max_size=300),
             st.binary(max_size=300).map(_server_hello_like),
-            st.binary(max_size=40).map(lambda b: b"\x15\x03\x03\x00\x02" + b[:2]),
+            st.binary(max_size=40).map(lambda b: TB.record(TB.ALERT, b[:2], length=2)),
         ),
         min_size=1,
         max_size=4,

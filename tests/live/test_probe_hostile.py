@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import pki as P
+from tests.helpers import tls_bytes as TB
 from tests.live.conftest import PW, Files
 
 
@@ -68,7 +69,7 @@ def _silent(conn):  # type: ignore[no-untyped-def]
 
 def _alert(conn):  # type: ignore[no-untyped-def]
     conn.recv(4096)
-    conn.sendall(b"\x15\x03\x03\x00\x02\x02\x46")  # fatal protocol_version
+    conn.sendall(TB.alert_record(TB.PROTOCOL_VERSION))
 
 
 @pytest.mark.parametrize(

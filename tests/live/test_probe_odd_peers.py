@@ -3,14 +3,12 @@ certificate whose subject cryptography cannot read, a server that resets the con
 
 from __future__ import annotations
 
-import socket
-import struct
-import threading
 from collections.abc import Iterator
 
 import pytest
 
 from tests.oddnames import ODD_CNS, key_pem, odd_cn, pem
+from tests.servers import RawServer, reset
 
 VARIANTS = ODD_CNS
 
@@ -45,41 +43,11 @@ def test_probe_reads_an_odd_server_certificate_subject(cli, files, tmp_path, var
     assert "client-rejected" not in insecure.codes()
 
 
-class _Resetter:
-    """Accepts and resets at once (SO_LINGER 0), as a firewall or an overloaded server does."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            conn.close()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(5)
-        self.sock.close()
-
-
 @pytest.fixture
-def resetter() -> Iterator[_Resetter]:
-    server = _Resetter()
-    yield server
-    server.close()
+def resetter() -> Iterator[RawServer]:
+    """Accepts and resets at once, as a firewall or an overloaded server does."""
+    with RawServer(reset) as server:
+        yield server
 
 
 @pytest.mark.parametrize("tries", range(5))

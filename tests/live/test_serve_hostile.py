@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 from inspector.live import reference_server as RS
+from inspector.live.server_pump import ClientPump
 from tests import pki as P
+from tests.helpers import tls_bytes as TB
 from tests.oddnames import ODD_CNS, key_pem, odd_cn, pem
 
 _ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
@@ -233,7 +235,7 @@ def test_what_a_client_sent_is_said_not_sent_no_certificate(files, serve):  # ty
     server = serve(timeout=3.0)
     hello = _client_hello()
     _raw(server.port, b"")
-    _raw(server.port, b"\x17\x03\x03\x00\x04abcd")
+    _raw(server.port, TB.record(TB.APPLICATION_DATA, b"abcd"))
     _raw(server.port, bytes.fromhex("802e0103010015000000100000390000380000350000160000130000") + bytes(16))
     _raw(server.port, hello[:40])
     import warnings
@@ -288,16 +290,16 @@ def test_not_yet_valid_client_certificate_names_the_alert_openssl_sent(files, se
 
 
 def test_a_bug_met_with_one_client_is_its_line_and_the_server_goes_on(files, serve, monkeypatch):  # type: ignore[no-untyped-def]
-    original = RS._Pump.first_bytes
+    original = ClientPump.first_bytes
     calls: list[int] = []
 
-    def planted(self: RS._Pump) -> bytes:
+    def planted(self: ClientPump) -> bytes:
         calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("planted")
         return original(self)
 
-    monkeypatch.setattr(RS._Pump, "first_bytes", planted)
+    monkeypatch.setattr(ClientPump, "first_bytes", planted)
     server = serve(optional=True)
     first = _tls_client(server.port, _client_context())
     second = _tls_client(server.port, _client_context())

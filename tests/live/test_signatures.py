@@ -20,9 +20,10 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from parsers.model import Direction, Endpoint
 from parsers.stream import Chunk, write_pcap
 from tests import pki as P
+from tests.helpers import tls_bytes as TB
 from tests.live.conftest import JAVA, PW, Files
 
-ALERT_DECRYPT_ERROR = bytes.fromhex("15030300020233")
+ALERT_DECRYPT_ERROR = TB.alert_record(TB.DECRYPT_ERROR)
 
 
 class Recorder:
@@ -174,7 +175,7 @@ def test_a_valid_signature_answered_with_decrypt_error_points_at_the_server(cli,
     kept: list[Chunk] = []
     for direction, when, data in recorder.chunks:
         kept.append((direction, when, data))
-        if direction is Direction.CLIENT and b"\x14\x03\x03\x00\x01\x01" in data:  # its ChangeCipherSpec
+        if direction is Direction.CLIENT and TB.record(TB.CHANGE_CIPHER_SPEC, b"\x01") in data:
             break
     kept.append((Direction.SERVER, kept[-1][1] + 0.001, ALERT_DECRYPT_ERROR))
     pcap = recorder.write(tmp_path / "rejected.pcap", kept)
