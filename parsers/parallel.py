@@ -103,19 +103,28 @@ def _backlog(pipe: Connection) -> int:
         return 0
 
 
-def _widen(pipe: Connection) -> None:
+def _widen(pipe: Connection) -> int:
     """A 1 MiB pipe instead of 64 KiB: while this process imports scapy (~0.15-0.3 s, on the
-    critical path) the worker reads on instead of waiting for the first batch to be taken."""
+    critical path) the worker reads on instead of waiting for the first batch to be taken.
+    Returns the backlog past which the worker keeps connections: BACKLOG, or less in a pipe
+    that could not be widened (the worker must see this process behind before it blocks)."""
     try:
         import fcntl
 
         fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_SIZE)
+        size = fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_GETPIPE_SZ", 1032))
     except (ImportError, OSError):
-        pass  # not Linux, or over the limit: the default pipe works, only slower
+        size = 64 << 10  # not Linux, or over the limit: the default pipe works, only slower
+    return min(BACKLOG, size * 3 // 8)
 
 
 def _worker(
-    pipe: Connection, path: Path, keys: KeyLog, progress: ProgressFn | None, share: Share | None
+    pipe: Connection,
+    path: Path,
+    keys: KeyLog,
+    progress: ProgressFn | None,
+    share: Share | None,
+    backlog: int,
 ) -> None:
     # Ctrl-C reaches the whole process group: the parent answers it (one line, exit 130) and
     # ends this worker; the worker itself must not print a traceback of its own. SIGINT came
@@ -135,7 +144,7 @@ def _worker(
             batch.clear()
             size = 0
 
-    emit = ship if share is None else _Keeper(share, keys, ship, pipe).item
+    emit = ship if share is None else _Keeper(share, keys, ship, pipe, backlog).item
     try:
         try:
             with fewer_collections():
@@ -160,9 +169,14 @@ class _Keeper:
     and `seal`; the others' items are shipped as they are."""
 
     def __init__(
-        self, share: Share, keys: KeyLog, ship: Callable[[Item | Sealed], None], pipe: Connection
+        self,
+        share: Share,
+        keys: KeyLog,
+        ship: Callable[[Item | Sealed], None],
+        pipe: Connection,
+        backlog: int,
     ) -> None:
-        self.share, self.ship, self.pipe = share, ship, pipe
+        self.share, self.ship, self.pipe, self.backlog = share, ship, pipe, backlog
         self.kept: set[int] = set()
         self.opened = 0
         self.builder = TranscriptBuilder(keys, self._sealed)
@@ -174,7 +188,7 @@ class _Keeper:
         self.opened += 1
         every = self.share.every
         if every is None:
-            return _backlog(self.pipe) > BACKLOG
+            return _backlog(self.pipe) > self.backlog
         return every > 0 and self.opened % every == 0
 
     def item(self, item: Item) -> None:
@@ -231,8 +245,8 @@ def read_capture_parallel(
     keys = keylog if keylog is not None else KeyLog()
     builder = TranscriptBuilder(keys, on_transcript)
     receiver, sender = context.Pipe(duplex=False)
-    _widen(sender)
-    worker = context.Process(target=_worker, args=(sender, path, keys, progress, share), daemon=True)
+    backlog = _widen(sender)
+    worker = context.Process(target=_worker, args=(sender, path, keys, progress, share, backlog), daemon=True)
     try:
         _start_with_sigint_held(worker)
         sender.close()
