@@ -55,10 +55,26 @@ def many_connections(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+TRUST = str(CAPTURES / "acme-root.pem")
+STORE = ["--keystore", str(CAPTURES / "letstestcba.jks"), "--storepass-env", "SP"]
+
+
 @pytest.mark.parametrize("share", ["1", "3"])
-@pytest.mark.parametrize("extra", [[], ["--json"], ["--all"], ["--connection", "7"], ["--host", "10.2.0.2"]])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [],
+        ["--json"],
+        ["--all"],
+        ["--connection", "7"],
+        ["--host", "10.2.0.2"],
+        ["--truststore", TRUST, "--server-ca", TRUST],  # judges forked with the worker
+        [*STORE, "--json"],
+    ],
+)
 def test_worker_judging_connections_changes_nothing(cli, monkeypatch, many_connections, share, extra):  # type: ignore[no-untyped-def]
     argv = ["pcap", str(many_connections), *extra]
+    monkeypatch.setenv("SP", "changeit")  # the sample keystore's password (captures/README.md)
     monkeypatch.setenv("MTLS_INSPECT_PARALLEL_MIN", str(1 << 40))
     serial = cli(*argv)
     monkeypatch.setenv("MTLS_INSPECT_PARALLEL_MIN", "0")
