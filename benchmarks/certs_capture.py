@@ -76,7 +76,7 @@ def _identities(d: Path, servers: int, sans: int, intermediates: int) -> list[Pa
 
 
 def _exchange(
-    server_pem: Path, d: Path, client_cert: bool, keylog: Path, tls13: bool = False
+    server_pem: Path, d: Path, client_cert: bool, keylog: Path, tls13: bool = False, body: int = 0
 ) -> list[tuple[bool, bytes]]:
     server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_ctx.load_cert_chain(server_pem, server_pem.with_suffix(".key"))
@@ -110,7 +110,7 @@ def _exchange(
     chunks.append((False, c_out.read()))
     s_in.write(chunks[-1][1])
     server.read(1024)
-    server.write(b"HTTP/1.0 200 OK\r\n\r\n")
+    server.write(b"HTTP/1.0 200 OK\r\n\r\n" + bytes(body))  # `body` bytes: records of 16 KiB
     chunks.append((True, s_out.read()))
     return chunks
 
@@ -148,8 +148,15 @@ class _Connection:
 
 
 def write(
-    path: Path, connections: int, servers: int, sans: int, intermediates: int = 1, tls13_every: int = 0
+    path: Path,
+    connections: int,
+    servers: int,
+    sans: int,
+    intermediates: int = 1,
+    tls13_every: int = 0,
+    body: int = 0,
 ) -> None:
+    """`body`: bytes the server sends after its status line (a download after the handshake)."""
     keylog = path.with_suffix(".keys")
     keylog.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -162,7 +169,7 @@ def write(
                 client = (str(ipaddress.ip_address("10.1.0.1") + n // 20000), 20000 + n % 40000)
                 server = (str(ipaddress.ip_address("10.2.0.1") + n % servers), 443)
                 tls13 = tls13_every > 0 and n % tls13_every == tls13_every - 1
-                chunks = _exchange(identities[n % servers], d, n % 4 != 0, keylog, tls13)
+                chunks = _exchange(identities[n % servers], d, n % 4 != 0, keylog, tls13, body)
                 t = _Connection(writer, client, server, t).carry(chunks)
 
 

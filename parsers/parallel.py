@@ -184,6 +184,11 @@ class _Keeper:
     def _sealed(self, t: Transcript) -> None:
         self.ship(Sealed(self.share.seal(t)))
 
+    def wants_body(self, connection: int, from_server: bool, length: int) -> bool:
+        """parsers.connection.BodyPolicy: for a connection kept here, as its TLS half says;
+        for the others, every body the rule keeps (their TLS half is in the other process)."""
+        return connection not in self.kept or self.builder.wants_body(connection, from_server, length)
+
     def _keep(self) -> bool:
         self.opened += 1
         every = self.share.every
