@@ -27,8 +27,11 @@ TARGET_MS = 50.0
 def main() -> int:
     from benchmarks.common import byte_compile, timed_run
     from inspector.server_stacks import predict
+    from inspector.server_stacks.described import predict_described
+    from parsers.javalog.certtext import rebuild
     from tests import server_chains as SC
     from tests.pki import write_jks
+    from tests.test_server_verdicts_described import described_as_jdk8
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
@@ -68,6 +71,13 @@ def main() -> int:
                 start = time.perf_counter()
                 predict(case.sent, catalogue.trust, at)
                 per_chain.append(time.perf_counter() - start)
+        # log --server-ca: the same chains known by their description only (as a log prints them)
+        described = []
+        for case in catalogue.cases:
+            pairs = [(rebuild(p), p) for p in map(described_as_jdk8, case.sent)]
+            start = time.perf_counter()
+            predict_described(pairs, catalogue.trust, at)
+            described.append(time.perf_counter() - start)
     a, b = statistics.median(without) * 1000, statistics.median(withs) * 1000
     added = b - a
     print(f"select without --server-ca: median {a:.1f} ms over {args.runs} runs")
@@ -77,6 +87,10 @@ def main() -> int:
     print(
         f"predict (8 stacks, one chain, in process): median {statistics.median(per_chain) * 1000:.2f} ms, "
         f"max {max(per_chain) * 1000:.2f} ms over {len(per_chain)} predictions"
+    )
+    print(
+        f"predict a described chain (log --server-ca): median {statistics.median(described) * 1000:.2f} ms, "
+        f"max {max(described) * 1000:.2f} ms over {len(described)} chains"
     )
     if big:
         print(

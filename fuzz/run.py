@@ -16,7 +16,9 @@ Two targets vary what surrounds the bytes instead of the bytes: `names` gives a 
 hostile file name each run (terminal escapes, OSC title sequences, bytes that are not UTF-8,
 format characters), `encodings` runs a real input with stdout and stderr in an encoding that
 cannot take every character (Latin-1, cp1252, ASCII): the output must still be whole, encoded,
-and free of raw control characters.
+and free of raw control characters. The `peer-*` targets (fuzz/peers.py) make a certificate
+whose CN has a random tag and bytes each run and have a live peer on 127.0.0.1 present it to
+`probe` and to `serve` (or `keystore` read it as a file, mutated).
 
 Every violation is written to fuzz/findings/<target>-<sha1>.bin with a .txt saying why.
 
@@ -66,6 +68,12 @@ class Target:
     hostile_names: bool = False
     #: the seeds as they are, with stdout/stderr in one of these encodings each run
     encodings: tuple[str, ...] = ()
+    #: makes each run's input instead of mutating a seed (a certificate a peer presents)
+    make: Callable[[random.Random], bytes] | None = None
+    #: a live peer around the run: given the input file, yields (argv, the name the input goes by)
+    peer: Callable[[Path, random.Random], contextlib.AbstractContextManager[tuple[list[str], str]]] | None = (
+        None
+    )
 
 
 @dataclass
@@ -175,9 +183,12 @@ def hostile_name(rnd: random.Random, suffix: str) -> str:
     return "in" + "".join(parts) + suffix
 
 
-def check(path: Path, status: int, out: str, err: str) -> str | None:
-    """What broke the contract, or None."""
+def check(path: Path, status: int, out: str, err: str, name: str | None = None) -> str | None:
+    """What broke the contract, or None. `name`: what the input goes by when it is not the file
+    (a live peer's HOST:PORT)."""
     from inspector.render.terminal import shown
+
+    name = name or path.name
 
     if "internal error" in err or "Traceback" in err or "Traceback" in out:
         return f"internal error: {err.strip()[:300]}"
@@ -187,7 +198,7 @@ def check(path: Path, status: int, out: str, err: str) -> str | None:
         lines = err.strip().splitlines()
         if len(lines) != 1:
             return f"exit 2 with {len(lines)} stderr lines: {err[:300]!r}"
-        if path.name not in lines[0] and shown(path.name) not in lines[0]:
+        if name not in lines[0] and shown(name) not in lines[0]:
             return f"exit 2 without naming the input: {lines[0][:300]}"
     elif not out:
         return f"exit {status} with no report"
@@ -206,8 +217,11 @@ def fuzz(
     end = time.monotonic() + seconds
     path = work / f"input{target.suffix}"
     while time.monotonic() < end and (max_runs is None or tally.runs < max_runs):
-        as_is = target.hostile_names or bool(target.encodings)
-        data = rnd.choice(target.seeds) if as_is else mutate(rnd.choice(target.seeds), rnd)
+        as_is = target.hostile_names or bool(target.encodings) or target.peer is not None
+        if target.make is not None:
+            data = target.make(rnd)
+        else:
+            data = rnd.choice(target.seeds) if as_is else mutate(rnd.choice(target.seeds), rnd)
         if target.mend is not None and not as_is and rnd.random() < 0.8:
             data = target.mend(data)
         if target.hostile_names:
@@ -218,9 +232,9 @@ def fuzz(
         encoding = rnd.choice(target.encodings) if target.encodings else None
         start = time.monotonic()
         try:
-            with _limit(PER_INPUT_SECONDS):
-                status, out, err = run_cli(target.argv(path), encoding)
-            problem = check(path, status, out, err)
+            with _limit(PER_INPUT_SECONDS), _around(target, path, rnd) as (argv, name):
+                status, out, err = run_cli(argv, encoding)
+            problem = check(path, status, out, err, name)
         except _Timeout:
             status, problem = -1, f"took more than {PER_INPUT_SECONDS} s"
         took = time.monotonic() - start
@@ -239,6 +253,15 @@ def fuzz(
     return tally
 
 
+def _around(
+    target: Target, path: Path, rnd: random.Random
+) -> contextlib.AbstractContextManager[tuple[list[str], str]]:
+    """The live peer the run needs, or nothing: (argv, the name the input goes by)."""
+    if target.peer is not None:
+        return target.peer(path, rnd)
+    return contextlib.nullcontext((target.argv(path), path.name))
+
+
 def jks_digest(data: bytes) -> bytes:
     """Recompute a JKS store's trailing SHA-1 ("Mighty Aphrodite" keyed with the password)."""
     if len(data) < 20:
@@ -252,6 +275,7 @@ def targets(work: Path) -> dict[str, Target]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.serialization import pkcs12
 
+    from fuzz import peers
     from inspector.pki.throwaway import make_pki, write_jks
 
     acme = make_pki()
@@ -345,6 +369,29 @@ def targets(work: Path) -> dict[str, Target]:
             lambda p: ["pcap", str(p), "--all"],
             ".pcap",
             encodings=("latin-1", "cp1252", "ascii", "utf-8"),
+        ),
+        # certificates a peer presents: names cryptography refuses, through OpenSSL's callback
+        "peer-probe": Target(
+            "peer-probe",
+            [],
+            lambda p: [],
+            ".der",
+            make=lambda r: peers.make_peer_certificate(r, work),
+            peer=lambda p, r: peers.probed(p, work, r),
+        ),
+        "peer-serve": Target(
+            "peer-serve",
+            [],
+            lambda p: [],
+            ".der",
+            make=lambda r: peers.make_peer_certificate(r, work),
+            peer=lambda p, r: peers.served(p, work),
+        ),
+        "peer-der": Target(
+            "peer-der",
+            [peers.odd_certificate(random.Random(n)) for n in range(8)],
+            lambda p: ["keystore", str(p)],
+            ".der",
         ),
         "encodings-log": Target(
             "encodings-log",

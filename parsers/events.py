@@ -12,6 +12,26 @@ MAX_SIZES = 64  # record sizes kept per folded run
 #: events kept per transcript: a handshake has a few dozen; a connection of millions of tiny
 #: records (hostile or broken) must not hold one object per record
 MAX_EVENTS = 10_000
+#: events kept across the transcripts of one reader's open connections (~200 bytes each): alone,
+#: MAX_EVENTS per connection times thousands open would be gigabytes (a small compressed file
+#: of connections sending thousands of alerts each), so a connection's share shrinks as more
+#: are open, never below MIN_EVENTS (a handshake has a few dozen)
+MAX_HELD_EVENTS = 500_000
+MIN_EVENTS = 64
+
+
+class EventBudget:
+    """Shared by the writers of one reader (parsers.transcripts.TranscriptBuilder counts `open`)."""
+
+    __slots__ = ("open",)
+
+    def __init__(self) -> None:
+        self.open = 0
+
+    def cap(self) -> int:
+        """Events one transcript may keep now."""
+        share = MAX_HELD_EVENTS // self.open if self.open else MAX_EVENTS
+        return MAX_EVENTS if share >= MAX_EVENTS else max(share, MIN_EVENTS)
 
 
 @dataclass
@@ -27,19 +47,24 @@ class TranscriptWriter:
     def __init__(self, transcript: Transcript) -> None:
         self.t = transcript
         self._run: _OpaqueRun | None = None
-        self.dropped = 0  # events past MAX_EVENTS: counted, not kept
+        self.dropped = 0  # events past the cap: counted, not kept
+        self.budget: EventBudget | None = None  # set by a reader of many connections
+
+    @property
+    def cap(self) -> int:
+        return MAX_EVENTS if self.budget is None else self.budget.cap()
 
     def emit(self, direction: Direction, message: Message, frame: int, time: float, encrypted: bool) -> None:
         if self._run is not None:
             self.flush()
         events = self.t.events
-        if len(events) < MAX_EVENTS:
+        if len(events) < MAX_EVENTS and (self.budget is None or len(events) < self.budget.cap()):
             events.append(HandshakeEvent(direction, time - self.t.start_time, message, frame, encrypted))
         else:
             self.dropped += 1
 
     def _append(self, event: HandshakeEvent) -> None:
-        if len(self.t.events) < MAX_EVENTS:
+        if len(self.t.events) < self.cap:
             self.t.events.append(event)
         else:
             self.dropped += 1

@@ -75,6 +75,29 @@ def expand(inputs: list[str]) -> tuple[list[Path], list[Path]]:
     return _unique(named), _unique(listed)
 
 
+def not_regular(inputs: list[str]) -> list[tuple[Path, str]]:
+    """Entries of the named directories that are neither files nor directories (a FIFO, a
+    device, a broken link), with what they are: skipped and listed with the others, never
+    dropped unsaid (a FIFO or /dev/zero would never end as a capture)."""
+    out: list[tuple[Path, str]] = []
+    for text in inputs:
+        path = Path(text)
+        if not path.is_dir():
+            continue
+        for entry in sorted(path.iterdir(), key=natural_key):
+            if entry.name.startswith(".") or entry.is_file() or entry.is_dir():
+                continue
+            if entry.is_symlink() and not entry.exists():
+                out.append((entry, "a broken symbolic link"))
+            elif entry.is_fifo():
+                out.append((entry, "a FIFO, not a regular file"))
+            elif entry.is_char_device() or entry.is_block_device():
+                out.append((entry, "a device, not a file"))
+            else:
+                out.append((entry, "not a regular file"))
+    return out
+
+
 def _unique(paths: list[Path]) -> list[Path]:
     seen: set[Path] = set()
     kept = []
@@ -124,6 +147,7 @@ def open_set(inputs: list[str]) -> CaptureSet:
         if all(Path(i).is_dir() for i in inputs):
             raise SetError(f"{where}: is a directory with no pcap or pcapng file in it")
         raise SetError(f"{where}: no pcap or pcapng file here")
+    skipped += not_regular(inputs)
     order = {id(m): n for n, m in enumerate(sorted(members, key=lambda m: natural_key(m.path)))}
     members.sort(key=lambda m: (m.first_time is None, m.first_time or 0.0, order[id(m)]))
     return CaptureSet(tuple(members), tuple(skipped))

@@ -16,6 +16,7 @@ from pathlib import Path
 from parsers import packets
 from parsers.boundary import ConnectionClosed, ConnectionOpened, Item, SecretsFound
 from parsers.connection import SharedState, TcpConnection
+from parsers.fragments import Fragments
 from parsers.model import Direction, Endpoint, Problem, Transcript
 from parsers.pcapfile import CaptureFile, CaptureFormatError, FrameSource
 from parsers.tcp import Holes, TcpReassembler
@@ -23,7 +24,9 @@ from parsers.tcp import Holes, TcpReassembler
 ProgressFn = Callable[[int, int], None]  # (bytes read, frames read)
 ItemFn = Callable[[Item], None]
 PROGRESS_EVERY = 4096  # frames between looks at the clock
-MAX_OPEN_CONNECTIONS = 10_000  # tracked at once (~6 KB each); past it the oldest is closed
+#: tracked at once (parsers.budget.CONNECTION_COST each, out of the one memory budget they share
+#: with out-of-order data); past it the oldest is closed
+MAX_OPEN_CONNECTIONS = 10_000
 MAX_DECODE_PROBLEMS = 5  # undecodable frames named in the summary
 #: 4-tuples of connections that ended (FIN both ways, RST, or not TLS) remembered, so their late
 #: packets (retransmissions after FIN, data after RST, the rest of a non-TLS stream) are not read
@@ -82,12 +85,15 @@ class FlowReader:
         # in creation order, so the oldest is found at once (OrderedDict: O(1) at the front)
         self.active: OrderedDict[bytes, _Flow] = OrderedDict()
         self.closed: OrderedDict[bytes, None] = OrderedDict()  # see MAX_CLOSED_REMEMBERED
-        self.holes = Holes()  # directions waiting past a hole: then pure ACKs are looked at
+        #: directions waiting past a hole (then pure ACKs are looked at), and the memory budget
+        #: open connections and out-of-order data share (parsers.budget)
+        self.holes = Holes()
         self.tls_count = 0
         self.keep_app_data = keys_given
         self._unsupported: set[int] = set()
         self._decode_problems = 0
         self.not_read: dict[str, int] = {}  # packets in encapsulations not opened, per kind
+        self.fragments = Fragments()  # IP fragments waiting for the rest of their packet
         self._secrets_used = 0
         self._last_progress = _time.monotonic()
         self.idle = idle
@@ -103,7 +109,7 @@ class FlowReader:
             if result.first_time is None:
                 result.first_time = records[0][2]
                 # a pcapng may embed its key log: keep encrypted bodies for it
-                self.keep_app_data = self.keys_given or cf.format == "pcapng"
+                self.keep_app_data = self.keys_given or cf.format.startswith("pcapng")
             self._embedded_secrets()
             # a source may number frames itself (per file, when it re-reads a few of several)
             base: int | None = getattr(cf, "frame_base", None)
@@ -118,11 +124,16 @@ class FlowReader:
         readable."""
         cf, result = self.file, self.result
         seen: set[int] = set()
-        for conn, _, _ in self.active.values():
+        for key, (conn, _, _) in list(self.active.items()):
             if id(conn) not in seen:
                 seen.add(id(conn))
+                self._unrebuilt(key)
                 self._finish(conn)
         self.active.clear()
+        self._opened()
+        for said in (self.fragments.summary(), self.holes.summary(MAX_OPEN_CONNECTIONS)):
+            if said is not None:
+                result.problems.append(said)
         result.format = cf.format
         result.frames = cf.frames_read
         result.problems += [f"{n} packet(s) in {kind} not read" for kind, n in sorted(self.not_read.items())]
@@ -170,9 +181,11 @@ class FlowReader:
                     conn.frame,
                 )
             )
+            self._unrebuilt(key)
             self._finish(conn)
             active.pop(key, None)  # pop, not del: the two keys are one when src = dst
             active.pop(_reverse(key), None)
+        self._opened()
 
     def _embedded_secrets(self) -> None:
         secrets = self.file.secrets
@@ -252,9 +265,12 @@ class FlowReader:
                 ack if flags & packets.ACK else None,
             )
             if conn.ended:
+                if self.fragments.waiting:
+                    self._unrebuilt(key)
                 self._finish(conn)
                 active.pop(key, None)  # pop, not del: the two keys are one when src = dst
                 active.pop(_reverse(key), None)
+                self.holes.connections = len(active) >> 1
                 self._remember_closed(key)
             if self.progress is not None and number % PROGRESS_EVERY == 0:
                 self._report_progress(number)
@@ -273,6 +289,9 @@ class FlowReader:
             return None
         try:
             return packets.decode(linktype, data)
+        except packets.Fragment as fragment:
+            whole = self.fragments.add(fragment, number)  # the packet, once this completes it
+            return None if whole is None else self._decode(packets.RAW, whole, number)
         except packets.NotRead as exc:
             result.undecodable_frames += 1
             self.not_read[exc.kind] = self.not_read.get(exc.kind, 0) + 1
@@ -296,6 +315,7 @@ class FlowReader:
         sport, dport = packets.PORTS.unpack(key[-4:])
         reverse = dst + src + packets.PORTS.pack(dport, sport)
         if found is not None:  # port reuse: a new SYN on a used 4-tuple
+            self._unrebuilt(key)
             self._finish(found[0])
             self.active.pop(key, None)
             self.active.pop(reverse, None)
@@ -329,7 +349,12 @@ class FlowReader:
         self.active[reverse] = (conn, theirs, conn.reassembler(theirs))
         if len(self.active) > 2 * MAX_OPEN_CONNECTIONS:
             self._evict_oldest()
+        self._opened()
         return self.active[key]
+
+    def _opened(self) -> None:
+        """The number of open connections changed: the budget's room for out-of-order data too."""
+        self.holes.opened(len(self.active) >> 1)
 
     def _pure_ack(self, key: bytes, ack: int, number: int, ftime: float) -> None:
         """A segment with no data while some direction waits past a hole: its ACK may show the
@@ -359,9 +384,24 @@ class FlowReader:
                 conn.frame,
             )
         )
+        self._unrebuilt(key)
         self._finish(conn)
         self.active.pop(key, None)
         self.active.pop(_reverse(key), None)
+        self.holes.closed_connections += 1
+
+    def _unrebuilt(self, key: bytes) -> None:
+        """The connection on `key` ends: packets of it that came in fragments and were never
+        rebuilt (one missing) are data it lost, said on it as a gap, so it is not judged as if
+        nothing were missing."""
+        found = self.active.get(key)
+        if found is None or not self.fragments.waiting:
+            return
+        conn, direction = found[0], found[1]
+        for lost in self.fragments.lost_in(key):
+            conn.add_problem(
+                Problem("gap", lost.detail, direction if lost.forward else direction.peer, lost.frame)
+            )
 
     def _finish(self, conn: TcpConnection) -> None:
         """The connection ended (or the capture did): count it, close its transcript."""

@@ -16,6 +16,7 @@ from parsers.handshake_transcript import (
     CERTIFICATE_REQUEST,
     CERTIFICATE_VERIFY,
     CLIENT_HELLO,
+    COMPRESSED_CERTIFICATE,
     FINISHED,
     MAX_TRANSCRIPT,
     NEW_SESSION_TICKET,
@@ -48,8 +49,17 @@ from parsers.model import (
 
 #: the messages whose content the signature checks need
 _WATCHED = frozenset(
-    (CLIENT_HELLO, SERVER_HELLO, CERTIFICATE, SERVER_KEY_EXCHANGE, CERTIFICATE_REQUEST, CERTIFICATE_VERIFY)
+    (
+        CLIENT_HELLO,
+        SERVER_HELLO,
+        CERTIFICATE,
+        COMPRESSED_CERTIFICATE,
+        SERVER_KEY_EXCHANGE,
+        CERTIFICATE_REQUEST,
+        CERTIFICATE_VERIFY,
+    )
 )
+_CERTIFICATES = (CERTIFICATE, COMPRESSED_CERTIFICATE)
 _RELEASE_POINTS = frozenset((CERTIFICATE_VERIFY, SERVER_HELLO_DONE, FINISHED))
 #: connections (by number) whose signatures are all checked as they arrive; past it, only those
 #: a failed handshake may hinge on (DeferredSignatures). Measured on benchmarks/bench_pcap.py's
@@ -329,7 +339,7 @@ def _deferred_marks(log: list[_Logged]) -> dict[int, Message]:
                 h.hello_retry = True
             else:
                 h.server_random, h.version, h.suite = message.random, message.version, message.cipher_suite
-        elif msg_type == CERTIFICATE and isinstance(message, Certificate):
+        elif msg_type in _CERTIFICATES and isinstance(message, Certificate):
             h.leaves[direction] = message.chain[0] if message.chain and not message.undecodable else None
         elif msg_type == CERTIFICATE_REQUEST:
             if isinstance(message, CertificateRequest) and not message.post_handshake:

@@ -24,6 +24,7 @@ NEW_SESSION_TICKET, CERTIFICATE, SERVER_KEY_EXCHANGE = (
     _H.server_key_exchange,
 )
 CERTIFICATE_REQUEST, SERVER_HELLO_DONE = _H.certificate_request, _H.server_hello_done
+COMPRESSED_CERTIFICATE = _H.compressed_certificate
 CERTIFICATE_VERIFY, FINISHED, KEY_UPDATE, MESSAGE_HASH = (
     _H.certificate_verify,
     _H.finished,

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from parsers.flows import CaptureResult, FlowReader
+from parsers.followed_file import FollowedFile
 from parsers.gcpolicy import fewer_collections
 from parsers.keylog import KeyLog
 from parsers.pcapfile import CHUNK, GZIP_MAGIC, CaptureFile, CaptureFormatError, Chunk
@@ -33,7 +34,19 @@ class StreamStopped(Exception):
     """The stream was stopped (Ctrl-C) between two chunks: close what is open and report."""
 
 
+class _Restart(Exception):
+    """The followed file was truncated or replaced: its new start is a new capture."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def _nothing() -> None:
+    return None
+
+
+def _unsaid(reason: str) -> None:
     return None
 
 
@@ -52,6 +65,8 @@ class StreamSource(CaptureFile):
     #: read end of a pipe that a signal handler writes to (signal.set_wakeup_fd): a wait ends at once
     wake_fd: int | None = None
     stopped: bool = False
+    #: told why a followed file is read again from its start ("truncated", "replaced by a new file")
+    on_restart: Callable[[str], None] = field(default=_unsaid)
 
     def stop(self) -> None:
         """Safe in a signal handler: only sets a flag; the next read raises StreamStopped."""
@@ -60,12 +75,33 @@ class StreamSource(CaptureFile):
     def chunks(self) -> Iterator[Chunk]:
         _enlarge_pipe(self.fd)
         reader = _FdReader(self)
-        head = reader.read(4)
-        if not head:
-            raise CaptureFormatError("nothing arrived (empty input)")
-        if head[:2] == GZIP_MAGIC:
-            raise CaptureFormatError("compressed (gzip) input cannot be streamed: decompress it first (zcat)")
-        yield from self.read_from(reader, head)
+        earlier = 0  # packets of the captures read before the file was truncated or replaced
+        after: str | None = None
+        try:
+            while True:
+                try:
+                    yield from self._capture(reader, after)
+                    return
+                except _Restart as restart:  # the packet being read when it happened is lost
+                    earlier += self.frames_read
+                    self.frames_read, after = 0, restart.reason
+                    self.on_restart(restart.reason)
+        finally:
+            self.frames_read += earlier
+
+    def _capture(self, reader: _FdReader, after: str | None) -> Iterator[Chunk]:
+        """One capture from its header on; `after`: why the file is read again (None the first time)."""
+        try:
+            head = reader.read(4)
+            if not head:
+                raise CaptureFormatError("nothing arrived (empty input)")
+            if head[:2] == GZIP_MAGIC:
+                raise CaptureFormatError(
+                    "compressed (gzip) input cannot be streamed: decompress it first (zcat)"
+                )
+            yield from self.read_from(reader, head)
+        except CaptureFormatError as exc:
+            raise CaptureFormatError(f"{after}, then: {exc}" if after else str(exc)) from None
 
 
 class _FdReader:
@@ -75,14 +111,20 @@ class _FdReader:
         self.source = source
         self.fd = source.fd
         self.waiting_for = [source.fd] if source.wake_fd is None else [source.fd, source.wake_fd]
+        self.followed = FollowedFile(source.path, source.fd) if source.follow else None
 
     def read1(self, size: int) -> bytes:
-        source = self.source
+        source, followed = self.source, self.followed
         while True:
             if source.stopped:
                 raise StreamStopped
-            if source.follow:  # a regular file: always "readable"; at its end, wait and look again
-                data = os.read(self.fd, size)
+            if followed is not None:  # a regular file: always "readable"; at its end, wait and look again
+                # looked at before each read: a file rewritten since the last one is never read
+                # on as the old capture's continuation (a stat and a pread of its first bytes)
+                reason = followed.changed() if followed.offset else None
+                if reason is not None:
+                    self._restart(followed, reason)
+                data = followed.read(size)
                 if data:
                     return data
                 self._wait([] if source.wake_fd is None else [source.wake_fd])
@@ -101,6 +143,14 @@ class _FdReader:
             parts.append(data)
             want -= len(data)
         return b"".join(parts)
+
+    def _restart(self, followed: FollowedFile, reason: str) -> None:
+        """Read from the new start; a new file takes the old one's place (and its closing)."""
+        old = followed.fd
+        if followed.restart(reason) != old:
+            os.close(old)
+            self.fd = self.source.fd = followed.fd
+        raise _Restart(reason)
 
     def _wait(self, fds: list[int]) -> list[int]:
         """Up to one tick for input (or a signal's wake-up); the wake-up bytes are drained."""

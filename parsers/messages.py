@@ -21,6 +21,7 @@ from typing import TypeVar, cast
 
 from cryptography import x509
 
+from parsers import compressed_cert
 from parsers import lean as hand_readers
 from parsers.constants import HandshakeType, ProtocolVersion
 from parsers.model import (
@@ -42,6 +43,7 @@ from parsers.tlsfields import (
     EXT_SIG_ALGS,
     EXT_SUPPORTED_VERSIONS,
     MalformedMessage,
+    UnreadMessage,
     ca_list,
     dn_from_der,
     extensions,
@@ -51,6 +53,7 @@ from parsers.tlsfields import (
 
 __all__ = [
     "MalformedMessage",
+    "UnreadMessage",
     "ca_list",
     "decode",
     "dn_from_der",
@@ -213,6 +216,7 @@ def parse_certificate(raw: bytes, tls13: bool) -> Certificate:
 _CLIENT_HELLO, _SERVER_HELLO = HandshakeType.client_hello, HandshakeType.server_hello
 _CERTIFICATE, _CERTIFICATE_REQUEST = HandshakeType.certificate, HandshakeType.certificate_request
 _CERTIFICATE_VERIFY = HandshakeType.certificate_verify
+_COMPRESSED_CERTIFICATE = HandshakeType.compressed_certificate
 
 
 def decode(
@@ -249,7 +253,23 @@ def decode(
             raise MalformedMessage(f"CertificateRequest does not parse ({type(exc).__name__})") from None
     if msg_type == _CERTIFICATE_VERIFY:
         return parse_certificate_verify(body)
+    if msg_type == _COMPRESSED_CERTIFICATE:
+        return _compressed_certificate(bytes(body), tls13, lean)
     return SimpleMessage(msg_type=msg_type, length=len(body))
+
+
+def _compressed_certificate(body: bytes, tls13: bool, lean: bool) -> Certificate:
+    """The Certificate inside (RFC 8879), read as any Certificate is, marked compressed."""
+    try:
+        algorithm, inner = compressed_cert.decompress(body)
+    except compressed_cert.MissingDecompressor as exc:
+        raise UnreadMessage(str(exc)) from None
+    except compressed_cert.NotDecompressed as exc:
+        raise MalformedMessage(str(exc)) from None
+    raw = bytes([_CERTIFICATE]) + len(inner).to_bytes(3, "big") + inner
+    certificate = decode(_CERTIFICATE, raw, tls13, lean)
+    assert isinstance(certificate, Certificate)
+    return replace(certificate, compressed=compressed_cert.algorithm_name(algorithm))
 
 
 def _legacy_aware_request(raw: bytes, lean: bool, version: int | None) -> CertificateRequest:

@@ -101,6 +101,8 @@ class Certificate:
     #: (position in the message, what a strict parser refused or found non-standard), for the
     #: certificates read leniently (parsers/x509_lenient.py); malformed ones first say "malformed:"
     notes: tuple[tuple[int, str], ...] = ()
+    #: the algorithm it arrived compressed with (RFC 8879 CompressedCertificate), else ""
+    compressed: str = ""
 
     @property
     def empty(self) -> bool:
@@ -350,7 +352,10 @@ def message_label(message: Message) -> str:
     if isinstance(message, CertificateRequest):
         return "CertificateRequest" + (" (post-handshake)" if message.post_handshake else "")
     if isinstance(message, Certificate):
-        return "Certificate" + (" (empty)" if message.empty else f" ({len(message.chain)})")
+        size = "empty" if message.empty else str(len(message.chain))
+        return "Certificate" + (
+            f" ({size}, {message.compressed}-compressed)" if message.compressed else f" ({size})"
+        )
     if isinstance(message, CertificateVerify):
         return "CertificateVerify"
     if isinstance(message, Alert):

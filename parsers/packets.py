@@ -45,6 +45,24 @@ class NotRead(NotDecodable):
         self.kind = kind
 
 
+class Fragment(NotDecodable):
+    """A fragment of an IP packet: held by parsers.fragments until its packet is whole. `key`
+    names the packet (addresses, identification, protocol); `header` is the IP header the whole
+    packet is rebuilt under (parsers.fragments.rebuild)."""
+
+    def __init__(
+        self, version: int, key: bytes, offset: int, more: bool, header: bytes, payload: bytes, length: int
+    ) -> None:
+        super().__init__(f"IPv{version} fragment (not reassembled)")
+        self.version = version
+        self.key = key
+        self.offset = offset
+        self.more = more
+        self.header = header
+        self.payload = payload
+        self.length = length  # on the wire: more than len(payload) when the snaplen cut it
+
+
 #: UDP ports of the tunnels opened: VXLAN, Geneve, GTP-U, CAPWAP data
 VXLAN_PORTS = (4789, 8472)
 GENEVE_PORT = 6081
@@ -130,12 +148,22 @@ def decode(linktype: int, data: bytes) -> Segment | None:
                 total = _H.unpack_from(data, off + 2)[0]
                 frag = _H.unpack_from(data, off + 6)[0]
                 proto = data[off + 9]
-                if frag & 0x3FFF:
-                    raise NotDecodable("IPv4 fragment (not reassembled)")
                 src, dst = data[off + 12 : off + 16], data[off + 16 : off + 20]
                 # total length 0: segmentation offload (TSO/GSO) wrote no length; the captured
                 # bytes are the packet
                 end = off + total if total else len(data)
+                if frag & 0x3FFF:
+                    key = src + dst + data[off + 4 : off + 6] + bytes((proto,))
+                    header = bytes(data[off : off + ihl])
+                    raise Fragment(
+                        4,
+                        key,
+                        (frag & 0x1FFF) * 8,
+                        bool(frag & 0x2000),
+                        header,
+                        data[off + ihl : end],
+                        end - off - ihl,
+                    )
                 tcp = off + ihl
                 nxt = proto
             elif version == 6:
@@ -148,7 +176,15 @@ def decode(linktype: int, data: bytes) -> Segment | None:
                     nxt = data[tcp]
                     tcp += (data[tcp + 1] + 1) * 8
                 if nxt == 44:
-                    raise NotDecodable("IPv6 fragment (not reassembled)")
+                    word = _H.unpack_from(data, tcp + 2)[0]
+                    key = src + dst + data[tcp + 4 : tcp + 8]
+                    # the whole packet: the fixed header, carrying what the fragment header said next
+                    header = (
+                        bytes(data[off : off + 6]) + data[tcp : tcp + 1] + bytes(data[off + 7 : off + 40])
+                    )
+                    raise Fragment(
+                        6, key, word & 0xFFF8, bool(word & 1), header, data[tcp + 8 : end], end - tcp - 8
+                    )
             else:
                 return None
             if nxt == 6:
@@ -191,7 +227,31 @@ def _tunnel(data: bytes, proto: int, at: int) -> tuple[int, int] | None:
         return _gtp(data, body)
     if CAPWAP_DATA_PORT in (sport, dport):
         return _capwap(data, body)
+    if len(data) - body >= 13:
+        _tls_over_udp(data, body, sport, dport)
     return None
+
+
+#: QUIC versions whose long-header packets are named (v1, v2; drafts are 0xff0000xx)
+_QUIC_VERSIONS = frozenset((0x00000001, 0x6B3343CF))
+_DTLS_VERSIONS = frozenset((0xFEFF, 0xFEFD, 0xFEFC))
+OPENVPN_PORT = 1194
+
+
+def _tls_over_udp(data: bytes, at: int, sport: int, dport: int) -> None:
+    """A UDP datagram that carries a TLS handshake this reader does not open (QUIC's, DTLS, or
+    OpenVPN's control channel over UDP) is named (NotRead), so a capture of them never reads
+    as empty; any other datagram is passed over in silence, as before."""
+    first = data[at]
+    if first & 0xC0 == 0xC0:
+        version = int.from_bytes(data[at + 1 : at + 5], "big")
+        if version in _QUIC_VERSIONS or version >> 8 == 0xFF0000:
+            raise NotRead("QUIC")
+    dtls = 20 <= first <= 25 and _H.unpack_from(data, at + 1)[0] in _DTLS_VERSIONS
+    if dtls and _H.unpack_from(data, at + 11)[0] <= len(data) - at - 13:
+        raise NotRead("DTLS")
+    if OPENVPN_PORT in (sport, dport) and 1 <= first >> 3 <= 11:
+        raise NotRead("OpenVPN over UDP")
 
 
 def _inner(data: bytes, off: int, kind: int | str, name: str) -> tuple[int, int]:

@@ -11,10 +11,9 @@ import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol
+from typing import BinaryIO, NamedTuple, Protocol
 
-if TYPE_CHECKING:
-    from scapy.utils import RawPcapReader
+from parsers.gzipped import GzipStream
 
 CHUNK = 1 << 20
 MAX_PACKET = 1 << 18  # larger than any snaplen we know: a length past it means corruption
@@ -29,6 +28,7 @@ PCAP_MAGICS = {
 }
 PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
 GZIP_MAGIC = b"\x1f\x8b"
+GZIP_SUFFIX = " (gzip)"  # after the format inside: "pcap (gzip)"
 #: block type → (name, smallest valid total length: header, fixed fields, trailing length)
 PCAPNG_BLOCKS = {
     0x0A0D0D0A: ("section header", 28),
@@ -118,7 +118,7 @@ class CaptureFile:
         with handle:
             head = handle.read(4)
             if head[:2] == GZIP_MAGIC:
-                yield from self._via_scapy()
+                yield from self._gzip(handle)
             elif not head:
                 raise CaptureFormatError("the file is empty")
             else:
@@ -208,38 +208,29 @@ class CaptureFile:
             offset += pos
 
     # -- compressed captures -------------------------------------------------------------------
-    def _via_scapy(self) -> Iterator[Chunk]:
-        """A .pcap.gz / .pcapng.gz: scapy's readers open gzip transparently. Slower per packet
-        than our reader (a Python object per packet) and blind to Decryption Secrets Blocks
-        (give --keylog), but streaming all the same."""
-        import logging
-
-        from scapy.utils import RawPcapReader
-
-        # scapy would warn that its own TLS layer cannot use embedded secrets: not our case
-        logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+    def _gzip(self, handle: BinaryIO) -> Iterator[Chunk]:
+        """A .pcap.gz / .pcapng.gz: the same reader over the decompressed bytes (embedded key
+        logs, truncation and every check as for the plain file); a gzip stream cut short is
+        read up to the cut and said (parsers.gzipped)."""
+        handle.seek(0)
+        stream = GzipStream(handle, self.problems.append)
+        head = stream.read(4)
+        if not head:
+            if not self.problems:
+                raise CaptureFormatError("compressed, but empty inside")
+            raise CaptureFormatError(f"compressed, but {self.problems.pop()}")
         try:
-            reader = RawPcapReader(str(self.path))
-        except Exception as exc:  # scapy raises Scapy_Exception / OSError / EOFError
-            raise CaptureFormatError(f"compressed, but not a pcap or pcapng inside ({exc})") from None
-        self.format = "pcapng (gzip)" if type(reader).__name__ == "RawPcapNgReader" else "pcap (gzip)"
-        number = 0
-        try:
-            with reader:
-                while True:
-                    try:
-                        data, time, linktype, wire_length = _scapy_packet(reader)
-                    except EOFError:
-                        return
-                    except Exception as exc:
-                        self.problems.append(f"after packet {number}: {exc}")
-                        return
-                    number += 1
-                    self.frames_read = number
-                    self.linktypes.add(linktype)
-                    yield data, linktype, [(0, len(data), time, wire_length)]
-        finally:
-            self.bytes_read = self.path.stat().st_size
+            for chunk in self.read_from(stream, head):
+                self._gzipped(stream)
+                yield chunk
+        except CaptureFormatError as exc:
+            raise CaptureFormatError(f"compressed, but {exc}") from None
+        self._gzipped(stream)
+
+    def _gzipped(self, stream: GzipStream) -> None:
+        if not self.format.endswith(GZIP_SUFFIX):
+            self.format += GZIP_SUFFIX
+        self.bytes_read = stream.compressed
 
     # -- pcapng ------------------------------------------------------------------------------
     def _block_length_ok(self, btype: int, length: int, offset: int) -> bool:
@@ -308,7 +299,9 @@ class CaptureFile:
                 if iface >= len(interfaces):
                     self.unknown_interface += 1  # counted, named only a few times: a stream is endless
                     if self.unknown_interface <= MAX_NAMED_PROBLEMS:
-                        self.problems.append(f"packet {number + 1} names unknown interface {iface}")
+                        # its place in the file: the packets read and those skipped so far
+                        where = number + self.unknown_interface
+                        self.problems.append(f"packet {where} names unknown interface {iface}")
                     elif self.unknown_interface == MAX_NAMED_PROBLEMS + 1:
                         self.problems.append("more packets name unknown interfaces: not listed")
                     continue
@@ -346,18 +339,6 @@ def _straddling(
     if incl > MAX_PACKET or taken <= 0 or taken > len(more):
         return b"", 0
     return tail + more[:taken], taken
-
-
-def _scapy_packet(reader: RawPcapReader) -> tuple[bytes, float, int, int]:
-    """The scapy boundary: one packet as (data, time, link type, wire length)."""
-    from scapy.utils import RawPcapNgReader
-
-    if isinstance(reader, RawPcapNgReader):
-        data, ng = reader._read_packet()
-        return bytes(data), ((ng.tshigh << 32) | ng.tslow) / ng.tsresol, int(ng.linktype), int(ng.wirelen)
-    data, meta = reader._read_packet()
-    time = meta.sec + meta.usec / (1e9 if reader.nano else 1e6)
-    return bytes(data), float(time), int(reader.linktype), int(meta.wirelen)
 
 
 def _tsresol(options: bytes, order: str) -> float:

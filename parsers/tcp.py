@@ -10,11 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from parsers.budget import Budget
+
+#: what the reader shares with every direction: how many hold data past a hole, and the memory
+#: budget their out-of-order data draws on (parsers.budget)
+Holes = Budget
+
 FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
 MAX_PENDING = 4 << 20  # out-of-order bytes kept per direction before declaring a gap
 #: a segment further ahead than this is not this stream's (another ISN on the same 4-tuple, a
 #: stray): dropped, unless MAX_PENDING bytes of them come, when the stream has jumped
 MAX_AHEAD = 16 << 20
+#: the latest bytes delivered, kept per direction to compare a retransmission of them with
+#: (a copy with other bytes is said, not silently dropped)
+RECENT = 3072
 SEQ_MASK = 0xFFFFFFFF
 HALF_SPACE = 0x80000000
 
@@ -35,16 +44,6 @@ class ByteSink(Protocol):
 ReportFn = Callable[[str, str], None]
 
 
-class Holes:
-    """How many directions (of every connection a reader tracks) hold data past a hole: while
-    none does, the reader need not look at pure ACKs at all."""
-
-    __slots__ = ("n",)
-
-    def __init__(self) -> None:
-        self.n = 0
-
-
 class TcpReassembler:
     """One direction of one connection, by sequence number (32-bit wrap-around included)."""
 
@@ -63,6 +62,8 @@ class TcpReassembler:
         self.syn_starts: tuple[int, ...] = ()
         self.delivered = False  # any byte handed on
         self.stray = 0  # bytes dropped as too far ahead (MAX_AHEAD) since the last delivery
+        self.recent = b""  # the last bytes delivered (at most RECENT) ...
+        self.recent_seq = 0  # ... and the sequence number of their first
 
     @property
     def started(self) -> bool:
@@ -93,11 +94,19 @@ class TcpReassembler:
         self.next_seq = (seq + size) & SEQ_MASK
         return True
 
-    def _count(self, had: bool) -> None:
-        """Keep `holes` right after a call that may have filled or emptied `pending`."""
+    def _held(self, before: int) -> None:
+        """Tell the budget (`holes`) after a call that may have changed `pending`."""
         holes = self.holes
-        if holes is not None and had != bool(self.pending):
-            holes.n += 1 if self.pending else -1
+        if holes is not None and before != self.pending_bytes:
+            holes.held(self, before)
+
+    def give_up(self) -> None:
+        """The memory budget ran out: deliver what is held past the holes now, after gaps, as
+        at the end of the capture (parsers.budget)."""
+        before = self.pending_bytes
+        while self.pending:
+            self._skip_gap("given up on early: out-of-order data past the reader's memory budget")
+        self._held(before)
 
     def acked(self, ack: int) -> None:
         """The peer acknowledged up to `ack`: bytes before it that the capture does not hold were
@@ -114,15 +123,16 @@ class TcpReassembler:
             return
         first = min(self.pending, key=lambda s: (s - base) & SEQ_MASK)
         target = first if (first - base) & SEQ_MASK <= ahead else ack
+        before = self.pending_bytes
         self.report("gap", f"{(target - base) & SEQ_MASK} bytes missing (lost segments)")
         self._resume_at(target)
-        self._count(True)
+        self._held(before)
 
     def feed(self, seq: int, payload: bytes) -> None:
-        had = bool(self.pending)
+        before = self.pending_bytes
         self._feed(seq, payload)
-        if had or self.pending:
-            self._count(had)
+        if before or self.pending_bytes:
+            self._held(before)
 
     def _feed(self, seq: int, payload: bytes) -> None:
         assert self.next_seq is not None
@@ -130,6 +140,8 @@ class TcpReassembler:
             self.next_seq = seq  # the data follows another of the SYNs seen
         diff = (seq - self.next_seq) & SEQ_MASK
         if diff >= HALF_SPACE:  # before next_seq: retransmission or overlap
+            if self.recent:
+                self._compare(seq, payload)
             overlap = 0x100000000 - diff
             if overlap >= len(payload):
                 return
@@ -150,7 +162,13 @@ class TcpReassembler:
             self._resume_at(seq)
             self._deliver(payload)
             return
-        if seq not in self.pending or len(self.pending[seq]) < len(payload):
+        if not payload:
+            return
+        held = self.pending.get(seq)
+        if held is not None and _differ(held, 0, payload, 0, min(len(held), len(payload))):
+            self._conflict(seq, min(len(held), len(payload)))
+            return  # the first copy stays, as for bytes already read
+        if held is None or len(held) < len(payload):
             self.pending_bytes += len(payload) - len(self.pending.get(seq, b""))
             self.pending[seq] = payload
         if self.pending_bytes > MAX_PENDING:
@@ -167,20 +185,22 @@ class TcpReassembler:
             f"packet cut by the capture's snaplen: {wire_length - captured} of {wire_length} bytes "
             "not captured",
         )
-        had = bool(self.pending)
+        before = self.pending_bytes
         self._resume_at(end)
-        self._count(had)
+        self._held(before)
 
     def finish(self) -> None:
         """End of capture: whatever is still out of order follows a gap."""
-        had = bool(self.pending)
+        before = self.pending_bytes
         while self.pending:
             self._skip_gap()
-        self._count(had)
+        self._held(before)
         if self.skipped:
             self._deliver(b"")
 
     def _deliver(self, data: bytes) -> None:
+        if data:
+            self._keep_recent(data)
         self.delivered = True
         self.stray = 0
         self.next_seq = ((self.next_seq or 0) + len(data)) & SEQ_MASK
@@ -211,10 +231,56 @@ class TcpReassembler:
             if not progressed:
                 return
 
-    def _skip_gap(self) -> None:
+    def _keep_recent(self, data: bytes) -> None:
+        """The last RECENT bytes delivered, while they run on without a gap or a skip."""
+        start = self.next_seq or 0
+        recent = self.recent
+        if recent and (self.recent_seq + len(recent)) & SEQ_MASK == start:
+            recent += data
+        else:
+            recent, self.recent_seq = data, start
+        if len(recent) > RECENT:
+            self.recent_seq = (self.recent_seq + len(recent) - RECENT) & SEQ_MASK
+            recent = recent[-RECENT:]
+        self.recent = recent
+
+    def _compare(self, seq: int, payload: bytes) -> None:
+        """A retransmission of bytes already read: do the bytes it shares with the latest
+        ones read (`recent`) match?"""
+        recent = self.recent
+        ahead = (seq - self.recent_seq) & SEQ_MASK
+        if ahead < HALF_SPACE:  # starts inside (or past) the recent bytes
+            size = min(len(recent) - ahead, len(payload))
+            if size > 0 and _differ(recent, ahead, payload, 0, size):
+                self._conflict(seq, size)
+        else:  # starts before them
+            before = 0x100000000 - ahead
+            size = min(len(payload) - before, len(recent))
+            if size > 0 and _differ(recent, 0, payload, before, size):
+                self._conflict(self.recent_seq, size)
+
+    def _conflict(self, seq: int, size: int) -> None:
+        where = (
+            f"relative sequence number {(seq - self.syn_starts[0] + 1) & SEQ_MASK}"
+            if self.syn_starts
+            else (f"sequence number {seq}")
+        )
+        self.report(
+            "conflict",
+            f"a retransmission carries other bytes than the first copy of the same {size} bytes "
+            f"(from {where}): the first copy was used, as tshark does; if it was the damaged one, "
+            "what was read from it may be wrong",
+        )
+
+    def _skip_gap(self, why: str = "lost segments") -> None:
         """Lost segments: jump to the earliest pending data."""
         assert self.next_seq is not None
         base = self.next_seq
         first = min(self.pending, key=lambda s: (s - base) & SEQ_MASK)
-        self.report("gap", f"{(first - base) & SEQ_MASK} bytes missing (lost segments)")
+        self.report("gap", f"{(first - base) & SEQ_MASK} bytes missing ({why})")
         self._resume_at(first)
+
+
+def _differ(first: bytes, at: int, second: bytes, start: int, size: int) -> bool:
+    """Do `size` bytes of `first` from `at` differ from those of `second` from `start`?"""
+    return first[at : at + size] != second[start : start + size]

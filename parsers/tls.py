@@ -17,7 +17,7 @@ from parsers.connection import TcpConnection
 from parsers.constants import HandshakeType, ProtocolVersion
 from parsers.decrypt import DecryptError, Tls13Decryptor
 from parsers.events import MAX_EVENTS, TranscriptWriter
-from parsers.handshake import HandshakeAssembler, signature_checker
+from parsers.handshake import AbsurdLength, HandshakeAssembler, signature_checker
 from parsers.keylog import KeyLog
 from parsers.keys import Epoch, KeySchedule, RecordProtection, UnsupportedSuite
 from parsers.model import (
@@ -41,6 +41,18 @@ __all__ = ["MAX_RECORD", "TlsConnection", "TlsSession"]
 
 FINISHED, CERTIFICATE_REQUEST = HandshakeType.finished, HandshakeType.certificate_request
 SMALL_RECORD = 1024
+#: handshake messages read per direction: a handshake has a dozen, renegotiations and tickets a
+#: few more; a record of zeros is four thousand empty HelloRequests, and a connection of them
+#: must not cost a decode and an event each (nor hold them while thousands of others do)
+MAX_MESSAGES = 256
+
+
+class Abandoned(HandshakeAssembler):
+    """The assembler of a direction whose handshake is no longer read (past MAX_MESSAGES, or
+    an unfinished message given up on: where the next one starts is lost with it)."""
+
+    def feed(self, data: bytes) -> tuple[list[bytes], AbsurdLength | None]:
+        return [], None
 
 
 @dataclass
@@ -51,6 +63,7 @@ class _Side:
     handshake: HandshakeAssembler = field(default_factory=HandshakeAssembler)
     finished: bool = False
     app_records: int = 0
+    messages: int = 0  # handshake messages read
 
 
 class TlsSession:
@@ -209,6 +222,16 @@ class TlsSession:
     def _handshake_bytes(self, side: _Side, direction: Direction, data: bytes, encrypted: bool) -> None:
         complete, absurd = side.handshake.feed(data)
         for raw in complete:
+            side.messages += 1
+            if side.messages > MAX_MESSAGES:
+                self._problem(
+                    "limit",
+                    f"more than {MAX_MESSAGES} handshake messages from the {direction.value}: the rest of "
+                    "its handshake is not read",
+                    direction,
+                )
+                side.handshake = Abandoned()
+                return
             self._message(side, direction, raw, encrypted)
         if absurd is not None:
             # what the assembler held is dropped; the direction goes on at the next record
@@ -220,7 +243,7 @@ class TlsSession:
         try:
             decoded: Message | None = messages.decode(msg_type, raw, self.tls13, self.lean, self.version)
         except messages.MalformedMessage as exc:
-            self._problem("malformed", str(exc), direction)
+            self._problem(exc.kind, str(exc), direction)
             decoded = None
         message = self.signatures.message(direction, raw, decoded)
         if message is None:
@@ -337,7 +360,12 @@ class TlsSession:
             t.problems.append(
                 Problem(
                     "limit",
-                    f"more than {MAX_EVENTS} messages: {self.writer.dropped} more not kept",
+                    f"more than {len(t.events)} messages: {self.writer.dropped} more not kept"
+                    + (
+                        ""
+                        if len(t.events) >= MAX_EVENTS
+                        else " (the reader's share for each of the many connections open at once)"
+                    ),
                     None,
                     self.frame,
                 )

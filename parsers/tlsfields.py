@@ -20,7 +20,16 @@ EXT_RENEGOTIATION_INFO = 0xFF01  # RFC 5746 secure renegotiation
 
 
 class MalformedMessage(Exception):
-    """A handshake message whose body does not parse (reported as a Problem)."""
+    """A handshake message whose body does not parse (reported as a Problem of this kind)."""
+
+    kind = "malformed"
+
+
+class UnreadMessage(MalformedMessage):
+    """A well-formed message this installation cannot read (a compression algorithm whose
+    package is missing): said as such, not as damage to the capture."""
+
+    kind = "unread"
 
 
 def u16_list(data: bytes) -> tuple[int, ...]:

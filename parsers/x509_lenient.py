@@ -18,6 +18,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from parsers.printable import escape_text
+from parsers.x509_names import plain_names
 
 # cryptography warns (UserWarning, once per call site) on a name attribute of the wrong length,
 # e.g. keytool's default answer "Unknown" as a two-letter countryName: Java and OpenSSL read such
@@ -85,7 +86,13 @@ def load_certificate(der: bytes) -> LoadedCertificate:
             return LoadedCertificate(cert, tuple(problems))
     except (ValueError, x509.InvalidVersion):
         pass
-    return _lenient(der, problems)
+    loaded = _lenient(der, list(problems))
+    if loaded.cert is None:
+        renamed = plain_names(der)  # a name cryptography refuses and Java reads
+        again = _lenient(renamed.der, problems, renamed.signed, der) if renamed is not None else None
+        if renamed is not None and again is not None and again.cert is not None:
+            return LoadedCertificate(again.cert, again.problems, (*renamed.notes, *again.nonstandard))
+    return loaded
 
 
 def one_line(exc: BaseException) -> str:
@@ -125,8 +132,11 @@ _DSA_OIDS = frozenset(("1.2.840.10040.4.3", "2.16.840.1.101.3.4.3.1", "2.16.840.
 _NO_PARAMETERS = _ECDSA_OIDS | _DSA_OIDS
 
 
-def _lenient(der: bytes, problems: list[str]) -> LoadedCertificate:
-    """Re-encode what asn1crypto reads into a certificate cryptography accepts, noting each change."""
+def _lenient(
+    der: bytes, problems: list[str], signed_as_written: bytes | None = None, written: bytes | None = None
+) -> LoadedCertificate:
+    """Re-encode what asn1crypto reads into a certificate cryptography accepts, noting each change.
+    `signed_as_written` / `written`: the TBS and DER as stored, when `der` is already re-encoded."""
     from asn1crypto import algos
     from asn1crypto import x509 as ax
 
@@ -165,8 +175,8 @@ def _lenient(der: bytes, problems: list[str]) -> LoadedCertificate:
         _SIGNED_AS_WRITTEN.pop(next(iter(_SIGNED_AS_WRITTEN)))
     if len(_WRITTEN_DER) >= _SIGNED_AS_WRITTEN_MAX:
         _WRITTEN_DER.pop(next(iter(_WRITTEN_DER)))
-    _SIGNED_AS_WRITTEN[_digest(cert)] = (signed, bytes(parsed["signature_value"].native))
-    _WRITTEN_DER[_digest(cert)] = (cert, bytes(der))
+    _SIGNED_AS_WRITTEN[_digest(cert)] = (signed_as_written or signed, bytes(parsed["signature_value"].native))
+    _WRITTEN_DER[_digest(cert)] = (cert, bytes(written or der))
     problems += _key_problems(cert)
     return LoadedCertificate(cert, tuple(problems), tuple(nonstandard))
 

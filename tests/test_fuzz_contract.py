@@ -40,6 +40,7 @@ def targets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, harness.Targe
         "names-keystore",
         "encodings",
         "encodings-log",
+        "peer-der",
     ],
 )
 def test_mutated_inputs_keep_the_contract(targets, name, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -47,6 +48,16 @@ def test_mutated_inputs_keep_the_contract(targets, name, tmp_path) -> None:  # t
     assert tally.runs == RUNS
     assert tally.violations == []
     assert set(tally.statuses) <= {0, 1, 2}
+
+
+@pytest.mark.parametrize("name", ["peer-probe", "peer-serve"])
+def test_certificates_from_live_peers_keep_the_contract(targets, name, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A real TLS peer on 127.0.0.1 presents a certificate whose CN has a random tag and bytes
+    (re-signed, so OpenSSL loads it): `probe` and `serve` end in a report, escaped."""
+    tally = harness.fuzz(targets[name], 120.0, random.Random(name), tmp_path, max_runs=RUNS // 2)
+    assert tally.runs == RUNS // 2
+    assert tally.violations == []
+    assert set(tally.statuses) <= ({0} if name == "peer-serve" else {0, 1})
 
 
 def test_the_harness_catches_a_bug(targets, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

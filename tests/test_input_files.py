@@ -58,3 +58,23 @@ def test_a_log_through_a_pipe_is_read_plain_or_gzip(tmp_path: Path) -> None:
         )
         assert piped.returncode == expected.returncode, piped.stderr
         assert piped.stdout.count('"code"') == expected.stdout.count('"code"') > 0
+
+
+def test_a_log_on_stdin_from_a_device_is_one_line() -> None:
+    """`log - < /dev/zero` read until killed (the binary-data verdict waits for the end of the
+    input, which a device never gives); it is refused as a device given by its path is."""
+    with open("/dev/zero", "rb") as zero:
+        done = subprocess.run(
+            [sys.executable, "-m", "inspector", "log", "-"],
+            stdin=zero,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "mtls-inspect: error: stdin: is a device, not a file — "
+        "give the log file the JVM's stderr was written to"
+    ]
+    assert done.stdout == ""

@@ -73,6 +73,7 @@ def test_a_file_name_that_is_not_utf8(named: Path) -> None:
         result = run(*argv, cwd=named)
         assert result.returncode == 1, (argv, result.stderr)
         assert b"caf\\E9." in result.stdout, argv
+        assert b"\\ED\\B3\\A9" not in result.stdout, argv  # the byte, not its surrogate's UTF-8
     doc = run("pcap", f"{LATIN1}.pcap", "--json", cwd=named)
     assert doc.returncode == 1, doc.stderr
     parsed = json.loads(doc.stdout)

@@ -53,10 +53,36 @@ def test_tcp_delivers_out_of_order_segments_in_order_and_trims_retransmissions()
     tcp.syn(99)
     tcp.feed(105, b"world")
     tcp.feed(100, b"hello")
-    tcp.feed(103, b"loWOR")  # overlaps both: only nothing new
+    tcp.feed(103, b"lowor")  # overlaps both: only nothing new
     tcp.feed(110, b"!")
     assert sink.out == [b"hello", b"world", b"!"]
     assert problems == []
+
+
+def test_tcp_says_a_retransmission_whose_bytes_differ_and_keeps_the_first_copy() -> None:
+    sink = Sink()
+    tcp, problems = _reassembler(sink)
+    tcp.syn(99)
+    tcp.feed(100, b"hello")
+    tcp.feed(105, b"world")
+    tcp.feed(103, b"loWOR")  # the same range as bytes read, other bytes
+    tcp.feed(200, b"later")  # past a hole: waits
+    tcp.feed(200, b"LATER")  # the same range, other bytes, while waiting
+    tcp.finish()
+    assert sink.out == [b"hello", b"world", "LOST", b"later"]
+    assert [(kind, detail.split(":")[0]) for kind, detail in problems] == [
+        (
+            "conflict",
+            "a retransmission carries other bytes than the first copy of the same 5 bytes "
+            "(from relative sequence number 4)",
+        ),
+        (
+            "conflict",
+            "a retransmission carries other bytes than the first copy of the same 5 bytes "
+            "(from relative sequence number 101)",
+        ),
+        ("gap", "90 bytes missing (lost segments)"),
+    ]
 
 
 def test_tcp_sequence_numbers_wrap_around() -> None:

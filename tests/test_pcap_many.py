@@ -197,6 +197,29 @@ def test_a_non_capture_in_a_directory_is_skipped_and_named(
     assert len(files) == 12
 
 
+def test_entries_that_are_not_files_are_skipped_and_named(
+    rotated: list[Path], cli: Callable[..., CliResult]
+) -> None:
+    """A FIFO, a link to a device, a broken link in the directory: each listed with what it is
+    (they were dropped unsaid), none read (a FIFO or /dev/zero would never end)."""
+    folder = rotated[0].parent
+    os.mkfifo(folder / "fifo.pcap")
+    (folder / "zero.pcap").symlink_to("/dev/zero")
+    (folder / "gone.pcap").symlink_to(folder / "nowhere.pcap")
+    text = cli("pcap", str(folder))
+    assert text.status == 1, text.err
+    assert text.out.splitlines()[1] == (
+        f"Skipped, not captures: {folder / 'fifo.pcap'} (a FIFO, not a regular file), "
+        f"{folder / 'gone.pcap'} (a broken symbolic link), {folder / 'zero.pcap'} (a device, not a file)"
+    )
+    files = cli("pcap", str(folder), "--json").json()["capture"]["files"]
+    assert [f.get("skipped") for f in files[-3:]] == [
+        "a FIFO, not a regular file",
+        "a broken symbolic link",
+        "a device, not a file",
+    ]
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from inspector.java.key_managers import CaRequest
 from inspector.live.attempt import Target
-from inspector.rules.wire_rules import ca_request
 from inspector.system.errors import InputError
 from inspector.system.input_files import read_ca_names
 from parsers import model
@@ -92,7 +91,7 @@ def from_pcap(path: Path, keylog_path: Path | None, connection: int | None) -> C
         raise InputError(f"--from-pcap {path}: {exc}", "give a pcap or pcapng file") from None
     if best:
         index, request = best[0]
-        return ca_request(request, f"{path}, connection #{index}")
+        return CaRequest.from_message(request, f"{path}, connection #{index}")
     which = f"connection #{connection}" if connection else "any connection"
     raise InputError(
         f"--from-pcap {path}: no CertificateRequest visible in {which}",
@@ -120,4 +119,4 @@ def from_server(target: Target, label: str) -> CaRequest:
         raise InputError(
             f"--from-server {label}: {said}", f"run mtls-inspect probe {label} to see the handshake"
         )
-    return ca_request(seen.message, f"server {target.host}:{target.port}")
+    return CaRequest.from_message(seen.message, f"server {target.host}:{target.port}")

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 from inspector.analysis.connection import ConnectionResult, analyse_connection
 from inspector.findings import Evidence, Finding, Location, Severity, has_errors, make
 from inspector.keystore.model import Keystore
-from inspector.rules.wire_rules import INCOMPLETE
+from inspector.rules.visibility_rules import INCOMPLETE
 from inspector.system.errors import InputError
 from inspector.system.input_files import read_key_log
+from parsers.budget import BUDGET_PROBLEM
 from parsers.keylog import KeyLog
 from parsers.model import Transcript
 
@@ -192,6 +193,19 @@ def file_findings(result: CaptureResult, path: Path) -> list[Finding]:
             f"{path.name}: {result.problems[0]}",
             location=Location(file=str(path)),
             evidence=[Evidence(str(path), p) for p in result.problems[:6]],
-            fix="capture again (tcpdump -s 0 -w FILE) and copy the file whole",
+            fix=incomplete_fix(
+                result.problems, "capture again (tcpdump -s 0 -w FILE) and copy the file whole"
+            ),
         )
     ]
+
+
+def incomplete_fix(problems: list[str], usual: str) -> str:
+    """What to do about a capture's problems: the usual advice, unless the reader's memory
+    budget dropped data (the file is whole: reading less of it at once is the remedy)."""
+    if any(BUDGET_PROBLEM in p for p in problems):
+        return (
+            "the file may be whole: read the connections of interest alone (tcpdump -r FILE -w PART "
+            "'host HOST and port PORT'), so their out-of-order data fits"
+        )
+    return usual

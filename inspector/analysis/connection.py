@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from inspector.findings import Finding, sort_findings
 from inspector.java.key_managers import Selection
 from inspector.keystore.model import Keystore
-from inspector.rules.wire_rules import WireContext, check_transcript, selection_for
+from inspector.rules.wire_context import WireContext
+from inspector.rules.wire_rules import RULES as WIRE_RULES
 from parsers.model import Transcript
 
 
@@ -31,9 +32,15 @@ def analyse_connection(
     also_judge: Callable[[Transcript], list[Finding]] | None = None,
 ) -> ConnectionResult:
     """The wire rules' findings (and `also_judge`'s: Java's trust with --truststore), sorted."""
-    found = check_transcript(t, store, file, at, command)
+    context = WireContext(t, store, file, at, command)
+    found = WIRE_RULES.run(context)
     if also_judge is not None:
         found = [*found, *also_judge(t)]
-    findings = sort_findings(found)
-    selection = selection_for(WireContext(t, store, file, at)) if store is not None else None
-    return ConnectionResult(t, findings, selection)
+    # the choice the rules judged is the one the report shows: worked out once, in the context
+    return ConnectionResult(t, sort_findings(found), context.selection)
+
+
+def selection_for(t: Transcript, store: Keystore | None, at: dt.datetime | None = None) -> Selection | None:
+    """The key entry a Java client would pick for the transcript's CertificateRequest, and why
+    (None without a keystore or a request)."""
+    return WireContext(t, store, None, at).selection

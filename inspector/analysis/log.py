@@ -18,23 +18,28 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from inspector.analysis.connection import selection_for
 from inspector.analysis.error_text import ErrorTextResult
 from inspector.analysis.server_log import ServerLogResult
 from inspector.findings import Evidence, Finding, Severity, has_errors, sort_findings
 from inspector.java.key_managers import Selection
 from inspector.keystore.model import Keystore
+from inspector.rules.log_context import LogWireContext
 from inspector.rules.log_file_rules import completed_by_application, explain_exceptions, unreadable_parts
-from inspector.rules.log_rules import LogWireContext, check_handshake
+from inspector.rules.log_rules import check_handshake
 from inspector.rules.wire_rules import RULES as WIRE_RULES
-from inspector.rules.wire_rules import WireContext, selection_for
 from inspector.system.errors import InputError
 from parsers.javalog import LoggedHandshake, LogSummary
 from parsers.javalog.model import Said, Statement
 from parsers.model import Certificate, CertificateRequest, Direction, Transcript
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
+    from inspector.analysis.server_chains import ServerChains
     from inspector.analysis.trust import TruststoreSource
     from inspector.java.trust import Truststore
+    from inspector.server_stacks import Stack
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,10 @@ class LogRequest:
     host: str | None = None
     #: --connection N: judge handshake N only
     connection: int | None = None
+    #: --server-ca: the partner's server's client-CA material (and its label, --server-stack)
+    server_trust: tuple[x509.Certificate, ...] | None = None
+    server_source: str = ""
+    server_stack: Stack | None = None
 
     @property
     def shown(self) -> str:
@@ -93,6 +102,8 @@ class LogScan:
     #: role → handshakes of that role; "assumed" counts those the log could not tell
     roles: dict[str, int] = field(default_factory=dict)
     errors: bool = False
+    #: --server-ca: the server stacks' verdicts on each client chain the log printed
+    server: ServerChains | None = None
 
 
 LogOutcome = LogScan | ServerLogResult | ErrorTextResult
@@ -151,6 +162,13 @@ class _Tally:
         self.failures: dict[tuple[tuple[str, str], ...], int] = {}
         self.judged: set[int] = set()
         self.errors = False
+        self.server: ServerChains | None = None
+        if request.server_trust is not None:
+            from inspector.analysis.server_chains import ServerChains
+
+            self.server = ServerChains(
+                request.server_trust, request.server_source, request.server_stack, request.at
+            )
 
     def add(self, logged: LoggedHandshake, summary: LogSummary) -> HandshakeResult | None:
         """Count the handshake; judge it unless --connection names another."""
@@ -164,22 +182,33 @@ class _Tally:
         if request.connection not in (None, t.index):
             return None
         findings = judge_handshake(logged, summary, request.store, request.shown, request.at)
-        selection = (
-            selection_for(WireContext(t, request.store, request.shown, request.at))
-            if request.store is not None
-            else None
-        )
+        selection = selection_for(t, request.store, request.at)
         if self.trust is not None:
             from inspector.analysis.trust import judge_logged
 
             host = request.host or t.server_name
             explicit = request.truststore is not None  # the client's own, not this machine's cacerts
             findings += judge_logged(logged, self.trust, request.shown, host, request.at, explicit)
+        if self.server is not None:
+            findings += self._server_verdicts(logged)
         failure = tuple(sorted((f.code, f.summary) for f in findings if f.severity is not Severity.INFO))
         first = self.failures.setdefault(failure, t.index) if has_errors(findings) else t.index
         self.judged.add(t.index)
         self.errors = self.errors or has_errors(findings)
         return HandshakeResult(logged, findings, selection, first)
+
+    def _server_verdicts(self, logged: LoggedHandshake) -> list[Finding]:
+        """--server-ca: the client chain the log printed, judged by the partner's server stacks."""
+        assert self.server is not None
+        t = logged.transcript
+        event = t.first(Certificate, Direction.CLIENT)
+        unprinted = event is not None and (event.frame or 0) in logged.unprinted_chains
+        found = self.server.judge(t, t.index, unprinted)
+        shown = self.request.shown
+        return [
+            dataclasses.replace(f, location=dataclasses.replace(f.location, file=shown, connection=t.index))
+            for f in found
+        ]
 
     def _note_sent_entry(self, t: Transcript) -> None:
         """The keystore entry whose certificate the client sent (subject and serial as logged)."""
@@ -240,7 +269,8 @@ class _Tally:
             raise InputError(
                 f"{shown}: no handshake #{request.connection}", f"handshakes here: 1..{summary.handshakes}"
             )
-        return LogScan(request, summary, self.trust, found, self.roles, self.errors or has_errors(found))
+        errors = self.errors or has_errors(found)
+        return LogScan(request, summary, self.trust, found, self.roles, errors, self.server)
 
 
 # --- one handshake: the wire rules on its transcript, merged with what Java's log says ----------

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from inspector.analysis.capture import incomplete_fix
 from inspector.findings import Evidence, Finding, Location, make
-from inspector.rules.wire_rules import INCOMPLETE
+from inspector.rules.visibility_rules import INCOMPLETE
 from inspector.system.errors import InputError
 from parsers.keylog import KeyLog
 
@@ -118,6 +119,8 @@ def _set_findings(result: CaptureResult, names: list[str]) -> list[Finding]:
             result.problems[0],
             location=Location(file=names[0] if len(names) == 1 else f"{names[0]} … {names[-1]}"),
             evidence=[Evidence("capture set", p) for p in result.problems[:6]],
-            fix="capture again (tcpdump -s 0 -w FILE) and copy the files whole",
+            fix=incomplete_fix(
+                result.problems, "capture again (tcpdump -s 0 -w FILE) and copy the files whole"
+            ),
         )
     ]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inspector.analysis.connection import ConnectionResult
+from inspector.analysis.connection import ConnectionResult, selection_for
 from inspector.findings import sort_findings
 from inspector.java.key_managers import Selection
 from inspector.keystore.model import KeyEntry, Keystore
 from inspector.live.attempt import Attempt, Target
 from inspector.live.probe import handshake, refuse_unanswered
 from inspector.rules.probe_rules import check_probe
-from inspector.rules.wire_rules import WireContext, check_transcript, selection_for
+from inspector.rules.wire_rules import check_transcript
 from inspector.system.errors import InputError
 from parsers import model
 from parsers.constants import HandshakeType
@@ -68,7 +68,7 @@ def run_probe(request: ProbeRequest) -> ProbeResult:
         """At the CertificateRequest: the entry the Java key manager would send, or None."""
         if store is None:
             return None
-        sel = selection_for(WireContext(t, store, None, None))
+        sel = selection_for(t, store)
         chosen.append(sel)
         picks = _picks(sel, request.key_manager)
         return present(picks[0]) if picks else None
@@ -87,7 +87,7 @@ def run_probe(request: ProbeRequest) -> ProbeResult:
     findings = sort_findings(
         check_transcript(t, store, f"{host}:{port}", None, "probe") + check_probe(attempt, target)
     )
-    selection = selection_for(WireContext(t, store, None, None)) if store is not None else None
+    selection = selection_for(t, store)
     return ProbeResult(request, attempt, ConnectionResult(t, findings, selection), steps)
 
 

@@ -19,13 +19,12 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from inspector.findings import Finding, sort_findings
+from inspector.analysis.keystore import judge_keystore
+from inspector.findings import Finding
 from inspector.keystore.model import KeyEntry, Keystore, StoreType
 from inspector.keystore.writer import KeyToWrite, TrustedToWrite, jks_bytes, pkcs12_bytes
 from inspector.pki import certs as C
 from inspector.pki import chains
-from inspector.rules.expiry_rules import check_expiry
-from inspector.rules.keystore_rules import check_keystore
 from inspector.system.errors import InputError
 
 
@@ -194,8 +193,8 @@ def repair(
     writer = pkcs12_bytes if out_type is OutputType.PKCS12 else jks_bytes
     data = writer(keys, trusted, password)
     after_store = _read_back(out, data, out_type, password)
-    before = sort_findings(check_keystore(store, at, alias) + check_expiry(store, at, window_days, alias))
-    after = sort_findings(check_keystore(after_store, at) + check_expiry(after_store, at, window_days))
+    before = judge_keystore(store, at, window_days, alias)
+    after = judge_keystore(after_store, at, window_days)
     return RepairResult(
         store=store,
         out=str(out),

@@ -27,7 +27,7 @@ from inspector.keystore.model import Keystore, TrustedEntry
 from inspector.pki import certs as C
 from inspector.pki import chains
 from inspector.pki.bundles import BundleFormat, CertificateFile, read_certificate_file, read_csr
-from inspector.rules.keystore_rules import check_keystore
+from inspector.rules import keystore_rules
 from inspector.rules.reply_rules import ReplyContext, SourcedCert, check_reply
 from inspector.system.errors import InputError
 from inspector.system.input_files import read_limited
@@ -181,6 +181,28 @@ def _after(store: Keystore, alias: str, prediction: ImportPrediction) -> Keystor
     return dataclasses.replace(store, key_entries=entries, certificate_problems=[])
 
 
+def _read_csr(csr_path: Path) -> x509.CertificateSigningRequest:
+    csr = read_csr(read_limited(csr_path, MAX_CERT_FILE, "a CSR", "give the CSR file (mycsr.pem)"))
+    if csr is None:
+        raise InputError(
+            f"--csr {csr_path}: not a certificate signing request", "give the file keytool -certreq wrote"
+        )
+    return csr
+
+
+def _read_ca_files(ca_paths: list[Path]) -> list[tuple[str, CertificateFile]]:
+    """Each --ca file with its certificates; one that holds none is the input's error."""
+    ca_files = []
+    for path in ca_paths:
+        content = _read_cert_file(path, "a CA certificate")
+        if not content.readable:
+            raise InputError(
+                f"--ca {path}: {content.problem or 'empty'}", "give CA certificates (PEM, DER or PKCS#7)"
+            )
+        ca_files.append((str(path), content))
+    return ca_files
+
+
 def check_ca_reply(
     store: Keystore,
     reply_path: Path,
@@ -190,21 +212,8 @@ def check_ca_reply(
     at: dt.datetime,
 ) -> ReplyCheck:
     reply = _read_cert_file(reply_path, "a CA reply")
-    csr = None
-    if csr_path is not None:
-        csr = read_csr(read_limited(csr_path, MAX_CERT_FILE, "a CSR", "give the CSR file (mycsr.pem)"))
-        if csr is None:
-            raise InputError(
-                f"--csr {csr_path}: not a certificate signing request", "give the file keytool -certreq wrote"
-            )
-    ca_files = []
-    for path in ca_paths:
-        content = _read_cert_file(path, "a CA certificate")
-        if not content.readable:
-            raise InputError(
-                f"--ca {path}: {content.problem or 'empty'}", "give CA certificates (PEM, DER or PKCS#7)"
-            )
-        ca_files.append((str(path), content))
+    csr = _read_csr(csr_path) if csr_path is not None else None
+    ca_files = _read_ca_files(ca_paths)
     chosen = _choose_alias(store, reply, alias)
     empty = reply.format is BundleFormat.EMPTY
     prediction = predict_import(store, chosen, reply.certificates, reply.keytool_reads, empty)
@@ -253,7 +262,7 @@ def check_ca_reply(
         str(csr_path) if csr_path else None,
     )
     reply_findings = check_reply(ctx)
-    after_findings = check_keystore(after, at, target) if after is not None else []
+    after_findings = keystore_rules.check_keystore(after, at, target) if after is not None else []
     return ReplyCheck(
         store=store,
         alias=chosen,

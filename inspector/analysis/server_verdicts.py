@@ -8,12 +8,16 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 
 from inspector.findings import Finding, sort_findings
 from inspector.server_stacks import STACKS, Stack, StackVerdict, predict
 from inspector.system.errors import InputError
+
+if TYPE_CHECKING:
+    from inspector.server_stacks.described import Printed
 
 #: a directory of CA files is read up to this many files
 MAX_DIRECTORY_FILES = 1000
@@ -27,6 +31,12 @@ class ServerJudgement:
     stack: Stack | None
     verdicts: tuple[StackVerdict, ...]
     findings: tuple[Finding, ...]
+    #: per verdict, what a described chain (a log's text) left unchecked; () for real certificates
+    not_checked: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def inferred(self) -> bool:
+        return any(self.not_checked)
 
 
 def load_server_ca(path: Path, password: str | None) -> list[x509.Certificate]:
@@ -118,3 +128,27 @@ def judge(
     context = ServerContext(verdicts, stack, source, alias, subject, other_alias, other_verdicts)
     findings = sort_findings(RULES.run(context))
     return ServerJudgement(source, alias, tuple(chain), stack, verdicts, tuple(findings))
+
+
+def judge_described(
+    chain: Sequence[tuple[x509.Certificate, Printed]],
+    trust: Sequence[x509.Certificate],
+    source: str,
+    at: dt.datetime,
+    stack: Stack | None = None,
+) -> ServerJudgement:
+    """`judge` for a chain known by its description (a Java log's text): the verdicts are
+    inferences, each naming what could not be checked."""
+    from inspector.pki import certs as C
+    from inspector.rules.server_rules import RULES, ServerContext
+    from inspector.server_stacks.described import predict_described
+
+    judged = predict_described(chain, trust, at, [stack] if stack is not None else STACKS)
+    verdicts = tuple(v for v, _ in judged)
+    left = tuple(tuple(n) for _, n in judged)
+    certs = tuple(c for c, _ in chain)
+    subject = C.dn(certs[0].subject) if certs else "an empty Certificate (no client certificate)"
+    opened = tuple(dict.fromkeys(n for each in left for n in each))
+    context = ServerContext(verdicts, stack, source, None, subject, not_checked=opened)
+    findings = sort_findings(RULES.run(context))
+    return ServerJudgement(source, None, certs, stack, verdicts, tuple(findings), left)

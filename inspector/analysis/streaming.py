@@ -99,9 +99,11 @@ def stream_capture(
     scope: Scope,
     on_connection: Callable[[ConnectionResult], None],
     also_judge: Callable[[Transcript], list[Finding]] | None = None,
+    on_restart: Callable[[str], None] | None = None,
 ) -> StreamScan:
     """Read until the input ends or Ctrl-C; each connection in `scope` is judged as it ends
-    and given to `on_connection` (which should print it at once)."""
+    and given to `on_connection` (which should print it at once). `on_restart` is told why a
+    followed file is read again from its start (truncated, replaced)."""
     from parsers.live_source import read_stream
     from parsers.pcapfile import CaptureFormatError
 
@@ -119,6 +121,8 @@ def stream_capture(
         on_connection(judged)
 
     source = open_source(spec)
+    if on_restart is not None:
+        source.on_restart = on_restart
     try:
         with _stop_on_sigint(source):
             streamed = read_stream(source, keylog if keylog is not None else KeyLog(), take, spec.idle)

@@ -30,11 +30,11 @@ def add_parser(sub: Subcommands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from inspector.analysis.codes import finding_codes
     from inspector.render.emit import emit, emit_text
     from inspector.render.explain import code_list, code_text, markdown
-    from inspector.rules import load_all
 
-    registry = load_all()
+    registry = finding_codes()
     if args.markdown:
         page = markdown(registry)
         return emit(lambda out: out.write(page), ExitStatus.OK)

@@ -13,10 +13,13 @@ import json
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from inspector.system.errors import InputError
 from inspector.system.private_files import check_output
+
+if TYPE_CHECKING:
+    from inspector.render.html.source import DocumentSource
 
 OPTION = "--html"
 
@@ -56,14 +59,20 @@ def document_of(write: Callable[[TextIO], object]) -> dict[str, Any]:
     return document
 
 
-def write_page(args: argparse.Namespace, document: Mapping[str, Any]) -> None:
+def write_page(args: argparse.Namespace, document: Mapping[str, Any] | DocumentSource) -> None:
     """Write the page and say so on stderr (stdout keeps the report, or valid JSON). The document
-    goes through JSON first, so the page is exactly what `mtls-inspect report` makes of --json."""
+    goes through JSON first, so the page is exactly what `mtls-inspect report` makes of --json; a
+    capture's (a `DocumentSource`) is read back from its report's spools, part by part."""
     if not args.html:
         return
     from inspector.render.html import write_html
+    from inspector.render.html.source import DocumentSource
 
-    plain = json.loads(json.dumps(document, ensure_ascii=False))
+    plain = (
+        document
+        if isinstance(document, DocumentSource)
+        else json.loads(json.dumps(document, ensure_ascii=False))
+    )
     size = write_html(plain, args.html, redact=args.redact)
     note = ", redacted" if args.redact else ""
     print(f"mtls-inspect: wrote {args.html} ({size} bytes{note})", file=sys.stderr, flush=True)

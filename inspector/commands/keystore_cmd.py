@@ -58,8 +58,6 @@ def add_parser(sub: Subcommands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from inspector.rules.keystore_rules import check_keystore
-
     if args.repair is not None:
         return run_repair(args)
     if args.reply is not None:
@@ -68,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--csr goes with --reply", "give the CA's reply with --reply FILE")
     if is_set(args):
         return run_set(args)
-    from inspector.rules.expiry_rules import check_expiry
+    from inspector.analysis.keystore import judge_keystore
 
     path = Path(args.file[0])
     at = parse_date(args.at)
@@ -79,9 +77,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             f"{path}: no entry with alias '{args.alias}'", f"aliases here: {', '.join(aliases) or '(none)'}"
         )
-    findings = sort_findings(
-        check_keystore(store, at, args.alias) + check_expiry(store, at, window(args), args.alias)
-    )
+    findings = judge_keystore(store, at, window(args), args.alias)
     # --server-ca: the partner's server's verdict on each key entry's chain
     server_trust = server_trust_from_args(args)
     judged = []

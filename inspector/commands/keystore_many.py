@@ -15,7 +15,7 @@ GLOB_CHARS = "*?["
 
 
 def add_set_options(p: argparse.ArgumentParser) -> None:
-    from inspector.rules.expiry_rules import DEFAULT_WINDOW_DAYS
+    from inspector.analysis.keystore import DEFAULT_WINDOW_DAYS
 
     g = p.add_argument_group("many keystores, CI and monitoring")
     g.add_argument(
@@ -52,7 +52,7 @@ def add_set_options(p: argparse.ArgumentParser) -> None:
 
 
 def window(args: argparse.Namespace) -> int:
-    from inspector.rules.expiry_rules import DEFAULT_WINDOW_DAYS
+    from inspector.analysis.keystore import DEFAULT_WINDOW_DAYS
 
     days: int | None = args.expires_within
     if days is None:

@@ -56,6 +56,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--at", metavar="YYYY-MM-DD", help="judge validity at this date (default: each handshake's time)"
     )
+    from inspector.commands.server_args import add_server_options
+
+    add_server_options(p)
     p.add_argument("--json", action="store_true", help="machine-readable output (schema v1)")
     add_html_options(p)
     p.set_defaults(run=run)
@@ -78,6 +81,13 @@ def run(args: argparse.Namespace) -> int:
 
     scan = analyse_log(request, add)
     if not isinstance(scan, LogScan):  # a server's log, or a client's error text
+        if request.server_trust is not None:
+            import sys
+
+            sys.stderr.write(
+                f"--server-ca {args.server_ca}: not used: {request.shown} is not a Java log, so it "
+                "holds no client chain to judge\n"
+            )
         return emit_other_reader(scan, json=args.json)
     status = ExitStatus.ERROR_FINDINGS if scan.errors else ExitStatus.OK
     # through the shared writer: a reader gone early (| head -1) leaves the findings' status
@@ -91,11 +101,13 @@ def _request(args: argparse.Namespace) -> LogRequest:
     """The input checked, the keystore and the date read (the truststore is read by the analysis,
     before the log), in the order errors are told."""
     from inspector.analysis.log import LogRequest
+    from inspector.system.input_files import check_input, check_stdin
 
-    if args.file != "-":
-        from inspector.system.input_files import check_input
-
-        check_input(Path(args.file), "give the log file the JVM's stderr was written to", pipes=True)
+    hint = "give the log file the JVM's stderr was written to"
+    if args.file == "-":
+        check_stdin(hint)
+    else:
+        check_input(Path(args.file), hint, pipes=True)
     store: Keystore | None = None
     if args.keystore:
         from inspector.commands.options import load_from_args
@@ -107,6 +119,14 @@ def _request(args: argparse.Namespace) -> LogRequest:
 
         at = parse_date(args.at)
     check_html_args(args)
+    from inspector.commands.server_args import server_trust_from_args
+
+    server_trust = server_trust_from_args(args)
+    server_stack = None
+    if server_trust is not None and args.server_stack:
+        from inspector.server_stacks import Stack
+
+        server_stack = Stack(args.server_stack)
     return LogRequest(
         args.file,
         store=store,
@@ -116,4 +136,7 @@ def _request(args: argparse.Namespace) -> LogRequest:
         jdk_cacerts=args.jdk_cacerts,
         host=args.host,
         connection=args.connection,
+        server_trust=tuple(server_trust) if server_trust is not None else None,
+        server_source=str(args.server_ca or ""),
+        server_stack=server_stack,
     )

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from inspector.analysis.connection import ConnectionResult
     from inspector.commands import Subcommands
     from inspector.findings import Finding
+    from inspector.render.pcap import PcapReport
     from parsers.model import Transcript
 
     JudgeFn = Callable[[Transcript], list[Finding]]
@@ -151,8 +152,13 @@ def run(args: argparse.Namespace) -> int:
     html_args.check_html_args(args)
     view = PcapView(json=args.json, full=args.connection is not None, show_all=args.all, jsonl=args.jsonl)
     report = PcapReport(view)
-    # --html renders the JSON document: a second report keeps it when stdout gets the text
-    page = PcapReport(PcapView(json=True)) if args.html and not args.json else report
+    # --html renders the JSON document: a second report keeps what the page reads of it when
+    # stdout gets the text
+    page = report
+    if args.html and not args.json:
+        from inspector.render.pcap_page import PageReport
+
+        page = PageReport()
     reports = (report,) if page is report else (report, page)
 
     def add(judged: ConnectionResult, files: tuple[str, ...] = ()) -> None:
@@ -174,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
         from inspector.render.progress import set_progress
 
         request = SetRequest(args.file or [], args.keylog, args.workers, args.scheduler)
-        judge = _java_trust(args, None, at)
+        judge = _java_trust(args, None, at, reports)
         scan, summary = scan_set(
             request, keylog, store, at, scope, reports, judge, render_connection, set_progress
         )
@@ -182,12 +188,15 @@ def run(args: argparse.Namespace) -> int:
             each.set_files = set_files_json(summary)
     else:
         with capture_progress(path.stat().st_size) as progress:
-            judge = _java_trust(args, path, at)
-            scan = scan_capture(path, keylog, store, at, scope, add, progress, judge, Rendering(render, keep))
+            judge = _java_trust(args, path, at, reports)
+            # a judge keeps state across connections (the server stacks' table of chains): with
+            # one, every connection is judged here; else the reader's worker may judge some
+            rendering = Rendering(render, keep) if judge is None else None
+            scan = scan_capture(path, keylog, store, at, scope, add, progress, judge, rendering)
     status = ExitStatus.ERROR_FINDINGS if scan.errors else ExitStatus.OK
     emit(lambda out: report.write(out, scan), status)
     if args.html:  # after the report: the terminal ends with where the page is
-        html_args.write_page(args, html_args.document_of(lambda out: page.write(out, scan)))
+        html_args.write_page(args, page.document_source(scan))
     return status
 
 
@@ -230,7 +239,16 @@ def _run_stream(args: argparse.Namespace) -> int:
         printer.connection(judged)
 
     try:
-        stream = stream_capture(spec, keylog, store, at, Scope(args.host, args.port), show, judge)
+        stream = stream_capture(
+            spec,
+            keylog,
+            store,
+            at,
+            Scope(args.host, args.port),
+            show,
+            judge,
+            lambda why: printer.restarted(spec.name, why),
+        )
         printer.summary(stream)
     except BrokenPipeError:
         # the reader went away (`| head -1`): nobody to tell the rest, so the reading stops; the
@@ -243,9 +261,12 @@ def _run_stream(args: argparse.Namespace) -> int:
     return ExitStatus.ERROR_FINDINGS if stream.scan.errors else ExitStatus.OK
 
 
-def _java_trust(args: argparse.Namespace, path: Path | None, at: dt.datetime | None) -> JudgeFn | None:
+def _java_trust(
+    args: argparse.Namespace, path: Path | None, at: dt.datetime | None, reports: tuple[PcapReport, ...] = ()
+) -> JudgeFn | None:
     """With --truststore: each server chain judged as the JDK's PKIX trust manager would; with
-    --server-ca: each client chain judged by the partner's server stacks."""
+    --server-ca: each client chain judged by the partner's server stacks (their table kept for
+    `reports`)."""
     judges: list[JudgeFn] = []
     label = str(path) if path else "capture set"
     if args.truststore:
@@ -260,7 +281,10 @@ def _java_trust(args: argparse.Namespace, path: Path | None, at: dt.datetime | N
 
         trust = server_trust_from_args(args)
         assert trust is not None
-        judges.append(transcript_judge(args, trust, at, label))
+        judge, chains = transcript_judge(args, trust, at, label)
+        judges.append(judge)
+        for report in reports:
+            report.server = chains
     if not judges:
         return None
     return lambda t: [f for judge in judges for f in judge(t)]

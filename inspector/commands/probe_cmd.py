@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from inspector.analysis.probe import ProbeResult
     from inspector.analysis.server_verdicts import ServerJudgement
     from inspector.commands import Subcommands
-    from inspector.live.attempt import Attempt
 
 
 def add_parser(sub: Subcommands) -> None:
@@ -145,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
     server = None
     if args.server_ca or args.server_stack:  # the partner's server stacks on the chain the probe sent
         result, server = _with_server_verdicts(args, result)
+    from inspector.render.probe_files import save_artifacts
+
     save_artifacts(result.attempt, args.keylog, args.capture, args.force)
     status = ExitStatus.ERROR_FINDINGS if has_errors(result.connection.findings) else ExitStatus.OK
     document = probe_document(result) if args.json or args.html else None
@@ -162,21 +163,6 @@ def run(args: argparse.Namespace) -> int:
     if document is not None:
         html_args.write_page(args, document)  # after the report: the terminal ends with where the page is
     return status
-
-
-def save_artifacts(attempt: Attempt, keylog: str | None, capture: str | None, force: bool) -> None:
-    """--keylog and --capture: the probe's own key log and its bytes as a pcap (both 0600, new
-    files unless --force, never through a symbolic link)."""
-    from inspector.system.private_files import open_private
-
-    if keylog:
-        with open_private(Path(keylog), "--keylog", force) as handle:
-            handle.write(("\n".join(attempt.keylog) + "\n").encode())
-    if capture:
-        from parsers.stream import write_pcap
-
-        with open_private(Path(capture), "--capture", force) as handle:
-            write_pcap(handle, attempt.chunks, attempt.client, attempt.server, attempt.start)
 
 
 def _with_server_verdicts(

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from cryptography import x509
 
+    from inspector.analysis.server_chains import ServerChains
     from inspector.analysis.server_verdicts import ServerJudgement
     from inspector.findings import Finding
     from parsers.model import Transcript
@@ -55,23 +56,24 @@ def server_trust_from_args(args: Namespace) -> list[x509.Certificate] | None:
 
 def transcript_judge(
     args: Namespace, trust: list[x509.Certificate], at: dt.datetime | None, label: str
-) -> Callable[[Transcript], list[Finding]]:
+) -> tuple[Callable[[Transcript], list[Finding]], ServerChains]:
     """pcap: the client Certificate of each connection (when it is readable) judged by the
-    server stacks, as findings of that connection."""
+    server stacks, as findings of that connection; the verdicts kept per distinct chain."""
     from dataclasses import replace
 
-    from parsers import model
-    from parsers.model import Certificate, Direction
+    from inspector.analysis.capture_set import STAND_IN
+    from inspector.analysis.server_chains import ServerChains
+    from inspector.server_stacks import Stack
+
+    stack = Stack(args.server_stack) if args.server_stack else None
+    chains = ServerChains(trust, str(args.server_ca), stack, at)
 
     def judge(t: Transcript) -> list[Finding]:
-        seen = model.first(t, Certificate, Direction.CLIENT)
-        if seen is None:
-            return []
-        when = at or dt.datetime.now(dt.timezone.utc)
-        found = judge_from_args(args, trust, list(seen.message.chain), when, None).findings
+        index = t.index % STAND_IN  # a set's connection is judged under a stand-in number
+        found = chains.judge(t, index)
         return [replace(f, location=replace(f.location, file=label, connection=t.index)) for f in found]
 
-    return judge
+    return judge, chains
 
 
 def judge_from_args(

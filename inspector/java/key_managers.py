@@ -4,10 +4,10 @@
 Modelled on the JDK's own code and checked against a real JDK client (tests/live/
 test_java_fidelity.py):
 
-* JSSE turns the request into an ordered list of key types: one per signature scheme the server
-  lists (signature_algorithms_cert, else signature_algorithms), in the server's order, kept only
-  when the client could sign a CertificateVerify of that type (and, in TLS 1.2, when
-  certificate_types admits it). RSASSA-PSS keys are their own type (rsa_pss_pss_* only).
+* JSSE turns the request into an ordered list of key types (cert_request.py): one per signature
+  scheme the server lists (signature_algorithms_cert, else signature_algorithms), in the server's
+  order, kept only when the client could sign a CertificateVerify of that type (and, in TLS 1.2,
+  when certificate_types admits it). RSASSA-PSS keys are their own type (rsa_pss_pss_* only).
 * SunX509 tries the types in that order and, for each, the aliases in the iteration order of its
   credentials HashMap (a function of Java's String.hashCode); it takes the first whose key type
   fits and whose chain has an issuer the server names. It checks nothing else.
@@ -28,6 +28,14 @@ from enum import Enum
 from cryptography import x509
 
 from inspector.java.alias_order import java_alias_order, sunx509_map_order
+from inspector.java.cert_request import (
+    SCHEMES,
+    CaRequest,
+    allowed_key_types,
+    java_aborts,
+    known_schemes,
+    request_key_types,
+)
 from inspector.java.versions import JavaProfile, profile
 from inspector.keystore.java_signing import JAVA_SIGNING_CURVES, ec_curve
 from inspector.keystore.model import KeyEntry, Keystore
@@ -48,42 +56,6 @@ __all__ = [
     "select",
 ]
 
-
-@dataclass(frozen=True)
-class Scheme:
-    """A TLS signature scheme as JSSE sees it (sun.security.ssl.SignatureScheme)."""
-
-    key: str  # Java's key algorithm: RSA, RSASSA-PSS, EC, EdDSA, DSA
-    algorithm: str  # the JCA signature algorithm name certificates are checked against
-    curve: int | None = None  # ecdsa_secpNNN: the key's curve must match
-    tls13: bool = True  # usable for CertificateVerify in TLS 1.3
-
-
-SCHEMES: dict[int, Scheme] = {
-    0x0403: Scheme("EC", "SHA256withECDSA", 256),
-    0x0503: Scheme("EC", "SHA384withECDSA", 384),
-    0x0603: Scheme("EC", "SHA512withECDSA", 521),
-    0x0303: Scheme("EC", "SHA224withECDSA", None, False),
-    0x0203: Scheme("EC", "SHA1withECDSA", None, False),
-    0x0807: Scheme("EdDSA", "Ed25519"),
-    0x0808: Scheme("EdDSA", "Ed448"),
-    0x0804: Scheme("RSA", "RSASSA-PSS"),
-    0x0805: Scheme("RSA", "RSASSA-PSS"),
-    0x0806: Scheme("RSA", "RSASSA-PSS"),
-    0x0809: Scheme("RSASSA-PSS", "RSASSA-PSS"),
-    0x080A: Scheme("RSASSA-PSS", "RSASSA-PSS"),
-    0x080B: Scheme("RSASSA-PSS", "RSASSA-PSS"),
-    0x0401: Scheme("RSA", "SHA256withRSA", None, False),
-    0x0501: Scheme("RSA", "SHA384withRSA", None, False),
-    0x0601: Scheme("RSA", "SHA512withRSA", None, False),
-    0x0301: Scheme("RSA", "SHA224withRSA", None, False),
-    0x0201: Scheme("RSA", "SHA1withRSA", None, False),
-    0x0402: Scheme("DSA", "SHA256withDSA", None, False),
-    0x0302: Scheme("DSA", "SHA224withDSA", None, False),
-    0x0202: Scheme("DSA", "SHA1withDSA", None, False),
-}
-_SHA1 = {0x0201, 0x0203, 0x0202}
-_CERT_TYPE_KEYS = {1: {"RSA", "RSASSA-PSS"}, 2: {"DSA"}, 64: {"EC", "EdDSA"}}
 
 #: Certificate signature OIDs → the JCA name Java's algorithm constraints compare.
 _SIGNATURE_NAMES = {
@@ -129,22 +101,6 @@ class Reason(str, Enum):
     EXTENSION_MISMATCH = "EKU/keyUsage unfit for clientAuth"
     NO_CERTIFICATE_VERIFY = "no CertificateVerify scheme for this key"
     UNREACHABLE = "Java cannot look the alias up"
-
-
-@dataclass(frozen=True)
-class CaRequest:
-    """What the server asked for, independent of where we learnt it (pcap, probe, file)."""
-
-    tls13: bool
-    ca_names: tuple[bytes, ...]  # DER of each name
-    certificate_types: tuple[int, ...] = ()
-    signature_algorithms: tuple[int, ...] = ()
-    source: str = ""
-    signature_algorithms_cert: tuple[int, ...] = ()
-    #: TLS 1.3: False when no certificate_authorities extension was sent at all.
-    ca_names_present: bool = True
-    #: Set when the request was assumed (no live server): say so, and which list.
-    assumed: str = ""
 
 
 @dataclass
@@ -201,90 +157,6 @@ def key_type(entry: KeyEntry) -> str:
     return "EdDSA" if name in ("Ed25519", "Ed448") else name
 
 
-def _known(schemes: tuple[int, ...], req: CaRequest, java: JavaProfile) -> list[int]:
-    """The schemes this JDK supports for the protocol, in the server's order."""
-    out = []
-    for s in schemes:
-        scheme = SCHEMES.get(s)
-        if scheme is None or (scheme.key == "EdDSA" and not java.eddsa):
-            continue
-        if s in _SHA1 and not req.tls13 and not java.tls12_sha1_schemes:
-            continue
-        if scheme.key == "RSASSA-PSS" and not req.tls13 and not java.rsassa_pss_tls12:
-            continue
-        out.append(s)
-    return out
-
-
-def request_key_types(req: CaRequest, java: JavaProfile | None = None) -> list[str]:
-    """The key types JSSE asks its key manager for, in its order."""
-    java = java or profile()
-    signing = _known(req.signature_algorithms, req, java)
-    cert_schemes = _known(req.signature_algorithms_cert or req.signature_algorithms, req, java)
-    admitted = set().union(*(_CERT_TYPE_KEYS.get(t, set()) for t in req.certificate_types))
-    types: list[str] = []
-    for s in cert_schemes:
-        kind = SCHEMES[s].key
-        if kind in types:
-            continue
-        if req.tls13 and kind == "DSA":
-            continue
-        if not any(SCHEMES[x].key == kind and (SCHEMES[x].tls13 or not req.tls13) for x in signing):
-            continue  # no CertificateVerify possible with this key type
-        if not req.tls13 and req.certificate_types and kind not in admitted:
-            continue
-        types.append(kind)
-    return types
-
-
-def allowed_key_types(req: CaRequest) -> tuple[set[str], str]:
-    """Key types the request admits, and a sentence saying why."""
-    types = set(request_key_types(req))
-    if req.tls13:
-        return types, "TLS 1.3 signature_algorithms (DSA never; RSA needs rsa_pss_rsae_*)"
-    return types, "TLS 1.2 certificate_types and signature_algorithms"
-
-
-def _message_size(req: CaRequest) -> int:
-    """The CertificateRequest body length, as Java measures it against its limit."""
-    names = sum(2 + len(n) for n in req.ca_names)
-    if not req.tls13:
-        return 1 + len(req.certificate_types) + 2 + 2 * len(req.signature_algorithms) + 2 + names
-    size = 1 + 2 + 4 + 2 + 2 * len(req.signature_algorithms)
-    if req.signature_algorithms_cert:
-        size += 4 + 2 + 2 * len(req.signature_algorithms_cert)
-    if req.ca_names_present and req.ca_names:
-        size += 4 + 2 + names
-    return size
-
-
-def java_aborts(req: CaRequest, java: JavaProfile | None = None) -> str | None:
-    """Why a Java client ends the handshake on this request by itself, or None."""
-    java = java or profile()
-    size = _message_size(req)
-    if size > java.max_handshake_message_size:
-        return (
-            f"the CertificateRequest is {size} bytes, over Java's limit of "
-            f"{java.max_handshake_message_size} (jdk.tls.maxHandshakeMessageSize): Java ends the "
-            f'handshake ("The size of the handshake message ({size}) exceeds the maximum allowed '
-            f'size"); raise it with -Djdk.tls.maxHandshakeMessageSize={1 << max(size, 1).bit_length()} '
-            "or have the server name fewer CAs"
-        )
-    if req.signature_algorithms and not _known(req.signature_algorithms, req, java):
-        return (
-            f"none of the server's signature algorithms is enabled in Java {java.version} "
-            '(SHA-1 schemes are disabled in TLS 1.2 since JDK 24): Java aborts ("No supported '
-            'signature algorithm") before choosing a key entry; have the server offer SHA-256 schemes'
-        )
-    if req.tls13 and req.ca_names_present and not req.ca_names:
-        return (
-            "the TLS 1.3 certificate_authorities extension is present but empty: Java rejects "
-            'it ("Invalid certificate_authorities extension: insufficient data"); the server '
-            "should leave the extension out (openssl s_server -no_ca_names sends it empty)"
-        )
-    return None
-
-
 def _conforms(chain: tuple[x509.Certificate, ...], allowed: set[str]) -> str | None:
     """The first certificate signed with an algorithm outside `allowed`, described; else None."""
     for cert in reversed(chain):
@@ -302,7 +174,7 @@ def _verify_scheme(entry: KeyEntry, kind: str, req: CaRequest, java: JavaProfile
     if kind == "EC" and named not in JAVA_SIGNING_CURVES:
         return False
     curve = JAVA_SIGNING_CURVES.get(named) if named is not None else None
-    for s in _known(req.signature_algorithms, req, java):
+    for s in known_schemes(req.signature_algorithms, req, java):
         scheme = SCHEMES[s]
         if scheme.key != kind or (req.tls13 and not scheme.tls13):
             continue
@@ -329,7 +201,7 @@ class _Asked:
         types = request_key_types(req, java)
         algorithms = {
             SCHEMES[s].algorithm.lower()
-            for s in _known(req.signature_algorithms_cert or req.signature_algorithms, req, java)
+            for s in known_schemes(req.signature_algorithms_cert or req.signature_algorithms, req, java)
         }
         return cls(types, ", ".join(types) or "none", {canonical_dn(n) for n in req.ca_names}, algorithms)
 

@@ -27,7 +27,7 @@ DIGEST = 20
 
 
 class JksFormatError(ValueError):
-    """The bytes are not a well-formed JKS store (truncated, corrupt, duplicate alias)."""
+    """The bytes are not a well-formed JKS store (truncated, corrupt)."""
 
 
 class JksPasswordError(ValueError):
@@ -47,6 +47,47 @@ class JksKeyEntry:
 class JksStore:
     keys: list[JksKeyEntry] = field(default_factory=list)
     trusted: list[tuple[str, str, bytes]] = field(default_factory=list)  # (alias, type, DER)
+    #: aliases written more than once: how many earlier entries the last one replaced
+    shadowed: dict[str, int] = field(default_factory=dict)
+    #: every entry's certificates in file order, replaced ones too (Java parses them all on load)
+    written: list[tuple[str, list[tuple[str, bytes]]]] = field(default_factory=list)
+    aliases: set[str] = field(default_factory=set)
+
+    def put(self, alias: str, entry: JksKeyEntry | tuple[str, str, bytes]) -> None:
+        """Java's `entries.put(alias, entry)` (a Hashtable keyed by the alias as written): an
+        alias written again replaces the earlier entry, whatever its kind; keytool lists the last."""
+        if alias in self.aliases:  # rare: the lists are filtered only then
+            self.shadowed[alias] = self.shadowed.get(alias, 0) + 1
+            self.keys = [k for k in self.keys if k.alias != alias]
+            self.trusted = [t for t in self.trusted if t[0] != alias]
+        self.aliases.add(alias)
+        if isinstance(entry, JksKeyEntry):
+            self.keys.append(entry)
+            self.written.append((alias, entry.chain))
+        else:
+            self.trusted.append(entry)
+            self.written.append((alias, [(entry[1], entry[2])]))
+
+    def as_java_looks_up(self) -> list[str]:
+        """Java looks every alias up lower-cased: an alias with upper case whose lower-case twin
+        is also in the file shows the twin's entry (its kind, key and certificates), as keytool
+        -list does. Returns the aliases so replaced."""
+        keys = {k.alias: k for k in self.keys if k.alias == k.alias.lower()}
+        trusted = {t[0]: t for t in self.trusted if t[0] == t[0].lower()}
+        twinned = sorted(a for a in self.aliases if a != a.lower() and a.lower() in self.aliases)
+        if not twinned:
+            return []
+        self.keys = [k for k in self.keys if k.alias not in twinned]
+        self.trusted = [t for t in self.trusted if t[0] not in twinned]
+        for alias in twinned:
+            twin_key, twin_cert = keys.get(alias.lower()), trusted.get(alias.lower())
+            if twin_key is not None:
+                self.keys.append(
+                    JksKeyEntry(alias, twin_key.protected_key, twin_key.algorithm, twin_key.chain)
+                )
+            elif twin_cert is not None:
+                self.trusted.append((alias, twin_cert[1], twin_cert[2]))
+        return twinned
 
 
 def _password_bytes(password: str) -> bytes:
@@ -102,13 +143,9 @@ def parse(data: bytes, storepass: str | None) -> JksStore:
     if version not in (1, 2):
         raise JksFormatError(f"unknown JKS version {version}")
     store = JksStore()
-    seen: set[str] = set()
     for _ in range(cur.u32()):
         tag = cur.u32()
         alias = cur.utf()
-        if alias.lower() in seen:
-            raise JksFormatError(f"duplicate alias '{alias}'")
-        seen.add(alias.lower())
         cur.take(8)  # creation time
         if tag == 1:
             algorithm, protected = _encrypted_private_key_info(cur.take(cur.u32()))
@@ -116,10 +153,10 @@ def parse(data: bytes, storepass: str | None) -> JksStore:
             for _ in range(cur.u32()):
                 kind = cur.utf() if version == 2 else "X.509"
                 entry.chain.append((kind, cur.take(cur.u32())))
-            store.keys.append(entry)
+            store.put(alias, entry)
         elif tag == 2:
             kind = cur.utf() if version == 2 else "X.509"
-            store.trusted.append((alias, kind, cur.take(cur.u32())))
+            store.put(alias, (alias, kind, cur.take(cur.u32())))
         else:
             raise JksFormatError(f"unknown entry tag {tag} for alias '{alias}'")
     if cur.pos != len(body):

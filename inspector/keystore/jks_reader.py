@@ -50,8 +50,10 @@ def read_jks_by_hand(path: Path, data: bytes, storepass: str | None, keypass: st
         ) from None
     store = Keystore(path=path, store_type=StoreType.JKS, integrity_checked=storepass is not None)
     problems = store.certificate_problems
+    twinned = parsed.as_java_looks_up()
     for entry in sorted(parsed.keys, key=lambda e: e.alias.lower()):
         alias, reachable = java_alias(entry.alias)
+        reachable = reachable or entry.alias in twinned
         chain = _chain(entry.chain, alias, problems)
         pkcs8 = F.unprotect(entry, storepass) if storepass is not None else None
         differs = storepass is not None and pkcs8 is None
@@ -78,9 +80,23 @@ def read_jks_by_hand(path: Path, data: bytes, storepass: str | None, keypass: st
         cert = read_certificate(der, shown, None, problems) if kind == "X.509" else None
         if cert is not None:
             store.trusted_entries.append(TrustedEntry(shown, cert))
-    stored = [(e.alias, e.chain) for e in parsed.keys] + [(a, [(k, d)]) for a, k, d in parsed.trusted]
-    store.java_load_failure = _java_failure(stored)
+    store.java_load_failure = _java_failure(parsed.written)
+    store.notes.extend(_shadowed_note(alias, hidden) for alias, hidden in sorted(parsed.shadowed.items()))
+    store.notes.extend(
+        f"alias '{C.escape_text(a)}' is looked up as '{C.escape_text(a.lower())}' (Java lower-cases every "
+        f"alias): keytool -list and Java show that entry under it; its own entry is never read"
+        for a in twinned
+    )
     return store
+
+
+def _shadowed_note(alias: str, hidden: int) -> str:
+    """An alias written more than once: Java keeps the last entry, as keytool -list shows."""
+    earlier = "the earlier one is" if hidden == 1 else f"the {hidden} earlier ones are"
+    return (
+        f"alias '{C.escape_text(alias)}' is written {hidden + 1} times in the file: Java (and keytool "
+        f"-list) keeps the last entry; {earlier} never read"
+    )
 
 
 def read_with_pyjks(

@@ -34,6 +34,13 @@ def parse_target(text: str, what: str = "") -> tuple[str, int]:
     return host, int(port)
 
 
+RESET_BEFORE_HELLO = "the server reset the connection before the ClientHello could be sent"
+RESET_NEXT = (
+    "check that this port speaks TLS and accepts connections from this address "
+    "(a firewall, a full accept queue, a server refusing this client)"
+)
+
+
 def handshake(target: Target, entry: KeyEntry | None, choose: ChooseEntry | None = None) -> Attempt:
     """One attempt presenting `entry`, or — with `choose` — the entry it picks when the
     CertificateRequest arrives. Socket errors become InputError only when nothing was exchanged."""
@@ -57,6 +64,10 @@ def handshake(target: Target, entry: KeyEntry | None, choose: ChooseEntry | None
             f"{what}: no answer within {target.timeout:g} s",
             "check the address, the firewall, or raise --timeout",
         ) from None
+    except ConnectionResetError as exc:  # the reset beat the end of connect(): the same event as below
+        if target.proxy:
+            raise InputError(f"{what}: cannot connect ({exc.strerror})", "check the proxy") from None
+        raise InputError(f"{what}: {RESET_BEFORE_HELLO}", RESET_NEXT) from None
     except OSError as exc:
         raise InputError(f"{what}: cannot connect ({exc.strerror})", "check the address") from None
     try:
@@ -147,11 +158,7 @@ def refuse_unanswered(attempt: Attempt, target: Target) -> None:
         )
     sent = any(direction is Direction.CLIENT for direction, _, _ in attempt.chunks)
     if not data and not sent and attempt.reset_by is not None:
-        raise InputError(
-            f"{where}: the server reset the connection before the ClientHello could be sent",
-            "check that this port speaks TLS and accepts connections from this address "
-            "(a firewall, a full accept queue, a server refusing this client)",
-        )
+        raise InputError(f"{where}: {RESET_BEFORE_HELLO}", RESET_NEXT)
     if data or attempt.reset_by is not None:
         return
     if attempt.timed_out:

@@ -41,8 +41,10 @@ EKU_NAMES = {
 
 
 def dn(name: x509.Name) -> str:
-    """RFC 4514 form, most specific first, as keytool prints it (control characters escaped)."""
-    return escape_text(name.rfc4514_string()) or "(empty DN)"
+    """RFC 4514 form, most specific first, as keytool prints it (control characters escaped); a
+    value that is RFC 4514's `#hex` (a CN that is not a string, read by parsers.x509_names) is
+    shown as keytool and OpenSSL show it, not with its `#` escaped."""
+    return escape_text(name.rfc4514_string().replace("=\\#", "=#")) or "(empty DN)"
 
 
 def short_dn(name: x509.Name) -> str:

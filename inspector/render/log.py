@@ -115,6 +115,10 @@ class LogReport:
             out.write("\n" + text.finding(f) + "\n")
         for block in self.blocks.texts():
             out.write(block + "\n")
+        if scan.server is not None:
+            from inspector.render.server_verdicts import chains_text
+
+            out.write(chains_text(scan.server, "handshake") + "\n")
         for first, again in sorted(self.repeats.items()):
             shown = ", ".join(f"#{n}" for n in again[:20]) + (" ..." if len(again) > 20 else "")
             out.write(
@@ -127,13 +131,20 @@ class LogReport:
     def _write_json(self, out: TextIO, scan: LogScan) -> None:
         file_level = [json_out.compact(json_out.finding_dict(f)) for f in scan.file_findings]
         trust = scan.trust
+        head: dict[str, Any] = {
+            "log": {**summary_dict(scan.request.shown, scan.summary), "role": role_line(scan.roles)},
+            "truststore": trust.label if trust is not None else None,
+        }
+        if scan.server is not None:
+            from inspector.render.server_verdicts import chains_json, no_chain_line
+
+            head["server_verdicts"] = chains_json(scan.server, "handshake")
+            if not scan.server.groups:
+                head["server_verdicts_note"] = no_chain_line(scan.server, "handshake")
         json_out.write_assembled(
             out,
             "log",
-            {
-                "log": {**summary_dict(scan.request.shown, scan.summary), "role": role_line(scan.roles)},
-                "truststore": trust.label if trust is not None else None,
-            },
+            head,
             {
                 "handshakes": self.json_handshakes.texts(),
                 "findings": itertools.chain(file_level, self.json_findings.texts()),

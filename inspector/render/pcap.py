@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from inspector.analysis.capture import CaptureScan
     from inspector.analysis.connection import ConnectionResult
     from inspector.analysis.many import SetSummary
+    from inspector.analysis.server_chains import ServerChains
+    from inspector.render.html.source import DocumentSource
     from parsers.capture import CaptureResult
 
 #: between the cells of a spooled row (cells are escaped text: no control character in them)
@@ -87,6 +90,8 @@ class PcapReport:
         self.info_shown = 0
         #: several files read as one: each file's summary (the capture's `files`)
         self.set_files: list[JsonObject] | None = None
+        #: --server-ca: the server stacks' verdicts on each distinct client chain
+        self.server: ServerChains | None = None
 
     def add(self, judged: ConnectionResult, files: tuple[str, ...] = ()) -> None:
         """`files`: of a set, the file the connection began in (and the one it ended in, when
@@ -130,13 +135,44 @@ class PcapReport:
         json_out.write_assembled(
             out,
             "pcap",
-            {"capture": self.capture(scan.result)},
+            self.payload(scan),
             {
                 "connections": self.json_connections.texts(),
                 "findings": itertools.chain(file_level, self.json_findings.texts()),
             },
             scan.severities,
             pretty=len(self.json_connections) <= PRETTY_JSON_MAX,
+        )
+
+    def payload(self, scan: CaptureScan) -> JsonObject:
+        """The document's members before its lists (the HTML page reads the same)."""
+        head: JsonObject = {"capture": self.capture(scan.result)}
+        if self.server is not None:
+            from inspector.render.server_verdicts import chains_json, no_chain_line
+
+            head["server_verdicts"] = chains_json(self.server, "connection")
+            if not self.server.groups:
+                head["server_verdicts_note"] = no_chain_line(self.server, "connection")
+        return head
+
+    def document_source(self, scan: CaptureScan) -> DocumentSource:
+        """The --json document (`write_json`'s), read part by part from the spools for the
+        HTML page: a capture of thousands of connections is never held whole."""
+        from inspector.render.html.source import DocumentSource
+
+        head: JsonObject = {
+            "schema": "mtls-inspector/pcap",
+            "schema_version": json_out.SCHEMA_VERSION,
+            "tool_version": __version__,
+            **self.payload(scan),
+            "summary": scan.severities,
+        }
+        file_level = [json_out.compact(json_out.finding_dict(f)) for f in scan.file_findings]
+        return DocumentSource(
+            json.loads(json_out.compact(head)),  # as a reader of the document would see it
+            (*(key for key in head if key != "summary"), "connections", "findings", "summary"),
+            self.json_connections.texts,
+            lambda: itertools.chain(file_level, self.json_findings.texts()),
         )
 
     def capture(self, result: CaptureResult) -> JsonObject:
@@ -160,6 +196,11 @@ class PcapReport:
         out.write(json_out.compact(head) + "\n")
         for line in self.json_connections.texts():
             out.write(line + "\n")
+        if self.server is not None:  # after the connections: the verdicts name them
+            from inspector.render.server_verdicts import chains_json
+
+            items = chains_json(self.server, "connection")
+            out.write(json_out.compact({"record": "server_verdicts", "server_verdicts": items}) + "\n")
         for f in scan.file_findings:
             out.write(json_out.compact({"record": "finding", **json_out.finding_dict(f)}) + "\n")
 
@@ -207,6 +248,10 @@ class PcapReport:
             out.write("\n" + text.finding(f) + "\n")
         for block in self.blocks.texts():
             out.write(block + "\n")
+        if self.server is not None:
+            from inspector.render.server_verdicts import chains_text
+
+            out.write(chains_text(self.server, "connection") + "\n")
         out.write("\n" + text.counts_line(scan.severities) + "\n")
 
 

@@ -16,6 +16,7 @@ from inspector.render.connection_json import connection_dict
 from inspector.render.json_out import JsonObject
 from inspector.render.pcap import capture_dict
 from inspector.render.summary import COMPLETED, outcome, requested, sent
+from inspector.render.terminal import shown
 from inspector.system.times import utc_from_timestamp
 from parsers.constants import version_name
 
@@ -113,6 +114,14 @@ class StreamPrinter:
 
     def summary(self, stream: StreamScan) -> None:
         self._write(json_out.compact(summary_object(stream)) if self.json else summary_text(stream))
+
+    @staticmethod
+    def restarted(name: str, reason: str) -> None:
+        """One line on stderr, as `tail -F` says it: the followed file is read from its new start
+        (the report on stdout goes on: its connections from the new capture follow)."""
+        line = f"mtls-inspect: {name}: {reason}; reading it again from its start"
+        sys.stderr.write(shown(line, getattr(sys.stderr, "encoding", None)) + "\n")
+        sys.stderr.flush()
 
     @staticmethod
     def _write(line: str) -> None:

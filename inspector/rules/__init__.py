@@ -6,7 +6,7 @@ Rule modules are imported on demand so `keystore` never pays for the capture rul
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -14,8 +14,9 @@ from inspector.findings import REGISTRY, CodeSpec, Finding
 
 ContextT = TypeVar("ContextT")
 
-#: Modules that register finding codes (with those they load: log_rules brings java_exceptions);
-#: `explain` and the docs page load them all.
+#: Modules that register finding codes (with those they load: log_rules brings java_exceptions
+#: and log_server_rules, wire_rules and keystore_rules the modules of their rules); `explain` and
+#: the docs page load them all.
 RULE_MODULES = (
     "inspector.rules.keystore_rules",
     "inspector.rules.wire_rules",
@@ -55,6 +56,20 @@ class RuleSet(Generic[ContextT]):
             return func
 
         return decorate
+
+    @classmethod
+    def in_order(
+        cls, parts: Sequence[RuleSet[ContextT]], order: Sequence[Callable[[ContextT], Iterator[Finding]]]
+    ) -> RuleSet[ContextT]:
+        """The rules of several modules as one set, run in the order given (every rule of the
+        parts named once: a rule added to a part and not to the order fails at import)."""
+        by_check = {rule.check: rule for part in parts for rule in part.rules}
+        if len(order) != len(by_check) or set(order) != set(by_check):
+            missing = sorted(r.name for c, r in by_check.items() if c not in order)
+            raise ValueError(f"the rule order must name every rule once (missing: {missing})")
+        joined: RuleSet[ContextT] = cls()
+        joined.rules = [by_check[check] for check in order]
+        return joined
 
     def run(self, context: ContextT) -> list[Finding]:
         return [finding for _, finding in self.run_by_rule(context)]

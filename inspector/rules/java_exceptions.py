@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
-from inspector.rules.wire_rules import NOT_SENT
+from inspector.rules.client_cert_rules import NOT_SENT
 from parsers.javalog.model import JavaException
 
 G = "log"

@@ -2,26 +2,24 @@
 
 The wire rules (wire_rules.py) run on the transcript rebuilt from the log; these add what only
 the log holds: Java's sentences ("No available authentication scheme", "PKIX path building
-failed", ...), its exception, and what the log cannot show.
+failed", ...), its exception, and what the log cannot show. Java's refusal of the server's chain
+is log_server_rules'; the contexts are log_context's.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-from inspector.findings import Evidence, Finding, Location, Severity, make, register
-from inspector.pki import certs as C
-from inspector.rules import RuleSet
+from inspector.findings import Evidence, Finding, Severity, make, register
+from inspector.rules import RuleSet, log_server_rules
 from inspector.rules.java_exceptions import EXCEPTION, SERVER_ALERT, explain_exception
-from inspector.rules.keystore_rules import CLIENT_AUTH_USAGE
-from inspector.rules.log_evidence import all_text, server_chain
+from inspector.rules.keystore_cert_rules import CLIENT_AUTH_USAGE
+from inspector.rules.log_context import LogContext
+from inspector.rules.log_evidence import all_text
 from inspector.rules.probe_rules import HTTP_REJECTED
-from inspector.rules.wire_rules import WireContext
 from parsers.javalog.model import JavaException, LoggedHandshake, LogSummary, Role, Said
-from parsers.model import Certificate, CertificateRequest, Direction, HandshakeEvent
+from parsers.model import Certificate, CertificateRequest, Direction
 
 G = "log"
 
@@ -36,39 +34,8 @@ NO_CERT = register(
     no certificate in the entry's stored chain is issued by a CA the server names.""",
     G,
 )
-PKIX = register(
-    "java-pkix-path-failed",
-    Severity.ERROR,
-    "Java does not trust the server's certificate chain",
-    """PKIX path building failed: unable to find valid certification path to requested target.
-    The client's truststore (its -Djavax.net.ssl.trustStore, or the JDK's cacerts) holds no
-    anchor the server's chain leads to: the issuer at the top of the chain the server sent is not
-    trusted, or the server sends its leaf without the intermediate. Import the issuing CA into
-    the truststore, or fix the server's chain. It is the client rejecting the server, not a
-    client-certificate problem.""",
-    G,
-)
-SERVER_EXPIRED = register(
-    "java-server-cert-expired",
-    Severity.ERROR,
-    "Java found a certificate in the server's chain outside its validity",
-    """PKIX path validation failed: validity check failed. A certificate of the server's chain
-    is expired (or not yet valid) at the handshake's time. The server must renew it; a clock
-    that is wrong on either side gives the same message.""",
-    G,
-)
-HOSTNAME = register(
-    "java-hostname-mismatch",
-    Severity.ERROR,
-    "The server's certificate does not name the host the client connected to",
-    """Java's HTTPS endpoint identification checks the host name against the certificate's DNS
-    subject alternative names; only when it has none, against its last CN; an IP address only
-    against IP SANs. The message is "No subject alternative DNS name matching H found", "No name
-    matching H found" (no DNS SAN, CN differs) or, for an IP address, "No subject alternative
-    names matching IP address A found" / "No subject alternative names present". Connect with a
-    name the certificate carries, or reissue it with the right SAN.""",
-    G,
-)
+
+
 INVALID_CA_EXT = register(
     "java-empty-certificate-authorities",
     Severity.ERROR,
@@ -112,37 +79,8 @@ HANDSHAKE_FAILED = register(
 )
 
 
-@dataclass(frozen=True)
-class LogContext:
-    logged: LoggedHandshake
-    summary: LogSummary
-    file: str
-
-    def where(self) -> Location:
-        return Location(file=self.file, connection=self.logged.transcript.index)
-
-    def at(self, line: int, fact: str) -> Evidence:
-        return Evidence(f"log line {line}", fact)
-
-
-RULES: RuleSet[LogContext] = RuleSet()
-
-
-@dataclass(frozen=True)
-class LogWireContext(WireContext):
-    """The wire rules' context with evidence naming log lines instead of capture frames."""
-
-    role: str = "client"  # the side that wrote the log
-
-    def ev(self, event: HandshakeEvent | None, fact: str) -> Evidence:
-        if event is None:
-            return Evidence(f"handshake #{self.t.index}", fact)
-        who = "client" if event.direction.value == "client" else "server"
-        verb = "sent by" if who == self.role else "received from"
-        where = f"log line {event.frame}" if event.frame is not None else "log"
-        from parsers.model import event_label  # an alert this tool cannot name, said so
-
-        return Evidence(f"{event_label(event)} {verb} the {who} ({where})", fact)
+#: the rules defined here; RULES (below) adds log_server_rules' in their place
+_OWN: RuleSet[LogContext] = RuleSet()
 
 
 def _request(logged: LoggedHandshake) -> CertificateRequest | None:
@@ -150,7 +88,7 @@ def _request(logged: LoggedHandshake) -> CertificateRequest | None:
     return event.message if event and isinstance(event.message, CertificateRequest) else None
 
 
-@RULES.rule(NO_CERT)
+@_OWN.rule(NO_CERT)
 def no_suitable(ctx: LogContext) -> Iterator[Finding]:
     """Java's own sentences that it had no certificate to send (also in logs without messages)."""
     h = ctx.logged
@@ -219,151 +157,7 @@ def _fatal_text(h: LoggedHandshake) -> tuple[int, str] | None:
     return texts[0] if texts else None
 
 
-#: Java's words for each way its trust manager refuses a server, in the order it checks them
-_REFUSALS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("validity check failed", "NotAfter"), "expired"),
-    (("PKIX path building failed",), "untrusted"),
-    (("No subject alternative", "No name matching"), "name"),
-)
-
-
-@RULES.rule(PKIX, SERVER_EXPIRED, HOSTNAME)
-def server_rejected_by_java(ctx: LogContext) -> Iterator[Finding]:
-    """The client's trust manager refused the server's chain or name (the first refusal said)."""
-    h = ctx.logged
-    if h.role is Role.SERVER:  # the server judged the client's chain: the wire rules say it
-        return
-    texts = all_text(h)
-    for words, refusal in _REFUSALS:
-        hit = next(((n, t) for n, t in texts if any(w in t for w in words)), None)
-        if hit is None:
-            continue
-        if refusal == "expired":
-            yield _server_expired(ctx, hit)
-        elif refusal == "untrusted":
-            yield _server_untrusted(ctx, hit)
-        else:
-            yield _server_name_rejected(ctx, hit)
-        return
-
-
-def _server_expired(ctx: LogContext, hit: tuple[int, str]) -> Finding:
-    """PKIX path validation failed: a certificate of the server's chain outside its dates."""
-    line_no, chain = server_chain(ctx.logged)
-    dates = ""
-    if chain:
-        dates = "; ".join(
-            f"{C.short_dn(c.subject)} valid {c.not_valid_before_utc.date()} .. {c.not_valid_after_utc.date()}"
-            for c in chain.chain
-        )
-    return make(
-        SERVER_EXPIRED,
-        "Java rejected the server's chain: PKIX path validation failed: validity check failed"
-        + (f" ({dates})" if dates else ""),
-        location=ctx.where(),
-        evidence=[ctx.at(hit[0], hit[1][:200])]
-        + ([ctx.at(line_no, f"server chain: {dates}")] if line_no and dates else []),
-        fix="the server's certificate must be renewed (check both clocks too); "
-        "this is not a client-certificate problem",
-    )
-
-
-def _server_untrusted(ctx: LogContext, hit: tuple[int, str]) -> Finding:
-    """PKIX path building failed: no anchor in the client's truststore for the server's chain."""
-    h = ctx.logged
-    line_no, chain = server_chain(ctx.logged)
-    leaf = chain.chain[0] if chain and chain.chain else None
-    top = chain.chain[-1] if chain and chain.chain else None
-    issuer = C.dn(top.issuer) if top is not None else "the server's issuing CA"
-    sent = " → ".join(C.short_dn(c.subject) for c in chain.chain) if chain and chain.chain else "not shown"
-    leaf_only = (
-        chain is not None and len(chain.chain) == 1 and leaf is not None and leaf.issuer != leaf.subject
-    )
-    trusted = h.trusted
-    anchors = "; ".join(trusted[1]) if trusted else ""
-    return make(
-        PKIX,
-        "Java does not trust the server: PKIX path building failed: unable to find valid "
-        f"certification path to requested target — no trust anchor for {issuer}"
-        + (
-            f" (the client's truststore, as logged, holds only: {anchors or 'nothing'})"
-            if trusted is not None
-            else " (the server sent its leaf without the intermediate)"
-            if leaf_only
-            else ""
-        ),
-        location=ctx.where(),
-        evidence=[ctx.at(hit[0], hit[1][:200])]
-        + ([ctx.at(line_no, f"server chain sent: {sent}")] if line_no else [])
-        + ([ctx.at(trusted[0], f"adding as trusted certificates: {anchors}")] if trusted else []),
-        fix=(
-            "import the CA that issued the top of the server's chain into the client's truststore: "
-            f"keytool -importcert -trustcacerts -alias server-ca -file ca.pem -keystore truststore.jks "
-            f"(ca.pem: the certificate of {issuer}); mtls-inspect log {ctx.file} --truststore "
-            "truststore.jks checks it as Java would"
-        ),
-    )
-
-
-def _server_name_rejected(ctx: LogContext, hit: tuple[int, str]) -> Finding:
-    """HTTPS endpoint identification failed: the certificate does not name the host."""
-    h = ctx.logged
-    line_no, chain = server_chain(ctx.logged)
-    leaf = chain.chain[0] if chain and chain.chain else None
-    sans = ""
-    if leaf is not None:
-        try:
-            from cryptography import x509
-
-            ext = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-            sans = ", ".join(
-                [str(n) for n in ext.get_values_for_type(x509.DNSName)]
-                + [str(n) for n in ext.get_values_for_type(x509.IPAddress)]
-            )
-        except Exception:
-            sans = "none"
-    host = re.search(r"matching (?:IP address )?(\S+?)\.? found", hit[1])
-    # JDK 8 names the server's certificate and its usages even without :verbose
-    subjects = h.unprinted_chains.get(line_no or 0) or ()
-    usages = h.chain_usages.get(line_no or 0)
-    client_only = usages is not None and "serverAuth" not in usages and "clientAuth" in usages
-    return make(
-        HOSTNAME,
-        f"Java rejected the server's name: {hit[1].split(': ', 1)[-1][:160]}"
-        + (f" (the certificate names: {sans})" if sans else "")
-        + (
-            f"; the server presented {subjects[0] if subjects else 'a certificate'} whose "
-            "extendedKeyUsage is clientAuth only: a client certificate, not a server's (likely its key "
-            "manager chose the wrong key entry)"
-            if client_only
-            else ""
-        ),
-        location=ctx.where(),
-        evidence=[ctx.at(hit[0], hit[1][:200])]
-        + ([ctx.at(line_no, f"server certificate SANs: {sans}")] if line_no and sans else [])
-        + (
-            [
-                ctx.at(
-                    line_no,
-                    f"server certificate: {', '.join(subjects)} "
-                    f"ExtendedKeyUsages [{', '.join(usages or ())}]",
-                )
-            ]
-            if line_no and usages is not None
-            else []
-        ),
-        fix=(
-            f"connect with a host name the certificate carries ({sans})"
-            if sans and sans != "none"
-            else "connect with a host name the certificate carries"
-        )
-        + (f" instead of {host.group(1)}" if host else "")
-        + ", or have the server's certificate reissued with that name as a subjectAltName "
-        "(with DNS SANs present, Java ignores the CN)",
-    )
-
-
-@RULES.rule(SERVER_ALERT, EXCEPTION)
+@_OWN.rule(SERVER_ALERT, EXCEPTION)
 def alert_without_messages(ctx: LogContext) -> Iterator[Finding]:
     """A server alert in a log that prints no handshake messages (javax.net.debug=ssl on JDK 11-21)."""
     h = ctx.logged
@@ -380,7 +174,7 @@ def alert_without_messages(ctx: LogContext) -> Iterator[Finding]:
     yield dataclasses.replace(found, location=ctx.where())
 
 
-@RULES.rule(HTTP_REJECTED)
+@_OWN.rule(HTTP_REJECTED)
 def http_after_handshake(ctx: LogContext) -> Iterator[Finding]:
     """nginx (ssl_verify_client on) finishes the handshake and answers 400: only `all` logs show it."""
     h = ctx.logged
@@ -414,7 +208,7 @@ def http_after_handshake(ctx: LogContext) -> Iterator[Finding]:
     )
 
 
-@RULES.rule(INVALID_CA_EXT)
+@_OWN.rule(INVALID_CA_EXT)
 def empty_ca_extension(ctx: LogContext) -> Iterator[Finding]:
     """TLS 1.3 CertificateRequest with an empty certificate_authorities extension."""
     said = ctx.logged.said(Said.INVALID_CA_EXTENSION)
@@ -434,7 +228,7 @@ def empty_ca_extension(ctx: LogContext) -> Iterator[Finding]:
     )
 
 
-@RULES.rule(LOG_INCOMPLETE, NOT_SHOWN)
+@_OWN.rule(LOG_INCOMPLETE, NOT_SHOWN)
 def limits(ctx: LogContext) -> Iterator[Finding]:
     """Partial handshakes, and what this log could not show."""
     h, t = ctx.logged, ctx.logged.transcript
@@ -507,7 +301,7 @@ def limits(ctx: LogContext) -> Iterator[Finding]:
         )
 
 
-@RULES.rule(CLIENT_AUTH_USAGE)
+@_OWN.rule(CLIENT_AUTH_USAGE)
 def sent_usage(ctx: LogContext) -> Iterator[Finding]:
     """JDK 8 prints the extended key usages of each chain: a client chain without clientAuth."""
     h = ctx.logged
@@ -541,7 +335,7 @@ def _failed(h: LoggedHandshake) -> bool:
     return h.fatal is not None or fatal_alert or (h.exception is not None and not h.transcript.handshake_done)
 
 
-@RULES.rule(HANDSHAKE_FAILED)
+@_OWN.rule(HANDSHAKE_FAILED)
 def unexplained_failure(ctx: LogContext) -> Iterator[Finding]:
     """A failed handshake always gets an error (dropped by the command when another one explains it)."""
     h = ctx.logged
@@ -571,6 +365,22 @@ def unexplained_failure(ctx: LogContext) -> Iterator[Finding]:
         inference=True,
         fix="read the peer's log at that time; rerun with -Djavax.net.debug=ssl:handshake:verbose",
     )
+
+
+#: every log rule, in the order it runs
+RULES: RuleSet[LogContext] = RuleSet.in_order(
+    (_OWN, log_server_rules.RULES),
+    (
+        no_suitable,
+        log_server_rules.server_rejected_by_java,
+        alert_without_messages,
+        http_after_handshake,
+        empty_ca_extension,
+        limits,
+        sent_usage,
+        unexplained_failure,
+    ),
+)
 
 
 def check_handshake(logged: LoggedHandshake, summary: LogSummary, file: str) -> list[Finding]:

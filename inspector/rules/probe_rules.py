@@ -10,8 +10,8 @@ from inspector.live.attempt import Attempt, Target
 from inspector.pki import certs as C
 from inspector.pki.hostnames import openssl_hostname_matches
 from inspector.rules import RuleSet
-from inspector.rules.keystore_rules import KEY_MISMATCH
-from inspector.rules.wire_rules import CLIENT_REJECTED
+from inspector.rules.alert_rules import CLIENT_REJECTED
+from inspector.rules.keystore_chain_rules import KEY_MISMATCH
 from parsers import model
 from parsers.constants import HandshakeType
 from parsers.model import CertificateRequest, Direction, SimpleMessage

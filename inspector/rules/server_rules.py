@@ -52,6 +52,24 @@ TRUSTS_UNNAMED = register(
     G,
 )
 
+INFERRED = register(
+    "server-verdicts-inferred",
+    Severity.INFO,
+    "The server stacks' verdicts are inferred from a description of the chain, not its bytes",
+    """A Java log (javax.net.debug) prints each certificate the client sent as text: subject,
+    issuer, serial number, validity, key type (JDK 8 also the key size), signature algorithm and
+    extensions, but never the certificate's bytes or its signature. The per-stack verdicts on such
+    a chain judge what the text shows: names and key identifiers (to build the path), validity,
+    extended and plain key usage, basic constraints and path length, name constraints, unknown
+    critical extensions, signature algorithms and, where printed, key sizes. They cannot check a
+    signature: that a certificate was issued by the one it names is an inference (a name match is
+    not proof of issuance), and a sent certificate is taken to be a trusted one when its issuer and
+    serial number match. Each verdict says what it could not check. For a verdict on the real
+    bytes, capture the handshake (`mtls-inspect pcap FILE --server-ca ...`) or run
+    `mtls-inspect keystore --server-ca ...` on the client's keystore.""",
+    G,
+)
+
 RULES: RuleSet[ServerContext] = RuleSet()
 
 
@@ -67,6 +85,8 @@ class ServerContext:
     #: stacks' verdicts on it
     other_alias: str | None = None
     other_verdicts: tuple[StackVerdict, ...] = ()
+    #: a described chain (a log's text): what no verdict could check
+    not_checked: tuple[str, ...] = ()
 
     def where(self) -> Location:
         return Location(file=self.source, alias=self.alias)
@@ -143,4 +163,20 @@ def trusted_but_not_named(ctx: ServerContext) -> Iterator[Finding]:
         fix=f"the server names the CA of '{ctx.other_alias}' in its CertificateRequest (nginx "
         "ssl_client_certificate, Apache SSLCADNRequestFile), or the client keeps only that entry "
         "in its keystore",
+    )
+
+
+@RULES.rule(INFERRED)
+def inferred(ctx: ServerContext) -> Iterator[Finding]:
+    """A chain known by its description only: say once what the verdicts could not check."""
+    if not ctx.not_checked:
+        return
+    yield make(
+        INFERRED,
+        f"the server stacks' verdicts on {ctx.subject} are inferred from the log's description of the "
+        f"chain; not checked: {'; '.join(ctx.not_checked)}",
+        location=ctx.where(),
+        evidence=(Evidence("--server-ca", "the chain as the log printed it: no bytes, no signatures"),),
+        fix="for a verdict on the real certificates: mtls-inspect keystore KEYSTORE --server-ca FILE, "
+        "or capture the handshake and run mtls-inspect pcap FILE --server-ca FILE",
     )

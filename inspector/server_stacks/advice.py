@@ -3,6 +3,9 @@ and what the client changes in its keystore (a keytool command)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from inspector.server_stacks.facts import Facts
 from inspector.server_stacks.model import Problem, Stack, StackVerdict, Verdict
 
@@ -82,10 +85,23 @@ def verdict(
     )
 
 
-def words(stack: Stack, problem: Problem, cert: Facts | None = None, needed: int = 0) -> tuple[str, str, str]:
+#: (the reason in our words, the server setting, the client's keytool fix)
+Words = tuple[str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """What one refusal is worded from."""
+
+    stack: Stack
+    cert: Facts
+    needed: int  # CA certificates the path needs (for depth limits)
+    who: str
+    trust: str  # the server's trust setting
+
+
+def words(stack: Stack, problem: Problem, cert: Facts | None = None, needed: int = 0) -> Words:
     """(the reason in our words, the server setting, the client's keytool fix)."""
-    who = cert.subject_text if cert is not None else "the client certificate"
-    trust = TRUST_SETTING[stack]
     if problem is Problem.NO_CERTIFICATE:
         return (
             "the client sent no certificate (an empty Certificate message) and this server requires one",
@@ -96,108 +112,156 @@ def words(stack: Stack, problem: Problem, cert: Facts | None = None, needed: int
         )
     if cert is None:
         return ("the client certificate is refused", "", "")
-    if problem in (Problem.ISSUER_NOT_SENT, Problem.UNKNOWN_CA):
+    asked = _Asked(stack, cert, needed, cert.subject_text, TRUST_SETTING[stack])
+    worded = _WORDED.get(problem)
+    return worded(asked) if worded is not None else (f"{asked.who} is refused", "", "")
+
+
+def _no_path(a: _Asked) -> Words:
+    return (
+        f"no path from {a.who} to a certificate this server trusts: its issuer was not sent "
+        "or is not in the server's client-CA list",
+        f"add the issuing CA's root to {a.trust}",
+        IMPORT_CHAIN,
+    )
+
+
+def _anchor_not_root(a: _Asked) -> Words:
+    return (
+        f"{a.who} is trusted but is not a root: OpenSSL only anchors a chain at a self-signed "
+        "root in the trust store (no partial-chain option here)",
+        f"add the root that issued {a.who} to {a.trust}"
+        + (" (or -partial_chain)" if a.stack is Stack.OPENSSL else ""),
+        "",
+    )
+
+
+def _too_deep(a: _Asked) -> Words:
+    if a.stack is Stack.NGINX:
         return (
-            f"no path from {who} to a certificate this server trusts: its issuer was not sent "
-            "or is not in the server's client-CA list",
-            f"add the issuing CA's root to {trust}",
-            IMPORT_CHAIN,
-        )
-    if problem is Problem.ANCHOR_NOT_SELF_SIGNED:
-        return (
-            f"{who} is trusted but is not a root: OpenSSL only anchors a chain at a self-signed "
-            "root in the trust store (no partial-chain option here)",
-            f"add the root that issued {who} to {trust}"
-            + (" (or -partial_chain)" if stack is Stack.OPENSSL else ""),
+            f"the path to the trusted root needs {a.needed} intermediate CA certificates; nginx's "
+            "ssl_verify_depth (default 1) allows one",
+            f"ssl_verify_depth {max(a.needed, 2)};",
             "",
         )
-    if problem is Problem.TOO_DEEP:
-        if stack is Stack.NGINX:
-            return (
-                f"the path to the trusted root needs {needed} intermediate CA certificates; nginx's "
-                "ssl_verify_depth (default 1) allows one",
-                f"ssl_verify_depth {max(needed, 2)};",
-                "",
-            )
-        return (
-            f"the verified chain has {needed} CA certificate(s) above the leaf (the root counted); "
-            "Apache's SSLVerifyDepth (default 1) allows one: only a leaf issued by the trusted root "
-            "itself passes",
-            f"SSLVerifyDepth {max(needed, 2)}",
-            "",
-        )
-    if problem is Problem.LEAF_PURPOSE:
-        return (
-            f"{who} is not allowed for TLS client authentication (its extended key usage lacks "
-            "clientAuth, or its key usage lacks digitalSignature)",
-            "",
-            RENEW,
-        )
-    if problem is Problem.CA_PURPOSE:
-        return (
-            f"the CA {who} restricts its extended key usage and clientAuth is not in it",
-            "",
-            "a certificate from a CA whose extended key usage allows clientAuth (or has none)",
-        )
-    if problem is Problem.EXPIRED:
-        return (
-            f"{who} expired on {cert.not_after:%Y-%m-%d %H:%M} UTC",
-            "",
-            RENEW if cert.ca is not True else IMPORT_CHAIN + " with the CA's current intermediate",
-        )
-    if problem is Problem.NOT_YET_VALID:
-        return (
-            f"{who} is valid only from {cert.not_before:%Y-%m-%d %H:%M} UTC",
-            "",
-            "wait, or check both clocks",
-        )
-    if problem is Problem.WEAK_KEY:
-        seclevel = SECLEVEL_SETTING.get(stack, "")
-        return (
-            f"the {cert.key_kind} {cert.key_bits}-bit key of {who} is below this server's security level",
-            seclevel.format(n=1 if (cert.key_security >= 80) else 0),
-            f"keytool -genkeypair -alias {ALIAS} -keyalg RSA -keysize 2048 -keystore {KEYSTORE}; " + RENEW,
-        )
-    if problem is Problem.WEAK_SIGNATURE:
-        if stack is Stack.GO:
-            setting = "GODEBUG=x509sha1=1 (Go 1.18 to 1.23)"
-        elif stack is Stack.JAVA:
-            setting = "jdk.certpath.disabledAlgorithms in java.security"
-        else:
-            setting = SECLEVEL_SETTING.get(stack, "").format(n=0)
-        return (
-            f"{who} is signed with {cert.sig_name} ({cert.sig_hash}), which this server refuses",
-            setting,
-            "the CA re-issues the certificate with SHA-256; then " + IMPORT_CHAIN,
-        )
-    if problem is Problem.PATH_LENGTH:
-        return (f"the path-length constraint of {who} is exceeded", "", "a chain with fewer intermediates")
-    if problem is Problem.NAME_CONSTRAINTS:
-        return (
-            f"a name of the client certificate is outside the name constraints of the CAs above {who}",
-            "",
-            "a certificate whose names fall within the CA's permitted subtrees",
-        )
-    if problem is Problem.UNKNOWN_CRITICAL:
-        return (
-            f"{who} carries a critical extension this server does not know "
-            f"({', '.join(cert.unknown_critical)})",
-            "",
-            "a certificate without the unknown critical extension, or with it marked non-critical",
-        )
-    if problem is Problem.NOT_A_CA:
-        return (
-            f"{who} issues a certificate but is not a CA (basicConstraints, keyCertSign)",
-            "",
-            IMPORT_CHAIN,
-        )
-    if problem is Problem.SELF_SIGNED_UNTRUSTED:
-        return (
-            f"{who} is self-signed and not in the server's client-CA list",
-            f"add the client certificate itself to {trust}",
-            f"keytool -exportcert -rfc -alias {ALIAS} -keystore {KEYSTORE} -file client.pem "
-            "(give it to the server's team), or use a CA-issued certificate",
-        )
-    if problem is Problem.BAD_SIGNATURE:
-        return (f"the signature on {who} does not verify", "", IMPORT_CHAIN)
-    return (f"{who} is refused", "", "")
+    return (
+        f"the verified chain has {a.needed} CA certificate(s) above the leaf (the root counted); "
+        "Apache's SSLVerifyDepth (default 1) allows one: only a leaf issued by the trusted root "
+        "itself passes",
+        f"SSLVerifyDepth {max(a.needed, 2)}",
+        "",
+    )
+
+
+def _leaf_purpose(a: _Asked) -> Words:
+    return (
+        f"{a.who} is not allowed for TLS client authentication (its extended key usage lacks "
+        "clientAuth, or its key usage lacks digitalSignature)",
+        "",
+        RENEW,
+    )
+
+
+def _ca_purpose(a: _Asked) -> Words:
+    return (
+        f"the CA {a.who} restricts its extended key usage and clientAuth is not in it",
+        "",
+        "a certificate from a CA whose extended key usage allows clientAuth (or has none)",
+    )
+
+
+def _expired(a: _Asked) -> Words:
+    return (
+        f"{a.who} expired on {a.cert.not_after:%Y-%m-%d %H:%M} UTC",
+        "",
+        RENEW if a.cert.ca is not True else IMPORT_CHAIN + " with the CA's current intermediate",
+    )
+
+
+def _not_yet_valid(a: _Asked) -> Words:
+    return (
+        f"{a.who} is valid only from {a.cert.not_before:%Y-%m-%d %H:%M} UTC",
+        "",
+        "wait, or check both clocks",
+    )
+
+
+def _weak_key(a: _Asked) -> Words:
+    seclevel = SECLEVEL_SETTING.get(a.stack, "")
+    return (
+        f"the {a.cert.key_kind} {a.cert.key_bits}-bit key of {a.who} is below this server's security level",
+        seclevel.format(n=1 if (a.cert.key_security >= 80) else 0),
+        f"keytool -genkeypair -alias {ALIAS} -keyalg RSA -keysize 2048 -keystore {KEYSTORE}; " + RENEW,
+    )
+
+
+def _weak_signature(a: _Asked) -> Words:
+    if a.stack is Stack.GO:
+        setting = "GODEBUG=x509sha1=1 (Go 1.18 to 1.23)"
+    elif a.stack is Stack.JAVA:
+        setting = "jdk.certpath.disabledAlgorithms in java.security"
+    else:
+        setting = SECLEVEL_SETTING.get(a.stack, "").format(n=0)
+    return (
+        f"{a.who} is signed with {a.cert.sig_name} ({a.cert.sig_hash}), which this server refuses",
+        setting,
+        "the CA re-issues the certificate with SHA-256; then " + IMPORT_CHAIN,
+    )
+
+
+def _path_length(a: _Asked) -> Words:
+    return (f"the path-length constraint of {a.who} is exceeded", "", "a chain with fewer intermediates")
+
+
+def _name_constraints(a: _Asked) -> Words:
+    return (
+        f"a name of the client certificate is outside the name constraints of the CAs above {a.who}",
+        "",
+        "a certificate whose names fall within the CA's permitted subtrees",
+    )
+
+
+def _unknown_critical(a: _Asked) -> Words:
+    return (
+        f"{a.who} carries a critical extension this server does not know "
+        f"({', '.join(a.cert.unknown_critical)})",
+        "",
+        "a certificate without the unknown critical extension, or with it marked non-critical",
+    )
+
+
+def _not_a_ca(a: _Asked) -> Words:
+    return (f"{a.who} issues a certificate but is not a CA (basicConstraints, keyCertSign)", "", IMPORT_CHAIN)
+
+
+def _self_signed(a: _Asked) -> Words:
+    return (
+        f"{a.who} is self-signed and not in the server's client-CA list",
+        f"add the client certificate itself to {a.trust}",
+        f"keytool -exportcert -rfc -alias {ALIAS} -keystore {KEYSTORE} -file client.pem "
+        "(give it to the server's team), or use a CA-issued certificate",
+    )
+
+
+def _bad_signature(a: _Asked) -> Words:
+    return (f"the signature on {a.who} does not verify", "", IMPORT_CHAIN)
+
+
+_WORDED: dict[Problem, Callable[[_Asked], Words]] = {
+    Problem.ISSUER_NOT_SENT: _no_path,
+    Problem.UNKNOWN_CA: _no_path,
+    Problem.ANCHOR_NOT_SELF_SIGNED: _anchor_not_root,
+    Problem.TOO_DEEP: _too_deep,
+    Problem.LEAF_PURPOSE: _leaf_purpose,
+    Problem.CA_PURPOSE: _ca_purpose,
+    Problem.EXPIRED: _expired,
+    Problem.NOT_YET_VALID: _not_yet_valid,
+    Problem.WEAK_KEY: _weak_key,
+    Problem.WEAK_SIGNATURE: _weak_signature,
+    Problem.PATH_LENGTH: _path_length,
+    Problem.NAME_CONSTRAINTS: _name_constraints,
+    Problem.UNKNOWN_CRITICAL: _unknown_critical,
+    Problem.NOT_A_CA: _not_a_ca,
+    Problem.SELF_SIGNED_UNTRUSTED: _self_signed,
+    Problem.BAD_SIGNATURE: _bad_signature,
+}

@@ -89,12 +89,19 @@ class Facts:
     #: the SubjectPublicKeyInfo (None: a key this library cannot read)
     spki: bytes | None
     _signed: dict[bytes, bool | None] = field(default_factory=dict)
+    #: issuer and serial number: what identifies a certificate known only by its description
+    identity: tuple[object, int] = (None, 0)
+    #: known from a description (a log's text), not from its bytes: no signature, no key
+    described: bool = False
 
     @property
     def v3(self) -> bool:
-        return self.cert.version == x509.Version.v3
+        return self.described or self.cert.version == x509.Version.v3
 
     def signed_by(self, parent: Facts) -> bool | None:
+        """None: not known (a described certificate carries no signature to check)."""
+        if self.described or parent.described:
+            return None
         key = parent.der
         if key not in self._signed:
             self._signed[key] = C.signature_by(self.cert, parent.cert)
@@ -105,9 +112,13 @@ class Facts:
         return self.self_issued and self.signed_by(self) is not False
 
     def same(self, other: Facts) -> bool:
+        if self.described or other.described:  # inference: the same issuer and serial number
+            return self.identity == other.identity
         return self.der == other.der
 
     def same_key(self, other: Facts) -> bool:
+        if self.described or other.described:  # inference: the same subject key identifier
+            return self.ski is not None and self.ski == other.ski
         return self.spki is not None and self.spki == other.spki
 
     def names_issuer(self, parent: Facts) -> bool:
@@ -214,6 +225,7 @@ def read(cert: x509.Certificate) -> Facts:
         excluded_dns=excluded,
         self_issued=subject == issuer,
         spki=C.public_key_bytes(key) if key is not None else None,
+        identity=(issuer, cert.serial_number),
     )
 
 

@@ -57,7 +57,7 @@ def _validate(path: Sequence[Facts], anchor: Facts, at: dt.datetime) -> JavaErro
                 Problem.WEAK_SIGNATURE,
                 cert,
             )
-        if cert.key_kind in ("RSA", "DSA") and (cert.key_bits or 0) < 1024:
+        if cert.key_kind in ("RSA", "DSA") and cert.key_bits is not None and cert.key_bits < 1024:
             return JavaError(
                 "Algorithm constraints check failed on keysize limits: "
                 f"{cert.key_kind} {cert.key_bits} bit key",

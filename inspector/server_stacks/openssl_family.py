@@ -137,67 +137,74 @@ def verify(sent: Sequence[Facts], trust: Sequence[Facts], at: dt.datetime, profi
     minimum = MIN_BITS[min(profile.level, 5) - 1] if profile.level > 0 else 0
     if leaf.key_security < minimum:
         events.append(Event(66, 0, True))
-    chain: list[Facts] = [leaf]
-    untrusted = list(sent[1:])
-    trusted = False
-    top_trusted = False
-    build_error: Event | None = None
-    if profile.partial_chain and any(t.same(leaf) for t in trust):
-        trusted = True  # X509_V_FLAG_PARTIAL_CHAIN: the leaf itself in the store is an anchor
-    elif leaf.self_signed:
-        if any(t.same(leaf) for t in trust):
-            trusted = True
-        else:
-            build_error = Event(18, 0, True)
-    else:
-        while True:
-            cur = chain[-1]
-            if len(chain) > profile.depth + 1 and not top_trusted:
-                # measured (nginx, ssl_verify_depth 1): past the limit no issuer is looked for
-                build_error = Event(20, len(chain) - 1, True)
-                break
-            issuer = _find(cur, trust, chain, at)
-            if issuer is not None:
-                chain.append(issuer)
-                top_trusted = True
-                if issuer.self_signed:
-                    trusted = True
-                    break
-                continue
-            if top_trusted:
-                if profile.partial_chain:
-                    trusted = True
-                else:
-                    build_error = Event(2, len(chain) - 1, True)
-                break
-            nxt = _find(cur, untrusted, chain, at)
-            if nxt is None:
-                top = chain[-1]
-                if top.self_signed:
-                    build_error = Event(18 if len(chain) == 1 else 19, len(chain) - 1, True)
-                else:
-                    build_error = Event(20, len(chain) - 1, True)
-                break
-            chain.append(nxt)
-            if nxt.self_signed:
-                # an untrusted self-signed top: replaced by a trusted twin, else the end
-                twin = [t for t in trust if t.same(nxt)]
-                if twin:
-                    chain[-1] = twin[0]
-                    trusted = True
-                    break
-                build_error = Event(19, len(chain) - 1, True)
-                break
+    chain, trusted, build_error = _build_chain(sent, trust, at, profile)
     if build_error is not None:
         events.append(build_error)
-    # check_extensions
-    n = len(chain)
+    _check_extensions(chain, events)
+    if minimum:
+        _check_auth_level(chain, minimum, events)
+    if not _internal_verify(chain, trusted, profile, at, events):
+        return _finish(chain, events, trusted)
+    for i in range(1, len(chain)):  # name constraints
+        violation = dns_violation(chain[0], chain[i])
+        if violation is not None:
+            events.append(Event(47 if violation[1] == "permitted" else 48, 0, False))
+            break
+    return _finish(chain, events, trusted)
+
+
+def _build_chain(
+    sent: Sequence[Facts], trust: Sequence[Facts], at: dt.datetime, profile: Profile
+) -> tuple[list[Facts], bool, Event | None]:
+    """build_chain: (the chain from the leaf up, does it end at a trust anchor, the error)."""
+    leaf = sent[0]
+    chain: list[Facts] = [leaf]
+    if profile.partial_chain and any(t.same(leaf) for t in trust):
+        return chain, True, None  # X509_V_FLAG_PARTIAL_CHAIN: the leaf itself in the store is an anchor
+    if leaf.self_signed:
+        if any(t.same(leaf) for t in trust):
+            return chain, True, None
+        return chain, False, Event(18, 0, True)
+    untrusted = list(sent[1:])
+    top_trusted = False
+    while True:
+        cur = chain[-1]
+        if len(chain) > profile.depth + 1 and not top_trusted:
+            # measured (nginx, ssl_verify_depth 1): past the limit no issuer is looked for
+            return chain, False, Event(20, len(chain) - 1, True)
+        issuer = _find(cur, trust, chain, at)
+        if issuer is not None:
+            chain.append(issuer)
+            top_trusted = True
+            if issuer.self_signed:
+                return chain, True, None
+            continue
+        if top_trusted:
+            if profile.partial_chain:
+                return chain, True, None
+            return chain, False, Event(2, len(chain) - 1, True)
+        nxt = _find(cur, untrusted, chain, at)
+        if nxt is None:
+            if chain[-1].self_signed:
+                return chain, False, Event(18 if len(chain) == 1 else 19, len(chain) - 1, True)
+            return chain, False, Event(20, len(chain) - 1, True)
+        chain.append(nxt)
+        if nxt.self_signed:
+            # an untrusted self-signed top: replaced by a trusted twin, else the end
+            twin = [t for t in trust if t.same(nxt)]
+            if twin:
+                chain[-1] = twin[0]
+                return chain, True, None
+            return chain, False, Event(19, len(chain) - 1, True)
+
+
+def _check_extensions(chain: list[Facts], events: list[Event]) -> None:
+    """check_extensions: critical extensions, CA flags, purposes, path lengths."""
     plen = 0
     for i, cert in enumerate(chain):
         if cert.unknown_critical:
             events.append(Event(34, i, True))
-        must_be_ca = i > 0
-        if must_be_ca and cert.ca is not True:
+        if i > 0 and cert.ca is not True:
             events.append(Event(79, i, True))
         if i == 0:
             if _leaf_purpose_fails(cert):
@@ -208,14 +215,24 @@ def verify(sent: Sequence[Facts], trust: Sequence[Facts], at: dt.datetime, profi
             events.append(Event(25, i, True))
         if i > 0 and not cert.self_issued:
             plen += 1
-    # check_auth_level
-    if minimum:
-        for i, cert in enumerate(chain):
-            if i > 0 and cert.key_security < minimum:
-                events.append(Event(67, i, True))
-            if i < n - 1 and _sig_bits(cert) < minimum:
-                events.append(Event(68, i, True))
-    # internal_verify, top down
+
+
+def _check_auth_level(chain: list[Facts], minimum: int, events: list[Event]) -> None:
+    """check_auth_level: each CA key and each signature against the security level."""
+    n = len(chain)
+    for i, cert in enumerate(chain):
+        if i > 0 and cert.key_security < minimum:
+            events.append(Event(67, i, True))
+        if i < n - 1 and _sig_bits(cert) < minimum:
+            events.append(Event(68, i, True))
+
+
+def _internal_verify(
+    chain: list[Facts], trusted: bool, profile: Profile, at: dt.datetime, events: list[Event]
+) -> bool:
+    """internal_verify, top down: signatures, key usage of issuers, times. False when OpenSSL
+    stops here (a lone leaf whose issuer is not in the chain)."""
+    n = len(chain)
     top = chain[-1]
     index = n - 1
     if not top.self_issued and not (profile.partial_chain and trusted):
@@ -223,7 +240,7 @@ def verify(sent: Sequence[Facts], trust: Sequence[Facts], at: dt.datetime, profi
             events.append(Event(21, 0, False))
             _time(top, 0, at, events)
             events.append(Event(0, 0, False))
-            return _finish(chain, events, trusted)
+            return False
         index -= 1
     issuer = top
     for i in range(index, -1, -1):
@@ -236,13 +253,7 @@ def verify(sent: Sequence[Facts], trust: Sequence[Facts], at: dt.datetime, profi
         _time(cert, i, at, events)
         events.append(Event(0, i, False))
         issuer = cert
-    # name constraints
-    for i in range(1, n):
-        violation = dns_violation(chain[0], chain[i])
-        if violation is not None:
-            events.append(Event(47 if violation[1] == "permitted" else 48, 0, False))
-            break
-    return _finish(chain, events, trusted)
+    return True
 
 
 def _finish(chain: list[Facts], events: list[Event], trusted: bool) -> Run:

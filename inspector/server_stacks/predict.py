@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from cryptography import x509
 
 from inspector.server_stacks import advice, go, java, openssl_family
-from inspector.server_stacks.facts import name_key, read_cached
+from inspector.server_stacks.facts import Facts, name_key, read_cached
 from inspector.server_stacks.model import STACKS, TESTED, Problem, Stack, StackVerdict, Verdict
 
 #: Each stack's words for an empty client Certificate (measured; Envoy from its documentation).
@@ -58,9 +58,18 @@ def predict(
     client-CA material is `trust`, at time `at` (now by default)."""
     if not chain:
         return [no_certificate(stack) for stack in stacks]
-    when = at or dt.datetime.now(dt.timezone.utc)
     sent = [read_cached(c) for c in chain]
-    trusted = [read_cached(c) for c in relevant(chain, trust)]
+    return predict_facts(sent, [read_cached(c) for c in relevant(chain, trust)], at, stacks)
+
+
+def predict_facts(
+    sent: Sequence[Facts],
+    trusted: Sequence[Facts],
+    at: dt.datetime | None = None,
+    stacks: Iterable[Stack] = STACKS,
+) -> list[StackVerdict]:
+    """Each stack's model on certificates already read (from their bytes, or described)."""
+    when = at or dt.datetime.now(dt.timezone.utc)
     verdicts = []
     for stack in stacks:
         if stack is Stack.GO:

@@ -7,6 +7,7 @@ only and read at most their limit; the streaming readers (captures, Java logs) a
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -27,6 +28,17 @@ def check_input(path: Path, hint: str, pipes: bool = False) -> None:
         return
     kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
     raise InputError(f"{path}: is {kind}, not a file", hint)
+
+
+def check_stdin(hint: str) -> None:
+    """`- < /dev/zero`: stdin redirected from a device would be read forever; one line, as for a
+    device given by its path. A terminal stays allowed (a log pasted, ended with Ctrl-D)."""
+    try:
+        mode = os.fstat(0).st_mode
+    except OSError:  # closed: the reader says there is nothing
+        return
+    if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) and not os.isatty(0):
+        raise InputError("stdin: is a device, not a file", hint)
 
 
 def read_limited(path: Path, limit: int, what: str, hint: str) -> bytes:

@@ -40,6 +40,17 @@ class CertFacts:
     subject_key_id: bytes | None = None
     authority_key_id: bytes | None = None
     line: int = 0  # the dump's first line, counted from the start of its block
+    #: extended key usage as dotted OIDs (None: no such extension printed)
+    eku: tuple[str, ...] | None = None
+    #: key usage bits in cryptography's names (digital_signature, key_cert_sign, ...)
+    key_usage: tuple[str, ...] | None = None
+    #: basicConstraints pathLenConstraint (None: none, or not a CA)
+    path_length: int | None = None
+    #: the OIDs of the extensions printed as critical
+    critical: tuple[str, ...] = ()
+    #: nameConstraints dNSName subtrees (permitted None: no permitted subtrees printed)
+    permitted_dns: tuple[str, ...] | None = None
+    excluded_dns: tuple[str, ...] = ()
 
 
 _FIELD = re.compile(r'^\s*"([a-z ]+?)"\s*:\s*"?(.*?)"?,?\s*$')
@@ -58,29 +69,100 @@ def hex_bytes(lines: list[str], start: int) -> tuple[bytes, int]:
     return bytes(out), i
 
 
+#: the JDK's names for extended key usages (sun.security.util.KnownOIDs) and key usage bits
+EKU_NAMES = {
+    "serverAuth": "1.3.6.1.5.5.7.3.1",
+    "clientAuth": "1.3.6.1.5.5.7.3.2",
+    "codeSigning": "1.3.6.1.5.5.7.3.3",
+    "emailProtection": "1.3.6.1.5.5.7.3.4",
+    "ipsecEndSystem": "1.3.6.1.5.5.7.3.5",
+    "ipsecTunnel": "1.3.6.1.5.5.7.3.6",
+    "ipsecUser": "1.3.6.1.5.5.7.3.7",
+    "timeStamping": "1.3.6.1.5.5.7.3.8",
+    "OCSPSigning": "1.3.6.1.5.5.7.3.9",
+    "anyExtendedKeyUsage": "2.5.29.37.0",
+}
+KEY_USAGE_NAMES = {
+    "DigitalSignature": "digital_signature",
+    "Non_repudiation": "content_commitment",
+    "Key_Encipherment": "key_encipherment",
+    "Data_Encipherment": "data_encipherment",
+    "Key_Agreement": "key_agreement",
+    "Key_CertSign": "key_cert_sign",
+    "Crl_Sign": "crl_sign",
+    "Encipher_Only": "encipher_only",
+    "Decipher_Only": "decipher_only",
+}
+_OID = re.compile(r"^\d+(\.\d+)+$")
+_PATHLEN = re.compile(r"PathLen:\s*(\d+)")
+
+
+def _usage(found: dict[str, object], current: str, text: str) -> None:
+    """EKU, key usage, path length and name constraints lines (the fields the server stacks read)."""
+    word = text.strip(" ,[]")
+    if current == "2.5.29.37" and (word in EKU_NAMES or _OID.match(word)):
+        found.setdefault("eku", []).append(EKU_NAMES.get(word, word))  # type: ignore[attr-defined]
+    elif current == "2.5.29.15" and word in KEY_USAGE_NAMES:
+        found.setdefault("ku", []).append(KEY_USAGE_NAMES[word])  # type: ignore[attr-defined]
+    elif current == "2.5.29.19" and (m := _PATHLEN.search(text)):
+        found["pathlen"] = int(m.group(1)) if int(m.group(1)) < 2**31 - 1 else None
+    elif current == "2.5.29.30":
+        if "Permitted:" in text:
+            found["nc"] = "permitted"
+            found.setdefault("permitted", [])
+        elif "Excluded:" in text:
+            found["nc"] = "excluded"
+        if "DNSName:" in text and "nc" in found:
+            name = text.split("DNSName:", 1)[1].strip()
+            found.setdefault(str(found["nc"]), []).append(name)  # type: ignore[attr-defined]
+
+
 def _extensions(lines: list[str]) -> dict[str, object]:
     found: dict[str, object] = {}
     current = ""
     dns: list[str] = []
     ips: list[str] = []
+    critical: list[str] = []
     i = 0
     while i < len(lines):
         text = lines[i].strip()
         if "ObjectId:" in text and (text.startswith("ObjectId:") or text.startswith("[")):
             current = text.split("ObjectId:", 1)[1].split()[0]
+            if "Criticality=true" in text:
+                critical.append(current)
+            if current == "2.5.29.37":
+                found["eku"] = []
+            elif current == "2.5.29.15":
+                found["ku"] = []
+        elif current in ("2.5.29.37", "2.5.29.15", "2.5.29.19", "2.5.29.30") and text:
+            _usage(found, current, text)
+            if current == "2.5.29.19" and text.startswith("CA:"):
+                found["ca"] = text.split(":", 1)[1].strip().lower() == "true"
         elif current == "2.5.29.17" and text.startswith("DNSName:"):
             dns.append(text.split(":", 1)[1].strip())
         elif current == "2.5.29.17" and text.startswith("IPAddress:"):
             ips.append(text.split(":", 1)[1].strip())
-        elif current == "2.5.29.19" and text.startswith("CA:"):
-            found["ca"] = text.split(":", 1)[1].strip().lower() == "true"
         elif current in ("2.5.29.14", "2.5.29.35") and text.startswith("KeyIdentifier ["):
             value, i = hex_bytes(lines, i + 1)
             found["ski" if current == "2.5.29.14" else "aki"] = value
             continue
         i += 1
     found["dns"], found["ips"] = tuple(dns), tuple(ips)
+    found["critical"] = tuple(critical)
     return found
+
+
+def _usage_facts(ext: dict[str, object]) -> dict[str, object]:
+    """The CertFacts fields `_usage` read, as keyword arguments."""
+    eku, ku, permitted = ext.get("eku"), ext.get("ku"), ext.get("permitted")
+    return {
+        "eku": tuple(eku) if isinstance(eku, list) else None,
+        "key_usage": tuple(ku) if isinstance(ku, list) else None,
+        "path_length": ext.get("pathlen"),
+        "critical": ext["critical"],
+        "permitted_dns": tuple(permitted) if isinstance(permitted, list) else None,
+        "excluded_dns": tuple(ext.get("excluded", ())),  # type: ignore[arg-type]
+    }
 
 
 _PARSED: dict[str, list[CertFacts]] = {}
@@ -132,6 +214,7 @@ def _parse_modern(lines: list[str], first_line: int = 0) -> list[CertFacts]:
                 subject_key_id=ext.get("ski"),  # type: ignore[arg-type]
                 authority_key_id=ext.get("aki"),  # type: ignore[arg-type]
                 line=first_line + start,
+                **_usage_facts(ext),  # type: ignore[arg-type]
             )
         )
     return out
@@ -176,6 +259,7 @@ def parse_jdk8(lines: list[str], first_line: int = 0) -> list[CertFacts]:
                 ip_addresses=ext["ips"],  # type: ignore[arg-type]
                 ca=ext.get("ca"),  # type: ignore[arg-type]
                 line=first_line + start,
+                **_usage_facts(ext),  # type: ignore[arg-type]
             )
         )
     return out
@@ -195,7 +279,9 @@ _FAR_FUTURE = dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc)
 
 def rebuild(facts: CertFacts) -> x509.Certificate:
     """An x509 certificate with the printed facts (memoised: logs repeat the same chains)."""
-    key = (facts.subject, facts.issuer, facts.serial, facts.not_before, facts.not_after, facts.dns_names)
+    key: tuple[object, ...] = (facts.subject, facts.issuer, facts.serial, facts.not_before, facts.not_after)
+    key += (facts.dns_names, facts.key_type, facts.key_bits, facts.signature_algorithm, facts.eku)
+    key += (facts.key_usage, facts.critical, facts.path_length, facts.permitted_dns, facts.excluded_dns)
     hit = _STATE.cache.get(key)
     if hit is not None:
         return hit

@@ -89,12 +89,13 @@ class Run:
 
 
 def vpn_handshake(pki: Pki, out: Path, client_cert: str = "client", both: tuple[str, ...] = TLS12,
-                  server_extra: tuple[str, ...] = (), client_extra: tuple[str, ...] = ()) -> Run:  # fmt: skip
+                  server_extra: tuple[str, ...] = (), client_extra: tuple[str, ...] = (),
+                  udp: bool = False) -> Run:  # fmt: skip
     """One OpenVPN client connecting to one OpenVPN server over TCP, captured to `out`."""
     port = free_port()
     dump = subprocess.Popen(
         ["tcpdump", "-i", "lo", "-s", "0", "-U", "--immediate-mode", "-Z", "root", "-w", str(out),
-         f"tcp port {port}"],
+         f"{'udp' if udp else 'tcp'} port {port}"],
         stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert dump.stderr is not None
@@ -105,17 +106,18 @@ def vpn_handshake(pki: Pki, out: Path, client_cert: str = "client", both: tuple[
     try:
         with server_log.open("wb") as log:
             procs.append(subprocess.Popen(
-                ["openvpn", "--mode", "p2p", "--proto", "tcp-server", "--local", "127.0.0.1", "--port",
-                 str(port), "--tls-server", "--dh", "none", "--cert", str(pki / "server.pem"), "--key",
-                 str(pki / "server.key"), *common, *server_extra],
+                ["openvpn", "--mode", "p2p", "--proto", "udp" if udp else "tcp-server", "--local",
+                 "127.0.0.1", "--port", str(port), "--tls-server", "--dh", "none", "--cert",
+                 str(pki / "server.pem"), "--key", str(pki / "server.key"), *common, *server_extra],
                 stdout=log, stderr=subprocess.STDOUT,
             ))  # fmt: skip
-        assert _wait_for(server_log, ("Listening for incoming TCP connection",), time.monotonic() + 15)
+        ready = "UDPv4 link local (bound)" if udp else "Listening for incoming TCP connection"
+        assert _wait_for(server_log, (ready,), time.monotonic() + 15)
         with client_log.open("wb") as log:
             procs.append(subprocess.Popen(
-                ["openvpn", "--proto", "tcp-client", "--remote", "127.0.0.1", str(port), "--tls-client",
-                 "--cert", str(pki / f"{client_cert}.pem"), "--key", str(pki / f"{client_cert}.key"),
-                 "--connect-retry-max", "1", *common, *client_extra],
+                ["openvpn", "--proto", "udp" if udp else "tcp-client", "--remote", "127.0.0.1", str(port),
+                 "--tls-client", "--cert", str(pki / f"{client_cert}.pem"), "--key",
+                 str(pki / f"{client_cert}.key"), "--connect-retry-max", "1", *common, *client_extra],
                 stdout=log, stderr=subprocess.STDOUT,
             ))  # fmt: skip
         done = ("Initialization Sequence Completed", "Connection reset", "TLS Error")
@@ -228,3 +230,27 @@ def test_tls_1_3_inside_openvpn_is_read_as_far_as_it_is_plaintext(cli: Any, pki:
     assert conn["version"] == "TLS 1.3"
     assert ours(conn) == ["1", "2"] == tshark_handshakes(capture, server_port(conn))
     assert "handshake-encrypted-no-keylog" in conn["finding_codes"]
+
+
+def test_openvpn_over_udp_is_named_not_read(cli: Any, pki: Pki, tmp_path: Path) -> None:
+    """This reader follows TCP only: OpenVPN's control channel over UDP is counted and named
+    (as tshark counts its `openvpn` frames), never a capture that reads as empty."""
+    capture = tmp_path / "vpn-udp.pcap"
+    assert vpn_handshake(pki, capture, udp=True).client_said == "Initialization Sequence Completed"
+    frames = subprocess.run(
+        ["tshark", "-r", str(capture), "-d", f"udp.port=={udp_port(capture)},openvpn", "-Y", "openvpn",
+         "-T", "fields", "-e", "frame.number"],
+        capture_output=True, text=True, check=True, timeout=120,
+    ).stdout.split()  # fmt: skip
+    result, report = read(cli, capture)
+    assert report["connections"] == []
+    assert f"{len(frames)} packet(s) in OpenVPN over UDP not read" in report["capture"]["problems"]
+    assert "capture-incomplete" in result.codes()
+
+
+def udp_port(capture: Path) -> int:
+    out = subprocess.run(
+        ["tshark", "-r", str(capture), "-c", "1", "-T", "fields", "-e", "udp.dstport"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    return int(out.split()[0])

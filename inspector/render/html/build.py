@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from inspector.render.html.chains import CertIndex, ca_match
 from inspector.render.html.coerce import as_dict, as_dicts, as_int, as_str, as_strs
 from inspector.render.html.ladder_svg import cited_steps, ladder
-from inspector.render.html.model import (
-    ConnectionView,
-    Evidence,
-    Fact,
-    FindingCard,
-    FindingView,
-    Page,
-    ServerVerdictView,
-    Verdict,
-)
+from inspector.render.html.model import ConnectionView, Evidence, FindingView, ServerVerdictView, Verdict
 from inspector.render.html.sanitize import clean_text
-from inspector.render.html.sections import (
-    SEVERITIES,
-    capture_view,
-    keystore_view,
-    probe_view,
-    selection_view,
-)
+from inspector.render.html.sections import SEVERITIES, selection_view
+from inspector.render.html.tally import FindingTally
 
-MAX_DETAILED = 100  # connections drawn in full; the rest are rows of the table
-MAX_TABLE_ROWS = 2000  # beyond this a browser's table is no longer something to read
-GROUP_OVER = 3  # a code found in more connections than this gets one card naming the others
-ALSO_NAMED = 20
 KNOWN = {"schema", "schema_version", "tool_version", "findings", "summary"}
 KNOWN |= {"capture", "connections", "keystore", "probe", "selection", "server_verdicts"}
 _COMMAND = re.compile(r"^(keytool|openssl|curl|java|mtls-inspect|cat|cp|mv)\b|&& keytool")
@@ -99,11 +80,17 @@ def _request_and_chain(
 
 
 def connection_view(
-    raw: dict[str, Any], mine: list[FindingView], index: CertIndex, detailed: bool, conn_index: int
+    raw: dict[str, Any],
+    mine: list[FindingView],
+    index: CertIndex,
+    detailed: bool,
+    conn_index: int,
+    has_error: bool,
 ) -> ConnectionView:
+    """`mine`: its findings (those drawn in full); `has_error`: whether any is an error."""
     events = as_dicts(raw.get("events"))
     outcome = as_str(raw.get("outcome"))
-    klass = outcome_class(outcome, any(f.severity == "error" for f in mine))
+    klass = outcome_class(outcome, has_error)
     server_name = as_str(raw.get("server_name"))
     anchor = f"conn-{conn_index}"
     for event in events:
@@ -151,29 +138,11 @@ def connection_view(
     )
 
 
-def cards(findings: list[FindingView]) -> list[FindingCard]:
-    """Every finding, except that a code seen in many connections is one card naming the rest."""
-    by_code: dict[str, list[FindingView]] = {}
-    for finding in findings:
-        by_code.setdefault(finding.code, []).append(finding)
-    shown: list[FindingCard] = []
-    for finding in findings:  # in the document's order; a grouped code where it first appears
-        same = by_code[finding.code]
-        if len(same) <= GROUP_OVER:
-            shown.append(FindingCard(finding, [], 0))
-        elif finding is same[0]:
-            others = [f.connection for f in same[1:] if f.connection is not None][:ALSO_NAMED]
-            shown.append(FindingCard(finding, others, len(same) - 1 - len(others)))
-    return shown
-
-
 def verdict(
-    kind: str, document: dict[str, Any], findings: list[FindingView], outcomes: list[tuple[str, str]]
+    kind: str, document: dict[str, Any], tally: FindingTally, outcomes: list[tuple[str, str]]
 ) -> Verdict:
     """`outcomes`: (outcome, outcome class) of every connection, listed in the table or not."""
-    errors = [f for f in findings if f.severity == "error"]
-    warnings = [f for f in findings if f.severity == "warning"]
-    infos = [f for f in findings if f.severity == "info"]
+    errors, warnings, infos = (tally.piles[severity].count for severity in SEVERITIES)
     context = ""
     java_empty = False
     if kind == "pcap":
@@ -204,108 +173,16 @@ def verdict(
         java_empty = not view.rows[0].ok and not view.rows[1].ok
         context = f"For the {view.request_text}: a Java client (PKIX) {view.rows[1].answer}."
     if errors:
-        level, headline = "error", f"{_plural(len(errors), 'error')} to fix"
+        level, headline = "error", f"{_plural(errors, 'error')} to fix"
     elif java_empty:
         level, headline = "error", "A Java client would send an empty Certificate"
     elif warnings:
-        level, headline = "warning", f"No errors; {_plural(len(warnings), 'warning')} to read"
+        level, headline = "warning", f"No errors; {_plural(warnings, 'warning')} to read"
     else:
         level, headline = "ok", "No problems found"
-    return Verdict(
-        level, headline, context, cards(errors), cards(warnings), cards(infos), len(warnings), len(infos)
-    )
-
-
-def _table_order(
-    raw_connections: list[dict[str, Any]], findings: list[dict[str, Any]]
-) -> tuple[list[int], list[int]]:
-    """Connection numbers, and positions in the order they earn a place on the page: those with
-    error or warning findings first, then by position."""
-    numbers = [as_int(raw.get("index")) or i + 1 for i, raw in enumerate(raw_connections)]
-    noteworthy = {
-        as_int(as_dict(f.get("location")).get("connection")) for f in findings if f.get("severity") != "info"
-    }
-    ordered = sorted(range(len(raw_connections)), key=lambda i: (numbers[i] not in noteworthy, i))
-    return numbers, ordered
-
-
-def trim(document: dict[str, Any]) -> dict[str, Any]:
-    """Connections beyond the table keep only what the verdict counts (their outcome), so a capture
-    of many thousands is sanitised, redacted and rendered in seconds."""
-    raw_connections = document.get("connections")
-    if not isinstance(raw_connections, list) or len(raw_connections) <= MAX_TABLE_ROWS:
-        return document
-    kept = as_dicts(raw_connections)
-    numbers, ordered = _table_order(kept, as_dicts(document.get("findings")))
-    listed = set(ordered[:MAX_TABLE_ROWS])
-    connections = [
-        raw if i in listed else {"index": numbers[i], "outcome": raw.get("outcome")}
-        for i, raw in enumerate(kept)
-    ]
-    return {**document, "connections": connections}
-
-
-def build_page(document: dict[str, Any], *, redacted: bool) -> Page:
-    schema = as_str(document.get("schema"))
-    kind = schema.split("/", 1)[1] if schema.startswith("mtls-inspector/") else schema or "unknown"
-    findings = sorted(
-        (finding_view(f) for f in as_dicts(document.get("findings"))),
-        key=lambda f: SEVERITIES.index(f.severity),
-    )
-    index = CertIndex()
-    keystore = None
-    if "keystore" in document:
-        keystore = keystore_view(as_dict(document["keystore"]), index, findings)
-    raw_connections = as_dicts(document.get("connections"))
-    numbers, ordered = _table_order(raw_connections, as_dicts(document.get("findings")))
-    by_connection: dict[int | None, list[FindingView]] = {}
-    for finding in findings:
-        by_connection.setdefault(finding.connection, []).append(finding)
-    outcomes = []
-    for number, raw in zip(numbers, raw_connections, strict=True):
-        has_error = any(f.severity == "error" for f in by_connection.get(number, []))
-        outcome = as_str(raw.get("outcome"))
-        outcomes.append((outcome, outcome_class(outcome, has_error)))
-    listed = sorted(ordered[:MAX_TABLE_ROWS])
-    chosen = set(ordered[:MAX_DETAILED])
-    connections = [
-        connection_view(raw_connections[i], by_connection.get(numbers[i], []), index, i in chosen, numbers[i])
-        for i in listed
-    ]
-    probe = probe_view(as_dict(document["probe"])) if "probe" in document else None
-    selection = selection_view(as_dict(document["selection"])) if "selection" in document else None
-    subject = {
-        "pcap": as_str(as_dict(document.get("capture")).get("path")),
-        "keystore": as_str(as_dict(document.get("keystore")).get("path")),
-        "probe": as_str(as_dict(document.get("probe")).get("target")),
-        "select": selection.source if selection else "",
-    }.get(kind, "")
-    other = [
-        Fact(clean_text(str(key)), json.dumps(value, indent=2, ensure_ascii=True)[:20000])
-        for key, value in document.items()
-        if key not in KNOWN
-    ]
-    return Page(
-        kind=kind,
-        title=f"mtls-inspector {kind} report" + (f": {subject}" if subject else ""),
-        heading=HEADING.get(kind, "") + (subject or f"{kind} report"),
-        schema=schema,
-        tool_version=as_str(document.get("tool_version")),
-        redacted=redacted,
-        verdict=verdict(kind, document, findings, outcomes),
-        capture=capture_view(as_dict(document["capture"])) if "capture" in document else None,
-        keystore=keystore,
-        probe=probe,
-        selection=selection,
-        connections=connections,
-        show_table=len(connections) > 1,
-        outcomes=sorted({c.outcome for c in connections if c.outcome}),
-        omitted=len(connections) - len(chosen),
-        not_listed=len(raw_connections) - len(connections),
-        certificates=index.all(),
-        other=other,
-        server_verdicts=[server_verdict_view(v) for v in as_dicts(document.get("server_verdicts"))],
-    )
+    piles = tally.piles
+    cards = (piles["error"].cards(), piles["warning"].cards(), piles["info"].cards())
+    return Verdict(level, headline, context, *cards, warnings, infos)
 
 
 def server_verdict_view(raw: dict[str, Any]) -> ServerVerdictView:
@@ -317,5 +194,6 @@ def server_verdict_view(raw: dict[str, Any]) -> ServerVerdictView:
         tested=raw.get("tested") is True,
         setting=clean_text(as_str(raw.get("server_setting"))),
         client_fix=clean_text(as_str(raw.get("client_fix"))),
-        alias=clean_text(as_str(raw.get("alias"))),
+        # a capture's or a log's chains: the connections (handshakes) that sent this one
+        alias=clean_text(as_str(raw.get("alias") or raw.get("group"))),
     )

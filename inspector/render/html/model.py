@@ -5,7 +5,9 @@ Empty strings mean "not in the document" and are shown as such, never guessed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,21 @@ class ServerVerdictView:
     alias: str
 
 
+class ConnectionList(Protocol):
+    """The connections the page lists, drawn one by one as the page is written: the table's
+    rows first; `detailed` (those drawn in full) and `certificates` are complete only after."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[ConnectionView]: ...
+
+    @property
+    def detailed(self) -> list[ConnectionView]: ...
+
+    @property
+    def certificates(self) -> list[CertView]: ...
+
+
 @dataclass(frozen=True)
 class Page:
     kind: str
@@ -259,11 +276,14 @@ class Page:
     keystore: KeystoreView | None
     probe: ProbeView | None
     selection: SelectionView | None
-    connections: list[ConnectionView]
+    connections: ConnectionList
     show_table: bool
     outcomes: list[str]
     omitted: int  # connections in the table without a drawn section
     not_listed: int  # connections beyond the table's limit
-    certificates: list[CertView]
+    total: int  # connections in the document
+    drawn: int  # connections drawn in full
+    has_certificates: bool
+    unlisted_outcomes: list[tuple[str, int]]  # of the connections not listed: the most common
     other: list[Fact]
     server_verdicts: list[ServerVerdictView] = field(default_factory=list)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
-from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
-from inspector.render.html.build import build_page, trim
-from inspector.render.html.redact import redact as redact_document
-from inspector.render.html.sanitize import sanitize
+from inspector.render.html.assemble import build_page
+from inspector.render.html.source import DocumentSource
 
 
 @lru_cache(maxsize=1)
@@ -37,11 +36,9 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
 
-def render(document: dict[str, Any], *, redact: bool) -> str:
-    clean = sanitize(trim(document))
-    if redact:
-        clean = redact_document(clean)
-    page = build_page(clean, redacted=redact)
+def render(source: DocumentSource, *, redact: bool) -> Iterator[str]:
+    """The page in pieces, as it is drawn: a capture's connections are read one at a time."""
+    page = build_page(source, redacted=redact)
     style, script = _asset("report.css"), _asset("report.js")
     # The page may load nothing and run only its own script: the CSP names the two inline blocks.
     csp = (
@@ -50,4 +47,4 @@ def render(document: dict[str, Any], *, redact: bool) -> str:
     )
     template = _environment().get_template("report.html.j2")
     # The two assets are this package's own files, so they are inserted as they are.
-    return template.render(page=page, style=Markup(style), script=Markup(script), csp=csp)
+    return template.generate(page=page, style=Markup(style), script=Markup(script), csp=csp)

@@ -12,6 +12,7 @@ diagnosis. File paths keep only their last component (the fix commands still nam
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from inspector.pki.hostnames import is_ip
@@ -111,10 +112,9 @@ def _host_value(text: str) -> str | None:
     return None
 
 
-def _declared_hosts(document: dict[str, Any]) -> list[str]:
+def _declared_hosts(part: Any) -> list[str]:
     """Where the document says "this is a host": any value under a host key, anywhere in it; a
-    select document's source ("server HOST:PORT"); a server certificate's CN; the host a
-    host-name refusal names."""
+    select document's source ("server HOST:PORT"); a server certificate's CN."""
     hosts: list[str] = []
 
     def walk(value: Any) -> None:
@@ -139,10 +139,7 @@ def _declared_hosts(document: dict[str, Any]) -> list[str]:
             for item in value:
                 walk(item)
 
-    walk(document)
-    for text in _strings(document):
-        if "matching" in text or "match" in text or "valid for" in text:
-            hosts.extend(m.group(1) for m in _NAMED_HOST.finditer(text))
+    walk(part)
     return hosts
 
 
@@ -151,62 +148,82 @@ def _cn_values(dn: str) -> list[str]:
     return [m.group(1).strip() for m in _CN.finditer(dn) if " " not in m.group(1).strip()]
 
 
-def _paths(document: dict[str, Any]) -> list[str]:
-    paths: list[str] = []
-    for section in ("keystore", "capture"):
-        part = document.get(section)
-        if isinstance(part, dict) and isinstance(part.get("path"), str):
-            paths.append(part["path"])
-    findings = document.get("findings")
-    for finding in findings if isinstance(findings, list) else []:
-        location = finding.get("location") if isinstance(finding, dict) else None
-        if isinstance(location, dict) and isinstance(location.get("file"), str):
-            paths.append(location["file"])
-    return paths
+class Redactor:
+    """Names are collected part by part (each member of the document, each item of its lists, in
+    the document's order), so a capture of thousands of connections is never held whole; the
+    pseudonyms are numbered as if the whole document had been read at once: declared hosts first,
+    then hosts named by refusals, then addresses and names in the order they appear."""
 
+    def __init__(self) -> None:
+        self._declared: dict[str, None] = {}
+        self._named: dict[str, None] = {}
+        self._found: dict[tuple[str, str], None] = {}  # (kind, text) in order of appearance
+        self._folders: set[str] = set()
 
-def redact(document: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `document` with every host, address and e-mail address replaced."""
-    names = Pseudonyms()
-    for host in _declared_hosts(document):
-        names.host(host)
-    texts = _strings(document)
-    for text in texts:
+    def scan(self, part: Any, key: str | None = None) -> None:
+        """One part; `key`: the document member it is (a top-level member is given whole)."""
+        value = {key: part} if key is not None else part
+        self._declared.update(dict.fromkeys(_declared_hosts(value)))
+        for text in _strings(value):
+            if "matching" in text or "match" in text or "valid for" in text:
+                self._named.update(dict.fromkeys(m.group(1) for m in _NAMED_HOST.finditer(text)))
+            self._candidates(text)
+        self._paths(part, key)
+
+    def _candidates(self, text: str) -> None:
+        found = self._found
         if "." in text:
             for match in _IPV4.finditer(text):
                 if is_ip(match.group()):
-                    names.address(match.group())
+                    found["ip", match.group()] = None
         if "::" in text or text.count(":") >= 6:
             for match in _IPV6.finditer(text):
                 if match.group().count(":") >= 2 and is_ip(match.group()):
-                    names.address(match.group())
+                    found["ip", match.group()] = None
         if "=" in text:
             for match in _CN_WORD.finditer(text):
-                value = match.group(1).strip()
-                if _HOSTNAME.match(value) or value.lower() in names.names:
-                    names.host(value)
+                found["cn", match.group(1).strip()] = None
         if "@" in text:
             for match in _EMAIL.finditer(text):
-                names.mail(match.group())
-    folders = sorted({_folder(p) for p in _paths(document)} - {"", "/", "\\"}, key=len, reverse=True)
-    tokens = sorted(names.names, key=len, reverse=True)
-    pattern = (
-        re.compile(r"(?<![\w-])(" + "|".join(re.escape(t) for t in tokens) + r")(?![\w-]|\.[\w-])", re.I)
-        if tokens
-        else None
-    )
+                found["mail", match.group()] = None
 
-    def replace(text: str) -> str:
-        for folder in folders:
-            text = text.replace(folder, "")
-        if "@" in text:
-            text = _EMAIL.sub(lambda m: names.mail(m.group()), text)
-        if pattern is not None:
-            text = pattern.sub(lambda m: names.names[m.group(1).lower()], text)
-        return text
+    def _paths(self, part: Any, key: str | None) -> None:
+        if key in ("keystore", "capture") and isinstance(part, dict) and isinstance(part.get("path"), str):
+            self._folders.add(_folder(part["path"]))
+        location = part.get("location") if key is None and isinstance(part, dict) else None
+        if isinstance(location, dict) and isinstance(location.get("file"), str):
+            self._folders.add(_folder(location["file"]))
 
-    redacted: dict[str, Any] = map_strings(document, replace)
-    return redacted
+    def replacer(self) -> Callable[[str], str]:
+        """The replacement of every string, once every part has been scanned."""
+        names = Pseudonyms()
+        for host in (*self._declared, *self._named):
+            names.host(host)
+        for kind, text in self._found:
+            if kind == "ip":
+                names.address(text)
+            elif kind == "mail":
+                names.mail(text)
+            elif _HOSTNAME.match(text) or text.lower() in names.names:
+                names.host(text)
+        folders = sorted(self._folders - {"", "/", "\\"}, key=len, reverse=True)
+        tokens = sorted(names.names, key=len, reverse=True)
+        pattern = (
+            re.compile(r"(?<![\w-])(" + "|".join(re.escape(t) for t in tokens) + r")(?![\w-]|\.[\w-])", re.I)
+            if tokens
+            else None
+        )
+
+        def replace(text: str) -> str:
+            for folder in folders:
+                text = text.replace(folder, "")
+            if "@" in text:
+                text = _EMAIL.sub(lambda m: names.mail(m.group()), text)
+            if pattern is not None:
+                text = pattern.sub(lambda m: names.names[m.group(1).lower()], text)
+            return text
+
+        return replace
 
 
 def _folder(path: str) -> str:

@@ -34,12 +34,30 @@ def clean_text(text: str) -> str:
     return _CONTROL.sub(_visible, text)
 
 
-def map_strings(value: Any, fn: Callable[[str], str]) -> Any:
+def clean_json(text: str) -> bool:
+    """Whether every string of this JSON text is clean as it is (clean_text would change none):
+    without a backslash each decoded string is a piece of the text, so a text with nothing to
+    clean has no string with anything to clean."""
+    if "\\" in text or "-----BEGIN" in text or _CONTROL.search(text) is not None:
+        return False
+    # every key-log label has one of these words: the pattern is searched only where it may match
+    labelled = "SECRET" in text or "CLIENT_RANDOM" in text or "RSA" in text
+    return not labelled or _KEYLOG_LINE.search(text) is None
+
+
+MEMO_MAX = 50_000  # distinct strings remembered across the parts of one document
+
+
+def map_strings(value: Any, fn: Callable[[str], str], done: dict[str, str] | None = None) -> Any:
     """A copy of a JSON value with `fn` applied to every string value (keys are left alone).
 
     Each distinct string is transformed once: a capture's document repeats the same texts
-    (messages, explanations) thousands of times."""
-    done: dict[str, str] = {}
+    (messages, explanations) thousands of times. `done`: the memo of `fn`, shared by the parts
+    of one document (emptied past MEMO_MAX strings)."""
+    if done is None:
+        done = {}
+    elif len(done) > MEMO_MAX:
+        done.clear()
 
     def walk(item: Any) -> Any:
         if isinstance(item, str):
@@ -54,8 +72,3 @@ def map_strings(value: Any, fn: Callable[[str], str]) -> Any:
         return item
 
     return walk(value)
-
-
-def sanitize(document: dict[str, Any]) -> dict[str, Any]:
-    cleaned: dict[str, Any] = map_strings(document, clean_text)
-    return cleaned

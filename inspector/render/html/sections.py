@@ -12,7 +12,6 @@ from inspector.render.html.model import (
     CaptureView,
     EntryView,
     Fact,
-    FindingView,
     KeystoreView,
     ProbeView,
     SelectionRow,
@@ -97,7 +96,10 @@ def _problem(p: dict[str, Any]) -> str:
     return "; ".join(f"{k}: {as_str(v)}" for k, v in p.items())
 
 
-def keystore_view(raw: dict[str, Any], index: CertIndex, findings: list[FindingView]) -> KeystoreView:
+def keystore_view(
+    raw: dict[str, Any], index: CertIndex, alias_severities: dict[str, set[str]]
+) -> KeystoreView:
+    """`alias_severities`: the severities of the findings about each entry."""
     entries = []
     for entry in as_dicts(raw.get("entries")):
         alias = as_str(entry.get("alias"))
@@ -119,7 +121,7 @@ def keystore_view(raw: dict[str, Any], index: CertIndex, findings: list[FindingV
                 ("key password differs from the store's", entry.get("key_password_differs")),
             ]
         )
-        about = [f.severity for f in findings if f.alias == alias]
+        about = alias_severities.get(alias, set())
         worst = next((s for s in SEVERITIES if s in about), "")
         entries.append(EntryView(alias=alias, type=kind, worst=worst, facts=facts, chain=chain))
     return KeystoreView(

@@ -32,7 +32,7 @@
       var wanted = filter.value, shown = 0;
       Array.prototype.forEach.call(body.rows, function (row) {
         var show = !wanted || row.getAttribute("data-class") === wanted || row.getAttribute("data-outcome") === wanted;
-        row.hidden = !show;
+        if (row.hidden === show) { row.hidden = !show; }  // untouched rows cost the browser nothing
         if (show) { shown += 1; }
       });
       count.textContent = shown + " of " + body.rows.length + " shown";
