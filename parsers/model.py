@@ -130,6 +130,9 @@ class Alert:
     description: int
     #: True when the alert travelled encrypted and we could not read it (level/description 0).
     encrypted: bool = False
+    #: False when the level was read but not the description (a log that does not show it):
+    #: description 0 then means nothing, least of all close_notify.
+    described: bool = True
 
     @property
     def fatal(self) -> bool:
@@ -139,6 +142,8 @@ class Alert:
     def name(self) -> str:
         if self.encrypted:
             return "encrypted alert"
+        if not self.described:
+            return "alert (description not shown)"
         return ALERT_NAMES.get(self.description, f"alert {self.description}")
 
 
@@ -441,10 +446,12 @@ def fatal_alert(t: Transcript) -> Seen[Alert] | None:
 
 def alert_named(alert: Alert) -> bool:
     """Is the alert's description one this tool can name? Not for a description outside the
-    registry (200), nor for a fatal 0: close_notify is a warning, and a Java log whose alert
-    description the reader could not read (missing, "UNKNOWN ALERT (200)") arrives as a fatal 0."""
+    registry (200), not for one a log did not show (`described` false), nor for a fatal 0:
+    close_notify is a warning."""
     if alert.encrypted:
         return True  # said as "encrypted alert": what is not known is said so
+    if not alert.described:
+        return False
     return alert.description in ALERT_NAMES and not (
         alert.fatal and alert.description == AlertDescription.close_notify
     )
@@ -454,6 +461,8 @@ def alert_name(alert: Alert) -> str:
     """The alert's name for reports: never close_notify for one whose description is unknown."""
     if alert.encrypted:
         return "encrypted alert"
+    if not alert.described:
+        return "unknown alert (description not shown)"
     if alert.fatal and alert.description == AlertDescription.close_notify:
         return "unknown alert"
     if alert.description not in ALERT_NAMES:

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from inspector.analysis.connection import selection_for
-from inspector.analysis.error_text import ErrorTextResult
-from inspector.analysis.server_log import ServerLogResult
 from inspector.findings import Evidence, Finding, Severity, has_errors, sort_findings
 from inspector.java.key_managers import Selection
 from inspector.keystore.model import Keystore
@@ -34,12 +32,19 @@ from parsers.javalog.model import Said, Statement
 from parsers.model import Certificate, CertificateRequest, Direction, Transcript
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from cryptography import x509
 
+    # imported when the input is not a Java log: their rules cost every Java log start-up time
+    from inspector.analysis.error_text import ErrorTextResult
     from inspector.analysis.server_chains import ServerChains
+    from inspector.analysis.server_log import ServerLogResult
     from inspector.analysis.trust import TruststoreSource
     from inspector.java.trust import Truststore
     from inspector.server_stacks import Stack
+
+    LogOutcome: TypeAlias = "LogScan | ServerLogResult | ErrorTextResult"
 
 
 @dataclass(frozen=True)
@@ -104,9 +109,6 @@ class LogScan:
     errors: bool = False
     #: --server-ca: the server stacks' verdicts on each client chain the log printed
     server: ServerChains | None = None
-
-
-LogOutcome = LogScan | ServerLogResult | ErrorTextResult
 
 
 def analyse_log(request: LogRequest, on_handshake: Callable[[HandshakeResult], None]) -> LogOutcome:

@@ -10,13 +10,16 @@ import time
 from typing import TYPE_CHECKING
 
 from inspector.live.client_report import ClientReport, Hello, note_chain
-from parsers.constants import ALERT_NAMES
+from parsers.constants import ALERT_NAMES, ContentType, HandshakeType
 
 if TYPE_CHECKING:
     from OpenSSL import SSL
 
 #: bytes of the server's output kept to find a plaintext alert in (records before any encryption)
 OUTPUT_KEPT = 64 << 10
+
+HANDSHAKE_RECORD = ContentType.handshake
+SERVER_HELLO = bytes([HandshakeType.server_hello])
 
 
 class ClientPump:
@@ -68,7 +71,7 @@ class ClientPump:
             if more is None:
                 break
             data += more
-            if data[0] != 0x16:  # not a TLS handshake record: classified as it is
+            if data[0] != HANDSHAKE_RECORD:  # not a TLS handshake record: classified as it is
                 break
             if len(data) >= 5 and len(data) >= 5 + int.from_bytes(data[3:5], "big"):
                 break
@@ -81,7 +84,7 @@ class ClientPump:
         if data[0] & 0x80:
             report.hello = Hello.SSLV2
             return b""
-        if data[0] != 0x16 or (len(data) >= 2 and data[1] != 3):
+        if data[0] != HANDSHAKE_RECORD or (len(data) >= 2 and data[1] != 3):
             report.hello = Hello.NOT_HANDSHAKE
             with contextlib.suppress(OSError):  # as OpenSSL would answer a record it cannot read
                 self.raw.settimeout(0.5)
@@ -192,7 +195,7 @@ def _records(data: bytes) -> list[tuple[int, bytes]]:
 
 def _server_hello_sent(output: bytes) -> bool:
     records = _records(output)
-    return bool(records) and records[0][0] == 0x16 and records[0][1][:1] == b"\x02"
+    return bool(records) and records[0][0] == HANDSHAKE_RECORD and records[0][1][:1] == SERVER_HELLO
 
 
 def _plaintext_alert(output: bytes) -> str | None:
@@ -210,5 +213,9 @@ def plain_text_start(first: bytes) -> bool:
     """Bytes no TLS ClientHello starts with (a TLS record is 0x16 0x03 ..., an SSLv2-style hello has
     the high bit set): plain HTTP, a typo'd port, a health check speaking text."""
     return (
-        bool(first) and first[0] != 0x16 and not first[0] & 0x80 and first[:1].isascii() and first[0] >= 0x20
+        bool(first)
+        and first[0] != HANDSHAKE_RECORD
+        and not first[0] & 0x80
+        and first[:1].isascii()
+        and first[0] >= 0x20
     )

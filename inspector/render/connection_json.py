@@ -62,7 +62,7 @@ def event_dict(event: HandshakeEvent) -> JsonObject:
         # (close_notify's number)
         item["alert"] = {
             "level": None if m.encrypted else m.level,
-            "description": None if m.encrypted else m.description,
+            "description": None if m.encrypted or not m.described else m.description,
             "name": None if m.encrypted else model.alert_name(m),
             "readable": not m.encrypted,
         }

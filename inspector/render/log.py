@@ -10,11 +10,9 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from inspector.analysis.error_text import ErrorTextResult
 from inspector.analysis.log import HandshakeResult, LogScan
-from inspector.analysis.server_log import ServerLogResult
 from inspector.findings import Finding, Severity, has_errors
 from inspector.render import json_out, text
 from inspector.render.connection_json import connection_dict
@@ -26,6 +24,10 @@ from parsers.javalog import LoggedHandshake, LogSummary
 from parsers.javalog.certtext import facts_of
 from parsers.javalog.model import Said
 from parsers.model import Certificate, Direction, Transcript
+
+if TYPE_CHECKING:  # imported when the input is not a Java log (start-up time otherwise)
+    from inspector.analysis.error_text import ErrorTextResult
+    from inspector.analysis.server_log import ServerLogResult
 
 PRETTY_JSON_MAX = 50  # handshakes; beyond, compact JSON (pipe through jq to read it)
 COLUMNS = ["#", "lines", "thread", "server (SNI)", "version", "cert requested", "client cert sent", "outcome"]
@@ -42,6 +44,8 @@ class LogView:
 
 def emit_other_reader(result: ServerLogResult | ErrorTextResult, *, json: bool) -> int:
     """Input that was not a Java log, as its own reader's report (through the shared writer)."""
+    from inspector.analysis.server_log import ServerLogResult
+
     if isinstance(result, ServerLogResult):
         from inspector.render.server_log import emit_server_log
 

@@ -10,6 +10,7 @@ import re
 
 from parsers.constants import ALERT_NAMES, CERTIFICATE_TYPES, SIGNATURE_SCHEMES
 from parsers.javalog.certtext import CertFacts, parse_jdk8, parse_modern, rebuild
+from parsers.javalog.model import Thrown
 from parsers.javalog.names import parse_dn, split_dn_list
 from parsers.model import Alert, Certificate, CertificateRequest, ClientHello, DistinguishedName, ServerHello
 
@@ -38,9 +39,19 @@ CERT_TYPES = {name: code for code, name in CERTIFICATE_TYPES.items()}
 JDK8_CERT_TYPES = {"RSA": 1, "DSS": 2, "ECDSA": 64}
 ALERT_CODES = {name: code for code, name in ALERT_NAMES.items()}
 
-_VALUE = re.compile(r'^\s*"([^"]+)"\s*:\s*"?(.*?)"?,?\s*$')
+#: `"key": value` up to the value; the value is the rest less `"?,?\s*` at its end (what a lazy
+#: `(.*?)"?,?\s*$` takes, without trying it at each of a cipher-suite list's 1,500 characters).
+_KEY = re.compile(r'\s*"([^"]+)"\s*:\s*"?')
 _LIST = re.compile(r"\[(.*)\]")
 _SUITE = re.compile(r"\(0x([0-9A-Fa-f]{4})\)")
+
+
+def _value_of(rest: str) -> str:
+    """A value as printed, less its closing quote, comma and trailing blanks."""
+    rest = rest.rstrip()
+    if rest.endswith(","):
+        rest = rest[:-1]
+    return rest[:-1] if rest.endswith('"') else rest
 
 
 def _values(block: list[str], stop: str = '"extensions"') -> dict[str, str]:
@@ -49,9 +60,9 @@ def _values(block: list[str], stop: str = '"extensions"') -> dict[str, str]:
     for line in block:
         if stop in line:
             break
-        m = _VALUE.match(line)
+        m = _KEY.match(line)
         if m and m.group(1) not in out:
-            out[m.group(1)] = m.group(2)
+            out[m.group(1)] = _value_of(line[m.end() :])
     return out
 
 
@@ -246,16 +257,33 @@ def certificates_jdk8(block: list[str], first_line: int) -> tuple[Certificate, l
     return Certificate(chain=tuple(rebuild(f) for f in facts)), facts
 
 
+#: How the JDK names an alert code it does not know: `UNKNOWN ALERT (200)` (11+),
+#: `<UNKNOWN ALERT: 200>` (6 to 8).
+UNKNOWN_ALERT = re.compile(r"<?UNKNOWN ALERT(?: \(|: )(\d{1,3})[)>]?")
+
+
+def alert_description(text: str) -> int | None:
+    """The alert code a JDK's description names: its name, or the number of an alert the JDK
+    could not name (kept: it is not close_notify); None when it says neither."""
+    text = text.strip()
+    if text in ALERT_CODES:
+        return ALERT_CODES[text]
+    unknown = UNKNOWN_ALERT.fullmatch(text)
+    return int(unknown.group(1)) if unknown and int(unknown.group(1)) < 256 else None
+
+
 def alert(block: list[str]) -> Alert:
+    """A received alert block; a description not shown or not read is said so, never a 0."""
     values = _values(block)
     level = 2 if values.get("level", "fatal") == "fatal" else 1
-    return Alert(level, ALERT_CODES.get(values.get("description", ""), 0))
+    code = alert_description(values.get("description", ""))
+    return Alert(level, 0, described=False) if code is None else Alert(level, code)
 
 
 _EXC = re.compile(r"((?:[A-Za-z_$][\w$]*\.)+[A-Za-z_$][\w$]*(?:Exception|Error))(?:: (.*))?$")
 
 
-def exception_line(text: str) -> tuple[str, str] | None:
+def exception_line(text: str) -> Thrown | None:
     """`...SSLHandshakeException: message` anywhere in a line → (class, message)."""
     m = _EXC.search(text.strip())
     if m is None:
@@ -271,17 +299,17 @@ def exception_line(text: str) -> tuple[str, str] | None:
         message = message[:-1].rstrip()
     while message.endswith(")") and message.count(")") > message.count("("):  # the paste's own ")"
         message = message[:-1].rstrip()
-    return m.group(1), message
+    return Thrown(m.group(1), message)
 
 
-def _exception_head(text: str) -> tuple[str, str] | None:
+def _exception_head(text: str) -> Thrown | None:
     m = re.match(r"\s*((?:[A-Za-z_$][\w$]*\.)+[A-Za-z_$][\w$]*)(?:: (.*))?$", text)
-    return (m.group(1), (m.group(2) or "").strip()) if m else None
+    return Thrown(m.group(1), (m.group(2) or "").strip()) if m else None
 
 
-def throwable(block: list[str]) -> list[tuple[str, str]]:
+def throwable(block: list[str]) -> list[Thrown]:
     """The exception chain of a `"throwable" : {` block."""
-    chain: list[tuple[str, str]] = []
+    chain: list[Thrown] = []
     for line in block:
         stripped = line.strip()
         if not stripped or stripped.startswith("at ") or stripped.startswith('"throwable"'):

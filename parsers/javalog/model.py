@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import NamedTuple
 
 from parsers.model import Transcript
 
@@ -33,6 +34,34 @@ class Said(str, Enum):
     APP_OUTPUT = "printed by the application"
 
 
+class Thrown(NamedTuple):
+    """One element of an exception chain as printed: its class and its message."""
+
+    cls: str
+    message: str
+
+
+class RoleEvidence(NamedTuple):
+    """The log line that shows which side wrote the log, and what it shows."""
+
+    line: int
+    why: str
+
+
+class HttpAnswer(NamedTuple):
+    """An HTTP answer the application printed (or the decrypted data shows): status and reason."""
+
+    status: int
+    reason: str
+
+
+class TrustedAnchors(NamedTuple):
+    """The trust manager's anchors as logged at start-up: the line and the subjects."""
+
+    line: int
+    subjects: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Statement:
     line: int
@@ -45,7 +74,7 @@ class JavaException:
     """An exception and its causes, as printed (the outermost first)."""
 
     line: int
-    chain: tuple[tuple[str, str], ...]  # (class, message)
+    chain: tuple[tuple[str, str], ...]  # (class, message): a Thrown when read from a log
     thread: str | None = None
     #: The line of each element of `chain` (empty when only the first line is known).
     lines: tuple[int, ...] = ()
@@ -96,10 +125,10 @@ class LoggedHandshake:
     #: Things this handshake's log lines cannot show (said to the user, not guessed).
     not_shown: list[str] = field(default_factory=list)
     #: The first line of decrypted application data the server sent (only `all` logs show it).
-    http_status: tuple[int, str] | None = None
+    http_status: HttpAnswer | None = None
     #: The side that wrote this handshake's lines, and the line that shows it.
     role: Role = Role.CLIENT
-    role_evidence: tuple[int, str] | None = None
+    role_evidence: RoleEvidence | None = None
     #: Certificate messages the log names without printing their certificates (JDK 8 without
     #: `verbose`, an abridged paste): log line → the subjects it shows. Unknown, not empty.
     unprinted_chains: dict[int, tuple[str, ...]] = field(default_factory=dict)
@@ -107,7 +136,7 @@ class LoggedHandshake:
     request_types_unknown: bool = False
     #: The trust manager's anchors as logged at start-up (`adding as trusted certificates`):
     #: (line, subjects); None when the log does not show them.
-    trusted: tuple[int, tuple[str, ...]] | None = None
+    trusted: TrustedAnchors | None = None
     #: JDK 8 `ExtendedKeyUsages [...]` printed with a certificate chain: log line → the usages.
     chain_usages: dict[int, tuple[str, ...]] = field(default_factory=dict)
 

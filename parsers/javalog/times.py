@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from parsers.javalog.model import LogSummary
+
 ZONES = {
     "UTC": 0.0,
     "GMT": 0.0,
@@ -95,3 +97,43 @@ def parse_java_time(text: str) -> dt.datetime | None:
         except ValueError:
             return None
     return None
+
+
+class Stamps:
+    """JDK 11+ header stamps as seconds, cached (one log repeats a few zones and days millions of
+    times); the zones seen, and those not known, are noted in the summary."""
+
+    def __init__(self, summary: LogSummary) -> None:
+        self.summary = summary
+        self._epochs: dict[str, float | None] = {}
+        self._days: dict[str, float | None] = {}
+
+    def epoch(self, stamp: str) -> float | None:
+        # fast path: `yyyy-MM-dd HH:mm:ss.SSS ZONE`, the day and zone parsed once
+        if len(stamp) >= 23 and stamp[10] == " " and stamp[13] == ":" and stamp[19] == ".":
+            key = stamp[:10] + stamp[23:]
+            day = self._days.get(key, -1.0)
+            if day == -1.0:
+                midnight = self._slow(f"{stamp[:10]} 00:00:00.000{stamp[23:]}")
+                day = self._days[key] = midnight
+            if day is not None and stamp[11:13].isdigit() and stamp[14:16].isdigit():
+                try:
+                    return day + int(stamp[11:13]) * 3600 + int(stamp[14:16]) * 60 + float(stamp[17:23])
+                except ValueError:
+                    pass
+        return self._slow(stamp)
+
+    def _slow(self, stamp: str) -> float | None:
+        if stamp in self._epochs:
+            return self._epochs[stamp]
+        when = parse_java_time(stamp)
+        zone = stamp.rsplit(" ", 1)[-1] if " " in stamp.strip() else ""
+        if zone and not zone[0].isdigit():
+            self.summary.zones.add(zone)
+            if not zone_known(zone):
+                self.summary.unknown_zones.add(zone)
+        value = when.timestamp() if when else None
+        if len(self._epochs) > 4096:
+            self._epochs.clear()
+        self._epochs[stamp] = value
+        return value
