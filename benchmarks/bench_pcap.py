@@ -1,20 +1,23 @@
-"""Time `mtls-inspect pcap` against tshark on a large capture of real handshakes.
+"""Time `mtls-inspect pcap` against tshark on the captures users bring, and print a summary.
 
-    python benchmarks/bench_pcap.py [--handshakes 5000] [--bulk-mb 300] [--runs 3] [--regen]
+    python benchmarks/bench_pcap.py [--small] [--dense] [--medium] [--startup] [--bulk] [--certs]
+        [--runs 3] [--regen]
 
-The capture is generated once into benchmarks/out/ (needs root for tcpdump): a Python `ssl`
-server on 127.0.0.1 requiring client certificates, a client making N real handshakes (most
-with a client certificate, some without, some from an untrusted CA) mixed with bulk downloads,
-captured with tcpdump while loopback's MTU is 1500 and GSO is off (realistic MSS;
-both restored afterwards).
-Then, alternating, it times
-    mtls-inspect pcap F [--keylog K]          (the text report, as a user runs it)
-    tshark -r F -Y "tls.handshake.type == 13" -T fields -e frame.number [-o tls.keylog_file:K]
-and prints wall time, CPU time (user + system, the worker included), MB/s, the ratios and peak RSS
-(GNU time).
-Targets: >= 3x faster than tshark without a key log, >= 2x with one, peak RSS < 150 MB.
-`--certs` times a medium capture full of certificates instead (benchmarks/certs_capture.py, no
-root needed; target: no slower than tshark).
+Without a choice it runs what the targets name — the sample captures, the dense capture, the
+medium one and the start-up times — in about three minutes once the captures exist, and ends
+with a SUMMARY: per capture and output, the medians of alternating runs, their ratio (ours /
+tshark) against the target, peak RSS, and the load average before and after.
+The large captures are generated once into benchmarks/out/ (root and tcpdump needed; loopback at
+MTU 1500 with GSO off for real 1448-byte segments, restored afterwards): `--dense`, 8,400 real
+handshakes to three `openssl s_server` with 1.5 % of the packets left out; `--bulk`, 5,000
+handshakes among 300 MB of downloads. `--medium` (no root: benchmarks/certs_capture.py) is 60
+real handshakes to 60 servers whose chains carry a 300-name leaf and three intermediates.
+Each run is timed against
+    tshark -n -r F -Y "tls.handshake.type == 13" -T fields -e tcp.stream ... [-o tls.keylog_file:K]
+with wall time, CPU time (user + system, our worker included), MB/s and peak RSS (GNU time); a
+run is refused unless both list the same CertificateRequests per connection.
+Targets: dense >= 3x faster than tshark (text and --json, with and without key log), small
+captures <= 2.0x tshark's time (median), peak RSS < 150 MB.
 """
 
 from __future__ import annotations
@@ -181,9 +184,25 @@ def bulk_site(d: Path) -> Iterator[Path]:
         server.join(timeout=5)
 
 
+def ports_free(ports: range) -> None:
+    """Stop unless every port is free on 127.0.0.1: another run generating at the same time
+    (another checkout's benchmark) would answer our clients, and our tcpdump would capture its
+    traffic too — a capture of two runs mixed, with certificates from the wrong CA."""
+    for port in ports:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                sys.exit(
+                    f"bench_pcap: port {port} is in use (another benchmark generating?): try again later"
+                )
+
+
 def generate(path: Path, keylog: Path, handshakes: int, bulk_mb: int) -> None:
     if os.geteuid() != 0 or shutil.which("tcpdump") is None:
         sys.exit("bench_pcap: generating the capture needs root and tcpdump")
+    ports_free(range(PORT, PORT + 1))
     OUT.mkdir(parents=True, exist_ok=True)
     keylog.unlink(missing_ok=True)
     mtu, gso = _loopback_settings()
@@ -335,6 +354,7 @@ def generate_dense(path: Path, keylog: Path, handshakes: int, target_mb: int) ->
 
     if os.geteuid() != 0 or shutil.which("tcpdump") is None or shutil.which("openssl") is None:
         sys.exit("bench_pcap: generating the capture needs root, tcpdump and openssl")
+    ports_free(range(PORT + 1, PORT + 1 + DENSE_SERVERS))
     OUT.mkdir(parents=True, exist_ok=True)
     keylog.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -465,9 +485,25 @@ def _check(label: str, ours: Counter[str], theirs: Counter[str], lost: set[str])
         )
 
 
+class Row(NamedTuple):
+    """One capture, one output form, with or without its key log: medians of alternating runs."""
+
+    label: str
+    form: str
+    keys: bool
+    ours: float  # wall seconds, median
+    tshark: float
+    peak_ours: int  # MB, the largest process of any run
+    peak_tshark: int
+
+    @property
+    def ratio(self) -> float:
+        return self.ours / self.tshark
+
+
 def bench(
     label: str, path: Path, keylog: Path | None, runs: int, ours: list[str], ports: range
-) -> list[tuple[str, float]]:
+) -> list[tuple[str, Row]]:
     """Alternating runs of ours (text, --json) and tshark on one capture: one line per output.
     tshark is told that `ports` are TLS (else a client port that is some registered service's,
     44322 pmproxy, makes it dissect that connection as that service)."""
@@ -485,7 +521,7 @@ def bench(
             mine[form].append(measure([*ours, "pcap", str(path), *our_extra, *extra]))
     expected = tshark_requests(theirs[0].out)
     lost = set(lost_file(path).read_text().split("\n")) if lost_file(path).exists() else set()
-    lines: list[tuple[str, float]] = []
+    lines: list[tuple[str, Row]] = []
     t = statistics.median(r.seconds for r in theirs)
     tcpu = statistics.median(r.cpu for r in theirs)
     for form, done in mine.items():
@@ -502,11 +538,16 @@ def bench(
             f"{max(r.peak_mb for r in theirs):4d} MB | "
             f"ratio {m / t:4.2f} (x{t / m:.2f} faster), cpu ratio {cpu / tcpu:4.2f}"
         )
-        lines.append((line, m / t))
+        peak = max(r.peak_mb for r in done)
+        lines.append((line, Row(label, form, keylog is not None, m, t, peak, max(r.peak_mb for r in theirs))))
     return lines
 
 
-def main() -> int:
+MEDIUM = {"connections": 60, "servers": 60, "sans": 300, "intermediates": 3, "tls13_every": 3}
+TARGETS = {"dense": 1 / 3, "small": 2.0}  # ratio ours / tshark: at most
+
+
+def _parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="the sample captures (captures/*.pcap*)")
     parser.add_argument("--bulk", action="store_true", help="5,000 handshakes among 300 MB of bulk data")
@@ -514,24 +555,28 @@ def main() -> int:
         "--dense", action="store_true", help="8,000+ handshakes in ~300 MB, 1.5 %% packets lost"
     )
     parser.add_argument(
+        "--medium",
+        action="store_true",
+        help="a medium capture full of certificates: 60 handshakes to 60 servers, chains of a"
+        " 300-SAN leaf and 3 intermediates, every 3rd TLS 1.3 (~1.1 MB)",
+    )
+    parser.add_argument(
         "--certs",
         action="store_true",
-        help="a medium capture full of certificates: 400 handshakes, 40 servers, 300-SAN leaves (~6 MB)",
+        help="a larger one: 400 handshakes, 40 servers, 300-SAN leaves (~6 MB)",
     )
+    parser.add_argument("--startup", action="store_true", help="start-up: --help, keystore, probe")
     parser.add_argument("--handshakes", type=int, default=0, help="default 5000 (bulk), 8400 (dense)")
     parser.add_argument("--bulk-mb", type=int, default=300)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--regen", action="store_true")
     parser.add_argument("--capture", type=Path, help="time this capture instead")
     parser.add_argument("--keylog", type=Path)
-    args = parser.parse_args()
-    if shutil.which("tshark") is None:
-        sys.exit("bench_pcap: tshark is not installed (apt-get install tshark)")
-    if not (args.small or args.bulk or args.dense or args.certs or args.capture):
-        args.small = args.bulk = args.dense = args.certs = True
-    byte_compile()
-    script = Path(sysconfig.get_path("scripts")) / "mtls-inspect"
-    ours = [str(script)] if script.exists() else [sys.executable, "-m", "inspector"]
+    return parser.parse_args()
+
+
+def _jobs(args: argparse.Namespace) -> list[tuple[str, Path, Path | None, range]]:
+    """(label, capture, key log, ports tshark is told are TLS), generating what is missing."""
     jobs: list[tuple[str, Path, Path | None, range]] = []
     if args.capture:
         jobs += [(args.capture.name, args.capture, None, range(0))]
@@ -542,19 +587,23 @@ def main() -> int:
             has_keys = keys.exists() and any(
                 not line.startswith("#") for line in keys.read_text().splitlines() if line.strip()
             )
-            keylog = keys if has_keys else None
-            jobs.append((f"small {sample.name}", sample, keylog, range(0)))
-    if args.certs:
-        from benchmarks.certs_capture import write as write_certs
+            jobs.append((f"small {sample.name}", sample, keys if has_keys else None, range(0)))
+    from benchmarks.certs_capture import write as write_certs
 
-        path = OUT / "certs.pcap"
-        if args.regen or not path.exists():
-            OUT.mkdir(exist_ok=True)
-            write_certs(path, args.handshakes or 400, servers=40, sans=300)
-        jobs += [
-            (f"certs {path.name}", path, None, range(0)),
-            (f"certs {path.name}", path, path.with_suffix(".keys"), range(0)),
-        ]
+    for kind, wanted, shape in (
+        ("medium", args.medium, MEDIUM),
+        ("certs", args.certs, {"connections": args.handshakes or 400, "servers": 40, "sans": 300}),
+    ):
+        if wanted:
+            path = OUT / f"{kind}.pcap"
+            if args.regen or not path.exists():
+                OUT.mkdir(exist_ok=True)
+                write_certs(path, **shape)
+            keys = path.with_suffix(".keys")
+            jobs += [
+                (f"{kind} {path.name}", path, None, range(0)),
+                (f"{kind} {path.name}", path, keys, range(0)),
+            ]
     for kind, wanted, make, default, ports in (
         ("bulk", args.bulk, lambda p, k, n: generate(p, k, n, args.bulk_mb), 5000, range(PORT, PORT + 1)),
         (
@@ -567,31 +616,74 @@ def main() -> int:
     ):
         if not wanted:
             continue
-        path, keylog = (
-            OUT / f"{'bench' if kind == 'bulk' else kind}.pcap",
-            OUT / f"{'bench' if kind == 'bulk' else kind}.keys",
-        )
+        stem = "bench" if kind == "bulk" else kind
+        path, keylog = OUT / f"{stem}.pcap", OUT / f"{stem}.keys"
         if args.regen or not path.exists():
             make(path, keylog, args.handshakes or default)
         jobs += [(f"{kind} {path.name}", path, None, ports), (f"{kind} {path.name}", path, keylog, ports)]
+    return jobs
+
+
+def summary(rows: list[Row]) -> list[str]:
+    """One line per capture kind and output form: the ratio (ours / tshark) of the medians,
+    with and without key log, and the targets where there are some."""
+    lines = []
+    small = [r.ratio for r in rows if r.label.startswith("small ")]
+    if small:
+        verdict = "met" if statistics.median(small) <= TARGETS["small"] else "NOT met"
+        lines.append(
+            f"small: {len(small)} sample runs, ratio median {statistics.median(small):.2f}"
+            f" (range {min(small):.2f}-{max(small):.2f}); target <= {TARGETS['small']:.1f}: {verdict};"
+            f" peak RSS {max(r.peak_ours for r in rows if r.label.startswith('small '))} MB"
+        )
+    for r in rows:
+        if r.label.startswith("small "):
+            continue
+        kind = r.label.split()[0]
+        target = TARGETS.get(kind)
+        verdict = ""
+        if target is not None:
+            verdict = f"; target >= {1 / target:.0f}x faster: {'met' if r.ratio <= target else 'NOT met'}"
+        lines.append(
+            f"{r.label:<20} {r.form:<4} {'key log' if r.keys else 'no keys':<7}: ours {r.ours:.2f} s,"
+            f" tshark {r.tshark:.2f} s, ratio {r.ratio:.2f} ({1 / r.ratio:.2f}x faster){verdict};"
+            f" peak RSS {r.peak_ours} / {r.peak_tshark} MB"
+        )
+    return lines
+
+
+def main() -> int:
+    args = _parse()
+    if shutil.which("tshark") is None:
+        sys.exit("bench_pcap: tshark is not installed (apt-get install tshark)")
+    if not (
+        args.small or args.bulk or args.dense or args.medium or args.certs or args.capture or args.startup
+    ):
+        # the default: what the targets name, in about three minutes once the captures exist
+        args.small = args.dense = args.medium = args.startup = True
+    byte_compile()
+    script = Path(sysconfig.get_path("scripts")) / "mtls-inspect"
+    ours = [str(script)] if script.exists() else [sys.executable, "-m", "inspector"]
+    jobs = _jobs(args)
     if args.runs < 1:
         return 0  # --runs 0: generate only
-    print(
-        f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f};",
-        f"{args.runs} run(s) each, median (range)",
-    )
-    small: list[float] = []
+    before = os.getloadavg()
+    print(f"load average {before[0]:.1f} {before[1]:.1f}; {args.runs} run(s) each, median (range)")
+    rows: list[Row] = []
     for label, path, keylog, ports in jobs:
-        for line, ratio in bench(label, path, keylog, args.runs, ours, ports):
+        for line, row in bench(label, path, keylog, args.runs, ours, ports):
             print(line, flush=True)
-            if label.startswith("small "):
-                small.append(ratio)
-    if small:
-        print(
-            f"small, all {len(small)} sample runs: ratio median {statistics.median(small):.2f},"
-            f" range {min(small):.2f}-{max(small):.2f}"
-        )
-    print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f}")
+            rows.append(row)
+    startup: list[str] = []
+    if args.startup:
+        from benchmarks import bench_startup
+
+        startup = bench_startup.summary(bench_startup.run_all([ROOT], max(3, args.runs)))
+    after = os.getloadavg()
+    print("\nSUMMARY (ratio = ours / tshark, medians of alternating runs)")
+    for line in summary(rows) + startup:
+        print("  " + line)
+    print(f"load average before {before[0]:.1f}, after {after[0]:.1f} (1 min); {os.cpu_count()} CPUs")
     return 0
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def byte_compile() -> None:
+def byte_compile(root: Path = ROOT) -> None:
     """A regular `pip install` byte-compiles the package; an editable one under
     PYTHONDONTWRITEBYTECODE=1 (this environment) would recompile it on every run (~20 ms)."""
     subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(ROOT / "inspector"), str(ROOT / "parsers")],
+        [sys.executable, "-m", "compileall", "-q", str(root / "inspector"), str(root / "parsers")],
         check=True,
         capture_output=True,
     )

@@ -34,6 +34,9 @@ SMALL_RECORD = 1024  # alerts, tickets, post-handshake requests, KeyUpdate: alwa
 PRELUDE_MAX = 32 << 10
 
 RecordSink = Callable[[Record], None]
+#: (connection, from the server, record length) → will the TLS half read this application_data
+#: record's body? False only when it certainly will not (it then gets the record without it)
+BodyPolicy = Callable[[int, bool, int], bool]
 
 
 def hello_at(data: bytes, i: int, from_server: bool) -> bool:
@@ -62,6 +65,7 @@ class SharedState:
     """What both directions of one connection share."""
 
     __slots__ = (
+        "body_policy",
         "dropped_problems",
         "frame",
         "index",
@@ -90,6 +94,11 @@ class SharedState:
         on_run: RunSink | None = None,
     ) -> None:
         self.on_record = on_record
+        #: the record sink's owner may say which application_data bodies its TLS half will read
+        #: (`wants_body`: a TLS half in this process, parsers.transcripts); None: keep by rule
+        self.body_policy: BodyPolicy | None = getattr(
+            getattr(on_record, "__self__", None), "wants_body", None
+        )
         #: set: a run of unread application_data records goes out as its first Record and one
         #: OpaqueRecords for the rest (a bulk transfer: one item, not thousands)
         self.on_run = on_run
@@ -155,6 +164,9 @@ class _LaneEnds:
         if length <= SMALL_RECORD:
             return True
         if self.kept < KEEP_FIRST_BYTES:
+            policy = self.shared.body_policy
+            if policy is not None and not policy(self.shared.index, self.from_server, length):
+                return False  # its TLS half would drop it unread: no copy, and the run folds
             self.kept += length
             return True
         return False

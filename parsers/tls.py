@@ -141,6 +141,17 @@ class TlsSession:
                 decryptor.skip()
         self.writer.opaque_more(direction, count, lengths, self.frame, self.time)
 
+    def skips_body(self, from_server: bool, length: int) -> bool:
+        """Will `record` certainly leave the body of an application_data record of this length,
+        arriving next in this direction, unread? Asked by the stream half at the record's header
+        (parsers.connection), so only what no record of the other direction can change before
+        the record arrives counts: this direction's keys, Finished and data records read."""
+        side = self._server if from_server else self._client
+        protection = side.protection
+        if protection.decryptor is None:
+            return protection.encrypted  # encrypted without keys: never read
+        return side.finished and length > SMALL_RECORD and side.app_records >= 2
+
     def _wants_body(self, side: _Side, direction: Direction, length: int) -> bool:
         """Read this application_data record's body? Bulk data is left unread."""
         protection = side.protection

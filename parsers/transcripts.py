@@ -55,6 +55,12 @@ class TranscriptBuilder:
         elif isinstance(item, SecretsFound):
             self.keylog.add_text(item.text)
 
+    def wants_body(self, connection: int, from_server: bool, length: int) -> bool:
+        """The stream half in this process asks before copying an application_data body
+        (parsers.connection.BodyPolicy): a body the session will not read is never copied."""
+        session = self.sessions.get(connection)
+        return session is None or not session.skips_body(from_server, length)
+
     def feed_all(self, items: Iterable[Item]) -> None:
         for item in items:
             self.feed(item)

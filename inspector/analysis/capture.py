@@ -72,10 +72,44 @@ class Tally:
         self.failed += has_errors(findings)
         self.count(findings)
 
+    def took(self, judged: JudgedThere) -> None:
+        """A connection judged in the reader's worker (`JudgedThere`): as seen, then judged."""
+        if self.first_time is None or judged.start_time < self.first_time:
+            self.first_time = judged.start_time
+        if not judged.in_scope:
+            return
+        self.selected += 1
+        self.failed += judged.errors
+        for severity, count in zip(Severity, judged.severities, strict=True):
+            self.severities[severity.value] += count
+        self.errors = self.errors or judged.errors
+
     def count(self, findings: list[Finding]) -> None:
         for f in findings:
             self.severities[f.severity.value] += 1
         self.errors = self.errors or has_errors(findings)
+
+
+@dataclass(frozen=True)
+class JudgedThere:
+    """A connection judged and rendered by the capture reader's worker: what the tally and the
+    reports take of it (plain values: they cross a pipe)."""
+
+    start_time: float
+    in_scope: bool
+    severities: tuple[int, ...]  # per Severity, in its order
+    errors: bool
+    rendered: object  # what the command's `render` made of it (None when out of scope)
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """How the command renders a judged connection (`render`, in whichever process judged it)
+    and keeps what that made (`keep`, here, in connection order): with it, the capture reader's
+    worker may judge and render connections itself when this process falls behind."""
+
+    render: Callable[[ConnectionResult], object]
+    keep: Callable[[object], None]
 
 
 def capture_path(file: str | None, default: Path) -> Path:
@@ -101,12 +135,15 @@ def scan_capture(
     on_connection: Callable[[ConnectionResult], None],
     progress: ProgressFn | None = None,
     also_judge: Callable[[Transcript], list[Finding]] | None = None,
+    rendering: Rendering | None = None,
 ) -> CaptureScan:
     """Read the capture (in two processes when it is large); each connection in `scope` is
     judged as it ends (by the wire rules, and `also_judge` — Java's trust with --truststore) and
-    given to `on_connection`, then dropped."""
+    given to `on_connection`, then dropped. With `rendering`, a connection may instead be judged
+    and rendered in the reader's worker and reach `rendering.keep` (on_connection is then
+    render, then keep)."""
     from parsers.capture import CaptureFormatError
-    from parsers.parallel import read_capture_parallel
+    from parsers.parallel import Share, read_capture_parallel, share_from_env
 
     tally = Tally()
 
@@ -118,8 +155,24 @@ def scan_capture(
         tally.judged(judged.findings)
         on_connection(judged)
 
+    def seal(t: Transcript) -> JudgedThere:  # in the worker
+        if not scope.holds(t):
+            return JudgedThere(t.start_time, False, (), False, None)
+        assert rendering is not None
+        judged = analyse_connection(t, store, str(path), at, also_judge=also_judge)
+        severities = tuple(sum(1 for f in judged.findings if f.severity is s) for s in Severity)
+        errors = has_errors(judged.findings)
+        return JudgedThere(t.start_time, True, severities, errors, rendering.render(judged))
+
+    def took(value: object) -> None:  # here, in the connection's turn
+        assert isinstance(value, JudgedThere) and rendering is not None
+        tally.took(value)
+        if value.in_scope:
+            rendering.keep(value.rendered)
+
+    share: Share | None = share_from_env(seal, took) if rendering is not None else None
     try:
-        result = read_capture_parallel(path, keylog, progress, take)
+        result = read_capture_parallel(path, keylog, progress, take, share=share)
     except CaptureFormatError as exc:
         raise InputError(f"{path}: {exc}", "give a pcap or pcapng capture file") from None
     if scope.connection is not None and not tally.selected:

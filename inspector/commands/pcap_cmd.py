@@ -123,7 +123,7 @@ def _shown(path: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     # imported here: `--help` and `keystore` must not load the capture decoder
-    from inspector.analysis.capture import Scope, capture_path, load_keylog, scan_capture
+    from inspector.analysis.capture import Rendering, Scope, capture_path, load_keylog, scan_capture
     from inspector.commands.options import load_from_args, parse_date
     from inspector.render.emit import emit
     from inspector.render.pcap import PcapReport, PcapView, set_files_json
@@ -165,6 +165,14 @@ def run(args: argparse.Namespace) -> int:
         for each in reports:
             each.add(judged, files)
 
+    def render(judged: ConnectionResult) -> object:  # where the connection was judged
+        return tuple(each.render(judged) for each in reports)
+
+    def keep(rendered: object) -> None:  # here, in the connection's turn
+        assert isinstance(rendered, tuple)
+        for each, piece in zip(reports, rendered, strict=True):
+            each.keep(piece)
+
     scope = Scope(args.host, args.port, args.connection)
     if many:
         from inspector.analysis.capture_set import SetRequest, scan_set
@@ -181,7 +189,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         with capture_progress(path.stat().st_size) as progress:
             judge = _java_trust(args, path, at, reports)
-            scan = scan_capture(path, keylog, store, at, scope, add, progress, judge)
+            # a judge keeps state across connections (the server stacks' table of chains): with
+            # one, every connection is judged here; else the reader's worker may judge some
+            rendering = Rendering(render, keep) if judge is None else None
+            scan = scan_capture(path, keylog, store, at, scope, add, progress, judge, rendering)
     status = ExitStatus.ERROR_FINDINGS if scan.errors else ExitStatus.OK
     emit(lambda out: report.write(out, scan), status)
     if args.html:  # after the report: the terminal ends with where the page is
