@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from parsers import der as der_reader
 from parsers.printable import escape_text
 
 UTF8_STRING, PRINTABLE_STRING, T61_STRING, IA5_STRING = 0x0C, 0x13, 0x14, 0x16
@@ -39,54 +40,6 @@ class Renamed:
     notes: tuple[str, ...]
 
 
-def _tlv(data: bytes, pos: int) -> tuple[int, int, int]:
-    """(tag, start of contents, end) of the DER element at `pos`; ValueError when it overruns."""
-    if pos + 2 > len(data):
-        raise ValueError("DER element overruns its container")
-    tag, length = data[pos], data[pos + 1]
-    start = pos + 2
-    if length & 0x80:
-        count = length & 0x7F
-        if not 0 < count <= 4:
-            raise ValueError("bad DER length")
-        length = int.from_bytes(data[start : start + count], "big")
-        start += count
-    if start + length > len(data):
-        raise ValueError("DER element overruns its container")
-    return tag, start, start + length
-
-
-def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
-    """(tag, element start, contents start, end) of each element between start and end."""
-    out, pos = [], start
-    while pos < end:
-        tag, body, stop = _tlv(data, pos)
-        out.append((tag, pos, body, stop))
-        pos = stop
-    return out
-
-
-def _element(tag: int, contents: bytes) -> bytes:
-    size = len(contents)
-    if size < 0x80:
-        return bytes([tag, size]) + contents
-    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(length)]) + length + contents
-
-
-def _oid(body: bytes) -> str:
-    parts, value = [], 0
-    for byte in body:
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            parts.append(value)
-            value = 0
-    if not parts:
-        raise ValueError("empty OID")
-    first = min(parts[0] // 40, 2)
-    return ".".join(str(p) for p in [first, parts[0] - 40 * first, *parts[1:]])
-
-
 def _as_java_shows(tag: int, value: bytes, whole: bytes) -> tuple[str, str] | None:
     """(text, what it was) for a value cryptography refuses; None for one it reads."""
     if tag in _READ_AS_IS or (tag in _ASCII_ONLY and value.isascii()):
@@ -102,10 +55,10 @@ def _as_java_shows(tag: int, value: bytes, whole: bytes) -> tuple[str, str] | No
 def _name(der: bytes, start: int, end: int, part: str, notes: list[str]) -> bytes:
     """The Name between start and end with each refused value re-encoded as a UTF8String."""
     sets = []
-    for _, _, set_body, set_end in _children(der, start, end):
+    for _, _, set_body, set_end in der_reader.children(der, start, end):
         attributes = []
-        for _, at, seq_body, seq_end in _children(der, set_body, set_end):
-            fields = _children(der, seq_body, seq_end)
+        for _, at, seq_body, seq_end in der_reader.children(der, set_body, set_end):
+            fields = der_reader.children(der, seq_body, seq_end)
             if len(fields) != 2:
                 raise ValueError("an attribute is not a (type, value) pair")
             (_, oid_at, oid_body, oid_end), (tag, value_at, body, value_end) = fields
@@ -114,22 +67,22 @@ def _name(der: bytes, start: int, end: int, part: str, notes: list[str]) -> byte
                 attributes.append(der[at:seq_end])
                 continue
             text, what = shown
-            oid = _oid(der[oid_body:oid_end])
+            oid = der_reader.dotted_oid(der[oid_body:oid_end])
             notes.append(f"{part} {_LABELS.get(oid, oid)}={escape_text(text)} is {what}")
-            value = _element(UTF8_STRING, text.encode("utf-8", "surrogatepass"))
-            attributes.append(_element(0x30, der[oid_at:oid_end] + value))
-        sets.append(_element(0x31, b"".join(attributes)))
-    return _element(0x30, b"".join(sets))
+            value = der_reader.element(UTF8_STRING, text.encode("utf-8", "surrogatepass"))
+            attributes.append(der_reader.element(0x30, der[oid_at:oid_end] + value))
+        sets.append(der_reader.element(0x31, b"".join(attributes)))
+    return der_reader.element(0x30, b"".join(sets))
 
 
 def plain_names(der: bytes) -> Renamed | None:
     """The certificate with issuer and subject values re-encoded where cryptography would refuse
     them; None when nothing needed it or the certificate's layout cannot be walked."""
     try:
-        _, cert_body, cert_end = _tlv(der, 0)
-        parts = _children(der, cert_body, cert_end)
+        _, cert_body, cert_end = der_reader.tlv(der, 0)
+        parts = der_reader.children(der, cert_body, cert_end)
         _, tbs_at, tbs_body, tbs_end = parts[0]
-        fields = _children(der, tbs_body, tbs_end)
+        fields = der_reader.children(der, tbs_body, tbs_end)
         first = 1 if fields and fields[0][0] == 0xA0 else 0  # [0] version
         issuer, subject = fields[first + 2], fields[first + 4]
         notes: list[str] = []
@@ -139,6 +92,6 @@ def plain_names(der: bytes) -> Renamed | None:
         return None
     if not notes:
         return None
-    tbs = _element(0x30, b"".join(names.get(i, der[f[1] : f[3]]) for i, f in enumerate(fields)))
+    tbs = der_reader.element(0x30, b"".join(names.get(i, der[f[1] : f[3]]) for i, f in enumerate(fields)))
     rest = b"".join(der[p[1] : p[3]] for p in parts[1:])
-    return Renamed(_element(0x30, tbs + rest), der[tbs_at:tbs_end], tuple(notes))
+    return Renamed(der_reader.element(0x30, tbs + rest), der[tbs_at:tbs_end], tuple(notes))

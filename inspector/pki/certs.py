@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 )
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from parsers import der as der_reader
 from parsers.printable import escape_text as escape_text
 from parsers.x509_lenient import KeyFacts as KeyFacts
 from parsers.x509_lenient import LoadedCertificate as LoadedCertificate
@@ -332,45 +333,8 @@ def subject_of(der: bytes, short: bool = False) -> str:
     return escape_text(",".join(f"{label}={value}" for label, value in attributes)) or "(empty DN)"
 
 
-def _tlv(data: bytes, pos: int) -> tuple[int, int, int]:
-    """(tag, start of contents, end) of the DER element at `pos`; ValueError when it overruns."""
-    tag, length = data[pos], data[pos + 1]
-    start = pos + 2
-    if length & 0x80:
-        count = length & 0x7F
-        if not 0 < count <= 4:
-            raise ValueError("bad DER length")
-        length = int.from_bytes(data[start : start + count], "big")
-        start += count
-    end = start + length
-    if end > len(data):
-        raise ValueError("DER element overruns its container")
-    return tag, start, end
-
-
-def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
-    """(tag, element start, contents start, end) of each element between start and end."""
-    out = []
-    pos = start
-    while pos < end:
-        tag, body, stop = _tlv(data, pos)
-        out.append((tag, pos, body, stop))
-        pos = stop
-    return out
-
-
 def _oid_text(body: bytes) -> str:
-    parts: list[int] = []
-    value = 0
-    for byte in body:
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            parts.append(value)
-            value = 0
-    if not parts:
-        raise ValueError("empty OID")
-    first = min(parts[0] // 40, 2)
-    dotted = ".".join(str(p) for p in [first, parts[0] - 40 * first, *parts[1:]])
+    dotted = der_reader.dotted_oid(body)
     from cryptography.x509.name import _NAMEOID_TO_NAME
 
     return _NAMEOID_TO_NAME.get(x509.ObjectIdentifier(dotted), dotted)
@@ -388,16 +352,16 @@ _STRING_CODECS = {
 
 def _subject_attributes(der: bytes) -> list[tuple[str, str]]:
     """The subject's attributes, most specific first (as RFC 4514 and keytool order them)."""
-    _, cert_body, _ = _tlv(der, 0)
-    _, tbs_body, tbs_end = _tlv(der, cert_body)
-    fields = _children(der, tbs_body, tbs_end)
+    _, cert_body, _ = der_reader.tlv(der, 0)
+    _, tbs_body, tbs_end = der_reader.tlv(der, cert_body)
+    fields = der_reader.children(der, tbs_body, tbs_end)
     if fields and fields[0][0] == 0xA0:  # [0] version
         fields = fields[1:]
     _, _, subject_body, subject_end = fields[4]  # serial, signature, issuer, validity, subject
     attributes: list[tuple[str, str]] = []
-    for _, _, set_body, set_end in _children(der, subject_body, subject_end):
-        for _, _, seq_body, seq_end in _children(der, set_body, set_end):
-            (_, _, oid_body, oid_end), (tag, at, body, end) = _children(der, seq_body, seq_end)[:2]
+    for _, _, set_body, set_end in der_reader.children(der, subject_body, subject_end):
+        for _, _, seq_body, seq_end in der_reader.children(der, set_body, set_end):
+            (_, _, oid_body, oid_end), (tag, at, body, end) = der_reader.children(der, seq_body, seq_end)[:2]
             label = _oid_text(der[oid_body:oid_end])
             codec = _STRING_CODECS.get(tag)
             value = der[body:end].decode(codec, "replace") if codec is not None else "#" + der[at:end].hex()
