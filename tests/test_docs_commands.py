@@ -12,7 +12,8 @@ lines must match the real ones in order, exactly, except that
   - a line ending in `…` matches any line that starts with what precedes the `…`.
 Normalised (the same regexes on both sides, see NORMALISE): ANSI colour codes; temporary paths
 (/tmp/...); dates and times (2026-11-27, 14:15:34.085 UTC, ISO stamps); ports after 127.0.0.1,
-::1 and localhost; seconds with 3-4 decimals (ladder times, "at 0.002 s"); SHA-256 fingerprints;
+::1 and localhost; seconds with 3-4 decimals (ladder times, "at 0.002 s") and the frame numbers
+beside them and in "frame N" (a live peer's flight crosses in one segment or two); SHA-256 fingerprints;
 byte counts "(N bytes"; the number of anchors in the JDK's cacerts and its path; runs of spaces
 (table columns widen with a port's digits) and the length of table rules (---).
 
@@ -51,6 +52,9 @@ NORMALISE: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\d{4}-\d{2}-\d{2}"), "<date>"),
     (re.compile(r"(127\.0\.0\.1|localhost|::1\]?):\d+"), r"\1:<port>"),
     (re.compile(r"\b\d+\.\d{3,4}\b"), "<s>"),
+    # a live peer's flight may cross in one TCP segment or two: its frame numbers vary by run
+    (re.compile(r"(<s>\s+)\d+(\s)"), r"\1<frame>\2"),
+    (re.compile(r"\bframe \d+\b"), "frame <n>"),
     (re.compile(r"\b[0-9a-f]{64}\b|\b(?:[0-9A-F]{2}:){31}[0-9A-F]{2}\b"), "<sha256>"),
     (re.compile(r"\(\d+ bytes"), "(<n> bytes"),
     (re.compile(r"\d+ anchors?"), "<n> anchors"),
