@@ -183,20 +183,19 @@ def tunnelled(ctx: WireContext) -> Iterator[Finding]:
     said = [p for p in ctx.t.problems if p.kind in ("tunnel", "unread")]
     if not said:
         return
-    sealed = any("--tls-crypt" in p.detail for p in said)
-    unread = [p for p in said if p.kind == "unread"]
+    fix = ""
+    if any("--tls-crypt" in p.detail for p in said):
+        fix = (
+            "read the OpenVPN server's log for this client (VERIFY OK / VERIFY ERROR lines name the "
+            "certificate and why it was refused), or capture a peer configured with --tls-auth instead"
+        )
+    elif any(p.kind == "unread" for p in said):
+        fix = "install the package named above and read the capture again"
     yield make(
         TUNNELLED,
         f"connection #{ctx.t.index}: {said[0].detail}"
         + (f"; {len(said) - 1} more note(s)" if len(said) > 1 else ""),
         location=ctx.where(),
         evidence=[Evidence(f"frame {p.frame}" if p.frame else "capture", p.detail) for p in said[:6]],
-        fix=(
-            "read the OpenVPN server's log for this client (VERIFY OK / VERIFY ERROR lines name the "
-            "certificate and why it was refused), or capture a peer configured with --tls-auth instead"
-            if sealed
-            else "install the package named above and read the capture again"
-            if unread
-            else ""
-        ),
+        fix=fix,
     )

@@ -131,11 +131,9 @@ def s_server(files: Files) -> Iterator[object]:
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
-@contextlib.contextmanager
-def started_nginx(prefix: Path, server: Callable[[int], str]) -> Iterator[int]:
-    """nginx in the foreground under `prefix` (pid, logs, temp files there) with one server block,
-    `server(port)`, on a free 127.0.0.1 port; stopped on exit. Yields the port."""
-    assert NGINX is not None
+def write_nginx_conf(prefix: Path, server: Callable[[int], str]) -> tuple[Path, int]:
+    """An nginx.conf under `prefix` (pid, logs, temp files there) with one server block,
+    `server(port)`, on a free 127.0.0.1 port: (the file, the port)."""
     port = free_port()
     for sub in ("logs", "tmp"):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
@@ -154,6 +152,15 @@ http {{
 {server(port)}
 }}
 """)
+    return conf, port
+
+
+@contextlib.contextmanager
+def started_nginx(prefix: Path, server: Callable[[int], str]) -> Iterator[int]:
+    """nginx in the foreground under `prefix` with one server block, `server(port)`, on a free
+    127.0.0.1 port (write_nginx_conf); stopped on exit. Yields the port."""
+    assert NGINX is not None
+    conf, port = write_nginx_conf(prefix, server)
     proc = subprocess.Popen(
         [NGINX, "-c", str(conf), "-p", str(prefix), "-g", "daemon off;"],
         stdout=subprocess.DEVNULL,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.live.conftest import NGINX, free_port
+from tests.live.conftest import NGINX, free_port, write_nginx_conf
 from tests.server_chains import write_private
 
 HERE = Path(__file__).resolve().parent / "stack_servers"
@@ -142,22 +142,9 @@ class Stacks:
             raise LookupError("nginx is not installed (apt-get install nginx)")
         d = self.files
         prefix = d.d / "nginx"
-        for sub in ("logs", "tmp"):
-            (prefix / sub).mkdir(parents=True, exist_ok=True)
-        port = free_port()
-        temp = prefix / "tmp"
-        conf = prefix / "nginx.conf"
-        conf.write_text(f"""
-user root;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/logs/error.log info;
-events {{ worker_connections 64; }}
-http {{
-  access_log off;
-  client_body_temp_path {temp}; proxy_temp_path {temp};
-  fastcgi_temp_path {temp}; uwsgi_temp_path {temp}; scgi_temp_path {temp};
-  server {{
+
+        def server(port: int) -> str:
+            return f"""  server {{
     listen 127.0.0.1:{port} ssl;
     ssl_certificate {d.server_cert};
     ssl_certificate_key {d.server_key};
@@ -165,9 +152,9 @@ http {{
     ssl_verify_client on;
     {"ssl_protocols TLSv1.2 TLSv1.3;" if TLS13 else ""}
     location / {{ return 200 "ok $ssl_client_verify\\n"; }}
-  }}
-}}
-""")
+  }}"""
+
+        conf, port = write_nginx_conf(prefix, server)
         return self._spawn(
             "nginx",
             [NGINX, "-c", str(conf), "-p", str(prefix), "-g", "daemon off;"],

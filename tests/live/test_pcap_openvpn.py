@@ -180,6 +180,7 @@ def test_a_vpn_client_certificate_read_from_inside_openvpn(cli: Any, pki: Pki, t
     assert [p["detail"] for p in conn["problems"] if p["kind"] == "tunnel"] == [
         "TLS read from inside OpenVPN's control channel (over TCP)"
     ]
+    assert "tls-in-tunnel" in conn["finding_codes"]
     # tshark reads the hellos (it does not put TLS split over several control packets back
     # together); the rest is checked against OpenVPN's own log above
     assert tshark_handshakes(capture, server_port(conn)) == ["1", "2"]
@@ -254,3 +255,21 @@ def udp_port(capture: Path) -> int:
         capture_output=True, text=True, check=True, timeout=60,
     ).stdout  # fmt: skip
     return int(out.split()[0])
+
+
+def test_tls_crypt_is_named_as_sealed(cli: Any, pki: Pki, tmp_path: Path) -> None:
+    """--tls-crypt encrypts the control channel with a key only the two ends hold: nothing of
+    the handshake is read, and the report says so instead of "No findings"."""
+    capture = tmp_path / "vpn-tls-crypt.pcap"
+    ta = str(pki / "ta.key")
+    run = vpn_handshake(pki, capture, server_extra=("--tls-crypt", ta), client_extra=("--tls-crypt", ta))
+    assert run.client_said == "Initialization Sequence Completed"
+    result, report = read(cli, capture)
+    assert result.status == 0
+    [conn] = report["connections"]
+    assert conn["events"] == []
+    assert [p["detail"] for p in conn["problems"] if p["kind"] == "tunnel"] == [
+        "OpenVPN over TCP with --tls-crypt: its TLS handshake is encrypted and not read"
+    ]
+    assert conn["finding_codes"] == ["tls-in-tunnel"]
+    assert "No findings" not in cli("pcap", str(capture)).out

@@ -15,31 +15,29 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tests import pki as P
-from tests.live.conftest import NGINX, started_nginx
+from tests.live.conftest import NGINX, Files, started_nginx
 from tests.servers import free_port, wait_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def pem(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Server and client PEM files: the server trusts the Acme root only."""
+def pem(files: Files, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Server and client PEM files from the live tests' PKI: the server trusts the Acme root only."""
     import datetime as dt
 
     d = tmp_path_factory.mktemp("server-logs")
-    acme, stranger = P.make_pki(), P.make_pki("stranger", org="Stranger")
-    server = P.issue("localhost", acme.intermediate, eku=[ExtendedKeyUsageOID.SERVER_AUTH])
+    acme, stranger = files.acme, files.stranger
     expired = P.issue(
         "old-client",
         acme.intermediate,
         not_before=P.NOW - dt.timedelta(days=100),
         not_after=P.NOW - dt.timedelta(days=2),
     )
-    (d / "server.pem").write_bytes(server.pem + acme.intermediate.pem)
-    (d / "server.key").write_bytes(server.key_pem)
+    for name in ("server.pem", "server.key"):
+        (d / name).write_bytes((files / name).read_bytes())
     (d / "client-ca.pem").write_bytes(acme.root.pem)
     clients = {
         "good": (acme.leaf, acme.leaf.pem + acme.intermediate.pem),
