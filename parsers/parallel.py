@@ -15,19 +15,14 @@ a serial read. The halves balance themselves whatever the load on either core.
 
 from __future__ import annotations
 
-import array
-import multiprocessing
 import os
-import signal
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from multiprocessing.context import ForkContext
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import cast
 
+from parsers import worker
 from parsers.boundary import (
     ConnectionClosed,
     ConnectionOpened,
@@ -53,11 +48,10 @@ BATCH_BYTES = 256 << 10
 
 
 def min_parallel_bytes() -> int:
-    """Below this size a worker costs more than it saves (MTLS_INSPECT_PARALLEL_MIN overrides)."""
-    return int(os.environ.get("MTLS_INSPECT_PARALLEL_MIN", 16 << 20))
+    """Below this size a worker costs more than it saves."""
+    return worker.min_parallel_bytes(16 << 20)
 
 
-PIPE_SIZE = 1 << 20  # Linux's default pipe-max-size for unprivileged processes
 #: unread bytes in the pipe above which a connection opening now is kept by the worker
 BACKLOG = 384 << 10
 
@@ -90,32 +84,10 @@ def share_from_env(seal: SealFn, on_sealed: SealedFn) -> Share:
     return Share(seal, on_sealed, int(given) if given.isdigit() else None)
 
 
-def _backlog(pipe: Connection) -> int:
-    """Bytes written to the pipe and not yet read by this process (FIONREAD; 0 if unknown)."""
-    try:
-        import fcntl
-        import termios
-
-        count = array.array("i", [0])
-        fcntl.ioctl(pipe.fileno(), termios.FIONREAD, count)
-        return count[0]
-    except (ImportError, OSError):
-        return 0
-
-
 def _widen(pipe: Connection) -> int:
-    """A 1 MiB pipe instead of 64 KiB: while this process imports scapy (~0.15-0.3 s, on the
-    critical path) the worker reads on instead of waiting for the first batch to be taken.
-    Returns the backlog past which the worker keeps connections: BACKLOG, or less in a pipe
-    that could not be widened (the worker must see this process behind before it blocks)."""
-    try:
-        import fcntl
-
-        fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_SIZE)
-        size = fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_GETPIPE_SZ", 1032))
-    except (ImportError, OSError):
-        size = 64 << 10  # not Linux, or over the limit: the default pipe works, only slower
-    return min(BACKLOG, size * 3 // 8)
+    """The backlog past which the worker keeps connections: BACKLOG, or less in a pipe that could
+    not be widened (the worker must see this process behind before it blocks)."""
+    return min(BACKLOG, worker.widen(pipe) * 3 // 8)
 
 
 def _worker(
@@ -126,11 +98,7 @@ def _worker(
     share: Share | None,
     backlog: int,
 ) -> None:
-    # Ctrl-C reaches the whole process group: the parent answers it (one line, exit 130) and
-    # ends this worker; the worker itself must not print a traceback of its own. SIGINT came
-    # blocked (_start_with_sigint_held): one pending since the fork is dropped by the ignoring
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    worker.deaf_to_interrupts()
     batch: list[Item | Sealed] = []
     size = 0
 
@@ -193,7 +161,7 @@ class _Keeper:
         self.opened += 1
         every = self.share.every
         if every is None:
-            return _backlog(self.pipe) > self.backlog
+            return worker.backlog(self.pipe) > self.backlog
         return every > 0 and self.opened % every == 0
 
     def item(self, item: Item) -> None:
@@ -215,18 +183,6 @@ class _Keeper:
         self.ship(item)
 
 
-def _start_with_sigint_held(worker: BaseProcess) -> None:
-    """Fork the worker with SIGINT blocked, so that it starts blocked until the worker ignores
-    it: a Ctrl-C landing in between printed the worker's KeyboardInterrupt traceback under our
-    one line. Here a Ctrl-C meanwhile waits for the mask to be restored, then is raised."""
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # as it is
-    try:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        worker.start()
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-
-
 def read_capture_parallel(
     path: Path,
     keylog: KeyLog | None,
@@ -241,19 +197,21 @@ def read_capture_parallel(
     threshold = min_parallel_bytes() if min_bytes is None else min_bytes
     try:
         size = path.stat().st_size
-        context: ForkContext | None = multiprocessing.get_context("fork")
-    except (OSError, ValueError):
-        size, context = 0, None
-    if context is None or size < threshold or (os.cpu_count() or 1) < 2:
+    except OSError:
+        size = 0
+    context = worker.fork_context()
+    if context is None or size < threshold:
         return read_capture(path, keylog, progress, on_transcript)
     sealed: SealedFn = share.on_sealed if share is not None else _never
     keys = keylog if keylog is not None else KeyLog()
     builder = TranscriptBuilder(keys, on_transcript)
     receiver, sender = context.Pipe(duplex=False)
     backlog = _widen(sender)
-    worker = context.Process(target=_worker, args=(sender, path, keys, progress, share, backlog), daemon=True)
+    process = context.Process(
+        target=_worker, args=(sender, path, keys, progress, share, backlog), daemon=True
+    )
     try:
-        _start_with_sigint_held(worker)
+        worker.start_held(process)
         sender.close()
         with fewer_collections():
             while True:
@@ -278,13 +236,7 @@ def read_capture_parallel(
                     raise RuntimeError(f"capture reader failed: {payload}")
     finally:
         receiver.close()
-        if worker.pid is not None:  # started (Ctrl-C may land before)
-            worker.join(timeout=0 if sys.exc_info()[0] is not None else 10)
-        if worker.is_alive():  # interrupted, or it hangs: end it now, quietly (SIGTERM)
-            worker.terminate()
-            worker.join(timeout=5)
-            if worker.is_alive():
-                worker.kill()
+        worker.stop(process)
 
 
 def _never(value: object) -> None:

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from inspector.analysis.trust import TruststoreSource
     from inspector.java.trust import Truststore
     from inspector.server_stacks import Stack
+    from parsers.errortext import KeptHead
 
     LogOutcome: TypeAlias = "LogScan | ServerLogResult | ErrorTextResult"
 
@@ -115,7 +116,7 @@ def analyse_log(request: LogRequest, on_handshake: Callable[[HandshakeResult], N
     """Read the input once: a Java log's handshakes are judged and handed on as they end; input
     that is not a Java log goes to the server-log reader, then the error-text reader."""
     from parsers.errortext import KeptHead, no_java_exception
-    from parsers.javalog import open_log, read_log
+    from parsers.javalog import open_log, read_log, read_log_file
 
     trust = None
     if request.truststore is not None or request.jdk_cacerts:
@@ -124,7 +125,10 @@ def analyse_log(request: LogRequest, on_handshake: Callable[[HandshakeResult], N
         trust = load_for_log(request.truststore, request.jdk_cacerts)
     tally = _Tally(request, trust)
     try:
-        reader = read_log(kept := KeptHead(open_log(request.file)))  # kept: for the other readers
+        kept = None  # the head of the input, for the other readers
+        reader = read_log_file(request.file)  # a large file: scanned by a second core
+        if reader is None:
+            reader = read_log(kept := KeptHead(open_log(request.file)))
         for logged in reader.handshakes():
             judged = tally.add(logged, reader.summary)
             if judged is not None:
@@ -136,10 +140,22 @@ def analyse_log(request: LogRequest, on_handshake: Callable[[HandshakeResult], N
     summary = reader.summary
     java = summary.handshakes or summary.fmt != "none"  # javax.net.debug output: the Java reader's
     if not java and no_java_exception(c for e in summary.exceptions for c, _ in e.chain):
-        other = _other_reader(kept.text(), request)
+        other = _other_reader(_head(kept, request.file), request)
         if other is not None:
             return other
     return tally.finish(summary)
+
+
+def _head(kept: KeptHead | None, name: str) -> str:
+    """The input's head, as the other readers read it (a file scanned by the worker: read again)."""
+    from parsers.errortext import KeptHead
+    from parsers.javalog import open_log
+
+    if kept is None:
+        kept = KeptHead(open_log(name))
+        while len(kept.kept) < kept.limit and kept.read(1 << 16):
+            pass
+    return kept.text()
 
 
 def _other_reader(text: str, request: LogRequest) -> ServerLogResult | ErrorTextResult | None:

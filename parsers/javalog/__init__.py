@@ -11,18 +11,28 @@ import gzip
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 from parsers.javalog.assemble import Assembler
 from parsers.javalog.model import LoggedHandshake, LogSummary
 from parsers.javalog.prefix import ByteSource, normalise
-from parsers.javalog.scan import Scanner
+from parsers.javalog.scan import Entry, Scanner, ScanStats
 
-__all__ = ["JavaLogReader", "LogSummary", "LoggedHandshake", "open_log", "read_log"]
+__all__ = ["JavaLogReader", "LogSummary", "LoggedHandshake", "open_log", "read_log", "read_log_file"]
+
+
+class EntrySource(Protocol):
+    """What the reader needs of a scanner: its entries, then what it saw (a Scanner, or
+    parsers.javalog.parallel's WorkerScanner)."""
+
+    stats: ScanStats
+
+    def entries(self) -> Iterator[Entry]: ...
 
 
 class JavaLogReader:
-    def __init__(self, stream: ByteSource) -> None:
-        self.scanner = Scanner(stream)
+    def __init__(self, scanner: EntrySource) -> None:
+        self.scanner = scanner
         self.assembler = Assembler()
 
     @property
@@ -65,7 +75,16 @@ class JavaLogReader:
 
 
 def read_log(stream: ByteSource) -> JavaLogReader:
-    return JavaLogReader(stream)
+    return JavaLogReader(Scanner(stream))
+
+
+def read_log_file(name: str) -> JavaLogReader | None:
+    """A reader of a large regular file that scans it in a worker process (the rest runs here, as
+    read_log's); None: read_log it (a small file, a pipe, stdin, one core)."""
+    from parsers.javalog.parallel import WorkerScanner, worker_context
+
+    context = worker_context(Path(name)) if name != "-" else None
+    return JavaLogReader(WorkerScanner(open_log(name), context)) if context is not None else None
 
 
 def open_log(name: str) -> ByteSource:

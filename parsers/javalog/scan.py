@@ -15,6 +15,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 
+from parsers.javalog.loose_words import loose_finder
 from parsers.javalog.prefix import ByteSource
 
 CHUNK = 1 << 22
@@ -51,71 +52,6 @@ class Kind(str, Enum):
     JDK8 = "jdk8"  # a JDK 8 marker line
     EXCEPTION = "exception"  # a line naming a Java exception, outside the debug blocks
     APP = "app"  # the application's own line that tells something (an HTTP answer, a TLS summary)
-
-
-#: Lines outside the debug blocks worth reading: exceptions, and what applications and HTTP
-#: libraries print about TLS (Apache HttpClient, the JDK's JFR security events, nginx's 400 page).
-_LOOSE = re.compile(
-    rb"Exception: |Exception$|Caused by: |No required SSL certificate|The SSL certificate error"
-    rb"|HTTP(?:/[12](?:\.[01])?)? [1-5]\d\d\b|Secure session established"
-    rb"|Enabled protocols: |Default protocols \(JDK\)"
-    rb"|X509Certificate: Alg|TLSHandshake: |no cipher suites in common|peer not authenticated"
-    rb"|Connecting to [\w.\-]+/[\d.]+:\d",
-    re.MULTILINE,
-)
-
-
-#: Every alternative of _LOOSE starts with one of these words. `bytes.find` finds each at C
-#: speed; the regex's own search is 2x slower over hex dumps, whose digits A-F start half of its
-#: alternatives. The regex then confirms a match where a word was found.
-_LOOSE_WORDS = (
-    b"Exception",
-    b"Caused by: ",
-    b"No required SSL certificate",
-    b"The SSL certificate error",
-    b"HTTP",
-    b"Secure session established",
-    b"Enabled protocols: ",
-    b"Default protocols (JDK)",
-    b"X509Certificate: Alg",
-    b"TLSHandshake: ",
-    b"no cipher suites in common",
-    b"peer not authenticated",
-    b"Connecting to ",
-)
-
-
-class _LooseFinder:
-    """The lines worth reading outside the blocks in buf[:limit], asked for stretch by stretch
-    between the entries (the blocks between are never searched). Each word's next place is
-    kept, so each byte is looked at once per word."""
-
-    def __init__(self, buf: bytes, limit: int) -> None:
-        self.buf, self.limit = buf, limit
-        count = len(_LOOSE_WORDS)
-        self.ahead = [-1] * count  # the word's next place, or -1: not in [searched from, upto)
-        self.upto = [0] * count
-        self.last = 0
-
-    def find(self, pos: int, stop: int) -> int:
-        """The first match of _LOOSE starting in [pos, stop) (-1: none); stop is a line start."""
-        buf, limit, ahead, upto = self.buf, self.limit, self.ahead, self.upto
-        if pos < self.last:  # not expected: everything looked for again
-            ahead[:], upto[:] = [-1] * len(ahead), [0] * len(upto)
-        self.last = pos
-        while True:
-            best = -1
-            for i, word in enumerate(_LOOSE_WORDS):
-                at = ahead[i]
-                if at < pos and (at != -1 or upto[i] < stop):
-                    begin = pos if at != -1 else max(pos, upto[i] - len(word) + 1)
-                    at = ahead[i] = buf.find(word, begin, stop)
-                    upto[i] = stop
-                if at != -1 and at < stop and (best == -1 or at < best):
-                    best = at
-            if best == -1 or _LOOSE.match(buf, best, limit):
-                return best
-            pos = best + 1
 
 
 _FRAGMENT = re.compile(r"[a-z_]{1,40}\)?\.?")
@@ -328,7 +264,7 @@ class Scanner:
 
         pos = 1
         search_from = 0
-        loose = _LooseFinder(buf, limit)
+        loose = loose_finder(buf, limit)
         loose_from = pos  # where the lines outside the blocks are looked for next
         while True:
             m = pattern.search(buf, search_from, limit)

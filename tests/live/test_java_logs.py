@@ -458,3 +458,22 @@ def test_keystore_problems_of_the_entry_the_log_shows_sent(cli, logs, scenario, 
     assert len(found) == 1
     assert {"source": "handshake #1", "fact": found[0]["evidence"][-1]["fact"]} == found[0]["evidence"][-1]
     assert "the client sent the certificate of" in found[0]["evidence"][-1]["fact"]
+
+
+def test_a_worker_scanning_real_logs_changes_nothing(cli, logs, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """Every log the real JDKs wrote (each JDK, each debug value), and all of them in one file,
+    read serially and with the scanner in a worker process: the same report, byte for byte."""
+    every = sorted(p for d in logs.dirs.values() for p in d.glob("*.log"))
+    together = tmp_path / "together.log"
+    together.write_bytes(b"".join(p.read_bytes() for p in every))
+    for path in [*every, together]:
+        for form in ([], ["--json", "--all"]):
+            monkeypatch.setenv("MTLS_INSPECT_PARALLEL_MIN", str(1 << 40))
+            serial = cli("log", str(path), *form)
+            monkeypatch.setenv("MTLS_INSPECT_PARALLEL_MIN", "0")
+            parallel = cli("log", str(path), *form)
+            assert serial.status in (0, 1), path
+            assert (parallel.status, parallel.out, parallel.err) == (serial.status, serial.out, serial.err), (
+                path
+            )
+    assert len(every) > 40
