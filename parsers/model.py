@@ -6,10 +6,10 @@ past the decoder. `None` on an Optional field means "not observable", never "no"
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from cryptography import x509
 
@@ -349,37 +349,49 @@ class Transcript:
         return Outcome.INCOMPLETE
 
 
+def _certificate_label(message: Certificate) -> str:
+    size = "empty" if message.empty else str(len(message.chain))
+    return "Certificate" + (
+        f" ({size}, {message.compressed}-compressed)" if message.compressed else f" ({size})"
+    )
+
+
+def _encrypted_label(message: EncryptedRecords) -> str:
+    return (
+        f"{message.count} encrypted record{'s' if message.count > 1 else ''} "
+        f"({', '.join(str(s) for s in message.sizes[:6])}"
+        f"{', …' if len(message.sizes) > 6 else ''} bytes)"
+    )
+
+
+#: per kind of message, in the order a subclass is matched (ServerKeyExchange is a SimpleMessage)
+_LABEL_ORDER: tuple[tuple[type, Callable[[Any], str]], ...] = (
+    (ClientHello, lambda m: "ClientHello"),
+    (ServerHello, lambda m: "HelloRetryRequest" if m.hello_retry_request else "ServerHello"),
+    (CertificateRequest, lambda m: "CertificateRequest" + (" (post-handshake)" if m.post_handshake else "")),
+    (Certificate, _certificate_label),
+    (CertificateVerify, lambda m: "CertificateVerify"),
+    (Alert, lambda m: f"Alert {m.name}" + ("" if m.encrypted or m.fatal else " (warning)")),
+    (SimpleMessage, lambda m: m.name),
+    (ChangeCipherSpec, lambda m: "ChangeCipherSpec"),
+    (EncryptedRecords, _encrypted_label),
+    (
+        ApplicationData,
+        lambda m: f"ApplicationData {m.length} bytes" + (f' "{m.first_line}"' if m.first_line else ""),
+    ),
+)
+#: the label function of each class met, found once (a label per event: a dense capture's JSON
+#: report asks 140,000 times)
+_LABELS: dict[type, Callable[[Any], str]] = {}
+
+
 def message_label(message: Message) -> str:
-    if isinstance(message, ClientHello):
-        return "ClientHello"
-    if isinstance(message, ServerHello):
-        return "HelloRetryRequest" if message.hello_retry_request else "ServerHello"
-    if isinstance(message, CertificateRequest):
-        return "CertificateRequest" + (" (post-handshake)" if message.post_handshake else "")
-    if isinstance(message, Certificate):
-        size = "empty" if message.empty else str(len(message.chain))
-        return "Certificate" + (
-            f" ({size}, {message.compressed}-compressed)" if message.compressed else f" ({size})"
-        )
-    if isinstance(message, CertificateVerify):
-        return "CertificateVerify"
-    if isinstance(message, Alert):
-        return f"Alert {message.name}" + ("" if message.encrypted or message.fatal else " (warning)")
-    if isinstance(message, SimpleMessage):
-        return message.name
-    if isinstance(message, ChangeCipherSpec):
-        return "ChangeCipherSpec"
-    if isinstance(message, EncryptedRecords):
-        return (
-            f"{message.count} encrypted record{'s' if message.count > 1 else ''} "
-            f"({', '.join(str(s) for s in message.sizes[:6])}"
-            f"{', …' if len(message.sizes) > 6 else ''} bytes)"
-        )
-    if isinstance(message, ApplicationData):
-        return f"ApplicationData {message.length} bytes" + (
-            f' "{message.first_line}"' if message.first_line else ""
-        )
-    return type(message).__name__
+    kind = type(message)
+    label = _LABELS.get(kind)
+    if label is None:
+        label = next((f for base, f in _LABEL_ORDER if issubclass(kind, base)), lambda m: type(m).__name__)
+        _LABELS[kind] = label
+    return label(message)
 
 
 # -- typed access to a transcript's events ------------------------------------------------

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from json.encoder import encode_basestring as _string  # json.dumps's, with ensure_ascii=False
+
 from cryptography import x509
 
 from inspector.findings import Finding
 from inspector.java.key_managers import Selection
 from inspector.pki import certs as C
-from inspector.render.json_out import JsonObject
+from inspector.render.json_out import JsonObject, compact
 from inspector.render.selection import selection_dict
 from inspector.render.summary import outcome, requested, sent
 from inspector.system.times import utc_from_timestamp
@@ -15,11 +18,19 @@ from parsers import model
 from parsers.constants import scheme_name, version_name
 from parsers.model import (
     Alert,
+    ApplicationData,
     Certificate,
     CertificateRequest,
     CertificateVerify,
+    ChangeCipherSpec,
+    ClientHello,
+    Direction,
+    EncryptedRecords,
     HandshakeEvent,
+    Message,
+    ServerHello,
     ServerKeyExchange,
+    SimpleMessage,
     Transcript,
 )
 
@@ -49,7 +60,6 @@ def cert_summary(cert: x509.Certificate) -> dict[str, str]:
 
 
 def event_dict(event: HandshakeEvent) -> JsonObject:
-    m = event.message
     item: JsonObject = {
         "direction": event.direction.value,
         "time": round(event.time, 6),
@@ -57,6 +67,13 @@ def event_dict(event: HandshakeEvent) -> JsonObject:
         "message": model.event_label(event),
         "encrypted": event.encrypted,
     }
+    item.update(_message_members(event.message))
+    return item
+
+
+def _message_members(m: Message) -> JsonObject:
+    """What an event's message adds to the event's object."""
+    item: JsonObject = {}
     if isinstance(m, Alert):
         # an alert that could not be read has no level or description: null, never 0
         # (close_notify's number)
@@ -81,7 +98,16 @@ def event_dict(event: HandshakeEvent) -> JsonObject:
 
 
 def connection_dict(t: Transcript, findings: list[Finding], selection: Selection | None) -> JsonObject:
-    item: JsonObject = {
+    return {
+        **_connection_head(t),
+        "events": [event_dict(e) for e in t.events],
+        **_tail(t, findings, selection),
+    }
+
+
+def _connection_head(t: Transcript) -> JsonObject:
+    """The members before the events."""
+    return {
         "index": t.index,
         "client": str(t.client),
         "server": str(t.server),
@@ -92,10 +118,96 @@ def connection_dict(t: Transcript, findings: list[Finding], selection: Selection
         "cert_requested": requested(t),
         "client_cert": sent(t),
         "outcome": outcome(t),
-        "events": [event_dict(e) for e in t.events],
+    }
+
+
+def _tail(t: Transcript, findings: list[Finding], selection: Selection | None) -> JsonObject:
+    """The members after the events."""
+    item: JsonObject = {
         "problems": [{"kind": p.kind, "detail": p.detail, "frame": p.frame} for p in t.problems],
         "finding_codes": [f.code for f in findings],
     }
     if selection is not None:
         item["selection"] = selection_dict(selection)
     return item
+
+
+# -- the same, written as compact JSON text directly ----------------------------------------
+# A dense capture's JSON report is 36 MB of connections whose events repeat the same few
+# certificate chains and CA lists: their members' text is made once per decoded message (the
+# decoder shares one message object across the connections that sent the same bytes), and the
+# rest of each event is a few formatted scalars. The text is what json_out.compact makes of
+# connection_dict, character for character (tests/test_connection_json_text.py).
+
+_SHARED_TEXT_MEMO = 4096
+_SHARED_TEXT: dict[int, tuple[Message, tuple[str, str]]] = {}
+#: the kinds of message whose events add no member (most events: hellos, Finished, CCS...)
+_BARE = (ClientHello, ServerHello, SimpleMessage, ChangeCipherSpec, EncryptedRecords, ApplicationData)
+
+
+def _message_text(event: HandshakeEvent) -> tuple[str, str]:
+    """`"label"` and what the message adds, `,"key":value...`, as event_dict writes them; made once
+    for the messages decoded once and shared (certificates, certificate requests)."""
+    m = event.message
+    kind = type(m)
+    if kind in _BARE:  # exactly these classes (ServerKeyExchange, a SimpleMessage, adds members)
+        return _string(model.message_label(m)), ""
+    shared = kind is Certificate or kind is CertificateRequest
+    if shared:
+        hit = _SHARED_TEXT.get(id(m))
+        if hit is not None and hit[0] is m:
+            return hit[1]
+    members = _message_members(m)
+    text = _string(model.event_label(event)), "," + compact(members)[1:-1] if members else ""
+    if shared:  # the label of these depends on the message alone
+        if len(_SHARED_TEXT) >= _SHARED_TEXT_MEMO:
+            _SHARED_TEXT.clear()
+        _SHARED_TEXT[id(m)] = (m, text)
+    return text
+
+
+def _scalar(value: object) -> str:
+    """A JSON scalar as json.dumps writes it (floats and anything else: by json itself)."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    kind = type(value)
+    if kind is int:
+        return int.__repr__(value)  # type: ignore[arg-type]
+    if kind is str:
+        return _string(value)  # type: ignore[arg-type]
+    if kind is float and math.isfinite(value):  # type: ignore[arg-type]
+        return float.__repr__(value)  # type: ignore[arg-type]
+    return compact(value)  # type: ignore[arg-type]
+
+
+_OPENING = {d: f'{{"direction":{_string(d.value)},"time":' for d in Direction}
+
+
+def event_text(event: HandshakeEvent) -> str:
+    """compact(event_dict(event)), made without the dictionary."""
+    time, frame = round(event.time, 6), event.frame
+    label, members = _message_text(event)
+    return "".join(
+        (
+            _OPENING[event.direction],
+            float.__repr__(time) if type(time) is float and math.isfinite(time) else _scalar(time),
+            ',"frame":',
+            int.__repr__(frame) if type(frame) is int else _scalar(frame),
+            ',"message":',
+            label,
+            ',"encrypted":true' if event.encrypted else ',"encrypted":false',
+            members,
+            "}",
+        )
+    )
+
+
+def connection_text(t: Transcript, findings: list[Finding], selection: Selection | None) -> str:
+    """compact(connection_dict(...)): the pcap report's connection, made as text."""
+    head, tail = compact(_connection_head(t)), compact(_tail(t, findings, selection))
+    events = ",".join([event_text(e) for e in t.events])
+    return f'{head[:-1]},"events":[{events}],{tail[1:]}'

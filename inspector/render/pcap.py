@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 from inspector import __version__
 from inspector.findings import Severity, has_errors
 from inspector.render import json_out, text
-from inspector.render.connection_json import connection_dict
+from inspector.render.connection_json import connection_text
 from inspector.render.json_out import JsonObject
 from inspector.render.spool import Spool
 from inspector.render.summary import COMPLETED, outcome
@@ -267,13 +267,11 @@ def render_connection(view: PcapView, judged: ConnectionResult) -> Rendered:
     them where the file is decoded, under a stand-in number: see `Rendered.renumbered`)."""
     t, findings = judged.transcript, judged.findings
     if view.json or view.jsonl:  # the connection table is text only
-        item = connection_dict(t, findings, judged.selection)
-        if view.jsonl:
-            item = {"record": "connection", **item}
-            item["findings"] = [json_out.finding_dict(f) for f in findings]
-            return Rendered(t.index, json_out.compact(item))
+        item = connection_text(t, findings, judged.selection)
         found = tuple(json_out.compact(json_out.finding_dict(f)) for f in findings)
-        return Rendered(t.index, json_out.compact(item), found)
+        if view.jsonl:  # {"record":"connection", ...the connection..., "findings":[...]}
+            return Rendered(t.index, f'{{"record":"connection",{item[1:-1]},"findings":[{",".join(found)}]}}')
+        return Rendered(t.index, item, found)
     failed = has_errors(findings) or outcome(t) not in COMPLETED
     notable = failed or any(f.severity is not Severity.INFO for f in findings)
     shown = view.full or view.show_all or notable or bool(findings)
