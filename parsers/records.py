@@ -166,6 +166,13 @@ class RecordSplitter:
                     self.on_record(header, b"")
                     continue
             take = min(self.need, n - i)
+            if self.body is not None and not self.body and take == self.need:
+                # the whole body in this segment (the usual case): one copy, not three
+                self.body = None
+                i += take
+                self.need = 0
+                self.on_record(self.record_header, bytes(data[i - take : i]))
+                continue
             if self.body is not None:
                 self.body += data[i : i + take]
             i += take
