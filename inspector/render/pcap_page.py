@@ -30,18 +30,21 @@ class PageReport(PcapReport):
         # of each rank, the smallest numbers kept whole, as max-heaps (numbers negated)
         self._first: list[list[int]] = [[], [], []]
 
-    def add(self, judged: ConnectionResult, files: tuple[str, ...] = ()) -> None:
+    def render(self, judged: ConnectionResult) -> Rendered:
+        """Whole, or as its number and outcome when it can no longer be listed. In the reader's
+        worker (the connections it judges) this report is the fork's copy and has seen only
+        those: fewer connections seen only ever leave more room, so a connection is cut short
+        there only when it would be here too."""
         t, findings = judged.transcript, judged.findings
         severities = {f.severity for f in findings}
         rank = (
             ERRORS if Severity.ERROR in severities else WARNINGS if severities - {Severity.INFO} else OTHERS
         )
         if self._may_be_listed(t.index, rank):
-            self.keep(self.render(judged), files)
-            return
+            return super().render(judged)
         stub = json_out.compact({"index": t.index, "outcome": outcome(t)})
         found = tuple(json_out.compact(json_out.finding_dict(f)) for f in findings)
-        self.keep(Rendered(t.index, stub, found), files)
+        return Rendered(t.index, stub, found)
 
     def _may_be_listed(self, number: int, rank: int) -> bool:
         """Whether the page may list this connection, whatever comes after it: not when as many
