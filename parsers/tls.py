@@ -197,7 +197,8 @@ class TlsSession:
             self._emit(direction, Alert(plain[0], plain[1]), encrypted=True)
         elif inner == APPLICATION_DATA:
             side.app_records += 1
-            first = plain.split(b"\r\n", 1)[0][:120]
+            end = plain.find(b"\r\n", 0, 122)  # the first line, not a copy of the rest
+            first = plain[: end if 0 <= end < 120 else 120]
             line = (
                 first.decode("latin-1")
                 if first[:5] in (b"HTTP/", b"GET /", b"POST ") or first[:4] in (b"PUT ", b"HEAD")
