@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import gzip
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from parsers.javalog import parallel, read_log_file
 from parsers.javalog.parallel import WorkerScanner
+from tests.helpers.interrupt import ctrl_c_while_the_worker_runs
+from tests.test_parsers_interrupt import SIGINT_AS_THE_WORKER_STARTS
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 LOGS = sorted(p.name for p in CAPTURES.glob("*.log"))
@@ -113,36 +113,27 @@ def test_which_inputs_get_a_worker(monkeypatch, tmp_path):  # type: ignore[no-un
     assert parallel.min_parallel_bytes() == 8 << 20
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
 def test_ctrl_c_during_a_parallel_read_is_one_line_and_130(tmp_path):  # type: ignore[no-untyped-def]
     path = tmp_path / "big.log"
     with path.open("wb") as out:
         chunk = (CAPTURES / "java-nocert12.log").read_bytes() * 200
         while out.tell() < 150 << 20:
             out.write(chunk)
-    env = {**os.environ, "MTLS_INSPECT_PARALLEL_MIN": PARALLEL}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "inspector", "log", str(path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,  # its own process group: Ctrl-C reaches the reader and its worker
-    )
-    deadline = time.monotonic() + 60
-    while not _children(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert proc.poll() is None, "the read ended before the worker could be interrupted"
-    worker = _children(proc.pid)[0]
-    time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130
-    assert err == "mtls-inspect: interrupted\n"
-    assert not Path(f"/proc/{worker}").exists() or "zombie" in Path(f"/proc/{worker}/status").read_text()
+    status, err, worker_gone = ctrl_c_while_the_worker_runs(["log", str(path)], after=0.2)
+    assert (status, err, worker_gone) == (130, "mtls-inspect: interrupted\n", True)
+
+
+def test_sigint_as_the_worker_starts_is_ignored_there(tmp_path):  # type: ignore[no-untyped-def]
+    """A Ctrl-C reaching the worker before its first line could ignore it (sent by a hook that
+    runs in the new process first) changes nothing: no traceback, the same report."""
+    log = str(CAPTURES / "java-nocert12.log")
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "MTLS_INSPECT_PARALLEL_MIN": PARALLEL, "PYTHONPATH": str(root)}
+    command = [sys.executable, "-m", "inspector", "log", log]
+    plain = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    (tmp_path / "sitecustomize.py").write_text(SIGINT_AS_THE_WORKER_STARTS)
+    env["PYTHONPATH"] = f"{tmp_path}{os.pathsep}{root}"
+    hooked = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert (plain.returncode, plain.stderr) == (1, "")
+    assert "no-suitable" in plain.stdout or plain.stdout.count("\n") > 10
+    assert (hooked.returncode, hooked.stdout, hooked.stderr) == (1, plain.stdout, "")

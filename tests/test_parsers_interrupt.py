@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from parsers import framing
 from parsers.pcapfile import PcapWriter
 from tests.helpers import tls_bytes as TB
+from tests.helpers.interrupt import ctrl_c_while_the_worker_runs
 
 HELLO = TB.record(TB.HANDSHAKE, TB.client_hello(suites=[0x1301]), TB.TLS10)
 
@@ -26,36 +25,11 @@ def _many_connections(path: Path, count: int) -> None:
                 writer.write(i * 1e-4, packet)
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
 def test_ctrl_c_during_a_parallel_read_is_one_line_and_130(tmp_path):  # type: ignore[no-untyped-def]
     path = tmp_path / "many.pcap"
     _many_connections(path, 40_000)
-    env = {**os.environ, "MTLS_INSPECT_PARALLEL_MIN": "0"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "inspector", "pcap", str(path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,  # its own process group: Ctrl-C reaches the reader and its worker
-    )
-    deadline = time.monotonic() + 60
-    while not _children(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert proc.poll() is None, "the read ended before the worker could be interrupted"
-    worker = _children(proc.pid)[0]
-    time.sleep(0.3)
-    os.killpg(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130
-    assert err == "mtls-inspect: interrupted\n"
-    assert not Path(f"/proc/{worker}").exists() or "zombie" in Path(f"/proc/{worker}/status").read_text()
+    status, err, worker_gone = ctrl_c_while_the_worker_runs(["pcap", str(path)])
+    assert (status, err, worker_gone) == (130, "mtls-inspect: interrupted\n", True)
 
 
 # SIGINT reaching the worker as it starts, before its first line could ignore it (a terminal's
