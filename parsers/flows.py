@@ -251,7 +251,11 @@ class FlowReader:
                     continue
             conn, direction, tcp = found
             if size == wire_payload and not flags & FIN_SYN_RST and tcp.fast_forward(seq, size):
-                continue  # the middle of a record whose body is skipped (bulk data)
+                # the middle of a record whose body is skipped (bulk data); its ACK still counts
+                # for the other direction's hole, as it does when the segment is read
+                if holes.n and flags & packets.ACK:
+                    self._pure_ack(key, ack, number, ftime)
+                continue
             if start >= 0:
                 payload = buf[start : start + size] if size > 0 else b""
             conn.segment(

@@ -87,3 +87,77 @@ def test_worker_judging_connections_changes_nothing(cli, monkeypatch, many_conne
     assert serial.status in (0, 1)
     assert serial.out.count("\n") > 10
     assert (parallel.status, parallel.out) == (serial.status, serial.out)
+
+
+def _holes_and_bulk(path: Path) -> dict[str, int]:
+    """A TLS 1.2 connection read without keys: three of the client's segments lost (three holes,
+    data waiting past each), then the server's 14 KB application_data record in ten segments,
+    each acknowledging all the client sent. Returns frame numbers by name."""
+    from parsers import framing
+    from parsers.pcapfile import PcapWriter
+    from tests.helpers import tls_bytes as TB
+
+    client, server = ("10.0.0.1", 40000), ("10.0.0.2", 443)
+    hello = TB.record(TB.HANDSHAKE, TB.client_hello(suites=[0xC02F]))
+    server_hello = TB.handshake(TB.SERVER_HELLO, b"\x03\x03" + bytes(32) + b"\x00" + b"\xc0\x2f" + b"\x00")
+    flight = TB.record(TB.HANDSHAKE, server_hello + TB.server_hello_done())
+    pieces = [TB.record(TB.HANDSHAKE, bytes(70)), TB.record(TB.CHANGE_CIPHER_SPEC, b"\x01")]
+    pieces += [TB.record(TB.HANDSHAKE, bytes(40)), TB.record(TB.APPLICATION_DATA, bytes(60))]
+    pieces += [TB.record(TB.APPLICATION_DATA, bytes(30)), TB.record(TB.APPLICATION_DATA, bytes(30))]
+    bulk = TB.record(TB.APPLICATION_DATA, bytes(14_000))
+    frames: dict[str, int] = {}
+    with path.open("wb") as handle:
+        writer = PcapWriter(handle)
+        clock = [0.0]
+
+        def send(
+            src: tuple[str, int], dst: tuple[str, int], seq: int, ack: int, flags: int, data: bytes = b""
+        ) -> None:
+            clock[0] += 0.001
+            writer.write(clock[0], framing.tcp_packet(src[0], dst[0], src[1], dst[1], seq, ack, flags, data))
+            frames["last"] = frames.get("last", 0) + 1
+
+        send(client, server, 999, 0, framing.SYN)
+        send(server, client, 4999, 1000, framing.SYN | framing.ACK)
+        c, s = 1000, 5000
+        send(client, server, c, s, framing.ACK | framing.PSH, hello)
+        c += len(hello)
+        send(server, client, s, c, framing.ACK | framing.PSH, flight)
+        s += len(flight)
+        for i, piece in enumerate(pieces):  # the 1st, 3rd and 5th are lost
+            if i % 2:
+                send(client, server, c, s, framing.ACK | framing.PSH, piece)
+            c += len(piece)
+        ccs_finished = TB.record(TB.CHANGE_CIPHER_SPEC, b"\x01") + TB.record(TB.HANDSHAKE, bytes(40))
+        send(server, client, s, c, framing.ACK | framing.PSH, ccs_finished)
+        frames["first gap"] = frames["last"]
+        s += len(ccs_finished)
+        for k in range(0, len(bulk), 1400):
+            send(server, client, s + k, c, framing.ACK, bulk[k : k + 1400])
+            frames.setdefault("second gap", frames["last"])
+            if k == 1400:
+                frames["third gap"] = frames["last"]  # the record's middle: skipped unread
+        s += len(bulk)
+        send(client, server, c, s, framing.ACK | framing.FIN)
+        send(server, client, s, c + 1, framing.ACK | framing.FIN)
+    return frames
+
+
+def test_an_ack_on_a_skipped_bulk_segment_closes_a_hole_at_its_frame(cli, monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
+    """A segment in the middle of a record nobody reads passes by unread; its ACK still tells
+    that the other direction's missing bytes were lost, at its frame. It did not: the serial
+    reader (which skips such segments) said the hole at a later frame than the two-process
+    reader (whose worker reads them), so the two reports differed."""
+    path = tmp_path / "holes.pcap"
+    frames = _holes_and_bulk(path)
+    monkeypatch.setenv("MTLS_INSPECT_PARALLEL_MIN", str(1 << 40))
+    serial = cli("pcap", str(path), "--all")
+    monkeypatch.setenv("MTLS_INSPECT_PARALLEL_MIN", "0")
+    parallel = cli("pcap", str(path), "--all")
+    said = [line.strip() for line in serial.out.splitlines() if "bytes missing" in line]
+    assert said == [
+        f"= evidence: frame {frames['first gap']}: client: 75 bytes missing (lost segments)",
+        f"= evidence: frame {frames['second gap']}: client: 45 bytes missing (lost segments)",
+        f"= evidence: frame {frames['third gap']}: client: 35 bytes missing (lost segments)",
+    ]
+    assert (parallel.status, parallel.out) == (serial.status, serial.out)

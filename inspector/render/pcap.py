@@ -99,7 +99,9 @@ class PcapReport:
         self.keep(self.render(judged), files)
 
     def render(self, judged: ConnectionResult) -> Rendered:
-        return render_connection(self.view, judged)
+        # an info-only connection's ladder past the ones shown would be dropped by `keep`: not
+        # drawn (in the reader's worker this count stays 0: it draws them, `keep` decides here)
+        return render_connection(self.view, judged, info_block=self.info_shown < INFO_BLOCKS_SHOWN)
 
     def keep(self, r: Rendered, files: tuple[str, ...] = ()) -> None:
         view = self.view
@@ -262,9 +264,11 @@ def _files_member(files: tuple[str, ...]) -> str:
     return ',"files":' + json_out.compact(list(files)) + "}"
 
 
-def render_connection(view: PcapView, judged: ConnectionResult) -> Rendered:
+def render_connection(view: PcapView, judged: ConnectionResult, info_block: bool = True) -> Rendered:
     """The connection's pieces of a report with this view, before they are kept (a set renders
-    them where the file is decoded, under a stand-in number: see `Rendered.renumbered`)."""
+    them where the file is decoded, under a stand-in number: see `Rendered.renumbered`);
+    `info_block=False`: no ladder for a connection whose findings are all info (it would not be
+    shown)."""
     t, findings = judged.transcript, judged.findings
     if view.json or view.jsonl:  # the connection table is text only
         item = connection_text(t, findings, judged.selection)
@@ -274,7 +278,7 @@ def render_connection(view: PcapView, judged: ConnectionResult) -> Rendered:
         return Rendered(t.index, item, found)
     failed = has_errors(findings) or outcome(t) not in COMPLETED
     notable = failed or any(f.severity is not Severity.INFO for f in findings)
-    shown = view.full or view.show_all or notable or bool(findings)
+    shown = view.full or view.show_all or notable or (bool(findings) and info_block)
     block = connection_block(t, findings, judged.selection, view.full) if shown else ""
     row = ROW_SEPARATOR.join(connection_row(t))
     return Rendered(t.index, row=row, block=block, notable=notable, has_findings=bool(findings))
