@@ -206,8 +206,8 @@ class Tls12CbcDecryptor:
     """AES-CBC suites: TLS 1.1 and 1.2 (explicit IV per record) and TLS 1.0 (the IV is the
     previous record's last ciphertext block, the first one from the key block; a record skipped
     unread loses it, and the next is then not read: DecryptError). TLS 1.0 and 1.1 derive keys
-    with their own PRF. The MAC is stripped, not checked: a wrong key shows as bad padding soon
-    enough, and the point here is to read, not to authenticate."""
+    with their own PRF. The record's MAC is checked: padding alone let one wrong key in ~128
+    through, its garbage then read as the handshake's Finished."""
 
     key: bytes
     mac_len: int
@@ -215,6 +215,9 @@ class Tls12CbcDecryptor:
     seq: int = 0
     #: TLS 1.0: the IV of the next record (None once lost); b"" with explicit IVs
     chained_iv: bytes | None = b""
+    #: the MAC's key and hash (RFC 5246 6.2.3.1; RFC 7366 with encrypt-then-MAC)
+    mac_key: bytes = b""
+    mac_hash: str = ""
 
     @classmethod
     def from_master(
@@ -232,18 +235,33 @@ class Tls12CbcDecryptor:
         seed = b"key expansion" + server_random + client_random
         size = 2 * mac_len + 2 * key_len + 32
         block = _p_hash(prf_hash, master, seed, size) if version >= 0x0303 else _prf_tls10(master, seed, size)
+        mac_key = block[:mac_len] if client_side else block[mac_len : 2 * mac_len]
         keys = block[2 * mac_len :]
         key = keys[:key_len] if client_side else keys[key_len : 2 * key_len]
         ivs = keys[2 * key_len :]
         iv = (ivs[:16] if client_side else ivs[16:32]) if version <= 0x0301 else b""
-        return cls(key, mac_len, encrypt_then_mac, chained_iv=iv)
+        return cls(key, mac_len, encrypt_then_mac, chained_iv=iv, mac_key=mac_key, mac_hash=mac_hash)
+
+    def _check_mac(self, content_type: int, version: bytes, data: bytes, mac: bytes) -> None:
+        """MAC(seq || type || version || length || data): data is the content (MAC-then-encrypt)
+        or the IV and ciphertext (encrypt-then-MAC)."""
+        if not self.mac_key:
+            return
+        head = (
+            (self.seq - 1).to_bytes(8, "big") + bytes([content_type]) + version + len(data).to_bytes(2, "big")
+        )
+        if not hmac.compare_digest(hmac.new(self.mac_key, head + data, self.mac_hash).digest(), mac):
+            raise DecryptError("record MAC mismatch (wrong master secret?)")
 
     def decrypt(self, content_type: int, version: bytes, body: bytes) -> bytes:
         from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
         self.seq += 1
         if self.encrypt_then_mac:
-            body = body[: -self.mac_len]
+            if len(body) < self.mac_len:
+                raise DecryptError("CBC record of an impossible length")
+            body, mac = body[: -self.mac_len], body[-self.mac_len :]
+            self._check_mac(content_type, version, body, mac)
         chained = self.chained_iv
         if chained == b"":  # explicit IV: the record's first block
             if len(body) < 32 or len(body) % 16:
@@ -263,7 +281,10 @@ class Tls12CbcDecryptor:
             raise DecryptError("bad CBC padding (wrong master secret?)")
         plain = plain[: -pad - 1]
         if not self.encrypt_then_mac:
-            plain = plain[: -self.mac_len]
+            if len(plain) < self.mac_len:
+                raise DecryptError("bad CBC padding (wrong master secret?)")
+            plain, mac = plain[: len(plain) - self.mac_len], plain[len(plain) - self.mac_len :]
+            self._check_mac(content_type, version, plain, mac)
         return plain
 
     def skip(self) -> None:

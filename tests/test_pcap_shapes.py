@@ -71,9 +71,11 @@ def tls_exchange(
     client_cert: bool = True,
     keylog: Path | None = None,
     ciphers: str = "ECDHE-RSA-AES128-SHA:AES128-SHA",
+    encrypt_then_mac: bool = True,
 ) -> list[Chunk]:
     """One real handshake (and an HTTP request and answer when it succeeds), as the bytes each
-    side wrote, in order. The server requires a client certificate."""
+    side wrote, in order. The server requires a client certificate. `encrypt_then_mac=False`:
+    the client does not offer it (RFC 7366), so CBC records are MAC-then-encrypt."""
     server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     client_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     for ctx in (server_ctx, client_ctx):
@@ -90,6 +92,8 @@ def tls_exchange(
         client_ctx.load_cert_chain(*ids.client)
     if keylog is not None:
         client_ctx.keylog_filename = str(keylog)
+    if not encrypt_then_mac:
+        client_ctx.options |= 0x00080000  # SSL_OP_NO_ENCRYPT_THEN_MAC (no name in the ssl module)
     pipes = {side: (ssl.MemoryBIO(), ssl.MemoryBIO()) for side in ("client", "server")}
     client = client_ctx.wrap_bio(*pipes["client"], server_side=False)
     server = server_ctx.wrap_bio(*pipes["server"], server_side=True)
@@ -683,11 +687,14 @@ def test_an_encapsulation_not_opened_is_named(cli, mtls12, tmp_path):  # type: i
 
 
 # -- point 12: a key log never makes it worse -------------------------------------------------
+@pytest.mark.parametrize("etm", [True, False], ids=["encrypt-then-mac", "mac-then-encrypt"])
 @pytest.mark.parametrize("version", ["1.0", "1.1", "1.2"])
-def test_cbc_handshakes_are_decrypted_with_a_key_log(cli, ids, tmp_path, version):  # type: ignore[no-untyped-def]
+def test_cbc_handshakes_are_decrypted_with_a_key_log(cli, ids, tmp_path, version, etm):  # type: ignore[no-untyped-def]
+    """Each record's MAC checked, whichever order the two sides agreed on."""
     path = tmp_path / f"tls{version}-keys.pcap"
     keys = path.with_suffix(".keys")  # where test_tshark_oracle's reader looks for it
-    chunks = tls_exchange(ids, version, client_cert=True, keylog=keys)
+    chunks = tls_exchange(ids, version, client_cert=True, keylog=keys, encrypt_then_mac=etm)
+    assert any(b"\x00\x16\x00\x00" in data for from_server, data in chunks if from_server) is etm
     write_pcap(path, segments(chunks))
     without = pcap_json(cli, path).json()["connections"][0]
     (conn,) = pcap_json(cli, path, "--keylog", str(keys)).json()["connections"]

@@ -59,6 +59,16 @@ def document_of(write: Callable[[TextIO], object]) -> dict[str, Any]:
     return document
 
 
+def warm_up(args: argparse.Namespace) -> None:
+    """With --html, load the page's template now. Called by `pcap` at its first connection, once
+    the reader's worker runs: the main process waits on it now and then, and the page is
+    otherwise begun after the last connection, when nothing runs beside it."""
+    if args.html:
+        from inspector.render.html.page import prepare
+
+        prepare()
+
+
 def write_page(args: argparse.Namespace, document: Mapping[str, Any] | DocumentSource) -> None:
     """Write the page and say so on stderr (stdout keeps the report, or valid JSON). The document
     goes through JSON first, so the page is exactly what `mtls-inspect report` makes of --json; a

@@ -160,8 +160,15 @@ def run(args: argparse.Namespace) -> int:
 
         page = PageReport()
     reports = (report,) if page is report else (report, page)
+    cold = [bool(args.html)]  # the page's template not loaded yet
+
+    def warm() -> None:
+        if cold[0]:
+            cold[0] = False
+            html_args.warm_up(args)
 
     def add(judged: ConnectionResult, files: tuple[str, ...] = ()) -> None:
+        warm()
         for each in reports:
             each.add(judged, files)
 
@@ -169,6 +176,7 @@ def run(args: argparse.Namespace) -> int:
         return tuple(each.render(judged) for each in reports)
 
     def keep(rendered: object) -> None:  # here, in the connection's turn
+        warm()
         assert isinstance(rendered, tuple)
         for each, piece in zip(reports, rendered, strict=True):
             each.keep(piece)

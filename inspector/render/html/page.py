@@ -36,6 +36,13 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
 
+def prepare() -> None:
+    """Load the page's template (jinja2 compiles it: ~45 ms, after ~85 ms of jinja2's import)
+    ahead of `render`: a caller with idle moments (a capture's reader waiting on its worker)
+    takes the cost off the end of the run."""
+    _environment().get_template("report.html.j2")
+
+
 def render(source: DocumentSource, *, redact: bool) -> Iterator[str]:
     """The page in pieces, as it is drawn: a capture's connections are read one at a time."""
     page = build_page(source, redacted=redact)
