@@ -30,18 +30,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from parsers.der import element
+
 #: tags a CN value is given: the DirectoryString choices, IA5, and what is no string at all
 TAGS = (0x0C, 0x13, 0x14, 0x16, 0x1E, 0x1C, 0x30, 0x31, 0x03, 0x04, 0x02, 0x05, 0x80, 0xA0)
 PIECES = (b"\x1b[31m", b"\x1b]0;T\x07", b"\xe9", b"\xff\xfe", b"\xc3\xa9", b"\x00", b"\r\n", b"#", b",+=")
 _KEY = ec.generate_private_key(ec.SECP256R1())
-
-
-def _tlv(tag: int, content: bytes) -> bytes:
-    n = len(content)
-    if n < 0x80:
-        return bytes([tag, n]) + content
-    size = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(size)]) + size + content
 
 
 def _value(rnd: random.Random, size: int) -> bytes:
@@ -74,13 +68,13 @@ def odd_certificate(rnd: random.Random, odd: bool = True) -> bytes:
         .not_valid_after(now + dt.timedelta(days=30))
         .sign(_KEY, hashes.SHA256())
     )
-    old = _tlv(0x0C, placeholder.encode())
+    old = element(0x0C, placeholder.encode())
     if not odd:
         return cert.public_bytes(serialization.Encoding.DER)
-    tbs = cert.tbs_certificate_bytes.replace(old, _tlv(rnd.choice(TAGS), _value(rnd, size)))
+    tbs = cert.tbs_certificate_bytes.replace(old, element(rnd.choice(TAGS), _value(rnd, size)))
     signature = _KEY.sign(tbs, ec.ECDSA(hashes.SHA256()))
-    algorithm = _tlv(0x30, _tlv(0x06, bytes.fromhex("2a8648ce3d040302")))
-    return _tlv(0x30, tbs + algorithm + _tlv(0x03, b"\x00" + signature))
+    algorithm = element(0x30, element(0x06, bytes.fromhex("2a8648ce3d040302")))
+    return element(0x30, tbs + algorithm + element(0x03, b"\x00" + signature))
 
 
 def _pem(der: bytes) -> bytes:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import gzip
 import json
 import struct
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,25 +45,35 @@ def _frame(src: str, sport: int, seq: int, flags: int, payload: bytes = b"") -> 
     return b"\x00" * 12 + b"\x08\x00" + ip + tcp + payload
 
 
+@contextmanager
+def _flood(path: Path, connections: int) -> Iterator[Callable[[int, int, bytes], None]]:
+    """A gzipped pcap of `connections` clients that each sent a SYN; yields `send(seq, flags,
+    payload)`, which writes that segment for every client, the clients interleaved."""
+    when = 1_700_000_000
+    hosts = [(f"10.1.{i >> 8}.{i & 255}", 20_000 + i) for i in range(connections)]
+    with gzip.open(path, "wb", compresslevel=1) as out:
+
+        def record(data: bytes) -> None:
+            nonlocal when
+            when += 1
+            out.write(struct.pack("<IIII", when, 0, len(data), len(data)) + data)
+
+        def send(seq: int, flags: int, payload: bytes = b"") -> None:
+            for host, port in hosts:
+                record(_frame(host, port, seq, flags, payload))
+
+        out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+        send(1000, framing.SYN)
+        yield send
+
+
 def _held_data_flood(path: Path, connections: int) -> None:
     """Each connection: a SYN, then its bytes from the second on (the first never comes), the
     connections' segments interleaved: every one holds ~4 MB past its hole at the end."""
     zeros = bytes(SEGMENT)
-    when = 1_700_000_000
-
-    def record(out: gzip.GzipFile, data: bytes) -> None:
-        nonlocal when
-        when += 1
-        out.write(struct.pack("<IIII", when, 0, len(data), len(data)) + data)
-
-    hosts = [(f"10.1.{i >> 8}.{i & 255}", 20_000 + i) for i in range(connections)]
-    with gzip.open(path, "wb", compresslevel=1) as out:
-        out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
-        for host, port in hosts:
-            record(out, _frame(host, port, 1000, framing.SYN))
+    with _flood(path, connections) as send:
         for k in range(SEGMENTS):
-            for host, port in hosts:
-                record(out, _frame(host, port, 1002 + k * SEGMENT, framing.ACK | framing.PSH, zeros))
+            send(1002 + k * SEGMENT, framing.ACK | framing.PSH, zeros)
 
 
 #: the CLI in a fresh interpreter (tests.helpers.memory): its own peak RSS, imports included
@@ -132,22 +144,10 @@ def _handshake_flood(path: Path, connections: int, first: bytes, records: int) -
     """Each connection: a SYN, then `records` handshake records of 16 KiB from the client, the
     first starting with `first`, the rest zeros; no connection ends."""
     body = bytes(16384)
-    when = 1_700_000_000
-
-    def record(out: gzip.GzipFile, data: bytes) -> None:
-        nonlocal when
-        when += 1
-        out.write(struct.pack("<IIII", when, 0, len(data), len(data)) + data)
-
-    hosts = [(f"10.1.{i >> 8}.{i & 255}", 20_000 + i) for i in range(connections)]
-    with gzip.open(path, "wb", compresslevel=1) as out:
-        out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
-        for host, port in hosts:
-            record(out, _frame(host, port, 1000, framing.SYN))
+    with _flood(path, connections) as send:
         for k in range(records):
             payload = b"\x16\x03\x03\x40\x00" + (first + body[len(first) :] if k == 0 else body)
-            for host, port in hosts:
-                record(out, _frame(host, port, 1001 + k * len(payload), framing.ACK | framing.PSH, payload))
+            send(1001 + k * len(payload), framing.ACK | framing.PSH, payload)
 
 
 def test_unfinished_megabyte_messages_on_many_connections_stay_within_a_budget(tmp_path: Path) -> None:

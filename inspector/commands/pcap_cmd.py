@@ -160,11 +160,12 @@ def run(args: argparse.Namespace) -> int:
 
         page = PageReport()
     reports = (report,) if page is report else (report, page)
-    cold = [bool(args.html)]  # the page's template not loaded yet
+    cold = bool(args.html)  # the page's template not loaded yet
 
     def warm() -> None:
-        if cold[0]:
-            cold[0] = False
+        nonlocal cold
+        if cold:
+            cold = False
             html_args.warm_up(args)
 
     def add(judged: ConnectionResult, files: tuple[str, ...] = ()) -> None:

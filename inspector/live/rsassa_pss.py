@@ -11,17 +11,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from inspector.keystore.model import KeyEntry
+from parsers.der import element
 
 RSASSA_PSS_OID = "1.2.840.113549.1.1.10"
 _PSS_ALGORITHM = bytes.fromhex("300b06092a864886f70d01010a")  # AlgorithmIdentifier, no params
-
-
-def _der(tag: int, body: bytes) -> bytes:
-    size = len(body)
-    if size < 0x80:
-        return bytes([tag, size]) + body
-    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(length)]) + length + body
 
 
 def is_rsassa_pss(entry: KeyEntry) -> bool:
@@ -50,5 +43,5 @@ def _as_rsa_pss(key: rsa.RSAPrivateKey) -> Any:
         serialization.PrivateFormat.TraditionalOpenSSL,
         serialization.NoEncryption(),
     )
-    pkcs8 = _der(0x30, bytes.fromhex("020100") + _PSS_ALGORITHM + _der(0x04, inner))
+    pkcs8 = element(0x30, bytes.fromhex("020100") + _PSS_ALGORITHM + element(0x04, inner))
     return crypto.load_privatekey(crypto.FILETYPE_ASN1, pkcs8)
