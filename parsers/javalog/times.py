@@ -1,6 +1,9 @@
 """Timestamps as the JDK prints them: `2026-11-27 07:09:47.200 EST` (11+), `Thu Nov 26 13:15:33 UTC
 2026` (JDK 8 certificate dumps). The zone is an abbreviation; unknown ones are read as UTC and
-reported by the caller through `zone_known`."""
+reported by the caller through `zone_known`.
+
+JDK 11+ writes the hour with the pattern `kk` (1-24): the first hour after midnight is `24`, on
+the date it starts (`2026-12-08 24:22:07.290 UTC` is 00:22 on 8 December)."""
 
 from __future__ import annotations
 
@@ -56,6 +59,8 @@ _MODERN = re.compile(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,3}))
 _LEGACY = re.compile(r"\w{3} (\w{3}) +(\d{1,2}) (\d\d):(\d\d):(\d\d) ([A-Za-z+\-:0-9]+) (\d{4})")
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
+#: the hour as `kk` writes it (24 for the first hour of the day) → the hour of the day
+_HOURS = {f"{h:02d}": h % 24 for h in range(25)}
 
 
 def zone_known(zone: str) -> bool:
@@ -77,6 +82,7 @@ def parse_java_time(text: str) -> dt.datetime | None:
     m = _MODERN.search(text)
     if m:
         y, mo, d, h, mi, s = (int(x) for x in m.groups()[:6])
+        h = 0 if h == 24 else h  # `kk`: the first hour of the day
         ms = int((m.group(7) or "0").ljust(3, "0"))
         try:
             return dt.datetime(y, mo, d, h, mi, s, ms * 1000, tzinfo=_offset(m.group(8) or "UTC"))
@@ -116,9 +122,9 @@ class Stamps:
             if day == -1.0:
                 midnight = self._slow(f"{stamp[:10]} 00:00:00.000{stamp[23:]}")
                 day = self._days[key] = midnight
-            if day is not None and stamp[11:13].isdigit() and stamp[14:16].isdigit():
+            if day is not None and stamp[11:13] in _HOURS and stamp[14:16].isdigit():
                 try:
-                    return day + int(stamp[11:13]) * 3600 + int(stamp[14:16]) * 60 + float(stamp[17:23])
+                    return day + _HOURS[stamp[11:13]] * 3600 + int(stamp[14:16]) * 60 + float(stamp[17:23])
                 except ValueError:
                     pass
         return self._slow(stamp)
