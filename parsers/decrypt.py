@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20Poly1305
@@ -80,8 +81,8 @@ def hkdf_expand_label(secret: bytes, label: bytes, length: int, hash_name: str) 
     full = b"tls13 " + label
     info = struct.pack("!HB", length, len(full)) + full + b"\x00"
     out, block, counter = b"", b"", 1
-    while len(out) < length:
-        block = hmac.new(secret, block + info + bytes([counter]), hash_name).digest()
+    while len(out) < length:  # hmac.digest: the one-shot C path (thousands of key switches)
+        block = hmac.digest(secret, block + info + bytes([counter]), hash_name)
         out += block
         counter += 1
     return out[:length]
@@ -121,11 +122,18 @@ class Tls13Decryptor:
         self.seq += 1
 
 
+@lru_cache(maxsize=8)
+def _key_block(hash_name: str, master: bytes, seed: bytes, size: int, tls10: bool = False) -> bytes:
+    """The TLS 1.0-1.2 key expansion: both directions' decryptors slice the same block, made
+    once per connection (each direction asks for it in turn)."""
+    return _prf_tls10(master, seed, size) if tls10 else _p_hash(hash_name, master, seed, size)
+
+
 def _p_hash(hash_name: str, secret: bytes, seed: bytes, size: int) -> bytes:
     out, a = b"", seed
     while len(out) < size:
-        a = hmac.new(secret, a, hash_name).digest()
-        out += hmac.new(secret, a + seed, hash_name).digest()
+        a = hmac.digest(secret, a, hash_name)
+        out += hmac.digest(secret, a + seed, hash_name)
     return out[:size]
 
 
@@ -173,7 +181,7 @@ class Tls12Decryptor:
     ) -> Tls12Decryptor:
         kind, key_len, hash_name = TLS12_AEAD_SUITES[suite]
         iv_len = 12 if kind == "chacha" else 4
-        block = _p_hash(
+        block = _key_block(
             hash_name, master, b"key expansion" + server_random + client_random, 2 * key_len + 2 * iv_len
         )
         ckey, skey = block[:key_len], block[key_len : 2 * key_len]
@@ -234,7 +242,7 @@ class Tls12CbcDecryptor:
         mac_len = hashlib.new(mac_hash).digest_size
         seed = b"key expansion" + server_random + client_random
         size = 2 * mac_len + 2 * key_len + 32
-        block = _p_hash(prf_hash, master, seed, size) if version >= 0x0303 else _prf_tls10(master, seed, size)
+        block = _key_block(prf_hash, master, seed, size, version < 0x0303)
         mac_key = block[:mac_len] if client_side else block[mac_len : 2 * mac_len]
         keys = block[2 * mac_len :]
         key = keys[:key_len] if client_side else keys[key_len : 2 * key_len]

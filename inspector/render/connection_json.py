@@ -16,6 +16,7 @@ from inspector.render.summary import outcome, requested, sent
 from inspector.system.times import utc_from_timestamp
 from parsers import model
 from parsers.constants import scheme_name, version_name
+from parsers.message_memo import MessageMemo
 from parsers.model import (
     Alert,
     ApplicationData,
@@ -36,27 +37,19 @@ from parsers.model import (
 
 SIGNATURE_WORDS = {True: "valid", False: "invalid", None: "unchecked"}
 
-#: Certificates summarised and remembered; past this the memo starts afresh (bounded memory).
-SUMMARY_MEMO = 4096
-_SUMMARIES: dict[int, tuple[x509.Certificate, dict[str, str]]] = {}
 
-
-def cert_summary(cert: x509.Certificate) -> dict[str, str]:
-    """Memoised: the decoder shares one certificate object across every connection that sent
-    the same bytes, and a large capture sends the same few chains thousands of times."""
-    hit = _SUMMARIES.get(id(cert))
-    if hit is not None and hit[0] is cert:
-        return hit[1]
-    summary = {
+def _summary(cert: x509.Certificate) -> dict[str, str]:
+    return {
         "subject": C.dn(cert.subject),
         "issuer": C.dn(cert.issuer),
         "not_after": cert.not_valid_after_utc.isoformat(),
         "sha256": C.fingerprint(cert),
     }
-    if len(_SUMMARIES) >= SUMMARY_MEMO:
-        _SUMMARIES.clear()
-    _SUMMARIES[id(cert)] = (cert, summary)
-    return summary
+
+
+#: the decoder shares one certificate object across every connection that sent the same bytes,
+#: and a large capture sends the same few chains thousands of times
+cert_summary: MessageMemo[x509.Certificate, dict[str, str]] = MessageMemo(_summary)
 
 
 def event_dict(event: HandshakeEvent) -> JsonObject:
@@ -139,8 +132,6 @@ def _tail(t: Transcript, findings: list[Finding], selection: Selection | None) -
 # rest of each event is a few formatted scalars. The text is what json_out.compact makes of
 # connection_dict, character for character (tests/test_connection_json_text.py).
 
-_SHARED_TEXT_MEMO = 4096
-_SHARED_TEXT: dict[int, tuple[Message, tuple[str, str]]] = {}
 #: the kinds of message whose events add no member (most events: hellos, Finished, CCS...)
 _BARE = (ClientHello, ServerHello, SimpleMessage, ChangeCipherSpec, EncryptedRecords, ApplicationData)
 
@@ -152,18 +143,17 @@ def _message_text(event: HandshakeEvent) -> tuple[str, str]:
     kind = type(m)
     if kind in _BARE:  # exactly these classes (ServerKeyExchange, a SimpleMessage, adds members)
         return _string(model.message_label(m)), ""
-    shared = kind is Certificate or kind is CertificateRequest
-    if shared:
-        hit = _SHARED_TEXT.get(id(m))
-        if hit is not None and hit[0] is m:
-            return hit[1]
+    if kind is Certificate or kind is CertificateRequest:  # their label is the message's alone
+        return _shared_text(m)
+    return _text(m, model.event_label(event))
+
+
+def _text(m: Message, label: str) -> tuple[str, str]:
     members = _message_members(m)
-    text = _string(model.event_label(event)), "," + compact(members)[1:-1] if members else ""
-    if shared:  # the label of these depends on the message alone
-        if len(_SHARED_TEXT) >= _SHARED_TEXT_MEMO:
-            _SHARED_TEXT.clear()
-        _SHARED_TEXT[id(m)] = (m, text)
-    return text
+    return _string(label), "," + compact(members)[1:-1] if members else ""
+
+
+_shared_text: MessageMemo[Message, tuple[str, str]] = MessageMemo(lambda m: _text(m, model.message_label(m)))
 
 
 def _scalar(value: object) -> str:

@@ -10,6 +10,7 @@ findings are kept whole: the verdict counts and groups them all.
 from __future__ import annotations
 
 import heapq
+from json.encoder import encode_basestring as _string  # json.dumps's, with ensure_ascii=False
 from typing import TYPE_CHECKING
 
 from inspector.findings import Severity
@@ -42,7 +43,7 @@ class PageReport(PcapReport):
         )
         if self._may_be_listed(t.index, rank):
             return super().render(judged)
-        stub = json_out.compact({"index": t.index, "outcome": outcome(t)})
+        stub = f'{{"index":{int(t.index)},"outcome":{_string(outcome(t))}}}'  # compact()'s text
         found = tuple(json_out.compact(json_out.finding_dict(f)) for f in findings)
         return Rendered(t.index, stub, found)
 

@@ -8,13 +8,16 @@ from collections.abc import Iterator
 
 from inspector.findings import Evidence, Finding, Location, Severity, make, register
 from inspector.java.key_managers import CaRequest, Reason, allowed_key_types, canonical_dn, java_aborts
+from inspector.java.versions import JavaProfile, profile
 from inspector.pki import certs as C
+from inspector.pki.x500 import CanonicalName
 from inspector.rules import RuleSet
 from inspector.rules.keystore_cert_rules import NOT_YET_VALID
 from inspector.rules.keystore_load_rules import KEY_PASSWORD
 from inspector.rules.wire_context import WireContext, ca_names_text
 from parsers import model
 from parsers.constants import CERTIFICATE_TYPES, scheme_name
+from parsers.message_memo import MessageMemo
 from parsers.model import (
     Certificate,
     CertificateRequest,
@@ -297,9 +300,7 @@ def sent_chain(ctx: WireContext) -> Iterator[Finding]:
     req_event, req = found.event, found.message
     if not req.ca_names:
         return
-    names = {canonical_dn(n.der) for n in req.ca_names}
-    issuers = [canonical_dn(c.issuer.public_bytes()) for c in cert.chain]
-    if not names & set(issuers):
+    if _names_requested(req).isdisjoint(_issuers_sent(cert)):
         yield make(
             ISSUER_NOT_LISTED,
             f"the client sent {C.short_dn(leaf.subject)} although no certificate in it is "
@@ -341,6 +342,19 @@ def sent_chain(ctx: WireContext) -> Iterator[Finding]:
             )
 
 
+def _requested_names(req: CertificateRequest) -> frozenset[CanonicalName]:
+    return frozenset(canonical_dn(n.der) for n in req.ca_names)
+
+
+def _sent_issuers(cert: Certificate) -> frozenset[CanonicalName]:
+    return frozenset(canonical_dn(c.issuer.public_bytes()) for c in cert.chain)
+
+
+#: per decoded message (shared by the connections that sent the same bytes)
+_names_requested = MessageMemo(_requested_names)
+_issuers_sent = MessageMemo(_sent_issuers)
+
+
 def _chain_dates(ctx: WireContext, cert_event: HandshakeEvent, cert: Certificate) -> Iterator[Finding]:
     """Each certificate the client sent outside its validity at the capture's time."""
     for i, c in enumerate(cert.chain):
@@ -373,6 +387,20 @@ def _chain_dates(ctx: WireContext, cert_event: HandshakeEvent, cert: Certificate
             )
 
 
+def _java_aborts_now(req: CertificateRequest) -> tuple[JavaProfile, str | None]:
+    java = profile()
+    return java, java_aborts(CaRequest.from_message(req, ""), java)
+
+
+_java_aborts_memo = MessageMemo(_java_aborts_now)
+
+
+def _java_aborts(req: CertificateRequest) -> str | None:
+    """java_aborts for the request, once per decoded message and Java profile."""
+    java, said = _java_aborts_memo(req)
+    return said if java is profile() else _java_aborts_now(req)[1]
+
+
 @RULES.rule(JAVA_ABORTS_REQUEST)
 def java_rejects_request(ctx: WireContext) -> Iterator[Finding]:
     """Requests a Java client aborts on by itself (size limit, empty TLS 1.3 CA extension)."""
@@ -380,7 +408,7 @@ def java_rejects_request(ctx: WireContext) -> Iterator[Finding]:
     if found is None:
         return
     event, req = found.event, found.message
-    said = java_aborts(CaRequest.from_message(req, ""))
+    said = _java_aborts(req)
     if said:
         yield make(
             JAVA_ABORTS_REQUEST,

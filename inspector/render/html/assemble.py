@@ -24,7 +24,7 @@ from inspector.render.html.model import CertView, ConnectionView, Fact, Page
 from inspector.render.html.redact import Redactor
 from inspector.render.html.sanitize import clean_json, clean_text, map_strings
 from inspector.render.html.sections import capture_view, keystore_view, probe_view, selection_view
-from inspector.render.html.source import DocumentSource, brief, dicts, has_chain, objects
+from inspector.render.html.source import DocumentSource, brief, finding_brief, has_chain, load, objects
 from inspector.render.html.tally import FindingTally
 
 MAX_DETAILED = 100  # connections drawn in full; the rest are rows of the table
@@ -51,10 +51,18 @@ def plan(source: DocumentSource) -> Plan:
     """Those with error findings first, then those with warnings, then the others, each by
     position."""
     rank: dict[int | None, int] = {}
-    for f in dicts(source.findings()):
-        severity = f.get("severity")
-        if severity != "info":
+    for item in source.findings():
+        short = finding_brief(item)
+        if short is not None:
+            severity: Any = short.severity
+            number = short.connection
+        else:
+            f = load(item)
+            if not isinstance(f, dict):
+                continue
+            severity = f.get("severity")
             number = as_int(as_dict(f.get("location")).get("connection"))
+        if severity != "info":
             rank[number] = min(rank.get(number, OTHERS), ERRORS if severity == "error" else WARNINGS)
     numbers: list[int] = []
     outcomes: list[Any] = []
@@ -183,7 +191,12 @@ def build_page(source: DocumentSource, *, redacted: bool) -> Page:
     kind = schema.split("/", 1)[1] if schema.startswith("mtls-inspector/") else schema or "unknown"
     tally = FindingTally({shape.numbers[i] for i in shape.detailed})
     for raw in objects(source.findings()):
-        tally.add(finding_view(mask.part(raw)))
+        # most findings of a large capture are only counted: their long text is not decoded
+        short = finding_brief(raw) if not redacted and isinstance(raw, str) and clean_json(raw) else None
+        if short is not None and tally.counts_only(short):
+            tally.count(short)
+        else:
+            tally.add(finding_view(mask.part(raw)))
     rows = ConnectionRows(source, shape, mask, tally)
     keystore = None
     if "keystore" in head:

@@ -65,6 +65,44 @@ def brief(item: Any) -> tuple[Any, Any] | None:
     return value.get("index"), value.get("outcome")
 
 
+@dataclass(frozen=True, slots=True)
+class FindingBrief:
+    """What the page counts of a finding it does not draw: its code, its severity as written,
+    the connection it is about."""
+
+    code: str
+    severity: str
+    connection: int | None
+
+
+def finding_brief(item: Any) -> FindingBrief | None:
+    """The brief of a finding's compact text, its members read up to `location` and the long
+    rest (evidence, explanation, fix) left undecoded; None when the text is not laid out as
+    finding_dict writes it (decode it whole), or when the finding names a key entry (an alias is
+    text the page cleans and masks)."""
+    if not isinstance(item, str) or not item.startswith('{"code":'):
+        return None
+    try:
+        code, at = _DECODER.raw_decode(item, 8)
+        if not item.startswith(',"severity":', at):
+            return None
+        severity, at = _DECODER.raw_decode(item, at + 12)
+        if not item.startswith(',"summary":', at):
+            return None
+        at = _DECODER.raw_decode(item, at + 11)[1]
+        if not item.startswith(',"location":', at):
+            return None
+        location = _DECODER.raw_decode(item, at + 12)[0]
+    except json.JSONDecodeError:
+        return None
+    if not (isinstance(code, str) and isinstance(severity, str) and isinstance(location, dict)):
+        return None
+    connection = location.get("connection")
+    if "alias" in location or not (connection is None or type(connection) is int):
+        return None
+    return FindingBrief(code, severity, connection)
+
+
 def objects(items: Iterable[Any]) -> Iterator[str | dict[str, Any]]:
     """Items that are objects: a dict, or a text that is one (decoded later, once)."""
     for item in items:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from inspector.render.html.model import FindingCard, FindingView
 from inspector.render.html.sections import SEVERITIES
+from inspector.render.html.source import FindingBrief
 
 GROUP_OVER = 3  # a code found in more connections than this gets one card naming the others
 ALSO_NAMED = 20
@@ -30,15 +31,25 @@ class CardPile:
         self.count = 0
 
     def add(self, finding: FindingView) -> None:
+        self.count_in(finding.code, finding.connection, finding)
+
+    def shows(self, code: str) -> bool:
+        """Whether the next finding of this code is drawn (not only counted)."""
+        seen = self._codes.get(code)
+        return seen is None or seen.count < GROUP_OVER + 1
+
+    def count_in(self, code_name: str, connection: int | None, finding: FindingView | None) -> None:
+        """`finding`: its view, which may be None only when `shows` says it is not drawn."""
         position = self.count
         self.count += 1
-        code = self._codes.get(finding.code)
+        code = self._codes.get(code_name)
         if code is None:
-            code = self._codes[finding.code] = _Code(position)
+            code = self._codes[code_name] = _Code(position)
         if code.count < GROUP_OVER + 1:
+            assert finding is not None, "a finding drawn without its view"
             code.shown.append((position, finding))
-        if code.count and finding.connection is not None and len(code.others) < ALSO_NAMED:
-            code.others.append(finding.connection)
+        if code.count and connection is not None and len(code.others) < ALSO_NAMED:
+            code.others.append(connection)
         code.count += 1
 
     def cards(self) -> list[FindingCard]:
@@ -71,6 +82,19 @@ class FindingTally:
         if finding.alias is not None:
             self.alias_severities.setdefault(finding.alias, set()).add(finding.severity)
 
+    def counts_only(self, brief: FindingBrief) -> bool:
+        """Whether this finding is only counted (its view would not be drawn): then `count` it,
+        else `add` its view."""
+        code, severity = _normal(brief)
+        return brief.connection not in self.detailed and not self.piles[severity].shows(code)
+
+    def count(self, brief: FindingBrief) -> None:
+        """A finding `counts_only` said is only counted: what `add` records of it."""
+        code, severity = _normal(brief)
+        self.piles[severity].count_in(code, brief.connection, None)
+        if severity == "error" and brief.connection is not None:
+            self.with_errors.add(brief.connection)
+
     def of_connection(self, number: int) -> list[FindingView]:
         """Its findings, errors first (as the verdict orders them)."""
         mine = self._of_connection.get(number, [])
@@ -78,3 +102,8 @@ class FindingTally:
 
     def has_error(self, number: int | None) -> bool:
         return number in self.with_errors
+
+
+def _normal(brief: FindingBrief) -> tuple[str, str]:
+    """The code and severity as finding_view makes them."""
+    return brief.code or "(no code)", brief.severity if brief.severity in SEVERITIES else "info"
