@@ -241,6 +241,9 @@ class Problem:
     direction: Direction | None = None
     frame: int | None = None
 
+    def __reduce__(self) -> tuple[type[Problem], tuple[str, str, Direction | None, int | None]]:
+        return Problem, (self.kind, self.detail, self.direction, self.frame)  # as Endpoint
+
 
 def too_many_problems(count: int, frame: int | None) -> Problem:
     return Problem("limit", f"{count} more problems in this connection, not listed", None, frame)

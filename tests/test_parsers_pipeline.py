@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from parsers import framing
-from parsers.boundary import ConnectionClosed, ConnectionOpened, Item, Record
+from parsers.boundary import ConnectionClosed, ConnectionOpened, Item, Record, TcpFacts
 from parsers.capture import read_capture
 from parsers.flows import FlowReader
 from parsers.keylog import KeyLog
-from parsers.model import Direction, Transcript
+from parsers.model import Direction, Endpoint, Problem, Transcript
 from parsers.parallel import read_capture_parallel
 from parsers.pcapfile import PcapWriter
 from parsers.transcripts import TranscriptBuilder
@@ -124,6 +124,13 @@ def test_the_boundary_items_survive_pickling_unchanged() -> None:
     direct = read_capture(path, keylog).transcripts
     assert rebuilt == direct
     assert rebuilt[0].decrypted
+    # each kind pickles as its values (its own __reduce__): every field comes back
+    facts = TcpFacts(
+        (Problem("gap", "1448 bytes lost", Direction.SERVER, 7),), (Direction.CLIENT,), Direction.SERVER
+    )
+    closed = ConnectionClosed(3, facts)
+    opened = ConnectionOpened(3, Endpoint("::1", 443), Endpoint("10.0.0.1", 50000), 1.5)
+    assert pickle.loads(pickle.dumps([closed, opened])) == [closed, opened]
 
 
 @pytest.mark.parametrize("keep", [None, 0])
