@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from inspector.keystore.certificates import java_refuses, read_certificate
+from inspector.keystore.jceks_load import load_jceks
 from inspector.keystore.model import (
     CertificateProblem,
     JavaLoadFailure,
@@ -81,13 +82,19 @@ def read_jks_by_hand(path: Path, data: bytes, storepass: str | None, keypass: st
         if cert is not None:
             store.trusted_entries.append(TrustedEntry(shown, cert))
     store.java_load_failure = _java_failure(parsed.written)
-    store.notes.extend(_shadowed_note(alias, hidden) for alias, hidden in sorted(parsed.shadowed.items()))
+    _note_aliases(store, parsed.shadowed, twinned)
+    return store
+
+
+def _note_aliases(store: Keystore, shadowed: dict[str, int], twinned: list[str]) -> None:
+    """What the file holds that Java never shows: entries written over, and upper-case aliases
+    shadowed by their lower-case twins."""
+    store.notes.extend(_shadowed_note(alias, hidden) for alias, hidden in sorted(shadowed.items()))
     store.notes.extend(
         f"alias '{C.escape_text(a)}' is looked up as '{C.escape_text(a.lower())}' (Java lower-cases every "
         f"alias): keytool -list and Java show that entry under it; its own entry is never read"
         for a in twinned
     )
-    return store
 
 
 def _shadowed_note(alias: str, hidden: int) -> str:
@@ -107,7 +114,7 @@ def read_with_pyjks(
     name = str(path)
     _silence_javaobj()
     try:
-        ks = _java_utf_keystore(jks).loads(data, storepass, try_decrypt_keys=storepass is not None)
+        loaded = load_jceks(jks, data, storepass)
     except jks.util.KeystoreSignatureException:
         raise InputError(
             f"{name}: {WRONG_PASSWORD}", "check --storepass-env/--storepass-file, or copy the file again"
@@ -130,17 +137,19 @@ def read_with_pyjks(
         ) from None
     store = Keystore(path=path, store_type=store_type, integrity_checked=storepass is not None)
     problems = store.certificate_problems
-    for alias, entry in sorted(ks.private_keys.items()):
-        store.key_entries.append(_key_entry(alias, entry, storepass, keypass, name, jks, problems))
-    for raw, entry in sorted(ks.certs.items()):
-        shown, _ = java_alias(raw)
-        cert = read_certificate(entry.cert, shown, None, problems) if entry.type == "X.509" else None
-        if cert is not None:
-            store.trusted_entries.append(TrustedEntry(alias=shown, certificate=cert))
-    store.secret_aliases.extend(java_alias(a)[0] for a in sorted(ks.secret_keys))
-    stored = [(a, e.cert_chain) for a, e in ks.private_keys.items()]
-    stored += [(a, [(e.type, e.cert)]) for a, e in ks.certs.items()]
-    store.java_load_failure = _java_failure(stored)
+    for alias, entry in sorted(loaded.shown.items()):
+        if isinstance(entry, jks.PrivateKeyEntry):
+            twin = alias in loaded.twinned
+            store.key_entries.append(_key_entry(alias, entry, storepass, keypass, name, jks, problems, twin))
+        elif isinstance(entry, jks.TrustedCertEntry):
+            shown, _ = java_alias(alias)
+            cert = read_certificate(entry.cert, shown, None, problems) if entry.type == "X.509" else None
+            if cert is not None:
+                store.trusted_entries.append(TrustedEntry(alias=shown, certificate=cert))
+        else:
+            store.secret_aliases.append(java_alias(alias)[0])
+    store.java_load_failure = _java_failure(loaded.written)
+    _note_aliases(store, loaded.shadowed, loaded.twinned)
     return store
 
 
@@ -173,26 +182,6 @@ def _silence_javaobj() -> None:
     logger.propagate = False
 
 
-def _java_utf_keystore(jks: Any) -> Any:
-    """pyjks' KeyStore, reading names as Java writes them (modified UTF-8, not strict UTF-8)."""
-    from inspector.keystore.jks_format import java_utf
-
-    class JavaUtfKeyStore(jks.KeyStore):  # type: ignore[misc,name-defined]
-        @classmethod
-        def _read_utf(cls, data: bytes, pos: int, kind: str | None = None) -> tuple[str, int]:
-            size = int.from_bytes(data[pos : pos + 2], "big")
-            if pos + 2 + size > len(data):
-                raise jks.util.BadKeystoreFormatException(f"truncated {kind or 'name'}")
-            try:
-                return java_utf(data[pos + 2 : pos + 2 + size]), pos + 2 + size
-            except UnicodeDecodeError:
-                raise jks.util.BadKeystoreFormatException(
-                    f"{kind or 'a name'} is not modified UTF-8"
-                ) from None
-
-    return JavaUtfKeyStore
-
-
 def _key_entry(
     alias: str,
     entry: Any,
@@ -201,8 +190,11 @@ def _key_entry(
     name: str,
     jks: Any,
     problems: list[CertificateProblem],
+    twinned: bool = False,
 ) -> KeyEntry:
+    """`twinned`: an upper-case alias showing its lower-case twin's entry (Java finds it)."""
     alias, reachable = java_alias(alias)
+    reachable = reachable or twinned
     chain = _chain(entry.cert_chain, alias, problems)
     differs = storepass is not None and not entry.is_decrypted()
     if not entry.is_decrypted() and keypass is not None:
