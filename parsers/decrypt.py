@@ -258,7 +258,7 @@ class Tls12CbcDecryptor:
         head = (
             (self.seq - 1).to_bytes(8, "big") + bytes([content_type]) + version + len(data).to_bytes(2, "big")
         )
-        if not hmac.compare_digest(hmac.new(self.mac_key, head + data, self.mac_hash).digest(), mac):
+        if not hmac.compare_digest(hmac.digest(self.mac_key, head + data, self.mac_hash), mac):
             raise DecryptError("record MAC mismatch (wrong master secret?)")
 
     def decrypt(self, content_type: int, version: bytes, body: bytes) -> bytes:

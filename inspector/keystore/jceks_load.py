@@ -1,17 +1,17 @@
 """A JCEKS store through pyjks, with its entries as Java's JceKeyStore shows them.
 
-pyjks refuses a file that writes an alias twice ("Found duplicate alias"); Java loads it, each
-entry put in a table keyed by the alias as written, so the last one written is the one keytool
--list shows. And Java looks every alias up lower-cased, so an alias with upper case beside its
-lower-case twin shows the twin's entry (measured with keytool 17 on spliced files, as for JKS:
-jks_format.JksStore). Names are read as Java writes them (modified UTF-8, not strict UTF-8).
+pyjks refuses a file that writes an alias twice ("Found duplicate alias"), which Java loads
+(java_aliases says which entry it shows): here pyjks reads each repeat under a name of its own,
+and the entries go to java_aliases in file order. Names are read as Java writes them (modified
+UTF-8, not strict UTF-8).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from inspector.keystore.java_aliases import AliasView, as_java_shows
 from inspector.keystore.jks_format import java_utf
 
 #: joins an alias written again to its occurrence, so pyjks keeps every entry: a NUL and a number
@@ -21,33 +21,20 @@ _AGAIN = "\x00"
 
 @dataclass
 class JceksEntries:
-    """The entries as Java shows them: by alias, each a pyjks entry object."""
+    """The entries (pyjks entry objects) as Java shows them, and every entry's certificates in
+    file order, replaced ones too (Java parses them all on load)."""
 
-    shown: dict[str, Any] = field(default_factory=dict)
-    #: aliases written more than once: how many earlier entries the last one replaced
-    shadowed: dict[str, int] = field(default_factory=dict)
-    #: upper-case aliases showing their lower-case twin's entry
-    twinned: list[str] = field(default_factory=list)
-    #: every entry's certificates in file order, replaced ones too (Java parses them all on load)
-    written: list[tuple[str, list[tuple[str, bytes]]]] = field(default_factory=list)
+    view: AliasView[Any]
+    written: list[tuple[str, list[tuple[str, bytes]]]]
 
 
 def load_jceks(jks: Any, data: bytes, storepass: str | None) -> JceksEntries:
     """pyjks' loads (its exceptions pass through), then Java's view of what it read."""
     keystore, order = _keystore_class(jks)
     loaded = keystore.loads(data, storepass, try_decrypt_keys=storepass is not None)
-    result = JceksEntries()
-    for name, alias in order:
-        entry = loaded.entries[name]
-        if alias in result.shown:
-            result.shadowed[alias] = result.shadowed.get(alias, 0) + 1
-        result.shown[alias] = entry
-        result.written.append((alias, _certificates(jks, entry)))
-    lower = dict(result.shown)
-    result.twinned = sorted(a for a in lower if a != a.lower() and a.lower() in lower)
-    for alias in result.twinned:
-        result.shown[alias] = lower[alias.lower()]
-    return result
+    entries = [(alias, loaded.entries[name]) for name, alias in order]
+    written = [(alias, _certificates(jks, entry)) for alias, entry in entries]
+    return JceksEntries(as_java_shows(entries), written)
 
 
 def _certificates(jks: Any, entry: Any) -> list[tuple[str, bytes]]:

@@ -43,51 +43,23 @@ class JksKeyEntry:
     chain: list[tuple[str, bytes]] = field(default_factory=list)  # (type, DER)
 
 
+#: a trusted certificate entry: (alias, certificate type, DER)
+JksTrusted = tuple[str, str, bytes]
+
+
 @dataclass
 class JksStore:
-    keys: list[JksKeyEntry] = field(default_factory=list)
-    trusted: list[tuple[str, str, bytes]] = field(default_factory=list)  # (alias, type, DER)
-    #: aliases written more than once: how many earlier entries the last one replaced
-    shadowed: dict[str, int] = field(default_factory=dict)
-    #: every entry's certificates in file order, replaced ones too (Java parses them all on load)
-    written: list[tuple[str, list[tuple[str, bytes]]]] = field(default_factory=list)
-    aliases: set[str] = field(default_factory=set)
+    #: every entry in file order, as (alias as written, entry); which of them Java shows under
+    #: which alias: java_aliases.as_java_shows
+    entries: list[tuple[str, JksKeyEntry | JksTrusted]] = field(default_factory=list)
 
-    def put(self, alias: str, entry: JksKeyEntry | tuple[str, str, bytes]) -> None:
-        """Java's `entries.put(alias, entry)` (a Hashtable keyed by the alias as written): an
-        alias written again replaces the earlier entry, whatever its kind; keytool lists the last."""
-        if alias in self.aliases:  # rare: the lists are filtered only then
-            self.shadowed[alias] = self.shadowed.get(alias, 0) + 1
-            self.keys = [k for k in self.keys if k.alias != alias]
-            self.trusted = [t for t in self.trusted if t[0] != alias]
-        self.aliases.add(alias)
-        if isinstance(entry, JksKeyEntry):
-            self.keys.append(entry)
-            self.written.append((alias, entry.chain))
-        else:
-            self.trusted.append(entry)
-            self.written.append((alias, [(entry[1], entry[2])]))
-
-    def as_java_looks_up(self) -> list[str]:
-        """Java looks every alias up lower-cased: an alias with upper case whose lower-case twin
-        is also in the file shows the twin's entry (its kind, key and certificates), as keytool
-        -list does. Returns the aliases so replaced."""
-        keys = {k.alias: k for k in self.keys if k.alias == k.alias.lower()}
-        trusted = {t[0]: t for t in self.trusted if t[0] == t[0].lower()}
-        twinned = sorted(a for a in self.aliases if a != a.lower() and a.lower() in self.aliases)
-        if not twinned:
-            return []
-        self.keys = [k for k in self.keys if k.alias not in twinned]
-        self.trusted = [t for t in self.trusted if t[0] not in twinned]
-        for alias in twinned:
-            twin_key, twin_cert = keys.get(alias.lower()), trusted.get(alias.lower())
-            if twin_key is not None:
-                self.keys.append(
-                    JksKeyEntry(alias, twin_key.protected_key, twin_key.algorithm, twin_key.chain)
-                )
-            elif twin_cert is not None:
-                self.trusted.append((alias, twin_cert[1], twin_cert[2]))
-        return twinned
+    @property
+    def written(self) -> list[tuple[str, list[tuple[str, bytes]]]]:
+        """Every entry's certificates in file order, replaced ones too (Java parses them all on load)."""
+        return [
+            (alias, entry.chain if isinstance(entry, JksKeyEntry) else [(entry[1], entry[2])])
+            for alias, entry in self.entries
+        ]
 
 
 def _password_bytes(password: str) -> bytes:
@@ -153,10 +125,10 @@ def parse(data: bytes, storepass: str | None) -> JksStore:
             for _ in range(cur.u32()):
                 kind = cur.utf() if version == 2 else "X.509"
                 entry.chain.append((kind, cur.take(cur.u32())))
-            store.put(alias, entry)
+            store.entries.append((alias, entry))
         elif tag == 2:
             kind = cur.utf() if version == 2 else "X.509"
-            store.put(alias, (alias, kind, cur.take(cur.u32())))
+            store.entries.append((alias, (alias, kind, cur.take(cur.u32()))))
         else:
             raise JksFormatError(f"unknown entry tag {tag} for alias '{alias}'")
     if cur.pos != len(body):

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from inspector.keystore.certificates import java_refuses, read_certificate
+from inspector.keystore.java_aliases import as_java_shows
 from inspector.keystore.jceks_load import load_jceks
 from inspector.keystore.model import (
     CertificateProblem,
@@ -51,10 +52,17 @@ def read_jks_by_hand(path: Path, data: bytes, storepass: str | None, keypass: st
         ) from None
     store = Keystore(path=path, store_type=StoreType.JKS, integrity_checked=storepass is not None)
     problems = store.certificate_problems
-    twinned = parsed.as_java_looks_up()
-    for entry in sorted(parsed.keys, key=lambda e: e.alias.lower()):
-        alias, reachable = java_alias(entry.alias)
-        reachable = reachable or entry.alias in twinned
+    view = as_java_shows(parsed.entries)
+    for written_as, entry in sorted(view.shown.items(), key=lambda item: item[0].lower()):
+        if not isinstance(entry, F.JksKeyEntry):
+            _, kind, der = entry
+            shown, _ = java_alias(written_as)
+            cert = read_certificate(der, shown, None, problems) if kind == "X.509" else None
+            if cert is not None:
+                store.trusted_entries.append(TrustedEntry(shown, cert))
+            continue
+        alias, reachable = java_alias(written_as)
+        reachable = reachable or written_as in view.twinned
         chain = _chain(entry.chain, alias, problems)
         pkcs8 = F.unprotect(entry, storepass) if storepass is not None else None
         differs = storepass is not None and pkcs8 is None
@@ -76,13 +84,8 @@ def read_jks_by_hand(path: Path, data: bytes, storepass: str | None, keypass: st
                 key_decrypted=key is not None,
             )
         )
-    for raw, kind, der in sorted(parsed.trusted, key=lambda t: t[0].lower()):
-        shown, _ = java_alias(raw)
-        cert = read_certificate(der, shown, None, problems) if kind == "X.509" else None
-        if cert is not None:
-            store.trusted_entries.append(TrustedEntry(shown, cert))
     store.java_load_failure = _java_failure(parsed.written)
-    _note_aliases(store, parsed.shadowed, twinned)
+    _note_aliases(store, view.shadowed, view.twinned)
     return store
 
 
@@ -137,9 +140,10 @@ def read_with_pyjks(
         ) from None
     store = Keystore(path=path, store_type=store_type, integrity_checked=storepass is not None)
     problems = store.certificate_problems
-    for alias, entry in sorted(loaded.shown.items()):
+    view = loaded.view
+    for alias, entry in sorted(view.shown.items()):
         if isinstance(entry, jks.PrivateKeyEntry):
-            twin = alias in loaded.twinned
+            twin = alias in view.twinned
             store.key_entries.append(_key_entry(alias, entry, storepass, keypass, name, jks, problems, twin))
         elif isinstance(entry, jks.TrustedCertEntry):
             shown, _ = java_alias(alias)
@@ -149,7 +153,7 @@ def read_with_pyjks(
         else:
             store.secret_aliases.append(java_alias(alias)[0])
     store.java_load_failure = _java_failure(loaded.written)
-    _note_aliases(store, loaded.shadowed, loaded.twinned)
+    _note_aliases(store, view.shadowed, view.twinned)
     return store
 
 
